@@ -1,0 +1,50 @@
+# longwatch: `make demo` and `make test` install what they need and run.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk
+DEMO_DIR ?= demo-archive
+PORT ?= 8000
+PYTEST_WORKERS ?= auto
+
+.PHONY: help demo test bench lint i18n system-deps venv clean
+
+help:
+	@echo "make demo   - install, make sample footage, archive and verify it, serve the web UI"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
+	@echo "make lint   - ruff and mypy"
+
+system-deps:
+	@scripts/install-system-deps.sh $(DEBS)
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/.installed
+
+demo: system-deps venv
+	@scripts/demo.sh "$(DEMO_DIR)" "$(PORT)"
+
+test: system-deps venv
+	$(BIN)/ruff check longwatch tests benchmarks scripts
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: system-deps venv
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+lint: venv
+	$(BIN)/ruff check longwatch tests benchmarks scripts
+	$(BIN)/mypy
+
+i18n: venv
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext --no-location --sort-output \
+		-o longwatch/locale/longwatch.pot . >/dev/null
+	cd scripts && ../$(BIN)/python update_catalogs.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

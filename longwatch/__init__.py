@@ -1,0 +1,13 @@
+"""longwatch: a digital-preservation archive for CCTV video.
+
+Plugin authors import everything they need from here: ``hookimpl`` and the
+base classes they subclass.
+"""
+
+__version__ = "0.1.0"
+
+from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
+from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
+
+__all__ = ["LongwatchError", "PackageWriter", "StorageAdapter", "__version__", "hookimpl"]

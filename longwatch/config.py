@@ -1,0 +1,167 @@
+"""Settings: the archive's ``longwatch.toml`` plus the environment, as one object.
+
+The archive directory is found as git finds ``.git``: ``-A DIR``, else
+``LONGWATCH_ARCHIVE``, else the nearest ``longwatch.toml`` upward from the
+current directory. Relative paths in the file are relative to the archive, so
+an archive directory can be moved or mounted elsewhere as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from longwatch.errors import LongwatchError
+
+CONFIG_NAME = "longwatch.toml"
+ENV_ARCHIVE = "LONGWATCH_ARCHIVE"
+ENV_CATALOG_URL = "LONGWATCH_CATALOG_URL"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A named storage location: which adapter, and its options."""
+
+    name: str
+    adapter: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    name: str
+    organization: str
+    timezone: str
+    language: str | None
+    catalog_url: str
+    primary_location: str
+    locations: dict[str, Location]
+    key_path: Path
+    cert_path: Path
+    passphrase_env: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def key_passphrase(self) -> bytes | None:
+        value = os.environ.get(self.passphrase_env)
+        return value.encode() if value else None
+
+
+def find_archive(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
+    """Return the archive directory, or raise A001 saying how to name one."""
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / CONFIG_NAME).is_file():
+            raise LongwatchError("A001")
+        return root
+    env = os.environ.get(ENV_ARCHIVE)
+    if env:
+        return find_archive(env)
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    raise LongwatchError("A001")
+
+
+def load(root: Path) -> Settings:
+    """Read and check ``longwatch.toml``; every mistake is an A003 naming the file."""
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LongwatchError("A003", path=path, detail=str(exc)) from exc
+    return load_text(root, text)
+
+
+def load_text(root: Path, text: str) -> Settings:
+    """Settings from the text of a ``longwatch.toml`` that belongs to ``root``."""
+    path = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LongwatchError("A003", path=path, detail=str(exc)) from exc
+
+    def section(name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise LongwatchError("A003", path=path, detail=f"[{name}] must be a table")
+        return value
+
+    archive, catalog, storage, signing = (section(n) for n in ("archive", "catalog", "storage", "signing"))
+    timezone = str(archive.get("timezone", "Asia/Seoul"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise LongwatchError("A003", path=path, detail=f"unknown time zone {timezone!r}") from exc
+
+    locations: dict[str, Location] = {}
+    for name, spec in (storage.get("locations") or {}).items():
+        if not isinstance(spec, dict) or "adapter" not in spec:
+            raise LongwatchError("A003", path=path, detail=f"storage location {name!r} needs an adapter")
+        options = {k: v for k, v in spec.items() if k != "adapter"}
+        locations[name] = Location(name=name, adapter=str(spec["adapter"]), options=options)
+    primary = str(storage.get("primary", "primary"))
+    if primary not in locations:
+        raise LongwatchError("A003", path=path, detail=f"primary storage location {primary!r} is not defined")
+
+    url = os.environ.get(ENV_CATALOG_URL) or str(catalog.get("url", "sqlite:///catalog.sqlite"))
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(root / url[len("sqlite:///") :])
+
+    return Settings(
+        root=root,
+        name=str(archive.get("name", root.name)),
+        organization=str(archive.get("organization", "")),
+        timezone=timezone,
+        language=archive.get("language"),
+        catalog_url=url,
+        primary_location=primary,
+        locations=locations,
+        key_path=root / str(signing.get("key", "keys/signing-key.pem")),
+        cert_path=root / str(signing.get("cert", "keys/signing-cert.pem")),
+        passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
+    )
+
+
+def render_default(name: str, organization: str, timezone: str, language: str) -> str:
+    """The ``longwatch.toml`` that ``longwatch init`` writes, with comments for the operator."""
+
+    def q(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return f"""# longwatch archive configuration. Paths are relative to this directory.
+[archive]
+name = {q(name)}
+# Written into every package as Source-Organization and as a PREMIS agent.
+organization = {q(organization)}
+# Times are stored in UTC and shown in this zone.
+timezone = {q(timezone)}
+# Language of messages and pages: "ko" or "en".
+language = {q(language)}
+
+[catalog]
+# SQLite by default; a PostgreSQL URL (postgresql+psycopg://...) at scale.
+# LONGWATCH_CATALOG_URL overrides this.
+url = "sqlite:///catalog.sqlite"
+
+[storage]
+primary = "primary"
+
+[storage.locations.primary]
+adapter = "local"
+path = "storage"
+
+[signing]
+key = "keys/signing-key.pem"
+cert = "keys/signing-cert.pem"
+# Name of the environment variable that holds the key's passphrase, if any.
+passphrase_env = "LONGWATCH_KEY_PASSPHRASE"
+"""

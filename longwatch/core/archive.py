@@ -1,0 +1,114 @@
+"""An open archive: its settings, catalog, storage locations, signer and plugins, together.
+
+Everything is opened lazily so that a command such as ``longwatch plugins``
+or ``verify PATH`` on a bare package never needs the key or the catalog.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import shutil
+from pathlib import Path
+
+import pluggy
+
+from longwatch import config, registry
+from longwatch.core import signing
+from longwatch.core.catalog import Catalog
+from longwatch.errors import LongwatchError
+from longwatch.storage_adapters.base import StorageAdapter
+
+
+class Archive:
+    def __init__(self, settings: config.Settings, pm: pluggy.PluginManager | None = None) -> None:
+        self.settings = settings
+        self.root = settings.root
+        self.pm = pm or registry.get_plugin_manager()
+
+    @classmethod
+    def open(cls, explicit: str | os.PathLike[str] | None = None,
+             pm: pluggy.PluginManager | None = None) -> Archive:
+        return cls(config.load(config.find_archive(explicit)), pm)
+
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        name: str = "",
+        organization: str = "",
+        timezone: str = "Asia/Seoul",
+        language: str = "ko",
+        key_path: Path | None = None,
+        cert_path: Path | None = None,
+        pm: pluggy.PluginManager | None = None,
+    ) -> Archive:
+        """``longwatch init``: config, catalog, storage root and a signing key, all or nothing."""
+        root = root.expanduser().resolve()
+        if (root / config.CONFIG_NAME).exists():
+            raise LongwatchError("A002", path=root)
+        created_root = not root.exists()
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            text = config.render_default(name or root.name, organization, timezone, language)
+            tmp = root / (config.CONFIG_NAME + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            settings = config.load_text(root, text)
+            passphrase = settings.key_passphrase()
+            if key_path is not None or cert_path is not None:
+                if key_path is None or cert_path is None:
+                    raise LongwatchError("K001", path=key_path or cert_path, detail="give both --key and --cert")
+                signer = signing.load(key_path, cert_path, passphrase)
+            else:
+                signer = signing.generate(organization, f"longwatch archive {settings.name}")
+            signing.save(signer, settings.key_path, settings.cert_path, passphrase)
+            archive = cls(settings, pm)
+            archive.catalog.upgrade()
+            archive.storage()
+            os.replace(tmp, root / config.CONFIG_NAME)  # the archive exists from this moment
+            return archive
+        except BaseException:
+            for leftover in (root / (config.CONFIG_NAME + ".tmp"),):
+                leftover.unlink(missing_ok=True)
+            if created_root:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
+
+    @functools.cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.catalog_url)
+
+    @functools.cached_property
+    def signer(self) -> signing.Signer:
+        return signing.load(self.settings.key_path, self.settings.cert_path, self.settings.key_passphrase())
+
+    @functools.cached_property
+    def certificate(self) -> signing.x509.Certificate:
+        return signing.load_certificate(self.settings.cert_path)
+
+    @functools.cache  # noqa: B019 - one adapter per location for the archive's lifetime
+    def storage(self, location: str | None = None) -> StorageAdapter:
+        name = location or self.settings.primary_location
+        spec = self.settings.locations.get(name)
+        if spec is None:
+            raise LongwatchError("A003", path=self.root / config.CONFIG_NAME,
+                                 detail=f"no storage location {name!r}")
+        adapters = registry.storage_adapters(self.pm)
+        cls = adapters.get(spec.adapter)
+        if cls is None:
+            raise LongwatchError("P002", name=spec.adapter, available=", ".join(sorted(adapters)) or "none")
+        adapter: StorageAdapter = cls(name, spec.options, self.root)
+        return adapter
+
+    @property
+    def operator(self) -> str:
+        """Who runs this process: recorded as a PREMIS agent of type person."""
+        try:
+            return os.environ.get("LONGWATCH_OPERATOR") or getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    def close(self) -> None:
+        if "catalog" in self.__dict__:
+            self.catalog.dispose()

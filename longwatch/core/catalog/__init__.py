@@ -1,0 +1,117 @@
+"""The catalog: SQLAlchemy over SQLite (WAL) by default, PostgreSQL at scale.
+
+Schema changes go through Alembic migrations only (``migrations/``); opening
+an archive upgrades its catalog to the newest revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from longwatch.core.catalog.models import Base, Clip, Package
+from longwatch.errors import LongwatchError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+__all__ = ["Base", "Catalog", "Clip", "Package"]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+class Catalog:
+    def __init__(self, url: str) -> None:
+        try:
+            self.engine = create_engine(url)
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise LongwatchError("A004", detail=str(exc)) from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` with Alembic (``longwatch db upgrade``)."""
+        try:
+            with self.engine.begin() as connection:
+                cfg = alembic_config(self.engine)
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+        except SQLAlchemyError as exc:
+            raise LongwatchError("A004", detail=str(exc)) from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise LongwatchError("A004", detail=str(exc)) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def add_package(self, package: Package) -> None:
+        with self.session() as s:
+            s.add(package)
+
+    def find_clip(self, sha256: str) -> Clip | None:
+        with self.session() as s:
+            return s.scalars(select(Clip).where(Clip.sha256 == sha256).limit(1)).first()
+
+    def get(self, package_id: str) -> Package | None:
+        with self.session() as s:
+            return s.scalars(
+                select(Package).options(selectinload(Package.clips)).where(Package.id == package_id)
+            ).first()
+
+    def resolve(self, prefix: str) -> list[str]:
+        """Package ids starting with ``prefix`` (people type short ids, as with git)."""
+        with self.session() as s:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = s.scalars(select(Package.id).where(Package.id.like(escaped + "%", escape="\\")).limit(2))
+            return list(rows)
+
+    def packages(self, limit: int = 100, offset: int = 0) -> list[Package]:
+        with self.session() as s:
+            query = (
+                select(Package)
+                .options(selectinload(Package.clips))
+                .order_by(Package.start_utc.desc(), Package.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return list(s.scalars(query))
+
+    def all_ids(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(Package.id).order_by(Package.id)))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

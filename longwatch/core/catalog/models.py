@@ -1,0 +1,102 @@
+"""Catalog tables. The catalog is a cache of what the packages say: `reindex` rebuilds it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC on every back end; always returned timezone-aware in UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: times are UTC with a zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Package(Base):
+    __tablename__ = "packages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    camera: Mapped[str] = mapped_column(String(64), default="", index=True)
+    zone: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    location_name: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    time_source: Mapped[str] = mapped_column(String(32), default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    file_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="stored", index=True)
+    storage_location: Mapped[str] = mapped_column(String(64), default="primary")
+    tagmanifest_sha256: Mapped[str] = mapped_column(String(64), default="")
+    signer_fingerprint: Mapped[str] = mapped_column(String(80), default="")
+    media_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    clips: Mapped[list[Clip]] = relationship(back_populates="package", cascade="all, delete-orphan",
+                                             order_by="Clip.id")
+
+
+class Clip(Base):
+    """One recording file inside a package: the unit of search."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    relpath: Mapped[str] = mapped_column(Text, nullable=False)
+    original_name: Mapped[str] = mapped_column(Text, default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sha512: Mapped[str] = mapped_column(String(128))
+    mime_type: Mapped[str] = mapped_column(String(100), default="")
+    format_name: Mapped[str] = mapped_column(String(100), default="")
+    codec: Mapped[str] = mapped_column(String(50), default="")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    probe_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    package: Mapped[Package] = relationship(back_populates="clips")
+
+    __table_args__ = (Index("ix_clips_start_end", "start_utc", "end_utc"),)

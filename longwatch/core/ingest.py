@@ -1,0 +1,393 @@
+"""Ingest: receive -> digest while copying -> probe -> metadata -> bag -> sign -> publish -> catalog.
+
+The file is read exactly once: SHA-256, SHA-512 and the copy into the
+storage location's staging area happen in the same pass (``fixity``). The
+package becomes visible in one atomic step after it is signed; the catalog
+row follows. A failure at any point before publishing leaves staging only,
+which the next run sweeps away: no partial package, no catalog row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from longwatch import __version__
+from longwatch.core import media, metadata, package, signing
+from longwatch.core.archive import Archive
+from longwatch.core.catalog import Clip, Package
+from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
+from longwatch.errors import LongwatchError
+from longwatch.i18n import N_, gettext
+
+SIDECAR_SUFFIXES = (".json",)
+MAX_SIDECAR_BYTES = 16 << 20
+_CAMERA_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Free space kept beyond the file itself, for tag files and the file system's own needs.
+HEADROOM = 64 << 20
+
+
+@dataclass
+class IngestRequest:
+    """What the operator (or a connector) says about a file; the sidecar fills the gaps."""
+
+    path: Path
+    camera: str = ""
+    zone: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    location_name: str = ""
+    start: datetime | None = None
+    title: str = ""
+    description: str = ""
+    allow_duplicate: bool = False
+
+
+@dataclass
+class IngestResult:
+    package_id: str
+    path: Path
+    size: int
+    sha256: str
+    start: datetime | None
+    end: datetime | None
+    media_ok: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- parsing what people type -------------------------------------------------
+def parse_time(value: str) -> datetime:
+    """ISO 8601 with Z or an offset; a time without a zone is refused, never guessed."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise LongwatchError("I003", value=value) from exc
+    if parsed.tzinfo is None:
+        raise LongwatchError("I003", value=value)
+    return parsed.astimezone(UTC)
+
+
+def parse_location(value: str) -> tuple[float, float]:
+    try:
+        lat_text, lon_text = value.split(",")
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError as exc:
+        raise LongwatchError("I004", value=value) from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or lat != lat or lon != lon:
+        raise LongwatchError("I004", value=value)
+    return lat, lon
+
+
+def check_camera(value: str) -> str:
+    if value and not _CAMERA_ID.match(value):
+        raise LongwatchError("I009", value=value)
+    return value
+
+
+# -- sidecars ------------------------------------------------------------------
+def find_sidecar(path: Path) -> Path | None:
+    """``clip.mp4.json`` or ``clip.json`` next to the file."""
+    for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
+        if candidate != path and candidate.is_file():
+            return candidate
+    return None
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_SIDECAR_BYTES:
+            raise LongwatchError("I005", path=path, detail=f"larger than {MAX_SIDECAR_BYTES} bytes")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LongwatchError("I005", path=path, detail=str(exc)) from exc
+    if not isinstance(data, dict):
+        raise LongwatchError("I005", path=path, detail="expected a JSON object")
+    return data
+
+
+def apply_sidecar(request: IngestRequest, data: dict[str, Any], sidecar: Path) -> None:
+    """Fill what the operator did not give from the sidecar; explicit options win."""
+
+    def text(key: str) -> str:
+        value = data.get(key, "")
+        if not isinstance(value, str | int | float):
+            raise LongwatchError("I005", path=sidecar, detail=f"{key!r} must be text")
+        return str(value)
+
+    request.camera = request.camera or check_camera(text("camera"))
+    request.zone = request.zone or text("zone")
+    request.title = request.title or text("title")
+    request.description = request.description or text("description")
+    request.location_name = request.location_name or text("location_name") or text("address")
+    if request.start is None and data.get("start"):
+        request.start = parse_time(text("start"))
+    if request.latitude is None and data.get("location"):
+        loc = data["location"]
+        if isinstance(loc, dict):
+            loc = f"{loc.get('lat', loc.get('latitude'))},{loc.get('lon', loc.get('longitude'))}"
+        request.latitude, request.longitude = parse_location(str(loc))
+
+
+def expand_paths(paths: list[Path]) -> Iterator[Path]:
+    """Files as given; a directory yields its files (recursively), sidecars excepted."""
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            sidecars = {find_sidecar(p) for p in files if p.suffix not in SIDECAR_SUFFIXES}
+            yield from (p for p in files if p not in sidecars)
+        else:
+            yield path
+
+
+# -- the pipeline ----------------------------------------------------------------
+def ingest(
+    archive: Archive,
+    request: IngestRequest,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Archive one file as a signed AIP on the primary location, then catalog it."""
+    src = request.path
+    try:
+        st = src.stat()
+    except OSError as exc:
+        raise LongwatchError("I002", path=src) from exc
+    if not src.is_file():
+        raise LongwatchError("I002", path=src)
+    if st.st_size == 0:
+        raise LongwatchError("I001", path=src)
+    check_camera(request.camera)
+
+    sidecar = find_sidecar(src)
+    if sidecar is not None:
+        apply_sidecar(request, read_sidecar(sidecar), sidecar)
+
+    storage = archive.storage()
+    free = storage.free_bytes()
+    if free is not None and free < st.st_size + HEADROOM:
+        raise LongwatchError("S001", location=storage.location,
+                             detail=f"{free} bytes free, {st.st_size} needed")
+    signer = archive.signer  # fail on a wrong key before copying gigabytes
+    now = now or datetime.now(UTC)
+    package_id = str(uuid.uuid4())
+    media_name = package.safe_name(src.name)
+    media_path = f"data/media/{media_name}"
+    warnings: list[str] = []
+
+    with storage.begin_package(package_id) as writer:
+        try:
+            with open_for_reading(src) as fh, writer.open(media_path) as out:
+                digests = digest_stream(fh, sinks=[out], progress=progress)
+        except OSError as exc:
+            raise LongwatchError("I007", path=src, detail=str(exc)) from exc
+        if digests.size != st.st_size:
+            raise LongwatchError("I007", path=src, detail="the file changed size while it was read")
+
+        if not request.allow_duplicate:
+            existing = archive.catalog.find_clip(digests["sha256"])
+            if existing is not None:
+                raise LongwatchError("I006", path=src, package_id=existing.package_id)
+
+        payload = [package.PayloadEntry(media_path, digests.size, digests.hexdigests)]
+        sidecar_records = []
+        if sidecar is not None:
+            side_path = f"data/sidecar/{package.safe_name(sidecar.name, 'sidecar.json')}"
+            with open_for_reading(sidecar) as fh, writer.open(side_path) as out:
+                side = digest_stream(fh, sinks=[out])
+            payload.append(package.PayloadEntry(side_path, side.size, side.hexdigests))
+            sidecar_records.append(metadata.FileRecord(
+                relpath=side_path, size=side.size, digests=side.hexdigests,
+                original_name=package.printable_name(sidecar.name), format_name="JSON",
+                mime_type="application/json", role="sidecar"))
+
+        probe = media.probe(src)
+        if not probe.ok:
+            warnings.append(gettext(N_(
+                "ffprobe could not read {name} ({error}); it is preserved bit for bit "
+                "with a failed validation event")).format(name=src.name, error=probe.error))
+
+        start, time_source = _start_time(request, probe, st.st_mtime)
+        end = start + timedelta(seconds=probe.duration) if start and probe.duration else None
+        video = probe.video_stream
+
+        fields: dict[str, Any] = {
+            "title": request.title or _default_title(request, src, start, archive),
+            "camera": request.camera, "zone": request.zone, "description": request.description,
+            "location_name": request.location_name, "latitude": request.latitude,
+            "longitude": request.longitude, "start": start, "end": end,
+        }
+        technical: dict[str, Any] = {
+            "schema": "longwatch-technical/1",
+            "files": {media_path: {"ffprobe": probe.ffprobe, "exiftool": probe.exiftool,
+                                   "probe_ok": probe.ok, "probe_error": probe.error}},
+            "time_source": time_source,
+            "tools": _tool_versions(),
+        }
+        archive.pm.hook.prepare_metadata(package_id=package_id, metadata=fields, technical=technical)
+
+        media_record = metadata.FileRecord(
+            relpath=media_path, size=digests.size, digests=digests.hexdigests,
+            original_name=package.printable_name(src.name),
+            format_name=probe.format_long_name or probe.mime_type,
+            format_version=str(video.get("codec_name", "")),
+            mime_type=probe.mime_type,
+            creating_application=str(probe.exiftool.get("QuickTime:Encoder")
+                                     or probe.ffprobe.get("format", {}).get("tags", {}).get("encoder", "")),
+        )
+        files = [media_record, *sidecar_records]
+        agents, events = _provenance(archive, package_id, files, probe, now)
+        desc = metadata.Description(
+            package_id=package_id, title=str(fields["title"]), camera=str(fields["camera"] or ""),
+            zone=str(fields["zone"] or ""), location_name=str(fields["location_name"] or ""),
+            latitude=fields["latitude"], longitude=fields["longitude"], start=fields["start"],
+            end=fields["end"], organization=archive.settings.organization,
+            formats=sorted({f.mime_type for f in files if f.mime_type}),
+            description=str(fields["description"] or ""),
+        )
+        premis_xml = metadata.build_premis(package_id, files, events, agents)
+        dc_xml = metadata.build_dc(desc)
+        for name, doc in (("premis", premis_xml), ("dc", dc_xml)):
+            errors = metadata.schema_errors(metadata.parse_untrusted(doc), name)
+            if errors:
+                raise LongwatchError("V010", path=f"metadata/{name}.xml", schema=name, detail=errors[0])
+
+        contents = package.BagContents(
+            payload=payload,
+            bag_info=_bag_info(archive, package_id, desc, time_source, now),
+            tag_files={
+                package.PREMIS_PATH: premis_xml,
+                package.DC_PATH: dc_xml,
+                package.TECHNICAL_PATH: json.dumps(technical, ensure_ascii=False, indent=2,
+                                                   default=str).encode("utf-8"),
+            },
+        )
+        tag_files = contents.tag_file_bytes()
+        tag_files.update(contents.tag_manifests(tag_files))
+        signed = tag_files[package.SIGNED_FILE]
+        tag_files[package.SIGNATURE_PATH] = signing.sign_detached(signer, signed)
+        for relpath, data in tag_files.items():
+            writer.write_bytes(relpath, data)
+        writer.commit()
+
+    row = Package(
+        id=package_id, created_at=now, camera=desc.camera, zone=desc.zone, title=desc.title,
+        location_name=desc.location_name, latitude=desc.latitude, longitude=desc.longitude,
+        start_utc=start, end_utc=end, time_source=time_source,
+        size_bytes=sum(p.size for p in payload), file_count=len(payload), status="stored",
+        storage_location=storage.location,
+        tagmanifest_sha256=digest_bytes(signed, ['sha256'])['sha256'], signer_fingerprint=signer.fingerprint,
+        media_ok=probe.ok,
+        clips=[Clip(relpath=media_path, original_name=media_record.original_name, size_bytes=digests.size,
+                    sha256=digests["sha256"], sha512=digests["sha512"], mime_type=probe.mime_type,
+                    format_name=probe.format_name, codec=str(video.get("codec_name", "")),
+                    width=video.get("width"), height=video.get("height"), duration=probe.duration,
+                    start_utc=start, end_utc=end, probe_ok=probe.ok)],
+    )
+    archive.catalog.add_package(row)
+    summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
+    archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
+    return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
+                        start=start, end=end, media_ok=probe.ok, warnings=warnings)
+
+
+def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:
+    """The recording's start, and where it came from (kept in the package: evidence of how we know)."""
+    if request.start is not None:
+        return request.start, "operator"
+    if probe.creation_time is not None:
+        return probe.creation_time, "container"
+    return datetime.fromtimestamp(mtime, UTC), "file-mtime"
+
+
+def _default_title(request: IngestRequest, src: Path, start: datetime | None, archive: Archive) -> str:
+    when = start.astimezone(archive.settings.tz).strftime("%Y-%m-%d %H:%M:%S %z") if start else ""
+    return " ".join(part for part in (request.camera, when, src.name) if part)
+
+
+def _tool_versions() -> dict[str, str]:
+    versions = {"longwatch": __version__}
+    for tool in ("ffprobe", "exiftool"):
+        try:
+            versions[tool] = media.tool_version(tool)
+        except LongwatchError:
+            versions[tool] = "not installed"
+    return versions
+
+
+def _provenance(
+    archive: Archive,
+    package_id: str,
+    files: list[metadata.FileRecord],
+    probe: media.ProbeResult,
+    now: datetime,
+) -> tuple[list[metadata.AgentRecord], list[metadata.EventRecord]]:
+    """PREMIS agents and the events of this ingest, in the order they happened."""
+    versions = _tool_versions()
+    agents = [
+        metadata.AgentRecord("longwatch", "longwatch", "software", __version__),
+        metadata.AgentRecord("ffprobe", "ffprobe", "software", versions["ffprobe"]),
+        metadata.AgentRecord("exiftool", "ExifTool", "software", versions["exiftool"]),
+        metadata.AgentRecord(f"person:{archive.operator}", archive.operator, "person",
+                             note="operating-system user who ran the ingest"),
+    ]
+    if archive.settings.organization:
+        agents.append(metadata.AgentRecord("organization", archive.settings.organization, "organization"))
+    paths = [f.relpath for f in files]
+    media_path = files[0].relpath
+    software = ("longwatch", "executing program")
+    person = (f"person:{archive.operator}", "implementer")
+
+    def event(kind: str, detail: str, outcome: str, objects: list[str], agents_: list[tuple[str, str]],
+              note: str = "") -> metadata.EventRecord:
+        return metadata.EventRecord(str(uuid.uuid4()), kind, now, detail, outcome, note, agents_, objects)
+
+    events = [
+        event("message digest calculation",
+              f"{', '.join(a.upper() for a in ALGORITHMS)} computed in one streaming pass while copying",
+              "success", paths, [software]),
+        event("validation", "ffprobe read the container and its streams",
+              "success" if probe.ok else "failure", [media_path], [("ffprobe", "validator"), software],
+              "" if probe.ok else f"{probe.error}; preserved bit for bit as received"),
+        event("metadata extraction", "technical metadata by ffprobe and exiftool, kept in metadata/technical.json",
+              "success" if probe.exiftool or probe.ffprobe else "warning", [media_path],
+              [("ffprobe", "executing program"), ("exiftool", "executing program")]),
+        event("ingestion", "received and stored without change; original name kept as originalName",
+              "success", [*paths, package_id], [software, person]),
+        event("information package creation", "BagIt AIP with the longwatch AIP profile", "success",
+              [package_id], [software]),
+        event("digital signature generation",
+              "detached CMS signature over tagmanifest-sha256.txt "
+              f"(signer {archive.signer.fingerprint})", "success", [package_id], [software]),
+    ]
+    return agents, events
+
+
+def _bag_info(
+    archive: Archive, package_id: str, desc: metadata.Description, time_source: str, now: datetime
+) -> list[tuple[str, str]]:
+    fields = [
+        ("BagIt-Profile-Identifier", package.PROFILE_ID),
+        ("Bagging-Date", package.bagging_date(now)),
+        ("Source-Organization", archive.settings.organization or archive.settings.name),
+        ("External-Identifier", package_id),
+        ("External-Description", desc.title),
+        ("Bag-Software-Agent", f"longwatch {__version__}"),
+        ("Longwatch-Package-Type", "AIP"),
+    ]
+    optional = [
+        ("Longwatch-Camera", desc.camera),
+        ("Longwatch-Zone", desc.zone),
+        ("Longwatch-Start", desc.start.isoformat().replace("+00:00", "Z") if desc.start else ""),
+        ("Longwatch-End", desc.end.isoformat().replace("+00:00", "Z") if desc.end else ""),
+        ("Longwatch-Time-Source", time_source),
+        ("Longwatch-Location",
+         f"{desc.latitude},{desc.longitude}" if desc.latitude is not None else ""),
+        ("Longwatch-Location-Name", desc.location_name),
+    ]
+    return fields + [(k, v) for k, v in optional if v]

@@ -1,0 +1,149 @@
+"""ffmpeg, ffprobe and exiftool: the only module that talks to them.
+
+Probing never changes the file and never decides whether footage is kept:
+a file that ffprobe cannot read is still preserved bit for bit, with a failed
+validation event (damaged footage is still evidence).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import exiftool
+import ffmpeg
+
+from longwatch.errors import LongwatchError
+
+TOOLS = {"ffprobe": "ffmpeg", "ffmpeg": "ffmpeg", "exiftool": "libimage-exiftool-perl"}
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise LongwatchError("T001", tool=tool, package=TOOLS.get(tool, tool))
+    return path
+
+
+@functools.cache
+def tool_version(tool: str) -> str:
+    """'5.1.6-0+deb12u1' for ffprobe, '12.57' for exiftool; recorded as PREMIS agents."""
+    require(tool)
+    flag = "-ver" if tool == "exiftool" else "-version"
+    out = subprocess.run([tool, flag], capture_output=True, text=True, timeout=30, check=False).stdout
+    first = out.strip().splitlines()[0] if out.strip() else "unknown"
+    if tool == "exiftool":
+        return first
+    parts = first.split()
+    return parts[2] if len(parts) > 2 and parts[1] == "version" else first
+
+
+@dataclass
+class ProbeResult:
+    """What the tools say about a file; ``ok`` is False when ffprobe could not read it."""
+
+    ok: bool
+    ffprobe: dict[str, Any] = field(default_factory=dict)
+    exiftool: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def format_name(self) -> str:
+        return str(self.ffprobe.get("format", {}).get("format_name", ""))
+
+    @property
+    def format_long_name(self) -> str:
+        return str(self.ffprobe.get("format", {}).get("format_long_name", ""))
+
+    @property
+    def duration(self) -> float | None:
+        value = self.ffprobe.get("format", {}).get("duration")
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None
+
+    @property
+    def video_stream(self) -> dict[str, Any]:
+        for stream in self.ffprobe.get("streams", []):
+            if stream.get("codec_type") == "video":
+                return dict(stream)
+        return {}
+
+    @property
+    def creation_time(self) -> datetime | None:
+        """The container's creation_time, when it carries one with a zone."""
+        tags = self.ffprobe.get("format", {}).get("tags", {})
+        value = tags.get("creation_time")
+        if not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+    @property
+    def mime_type(self) -> str:
+        return str(self.exiftool.get("File:MIMEType", "application/octet-stream"))
+
+
+def probe(path: Path) -> ProbeResult:
+    require("ffprobe")
+    try:
+        info = ffmpeg.probe(str(path), cmd="ffprobe")
+    except ffmpeg.Error as exc:
+        detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+        return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed", exiftool=_exif(path))
+    ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
+    error = "" if ok else "no video stream"
+    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path), error=error)
+
+
+def _exif(path: Path) -> dict[str, Any]:
+    if shutil.which("exiftool") is None:
+        return {}
+    try:
+        with exiftool.ExifToolHelper() as helper:
+            rows = helper.get_metadata(str(path), params=["-G"])
+    except (exiftool.exceptions.ExifToolException, OSError, json.JSONDecodeError):
+        return {}
+    if not rows:
+        return {}
+    row = dict(rows[0])
+    for key in ("SourceFile", "File:Directory", "File:FileName", "File:FilePermissions"):
+        row.pop(key, None)  # where the operator kept the file says nothing about the footage
+    return row
+
+
+def make_test_clip(
+    path: Path,
+    seconds: float = 2.0,
+    size: str = "320x240",
+    rate: int = 25,
+    label: str = "",
+    start: datetime | None = None,
+    source: str = "testsrc2",
+) -> Path:
+    """Generate honest H.264 test footage with ffmpeg, a clock burned in when ``start`` is given."""
+    require("ffmpeg")
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}"]
+    cmd += ["-t", str(seconds)]
+    if start is not None:
+        # ffmpeg-python escapes '%' and so breaks drawtext's expansion: the filter is written here.
+        clock = f"%{{pts\\:gmtime\\:{int(start.timestamp())}\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}} UTC"
+        text = (label.replace("'", "").replace(":", " ") + " " if label else "") + clock
+        cmd += ["-vf", f"drawtext=text='{text}':x=8:y=8:fontsize=18:fontcolor=white:box=1:boxcolor=black@0.6"]
+        cmd += ["-metadata", f"creation_time={start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.000000Z')}"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(rate)]
+    cmd += ["-movflags", "+faststart", str(path)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if result.returncode != 0:
+        raise LongwatchError("I007", path=path, detail=result.stderr.strip()[-300:])
+    return path

@@ -1,0 +1,44 @@
+"""Every hook a plugin can implement. Each is documented in docs/plugins.md.
+
+Plugins may accept fewer arguments than a spec names, so specs can grow
+without breaking them (pluggy passes only what the implementation asks for).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("longwatch")
+hookimpl = pluggy.HookimplMarker("longwatch")
+
+
+@hookspec
+def register_storage_adapters() -> list[type[Any]]:  # type: ignore[empty-body]
+    """Return StorageAdapter subclasses; each one's NAME is the key used in longwatch.toml."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands or groups to the ``longwatch`` command group ``cli``."""
+
+
+@hookspec
+def register_blueprints(app: Any) -> list[Any]:  # type: ignore[empty-body]
+    """Return Flask blueprints to mount on the web application ``app``."""
+
+
+@hookspec
+def prepare_metadata(package_id: str, metadata: dict[str, Any], technical: dict[str, Any]) -> None:
+    """Change or add descriptive fields in ``metadata`` before PREMIS and Dublin Core are written."""
+
+
+@hookspec
+def package_stored(package_id: str, location: str, summary: dict[str, Any]) -> None:
+    """Called after a package is published on storage and catalogued."""
+
+
+@hookspec
+def fixity_checked(package_id: str | None, path: str, ok: bool, problems: list[dict[str, Any]]) -> None:
+    """Called after a package has been verified, with the outcome and every problem found."""

@@ -1,0 +1,67 @@
+"""The plugin manager: built-ins and third-party plugins, loaded the same way.
+
+Built-in plugins are registered by import path, exactly as an entry point of
+group ``longwatch`` registers a vendor's. ``check_pending`` runs at start-up so
+that a misspelled hook implementation fails loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pluggy
+
+from longwatch import hookspecs
+from longwatch.errors import LongwatchError
+
+DEFAULT_PLUGINS = (
+    "longwatch.storage_adapters.local",
+    "longwatch.web.packages",
+)
+
+
+def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("longwatch")
+    pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints("longwatch")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise LongwatchError("P003", detail=str(exc)) from exc
+    return pm
+
+
+def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    """NAME -> adapter class over every plugin; two plugins claiming one NAME is an error."""
+    found: dict[str, type[Any]] = {}
+    owners: dict[str, str] = {}
+    for impl in pm.hook.register_storage_adapters.get_hookimpls():
+        for cls in impl.function() or ():
+            name = cls.NAME
+            if name in found and found[name] is not cls:
+                raise LongwatchError("P001", name=name, first=owners[name], second=impl.plugin_name)
+            found[name], owners[name] = cls, impl.plugin_name
+    return found
+
+
+def plugin_list(pm: pluggy.PluginManager) -> list[dict[str, str]]:
+    """Every loaded plugin with the distribution and version it came from."""
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    rows = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        if plugin is None:
+            continue
+        dist = dists.get(id(plugin))
+        if dist is not None:
+            project, version = dist.project_name, dist.version
+        else:
+            from longwatch import __version__
+
+            project, version = "longwatch (built-in)", __version__
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
+        rows.append({"name": name, "distribution": project, "version": version, "hooks": ",".join(hooks)})
+    return rows
