@@ -18,6 +18,9 @@ from longwatch.core.archive import Archive
 from longwatch.core.media import make_test_clip
 from longwatch.core.metadata import XML_CATALOG
 
+# Fixture modules that start real servers (PostgreSQL, S3, ...) register here.
+pytest_plugins: list[str] = []
+
 os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"
 os.environ.pop("LONGWATCH_ARCHIVE", None)
