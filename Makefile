@@ -8,7 +8,7 @@ DEMO_DIR ?= demo-archive
 PORT ?= 8000
 PYTEST_WORKERS ?= auto
 
-.PHONY: help demo test bench lint i18n system-deps venv clean
+.PHONY: help demo test bench lint i18n docs system-deps venv clean
 
 help:
 	@echo "make demo   - install, make sample footage, archive and verify it, serve the web UI"
@@ -45,6 +45,9 @@ i18n: venv
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext --no-location --sort-output \
 		-o longwatch/locale/longwatch.pot . >/dev/null
 	cd scripts && ../$(BIN)/python update_catalogs.py
+
+docs: venv
+	$(BIN)/python scripts/gen_errors_doc.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
