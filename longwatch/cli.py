@@ -59,8 +59,9 @@ class LongwatchGroup(click.Group):
 
     def _load_plugins(self) -> None:
         if not LongwatchGroup._plugins_loaded:
-            LongwatchGroup._plugins_loaded = True
+            # Marked loaded only on success: a broken plugin (P003) must fail every run, not only the first.
             registry.get_plugin_manager().hook.register_commands(cli=self)
+            LongwatchGroup._plugins_loaded = True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugins()
