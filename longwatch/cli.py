@@ -28,6 +28,7 @@ from longwatch import __version__, i18n, registry
 from longwatch.core import ingest as ingest_mod
 from longwatch.core import verify as verify_mod
 from longwatch.core.archive import Archive
+from longwatch.core.package import printable_name
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
@@ -58,8 +59,9 @@ class LongwatchGroup(click.Group):
 
     def _load_plugins(self) -> None:
         if not LongwatchGroup._plugins_loaded:
-            LongwatchGroup._plugins_loaded = True
+            # Marked loaded only on success: a broken plugin (P003) must fail every run, not only the first.
             registry.get_plugin_manager().hook.register_commands(cli=self)
+            LongwatchGroup._plugins_loaded = True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugins()
@@ -206,18 +208,20 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
             if len(files) == 1:
                 raise
             click.echo(f"ERROR [{exc.code}] {exc.render()}", err=True)
-            failures.append({"path": str(path), **exc.to_dict()})
+            failures.append({"path": printable_name(str(path)), **exc.to_dict()})
             continue
         for warning in result.warnings:
             click.echo(_("WARNING {message}").format(message=warning), err=True)
         results.append(result)
         if not as_json and not obj.quiet:
             click.echo(_("{package_id}  {path}  {size}  sha256:{sha256}").format(
-                package_id=result.package_id, path=path, size=human_size(result.size), sha256=result.sha256[:16]))
+                package_id=result.package_id, path=printable_name(str(path)), size=human_size(result.size),
+                sha256=result.sha256[:16]))
     if as_json:
         emit_json({
-            "packages": [{"package_id": r.package_id, "path": str(r.path), "size": r.size, "sha256": r.sha256,
-                          "start": r.start, "end": r.end, "media_ok": r.media_ok, "warnings": r.warnings}
+            "packages": [{"package_id": r.package_id, "path": printable_name(str(r.path)), "size": r.size,
+                          "sha256": r.sha256, "start": r.start, "end": r.end, "media_ok": r.media_ok,
+                          "warnings": r.warnings}
                          for r in results],
             "failures": failures,
         })

@@ -1,4 +1,4 @@
-"""Shared fixtures: real ffmpeg clips, fresh archives, the CLI runner.
+"""Shared fixtures: real ffmpeg clips, fresh archives, the CLI runner, ready-made packages.
 
 Validation must never touch the network: XML_CATALOG_FILES points at the
 vendored catalog for every test (as a3m does).
@@ -6,8 +6,14 @@ vendored catalog for every test (as a3m does).
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +30,11 @@ pytest_plugins: list[str] = []
 os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"
 os.environ.pop("LONGWATCH_ARCHIVE", None)
+os.environ.pop("LONGWATCH_KEY_PASSPHRASE", None)
 
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
+_SCRIPT = Path(sys.executable).parent / "longwatch"
+LONGWATCH = [str(_SCRIPT)] if _SCRIPT.exists() else [shutil.which("longwatch") or "longwatch"]
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +48,27 @@ def clip(clip_dir: Path) -> Path:
     return make_test_clip(clip_dir / "cam-01_20260303T050000Z.mp4", seconds=2, label="cam-01", start=START)
 
 
-@pytest.fixture
-def fresh_clip(tmp_path: Path) -> Path:
-    """A clip with bytes of its own (a unique label burned in), for tests that must not collide on SHA-256."""
-    import uuid
+@pytest.fixture(scope="session")
+def small_clip(clip_dir: Path) -> Path:
+    """A tiny clip (160x120, 1 s) used as raw material for bytes of other tests."""
+    return make_test_clip(clip_dir / "small.mp4", seconds=1, size="160x120", rate=10)
 
-    return make_test_clip(tmp_path / "fresh.mp4", seconds=1, label=uuid.uuid4().hex[:8], start=START)
+
+@pytest.fixture
+def fresh_clip(tmp_path: Path, small_clip: Path) -> Path:
+    """A readable clip with bytes of its own, for tests that must not collide on SHA-256.
+
+    The small clip with a unique trailing comment: ffprobe still reads it, and
+    no ffmpeg run per test is needed.
+    """
+    return unique_copy(small_clip, tmp_path / "fresh.mp4")
+
+
+def unique_copy(src: Path, dst: Path) -> Path:
+    """A copy of ``src`` with 16 unique bytes appended (mp4 readers ignore trailing bytes)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(src.read_bytes() + uuid.uuid4().bytes)
+    return dst
 
 
 @pytest.fixture
@@ -52,9 +76,20 @@ def archive_dir(tmp_path: Path) -> Path:
     return tmp_path / "archive"
 
 
+def create_archive(root: Path, **kwargs) -> Archive:
+    """A test archive: fsync off (throwaway), English."""
+    kwargs.setdefault("organization", "Test City CCTV Centre")
+    kwargs.setdefault("language", "en")
+    a = Archive.create(root, **kwargs)
+    config = root / "longwatch.toml"
+    config.write_text(config.read_text().replace('path = "storage"', 'path = "storage"\ndurable = false'))
+    a.close()
+    return Archive.open(root)
+
+
 @pytest.fixture
 def archive(archive_dir: Path) -> Iterator[Archive]:
-    a = Archive.create(archive_dir, organization="Test City CCTV Centre", language="en")
+    a = create_archive(archive_dir)
     yield a
     a.close()
 
@@ -69,7 +104,81 @@ def lw(runner: CliRunner, archive: Archive):
     """Run ``longwatch -A <archive> ARGS...`` in-process; returns the click Result."""
     from longwatch.cli import cli
 
-    def run(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(cli, ["-A", str(archive.root), *args], input=input, catch_exceptions=False)
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, ["-A", str(archive.root), *args], input=input, env=env,
+                             catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def lw_bare(runner: CliRunner):
+    """Run ``longwatch ARGS...`` in-process without naming an archive."""
+    from longwatch.cli import cli
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return run
+
+
+def run_longwatch(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
+                  cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real command in a subprocess (exit status, stderr and language as a user sees them)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*LONGWATCH, *map(str, args)], capture_output=True, text=True, env=full_env,
+                          cwd=cwd, timeout=timeout, check=False)
+
+
+def error_codes(stderr: str) -> list[str]:
+    """Codes of every ``ERROR [CODE] ...`` line, in order."""
+    return [line.split("]")[0].split("[")[1] for line in stderr.splitlines() if line.startswith("ERROR [")]
+
+
+@dataclass
+class StoredPackage:
+    archive_root: Path
+    package_id: str
+    path: Path
+    cert: Path
+    source: Path
+
+
+def ingest_one(archive: Archive, path: Path, **fields) -> str:
+    from longwatch.core.ingest import IngestRequest, ingest
+
+    return ingest(archive, IngestRequest(path=path, **fields)).package_id
+
+
+@pytest.fixture(scope="session")
+def stored_package(tmp_path_factory: pytest.TempPathFactory, clip: Path) -> StoredPackage:
+    """One archive with one ingested clip, made once per session; never modify it (copy it)."""
+    root = tmp_path_factory.mktemp("pristine") / "archive"
+    a = create_archive(root)
+    package_id = ingest_one(a, clip, camera="cam-01", zone="Jung-gu/Market", latitude=37.5665,
+                            longitude=126.978, location_name="City Hall", title="Market entrance")
+    path = a.storage().local_path(package_id)
+    assert path is not None
+    result = StoredPackage(root, package_id, path, a.settings.cert_path, clip)
+    a.close()
+    return result
+
+
+@pytest.fixture
+def bag(stored_package: StoredPackage, tmp_path: Path) -> Path:
+    """A private copy of the stored package's directory, free to tamper with."""
+    dst = tmp_path / "bags" / stored_package.package_id
+    shutil.copytree(stored_package.path, dst)
+    return dst
+
+
+def verify_json(runner: CliRunner, target: Path | str, *extra: str) -> tuple[int, dict, Result]:
+    """``longwatch verify TARGET --json``: exit status, parsed report, the click Result."""
+    from longwatch.cli import cli
+
+    result = runner.invoke(cli, ["verify", str(target), "--json", *extra], catch_exceptions=False)
+    return result.exit_code, json.loads(result.stdout), result
+
+
+def codes_of(report: dict) -> set[str]:
+    return {p["code"] for pkg in report["packages"] for p in pkg["problems"]}

@@ -94,8 +94,11 @@ def check_camera(value: str) -> str:
 def find_sidecar(path: Path) -> Path | None:
     """``clip.mp4.json`` or ``clip.json`` next to the file."""
     for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
-        if candidate != path and candidate.is_file():
-            return candidate
+        try:
+            if candidate != path and candidate.is_file():
+                return candidate
+        except OSError:  # e.g. the name plus ".json" is longer than the file system allows
+            continue
     return None
 
 
@@ -106,6 +109,8 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LongwatchError("I005", path=path, detail=str(exc)) from exc
+    except RecursionError as exc:  # "[[[[..." nested deeper than the parser's stack
+        raise LongwatchError("I005", path=path, detail="nested too deeply") from exc
     if not isinstance(data, dict):
         raise LongwatchError("I005", path=path, detail="expected a JSON object")
     return data
@@ -118,7 +123,8 @@ def apply_sidecar(request: IngestRequest, data: dict[str, Any], sidecar: Path) -
         value = data.get(key, "")
         if not isinstance(value, str | int | float):
             raise LongwatchError("I005", path=sidecar, detail=f"{key!r} must be text")
-        return str(value)
+        # The sidecar itself is kept bit for bit; its copy in the catalog and XML must be storable text.
+        return metadata.xml_text(str(value))
 
     request.camera = request.camera or check_camera(text("camera"))
     request.zone = request.zone or text("zone")
@@ -210,7 +216,7 @@ def ingest(
         if not probe.ok:
             warnings.append(gettext(N_(
                 "ffprobe could not read {name} ({error}); it is preserved bit for bit "
-                "with a failed validation event")).format(name=src.name, error=probe.error))
+                "with a failed validation event")).format(name=package.printable_name(src.name), error=probe.error))
 
         start, time_source = _start_time(request, probe, st.st_mtime)
         end = start + timedelta(seconds=probe.duration) if start and probe.duration else None
@@ -307,7 +313,7 @@ def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) 
 
 def _default_title(request: IngestRequest, src: Path, start: datetime | None, archive: Archive) -> str:
     when = start.astimezone(archive.settings.tz).strftime("%Y-%m-%d %H:%M:%S %z") if start else ""
-    return " ".join(part for part in (request.camera, when, src.name) if part)
+    return " ".join(part for part in (request.camera, when, package.printable_name(src.name)) if part)
 
 
 def _tool_versions() -> dict[str, str]:

@@ -11,6 +11,7 @@ import functools
 import json
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,15 @@ def probe(path: Path) -> ProbeResult:
 def _exif(path: Path) -> dict[str, Any]:
     if shutil.which("exiftool") is None:
         return {}
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8 (CP949 from a Windows share): pyexiftool cannot pass it on,
+        # so exiftool reads the same file through a link with a plain name.
+        with tempfile.TemporaryDirectory(prefix="longwatch-exif-") as tmp:
+            link = Path(tmp) / "media"
+            link.symlink_to(path.resolve())
+            return _exif(link)
     try:
         with exiftool.ExifToolHelper() as helper:
             rows = helper.get_metadata(str(path), params=["-G"])

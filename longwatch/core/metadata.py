@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ RECORD_NS = "urn:longwatch:dc"
 MAX_XML_BYTES = 64 << 20
 
 P = f"{{{PREMIS_NS}}}"
+#: Characters XML 1.0 cannot carry (lxml refuses them); free text from sidecars may hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 XSI_TYPE = f"{{{XSI_NS}}}type"
 
 
@@ -97,6 +100,11 @@ class Description:
     description: str = ""
 
 
+def xml_text(text: str) -> str:
+    """Free text as XML can hold it: characters XML 1.0 forbids become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 # -- untrusted XML -----------------------------------------------------------
 def _hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(
@@ -151,7 +159,7 @@ def serialize(root: etree._Element) -> bytes:
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
     el = etree.SubElement(parent, P + tag, attrib)
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 
@@ -302,7 +310,7 @@ def build_dc(desc: Description) -> bytes:
 
     def add(ns: str, tag: str, text: str, xsi_type: str | None = None) -> None:
         el = etree.SubElement(root, f"{{{ns}}}{tag}")
-        el.text = text
+        el.text = xml_text(text)
         if xsi_type:
             el.set(XSI_TYPE, xsi_type)
 

@@ -14,6 +14,7 @@ import functools
 import json
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,8 @@ TECHNICAL_PATH = "metadata/technical.json"
 MAX_NAME_BYTES = 200
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_PRINTABLE_ESCAPE = re.compile(r"[%\x00-\x1f\x7f-\x9f\udc80-\udcff]")
 _DIGEST = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -46,12 +49,17 @@ def safe_name(name: str, fallback: str = "media.bin") -> str:
     """A file name that cannot leave the payload directory, keeping what can be kept.
 
     Directory parts are dropped (only the last component counts), control
-    characters and separators become '_', and over-long names are shortened
+    characters, separators and '%' become '_', and over-long names are shortened
     keeping the extension. The exact original name is recorded separately
     (PREMIS originalName), so nothing is lost by renaming.
     """
     base = re.split(r"[/\\]", name)[-1]
+    # Bytes that are not UTF-8 (a CP949 name from a Windows NVR share) arrive as surrogates.
+    base = _SURROGATE.sub("_", base)
     base = unicodedata.normalize("NFC", _CONTROL.sub("_", base)).strip()
+    # RFC 8493 would percent-encode '%' in manifests, but bagit-python and `sha256sum -c`
+    # do not decode it: a stored name without '%' reads the same in every tool.
+    base = base.replace("%", "_")
     if base in ("", ".", "..") or base.startswith("~"):
         base = fallback if base in ("", ".", "..") else "_" + base[1:]
     if len(base.encode("utf-8")) > MAX_NAME_BYTES:
@@ -64,8 +72,24 @@ def safe_name(name: str, fallback: str = "media.bin") -> str:
 
 
 def printable_name(name: str) -> str:
-    """The original name as XML can carry it: control characters percent-encoded."""
-    return _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", name)
+    """The original name as XML can carry it, losslessly: see :func:`original_name_bytes`.
+
+    '%', control characters and bytes that are not UTF-8 (surrogate-escaped by
+    Python) are percent-encoded; every other character is kept as it is, so
+    ordinary names (Korean ones included) read as they were.
+    """
+
+    def encode(match: re.Match[str]) -> str:
+        ch = match.group()
+        raw = bytes([ord(ch) - 0xDC00]) if 0xDC80 <= ord(ch) <= 0xDCFF else ch.encode("utf-8")
+        return "".join(f"%{b:02X}" for b in raw)
+
+    return _PRINTABLE_ESCAPE.sub(encode, name)
+
+
+def original_name_bytes(printable: str) -> bytes:
+    """The exact bytes of the original file name, from its PREMIS originalName."""
+    return urllib.parse.unquote_to_bytes(printable)
 
 
 def is_safe_bag_path(path: str) -> bool:
@@ -119,7 +143,7 @@ def parse_manifest(data: bytes) -> dict[str, str]:
 def bag_info_text(fields: Iterable[tuple[str, str]]) -> bytes:
     lines = []
     for key, value in fields:
-        clean = " ".join(str(value).split())  # one physical line per value
+        clean = " ".join(_SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value))).split())  # one line each
         lines.append(f"{key}: {clean}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
