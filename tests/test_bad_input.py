@@ -200,6 +200,7 @@ def test_duplicate_refused_unless_allowed(lw, archive, fresh_clip):
     (["--start", "2026-03-03T14:00:00"], "I003"),  # no zone: never guessed
     (["--start", "yesterday"], "I003"),
     (["--start", "2026-13-45T00:00:00Z"], "I003"),
+    (["--start", "0001-01-01T00:00:00+01:00"], "I003"),  # before year 1 in UTC
     (["--location", "37.5"], "I004"),
     (["--location", "91,10"], "I004"),
     (["--location", "10,181"], "I004"),

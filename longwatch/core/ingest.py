@@ -70,7 +70,10 @@ def parse_time(value: str) -> datetime:
         raise LongwatchError("I003", value=value) from exc
     if parsed.tzinfo is None:
         raise LongwatchError("I003", value=value)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise LongwatchError("I003", value=value) from exc
 
 
 def parse_location(value: str) -> tuple[float, float]:

@@ -49,6 +49,9 @@ class DirectorySource:
                 found.append(p.relative_to(self.path).as_posix())
         return sorted(found)
 
+    def links(self) -> list[str]:
+        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_symlink())
+
     def read(self, relpath: str) -> bytes:
         return (self.path / relpath).read_bytes()
 
@@ -131,6 +134,11 @@ def verify_package(
     except OSError as exc:
         report.add("V001", path=source.name, detail=str(exc))
         return report
+    # A link could make a package "contain" bytes that live elsewhere: never follow one.
+    links = source.links() if isinstance(source, DirectorySource) else []
+    for link in links:
+        report.add("V018", path=link)
+        names = [n for n in names if n != link and not n.startswith(link + "/")]
     present = set(names)
     if "bagit.txt" not in present:
         report.add("V001", path=source.name, detail="bagit.txt is missing")
@@ -176,8 +184,9 @@ def verify_package(
             if found != expected:
                 report.add("V006", path=path, algorithm=algorithm, expected=expected, found=found)
     for path in sorted(present):
+        # Only the signature (and, later, its time-stamp token) may stand outside the tag manifests.
         if (not path.startswith("data/") and not path.startswith("tagmanifest-")
-                and not path.startswith("signature/") and path not in covered):
+                and not path.startswith(package.SIGNATURE_PATH) and path not in covered):
             report.add("V016", path=path)
 
     _check_signature(source, present, trusted, report)
