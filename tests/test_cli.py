@@ -165,3 +165,18 @@ def test_real_command_in_a_subprocess(archive, fresh_clip, tmp_path):
     assert "Traceback" not in missing.stderr
     version = run_longwatch("--version")
     assert version.returncode == 0 and "longwatch" in version.stdout
+
+
+@pytest.mark.parametrize("remove,code", [("metadata/premis.xml", "V005"), ("", "V017")])
+def test_show_when_storage_disagrees_with_catalog(lw, archive, one_package, remove, code):
+    import shutil
+
+    path = archive.storage().local_path(one_package)
+    if remove:
+        (path / remove).unlink()
+    else:
+        shutil.rmtree(path)
+    result = lw("show", one_package)
+    assert result.exit_code == 1
+    assert error_codes(result.stderr) == [code]
+    assert "Traceback" not in result.output
