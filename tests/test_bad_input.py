@@ -135,6 +135,9 @@ def test_unsafe_names_stay_in_data_media_and_original_is_kept(archive, small_cli
     (name,) = original_names(premis_of(archive, package_id))
     assert package.original_name_bytes(name) == raw
     bagit.Bag(str(path)).validate()
+    for tool, manifest in (("sha256sum", "manifest-sha256.txt"), ("sha512sum", "manifest-sha512.txt")):
+        checked = subprocess.run([tool, "-c", "--strict", manifest], cwd=path, capture_output=True, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     storage_root = archive.storage().root
     assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging"}
     status, report, _ = verify_json(__import__("click.testing", fromlist=["CliRunner"]).CliRunner(), path)
