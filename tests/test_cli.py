@@ -180,3 +180,25 @@ def test_show_when_storage_disagrees_with_catalog(lw, archive, one_package, remo
     assert result.exit_code == 1
     assert error_codes(result.stderr) == [code]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("old,new", [
+    ('timezone = "Asia/Seoul"', 'timezone = "Mars/Olympus_Mons"'),
+    ('primary = "primary"', 'primary = "offsite"'),
+    ('adapter = "local"', 'kind = "local"'),
+    ("[archive]", "archive = 3"),
+])
+def test_configuration_mistakes_name_the_file(lw_bare, archive, old, new):
+    config = archive.root / "longwatch.toml"
+    text = config.read_text()
+    assert old in text
+    config.write_text(text.replace(old, new, 1))
+    result = lw_bare("-A", str(archive.root), "list")
+    assert (result.exit_code, error_codes(result.stderr)) == (3, ["A003"])
+    assert "longwatch.toml" in result.stderr
+
+
+def test_catalog_url_that_cannot_be_opened(lw_bare, archive, monkeypatch):
+    monkeypatch.setenv("LONGWATCH_CATALOG_URL", "nosuchdb://nowhere")
+    result = lw_bare("-A", str(archive.root), "list")
+    assert (result.exit_code, error_codes(result.stderr)) == (3, ["A004"])
