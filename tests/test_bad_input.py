@@ -225,6 +225,7 @@ def test_invalid_options(lw, archive, fresh_clip, args, code):
     ("[1, 2, 3]", "I005"),
     ('{"title": {"nested": true}}', "I005"),
     ("[" * 100_000 + "]" * 100_000, "I005"),
+    ('{"camera": ' + "1" * 5000 + "}", "I005"),  # beyond Python's integer-string limit
     ('{"start": "03/03/2026"}', "I003"),
     ('{"location": "somewhere"}', "I004"),
     ('{"camera": "bad camera"}', "I009"),

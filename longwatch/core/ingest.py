@@ -110,7 +110,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         if path.stat().st_size > MAX_SIDECAR_BYTES:
             raise LongwatchError("I005", path=path, detail=f"larger than {MAX_SIDECAR_BYTES} bytes")
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, an integer of 5000 digits
         raise LongwatchError("I005", path=path, detail=str(exc)) from exc
     except RecursionError as exc:  # "[[[[..." nested deeper than the parser's stack
         raise LongwatchError("I005", path=path, detail="nested too deeply") from exc
