@@ -184,9 +184,9 @@ def verify_package(
             if found != expected:
                 report.add("V006", path=path, algorithm=algorithm, expected=expected, found=found)
     for path in sorted(present):
-        # Only the signature (and, later, its time-stamp token) may stand outside the tag manifests.
+        # Only files about the signed tag manifest (its signature, a time-stamp token) may stand outside it.
         if (not path.startswith("data/") and not path.startswith("tagmanifest-")
-                and not path.startswith(package.SIGNATURE_PATH) and path not in covered):
+                and not path.startswith(f"signature/{package.SIGNED_FILE}.") and path not in covered):
             report.add("V016", path=path)
 
     _check_signature(source, present, trusted, report)
