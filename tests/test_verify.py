@@ -142,3 +142,15 @@ def test_unknown_package_id(lw, target):
     result = lw("verify", target)
     assert result.exit_code == 4
     assert error_codes(result.stderr) == ["I008"]
+
+
+def test_payload_manifest_listing_a_tag_file(runner, bag):
+    """Listing metadata/premis.xml as 'payload' must not pass as a check of the payload."""
+    import hashlib
+
+    premis = (bag / package.PREMIS_PATH).read_bytes()
+    manifest = bag / "manifest-sha256.txt"
+    manifest.write_text(manifest.read_text() + f"{hashlib.sha256(premis).hexdigest()}  {package.PREMIS_PATH}\n")
+    status, report, _ = verify_json(runner, bag)
+    assert status == 1
+    assert "V013" in codes_of(report)

@@ -213,11 +213,18 @@ def _read_manifests(
             report.add("V013", path=name, line=0, detail=f"unknown algorithm {algorithm!r}")
             continue
         try:
-            manifests[algorithm] = package.parse_manifest(source.read(name))
+            entries = package.parse_manifest(source.read(name))
         except package.ManifestError as exc:
             report.add("V013", path=name, line=exc.line, detail=exc.detail)
         except UnicodeDecodeError as exc:
             report.add("V013", path=name, line=0, detail=str(exc))
+        else:
+            if prefix == "manifest-":  # RFC 8493 2.1.3: a payload manifest lists payload files only
+                for number, path in enumerate(entries, start=1):
+                    if not path.startswith("data/"):
+                        report.add("V013", path=name, line=number, detail=f"{path!r} is not under data/")
+                entries = {p: d for p, d in entries.items() if p.startswith("data/")}
+            manifests[algorithm] = entries
     return manifests
 
 
