@@ -368,8 +368,14 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     row = archive.catalog.get(pid)
     assert row is not None
     storage = archive.storage(row.storage_location)
-    with storage.open_package_file(pid, package.PREMIS_PATH) as fh:
-        events = metadata.premis_events(metadata.parse_untrusted(fh.read(), package.PREMIS_PATH))
+    try:
+        with storage.open_package_file(pid, package.PREMIS_PATH) as fh:
+            premis = fh.read()
+    except FileNotFoundError as exc:  # the catalog says it exists: storage disagrees, say which part is gone
+        code = "V005" if storage.has_package(pid) else "V017"
+        raise LongwatchError(code, path=f"{pid}/{package.PREMIS_PATH}", package_id=pid,
+                             location=storage.location) from exc
+    events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
     local = storage.local_path(pid)

@@ -70,6 +70,7 @@ CODES: Mapping[str, str] = {
     "V015": N_("{path}: PREMIS records {algorithm} {expected} but the manifest says {found}"),
     "V016": N_("{path}: tag file is not listed in the tag manifests, so the signature does not cover it"),
     "V017": N_("package {package_id} is in the catalog but not on storage location {location!r}"),
+    "V018": N_("{path}: is a symbolic link; a package holds regular files only, so it was not followed"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),

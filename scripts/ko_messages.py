@@ -95,6 +95,8 @@ KO = {
         "{path}: 서명자가 신뢰하는 인증서가 아닙니다({fingerprint})",
     "{path}: not valid against the {schema} schema: {detail}": "{path}: {schema} 스키마에 맞지 않습니다: {detail}",
     "{path}: refused XML: {detail}": "{path}: 허용하지 않는 XML입니다: {detail}",
+    "{path}: is a symbolic link; a package holds regular files only, so it was not followed":
+        "{path}: 심볼릭 링크입니다. 패키지에는 일반 파일만 들어 있어야 하므로 따라가지 않았습니다",
     "Payload-Oxum says {expected}, the payload is {found}": "Payload-Oxum은 {expected}인데 실제 페이로드는 {found}입니다",
     "{path}: manifest line {line} is malformed or names an unsafe path: {detail}":
         "{path}: 매니페스트 {line}번째 줄의 형식이 잘못되었거나 안전하지 않은 경로입니다: {detail}",

@@ -135,6 +135,9 @@ def test_unsafe_names_stay_in_data_media_and_original_is_kept(archive, small_cli
     (name,) = original_names(premis_of(archive, package_id))
     assert package.original_name_bytes(name) == raw
     bagit.Bag(str(path)).validate()
+    for tool, manifest in (("sha256sum", "manifest-sha256.txt"), ("sha512sum", "manifest-sha512.txt")):
+        checked = subprocess.run([tool, "-c", "--strict", manifest], cwd=path, capture_output=True, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     storage_root = archive.storage().root
     assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging"}
     status, report, _ = verify_json(__import__("click.testing", fromlist=["CliRunner"]).CliRunner(), path)
@@ -200,6 +203,7 @@ def test_duplicate_refused_unless_allowed(lw, archive, fresh_clip):
     (["--start", "2026-03-03T14:00:00"], "I003"),  # no zone: never guessed
     (["--start", "yesterday"], "I003"),
     (["--start", "2026-13-45T00:00:00Z"], "I003"),
+    (["--start", "0001-01-01T00:00:00+01:00"], "I003"),  # before year 1 in UTC
     (["--location", "37.5"], "I004"),
     (["--location", "91,10"], "I004"),
     (["--location", "10,181"], "I004"),
@@ -221,6 +225,7 @@ def test_invalid_options(lw, archive, fresh_clip, args, code):
     ("[1, 2, 3]", "I005"),
     ('{"title": {"nested": true}}', "I005"),
     ("[" * 100_000 + "]" * 100_000, "I005"),
+    ('{"camera": ' + "1" * 5000 + "}", "I005"),  # beyond Python's integer-string limit
     ('{"start": "03/03/2026"}', "I003"),
     ('{"location": "somewhere"}', "I004"),
     ('{"camera": "bad camera"}', "I009"),

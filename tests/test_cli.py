@@ -165,3 +165,40 @@ def test_real_command_in_a_subprocess(archive, fresh_clip, tmp_path):
     assert "Traceback" not in missing.stderr
     version = run_longwatch("--version")
     assert version.returncode == 0 and "longwatch" in version.stdout
+
+
+@pytest.mark.parametrize("remove,code", [("metadata/premis.xml", "V005"), ("", "V017")])
+def test_show_when_storage_disagrees_with_catalog(lw, archive, one_package, remove, code):
+    import shutil
+
+    path = archive.storage().local_path(one_package)
+    if remove:
+        (path / remove).unlink()
+    else:
+        shutil.rmtree(path)
+    result = lw("show", one_package)
+    assert result.exit_code == 1
+    assert error_codes(result.stderr) == [code]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("old,new", [
+    ('timezone = "Asia/Seoul"', 'timezone = "Mars/Olympus_Mons"'),
+    ('primary = "primary"', 'primary = "offsite"'),
+    ('adapter = "local"', 'kind = "local"'),
+    ("[archive]", "archive = 3"),
+])
+def test_configuration_mistakes_name_the_file(lw_bare, archive, old, new):
+    config = archive.root / "longwatch.toml"
+    text = config.read_text()
+    assert old in text
+    config.write_text(text.replace(old, new, 1))
+    result = lw_bare("-A", str(archive.root), "list")
+    assert (result.exit_code, error_codes(result.stderr)) == (3, ["A003"])
+    assert "longwatch.toml" in result.stderr
+
+
+def test_catalog_url_that_cannot_be_opened(lw_bare, archive, monkeypatch):
+    monkeypatch.setenv("LONGWATCH_CATALOG_URL", "nosuchdb://nowhere")
+    result = lw_bare("-A", str(archive.root), "list")
+    assert (result.exit_code, error_codes(result.stderr)) == (3, ["A004"])

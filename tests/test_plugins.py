@@ -185,7 +185,7 @@ def test_every_hook_is_documented_with_its_signature(hook):
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_exercised_by_a_test(hook):
-    tests = [p for p in (ROOT / "tests").glob("*.py") if p.name != Path(__file__).name]
+    tests = [p for p in (ROOT / "tests").glob("test_*.py") if p.name != Path(__file__).name]
     this = Path(__file__).read_text(encoding="utf-8").split("# -- meta-tests")[0]
     texts = [p.read_text(encoding="utf-8") for p in tests] + [this]
     assert any(hook in text for text in texts), f"no test exercises {hook}"

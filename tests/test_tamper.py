@@ -252,3 +252,24 @@ def test_signature_over_tag_manifest_matches_signed_bytes(bag):
         signing.verify_detached((bag / package.SIGNATURE_PATH).read_bytes(),
                                 (bag / package.SIGNED_FILE).read_bytes() + b"\n")
     assert digest_bytes(b"")  # keep the import honest
+
+
+@pytest.fixture
+def V008_archive_cert_with_forged_key(bag: Path, stored_package: StoredPackage) -> Path:
+    """A forger encloses the archive's own certificate but signs with a key of their own."""
+    forger = signing.generate("Forger", "forger")
+    archive_cert = signing.load_certificate(stored_package.cert)
+    signed = (bag / package.SIGNED_FILE).read_bytes()
+    (bag / package.SIGNATURE_PATH).write_bytes(signing.sign_detached(signing.Signer(forger.key, archive_cert),
+                                                                     signed))
+    return bag
+
+
+def test_archive_certificate_with_a_forged_key(runner, V008_archive_cert_with_forged_key, stored_package):
+    codes, _ = check(runner, V008_archive_cert_with_forged_key, stored_package)
+    assert codes == {"V008"}
+    openssl = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", package.SIGNATURE_PATH,
+         "-content", package.SIGNED_FILE, "-CAfile", str(stored_package.cert), "-purpose", "any",
+         "-out", "/dev/null"], cwd=V008_archive_cert_with_forged_key, capture_output=True, check=False)
+    assert openssl.returncode != 0

@@ -70,7 +70,10 @@ def parse_time(value: str) -> datetime:
         raise LongwatchError("I003", value=value) from exc
     if parsed.tzinfo is None:
         raise LongwatchError("I003", value=value)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise LongwatchError("I003", value=value) from exc
 
 
 def parse_location(value: str) -> tuple[float, float]:
@@ -107,7 +110,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         if path.stat().st_size > MAX_SIDECAR_BYTES:
             raise LongwatchError("I005", path=path, detail=f"larger than {MAX_SIDECAR_BYTES} bytes")
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, an integer of 5000 digits
         raise LongwatchError("I005", path=path, detail=str(exc)) from exc
     except RecursionError as exc:  # "[[[[..." nested deeper than the parser's stack
         raise LongwatchError("I005", path=path, detail="nested too deeply") from exc

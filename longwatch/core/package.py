@@ -230,6 +230,12 @@ def profile_problems(bag_info: list[tuple[str, str]], files: Iterable[str]) -> l
     for algorithm in spec.get("Tag-Manifests-Required", []):
         if f"tagmanifest-{algorithm}.txt" not in names:
             problems.append(f"tagmanifest-{algorithm}.txt is required")
+    for kind, prefix in (("Manifests-Allowed", "manifest-"), ("Tag-Manifests-Allowed", "tagmanifest-")):
+        allowed_algorithms = spec.get(kind)
+        for name in sorted(names):
+            if allowed_algorithms and name.startswith(prefix) and name.endswith(".txt") and "/" not in name:
+                if name[len(prefix) : -len(".txt")] not in allowed_algorithms:
+                    problems.append(f"{name} is not allowed by the profile ({kind})")
     for required in spec.get("Tag-Files-Required", []):
         if required not in names:
             problems.append(f"required tag file {required} is missing")

@@ -49,6 +49,9 @@ class DirectorySource:
                 found.append(p.relative_to(self.path).as_posix())
         return sorted(found)
 
+    def links(self) -> list[str]:
+        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_symlink())
+
     def read(self, relpath: str) -> bytes:
         return (self.path / relpath).read_bytes()
 
@@ -131,6 +134,11 @@ def verify_package(
     except OSError as exc:
         report.add("V001", path=source.name, detail=str(exc))
         return report
+    # A link could make a package "contain" bytes that live elsewhere: never follow one.
+    links = source.links() if isinstance(source, DirectorySource) else []
+    for link in links:
+        report.add("V018", path=link)
+        names = [n for n in names if n != link and not n.startswith(link + "/")]
     present = set(names)
     if "bagit.txt" not in present:
         report.add("V001", path=source.name, detail="bagit.txt is missing")
@@ -176,8 +184,9 @@ def verify_package(
             if found != expected:
                 report.add("V006", path=path, algorithm=algorithm, expected=expected, found=found)
     for path in sorted(present):
+        # Only files about the signed tag manifest (its signature, a time-stamp token) may stand outside it.
         if (not path.startswith("data/") and not path.startswith("tagmanifest-")
-                and not path.startswith("signature/") and path not in covered):
+                and not path.startswith(f"signature/{package.SIGNED_FILE}.") and path not in covered):
             report.add("V016", path=path)
 
     _check_signature(source, present, trusted, report)
@@ -204,11 +213,18 @@ def _read_manifests(
             report.add("V013", path=name, line=0, detail=f"unknown algorithm {algorithm!r}")
             continue
         try:
-            manifests[algorithm] = package.parse_manifest(source.read(name))
+            entries = package.parse_manifest(source.read(name))
         except package.ManifestError as exc:
             report.add("V013", path=name, line=exc.line, detail=exc.detail)
         except UnicodeDecodeError as exc:
             report.add("V013", path=name, line=0, detail=str(exc))
+        else:
+            if prefix == "manifest-":  # RFC 8493 2.1.3: a payload manifest lists payload files only
+                for number, path in enumerate(entries, start=1):
+                    if not path.startswith("data/"):
+                        report.add("V013", path=name, line=number, detail=f"{path!r} is not under data/")
+                entries = {p: d for p, d in entries.items() if p.startswith("data/")}
+            manifests[algorithm] = entries
     return manifests
 
 
