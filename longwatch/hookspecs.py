@@ -20,6 +20,11 @@ def register_storage_adapters() -> list[type[Any]]:  # type: ignore[empty-body]
 
 
 @hookspec
+def register_detectors() -> list[type[Any]]:  # type: ignore[empty-body]
+    """Return Detector subclasses; each one's NAME is what ``longwatch detect --detector`` takes."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add click commands or groups to the ``longwatch`` command group ``cli``."""
 
