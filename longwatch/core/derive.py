@@ -13,6 +13,8 @@ footage was kept. Bagging, signing, publishing and cataloguing are
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,19 +47,19 @@ class Cause:
     """Why the package was made: a person's reason and/or a detector's finding."""
 
     reason: str = ""
-    detector: dict[str, Any] | None = None  # Detector.identity()
+    detectors: list[dict[str, Any]] = field(default_factory=list)  # Detector.identity() of each
     detections: list[dict[str, Any]] = field(default_factory=list)  # type, start, end, confidence (UTC)
 
     def describe(self) -> str:
         parts = [self.reason] if self.reason else []
         for d in self.detections:
             parts.append(f"{d['type']} {d['start']} to {d['end']} (confidence {d['confidence']:.2f})")
-        if self.detector:
-            parts.append(f"detector {identity_text(self.detector)}")
+        for identity in self.detectors:
+            parts.append(f"detector {identity_text(identity)}")
         return "; ".join(parts) or "requested by the operator"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "detector": self.detector, "detections": self.detections}
+        return {"reason": self.reason, "detectors": self.detectors, "detections": self.detections}
 
 
 def identity_text(identity: dict[str, Any]) -> str:
@@ -209,8 +211,8 @@ def _provenance(
     if archive.settings.organization:
         agents.append(metadata.AgentRecord("organization", archive.settings.organization, "organization"))
     detector_agents: list[tuple[str, str]] = []
-    if cause.detector:
-        agent = detector_agent(cause.detector)
+    for identity in cause.detectors:
+        agent = detector_agent(identity)
         agents.append(agent)
         detector_agents.append((agent.identifier, "executing program"))
     paths = [r.relpath for r in records]
@@ -242,6 +244,25 @@ def _provenance(
               [package_id], [software]),
     ]
     return agents, events
+
+
+def local_media(archive: Archive, row: Package, clip: Clip, scratch: Path) -> Path:
+    """A path ffmpeg can seek in: the stored file itself on a filesystem, else a scratch copy."""
+    storage = archive.storage(row.storage_location)
+    local = storage.local_path(row.id)
+    if local is not None and (local / clip.relpath).is_file():
+        return local / clip.relpath
+    copy = scratch / f"source-{clip.id}{Path(clip.relpath).suffix}"
+    with storage.open_package_file(row.id, clip.relpath) as fh, copy.open("wb") as out:
+        shutil.copyfileobj(fh, out, 1 << 20)
+    return copy
+
+
+def scratch_dir(archive: Archive, prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """Scratch space beside the archive (same disk as staging), removed afterwards."""
+    root = archive.root / "tmp"
+    root.mkdir(exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=root, prefix=prefix)
 
 
 def ffmpeg_agent() -> metadata.AgentRecord:

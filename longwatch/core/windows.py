@@ -11,9 +11,7 @@ into one (:func:`merge_ranges`) before anything is written.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +19,7 @@ from pathlib import Path
 
 from longwatch.core import derive, media
 from longwatch.core.archive import Archive
-from longwatch.core.catalog import Clip, Package
+from longwatch.core.catalog import Package
 from longwatch.errors import LongwatchError
 
 
@@ -74,18 +72,6 @@ def cut(source: Path, out: Path, start: float, duration: float) -> list[str]:
     return cmd
 
 
-def _local_media(archive: Archive, row: Package, clip: Clip, scratch: Path) -> Path:
-    """A path ffmpeg can seek in: the stored file itself on a filesystem, else a scratch copy."""
-    storage = archive.storage(row.storage_location)
-    local = storage.local_path(row.id)
-    if local is not None and (local / clip.relpath).is_file():
-        return local / clip.relpath
-    copy = scratch / f"source-{clip.id}{Path(clip.relpath).suffix}"
-    with storage.open_package_file(row.id, clip.relpath) as fh, copy.open("wb") as out:
-        shutil.copyfileobj(fh, out, 1 << 20)
-    return copy
-
-
 def window(
     archive: Archive,
     package_id: str,
@@ -112,9 +98,7 @@ def window(
     files: list[derive.DerivedFile] = []
     copied, cuts, commands = [], [], []
     media.require("ffmpeg")
-    tmp_root = archive.root / "tmp"
-    tmp_root.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_root, prefix="window-") as scratch_name:
+    with derive.scratch_dir(archive, "window-") as scratch_name:
         scratch = Path(scratch_name)
         for clip in sorted(covering, key=lambda c: ranges[c.id][0]):
             clip_start, clip_end = ranges[clip.id]
@@ -124,7 +108,7 @@ def window(
                                                 start=clip_start, end=clip_end))
                 copied.append(clip.relpath)
                 continue
-            source = _local_media(archive, row, clip, scratch)
+            source = derive.local_media(archive, row, clip, scratch)
             offset = max(0.0, (start - clip_start).total_seconds())
             stop = min(clip_end, end)
             actual_offset = keyframe_before(source, offset)

@@ -220,6 +220,18 @@ class Detector(ABC):
     def analyse(self, frame: Frame) -> list[Box]:
         """Boxes found in one frame, in the original frame's pixels (use ``frame.scale``)."""
 
+    def fit(self, frame: Frame) -> tuple[Any, float]:
+        """The frame's image no wider than the ``width`` parameter (integer subsampling) and its scale.
+
+        Frames from :meth:`detect` already have that width; frames from a
+        full-resolution pass (redaction) are thinned here, cheaply.
+        """
+        image = frame.image
+        step = max(1, -(-image.shape[1] // int(self.parameters["width"])))
+        if step > 1:
+            image = image[::step, ::step]
+        return image, frame.scale * step
+
     def reset(self) -> None:  # noqa: B027 - optional for stateless detectors
         """Forget state between clips (background models, trackers)."""
 

@@ -126,11 +126,7 @@ class FaceDetector(Detector):
         return f"onnxruntime {runtime_version()}"
 
     def analyse(self, frame: Frame) -> list[Box]:
-        image = frame.image
-        step = max(1, -(-image.shape[1] // int(self.parameters["width"])))
-        if step > 1:  # a full-size frame from redaction: subsample to the analysis width
-            image = image[::step, ::step]
-        s = frame.scale * step
+        image, s = self.fit(frame)
         return [Box(int(x1 * s), int(y1 * s), max(1, int((x2 - x1) * s)), max(1, int((y2 - y1) * s)), score)
                 for x1, y1, x2, y2, score in find_faces(image, float(self.parameters["threshold"]))]
 

@@ -48,13 +48,13 @@ class PersonDetector(Detector):
             self._hog = cv2.HOGDescriptor()
             self._hog.setSVMDetector(self._weights())
         stride = int(self.parameters["stride"])
-        found, weights = self._hog.detectMultiScale(frame.image, winStride=(stride, stride), padding=(8, 8),
+        image, s = self.fit(frame)
+        found, weights = self._hog.detectMultiScale(image, winStride=(stride, stride), padding=(8, 8),
                                                     scale=float(self.parameters["scale"]))
         boxes = []
         for (x, y, w, h), weight in zip(found, np.ravel(weights), strict=False):
             score = 1.0 / (1.0 + math.exp(-float(weight)))
             if score >= self.parameters["threshold"]:
-                s = frame.scale
                 boxes.append(Box(int(x * s), int(y * s), int(w * s), int(h * s), score))
         return boxes
 
