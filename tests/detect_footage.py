@@ -46,3 +46,14 @@ def face_scene(path: Path, seconds: float = 3) -> Path:
             "-loop", "1", "-i", str(astronaut_png()),
             "-filter_complex", "[1]scale=400:400[p];[0][p]overlay=x=120:y=40:shortest=1", *X264, str(path))
     return path
+
+
+# -- fixtures (imported by the detector, window and redaction tests) -------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def footage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("footage")
+    return {"moving": moving_shapes(root / "moving.mp4"), "still": still_scene(root / "still.mp4"),
+            "face": face_scene(root / "face.mp4")}
