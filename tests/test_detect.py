@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from detect_footage import footage  # noqa: F401 - fixture
 
 from longwatch import Detector, hookimpl, registry
 from longwatch.commands import detect as detect_cmd

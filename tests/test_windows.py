@@ -7,7 +7,6 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from detect_footage import footage  # noqa: F401 - fixture
 
 from longwatch.core import metadata, package, windows
 from longwatch.core.media import make_test_clip
