@@ -147,3 +147,15 @@ def test_register_detectors_hook_and_crash_resume(archive, tmp_path, monkeypatch
     assert [(d.start, d.end) for d in resumed.detections] == [(d["start"], d["end"]) for d in clean]
     again = detect_cmd.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
     assert again.cached and len(again.detections) == len(clean)
+
+
+def test_register_detectors_hook_is_documented():
+    import inspect
+    from pathlib import Path
+
+    from longwatch import hookspecs
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text()
+    assert "## register_detectors" in text
+    signature = f"register_detectors{inspect.signature(hookspecs.register_detectors)}"
+    assert signature.replace("'", "") in text

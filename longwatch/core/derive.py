@@ -40,6 +40,8 @@ class DerivedFile:
     stored: tuple[str, str] | None = None  # (package id, relpath): copied bit for bit
     start: datetime | None = None  # actual recorded range of this file, UTC
     end: datetime | None = None
+    probe: media.ProbeResult | None = None  # of ``local``, when the caller already has it
+    mime_type: str = ""  # when the probe has no exiftool part (a cut keeps its source's container)
 
 
 @dataclass
@@ -121,7 +123,7 @@ def derive(
                 assert item.local is not None
                 with open_for_reading(item.local) as fh, writer.open(relpath) as out:
                     digests = digest_stream(fh, sinks=[out], progress=progress)
-            probe = media.probe(item.local) if item.local is not None else None
+            probe = item.probe or (media.probe(item.local) if item.local is not None else None)
             if probe is None:
                 src_clip = next(c for c in _row(archive, item.stored[0]).clips  # type: ignore[index]
                                 if c.relpath == item.stored[1])  # type: ignore[index]
@@ -130,7 +132,8 @@ def derive(
                 probes[relpath] = {"copied_from": item.derived_from, "probe": "see the source package"}
             else:
                 video = probe.video_stream
-                mime, fmt, codec = probe.mime_type, probe.format_name, str(video.get("codec_name", ""))
+                mime = item.mime_type if item.mime_type and not probe.exiftool else probe.mime_type
+                fmt, codec = probe.format_name, str(video.get("codec_name", ""))
                 width, height, duration = video.get("width"), video.get("height"), probe.duration
                 probes[relpath] = {"ffprobe": probe.ffprobe, "exiftool": probe.exiftool, "probe_ok": probe.ok}
             payload.append(package.PayloadEntry(relpath, digests.size, digests.hexdigests))

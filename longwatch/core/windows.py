@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,21 +46,27 @@ def merge_ranges(ranges: list[tuple[datetime, datetime]],
 
 
 def keyframe_before(path: Path, offset: float) -> float:
-    """Time of the last video keyframe at or before ``offset`` seconds, reading packets only (no decoding)."""
-    window = f"{max(0.0, offset - 30):.3f}%{offset + 0.001:.3f}"
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", window,
-           "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    best = 0.0
-    for line in result.stdout.splitlines():
-        pts, _, flags = line.partition(",")
-        try:
-            t = float(pts)
-        except ValueError:
-            continue
-        if "K" in flags and t <= offset + 1e-3:
-            best = max(best, t)
-    return best
+    """Time of the last video keyframe at or before ``offset`` seconds, reading packets only (no decoding).
+
+    Looks 10 s back first (CCTV keyframe intervals are a few seconds), then 120 s.
+    """
+    for back in (10.0, 120.0):
+        window = f"{max(0.0, offset - back):.3f}%{offset + 0.001:.3f}"
+        cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", window,
+               "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        found = []
+        for line in result.stdout.splitlines():
+            pts, _, flags = line.partition(",")
+            try:
+                t = float(pts)
+            except ValueError:
+                continue
+            if "K" in flags and t <= offset + 1e-3:
+                found.append(t)
+        if found or offset - back <= 0:
+            return max(found, default=0.0)
+    return 0.0
 
 
 def cut(source: Path, out: Path, start: float, duration: float) -> list[str]:
@@ -111,14 +118,17 @@ def window(
             source = derive.local_media(archive, row, clip, scratch)
             offset = max(0.0, (start - clip_start).total_seconds())
             stop = min(clip_end, end)
-            actual_offset = keyframe_before(source, offset)
             out = scratch / f"{Path(clip.relpath).stem}_{int(offset)}s{Path(clip.relpath).suffix}"
-            cmd = cut(source, out, offset, (stop - clip_start).total_seconds() - offset)
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the keyframe lookup runs beside the cut
+                keyframe = pool.submit(keyframe_before, source, offset)
+                cmd = cut(source, out, offset, (stop - clip_start).total_seconds() - offset)
+                actual_offset = keyframe.result()
             commands.append(" ".join("SOURCE" if a == str(source) else "OUT" if a == str(out) else a for a in cmd))
-            duration = media.probe(out).duration or 0.0
+            probe = media.probe(out, exif=False)
             cut_start = clip_start + timedelta(seconds=actual_offset)
             files.append(derive.DerivedFile(out.name, [source_ref], local=out, start=cut_start,
-                                            end=cut_start + timedelta(seconds=duration)))
+                                            end=cut_start + timedelta(seconds=probe.duration or 0.0),
+                                            probe=probe, mime_type=clip.mime_type))
             cuts.append(clip.relpath)
         parameters = {"requested_start": derive.utc_text(start), "requested_end": derive.utc_text(end),
                       "copied_whole": copied, "stream_copy_cuts": cuts, "commands": commands}
