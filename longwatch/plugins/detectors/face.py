@@ -107,7 +107,11 @@ def find_faces(image: np.ndarray, threshold: float) -> list[tuple[float, float, 
     x2, y2 = np.minimum(x1 + s1, w), np.minimum(y1 + s0, h)
     boxes = np.stack([x1, y1, x2, y2], axis=1)
     scores = heat[ys, xs]
-    return [(*map(float, boxes[i]), float(scores[i])) for i in _nms(boxes, scores)]
+    found = []
+    for i in _nms(boxes, scores):
+        x1_, y1_, x2_, y2_ = (float(v) for v in boxes[i])
+        found.append((x1_, y1_, x2_, y2_, float(scores[i])))
+    return found
 
 
 class FaceDetector(Detector):

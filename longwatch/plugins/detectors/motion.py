@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 
 from longwatch.hookspecs import hookimpl
@@ -38,9 +37,11 @@ class MotionDetector(Detector):
         self._mask: np.ndarray | None = None
 
     def library(self) -> str:
+        import cv2  # loaded on first use, not when the plugin registers
         return f"opencv {cv2.__version__} BackgroundSubtractorMOG2"
 
     def reset(self) -> None:
+        import cv2  # loaded on first use, not when the plugin registers
         self._subtractor = cv2.createBackgroundSubtractorMOG2(
             history=int(self.parameters["history"]), varThreshold=float(self.parameters["var_threshold"]),
             detectShadows=False)
@@ -58,6 +59,7 @@ class MotionDetector(Detector):
         return self._mask
 
     def analyse(self, frame: Frame) -> list[Box]:
+        import cv2  # loaded on first use, not when the plugin registers
         if self._subtractor is None:
             self.reset()
         gray = cv2.GaussianBlur(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), (5, 5), 0)

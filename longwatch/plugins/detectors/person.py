@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 
 from longwatch.hookspecs import hookimpl
@@ -34,16 +33,20 @@ class PersonDetector(Detector):
 
     @staticmethod
     def _weights() -> np.ndarray:
-        return np.asarray(cv2.HOGDescriptor_getDefaultPeopleDetector(), dtype=np.float32)
+        import cv2  # loaded on first use, not when the plugin registers
+        return np.asarray(cv2.HOGDescriptor_getDefaultPeopleDetector(), dtype=np.float32)  # type: ignore[attr-defined]
 
     def model(self) -> list[ModelFile]:
+        import cv2  # loaded on first use, not when the plugin registers
         return [ModelFile.of_bytes("HOGDescriptor_getDefaultPeopleDetector.f32", self._weights().tobytes(),
                                    f"opencv {cv2.__version__} (built in)")]
 
     def library(self) -> str:
+        import cv2  # loaded on first use, not when the plugin registers
         return f"opencv {cv2.__version__} HOGDescriptor"
 
     def analyse(self, frame: Frame) -> list[Box]:
+        import cv2  # loaded on first use, not when the plugin registers
         if self._hog is None:
             self._hog = cv2.HOGDescriptor()
             self._hog.setSVMDetector(self._weights())
