@@ -40,9 +40,9 @@ def astronaut_png() -> Path:
     return path
 
 
-def face_scene(path: Path, seconds: float = 3) -> Path:
-    """scikit-image's astronaut photograph (one real face) on a grey 640x480 scene."""
-    _ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=640x480:r=10:d={seconds}",
+def face_scene(path: Path, seconds: float = 2) -> Path:
+    """scikit-image's astronaut photograph (one real face) on a grey 640x480 scene, 5 frames a second."""
+    _ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=640x480:r=5:d={seconds}",
             "-loop", "1", "-i", str(astronaut_png()),
             "-filter_complex", "[1]scale=400:400[p];[0][p]overlay=x=120:y=40:shortest=1", *X264, str(path))
     return path
