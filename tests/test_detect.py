@@ -159,3 +159,15 @@ def test_register_detectors_hook_is_documented():
     assert "## register_detectors" in text
     signature = f"register_detectors{inspect.signature(hookspecs.register_detectors)}"
     assert signature.replace("'", "") in text
+
+
+def test_undecodable_package_is_a_coded_error(lw, tmp_path):
+    broken = tmp_path / "cam-04_broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64)
+    out = json.loads(lw("ingest", str(broken), "--json").stdout)  # preserved as received, media_ok false
+    pid = out["packages"][0]["package_id"]
+    assert out["packages"][0]["media_ok"] is False
+    result = lw("detect", pid, "--detector", "motion")
+    assert result.exit_code == 9 and "D009" in result.output
+    window = lw("window", pid, "--from", "2026-03-03T05:00:00Z", "--to", "2026-03-03T05:01:00Z")
+    assert window.exit_code == 9 and "D009" in window.output

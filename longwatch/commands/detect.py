@@ -95,7 +95,8 @@ def detect_clip(archive: Archive, package: Package, clip: Clip, detector: Detect
     with derive.scratch_dir(archive, "detect-") as scratch:
         source = derive.local_media(archive, package, clip, Path(scratch))
         done = state["done_until"]
-        start = 0.0 if done is None else done + 0.5 / detector.parameters["fps"]
+        # the next sampled frame after the checkpoint, on the same grid as the interrupted run
+        start = 0.0 if done is None else done + 1 / detector.parameters["fps"]
         seen = {(d["type"], d["start"]) for d in state["detections"]}
         last_write = time.monotonic()
 
