@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
+from longwatch.plugins.detectors.base import Detector
 from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
 
-__all__ = ["LongwatchError", "PackageWriter", "StorageAdapter", "__version__", "hookimpl"]
+__all__ = ["Detector", "LongwatchError", "PackageWriter", "StorageAdapter", "__version__", "hookimpl"]

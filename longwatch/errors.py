@@ -25,6 +25,21 @@ CODES: Mapping[str, str] = {
     "A004": N_("the catalog could not be opened or updated: {detail}"),
     # C: command-line usage that click cannot check by itself
     "C001": N_("say what to verify: a package id, a package directory, or --all"),
+    # D: detectors, windows and redaction
+    "D001": N_("no detector {name!r} is installed; installed: {available} (see `longwatch detectors`)"),
+    "D002": N_("the range {start} to {end} is outside the clip {path} ({clip_start} to {clip_end}); "
+               "choose times inside it"),
+    "D003": N_("detector {name!r}: parameter {parameter!r} is invalid: {detail}"),
+    "D004": N_("{path} cannot be decoded as video: {detail}; the stored original is unchanged"),
+    "D005": N_("detector {name!r} needs the model file {file} from the Python package {package}; "
+               "install it with pip (it is never downloaded at run time)"),
+    "D006": N_("two plugins register the detector {name!r}: {first} and {second}"),
+    "D007": N_("the time range is empty or reversed ({start} to {end}); --to must be after --from"),
+    "D008": N_("the boxes file {path} is invalid: {detail}"),
+    "D009": N_("package {package_id} has no video clip to work on"),
+    "D010": N_("ffmpeg failed while {action}: {detail}; nothing was stored"),
+    "D011": N_("the detection state file {path} is unreadable ({detail}); delete it to start over"),
+    "D012": N_("say what to redact: --faces, --persons and/or --boxes FILE"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),
@@ -87,6 +102,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "S": 6,
     "P": 7,
     "T": 8,
+    "D": 9,
 }
 
 

@@ -6,9 +6,12 @@ without breaking them (pluggy passes only what the implementation asks for).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from longwatch.plugins.detectors.base import Detector
 
 hookspec = pluggy.HookspecMarker("longwatch")
 hookimpl = pluggy.HookimplMarker("longwatch")
@@ -17,6 +20,11 @@ hookimpl = pluggy.HookimplMarker("longwatch")
 @hookspec
 def register_storage_adapters() -> list[type[Any]]:  # type: ignore[empty-body]
     """Return StorageAdapter subclasses; each one's NAME is the key used in longwatch.toml."""
+
+
+@hookspec
+def register_detectors() -> list[type[Detector]]:  # type: ignore[empty-body]
+    """Return Detector subclasses; each one's NAME is what ``longwatch detect --detector`` takes."""
 
 
 @hookspec

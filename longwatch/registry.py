@@ -18,6 +18,10 @@ from longwatch.errors import LongwatchError
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.web.packages",
+    "longwatch.plugins.detectors.motion",
+    "longwatch.plugins.detectors.person",
+    "longwatch.plugins.detectors.face",
+    "longwatch.commands.detect",
 )
 
 
@@ -46,6 +50,28 @@ def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
                 raise LongwatchError("P001", name=name, first=owners[name], second=impl.plugin_name)
             found[name], owners[name] = cls, impl.plugin_name
     return found
+
+
+def detectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    """NAME -> Detector class over every plugin; two plugins claiming one NAME is an error."""
+    found: dict[str, type[Any]] = {}
+    owners: dict[str, str] = {}
+    for impl in pm.hook.register_detectors.get_hookimpls():
+        for cls in impl.function() or ():
+            name = cls.NAME
+            if name in found and found[name] is not cls:
+                raise LongwatchError("D006", name=name, first=owners[name], second=impl.plugin_name)
+            found[name], owners[name] = cls, impl.plugin_name
+    return found
+
+
+def detector(pm: pluggy.PluginManager, name: str, parameters: dict[str, Any] | None = None) -> Any:
+    """A configured detector by NAME; D001 names the installed ones when it is unknown."""
+    available = detectors(pm)
+    cls = available.get(name)
+    if cls is None:
+        raise LongwatchError("D001", name=name, available=", ".join(sorted(available)) or "none")
+    return cls(**(parameters or {}))
 
 
 def plugin_list(pm: pluggy.PluginManager) -> list[dict[str, str]]:

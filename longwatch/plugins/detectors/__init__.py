@@ -1,0 +1,6 @@
+"""Built-in detectors: each module is a plugin registered through ``register_detectors``.
+
+The modules that need OpenCV (motion, person) or ONNX Runtime (face) import
+it on first use, never when the plugin registers, so every ``longwatch``
+command starts without loading a model library.
+"""
