@@ -207,15 +207,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_durable(path: Path, data: bytes) -> None:
-    """Whole file or nothing: temp file, fsync, rename, fsync the directory."""
+def _write_durable(path: Path, data: bytes, sync: bool = True, sync_dir: bool = True) -> None:
+    """Whole file or nothing: temp file, fsync, rename, fsync the directory (when asked)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    if sync and sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -625,11 +627,11 @@ class Ledger:
         signature = signing.sign_detached(self.signer, note)
         cp = Checkpoint(size, root, now, self.origin, note, signature)
         path = self.checkpoints_dir / f"{cp.name}.note"
-        _write_durable(path.with_name(path.name + ".p7s"), signature)
-        _write_durable(path, note)
-        with contextlib.suppress(OSError):
+        _write_durable(path.with_name(path.name + ".p7s"), signature, sync_dir=False)
+        _write_durable(path, note)  # the note last: a checkpoint without its .p7s is never listed
+        with contextlib.suppress(OSError):  # a cache, checked against the last checkpoint before use
             _write_durable(self.dir / "frontier.json", json.dumps(
-                {"size": frontier.size, "hashes": [h.hex() for h in frontier.hashes]}).encode())
+                {"size": frontier.size, "hashes": [h.hex() for h in frontier.hashes]}).encode(), sync=False)
         return cp
 
     def _timestamp(self, cp: Checkpoint) -> None:
