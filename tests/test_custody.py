@@ -159,3 +159,37 @@ def test_catalog_models_match_migrations(archive):
     with archive.catalog.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_entries_are_canonical_json_with_the_rfc_leaf_hash(archive):
+    ledger = Ledger.for_archive(archive)
+    ledger.append([Event("transfer", packages=["p", "q"], detail="건네줌 to 경찰", extra={"recipient": "Seoul"}),
+                   Event("deletion", packages=["q"], outcome="warning")])
+    rows = list(ledger.lines())
+    assert len(rows) == 2
+    prev = "0" * 64
+    for _segment, _offset, line, complete in rows:
+        entry = json.loads(line)
+        assert complete and custody.ledger.canonical(entry) == line
+        assert entry["prev"] == prev
+        prev = custody.leaf_hash(line).hex()
+    import hashlib
+
+    assert custody.leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
+
+
+def test_checkpoint_after_t_minutes(archive):
+    with (archive.root / "longwatch.toml").open("a") as fh:
+        fh.write("\n[custody]\ncheckpoint_minutes = 0.000001\n")
+    ledger = Ledger.for_archive(archive)
+    ledger.append([Event("replication")])
+    ledger.append([Event("replication")])
+    assert [cp.size for cp in ledger.checkpoints()] == [1, 2]
+
+
+def test_bad_custody_settings_are_a003(archive):
+    with (archive.root / "longwatch.toml").open("a") as fh:
+        fh.write("\n[custody]\ncheckpoint_every = 0\n")
+    with pytest.raises(LongwatchError) as exc:
+        Ledger.for_archive(archive)
+    assert exc.value.code == "A003"

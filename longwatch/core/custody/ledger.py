@@ -140,7 +140,6 @@ def parse_utc(value: str) -> datetime:
 class Receipt:
     seq: int
     event_id: str
-    leaf_hash: str
 
 
 @dataclass
@@ -232,6 +231,17 @@ class _Head:
     size: int
     next_seq: int
     prev: str
+
+
+@dataclass
+class _Prepared:
+    """An entry's canonical bytes, less prev (between start and middle) and seq (between middle and end)."""
+
+    event: Event
+    when: datetime
+    start: bytes
+    middle: bytes
+    end: bytes
 
 
 class Ledger:
@@ -350,8 +360,10 @@ class Ledger:
                 raise LongwatchError("L001", segment=segment.name if segment else "-", offset=-1,
                                      detail=f"the last entry is unreadable: {exc}") from exc
             next_seq, prev = last_seq + 1, leaf_hash(last_line).hex()
-        indexed = self._index_max()
-        top = -1 if indexed is None else indexed
+        with self.engine.connect() as conn:
+            top_row = conn.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq.desc())
+                                   .limit(1)).first()
+        top = -1 if top_row is None else top_row.seq
         if top > next_seq - 1:
             with self.engine.begin() as conn:
                 conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= next_seq))
@@ -363,11 +375,8 @@ class Ledger:
                 outcome="warning"))
         elif top < next_seq - 1:
             raise LongwatchError("L005", first=top + 1, last=next_seq - 1)
-        elif last_line is not None:
-            with self.engine.connect() as conn:
-                row = conn.execute(select(ENTRIES.c.leaf_hash).where(ENTRIES.c.seq == next_seq - 1)).scalar()
-            if row != prev:
-                raise LongwatchError("L004", seq=next_seq - 1)
+        elif top_row is not None and top_row.leaf_hash != prev:
+            raise LongwatchError("L004", seq=top)
         return _Head(segment, size, next_seq, prev), repairs
 
     def _set_aside(self, path: Path, keep: int, size: int) -> Event:
@@ -405,23 +414,42 @@ class Ledger:
             event.check()
         if not events:
             return []
+        prepared = self._prepare(list(events))  # JSON work outside the lock: other writers keep going
         made: Checkpoint | None = None
         with self.locked():
             head, repairs = self._current_head()
             if repairs:
-                head = self._write(head, repairs)
+                head = self._write(head, self._prepare(repairs))
             before = head.next_seq
-            head = self._write(head, list(events))
+            head = self._write(head, prepared)
             self._head = head
             if checkpoint:
                 with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
                     made = self._checkpoint_if_due()
         if made is not None and made.tsr is None and self.settings.tsa_url:
             self._timestamp(made)
-        return [Receipt(before + i, e.event_id, "") for i, e in enumerate(events)]
+        return [Receipt(before + i, e.event_id) for i, e in enumerate(events)]
 
-    def _write(self, head: _Head, events: list[Event]) -> _Head:
+    def _prepare(self, events: list[Event]) -> list[_Prepared]:
+        """Each entry's canonical JSON around the three fields only the lock holder knows (prev, seq)."""
         now = datetime.now(UTC)
+        recorded = json.dumps(utc_text(now)).encode()
+        out = []
+        for event in events:
+            event.event_id = event.event_id or str(uuid.uuid4())
+            when = event.time or now
+            agents = event.agents or [software_agent(), *([person_agent(self.operator)] if self.operator else [])]
+            before = canonical({  # keys sorting before "prev"
+                "agents": agents, "clock": "system", "detail": event.detail, "event_id": event.event_id,
+                "extra": event.extra, "note": event.note, "objects": list(event.objects), "outcome": event.outcome,
+                "packages": list(event.packages)})
+            after = canonical({  # keys sorting after "seq"
+                "time": utc_text(when), "type": event.type, "type_uri": event_type_uri(event.type), "v": FORMAT})
+            out.append(_Prepared(event, when, before[:-1] + b',"prev":"', b'","recorded":' + recorded + b',"seq":',
+                                 b"," + after[1:]))
+        return out
+
+    def _write(self, head: _Head, prepared: list[_Prepared]) -> _Head:
         lines: list[bytes] = []
         rows: list[dict[str, Any]] = []
         pkg_rows: list[dict[str, Any]] = []
@@ -431,18 +459,9 @@ class Ledger:
         if new_segment:
             segment, offset = self.segments_dir / f"{seq:012d}.jsonl", 0
         assert segment is not None
-        for event in events:
-            event.event_id = event.event_id or str(uuid.uuid4())
-            when = event.time or now
-            agents = event.agents or [software_agent(), *([person_agent(self.operator)] if self.operator else [])]
-            entry = {
-                "v": FORMAT, "seq": seq, "time": utc_text(when), "recorded": utc_text(now), "clock": "system",
-                "type": event.type, "type_uri": event_type_uri(event.type), "event_id": event.event_id,
-                "agents": agents, "packages": list(event.packages), "objects": list(event.objects),
-                "outcome": event.outcome, "detail": event.detail, "note": event.note, "extra": event.extra,
-                "prev": prev,
-            }
-            line = canonical(entry)
+        for p in prepared:
+            event, when = p.event, p.when
+            line = b"".join((p.start, prev.encode(), p.middle, str(seq).encode(), p.end))
             leaf = leaf_hash(line).hex()
             rows.append({"seq": seq, "time_utc": when, "event_type": event.type, "event_id": event.event_id,
                          "outcome": event.outcome, "segment": segment.name, "byte_offset": offset,
