@@ -254,7 +254,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
                 trusted = [archive.certificate]
             except LongwatchError:
                 archive = None
-        jobs.append((target, verify_mod.DirectorySource(Path(target)), archive))
+        jobs.append((str(target), verify_mod.DirectorySource(Path(str(target))), archive))
     else:
         archive = obj.archive()
         trusted = trusted or [archive.certificate]

@@ -98,3 +98,16 @@ def test_killed_writer_leaves_a_ledger_that_recovers(archive):
     report = custody.verify_ledger(ledger, [archive.certificate])
     assert report.ok, [p.render() for p in report.problems]
     assert report.entries >= 30 * 4 + 1
+
+
+def test_checkpoint_repairs_a_torn_tail_first(lw, archive):
+    ledger = Ledger.for_archive(archive)
+    ledger.append([Event("ingestion", packages=["p"])], checkpoint=False)
+    (segment,) = ledger.segment_paths()
+    with segment.open("ab") as fh:
+        fh.write(b'{"agents":[')
+    cp = json.loads(lw("custody", "checkpoint", "--json").output)
+    assert cp["tree_size"] == 2
+    types = [json.loads(line)["type"] for _s, _o, line, _c in ledger.lines()]
+    assert types == ["ingestion", "recovery"]
+    assert lw("custody", "verify").exit_code == 0

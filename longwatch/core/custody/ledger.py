@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from longwatch import __version__
@@ -52,8 +52,8 @@ FORMAT = 1
 ZERO_HASH = "0" * 64
 OUTCOMES = ("success", "failure", "warning")
 NOTE_HEADER = "longwatch custody checkpoint v1"
-ENTRIES = CustodyEntry.__table__
-ENTRY_PACKAGES = CustodyEntryPackage.__table__
+ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
+ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -666,7 +666,7 @@ class Ledger:
         with self.locked():
             head, repairs = self._current_head()
             if repairs:
-                head = self._write(head, repairs)
+                head = self._write(head, self._prepare(repairs))
             self._head = head
             if head.next_seq == 0:
                 raise LongwatchError("L022")
