@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -65,7 +66,12 @@ while done < count:
 """
 
 
-def run_writers(script: str, args: list[list[str]]) -> float:
+CPU: dict[str, float] = {}
+
+
+def run_writers(script: str, args: list[list[str]], label: str = "") -> float:
+    """Wall seconds of the appends; the writers' CPU seconds go to CPU[label] (load-independent)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [subprocess.Popen([sys.executable, "-c", script, *a], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True) for a in args]
     for p in procs:  # every writer has imported and connected: time the appends only
@@ -81,7 +87,11 @@ def run_writers(script: str, args: list[list[str]]) -> float:
         p.stdout.close()
         if p.wait() != 0:
             raise SystemExit("a writer failed")
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if label:
+        CPU[label] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall
 
 
 def baseline_db(path: Path) -> None:
@@ -108,7 +118,7 @@ def main() -> None:
         n, b = args.entries, args.batch
 
         # 1. one writer, group commit of --batch
-        t = run_writers(WRITER, [[str(archive.root), str(n), str(b), "w0"]])
+        t = run_writers(WRITER, [[str(archive.root), str(n), str(b), "w0"]], "ledger")
         results["ledger_1w_per_s"] = n / t
         # 2. four writers at once
         t = run_writers(WRITER, [[str(archive.root), str(n // 4), str(b), f"w{i}"] for i in range(4)])
@@ -121,12 +131,16 @@ def main() -> None:
         # baselines: the same counts into a plain SQLite table, same durability and batches
         base = root / "baseline.sqlite"
         baseline_db(base)
-        t = run_writers(BASELINE_WRITER, [[str(base), str(n), str(b), "w0"]])
+        t = run_writers(BASELINE_WRITER, [[str(base), str(n), str(b), "w0"]], "sqlite")
         results["sqlite_1w_per_s"] = n / t
         t = run_writers(BASELINE_WRITER, [[str(base), str(n // 4), str(b), f"w{i}"] for i in range(4)])
         results["sqlite_4w_per_s"] = (n // 4 * 4) / t
         t = run_writers(BASELINE_WRITER, [[str(base), str(single), "1", "s"]])
         results["sqlite_1w_batch1_per_s"] = single / t
+
+        # CPU per entry includes each writer's start-up (imports), the same for every run
+        results["ledger_1w_cpu_us_per_entry"] = CPU["ledger"] / n * 1e6
+        results["sqlite_1w_cpu_us_per_entry"] = CPU["sqlite"] / n * 1e6
 
         # 4. verify the whole ledger written above (chain, index, tree, checkpoints)
         ledger = Ledger.for_archive(archive)
@@ -175,7 +189,7 @@ def main() -> None:
           f"{results['ledger_4w_per_s'] / results['sqlite_4w_per_s']:.2f}")  # type: ignore[operator]
     print("ratio ledger/sqlite, 1 writer, batch 1: "
           f"{results['ledger_1w_batch1_per_s'] / results['sqlite_1w_batch1_per_s']:.2f}")  # type: ignore[operator]
-    print(f"machine: {os.cpu_count()} cores")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

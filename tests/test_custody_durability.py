@@ -111,3 +111,17 @@ def test_checkpoint_repairs_a_torn_tail_first(lw, archive):
     types = [json.loads(line)["type"] for _s, _o, line, _c in ledger.lines()]
     assert types == ["ingestion", "recovery"]
     assert lw("custody", "verify").exit_code == 0
+
+
+def test_threads_sharing_one_ledger_keep_one_chain(archive):
+    import threading
+
+    ledger = Ledger.for_archive(archive)
+    threads = [threading.Thread(target=lambda n=n: [ledger.append([Event("replication", detail=f"t{n}")])
+                                                   for _ in range(10)]) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report = custody.verify_ledger(ledger, [archive.certificate])
+    assert report.ok and report.entries == 40

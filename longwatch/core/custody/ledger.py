@@ -27,6 +27,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 import tomllib
 import uuid
 from collections.abc import Iterator, Sequence
@@ -261,6 +262,7 @@ class Ledger:
         self.operator = operator
         self._head: _Head | None = None
         self._lock_fd: int | None = None
+        self._thread_lock = threading.RLock()
         for d in (self.segments_dir, self.checkpoints_dir):
             d.mkdir(parents=True, exist_ok=True)
 
@@ -283,17 +285,18 @@ class Ledger:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """The exclusive appender lock (flock: released by the kernel if the holder dies)."""
-        if self._lock_fd is not None:  # re-entrant within this object
-            yield
-            return
-        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            self._lock_fd = fd
-            yield
-        finally:
-            self._lock_fd = None
-            os.close(fd)
+        with self._thread_lock:  # threads sharing this object first, then processes through flock
+            if self._lock_fd is not None:  # re-entrant within this thread
+                yield
+                return
+            fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_fd = fd
+                yield
+            finally:
+                self._lock_fd = None
+                os.close(fd)
 
     # -- segments ------------------------------------------------------------------
     def segment_paths(self) -> list[Path]:
