@@ -109,6 +109,7 @@ KO = {
     # custody ledger (issue 4)
     "No custody events for {package_id}.": "{package_id}의 관리 이력(chain of custody) 이벤트가 없습니다.",
     "seq": "순번",
+    "Rebuilt the custody index: {count} entries": "관리 이력 색인을 다시 만들었습니다: 항목 {count}개",
     "by": "수행자",
     "Custody of {package_id}": "{package_id}의 관리 이력",
     "verifying the custody ledger": "관리 이력 원장 검증 중",

@@ -125,3 +125,35 @@ def test_threads_sharing_one_ledger_keep_one_chain(archive):
         t.join()
     report = custody.verify_ledger(ledger, [archive.certificate])
     assert report.ok and report.entries == 40
+
+
+def test_reindex_after_a_catalog_restore(lw, archive):
+    import shutil
+
+    ledger = Ledger.for_archive(archive)
+    ledger.append([Event("ingestion", packages=["p"])])
+    catalog = archive.root / "catalog.sqlite"
+    archive.catalog.dispose()
+    backup = archive.root / "backup.sqlite"
+    shutil.copy(catalog, backup)
+    ledger.append([Event("fixity check", packages=["p"]) for _ in range(3)])
+    ledger.checkpoint()
+    archive.catalog.dispose()
+    for suffix in ("-wal", "-shm"):
+        (archive.root / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, catalog)  # the catalog goes back to a backup older than the ledger
+    assert "L005" in lw("custody", "verify").output
+    result = lw("custody", "reindex")
+    assert result.exit_code == 0, result.output
+    assert lw("custody", "verify").exit_code == 0
+    assert len(json.loads(lw("custody", "show", "p", "--json").output)["entries"]) == 4
+
+
+def test_reindex_refuses_a_broken_chain(lw, archive):
+    ledger = Ledger.for_archive(archive)
+    ledger.append([Event("ingestion", packages=["p"]) for _ in range(3)])
+    (segment,) = ledger.segment_paths()
+    lines = segment.read_bytes().splitlines(keepends=True)
+    segment.write_bytes(lines[0] + lines[2])
+    result = lw("custody", "reindex")
+    assert result.exit_code == 1 and "L002" in result.output

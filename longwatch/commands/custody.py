@@ -210,6 +210,18 @@ def export_premis(obj: Context, package_id: str, output: Path | None) -> None:
     _write(custody.premis_for_package(_ledger(obj), _package_id(obj, package_id)), output)
 
 
+@custody_group.command()
+@pass_obj
+def reindex(obj: Context) -> None:
+    """Rebuild the catalog's ledger index from the segments (after restoring the catalog from a backup).
+
+    Refuses when the segments are not one unbroken chain matching every signed checkpoint.
+    """
+    count = _ledger(obj).reindex()
+    if not obj.quiet:
+        click.echo(_("Rebuilt the custody index: {count} entries").format(count=count))
+
+
 @hookimpl
 def register_commands(cli: Any) -> None:
     cli.add_command(custody_group, name="custody")

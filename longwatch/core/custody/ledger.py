@@ -677,3 +677,57 @@ class Ledger:
         if cp.tsr is None and self.settings.tsa_url:
             self._timestamp(cp)
         return cp
+
+    def reindex(self) -> int:
+        """Rebuild the catalog index from the segments, after a catalog was restored from an older backup.
+
+        Refuses (with the first problem's code) unless the segments form one
+        unbroken chain whose every signed checkpoint still matches: it must
+        not launder a tampered ledger. The rebuild is itself recorded.
+        """
+        with self.locked():
+            rows: list[dict[str, Any]] = []
+            pkg_rows: list[dict[str, Any]] = []
+            frontier = Frontier()
+            roots: dict[int, bytes] = {}
+            wanted = {cp.size: cp for cp in self.checkpoints()}
+            prev = ZERO_HASH
+            for segment, offset, line, complete in self.lines():
+                try:
+                    entry = json.loads(line)
+                    seq = int(entry["seq"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise LongwatchError("L001", segment=segment, offset=offset, detail=str(exc)) from exc
+                if not complete:
+                    raise LongwatchError("L001", segment=segment, offset=offset, detail="a torn tail")
+                if seq != frontier.size:
+                    raise LongwatchError("L002", segment=segment, offset=offset, found=seq, expected=frontier.size)
+                if entry.get("prev") != prev:
+                    raise LongwatchError("L003", seq=seq)
+                leaf = leaf_hash(line)
+                frontier.append(leaf)
+                if frontier.size in wanted:
+                    roots[frontier.size] = frontier.root()
+                prev = leaf.hex()
+                rows.append({"seq": seq, "time_utc": parse_utc(entry["time"]), "event_type": entry["type"],
+                             "event_id": entry["event_id"], "outcome": entry["outcome"], "segment": segment,
+                             "byte_offset": offset, "length": len(line), "leaf_hash": prev})
+                pkg_rows.extend({"seq": seq, "package_id": p} for p in dict.fromkeys(entry.get("packages", [])))
+            for size, cp in wanted.items():
+                if size > frontier.size:
+                    raise LongwatchError("L010", checkpoint=size, size=size, found=frontier.size)
+                if roots[size] != cp.root:
+                    raise LongwatchError("L009", checkpoint=size, expected=cp.root.hex(), found=roots[size].hex())
+            with self.engine.begin() as conn:
+                conn.execute(delete(ENTRY_PACKAGES))
+                conn.execute(delete(ENTRIES))
+                for i in range(0, len(rows), 10000):
+                    conn.execute(insert(ENTRIES), rows[i : i + 10000])
+                for i in range(0, len(pkg_rows), 10000):
+                    conn.execute(insert(ENTRY_PACKAGES), pkg_rows[i : i + 10000])
+            self._head = None
+            self.append([Event("recovery", outcome="success", agents=[
+                software_agent(), *([person_agent(self.operator, "authorizer")] if self.operator else [])],
+                detail=f"custody ledger: catalog index rebuilt from the segments ({len(rows)} entries, "
+                       f"{len(wanted)} checkpoints matched)")])
+        return len(rows)
