@@ -234,6 +234,31 @@ class _Head:
     prev: str
 
 
+_ENTRY_COLUMNS = ("seq", "time_utc", "event_type", "event_id", "outcome", "segment", "byte_offset", "length",
+                  "leaf_hash")
+
+
+def _insert_rows(conn: Any, rows: list[tuple[Any, ...]], pkg_rows: list[tuple[int, str]]) -> None:
+    """Straight to the driver's executemany: SQLAlchemy's per-row parameter handling cost more than the insert.
+
+    Times are bound as the catalog's UTCDateTime stores them (naive UTC; on
+    SQLite the text form SQLAlchemy writes and reads back).
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+    def when(value: datetime) -> Any:
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
+
+    conn.exec_driver_sql(
+        f"INSERT INTO custody_entries ({', '.join(_ENTRY_COLUMNS)}) VALUES ({', '.join([mark] * 9)})",  # noqa: S608
+        [(r[0], when(r[1]), *r[2:]) for r in rows])
+    if pkg_rows:
+        conn.exec_driver_sql(f"INSERT INTO custody_entry_packages (seq, package_id) VALUES ({mark}, {mark})",  # noqa: S608
+                             pkg_rows)
+
+
 @dataclass
 class _Prepared:
     """An entry's canonical bytes, less prev (between start and middle) and seq (between middle and end)."""
@@ -454,8 +479,8 @@ class Ledger:
 
     def _write(self, head: _Head, prepared: list[_Prepared]) -> _Head:
         lines: list[bytes] = []
-        rows: list[dict[str, Any]] = []
-        pkg_rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        pkg_rows: list[tuple[int, str]] = []
         seq, prev = head.next_seq, head.prev
         segment, offset = head.segment, head.size
         new_segment = segment is None or offset >= self.settings.segment_bytes
@@ -466,10 +491,8 @@ class Ledger:
             event, when = p.event, p.when
             line = b"".join((p.start, prev.encode(), p.middle, str(seq).encode(), p.end))
             leaf = leaf_hash(line).hex()
-            rows.append({"seq": seq, "time_utc": when, "event_type": event.type, "event_id": event.event_id,
-                         "outcome": event.outcome, "segment": segment.name, "byte_offset": offset,
-                         "length": len(line), "leaf_hash": leaf})
-            pkg_rows.extend({"seq": seq, "package_id": p} for p in dict.fromkeys(event.packages))
+            rows.append((seq, when, event.type, event.event_id, event.outcome, segment.name, offset, len(line), leaf))
+            pkg_rows.extend((seq, p) for p in dict.fromkeys(event.packages))
             lines.append(line + b"\n")
             offset += len(line) + 1
             seq, prev = seq + 1, leaf
@@ -480,9 +503,7 @@ class Ledger:
                 conn.exec_driver_sql("PRAGMA synchronous=FULL")
                 conn.commit()
             try:
-                conn.execute(insert(ENTRIES), rows)
-                if pkg_rows:
-                    conn.execute(insert(ENTRY_PACKAGES), pkg_rows)
+                _insert_rows(conn, rows, pkg_rows)
                 conn.commit()
             finally:
                 conn.rollback()
