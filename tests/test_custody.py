@@ -193,3 +193,24 @@ def test_bad_custody_settings_are_a003(archive):
     with pytest.raises(LongwatchError) as exc:
         Ledger.for_archive(archive)
     assert exc.value.code == "A003"
+
+
+def test_the_documented_stdlib_check_of_a_proof_works(lw, archive, tmp_path):
+    """docs/custody.md shows how to check a proof without longwatch; that snippet must be right."""
+    import re
+    import sys
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "custody.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    ledger = Ledger.for_archive(archive)
+    ledger.append([Event("replication", packages=["p"], detail=f"copy {i}") for i in range(11)])
+    for seq in (0, 5, 10):
+        assert lw("custody", "prove", str(seq), "-o", str(tmp_path / "proof.json")).exit_code == 0
+        out = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True)
+        assert out.stdout.strip() == "True", out.stderr
+    data = json.loads((tmp_path / "proof.json").read_text())
+    data["inclusion_path"][0] = "00" * 32
+    (tmp_path / "proof.json").write_text(json.dumps(data))
+    out = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
