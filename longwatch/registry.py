@@ -22,6 +22,7 @@ DEFAULT_PLUGINS = (
     "longwatch.plugins.detectors.person",
     "longwatch.plugins.detectors.face",
     "longwatch.commands.detect",
+    "longwatch.commands.custody",
 )
 
 

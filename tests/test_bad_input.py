@@ -139,7 +139,7 @@ def test_unsafe_names_stay_in_data_media_and_original_is_kept(archive, small_cli
         checked = subprocess.run([tool, "-c", "--strict", manifest], cwd=path, capture_output=True, check=False)
         assert checked.returncode == 0, checked.stdout + checked.stderr
     storage_root = archive.storage().root
-    assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging"}
+    assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging", "ledger"}
     status, report, _ = verify_json(__import__("click.testing", fromlist=["CliRunner"]).CliRunner(), path)
     assert status == 0, report
 
