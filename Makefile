@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk
+DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk \
+	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 DEMO_DIR ?= demo-archive
 PORT ?= 8000
 PYTEST_WORKERS ?= auto

@@ -8,6 +8,10 @@ __version__ = "0.1.0"
 
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
+from longwatch.plugins.connectors.base import Camera, CameraConnector, ClipInfo, Gap, Option, Secret
 from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
 
-__all__ = ["LongwatchError", "PackageWriter", "StorageAdapter", "__version__", "hookimpl"]
+__all__ = [
+    "Camera", "CameraConnector", "ClipInfo", "Gap", "LongwatchError", "Option", "PackageWriter", "Secret",
+    "StorageAdapter", "__version__", "hookimpl",
+]

@@ -18,6 +18,10 @@ from longwatch.errors import LongwatchError
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.web.packages",
+    "longwatch.plugins.connectors.dropfolder",
+    "longwatch.plugins.connectors.rtsp",
+    "longwatch.plugins.connectors.vendor",
+    "longwatch.commands.connectors",
 )
 
 
@@ -44,6 +48,21 @@ def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
             name = cls.NAME
             if name in found and found[name] is not cls:
                 raise LongwatchError("P001", name=name, first=owners[name], second=impl.plugin_name)
+            found[name], owners[name] = cls, impl.plugin_name
+    return found
+
+
+def camera_connectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    """NAME -> connector class over every plugin; two plugins claiming one NAME is an error."""
+    from longwatch.plugins.connectors.base import check_name
+
+    found: dict[str, type[Any]] = {}
+    owners: dict[str, str] = {}
+    for impl in pm.hook.register_camera_connectors.get_hookimpls():
+        for cls in impl.function() or ():
+            name = check_name(cls)
+            if name in found and found[name] is not cls:
+                raise LongwatchError("N005", name=name, first=owners[name], second=impl.plugin_name)
             found[name], owners[name] = cls, impl.plugin_name
     return found
 

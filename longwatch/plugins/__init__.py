@@ -1,0 +1,1 @@
+"""Built-in plugins (connectors, detectors), registered exactly as third-party ones are."""
