@@ -103,7 +103,8 @@ class CameraConnectorContract:
 
     Provide the fixtures ``connector_class``, ``connector_config`` (a source
     that holds at least two clips) and ``expected_clips`` (the SHA-256 of
-    every clip's original bytes, as the device holds them). Optional fixtures
+    every clip's original bytes as the device holds them, one entry per clip:
+    two clips with equal bytes are listed twice). Optional fixtures
     sharpen the checks: ``unreachable_config`` and ``bad_credentials_config``
     (settings that must fail with N002 and N003), ``secret_values`` (strings
     that must never be shown), ``expected_clock_offset`` and
@@ -119,7 +120,7 @@ class CameraConnectorContract:
         raise NotImplementedError("provide a `connector_config` fixture")
 
     @pytest.fixture
-    def expected_clips(self) -> set[str]:  # pragma: no cover - provided by the subclass
+    def expected_clips(self) -> list[str]:  # pragma: no cover - provided by the subclass
         raise NotImplementedError("provide an `expected_clips` fixture (SHA-256 of each clip)")
 
     @pytest.fixture

@@ -81,7 +81,7 @@ class RtspServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [SYSTEM_PYTHON, str(self.script), str(self.port), self.user, self.password, str(self.bitrate),
-             str(self.streams)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             str(self.streams)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
@@ -103,6 +103,8 @@ class RtspServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
         self.proc = None
 
     def pause(self) -> None:

@@ -56,7 +56,7 @@ class TestDropFolderContract(CameraConnectorContract):
 
     @pytest.fixture
     def expected_clips(self, clip_bank):
-        return {sha(c) for c in clip_bank}
+        return [sha(c) for c in clip_bank]
 
     @pytest.fixture
     def expected_clock_offset(self):
@@ -87,7 +87,7 @@ class TestVendorExportContract(CameraConnectorContract):
 
     @pytest.fixture
     def expected_clips(self, clip_bank):
-        return {sha(c) for c in clip_bank}
+        return [sha(c) for c in clip_bank]
 
     @pytest.fixture
     def unreachable_config(self, tmp_path):

@@ -108,6 +108,9 @@ class ClipInfo:
     cursor: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     partial: bool = False
+    #: True when equal bytes at another time are a different recording (a static scene in
+    #: fixed-length segments): such clips are never deduplicated by SHA-256.
+    allow_duplicate: bool = False
 
 
 def iso(value: datetime | None) -> str:

@@ -198,6 +198,9 @@ class RtspRecorder(CameraConnector):
                         write_atomic(folder / SESSION, json.dumps(info).encode())
         proc.wait()
         reader.join(timeout=5)
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
         self._proc = None
         text = self._mask("".join(errors))
         log.write(text)
@@ -253,7 +256,7 @@ class RtspRecorder(CameraConnector):
                     key=f"{camera}/{position}", camera=camera, name=f"{camera}_{folder.name}_{name}",
                     start=t0 + timedelta(seconds=start),
                     end=t0 + timedelta(seconds=end) if end is not None else None,
-                    size=path.stat().st_size, cursor=position, partial=partial,
+                    size=path.stat().st_size, cursor=position, partial=partial, allow_duplicate=True,
                     metadata={"segment": position, "url": self.device, "zone": self.config["zone"],
                               "first_packet_utc": iso(t0), "offset_seconds": [start, end]})
 

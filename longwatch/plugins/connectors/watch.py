@@ -67,6 +67,8 @@ class WatchState:
     cursor: str | None = None
     done: dict[str, str] = field(default_factory=dict)
     gaps: list[dict[str, str]] = field(default_factory=list)
+    #: keys whose ingest began; one still here after a restart may already be stored.
+    pending: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> WatchState:
@@ -74,12 +76,14 @@ class WatchState:
             return cls(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, data.get("cursor"), dict(data.get("done", {})), list(data.get("gaps", [])))
+            return cls(path, data.get("cursor"), dict(data.get("done", {})), list(data.get("gaps", [])),
+                       list(data.get("pending", [])))
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise LongwatchError("N011", path=path, detail=str(exc)) from exc
 
     def save(self) -> None:
-        body = {"schema": "longwatch-watch-state/1", "cursor": self.cursor, "done": self.done, "gaps": self.gaps}
+        body = {"schema": "longwatch-watch-state/1", "cursor": self.cursor, "done": self.done, "gaps": self.gaps,
+                "pending": self.pending}
         write_atomic(self.path, json.dumps(body, indent=1, sort_keys=True).encode("utf-8"))
 
 
@@ -141,12 +145,18 @@ class Watch:
             return outcome
         try:
             self.connector.check_clock(clip)
-            package_id = self._store(clip)
+            package_id = self._stored_before_crash(clip) if clip.key in self.state.pending else None
+            if package_id is None:
+                self.state.pending.append(clip.key)
+                self.state.save()
+                package_id = self._store(clip)
             self._verify(package_id)
         except LongwatchError as exc:
             outcome.error = exc
             return outcome
         self.state.done[clip.key] = package_id
+        if clip.key in self.state.pending:
+            self.state.pending.remove(clip.key)
         if clip.cursor:
             self.state.cursor = clip.cursor
         self.state.save()
@@ -156,6 +166,22 @@ class Watch:
         shutil.rmtree(self._staging(clip), ignore_errors=True)
         outcome.package_id = package_id
         return outcome
+
+    def _stored_before_crash(self, clip: ClipInfo) -> str | None:
+        """The package of a clip whose ingest began before a crash: same SHA-256 and same start."""
+        from sqlalchemy import select
+
+        from longwatch.core.catalog import Clip
+
+        digest = hashlib.sha256()
+        with self.connector.open_clip(clip) as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        with self.archive.catalog.session() as s:
+            for row in s.scalars(select(Clip).where(Clip.sha256 == digest.hexdigest())):
+                if clip.start is None or row.start_utc is None or row.start_utc == clip.start:
+                    return str(row.package_id)
+        return None
 
     def _staging(self, clip: ClipInfo) -> Path:
         return self.dir / "staging" / hashlib.sha256(clip.key.encode("utf-8")).hexdigest()[:32]
@@ -181,7 +207,8 @@ class Watch:
             zone=str(clip.metadata.get("zone") or (camera.zone if camera else "")),
             location_name=str(clip.metadata.get("location_name") or (camera.location_name if camera else "")),
             latitude=camera.latitude if camera else None, longitude=camera.longitude if camera else None,
-            title=str(clip.metadata.get("title") or ""), description=str(clip.metadata.get("description") or ""))
+            title=str(clip.metadata.get("title") or ""), description=str(clip.metadata.get("description") or ""),
+            allow_duplicate=clip.allow_duplicate)
         try:
             return ingest_mod.ingest(self.archive, request).package_id
         except LongwatchError as exc:
