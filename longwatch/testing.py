@@ -21,8 +21,12 @@ import uuid
 
 import pytest
 
+from longwatch.core.metadata import XML_CATALOG
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
+
+# Validation in the kit never touches the network: the vendored schemas answer.
+os.environ.setdefault("XML_CATALOG_FILES", str(XML_CATALOG))
 
 
 class StorageAdapterContract:
