@@ -27,15 +27,16 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer
 Gst.init(None)
 port, user, password, bitrate, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+width, height, pattern = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
 server = GstRtspServer.RTSPServer()
 server.set_address("127.0.0.1")
 server.set_service(port)
 for i in range(1, count + 1):
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(
-        "( videotestsrc is-live=true pattern=%d ! video/x-raw,width=320,height=180,framerate=25/1 "
+        "( videotestsrc is-live=true pattern=%s ! video/x-raw,width=%d,height=%d,framerate=25/1 "
         "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=%d "
-        "! rtph264pay name=pay0 pt=96 )" % (i % 20, bitrate))
+        "! rtph264pay name=pay0 pt=96 )" % (pattern if pattern != "auto" else str(i % 20), width, height, bitrate))
     factory.set_shared(True)
     if user:
         perms = GstRtspServer.RTSPPermissions()
@@ -68,11 +69,12 @@ class RtspServer:
     """One GStreamer RTSP server process serving /cam1../camN (H.264, ``bitrate`` kbit/s)."""
 
     def __init__(self, workdir: Path, user: str = "", password: str = "", bitrate: int = 256,
-                 streams: int = 1) -> None:
+                 streams: int = 1, size: tuple[int, int] = (320, 180), pattern: str = "auto") -> None:
         self.script = workdir / "rtsp_server.py"
         self.script.write_text(SERVER, encoding="utf-8")
         self.port = free_port()
         self.user, self.password, self.bitrate, self.streams = user, password, bitrate, streams
+        self.size, self.pattern = size, pattern
         self.proc: subprocess.Popen[str] | None = None
 
     def url(self, n: int = 1) -> str:
@@ -81,7 +83,8 @@ class RtspServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [SYSTEM_PYTHON, str(self.script), str(self.port), self.user, self.password, str(self.bitrate),
-             str(self.streams)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             str(self.streams), str(self.size[0]), str(self.size[1]), self.pattern],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if line.strip() != "ready":

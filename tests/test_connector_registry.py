@@ -1,0 +1,90 @@
+"""The register_camera_connectors hook, its documentation, and the commands' bad input."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from longwatch import CameraConnector, hookimpl, hookspecs, registry
+from longwatch.errors import LongwatchError
+from longwatch.plugins.connectors.base import Option, Secret
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_hook_is_documented_with_its_signature():
+    text = (DOCS / "plugins.md").read_text(encoding="utf-8")
+    params = ", ".join(inspect.signature(hookspecs.register_camera_connectors).parameters)
+    assert re.search(rf"^## register_camera_connectors\({params}\)$", text, re.M)
+
+
+class Acme(CameraConnector):
+    NAME = "drop-folder"  # collides with the built-in
+
+
+class AcmePlugin:
+    @hookimpl
+    def register_camera_connectors(self):
+        return [Acme]
+
+
+def test_two_plugins_with_one_name_is_n005():
+    pm = registry.get_plugin_manager(load_entrypoints=False)
+    assert set(registry.camera_connectors(pm)) >= {"drop-folder", "rtsp", "vendor-export"}
+    pm.register(AcmePlugin(), name="acme")
+    with pytest.raises(LongwatchError) as info:
+        registry.camera_connectors(pm)
+    assert info.value.code == "N005"
+
+
+def test_secret_never_rendered():
+    class WithSecret(CameraConnector):
+        NAME = "with-secret"
+        OPTIONS: ClassVar[dict[str, Option]] = {
+            "token": Option(str, required=True, secret=True), "port": Option(int, default=1)}
+
+    c = WithSecret({"token": "tok-123", "port": "8"}, Path("."))
+    assert c.config["token"].reveal() == "tok-123" and c.config["port"] == 8
+    assert "tok-123" not in repr(c) and "tok-123" not in repr(Secret("tok-123"))
+    with pytest.raises(LongwatchError) as info:
+        WithSecret({"token": "tok-123", "port": "eighty"}, Path("."))
+    assert info.value.code == "N001" and "eighty" not in str(info.value)
+
+
+def test_watch_unknown_connector_is_n004(lw, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('path = "x"\n', encoding="utf-8")
+    result = lw("watch", "no-such", "--config", str(config))
+    assert result.exit_code == 9 and "ERROR [N004]" in result.output
+
+
+def test_watch_bad_config_file_is_n006(lw, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("path = [unclosed\n", encoding="utf-8")
+    result = lw("watch", "drop-folder", "--config", str(config))
+    assert result.exit_code == 9 and "ERROR [N006]" in result.output
+
+
+def test_watch_once_unreachable_folder_is_n002(lw, tmp_path):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"path": str(tmp_path / "unmounted-share")}), encoding="utf-8")
+    result = lw("watch", "drop-folder", "--config", str(config), "--once")
+    assert result.exit_code == 9 and "ERROR [N002]" in result.output
+
+
+def test_corrupt_watch_state_is_n011(archive, tmp_path):
+    from longwatch.plugins.connectors.dropfolder import DropFolderConnector
+    from longwatch.plugins.connectors.watch import Watch
+
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "drop").mkdir()
+    with pytest.raises(LongwatchError) as info:
+        Watch(archive, DropFolderConnector({"path": str(tmp_path / "drop")}, state))
+    assert info.value.code == "N011"
