@@ -76,7 +76,8 @@ def bench_rtsp(work: Path, streams: int, seconds: float) -> dict[str, float]:
             "mbit_per_stream": size * 8 / 1e6 / streams / seconds,
             "coverage": covered / (streams * seconds),
             "recorder_cpu_s_per_stream_s": cpu / (streams * wall),
-            "archive_s_per_recorded_s": archive_time / (streams * seconds)}
+            "archive_s_per_recorded_s": archive_time / (streams * seconds),
+            "archive_s_per_segment": archive_time / max(len(clips), 1)}
 
 
 def bench_dropfolder(work: Path, files: int) -> dict[str, float]:

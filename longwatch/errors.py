@@ -49,7 +49,6 @@ CODES: Mapping[str, str] = {
     "N004": N_("no camera connector {name!r} is installed; installed: {available}"),
     "N005": N_("two plugins register the camera connector {name!r}: {first} and {second}"),
     "N006": N_("the connector configuration file {path} cannot be read: {detail}"),
-    "N007": N_("{path}: refused file name: {detail}; the file was left where it is"),
     "N008": N_("no room to stage footage in {path} ({detail}); nothing received was deleted"),
     "N009": N_(
         "camera {camera}: {name} says it starts at {start}, which cannot be true; set clock_offset_seconds "

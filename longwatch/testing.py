@@ -140,7 +140,7 @@ class CameraConnectorContract:
         return []
 
     @pytest.fixture
-    def expected_clock_offset(self):  # type: ignore[no-untyped-def]
+    def expected_clock_offset(self):
         return None
 
     @pytest.fixture
@@ -148,16 +148,16 @@ class CameraConnectorContract:
         return []
 
     @pytest.fixture
-    def connector_state(self, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    def connector_state(self, tmp_path_factory: pytest.TempPathFactory):
         return tmp_path_factory.mktemp("connector-state")
 
     @pytest.fixture
-    def make_connector(self, connector_class, connector_config, connector_state):  # type: ignore[no-untyped-def]
+    def make_connector(self, connector_class, connector_config, connector_state):
         """A fresh instance on the same state each call: calling it again is a restart."""
         return lambda: connector_class(connector_config, connector_state)
 
     # -- identity and configuration --------------------------------------------------
-    def test_name_is_kebab_case_and_registered(self, connector_class) -> None:  # type: ignore[no-untyped-def]
+    def test_name_is_kebab_case_and_registered(self, connector_class) -> None:
         from longwatch import registry
 
         assert connector_class.NAME and connector_class.NAME == connector_class.NAME.lower()
@@ -165,12 +165,12 @@ class CameraConnectorContract:
         found = registry.camera_connectors(registry.get_plugin_manager())
         assert found.get(connector_class.NAME) is connector_class, "register it with register_camera_connectors"
 
-    def test_rejects_unknown_settings(self, connector_class, connector_config) -> None:  # type: ignore[no-untyped-def]
+    def test_rejects_unknown_settings(self, connector_class, connector_config) -> None:
         with pytest.raises(LongwatchError) as info:
             connector_class.validate_config({**connector_config, "no_such_setting": 1})
         assert info.value.code == "N001"
 
-    def test_secrets_never_shown(self, make_connector, secret_values) -> None:  # type: ignore[no-untyped-def]
+    def test_secrets_never_shown(self, make_connector, secret_values) -> None:
         connector = make_connector()
         shown = " ".join([repr(connector), str(connector.public_config()), str(connector.config),
                           repr(connector.config), connector.device])
@@ -178,7 +178,7 @@ class CameraConnectorContract:
             assert secret not in shown
 
     # -- what the source holds -------------------------------------------------------
-    def test_discovers_cameras(self, make_connector) -> None:  # type: ignore[no-untyped-def]
+    def test_discovers_cameras(self, make_connector) -> None:
         from longwatch.core.ingest import check_camera
 
         cameras = make_connector().discover()
@@ -186,7 +186,7 @@ class CameraConnectorContract:
         for camera in cameras:
             assert check_camera(camera.id) == camera.id
 
-    def test_bytes_preserved_exactly(self, make_connector, expected_clips) -> None:  # type: ignore[no-untyped-def]
+    def test_bytes_preserved_exactly(self, make_connector, expected_clips) -> None:
         import hashlib
 
         connector = make_connector()
@@ -199,7 +199,7 @@ class CameraConnectorContract:
             found.append(hashlib.sha256(data).hexdigest())
         assert sorted(found) == sorted(expected_clips)
 
-    def test_required_metadata(self, make_connector) -> None:  # type: ignore[no-untyped-def]
+    def test_required_metadata(self, make_connector) -> None:
         import json
 
         connector = make_connector()
@@ -211,7 +211,7 @@ class CameraConnectorContract:
             assert clip.key and clip.name and clip.camera in cameras
             json.dumps(clip.metadata)  # must be JSON-serialisable: it goes into the package
 
-    def test_utc_ranges_and_clock_offset(self, make_connector, expected_clock_offset) -> None:  # type: ignore[no-untyped-def]
+    def test_utc_ranges_and_clock_offset(self, make_connector, expected_clock_offset) -> None:
         from datetime import timedelta
 
         for clip in make_connector().list_clips(None):
@@ -222,7 +222,7 @@ class CameraConnectorContract:
             if expected_clock_offset is not None:
                 assert clip.clock_offset == expected_clock_offset
 
-    def test_gaps_reported(self, make_connector, expected_gaps) -> None:  # type: ignore[no-untyped-def]
+    def test_gaps_reported(self, make_connector, expected_gaps) -> None:
         from datetime import timedelta
 
         reported = make_connector().gaps()
@@ -232,7 +232,7 @@ class CameraConnectorContract:
             assert any(g.start <= start + timedelta(seconds=2) and g.end >= end - timedelta(seconds=2)
                        for g in reported), f"gap {start}..{end} not reported"
 
-    def test_cursor_survives_restart(self, make_connector) -> None:  # type: ignore[no-untyped-def]
+    def test_cursor_survives_restart(self, make_connector) -> None:
         first = make_connector()
         clips = list(first.list_clips(None))
         half = max(1, len(clips) // 2)
@@ -244,7 +244,7 @@ class CameraConnectorContract:
         assert sorted(again) == sorted(c.key for c in clips[half:]), "duplicates or losses after a restart"
 
     # -- bad input -------------------------------------------------------------------
-    def test_unreachable_device_is_n002(self, connector_class, unreachable_config, connector_state) -> None:  # type: ignore[no-untyped-def]
+    def test_unreachable_device_is_n002(self, connector_class, unreachable_config, connector_state) -> None:
         if unreachable_config is None:
             pytest.skip("no `unreachable_config` fixture")
         with pytest.raises(LongwatchError) as info:
@@ -252,7 +252,7 @@ class CameraConnectorContract:
             connector.discover()
         assert info.value.code == "N002"
 
-    def test_bad_credentials_is_n003(self, connector_class, bad_credentials_config, connector_state,  # type: ignore[no-untyped-def]
+    def test_bad_credentials_is_n003(self, connector_class, bad_credentials_config, connector_state,
                                      secret_values) -> None:
         if bad_credentials_config is None:
             pytest.skip("this source has no credentials")
@@ -263,13 +263,13 @@ class CameraConnectorContract:
             assert secret not in info.value.render()
 
     # -- into an archive, with a crash in the middle ------------------------------------
-    def test_archived_once_after_crash(self, make_connector, expected_clips, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def test_archived_once_after_crash(self, make_connector, expected_clips, tmp_path) -> None:
         from longwatch.core.archive import Archive
         from longwatch.plugins.connectors.watch import Watch
 
         archive = Archive.create(tmp_path / "contract-archive", organization="conformance kit", language="en")
         try:
-            def crash(clip, package_id):  # type: ignore[no-untyped-def]
+            def crash(clip, package_id):
                 raise _Crash
 
             with pytest.raises(_Crash):

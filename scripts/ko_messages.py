@@ -120,7 +120,6 @@ KO = {
     "no camera connector {name!r} is installed; installed: {available}": "카메라 커넥터 {name!r}이(가) 설치되어 있지 않습니다. 설치된 커넥터: {available}",
     "two plugins register the camera connector {name!r}: {first} and {second}": "두 플러그인이 카메라 커넥터 {name!r}을(를) 등록합니다: {first}, {second}",
     "the connector configuration file {path} cannot be read: {detail}": "커넥터 설정 파일 {path}을(를) 읽을 수 없습니다: {detail}",
-    "{path}: refused file name: {detail}; the file was left where it is": "{path}: 파일 이름이 거부되었습니다: {detail}; 파일은 그대로 두었습니다",
     "no room to stage footage in {path} ({detail}); nothing received was deleted": "{path}에 영상을 임시 저장할 공간이 없습니다({detail}). 수신한 것은 아무것도 삭제하지 않았습니다",
     "camera {camera}: {name} says it starts at {start}, which cannot be true; set clock_offset_seconds for this camera or fix its clock (the file was left where it is)": "카메라 {camera}: {name}의 시작 시각 {start}은(는) 사실일 수 없습니다. 이 카메라의 clock_offset_seconds를 설정하거나 시계를 고치십시오(파일은 그대로 두었습니다)",
     "package {package_id} did not verify after storing, so the original was kept: {detail}": "패키지 {package_id}이(가) 저장 후 검증되지 않아 원본을 보존했습니다: {detail}",

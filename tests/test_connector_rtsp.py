@@ -216,3 +216,20 @@ def test_unreachable_record_reports_n002(tmp_path):
         recorder.close()
     assert recorder.last_error.code == "N002"
     assert list(recorder.list_clips(None)) == []
+
+
+def test_disk_full_stops_recording_with_n008(rtsp_server, tmp_path):
+    """Below min_free_mb no session starts: N008, nothing already staged is touched."""
+    staged = tmp_path / "state" / "segments" / "20260303T050000000000Z"
+    staged.mkdir(parents=True)
+    (staged / "seg000000.ts").write_bytes(b"earlier footage")
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", "min_free_mb": 1e12, **FAST},
+                            tmp_path / "state")
+    recorder.open()
+    try:
+        wait_for(lambda: recorder.last_error is not None)
+    finally:
+        recorder.close()
+    assert recorder.last_error.code == "N008"
+    assert (staged / "seg000000.ts").read_bytes() == b"earlier footage"
+    assert sorted(p.name for p in (tmp_path / "state" / "segments").iterdir()) == [staged.name]

@@ -81,7 +81,8 @@ class RtspRecorder(CameraConnector):
             raw.setdefault("username", parts.username or "")
             if parts.password and not raw.get("password"):
                 raw["password"] = parts.password
-            raw["url"] = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+            host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+            raw["url"] = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
         super().__init__(raw, state_dir)
         if urlsplit(self.config["url"]).scheme not in ("rtsp", "rtsps"):
             raise LongwatchError("N001", connector=self.NAME, detail="'url' must start with rtsp://")
