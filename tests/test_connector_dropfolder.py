@@ -226,12 +226,14 @@ def test_bad_sidecar_is_reported_and_file_stays(tmp_path, archive, clip_bank):
     drop = tmp_path / "drop"
     drop.mkdir()
     shutil.copy(clip_bank[0], drop / "a.mp4")
+    shutil.copy(clip_bank[1], drop / "b.mp4")
     (drop / "a.csv").write_text("camera,start\ncam-a,x\ncam-b,y\n", encoding="utf-8")
-    connector = DropFolderConnector({"path": str(drop), "settle_seconds": 0}, tmp_path / "state")
-    with pytest.raises(LongwatchError) as info:
-        list(connector.list_clips(None))
-    assert info.value.code == "I005"
-    assert (drop / "a.mp4").exists()
+    connector = DropFolderConnector({"path": str(drop), "settle_seconds": 0, "camera": "cam-01"},
+                                    tmp_path / "state")
+    outcomes = {o.name: o for o in Watch(archive, connector).run_once()}
+    assert outcomes["a.mp4"].error.code == "I005"
+    assert outcomes["b.mp4"].package_id and outcomes["b.mp4"].error is None  # the others go on
+    assert (drop / "a.mp4").exists() and (drop / "a.csv").exists()
 
 
 def test_watch_command_stops_cleanly_on_sigterm(tmp_path, archive, clip_bank):

@@ -36,8 +36,9 @@ def sessions_with_packets(recorder: RtspRecorder) -> int:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """About four seconds of a camera, with an outage in the middle, recorded once for the kit."""
+def recorded_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, RtspServer]]:
+    """About four seconds of a camera with an outage in the middle, recorded once for the kit;
+    the server stays up for the module so that the kit's discovery talks to it."""
     work = tmp_path_factory.mktemp("rtsp-recorded")
     server = RtspServer(work)
     server.start()
@@ -51,10 +52,20 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         server.start()
         wait_for(lambda: sessions_with_packets(recorder) >= 2)
         time.sleep(1.5)
-    finally:
+    except BaseException:
         recorder.close()
         server.stop()
-    yield state
+        raise
+    recorder.close()
+    try:
+        yield state, server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def recorded(recorded_live):
+    return recorded_live[0]
 
 
 class TestRtspContract(CameraConnectorContract):
@@ -63,8 +74,9 @@ class TestRtspContract(CameraConnectorContract):
         return RtspRecorder
 
     @pytest.fixture
-    def connector_config(self):
-        return {"url": "rtsp://viewer:s3cret-pw@127.0.0.1:9/cam1", "camera": "cam-01", **FAST}
+    def connector_config(self, recorded_live):
+        port = recorded_live[1].port
+        return {"url": f"rtsp://viewer:s3cret-pw@127.0.0.1:{port}/cam1", "camera": "cam-01", **FAST}
 
     @pytest.fixture
     def secret_values(self):
@@ -103,17 +115,6 @@ class TestRtspContract(CameraConnectorContract):
     @pytest.fixture
     def unreachable_config(self):
         return {"url": f"rtsp://127.0.0.1:{free_port()}/cam1", "camera": "cam-01", **FAST}
-
-    # the discover() of the kit's positive tests needs a live server: this state is recorded, so
-    # those tests read the recording only; discovery against a live server is tested below.
-    def test_discovers_cameras(self, make_connector) -> None:
-        pytest.skip("discovery is tested against a live server in test_discover_and_bad_credentials")
-
-    def test_required_metadata(self, make_connector, monkeypatch) -> None:
-        from longwatch.plugins.connectors.base import Camera
-
-        monkeypatch.setattr(RtspRecorder, "discover", lambda self: [Camera(id=self.config["camera"])])
-        super().test_required_metadata(make_connector)
 
 
 def test_discover_and_bad_credentials(rtsp_auth_server, tmp_path):

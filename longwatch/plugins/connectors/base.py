@@ -135,6 +135,9 @@ class CameraConnector:
     def __init__(self, config: Mapping[str, Any], state_dir: Path) -> None:
         self.config = self.validate_config(config)
         self.state_dir = Path(state_dir)
+        #: Problems with single clips found while listing (a bad sidecar): reported by the
+        #: watch, while the other clips go on. The clip itself stays where it is.
+        self.problems: list[tuple[str, LongwatchError]] = []
 
     # -- configuration ---------------------------------------------------------
     @classmethod

@@ -122,7 +122,13 @@ class DropFolderConnector(CameraConnector):
             key = f"{rel}|{st.st_size}|{st.st_mtime_ns}"
             if self.config["after"] == "mark" and self._mark_path(key).exists():
                 continue
-            yield self._clip(path, rel, key, st.st_size)
+            try:
+                clip = self._clip(path, rel, key, st.st_size)
+            except LongwatchError as exc:  # one bad sidecar must not hold up the other files
+                if settled_only:
+                    self.problems.append((path.name, exc))
+                continue
+            yield clip
 
     def _is_complete(self, path: Path, rel: str, st: os.stat_result, now: float) -> bool:
         if path.with_name(path.name + MARKER).exists():

@@ -115,10 +115,15 @@ class Watch:
     def run_once(self) -> list[Outcome]:
         self._record_gaps()
         outcomes = []
+        self.connector.problems.clear()
         for clip in self.connector.list_clips(self.state.cursor):
             if self.stop.is_set():
                 break
             outcome = self._one(clip)
+            outcomes.append(outcome)
+            self.on_outcome(outcome)
+        for name, error in self.connector.problems:
+            outcome = Outcome(key="", name=name, error=error)
             outcomes.append(outcome)
             self.on_outcome(outcome)
         self._record_gaps()
@@ -130,7 +135,12 @@ class Watch:
         self.connector.open()
         try:
             while not self.stop.is_set():
-                self.run_once()
+                try:
+                    self.run_once()
+                except LongwatchError as exc:  # a share unmounted for a while: report, retry next time
+                    if exc.code.startswith(("A", "K", "N011")):
+                        raise
+                    self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
                 self.stop.wait(interval)
         finally:
             self.connector.close()
