@@ -24,7 +24,7 @@ def example_installed() -> str:
         try:
             importlib.metadata.distribution("longwatch-example-connector")
         except importlib.metadata.PackageNotFoundError:
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                             str(EXAMPLE)], check=True, capture_output=True)
             importlib.invalidate_caches()
     return "longwatch-example-connector"
