@@ -1,10 +1,10 @@
 """Connector benchmark: concurrent 4 Mbit/s RTSP recordings by stream copy, and drop-folder ingest.
 
-    .venv/bin/python benchmarks/connectors.py [--streams 32] [--seconds 20] [--files 4]
+    .venv/bin/python benchmarks/connectors.py [--streams 32] [--seconds 20] [--segment-seconds 5] [--files 4]
 
 1. One GStreamer RTSP server on 127.0.0.1 encodes one 4 Mbit/s H.264 stream
    (720p noise, so the encoder cannot undershoot) served shared to N clients;
-   N RtspRecorder instances (one ffmpeg each, stream copy, 5 s segments)
+   N RtspRecorder instances (one ffmpeg each, stream copy, 5 s segments by default)
    record it for the given time. Reported: received bitrate per stream, the
    share of wall time covered by segments, CPU seconds of the recorders per
    stream-second (from the children's rusage), and the time to archive every
@@ -44,10 +44,10 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_rtsp(work: Path, streams: int, seconds: float) -> dict[str, float]:
+def bench_rtsp(work: Path, streams: int, seconds: float, segment: float) -> dict[str, float]:
     server = RtspServer(work, bitrate=4000, size=(1280, 720), pattern="snow")
     server.start()
-    recorders = [RtspRecorder({"url": server.url(), "camera": f"cam-{i:03d}", "segment_seconds": 5,
+    recorders = [RtspRecorder({"url": server.url(), "camera": f"cam-{i:03d}", "segment_seconds": segment,
                                "backoff_min": 1, "min_free_mb": 64}, work / f"state-{i}") for i in range(streams)]
     try:
         time.sleep(2)  # the encoder settles
@@ -109,14 +109,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--segment-seconds", type=float, default=5)
     parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--skip-dropfolder", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lw-bench-connectors-") as tmp:
         work = Path(tmp)
         (work / "rtsp").mkdir()
-        rtsp = bench_rtsp(work / "rtsp", args.streams, args.seconds)
+        rtsp = bench_rtsp(work / "rtsp", args.streams, args.seconds, args.segment_seconds)
         print("rtsp", {k: round(v, 3) if isinstance(v, float) else v for k, v in rtsp.items()})
         shutil.rmtree(work / "rtsp")
+        if args.skip_dropfolder:
+            return
         (work / "drop-bench").mkdir()
         dropped = bench_dropfolder(work / "drop-bench", args.files)
         print("drop-folder", {k: round(v, 3) if isinstance(v, float) else v for k, v in dropped.items()})

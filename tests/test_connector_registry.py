@@ -17,6 +17,17 @@ from longwatch.plugins.connectors.base import Option, Secret
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
+@pytest.fixture(scope="module")
+def clip_bank(tmp_path_factory):
+    from datetime import UTC, datetime
+
+    from longwatch.core.media import make_test_clip
+
+    folder = tmp_path_factory.mktemp("bank")
+    start = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
+    return [make_test_clip(folder / f"i{i}.mp4", seconds=1, label=f"idx{i}", start=start) for i in range(3)]
+
+
 def test_hook_is_documented_with_its_signature():
     text = (DOCS / "plugins.md").read_text(encoding="utf-8")
     params = ", ".join(inspect.signature(hookspecs.register_camera_connectors).parameters)
@@ -88,3 +99,39 @@ def test_corrupt_watch_state_is_n011(archive, tmp_path):
     with pytest.raises(LongwatchError) as info:
         Watch(archive, DropFolderConnector({"path": str(tmp_path / "drop")}, state))
     assert info.value.code == "N011"
+
+
+def test_cursor_never_passes_a_failed_clip(archive, tmp_path, clip_bank):
+    """A cursor-based source: clip 2 fails (clock far off), clips 1 and 3 are stored; after the
+    operator fixes the clock, clip 2 is offered again and stored; clip 3 is not stored twice."""
+    from datetime import UTC, datetime
+
+    from longwatch import Camera, ClipInfo
+    from longwatch.plugins.connectors.watch import Watch
+
+    class Indexed(CameraConnector):
+        NAME = "indexed"
+        OPTIONS: ClassVar[dict[str, Option]] = {"broken_year": Option(int, default=2099)}
+
+        def discover(self):
+            return [Camera(id="cam-01")]
+
+        def list_clips(self, cursor):
+            for n, path in enumerate(clip_bank, start=1):
+                if cursor and n <= int(cursor):
+                    continue
+                year = self.config["broken_year"] if n == 2 else 2026
+                yield ClipInfo(key=f"n{n}", camera="cam-01", name=path.name, start=datetime(year, 3, 3, tzinfo=UTC),
+                               cursor=str(n), size=path.stat().st_size)
+
+        def open_clip(self, clip):
+            return open(clip_bank[int(clip.key[1:]) - 1], "rb")
+
+    state = tmp_path / "state"
+    first = Watch(archive, Indexed({}, state)).run_once()
+    assert [(o.key, o.error.code if o.error else o.package_id != "") for o in first] == \
+        [("n1", True), ("n2", "N009"), ("n3", True)]
+    assert Watch(archive, Indexed({}, state)).state.cursor == "1"
+    second = Watch(archive, Indexed({"broken_year": 2026}, state)).run_once()
+    assert [(o.key, o.error, o.already) for o in second] == [("n2", None, False), ("n3", None, True)]
+    assert len(archive.catalog.packages()) == 3

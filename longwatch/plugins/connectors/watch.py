@@ -116,10 +116,14 @@ class Watch:
         self._record_gaps()
         outcomes = []
         self.connector.problems.clear()
+        failed = False
         for clip in self.connector.list_clips(self.state.cursor):
             if self.stop.is_set():
                 break
-            outcome = self._one(clip)
+            # after a failure the cursor stays before the failed clip, so it is offered again;
+            # the clips stored after it are recognised by their keys and not stored twice
+            outcome = self._one(clip, advance_cursor=not failed)
+            failed = failed or outcome.error is not None
             outcomes.append(outcome)
             self.on_outcome(outcome)
         for name, error in self.connector.problems:
@@ -145,9 +149,12 @@ class Watch:
         finally:
             self.connector.close()
             self.stop.clear()
-            self.run_once()  # what the connector finished on close (the last segment)
+            try:
+                self.run_once()  # what the connector finished on close (the last segment)
+            except LongwatchError as exc:
+                self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
 
-    def _one(self, clip: ClipInfo) -> Outcome:
+    def _one(self, clip: ClipInfo, advance_cursor: bool = True) -> Outcome:
         outcome = Outcome(clip.key, clip.name)
         if clip.key in self.state.done:
             outcome.package_id, outcome.already = self.state.done[clip.key], True
@@ -167,7 +174,7 @@ class Watch:
         self.state.done[clip.key] = package_id
         if clip.key in self.state.pending:
             self.state.pending.remove(clip.key)
-        if clip.cursor:
+        if clip.cursor and advance_cursor:
             self.state.cursor = clip.cursor
         self.state.save()
         if self._after_store is not None:
