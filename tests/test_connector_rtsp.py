@@ -234,3 +234,19 @@ def test_disk_full_stops_recording_with_n008(rtsp_server, tmp_path):
     assert recorder.last_error.code == "N008"
     assert (staged / "seg000000.ts").read_bytes() == b"earlier footage"
     assert sorted(p.name for p in (tmp_path / "state" / "segments").iterdir()) == [staged.name]
+
+
+def test_password_never_written_anywhere(rtsp_auth_server, archive, tmp_path):
+    state = tmp_path / "state"
+    recorder = RtspRecorder({"url": rtsp_auth_server.url(), "camera": "cam-01", "username": "viewer",
+                             "password": "s3cret-pw", **FAST}, state)
+    watch = Watch(archive, recorder)
+    recorder.open()
+    try:
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
+    finally:
+        recorder.close()
+    outcomes = watch.run_once()
+    assert outcomes and all(o.package_id for o in outcomes)
+    written = [p for p in [*state.rglob("*"), *archive.root.rglob("*")] if p.is_file()]
+    assert not [p for p in written if b"s3cret-pw" in p.read_bytes()]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -241,10 +241,3 @@ def check_name(cls: type[CameraConnector]) -> str:
         raise LongwatchError("P003", detail=f"connector {cls.__name__} has no kebab-case NAME")
     return cls.NAME
 
-
-def iter_files(folder: Path) -> Iterator[Path]:
-    """Regular files under ``folder`` (symbolic links are never followed out of it)."""
-    for path in sorted(folder.rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            continue
-        yield path
