@@ -75,12 +75,25 @@ class RtspServer:
         self.port = free_port()
         self.user, self.password, self.bitrate, self.streams = user, password, bitrate, streams
         self.size, self.pattern = size, pattern
+        self._started = False
         self.proc: subprocess.Popen[str] | None = None
 
     def url(self, n: int = 1) -> str:
         return f"rtsp://127.0.0.1:{self.port}/cam{n}"
 
     def start(self) -> None:
+        """Start; the first start retries on another free port if one was taken meanwhile (xdist)."""
+        for attempt in range(1 if self._started else 3):
+            try:
+                self._start()
+                self._started = True
+                return
+            except RuntimeError:
+                if self._started or attempt == 2:
+                    raise
+                self.port = free_port()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
             [SYSTEM_PYTHON, str(self.script), str(self.port), self.user, self.password, str(self.bitrate),
              str(self.streams), str(self.size[0]), str(self.size[1]), self.pattern],
