@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk libgl1 libglib2.0-0
+DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk libgl1 libglib2.0-0 \
+	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 DEMO_DIR ?= demo-archive
 PORT ?= 8000
 PYTEST_WORKERS ?= auto
@@ -32,6 +33,7 @@ demo: system-deps venv
 
 test: system-deps venv
 	$(BIN)/ruff check longwatch tests benchmarks scripts
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation examples/longwatch-example-connector
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: system-deps venv

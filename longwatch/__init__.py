@@ -8,7 +8,11 @@ __version__ = "0.1.0"
 
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
+from longwatch.plugins.connectors.base import Camera, CameraConnector, ClipInfo, Gap, Option, Secret
 from longwatch.plugins.detectors.base import Detector
 from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
 
-__all__ = ["Detector", "LongwatchError", "PackageWriter", "StorageAdapter", "__version__", "hookimpl"]
+__all__ = [
+    "Camera", "CameraConnector", "ClipInfo", "Detector", "Gap", "LongwatchError", "Option", "PackageWriter",
+    "Secret", "StorageAdapter", "__version__", "hookimpl",
+]

@@ -99,6 +99,20 @@ CODES: Mapping[str, str] = {
     ),
     "L022": N_("the custody ledger is empty: there is nothing to checkpoint or prove yet"),
     "L023": N_("checkpoint file {name}: {detail}"),
+    # N: camera connectors (docs/connectors.md)
+    "N001": N_("the {connector} connector configuration is invalid: {detail}"),
+    "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),
+    "N003": N_("{device} refused the credentials of user {user!r}; check the user name and password"),
+    "N004": N_("no camera connector {name!r} is installed; installed: {available}"),
+    "N005": N_("two plugins register the camera connector {name!r}: {first} and {second}"),
+    "N006": N_("the connector configuration file {path} cannot be read: {detail}"),
+    "N008": N_("no room to stage footage in {path} ({detail}); nothing received was deleted"),
+    "N009": N_(
+        "camera {camera}: {name} says it starts at {start}, which cannot be true; set clock_offset_seconds "
+        "for this camera or fix its clock (the file was left where it is)"
+    ),
+    "N010": N_("package {package_id} did not verify after storing, so the original was kept: {detail}"),
+    "N011": N_("the watch state {path} is unreadable: {detail}; restore it from backup or move it away"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),
@@ -146,6 +160,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "P": 7,
     "T": 8,
     "D": 9,
+    "N": 10,
 }
 
 

@@ -28,6 +28,11 @@ def register_detectors() -> list[type[Detector]]:  # type: ignore[empty-body]
 
 
 @hookspec
+def register_camera_connectors() -> list[type[Any]]:  # type: ignore[empty-body]
+    """Return CameraConnector subclasses; each one's NAME is the key of ``longwatch watch NAME``."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add click commands or groups to the ``longwatch`` command group ``cli``."""
 

@@ -8,6 +8,7 @@ that a misspelled hook implementation fails loudly instead of being ignored.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import pluggy
@@ -18,11 +19,15 @@ from longwatch.errors import LongwatchError
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.web.packages",
+    "longwatch.plugins.connectors.dropfolder",
+    "longwatch.plugins.connectors.rtsp",
+    "longwatch.plugins.connectors.vendor",
     "longwatch.plugins.detectors.motion",
     "longwatch.plugins.detectors.person",
     "longwatch.plugins.detectors.face",
-    "longwatch.commands.detect",
+    "longwatch.commands.connectors",
     "longwatch.commands.custody",
+    "longwatch.commands.detect",
 )
 
 
@@ -40,30 +45,33 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     return pm
 
 
-def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
-    """NAME -> adapter class over every plugin; two plugins claiming one NAME is an error."""
+def _by_name(
+    pm: pluggy.PluginManager, hook: str, duplicate_code: str, name_of: Callable[[type[Any]], str] | None = None
+) -> dict[str, type[Any]]:
+    """NAME -> class over every plugin's ``hook``; two plugins claiming one NAME is ``duplicate_code``."""
     found: dict[str, type[Any]] = {}
     owners: dict[str, str] = {}
-    for impl in pm.hook.register_storage_adapters.get_hookimpls():
+    for impl in getattr(pm.hook, hook).get_hookimpls():
         for cls in impl.function() or ():
-            name = cls.NAME
+            name = name_of(cls) if name_of else cls.NAME
             if name in found and found[name] is not cls:
-                raise LongwatchError("P001", name=name, first=owners[name], second=impl.plugin_name)
+                raise LongwatchError(duplicate_code, name=name, first=owners[name], second=impl.plugin_name)
             found[name], owners[name] = cls, impl.plugin_name
     return found
+
+
+def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    return _by_name(pm, "register_storage_adapters", "P001")
+
+
+def camera_connectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    from longwatch.plugins.connectors.base import check_name
+
+    return _by_name(pm, "register_camera_connectors", "N005", check_name)
 
 
 def detectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
-    """NAME -> Detector class over every plugin; two plugins claiming one NAME is an error."""
-    found: dict[str, type[Any]] = {}
-    owners: dict[str, str] = {}
-    for impl in pm.hook.register_detectors.get_hookimpls():
-        for cls in impl.function() or ():
-            name = cls.NAME
-            if name in found and found[name] is not cls:
-                raise LongwatchError("D006", name=name, first=owners[name], second=impl.plugin_name)
-            found[name], owners[name] = cls, impl.plugin_name
-    return found
+    return _by_name(pm, "register_detectors", "D006")
 
 
 def detector(pm: pluggy.PluginManager, name: str, parameters: dict[str, Any] | None = None) -> Any:

@@ -218,4 +218,21 @@ KO = {
     "{package} {clip}: {count} detections by {name} {version}{note}": "{package} {clip}: {name} {version} 탐지 {count}건{note}",
     "{path} cannot be decoded as video: {detail}; the stored original is unchanged":
         "{path}를 영상으로 디코딩할 수 없습니다: {detail}. 보존된 원본은 바뀌지 않았습니다",
+    # N: camera connectors
+    "the {connector} connector configuration is invalid: {detail}": "{connector} 커넥터 설정이 올바르지 않습니다: {detail}",
+    "cannot reach {device}: {detail}; check the address, the network and that the device is on": "{device}에 연결할 수 없습니다: {detail}; 주소, 네트워크, 장치 전원을 확인하십시오",
+    "{device} refused the credentials of user {user!r}; check the user name and password": "{device}이(가) 사용자 {user!r}의 인증 정보를 거부했습니다. 사용자 이름과 비밀번호를 확인하십시오",
+    "no camera connector {name!r} is installed; installed: {available}": "카메라 커넥터 {name!r}이(가) 설치되어 있지 않습니다. 설치된 커넥터: {available}",
+    "two plugins register the camera connector {name!r}: {first} and {second}": "두 플러그인이 카메라 커넥터 {name!r}을(를) 등록합니다: {first}, {second}",
+    "the connector configuration file {path} cannot be read: {detail}": "커넥터 설정 파일 {path}을(를) 읽을 수 없습니다: {detail}",
+    "no room to stage footage in {path} ({detail}); nothing received was deleted": "{path}에 영상을 임시 저장할 공간이 없습니다({detail}). 수신한 것은 아무것도 삭제하지 않았습니다",
+    "camera {camera}: {name} says it starts at {start}, which cannot be true; set clock_offset_seconds for this camera or fix its clock (the file was left where it is)": "카메라 {camera}: {name}의 시작 시각 {start}은(는) 사실일 수 없습니다. 이 카메라의 clock_offset_seconds를 설정하거나 시계를 고치십시오(파일은 그대로 두었습니다)",
+    "package {package_id} did not verify after storing, so the original was kept: {detail}": "패키지 {package_id}이(가) 저장 후 검증되지 않아 원본을 보존했습니다: {detail}",
+    "the watch state {path} is unreadable: {detail}; restore it from backup or move it away": "감시 상태 파일 {path}을(를) 읽을 수 없습니다: {detail}; 백업에서 복원하거나 다른 곳으로 옮기십시오",
+    "stored {name} as package {package_id}": "{name}을(를) 패키지 {package_id}(으)로 저장했습니다",
+    "watching {connector} ({watch}); stop with Ctrl-C or SIGTERM": "{connector} 감시 중({watch}); Ctrl-C 또는 SIGTERM으로 멈춥니다",
+    "{stored} clips stored, {failed} failed, {gaps} gaps recorded": "클립 {stored}개 저장, {failed}개 실패, 공백 {gaps}건 기록",
+    "connector": "커넥터",
+    "description": "설명",
+    "settings": "설정",
 }

@@ -25,7 +25,7 @@ from longwatch.core.media import make_test_clip
 from longwatch.core.metadata import XML_CATALOG
 
 # Fixture modules that start real servers (PostgreSQL, S3, ...) register here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["rtsp"]
 pytest_plugins.append("detect_footage")  # footage for detectors, windows and redaction
 pytest_plugins.append("tsa_server")  # a real RFC 3161 TSA on loopback (custody ledger)
 

@@ -1,1 +1,1 @@
-"""Built-in plugins (detectors), registered exactly as third-party plugins are."""
+"""Built-in plugins (connectors, detectors), registered exactly as third-party ones are."""

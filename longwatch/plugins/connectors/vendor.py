@@ -1,0 +1,85 @@
+"""Vendor exports: NVR export folders whose file names carry camera and time.
+
+Supported, because the tests prove them with fixtures made here by ffmpeg:
+
+* ``hikvision``: ``<ip>_<channel>_<YYYYmmddHHMMSS>[mmm].<ext>`` (web-client
+  download) and ``ch<NN>_<YYYYmmddHHMMSS>[_<YYYYmmddHHMMSS>].<ext>``;
+* ``dahua``: ``<device>_ch<N>_<main|sub>_<YYYYmmddHHMMSS>_<YYYYmmddHHMMSS>.<ext>``
+  (also ``.dav``: the bytes are stored untouched; whether ffprobe can read
+  them decides the validation event, never whether they are kept).
+
+Times in these names are the recorder's local clock: set ``timezone`` and,
+when the recorder's clock is wrong, ``clock_offset_seconds``. Files are
+marked in the watch's own state by default, so the export folder (often a
+read-only share) is never changed. ONVIF export files and access copies for
+``.dav`` are not supported yet (docs/connectors.md).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
+from longwatch.plugins.connectors.base import CameraConnector, Option
+from longwatch.plugins.connectors.dropfolder import DropFolderConnector
+
+CONVENTIONS: dict[str, list[re.Pattern[str]]] = {
+    "hikvision": [
+        re.compile(r"^(?P<device>\d{1,3}(?:\.\d{1,3}){3})_(?P<channel>\d{1,3})_(?P<start>\d{14})(?P<ms>\d{3})?\.\w+$"),
+        re.compile(r"^ch(?P<channel>\d{1,3})_(?P<start>\d{14})(?:_(?P<end>\d{14}))?\.\w+$"),
+    ],
+    "dahua": [
+        re.compile(r"^(?P<device>[A-Za-z0-9.-]{1,40})_ch(?P<channel>\d{1,3})_(?P<stream>main|sub)_"
+                   r"(?P<start>\d{14})_(?P<end>\d{14})\.\w+$"),
+    ],
+}
+
+
+class VendorExportConnector(DropFolderConnector):
+    """Hikvision- and Dahua-style export folders; originals are never moved unless asked."""
+
+    NAME = "vendor-export"
+    DESCRIPTION = "NVR export folders with Hikvision- or Dahua-style file names"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        **DropFolderConnector.OPTIONS,
+        "convention": Option(str, default="auto", help="hikvision, dahua or auto"),
+        "after": Option(str, default="mark"),
+        "settle_seconds": Option(float, default=0.0),
+    }
+
+    def __init__(self, config: Any, state_dir: Path) -> None:
+        super().__init__(config, state_dir)
+        name = self.config["convention"]
+        if name != "auto" and name not in CONVENTIONS:
+            raise LongwatchError("N001", connector=self.NAME,
+                                 detail=f"'convention' must be auto or one of {', '.join(CONVENTIONS)}")
+        self.conventions = list(CONVENTIONS) if name == "auto" else [name]
+
+    def names_to_fields(self, path: Path) -> dict[str, Any]:
+        for vendor in self.conventions:
+            for pattern in CONVENTIONS[vendor]:
+                match = pattern.match(path.name)
+                if not match:
+                    continue
+                groups = match.groupdict()
+                device = (groups.get("device") or "nvr").replace(".", "-")
+                fields: dict[str, Any] = {
+                    "camera": f"{device}-ch{int(groups['channel']):02d}",
+                    "start": self.parse_name_time(groups["start"], "%Y%m%d%H%M%S"),
+                    "vendor": vendor,
+                }
+                if groups.get("ms"):
+                    fields["start"] += timedelta(milliseconds=int(groups["ms"]))
+                if groups.get("end"):
+                    fields["end"] = self.parse_name_time(groups["end"], "%Y%m%d%H%M%S")
+                return fields
+        return super().names_to_fields(path)
+
+
+@hookimpl
+def register_camera_connectors() -> list[type[CameraConnector]]:
+    return [VendorExportConnector]

@@ -1,0 +1,316 @@
+"""Run a connector into the archive: stage, ingest, verify, then release the original.
+
+The watch keeps its state in one small JSON file per watch
+(``<archive>/connectors/<watch name>/state.json``), replaced atomically
+(write, fsync, rename) after every stored clip. We chose a file over catalog
+tables so that a watch needs no schema change and a crash can never leave the
+catalog and the state half-updated; the catalog stays a cache of packages.
+
+Order per clip, so that a crash at any point loses nothing and stores nothing twice:
+1. skip a key the state already records as stored (only re-acknowledge it);
+2. stage the bytes (hard link when possible, else a streamed copy) beside a
+   connector sidecar, and ingest; an I006 (same SHA-256 already archived) after a
+   crash means the package exists: its id is taken over;
+3. verify the stored package in full;
+4. record key -> package id and the cursor in the state file;
+5. only then ``acknowledge`` (the drop folder moves or marks the original).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from longwatch import __version__
+from longwatch.core import ingest as ingest_mod
+from longwatch.core import verify as verify_mod
+from longwatch.core.archive import Archive
+from longwatch.errors import LongwatchError
+from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, iso
+
+STATE_NAME = "state.json"
+GAPS_NAME = "gaps.jsonl"
+
+
+def state_dir_for(archive: Archive, watch_name: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in watch_name) or "watch"
+    return archive.root / "connectors" / safe
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@dataclass
+class WatchState:
+    path: Path
+    cursor: str | None = None
+    done: dict[str, str] = field(default_factory=dict)
+    gaps: list[dict[str, str]] = field(default_factory=list)
+    #: keys whose ingest began; one still here after a restart may already be stored.
+    pending: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> WatchState:
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, data.get("cursor"), dict(data.get("done", {})), list(data.get("gaps", [])),
+                       list(data.get("pending", [])))
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise LongwatchError("N011", path=path, detail=str(exc)) from exc
+
+    def save(self) -> None:
+        body = {"schema": "longwatch-watch-state/1", "cursor": self.cursor, "done": self.done, "gaps": self.gaps,
+                "pending": self.pending}
+        write_atomic(self.path, json.dumps(body, indent=1, sort_keys=True).encode("utf-8"))
+
+
+@dataclass
+class Outcome:
+    key: str
+    name: str
+    package_id: str = ""
+    error: LongwatchError | None = None
+    already: bool = False
+
+
+class Watch:
+    """One connector feeding one archive; ``run_once`` is a full pass, ``run`` loops until stopped."""
+
+    def __init__(self, archive: Archive, connector: CameraConnector,
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 after_store: Callable[[ClipInfo, str], None] | None = None) -> None:
+        self.archive = archive
+        self.connector = connector
+        self.dir = connector.state_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state = WatchState.load(self.dir / STATE_NAME)
+        self.on_outcome = on_outcome or (lambda o: None)
+        self._after_store = after_store  # tests crash here to prove restart safety
+        self.stop = threading.Event()
+
+    # -- one pass -------------------------------------------------------------------------
+    def run_once(self) -> list[Outcome]:
+        self._record_gaps()
+        outcomes = []
+        self.connector.problems.clear()
+        failed = False
+        for clip in self.connector.list_clips(self.state.cursor):
+            if self.stop.is_set():
+                break
+            # after a failure the cursor stays before the failed clip, so it is offered again;
+            # the clips stored after it are recognised by their keys and not stored twice
+            outcome = self._one(clip, advance_cursor=not failed)
+            failed = failed or outcome.error is not None
+            outcomes.append(outcome)
+            self.on_outcome(outcome)
+        for name, error in self.connector.problems:
+            outcome = Outcome(key="", name=name, error=error)
+            outcomes.append(outcome)
+            self.on_outcome(outcome)
+        self._record_gaps()
+        return outcomes
+
+    def run(self, interval: float = 2.0) -> None:
+        """Until ``stop`` is set (SIGTERM): pass, sleep, pass; then close the connector and do a last pass."""
+        self.archive.storage().sweep()
+        self.connector.open()
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.run_once()
+                except LongwatchError as exc:  # a share unmounted for a while: report, retry next time
+                    if exc.code.startswith(("A", "K", "N011")):
+                        raise
+                    self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
+                self.stop.wait(interval)
+        finally:
+            self.connector.close()
+            self.stop.clear()
+            try:
+                self.run_once()  # what the connector finished on close (the last segment)
+            except LongwatchError as exc:
+                self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
+
+    def _one(self, clip: ClipInfo, advance_cursor: bool = True) -> Outcome:
+        outcome = Outcome(clip.key, clip.name)
+        if clip.key in self.state.done:
+            outcome.package_id, outcome.already = self.state.done[clip.key], True
+            self.connector.acknowledge(clip, outcome.package_id)
+            return outcome
+        try:
+            self.connector.check_clock(clip)
+            package_id = self._stored_before_crash(clip) if clip.key in self.state.pending else None
+            if package_id is None:
+                self.state.pending.append(clip.key)
+                self.state.save()
+                package_id = self._store(clip)
+            self._verify(package_id)
+        except LongwatchError as exc:
+            outcome.error = exc
+            return outcome
+        self.state.done[clip.key] = package_id
+        if clip.key in self.state.pending:
+            self.state.pending.remove(clip.key)
+        if clip.cursor and advance_cursor:
+            self.state.cursor = clip.cursor
+        self.state.save()
+        if self._after_store is not None:
+            self._after_store(clip, package_id)
+        self.connector.acknowledge(clip, package_id)
+        shutil.rmtree(self._staging(clip), ignore_errors=True)
+        outcome.package_id = package_id
+        return outcome
+
+    def _stored_before_crash(self, clip: ClipInfo) -> str | None:
+        """The package of a clip whose ingest began before a crash: same SHA-256 and same start."""
+        from sqlalchemy import select
+
+        from longwatch.core.catalog import Clip
+
+        digest = hashlib.sha256()
+        with self.connector.open_clip(clip) as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        with self.archive.catalog.session() as s:
+            for row in s.scalars(select(Clip).where(Clip.sha256 == digest.hexdigest())):
+                if clip.start is None or row.start_utc is None or row.start_utc == clip.start:
+                    return str(row.package_id)
+        return None
+
+    def _staging(self, clip: ClipInfo) -> Path:
+        return self.dir / "staging" / hashlib.sha256(clip.key.encode("utf-8")).hexdigest()[:32]
+
+    def _store(self, clip: ClipInfo) -> str:
+        from longwatch.core.package import safe_name
+
+        stage = self._staging(clip)
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        # The staged name is the original one when the file system can hold it with ".json" added,
+        # so ingest records it as PREMIS originalName; else a safe name (the original stays in the sidecar).
+        plain = "/" not in clip.name and "\0" not in clip.name and clip.name not in ("", ".", "..") \
+            and len(clip.name.encode("utf-8")) <= 240
+        media = stage / (clip.name if plain else safe_name(clip.name, "clip.bin"))
+        self._stage_bytes(clip, media)
+        sidecar = self._sidecar(clip)
+        write_atomic(stage / (media.name + ".json"),
+                     json.dumps(sidecar, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+        camera = next((c for c in self._cameras() if c.id == clip.camera), None)
+        request = ingest_mod.IngestRequest(
+            path=media, camera=clip.camera, start=clip.start,
+            zone=str(clip.metadata.get("zone") or (camera.zone if camera else "")),
+            location_name=str(clip.metadata.get("location_name") or (camera.location_name if camera else "")),
+            latitude=camera.latitude if camera else None, longitude=camera.longitude if camera else None,
+            title=str(clip.metadata.get("title") or ""), description=str(clip.metadata.get("description") or ""),
+            allow_duplicate=clip.allow_duplicate)
+        try:
+            return ingest_mod.ingest(self.archive, request).package_id
+        except LongwatchError as exc:
+            if exc.code == "I006":  # stored before a crash: take it over, never a second copy
+                return str(exc.context["package_id"])
+            raise
+
+    def _cameras(self) -> list[Any]:
+        if not hasattr(self, "_camera_list"):
+            try:
+                self._camera_list = self.connector.discover()
+            except LongwatchError:
+                self._camera_list = []
+        return self._camera_list
+
+    def _stage_bytes(self, clip: ClipInfo, target: Path) -> None:
+        local = self.connector.local_path(clip)
+        free = shutil.disk_usage(target.parent).free
+        if local is not None:
+            try:
+                os.link(local, target)
+                return
+            except OSError:
+                pass
+        if clip.size is not None and free < clip.size + (16 << 20):
+            raise LongwatchError("N008", path=target.parent, detail=f"{free} bytes free, {clip.size} needed")
+        try:
+            with self.connector.open_clip(clip) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except OSError as exc:
+            target.unlink(missing_ok=True)
+            code = "N008" if getattr(exc, "errno", None) == 28 else "N002"
+            if code == "N008":
+                raise LongwatchError("N008", path=target.parent, detail=str(exc)) from exc
+            raise LongwatchError("N002", device=self.connector.device, detail=str(exc)) from exc
+
+    def _sidecar(self, clip: ClipInfo) -> dict[str, Any]:
+        """What the connector knows, kept in the package (data/sidecar/) as evidence of provenance."""
+        sidecars = {}
+        for name, data in self.connector.sidecars(clip).items():
+            entry: dict[str, Any] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            try:
+                entry["text"] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                import base64
+
+                entry["base64"] = base64.b64encode(data).decode("ascii")
+            sidecars[name] = entry
+        signature = self.connector.native_signature(clip)
+        body: dict[str, Any] = {
+            "camera": clip.camera,
+            "start": iso(clip.start),
+            "end": iso(clip.end),
+            "connector": {
+                "name": self.connector.NAME, "watch": self.connector.device, "longwatch": __version__,
+                "key": clip.key, "original_name": clip.name,
+                "clock_offset_seconds": clip.clock_offset.total_seconds(),
+                "camera_clock_start": iso(clip.start + clip.clock_offset) if clip.start else "",
+                "partial": clip.partial, "received": iso(datetime.now(UTC)),
+                "metadata": clip.metadata, "original_sidecars": sidecars,
+            },
+        }
+        if signature is not None:
+            import base64
+
+            body["connector"]["native_signature"] = base64.b64encode(signature).decode("ascii")
+        return body
+
+    def _verify(self, package_id: str) -> None:
+        storage = self.archive.storage()
+        report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
+                                           trusted=[self.archive.certificate])
+        if not report.ok:
+            raise LongwatchError("N010", package_id=package_id,
+                                 detail="; ".join(p.render(translate=False) for p in report.problems[:3]))
+
+    def _record_gaps(self) -> None:
+        known = {json.dumps(g, sort_keys=True) for g in self.state.gaps}
+        new = [g.to_dict() for g in self.connector.gaps() if json.dumps(g.to_dict(), sort_keys=True) not in known]
+        if not new:
+            return
+        with open(self.dir / GAPS_NAME, "a", encoding="utf-8") as fh:
+            for gap in new:
+                fh.write(json.dumps(gap) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.state.gaps.extend(new)
+        self.state.save()

@@ -1,0 +1,252 @@
+"""The RTSP recorder against a real GStreamer RTSP server on 127.0.0.1: kit, outages, stalls, credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import pytest
+from rtsp import RtspServer, free_port
+
+from longwatch.core.ingest import parse_time
+from longwatch.errors import LongwatchError
+from longwatch.plugins.connectors.rtsp import RtspRecorder
+from longwatch.plugins.connectors.watch import Watch
+from longwatch.testing import CameraConnectorContract
+
+FAST = {"segment_seconds": 1, "backoff_min": 0.3, "backoff_max": 1, "stall_seconds": 2}
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+def sessions_with_packets(recorder: RtspRecorder) -> int:
+    return sum(1 for _, info in recorder._sessions() if info.get("t0") is not None)
+
+
+@pytest.fixture(scope="module")
+def recorded_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, RtspServer]]:
+    """About four seconds of a camera with an outage in the middle, recorded once for the kit;
+    the server stays up for the module so that the kit's discovery talks to it."""
+    work = tmp_path_factory.mktemp("rtsp-recorded")
+    server = RtspServer(work)
+    server.start()
+    state = work / "state"
+    recorder = RtspRecorder({"url": server.url(), "camera": "cam-01", **FAST}, state)
+    try:
+        recorder.open()
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 2)
+        server.stop()
+        time.sleep(1.5)
+        server.start()
+        wait_for(lambda: sessions_with_packets(recorder) >= 2)
+        time.sleep(1.5)
+    except BaseException:
+        recorder.close()
+        server.stop()
+        raise
+    recorder.close()
+    try:
+        yield state, server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def recorded(recorded_live):
+    return recorded_live[0]
+
+
+class TestRtspContract(CameraConnectorContract):
+    @pytest.fixture
+    def connector_class(self):
+        return RtspRecorder
+
+    @pytest.fixture
+    def connector_config(self, recorded_live):
+        port = recorded_live[1].port
+        return {"url": f"rtsp://viewer:s3cret-pw@127.0.0.1:{port}/cam1", "camera": "cam-01", **FAST}
+
+    @pytest.fixture
+    def secret_values(self):
+        return ["s3cret-pw"]
+
+    @pytest.fixture
+    def bad_credentials_config(self, rtsp_auth_server):
+        return {"url": rtsp_auth_server.url(), "camera": "cam-01", "username": "viewer", "password": "wrong-pw",
+                **FAST}
+
+    @pytest.fixture
+    def connector_state(self, recorded, tmp_path):
+        state = tmp_path / "state"
+        shutil.copytree(recorded, state)
+        return state
+
+    @pytest.fixture
+    def expected_clips(self, recorded):
+        return [hashlib.sha256(p.read_bytes()).hexdigest() for p in recorded.glob("segments/*/seg*.ts")]
+
+    @pytest.fixture
+    def expected_clock_offset(self):
+        return timedelta(0)  # boundaries come from the archive's clock, not the camera's
+
+    @pytest.fixture
+    def expected_gaps(self, recorded):
+        sessions = [json.loads(p.read_text()) for p in sorted(recorded.glob("segments/*/session.json"))]
+        live = [s for s in sessions if s["t0"] is not None]
+        from datetime import UTC, datetime
+
+        first_end = max(float(row.split(",")[2]) for row in
+                        (sorted(recorded.glob("segments/*/segments.csv"))[0]).read_text().split())
+        start = datetime.fromtimestamp(live[0]["t0"] + first_end, UTC)
+        return [(start, datetime.fromtimestamp(live[1]["t0"], UTC))]
+
+    @pytest.fixture
+    def unreachable_config(self):
+        return {"url": f"rtsp://127.0.0.1:{free_port()}/cam1", "camera": "cam-01", **FAST}
+
+
+def test_discover_and_bad_credentials(rtsp_auth_server, tmp_path):
+    good = RtspRecorder({"url": f"rtsp://viewer:s3cret-pw@127.0.0.1:{rtsp_auth_server.port}/cam1",
+                         "camera": "cam-01", **FAST}, tmp_path / "good")
+    assert "s3cret-pw" not in repr(good) and "s3cret-pw" not in good.device
+    assert [c.id for c in good.discover()] == ["cam-01"]
+    bad = RtspRecorder({"url": rtsp_auth_server.url(), "camera": "cam-01", "username": "viewer",
+                        "password": "wrong-pw", **FAST}, tmp_path / "bad")
+    with pytest.raises(LongwatchError) as info:
+        bad.discover()
+    assert info.value.code == "N003" and "wrong-pw" not in info.value.render()
+
+
+def test_outage_reconnects_records_gap_and_archives_every_segment(rtsp_server, archive, tmp_path):
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **FAST}, tmp_path / "state")
+    watch = Watch(archive, recorder)
+    recorder.open()
+    try:
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
+        watch.run_once()  # archive while recording
+        rtsp_server.stop()
+        time.sleep(2)
+        rtsp_server.start()
+        wait_for(lambda: sessions_with_packets(recorder) >= 2)
+        time.sleep(1.2)
+    finally:
+        recorder.close()
+    outcomes = watch.run_once()
+    assert not [o.error for o in outcomes if o.error]
+    [gap] = recorder.gaps()
+    assert gap.end - gap.start >= timedelta(seconds=1.5)
+    assert [json.loads(line) for line in (tmp_path / "state" / "gaps.jsonl").read_text().splitlines()] == \
+        [gap.to_dict()]
+    rows = archive.catalog.packages(limit=1000)
+    assert len(rows) >= 3 and all(p.camera == "cam-01" and p.clips[0].codec == "h264" for p in rows)
+    storage = archive.storage()
+    ranges = []
+    for p in rows:  # the exact segment boundaries travel in the connector sidecar
+        [side] = [f for f in storage.package_files(p.id) if f.startswith("data/sidecar/")]
+        with storage.open_package_file(p.id, side) as fh:
+            data = json.loads(fh.read())
+        ranges.append((parse_time(data["start"]), parse_time(data["end"])))
+        assert p.start_utc.replace(tzinfo=UTC) == ranges[-1][0]
+    ranges.sort()
+    holes = [b[0] - a[1] for a, b in itertools.pairwise(ranges) if b[0] - a[1] > timedelta(milliseconds=1)]
+    assert len(holes) == 1 and holes[0] == gap.end - gap.start  # contiguous except across the outage
+    assert list((tmp_path / "state" / "segments").glob("*/seg*.ts")) == []  # staging freed after verify
+
+
+def test_stalled_stream_times_out_and_reconnects(rtsp_server, tmp_path):
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **FAST}, tmp_path / "state")
+    recorder.open()
+    try:
+        wait_for(lambda: sessions_with_packets(recorder) >= 1 and len(list(recorder.list_clips(None))) >= 1)
+        rtsp_server.pause()  # connection open, no data: ffmpeg must give up after stall_seconds
+        wait_for(lambda: any(info.get("ended") for _, info in recorder._sessions()), timeout=30)
+        rtsp_server.resume()
+        wait_for(lambda: sessions_with_packets(recorder) >= 2, timeout=30)
+    finally:
+        recorder.close()
+    assert len(recorder.gaps()) == 1
+
+
+def test_killed_ffmpeg_leaves_a_partial_segment_that_is_kept(rtsp_server, archive, tmp_path):
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", "segment_seconds": 30,
+                             "backoff_min": 30, "backoff_max": 30}, tmp_path / "state")
+    recorder.open()
+    try:
+        wait_for(lambda: any(p.stat().st_size > 20_000 for p in (tmp_path / "state").glob("segments/*/seg*.ts")))
+        assert recorder._proc is not None
+        recorder._proc.kill()  # SIGKILL: no segment list entry, no clean end
+        wait_for(lambda: any(info.get("ended") for _, info in recorder._sessions()))
+    finally:
+        recorder.close()
+    [clip] = list(recorder.list_clips(None))
+    assert clip.partial and clip.start is not None
+    [outcome] = Watch(archive, recorder).run_once()
+    assert outcome.error is None
+    storage = archive.storage()
+    sidecar = f"data/sidecar/{clip.name}.json"
+    with storage.open_package_file(outcome.package_id, sidecar) as fh:
+        assert json.loads(fh.read())["connector"]["partial"] is True
+
+
+def test_record_command_archives_segments(rtsp_server, lw, archive):
+    result = lw("record", rtsp_server.url(), "--camera", "cam-07", "--segment-seconds", "1", "--duration", "3.5")
+    assert result.exit_code == 0, result.output
+    rows = archive.catalog.packages()
+    assert len(rows) >= 2 and {p.camera for p in rows} == {"cam-07"}
+
+
+def test_unreachable_record_reports_n002(tmp_path):
+    recorder = RtspRecorder({"url": f"rtsp://127.0.0.1:{free_port()}/x", "camera": "cam-01", **FAST},
+                            tmp_path / "state")
+    recorder.open()
+    try:
+        wait_for(lambda: recorder.last_error is not None)
+    finally:
+        recorder.close()
+    assert recorder.last_error.code == "N002"
+    assert list(recorder.list_clips(None)) == []
+
+
+def test_disk_full_stops_recording_with_n008(rtsp_server, tmp_path):
+    """Below min_free_mb no session starts: N008, nothing already staged is touched."""
+    staged = tmp_path / "state" / "segments" / "20260303T050000000000Z"
+    staged.mkdir(parents=True)
+    (staged / "seg000000.ts").write_bytes(b"earlier footage")
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", "min_free_mb": 1e12, **FAST},
+                            tmp_path / "state")
+    recorder.open()
+    try:
+        wait_for(lambda: recorder.last_error is not None)
+    finally:
+        recorder.close()
+    assert recorder.last_error.code == "N008"
+    assert (staged / "seg000000.ts").read_bytes() == b"earlier footage"
+    assert sorted(p.name for p in (tmp_path / "state" / "segments").iterdir()) == [staged.name]
+
+
+def test_password_never_written_anywhere(rtsp_auth_server, archive, tmp_path):
+    state = tmp_path / "state"
+    recorder = RtspRecorder({"url": rtsp_auth_server.url(), "camera": "cam-01", "username": "viewer",
+                             "password": "s3cret-pw", **FAST}, state)
+    watch = Watch(archive, recorder)
+    recorder.open()
+    try:
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
+    finally:
+        recorder.close()
+    outcomes = watch.run_once()
+    assert outcomes and all(o.package_id for o in outcomes)
+    written = [p for p in [*state.rglob("*"), *archive.root.rglob("*")] if p.is_file()]
+    assert not [p for p in written if b"s3cret-pw" in p.read_bytes()]
