@@ -17,7 +17,13 @@ from longwatch.errors import LongwatchError
 
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
+    "longwatch.web.auth",
     "longwatch.web.packages",
+    "longwatch.web.clips",
+    "longwatch.web.api",
+    "longwatch.web.upload",
+    "longwatch.web.admin",
+    "longwatch.commands.users",
 )
 
 
