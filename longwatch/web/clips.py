@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, render_template, request
 
 from longwatch.core import metadata, package
 from longwatch.core import verify as verify_mod
@@ -187,7 +187,7 @@ def poster(clip_id: int) -> Response:
     user = current_user()
     assert user is not None
     pkg, clip = queries.visible_clip(archive, user, clip_id)
-    response = send_file(poster_path(archive, pkg, clip), mimetype="image/jpeg", max_age=86400)
+    response = Response(poster_path(archive, pkg, clip).read_bytes(), mimetype="image/jpeg")  # a few kB
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 
