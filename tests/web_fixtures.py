@@ -23,6 +23,7 @@ from longwatch.core.archive import Archive
 from longwatch.web import create_app
 
 PASSWORD = "correct horse battery"
+accounts.set_hash_parameters(time_cost=1, memory_kib=1024)  # tests need speed, not resistance to cracking
 ROLES = tuple(accounts.ROLES)
 
 

@@ -61,7 +61,13 @@ SESSION_LIFETIME = timedelta(hours=12)
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 10
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, 3 passes)
+
+
+def set_hash_parameters(time_cost: int, memory_kib: int, parallelism: int = 1) -> None:
+    """Cheaper hashing for test suites and benchmarks only; production keeps the defaults."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
 def sha256_hex(secret: str) -> str:
