@@ -77,6 +77,7 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         LONGWATCH_UPLOAD_DIR=str(archive.root / "uploads"),
         LONGWATCH_UPLOAD_MAX=1 << 44,  # 16 TiB
         LONGWATCH_UPLOAD_EXPIRY_HOURS=24,
+        LONGWATCH_UPLOAD_CHUNK=8 << 20,  # what the browser sends per PATCH
         LONGWATCH_PAGE_SIZE=50,
         #: dashboard panels other features add: callables (archive, user) -> (title, template, context) | None
         LONGWATCH_DASHBOARD_PANELS=[],

@@ -422,7 +422,10 @@ def terminate(upload_id: str) -> Response:
 @bp.get("/upload")
 @requires("upload:write")
 def page() -> str:
-    return render_template("upload.html", max_size=current_app.config["LONGWATCH_UPLOAD_MAX"])
+    return render_template(
+        "upload.html", max_size=current_app.config["LONGWATCH_UPLOAD_MAX"],
+        chunk=current_app.config["LONGWATCH_UPLOAD_CHUNK"],
+    )
 
 
 @hookimpl

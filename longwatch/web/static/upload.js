@@ -5,7 +5,7 @@
 (function () {
   const form = document.getElementById("upload-form");
   if (!form) return;
-  const CHUNK = 8 * 1024 * 1024;
+  const CHUNK = parseInt(form.dataset.chunk, 10) || 8 * 1024 * 1024;
   const bar = document.getElementById("progress");
   const status = document.getElementById("upload-status");
   const result = document.getElementById("upload-result");
