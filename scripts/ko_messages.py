@@ -202,4 +202,5 @@ KO = {
     'your role ({role}) may not do this ({permission}); ask an administrator': '현재 역할({role})로는 이 작업({permission})을 할 수 없습니다. 관리자에게 요청하십시오',
     '{count} of {total} packages': '패키지 {total}개 중 {count}개',
     '{username} is now {role}.': '{username}의 역할이 이제 {role}입니다.',
+    '{count} of more than {total} packages': '패키지 {total}개 이상 중 {count}개',
 }

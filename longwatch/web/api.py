@@ -59,9 +59,11 @@ SCHEMAS = {
     "Clip": CLIP,
     "Package": PACKAGE,
     "PackagePage": {
-        "type": "object", "required": ["packages", "total", "limit", "offset"],
+        "type": "object", "required": ["packages", "total", "total_exact", "limit", "offset"],
         "properties": {"packages": {"type": "array", "items": {"$ref": "#/components/schemas/Package"}},
-                       "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                       "total": {"type": "integer", "description": f"exact up to {queries.COUNT_CAP}"},
+                       "total_exact": {"type": "boolean", "description": "false: there are more than total"},
+                       "limit": {"type": "integer"}, "offset": {"type": "integer"},
                        "next": {"type": ["string", "null"]}},
     },
     "Me": {"type": "object", "required": ["username", "role", "permissions"],
@@ -142,11 +144,12 @@ def packages() -> Any:
     user = current_user()
     assert user is not None
     f = queries.PackageFilter.from_args(request.args, current_app.config["LONGWATCH_PAGE_SIZE"])
-    rows, total = queries.list_packages(current_archive(), user, f)
+    rows, total, exact = queries.list_packages(current_archive(), user, f)
     following = None
-    if f.offset + len(rows) < total:
+    if f.offset + len(rows) < total or (not exact and len(rows) == f.limit):
         following = url_for("api.packages", **f.as_args(), limit=f.limit, offset=f.offset + f.limit)
-    return jsonify({"packages": [package_dict(p) for p in rows], "total": total, "limit": f.limit,
+    return jsonify({"packages": [package_dict(p) for p in rows], "total": total, "total_exact": exact,
+                    "limit": f.limit,
                     "offset": f.offset, "next": following})
 
 

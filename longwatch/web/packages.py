@@ -25,7 +25,7 @@ def dashboard() -> str:
     user = current_user()
     assert user is not None
     totals = queries.totals(archive, user)
-    recent, _total = queries.list_packages(archive, user, queries.PackageFilter(limit=8))
+    recent, _total, _exact = queries.list_packages(archive, user, queries.PackageFilter(limit=8))
     storage = archive.storage()
     free = storage.free_bytes()
     panels = []
@@ -44,8 +44,8 @@ def package_list() -> str:
     user = current_user()
     assert user is not None
     f = queries.PackageFilter.from_args(request.args, current_app.config["LONGWATCH_PAGE_SIZE"])
-    rows, total = queries.list_packages(archive, user, f)
-    return render_template("packages.html", archive=archive, packages=rows, total=total, f=f,
+    rows, total, exact = queries.list_packages(archive, user, f)
+    return render_template("packages.html", archive=archive, packages=rows, total=total, exact=exact, f=f,
                            cameras=queries.cameras(archive, user), tz=archive.settings.tz)
 
 

@@ -22,6 +22,10 @@ from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
 
 MAX_LIMIT = 500
+#: Counting stops here: an exact count of a million rows costs a full scan on every page view.
+COUNT_CAP = 10_000
+CAMERA_CACHE_SECONDS = 60.0
+_camera_cache: dict[str, tuple[float, list[str]]] = {}
 
 
 @dataclass
@@ -80,20 +84,35 @@ def _filtered(query: Select[Any], f: PackageFilter) -> Select[Any]:
     return query
 
 
-def list_packages(archive: Archive, user: Account, f: PackageFilter) -> tuple[list[Package], int]:
-    """One page of packages the user may see, newest recording first, and the total count."""
+def list_packages(archive: Archive, user: Account, f: PackageFilter) -> tuple[list[Package], int, bool]:
+    """One page of packages the user may see, newest recording first, the total and whether it is exact.
+
+    The total is exact up to :data:`COUNT_CAP`; beyond it the caller shows "more than".
+    """
     base = _filtered(_scope(select(Package), user), f)
     with archive.catalog.session() as s:
-        total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
+        capped = base.with_only_columns(Package.id).limit(COUNT_CAP + 1).subquery()
+        total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
         rows = s.scalars(base.options(selectinload(Package.clips))
                          .order_by(Package.start_utc.desc(), Package.id).limit(f.limit).offset(f.offset))
-        return list(rows), int(total)
+        return list(rows), min(total, COUNT_CAP), total <= COUNT_CAP
 
 
 def cameras(archive: Archive, user: Account) -> list[str]:
+    """Camera ids for the filter; cached a minute for unscoped users (a distinct over every package)."""
+    import time
+
+    key = str(archive.root)
+    if not user.is_scoped:
+        cached = _camera_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CAMERA_CACHE_SECONDS:
+            return cached[1]
     with archive.catalog.session() as s:
         q = _scope(select(Package.camera).where(Package.camera != "").distinct(), user)
-        return sorted(s.scalars(q))
+        found = sorted(s.scalars(q))
+    if not user.is_scoped:
+        _camera_cache[key] = (time.monotonic(), found)
+    return found
 
 
 def visible_package(archive: Archive, user: Account, package_id: str) -> Package:

@@ -324,7 +324,8 @@ def patch(upload_id: str) -> Response:
                     fh.truncate(start)
                     raise LongwatchError("W016", limit=row.length)
                 fh.write(data)
-                chunk.update(data)
+                if expected_chunk is not None:
+                    chunk.update(data)
                 whole.update(data)
                 received += len(data)
         except (ClientDisconnected, OSError):
