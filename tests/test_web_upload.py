@@ -198,3 +198,24 @@ def test_tuspy_reports_refusals(live_server, token_for, tmp_path: Path):
         with pytest.raises(TusCommunicationError):
             uploader.upload()
     assert http.client.responses[413]
+
+
+def test_archiving_resumes_after_a_crash_between_last_byte_and_ingest(live_server, token_for, fresh_clip,
+                                                                       web_archive):
+    """All bytes arrived and were renamed for ingest, then the server died: the next PATCH archives them."""
+    token = token_for("operator")
+    data = fresh_clip.read_bytes()
+    url = _create(live_server, token, len(data), "filename " + _b64("late.mp4"))
+    upload_id = url.rsplit("/", 1)[1]
+    assert _patch(url, token, 0, data[:-1]).status_code == 204
+    folder = web_archive.root / "uploads" / upload_id
+    with (folder / "data").open("ab") as fh:
+        fh.write(data[-1:])
+    (folder / "data").rename(folder / "late.mp4")
+    with web_archive.archive.catalog.session() as s:
+        s.get(Upload, upload_id).offset = len(data)
+    live_server.restart()
+    response = _patch(url, token, len(data), b"")
+    assert response.status_code == 204, response.text
+    status = requests.get(url, headers={"Authorization": f"Bearer {token}"}).json()
+    assert status["status"] == "archived"

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from longwatch.core.catalog import Catalog
 from longwatch.core.catalog.models import ApiToken, LoginAttempt, User, WebSession
@@ -142,11 +143,11 @@ def users(catalog: Catalog) -> list[User]:
         return list(s.scalars(select(User).order_by(User.username)))
 
 
-def _get_user(s: object, username: str) -> User:
-    user = s.scalars(select(User).where(User.username == username)).first()  # type: ignore[attr-defined]
+def _get_user(s: Session, username: str) -> User:
+    user = s.scalars(select(User).where(User.username == username)).first()
     if user is None:
         raise LongwatchError("W007", username=username)
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def set_password(catalog: Catalog, username: str, password: str) -> None:

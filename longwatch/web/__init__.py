@@ -156,7 +156,7 @@ def serve(archive_root: Path, host: str = "127.0.0.1", port: int = 8000, workers
     """Run gunicorn in this process (a production WSGI server, not Flask's development one)."""
     from gunicorn.app.base import BaseApplication
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

@@ -147,7 +147,8 @@ def packages() -> Any:
     rows, total, exact = queries.list_packages(current_archive(), user, f)
     following = None
     if f.offset + len(rows) < total or (not exact and len(rows) == f.limit):
-        following = url_for("api.packages", **f.as_args(), limit=f.limit, offset=f.offset + f.limit)
+        params: dict[str, Any] = {**f.as_args(), "limit": f.limit, "offset": f.offset + f.limit}
+        following = url_for("api.packages", **params)
     return jsonify({"packages": [package_dict(p) for p in rows], "total": total, "total_exact": exact,
                     "limit": f.limit,
                     "offset": f.offset, "next": following})

@@ -67,7 +67,7 @@ class PackageFilter:
         return {k: v for k, v in out.items() if v}
 
 
-def _scope(query: Select[Any], user: Account) -> Select[Any]:
+def _scope(query: Any, user: Account) -> Any:
     if user.is_scoped:
         mine = select(Upload.package_id).where(Upload.user_id == user.id, Upload.package_id != "")
         query = query.where(Package.id.in_(mine))

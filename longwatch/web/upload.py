@@ -301,11 +301,21 @@ def patch(upload_id: str) -> Response:
         raise LongwatchError("W021", detail="Upload-Offset is missing or not a number")
     expected_chunk = _checksum(request.headers.get("Upload-Checksum"))
     path = _data_path(upload_id)
+    if not path.exists() and row.offset == row.length:
+        # every byte arrived but the server stopped while archiving: archive again, nothing to receive
+        named = _named_path(row)
+        if not named.exists() or int(given) != row.length:
+            raise LongwatchError("W018", upload_id=upload_id[:40])
+        finish(row, _running_hash(upload_id, named, row.length).hexdigest())
+        response = tus_headers(Response(status=204))
+        response.headers["Upload-Offset"] = str(row.length)
+        return response
     with path.open("r+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)  # one writer per upload, across processes
         with current_archive().catalog.session() as s:
-            row = s.get(Upload, upload_id)
-            assert row is not None
+            fresh = s.get(Upload, upload_id)
+            assert fresh is not None
+        row = fresh
         start = row.offset
         if int(given) != start:
             raise LongwatchError("W014", offset=start, given=given)
@@ -354,6 +364,13 @@ def patch(upload_id: str) -> Response:
     return response
 
 
+def _named_path(row: Upload) -> Path:
+    """Where the complete file waits for ingest, under its original (safe) name."""
+    from longwatch.core import package
+
+    return upload_dir() / row.id / package.safe_name(row.filename or "upload.bin", "upload.bin")
+
+
 def finish(row: Upload, sha256: str) -> str:
     """Check the whole file's digest, then archive it through core.ingest; returns the package id."""
     archive = current_archive()
@@ -370,10 +387,9 @@ def finish(row: Upload, sha256: str) -> str:
     if row.expected_sha256 and row.expected_sha256 != sha256:
         fail(LongwatchError("W017", found=sha256, expected=row.expected_sha256))
     meta = json.loads(row.metadata_json or "{}")
-    from longwatch.core import package
-
-    named = folder / package.safe_name(row.filename or "upload.bin", "upload.bin")
-    os.replace(folder / "data", named)
+    named = _named_path(row)
+    if (folder / "data").exists():
+        os.replace(folder / "data", named)
     req = ingest_mod.IngestRequest(
         path=named,
         camera=meta.get("camera", ""),
