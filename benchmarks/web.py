@@ -147,7 +147,7 @@ def timed(session: requests.Session, url: str, n: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clips", type=int, default=1_000_000)
-    parser.add_argument("--upload-mib", type=int, default=1024)
+    parser.add_argument("--upload-mib", type=int, default=1024, help="0 skips the upload part")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
     parser.add_argument("--keep-catalog", type=Path, default=None,
@@ -189,11 +189,11 @@ def run(work: Path, args: argparse.Namespace) -> None:
         cases = [
             ("list page, newest 50", people, "/packages"),
             ("list page, one camera", people, "/packages?camera=cam-0042"),
-            ("list page, 1 h window", people, "/packages?start=2026-01-20T10:00:00Z&end=2026-01-20T11:00:00Z"),
+            ("list page, 1 h window", people, "/packages?start=2026-01-01T12:00:00Z&end=2026-01-01T13:00:00Z"),
             ("list page, page 100", people, "/packages?offset=5000"),
             ("API, newest 50", machine, "/api/v1/packages?limit=50"),
             ("API, one camera", machine, "/api/v1/packages?camera=cam-0042&limit=50"),
-            ("API, 1 h window", machine, "/api/v1/packages?start=2026-01-20T10:00:00Z&end=2026-01-20T11:00:00Z"),
+            ("API, 1 h window", machine, "/api/v1/packages?start=2026-01-01T12:00:00Z&end=2026-01-01T13:00:00Z"),
         ]
         print(f"\n{'request':32} {'p50 ms':>8} {'p95 ms':>8}   ({args.requests} each, {args.clips:,} packages)")
         for label, session, path in cases:
@@ -202,6 +202,8 @@ def run(work: Path, args: argparse.Namespace) -> None:
             print(f"{label:32} {p50:8.1f} {p95:8.1f}")
 
         # -- upload -----------------------------------------------------------
+        if args.upload_mib <= 0:
+            return
         size = args.upload_mib << 20
         source = work / "upload.bin"
         with source.open("wb") as fh:

@@ -91,7 +91,9 @@ def list_packages(archive: Archive, user: Account, f: PackageFilter) -> tuple[li
     """
     base = _filtered(_scope(select(Package), user), f)
     with archive.catalog.session() as s:
-        capped = base.with_only_columns(Package.id).limit(COUNT_CAP + 1).subquery()
+        # walk the start-time index from the newest end, as the page does, so the cap stops the walk early
+        capped = (base.with_only_columns(Package.id).order_by(Package.start_utc.desc())
+                  .limit(COUNT_CAP + 1).subquery())
         total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
         rows = s.scalars(base.options(selectinload(Package.clips))
                          .order_by(Package.start_utc.desc(), Package.id).limit(f.limit).offset(f.offset))

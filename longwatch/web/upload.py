@@ -4,8 +4,8 @@ Why tus: the protocol is published and has clients for browsers, Python and
 the command line, so nobody has to trust a home-made one. The partial file
 lives under the archive's ``uploads/`` directory; the catalog row keeps the
 offset of the last byte known good, so an upload resumes after a dropped
-connection or a server restart. Bytes are streamed to disk in 1 MiB pieces
-(flat memory whatever the size); a chunk that carries ``Upload-Checksum`` is
+connection or a server restart. Bytes are streamed to disk in 4 MiB pieces
+(a few MiB per request whatever the size); a chunk that carries ``Upload-Checksum`` is
 checked before its bytes count, and a bad chunk is cut off again. The running
 SHA-256 of the whole file is kept in memory per process and rebuilt from disk
 when another process (or a restart) took the previous chunk; when the last
@@ -26,6 +26,7 @@ import re
 import shutil
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ bp = Blueprint("upload", __name__)
 UPLOAD_ID = _param("upload_id", "path", {"type": "string", "maxLength": 32}, True)
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,checksum,termination"
-PIECE = 1 << 20
+PIECE = 4 << 20
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -260,6 +261,11 @@ def _checksum(header: str | None) -> bytes | None:
     return digest
 
 
+def _update(digests: list[Any], data: bytes) -> None:
+    for digest in digests:
+        digest.update(data)
+
+
 def _running_hash(upload_id: str, path: Path, offset: int) -> Any:
     with _hashers_lock:
         cached = _hashers.get(upload_id)
@@ -325,21 +331,28 @@ def patch(upload_id: str) -> Response:
         chunk = hashlib.sha256()
         received, disconnected = 0, False
         room = row.length - start
-        try:
-            while True:
-                data = request.stream.read(PIECE)
-                if not data:
-                    break
-                if received + len(data) > room:
-                    fh.truncate(start)
-                    raise LongwatchError("W016", limit=row.length)
-                fh.write(data)
-                if expected_chunk is not None:
-                    chunk.update(data)
-                whole.update(data)
-                received += len(data)
-        except (ClientDisconnected, OSError):
-            disconnected = True
+        digests = [whole] if expected_chunk is None else [whole, chunk]
+        # hashing overlaps with reading the socket and writing the file (hashlib releases the GIL)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[None] | None = None
+            try:
+                while True:
+                    data = request.stream.read(PIECE)
+                    if not data:
+                        break
+                    if received + len(data) > room:
+                        fh.truncate(start)
+                        raise LongwatchError("W016", limit=row.length)
+                    fh.write(data)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(_update, digests, data)
+                    received += len(data)
+            except (ClientDisconnected, OSError):
+                disconnected = True
+            finally:
+                if pending is not None:
+                    pending.result()
         fh.flush()
         os.fsync(fh.fileno())
         if expected_chunk is not None and (disconnected or chunk.digest() != expected_chunk):
