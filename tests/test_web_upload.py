@@ -219,3 +219,14 @@ def test_archiving_resumes_after_a_crash_between_last_byte_and_ingest(live_serve
     assert response.status_code == 204, response.text
     status = requests.get(url, headers={"Authorization": f"Bearer {token}"}).json()
     assert status["status"] == "archived"
+
+
+def test_uploading_an_archived_file_again_is_refused(live_server, token_for, clip, web_archive):
+    token = token_for("operator")
+    data = clip.read_bytes()
+    url = _create(live_server, token, len(data), "filename " + _b64("again.mp4"))
+    response = _patch(url, token, 0, data)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "I006"
+    assert response.json()["error"]["context"]["package_id"] == web_archive.package_id
+    assert len(web_archive.archive.catalog.all_ids()) == 1

@@ -412,8 +412,11 @@ def finish(row: Upload, sha256: str) -> str:
     )
     try:
         result = ingest_mod.ingest(archive, req)
-    except LongwatchError as exc:
+    except LongwatchError as exc:  # its own code says best what went wrong (I006 duplicate, S001 full, ...)
         fail(exc)
+        raise  # unreachable: fail() raises
+    except OSError as exc:
+        fail(LongwatchError("W023", detail=str(exc)))
         raise  # unreachable: fail() raises
     if result.sha256 != sha256:  # the bytes changed between receipt and ingest
         fail(LongwatchError("W017", found=result.sha256, expected=sha256))
