@@ -142,6 +142,30 @@ CODES: Mapping[str, str] = {
     "V016": N_("{path}: tag file is not listed in the tag manifests, so the signature does not cover it"),
     "V017": N_("package {package_id} is in the catalog but not on storage location {location!r}"),
     "V018": N_("{path}: is a symbolic link; a package holds regular files only, so it was not followed"),
+    # W: web, API, accounts and uploads
+    "W001": N_("wrong user name or password"),
+    "W002": N_("too many failed sign-ins from this address; try again in {minutes} minutes"),
+    "W003": N_("unknown role {role!r}; choose one of: {roles}"),
+    "W004": N_("the password is too short: use at least {minimum} characters"),
+    "W005": N_("the user name {username!r} is invalid: use letters, digits, '.', '_', '@' or '-' (at most 64)"),
+    "W006": N_("the user {username!r} already exists"),
+    "W007": N_("no user {username!r}"),
+    "W008": N_("sign in first (or send an API token as 'Authorization: Bearer ...')"),
+    "W009": N_("your role ({role}) may not do this ({permission}); ask an administrator"),
+    "W010": N_("the form's security token is missing or stale; reload the page and try again"),
+    "W011": N_("not found: {what}"),
+    "W012": N_("the parameter {name!r} is invalid: {detail}"),
+    "W013": N_("this server speaks tus 1.0.0 only (Tus-Resumable: 1.0.0)"),
+    "W014": N_("the upload is at byte {offset}, not {given}; ask with HEAD and resume from there"),
+    "W015": N_("the chunk's {algorithm} checksum does not match; it was discarded, send it again"),
+    "W016": N_("the upload length is invalid or above the limit of {limit} bytes"),
+    "W017": N_("the uploaded file's SHA-256 is {found}, not the expected {expected}; nothing was archived"),
+    "W018": N_("no upload {upload_id}, or it expired; start a new upload"),
+    "W019": N_("unsupported checksum algorithm {algorithm!r}; use sha256"),
+    "W020": N_("the byte range {value!r} cannot be served from a file of {size} bytes"),
+    "W021": N_("the request was refused: {detail}"),
+    "W022": N_("Upload-Metadata is invalid: {detail}"),
+    "W023": N_("the uploaded file could not be archived: {detail}"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),
@@ -161,6 +185,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "T": 8,
     "D": 9,
     "N": 10,
+    "W": 11,
 }
 
 

@@ -18,6 +18,7 @@ from longwatch.errors import LongwatchError
 
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
+    "longwatch.web.auth",
     "longwatch.web.packages",
     "longwatch.plugins.connectors.dropfolder",
     "longwatch.plugins.connectors.rtsp",
@@ -28,6 +29,11 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
     "longwatch.commands.detect",
+    "longwatch.web.clips",
+    "longwatch.web.api",
+    "longwatch.web.upload",
+    "longwatch.web.admin",
+    "longwatch.commands.users",
 )
 
 

@@ -51,5 +51,8 @@ echo "  (cd $first && sha256sum -c manifest-sha256.txt && openssl cms -verify -b
 echo "     -in signature/tagmanifest-sha256.txt.p7s -content tagmanifest-sha256.txt \\"
 echo "     -CAfile $(pwd)/$dir/keys/signing-cert.pem -purpose any -out /dev/null)"
 echo
-echo "== Web UI on http://127.0.0.1:$port/ (Ctrl-C to stop) =="
+if ! "$lw" -A "$dir" users list --json | grep -q '"username": "demo"'; then
+    printf 'demo-password\n' | "$lw" -A "$dir" users add demo --role administrator --password-stdin
+fi
+echo "== Web UI on http://127.0.0.1:$port/ (sign in as demo / demo-password; Ctrl-C to stop) =="
 exec "$lw" -A "$dir" serve --host 127.0.0.1 --port "$port"

@@ -1,43 +1,144 @@
-"""The web application: a Flask factory; blueprints come from plugins (built-ins included)."""
+"""The web application: a Flask factory; blueprints come from plugins (built-ins included).
+
+Pages are rendered on the server (Jinja) and work without scripts except the
+player and the upload page; every asset is served from here (no CDN). Every
+request is authenticated (session cookie or bearer token) before its view
+runs, every unsafe browser request carries a CSRF token, and every response
+carries the security headers below.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, jsonify, render_template, request, session
+from werkzeug.exceptions import HTTPException
 
 from longwatch import i18n
 from longwatch.core.archive import Archive
+from longwatch.errors import LongwatchError
+from longwatch.web import security
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
-                               "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+                               "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+#: HTTP status per W code (other codes: 400 for bad input, 500 for the rest).
+STATUS = {
+    "W001": 401, "W002": 429, "W008": 401, "W009": 403, "W010": 403, "W011": 404, "W013": 412,
+    "W014": 409, "W015": 460, "W016": 413, "W017": 422, "W018": 404, "W020": 416, "W023": 422,
+    "I006": 409, "I008": 404, "S001": 507,
+}
+
+
+def status_for(error: LongwatchError) -> int:
+    if error.code in STATUS:
+        return STATUS[error.code]
+    return 500 if error.code[0] in "AKSPT" else 400
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _secret_key(root: Path) -> bytes:
+    """One key per archive, shared by every worker; created once, readable by its owner only."""
+    path = root / "web-secret.key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(os.urandom(32))
+    return path.read_bytes()
 
 
 def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(config or {})
     archive = Archive.open(archive_root)
     app.extensions["longwatch"] = archive
+    archive.catalog.upgrade()
+    app.config.update(
+        SECRET_KEY=_secret_key(archive.root),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="longwatch_session",
+        MAX_CONTENT_LENGTH=None,
+        LONGWATCH_UPLOAD_DIR=str(archive.root / "uploads"),
+        LONGWATCH_UPLOAD_MAX=1 << 44,  # 16 TiB
+        LONGWATCH_UPLOAD_EXPIRY_HOURS=24,
+        LONGWATCH_UPLOAD_CHUNK=8 << 20,  # what the browser sends per PATCH
+        LONGWATCH_PAGE_SIZE=50,
+        #: dashboard panels other features add: callables (archive, user) -> (title, template, context) | None
+        LONGWATCH_DASHBOARD_PANELS=[],
+    )
+    app.config.update(config or {})
 
     @app.before_request
-    def choose_language() -> None:
-        lang = request.args.get("lang") or request.accept_languages.best_match(i18n.SUPPORTED)
-        g.lang = i18n.normalize(lang) or archive.settings.language or "en"
+    def authenticate() -> None:
+        security.load_user()
+        asked = request.args.get("lang")
+        if asked and i18n.normalize(asked):
+            session["lang"] = i18n.normalize(asked)
+        user = security.current_user()
+        lang = ((user.language if user else None) or session.get("lang")
+                or request.accept_languages.best_match(i18n.SUPPORTED))
+        g.lang = i18n.normalize(lang) or i18n.normalize(archive.settings.language) or "en"
         i18n.set_language(g.lang)
+        security.check_csrf()
 
     @app.after_request
     def secure(response: Any) -> Any:
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if security.current_user() is not None or request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.vary.add("Accept-Language")
         return response
 
-    app.jinja_env.globals.update(_=i18n.gettext)
+    @app.errorhandler(LongwatchError)
+    def coded_error(error: LongwatchError) -> Any:
+        status = status_for(error)
+        if wants_json():
+            response = jsonify({"error": error.to_dict()})
+            response.status_code = status
+        else:
+            if error.code == "W008":
+                from flask import redirect, url_for
+
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            response = app.make_response((render_template("error.html", error=error, status=status), status))
+        if error.code == "W008":
+            response.headers["WWW-Authenticate"] = 'Bearer realm="longwatch"'
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if error.code == 404:
+            coded = LongwatchError("W011", what=request.path)
+        else:
+            coded = LongwatchError("W021", detail=f"{error.code} {error.name}")
+        response = coded_error(coded)
+        response.status_code = error.code or 400
+        if error.code == 405:
+            valid = getattr(error, "valid_methods", None)
+            if valid:
+                response.headers["Allow"] = ", ".join(valid)
+        return response
+
+    app.jinja_env.globals.update(
+        _=i18n.gettext, csrf_token=security.csrf_token, current_user=security.current_user,
+    )
     for blueprints in archive.pm.hook.register_blueprints(app=app):
         for blueprint in blueprints or ():
             app.register_blueprint(blueprint)
@@ -55,11 +156,12 @@ def serve(archive_root: Path, host: str = "127.0.0.1", port: int = 8000, workers
     """Run gunicorn in this process (a production WSGI server, not Flask's development one)."""
     from gunicorn.app.base import BaseApplication
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 300)  # large upload chunks on slow links
 
         def load(self) -> Flask:
             return create_app(archive_root)

@@ -1,45 +1,61 @@
-"""Built-in web plugin: the package list (the full UI grows in its own issue)."""
+"""Built-in web plugin: the dashboard and the package list.
+
+Dashboard panels from other features (holds, disposition, custody) plug in
+through ``app.config["LONGWATCH_DASHBOARD_PANELS"]``; the list's filters are
+one :class:`~longwatch.web.queries.PackageFilter`, which search extends.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, current_app, render_template, request
 
 from longwatch.hookspecs import hookimpl
+from longwatch.web import current_archive, queries
+from longwatch.web.security import current_user, requires
 
-bp = Blueprint("packages", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/longwatch")
+bp = Blueprint("packages", __name__)
 
 
 @bp.get("/")
-def index() -> str:
-    from longwatch.web import current_archive
-
+@requires("catalog:read")
+def dashboard() -> str:
     archive = current_archive()
-    rows = archive.catalog.packages(limit=200)
-    return render_template("packages.html", archive=archive, packages=rows, tz=archive.settings.tz)
+    user = current_user()
+    assert user is not None
+    totals = queries.totals(archive, user)
+    recent, _total, _exact = queries.list_packages(archive, user, queries.PackageFilter(limit=8))
+    storage = archive.storage()
+    free = storage.free_bytes()
+    panels = []
+    for panel in current_app.config["LONGWATCH_DASHBOARD_PANELS"]:
+        made = panel(archive, user)
+        if made:
+            panels.append(made)
+    return render_template("dashboard.html", archive=archive, totals=totals, recent=recent, free=free,
+                           location=storage.location, panels=panels, tz=archive.settings.tz)
 
 
-@bp.get("/api/v1/packages")
-def api_packages() -> Any:
-    from longwatch.cli import _package_dict
-    from longwatch.web import current_archive
+@bp.get("/packages")
+@requires("catalog:read")
+def package_list() -> str:
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    f = queries.PackageFilter.from_args(request.args, current_app.config["LONGWATCH_PAGE_SIZE"])
+    rows, total, exact = queries.list_packages(archive, user, f)
+    return render_template("packages.html", archive=archive, packages=rows, total=total, exact=exact, f=f,
+                           cameras=queries.cameras(archive, user), tz=archive.settings.tz)
 
-    return jsonify({"packages": [_package_dict(p) for p in current_archive().catalog.packages(limit=200)]})
 
+def human_size(n: int | None) -> str:
+    from longwatch.cli import human_size as fmt
 
-@bp.get("/api/v1/packages/<package_id>")
-def api_package(package_id: str) -> Any:
-    from longwatch.cli import _package_dict
-    from longwatch.web import current_archive
-
-    row = current_archive().catalog.get(package_id)
-    if row is None:
-        abort(404)
-    return jsonify(_package_dict(row))
+    return fmt(int(n or 0))
 
 
 @hookimpl
 def register_blueprints(app: Any) -> list[Blueprint]:
+    app.jinja_env.filters.setdefault("human_size", human_size)
     return [bp]

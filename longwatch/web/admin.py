@@ -1,0 +1,58 @@
+"""Built-in web plugin: accounts and roles, for administrators (auditors may look)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from longwatch.core import accounts
+from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
+from longwatch.web import current_archive
+from longwatch.web.security import current_user, requires
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _page(error: LongwatchError | None = None, status: int = 200) -> tuple[str, int]:
+    user = current_user()
+    assert user is not None
+    return render_template("users.html", users=accounts.users(current_archive().catalog), roles=accounts.ROLES,
+                           error=error, can_write=user.can("users:write")), status
+
+
+@bp.get("/users")
+@requires("users:read")
+def users() -> tuple[str, int]:
+    return _page()
+
+
+@bp.post("/users")
+@requires("users:write")
+def add_user() -> Any:
+    try:
+        accounts.add_user(current_archive().catalog, request.form.get("username", "").strip(),
+                          request.form.get("password", ""), request.form.get("role", ""))
+    except LongwatchError as exc:
+        return _page(exc, 400)
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<username>")
+@requires("users:write")
+def change_user(username: str) -> Any:
+    catalog = current_archive().catalog
+    try:
+        if request.form.get("role"):
+            accounts.set_role(catalog, username, request.form["role"])
+        if request.form.get("active") in ("0", "1"):
+            accounts.set_active(catalog, username, request.form["active"] == "1")
+    except LongwatchError as exc:
+        return _page(exc, 404 if exc.code == "W007" else 400)
+    return redirect(url_for("admin.users"))
+
+
+@hookimpl
+def register_blueprints(app: Any) -> list[Blueprint]:
+    return [bp]

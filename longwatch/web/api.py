@@ -1,0 +1,226 @@
+"""Built-in web plugin: the REST API ``/api/v1`` and its OpenAPI 3 document.
+
+The document is generated from the code: every API view carries its
+operation (``@operation``), and :func:`openapi_document` walks the app's URL
+map, so a route and its description cannot drift apart. Machines send
+``Authorization: Bearer <token>`` (``longwatch token create``); errors are
+JSON objects carrying the error code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+
+from longwatch import __version__
+from longwatch.hookspecs import hookimpl
+from longwatch.web import current_archive, queries
+from longwatch.web.clips import run_verify
+from longwatch.web.security import current_user, public, requires
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+CLIP = {
+    "type": "object",
+    "required": ["clip_id", "path", "size", "sha256", "mime_type"],
+    "properties": {
+        "clip_id": {"type": "integer"}, "path": {"type": "string"}, "original_name": {"type": "string"},
+        "size": {"type": "integer"}, "sha256": {"type": "string"}, "sha512": {"type": "string"},
+        "mime_type": {"type": "string"}, "codec": {"type": "string"},
+        "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+        "duration": {"type": ["number", "null"]}, "start": NULLABLE_TIME, "end": NULLABLE_TIME,
+        "media_url": {"type": "string"},
+    },
+}
+PACKAGE = {
+    "type": "object",
+    "required": ["package_id", "camera", "title", "size", "status", "clips"],
+    "properties": {
+        "package_id": {"type": "string"}, "camera": {"type": "string"}, "zone": {"type": "string"},
+        "title": {"type": "string"}, "start": NULLABLE_TIME, "end": NULLABLE_TIME,
+        "size": {"type": "integer"}, "files": {"type": "integer"}, "status": {"type": "string"},
+        "location": {"type": "string"}, "media_ok": {"type": "boolean"}, "created": DATE_TIME,
+        "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
+    },
+}
+SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "pattern": "^[A-Z][0-9]{3}$"}, "message": {"type": "string"},
+            "context": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+    },
+    "Clip": CLIP,
+    "Package": PACKAGE,
+    "PackagePage": {
+        "type": "object", "required": ["packages", "total", "total_exact", "limit", "offset"],
+        "properties": {"packages": {"type": "array", "items": {"$ref": "#/components/schemas/Package"}},
+                       "total": {"type": "integer", "description": f"exact up to {queries.COUNT_CAP}"},
+                       "total_exact": {"type": "boolean", "description": "false: there are more than total"},
+                       "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                       "next": {"type": ["string", "null"]}},
+    },
+    "Me": {"type": "object", "required": ["username", "role", "permissions"],
+           "properties": {"username": {"type": "string"}, "role": {"type": "string"},
+                          "permissions": {"type": "array", "items": {"type": "string"}}}},
+    "Verification": {"type": "object", "required": ["package_id", "ok", "problems"],
+                     "properties": {"package_id": {"type": "string"}, "ok": {"type": "boolean"},
+                                    "files_checked": {"type": "integer"}, "bytes_checked": {"type": "integer"},
+                                    "problems": {"type": "array", "items": {"type": "object"}}}},
+}
+
+
+def _error_responses(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for c in codes}
+
+
+def operation(summary: str, response: dict[str, Any] | None = None, parameters: list[dict[str, Any]] | None = None,
+              errors: tuple[int, ...] = (401, 403), auth: bool = True, status: int = 200,
+              extra: dict[str, Any] | None = None) -> Callable[[F], F]:
+    """Describe an API view for the OpenAPI document (kept on the function itself)."""
+
+    def wrap(view: F) -> F:
+        responses: dict[str, Any] = {str(status): {"description": "success"}}
+        if response is not None:
+            responses[str(status)]["content"] = {"application/json": {"schema": response}}
+        responses.update(_error_responses(*errors))
+        op: dict[str, Any] = {"summary": summary, "operationId": view.__name__, "responses": responses}
+        if parameters:
+            op["parameters"] = parameters
+        if not auth:
+            op["security"] = []
+        op.update(extra or {})
+        view.lw_openapi = op  # type: ignore[attr-defined]
+        return view
+
+    return wrap
+
+
+def _param(name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = "") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": text}
+
+
+def clip_dict(c: Any) -> dict[str, Any]:
+    return {"clip_id": c.id, "path": c.relpath, "original_name": c.original_name, "size": c.size_bytes,
+            "sha256": c.sha256, "sha512": c.sha512, "mime_type": c.mime_type, "codec": c.codec,
+            "width": c.width, "height": c.height, "duration": c.duration,
+            "start": _iso(c.start_utc), "end": _iso(c.end_utc),
+            "media_url": url_for("clips.media", clip_id=c.id)}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def package_dict(p: Any) -> dict[str, Any]:
+    return {"package_id": p.id, "camera": p.camera, "zone": p.zone, "title": p.title,
+            "start": _iso(p.start_utc), "end": _iso(p.end_utc), "size": p.size_bytes, "files": p.file_count,
+            "status": p.status, "location": p.storage_location, "media_ok": p.media_ok,
+            "created": _iso(p.created_at), "clips": [clip_dict(c) for c in p.clips]}
+
+
+PACKAGE_ID = _param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")
+
+
+@bp.get("/packages")
+@requires("catalog:read")
+@operation("Packages the caller may see, newest recording first, one page at a time",
+           {"$ref": "#/components/schemas/PackagePage"}, [
+               _param("camera", "query", {"type": "string", "maxLength": 64}, text="camera id"),
+               _param("start", "query", {"type": "string", "format": "date-time"},
+                      text="recordings ending at or after this time (ISO 8601 with zone)"),
+               _param("end", "query", {"type": "string", "format": "date-time"},
+                      text="recordings starting at or before this time (ISO 8601 with zone)"),
+               _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": queries.MAX_LIMIT}),
+               _param("offset", "query", {"type": "integer", "minimum": 0}),
+           ], errors=(400, 401, 403))
+def packages() -> Any:
+    user = current_user()
+    assert user is not None
+    f = queries.PackageFilter.from_args(request.args, current_app.config["LONGWATCH_PAGE_SIZE"])
+    rows, total, exact = queries.list_packages(current_archive(), user, f)
+    following = None
+    if f.offset + len(rows) < total or (not exact and len(rows) == f.limit):
+        params: dict[str, Any] = {**f.as_args(), "limit": f.limit, "offset": f.offset + f.limit}
+        following = url_for("api.packages", **params)
+    return jsonify({"packages": [package_dict(p) for p in rows], "total": total, "total_exact": exact,
+                    "limit": f.limit,
+                    "offset": f.offset, "next": following})
+
+
+@bp.get("/packages/<package_id>")
+@requires("catalog:read")
+@operation("One package with its clips", {"$ref": "#/components/schemas/Package"}, [PACKAGE_ID],
+           errors=(401, 403, 404))
+def package(package_id: str) -> Any:
+    user = current_user()
+    assert user is not None
+    return jsonify(package_dict(queries.visible_package(current_archive(), user, package_id)))
+
+
+@bp.post("/packages/<package_id>/verify")
+@requires("package:verify")
+@operation("Verify the stored package now (digests, signature, schemas)",
+           {"$ref": "#/components/schemas/Verification"}, [PACKAGE_ID], errors=(401, 403, 404))
+def verify(package_id: str) -> Any:
+    user = current_user()
+    assert user is not None
+    pkg = queries.visible_package(current_archive(), user, package_id)
+    return jsonify(run_verify(current_archive(), pkg.id).to_dict())
+
+
+@bp.get("/me")
+@requires("self")
+@operation("Who the token or session belongs to, and what it may do", {"$ref": "#/components/schemas/Me"})
+def me() -> Any:
+    from longwatch.core.accounts import PERMISSIONS
+
+    user = current_user()
+    assert user is not None
+    return jsonify({"username": user.username, "role": user.role,
+                    "permissions": sorted(p for p, roles in PERMISSIONS.items() if user.role in roles)})
+
+
+@bp.get("/openapi.json")
+@public
+@operation("This document", {"type": "object"}, errors=(), auth=False)
+def openapi() -> Any:
+    return jsonify(openapi_document(current_app))
+
+
+def openapi_document(app: Flask) -> dict[str, Any]:
+    """OpenAPI 3.1 for every ``/api/v1`` route whose view carries an operation."""
+    import re
+
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        op = getattr(view, "lw_openapi", None)
+        if op is None:
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}) or sorted(rule.methods or ()):
+            paths.setdefault(path, {})[method.lower()] = dict(op, operationId=f"{op['operationId']}_{method.lower()}")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "longwatch", "version": __version__,
+                 "description": "REST API of a longwatch CCTV archive. Errors carry stable codes."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    }
+
+
+@hookimpl
+def register_blueprints(app: Any) -> list[Blueprint]:
+    return [bp]

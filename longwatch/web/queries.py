@@ -1,0 +1,144 @@
+"""Catalog reads for the web: filters available now, and what each role may see.
+
+The search branch brings full-text and facet filters; :class:`PackageFilter`
+is the one object the list page and the API build, so those filters plug in
+here. Scoped roles (investigators) see only packages they uploaded until
+cases share more with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from longwatch.core.accounts import Account
+from longwatch.core.archive import Archive
+from longwatch.core.catalog.models import Clip, Package, Upload
+from longwatch.core.ingest import parse_time
+from longwatch.errors import LongwatchError
+
+MAX_LIMIT = 500
+#: Counting stops here: an exact count of a million rows costs a full scan on every page view.
+COUNT_CAP = 10_000
+CAMERA_CACHE_SECONDS = 60.0
+_camera_cache: dict[str, tuple[float, list[str]]] = {}
+
+
+@dataclass
+class PackageFilter:
+    camera: str = ""
+    start: datetime | None = None  # recordings that end after this
+    end: datetime | None = None  # recordings that start before this
+    limit: int = 50
+    offset: int = 0
+
+    @classmethod
+    def from_args(cls, args: Any, default_limit: int = 50) -> PackageFilter:
+        """Parse query arguments; bad values are W012 errors naming the parameter."""
+        f = cls(camera=(args.get("camera") or "").strip()[:64])
+        for name in ("start", "end"):
+            text = (args.get(name) or "").strip()
+            if text:
+                try:
+                    setattr(f, name, parse_time(text))
+                except LongwatchError as exc:
+                    raise LongwatchError("W012", name=name, detail=exc.render()) from exc
+        for name, default, top in (("limit", default_limit, MAX_LIMIT), ("offset", 0, None)):
+            text = args.get(name)
+            if text in (None, ""):
+                setattr(f, name, default)
+                continue
+            try:
+                value = int(text)
+            except (TypeError, ValueError) as exc:
+                raise LongwatchError("W012", name=name, detail="not a whole number") from exc
+            if value < (1 if name == "limit" else 0) or (top is not None and value > top):
+                raise LongwatchError("W012", name=name, detail=f"out of range (limit 1..{MAX_LIMIT}, offset >= 0)")
+            setattr(f, name, value)
+        return f
+
+    def as_args(self) -> dict[str, str]:
+        out = {"camera": self.camera, "start": self.start.isoformat() if self.start else "",
+               "end": self.end.isoformat() if self.end else ""}
+        return {k: v for k, v in out.items() if v}
+
+
+def _scope(query: Any, user: Account) -> Any:
+    if user.is_scoped:
+        mine = select(Upload.package_id).where(Upload.user_id == user.id, Upload.package_id != "")
+        query = query.where(Package.id.in_(mine))
+    return query
+
+
+def _filtered(query: Select[Any], f: PackageFilter) -> Select[Any]:
+    if f.camera:
+        query = query.where(Package.camera == f.camera)
+    if f.start is not None:
+        query = query.where(Package.end_utc >= f.start)
+    if f.end is not None:
+        query = query.where(Package.start_utc <= f.end)
+    return query
+
+
+def list_packages(archive: Archive, user: Account, f: PackageFilter) -> tuple[list[Package], int, bool]:
+    """One page of packages the user may see, newest recording first, the total and whether it is exact.
+
+    The total is exact up to :data:`COUNT_CAP`; beyond it the caller shows "more than".
+    """
+    base = _filtered(_scope(select(Package), user), f)
+    with archive.catalog.session() as s:
+        # walk the start-time index from the newest end, as the page does, so the cap stops the walk early
+        capped = (base.with_only_columns(Package.id).order_by(Package.start_utc.desc())
+                  .limit(COUNT_CAP + 1).subquery())
+        total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
+        rows = s.scalars(base.options(selectinload(Package.clips))
+                         .order_by(Package.start_utc.desc(), Package.id).limit(f.limit).offset(f.offset))
+        return list(rows), min(total, COUNT_CAP), total <= COUNT_CAP
+
+
+def cameras(archive: Archive, user: Account) -> list[str]:
+    """Camera ids for the filter; cached a minute for unscoped users (a distinct over every package)."""
+    import time
+
+    key = str(archive.root)
+    if not user.is_scoped:
+        cached = _camera_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CAMERA_CACHE_SECONDS:
+            return cached[1]
+    with archive.catalog.session() as s:
+        q = _scope(select(Package.camera).where(Package.camera != "").distinct(), user)
+        found = sorted(s.scalars(q))
+    if not user.is_scoped:
+        _camera_cache[key] = (time.monotonic(), found)
+    return found
+
+
+def visible_package(archive: Archive, user: Account, package_id: str) -> Package:
+    """The package when it exists and the user may see it; W011 otherwise (no hint which)."""
+    with archive.catalog.session() as s:
+        q = _scope(select(Package).options(selectinload(Package.clips)).where(Package.id == package_id), user)
+        row = s.scalars(q).first()
+    if row is None:
+        raise LongwatchError("W011", what=f"package {package_id}")
+    return row
+
+
+def visible_clip(archive: Archive, user: Account, clip_id: int) -> tuple[Package, Clip]:
+    with archive.catalog.session() as s:
+        clip = s.get(Clip, clip_id)
+        package_id = clip.package_id if clip is not None else ""
+    if clip is None:
+        raise LongwatchError("W011", what=f"clip {clip_id}")
+    return visible_package(archive, user, package_id), clip
+
+
+def totals(archive: Archive, user: Account) -> dict[str, int]:
+    with archive.catalog.session() as s:
+        packages = _scope(select(Package.id, Package.size_bytes), user).subquery()
+        n_packages, size = s.execute(select(func.count(), func.coalesce(func.sum(packages.c.size_bytes), 0))).one()
+        clips = s.scalar(select(func.count()).select_from(Clip).where(Clip.package_id.in_(select(packages.c.id))))
+    return {"packages": int(n_packages), "bytes": int(size), "clips": int(clips or 0)}

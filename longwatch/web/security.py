@@ -1,0 +1,134 @@
+"""Who is asking, and may they: sessions, API tokens, CSRF, permissions, access records.
+
+Every view names its permission with :func:`requires` (or says :func:`public`);
+a test walks ``app.url_map`` and fails for any endpoint that names neither, so
+a new endpoint cannot forget its rule. Footage access goes through
+:func:`record_access`, the one place the custody ledger will take over.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from flask import current_app, g, request, session
+
+from longwatch.core import accounts
+from longwatch.errors import LongwatchError
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_KEY = "sid"
+CSRF_KEY = "csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+log = logging.getLogger("longwatch.access")
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Mark a view as needing ``permission`` (see core.accounts.PERMISSIONS); checked before it runs."""
+    if permission not in accounts.PERMISSIONS:
+        raise KeyError(permission)
+
+    def wrap(view: F) -> F:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                raise LongwatchError("W008")
+            if not user.can(permission):
+                raise LongwatchError("W009", role=user.role, permission=permission)
+            return view(*args, **kwargs)
+
+        checked.lw_permission = permission  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return wrap
+
+
+def public(view: F) -> F:
+    """Mark a view as open to everyone (login page, health, the OpenAPI document)."""
+    view.lw_permission = None  # type: ignore[attr-defined]
+    return view
+
+
+def current_user() -> accounts.Account | None:
+    return g.get("user")
+
+
+def load_user() -> None:
+    """Before each request: a bearer token (machines) or the session cookie (people)."""
+    from longwatch.web import current_archive
+
+    g.user = None
+    g.via_token = False
+    catalog = current_archive().catalog
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        g.user = accounts.token_account(catalog, auth[7:].strip())
+        g.via_token = g.user is not None
+        return
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        g.user = accounts.session_account(catalog, secret)
+
+
+def csrf_token() -> str:
+    """The token every form and script sends back; bound to the (signed) session cookie."""
+    token = session.get(CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[CSRF_KEY] = token
+    return token
+
+
+def check_csrf() -> None:
+    """Unsafe methods from a browser must carry the session's token; bearer-token calls carry no cookie."""
+    if request.method not in UNSAFE_METHODS or g.get("via_token"):
+        return
+    expected = session.get(CSRF_KEY)
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, sent):
+        raise LongwatchError("W010")
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def record_access(action: str, package_id: str, relpath: str = "", detail: str = "") -> None:
+    """Record one view or download of footage: who, what, when, from where.
+
+    For now a JSON line in the archive's ``logs/access.jsonl`` (appended under
+    a lock, so several workers interleave whole lines). The custody-ledger
+    branch routes this single function into the ledger.
+    """
+    from longwatch.web import current_archive
+
+    user = current_user()
+    entry = {
+        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "action": action,
+        "package_id": package_id,
+        "path": relpath,
+        "user": user.username if user else "",
+        "role": user.role if user else "",
+        "address": client_address(),
+        "detail": detail,
+    }
+    path = current_archive().root / "logs" / "access.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    log.info("access %s", entry)
+    hook = current_app.config.get("LONGWATCH_ACCESS_HOOK")
+    if hook is not None:
+        hook(entry)

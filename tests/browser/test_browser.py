@@ -1,0 +1,121 @@
+"""The UI in Debian's Chromium driven by Playwright: sign in, list, play and seek, upload with an interruption.
+
+Never a downloaded browser: ``executable_path`` points at Debian's package
+(``chromium``, in the Makefile's DEBS). Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from web_fixtures import PASSWORD, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+
+
+@pytest.fixture
+def browser_page(web_archive):
+    from playwright.sync_api import sync_playwright
+
+    server = LiveServer(web_archive.root, {"LONGWATCH_UPLOAD_CHUNK": 16 * 1024})
+    server.start()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            yield server, page
+            context.close()
+            browser.close()
+    finally:
+        server.stop()
+
+
+def _images_loaded(page):
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+
+
+def _sign_in(page, server, role="operator"):
+    page.goto(server.url + "/")
+    page.fill("#username", role)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+
+
+def test_sign_in_list_play_and_seek(browser_page, web_archive):
+    server, page = browser_page
+    _sign_in(page, server)
+    _images_loaded(page)  # poster frames: made by ffmpeg on first request
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    page.click("nav >> text=Packages")
+    page.wait_for_selector(f"a[href='/packages/{web_archive.package_id}']")
+    assert page.locator("table tbody tr").count() == 1
+    _images_loaded(page)
+    page.screenshot(path=str(ARTIFACTS / "packages.png"), full_page=True)
+    page.click("text=Gate")
+    page.wait_for_selector("video")
+    ranges = []
+    page.on("response", lambda r: ranges.append(r.status) if "/media" in r.url else None)
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0.3")
+    page.evaluate("() => { const v = document.querySelector('video'); v.pause(); v.currentTime = 1.5; }")
+    page.wait_for_function("() => { const v = document.querySelector('video'); return !v.seeking && "
+                           "Math.abs(v.currentTime - 1.5) < 0.2; }")
+    assert 206 in ranges
+    page.screenshot(path=str(ARTIFACTS / "clip.png"), full_page=True)
+    page.click("text=Verify now")
+    page.wait_for_selector("text=Verified")
+
+
+def test_korean_dashboard(browser_page):
+    server, page = browser_page
+    page.goto(server.url + "/login?lang=ko")
+    assert page.locator("h1").inner_text() == "로그인"
+    page.fill("#username", "records-manager")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=최근 패키지")
+    _images_loaded(page)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-ko.png"), full_page=True)
+
+
+def test_upload_with_interruption_resumes(browser_page, fresh_clip, web_archive):
+    server, page = browser_page
+    _sign_in(page, server)
+    seen = {"patch": 0, "aborted": 0, "head_after_abort": 0}
+
+    def route(route):
+        request = route.request
+        if request.method == "PATCH":
+            seen["patch"] += 1
+            if seen["patch"] == 2:  # the second chunk never arrives: the connection drops
+                seen["aborted"] += 1
+                route.abort("connectionreset")
+                return
+        if request.method == "HEAD" and seen["aborted"]:
+            seen["head_after_abort"] += 1
+        route.continue_()
+
+    page.route("**/api/v1/uploads/*", route)
+    page.goto(server.url + "/upload")
+    page.set_input_files("#file", str(fresh_clip))
+    page.fill("#camera", "cam-09")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#package-link", timeout=120_000)
+    package_id = page.locator("#package-link").inner_text()
+    assert seen["aborted"] == 1 and seen["head_after_abort"] >= 1 and seen["patch"] >= 3
+    page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+    row = web_archive.archive.catalog.get(package_id)
+    assert row.camera == "cam-09"
+    import hashlib
+
+    assert row.clips[0].sha256 == hashlib.sha256(fresh_clip.read_bytes()).hexdigest()
