@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 ZERO_HASH = "0" * 64
 OUTCOMES = ("success", "failure", "warning")
+SPOOL_POLL = 0.001  # seconds between looks for an answer while another process holds the lock
 NOTE_HEADER = "longwatch custody checkpoint v1"
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
@@ -464,7 +465,15 @@ class Ledger:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     except BlockingIOError:
                         token = self._spool(prepared)  # someone is writing: let them take ours along
-                        fcntl.flock(fd, fcntl.LOCK_EX)
+                        while True:  # until a holder answers, or the lock is ours
+                            seqs = self._collect(token)
+                            if seqs is not None:
+                                return [Receipt(seq, e.event_id) for seq, e in zip(seqs, events, strict=True)]
+                            try:
+                                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                                break
+                            except BlockingIOError:
+                                time.sleep(SPOOL_POLL)
                     self._lock_fd = fd
                 if token is not None:
                     seqs = self._collect(token)
@@ -536,8 +545,10 @@ class Ledger:
         claimed = []
         now = time.time()
         for path in sorted(self.spool_dir.iterdir()):
-            if path.suffix == ".done" and now - path.stat().st_mtime > 3600:
-                path.unlink(missing_ok=True)  # its writer died before collecting
+            if path.suffix == ".done":
+                with contextlib.suppress(FileNotFoundError):  # its waiter may be collecting it right now
+                    if now - path.stat().st_mtime > 3600:
+                        path.unlink()  # its writer died before collecting
             if path.suffix != ".pending":
                 continue
             try:
