@@ -127,6 +127,9 @@ def main() -> None:
         single = max(50, n // 100)
         t = run_writers(WRITER, [[str(archive.root), str(single), "1", "s"]])
         results["ledger_1w_batch1_per_s"] = single / t
+        # 4. four writers of one entry at a time: only the cross-process group commit (spool) batches them
+        t = run_writers(WRITER, [[str(archive.root), str(single), "1", f"s{i}"] for i in range(4)])
+        results["ledger_4w_batch1_per_s"] = 4 * single / t
 
         # baselines: the same counts into a plain SQLite table, same durability and batches
         base = root / "baseline.sqlite"
@@ -137,6 +140,8 @@ def main() -> None:
         results["sqlite_4w_per_s"] = (n // 4 * 4) / t
         t = run_writers(BASELINE_WRITER, [[str(base), str(single), "1", "s"]])
         results["sqlite_1w_batch1_per_s"] = single / t
+        t = run_writers(BASELINE_WRITER, [[str(base), str(single), "1", f"s{i}"] for i in range(4)])
+        results["sqlite_4w_batch1_per_s"] = 4 * single / t
 
         # CPU per entry, less what a writer that appends nothing spends on start-up (imports, connecting)
         run_writers(WRITER, [[str(archive.root), "0", str(b), "idle"]], "ledger_idle")
@@ -189,6 +194,8 @@ def main() -> None:
           f"{results['ledger_1w_per_s'] / results['sqlite_1w_per_s']:.2f}")  # type: ignore[operator]
     print(f"ratio ledger/sqlite, 4 writers, batch {args.batch}: "
           f"{results['ledger_4w_per_s'] / results['sqlite_4w_per_s']:.2f}")  # type: ignore[operator]
+    print("ratio ledger/sqlite, 4 writers, batch 1: "
+          f"{results['ledger_4w_batch1_per_s'] / results['sqlite_4w_batch1_per_s']:.2f}")  # type: ignore[operator]
     print("ratio ledger/sqlite, 1 writer, batch 1: "
           f"{results['ledger_1w_batch1_per_s'] / results['sqlite_1w_batch1_per_s']:.2f}")  # type: ignore[operator]
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")

@@ -9,12 +9,14 @@ Layout under the primary storage location (a filesystem path)::
     ledger/checkpoints/000000001000.note.p7s   detached CMS by the archive's key
     ledger/checkpoints/000000001000.note.p7s.tsr  RFC 3161 response over the .p7s (optional)
     ledger/set-aside/                 torn tails cut off by recovery, kept as evidence
+    ledger/spool/                     groups waiting for the lock holder to write them with its own
     ledger/frontier.json              cache of the tree's frontier (never trusted blindly)
 
 Durability (docs/custody.md): :meth:`Ledger.append` returns only after the
 catalog index rows are committed with a synchronous commit and the entry bytes
 are ``fdatasync``'d. One call appends a whole batch (group commit: one lock, one
-index transaction, one fsync). A crash before that leaves at most a torn tail
+index transaction, one fsync), and the lock holder takes along the groups that
+other processes spooled while they waited. A crash before that leaves at most a torn tail
 or index rows for bytes never written; both are undone on the next append and
 recorded as a "recovery" event. An acknowledged entry is never lost or changed.
 """
@@ -28,6 +30,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import tomllib
 import uuid
 from collections.abc import Iterator, Sequence
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 ZERO_HASH = "0" * 64
 OUTCOMES = ("success", "failure", "warning")
+SPOOL_POLL = 0.001  # seconds between looks for an answer while another process holds the lock
 NOTE_HEADER = "longwatch custody checkpoint v1"
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
@@ -437,26 +441,138 @@ class Ledger:
 
     # -- appending -------------------------------------------------------------------
     def append(self, events: Sequence[Event], checkpoint: bool = True) -> list[Receipt]:
-        """Append ``events`` in order as one durable group; return once they are on disk."""
+        """Append ``events`` in order as one durable group; return once they are on disk.
+
+        Group commit across processes: a writer that finds the lock taken leaves
+        its prepared entries in ``ledger/spool/`` and waits; whoever holds the lock
+        next writes every waiting group with its own, under one index commit and
+        one fsync, and leaves each waiter the sequence numbers it got.
+        """
         for event in events:
             event.check()
         if not events:
             return []
         prepared = self._prepare(list(events))  # JSON work outside the lock: other writers keep going
         made: Checkpoint | None = None
-        with self.locked():
-            head, repairs = self._current_head()
-            if repairs:
-                head = self._write(head, self._prepare(repairs))
-            before = head.next_seq
-            head = self._write(head, prepared)
-            self._head = head
-            if checkpoint:
-                with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
-                    made = self._checkpoint_if_due()
+        with self._thread_lock:
+            nested = self._lock_fd is not None  # called by a method that already holds the lock (reindex)
+            fd = self._lock_fd if nested else os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            assert fd is not None
+            try:
+                token: str | None = None
+                if not nested:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        token = self._spool(prepared)  # someone is writing: let them take ours along
+                        while True:  # until a holder answers, or the lock is ours
+                            seqs = self._collect(token)
+                            if seqs is not None:
+                                return [Receipt(seq, e.event_id) for seq, e in zip(seqs, events, strict=True)]
+                            try:
+                                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                                break
+                            except BlockingIOError:
+                                time.sleep(SPOOL_POLL)
+                    self._lock_fd = fd
+                if token is not None:
+                    seqs = self._collect(token)
+                    if seqs is not None:
+                        return [Receipt(seq, e.event_id) for seq, e in zip(seqs, events, strict=True)]
+                head, repairs = self._current_head()
+                if repairs:
+                    head = self._write(head, self._prepare(repairs))
+                claimed = self._claim()
+                done = self._already_written(claimed)
+                group: list[_Prepared] = []
+                starts: dict[str, int] = {}
+                for name, batch in claimed:
+                    if name not in done:
+                        starts[name] = head.next_seq + len(group)
+                        group.extend(batch)
+                if token is None:
+                    starts[""] = head.next_seq + len(group)
+                    group.extend(prepared)
+                if group:
+                    head = self._write(head, group)
+                self._head = head
+                for name, batch in claimed:
+                    first = done.get(name, starts.get(name, -1))
+                    if name != token:
+                        _write_durable(self.spool_dir / f"{name}.done",
+                                       json.dumps(list(range(first, first + len(batch)))).encode(), sync=False)
+                    (self.spool_dir / f"{name}.pending").unlink(missing_ok=True)
+                before = starts[""] if token is None else done.get(token, starts.get(token, -1))
+                if checkpoint:
+                    with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
+                        made = self._checkpoint_if_due()
+            finally:
+                if not nested:
+                    self._lock_fd = None
+                    os.close(fd)
         if made is not None and made.tsr is None and self.settings.tsa_url:
             self._timestamp(made)
         return [Receipt(before + i, e.event_id) for i, e in enumerate(events)]
+
+    # -- the spool: groups handed to the lock holder ------------------------------------
+    @property
+    def spool_dir(self) -> Path:
+        return self.dir / "spool"
+
+    def _spool(self, prepared: list[_Prepared]) -> str:
+        self.spool_dir.mkdir(exist_ok=True)
+        token = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        data = json.dumps([{"type": p.event.type, "event_id": p.event.event_id, "outcome": p.event.outcome,
+                            "packages": p.event.packages, "when": utc_text(p.when), "start": p.start.decode(),
+                            "middle": p.middle.decode(), "end": p.end.decode()} for p in prepared])
+        # not fsync'd: nothing is acknowledged until the holder's fsync of the segment
+        _write_durable(self.spool_dir / f"{token}.pending", data.encode(), sync=False)
+        return token
+
+    def _collect(self, token: str) -> list[int] | None:
+        """The seqs a lock holder gave our spooled group, or None when we must write it ourselves."""
+        done = self.spool_dir / f"{token}.done"
+        try:
+            seqs = json.loads(done.read_bytes())
+        except FileNotFoundError:
+            return None
+        done.unlink(missing_ok=True)
+        return [int(s) for s in seqs]
+
+    def _claim(self) -> list[tuple[str, list[_Prepared]]]:
+        if not self.spool_dir.is_dir():
+            return []
+        claimed = []
+        now = time.time()
+        for path in sorted(self.spool_dir.iterdir()):
+            if path.suffix == ".done":
+                with contextlib.suppress(FileNotFoundError):  # its waiter may be collecting it right now
+                    if now - path.stat().st_mtime > 3600:
+                        path.unlink()  # its writer died before collecting
+            if path.suffix != ".pending":
+                continue
+            try:
+                items = json.loads(path.read_bytes())
+                batch = [_Prepared(Event(i["type"], packages=list(i["packages"]), outcome=i["outcome"],
+                                         event_id=i["event_id"]), parse_utc(i["when"]), i["start"].encode(),
+                                   i["middle"].encode(), i["end"].encode()) for i in items]
+            except (OSError, ValueError, KeyError, TypeError):
+                path.unlink(missing_ok=True)  # never acknowledged: its writer will not see a .done and retries
+                continue
+            claimed.append((path.stem, batch))
+        return claimed
+
+    def _already_written(self, claimed: list[tuple[str, list[_Prepared]]]) -> dict[str, int]:
+        """Spooled groups that a holder wrote and then died before answering: name -> first seq."""
+        ids = {p.event.event_id: name for name, batch in claimed for p in batch[:1]}
+        if not ids:
+            return {}
+        found: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for event_id, seq in conn.execute(select(ENTRIES.c.event_id, ENTRIES.c.seq)
+                                              .where(ENTRIES.c.event_id.in_(list(ids)))):
+                found[ids[event_id]] = seq
+        return found
 
     def _prepare(self, events: list[Event]) -> list[_Prepared]:
         """Each entry's canonical JSON around the three fields only the lock holder knows (prev, seq)."""
