@@ -17,6 +17,8 @@ from longwatch.errors import LongwatchError
 
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
+    "longwatch.storage_adapters.s3",
+    "longwatch.commands.storage",
     "longwatch.web.packages",
 )
 

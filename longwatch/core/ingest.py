@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from longwatch import __version__
-from longwatch.core import media, metadata, package, signing
+from longwatch.core import media, metadata, package, signing, storage_policy
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
@@ -173,12 +173,13 @@ def ingest(
     if free is not None and free < st.st_size + HEADROOM:
         raise LongwatchError("S001", location=storage.location,
                              detail=f"{free} bytes free, {st.st_size} needed")
+    cap_alert = storage_policy.check_room(archive, storage.location, st.st_size)  # S001 past the cap
     signer = archive.signer  # fail on a wrong key before copying gigabytes
     now = now or datetime.now(UTC)
     package_id = str(uuid.uuid4())
     media_name = package.safe_name(src.name)
     media_path = f"data/media/{media_name}"
-    warnings: list[str] = []
+    warnings: list[str] = [cap_alert] if cap_alert else []
 
     with storage.begin_package(package_id) as writer:
         try:
@@ -290,6 +291,7 @@ def ingest(
                     start_utc=start, end_utc=end, probe_ok=probe.ok)],
     )
     archive.catalog.add_package(row)
+    warnings += storage_policy.after_ingest(archive, package_id, storage.location, row.size_bytes)
     summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
     return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
