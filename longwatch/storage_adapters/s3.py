@@ -514,9 +514,11 @@ class S3StorageAdapter(StorageAdapter):
         cutoff = time.time() - grace
         removed: builtins.list[str] = []
         start = self.key(STAGING) + "/"
+        live: set[str] = set()
         for item in builtins.list(self._list_raw(start)):
             package_id = item["Key"][len(start) :]
             if item["LastModified"].timestamp() > cutoff:
+                live.add(package_id)
                 continue  # a live writer, or one that died only recently
             if not self.has_package(package_id):
                 for leftover in builtins.list(self._list_raw(self.key(package_prefix(package_id)) + "/")):
@@ -527,7 +529,9 @@ class S3StorageAdapter(StorageAdapter):
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key("") if self.prefix else ""):
                 for upload in page.get("Uploads", []):
-                    if upload["Initiated"].timestamp() <= cutoff:
+                    parts = self.unprefixed(upload["Key"]).split("/")
+                    owner = parts[3] if len(parts) > 3 and parts[0] == "packages" else ""
+                    if upload["Initiated"].timestamp() <= cutoff and owner not in live:
                         self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
                                                            UploadId=upload["UploadId"])
                         removed.append(f"upload:{upload['Key']}")
