@@ -62,7 +62,6 @@ CODES: Mapping[str, str] = {
     ),
     "S014": N_("storage location {location!r}: the bucket {bucket!r} has no object lock; create it with object lock"),
     "S015": N_("storage location {location!r} is {percent}% full ({used} of {cap} bytes)"),
-    "S016": N_("package {package_id} has no copy on storage location {location!r}"),
     # R: replication, audit and repair
     "R001": N_(
         "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, "

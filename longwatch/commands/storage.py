@@ -101,10 +101,11 @@ def replicate(obj: Any, package_id: str | None, as_json: bool) -> None:
 @click.option("--time-budget", type=float, metavar="SECONDS", help="Stop starting new checks after SECONDS.")
 @click.option("--location", "locations_", multiple=True, help="Only copies on this location (repeatable).")
 @click.option("--plan", "plan_only", is_flag=True, help="Show what would be checked, in order, and stop.")
+@click.option("--limit", default=100, show_default=True, help="Copies shown by --plan.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_: tuple[str, ...],
-          plan_only: bool, as_json: bool) -> None:
+          plan_only: bool, limit: int, as_json: bool) -> None:
     """Check the fixity of every copy, oldest-checked first; repair failing copies from good ones.
 
     Exit status 1 when a copy could not be repaired (R001 names the package).
@@ -114,13 +115,13 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
     rate = _parse_rate(bandwidth)
     for name in locations_:
         storage_policy.location_options(archive, name)
-    plan = storage_policy.audit_plan(archive, locations_ or None)
-    total = sum(p.size for p in plan)
+    count, total = storage_policy.plan_totals(archive, locations_ or None)
     if plan_only:
+        plan = storage_policy.audit_plan(archive, locations_ or None, limit=limit)
         rows = [{"package_id": p.package_id, "location": p.location, "size": p.size,
                  "last_checked": p.last_checked_at} for p in plan]
         if as_json:
-            cli.emit_json({"copies": rows, "bytes": total})
+            cli.emit_json({"copies": rows, "total_copies": count, "bytes": total})
             return
         table = Table(_("package"), _("location"), _("size"), _("last checked"), box=None)
         for p in plan:
@@ -130,7 +131,7 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
         return
     if not obj.quiet and not as_json:
         click.echo(_("Audit plan: {copies} copies, {size}, oldest-checked first{budget}").format(
-            copies=len(plan), size=cli.human_size(total),
+            copies=count, size=cli.human_size(total),
             budget=(_(", at most {rate}/s").format(rate=cli.human_size(int(rate))) if rate else "")), err=True)
 
     def on_copy(planned: storage_policy.PlannedCopy, check: storage_policy.CopyCheck) -> None:

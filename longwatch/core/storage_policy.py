@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ALERT_AT = 0.9
 QUARANTINE = "quarantine"
+#: Copies fetched from the catalog at a time by an audit: memory stays flat with millions of copies.
+PLAN_BATCH = 500
 
 
 # -- policy ----------------------------------------------------------------------
@@ -431,15 +433,31 @@ class AuditResult:
     seconds: float = 0.0
 
 
-def audit_plan(archive: Archive, locations: Iterable[str] | None = None) -> list[PlannedCopy]:
-    """Every recorded copy, oldest-checked (never-checked first), from the catalog alone."""
+def audit_plan(archive: Archive, locations: Iterable[str] | None = None, limit: int | None = None,
+               checked_before: datetime | None = None) -> list[PlannedCopy]:
+    """Recorded copies, oldest-checked (never-checked first), from the catalog alone."""
     query = select(Copy.package_id, Copy.location, Copy.size_bytes, Copy.last_checked_at).order_by(
         Copy.last_checked_at.is_not(None), Copy.last_checked_at, Copy.id)
     wanted = set(locations or ())
     if wanted:
         query = query.where(Copy.location.in_(wanted))
+    if checked_before is not None:
+        query = query.where(Copy.last_checked_at.is_(None) | (Copy.last_checked_at < checked_before))
+    if limit is not None:
+        query = query.limit(limit)
     with archive.catalog.session() as s:
         return [PlannedCopy(*r) for r in s.execute(query)]
+
+
+def plan_totals(archive: Archive, locations: Iterable[str] | None = None) -> tuple[int, int]:
+    """How many copies an audit covers and their bytes: one aggregate query, whatever the archive's size."""
+    query = select(func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
+    wanted = set(locations or ())
+    if wanted:
+        query = query.where(Copy.location.in_(wanted))
+    with archive.catalog.session() as s:
+        count, size = s.execute(query).one()
+    return int(count), int(size)
 
 
 def quarantine(adapter: StorageAdapter, package_id: str, relpath: str, stamp: str) -> str | None:
@@ -486,9 +504,10 @@ def audit(
     progress: Callable[[int], None] | None = None,
 ) -> AuditResult:
     """Check copies oldest-checked first within the budgets; quarantine and repair what fails."""
-    plan = audit_plan(archive, locations)
+    total, _size = plan_totals(archive, locations)
     throttle = Throttle(bandwidth)
     started = time.monotonic()
+    since = _now()
     result = AuditResult()
 
     def advance(n: int) -> None:
@@ -496,9 +515,20 @@ def audit(
         if progress is not None:
             progress(n)
 
-    for i, planned in enumerate(plan):
+    def batches() -> Iterable[PlannedCopy]:
+        # Copies checked in this run get a newer time and drop out, so each batch is the next oldest.
+        previous: list[tuple[str, str]] = []
+        while True:
+            batch = audit_plan(archive, locations, limit=PLAN_BATCH, checked_before=since)
+            keys = [(p.package_id, p.location) for p in batch]
+            if not batch or keys == previous:  # nothing left, or rows that cannot be updated
+                return
+            previous = keys
+            yield from batch
+
+    for planned in batches():
         if time_budget is not None and time.monotonic() - started >= time_budget:
-            result.skipped = len(plan) - i
+            result.skipped = max(0, total - len(result.checked))
             break
         row = archive.catalog.get(planned.package_id)
         if row is None:

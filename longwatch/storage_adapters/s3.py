@@ -24,7 +24,7 @@ import builtins
 import io
 import json
 import logging
-import threading
+import queue
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 COMMITS = "commits"
 STAGING = "staging"
 MIN_PART = 5 << 20  # S3's smallest part except the last
-DEFAULT_PART = 16 << 20
+DEFAULT_PART = 8 << 20  # as boto3's upload_file
 PART_ATTEMPTS = 4
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
@@ -150,14 +150,54 @@ class _Reader(io.RawIOBase):
         super().close()
 
 
+class _PartBody(io.RawIOBase):
+    """A seekable view over one part buffer, so botocore can retry and checksum it without a copy."""
+
+    def __init__(self, view: memoryview) -> None:
+        super().__init__()
+        self._view = view
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), len(self._view) - self._pos)
+        buffer[:n] = self._view[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        data = bytes(self._view[self._pos : end])
+        self._pos = end
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, min(len(self._view), base + offset))
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+
 class _UploadFile:
     """Writes one object: small ones in one PUT, large ones as a multipart upload.
 
     ``write`` is called by the ingest's digesting pass (``fixity.digest_stream``)
-    with each buffer it has read; whole parts go to a small thread pool while
-    the next ones are filled, and at most ``concurrency`` parts are in flight,
-    so memory stays flat whatever the file size. A part that fails is retried;
+    with each buffer it has read. Bytes are copied once, into one of a fixed
+    set of part buffers; a full buffer goes to the writer's thread pool while
+    the next one fills, and at most ``concurrency`` parts are in flight, so
+    memory stays flat whatever the file size. A part that fails is retried;
     if it still fails, the whole upload is aborted so no orphan parts remain.
+    Small files are sent in the background too, and ``commit`` waits for all.
     """
 
     def __init__(self, writer: S3PackageWriter, key: str) -> None:
@@ -165,25 +205,48 @@ class _UploadFile:
         self.adapter = writer.adapter
         self.key = key
         self.name = key
-        self._buf = bytearray()
+        self._part_size = self.adapter.part_size
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        self._buffers = 0
+        self._buf: bytearray | None = None
+        self._fill = 0
         self._upload_id: str | None = None
         self._parts: list[Future[dict[str, Any]]] = []
-        self._slots = threading.BoundedSemaphore(self.adapter.concurrency)
-        self._pool: ThreadPoolExecutor | None = None
         self.size = 0
         self.closed = False
 
+    def _buffer(self) -> bytearray:
+        if self._buffers <= self.adapter.concurrency:  # in flight, plus the one filling
+            try:
+                return self._free.get_nowait()
+            except queue.Empty:
+                self._buffers += 1
+                return bytearray(self._part_size)
+        return self._free.get()  # wait for a part to finish
+
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
-        self._buf += view
-        self.size += len(view)
-        while len(self._buf) >= self.adapter.part_size:
-            part = bytes(self._buf[: self.adapter.part_size])
-            del self._buf[: self.adapter.part_size]
-            self._send_part(part)
-        return len(view)
+        total = len(view)
+        self.size += total
+        while view:
+            if self._buf is None:
+                # calloc'd: a small tag file touches only the pages it fills
+                self._buf, self._fill = self._buffer(), 0
+            take = min(self._part_size - self._fill, len(view))
+            self._buf[self._fill : self._fill + take] = view[:take]
+            self._fill += take
+            view = view[take:]
+            if self._fill == self._part_size:
+                self._send_part(self._buf, self._part_size)
+                self._buf, self._fill = None, 0
+        return total
 
-    def _send_part(self, data: bytes) -> None:
+    def _check_failed(self) -> None:
+        for future in self._parts:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+
+    def _send_part(self, buf: bytearray, length: int) -> None:
         adapter = self.adapter
         if self._upload_id is None:
             try:
@@ -193,64 +256,65 @@ class _UploadFile:
                 raise adapter.error(exc) from exc
             self._upload_id = str(response["UploadId"])
             self.writer.uploads.append((self.key, self._upload_id))
-            self._pool = ThreadPoolExecutor(adapter.concurrency, thread_name_prefix="lw-s3-part")
-        for future in self._parts:
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-        self._slots.acquire()
+        self._check_failed()
         number = len(self._parts) + 1
-        assert self._pool is not None
-        future = self._pool.submit(self._upload_part, number, data)
-        future.add_done_callback(lambda _f: self._slots.release())
+        future = self.writer.pool.submit(self._upload_part, number, buf, length)
         self._parts.append(future)
 
-    def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
+    def _upload_part(self, number: int, buf: bytearray, length: int) -> dict[str, Any]:
         adapter = self.adapter
-        for attempt in range(1, PART_ATTEMPTS + 1):
-            try:
-                if adapter.fail_part is not None:
-                    adapter.fail_part(self.key, number, attempt)
-                response = adapter.client.upload_part(
-                    Bucket=adapter.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=data)
-                return {"PartNumber": number, "ETag": response["ETag"]}
-            except (ClientError, BotoCoreError, OSError) as exc:
-                if attempt == PART_ATTEMPTS:
-                    raise LongwatchError("S012", location=adapter.location, key=self.key, part=number,
-                                         attempts=attempt, detail=str(exc)) from exc
-                log.warning("part %d of %s failed (attempt %d): %s; retrying", number, self.key, attempt, exc)
-                time.sleep(0.2 * attempt)
-        raise AssertionError("unreachable")
+        try:
+            for attempt in range(1, PART_ATTEMPTS + 1):
+                try:
+                    if adapter.fail_part is not None:
+                        adapter.fail_part(self.key, number, attempt)
+                    response = adapter.client.upload_part(
+                        Bucket=adapter.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number,
+                        Body=_PartBody(memoryview(buf)[:length]))
+                    return {"PartNumber": number, "ETag": response["ETag"]}
+                except (ClientError, BotoCoreError, OSError) as exc:
+                    if attempt == PART_ATTEMPTS:
+                        raise LongwatchError("S012", location=adapter.location, key=self.key, part=number,
+                                             attempts=attempt, detail=str(exc)) from exc
+                    log.warning("part %d of %s failed (attempt %d): %s; retrying", number, self.key, attempt, exc)
+                    time.sleep(0.2 * attempt)
+            raise AssertionError("unreachable")
+        finally:
+            self._free.put(buf)
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
         adapter = self.adapter
+        if self._upload_id is None:
+            data = bytes(memoryview(self._buf)[: self._fill]) if self._buf is not None else b""
+            self._buf = None
+            self.writer.pending.append(self.writer.pool.submit(adapter.put_bytes, self.key, data))
+            self.writer.sizes[self.key] = self.size
+            return
+        if self._fill:
+            assert self._buf is not None
+            self._send_part(self._buf, self._fill)
+            self._buf, self._fill = None, 0
         try:
-            if self._upload_id is None:
-                adapter.put_bytes(self.key, bytes(self._buf))
-            else:
-                if self._buf:
-                    self._send_part(bytes(self._buf))
-                parts = [f.result() for f in self._parts]
-                adapter.client.complete_multipart_upload(
-                    Bucket=adapter.bucket, Key=self.key, UploadId=self._upload_id,
-                    MultipartUpload={"Parts": parts})
-                self.writer.uploads.remove((self.key, self._upload_id))
+            parts = [f.result() for f in self._parts]
+            adapter.client.complete_multipart_upload(
+                Bucket=adapter.bucket, Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": parts})
         except (ClientError, BotoCoreError) as exc:
             raise adapter.error(exc) from exc
-        finally:
-            self._buf = bytearray()
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+        self.writer.uploads.remove((self.key, self._upload_id))
         self.writer.sizes[self.key] = self.size
 
     def discard(self) -> None:
         """Stop without publishing: wait for parts in flight, then let the writer abort the upload."""
         self.closed = True
-        self._buf = bytearray()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._buf = None
+        for future in self._parts:
+            future.cancel()
+        for future in self._parts:
+            if not future.cancelled():
+                future.exception()
 
     def __enter__(self) -> _UploadFile:
         return self
@@ -275,6 +339,9 @@ class S3PackageWriter(PackageWriter):
         self.sizes: dict[str, int] = {}
         self.uploads: list[tuple[str, str]] = []
         self._open: list[_UploadFile] = []
+        #: parts of large files and whole small files are sent by this pool while the next ones fill
+        self.pool = ThreadPoolExecutor(adapter.concurrency, thread_name_prefix="lw-s3")
+        self.pending: list[Future[None]] = []
         self._done = False
         adapter.put_bytes(adapter.key(f"{STAGING}/{package_id}"), json.dumps(
             {"package_id": package_id, "started": datetime.now(UTC).isoformat()}).encode())
@@ -289,6 +356,8 @@ class S3PackageWriter(PackageWriter):
     def commit(self) -> None:
         for upload in self._open:
             upload.close()
+        for future in self.pending:
+            future.result()
         marker = {
             "package_id": self.package_id,
             "committed": datetime.now(UTC).isoformat(),
@@ -297,7 +366,8 @@ class S3PackageWriter(PackageWriter):
         self.adapter.put_bytes(self.adapter.commit_key(self.package_id),
                                json.dumps(marker, indent=1).encode("utf-8"))
         self._done = True
-        self.adapter.delete_versions(self.adapter.key(f"{STAGING}/{self.package_id}"))
+        self.pool.shutdown(wait=True)
+        self.adapter.forget_staging(self.package_id)
 
     def abort(self) -> None:
         if self._done:
@@ -305,6 +375,9 @@ class S3PackageWriter(PackageWriter):
         self._done = True
         for upload in self._open:
             upload.discard()
+        for future in self.pending:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
         adapter = self.adapter
         for key, upload_id in self.uploads:
             try:
@@ -339,7 +412,7 @@ class S3StorageAdapter(StorageAdapter):
         if self.prefix:
             check_key(self.prefix)
         self.part_size = max(MIN_PART, int(options.get("part_size", DEFAULT_PART)))
-        self.concurrency = max(1, int(options.get("concurrency", 4)))
+        self.concurrency = max(1, int(options.get("concurrency", 8)))
         self.lock_mode = str(options.get("object_lock_mode", "GOVERNANCE")).upper()
         if self.lock_mode not in LOCK_MODES:
             raise LongwatchError("S010", location=location,
@@ -429,6 +502,15 @@ class S3StorageAdapter(StorageAdapter):
     def delete(self, key: str) -> None:
         """Remove every version of ``key``; S013 when the store still locks one of them."""
         self.delete_versions(self.key(check_key(key)))
+
+    def forget_staging(self, package_id: str) -> None:
+        """Drop a staging marker (never locked: one request per version, no lock lookups)."""
+        key = self.key(f"{STAGING}/{package_id}")
+        for version in self._versions(key):
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])
+            except ClientError:
+                pass  # a later sweep retries
 
     def delete_versions(self, full_key: str) -> None:
         versions = self._versions(full_key)
