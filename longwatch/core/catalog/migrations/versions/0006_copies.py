@@ -35,6 +35,11 @@ def upgrade() -> None:
     op.create_index("ix_copies_location", "copies", ["location"])
     op.create_index("ix_copies_status", "copies", ["status"])
     op.create_index("ix_copies_last_checked_at", "copies", ["last_checked_at"])
+    # Packages stored before this revision: their one copy is where the catalog says, not yet checked.
+    op.execute(
+        "INSERT INTO copies (package_id, location, status, size_bytes, created_at, last_outcome) "
+        "SELECT id, storage_location, 'ok', size_bytes, created_at, '' FROM packages"
+    )
     op.create_table(
         "storage_events",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
