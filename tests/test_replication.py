@@ -203,3 +203,31 @@ def test_policy_naming_an_unknown_location_is_refused(archive):
         storage_policy.policy_for(a)
     assert info.value.code == "R003"
     a.close()
+
+
+def test_replicate_catches_up_when_the_policy_grows(archive, storage_kind, tmp_path, request, clip, lw):
+    server = request.getfixturevalue("s3_server")
+    other = "s3" if storage_kind == "local" else "local"
+    locations = _location(storage_kind, "primary", tmp_path, server) + _location(other, "offsite", tmp_path, server)
+    a = configure(archive, '[storage]\nprimary = "primary"\n\n' + locations)
+    [pid] = _ingest(a, clip)
+    assert [c.location for c in storage_policy.copies_of(a, pid)] == ["primary"]
+    text = (archive.root / "longwatch.toml").read_text().replace(
+        '[storage]\nprimary = "primary"\n', '[storage]\nprimary = "primary"\n[storage.replication]\n'
+        'default = ["primary", "offsite"]\n')
+    (archive.root / "longwatch.toml").write_text(text)
+    result = lw("replicate", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["replicated"] == [{"package_id": pid, "locations": ["offsite"]}]
+    assert json.loads(lw("replicate", "--json").stdout)["replicated"] == []
+    listing = lw("locations")
+    assert "offsite" in listing.stdout and listing.exit_code == 0
+    usage = {u["location"]: u["packages"] for u in json.loads(lw("locations", "--json").stdout)["locations"]}
+    assert usage == {"primary": 1, "offsite": 1}
+    plan = lw("audit", "--plan")
+    assert pid[:8] in plan.stdout and "offsite" in plan.stdout
+    audited = lw("audit")
+    assert audited.exit_code == 0 and "2 copies checked" in audited.stdout
+    events = lw("show", pid)
+    assert "Copies" in events.stdout
+    a.close()

@@ -125,7 +125,7 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
             return
         table = Table(_("package"), _("location"), _("size"), _("last checked"), box=None)
         for p in plan:
-            table.add_row(p.package_id, p.location, cli.human_size(p.size),
+            table.add_row(p.package_id[:8], p.location, cli.human_size(p.size),
                           cli.local_time(p.last_checked_at, archive) if p.last_checked_at else _("never"))
         cli.stdout.print(table)
         return
