@@ -212,12 +212,15 @@ def test_replicate_catches_up_when_the_policy_grows(archive, storage_kind, tmp_p
     a = configure(archive, '[storage]\nprimary = "primary"\n\n' + locations)
     [pid] = _ingest(a, clip)
     assert [c.location for c in storage_policy.copies_of(a, pid)] == ["primary"]
+    assert storage_policy.policy_met(a, pid)
     text = (archive.root / "longwatch.toml").read_text().replace(
         '[storage]\nprimary = "primary"\n', '[storage]\nprimary = "primary"\n[storage.replication]\n'
         'default = ["primary", "offsite"]\n')
     (archive.root / "longwatch.toml").write_text(text)
+    assert not storage_policy.policy_met(a, pid)  # two copies asked, one made: the source is kept
     result = lw("replicate", "--json")
     assert result.exit_code == 0, result.output
+    assert storage_policy.policy_met(a, pid)
     assert json.loads(result.stdout)["replicated"] == [{"package_id": pid, "locations": ["offsite"]}]
     assert json.loads(lw("replicate", "--json").stdout)["replicated"] == []
     listing = lw("locations")

@@ -401,6 +401,13 @@ def after_ingest(archive: Archive, package_id: str, location: str, size: int) ->
     return warnings
 
 
+def policy_met(archive: Archive, package_id: str, retention_class: str | None = None) -> bool:
+    """True once the package has as many good copies as its policy asks (a drop folder may then release
+    the source file)."""
+    good = {c.location for c in copies_of(archive, package_id) if c.status == "ok"}
+    return len(good) >= policy_for(archive, retention_class).copies
+
+
 def replicate_all(archive: Archive) -> tuple[list[tuple[str, list[str]]], list[LongwatchError]]:
     done, errors = [], []
     for package_id in archive.catalog.all_ids():
