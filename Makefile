@@ -45,7 +45,7 @@ lint: venv
 	$(BIN)/mypy
 
 i18n: venv
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext --no-location --sort-output \
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k gettext --no-location --sort-output \
 		-o longwatch/locale/longwatch.pot . >/dev/null
 	cd scripts && ../$(BIN)/python update_catalogs.py
 

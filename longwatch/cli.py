@@ -263,14 +263,19 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         archive = obj.archive()
         trusted = trusted or [archive.certificate]
         storage = archive.storage()
+        from longwatch.core.storage_policy import working_locations
+
         if verify_all:
             on_storage = set(storage.package_ids())
             ids = sorted(on_storage | set(archive.catalog.all_ids()))
         else:
             ids = [_resolve(archive, str(target))]
-            on_storage = {i for i in ids if storage.has_package(i)}
+            on_storage = set()
+        where = working_locations(archive)  # a package moved to a colder tier is read there
         for package_id in ids:
-            source = verify_mod.source_for(storage, package_id) if package_id in on_storage else None
+            here = archive.storage(where.get(package_id, storage.location))
+            present = (package_id in on_storage) if verify_all and here is storage else here.has_package(package_id)
+            source = verify_mod.source_for(here, package_id) if present else None
             jobs.append((package_id, source, archive))
 
     reports = []
@@ -388,6 +393,10 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
+    from longwatch.core.storage_policy import copies_of
+
+    data["copies"] = [{"location": c.location, "status": c.status, "last_checked": c.last_checked_at,
+                       "last_outcome": c.last_outcome} for c in copies_of(archive, pid)]
     local = storage.local_path(pid)
     data["path"] = str(local) if local else None
     if as_json:
@@ -410,6 +419,10 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
         fmt = f"{c.codec} {c.width}x{c.height}" if c.width else (c.mime_type or "?")
         clips.add_row(c.relpath, human_size(c.size_bytes), fmt, c.sha256)
     stdout.print(clips)
+    copies = Table(_("location"), _("status"), _("last checked"), _("outcome"), box=None, title=_("Copies"))
+    for c in data["copies"]:
+        copies.add_row(c["location"], c["status"], local_time(c["last_checked"], archive), c["last_outcome"] or "-")
+    stdout.print(copies)
     ev = Table(_("time"), _("event"), _("outcome"), _("detail"), box=None, title=_("PREMIS events"))
     for e in events:
         ev.add_row(e["time"] or "", e["type"] or "", e["outcome"] or "", (e["note"] or e["detail"] or ""))

@@ -121,6 +121,27 @@ CODES: Mapping[str, str] = {
     "S001": N_("storage location {location!r} has no room left; nothing was deleted to make room: {detail}"),
     "S002": N_("storage location {location!r} failed: {detail}"),
     "S003": N_("{key!r} is not a safe storage key"),
+    "S010": N_("storage location {location!r} is misconfigured: {detail}; fix it in longwatch.toml"),
+    "S011": N_("storage location {location!r}: the bucket {bucket!r} does not exist; create it first"),
+    "S012": N_(
+        "storage location {location!r}: part {part} of {key!r} failed {attempts} times ({detail}); "
+        "the upload was aborted and nothing was published"
+    ),
+    "S013": N_(
+        "storage location {location!r} still locks {key!r} ({lock}); release the hold or wait for the "
+        "retention date before disposing of it"
+    ),
+    "S014": N_("storage location {location!r}: the bucket {bucket!r} has no object lock; create it with object lock"),
+    "S015": N_("storage location {location!r} is {percent}% full ({used} of {cap} bytes)"),
+    # R: replication, audit and repair
+    "R001": N_(
+        "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, "
+        "nothing was changed"
+    ),
+    "R002": N_("package {package_id}: the copy on {location!r} does not verify after copying: {detail}"),
+    "R003": N_("the replication policy names the unknown storage location {location!r}; define it in longwatch.toml"),
+    "R004": N_("package {package_id}: the copy on {location!r} failed its check and could not be repaired: {detail}"),
+    "R005": N_("the policy {policy!r} is invalid: {detail}"),
     # T: external tools
     "T001": N_("{tool} is not installed; `make demo` installs it (Debian package {package})"),
     # V: verification findings (each one is reported, not only the first)
@@ -186,6 +207,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "D": 9,
     "N": 10,
     "W": 11,
+    "R": 1,  # an audit found a problem it could not repair
 }
 
 

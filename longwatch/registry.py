@@ -19,6 +19,8 @@ from longwatch.errors import LongwatchError
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.web.auth",
+    "longwatch.storage_adapters.s3",
+    "longwatch.commands.storage",
     "longwatch.web.packages",
     "longwatch.plugins.connectors.dropfolder",
     "longwatch.plugins.connectors.rtsp",

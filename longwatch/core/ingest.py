@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from longwatch import __version__
-from longwatch.core import custody, media, metadata, package, signing
+from longwatch.core import custody, media, metadata, package, signing, storage_policy
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
@@ -183,12 +183,13 @@ def ingest(
     if free is not None and free < st.st_size + HEADROOM:
         raise LongwatchError("S001", location=storage.location,
                              detail=f"{free} bytes free, {st.st_size} needed")
+    cap_alert = storage_policy.check_room(archive, storage.location, st.st_size)  # S001 past the cap
     assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or datetime.now(UTC)
     package_id = str(uuid.uuid4())
     media_name = package.safe_name(src.name)
     media_path = f"data/media/{media_name}"
-    warnings: list[str] = []
+    warnings: list[str] = [cap_alert] if cap_alert else []
 
     with storage.begin_package(package_id) as writer:
         try:
@@ -268,7 +269,7 @@ def ingest(
         new = NewPackage(package_id=package_id, payload=payload, files=files, agents=agents, events=events,
                          desc=desc, technical=technical, time_source=time_source, clips=[clip_row],
                          media_ok=probe.ok)
-        publish(archive, writer, new, now)
+        publish(archive, writer, new, now, warnings)
 
     summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
@@ -301,8 +302,14 @@ class NewPackage:
     bag_info: list[tuple[str, str]] = field(default_factory=list)  # extra bag-info.txt fields
 
 
-def publish(archive: Archive, writer: PackageWriter, new: NewPackage, now: datetime) -> Package:
-    """Metadata -> validate -> bag -> sign -> atomic publish -> catalog row (payload already written)."""
+def publish(
+    archive: Archive, writer: PackageWriter, new: NewPackage, now: datetime, warnings: list[str] | None = None
+) -> Package:
+    """Metadata -> validate -> bag -> sign -> atomic publish -> catalog row -> copies per the replication policy.
+
+    The payload is already written through ``writer``. A replica that fails is
+    a warning appended to ``warnings``; `longwatch replicate` completes it later.
+    """
     signer = archive.signer
     premis_xml = metadata.build_premis(new.package_id, new.files, new.events, new.agents, sources=new.sources)
     dc_xml = metadata.build_dc(new.desc)
@@ -340,6 +347,9 @@ def publish(archive: Archive, writer: PackageWriter, new: NewPackage, now: datet
         media_ok=new.media_ok, clips=new.clips,
     )
     archive.catalog.add_package(row)
+    notes = storage_policy.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
+    if warnings is not None:
+        warnings.extend(notes)
     return row
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -199,3 +200,43 @@ class Upload(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+class Copy(Base):
+    """One copy of a package on one storage location, with the outcome of its last fixity check.
+
+    The catalog answers "where are the copies and when were they last checked"
+    without walking storage; audits walk copies oldest-checked first.
+    """
+
+    __tablename__ = "copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    location: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    #: ok, quarantined (failed a check, awaiting repair), lost (no good copy to repair from)
+    status: Mapped[str] = mapped_column(String(16), default="ok", index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_outcome: Mapped[str] = mapped_column(String(16), default="")
+    last_access_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("package_id", "location", name="uq_copies_package_location"),)
+
+
+class StorageEvent(Base):
+    """What happened to a copy: replication, fixity check, quarantine, repair, tier move, loss.
+
+    Kept when a package is disposed of (no foreign key), as evidence of care.
+    """
+
+    __tablename__ = "storage_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    package_id: Mapped[str] = mapped_column(String(36), index=True)
+    location: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    source_location: Mapped[str] = mapped_column(String(64), default="")
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    detail: Mapped[str] = mapped_column(Text, default="")
