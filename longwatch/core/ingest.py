@@ -21,7 +21,7 @@ from typing import Any
 from longwatch import __version__
 from longwatch.core import media, metadata, package, signing
 from longwatch.core.archive import Archive
-from longwatch.core.catalog import Clip, Package
+from longwatch.core.catalog import Clip, Package, reference
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
@@ -167,6 +167,8 @@ def ingest(
     sidecar = find_sidecar(src)
     if sidecar is not None:
         apply_sidecar(request, read_sidecar(sidecar), sidecar)
+    if request.zone:
+        request.zone = reference.normalize_zone(request.zone)
 
     storage = archive.storage()
     free = storage.free_bytes()
@@ -213,6 +215,7 @@ def ingest(
                 "with a failed validation event")).format(name=src.name, error=probe.error))
 
         start, time_source = _start_time(request, probe, st.st_mtime)
+        _fill_from_registry(archive, request, start)
         end = start + timedelta(seconds=probe.duration) if start and probe.duration else None
         video = probe.video_stream
 
@@ -287,13 +290,29 @@ def ingest(
                     sha256=digests["sha256"], sha512=digests["sha512"], mime_type=probe.mime_type,
                     format_name=probe.format_name, codec=str(video.get("codec_name", "")),
                     width=video.get("width"), height=video.get("height"), duration=probe.duration,
-                    start_utc=start, end_utc=end, probe_ok=probe.ok)],
+                    start_utc=start, end_utc=end, probe_ok=probe.ok, camera=desc.camera, zone=desc.zone,
+                    latitude=desc.latitude, longitude=desc.longitude,
+                    span_s=round((end - start).total_seconds()) if start and end else None)],
+        description=desc.description, notes="",
     )
     archive.catalog.add_package(row)
     summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
     return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
                         start=start, end=end, media_ok=probe.ok, warnings=warnings)
+
+
+def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetime | None) -> None:
+    """A registered camera gives the zone and place it had at recording time; explicit values win."""
+    if not request.camera:
+        return
+    place = reference.camera_at(archive.catalog, request.camera, start)
+    if place is None:
+        return
+    request.zone = request.zone or place["zone"] or ""
+    if request.latitude is None and place["latitude"] is not None:
+        request.latitude, request.longitude = place["latitude"], place["longitude"]
+    request.location_name = request.location_name or place["address"] or ""
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:

@@ -78,7 +78,11 @@ class Catalog:
             session.close()
 
     def add_package(self, package: Package) -> None:
+        from longwatch.core.catalog.reference import ensure_zone
+
         with self.session() as s:
+            if package.zone:
+                ensure_zone(s, package.zone)  # the zone tree knows every zone footage is filed under
             s.add(package)
 
     def find_clip(self, sha256: str) -> Clip | None:
