@@ -19,7 +19,7 @@ from longwatch.core.media import make_test_clip
 from longwatch.core.metadata import XML_CATALOG
 
 # Fixture modules that start real servers (PostgreSQL, S3, ...) register here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["pg"]
 
 os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"
