@@ -6,6 +6,7 @@ an archive upgrades its catalog to the newest revision.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,9 @@ class Catalog:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A catalog dropped without dispose() (a CLI invocation's archive) still closes its pooled
+        # connections properly instead of leaving them to the garbage collector.
+        weakref.finalize(self, self.engine.dispose)
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with Alembic (``longwatch db upgrade``)."""
