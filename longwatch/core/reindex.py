@@ -107,7 +107,7 @@ def read_package(storage: Any, package_id: str) -> Package:
     for relpath in sorted(p for p in sha256 if p.startswith("data/media/")):
         tech = files.get(relpath, {}) if isinstance(files, dict) else {}
         ffprobe = tech.get("ffprobe") or {}
-        video = next((s for s in ffprobe.get("streams", []) if s.get("codec_type") == "video"), {})
+        video: dict[str, Any] = next((s for s in ffprobe.get("streams", []) if s.get("codec_type") == "video"), {})
         duration = ffprobe.get("format", {}).get("duration")
         clips.append(Clip(
             relpath=relpath, original_name=names.get(relpath, ""), size_bytes=sizes[relpath],

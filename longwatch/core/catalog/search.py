@@ -244,7 +244,7 @@ def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top
         if s.get_bind().dialect.name == "sqlite":
             day = func.date(Clip.start_utc, f"{minutes:+d} minutes")
         else:
-            shifted = literal_column("clips.start_utc") + literal_column(f"interval '{minutes:d} minutes'")
+            shifted: Any = literal_column("clips.start_utc") + literal_column(f"interval '{minutes:d} minutes'")
             day = func.to_char(shifted, "YYYY-MM-DD")
         total = s.scalar(select(func.count()).select_from(Clip).where(*conds)) or 0
         out: dict[str, Any] = {"total": total}
