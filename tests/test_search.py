@@ -186,3 +186,14 @@ def test_zone_and_tag_injection(catalog: Catalog) -> None:
     with pytest.raises(LongwatchError) as err:
         search(catalog, Query(tags=["%"]))
     assert err.value.code == "Q015"
+
+
+def test_dense_filters_keep_their_subqueries(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from longwatch.core.catalog import search as search_mod
+
+    monkeypatch.setattr(search_mod, "NARROW_CAP", 0)  # every event/case/text filter stays a subquery
+    reference.add_case(catalog, "c-1")
+    reference.attach_range(catalog, "c-1", T0, T0 + timedelta(minutes=30), camera="cam-01")
+    assert len(search(catalog, Query(case="c-1")).items) == 3
+    assert _ids(search(catalog, Query(event_type="fall", min_confidence=0.8))) == ["cam-04-20260303T0500"]
+    assert {i["camera"] for i in search(catalog, Query(text="시장", limit=100)).items} == {"cam-01"}

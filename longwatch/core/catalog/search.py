@@ -133,6 +133,19 @@ def _longest_clip(s: Session) -> int:
     return int(s.scalar(select(func.max(Clip.span_s))) or 0)
 
 
+#: Up to this many candidates, a selective filter (event, case, text) is resolved first and handed
+#: to the main query as a list, so both back ends drive the search from those few rows instead of
+#: walking the time index hoping to meet them; beyond it the subquery stays (matches are dense).
+NARROW_CAP = 5000
+
+
+def _narrow(s: Session, column: Any, subquery: Select[Any]) -> Any:
+    found = list(s.scalars(subquery.limit(NARROW_CAP + 1)))
+    if len(found) <= NARROW_CAP:
+        return column.in_(sorted(set(found)))
+    return column.in_(subquery)
+
+
 def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
     dialect = s.get_bind().dialect.name
     conds: list[Any] = [Clip.start_utc.is_not(None)]
@@ -172,12 +185,13 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
             ev = ev.where(Event.type == q.event_type)
         if q.min_confidence is not None:
             ev = ev.where(Event.confidence >= q.min_confidence)
-        conds.append(Clip.package_id.in_(ev))
+        conds.append(_narrow(s, Clip.package_id, ev) if text_mode == "index" else Clip.package_id.in_(ev))
     if q.case:
         case_id = s.scalar(select(Case.id).where(Case.number == q.case))
         if case_id is None:
             raise LongwatchError("Q010", number=q.case)
-        conds.append(Clip.package_id.in_(select(CasePackage.package_id).where(CasePackage.case_id == case_id)))
+        members = select(CasePackage.package_id).where(CasePackage.case_id == case_id)
+        conds.append(_narrow(s, Clip.package_id, members) if text_mode == "index" else Clip.package_id.in_(members))
     words = fulltext.words(q.text)
     if words:
         if text_mode == "scan":  # the benchmark's baseline: no full-text index at all
@@ -186,13 +200,13 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
             conds.append(Clip.package_id.in_(select(Package.id).where(*[body.like(f"%{w}%") for w in words])))
         elif dialect == "sqlite":
             match = fulltext.sqlite_match(words)
-            conds.append(Clip.id.in_(select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE))
-                                     .where(text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query")
-                                            .bindparams(fts_query=match))))
+            hits = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
+                text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
+            conds.append(_narrow(s, Clip.id, hits))
         else:
             doc = text(fulltext.pg_document("packages") + " @@ to_tsquery('simple', :fts_query)").bindparams(
                 fts_query=fulltext.pg_tsquery(words))
-            conds.append(Clip.package_id.in_(select(Package.id).where(doc)))
+            conds.append(_narrow(s, Clip.package_id, select(Package.id).where(doc)))
     return conds
 
 
