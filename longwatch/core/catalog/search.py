@@ -200,7 +200,7 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
             conds.append(Clip.package_id.in_(select(Package.id).where(*[body.like(f"%{w}%") for w in words])))
         elif dialect == "sqlite":
             match = fulltext.sqlite_match(words)
-            hits = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
+            hits: Select[Any] = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
                 text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
             conds.append(_narrow(s, Clip.id, hits))
         else:
