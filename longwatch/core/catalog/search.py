@@ -137,11 +137,15 @@ def _longest_clip(s: Session) -> int:
 #: to the main query as a list, so both back ends drive the search from those few rows instead of
 #: walking the time index hoping to meet them; beyond it the subquery stays (matches are dense).
 NARROW_CAP = 5000
+#: A narrowed search fetches (id, start) of every match and sorts in Python when there are at most
+#: this many: planners otherwise still prefer walking the start index for ORDER BY ... LIMIT.
+SORT_CAP = 50_000
 
 
 def _narrow(s: Session, column: Any, subquery: Select[Any]) -> Any:
     found = list(s.scalars(subquery.limit(NARROW_CAP + 1)))
     if len(found) <= NARROW_CAP:
+        s.info["narrowed"] = True
         return column.in_(sorted(set(found)))
     return column.in_(subquery)
 
@@ -236,7 +240,17 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
     """One page of clips, newest first (or oldest with ``order='asc'``), and the cursor of the next."""
     validate(q)
     with catalog.session() as s:
-        ids = list(s.scalars(_select(s, q, text_mode)))
+        s.info.pop("narrowed", None)
+        stmt = _select(s, q, text_mode)
+        ids: list[int] | None = None
+        if s.info.get("narrowed"):
+            found = list(s.execute(stmt.with_only_columns(Clip.id, Clip.start_utc).order_by(None)
+                                   .limit(SORT_CAP + 1)).all())
+            if len(found) <= SORT_CAP:
+                found.sort(key=lambda r: (r[1], r[0]), reverse=q.order == "desc")
+                ids = [r[0] for r in found[: q.limit + 1]]
+        if ids is None:
+            ids = list(s.scalars(stmt))
         more = len(ids) > q.limit
         ids = ids[: q.limit]
         rows = {c.id: (c, p) for c, p in s.execute(
