@@ -117,6 +117,24 @@ CODES: Mapping[str, str] = {
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),
     "P003": N_("a plugin is broken: {detail}"),
+    # Q: catalog, search and reference data
+    "Q001": N_("the time range ends ({end}) before it starts ({start}); give the earlier time first"),
+    "Q002": N_("the coordinates {value!r} are out of range: latitude -90..90, longitude -180..180"),
+    "Q003": N_("no zone {zone!r}; list the zones with `longwatch zones` or add it with `longwatch zones add`"),
+    "Q004": N_("the text query is {length} characters long; at most {limit} are allowed"),
+    "Q005": N_("the text query {value!r} has no searchable words (letters or digits)"),
+    "Q006": N_("the page cursor {value!r} is invalid; search again without --after"),
+    "Q007": N_("the radius {value} m is out of range: give more than 0 and at most {limit} m"),
+    "Q008": N_("the box {value!r} is not SOUTH,WEST,NORTH,EAST in decimal degrees with SOUTH <= NORTH "
+               "and WEST <= EAST"),
+    "Q009": N_("no camera {camera!r} in the registry; add it with `longwatch cameras add` or import a CSV"),
+    "Q010": N_("no case {number!r}; create it with `longwatch cases add`"),
+    "Q011": N_("a case {number!r} already exists"),
+    "Q012": N_("{path} line {line}: {detail}"),
+    "Q013": N_("the minimum confidence {value} must be between 0 and 1"),
+    "Q014": N_("the page size {value} must be between 1 and {limit}"),
+    "Q015": N_("{field} {value!r} is invalid: {detail}"),
+    "Q016": N_("package {package_id} could not be read back into the catalog: {detail}"),
     # S: storage
     "S001": N_("storage location {location!r} has no room left; nothing was deleted to make room: {detail}"),
     "S002": N_("storage location {location!r} failed: {detail}"),
@@ -208,6 +226,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "N": 10,
     "W": 11,
     "R": 1,  # an audit found a problem it could not repair
+    "Q": 4,
 }
 
 

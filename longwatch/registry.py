@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = (
     "longwatch.web.upload",
     "longwatch.web.admin",
     "longwatch.commands.users",
+    "longwatch.commands.search",
 )
 
 

@@ -30,6 +30,7 @@ pytest_plugins.append("detect_footage")  # footage for detectors, windows and re
 pytest_plugins.append("tsa_server")  # a real RFC 3161 TSA on loopback (custody ledger)
 pytest_plugins.append("web_fixtures")  # users, app and a live server for the web UI
 pytest_plugins.append("s3")  # moto's S3 server on loopback
+pytest_plugins.append("pg")  # a throwaway PostgreSQL on loopback
 
 os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from longwatch.core.catalog import Base, Catalog, alembic_config
+from longwatch.core.catalog import Base, Catalog, alembic_config, fulltext
 
 
 def test_upgrade_empty_database_then_models_match(tmp_path):
@@ -15,7 +15,7 @@ def test_upgrade_empty_database_then_models_match(tmp_path):
     catalog.upgrade()
     with catalog.engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) >= {"packages", "clips", "alembic_version"}
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(connection, opts={"include_name": fulltext.include_name})
         head = ScriptDirectory.from_config(alembic_config(catalog.engine)).get_current_head()
         assert context.get_current_revision() == head
         diff = compare_metadata(context, Base.metadata)

@@ -150,17 +150,6 @@ def test_bad_inputs_have_codes(lw, archive, tmp_path):
     assert lw("custody", "prove", "0", "--against", "7").exit_code == 1
 
 
-def test_catalog_models_match_migrations(archive):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from longwatch.core.catalog.models import Base
-
-    with archive.catalog.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == []
-
-
 def test_entries_are_canonical_json_with_the_rfc_leaf_hash(archive):
     ledger = Ledger.for_archive(archive)
     ledger.append([Event("transfer", packages=["p", "q"], detail="건네줌 to 경찰", extra={"recipient": "Seoul"}),

@@ -312,14 +312,3 @@ def test_users_cli(lw, archive):
     assert token.startswith("lwt_")
     assert accounts.token_account(archive.catalog, token).username == "park"
     assert "W007" in lw("token", "create", "nobody").output
-
-
-def test_models_match_migrations(archive):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from longwatch.core.catalog.models import Base
-
-    with archive.catalog.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []

@@ -21,7 +21,7 @@ from typing import Any
 from longwatch import __version__
 from longwatch.core import custody, media, metadata, package, signing, storage_policy
 from longwatch.core.archive import Archive
-from longwatch.core.catalog import Clip, Package
+from longwatch.core.catalog import Clip, Package, reference
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
@@ -177,6 +177,8 @@ def ingest(
     sidecar = find_sidecar(src)
     if sidecar is not None:
         apply_sidecar(request, read_sidecar(sidecar), sidecar)
+    if request.zone:
+        request.zone = reference.normalize_zone(request.zone)
 
     storage = archive.storage()
     free = storage.free_bytes()
@@ -224,6 +226,7 @@ def ingest(
                 "with a failed validation event")).format(name=package.printable_name(src.name), error=probe.error))
 
         start, time_source = _start_time(request, probe, st.st_mtime)
+        _fill_from_registry(archive, request, start)
         end = start + timedelta(seconds=probe.duration) if start and probe.duration else None
         video = probe.video_stream
 
@@ -337,6 +340,13 @@ def publish(
     writer.commit()
 
     desc = new.desc
+    for clip in new.clips:  # each clip carries its package's camera and place, so search needs no join
+        clip.camera = clip.camera or desc.camera
+        clip.zone = clip.zone or desc.zone
+        if clip.latitude is None:
+            clip.latitude, clip.longitude = desc.latitude, desc.longitude
+        if clip.span_s is None and clip.start_utc and clip.end_utc:
+            clip.span_s = round((clip.end_utc - clip.start_utc).total_seconds())
     row = Package(
         id=new.package_id, created_at=now, camera=desc.camera, zone=desc.zone, title=desc.title,
         location_name=desc.location_name, latitude=desc.latitude, longitude=desc.longitude,
@@ -344,13 +354,26 @@ def publish(
         size_bytes=sum(p.size for p in new.payload), file_count=len(new.payload), status="stored",
         storage_location=archive.storage().location,
         tagmanifest_sha256=digest_bytes(signed, ["sha256"])["sha256"], signer_fingerprint=signer.fingerprint,
-        media_ok=new.media_ok, clips=new.clips,
+        media_ok=new.media_ok, clips=new.clips, description=desc.description, notes="",
     )
     archive.catalog.add_package(row)
     notes = storage_policy.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
     if warnings is not None:
         warnings.extend(notes)
     return row
+
+
+def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetime | None) -> None:
+    """A registered camera gives the zone and place it had at recording time; explicit values win."""
+    if not request.camera:
+        return
+    place = reference.camera_at(archive.catalog, request.camera, start)
+    if place is None:
+        return
+    request.zone = request.zone or place["zone"] or ""
+    if request.latitude is None and place["latitude"] is not None:
+        request.latitude, request.longitude = place["latitude"], place["longitude"]
+    request.location_name = request.location_name or place["address"] or ""
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:

@@ -6,6 +6,7 @@ an archive upgrades its catalog to the newest revision.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,9 @@ class Catalog:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A catalog dropped without dispose() (a CLI invocation's archive) still closes its pooled
+        # connections properly instead of leaving them to the garbage collector.
+        weakref.finalize(self, self.engine.dispose)
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with Alembic (``longwatch db upgrade``)."""
@@ -78,7 +82,11 @@ class Catalog:
             session.close()
 
     def add_package(self, package: Package) -> None:
+        from longwatch.core.catalog.reference import ensure_zone
+
         with self.session() as s:
+            if package.zone:
+                ensure_zone(s, package.zone)  # the zone tree knows every zone footage is filed under
             s.add(package)
 
     def find_clip(self, sha256: str) -> Clip | None:

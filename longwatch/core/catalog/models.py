@@ -71,6 +71,9 @@ class Package(Base):
     tagmanifest_sha256: Mapped[str] = mapped_column(String(64), default="")
     signer_fingerprint: Mapped[str] = mapped_column(String(80), default="")
     media_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Dublin Core description and operator notes: searched as full text with title and place.
+    description: Mapped[str | None] = mapped_column(Text, default="")
+    notes: Mapped[str | None] = mapped_column(Text, default="")
 
     clips: Mapped[list[Clip]] = relationship(back_populates="package", cascade="all, delete-orphan",
                                              order_by="Clip.id")
@@ -97,10 +100,25 @@ class Clip(Base):
     start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     probe_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Copies of the package's (or camera registry's) fields, so that every search filter is
+    # answered from one table with composite indexes: the catalog is a cache, rebuilt by reindex.
+    camera: Mapped[str | None] = mapped_column(String(64), default="")
+    zone: Mapped[str | None] = mapped_column(String(200), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    #: Whole seconds from start to end; its index gives the longest clip in O(1), which bounds
+    #: the time-overlap scan (start >= from - longest) so the start index does the work.
+    span_s: Mapped[int | None] = mapped_column(Integer)
 
     package: Mapped[Package] = relationship(back_populates="clips")
 
-    __table_args__ = (Index("ix_clips_start_end", "start_utc", "end_utc"),)
+    __table_args__ = (
+        Index("ix_clips_start_end", "start_utc", "end_utc"),
+        Index("ix_clips_camera_start", "camera", "start_utc"),
+        Index("ix_clips_zone_start", "zone", "start_utc"),
+        Index("ix_clips_lat_lon", "latitude", "longitude"),
+        Index("ix_clips_span_s", "span_s"),
+    )
 
 
 # -- custody ledger index (issue 4) --------------------------------------------
@@ -240,3 +258,114 @@ class StorageEvent(Base):
     source_location: Mapped[str] = mapped_column(String(64), default="")
     bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Zone(Base):
+    """A node of the zone hierarchy (district > area > site), keyed by its path "Jung-gu/Market/Gate-1"."""
+
+    __tablename__ = "zones"
+
+    path: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    parent: Mapped[str | None] = mapped_column(ForeignKey("zones.path", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Purpose(Base):
+    """Why a camera is there (traffic, crime prevention, disaster watch...): editable data."""
+
+    __tablename__ = "purposes"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+
+
+class Camera(Base):
+    """The camera registry; where a camera stood when is in :class:`CameraPosition`."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    vendor: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(String(100), default="")
+    zone: Mapped[str] = mapped_column(String(200), default="", index=True)
+    purpose: Mapped[str] = mapped_column(String(64), default="", index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(Text, default="")
+    #: ",tag1,tag2," so that one LIKE '%,tag,%' matches a whole tag on every back end.
+    tags: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    clock_offset_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+    positions: Mapped[list[CameraPosition]] = relationship(
+        back_populates="camera", cascade="all, delete-orphan", order_by="CameraPosition.valid_from")
+
+
+class CameraPosition(Base):
+    """A validity period of a camera's place: moves and replacements close one and open the next."""
+
+    __tablename__ = "camera_positions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    zone: Mapped[str] = mapped_column(String(200), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    camera: Mapped[Camera] = relationship(back_populates="positions")
+
+
+class Event(Base):
+    """Something a detector or a vendor's AI said about a package: type, time span and confidence."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[str | None] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    camera: Mapped[str] = mapped_column(String(64), default="")
+    type: Mapped[str] = mapped_column(String(64), nullable=False)
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    source: Mapped[str] = mapped_column(String(100), default="")
+
+    __table_args__ = (Index("ix_events_type_confidence", "type", "confidence"),)
+
+
+class Case(Base):
+    """A request (police, complaint, disclosure) and the footage gathered for it."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(Text, default="")
+    requester: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CasePackage(Base):
+    __tablename__ = "case_packages"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+
+
+class CaseRange(Base):
+    """A time range asked for in a case (optionally one camera); its packages are attached too."""
+
+    __tablename__ = "case_ranges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    camera: Mapped[str] = mapped_column(String(64), default="")
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from longwatch.core.catalog.fulltext import include_name
 from longwatch.core.catalog.models import Base
 
 config = context.config
@@ -13,14 +14,14 @@ def run() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=connection.dialect.name == "sqlite", include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata,
-                          render_as_batch=conn.dialect.name == "sqlite")
+                          render_as_batch=conn.dialect.name == "sqlite", include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
 

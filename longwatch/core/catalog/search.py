@@ -1,0 +1,284 @@
+"""Search the catalog: the Python API behind ``longwatch search`` and the web UI.
+
+One :class:`Query` holds every filter; :func:`search` returns one page sorted by
+time with a keyset cursor for the next, :func:`facets` counts by camera, zone
+and day. The same SQL runs on SQLite and PostgreSQL except full text (see
+``fulltext``). Every input is checked first and refused with a Q code; values
+only ever reach SQL as bound parameters.
+
+Place: a plain B-tree index on (latitude, longitude) on both back ends rather
+than SQLite's R*Tree or PostGIS: cameras are points, a radius of a few hundred
+metres is a narrow latitude band, and one index type keeps the two back ends
+alike. A radius is a box on the index, then an equirectangular distance test
+in SQL (arithmetic only; error well under 0.1 % below 50 km).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal_column, or_, select, text
+from sqlalchemy.orm import Session
+
+from longwatch.core.catalog import Catalog, fulltext
+from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, Event, Package, Purpose
+from longwatch.core.catalog.reference import check_coordinates, normalize_tags, zone_subtree
+from longwatch.errors import LongwatchError
+
+MAX_TEXT = 200
+MAX_WORDS = 16
+MAX_LIMIT = 1000
+MAX_RADIUS_M = 50_000
+MAX_LIST = 500
+METRES_PER_DEGREE = 111_320.0
+
+
+@dataclass
+class Query:
+    """Every filter is optional; filters combine with AND."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    cameras: list[str] = field(default_factory=list)
+    zone: str = ""
+    purpose: str = ""
+    bbox: tuple[float, float, float, float] | None = None  # south, west, north, east
+    near: tuple[float, float] | None = None  # latitude, longitude
+    radius_m: float | None = None
+    event_type: str = ""
+    min_confidence: float | None = None
+    case: str = ""
+    tags: list[str] = field(default_factory=list)
+    text: str = ""
+    order: str = "desc"
+    limit: int = 50
+    after: str = ""
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+# -- checking what people type --------------------------------------------------------
+def validate(q: Query) -> None:
+    """Refuse bad input with a coded error before any SQL runs."""
+    if q.start is not None and q.end is not None and q.end <= q.start:
+        raise LongwatchError("Q001", start=q.start.isoformat(), end=q.end.isoformat())
+    for t in (q.start, q.end):
+        if t is not None and t.tzinfo is None:
+            raise LongwatchError("I003", value=t.isoformat())
+    if q.bbox is not None:
+        s, w, n, e = q.bbox
+        check_coordinates(s, w, q.bbox)
+        check_coordinates(n, e, q.bbox)
+        if s > n or w > e:
+            raise LongwatchError("Q008", value=",".join(str(v) for v in q.bbox))
+    if q.near is not None:
+        check_coordinates(q.near[0], q.near[1], q.near)
+        radius = q.radius_m if q.radius_m is not None else 0
+        if not (0 < radius <= MAX_RADIUS_M) or radius != radius:
+            raise LongwatchError("Q007", value=radius, limit=MAX_RADIUS_M)
+    elif q.radius_m is not None:
+        raise LongwatchError("Q015", field="radius", value=q.radius_m, detail="give --near LAT,LON with it")
+    if q.min_confidence is not None and not (0 <= q.min_confidence <= 1):
+        raise LongwatchError("Q013", value=q.min_confidence)
+    if len(q.text) > MAX_TEXT:
+        raise LongwatchError("Q004", length=len(q.text), limit=MAX_TEXT)
+    if q.text.strip() and not fulltext.words(q.text):
+        raise LongwatchError("Q005", value=q.text)
+    if len(fulltext.words(q.text)) > MAX_WORDS:
+        raise LongwatchError("Q015", field="text", value=q.text[:40], detail=f"at most {MAX_WORDS} words")
+    if not (1 <= q.limit <= MAX_LIMIT):
+        raise LongwatchError("Q014", value=q.limit, limit=MAX_LIMIT)
+    if q.order not in ("asc", "desc"):
+        raise LongwatchError("Q015", field="order", value=q.order, detail="asc or desc")
+    if len(q.cameras) > MAX_LIST or len(q.tags) > MAX_LIST:
+        raise LongwatchError("Q015", field="cameras", value=len(q.cameras), detail=f"at most {MAX_LIST}")
+    for value, name in ((q.event_type, "event type"), (q.purpose, "purpose")):
+        if len(value) > 64:
+            raise LongwatchError("Q015", field=name, value=value[:64], detail="at most 64 characters")
+    normalize_tags(q.tags)
+    if q.after:
+        decode_cursor(q.after)
+
+
+def encode_cursor(start: datetime, clip_id: int) -> str:
+    raw = f"{start.astimezone(UTC).isoformat()}|{clip_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        if len(cursor) > 200:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, ident = raw.partition("|")
+        start = datetime.fromisoformat(when)
+        if start.tzinfo is None:
+            raise ValueError("no zone")
+        return start, int(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LongwatchError("Q006", value=cursor[:40]) from exc
+
+
+# -- building the SQL ------------------------------------------------------------------
+def _longest_clip(s: Session) -> int:
+    """Seconds of the longest clip (an index lookup); bounds the overlap scan on start."""
+    return int(s.scalar(select(func.max(Clip.span_s))) or 0)
+
+
+#: Up to this many candidates, a selective filter (event, case, text) is resolved first and handed
+#: to the main query as a list, so both back ends drive the search from those few rows instead of
+#: walking the time index hoping to meet them; beyond it the subquery stays (matches are dense).
+NARROW_CAP = 5000
+#: A narrowed search fetches (id, start) of every match and sorts in Python when there are at most
+#: this many: planners otherwise still prefer walking the start index for ORDER BY ... LIMIT.
+SORT_CAP = 50_000
+
+
+def _narrow(s: Session, column: Any, subquery: Select[Any]) -> Any:
+    found = list(s.scalars(subquery.limit(NARROW_CAP + 1)))
+    if len(found) <= NARROW_CAP:
+        s.info["narrowed"] = True
+        return column.in_(sorted(set(found)))
+    return column.in_(subquery)
+
+
+def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
+    dialect = s.get_bind().dialect.name
+    conds: list[Any] = [Clip.start_utc.is_not(None)]
+    if q.end is not None:
+        conds.append(Clip.start_utc < q.end)
+    if q.start is not None:
+        conds.append(Clip.start_utc >= q.start - timedelta(seconds=_longest_clip(s) + 1))
+        conds.append(or_(Clip.end_utc > q.start, and_(Clip.end_utc.is_(None), Clip.start_utc >= q.start)))
+    if q.cameras:
+        conds.append(Clip.camera.in_(sorted(set(q.cameras))))
+    if q.zone:
+        conds.append(Clip.zone.in_(zone_subtree(s, q.zone)))
+    if q.purpose:
+        if s.get(Purpose, q.purpose) is None:
+            raise LongwatchError("Q015", field="purpose", value=q.purpose,
+                                 detail="not a known purpose; see `longwatch cameras purposes`")
+        conds.append(Clip.camera.in_(select(Camera.id).where(Camera.purpose == q.purpose)))
+    for tag in q.tags:
+        pattern = f"%,{tag.strip().lower()},%"
+        conds.append(Clip.camera.in_(select(Camera.id).where(Camera.tags.like(pattern))))
+    if q.bbox is not None:
+        south, west, north, east = q.bbox
+        conds += [Clip.latitude.between(south, north), Clip.longitude.between(west, east)]
+    if q.near is not None and q.radius_m is not None:
+        lat0, lon0 = q.near
+        dlat = q.radius_m / METRES_PER_DEGREE
+        coslat = max(math.cos(math.radians(lat0)), 1e-6)
+        dlon = min(dlat / coslat, 360.0)
+        conds += [Clip.latitude.between(lat0 - dlat, lat0 + dlat),
+                  Clip.longitude.between(lon0 - dlon, lon0 + dlon)]
+        dy = Clip.latitude - lat0
+        dx = (Clip.longitude - lon0) * coslat
+        conds.append(dy * dy + dx * dx <= dlat * dlat)
+    if q.event_type or q.min_confidence is not None:
+        ev = select(Event.package_id).where(Event.package_id.is_not(None))
+        if q.event_type:
+            ev = ev.where(Event.type == q.event_type)
+        if q.min_confidence is not None:
+            ev = ev.where(Event.confidence >= q.min_confidence)
+        conds.append(_narrow(s, Clip.package_id, ev) if text_mode == "index" else Clip.package_id.in_(ev))
+    if q.case:
+        case_id = s.scalar(select(Case.id).where(Case.number == q.case))
+        if case_id is None:
+            raise LongwatchError("Q010", number=q.case)
+        members = select(CasePackage.package_id).where(CasePackage.case_id == case_id)
+        conds.append(_narrow(s, Clip.package_id, members) if text_mode == "index" else Clip.package_id.in_(members))
+    words = fulltext.words(q.text)
+    if words:
+        if text_mode == "scan":  # the benchmark's baseline: no full-text index at all
+            body = func.lower(func.coalesce(Package.title, "") + " " + func.coalesce(Package.description, "")
+                              + " " + func.coalesce(Package.location_name, ""))
+            conds.append(Clip.package_id.in_(select(Package.id).where(*[body.like(f"%{w}%") for w in words])))
+        elif dialect == "sqlite":
+            match = fulltext.sqlite_match(words)
+            hits: Select[Any] = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
+                text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
+            conds.append(_narrow(s, Clip.id, hits))
+        else:
+            doc = text(fulltext.pg_document("packages") + " @@ to_tsquery('simple', :fts_query)").bindparams(
+                fts_query=fulltext.pg_tsquery(words))
+            conds.append(_narrow(s, Clip.package_id, select(Package.id).where(doc)))
+    return conds
+
+
+def _select(s: Session, q: Query, text_mode: str = "index") -> Select[Any]:
+    conds = _filters(s, q, text_mode)
+    if q.after:
+        at, ident = decode_cursor(q.after)
+        if q.order == "desc":
+            conds.append(or_(Clip.start_utc < at, and_(Clip.start_utc == at, Clip.id < ident)))
+        else:
+            conds.append(or_(Clip.start_utc > at, and_(Clip.start_utc == at, Clip.id > ident)))
+    order = (Clip.start_utc.desc(), Clip.id.desc()) if q.order == "desc" else (Clip.start_utc, Clip.id)
+    return select(Clip.id).where(*conds).order_by(*order).limit(q.limit + 1)
+
+
+def item(c: Clip, p: Package) -> dict[str, Any]:
+    """One hit; the keys are the stable JSON of ``longwatch search --json`` (docs/search.md)."""
+    return {
+        "clip_id": c.id, "package_id": c.package_id, "camera": c.camera or "", "zone": c.zone or "",
+        "start": c.start_utc, "end": c.end_utc, "duration": c.duration, "title": p.title,
+        "location_name": p.location_name, "latitude": c.latitude, "longitude": c.longitude,
+        "path": c.relpath, "size": c.size_bytes, "sha256": c.sha256, "codec": c.codec, "status": p.status,
+    }
+
+
+def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
+    """One page of clips, newest first (or oldest with ``order='asc'``), and the cursor of the next."""
+    validate(q)
+    with catalog.session() as s:
+        s.info.pop("narrowed", None)
+        stmt = _select(s, q, text_mode)
+        ids: list[int] | None = None
+        if s.info.get("narrowed"):
+            found = list(s.execute(stmt.with_only_columns(Clip.id, Clip.start_utc).order_by(None)
+                                   .limit(SORT_CAP + 1)).all())
+            if len(found) <= SORT_CAP:
+                found.sort(key=lambda r: (r[1], r[0]), reverse=q.order == "desc")
+                ids = [r[0] for r in found[: q.limit + 1]]
+        if ids is None:
+            ids = list(s.scalars(stmt))
+        more = len(ids) > q.limit
+        ids = ids[: q.limit]
+        rows = {c.id: (c, p) for c, p in s.execute(
+            select(Clip, Package).join(Package, Package.id == Clip.package_id).where(Clip.id.in_(ids)))} if ids else {}
+        items = [item(*rows[i]) for i in ids if i in rows]
+    cursor = None
+    if more and items:
+        last = items[-1]
+        cursor = encode_cursor(last["start"], last["clip_id"])
+    return Page(items=items, next_cursor=cursor)
+
+
+def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50) -> dict[str, Any]:
+    """Counts of matching clips by camera, zone and day (days in the given fixed offset, e.g. +09:00)."""
+    validate(q)
+    with catalog.session() as s:
+        conds = _filters(s, q)
+        minutes = int(utc_offset.total_seconds() // 60)
+        if s.get_bind().dialect.name == "sqlite":
+            day = func.date(Clip.start_utc, f"{minutes:+d} minutes")
+        else:
+            shifted: Any = literal_column("clips.start_utc") + literal_column(f"interval '{minutes:d} minutes'")
+            day = func.to_char(shifted, "YYYY-MM-DD")
+        total = s.scalar(select(func.count()).select_from(Clip).where(*conds)) or 0
+        out: dict[str, Any] = {"total": total}
+        for name, column in (("camera", Clip.camera), ("zone", Clip.zone), ("day", day)):
+            order = column if name == "day" else func.count().desc()
+            query = select(column.label("key"), func.count().label("n")).where(*conds).group_by(column)
+            query = query.order_by(order, column).limit(top) if name != "day" else query.order_by(column)
+            out[name] = [{"key": k or "", "count": n} for k, n in s.execute(query)]
+    return out

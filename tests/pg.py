@@ -1,0 +1,98 @@
+"""A throwaway PostgreSQL 15 from Debian's packages, one per test session (per xdist worker).
+
+initdb runs as the ``postgres`` user when the tests run as root (PostgreSQL refuses
+root), listens on 127.0.0.1 only, on a port picked free at run time, and is
+stopped and removed at the end. ``fsync=off``: for tests only.
+Each test gets a database of its own from :meth:`PostgresServer.create_database`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path(os.environ.get("LONGWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
+USER = "lw"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    port: int
+    workdir: Path
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A fresh, empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        name = "t_" + uuid.uuid4().hex[:16]
+        with psycopg.connect(host="127.0.0.1", port=self.port, user=USER, dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(host="127.0.0.1", port=self.port, user=USER, dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL 15 is not installed (`make test` installs Debian's postgresql)")
+    workdir = Path(tempfile.mkdtemp(prefix="longwatch-pg-"))
+    os.chmod(workdir, 0o755)
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+    data, log = workdir / "data", workdir / "log"
+    port = _free_port()
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", USER,
+                                 "--encoding=UTF8", "--locale=C.UTF-8"]),
+                   check=True, capture_output=True)
+    options = f"-k {workdir} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w",
+                                 "start"]), check=True, capture_output=True)
+    try:
+        yield PostgresServer(port=port, workdir=workdir)
+    finally:
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Runs a test once per catalog back end; for PostgreSQL, every archive opened uses a fresh database."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    monkeypatch.setenv("LONGWATCH_CATALOG_URL", url)
+    yield url
+    server.drop_database(url)

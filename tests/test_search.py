@@ -1,0 +1,199 @@
+"""Search over a synthetic catalog, on SQLite and on PostgreSQL (the same tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from longwatch.core.catalog import Catalog, reference
+from longwatch.core.catalog.models import Clip, Event, Package
+from longwatch.core.catalog.search import Query, decode_cursor, facets, search
+from longwatch.errors import LongwatchError
+
+T0 = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)  # 14:00 in Seoul
+CAMERAS = [
+    # id, zone, lat, lon, purpose, tags
+    ("cam-01", "Jung-gu/Market/Gate-1", 37.5665, 126.9780, "traffic", "entrance;outdoor"),
+    ("cam-02", "Jung-gu/Market/Gate-2", 37.5668, 126.9790, "crime-prevention", "outdoor"),  # ~100 m away
+    ("cam-03", "Jung-gu/Namsan", 37.5512, 126.9882, "parks", ""),  # ~2 km away
+    ("cam-04", "Mapo-gu/Hapjeong", 37.5499, 126.9137, "traffic", ""),
+]
+
+
+def _add(catalog: Catalog, cam: tuple, n: int, start: datetime, minutes: int, title: str) -> list[str]:
+    cam_id, zone, lat, lon, *_ = cam
+    ids = []
+    with catalog.session() as s:
+        for i in range(n):
+            begin = start + timedelta(minutes=minutes * i)
+            end = begin + timedelta(minutes=minutes)
+            pid = f"{cam_id}-{begin:%Y%m%dT%H%M}"
+            ids.append(pid)
+            s.add(Package(id=pid, created_at=begin, camera=cam_id, zone=zone, title=f"{title} {i}",
+                          location_name="", latitude=lat, longitude=lon, start_utc=begin, end_utc=end,
+                          time_source="operator", size_bytes=1000, file_count=1, status="stored",
+                          storage_location="primary", tagmanifest_sha256="", signer_fingerprint="",
+                          media_ok=True, description="", notes="",
+                          clips=[Clip(relpath="data/media/x.mp4", original_name="x.mp4", size_bytes=1000,
+                                      sha256=pid, sha512="", start_utc=begin, end_utc=end, duration=minutes * 60.0,
+                                      camera=cam_id, zone=zone, latitude=lat, longitude=lon,
+                                      span_s=minutes * 60)]))
+    return ids
+
+
+@pytest.fixture
+def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
+    c = Catalog(url)
+    c.upgrade()
+    with c.session() as s:
+        for cam_id, zone, lat, lon, purpose, tags in CAMERAS:
+            reference.upsert_camera(s, {"id": cam_id, "zone": zone, "latitude": lat, "longitude": lon,
+                                        "purpose": purpose, "tags": tags})
+    _add(c, CAMERAS[0], 12, T0 - timedelta(hours=1), 10, "Market gate 시장 입구")  # 13:00-15:00 local
+    _add(c, CAMERAS[1], 6, T0, 30, "Market east")
+    _add(c, CAMERAS[2], 4, T0 + timedelta(days=1), 60, "Namsan trail 남산")
+    fall = _add(c, CAMERAS[3], 3, T0, 20, "Hapjeong crossing")
+    with c.session() as s:
+        s.add(Event(package_id=fall[0], camera="cam-04", type="fall", start_utc=T0, confidence=0.9, source="ai-x"))
+        s.add(Event(package_id=fall[1], camera="cam-04", type="fall", start_utc=T0, confidence=0.4, source="ai-x"))
+    yield c
+    c.dispose()
+
+
+def _ids(page) -> list[str]:
+    return [i["package_id"] for i in page.items]
+
+
+def test_time_overlap_and_cameras(catalog: Catalog) -> None:
+    page = search(catalog, Query(start=T0 + timedelta(minutes=5), end=T0 + timedelta(minutes=25),
+                                 cameras=["cam-01"], limit=100))
+    # clips 05:00-05:10, 05:10-05:20, 05:20-05:30 overlap [05:05, 05:25)
+    assert _ids(page) == ["cam-01-20260303T0520", "cam-01-20260303T0510", "cam-01-20260303T0500"]
+    asc = search(catalog, Query(start=T0 + timedelta(minutes=5), end=T0 + timedelta(minutes=25),
+                                cameras=["cam-01"], order="asc"))
+    assert _ids(asc) == list(reversed(_ids(page)))
+
+
+def test_zone_subtree_purpose_and_tags(catalog: Catalog) -> None:
+    market = search(catalog, Query(zone="Jung-gu/Market", limit=100))
+    assert {i["camera"] for i in market.items} == {"cam-01", "cam-02"}
+    district = search(catalog, Query(zone="Jung-gu", limit=100))
+    assert {i["camera"] for i in district.items} == {"cam-01", "cam-02", "cam-03"}
+    assert {i["camera"] for i in search(catalog, Query(purpose="traffic", limit=100)).items} == {"cam-01", "cam-04"}
+    assert {i["camera"] for i in search(catalog, Query(tags=["outdoor"], limit=100)).items} == {"cam-01", "cam-02"}
+    assert {i["camera"] for i in search(catalog, Query(tags=["entrance"], limit=100)).items} == {"cam-01"}
+
+
+def test_place_radius_and_bbox(catalog: Catalog) -> None:
+    near = search(catalog, Query(near=(37.5665, 126.9780), radius_m=300, start=T0,
+                                 end=T0 + timedelta(minutes=90), limit=100))
+    assert {i["camera"] for i in near.items} == {"cam-01", "cam-02"}
+    tight = search(catalog, Query(near=(37.5665, 126.9780), radius_m=50, limit=100))
+    assert {i["camera"] for i in tight.items} == {"cam-01"}
+    box = search(catalog, Query(bbox=(37.54, 126.98, 37.56, 127.0), limit=100))
+    assert {i["camera"] for i in box.items} == {"cam-03"}
+
+
+def test_event_type_and_confidence(catalog: Catalog) -> None:
+    assert _ids(search(catalog, Query(event_type="fall", min_confidence=0.8))) == ["cam-04-20260303T0500"]
+    assert len(search(catalog, Query(event_type="fall")).items) == 2
+    assert search(catalog, Query(event_type="fire")).items == []
+
+
+def test_case_filter(catalog: Catalog) -> None:
+    reference.add_case(catalog, "2026-0412", title="Collision at the market gate", requester="Jung-gu police")
+    n = reference.attach_range(catalog, "2026-0412", T0, T0 + timedelta(minutes=30), camera="cam-01")
+    assert n == 3
+    page = search(catalog, Query(case="2026-0412"))
+    assert _ids(page) == ["cam-01-20260303T0520", "cam-01-20260303T0510", "cam-01-20260303T0500"]
+    with pytest.raises(LongwatchError) as err:
+        search(catalog, Query(case="nope"))
+    assert err.value.code == "Q010"
+
+
+def test_full_text_korean_prefix_and_english(catalog: Catalog) -> None:
+    assert {i["camera"] for i in search(catalog, Query(text="시장", limit=100)).items} == {"cam-01"}
+    assert {i["camera"] for i in search(catalog, Query(text="남산", limit=100)).items} == {"cam-03"}
+    assert {i["camera"] for i in search(catalog, Query(text="market", limit=100)).items} == {"cam-01", "cam-02"}
+    assert {i["camera"] for i in search(catalog, Query(text="Market EAST", limit=100)).items} == {"cam-02"}
+    assert {i["camera"] for i in search(catalog, Query(text="cross", limit=100)).items} == {"cam-04"}
+
+
+def test_keyset_pagination_visits_each_clip_once(catalog: Catalog) -> None:
+    seen, cursor = [], ""
+    while True:
+        page = search(catalog, Query(limit=4, after=cursor))
+        seen += _ids(page)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 25
+    starts = [decode_cursor(search(catalog, Query(limit=1, after=c)).next_cursor or "") for c in ("",)]
+    assert starts
+
+
+def test_facets(catalog: Catalog) -> None:
+    found = facets(catalog, Query(zone="Jung-gu"), utc_offset=timedelta(hours=9))
+    assert found["total"] == 22
+    assert {f["key"]: f["count"] for f in found["camera"]} == {"cam-01": 12, "cam-02": 6, "cam-03": 4}
+    assert {f["key"]: f["count"] for f in found["day"]} == {"2026-03-03": 18, "2026-03-04": 4}
+    assert found["zone"][0] == {"key": "Jung-gu/Market/Gate-1", "count": 12}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        (Query(start=T0, end=T0 - timedelta(hours=1)), "Q001"),
+        (Query(start=T0, end=T0), "Q001"),
+        (Query(near=(91.0, 0.0), radius_m=100), "Q002"),
+        (Query(near=(37.0, 181.0), radius_m=100), "Q002"),
+        (Query(near=(37.0, 127.0), radius_m=0), "Q007"),
+        (Query(near=(37.0, 127.0), radius_m=10_000_000), "Q007"),
+        (Query(bbox=(38.0, 126.0, 37.0, 127.0)), "Q008"),
+        (Query(zone="Nowhere/At-all"), "Q003"),
+        (Query(text="x" * 201), "Q004"),
+        (Query(text='"*" () -- ^'), "Q005"),
+        (Query(text="%_%"), "Q005"),
+        (Query(after="not-a-cursor"), "Q006"),
+        (Query(min_confidence=1.5), "Q013"),
+        (Query(limit=0), "Q014"),
+        (Query(limit=100_000), "Q014"),
+    ],
+)
+def test_bad_input_is_coded(catalog: Catalog, query: Query, code: str) -> None:
+    with pytest.raises(LongwatchError) as err:
+        search(catalog, query)
+    assert err.value.code == code
+
+
+@pytest.mark.parametrize("text", [
+    "'; DROP TABLE clips; --", '" OR 1=1 --', "market NEAR(a b)", "title:market", "market*", "^market",
+    "market OR namsan", "NOT market", "'market':* | x", "a\x00b",
+])
+def test_injection_attempts_are_just_words(catalog: Catalog, text: str) -> None:
+    search(catalog, Query(text=text, limit=10))
+    assert len(search(catalog, Query(limit=100)).items) == 25  # nothing was dropped
+
+
+def test_zone_and_tag_injection(catalog: Catalog) -> None:
+    with pytest.raises(LongwatchError) as err:
+        search(catalog, Query(zone="Jung-gu' OR '1'='1"))
+    assert err.value.code == "Q003"
+    with pytest.raises(LongwatchError) as err:
+        search(catalog, Query(tags=["%"]))
+    assert err.value.code == "Q015"
+
+
+def test_dense_filters_keep_their_subqueries(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from longwatch.core.catalog import search as search_mod
+
+    monkeypatch.setattr(search_mod, "NARROW_CAP", 0)  # every event/case/text filter stays a subquery
+    reference.add_case(catalog, "c-1")
+    reference.attach_range(catalog, "c-1", T0, T0 + timedelta(minutes=30), camera="cam-01")
+    assert len(search(catalog, Query(case="c-1")).items) == 3
+    assert _ids(search(catalog, Query(event_type="fall", min_confidence=0.8))) == ["cam-04-20260303T0500"]
+    assert {i["camera"] for i in search(catalog, Query(text="시장", limit=100)).items} == {"cam-01"}
