@@ -249,7 +249,8 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         raise LongwatchError("C001")
     trusted = [signing.load_certificate(cert_path)] if cert_path else None
     jobs: list[tuple[str, verify_mod.PackageSource | None, Archive | None]] = []
-    if target and Path(target).is_dir() and not verify_all:
+    bare_directory = bool(target and Path(target).is_dir() and not verify_all)
+    if bare_directory:
         archive = None
         if trusted is None:
             try:
@@ -257,7 +258,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
                 trusted = [archive.certificate]
             except LongwatchError:
                 archive = None
-        jobs.append((target, verify_mod.DirectorySource(Path(target)), archive))
+        jobs.append((str(target), verify_mod.DirectorySource(Path(str(target))), archive))
     else:
         archive = obj.archive()
         trusted = trusted or [archive.certificate]
@@ -273,6 +274,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             jobs.append((package_id, source, archive))
 
     reports = []
+    ledger_results = []  # custody ledger (issue 4): one "fixity check" event per package in the archive
     for name, source, archive in jobs:
         if source is None:
             report = verify_mod.Report(target=name, package_id=name)
@@ -285,8 +287,16 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             archive.pm.hook.fixity_checked(package_id=report.package_id or None, path=report.target,
                                            ok=report.ok, problems=[p.to_dict() for p in report.problems])
         reports.append(report)
+        if archive is not None and not bare_directory:
+            detail = (f"longwatch verify ({'fast' if fast else 'full'}): {report.files_checked} files, "
+                      f"{report.bytes_checked} bytes digested")  # the record stays English
+            ledger_results.append((name, report.ok, detail, [p.to_dict() for p in report.problems]))
         if not as_json:
             _print_report(report, obj)
+    if ledger_results and archive is not None:
+        from longwatch.core import custody
+
+        custody.record_fixity(archive, ledger_results)
     if as_json:
         emit_json({"ok": all(r.ok for r in reports), "packages": [r.to_dict() for r in reports]})
     elif len(reports) > 1 and not obj.quiet:

@@ -42,6 +42,48 @@ CODES: Mapping[str, str] = {
     "K001": N_("the signing key {path} could not be loaded: {detail}"),
     "K002": N_("the certificate {path} does not belong to the signing key"),
     "K003": N_("the certificate {path} could not be loaded: {detail}"),
+    # L: custody ledger (each verification finding is reported, not only the first)
+    "L001": N_("ledger segment {segment} at byte {offset}: not a readable entry: {detail}"),
+    "L002": N_(
+        "ledger segment {segment} at byte {offset}: entry has seq {found} where {expected} was expected: "
+        "an entry was deleted, reordered or inserted"
+    ),
+    "L003": N_(
+        "ledger entry {seq}: its prev hash does not match the entry before it: the chain is broken "
+        "(an earlier entry was changed, removed or reordered)"
+    ),
+    "L004": N_("ledger entry {seq} differs from what the catalog index recorded when it was written: it was edited"),
+    "L005": N_(
+        "ledger entries {first}..{last} are in the segments but not in the catalog index: they were not "
+        "written by longwatch (forged), or the catalog was restored from a backup; run `longwatch custody verify`"
+    ),
+    "L006": N_(
+        "ledger entries {first}..{last} are in the catalog index but missing from the segments: "
+        "they were deleted or the ledger was truncated"
+    ),
+    "L007": N_("checkpoint {checkpoint}: the signature does not verify: {detail}"),
+    "L008": N_("checkpoint {checkpoint}: signed by {fingerprint}, which is not the trusted certificate"),
+    "L009": N_(
+        "checkpoint {checkpoint}: it signs root {expected} but the ledger's tree at that size has root {found}: "
+        "the ledger was rewritten"
+    ),
+    "L010": N_("checkpoint {checkpoint} covers {size} entries but the ledger holds only {found}: it was truncated"),
+    "L011": N_("checkpoint {checkpoint}: the time-stamp token does not verify: {detail}"),
+    "L012": N_("checkpoint {checkpoint}: the time-stamp token is for other data: {detail}"),
+    "L013": N_("the inclusion proof of entry {seq} does not verify: {detail}"),
+    "L014": N_("the consistency proof from {first} to {second} entries does not verify: {detail}"),
+    "L015": N_("{value!r} is not a PREMIS event type of longwatch's vocabulary (longwatch/core/vocabulary.py)"),
+    "L016": N_("{value!r} is not a valid outcome (success, failure, warning) or agent role for a ledger event"),
+    "L017": N_("no ledger entry {entry}: give a sequence number or an event id"),
+    "L018": N_("no checkpoint of {checkpoint} entries: list them with `longwatch custody checkpoints`"),
+    "L019": N_("the time-stamp authority failed: {detail}; the checkpoint is signed but carries no time-stamp"),
+    "L020": N_("{path}: not a longwatch proof or checkpoint file: {detail}"),
+    "L021": N_(
+        "saved checkpoint of {size} entries ({source}) signs root {expected} but the ledger now has {found}: "
+        "the ledger was rewritten after that checkpoint was saved"
+    ),
+    "L022": N_("the custody ledger is empty: there is nothing to checkpoint or prove yet"),
+    "L023": N_("checkpoint file {name}: {detail}"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),
@@ -79,6 +121,7 @@ CODES: Mapping[str, str] = {
 #: Exit status per code family; documented in docs/cli.md.
 EXIT_STATUS: Mapping[str, int] = {
     "V": 1,  # a check found problems
+    "L": 1,  # the custody ledger: a check found problems
     "C": 2,  # usage
     "A": 3,
     "I": 4,

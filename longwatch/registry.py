@@ -18,6 +18,7 @@ from longwatch.errors import LongwatchError
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.web.packages",
+    "longwatch.commands.custody",
 )
 
 

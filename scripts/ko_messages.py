@@ -108,6 +108,63 @@ KO = {
     "package {package_id} is in the catalog but not on storage location {location!r}":
         "패키지 {package_id}이(가) 카탈로그에는 있으나 저장 위치 {location!r}에는 없습니다",
     "{path}: not well-formed XML: {detail}": "{path}: 올바른 형식의 XML이 아닙니다: {detail}",
+    # custody ledger (issue 4)
+    "No custody events for {package_id}.": "{package_id}의 관리 이력(chain of custody) 이벤트가 없습니다.",
+    "seq": "순번",
+    "by": "수행자",
+    "Custody of {package_id}": "{package_id}의 관리 이력",
+    "verifying the custody ledger": "관리 이력 원장 검증 중",
+    "OK custody ledger: {entries} entries, {checkpoints} checkpoints ({timestamps} time-stamped), {saved} saved checkpoints matched":
+        "정상 관리 이력 원장: 항목 {entries}개, 체크포인트 {checkpoints}개(타임스탬프 {timestamps}개), 따로 보관한 체크포인트 {saved}개 일치",
+    "FAILED custody ledger: {count} problems": "실패 관리 이력 원장: 문제 {count}건",
+    "Checkpoint of {size} entries, root {root}, {time}": "항목 {size}개의 체크포인트, 루트 {root}, {time}",
+    "Saved {count} checkpoints to {path}": "체크포인트 {count}개를 {path}에 저장했습니다",
+    "entries": "항목 수",
+    "root hash": "루트 해시",
+    "time-stamp": "타임스탬프",
+    "yes": "예",
+    "OK the proof holds: signed tree of {size} entries, root {root}":
+        "정상 증명이 성립합니다: 서명된 트리 항목 {size}개, 루트 {root}",
+    "ledger segment {segment} at byte {offset}: not a readable entry: {detail}":
+        "원장 세그먼트 {segment}의 {offset}바이트 위치: 읽을 수 있는 항목이 아닙니다: {detail}",
+    "ledger segment {segment} at byte {offset}: entry has seq {found} where {expected} was expected: an entry was deleted, reordered or inserted":
+        "원장 세그먼트 {segment}의 {offset}바이트 위치: 순번 {expected}이어야 할 항목의 순번이 {found}입니다. 항목이 삭제되었거나 순서가 바뀌었거나 끼워 넣어졌습니다",
+    "ledger entry {seq}: its prev hash does not match the entry before it: the chain is broken (an earlier entry was changed, removed or reordered)":
+        "원장 항목 {seq}: 이전 해시가 앞 항목과 맞지 않아 체인이 끊어졌습니다(앞 항목이 변경·삭제되었거나 순서가 바뀜)",
+    "ledger entry {seq} differs from what the catalog index recorded when it was written: it was edited":
+        "원장 항목 {seq}이(가) 기록 당시 카탈로그 색인에 남긴 내용과 다릅니다: 수정되었습니다",
+    "ledger entries {first}..{last} are in the segments but not in the catalog index: they were not written by longwatch (forged), or the catalog was restored from a backup; run `longwatch custody verify`":
+        "원장 항목 {first}..{last}이(가) 세그먼트에는 있으나 카탈로그 색인에는 없습니다. longwatch가 쓴 것이 아니거나(위조) 카탈로그를 백업에서 복원했습니다. `longwatch custody verify`를 실행하십시오",
+    "ledger entries {first}..{last} are in the catalog index but missing from the segments: they were deleted or the ledger was truncated":
+        "원장 항목 {first}..{last}이(가) 카탈로그 색인에는 있으나 세그먼트에는 없습니다: 삭제되었거나 원장이 잘렸습니다",
+    "checkpoint {checkpoint}: the signature does not verify: {detail}": "체크포인트 {checkpoint}: 서명 검증에 실패했습니다: {detail}",
+    "checkpoint {checkpoint}: signed by {fingerprint}, which is not the trusted certificate":
+        "체크포인트 {checkpoint}: 서명자 {fingerprint}은(는) 신뢰하는 인증서가 아닙니다",
+    "checkpoint {checkpoint}: it signs root {expected} but the ledger's tree at that size has root {found}: the ledger was rewritten":
+        "체크포인트 {checkpoint}: 서명된 루트는 {expected}인데 같은 크기의 원장 트리 루트는 {found}입니다: 원장이 다시 쓰였습니다",
+    "checkpoint {checkpoint} covers {size} entries but the ledger holds only {found}: it was truncated":
+        "체크포인트 {checkpoint}은(는) 항목 {size}개를 포함하지만 원장에는 {found}개뿐입니다: 원장이 잘렸습니다",
+    "checkpoint {checkpoint}: the time-stamp token does not verify: {detail}":
+        "체크포인트 {checkpoint}: 타임스탬프 토큰 검증에 실패했습니다: {detail}",
+    "checkpoint {checkpoint}: the time-stamp token is for other data: {detail}":
+        "체크포인트 {checkpoint}: 타임스탬프 토큰이 다른 데이터에 대한 것입니다: {detail}",
+    "the inclusion proof of entry {seq} does not verify: {detail}": "항목 {seq}의 포함 증명 검증에 실패했습니다: {detail}",
+    "the consistency proof from {first} to {second} entries does not verify: {detail}":
+        "항목 {first}개에서 {second}개로의 일관성 증명 검증에 실패했습니다: {detail}",
+    "{value!r} is not a PREMIS event type of longwatch's vocabulary (longwatch/core/vocabulary.py)":
+        "{value!r}은(는) longwatch 어휘(longwatch/core/vocabulary.py)의 PREMIS 이벤트 유형이 아닙니다",
+    "{value!r} is not a valid outcome (success, failure, warning) or agent role for a ledger event":
+        "{value!r}은(는) 원장 이벤트의 올바른 결과(success, failure, warning)나 행위자 역할이 아닙니다",
+    "no ledger entry {entry}: give a sequence number or an event id": "원장 항목 {entry}이(가) 없습니다: 순번이나 이벤트 ID를 지정하십시오",
+    "no checkpoint of {checkpoint} entries: list them with `longwatch custody checkpoints`":
+        "항목 {checkpoint}개의 체크포인트가 없습니다: `longwatch custody checkpoints`로 목록을 확인하십시오",
+    "the time-stamp authority failed: {detail}; the checkpoint is signed but carries no time-stamp":
+        "타임스탬프 기관(TSA) 요청이 실패했습니다: {detail}. 체크포인트는 서명되었으나 타임스탬프가 없습니다",
+    "{path}: not a longwatch proof or checkpoint file: {detail}": "{path}: longwatch 증명 파일이나 체크포인트 파일이 아닙니다: {detail}",
+    "saved checkpoint of {size} entries ({source}) signs root {expected} but the ledger now has {found}: the ledger was rewritten after that checkpoint was saved":
+        "따로 보관한 항목 {size}개의 체크포인트({source})는 루트 {expected}에 서명했으나 지금 원장의 루트는 {found}입니다: 그 체크포인트를 보관한 뒤 원장이 다시 쓰였습니다",
+    "the custody ledger is empty: there is nothing to checkpoint or prove yet": "관리 이력 원장이 비어 있어 체크포인트나 증명을 만들 수 없습니다",
+    "checkpoint file {name}: {detail}": "체크포인트 파일 {name}: {detail}",
     # web
     "Packages": "패키지",
     "{count} packages, {size} bytes of footage, each a signed BagIt package.":

@@ -26,6 +26,7 @@ from longwatch.core.metadata import XML_CATALOG
 
 # Fixture modules that start real servers (PostgreSQL, S3, ...) register here.
 pytest_plugins: list[str] = []
+pytest_plugins.append("tsa_server")  # a real RFC 3161 TSA on loopback (custody ledger)
 
 os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"

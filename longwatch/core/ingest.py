@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from longwatch import __version__
-from longwatch.core import media, metadata, package, signing
+from longwatch.core import custody, media, metadata, package, signing
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
@@ -301,6 +301,8 @@ def ingest(
     archive.catalog.add_package(row)
     summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
+    # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
+    custody.record_package_events(archive, package_id, events, agents)
     return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
                         start=start, end=end, media_ok=probe.ok, warnings=warnings)
 

@@ -222,3 +222,28 @@ def verify_detached(signature: bytes, data: bytes) -> SignatureInfo:
 def is_trusted(info: SignatureInfo, trusted: list[x509.Certificate]) -> bool:
     """A self-signed archive certificate is its own trust anchor: trusted means the same certificate."""
     return any(fingerprint(cert) == info.fingerprint for cert in trusted)
+
+
+# -- used by core/timestamp.py (issue 4): RFC 3161 tokens are CMS too -----------
+def check_signature_value(cert_der: bytes, signature: bytes, signed_bytes: bytes, algorithm: str) -> x509.Certificate:
+    """Check one CMS signer's signature value over its signed attributes; raise SignatureError if wrong.
+
+    Lets the time-stamp module verify a TSA's token without importing
+    ``cryptography`` itself (one wrapper module per library).
+    """
+    if algorithm not in _HASHES:
+        raise SignatureError(f"unsupported digest algorithm {algorithm}")
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+        public = cert.public_key()
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, signed_bytes, ec.ECDSA(_HASHES[algorithm]()))
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, signed_bytes, padding.PKCS1v15(), _HASHES[algorithm]())
+        else:
+            raise SignatureError("unsupported key type")
+    except InvalidSignature as exc:
+        raise SignatureError("the signature value does not match the signed attributes") from exc
+    except (ValueError, TypeError) as exc:
+        raise SignatureError(f"malformed certificate or signature: {exc}") from exc
+    return cert

@@ -100,3 +100,34 @@ class Clip(Base):
     package: Mapped[Package] = relationship(back_populates="clips")
 
     __table_args__ = (Index("ix_clips_start_end", "start_utc", "end_utc"),)
+
+
+# -- custody ledger index (issue 4) --------------------------------------------
+class CustodyEntry(Base):
+    """Where each custody ledger entry lives in the segment files, so `custody show ID` is a query.
+
+    The segments on storage are the record; this index is a cross-check that
+    ``custody verify`` compares entry by entry (an entry the index lacks was not
+    written through longwatch's append path).
+    """
+
+    __tablename__ = "custody_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    time_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    event_type: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    segment: Mapped[str] = mapped_column(String(64), nullable=False)
+    byte_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    length: Mapped[int] = mapped_column(Integer, nullable=False)
+    leaf_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class CustodyEntryPackage(Base):
+    """Which packages a ledger entry concerns (an export or a derivation names several)."""
+
+    __tablename__ = "custody_entry_packages"
+
+    seq: Mapped[int] = mapped_column(ForeignKey("custody_entries.seq", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)

@@ -1,0 +1,182 @@
+"""Custody ledger benchmark: durable appends, proofs at a million entries, full verification.
+
+    .venv/bin/python benchmarks/ledger.py [--entries 20000] [--batch 64] [--proof-entries 1000000]
+
+Every append is acknowledged only after the catalog index commit (SQLite
+``synchronous=FULL``) and an ``fdatasync`` of the segment; ``--batch`` entries
+share one lock, one commit and one fsync (group commit). The baseline inserts
+the same entry bytes into a plain SQLite table (WAL, ``synchronous=FULL``, the
+same batches) in the same run, so the price of tamper evidence shows as a ratio.
+Figures go to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from longwatch.core import custody
+from longwatch.core.archive import Archive
+from longwatch.core.custody.ledger import Ledger
+from longwatch.core.custody.merkle import MerkleTree, leaf_hash, verify_inclusion
+
+WRITER = """
+import sys, time
+from longwatch.core.archive import Archive
+from longwatch.core.custody.ledger import Event, Ledger
+root, count, batch, name = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+ledger = Ledger.for_archive(Archive.open(root))
+ledger.size()  # connect before the clock starts
+print("ready", flush=True)
+sys.stdin.readline()
+done = 0
+while done < count:
+    n = min(batch, count - done)
+    ledger.append([Event("fixity check", packages=["00000000-0000-4000-8000-%012d" % ((done + j) % 997)],
+                         detail=f"{name} scheduled audit {done + j}") for j in range(n)])
+    done += n
+"""
+
+BASELINE_WRITER = """
+import sqlite3, sys, json
+path, count, batch, name = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+db = sqlite3.connect(path, timeout=60, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=FULL")
+print("ready", flush=True)
+sys.stdin.readline()
+done = 0
+while done < count:
+    n = min(batch, count - done)
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany("INSERT INTO events(body) VALUES (?)",
+                   [(json.dumps({"type": "fixity check", "detail": f"{name} scheduled audit {done + j}"}),)
+                    for j in range(n)])
+    db.execute("COMMIT")
+    done += n
+"""
+
+
+def run_writers(script: str, args: list[list[str]]) -> float:
+    procs = [subprocess.Popen([sys.executable, "-c", script, *a], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True) for a in args]
+    for p in procs:  # every writer has imported and connected: time the appends only
+        assert p.stdout is not None
+        p.stdout.readline()
+    start = time.perf_counter()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.close()
+    for p in procs:
+        assert p.stdout is not None
+        p.stdout.close()
+        if p.wait() != 0:
+            raise SystemExit("a writer failed")
+    return time.perf_counter() - start
+
+
+def baseline_db(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)")
+    db.commit()
+    db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=20000, help="entries per append run (default 20000)")
+    parser.add_argument("--batch", type=int, default=256, help="entries per group commit (default 256)")
+    parser.add_argument("--proof-entries", type=int, default=1_000_000, help="tree size for the proof figures")
+    parser.add_argument("--proofs", type=int, default=2000, help="random proofs to time")
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the test archive (default: a temp dir)")
+    args = parser.parse_args()
+    results: dict[str, float | int | str] = {}
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        root = Path(tmp)
+        archive = Archive.create(root / "archive", organization="bench", language="en")
+        n, b = args.entries, args.batch
+
+        # 1. one writer, group commit of --batch
+        t = run_writers(WRITER, [[str(archive.root), str(n), str(b), "w0"]])
+        results["ledger_1w_per_s"] = n / t
+        # 2. four writers at once
+        t = run_writers(WRITER, [[str(archive.root), str(n // 4), str(b), f"w{i}"] for i in range(4)])
+        results["ledger_4w_per_s"] = (n // 4 * 4) / t
+        # 3. no group commit: one entry per durable append
+        single = max(50, n // 100)
+        t = run_writers(WRITER, [[str(archive.root), str(single), "1", "s"]])
+        results["ledger_1w_batch1_per_s"] = single / t
+
+        # baselines: the same counts into a plain SQLite table, same durability and batches
+        base = root / "baseline.sqlite"
+        baseline_db(base)
+        t = run_writers(BASELINE_WRITER, [[str(base), str(n), str(b), "w0"]])
+        results["sqlite_1w_per_s"] = n / t
+        t = run_writers(BASELINE_WRITER, [[str(base), str(n // 4), str(b), f"w{i}"] for i in range(4)])
+        results["sqlite_4w_per_s"] = (n // 4 * 4) / t
+        t = run_writers(BASELINE_WRITER, [[str(base), str(single), "1", "s"]])
+        results["sqlite_1w_batch1_per_s"] = single / t
+
+        # 4. verify the whole ledger written above (chain, index, tree, checkpoints)
+        ledger = Ledger.for_archive(archive)
+        start = time.perf_counter()
+        report = custody.verify_ledger(ledger, [archive.certificate])
+        t = time.perf_counter() - start
+        if not report.ok:
+            raise SystemExit(f"the benchmark ledger does not verify: {[p.render() for p in report.problems]}")
+        results["verify_entries"] = report.entries
+        results["verify_checkpoints"] = report.checkpoints
+        results["verify_per_s"] = report.entries / t
+        sample = custody.prove_inclusion(ledger, report.entries // 2)
+        results["proof_file_bytes_small"] = len(json.dumps(sample, indent=2))
+        archive.close()
+
+    # 5. a tree of --proof-entries leaves: proof generation + verification
+    m = args.proof_entries
+    entry = json.dumps({"type": "fixity check", "detail": "x" * 200}).encode()
+    start = time.perf_counter()
+    tree = MerkleTree(leaf_hash(entry + str(i).encode()) for i in range(m))
+    results["tree_build_s"] = time.perf_counter() - start
+    root_hash = tree.root()
+    rng = random.Random(4)
+    timings = []
+    path_len = 0
+    for _ in range(args.proofs):
+        i = rng.randrange(m)
+        start = time.perf_counter()
+        path = tree.inclusion_proof(i)
+        ok = verify_inclusion(i, m, tree.leaf(i), path, root_hash)
+        timings.append(time.perf_counter() - start)
+        assert ok
+        path_len = max(path_len, len(path))
+    timings.sort()
+    results["proof_tree_size"] = m
+    results["proof_ms_median"] = statistics.median(timings) * 1000
+    results["proof_ms_p99"] = timings[int(len(timings) * 0.99)] * 1000
+    results["proof_path_hashes"] = path_len
+    results["proof_path_bytes"] = path_len * 32
+    results["tree_memory_mib"] = sum(len(level) for level in tree.levels) / (1 << 20)
+
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
+    print(f"ratio ledger/sqlite, 1 writer, batch {args.batch}: "
+          f"{results['ledger_1w_per_s'] / results['sqlite_1w_per_s']:.2f}")  # type: ignore[operator]
+    print(f"ratio ledger/sqlite, 4 writers, batch {args.batch}: "
+          f"{results['ledger_4w_per_s'] / results['sqlite_4w_per_s']:.2f}")  # type: ignore[operator]
+    print("ratio ledger/sqlite, 1 writer, batch 1: "
+          f"{results['ledger_1w_batch1_per_s'] / results['sqlite_1w_batch1_per_s']:.2f}")  # type: ignore[operator]
+    print(f"machine: {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

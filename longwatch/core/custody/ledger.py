@@ -1,0 +1,676 @@
+"""The custody ledger: hash-chained JSON Lines segments, a Merkle tree, signed checkpoints.
+
+Layout under the primary storage location (a filesystem path)::
+
+    ledger/lock                       flock'd by every appender: one writer at a time
+    ledger/segments/000000000000.jsonl   entries, one canonical JSON object a line;
+                                      a segment is named by the seq of its first entry
+    ledger/checkpoints/000000001000.note  signed checkpoint (tree size, root hash, time)
+    ledger/checkpoints/000000001000.note.p7s   detached CMS by the archive's key
+    ledger/checkpoints/000000001000.note.p7s.tsr  RFC 3161 response over the .p7s (optional)
+    ledger/set-aside/                 torn tails cut off by recovery, kept as evidence
+    ledger/frontier.json              cache of the tree's frontier (never trusted blindly)
+
+Durability (docs/custody.md): :meth:`Ledger.append` returns only after the
+catalog index rows are committed with a synchronous commit and the entry bytes
+are ``fdatasync``'d. One call appends a whole batch (group commit: one lock, one
+index transaction, one fsync). A crash before that leaves at most a torn tail
+or index rows for bytes never written; both are undone on the next append and
+recorded as a "recovery" event. An acknowledged entry is never lost or changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tomllib
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.engine import Engine
+
+from longwatch import __version__
+from longwatch.core import signing, timestamp
+from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
+from longwatch.core.custody.merkle import Frontier, MerkleTree, leaf_hash
+from longwatch.core.vocabulary import AGENT_ROLES, EVENT_TYPES, event_type_uri
+from longwatch.errors import LongwatchError
+
+if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
+
+FORMAT = 1
+ZERO_HASH = "0" * 64
+OUTCOMES = ("success", "failure", "warning")
+NOTE_HEADER = "longwatch custody checkpoint v1"
+ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
+ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class CustodySettings:
+    """``[custody]`` in longwatch.toml."""
+
+    checkpoint_every: int = 1000
+    checkpoint_minutes: float = 60.0
+    tsa_url: str = ""
+    tsa_cert: Path | None = None
+    segment_bytes: int = 64 << 20
+
+
+def load_settings(root: Path) -> CustodySettings:
+    """Read ``[custody]``; read here so the shared Settings object need not know the ledger."""
+    path = root / "longwatch.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")).get("custody", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LongwatchError("A003", path=path, detail=str(exc)) from exc
+    if not isinstance(data, dict):
+        raise LongwatchError("A003", path=path, detail="[custody] must be a table")
+    try:
+        every = int(data.get("checkpoint_every", 1000))
+        minutes = float(data.get("checkpoint_minutes", 60))
+        seg = int(data.get("segment_bytes", 64 << 20))
+    except (TypeError, ValueError) as exc:
+        raise LongwatchError("A003", path=path, detail=f"[custody]: {exc}") from exc
+    if every < 1 or minutes <= 0 or seg < 4096:
+        raise LongwatchError("A003", path=path, detail="[custody] checkpoint_every >= 1, checkpoint_minutes > 0, "
+                                                       "segment_bytes >= 4096")
+    cert = data.get("tsa_cert")
+    return CustodySettings(every, minutes, str(data.get("tsa_url", "")), root / str(cert) if cert else None, seg)
+
+
+# -- events in, entries out --------------------------------------------------------
+def software_agent(role: str = "executing program") -> dict[str, str]:
+    return {"id": "longwatch", "name": "longwatch", "type": "software", "version": __version__, "role": role}
+
+
+def person_agent(name: str, role: str = "implementer") -> dict[str, str]:
+    return {"id": f"person:{name}", "name": name, "type": "person", "role": role}
+
+
+@dataclass
+class Event:
+    """One thing that happened to packages; the ledger adds seq, time, clock and prev."""
+
+    type: str
+    packages: list[str] = field(default_factory=list)
+    outcome: str = "success"
+    detail: str = ""
+    note: str = ""
+    agents: list[dict[str, str]] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    event_id: str = ""
+    time: datetime | None = None
+
+    def check(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise LongwatchError("L015", value=self.type)
+        if self.outcome not in OUTCOMES:
+            raise LongwatchError("L016", value=self.outcome)
+        for agent in self.agents:
+            if agent.get("role") not in AGENT_ROLES:
+                raise LongwatchError("L016", value=agent.get("role"))
+
+
+def canonical(obj: Any) -> bytes:
+    """The one byte form of an entry: sorted keys, no spaces, UTF-8 (what the leaf hash covers)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_utc(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    seq: int
+    event_id: str
+
+
+@dataclass
+class Checkpoint:
+    size: int
+    root: bytes
+    time: datetime
+    origin: str
+    note: bytes
+    signature: bytes = b""
+    tsr: bytes | None = None
+    tsa_error: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.size:012d}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tree_size": self.size, "root_hash": self.root.hex(), "time": utc_text(self.time),
+                "origin": self.origin, "note": self.note.decode("utf-8"),
+                "signature": base64.b64encode(self.signature).decode(),
+                "timestamp": base64.b64encode(self.tsr).decode() if self.tsr else None}
+
+
+def checkpoint_note(origin: str, size: int, root: bytes, when: datetime) -> bytes:
+    return (f"{NOTE_HEADER}\norigin: {origin}\ntree-size: {size}\nroot-hash: {root.hex()}\n"
+            f"time: {utc_text(when)}\n").encode()
+
+
+def parse_note(note: bytes) -> tuple[str, int, bytes, datetime]:
+    """(origin, size, root, time) of a checkpoint note; ValueError when it is not one."""
+    lines = note.decode("utf-8").split("\n")
+    if len(lines) != 6 or lines[0] != NOTE_HEADER or lines[5] != "":
+        raise ValueError("not a longwatch checkpoint note")
+    fields = {}
+    for line, key in zip(lines[1:5], ("origin", "tree-size", "root-hash", "time"), strict=True):
+        prefix = key + ": "
+        if not line.startswith(prefix):
+            raise ValueError(f"expected {key!r}")
+        fields[key] = line[len(prefix):]
+    root = bytes.fromhex(fields["root-hash"])
+    if len(root) != 32:
+        raise ValueError("the root hash is not 32 bytes")
+    size = int(fields["tree-size"])
+    if size < 1 or str(size) != fields["tree-size"]:
+        raise ValueError("bad tree size")
+    return fields["origin"], size, root, parse_utc(fields["time"])
+
+
+def checkpoint_from_dict(data: dict[str, Any]) -> Checkpoint:
+    note = str(data["note"]).encode("utf-8")
+    origin, size, root, when = parse_note(note)
+    tsr = data.get("timestamp")
+    return Checkpoint(size, root, when, origin, note, base64.b64decode(data["signature"]),
+                      base64.b64decode(tsr) if tsr else None)
+
+
+# -- files ---------------------------------------------------------------------
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durable(path: Path, data: bytes, sync: bool = True, sync_dir: bool = True) -> None:
+    """Whole file or nothing: temp file, fsync, rename, fsync the directory (when asked)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        if sync:
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if sync and sync_dir:
+        _fsync_dir(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+@dataclass
+class _Head:
+    segment: Path | None
+    size: int
+    next_seq: int
+    prev: str
+
+
+@dataclass
+class _Prepared:
+    """An entry's canonical bytes, less prev (between start and middle) and seq (between middle and end)."""
+
+    event: Event
+    when: datetime
+    start: bytes
+    middle: bytes
+    end: bytes
+
+
+class Ledger:
+    """The archive's custody ledger. Safe to use from many processes at once."""
+
+    def __init__(self, directory: Path, engine: Engine, origin: str, settings: CustodySettings | None = None,
+                 signer: Any = None, archive: Archive | None = None, operator: str = "") -> None:
+        self.dir = directory
+        self.segments_dir = directory / "segments"
+        self.checkpoints_dir = directory / "checkpoints"
+        self.set_aside_dir = directory / "set-aside"
+        self.engine = engine
+        self.origin = origin
+        self.settings = settings or CustodySettings()
+        self._signer = signer
+        self._archive = archive
+        self.operator = operator
+        self._head: _Head | None = None
+        self._lock_fd: int | None = None
+        for d in (self.segments_dir, self.checkpoints_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def for_archive(cls, archive: Archive) -> Ledger:
+        storage = archive.storage()
+        root = getattr(storage, "root", None)
+        base = root if isinstance(root, Path) else archive.root  # object stores: the archive's own disk
+        return cls(base / "ledger", archive.catalog.engine, archive.settings.name, load_settings(archive.root),
+                   archive=archive, operator=archive.operator)
+
+    @property
+    def signer(self) -> signing.Signer:
+        if self._signer is None:
+            assert self._archive is not None
+            self._signer = self._archive.signer
+        return self._signer
+
+    # -- locking -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """The exclusive appender lock (flock: released by the kernel if the holder dies)."""
+        if self._lock_fd is not None:  # re-entrant within this object
+            yield
+            return
+        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_fd = fd
+            yield
+        finally:
+            self._lock_fd = None
+            os.close(fd)
+
+    # -- segments ------------------------------------------------------------------
+    def segment_paths(self) -> list[Path]:
+        return sorted(p for p in self.segments_dir.glob("*.jsonl") if p.name[:12].isdigit())
+
+    def _read_last_line(self, path: Path, size: int) -> bytes | None:
+        if size == 0:
+            return None
+        with open(path, "rb") as fh:
+            chunk = 1 << 16
+            pos = size
+            buf = b""
+            while pos > 0:
+                step = min(chunk, pos)
+                pos -= step
+                fh.seek(pos)
+                buf = fh.read(step) + buf
+                idx = buf.rfind(b"\n", 0, len(buf) - 1)
+                if idx >= 0:
+                    return buf[idx + 1 : -1]
+            return buf[:-1]
+
+    @staticmethod
+    def _complete_end(path: Path, size: int) -> int:
+        """The offset just after the last newline: everything beyond it is a torn append."""
+        with open(path, "rb") as fh:
+            pos = size
+            while pos > 0:
+                step = min(1 << 16, pos)
+                pos -= step
+                fh.seek(pos)
+                idx = fh.read(step).rfind(b"\n")
+                if idx >= 0:
+                    return pos + idx + 1
+        return 0
+
+    def _index_max(self) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
+
+    def _recover(self) -> tuple[_Head, list[Event]]:
+        """Under the lock: cut a torn tail, drop index rows for bytes never written; say what was done."""
+        repairs: list[Event] = []
+        paths = self.segment_paths()
+        segment = paths[-1] if paths else None
+        size = 0
+        if segment is not None:
+            size = segment.stat().st_size
+            keep = self._complete_end(segment, size)
+            if keep != size:
+                repairs.append(self._set_aside(segment, keep, size))
+                size = keep
+        last_line: bytes | None = None
+        for path in reversed(paths):
+            last_line = self._read_last_line(path, size if path == segment else path.stat().st_size)
+            if last_line is not None:
+                break
+        if last_line is None:
+            next_seq, prev = 0, ZERO_HASH
+        else:
+            try:
+                last_seq = int(json.loads(last_line)["seq"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise LongwatchError("L001", segment=segment.name if segment else "-", offset=-1,
+                                     detail=f"the last entry is unreadable: {exc}") from exc
+            next_seq, prev = last_seq + 1, leaf_hash(last_line).hex()
+        with self.engine.connect() as conn:
+            top_row = conn.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq.desc())
+                                   .limit(1)).first()
+        top = -1 if top_row is None else top_row.seq
+        if top > next_seq - 1:
+            with self.engine.begin() as conn:
+                conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= next_seq))
+                conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= next_seq))
+            repairs.append(Event(
+                "recovery", detail=f"custody ledger: index rows for entries {next_seq}..{top} were committed "
+                                   "but their bytes never reached the segment (a crash before acknowledgement); "
+                                   "the rows were removed", agents=[software_agent()],
+                outcome="warning"))
+        elif top < next_seq - 1:
+            raise LongwatchError("L005", first=top + 1, last=next_seq - 1)
+        elif top_row is not None and top_row.leaf_hash != prev:
+            raise LongwatchError("L004", seq=top)
+        return _Head(segment, size, next_seq, prev), repairs
+
+    def _set_aside(self, path: Path, keep: int, size: int) -> Event:
+        self.set_aside_dir.mkdir(parents=True, exist_ok=True)
+        with open(path, "rb") as fh:
+            fh.seek(keep)
+            torn = fh.read()
+        kept = self.set_aside_dir / f"{path.stem}.{keep}.torn"
+        _write_durable(kept, torn)
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, keep)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return Event("recovery", outcome="warning", agents=[software_agent()],
+                     detail=f"custody ledger: a torn tail of {size - keep} bytes at {path.name} offset {keep} "
+                            "(an append that was never acknowledged) was set aside",
+                     extra={"set_aside": f"ledger/set-aside/{kept.name}",
+                            "sha256": hashlib.sha256(torn).hexdigest()})
+
+    def _current_head(self) -> tuple[_Head, list[Event]]:
+        head = self._head
+        if head is not None:
+            paths = self.segment_paths()
+            newest = paths[-1] if paths else None
+            if newest == head.segment and (newest is None or newest.stat().st_size == head.size):
+                return head, []
+        return self._recover()
+
+    # -- appending -------------------------------------------------------------------
+    def append(self, events: Sequence[Event], checkpoint: bool = True) -> list[Receipt]:
+        """Append ``events`` in order as one durable group; return once they are on disk."""
+        for event in events:
+            event.check()
+        if not events:
+            return []
+        prepared = self._prepare(list(events))  # JSON work outside the lock: other writers keep going
+        made: Checkpoint | None = None
+        with self.locked():
+            head, repairs = self._current_head()
+            if repairs:
+                head = self._write(head, self._prepare(repairs))
+            before = head.next_seq
+            head = self._write(head, prepared)
+            self._head = head
+            if checkpoint:
+                with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
+                    made = self._checkpoint_if_due()
+        if made is not None and made.tsr is None and self.settings.tsa_url:
+            self._timestamp(made)
+        return [Receipt(before + i, e.event_id) for i, e in enumerate(events)]
+
+    def _prepare(self, events: list[Event]) -> list[_Prepared]:
+        """Each entry's canonical JSON around the three fields only the lock holder knows (prev, seq)."""
+        now = datetime.now(UTC)
+        recorded = json.dumps(utc_text(now)).encode()
+        out = []
+        for event in events:
+            event.event_id = event.event_id or str(uuid.uuid4())
+            when = event.time or now
+            agents = event.agents or [software_agent(), *([person_agent(self.operator)] if self.operator else [])]
+            before = canonical({  # keys sorting before "prev"
+                "agents": agents, "clock": "system", "detail": event.detail, "event_id": event.event_id,
+                "extra": event.extra, "note": event.note, "objects": list(event.objects), "outcome": event.outcome,
+                "packages": list(event.packages)})
+            after = canonical({  # keys sorting after "seq"
+                "time": utc_text(when), "type": event.type, "type_uri": event_type_uri(event.type), "v": FORMAT})
+            out.append(_Prepared(event, when, before[:-1] + b',"prev":"', b'","recorded":' + recorded + b',"seq":',
+                                 b"," + after[1:]))
+        return out
+
+    def _write(self, head: _Head, prepared: list[_Prepared]) -> _Head:
+        lines: list[bytes] = []
+        rows: list[dict[str, Any]] = []
+        pkg_rows: list[dict[str, Any]] = []
+        seq, prev = head.next_seq, head.prev
+        segment, offset = head.segment, head.size
+        new_segment = segment is None or offset >= self.settings.segment_bytes
+        if new_segment:
+            segment, offset = self.segments_dir / f"{seq:012d}.jsonl", 0
+        assert segment is not None
+        for p in prepared:
+            event, when = p.event, p.when
+            line = b"".join((p.start, prev.encode(), p.middle, str(seq).encode(), p.end))
+            leaf = leaf_hash(line).hex()
+            rows.append({"seq": seq, "time_utc": when, "event_type": event.type, "event_id": event.event_id,
+                         "outcome": event.outcome, "segment": segment.name, "byte_offset": offset,
+                         "length": len(line), "leaf_hash": leaf})
+            pkg_rows.extend({"seq": seq, "package_id": p} for p in dict.fromkeys(event.packages))
+            lines.append(line + b"\n")
+            offset += len(line) + 1
+            seq, prev = seq + 1, leaf
+        # 1. the index, committed durably: a line the index lacks was not written by us
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # the catalog runs with synchronous=NORMAL; this commit must reach the disk
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.commit()
+            try:
+                conn.execute(insert(ENTRIES), rows)
+                if pkg_rows:
+                    conn.execute(insert(ENTRY_PACKAGES), pkg_rows)
+                conn.commit()
+            finally:
+                conn.rollback()
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                    conn.commit()
+        # 2. the bytes, then fdatasync: only now is the group acknowledged
+        try:
+            fd = os.open(segment, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                _write_all(fd, b"".join(lines))
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            if new_segment:
+                _fsync_dir(self.segments_dir)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.truncate(segment, head.size if not new_segment else 0)
+            with self.engine.begin() as conn:
+                conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= head.next_seq))
+                conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= head.next_seq))
+            raise LongwatchError("S002", location="ledger", detail=str(exc)) from exc
+        return _Head(segment, offset, seq, prev)
+
+    # -- reading ---------------------------------------------------------------------
+    def lines(self) -> Iterator[tuple[str, int, bytes, bool]]:
+        """Every line as (segment, offset, bytes without newline, complete?) in file order."""
+        for path in self.segment_paths():
+            with open(path, "rb") as fh:
+                offset = 0
+                for raw in fh:
+                    complete = raw.endswith(b"\n")
+                    yield path.name, offset, raw[:-1] if complete else raw, complete
+                    offset += len(raw)
+
+    def read_entry(self, segment: str, offset: int, length: int) -> tuple[dict[str, Any], bytes]:
+        with open(self.segments_dir / segment, "rb") as fh:
+            fh.seek(offset)
+            line = fh.read(length)
+        return json.loads(line), line
+
+    def size(self) -> int:
+        top = self._index_max()
+        return 0 if top is None else top + 1
+
+    def entry(self, ref: str | int) -> tuple[int, dict[str, Any], bytes]:
+        """An entry by seq or event id, located through the index."""
+        with self.engine.connect() as conn:
+            query = select(ENTRIES.c.seq, ENTRIES.c.segment, ENTRIES.c.byte_offset, ENTRIES.c.length)
+            text = str(ref)
+            query = query.where(ENTRIES.c.seq == int(text)) if text.isdigit() else query.where(
+                ENTRIES.c.event_id == text)
+            row = conn.execute(query).first()
+        if row is None:
+            raise LongwatchError("L017", entry=ref)
+        entry, line = self.read_entry(row.segment, row.byte_offset, row.length)
+        return row.seq, entry, line
+
+    def history(self, package_id: str) -> list[tuple[int, dict[str, Any], bytes]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ENTRIES.c.seq, ENTRIES.c.segment, ENTRIES.c.byte_offset, ENTRIES.c.length)
+                .join(ENTRY_PACKAGES, ENTRY_PACKAGES.c.seq == ENTRIES.c.seq)
+                .where(ENTRY_PACKAGES.c.package_id == package_id).order_by(ENTRIES.c.seq)).all()
+        out = []
+        for row in rows:
+            entry, line = self.read_entry(row.segment, row.byte_offset, row.length)
+            out.append((row.seq, entry, line))
+        return out
+
+    def indexed_leaves(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+        query = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).where(ENTRIES.c.seq >= start).order_by(ENTRIES.c.seq)
+        if stop is not None:
+            query = query.where(ENTRIES.c.seq < stop)
+        with self.engine.connect() as conn:
+            for seq, leaf in conn.execute(query.execution_options(yield_per=10000)):
+                yield seq, bytes.fromhex(leaf)
+
+    def tree(self, size: int | None = None) -> MerkleTree:
+        """The Merkle tree over the indexed leaves (proofs are checked against signed roots anyway)."""
+        tree = MerkleTree()
+        for expected, (seq, leaf) in enumerate(self.indexed_leaves(0, size)):
+            if seq != expected:
+                raise LongwatchError("L006", first=expected, last=seq - 1)
+            tree.append(leaf)
+        return tree
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def checkpoint_paths(self) -> list[Path]:
+        return sorted(p for p in self.checkpoints_dir.glob("*.note") if p.stem.isdigit())
+
+    def load_checkpoint(self, path: Path) -> Checkpoint:
+        note = path.read_bytes()
+        origin, size, root, when = parse_note(note)
+        sig_path = path.with_name(path.name + ".p7s")
+        tsr_path = path.with_name(path.name + ".p7s.tsr")
+        return Checkpoint(size, root, when, origin, note, sig_path.read_bytes() if sig_path.exists() else b"",
+                          tsr_path.read_bytes() if tsr_path.exists() else None)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return [self.load_checkpoint(p) for p in self.checkpoint_paths()]
+
+    def checkpoint_for(self, size: int) -> Checkpoint:
+        path = self.checkpoints_dir / f"{size:012d}.note"
+        if not path.exists():
+            raise LongwatchError("L018", checkpoint=size)
+        return self.load_checkpoint(path)
+
+    def _frontier(self, size: int, last: Checkpoint | None) -> Frontier:
+        cache = self.dir / "frontier.json"
+        frontier = Frontier()
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            data = json.loads(cache.read_text())
+            candidate = Frontier(int(data["size"]), [bytes.fromhex(h) for h in data["hashes"]])
+            trusted = last is not None and candidate.size == last.size and candidate.root() == last.root
+            if candidate.size <= size and trusted:
+                frontier = candidate
+        for seq, leaf in self.indexed_leaves(frontier.size, size):
+            if seq != frontier.size:
+                raise LongwatchError("L006", first=frontier.size, last=seq - 1)
+            frontier.append(leaf)
+        if frontier.size != size:
+            raise LongwatchError("L006", first=frontier.size, last=size - 1)
+        return frontier
+
+    def _checkpoint_if_due(self) -> Checkpoint | None:
+        head = self._head
+        assert head is not None
+        paths = self.checkpoint_paths()
+        last_size = int(paths[-1].stem) if paths else 0
+        size = head.next_seq
+        if size <= last_size:
+            return None
+        due = size - last_size >= self.settings.checkpoint_every
+        if not due:
+            last_time = self.load_checkpoint(paths[-1]).time if paths else None
+            if last_time is None:
+                first = self._first_time()
+                due = first is not None and datetime.now(UTC) - first >= timedelta(
+                    minutes=self.settings.checkpoint_minutes)
+            else:
+                due = datetime.now(UTC) - last_time >= timedelta(minutes=self.settings.checkpoint_minutes)
+        return self._make_checkpoint() if due else None
+
+    def _first_time(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(ENTRIES.c.time_utc).where(ENTRIES.c.seq == 0)).scalar()
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    def _make_checkpoint(self) -> Checkpoint:
+        """Under the lock: sign (size, root, time) for the whole ledger as it stands."""
+        size = self.size()
+        paths = self.checkpoint_paths()
+        last = self.load_checkpoint(paths[-1]) if paths else None
+        if last is not None and last.size == size:
+            return last
+        frontier = self._frontier(size, last)
+        root = frontier.root()
+        now = datetime.now(UTC)
+        note = checkpoint_note(self.origin, size, root, now)
+        signature = signing.sign_detached(self.signer, note)
+        cp = Checkpoint(size, root, now, self.origin, note, signature)
+        path = self.checkpoints_dir / f"{cp.name}.note"
+        _write_durable(path.with_name(path.name + ".p7s"), signature, sync_dir=False)
+        _write_durable(path, note)  # the note last: a checkpoint without its .p7s is never listed
+        with contextlib.suppress(OSError):  # a cache, checked against the last checkpoint before use
+            _write_durable(self.dir / "frontier.json", json.dumps(
+                {"size": frontier.size, "hashes": [h.hex() for h in frontier.hashes]}).encode(), sync=False)
+        return cp
+
+    def _timestamp(self, cp: Checkpoint) -> None:
+        try:
+            cp.tsr = timestamp.request_token(self.settings.tsa_url, cp.signature)
+        except timestamp.TimestampError as exc:
+            cp.tsa_error = str(exc)
+            return
+        _write_durable(self.checkpoints_dir / f"{cp.name}.note.p7s.tsr", cp.tsr)
+
+    def checkpoint(self) -> Checkpoint:
+        """On demand (``custody checkpoint``, every export): a signed checkpoint of the ledger as it is now."""
+        with self.locked():
+            head, repairs = self._current_head()
+            if repairs:
+                head = self._write(head, self._prepare(repairs))
+            self._head = head
+            if head.next_seq == 0:
+                raise LongwatchError("L022")
+            cp = self._make_checkpoint()
+        if cp.tsr is None and self.settings.tsa_url:
+            self._timestamp(cp)
+        return cp
