@@ -19,6 +19,7 @@ DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.web.packages",
     "longwatch.commands.custody",
+    "longwatch.commands.retention",  # issue 6
 )
 
 
