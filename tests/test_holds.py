@@ -36,7 +36,8 @@ def assert_kept(archive, package_id):
 def test_scheduled_disposition_skips_held(archive, two):
     free, held, _hold = two
     disposition, plan = retention.propose(archive, ALICE, later(60))
-    assert [c.package_id for c in plan.due] == [free]
+    assert [i.package_id for i in retention.get_disposition(archive, disposition.id)[1]] == [free]
+    assert plan.by_class()["continuous"]["count"] == 1
     assert [c.package_id for c, _ in plan.held] == [held]
     retention.approve(archive, disposition.id, BOB, later(60))
     result = retention.execute(archive, disposition.id, BOB, later(61))
@@ -191,3 +192,23 @@ def test_no_other_module_removes_package_files():
         if re.search(r"\.delete\(|rmtree\(|_remove_copies\(", text) and "package" in text:
             offenders.append(rel)
     assert offenders == []
+
+
+def test_planning_sql_and_single_package_check_agree(archive, small_clip, tmp_path):
+    """plan() applies the holds in SQL; delete_package checks one package in Python: same answer."""
+    start = T0 + timedelta(hours=9)
+    ids = [add_package(archive, small_clip, tmp_path, f"p{i}", camera=f"cam-{i % 3}", start=start + timedelta(
+        seconds=i * 2), zone=("Jung-gu/Market/Gate-1", "Jung-gu/Marketplace", "Mapo-gu")[i % 3]) for i in range(6)]
+    retention.assign(archive, ALICE, later(1))
+    retention.assign(archive, ALICE, later(1), [ids[5]], case_id="K_1%")
+    for kwargs in ({"camera": "cam-1", "start": start + timedelta(seconds=3), "end": start + timedelta(seconds=4)},
+                   {"search": {"zone": "Jung-gu/Market", "to": (start + timedelta(seconds=1)).isoformat()}},
+                   {"search": {"text": "MARKET%"}}, {"case_id": "K_1%"}, {"package_id": ids[4]}):
+        retention.place_hold(archive, ALICE, owner="o", reason="r", now=later(1), **kwargs)
+    retention.close_case(archive, "K_1%", T0, ALICE, later(2))  # incident evidence: due ten years later
+    result = retention.plan(archive, later(11 * 366))
+    held_sql = {c.package_id for c, _h in result.held}
+    held_python = {p for p in ids if retention.holds_on(archive, p)}
+    assert held_sql == held_python == {ids[0], ids[1], ids[4], ids[5]}
+    assert all(h for _c, h in result.held)
+    assert {c.package_id for c in result.due} == set(ids) - held_sql

@@ -23,6 +23,7 @@ Korean public-body default. Time is injectable everywhere (``now=`` or the
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import html
 import json
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog.models import (
@@ -491,7 +492,7 @@ def hold_covers(hold: LegalHold, package: Package, case_id: str) -> bool:
     start = package.start_utc or package.created_at
     if hold.kind == "camera":
         return hold.camera == package.camera and _overlaps(start, package.end_utc, hold.start_utc, hold.end_utc)
-    criteria = json.loads(hold.search or "{}")
+    criteria = _criteria(hold.search)
     if "camera" in criteria and criteria["camera"] != package.camera:
         return False
     zone = criteria.get("zone")
@@ -501,20 +502,36 @@ def hold_covers(hold: LegalHold, package: Package, case_id: str) -> bool:
     if text and text not in f"{package.title} {package.location_name} {package.camera}".casefold():
         return False
     if "from" in criteria or "to" in criteria:
-        lo = parse_time(criteria["from"]) if "from" in criteria else None
-        hi = parse_time(criteria["to"]) if "to" in criteria else None
-        return _overlaps(start, package.end_utc, lo, hi)
+        return _overlaps(start, package.end_utc, criteria.get("from"), criteria.get("to"))
     return True
 
 
+@functools.lru_cache(maxsize=256)
+def _criteria(search: str) -> dict[str, Any]:
+    """A saved search's criteria with its times parsed, once per hold rather than once per package."""
+    criteria: dict[str, Any] = json.loads(search or "{}")
+    for key in ("from", "to"):
+        if key in criteria:
+            criteria[key] = parse_time(criteria[key])
+    return criteria
+
+
 class HoldIndex:
-    """The active holds, loaded once, for checking many packages quickly (planning, preview)."""
+    """The active holds, loaded once, for checking many packages quickly (planning, preview).
+
+    Package and case holds are dictionary look-ups; camera holds are indexed
+    by camera; only saved-search holds are evaluated row by row.
+    """
 
     def __init__(self, holds: Iterable[LegalHold]) -> None:
         self.holds = list(holds)
         self.by_package = {h.package_id: h for h in self.holds if h.kind == "package"}
         self.by_case = {h.case_id: h for h in self.holds if h.kind == "case"}
-        self.other = [h for h in self.holds if h.kind in ("camera", "search")]
+        self.by_camera: dict[str, list[LegalHold]] = {}
+        for h in self.holds:
+            if h.kind == "camera":
+                self.by_camera.setdefault(h.camera, []).append(h)
+        self.searches = [h for h in self.holds if h.kind == "search"]
 
     @classmethod
     def load(cls, s: Session) -> HoldIndex:
@@ -526,7 +543,10 @@ class HoldIndex:
             found.append(self.by_package[package.id])
         if case_id and case_id in self.by_case:
             found.append(self.by_case[case_id])
-        found += [h for h in self.other if hold_covers(h, package, case_id)]
+        for h in self.by_camera.get(package.camera, ()):
+            if hold_covers(h, package, case_id):
+                found.append(h)
+        found += [h for h in self.searches if hold_covers(h, package, case_id)]
         return found
 
 
@@ -649,9 +669,10 @@ class Plan:
     due: list[Candidate] = field(default_factory=list)
     held: list[tuple[Candidate, str]] = field(default_factory=list)
     review: list[Candidate] = field(default_factory=list)
+    summary: dict[str, dict[str, Any]] | None = None  # set when the due rows were never fetched (propose)
 
     def by_class(self) -> dict[str, dict[str, Any]]:
-        return summarize(self.due)
+        return self.summary if self.summary is not None else summarize(self.due)
 
 
 def summarize(candidates: Iterable[Candidate]) -> dict[str, dict[str, Any]]:
@@ -667,32 +688,88 @@ def summarize(candidates: Iterable[Candidate]) -> dict[str, dict[str, Any]]:
 
 
 def plan(archive: Archive, now: datetime | None = None, classes: Sequence[str] | None = None) -> Plan:
-    """What is due now under the active schedule, by one indexed query; held packages set aside."""
+    """What is due now under the active schedule: one indexed query with the holds applied in SQL."""
     now = current_time(now)
     schedule = active_schedule(archive)
     result = Plan(now=now, schedule=schedule)
     with archive.catalog.session() as s:
         holds = HoldIndex.load(s)
+        held = held_clause(holds.holds)
         query = (select(Package.id, RetentionAssignment.record_class, Package.size_bytes, Package.start_utc,
                         RetentionAssignment.due_at, Package.tagmanifest_sha256, RetentionAssignment.action,
-                        Package.camera, Package.zone, Package.title, Package.location_name, Package.end_utc,
-                        Package.created_at, RetentionAssignment.case_id)
+                        held.label("held") if held is not None else literal(False).label("held"))
                  .join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
                  .where(RetentionAssignment.due_at <= now, Package.status == "stored")
                  .order_by(RetentionAssignment.due_at, Package.id))
         if classes:
             query = query.where(RetentionAssignment.record_class.in_(list(classes)))
-        for row in s.execute(query):
+        due, review, set_aside = result.due.append, result.review.append, result.held.append
+        for row in s.connection().execute(query):  # Core rows: no ORM bookkeeping per row
             c = Candidate(row[0], row[1], row[2], row[3], row[4], row[5])
-            if holds.holds:
-                light = Package(id=row[0], camera=row[7], zone=row[8], title=row[9], location_name=row[10],
-                                start_utc=row[3], end_utc=row[11], created_at=row[12])
-                held = holds.covering(light, row[13])
-                if held:
-                    result.held.append((c, held[0].id))
-                    continue
-            (result.due if row[6] == "destroy" else result.review).append(c)
+            if row[7]:
+                set_aside((c, ""))
+            elif row[6] == "destroy":
+                due(c)
+            else:
+                review(c)
+    _name_holds(archive, holds, result)
     return result
+
+
+def _name_holds(archive: Archive, holds: HoldIndex, result: Plan) -> None:
+    """Which hold keeps each package set aside (one query for all of them)."""
+    if not result.held:
+        return
+    wanted = {c.package_id for c, _h in result.held}
+    with archive.catalog.session() as s:
+        rows = s.execute(select(Package, RetentionAssignment.case_id)
+                         .join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+                         .where(Package.id.in_(wanted))).all()
+        names = {}
+        for package, case_id in rows:
+            found = holds.covering(package, case_id or "")
+            names[package.id] = found[0].id if found else ""
+    result.held = [(c, names.get(c.package_id, "")) for c, _h in result.held]
+
+
+def held_clause(holds: Sequence[LegalHold]) -> Any:
+    """The active holds as one SQL condition on packages joined with their assignments (None: no holds).
+
+    Kept equivalent to :func:`hold_covers`, which checks one package (tests compare both).
+    """
+    conditions: list[Any] = []
+    ids = [h.package_id for h in holds if h.kind == "package"]
+    if ids:
+        conditions.append(Package.id.in_(ids))
+    cases = [h.case_id for h in holds if h.kind == "case"]
+    if cases:
+        conditions.append(and_(RetentionAssignment.case_id != "", RetentionAssignment.case_id.in_(cases)))
+    start = func.coalesce(Package.start_utc, Package.created_at)
+    end = func.coalesce(Package.end_utc, Package.start_utc, Package.created_at)
+    for h in holds:
+        if h.kind == "camera":
+            conditions.append(and_(Package.camera == h.camera, start <= h.end_utc, end >= h.start_utc))
+        elif h.kind == "search":
+            criteria = _criteria(h.search)
+            parts: list[Any] = []
+            if "camera" in criteria:
+                parts.append(Package.camera == criteria["camera"])
+            if criteria.get("zone"):
+                zone = criteria["zone"]
+                prefix = zone.rstrip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+                parts.append(or_(Package.zone == zone, Package.zone.like(prefix, escape="\\")))
+            if criteria.get("text"):
+                needle = criteria["text"].casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                haystack = func.lower(Package.title + " " + Package.location_name + " " + Package.camera)
+                parts.append(haystack.like(f"%{needle}%", escape="\\"))
+            if "from" in criteria or "to" in criteria:
+                parts.append(Package.start_utc.is_not(None) | Package.created_at.is_not(None))
+                if criteria.get("to") is not None:
+                    parts.append(start <= criteria["to"])
+                if criteria.get("from") is not None:
+                    parts.append(end >= criteria["from"])
+            conditions.append(and_(*parts) if parts else literal(True))
+    return or_(*conditions) if conditions else None
 
 
 def preview(archive: Archive, schedule: Schedule, now: datetime | None = None) -> dict[str, Any]:
@@ -727,22 +804,53 @@ def _jsonable(groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def propose(archive: Archive, actor: Actor, now: datetime | None = None,
             classes: Sequence[str] | None = None) -> tuple[Disposition | None, Plan]:
-    """A disposition proposal of everything due (unheld, action destroy); None when nothing is due."""
+    """A disposition proposal of everything due (unheld, action destroy); None when nothing is due.
+
+    Set-based: the proposal's items are written by one INSERT ... SELECT with
+    the holds applied in SQL, so a million due clips are never loaded into
+    Python; only what is held or due for review (few) is listed.
+    """
     now = current_time(now)
     assign(archive, actor, now)  # packages ingested since the last run get their class first
-    result = plan(archive, now, classes)
-    if not result.due:
-        return None, result
-    disposition = Disposition(id=str(uuid.uuid4()), status="proposed", schedule_id=result.schedule.id,
-                              proposer=actor.name, proposer_role=actor.role, proposed_at=now, approver="",
-                              approver_role="", certificate="")
+    schedule = active_schedule(archive)
+    result = Plan(now=now, schedule=schedule)
+    disposition_id = str(uuid.uuid4())
+    columns = (Package.id, RetentionAssignment.record_class, Package.size_bytes, Package.start_utc,
+               RetentionAssignment.due_at, Package.tagmanifest_sha256)
     with archive.catalog.session() as s:
-        s.add(disposition)
+        holds = HoldIndex.load(s)
+        held = held_clause(holds.holds)
+        is_held = func.coalesce(held, literal(False)) if held is not None else literal(False)
+        where = [RetentionAssignment.due_at <= now, Package.status == "stored"]
+        if classes:
+            where.append(RetentionAssignment.record_class.in_(list(classes)))
+        joined = select(*columns).join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+        s.add(Disposition(id=disposition_id, status="proposed", schedule_id=schedule.id, proposer=actor.name,
+                          proposer_role=actor.role, proposed_at=now, approver="", approver_role="", certificate=""))
         s.flush()
-        s.add_all(DispositionItem(disposition_id=disposition.id, package_id=c.package_id,
-                                  record_class=c.record_class, status="pending", digest=c.digest, size_bytes=c.size)
-                  for c in result.due)
-    return disposition, result
+        chosen = (select(literal(disposition_id), Package.id, RetentionAssignment.record_class, literal("pending"),
+                         Package.tagmanifest_sha256, Package.size_bytes)
+                  .join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+                  .where(*where, RetentionAssignment.action == "destroy", is_held == literal(False)))
+        s.execute(insert(DispositionItem).from_select(
+            ["disposition_id", "package_id", "record_class", "status", "digest", "size_bytes"], chosen))
+        groups = s.execute(
+            select(DispositionItem.record_class, func.count(), func.sum(DispositionItem.size_bytes),
+                   func.min(Package.start_utc), func.max(Package.start_utc))
+            .join(Package, Package.id == DispositionItem.package_id)
+            .where(DispositionItem.disposition_id == disposition_id)
+            .group_by(DispositionItem.record_class).order_by(DispositionItem.record_class)).all()
+        result.summary = {g[0]: {"count": g[1], "size": g[2] or 0, "oldest": g[3], "newest": g[4]} for g in groups}
+        result.held = [(Candidate(*row), "") for row in s.execute(joined.where(*where, is_held == literal(True)))]
+        result.review = [Candidate(*row) for row in s.execute(
+            joined.where(*where, RetentionAssignment.action != "destroy", is_held == literal(False)))]
+        if not groups:
+            s.execute(delete(Disposition).where(Disposition.id == disposition_id))
+    _name_holds(archive, holds, result)
+    if not groups:
+        return None, result
+    with archive.catalog.session() as s:
+        return s.get(Disposition, disposition_id), result
 
 
 def get_disposition(archive: Archive, disposition_id: str) -> tuple[Disposition, list[DispositionItem]]:
