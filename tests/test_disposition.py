@@ -176,6 +176,17 @@ def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, t
     assert [status(archive, p) for p in (event, recent, held)] == ["stored"] * 3
 
 
+def test_a_package_is_not_proposed_twice(archive, small_clip, tmp_path):
+    first, ids = proposed(archive, small_clip, tmp_path)
+    again, _plan = retention.propose(archive, ALICE, later(61))
+    assert again is None
+    extra = add_package(archive, small_clip, tmp_path, "extra")
+    again, _plan = retention.propose(archive, ALICE, later(62))
+    assert again is not None
+    assert [i.package_id for i in retention.get_disposition(archive, again.id)[1]] == [extra]
+    assert first.id != again.id and ids
+
+
 def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path):
     add_package(archive, small_clip, tmp_path, "fresh", start=later(59))
     result = lw("retention", "run", "--as", "alice", env=NOW)

@@ -825,13 +825,19 @@ def propose(archive: Archive, actor: Actor, now: datetime | None = None,
         if classes:
             where.append(RetentionAssignment.record_class.in_(list(classes)))
         joined = select(*columns).join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+        # a package already in a proposal that is not finished is not proposed twice
+        in_open_disposition = (
+            select(DispositionItem.package_id).join(Disposition, Disposition.id == DispositionItem.disposition_id)
+            .where(DispositionItem.package_id == Package.id, DispositionItem.status.in_(("pending", "deleting")),
+                   Disposition.status.in_(("proposed", "approved", "executing"))).exists())
         s.add(Disposition(id=disposition_id, status="proposed", schedule_id=schedule.id, proposer=actor.name,
                           proposer_role=actor.role, proposed_at=now, approver="", approver_role="", certificate=""))
         s.flush()
         chosen = (select(literal(disposition_id), Package.id, RetentionAssignment.record_class, literal("pending"),
                          Package.tagmanifest_sha256, Package.size_bytes)
                   .join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
-                  .where(*where, RetentionAssignment.action == "destroy", is_held == literal(False)))
+                  .where(*where, RetentionAssignment.action == "destroy", is_held == literal(False),
+                         ~in_open_disposition))
         s.execute(insert(DispositionItem).from_select(
             ["disposition_id", "package_id", "record_class", "status", "digest", "size_bytes"], chosen))
         groups = s.execute(
