@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog.models import (
@@ -687,12 +687,20 @@ def summarize(candidates: Iterable[Candidate]) -> dict[str, dict[str, Any]]:
     return dict(sorted(groups.items()))
 
 
+def _large_read_cache(s: Session) -> None:
+    """SQLite's default 2 MB page cache makes the due-date index walk re-read pages from the OS at
+    millions of rows; planning asks its connection for 256 MB (a per-connection setting)."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("PRAGMA cache_size=-262144"))
+
+
 def plan(archive: Archive, now: datetime | None = None, classes: Sequence[str] | None = None) -> Plan:
     """What is due now under the active schedule: one indexed query with the holds applied in SQL."""
     now = current_time(now)
     schedule = active_schedule(archive)
     result = Plan(now=now, schedule=schedule)
     with archive.catalog.session() as s:
+        _large_read_cache(s)
         holds = HoldIndex.load(s)
         held = held_clause(holds.holds)
         query = (select(Package.id, RetentionAssignment.record_class, Package.size_bytes, Package.start_utc,
@@ -818,6 +826,7 @@ def propose(archive: Archive, actor: Actor, now: datetime | None = None,
     columns = (Package.id, RetentionAssignment.record_class, Package.size_bytes, Package.start_utc,
                RetentionAssignment.due_at, Package.tagmanifest_sha256)
     with archive.catalog.session() as s:
+        _large_read_cache(s)
         holds = HoldIndex.load(s)
         held = held_clause(holds.holds)
         is_held = func.coalesce(held, literal(False)) if held is not None else literal(False)
