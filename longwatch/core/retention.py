@@ -846,7 +846,8 @@ def propose(archive: Archive, actor: Actor, now: datetime | None = None,
                          Package.tagmanifest_sha256, Package.size_bytes)
                   .join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
                   .where(*where, RetentionAssignment.action == "destroy", is_held == literal(False),
-                         ~in_open_disposition))
+                         ~in_open_disposition)
+                  .order_by(Package.id))  # the items' indexes then grow at their end, not at random
         s.execute(insert(DispositionItem).from_select(
             ["disposition_id", "package_id", "record_class", "status", "digest", "size_bytes"], chosen))
         groups = s.execute(
@@ -856,9 +857,14 @@ def propose(archive: Archive, actor: Actor, now: datetime | None = None,
             .where(DispositionItem.disposition_id == disposition_id)
             .group_by(DispositionItem.record_class).order_by(DispositionItem.record_class)).all()
         result.summary = {g[0]: {"count": g[1], "size": g[2] or 0, "oldest": g[3], "newest": g[4]} for g in groups}
-        result.held = [(Candidate(*row), "") for row in s.execute(joined.where(*where, is_held == literal(True)))]
-        result.review = [Candidate(*row) for row in s.execute(
-            joined.where(*where, RetentionAssignment.action != "destroy", is_held == literal(False)))]
+        # one more pass for what is set aside (held, or due for review or transfer): usually few rows
+        aside = joined.add_columns(is_held.label("held")).where(
+            *where, or_(is_held == literal(True), RetentionAssignment.action != "destroy"))
+        for row in s.connection().execute(aside):
+            if row[-1]:
+                result.held.append((Candidate(*row[:-1]), ""))
+            else:
+                result.review.append(Candidate(*row[:-1]))
         if not groups:
             s.execute(delete(Disposition).where(Disposition.id == disposition_id))
     _name_holds(archive, holds, result)
