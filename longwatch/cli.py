@@ -247,6 +247,14 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
 
     if not target and not verify_all:
         raise LongwatchError("C001")
+    if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
+        from longwatch.core import retention
+
+        if retention.is_certificate(Path(target)):
+            from longwatch.commands.retention import verify_certificate
+
+            verify_certificate(obj, Path(target), cert_path, as_json)
+            return
     trusted = [signing.load_certificate(cert_path)] if cert_path else None
     jobs: list[tuple[str, verify_mod.PackageSource | None, Archive | None]] = []
     bare_directory = bool(target and Path(target).is_dir() and not verify_all)

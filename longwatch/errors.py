@@ -40,6 +40,36 @@ CODES: Mapping[str, str] = {
     "D010": N_("ffmpeg failed while {action}: {detail}; nothing was stored"),
     "D011": N_("the detection state file {path} is unreadable ({detail}); delete it to start over"),
     "D012": N_("say what to redact: --faces, --persons and/or --boxes FILE"),
+    # H: retention schedules, legal holds and disposition
+    "H001": N_("the retention schedule {path} is invalid: {detail}"),
+    "H002": N_(
+        "storage location {location!r} is full ({free} bytes free, {needed} needed, {reserve} kept in reserve); "
+        "nothing was written and nothing was deleted: add storage, or let a records manager run "
+        "`longwatch retention purge --emergency` (expired, unheld continuous footage only)"
+    ),
+    "H003": N_(
+        "package {package_id} is under legal hold {hold_id} ({reason}); nothing was deleted: "
+        "the hold must be released first (`longwatch hold release`)"
+    ),
+    "H004": N_(
+        "{user} proposed disposition {disposition_id} and cannot approve it: "
+        "a second person with the records-manager role must approve"
+    ),
+    "H005": N_("approving a disposition needs the records-manager role; {user} acts as {role!r}"),
+    "H006": N_("disposition {disposition_id} is {status}; this step needs it {expected}"),
+    "H007": N_("no disposition {disposition_id}; list them with `longwatch dispose list`"),
+    "H008": N_("no legal hold {hold_id}; list them with `longwatch hold list`"),
+    "H009": N_(
+        "a hold covers exactly one target: --package ID, --case ID, --camera ID with --from and --to "
+        "(from before to), or --search KEY=VALUE"
+    ),
+    "H010": N_("say who acts: --as USER --role ROLE, or set LONGWATCH_USER and LONGWATCH_ROLE"),
+    "H011": N_("the role {role!r} is unknown; use one of {roles}"),
+    "H012": N_("the saved search of a hold is invalid: {detail}"),
+    "H013": N_("a hold needs an owner (--owner) and a reason (--reason)"),
+    "H014": N_("legal hold {hold_id} was already released"),
+    "H015": N_("{path}: not a longwatch destruction certificate: {detail}"),
+    "H016": N_("{path}: the destruction certificate's signature does not verify: {detail}"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),
@@ -227,6 +257,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "W": 11,
     "R": 1,  # an audit found a problem it could not repair
     "Q": 4,
+    "H": 12,  # retention: refused by a hold, a missing approval or a full disk
 }
 
 

@@ -381,4 +381,90 @@ KO = {
     '{count} packages attached to case {number}.': '패키지 {count}개를 사건 {number}에 연결했습니다.',
     'reindexing': '목록 재구성 중',
     '{packages} packages and {clips} clips catalogued.': '패키지 {packages}개, 클립 {clips}개를 목록에 올렸습니다.',
+    # -- retention, legal holds and disposition (issue 6) --
+    "the retention schedule {path} is invalid: {detail}": "보존기간 책정표 {path}이(가) 올바르지 않습니다: {detail}",
+    "storage location {location!r} is full ({free} bytes free, {needed} needed, {reserve} kept in reserve); "
+    "nothing was written and nothing was deleted: add storage, or let a records manager run "
+    "`longwatch retention purge --emergency` (expired, unheld continuous footage only)":
+        "저장 위치 {location!r}이(가) 가득 찼습니다 (여유 {free}바이트, 필요 {needed}바이트, 예비 {reserve}바이트). "
+        "아무것도 쓰거나 지우지 않았습니다. 저장 공간을 늘리거나, 기록관리 담당자가 "
+        "`longwatch retention purge --emergency`를 실행하십시오 (보존기간이 지나고 보류되지 않은 상시 녹화 영상만).",
+    "package {package_id} is under legal hold {hold_id} ({reason}); nothing was deleted: "
+    "the hold must be released first (`longwatch hold release`)":
+        "패키지 {package_id}은(는) 법적 보존 조치 {hold_id}({reason}) 대상입니다. 아무것도 지우지 않았습니다. "
+        "먼저 보존 조치를 해제해야 합니다 (`longwatch hold release`).",
+    "{user} proposed disposition {disposition_id} and cannot approve it: "
+    "a second person with the records-manager role must approve":
+        "{user}은(는) 폐기 건 {disposition_id}을(를) 제안했으므로 승인할 수 없습니다. "
+        "기록관리 담당자 역할을 가진 다른 사람이 승인해야 합니다.",
+    "approving a disposition needs the records-manager role; {user} acts as {role!r}":
+        "폐기 승인에는 기록관리 담당자(records-manager) 역할이 필요합니다. {user}의 역할은 {role!r}입니다.",
+    "disposition {disposition_id} is {status}; this step needs it {expected}":
+        "폐기 건 {disposition_id}의 상태는 {status}입니다. 이 단계는 {expected} 상태여야 합니다.",
+    "no disposition {disposition_id}; list them with `longwatch dispose list`":
+        "폐기 건 {disposition_id}이(가) 없습니다. `longwatch dispose list`로 목록을 보십시오.",
+    "no legal hold {hold_id}; list them with `longwatch hold list`":
+        "법적 보존 조치 {hold_id}이(가) 없습니다. `longwatch hold list`로 목록을 보십시오.",
+    "a hold covers exactly one target: --package ID, --case ID, --camera ID with --from and --to "
+    "(from before to), or --search KEY=VALUE":
+        "보존 조치 대상은 하나만 지정합니다: --package ID, --case ID, --from과 --to를 함께 쓴 --camera ID "
+        "(from이 to보다 앞), 또는 --search KEY=VALUE",
+    "say who acts: --as USER --role ROLE, or set LONGWATCH_USER and LONGWATCH_ROLE":
+        "누가 수행하는지 밝히십시오: --as USER --role ROLE, 또는 LONGWATCH_USER와 LONGWATCH_ROLE 설정",
+    "the role {role!r} is unknown; use one of {roles}": "역할 {role!r}을(를) 알 수 없습니다. 다음 중 하나를 쓰십시오: {roles}",
+    "the saved search of a hold is invalid: {detail}": "보존 조치의 저장된 검색이 올바르지 않습니다: {detail}",
+    "a hold needs an owner (--owner) and a reason (--reason)":
+        "보존 조치에는 요청 기관(--owner)과 사유(--reason)가 필요합니다",
+    "legal hold {hold_id} was already released": "법적 보존 조치 {hold_id}은(는) 이미 해제되었습니다",
+    "{path}: not a longwatch destruction certificate: {detail}": "{path}: longwatch 폐기 확인서가 아닙니다: {detail}",
+    "{path}: the destruction certificate's signature does not verify: {detail}":
+        "{path}: 폐기 확인서의 서명을 검증할 수 없습니다: {detail}",
+    "Disposition {id} approved by {user}": "폐기 건 {id}을(를) {user}이(가) 승인했습니다",
+    "Disposition {id} proposed by {user}; a records manager must approve it: longwatch dispose approve {id}":
+        "폐기 건 {id}을(를) {user}이(가) 제안했습니다. 기록관리 담당자의 승인이 필요합니다: "
+        "longwatch dispose approve {id}",
+    "Due but under legal hold (kept)": "기한이 지났으나 법적 보존 조치 중 (보존)",
+    "Due for review or transfer (kept)": "재검토 또는 이관 대상 (보존)",
+    "Hold {id} placed": "보존 조치 {id}을(를) 설정했습니다",
+    "Hold {id} released": "보존 조치 {id}을(를) 해제했습니다",
+    "NOTE no trusted certificate was given (--cert): only the signature was checked":
+        "참고: 신뢰할 인증서(--cert)가 없어 서명만 확인했습니다",
+    "Nothing is due for destruction.": "파기 기한이 된 기록이 없습니다.",
+    "OK destruction certificate {id}: {count} packages; signed by {signer}":
+        "정상 폐기 확인서 {id}: 패키지 {count}개, 서명자 {signer}",
+    "Package {id} deleted; its tombstone stays in the catalog": "패키지 {id}을(를) 삭제했습니다. 목록에는 삭제 기록이 남습니다",
+    "Proposed for destruction": "파기 제안",
+    "Schedule {path} is active; {count} assignments changed": "책정표 {path}을(를) 적용했습니다. 지정 {count}건이 바뀌었습니다",
+    "Would be destroyed": "파기 예정",
+    "approver": "승인자",
+    "class": "분류",
+    "covers": "대상",
+    "day": "일",
+    "days": "일",
+    "disposition": "폐기 건",
+    "hold": "보존 조치",
+    "month": "개월",
+    "months": "개월",
+    "newest": "가장 최근",
+    "oldest": "가장 오래된",
+    "owner": "요청 기관",
+    "permanent": "영구",
+    "placed": "설정",
+    "proposed": "제안",
+    "proposer": "제안자",
+    "reason": "사유",
+    "released": "해제",
+    "review": "재검토일",
+    "the purge runs only with --emergency": "긴급 삭제는 --emergency를 줄 때만 실행됩니다",
+    "year": "년",
+    "years": "년",
+    "{count} due packages are under legal hold and were left out": "기한이 된 패키지 {count}개는 법적 보존 조치 중이라 제외했습니다",
+    "{count} due packages need review or transfer, not destruction": "기한이 된 패키지 {count}개는 파기가 아니라 재검토 또는 이관 대상입니다",
+    "{count} expired continuous packages removed": "보존기간이 지난 상시 녹화 패키지 {count}개를 삭제했습니다",
+    "{count} packages ({size}) would be destroyed": "패키지 {count}개({size})가 파기됩니다",
+    "{count} packages destroyed; certificate {path}": "패키지 {count}개를 파기했습니다. 확인서 {path}",
+    "{count} packages kept: a legal hold covers them": "패키지 {count}개는 법적 보존 조치로 보존했습니다",
+    "{count} packages kept: no longer due": "패키지 {count}개는 더 이상 기한이 아니어서 보존했습니다",
+    "{count} packages of case {case} reassigned": "사건 {case}의 패키지 {count}개를 다시 지정했습니다",
+    "{package_id}  class {record_class}  due {due}": "{package_id}  분류 {record_class}  기한 {due}",
 }

@@ -181,6 +181,9 @@ def ingest(
         request.zone = reference.normalize_zone(request.zone)
 
     storage = archive.storage()
+    from longwatch.core import retention  # issue 6: a location's reserve refuses the write, never deletes
+
+    retention.ensure_room(storage, st.st_size)
     free = storage.free_bytes()
     if free is not None and free < st.st_size + HEADROOM:
         raise LongwatchError("S001", location=storage.location,

@@ -606,18 +606,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
 
 def delete_copy(archive: Archive, adapter: StorageAdapter, package_id: str) -> None:
     """Remove one copy from a location; S013 (nothing removed) while the store locks it."""
-    remover = getattr(adapter, "delete_package", None)
-    if remover is not None:
-        remover(package_id)
-        return
-    local = adapter.local_path(package_id)
-    if local is not None:
-        import shutil
-
-        shutil.rmtree(local, ignore_errors=False)
-        return
-    for relpath in list(adapter.package_files(package_id)):
-        adapter.delete(f"{package_prefix(package_id)}/{relpath}")
+    adapter.delete_package(package_id)
 
 
 def tier_candidates(archive: Archive, after_days: float, now: datetime | None = None) -> list[str]:

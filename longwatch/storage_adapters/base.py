@@ -123,6 +123,18 @@ class StorageAdapter(ABC):
     def sweep(self) -> list[str]:
         """Remove staging left by killed writers; return what was removed."""
 
+    def delete_package(self, package_id: str) -> None:
+        """Remove every file of one package from this location.
+
+        Called only through ``retention.delete_package`` (which checks holds
+        first) and by tier moves after a verified copy exists elsewhere.
+        Adapters whose store can refuse (object lock) raise before removing
+        anything; adapters with a faster way (one rmtree) override this.
+        """
+        prefix = package_prefix(package_id)
+        for relpath in list(self.package_files(package_id)):
+            self.delete(f"{prefix}/{relpath}")
+
     def has_package(self, package_id: str) -> bool:
         return any(True for _ in self.package_files(package_id))
 

@@ -215,6 +215,13 @@ class LocalStorageAdapter(StorageAdapter):
     def has_package(self, package_id: str) -> bool:
         return (self.root / package_prefix(package_id)).is_dir()
 
+    def delete_package(self, package_id: str) -> None:
+        path = self.root / package_prefix(package_id)
+        if path.exists():
+            shutil.rmtree(path)
+            if self.durable:
+                _fsync_dir(path.parent)
+
     def sweep(self) -> list[str]:
         staging = self.root / STAGING
         removed = []

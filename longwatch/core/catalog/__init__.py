@@ -119,7 +119,8 @@ class Catalog:
 
     def all_ids(self) -> list[str]:
         with self.session() as s:
-            return list(s.scalars(select(Package.id).order_by(Package.id)))
+            # issue 6: a disposed package is a tombstone, no longer expected on storage
+            return list(s.scalars(select(Package.id).where(Package.status != "disposed").order_by(Package.id)))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -369,3 +369,85 @@ class CaseRange(Base):
     camera: Mapped[str] = mapped_column(String(64), default="")
     start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+# -- retention, legal holds and disposition (issue 6) ---------------------------
+class RetentionAssignment(Base):
+    """Which record class of which schedule governs a package, and when it falls due.
+
+    The facts that rules match on (case, event type, purpose, event time, case
+    closed) live here too, so a schedule change recomputes every due date by
+    query. Every change is also a "policy assignment" event in the custody ledger.
+    """
+
+    __tablename__ = "retention_assignments"
+
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    schedule_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    record_class: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    rule: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(16), default="destroy")
+    trigger_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    case_id: Mapped[str] = mapped_column(String(200), default="", index=True)
+    event_type: Mapped[str] = mapped_column(String(100), default="")
+    purpose: Mapped[str] = mapped_column(String(100), default="")
+    event_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    case_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class LegalHold(Base):
+    """A legal hold: one package, a case, a camera over a time range, or a saved search."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    package_id: Mapped[str] = mapped_column(String(36), default="")
+    case_id: Mapped[str] = mapped_column(String(200), default="")
+    camera: Mapped[str] = mapped_column(String(64), default="")
+    start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    search: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    placed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    released_by: Mapped[str] = mapped_column(String(200), default="")
+    release_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Disposition(Base):
+    """A proposed, approved and executed destruction of packages (two people, one certificate)."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    schedule_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    proposer: Mapped[str] = mapped_column(String(200), nullable=False)
+    proposer_role: Mapped[str] = mapped_column(String(64), default="")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    approver: Mapped[str] = mapped_column(String(200), default="")
+    approver_role: Mapped[str] = mapped_column(String(64), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    certificate: Mapped[str] = mapped_column(Text, default="")
+
+
+class DispositionItem(Base):
+    """One package of a disposition; its status is the intent journal that makes execution resumable."""
+
+    __tablename__ = "disposition_items"
+
+    disposition_id: Mapped[str] = mapped_column(ForeignKey("dispositions.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    record_class: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,497 @@
+"""``longwatch retention|hold|dispose ...``: schedules, legal holds and disposition (docs/retention.md).
+
+A built-in command plugin. Every command that changes something says who acts
+with ``--as USER --role ROLE`` (or LONGWATCH_USER / LONGWATCH_ROLE); the
+core (longwatch/core/retention.py) enforces holds and approvals, not this file.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, stdout
+from longwatch.core import retention
+from longwatch.core.archive import Archive
+from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
+from longwatch.i18n import N_, _
+
+PERIOD_WORDS = {"Y": (N_("year"), N_("years")), "M": (N_("month"), N_("months")), "D": (N_("day"), N_("days"))}
+
+
+def acting(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds ``--as USER --role ROLE`` and passes ``actor``; the one place users and roles come from."""
+
+    @click.option("--as", "as_user", metavar="USER", help="Who acts (else LONGWATCH_USER, else the OS user).")
+    @click.option("--role", type=click.Choice(retention.ROLES), help="Role of USER (else LONGWATCH_ROLE).")
+    @functools.wraps(func)
+    def wrapper(obj: Context, *args: Any, as_user: str | None, role: str | None, **kwargs: Any) -> Any:
+        default = obj.archive().operator
+        return func(obj, *args, actor=retention.actor_from(as_user, role, default), **kwargs)
+
+    return wrapper
+
+
+def _time(value: str | None) -> Any:
+    return retention.parse_time(value) if value else None
+
+
+def _period_text(period: str) -> str:
+    if period == "permanent":
+        return _("permanent")
+    match = retention._PERIOD.match(period)
+    parts = []
+    for unit, amount in zip("YMD", match.groups() if match else (), strict=False):
+        if amount:
+            one, many = PERIOD_WORDS[unit]
+            parts.append(f"{int(amount)} {_(one) if int(amount) == 1 else _(many)}")
+    return " ".join(parts) or period
+
+
+TRIGGERS = {"capture": ("from capture", "촬영일부터"), "event": ("from the event", "이벤트 발생일부터"),
+            "case-closed": ("from the case's closure", "사건 종결일부터")}
+ACTIONS = {"destroy": ("destroy", "파기"), "review": ("review", "재검토"), "transfer": ("transfer", "이관")}
+KO_PERIOD = {"Y": "년", "M": "개월", "D": "일"}
+
+
+def _period_ko(period: str) -> str:
+    if period == "permanent":
+        return "영구"
+    match = retention._PERIOD.match(period)
+    return " ".join(f"{int(a)}{KO_PERIOD[u]}" for u, a in zip("YMD", match.groups() if match else (), strict=False)
+                    if a) or period
+
+
+def _schedule_json(schedule: retention.Schedule) -> dict[str, Any]:
+    return {"id": schedule.id, "title": schedule.title, "title_ko": schedule.title_ko, "owner": schedule.owner,
+            "owner_ko": schedule.owner_ko, "default_class": schedule.default_class, "sha256": schedule.digest,
+            "classes": [{"id": c.id, "name": c.name, "name_ko": c.name_ko, "trigger": c.trigger, "period": c.period,
+                         "action": c.action, "legal_basis": c.legal_basis, "legal_basis_ko": c.legal_basis_ko,
+                         "owner": c.owner, "owner_ko": c.owner_ko, "emergency_purge": c.emergency_purge}
+                        for c in schedule.classes.values()],
+            "rules": [{"name": r.name, "class": r.record_class, "camera": list(r.camera), "zone": list(r.zone),
+                       "purpose": list(r.purpose), "event_type": list(r.event_type), "case": r.case}
+                      for r in schedule.rules]}
+
+
+# -- retention -------------------------------------------------------------------------------
+@click.group(name="retention")
+def retention_group() -> None:
+    """Retention schedules: show the notice, preview a change, run the schedule."""
+
+
+@retention_group.command()
+@click.option("--schedule", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A schedule file (default: the archive's active schedule).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def show(obj: Context, schedule_path: Path | None, as_json: bool) -> None:
+    """The schedule as a table, in Korean and English, fit to publish as the public notice."""
+    if schedule_path is not None:
+        schedule = retention.load_schedule(schedule_path)
+    else:
+        try:
+            schedule = retention.active_schedule(obj.archive())
+        except LongwatchError as exc:
+            if exc.code != "A001":
+                raise
+            schedule = retention.load_schedule(retention.DEFAULT_SCHEDULE)
+    if as_json:
+        emit_json(_schedule_json(schedule))
+        return
+    title = f"{schedule.title_ko}\n{schedule.title}" if schedule.title_ko else schedule.title
+    table = Table("", "기록 분류\nRecord class", "보존기간\nPeriod", "기산일\nCounted", "보존기간 경과 후\nAt the end",
+                  "담당\nOwner", title=title, show_lines=True)
+    notes = []
+    for number, c in enumerate(schedule.classes.values(), 1):
+        trigger_en, trigger_ko = TRIGGERS[c.trigger]
+        action_en, action_ko = ACTIONS[c.action]
+        table.add_row(str(number), f"{c.name_ko}\n{c.name}" if c.name_ko else c.name,
+                      f"{_period_ko(c.period)}\n{_period_text(c.period)}", f"{trigger_ko}\n{trigger_en}",
+                      f"{action_ko}\n{action_en}", f"{c.owner_ko}\n{c.owner}" if c.owner_ko else c.owner)
+        notes.append(f"{number}. {c.legal_basis_ko}\n   {c.legal_basis}" if c.legal_basis_ko
+                     else f"{number}. {c.legal_basis}")
+    # A notice is printed whole: wide enough that no cell is cut, whatever the terminal.
+    console = Console(highlight=False, soft_wrap=False, width=max(stdout.width, 110))
+    console.print(table)
+    click.echo("근거 / Legal basis")
+    for note in notes:
+        click.echo(note)
+    owner = f"{schedule.owner_ko} / {schedule.owner}" if schedule.owner_ko else schedule.owner
+    click.echo(f"책임자 / Responsible: {owner}    ({schedule.id})")
+
+
+def _print_groups(archive: Archive, groups: dict[str, dict[str, Any]], title: str) -> None:
+    table = Table(_("class"), _("packages"), _("size"), _("oldest"), _("newest"), box=None, title=title)
+    for name, g in groups.items():
+        oldest = retention.parse_time(g["oldest"]) if isinstance(g["oldest"], str) else g["oldest"]
+        newest = retention.parse_time(g["newest"]) if isinstance(g["newest"], str) else g["newest"]
+        table.add_row(name, str(g["count"]), human_size(g["size"]), local_time(oldest, archive),
+                      local_time(newest, archive))
+    stdout.print(table)
+
+
+@retention_group.command()
+@click.argument("schedule_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def preview(obj: Context, schedule_path: Path, as_json: bool) -> None:
+    """What making SCHEDULE_PATH active would destroy now: counts, sizes, oldest, newest, by class."""
+    archive = obj.archive()
+    result = retention.preview(archive, retention.load_schedule(schedule_path))
+    if as_json:
+        emit_json(result)
+        return
+    _print_groups(archive, result["destroy"], _("Would be destroyed"))
+    if result["held"]:
+        _print_groups(archive, result["held"], _("Due but under legal hold (kept)"))
+    if result["review"]:
+        _print_groups(archive, result["review"], _("Due for review or transfer (kept)"))
+    click.echo(_("{count} packages ({size}) would be destroyed").format(
+        count=result["total"]["count"], size=human_size(result["total"]["size"])))
+
+
+@retention_group.command(name="set")
+@click.argument("schedule_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def set_(obj: Context, schedule_path: Path, as_json: bool, actor: retention.Actor) -> None:
+    """Make SCHEDULE_PATH the active schedule and reassign every package (recorded in the ledger)."""
+    changes = retention.set_schedule(obj.archive(), schedule_path, actor)
+    if as_json:
+        emit_json({"changes": changes})
+    elif not obj.quiet:
+        click.echo(_("Schedule {path} is active; {count} assignments changed").format(
+            path=schedule_path, count=len(changes)))
+
+
+@retention_group.command()
+@click.argument("package_ids", nargs=-1, required=True)
+@click.option("--case", "case_id", help="Case the footage belongs to.")
+@click.option("--event-type", help="Event type (motion, alarm, disaster, ...).")
+@click.option("--purpose", help="Purpose of the recording (e.g. planning).")
+@click.option("--event-time", metavar="ISO8601", help="When the event happened.")
+@click.option("--case-closed", metavar="ISO8601", help="When the case was closed.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, event_type: str | None,
+           purpose: str | None, event_time: str | None, case_closed: str | None, as_json: bool,
+           actor: retention.Actor) -> None:
+    """Record facts about packages (case, event, purpose) and recompute their class; the longest wins."""
+    archive = obj.archive()
+    ids = [_resolve(archive, p) for p in package_ids]
+    facts: dict[str, Any] = {}
+    for key, value in (("case_id", case_id), ("event_type", event_type), ("purpose", purpose)):
+        if value is not None:
+            facts[key] = value
+    if event_time:
+        facts["event_time"] = retention.parse_time(event_time)
+    if case_closed:
+        facts["case_closed_at"] = retention.parse_time(case_closed)
+    changes = retention.assign(archive, actor, None, ids, **facts)
+    if as_json:
+        emit_json({"changes": changes})
+        return
+    for c in changes:
+        click.echo(_("{package_id}  class {record_class}  due {due}").format(
+            package_id=c["package_id"], record_class=c["class"], due=c["due"] or _("never")))
+
+
+@retention_group.command(name="close-case")
+@click.argument("case_id")
+@click.option("--at", "closed_at", metavar="ISO8601", required=True, help="When the case was closed.")
+@pass_obj
+@acting
+def close_case(obj: Context, case_id: str, closed_at: str, actor: retention.Actor) -> None:
+    """Start the case-closed clock of every package of CASE_ID."""
+    changes = retention.close_case(obj.archive(), case_id, retention.parse_time(closed_at), actor)
+    if not obj.quiet:
+        click.echo(_("{count} packages of case {case} reassigned").format(count=len(changes), case=case_id))
+
+
+@retention_group.command()
+@click.option("--class", "classes", multiple=True, help="Only this record class (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def run(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retention.Actor) -> None:
+    """Assign new packages, find what is due, group it by class and propose it for disposition."""
+    _propose(obj, classes, as_json, actor)
+
+
+def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retention.Actor) -> None:
+    archive = obj.archive()
+    disposition, result = retention.propose(archive, actor, classes=list(classes) or None)
+    data = {"disposition_id": disposition.id if disposition else None, "now": retention._iso(result.now),
+            "due": retention._jsonable(result.by_class()),
+            "held": [{"package_id": c.package_id, "hold_id": h} for c, h in result.held],
+            "review": [{"package_id": c.package_id, "record_class": c.record_class} for c in result.review]}
+    if as_json:
+        emit_json(data)
+        return
+    if disposition is None:
+        click.echo(_("Nothing is due for destruction."))
+    else:
+        _print_groups(archive, result.by_class(), _("Proposed for destruction"))
+        click.echo(_("Disposition {id} proposed by {user}; a records manager must approve it: "
+                     "longwatch dispose approve {id}").format(id=disposition.id, user=actor.name))
+    if result.held:
+        click.echo(_("{count} due packages are under legal hold and were left out").format(count=len(result.held)))
+    if result.review:
+        click.echo(_("{count} due packages need review or transfer, not destruction").format(
+            count=len(result.review)))
+
+
+@retention_group.command()
+@click.option("--emergency", is_flag=True, help="Required: confirms the emergency purge.")
+@click.option("--location", help="Storage location (default: the primary one).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, actor: retention.Actor) -> None:
+    """Storage full: remove expired, unheld continuous footage, oldest first, until the reserve is free."""
+    if not emergency:
+        raise click.UsageError(_("the purge runs only with --emergency"))
+    removed = retention.emergency_purge(obj.archive(), actor, location=location)
+    if as_json:
+        emit_json({"removed": removed})
+    elif not obj.quiet:
+        click.echo(_("{count} expired continuous packages removed").format(count=len(removed)))
+
+
+# -- holds --------------------------------------------------------------------------------------
+@click.group(name="hold")
+def hold_group() -> None:
+    """Legal holds: nothing they cover is deleted by any path until they are released."""
+
+
+@hold_group.command()
+@click.option("--package", "package_id", help="One package.")
+@click.option("--case", "case_id", help="Every package of a case.")
+@click.option("--camera", help="A camera over --from .. --to (second precision).")
+@click.option("--from", "start", metavar="ISO8601")
+@click.option("--to", "end", metavar="ISO8601")
+@click.option("--search", multiple=True, metavar="KEY=VALUE",
+              help="A saved search: camera, zone, text, from, to (repeatable; all must match).")
+@click.option("--owner", required=True, help="Who owns the hold (e.g. the prosecutor's office).")
+@click.option("--reason", required=True)
+@click.option("--review", metavar="ISO8601", help="When the hold is to be reviewed.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def place(obj: Context, package_id: str | None, case_id: str | None, camera: str | None, start: str | None,
+          end: str | None, search: tuple[str, ...], owner: str, reason: str, review: str | None, as_json: bool,
+          actor: retention.Actor) -> None:
+    """Place a legal hold (recorded in the custody ledger)."""
+    archive = obj.archive()
+    criteria = {}
+    for item in search:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise LongwatchError("H012", detail=f"{item!r} is not KEY=VALUE")
+        criteria[key.strip()] = value.strip()
+    hold = retention.place_hold(
+        archive, actor, owner=owner, reason=reason, review_at=_time(review),
+        package_id=_resolve(archive, package_id) if package_id else "", case_id=case_id or "",
+        camera=camera or "", start=_time(start), end=_time(end), search=criteria or None)
+    if as_json:
+        emit_json(retention.hold_dict(hold))
+    elif not obj.quiet:
+        click.echo(_("Hold {id} placed").format(id=hold.id))
+
+
+@hold_group.command()
+@click.argument("hold_id")
+@click.option("--reason", required=True)
+@pass_obj
+@acting
+def release(obj: Context, hold_id: str, reason: str, actor: retention.Actor) -> None:
+    """Release a legal hold (recorded in the custody ledger)."""
+    hold = retention.release_hold(obj.archive(), hold_id, actor, reason)
+    if not obj.quiet:
+        click.echo(_("Hold {id} released").format(id=hold.id))
+
+
+@hold_group.command(name="list")
+@click.option("--all", "include_released", is_flag=True, help="Released holds too.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def list_(obj: Context, include_released: bool, as_json: bool) -> None:
+    """Active legal holds (with --all, released ones too)."""
+    archive = obj.archive()
+    holds = retention.list_holds(archive, include_released)
+    if as_json:
+        emit_json({"holds": [retention.hold_dict(h) for h in holds]})
+        return
+    table = Table(_("hold"), _("covers"), _("owner"), _("reason"), _("review"), _("placed"), _("released"),
+                  box=None)
+    for h in holds:
+        if h.kind == "camera":
+            covers = f"camera {h.camera} {local_time(h.start_utc, archive)} — {local_time(h.end_utc, archive)}"
+        elif h.kind == "search":
+            covers = f"search {h.search}"
+        else:
+            covers = f"{h.kind} {h.package_id or h.case_id}"
+        table.add_row(h.id[:8], covers, h.owner, h.reason, local_time(h.review_at, archive),
+                      f"{local_time(h.placed_at, archive)} {h.placed_by}",
+                      local_time(h.released_at, archive) if h.released_at else "")
+    stdout.print(table)
+
+
+# -- dispose ----------------------------------------------------------------------------------------
+@click.group(name="dispose")
+def dispose_group() -> None:
+    """Disposition: propose, approve (a second person, records manager), execute, certificate."""
+
+
+@dispose_group.command()
+@click.option("--class", "classes", multiple=True, help="Only this record class (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retention.Actor) -> None:
+    """Propose everything due (unheld) for destruction, grouped by class."""
+    _propose(obj, classes, as_json, actor)
+
+
+@dispose_group.command()
+@click.argument("disposition_id")
+@pass_obj
+@acting
+def approve(obj: Context, disposition_id: str, actor: retention.Actor) -> None:
+    """Approve a proposal: a records manager other than the proposer."""
+    disposition = retention.approve(obj.archive(), disposition_id, actor)
+    if not obj.quiet:
+        click.echo(_("Disposition {id} approved by {user}").format(id=disposition.id, user=actor.name))
+
+
+@dispose_group.command()
+@click.argument("disposition_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+@acting
+def execute(obj: Context, disposition_id: str, as_json: bool, actor: retention.Actor) -> None:
+    """Destroy every stored copy of an approved disposition (resumes an interrupted one); sign a certificate."""
+    result = retention.execute(obj.archive(), disposition_id, actor)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(_("{count} packages destroyed; certificate {path}").format(
+        count=len(result["deleted"]), path=result["certificate"]))
+    if result["held"]:
+        click.echo(_("{count} packages kept: a legal hold covers them").format(count=len(result["held"])))
+    if result["not_due"]:
+        click.echo(_("{count} packages kept: no longer due").format(count=len(result["not_due"])))
+
+
+@dispose_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def list_dispositions(obj: Context, as_json: bool) -> None:
+    """Every disposition with its status."""
+    archive = obj.archive()
+    rows = retention.list_dispositions(archive)
+    data = [{"disposition_id": d.id, "status": d.status, "schedule": d.schedule_id, "proposer": d.proposer,
+             "approver": d.approver or None, "proposed_at": retention._iso(d.proposed_at),
+             "approved_at": retention._iso(d.approved_at), "executed_at": retention._iso(d.executed_at),
+             "certificate": d.certificate or None} for d in rows]
+    if as_json:
+        emit_json({"dispositions": data})
+        return
+    table = Table(_("disposition"), _("status"), _("proposer"), _("approver"), _("proposed"), box=None)
+    for d in rows:
+        table.add_row(d.id[:8], d.status, d.proposer, d.approver or "-", local_time(d.proposed_at, archive))
+    stdout.print(table)
+
+
+@dispose_group.command()
+@click.argument("package_id")
+@click.option("--reason", "why", required=True, help="Why this package is deleted outside the schedule.")
+@pass_obj
+@acting
+def delete(obj: Context, package_id: str, why: str, actor: retention.Actor) -> None:
+    """Delete one package now (manual or administrator delete); a legal hold still refuses it."""
+    archive = obj.archive()
+    pid = _resolve(archive, package_id)
+    reason = "administrator" if actor.role == "admin" else "manual"
+    retention.delete_package(archive, pid, actor, reason, extra={"note": why})
+    if not obj.quiet:
+        click.echo(_("Package {id} deleted; its tombstone stays in the catalog").format(id=pid))
+
+
+@dispose_group.command()
+@click.argument("target")
+@click.option("--verify", "check", is_flag=True, help="Verify the signature instead of printing the path.")
+@click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Trusted signer certificate (default: the archive's).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, as_json: bool) -> None:
+    """The destruction certificate of a disposition (id or certificate file); --verify checks it."""
+    path = Path(target)
+    if not path.is_file():
+        disposition, _items = retention.get_disposition(obj.archive(), target)
+        if not disposition.certificate:
+            raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
+                                 expected="executed")
+        path = Path(disposition.certificate)
+    if check:
+        verify_certificate(obj, path, cert_path, as_json)
+        return
+    if as_json:
+        emit_json({"certificate": str(path), "signature": f"{path}.p7s",
+                   "html": str(path.with_suffix(".html"))})
+    else:
+        click.echo(str(path))
+
+
+def verify_certificate(obj: Context, path: Path, cert_path: Path | None, as_json: bool) -> None:
+    """Shared by ``dispose certificate --verify`` and ``longwatch verify CERT.json``."""
+    from longwatch.core import signing
+
+    trusted = None
+    if cert_path is not None:
+        trusted = [signing.load_certificate(cert_path)]
+    else:
+        try:
+            trusted = [obj.archive().certificate]
+        except LongwatchError:
+            trusted = None  # a certificate carried away from its archive: the signature alone is checked
+    report = retention.verify_certificate(path, trusted)
+    if as_json:
+        emit_json(report)
+    else:
+        for problem in report["problems"]:
+            click.echo(f"ERROR [{problem['code']}] {problem['message']}", err=True)
+        if report["ok"] and not obj.quiet:
+            click.echo(_("OK destruction certificate {id}: {count} packages; signed by {signer}").format(
+                id=report["disposition_id"], count=report["packages"], signer=report["signer"]))
+            if trusted is None:
+                click.echo(_("NOTE no trusted certificate was given (--cert): only the signature was checked"),
+                           err=True)
+    if not report["ok"]:
+        sys.exit(1)
+
+
+def _resolve(archive: Archive, prefix: str) -> str:
+    matches = archive.catalog.resolve(prefix)
+    if len(matches) != 1:
+        raise LongwatchError("I008", package_id=prefix)
+    return matches[0]
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(retention_group)
+    cli.add_command(hold_group)
+    cli.add_command(dispose_group)

@@ -1,0 +1,196 @@
+"""Disposition: two-person approval, execution that removes every copy, tombstones, signed certificates,
+crash resumption, and a full disk that refuses writes instead of deleting."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import error_codes, run_longwatch, unique_copy
+from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
+
+from longwatch.core import custody, retention
+from longwatch.core.catalog.models import Clip, DispositionItem
+from longwatch.errors import LongwatchError
+
+NOW = {"LONGWATCH_NOW": "2026-03-01T00:00:00Z"}
+
+
+def proposed(archive, small_clip, tmp_path, n=1):
+    ids = [add_package(archive, small_clip, tmp_path, f"p{i}") for i in range(n)]
+    disposition, _plan = retention.propose(archive, ALICE, later(60))
+    assert disposition is not None
+    return disposition, ids
+
+
+def test_self_approval_is_refused(archive, small_clip, tmp_path):
+    disposition, _ids = proposed(archive, small_clip, tmp_path)
+    with pytest.raises(LongwatchError) as info:
+        retention.approve(archive, disposition.id, retention.Actor("Alice", "records-manager"), later(60))
+    assert info.value.code == "H004"
+    with pytest.raises(LongwatchError) as info:
+        retention.approve(archive, disposition.id, retention.Actor("carol", "operator"), later(60))
+    assert info.value.code == "H005"
+    with pytest.raises(LongwatchError) as info:
+        retention.execute(archive, disposition.id, BOB, later(60))
+    assert info.value.code == "H006"  # not approved yet
+    retention.approve(archive, disposition.id, BOB, later(60))
+    with pytest.raises(LongwatchError) as info:
+        retention.approve(archive, disposition.id, retention.Actor("dave", "records-manager"), later(60))
+    assert info.value.code == "H006"
+
+
+def test_cli_self_approval_refused(lw, archive, small_clip, tmp_path):
+    add_package(archive, small_clip, tmp_path, "a")
+    out = json.loads(lw("dispose", "propose", "--as", "erin", "--role", "records-manager", "--json", env=NOW).stdout)
+    result = lw("dispose", "approve", out["disposition_id"][:8], "--as", "erin", "--role", "records-manager",
+                env=NOW)
+    assert result.exit_code == 12 and error_codes(result.stderr) == ["H004"]
+    result = lw("dispose", "approve", out["disposition_id"][:8], env={**NOW, "LONGWATCH_USER": "frank",
+                                                                     "LONGWATCH_ROLE": "records-manager"})
+    assert result.exit_code == 0, result.output
+
+
+def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive, small_clip, tmp_path):
+    # a second storage location holding a replica, and staging left behind by a killed writer
+    config = archive.root / "longwatch.toml"
+    config.write_text(config.read_text() + '\n[storage.locations.mirror]\nadapter = "local"\npath = "mirror"\n'
+                      'durable = false\n')
+    keep = add_package(archive, small_clip, tmp_path, "keep", start=later(40))
+    gone = add_package(archive, small_clip, tmp_path, "gone")
+    archive = type(archive).open(archive.root)
+    src = archive.storage("primary").local_path(gone)
+    dst = archive.storage("mirror").local_path(gone)
+    shutil.copytree(src, dst)
+    assert on_storage(archive, gone) and archive.storage("mirror").has_package(gone)
+
+    out = json.loads(lw("retention", "run", "--as", "alice", "--json", env=NOW).stdout)
+    assert out["due"]["continuous"]["count"] == 1
+    did = out["disposition_id"]
+    assert lw("dispose", "approve", did, "--as", "bob", "--role", "records-manager", env=NOW).exit_code == 0
+    result = lw("dispose", "execute", did, "--as", "bob", "--role", "records-manager", "--json", env=NOW)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["deleted"] == [gone]
+    assert not archive.storage("primary").has_package(gone) and not archive.storage("mirror").has_package(gone)
+    assert on_storage(archive, keep)
+    # the tombstone keeps the digests
+    assert status(archive, gone) == "disposed"
+    with archive.catalog.session() as s:
+        clips = s.query(Clip).filter(Clip.package_id == gone).all()
+    assert clips and len(clips[0].sha256) == 64
+    assert json.loads(lw("list", "--json").stdout)["packages"][-1]["status"] in ("disposed", "stored")
+    # the deletion event names proposer-approved execution with the authorizer
+    events = [e for _s, e, _l in custody.Ledger.for_archive(archive).history(gone) if e["type"] == "deletion"]
+    assert len(events) == 1
+    assert {a["role"] for a in events[0]["agents"]} >= {"implementer", "authorizer"}
+    assert sorted(events[0]["extra"]["locations"]) == ["mirror", "primary"]
+    # the certificate: JSON, detached CMS, readable HTML
+    cert = Path(report["certificate"])
+    body = json.loads(cert.read_text())
+    (entry,) = body["packages"]
+    assert entry["package_id"] == gone and entry["record_class"] == "continuous"
+    assert entry["legal_basis"].startswith("Personal Information Protection Act")
+    assert entry["files"][0]["sha256"] == clips[0].sha256
+    assert body["proposer"]["name"] == "alice" and body["approver"]["name"] == "bob"
+    assert body["schedule"]["id"] == "kr-public-default"
+    html = cert.with_suffix(".html").read_text()
+    assert gone in html and "폐기" in html
+    # longwatch verify accepts it, and so does dispose certificate --verify
+    ok = lw("verify", str(cert))
+    assert ok.exit_code == 0 and "OK destruction certificate" in ok.stdout
+    assert lw("dispose", "certificate", did[:8]).stdout.strip() == str(cert)
+    assert json.loads(lw("dispose", "certificate", did[:8], "--verify", "--json").stdout)["ok"] is True
+    # verify --all does not miss the tombstone
+    assert lw("verify", "--all", "--fast").exit_code == 0
+    # one changed byte: the signature no longer verifies
+    cert.write_bytes(cert.read_bytes().replace(b'"bob"', b'"bib"'))
+    bad = lw("verify", str(cert))
+    assert bad.exit_code == 1 and error_codes(bad.stderr) == ["H016"]
+    lost = cert.with_name("lost.json")
+    lost.write_text(json.dumps({"type": "longwatch-destruction-certificate"}))
+    assert error_codes(lw("verify", str(lost)).stderr) == ["H016"]
+
+
+def test_certificate_verifies_away_from_its_archive(lw, archive, small_clip, tmp_path):
+    disposition, _ids = proposed(archive, small_clip, tmp_path)
+    retention.approve(archive, disposition.id, BOB, later(60))
+    cert = Path(retention.execute(archive, disposition.id, BOB, later(61))["certificate"])
+    away = tmp_path / "mailed"
+    away.mkdir()
+    for path in cert.parent.iterdir():
+        shutil.copy(path, away / path.name)
+    proc = run_longwatch("verify", away / cert.name, "--cert", archive.settings.cert_path, cwd=away)
+    assert proc.returncode == 0, proc.stderr
+    stranger = run_longwatch("verify", away / cert.name, "--cert", Path(__file__).parent / "nonexistent.pem",
+                             cwd=away)
+    assert stranger.returncode == 2  # click refuses a missing --cert file
+
+
+def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, small_clip, tmp_path):
+    disposition, ids = proposed(archive, small_clip, tmp_path, n=2)
+    retention.approve(archive, disposition.id, BOB, later(60))
+    env = {**NOW, "LONGWATCH_FAULT": "after-delete", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, env=env)
+    assert proc.returncode == -9, proc.stderr  # killed by SIGKILL right after the copies went
+    with archive.catalog.session() as s:
+        items = {i.package_id: i.status for i in s.query(DispositionItem).all()}
+    first = next(p for p, st in items.items() if st == "deleting")  # the intent record says so
+    assert status(archive, first) == "disposing" and not on_storage(archive, first)
+    assert not list((archive.root / retention.CERTIFICATES).glob("*.json"))
+    # a hold placed while the run is stopped still wins for the package not yet reached
+    other = next(p for p in ids if p != first)
+    retention.place_hold(archive, ALICE, owner="court", reason="late subpoena", package_id=other, now=later(60))
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json",
+                         env={**NOW, "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"})
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["deleted"] == [first] and result["held"] == [other]
+    assert status(archive, first) == "disposed" and on_storage(archive, other)
+    body = json.loads(Path(result["certificate"]).read_text())
+    assert [p["package_id"] for p in body["packages"]] == [first]
+    deletions = [e for _s, e, _l in custody.Ledger.for_archive(archive).history(first) if e["type"] == "deletion"]
+    assert len(deletions) == 1
+
+
+def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, tmp_path):
+    old = add_package(archive, small_clip, tmp_path, "old")
+    event = add_package(archive, small_clip, tmp_path, "event")
+    recent = add_package(archive, small_clip, tmp_path, "recent", start=later(50))
+    held = add_package(archive, small_clip, tmp_path, "held")
+    retention.assign(archive, ALICE, later(1))
+    retention.assign(archive, ALICE, later(1), [event], event_type="motion")
+    retention.place_hold(archive, ALICE, owner="o", reason="r", package_id=held, now=later(1))
+    config = archive.root / "longwatch.toml"
+    config.write_text(config.read_text().replace("durable = false", f"durable = false\nreserve_bytes = {10**18}"))
+    result = lw("ingest", str(unique_copy(small_clip, tmp_path / "new.mp4")), env=NOW)
+    assert result.exit_code == 12 and error_codes(result.stderr) == ["H002"]
+    assert "nothing was deleted" in result.stderr
+    assert all(status(archive, p) == "stored" for p in (old, event, recent, held))
+    assert lw("retention", "purge", "--as", "root", "--role", "admin", env=NOW).exit_code == 2  # opt-in only
+    out = lw("retention", "purge", "--emergency", "--as", "root", "--role", "admin", "--json", env=NOW)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["removed"] == [old]  # expired, unheld, continuous only
+    assert [status(archive, p) for p in (event, recent, held)] == ["stored"] * 3
+
+
+def test_a_package_is_not_proposed_twice(archive, small_clip, tmp_path):
+    first, ids = proposed(archive, small_clip, tmp_path)
+    again, _plan = retention.propose(archive, ALICE, later(61))
+    assert again is None
+    extra = add_package(archive, small_clip, tmp_path, "extra")
+    again, _plan = retention.propose(archive, ALICE, later(62))
+    assert again is not None
+    assert [i.package_id for i in retention.get_disposition(archive, again.id)[1]] == [extra]
+    assert first.id != again.id and ids
+
+
+def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path):
+    add_package(archive, small_clip, tmp_path, "fresh", start=later(59))
+    result = lw("retention", "run", "--as", "alice", env=NOW)
+    assert result.exit_code == 0 and "Nothing is due" in result.stdout
+    assert lw("dispose", "list", "--json").stdout.count("disposition_id") == 0
+    assert error_codes(lw("dispose", "approve", "deadbeef", "--as", "bob", "--role", "records-manager").stderr) \
+        == ["H007"]
