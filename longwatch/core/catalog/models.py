@@ -85,7 +85,7 @@ class Clip(Base):
     __tablename__ = "clips"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
     relpath: Mapped[str] = mapped_column(Text, nullable=False)
     original_name: Mapped[str] = mapped_column(Text, default="")
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -114,6 +114,8 @@ class Clip(Base):
 
     __table_args__ = (
         Index("ix_clips_start_end", "start_utc", "end_utc"),
+        # Covers "these packages' clips, by time" without touching the table (event and case searches).
+        Index("ix_clips_package_start", "package_id", "start_utc"),
         Index("ix_clips_camera_start", "camera", "start_utc"),
         Index("ix_clips_zone_start", "zone", "start_utc"),
         Index("ix_clips_lat_lon", "latitude", "longitude"),

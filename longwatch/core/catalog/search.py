@@ -244,7 +244,10 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
         stmt = _select(s, q, text_mode)
         ids: list[int] | None = None
         if s.info.get("narrowed"):
-            found = list(s.execute(stmt.with_only_columns(Clip.id, Clip.start_utc).order_by(None)
+            # The raw column (ISO text on SQLite, timestamp on PostgreSQL) sorts right and skips
+            # converting every candidate to an aware datetime.
+            raw_start = literal_column("clips.start_utc")
+            found = list(s.execute(stmt.with_only_columns(Clip.id, raw_start).order_by(None)
                                    .limit(SORT_CAP + 1)).all())
             if len(found) <= SORT_CAP:
                 found.sort(key=lambda r: (r[1], r[0]), reverse=q.order == "desc")

@@ -37,6 +37,8 @@ def upgrade() -> None:
     else:
         op.execute("UPDATE clips SET span_s = CAST(ROUND(EXTRACT(EPOCH FROM end_utc - start_utc)) AS INTEGER) "
                    "WHERE start_utc IS NOT NULL AND end_utc IS NOT NULL")
+    op.drop_index("ix_clips_package_id", table_name="clips")
+    op.create_index("ix_clips_package_start", "clips", ["package_id", "start_utc"])
     op.create_index("ix_clips_camera_start", "clips", ["camera", "start_utc"])
     op.create_index("ix_clips_zone_start", "clips", ["zone", "start_utc"])
     op.create_index("ix_clips_lat_lon", "clips", ["latitude", "longitude"])
@@ -152,8 +154,10 @@ def downgrade() -> None:
     for table in ("case_ranges", "case_packages", "cases", "events", "camera_positions", "cameras",
                   "purposes", "zones"):
         op.drop_table(table)
-    for index in ("ix_clips_span_s", "ix_clips_lat_lon", "ix_clips_zone_start", "ix_clips_camera_start"):
+    for index in ("ix_clips_span_s", "ix_clips_lat_lon", "ix_clips_zone_start", "ix_clips_camera_start",
+                  "ix_clips_package_start"):
         op.drop_index(index, table_name="clips")
+    op.create_index("ix_clips_package_id", "clips", ["package_id"])
     with op.batch_alter_table("clips") as batch:
         for column in ("span_s", "longitude", "latitude", "zone", "camera"):
             batch.drop_column(column)
