@@ -10,6 +10,7 @@ file size.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import queue
 import threading
@@ -38,10 +39,12 @@ class Digests:
 
 
 class _Chunk:
+    """One pooled buffer; page-aligned (an anonymous map) so sinks may write it with O_DIRECT."""
+
     __slots__ = ("buf", "length", "pending")
 
     def __init__(self, size: int) -> None:
-        self.buf = bytearray(size)
+        self.buf = mmap.mmap(-1, size)
         self.length = 0
         self.pending = 0
 
