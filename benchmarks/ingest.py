@@ -80,7 +80,7 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
             shutil.rmtree(local)
 
     names = ["cp", "openssl_sha512", "openssl_sha256", "cp_bagit", "ingest_cli", "ingest_call",
-             "verify_cli", "openssl_sha512_stored"]
+             "verify_cli", "openssl_sha512_stored", "verify_fast_cli"]
     series = {name: Series(name) for name in names}
 
     def step_cp() -> None:
@@ -126,7 +126,9 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
         stored = local / "data" / "media" / src.name
         warm(local)
         pair = [("verify_cli", [longwatch, "-q", "-A", archive_dir, "verify", package_id]),
-                ("openssl_sha512_stored", ["openssl", "dgst", "-sha512", stored])]
+                ("openssl_sha512_stored", ["openssl", "dgst", "-sha512", stored]),
+                # everything but the payload digests: the command's fixed cost
+                ("verify_fast_cli", [longwatch, "-q", "-A", archive_dir, "verify", "--fast", package_id])]
         for name, cmd in pair if i % 2 == 0 else reversed(pair):
             series[name].runs.append(run_timed(cmd))
         drop(package_id)
@@ -186,6 +188,7 @@ def table(result: dict[str, Any]) -> str:
         "ingest_call": "ingest() (in process)",
         "verify_cli": "longwatch verify (full)",
         "openssl_sha512_stored": "openssl dgst -sha512 (stored copy)",
+        "verify_fast_cli": "longwatch verify --fast (fixed cost)",
     }
     for key, label in labels.items():
         row = s[key]

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
 ALGORITHMS = ("sha256", "sha512")
-CHUNK_SIZE = 4 << 20
-POOL_SIZE = 6
+CHUNK_SIZE = 2 << 20
+POOL_SIZE = 12
 #: During long copies, ask the sink to write back every this many bytes, so the final fsync is short.
 FLUSH_EVERY = 256 << 20
 

@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,7 +181,10 @@ def ingest(
     media_path = f"data/media/{media_name}"
     warnings: list[str] = []
 
-    with storage.begin_package(package_id) as writer:
+    with storage.begin_package(package_id) as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
+        # ffprobe and exiftool read only the container's header and index, and they are other
+        # processes: they run while the streaming pass is busy, instead of after it.
+        probing = background.submit(_probe, src)
         try:
             with open_for_reading(src) as fh, writer.open(media_path) as out:
                 digests = digest_stream(fh, sinks=[out], progress=progress)
@@ -206,7 +210,7 @@ def ingest(
                 original_name=package.printable_name(sidecar.name), format_name="JSON",
                 mime_type="application/json", role="sidecar"))
 
-        probe = media.probe(src)
+        probe = probing.result()
         if not probe.ok:
             warnings.append(gettext(N_(
                 "ffprobe could not read {name} ({error}); it is preserved bit for bit "
@@ -294,6 +298,11 @@ def ingest(
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
     return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
                         start=start, end=end, media_ok=probe.ok, warnings=warnings)
+
+
+def _probe(src: Path) -> media.ProbeResult:
+    _tool_versions()  # cached: the PREMIS agents need them later
+    return media.probe(src)
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:
