@@ -55,6 +55,12 @@ def test_default_chunk_size_boundaries(tmp_path: Path, delta: int) -> None:
     assert (digests.size, digests.hexdigests) == (len(data), _expected(data))
 
 
+def test_no_digest_and_no_sink_still_counts_bytes() -> None:
+    data = _data(SMALL_CHUNK * fixity.POOL_SIZE * 2 + 3)
+    digests = fixity.digest_stream(io.BytesIO(data), algorithms=[], chunk_size=SMALL_CHUNK)
+    assert (digests.size, digests.hexdigests) == (len(data), {})
+
+
 class _FailingSink:
     def __init__(self, after: int) -> None:
         self.after = after

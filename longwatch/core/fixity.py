@@ -116,6 +116,8 @@ def digest_stream(
             size += n
             for worker in workers:
                 worker.inbox.put(chunk)
+            if not workers:  # nothing to feed (a size-only pass): the buffer is free again at once
+                pool.put(chunk)
             if progress is not None:
                 progress(n)
             if any(w.error is not None for w in workers):
