@@ -91,3 +91,14 @@ def test_durable_file_direct_writes_then_buffered_tail(tmp_path: Path, size: int
         fh.write(memoryview(b"x" + data[:4096])[1:])  # aligned length, unaligned address
     assert digests.hexdigests == _expected(data)
     assert out.read_bytes() == data + data[:4096]
+
+
+@pytest.mark.parametrize("size", [1, 4095, 4096, fixity.CHUNK_SIZE, fixity.CHUNK_SIZE * 2 + 4097])
+def test_direct_reads_give_the_same_digests(tmp_path: Path, size: int) -> None:
+    """verify reads the medium with O_DIRECT where it can; sizes not a multiple of the block size too."""
+    data = _data(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    with fixity.open_for_reading(path, direct=True) as fh:
+        digests = fixity.digest_stream(fh)
+    assert (digests.size, digests.hexdigests) == (size, _expected(data))
