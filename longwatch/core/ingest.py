@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -196,7 +197,10 @@ def ingest(
     media_path = f"data/media/{media_name}"
     warnings: list[str] = [cap_alert] if cap_alert else []
 
-    with storage.begin_package(package_id) as writer:
+    with storage.begin_package(package_id) as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
+        # ffprobe and exiftool read only the container's header and index, and they are other
+        # processes: they run while the streaming pass is busy, instead of after it.
+        probing = background.submit(_probe, src)
         try:
             with open_for_reading(src) as fh, writer.open(media_path) as out:
                 digests = digest_stream(fh, sinks=[out], progress=progress)
@@ -222,7 +226,7 @@ def ingest(
                 original_name=package.printable_name(sidecar.name), format_name="JSON",
                 mime_type="application/json", role="sidecar"))
 
-        probe = media.probe(src)
+        probe = probing.result()
         if not probe.ok:
             warnings.append(gettext(N_(
                 "ffprobe could not read {name} ({error}); it is preserved bit for bit "
@@ -377,6 +381,9 @@ def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetim
     if request.latitude is None and place["latitude"] is not None:
         request.latitude, request.longitude = place["latitude"], place["longitude"]
     request.location_name = request.location_name or place["address"] or ""
+def _probe(src: Path) -> media.ProbeResult:
+    _tool_versions()  # cached: the PREMIS agents need them later
+    return media.probe(src)
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:

@@ -56,7 +56,7 @@ class DirectorySource:
         return (self.path / relpath).read_bytes()
 
     def open(self, relpath: str) -> BinaryIO:
-        return open_for_reading(self.path / relpath)
+        return open_for_reading(self.path / relpath, direct=True)  # check the medium, not the page cache
 
 
 class StoredSource:

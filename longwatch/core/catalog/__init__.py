@@ -10,10 +10,8 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +19,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from longwatch.core.catalog.models import Base, Clip, Package
 from longwatch.errors import LongwatchError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -37,6 +38,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    # Imported here: only migrations need Alembic, and importing it costs every command a fifth of a second.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -58,6 +62,8 @@ class Catalog:
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with Alembic (``longwatch db upgrade``)."""
+        from alembic import command
+
         try:
             with self.engine.begin() as connection:
                 cfg = alembic_config(self.engine)
