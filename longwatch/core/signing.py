@@ -151,6 +151,21 @@ class SignatureError(Exception):
     """Why a signature does not verify; verify.py turns it into a coded problem."""
 
 
+def enclosed_signer_certificate(signed: asn1_cms.SignedData, signer: asn1_cms.SignerInfo) -> bytes | None:
+    """DER of the certificate in a SignedData that the SignerInfo names (CMS signatures and RFC 3161 tokens)."""
+    sid = signer["sid"]
+    for choice in signed["certificates"] or []:
+        candidate = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            wanted = sid.chosen
+            tbs = candidate["tbs_certificate"]
+            if tbs["serial_number"].native == wanted["serial_number"].native and tbs["issuer"] == wanted["issuer"]:
+                return bytes(candidate.dump())
+        elif candidate.key_identifier == sid.chosen.native:
+            return bytes(candidate.dump())
+    return None
+
+
 def verify_detached(signature: bytes, data: bytes) -> SignatureInfo:
     """Check a detached CMS signature over ``data``; raise SignatureError saying why not.
 
@@ -166,19 +181,7 @@ def verify_detached(signature: bytes, data: bytes) -> SignatureInfo:
         if len(signers) != 1:
             raise SignatureError(f"expected one signer, found {len(signers)}")
         signer = signers[0]
-        sid = signer["sid"]
-        cert_der = None
-        for choice in signed["certificates"] or []:
-            candidate = choice.chosen
-            if sid.name == "issuer_and_serial_number":
-                wanted = sid.chosen
-                tbs = candidate["tbs_certificate"]
-                if tbs["serial_number"].native == wanted["serial_number"].native and (
-                    tbs["issuer"] == wanted["issuer"]
-                ):
-                    cert_der = candidate.dump()
-            elif candidate.key_identifier == sid.chosen.native:
-                cert_der = candidate.dump()
+        cert_der = enclosed_signer_certificate(signed, signer)
         if cert_der is None:
             raise SignatureError("the signer's certificate is not enclosed")
         cert = x509.load_der_x509_certificate(cert_der)

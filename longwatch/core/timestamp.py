@@ -102,17 +102,7 @@ def verify_token(body: bytes, data: bytes) -> TimestampInfo:
         if len(signers) != 1:
             raise TimestampError(f"expected one TSA signer, found {len(signers)}")
         signer = signers[0]
-        sid = signer["sid"]
-        cert_der = None
-        for choice in signed["certificates"] or []:
-            cert = choice.chosen
-            if sid.name == "issuer_and_serial_number":
-                wanted = sid.chosen
-                tbs = cert["tbs_certificate"]
-                if tbs["serial_number"].native == wanted["serial_number"].native and tbs["issuer"] == wanted["issuer"]:
-                    cert_der = cert.dump()
-            elif cert.key_identifier == sid.chosen.native:
-                cert_der = cert.dump()
+        cert_der = signing.enclosed_signer_certificate(signed, signer)
         if cert_der is None:
             raise TimestampError("the TSA certificate is not enclosed (request it with certReq)")
         digest_algorithm = signer["digest_algorithm"]["algorithm"].native

@@ -31,7 +31,8 @@ from longwatch.storage_adapters.base import (
 STAGING = ".staging"
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the directory entry itself)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -159,13 +160,13 @@ class LocalPackageWriter(PackageWriter):
         try:
             if self.adapter.durable:
                 for directory in sorted(self._dirs, key=lambda p: len(p.parts), reverse=True):
-                    _fsync_dir(directory)
+                    fsync_dir(directory)
             self.final.parent.mkdir(parents=True, exist_ok=True)
             if self.final.exists():
                 raise LongwatchError("S002", location=self.adapter.location, detail=f"{self.final.name} exists")
             os.rename(self.dir, self.final)
             if self.adapter.durable:
-                _fsync_dir(self.final.parent)
+                fsync_dir(self.final.parent)
         except OSError as exc:
             raise _storage_error(exc, self.adapter.location) from exc
         self._unlock()
@@ -258,7 +259,7 @@ class LocalStorageAdapter(StorageAdapter):
         if path.exists():
             shutil.rmtree(path)
             if self.durable:
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
 
     def sweep(self) -> list[str]:
         staging = self.root / STAGING

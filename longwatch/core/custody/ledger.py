@@ -48,6 +48,7 @@ from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
 from longwatch.core.custody.merkle import Frontier, MerkleTree, leaf_hash
 from longwatch.core.vocabulary import AGENT_ROLES, EVENT_TYPES, event_type_uri
 from longwatch.errors import LongwatchError
+from longwatch.storage_adapters.local import fsync_dir
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
@@ -203,14 +204,6 @@ def checkpoint_from_dict(data: dict[str, Any]) -> Checkpoint:
 
 
 # -- files ---------------------------------------------------------------------
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_durable(path: Path, data: bytes, sync: bool = True, sync_dir: bool = True) -> None:
     """Whole file or nothing: temp file, fsync, rename, fsync the directory (when asked)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -221,7 +214,7 @@ def _write_durable(path: Path, data: bytes, sync: bool = True, sync_dir: bool = 
             os.fsync(fh.fileno())
     os.replace(tmp, path)
     if sync and sync_dir:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -635,7 +628,7 @@ class Ledger:
             finally:
                 os.close(fd)
             if new_segment:
-                _fsync_dir(self.segments_dir)
+                fsync_dir(self.segments_dir)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.truncate(segment, head.size if not new_segment else 0)
