@@ -36,6 +36,8 @@ DEFAULT_PLUGINS = (
     "longwatch.web.upload",
     "longwatch.web.admin",
     "longwatch.commands.users",
+    "longwatch.commands.export",
+    "longwatch.web.shares",
 )
 
 
