@@ -211,6 +211,7 @@ CODES: Mapping[str, str] = {
     "E020": N_("the custody extract does not record the transfer of export {export_id}"),
     "E021": N_("share link {share} does not exist: ask the archive for a new link"),
     "E022": N_("share link {share} has expired or was revoked: ask the archive for a new link"),
+    "E023": N_("the watermarked access copy of {path} could not be made: {detail}"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),

@@ -421,4 +421,6 @@ KO = {
     'No share links.': '공유 링크가 없습니다.',
     'Share link {id} for export {export_id}, valid until {expires}: {url}': '내보내기 {export_id}의 공유 링크 {id}, {expires}까지 유효: {url}',
     'Share link {id} revoked': '공유 링크 {id}를 취소했습니다',
+    'Access copies (re-encoded, watermarked for the recipient; NOT evidence, use the originals)': '열람용 사본 (재인코딩, 수령인 워터마크 표시; 증거가 아님, 원본을 사용하십시오)',
+    'the watermarked access copy of {path} could not be made: {detail}': '{path}의 워터마크 열람용 사본을 만들 수 없습니다: {detail}',
 }

@@ -225,6 +225,27 @@ def test_export_by_package_id_with_a_time_stamp(lw, archive, footage, tsa, tmp_p
     assert "E015" in error_codes(run_longwatch("verify-export", out).stderr)
 
 
+def test_watermarked_access_copies_never_touch_the_originals(lw, archive, footage, tmp_path):
+    pid = ingest_one(archive, footage["c2"], camera="cam-01")
+    out = tmp_path / "wm"
+    result = lw("export", pid, "-o", str(out), *RECIPIENT, "--watermark", "--json")
+    assert result.exit_code == 0, result.output
+    desc = json.loads((out / "export.json").read_text())
+    (original,) = desc["files"]
+    (access,) = desc["access_copies"]
+    assert access["path"].startswith("data/access/") and "ACCESS-COPY" in access["path"]
+    assert access["evidence"] is False and "Seoul Mapo Police Station" in access["watermark"]
+    assert access["sha256"] != original["sha256"]
+    source = (archive.storage().local_path(pid) / "manifest-sha256.txt").read_text()
+    assert original["sha256"] in source  # the original is still bit for bit
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                            str(out / access["path"])], capture_output=True, text=True, check=True)
+    assert "h264" in probe.stdout
+    html = (out / "REPORT.html").read_text(encoding="utf-8")
+    assert "열람용 사본" in html and access["sha256"] in html
+    assert run_longwatch("verify-export", out).returncode == 0
+
+
 def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
     fill(archive, {"c1": footage["c1"]})
 

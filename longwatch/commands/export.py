@@ -38,19 +38,21 @@ from longwatch.i18n import _
 @click.option("--purpose", required=True, help="The purpose of the disclosure.")
 @click.option("--expires", metavar="ISO8601", help="Until when the recipient may use the export.")
 @click.option("--reason", default="", help="Why it is exported (recorded with the cut).")
+@click.option("--watermark", is_flag=True,
+              help="Also watermarked access copies for the recipient under data/access/ (originals untouched).")
 @click.option("--report-language", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_path: Path | None,
                cameras: tuple[str, ...], start: str | None, end: str | None, cut: bool, case: str, agency: str,
                officer: str, case_number: str, legal_basis: str, purpose: str, expires: str | None, reason: str,
-               report_language: str, as_json: bool) -> None:
+               watermark: bool, report_language: str, as_json: bool) -> None:
     """Export packages, or cameras over a time range, as a signed evidence bag verifiable with standard tools."""
     archive = obj.archive()
     recipient = export_mod.Recipient(agency, officer, case_number, legal_basis, purpose,
                                      parse_time(expires) if expires else None)
     request = export_mod.Request(recipient, list(package_ids), list(cameras), parse_time(start) if start else None,
-                                 parse_time(end) if end else None, cut, case, report_language, reason)
+                                 parse_time(end) if end else None, cut, case, report_language, reason, watermark)
     existed = output.exists()
     try:
         with progress_for(obj, _("exporting"), 0) as advance:

@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -87,6 +89,7 @@ class Request:
     case: str = ""  # a catalog case id: see packages_for_case
     language: str = "ko"
     reason: str = ""
+    watermark: bool = False  # also watermarked access copies under data/access/ (never the originals)
 
 
 @dataclass
@@ -199,6 +202,31 @@ def make_cuts(archive: Archive, selection: Selection, request: Request) -> None:
         selection.cuts.append(result.package.id)
 
 
+# -- access copies -----------------------------------------------------------------------------
+def watermark_text(recipient: Recipient, export_id: str) -> str:
+    who = " / ".join(p for p in (recipient.agency, recipient.officer, recipient.case_number) if p)
+    return f"ACCESS COPY - NOT EVIDENCE - {who} - export {export_id[:8]}"
+
+
+def make_access_copy(original: Path, out: Path, text: str, scratch: Path) -> list[str]:
+    """A re-encoded copy with the recipient burned in (ffmpeg drawtext); the original is only read."""
+    from longwatch.core import media, report
+
+    media.require("ffmpeg")
+    text_file = scratch / f"{out.stem}.txt"
+    text_file.write_text(text, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    font = str(report.font_path()).replace(":", "\\:")
+    draw = (f"drawtext=fontfile={font}:textfile={text_file}:fontcolor=white@0.8:fontsize=h/24:"
+            "box=1:boxcolor=black@0.4:x=(w-text_w)/2:y=h-2*text_h")
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(original), "-map", "0:v:0", "-vf", draw,
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", "-an", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise LongwatchError("E023", path=original.name, detail=done.stderr.strip()[-300:])
+    return cmd
+
+
 # -- writing -------------------------------------------------------------------------------------
 @dataclass
 class _File:
@@ -281,6 +309,17 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
             with storage.open_package_file(row.id, meta) as fh:
                 data = fh.read()
             files.append(_write(bag, f"data/packages/{row.id}/{meta}", data, "metadata", row.id))
+    access: list[_File] = []
+    if request.watermark:
+        text = watermark_text(request.recipient, export_id)
+        with tempfile.TemporaryDirectory(prefix="lw-watermark-") as scratch:
+            for f in [f for f in files if f.kind == "media"]:
+                name = Path(f.relpath)
+                rel = f"data/access/{f.package_id}/{name.stem}.ACCESS-COPY-watermarked.mp4"
+                make_access_copy(bag / f.relpath, bag / rel, text, Path(scratch))
+                access.append(_File(rel, _sha256_file(bag / rel), (bag / rel).stat().st_size, f.package_id,
+                                    f.camera, f.start, f.end, kind="access"))
+        files.extend(access)
 
     # the transfer event, then a fresh checkpoint that covers it
     ledger = custody.Ledger.for_archive(archive)
@@ -351,6 +390,9 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         "files": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
                    "camera": f.camera, "start": utc_text(f.start) if f.start else "",
                    "end": utc_text(f.end) if f.end else ""} for f in media],
+        "access_copies": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
+                           "watermark": watermark_text(recipient, export_id), "evidence": False}
+                          for f in access],
         "custody": {"entries": sorted(entries), "transfer_seq": receipt.seq, "checkpoint_size": cp.size,
                     "checkpoint_root": cp.root.hex(), "checkpoint_time": utc_text(cp.time),
                     "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
@@ -487,8 +529,6 @@ def verify_export(path: Path, trusted: list[Any] | None = None, tsa_cert: Any = 
                   scratch: Path | None = None) -> ExportReport:
     """Every check VERIFY.txt describes, plus the inclusion proofs and the report's digests."""
     if path.is_file() and zipfile.is_zipfile(path):
-        import tempfile
-
         tmp = tempfile.mkdtemp(prefix="lw-verify-export-", dir=scratch)
         try:
             report = verify_export(_unzip(path, Path(tmp)), trusted, tsa_cert)

@@ -54,6 +54,7 @@ LABELS = {
     "how": N_("How to verify: see VERIFY.txt in the same folder."),
     "range": N_("Requested range"),
     "seconds": N_("{seconds} s"),
+    "access": N_("Access copies (re-encoded, watermarked for the recipient; NOT evidence, use the originals)"),
 }
 
 
@@ -97,8 +98,9 @@ def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinf
     c = description["custody"]
     checkpoint = t["checkpoint"].format(size=c["checkpoint_size"], root=c["checkpoint_root"],
                                         time=_utc(c["checkpoint_time"]))
+    access = [(a["path"], a["sha256"], a["watermark"]) for a in description.get("access_copies", [])]
     return {"head": head, "files": files, "gaps": gaps, "events": events, "checkpoint": checkpoint,
-            "has_range": bool(req["start"])}
+            "has_range": bool(req["start"]), "access": access}
 
 
 def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str) -> str:
@@ -126,6 +128,7 @@ td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}
 {table([t['path'], 'SHA-256', t['camera'], t['utc'], zone], d["files"])}
 <h2>{e(t['gaps'])}</h2>
 {gaps}
+{f"<h2>{e(t['access'])}</h2>" + table([t['path'], 'SHA-256', ''], d["access"]) if d["access"] else ""}
 <h2>{e(t['custody'])}</h2>
 <p>{e(d['checkpoint'])}</p>
 {table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"])}
@@ -195,6 +198,13 @@ def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: 
             line(f"{utc} ({local}), {secs}")
     else:
         line(t["no_gaps"] if d["has_range"] else t["no_range"])
+    if d["access"]:
+        pdf.ln(2)
+        line(t["access"], 12, 1)
+        for path, sha, text in d["access"]:
+            line(path, 9)
+            line(f"SHA-256 {sha}", 8)
+            line(text, 8, 1.5)
     pdf.ln(2)
     line(t["custody"], 12, 1)
     line(d["checkpoint"], 8, 1)
