@@ -281,7 +281,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
     """Write the export bag into ``out_dir`` (which must not exist yet); optionally zip it (streamed)."""
     from longwatch.core import report  # the PDF library loads only when an export is written
 
-    if out_dir.exists() and any(out_dir.iterdir()):
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise LongwatchError("E006", path=out_dir)
     if not request.recipient.agency.strip():
         raise LongwatchError("E003", detail="the recipient agency is required (--agency)")
