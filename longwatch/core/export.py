@@ -456,7 +456,7 @@ def stream_zip(bag: Path, prefix: str | None = None, chunk_size: int = 1 << 20) 
     """The bag as a ZIP (stored, ZIP64), yielded in pieces: nothing is assembled in memory."""
     prefix = prefix if prefix is not None else bag.name
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:  # type: ignore[call-overload]
         for rel in bag_files(bag):
             info = zipfile.ZipInfo.from_file(bag / rel, f"{prefix}/{rel}")
             info.compress_type = zipfile.ZIP_STORED
