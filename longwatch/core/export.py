@@ -35,6 +35,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,22 +248,36 @@ def _copy(src: BinaryIO, dst: Path, progress: Callable[[int], None] | None = Non
     return digests["sha256"], digests.size
 
 
-def _clip_file(archive: Archive, row: Package, clip: Clip, bag: Path,
-               progress: Callable[[int], None] | None) -> _File:
+def _hash_copy(path: Path) -> str:
+    with open(path, "rb", buffering=0) as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _clip_file(archive: Archive, row: Package, clip: Clip, bag: Path, progress: Callable[[int], None] | None,
+               hasher: ThreadPoolExecutor) -> tuple[_File, Future[str] | None]:
+    """Copy one original; a file on disk is copied by the kernel and its COPY is digested in the background.
+
+    Digesting the copy (not the source) also catches a bad write; the caller
+    compares each digest with the catalog's before anything is signed.
+    """
     relpath = f"data/packages/{row.id}/media/{Path(clip.relpath).name}"
     storage = archive.storage(row.storage_location)
     local = storage.local_path(row.id)
-    if local is not None and (local / clip.relpath).is_file():
-        with open_for_reading(local / clip.relpath) as fh:
-            sha, size = _copy(fh, bag / relpath, progress)
-    else:
-        with storage.open_package_file(row.id, clip.relpath) as fh:
-            sha, size = _copy(fh, bag / relpath, progress)
-    if sha != clip.sha256:
-        raise LongwatchError("E005", path=f"{row.id}/{clip.relpath}", expected=clip.sha256, found=sha)
     start, end = (clip.start_utc, clip.start_utc + timedelta(seconds=clip.duration)) if (
         clip.start_utc and clip.duration) else (clip.start_utc, clip.end_utc)
-    return _File(relpath, sha, size, row.id, row.camera, start, end)
+    if local is not None and (local / clip.relpath).is_file():
+        (bag / relpath).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local / clip.relpath, bag / relpath)  # copy_file_range/sendfile: no bytes through Python
+        size = (bag / relpath).stat().st_size
+        if progress is not None:
+            progress(size)
+        return _File(relpath, clip.sha256, size, row.id, row.camera, start, end), hasher.submit(
+            _hash_copy, bag / relpath)
+    with storage.open_package_file(row.id, clip.relpath) as fh:
+        sha, size = _copy(fh, bag / relpath, progress)
+    if sha != clip.sha256:
+        raise LongwatchError("E005", path=f"{row.id}/{clip.relpath}", expected=clip.sha256, found=sha)
+    return _File(relpath, sha, size, row.id, row.camera, start, end), None
 
 
 def _write(bag: Path, relpath: str, data: bytes, kind: str, package_id: str = "") -> _File:
@@ -301,10 +316,19 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
     out_dir.mkdir(parents=True, exist_ok=True)
     bag = out_dir
     files: list[_File] = []
+    pending: list[tuple[_File, Future[str]]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-digest") as hasher:
+        for row in selection.packages:
+            for clip in sorted(row.clips, key=lambda c: (c.start_utc or now, c.relpath)):
+                copied, digest = _clip_file(archive, row, clip, bag, progress, hasher)
+                files.append(copied)
+                if digest is not None:
+                    pending.append((copied, digest))
+        for copied, digest in pending:
+            if digest.result() != copied.sha256:
+                raise LongwatchError("E005", path=copied.relpath, expected=copied.sha256, found=digest.result())
     for row in selection.packages:
         storage = archive.storage(row.storage_location)
-        for clip in sorted(row.clips, key=lambda c: (c.start_utc or now, c.relpath)):
-            files.append(_clip_file(archive, row, clip, bag, progress))
         for meta in (package.PREMIS_PATH, package.DC_PATH):
             with storage.open_package_file(row.id, meta) as fh:
                 data = fh.read()
