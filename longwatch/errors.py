@@ -235,6 +235,33 @@ CODES: Mapping[str, str] = {
     "W021": N_("the request was refused: {detail}"),
     "W022": N_("Upload-Metadata is invalid: {detail}"),
     "W023": N_("the uploaded file could not be archived: {detail}"),
+    # E: evidence exports
+    "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
+    "E002": N_(
+        "case {case!r} holds no packages: attach packages or time ranges with `longwatch cases attach|add-range`"
+    ),
+    "E003": N_("the export request is incomplete: {detail}"),
+    "E004": N_("no recording of {cameras} overlaps {start} to {end}: check the camera names and the range"),
+    "E005": N_("{path}: the copy's SHA-256 {found} differs from the stored {expected}; run `longwatch verify` on "
+               "the package before exporting it"),
+    "E006": N_("{path} already exists and is not empty: choose a new folder for the export"),
+    "E007": N_("the time-stamp authority {url} did not answer: {detail}; check [custody] tsa_url or try again"),
+    "E008": N_("no CJK font for REPORT.pdf at {path}: install the Debian package fonts-noto-cjk"),
+    "E009": N_("{path} is not an evidence export (no bagit.txt or tagmanifest-sha256.txt)"),
+    "E010": N_("{path}: {detail}"),
+    "E011": N_("{path} is listed in a manifest but missing from the export"),
+    "E012": N_("{path} was changed: SHA-256 {found}, the manifest says {expected}"),
+    "E013": N_("the export's signature does not verify: {detail}"),
+    "E014": N_("the export was signed by {fingerprint}, which is not among the trusted certificates given"),
+    "E015": N_("the export's time-stamp token does not verify: {detail}"),
+    "E016": N_("{path} is in the export but in no manifest: it was added afterwards"),
+    "E017": N_("{path}: {where} does not match the manifest: {detail}"),
+    "E018": N_("the custody checkpoint does not verify: {detail}"),
+    "E019": N_("custody entry {seq}: the inclusion proof fails: {detail}"),
+    "E020": N_("the custody extract does not record the transfer of export {export_id}"),
+    "E021": N_("share link {share} does not exist: ask the archive for a new link"),
+    "E022": N_("share link {share} has expired or was revoked: ask the archive for a new link"),
+    "E023": N_("the watermarked access copy of {path} could not be made: {detail}"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),
@@ -258,6 +285,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "R": 1,  # an audit found a problem it could not repair
     "Q": 4,
     "H": 12,  # retention: refused by a hold, a missing approval or a full disk
+    "E": 13,  # evidence exports (verify-export: the export fails a check)
 }
 
 

@@ -38,6 +38,8 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.users",
     "longwatch.commands.search",
     "longwatch.commands.retention",  # issue 6
+    "longwatch.commands.export",
+    "longwatch.web.shares",
 )
 
 

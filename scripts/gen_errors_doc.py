@@ -9,7 +9,7 @@ from longwatch import i18n
 from longwatch.errors import CODES, EXIT_STATUS
 
 FAMILIES = {
-    "A": "archive and configuration", "C": "command-line usage", "I": "input to ingest",
+    "A": "archive and configuration", "C": "command-line usage", "E": "evidence exports", "I": "input to ingest",
     "K": "keys and signatures", "L": "custody ledger", "N": "camera connectors", "P": "plugins",
     "Q": "catalog and search", "R": "replication, audit and repair", "S": "storage",
     "T": "external tools", "V": "verification findings", "W": "web, API and accounts",

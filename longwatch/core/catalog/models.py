@@ -453,3 +453,21 @@ class DispositionItem(Base):
     digest: Mapped[str] = mapped_column(String(64), default="")
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class ExportShare(Base):
+    """A download link for one evidence export (docs/export.md): expiring, revocable, every use counted.
+
+    Only the token's SHA-256 is kept, so the catalog cannot hand out the link again.
+    """
+
+    __tablename__ = "export_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    export_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)

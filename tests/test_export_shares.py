@@ -1,0 +1,76 @@
+"""Share links for evidence exports: streamed ZIP downloads, each a custody event; expiry and revocation."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from longwatch.core import custody
+from longwatch.core import export as export_mod
+from longwatch.core.catalog.models import ExportShare
+from longwatch.web import shares
+
+RECIPIENT = export_mod.Recipient("Busan Police", "Sgt. Lee", "BS-77", "warrant 2026-1", "insurance fraud case")
+
+
+def make_export(web_archive, tmp_path):
+    out = tmp_path / "exp"
+    export_mod.export(web_archive.archive, export_mod.Request(RECIPIENT, package_ids=[web_archive.package_id]), out)
+    return out
+
+
+def test_download_streams_a_verifiable_zip_and_is_a_custody_event(app, client, web_archive, tmp_path, login_as):
+    out = make_export(web_archive, tmp_path)
+    share_id, token = shares.create_share(web_archive.archive, out, datetime.now(UTC) + timedelta(days=7))
+    response = client.get(f"/s/{token}")
+    assert response.status_code == 200
+    assert response.is_streamed and response.mimetype == "application/zip"
+    body = response.get_data()
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        assert any(n.endswith("/VERIFY.txt") for n in zf.namelist())
+    (tmp_path / "got.zip").write_bytes(body)
+    assert export_mod.verify_export(tmp_path / "got.zip").ok
+    ledger = custody.Ledger.for_archive(web_archive.archive)
+    events = [e for _s, e, _l in ledger.history(web_archive.package_id) if e["type"] == "dissemination"]
+    assert events and f"share link {share_id}" in events[-1]["detail"]
+    listed = shares.list_shares(web_archive.archive)
+    assert listed[0]["downloads"] == 1 and listed[0]["active"]
+    page = login_as("records-manager").get("/shares")
+    assert page.status_code == 200 and "Busan Police" in page.get_data(as_text=True)
+
+
+def test_revoked_expired_and_unknown_links_are_refused(app, client, web_archive, tmp_path, login_as):
+    out = make_export(web_archive, tmp_path)
+    archive = web_archive.archive
+    share_id, token = shares.create_share(archive, out, datetime.now(UTC) + timedelta(days=1))
+    manager = login_as("records-manager")
+    from web_fixtures import csrf_of
+
+    csrf = csrf_of(manager, "/shares")
+    assert manager.post(f"/shares/{share_id}/revoke", data={"csrf_token": csrf}).status_code == 302
+    refused = client.get(f"/s/{token}")
+    assert refused.status_code == 410 and "E022" in refused.get_data(as_text=True)
+    other_id, other = shares.create_share(archive, out, datetime.now(UTC) + timedelta(days=1))
+    with archive.catalog.session() as session:
+        session.execute(update(ExportShare).where(ExportShare.id == other_id)
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert client.get(f"/s/{other}").status_code == 410
+    assert client.get("/s/not-a-token").status_code == 404
+    assert not shares.list_shares(archive)[0]["active"]
+
+
+def test_share_export_command(lw, archive, clip, tmp_path):
+    from conftest import ingest_one
+
+    pid = ingest_one(archive, clip, camera="cam-02")
+    out = tmp_path / "exp"
+    export_mod.export(archive, export_mod.Request(RECIPIENT, package_ids=[pid]), out)
+    made = json.loads(lw("share-export", str(out), "--expires", "2999-01-01T00:00:00Z", "--base-url",
+                         "https://archive.example", "--json").output)
+    assert made["url"].startswith("https://archive.example/s/")
+    assert lw("revoke-share", str(made["id"])).exit_code == 0
+    assert lw("share-export", str(out), "--expires", "2000-01-01T00:00:00Z").exit_code == 13
