@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
     "longwatch.commands.detect",
+    "longwatch.commands.events",
     "longwatch.web.clips",
     "longwatch.web.api",
     "longwatch.web.upload",
