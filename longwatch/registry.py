@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = (
     "longwatch.web.api",
     "longwatch.web.upload",
     "longwatch.web.admin",
+    "longwatch.web.events_api",
     "longwatch.commands.users",
     "longwatch.commands.search",
 )

@@ -379,7 +379,7 @@ def import_rows(archive: Archive, rows: Iterable[tuple[int, dict[str, Any] | Exc
             if isinstance(data, Exception):
                 raise data
             row = parse_row(data)
-        except (ValueError, LongwatchError) as exc:
+        except (ValueError, TypeError, LongwatchError) as exc:
             detail = exc.render() if isinstance(exc, LongwatchError) else str(exc)
             result.errors.append((line, LongwatchError("D014", line=line, detail=detail)))
             continue
