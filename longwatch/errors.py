@@ -46,8 +46,6 @@ CODES: Mapping[str, str] = {
     "D015": N_("no event {event_id} in the catalog (see `longwatch events`)"),
     "D016": N_("the import file {path} is neither JSON Lines (.jsonl) nor CSV (.csv)"),
     "D017": N_("say the decision: --confirmed, --false-positive or --unsure"),
-    "D018": N_("the output directory {path} is not empty; choose a new one"),
-    "D019": N_("no events match the export; widen --type, --from/--to or drop --confirmed-only"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),
