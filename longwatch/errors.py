@@ -70,6 +70,12 @@ CODES: Mapping[str, str] = {
     "H014": N_("legal hold {hold_id} was already released"),
     "H015": N_("{path}: not a longwatch destruction certificate: {detail}"),
     "H016": N_("{path}: the destruction certificate's signature does not verify: {detail}"),
+    # events branch: rules, import, review, dataset export
+    "D013": N_("the window rules file {path} is invalid: {detail}"),
+    "D014": N_("line {line}: {detail}; fix the row and import the file again (rows already imported are skipped)"),
+    "D015": N_("no event {event_id} in the catalog (see `longwatch events`)"),
+    "D016": N_("the import file {path} is neither JSON Lines (.jsonl) nor CSV (.csv)"),
+    "D017": N_("say the decision: --confirmed, --false-positive or --unsure"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),

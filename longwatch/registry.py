@@ -31,10 +31,12 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
     "longwatch.commands.detect",
+    "longwatch.commands.events",
     "longwatch.web.clips",
     "longwatch.web.api",
     "longwatch.web.upload",
     "longwatch.web.admin",
+    "longwatch.web.events_api",
     "longwatch.commands.users",
     "longwatch.commands.search",
     "longwatch.commands.retention",  # issue 6

@@ -55,6 +55,19 @@ def on_detection(archive: Archive, package: Package, clip: Clip, identity: dict[
     carrying the detector's name, version, model hash and parameters). Until
     they exist, detections live in the state file and in derived packages.
     """
+    # events branch: each detection becomes a catalog event and a ledger entry with the detector's
+    # identity; windows stay with `detect --window` here (the rules apply to imported events).
+    if clip.start_utc is None:
+        return
+    from longwatch.core import events
+
+    boxes = [{"offset": round(f.time - detection.start, 3), "boxes": [b.to_list() for b in f.boxes]}
+             for f in detection.frames if f.boxes]
+    events.record(archive, camera=package.camera, type=detection.type,
+                  start=clip.start_utc + timedelta(seconds=detection.start),
+                  end=clip.start_utc + timedelta(seconds=detection.end), confidence=detection.confidence,
+                  source=f"detector:{identity['name']}", package_id=package.id, detector=identity, boxes=boxes,
+                  apply_rules=False)
 
 
 def state_path(archive: Archive, clip: Clip, detector: Detector) -> Path:

@@ -336,8 +336,33 @@ class Event(Base):
     end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     source: Mapped[str] = mapped_column(String(100), default="")
+    # events branch (revision 0010): vendor identity, detector, review and the window it caused
+    vendor_event_id: Mapped[str | None] = mapped_column(String(200))
+    detector: Mapped[str] = mapped_column(Text, default="")  # JSON: Detector.identity() or {}
+    boxes: Mapped[str] = mapped_column(Text, default="")  # JSON: [[x, y, w, h], ...] or per-frame list
+    zone: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    reviewer: Mapped[str] = mapped_column(String(200), default="")
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_package_id: Mapped[str | None] = mapped_column(String(36))
 
-    __table_args__ = (Index("ix_events_type_confidence", "type", "confidence"),)
+    __table_args__ = (Index("ix_events_type_confidence", "type", "confidence"),
+                      Index("uq_events_source_vendor", "source", "vendor_event_id", unique=True))
+
+
+class EventWindow(Base):
+    """A window package made by a rule: its range, the version it supersedes, its retention class."""
+
+    __tablename__ = "event_windows"
+
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_package_id: Mapped[str] = mapped_column(String(36), index=True)
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    supersedes: Mapped[str | None] = mapped_column(String(36))
+    superseded_by: Mapped[str | None] = mapped_column(String(36))
+    retention_class: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Case(Base):
