@@ -113,6 +113,16 @@ CODES: Mapping[str, str] = {
     ),
     "N010": N_("package {package_id} did not verify after storing, so the original was kept: {detail}"),
     "N011": N_("the watch state {path} is unreadable: {detail}; restore it from backup or move it away"),
+    # J: jobs and workers (scale out)
+    "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
+               "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),
+    "J002": N_("no job task {task!r}; known tasks: {known}"),
+    "J003": N_("{package_id} is not in the catalog; list packages with `longwatch list` or jobs with "
+               "`longwatch jobs`"),
+    "J004": N_("unknown value {state!r}; use one of: {known}"),
+    "J005": N_("job {job_id} is {state}, not failed; only a failed job can be retried"),
+    "J006": N_("the job failed with an unexpected error; see the worker's log and retry it with "
+               "`longwatch jobs retry ID`"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),
@@ -227,6 +237,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "W": 11,
     "R": 1,  # an audit found a problem it could not repair
     "Q": 4,
+    "J": 12,
 }
 
 

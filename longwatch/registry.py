@@ -37,6 +37,7 @@ DEFAULT_PLUGINS = (
     "longwatch.web.admin",
     "longwatch.commands.users",
     "longwatch.commands.search",
+    "longwatch.commands.jobs",
 )
 
 
