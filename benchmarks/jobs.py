@@ -62,15 +62,19 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int)
     return n / span(archive, "ingest", before)
 
 
-def noop_round(archive: Archive, n: int) -> float:
+def noop_round(archive: Archive, n: int) -> tuple[float, float]:
+    """Jobs per second: enqueued (one transaction each), then run by one worker."""
     before = last_id(archive)
+    started = time.perf_counter()
     for i in range(n):
         jobs.enqueue(archive, "noop", {"n": i})
+    enqueued = n / (time.perf_counter() - started)
     run_workers(archive.root, 1)
-    return n / span(archive, "noop", before)
+    return enqueued, n / span(archive, "noop", before)
 
 
-def baseline_round(url: str, n: int) -> float:
+def baseline_round(url: str, n: int) -> tuple[float, float]:
+    """Rows per second: the INSERTs (one commit each), then the SKIP LOCKED take-and-finish loop alone."""
     import psycopg
 
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
@@ -80,6 +84,7 @@ def baseline_round(url: str, n: int) -> float:
         started = time.perf_counter()
         for i in range(n):
             conn.execute("INSERT INTO bench_q (args) VALUES (%s)", (f'{{"n": {i}}}',))
+        inserted = time.perf_counter()
         while True:
             with conn.transaction():
                 row = conn.execute("SELECT id FROM bench_q WHERE NOT done ORDER BY id LIMIT 1 "
@@ -87,7 +92,7 @@ def baseline_round(url: str, n: int) -> float:
                 if row is None:
                     break
                 conn.execute("UPDATE bench_q SET done = true WHERE id = %s", row)
-        return n / (time.perf_counter() - started)
+        return n / (inserted - started), n / (time.perf_counter() - inserted)
 
 
 def main() -> None:
@@ -107,10 +112,12 @@ def main() -> None:
         two = ingest_round(archive, clip, work / "shared", args.ingest, 2)
         print(f"ingest, {args.ingest} jobs: 1 worker {one:.2f} jobs/s, 2 workers {two:.2f} jobs/s, "
               f"scaling {two / one:.2f}x (target >= 1.6x)")
-        noop = noop_round(archive, args.noop)
-        base = baseline_round(url, args.noop)
-        print(f"queue overhead, {args.noop} no-op jobs: procrastinate {noop:.0f} jobs/s, "
-              f"INSERT + SKIP LOCKED loop {base:.0f} rows/s, ratio {noop / base:.2f}")
+        noop_enqueue, noop = noop_round(archive, args.noop)
+        enqueue_rate = noop_enqueue
+        insert, loop = baseline_round(url, args.noop)
+        print(f"queue overhead, {args.noop} no-op jobs: enqueue {enqueue_rate:.0f} jobs/s vs INSERT {insert:.0f} "
+              f"rows/s; run by one worker {noop:.0f} jobs/s vs SELECT ... FOR UPDATE SKIP LOCKED + UPDATE loop "
+              f"{loop:.0f} rows/s, ratio {noop / loop:.2f}")
         archive.close()
 
 

@@ -77,3 +77,12 @@ def test_failed_job_shows_its_code_and_can_be_retried(pg_archive, tmp_path, smal
     assert lw("jobs", "--state", "bogus").exit_code == 2
     with pg_archive.catalog.engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE task_name='replicate'")).scalar() == 2
+
+
+def test_worker_app_has_every_task_on_its_queue_and_a_nightly_audit(pg_archive):
+    app = jobs.make_app(pg_archive)
+    assert {name: app.tasks[name].queue for name in jobs.TASKS} == {n: t.queue for n, t in jobs.TASKS.items()}
+    assert jobs.TASKS["ingest"].queue == jobs.QUICK and jobs.TASKS["audit_package"].queue == jobs.HEAVY
+    [periodic] = app.periodic_registry.periodic_tasks.values()
+    assert (periodic.task.name, periodic.cron, periodic.task.queue) == ("periodic_audit", jobs.AUDIT_CRON,
+                                                                        jobs.HEAVY)

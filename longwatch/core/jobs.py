@@ -237,18 +237,26 @@ def _require_queue(archive: Archive) -> None:
         raise LongwatchError("J001")
 
 
+_SCHEMA_SEEN: set[str] = set()  # catalogs known to have procrastinate's schema (asked once per process)
+
+
 def apply_schema(archive: Archive) -> bool:
     """Install procrastinate's tables and functions once (True when it did); safe from many workers at once."""
     _require_queue(archive)
+    key = str(archive.catalog.engine.url)
+    if key in _SCHEMA_SEEN:
+        return False
     import procrastinate
 
     with archive.catalog.engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(4242013)"))
         if connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
+            _SCHEMA_SEEN.add(key)
             return False
         sql = procrastinate.schema.SchemaManager.get_schema()
         with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
             cursor.execute(sql)  # no parameters: the schema's '%' signs stay as they are
+    _SCHEMA_SEEN.add(key)
     return True
 
 
@@ -282,7 +290,7 @@ def list_jobs(archive: Archive, state: str | None = None, limit: int = 100) -> l
         "WHERE j.status::text = ANY(:statuses) ORDER BY j.id DESC LIMIT :limit")
     with archive.catalog.engine.connect() as connection:
         rows = connection.execute(query, {"statuses": statuses, "limit": limit}).all()
-    return [JobRow(id=r[0], task=r[1], queue=r[2], state=STATES.get(r[3], r[3]), attempts=r[4], args=r[5],
+    return [JobRow(id=r[0], task=r[1], queue=r[2], state=STATES.get(r[3], str(r[3])), attempts=r[4], args=r[5],
                    code=r[6] or "", message=r[7] or "") for r in rows]
 
 
