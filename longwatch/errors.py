@@ -123,6 +123,8 @@ CODES: Mapping[str, str] = {
     "J005": N_("job {job_id} is {state}, not failed; only a failed job can be retried"),
     "J006": N_("the job failed with an unexpected error; see the worker's log and retry it with "
                "`longwatch jobs retry ID`"),
+    "J007": N_("package {package_id} does not have the copies its replication policy asks for yet; the job "
+               "will be retried (or run `longwatch replicate {package_id}`)"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),

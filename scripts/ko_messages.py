@@ -403,4 +403,8 @@ KO = {
         "작업 {job_id}의 상태는 {state}이며 실패가 아닙니다. 실패한 작업만 다시 실행할 수 있습니다",
     "the job failed with an unexpected error; see the worker's log and retry it with `longwatch jobs retry ID`":
         "작업이 예기치 않은 오류로 실패했습니다. 작업자 로그를 확인하고 `longwatch jobs retry ID`로 다시 실행하십시오",
+    "package {package_id} does not have the copies its replication policy asks for yet; the job will be retried "
+    "(or run `longwatch replicate {package_id}`)":
+        "패키지 {package_id}에 복제 정책이 요구하는 사본이 아직 없습니다. 작업이 다시 실행됩니다"
+        "(또는 `longwatch replicate {package_id}`를 실행하십시오)",
 }

@@ -59,19 +59,26 @@ _DEFER = text(
 # -- tasks ------------------------------------------------------------------------------------
 def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: str = "",
             title: str = "") -> dict[str, Any]:
-    from longwatch.core import ingest
+    from longwatch.core import ingest, storage_policy
 
     existing = archive.catalog.find_clip(sha256)
-    if existing is not None:  # done before (by this job's earlier attempt or another): nothing to do
-        return {"package_id": existing.package_id, "stored": False}
-    request = ingest.IngestRequest(path=Path(path), camera=camera, zone=zone, title=title)
-    try:
-        result = ingest.ingest(archive, request)
-    except LongwatchError as exc:
-        if exc.code == "I006":
-            return {"package_id": str(exc.context.get("package_id", "")), "stored": False}
-        raise
-    return {"package_id": result.package_id, "stored": True}
+    stored = False
+    if existing is not None:  # stored before (an earlier attempt of this job, or another): no second package
+        package_id = existing.package_id
+    else:
+        request = ingest.IngestRequest(path=Path(path), camera=camera, zone=zone, title=title)
+        try:
+            package_id, stored = ingest.ingest(archive, request).package_id, True
+        except LongwatchError as exc:
+            if exc.code != "I006":
+                raise
+            package_id = str(exc.context.get("package_id", ""))
+    # The job is done only when the policy's copies exist: a replica that failed during ingest (or an
+    # attempt killed between cataloguing and replicating) fails the job, and its retry completes them.
+    storage_policy.replicate(archive, package_id)
+    if not storage_policy.policy_met(archive, package_id):
+        raise LongwatchError("J007", package_id=package_id)
+    return {"package_id": package_id, "stored": stored}
 
 
 def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:
