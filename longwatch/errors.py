@@ -149,6 +149,18 @@ CODES: Mapping[str, str] = {
     ),
     "N010": N_("package {package_id} did not verify after storing, so the original was kept: {detail}"),
     "N011": N_("the watch state {path} is unreadable: {detail}; restore it from backup or move it away"),
+    # J: jobs and workers (scale out)
+    "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
+               "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),
+    "J002": N_("no job task {task!r}; known tasks: {known}"),
+    "J003": N_("{package_id} is not in the catalog; list packages with `longwatch list` or jobs with "
+               "`longwatch jobs`"),
+    "J004": N_("unknown value {state!r}; use one of: {known}"),
+    "J005": N_("job {job_id} is {state}, not failed; only a failed job can be retried"),
+    "J006": N_("the job failed with an unexpected error; see the worker's log and retry it with "
+               "`longwatch jobs retry ID`"),
+    "J007": N_("package {package_id} does not have the copies its replication policy asks for yet; the job "
+               "will be retried (or run `longwatch replicate {package_id}`)"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),
@@ -292,6 +304,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "Q": 4,
     "H": 12,  # retention: refused by a hold, a missing approval or a full disk
     "E": 13,  # evidence exports (verify-export: the export fails a check)
+    "J": 14,  # jobs and workers
 }
 
 

@@ -42,6 +42,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.retention",  # issue 6
     "longwatch.commands.export",
     "longwatch.web.shares",
+    "longwatch.commands.jobs",
 )
 
 

@@ -562,4 +562,30 @@ KO = {
     'unsure': '불확실',
     'confirmed rate': '확인 비율',
     'false-positive rate': '오탐 비율',
+    # jobs and workers (issue 13)
+    "task": "작업 종류",
+    "queue": "대기열",
+    "attempts": "시도",
+    "error": "오류",
+    "arguments": "인수",
+    "Worker on {name}: queues {queues}, concurrency {n}": "{name} 작업자: 대기열 {queues}, 동시 실행 {n}",
+    "Jobs run in-process on this archive (SQLite catalog); there is no queue.":
+        "이 아카이브는 작업을 프로세스 안에서 실행합니다(SQLite 목록). 대기열이 없습니다.",
+    "Job {job_id} queued again as job {new_id}": "작업 {job_id}을(를) 작업 {new_id}(으)로 다시 대기열에 넣었습니다",
+    "this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
+    "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL":
+        "이 아카이브는 작업을 프로세스 안에서 실행합니다(목록이 SQLite). 대기열과 작업자에는 PostgreSQL 목록이 "
+        "필요합니다. longwatch.toml의 [catalog] url 또는 LONGWATCH_CATALOG_URL을 설정하십시오",
+    "no job task {task!r}; known tasks: {known}": "작업 종류 {task!r}이(가) 없습니다. 알려진 작업: {known}",
+    "{package_id} is not in the catalog; list packages with `longwatch list` or jobs with `longwatch jobs`":
+        "{package_id}은(는) 목록에 없습니다. 패키지는 `longwatch list`, 작업은 `longwatch jobs`로 확인하십시오",
+    "unknown value {state!r}; use one of: {known}": "알 수 없는 값 {state!r}입니다. 다음 중 하나를 쓰십시오: {known}",
+    "job {job_id} is {state}, not failed; only a failed job can be retried":
+        "작업 {job_id}의 상태는 {state}이며 실패가 아닙니다. 실패한 작업만 다시 실행할 수 있습니다",
+    "the job failed with an unexpected error; see the worker's log and retry it with `longwatch jobs retry ID`":
+        "작업이 예기치 않은 오류로 실패했습니다. 작업자 로그를 확인하고 `longwatch jobs retry ID`로 다시 실행하십시오",
+    "package {package_id} does not have the copies its replication policy asks for yet; the job will be retried "
+    "(or run `longwatch replicate {package_id}`)":
+        "패키지 {package_id}에 복제 정책이 요구하는 사본이 아직 없습니다. 작업이 다시 실행됩니다"
+        "(또는 `longwatch replicate {package_id}`를 실행하십시오)",
 }

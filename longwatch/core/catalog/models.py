@@ -496,3 +496,18 @@ class ExportShare(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     downloads: Mapped[int] = mapped_column(Integer, default=0)
+class JobFailure(Base):
+    """The last failure of a queued job, with its error code (procrastinate keeps no error text).
+
+    Written by the worker in the failing attempt; ``longwatch jobs`` joins it to
+    procrastinate's own job table. Deleted when the job is retried by hand.
+    """
+
+    __tablename__ = "job_failures"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    task: Mapped[str] = mapped_column(String(64), nullable=False)
+    code: Mapped[str] = mapped_column(String(8), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -1,0 +1,125 @@
+"""Jobs and workers on PostgreSQL: ingest throughput with 1 and 2 workers, and queue overhead.
+
+Run: ``.venv/bin/python benchmarks/jobs.py [--ingest 60] [--noop 500]``. A throwaway
+PostgreSQL (fsync on) and a fresh archive on local disk; the clips are unique
+copies of one small ffmpeg clip on shared storage (a directory). Times come from
+procrastinate's own events (first start to last success), so worker start-up is
+not counted. The queue-overhead baseline, measured in the same run, is a plain
+``INSERT`` of the rows then a ``SELECT ... FOR UPDATE SKIP LOCKED`` + ``UPDATE`` +
+``COMMIT`` loop from one client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from search import throwaway_postgres  # benchmarks/search.py
+from sqlalchemy import text
+
+from longwatch.core import jobs
+from longwatch.core.archive import Archive
+from longwatch.core.media import make_test_clip
+
+LONGWATCH = [str(Path(sys.executable).parent / "longwatch")]
+
+
+def span(archive: Archive, task: str, after_id: int) -> float:
+    with archive.catalog.engine.connect() as c:
+        return float(c.execute(text(
+            "SELECT extract(epoch FROM max(e.at) - min(e.at)) FROM procrastinate_events e "
+            "JOIN procrastinate_jobs j ON j.id = e.job_id "
+            "WHERE j.task_name = :task AND j.id > :after AND e.type IN ('started', 'succeeded')"),
+            {"task": task, "after": after_id}).scalar())
+
+
+def last_id(archive: Archive) -> int:
+    with archive.catalog.engine.connect() as c:
+        return int(c.execute(text("SELECT coalesce(max(id), 0) FROM procrastinate_jobs")).scalar())
+
+
+def run_workers(root: Path, n: int) -> None:
+    procs = [subprocess.Popen([*LONGWATCH, "-A", str(root), "-q", "worker", "--until-empty"]) for _ in range(n)]
+    for p in procs:
+        p.wait()
+
+
+def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int) -> float:
+    before = last_id(archive)
+    for i in range(n):
+        copy = work / f"w{workers}-{i:04d}.mp4"
+        copy.write_bytes(clip.read_bytes() + uuid.uuid4().bytes)
+        jobs.enqueue_ingest(archive, copy, camera=f"cam-{i % 8:02d}")
+    run_workers(archive.root, workers)
+    counts = jobs.counts(archive)
+    assert not counts.get("failed"), counts
+    return n / span(archive, "ingest", before)
+
+
+def noop_round(archive: Archive, n: int) -> tuple[float, float]:
+    """Jobs per second: enqueued (one transaction each), then run by one worker."""
+    before = last_id(archive)
+    started = time.perf_counter()
+    for i in range(n):
+        jobs.enqueue(archive, "noop", {"n": i})
+    enqueued = n / (time.perf_counter() - started)
+    run_workers(archive.root, 1)
+    return enqueued, n / span(archive, "noop", before)
+
+
+def baseline_round(url: str, n: int) -> tuple[float, float]:
+    """Rows per second: the INSERTs (one commit each), then the SKIP LOCKED take-and-finish loop alone."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_q (id bigserial PRIMARY KEY, args jsonb, done bool "
+                     "NOT NULL DEFAULT false)")
+        started = time.perf_counter()
+        for i in range(n):
+            conn.execute("INSERT INTO bench_q (args) VALUES (%s)", (f'{{"n": {i}}}',))
+        inserted = time.perf_counter()
+        while True:
+            with conn.transaction():
+                row = conn.execute("SELECT id FROM bench_q WHERE NOT done ORDER BY id LIMIT 1 "
+                                   "FOR UPDATE SKIP LOCKED").fetchone()
+                if row is None:
+                    break
+                conn.execute("UPDATE bench_q SET done = true WHERE id = %s", row)
+        return n / (inserted - started), n / (time.perf_counter() - inserted)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ingest", type=int, default=60, help="ingest jobs per round (the issue: 1000)")
+    parser.add_argument("--noop", type=int, default=500, help="no-op jobs")
+    args = parser.parse_args()
+    with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="longwatch-bench-jobs-") as tmp:
+        work = Path(tmp)
+        os.environ["LONGWATCH_CATALOG_URL"] = url
+        Archive.create(work / "archive", organization="Bench", language="en").close()
+        archive = Archive.open(work / "archive")
+        jobs.apply_schema(archive)
+        clip = make_test_clip(work / "clip.mp4", seconds=1, size="160x120", rate=10)
+        (work / "shared").mkdir()
+        one = ingest_round(archive, clip, work / "shared", args.ingest, 1)
+        two = ingest_round(archive, clip, work / "shared", args.ingest, 2)
+        print(f"ingest, {args.ingest} jobs: 1 worker {one:.2f} jobs/s, 2 workers {two:.2f} jobs/s, "
+              f"scaling {two / one:.2f}x (target >= 1.6x)")
+        noop_enqueue, noop = noop_round(archive, args.noop)
+        enqueue_rate = noop_enqueue
+        insert, loop = baseline_round(url, args.noop)
+        print(f"queue overhead, {args.noop} no-op jobs: enqueue {enqueue_rate:.0f} jobs/s vs INSERT {insert:.0f} "
+              f"rows/s; run by one worker {noop:.0f} jobs/s vs SELECT ... FOR UPDATE SKIP LOCKED + UPDATE loop "
+              f"{loop:.0f} rows/s, ratio {noop / loop:.2f}")
+        archive.close()
+
+
+if __name__ == "__main__":
+    main()

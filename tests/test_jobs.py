@@ -1,0 +1,88 @@
+"""The job API: in-process on SQLite, procrastinate on PostgreSQL; atomic enqueueing, failures and retry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import unique_copy
+from sqlalchemy import text
+
+from longwatch.core import jobs
+from longwatch.errors import LongwatchError
+
+
+def test_sqlite_runs_jobs_in_process_and_ingest_is_keyed_by_sha256(archive, tmp_path, small_clip, lw):
+    clip = unique_copy(small_clip, tmp_path / "a.mp4")
+    first = jobs.enqueue_ingest(archive, clip, camera="cam-01")
+    assert isinstance(first, dict) and first["stored"]
+    again = jobs.enqueue_ingest(archive, clip, camera="cam-01")  # the same file: found, not stored twice
+    assert again == {"package_id": first["package_id"], "stored": False}
+    assert len(archive.catalog.all_ids()) == 1
+    result = lw("jobs", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"queued": False, "counts": {}, "jobs": []}
+    assert lw("worker").exit_code == 14  # J001: no queue on SQLite
+    assert "J001" in lw("jobs", "retry", "1").output
+
+
+def test_unknown_task_is_refused(archive):
+    with pytest.raises(LongwatchError) as exc:
+        jobs.enqueue(archive, "no-such-task", {})
+    assert exc.value.code == "J002"
+
+
+@pytest.fixture
+def pg_url(postgres_server, monkeypatch):
+    url = postgres_server.create_database()
+    monkeypatch.setenv("LONGWATCH_CATALOG_URL", url)
+    return url
+
+
+@pytest.fixture
+def pg_archive(pg_url, archive):
+    """The usual test archive, its catalog on a fresh PostgreSQL database (so jobs are queued)."""
+    return archive
+
+
+def test_enqueue_is_atomic_with_the_catalog_change(pg_archive):
+    jobs.apply_schema(pg_archive)
+    assert not jobs.apply_schema(pg_archive)  # once only
+    with pytest.raises(RuntimeError), pg_archive.catalog.session() as s:
+        jobs.enqueue(pg_archive, "noop", {"n": 1}, session=s)
+        raise RuntimeError("the catalog change fails")
+    assert jobs.list_jobs(pg_archive) == []
+    with pg_archive.catalog.session() as s:
+        job_id = jobs.enqueue(pg_archive, "noop", {"n": 2}, session=s)
+    [row] = jobs.list_jobs(pg_archive)
+    assert (row.id, row.task, row.queue, row.state) == (job_id, "noop", "quick", "queued")
+
+
+def test_failed_job_shows_its_code_and_can_be_retried(pg_archive, tmp_path, small_clip, lw):
+    missing = jobs.enqueue(pg_archive, "replicate", {"package_id": "00000000-0000-0000-0000-000000000000"})
+    clip = unique_copy(small_clip, tmp_path / "b.mp4")
+    ok = jobs.enqueue_ingest(pg_archive, clip)
+    assert jobs.enqueue_ingest(pg_archive, clip) == ok  # already waiting: the same job, not a second
+    assert jobs.enqueue(pg_archive, "audit_package", {"package_id": "nope"}, queue=jobs.HEAVY)
+    jobs.run_worker(pg_archive, ["quick"], concurrency=1, wait=False)  # a missing package: no retry
+    states = {r.id: r for r in jobs.list_jobs(pg_archive)}
+    assert states[ok].state == "done"
+    assert (states[missing].state, states[missing].code) == ("failed", "I008")
+    assert [r.state for r in jobs.list_jobs(pg_archive, "queued")] == ["queued"]  # the heavy one waits
+    out = json.loads(lw("jobs", "--state", "failed", "--json").output)
+    assert [j["id"] for j in out["jobs"]] == [missing] and out["jobs"][0]["error_code"]
+    result = lw("jobs", "retry", str(missing))
+    assert result.exit_code == 0, result.output
+    assert lw("jobs", "retry", str(ok)).exit_code == 14  # J005: only failed jobs
+    assert lw("jobs", "--state", "bogus").exit_code == 2
+    with pg_archive.catalog.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE task_name='replicate'")).scalar() == 2
+
+
+def test_worker_app_has_every_task_on_its_queue_and_a_nightly_audit(pg_archive):
+    app = jobs.make_app(pg_archive)
+    assert {name: app.tasks[name].queue for name in jobs.TASKS} == {n: t.queue for n, t in jobs.TASKS.items()}
+    assert jobs.TASKS["ingest"].queue == jobs.QUICK and jobs.TASKS["audit_package"].queue == jobs.HEAVY
+    [periodic] = app.periodic_registry.periodic_tasks.values()
+    assert (periodic.task.name, periodic.cron, periodic.task.queue) == ("periodic_audit", jobs.AUDIT_CRON,
+                                                                        jobs.HEAVY)
