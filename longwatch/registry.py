@@ -37,6 +37,12 @@ DEFAULT_PLUGINS = (
     "longwatch.web.admin",
     "longwatch.commands.users",
     "longwatch.commands.search",
+    "longwatch.commands.requests",
+    "longwatch.web.requests",
+    "longwatch.web.register",
+    "longwatch.web.notice",
+    "longwatch.web.analytics",
+    "longwatch.web.inquiry",
 )
 
 
