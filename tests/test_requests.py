@@ -67,6 +67,10 @@ def test_bad_inputs_have_codes(archive):
     with pytest.raises(LongwatchError) as err:
         req_api.get(archive, "REQ-none")
     assert err.value.code == "U001"
+    court = _new(archive, kind="court", reference="2026가단1", claimed_start=None)
+    with pytest.raises(LongwatchError) as err:  # no claimed time: no search of the whole archive
+        req_api.search(archive, court.number)
+    assert err.value.code == "U005"
     req = _new(archive)
     with pytest.raises(LongwatchError) as err:
         req_api.deliver(archive, req.number)

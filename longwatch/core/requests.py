@@ -239,6 +239,8 @@ def search(archive: Archive, number: str, actor: str = "", limit: int = 500) -> 
     from longwatch.core.catalog import search as search_api
 
     req = get(archive, number)
+    if req.claimed_start_utc is None:  # never a search of the whole archive
+        raise LongwatchError("U005", name="claimed_start_utc", kind=req.kind)
     query = search_api.Query(start=req.claimed_start_utc, end=req.claimed_end_utc,
                              cameras=[req.camera] if req.camera else [], order="asc", limit=limit)
     found = sorted({item["package_id"] for item in search_api.search(archive.catalog, query).items})
