@@ -280,6 +280,18 @@ CODES: Mapping[str, str] = {
     "E021": N_("share link {share} does not exist: ask the archive for a new link"),
     "E022": N_("share link {share} has expired or was revoked: ask the archive for a new link"),
     "E023": N_("the watermarked access copy of {path} could not be made: {detail}"),
+    # U: public-sector use (requests, register, notice, analytics)
+    "U001": N_("no request {number!r}; list the requests with `longwatch requests list`"),
+    "U002": N_("a request cannot go from {current!r} to {target!r}; allowed next: {allowed}"),
+    "U003": N_("{value!r} is not a request type; use one of: {allowed}"),
+    "U004": N_("{reason!r} is not a lawful refusal reason; choose one of: {allowed}"),
+    "U005": N_("the field {name!r} is required for a {kind} request"),
+    "U006": N_("postponing the masking needs a reason; say why the copy is late"),
+    "U007": N_("record how the identity was checked (a method such as an ID card seen), never the ID number itself"),
+    "U008": N_("no published notice yet; an administrator publishes one on the notice page"),
+    "U009": N_("{value!r} is not a grouping; use one of: {allowed}"),
+    "U010": N_("the refusal reasons file {path} is invalid: {detail}"),
+    "U011": N_("no CJK font for PDF files at {path}; install the Debian package fonts-noto-cjk"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),
@@ -305,6 +317,7 @@ EXIT_STATUS: Mapping[str, int] = {
     "H": 12,  # retention: refused by a hold, a missing approval or a full disk
     "E": 13,  # evidence exports (verify-export: the export fails a check)
     "J": 14,  # jobs and workers
+    "U": 4,
 }
 
 

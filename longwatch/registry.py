@@ -43,6 +43,12 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.export",
     "longwatch.web.shares",
     "longwatch.commands.jobs",
+    "longwatch.commands.requests",
+    "longwatch.web.requests",
+    "longwatch.web.register",
+    "longwatch.web.notice",
+    "longwatch.web.analytics",
+    "longwatch.web.inquiry",
 )
 
 

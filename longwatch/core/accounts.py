@@ -48,6 +48,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:read": frozenset({"administrator", "auditor"}),
     # create and change accounts
     "users:write": frozenset({"administrator"}),
+    # see requests for footage (PIPA access, disclosure, insurers, courts, police) and their clocks
+    "requests:read": frozenset({"administrator", "records-manager", "operator", "auditor"}),
+    # record requests and move them on (search, hold, mask, deliver, refuse)
+    "requests:write": frozenset({"administrator", "records-manager", "operator"}),
+    # read the CCTV operation register and download it for inspection
+    "register:read": frozenset({"administrator", "records-manager", "auditor"}),
+    # write and publish the public notice
+    "notice:write": frozenset({"administrator"}),
+    # pin notes and place holds in an incident inquiry
+    "inquiry:write": frozenset({"administrator", "records-manager", "operator", "investigator"}),
     # any signed-in user: own profile, logout
     "self": frozenset(ROLES),
 }

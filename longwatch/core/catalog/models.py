@@ -511,3 +511,64 @@ class JobFailure(Base):
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+# -- public-sector requests and the public notice (migration 0011) -------------
+class PublicRequest(Base):
+    """A citizen's PIPA access request, a disclosure request, or one from an insurer, court or police.
+
+    The identity check is recorded as the method used (seen offline), never the ID number.
+    """
+
+    __tablename__ = "public_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    requester: Mapped[str] = mapped_column(Text, default="")
+    identity_method: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(Text, default="")
+    claimed_start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_place: Mapped[str] = mapped_column(Text, default="")
+    camera: Mapped[str] = mapped_column(String(64), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    refusal_reason: Mapped[str] = mapped_column(String(64), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: package ids found for the request, comma-separated (the hold and the export name them)
+    packages: Mapped[str] = mapped_column(Text, default="")
+
+    steps: Mapped[list[RequestStep]] = relationship(back_populates="request", cascade="all, delete-orphan",
+                                                    order_by="RequestStep.id")
+
+
+class RequestStep(Base):
+    """One step of a request (received, searched, held, masked, delivered...) and its ledger entry."""
+
+    __tablename__ = "request_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("public_requests.id", ondelete="CASCADE"), index=True)
+    time_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    step: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    ledger_event: Mapped[str] = mapped_column(String(36), default="")
+
+    request: Mapped[PublicRequest] = relationship(back_populates="steps")
+
+
+class NoticeVersion(Base):
+    """One version of the public CCTV notice; published versions are kept, never overwritten."""
+
+    __tablename__ = "notice_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="ko")
+    author: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,90 @@
+"""The public CCTV notice (PIPA art. 25(4)): the operating policy anyone may read without signing in.
+
+Administrators write drafts; publishing freezes a version. Every published version is kept, so
+the body can show what the notice said on any date. The retention schedule is the retention
+issue's; until it is merged, the notice's text states it and :func:`retention_summary` is the seam.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from longwatch.core.catalog.models import Camera, NoticeVersion
+from longwatch.errors import LongwatchError
+
+if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
+
+TEMPLATE_KO = """# 영상정보처리기기 운영·관리 방침
+
+{organization}은(는) 「개인정보 보호법」 제25조에 따라 다음과 같이 영상정보처리기기를 운영합니다.
+
+## 설치 목적
+범죄 예방, 시설 안전, 화재 예방, 교통 단속 및 교통정보 수집
+
+## 보관 기간
+촬영일로부터 30일간 보관 후 자동 파기합니다.
+
+## 열람 등 청구 방법
+본인이 촬영된 영상의 열람·존재확인을 청구하려면 신분증을 지참하여 방문하거나 청구서를 제출하십시오.
+청구를 받은 날부터 10일 이내에 조치하며, 다른 사람은 모자이크(마스킹) 처리 후 제공합니다.
+"""
+
+
+def draft(archive: Archive, title: str, body: str, author: str, language: str = "ko") -> NoticeVersion:
+    """A new version (unpublished) after the highest number so far."""
+    with archive.catalog.session() as s:
+        top = s.scalar(select(func.max(NoticeVersion.version))) or 0
+        row = NoticeVersion(version=top + 1, title=title.strip(), body=body, language=language, author=author,
+                            created_at=datetime.now(UTC), published_at=None)
+        s.add(row)
+    return row
+
+
+def publish(archive: Archive, version: int) -> NoticeVersion:
+    """Freeze a version as the public one. Publishing never edits an older version."""
+    with archive.catalog.session() as s:
+        row = s.get(NoticeVersion, version)
+        if row is None:
+            raise LongwatchError("U008")
+        if row.published_at is None:
+            row.published_at = datetime.now(UTC)
+    return row
+
+
+def current(archive: Archive) -> NoticeVersion | None:
+    with archive.catalog.session() as s:
+        return s.scalars(select(NoticeVersion).where(NoticeVersion.published_at.is_not(None))
+                         .order_by(NoticeVersion.published_at.desc(), NoticeVersion.version.desc())).first()
+
+
+def versions(archive: Archive) -> list[NoticeVersion]:
+    with archive.catalog.session() as s:
+        return list(s.scalars(select(NoticeVersion).order_by(NoticeVersion.version.desc())).all())
+
+
+def get(archive: Archive, version: int) -> NoticeVersion:
+    with archive.catalog.session() as s:
+        row = s.get(NoticeVersion, version)
+    if row is None or row.published_at is None:
+        raise LongwatchError("U008")
+    return row
+
+
+def cameras_by_zone(archive: Archive) -> list[tuple[str, int, str]]:
+    """What is recorded where: (zone, cameras, purposes) from the camera registry."""
+    with archive.catalog.session() as s:
+        rows = s.execute(select(Camera.zone, Camera.purpose)).all()
+    zones: dict[str, tuple[int, set[str]]] = {}
+    for zone, purpose in rows:
+        n, purposes = zones.get(zone or "-", (0, set()))
+        zones[zone or "-"] = (n + 1, purposes | ({purpose} if purpose else set()))
+    return [(z, n, ", ".join(sorted(p))) for z, (n, p) in sorted(zones.items())]
+
+
+def retention_summary(archive: Archive) -> str:
+    """SEAM (to wire to the retention branch's schedule): the retention periods the notice states."""
+    return ""

@@ -1,0 +1,215 @@
+"""Built-in web plugin: the disaster and accident inquiry workspace.
+
+Pick cameras on a map drawn from the catalog (camera points, zone outlines as the hull of their
+cameras) without reaching the internet; an operator may add a base map as files in the archive's
+``basemap/`` folder (``basemap.json`` with the image name and its south, west, north, east).
+The chosen cameras play side by side (2 to 4) on one clock (static/inquiry.js), with detector
+events on a shared timeline and notes pinned to moments, kept in the catalog's case.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from longwatch.core import requests as req_api
+from longwatch.core.catalog import search as search_api
+from longwatch.core.catalog.models import Camera, Case, CasePackage, Event
+from longwatch.core.ingest import parse_time
+from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
+from longwatch.web import current_archive
+from longwatch.web.security import current_user, requires
+
+bp = Blueprint("inquiry", __name__)
+MAX_PLAYERS = 4
+MAP_W, MAP_H, PAD = 640, 420, 30
+
+
+def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Convex hull (monotone chain): a zone's outline from its cameras when the catalog has no polygon."""
+    pts = sorted(set(points))
+    if len(pts) < 3:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def _basemap() -> dict[str, Any] | None:
+    path = current_archive().root / "basemap" / "basemap.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {k: data[k] for k in ("image", "south", "west", "north", "east")}
+    except (OSError, ValueError, KeyError) as exc:
+        raise LongwatchError("W012", name="basemap.json", detail=str(exc)) from exc
+
+
+def map_model(cameras: list[Camera], chosen: list[str]) -> dict[str, Any]:
+    placed = [c for c in cameras if c.latitude is not None and c.longitude is not None]
+    base = _basemap()
+    if base:
+        south, west, north, east = base["south"], base["west"], base["north"], base["east"]
+    elif placed:
+        south, north = min(c.latitude for c in placed), max(c.latitude for c in placed)  # type: ignore[type-var]
+        west, east = min(c.longitude for c in placed), max(c.longitude for c in placed)  # type: ignore[type-var]
+    else:
+        south, west, north, east = 0.0, 0.0, 1.0, 1.0
+    span_lat, span_lon = max(north - south, 1e-4), max(east - west, 1e-4)
+    kx = math.cos(math.radians((north + south) / 2))
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        scale = min((MAP_W - 2 * PAD) / (span_lon * kx), (MAP_H - 2 * PAD) / span_lat)
+        return PAD + (lon - west) * kx * scale, MAP_H - PAD - (lat - south) * scale
+
+    points = [{"id": c.id, "name": c.name or c.id, "zone": c.zone, "xy": xy(c.latitude, c.longitude),  # type: ignore[arg-type]
+               "chosen": c.id in chosen} for c in placed]
+    zones: dict[str, list[tuple[float, float]]] = {}
+    for p in points:
+        if p["zone"]:
+            zones.setdefault(p["zone"], []).append(p["xy"])
+    outlines = [{"zone": z, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in _hull(pts))}
+                for z, pts in sorted(zones.items()) if len(pts) >= 3]
+    image = None
+    if base:
+        x0, y0 = xy(north, west)
+        x1, y1 = xy(south, east)
+        image = {"x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0}
+    return {"w": MAP_W, "h": MAP_H, "points": points, "outlines": outlines, "image": image,
+            "unplaced": [c.id for c in cameras if c not in placed]}
+
+
+def _span() -> tuple[datetime | None, datetime | None]:
+    start, end = request.args.get("start", "").strip(), request.args.get("end", "").strip()
+    lo, hi = (parse_time(start) if start else None), (parse_time(end) if end else None)
+    if lo and hi and hi < lo:
+        raise LongwatchError("Q001", start=start, end=end)
+    return lo, hi
+
+
+def _notes(case: Case | None) -> list[dict[str, str]]:
+    """Notes pinned to moments: lines "ISO-time<TAB>author<TAB>text" in the case's notes."""
+    out = []
+    for line in (case.notes if case else "").splitlines():
+        parts = line.split("\t", 2)
+        if len(parts) == 3:
+            out.append({"at": parts[0], "author": parts[1], "text": parts[2]})
+    return out
+
+
+@bp.get("/inquiry")
+@requires("footage:read")
+def page() -> str:
+    archive = current_archive()
+    chosen = [c for c in request.args.getlist("camera") if c][:MAX_PLAYERS]
+    lo, hi = _span()
+    case_number = request.args.get("case", "").strip()
+    with archive.catalog.session() as s:
+        cameras = list(s.scalars(select(Camera).order_by(Camera.id)).all())
+        case = s.scalars(select(Case).where(Case.number == case_number)).first() if case_number else None
+        events = []
+        if chosen and lo and hi:
+            events = [{"type": e.type, "camera": e.camera, "t": e.start_utc.timestamp(),
+                       "confidence": e.confidence}
+                      for e in s.scalars(select(Event).where(Event.camera.in_(chosen), Event.start_utc >= lo,
+                                                             Event.start_utc < hi).order_by(Event.start_utc))]
+    players = []
+    if chosen and lo and hi:
+        for camera in chosen:
+            hits = search_api.search(archive.catalog, search_api.Query(start=lo, end=hi, cameras=[camera],
+                                                                       order="asc", limit=1)).items
+            if hits:
+                hit = hits[0]
+                players.append({"camera": camera, "clip_id": hit["clip_id"], "package_id": hit["package_id"],
+                                "start": hit["start"].timestamp(), "duration": hit["duration"] or 0})
+    return render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
+                           events=events, notes=_notes(case), case_number=case_number,
+                           start=request.args.get("start", ""), end=request.args.get("end", ""),
+                           span=(lo.timestamp() if lo else 0, hi.timestamp() if hi else 0),
+                           tz=archive.settings.tz)
+
+
+@bp.get("/inquiry/basemap")
+@requires("footage:read")
+def basemap() -> Response:
+    base = _basemap()
+    if not base:
+        raise LongwatchError("W011", what="basemap")
+    folder = (current_archive().root / "basemap").resolve()
+    path = (folder / str(base["image"])).resolve()
+    if folder not in path.parents or not path.is_file():
+        raise LongwatchError("W011", what="basemap")
+    return send_file(path)
+
+
+def _case(s: Any, number: str) -> Case:
+    if not number:
+        raise LongwatchError("W012", name="case", detail="a case number is needed")
+    case = s.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        case = Case(number=number, title=number, created_at=datetime.now(UTC), notes="")
+        s.add(case)
+        s.flush()
+    return case
+
+
+@bp.post("/inquiry/note")
+@requires("inquiry:write")
+def note() -> Response:
+    f = request.form
+    at = parse_time(f.get("at", "")) if f.get("at") else None
+    text = " ".join(f.get("text", "").split())
+    if at is None or not text:
+        raise LongwatchError("W012", name="note", detail="a moment and a text are needed")
+    user = current_user()
+    with current_archive().catalog.session() as s:
+        case = _case(s, f.get("case", "").strip())
+        line = f"{at.isoformat().replace('+00:00', 'Z')}\t{user.username if user else ''}\t{text}"
+        case.notes = (case.notes + "\n" if case.notes else "") + line
+    return redirect(url_for("inquiry.page", **{k: request.form.getlist(k) for k in ("camera", "start", "end", "case")}))
+
+
+@bp.post("/inquiry/hold")
+@requires("inquiry:write")
+def hold() -> Response:
+    """Attach the span's footage to the case and hold it (seam to the retention branch)."""
+    f = request.form
+    start, end = parse_time(f.get("start", "")), parse_time(f.get("end", ""))
+    cameras = [c for c in f.getlist("camera") if c]
+    archive = current_archive()
+    found = sorted({i["package_id"] for i in search_api.search(
+        archive.catalog, search_api.Query(start=start, end=end, cameras=cameras, limit=1000)).items})
+    with archive.catalog.session() as s:
+        case = _case(s, f.get("case", "").strip())
+        known = set(s.scalars(select(CasePackage.package_id).where(CasePackage.case_id == case.id)).all())
+        for pid in found:
+            if pid not in known:
+                s.add(CasePackage(case_id=case.id, package_id=pid))
+    user = current_user()
+    req_api.hold_packages(archive, f"case:{f.get('case', '').strip()}", found, user.username if user else "")
+    return redirect(url_for("inquiry.page", camera=cameras, start=f.get("start"), end=f.get("end"),
+                            case=f.get("case")))
+
+
+@hookimpl
+def register_blueprints(app: Any) -> list[Blueprint]:
+    return [bp]

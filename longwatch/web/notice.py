@@ -1,0 +1,59 @@
+"""Built-in web plugin: the public CCTV notice (no sign-in) and its editor for administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from longwatch.core import notice as notice_api
+from longwatch.hookspecs import hookimpl
+from longwatch.web import current_archive
+from longwatch.web.security import current_user, public, requires
+
+bp = Blueprint("notice", __name__)
+
+
+@bp.get("/notice")
+@public
+def page() -> str:
+    archive = current_archive()
+    version = request.args.get("version", "")
+    shown = notice_api.get(archive, int(version)) if version.isdigit() else notice_api.current(archive)
+    published = [v for v in notice_api.versions(archive) if v.published_at]
+    return render_template("public/notice.html", notice=shown, published=published,
+                           zones=notice_api.cameras_by_zone(archive), tz=archive.settings.tz,
+                           organization=archive.settings.organization,
+                           retention=notice_api.retention_summary(archive))
+
+
+@bp.route("/notice/edit", methods=["GET", "POST"])
+@requires("notice:write")
+def edit() -> Any:
+    archive = current_archive()
+    if request.method == "POST":
+        user = current_user()
+        row = notice_api.draft(archive, request.form.get("title", ""), request.form.get("body", ""),
+                               user.username if user else "")
+        if request.form.get("publish"):
+            notice_api.publish(archive, row.version)
+        return redirect(url_for("notice.edit"))
+    versions = notice_api.versions(archive)
+    latest = versions[0] if versions else None
+    body = latest.body if latest else notice_api.TEMPLATE_KO.format(organization=archive.settings.organization)
+    return render_template("public/notice_edit.html", versions=versions, latest=latest, body=body,
+                           tz=archive.settings.tz)
+
+
+@bp.post("/notice/publish")
+@requires("notice:write")
+def publish() -> Response:
+    version = request.form.get("version", "")
+    notice_api.publish(current_archive(), int(version) if version.isdigit() else -1)
+    return redirect(url_for("notice.edit"))
+
+
+@hookimpl
+def register_blueprints(app: Any) -> list[Blueprint]:
+    return [bp]
