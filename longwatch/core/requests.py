@@ -253,12 +253,21 @@ def search(archive: Archive, number: str, actor: str = "", limit: int = 500) -> 
 
 
 def place_hold(archive: Archive, req: PublicRequest, packages: list[str], actor: str = "") -> dict[str, Any]:
-    """SEAM (to wire to the retention branch's hold): hold the request's footage so the 30-day deletion
-    cannot win the race. Meanwhile the request for a hold is recorded in the custody ledger."""
-    hold = {"hold": f"request:{req.number}", "packages": packages, "wired": False}
-    _record(archive, req, "hold", f"hold requested for {len(packages)} packages", actor, packages=packages,
-            extra={"hold": hold["hold"], "wired": False})
-    return hold
+    """Hold the request's footage at once, so the 30-day deletion cannot win the race (legal holds of
+    core/retention.py, each a ledger event); the request's timeline records it too."""
+    holds = _hold(archive, packages, actor, f"{req.kind} request {req.number}")
+    _record(archive, req, "hold", f"hold placed on {len(packages)} packages", actor, packages=packages,
+            extra={"holds": holds})
+    return {"hold": f"request:{req.number}", "packages": packages, "holds": holds, "wired": True}
+
+
+def _hold(archive: Archive, packages: list[str], actor: str, reason: str) -> list[str]:
+    """One legal hold per package, through the retention core that every deletion path checks."""
+    from longwatch.core import retention
+
+    who = retention.Actor(actor or "longwatch", "operator")
+    return [retention.place_hold(archive, who, owner=who.name, reason=reason, package_id=pid).id
+            for pid in packages]
 
 
 def postpone(archive: Archive, number: str, reason: str, actor: str = "") -> PublicRequest:
@@ -324,10 +333,8 @@ def refuse(archive: Archive, number: str, reason: str, note: str = "", actor: st
 
 def hold_packages(archive: Archive, label: str, packages: list[str], actor: str = "",
                   reason: str = "") -> dict[str, Any]:
-    """SEAM (to wire to the retention branch's hold), for holds outside a request (an incident inquiry):
-    records the hold request in the custody ledger meanwhile."""
-    agents = [software_agent(), *([person_agent(actor)] if actor else [])]
-    event = Event(type="policy assignment", packages=packages, detail=f"hold requested: {label} {reason}".strip(),
-                  agents=agents, extra={"hold": label, "wired": False})
-    Ledger.for_archive(archive).append([event])
-    return {"hold": label, "packages": packages, "wired": False, "ledger_event": event.event_id}
+    """Holds outside a request (an incident inquiry): legal holds through the retention core."""
+    holds = _hold(archive, packages, actor, f"{label} {reason}".strip())
+    return {"hold": label, "packages": packages, "holds": holds, "wired": True}
+
+
