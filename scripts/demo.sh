@@ -49,7 +49,7 @@ echo "Verify one package yourself with standard tools:"
 first=$(find "$dir/storage/packages" -mindepth 3 -maxdepth 3 -type d | head -n 1)
 echo "  (cd $first && sha256sum -c manifest-sha256.txt && openssl cms -verify -binary -inform DER \\"
 echo "     -in signature/tagmanifest-sha256.txt.p7s -content tagmanifest-sha256.txt \\"
-echo "     -CAfile $(pwd)/$dir/keys/signing-cert.pem -purpose any -out /dev/null)"
+echo "     -CAfile $(cd "$dir" && pwd)/keys/signing-cert.pem -purpose any -out /dev/null)"
 echo
 if ! "$lw" -A "$dir" users list --json | grep -q '"username": "demo"'; then
     printf 'demo-password\n' | "$lw" -A "$dir" users add demo --role administrator --password-stdin
