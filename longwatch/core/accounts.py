@@ -9,6 +9,7 @@ server process (gunicorn workers, several machines) sees the same count.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -208,7 +209,7 @@ def authenticate(catalog: Catalog, username: str, password: str, address: str,
             raise LongwatchError("W002", minutes=max(1, int((attempt.locked_until - now).total_seconds() // 60) + 1))
         user = s.scalars(select(User).where(User.username == username)).first()
         # hash even for unknown users so timing does not reveal which names exist
-        ok = password_matches(user.password_hash if user else _DUMMY_HASH, password) and bool(user and user.active)
+        ok = password_matches(user.password_hash if user else _dummy_hash(), password) and bool(user and user.active)
         if ok and user is not None:
             if attempt is not None:
                 s.delete(attempt)
@@ -227,7 +228,10 @@ def authenticate(catalog: Catalog, username: str, password: str, address: str,
     raise LongwatchError("W001")
 
 
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown user names against, so their replies take as long; made on first use."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def open_session(catalog: Catalog, account: Account, address: str) -> str:

@@ -32,9 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import boto3
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from longwatch.errors import LongwatchError
@@ -420,6 +417,9 @@ class S3StorageAdapter(StorageAdapter):
         self.grace = float(options.get("sweep_grace_seconds", 86400))
         #: Test seam: called before every part upload attempt; may raise to simulate a failing network.
         self.fail_part: Any = None
+        import boto3  # here, not at import: every command loads the plugin, few open an S3 location
+        from botocore.config import Config
+
         session = boto3.session.Session(profile_name=options.get("profile") or None,
                                         region_name=options.get("region") or None)
         config = Config(retries={"max_attempts": 5, "mode": "standard"},
@@ -533,7 +533,7 @@ class S3StorageAdapter(StorageAdapter):
         counter = _Counting(stream)
         try:
             self.client.upload_fileobj(counter, self.bucket, full, ExtraArgs=self.put_args() or None,
-                                       Config=TransferConfig(multipart_chunksize=self.part_size,
+                                       Config=_transfer_config(multipart_chunksize=self.part_size,
                                                              max_concurrency=self.concurrency))
         except (ClientError, BotoCoreError) as exc:
             raise self.error(exc) from exc
@@ -704,3 +704,9 @@ class _Counting:
 @hookimpl
 def register_storage_adapters() -> list[type[StorageAdapter]]:
     return [S3StorageAdapter]
+
+
+def _transfer_config(**options: Any) -> Any:
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(**options)
