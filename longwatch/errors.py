@@ -360,6 +360,23 @@ class Problem(LongwatchError):
     """One finding of a check; verification collects all of them (bagit-python style)."""
 
 
+class Findings:
+    """What every check's report shares: a ``problems`` list (declared by the dataclass), ``ok``, ``add``.
+
+    Package verification, ledger verification and export verification all
+    collect every finding rather than stopping at the first.
+    """
+
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, code: str, **context: Any) -> None:
+        self.problems.append(Problem(code, **context))
+
+
 class VerificationFailed(LongwatchError):
     """Raised once with every problem a verification found."""
 

@@ -49,7 +49,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.custody.ledger import utc_text
 from longwatch.core.fixity import digest_stream, open_for_reading
-from longwatch.errors import LongwatchError, Problem
+from longwatch.errors import Findings, LongwatchError, Problem
 
 FORMAT = "longwatch-evidence-export/1"
 SIGNATURE = "tagmanifest-sha256.txt.p7s"
@@ -520,7 +520,7 @@ def stream_zip(bag: Path, prefix: str | None = None, chunk_size: int = 1 << 20) 
 
 # -- verification ---------------------------------------------------------------------------------
 @dataclass
-class ExportReport:
+class ExportReport(Findings):
     path: str
     export_id: str = ""
     files: int = 0
@@ -529,13 +529,6 @@ class ExportReport:
     proofs: int = 0
     timestamped: bool = False
     problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, code: str, **context: Any) -> None:
-        self.problems.append(Problem(code, **context))
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "path": self.path, "export_id": self.export_id, "files": self.files,

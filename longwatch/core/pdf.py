@@ -8,6 +8,7 @@ feature (evidence export) can share it: Document(title).heading/text/table, then
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from longwatch.errors import LongwatchError
@@ -16,19 +17,23 @@ FONT_CANDIDATES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJKkr-Regular.otf"),
     Path("/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
 )
 KOREAN_INDEX = 1  # in the collection: JP 0, KR 1, SC 2, TC 3, HK 4
 
 
-def font_path() -> Path:
+def font_path(missing_code: str = "U011") -> Path:
+    """The CJK font to embed; ``missing_code`` says whose document needed it (U011 register, E008 export)."""
     for path in FONT_CANDIDATES:
         if path.is_file():
             return path
-    raise LongwatchError("U011", path=FONT_CANDIDATES[0])
+    raise LongwatchError(missing_code, path=FONT_CANDIDATES[0])
 
 
 class Document:
-    def __init__(self, title: str, landscape: bool = True) -> None:
+    """An A4 document with the Korean font loaded (parsing the font takes the most time, so make it early)."""
+
+    def __init__(self, title: str, landscape: bool = True, missing_code: str = "U011") -> None:
         from fpdf import FPDF
         from fpdf.fonts import FontFace
 
@@ -37,7 +42,7 @@ class Document:
         self._pdf = FPDF(orientation="L" if landscape else "P", unit="mm", format="A4")
         self._pdf.set_title(title)
         self._pdf.set_auto_page_break(True, margin=12)
-        path = font_path()
+        path = font_path(missing_code)
         if path.suffix == ".ttc":
             self._pdf.add_font("cjk", fname=str(path), collection_font_number=KOREAN_INDEX)
         else:
@@ -74,6 +79,22 @@ class Document:
                 for value in values:
                     row.cell(str(value))
         pdf.set_font("cjk", size=10)
+
+    def line(self, text: str, size: float = 9, gap: float = 0) -> None:
+        """One paragraph at ``size`` points, then ``gap`` millimetres of space."""
+        pdf = self._pdf
+        pdf.set_font("cjk", size=size)
+        pdf.set_x(pdf.l_margin)
+        pdf.multi_cell(pdf.epw, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        if gap:
+            pdf.ln(gap)
+
+    def gap(self, millimetres: float) -> None:
+        self._pdf.ln(millimetres)
+
+    def set_creation_date(self, when: datetime) -> None:
+        """Fixed from the content, so the same export renders the same bytes."""
+        self._pdf.set_creation_date(when)
 
     def output(self) -> bytes:
         return bytes(self._pdf.output())

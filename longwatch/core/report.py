@@ -1,8 +1,8 @@
 """REPORT.html, REPORT.pdf and VERIFY.txt of an evidence export: what a judge reads.
 
-The only module that imports the PDF library (fpdf2): it can embed a CJK
-OpenType font, which Korean text needs, and Debian's ``fonts-noto-cjk``
-provides one. The labels go through longwatch's translations, Korean by
+PDFs are drawn through ``core/pdf.py``, the one module that imports fpdf2:
+it embeds a CJK OpenType font, which Korean text needs (Debian's
+``fonts-noto-cjk``). The labels go through longwatch's translations, Korean by
 default, English on request; VERIFY.txt is always in both languages because
 it travels to people whose language the archive does not know.
 """
@@ -16,13 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from longwatch import i18n
-from longwatch.errors import LongwatchError
+from longwatch.core import pdf as pdf_doc
 from longwatch.i18n import N_
-
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
-)
 
 LABELS = {
     "title": N_("Evidence export report"),
@@ -138,20 +133,13 @@ td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}
 
 
 def font_path() -> Path:
-    for path in FONT_CANDIDATES:
-        if path.is_file():
-            return path
-    raise LongwatchError("E008", path=FONT_CANDIDATES[0])
+    """The embedded font; E008 before an export writes or records anything."""
+    return pdf_doc.font_path("E008")
 
 
-def new_pdf() -> Any:
+def new_pdf() -> pdf_doc.Document:
     """An empty A4 document with the CJK font loaded: seconds of font parsing, so exports start it early."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.add_font("cjk", fname=str(font_path()))
-    pdf.set_auto_page_break(True, margin=15)
-    return pdf
+    return pdf_doc.Document("longwatch evidence export", landscape=False, missing_code="E008")
 
 
 def start_pdf() -> Future[Any]:
@@ -165,27 +153,17 @@ def start_pdf() -> Future[Any]:
 def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str,
                pdf: Any = None) -> bytes:
     """The same content as the HTML, with the CJK font embedded (subset) so any PDF reader shows it."""
-    from fpdf.enums import XPos, YPos
-
     t = _labels(language)
     d = _rows(description, timeline, tz, t)
     zone = t["local"].format(zone=description["timezone"])
     pdf = pdf if pdf is not None else new_pdf()
     pdf.set_creation_date(datetime.fromisoformat(description["created"].replace("Z", "+00:00")))
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def line(text: str, size: float = 9, gap: float = 0) -> None:
-        pdf.set_font("cjk", size=size)
-        pdf.set_x(pdf.l_margin)
-        pdf.multi_cell(width, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        if gap:
-            pdf.ln(gap)
+    line = pdf.line
 
     line(t["title"], 16, 3)
     for k, v in d["head"]:
         line(f"{k}: {v}")
-    pdf.ln(3)
+    pdf.gap(3)
     line(t["files"], 12, 1)
     for path, sha, camera, utc, local in d["files"]:
         line(path, 9)
@@ -199,22 +177,22 @@ def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: 
     else:
         line(t["no_gaps"] if d["has_range"] else t["no_range"])
     if d["access"]:
-        pdf.ln(2)
+        pdf.gap(2)
         line(t["access"], 12, 1)
         for path, sha, text in d["access"]:
             line(path, 9)
             line(f"SHA-256 {sha}", 8)
             line(text, 8, 1.5)
-    pdf.ln(2)
+    pdf.gap(2)
     line(t["custody"], 12, 1)
     line(d["checkpoint"], 8, 1)
     for seq, when, kind, outcome, detail in d["events"]:
         line(f"#{seq} {when} {kind} ({outcome})", 8)
         if detail:
             line(detail, 7, 0.5)
-    pdf.ln(2)
+    pdf.gap(2)
     line(t["how"])
-    return bytes(pdf.output())
+    return pdf.output()
 
 
 def write_reports(bag: Path, description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo,

@@ -22,7 +22,7 @@ from cryptography import x509
 
 from longwatch.core import metadata, package, signing
 from longwatch.core.fixity import digest_stream, open_for_reading
-from longwatch.errors import LongwatchError, Problem
+from longwatch.errors import Findings, LongwatchError, Problem
 from longwatch.i18n import N_
 from longwatch.storage_adapters.base import StorageAdapter
 
@@ -83,7 +83,7 @@ def source_for(adapter: StorageAdapter, package_id: str) -> PackageSource:
 
 
 @dataclass
-class Report:
+class Report(Findings):
     target: str
     package_id: str = ""
     fast: bool = False
@@ -94,13 +94,6 @@ class Report:
     signer: str = ""
     signer_fingerprint: str = ""
     trusted: bool | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, code: str, **context: Any) -> None:
-        self.problems.append(Problem(code, **context))
 
     def to_dict(self) -> dict[str, Any]:
         return {

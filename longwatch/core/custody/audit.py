@@ -22,7 +22,7 @@ from typing import Any
 from longwatch.core import signing, timestamp
 from longwatch.core.custody.ledger import Checkpoint, Ledger, checkpoint_from_dict, parse_note
 from longwatch.core.custody.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from longwatch.errors import LongwatchError, Problem
+from longwatch.errors import Findings, LongwatchError, Problem
 
 INCLUSION_FORMAT = "longwatch-custody-inclusion-proof/1"
 CONSISTENCY_FORMAT = "longwatch-custody-consistency-proof/1"
@@ -30,7 +30,7 @@ CHECKPOINTS_FORMAT = "longwatch-custody-checkpoints/1"
 
 
 @dataclass
-class LedgerReport:
+class LedgerReport(Findings):
     entries: int = 0
     root: str = ""
     checkpoints: int = 0
@@ -38,13 +38,6 @@ class LedgerReport:
     saved_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, code: str, **context: Any) -> None:
-        self.problems.append(Problem(code, **context))
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "entries": self.entries, "root_hash": self.root, "checkpoints": self.checkpoints,
