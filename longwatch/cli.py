@@ -21,7 +21,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
 from longwatch import __version__, i18n, registry
@@ -109,6 +108,16 @@ def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int
         yield lambda n: None
         return
     if stderr.is_terminal:
+        # imported here: rich's progress module costs every command a tenth of a second
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                    TimeRemainingColumn())
         with Progress(*columns, console=stderr, transient=True) as bar:

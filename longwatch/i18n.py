@@ -16,11 +16,8 @@ import contextvars
 import functools
 import io
 import os
+from gettext import NullTranslations
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "longwatch"
@@ -65,6 +62,12 @@ def translations(lang: str) -> NullTranslations:
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.is_file():
         return NullTranslations()
+    # Babel is imported here, not at the top: English needs no catalog, and
+    # every command imports this module before it knows its language.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=lang, domain=DOMAIN)
     buf = io.BytesIO()

@@ -67,7 +67,7 @@ def test_plugins_json_lists_builtins_with_versions(lw_bare):
     assert "register_storage_adapters" in rows["longwatch.storage_adapters.local"]["hooks"]
     assert "local" in data["storage_adapters"]
     human = lw_bare("plugins")
-    assert "longwatch.web.packages" in human.stdout
+    assert "longwatch.plugins.web" in human.stdout
 
 
 def test_entry_point_plugin_is_discovered(fake_distributions, lw_bare, recorder):

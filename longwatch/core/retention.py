@@ -39,7 +39,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from sqlalchemy import and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
@@ -204,6 +203,8 @@ def _schema() -> dict[str, Any]:
 
 def parse_schedule(data: dict[str, Any], source: str = "", digest: str = "") -> Schedule:
     """Validate against the JSON Schema, then the cross-references the schema cannot express."""
+    import jsonschema  # only when a schedule is validated: it costs every other command 0.1 s
+
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

@@ -186,15 +186,17 @@ class Usage:
                 "cold": self.cold, "state": self.state}
 
 
-def usage(archive: Archive) -> list[Usage]:
-    """Bytes and packages per location, from the catalog alone (storage is not walked)."""
+def usage(archive: Archive, location: str | None = None) -> list[Usage]:
+    """Bytes and packages per location (or of one), from the catalog alone (storage is not walked)."""
+    query = select(Copy.location, func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
+    if location is not None:
+        query = query.where(Copy.location == location)
     with archive.catalog.session() as s:
-        rows = dict(
-            (loc, (n, used)) for loc, n, used in s.execute(
-                select(Copy.location, func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
-                .group_by(Copy.location)))
+        rows = dict((loc, (n, used)) for loc, n, used in s.execute(query.group_by(Copy.location)))
     found = []
     for name, spec in sorted(archive.settings.locations.items()):
+        if location is not None and name != location:
+            continue
         n, used = rows.get(name, (0, 0))
         cap = spec.options.get("cap_bytes")
         found.append(Usage(location=name, adapter=spec.adapter, packages=int(n), used=int(used),
@@ -205,9 +207,16 @@ def usage(archive: Archive) -> list[Usage]:
 
 
 def check_room(archive: Archive, location: str, size: int) -> str | None:
-    """S001 when ``size`` more bytes would pass the location's cap; an alert text past its threshold."""
-    for u in usage(archive):
-        if u.location != location or not u.cap:
+    """S001 when ``size`` more bytes would pass the location's cap; an alert text past its threshold.
+
+    Most locations have no cap: they are not summed at all, so that an ingest
+    does not pay a scan of every copy in the catalog.
+    """
+    spec = archive.settings.locations.get(location)
+    if spec is None or not spec.options.get("cap_bytes"):
+        return None
+    for u in usage(archive, location):
+        if not u.cap:
             continue
         if u.used + size > u.cap:
             raise LongwatchError("S001", location=location,

@@ -8,7 +8,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from longwatch.core import accounts
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
 
@@ -53,6 +52,5 @@ def change_user(username: str) -> Any:
     return redirect(url_for("admin.users"))
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -18,7 +18,6 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from longwatch.core import analytics as an
 from longwatch.core.ingest import parse_time
-from longwatch.hookspecs import hookimpl
 from longwatch.i18n import N_, gettext
 from longwatch.web import current_archive
 from longwatch.web.security import requires
@@ -193,6 +192,5 @@ def csv_file() -> Response:
                     headers={"Content-Disposition": 'attachment; filename="analytics.csv"'})
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
 from longwatch import __version__
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive, queries
 from longwatch.web.clips import run_verify
 from longwatch.web.security import current_user, public, requires
@@ -221,6 +220,5 @@ def openapi_document(app: Flask) -> dict[str, Any]:
     }
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

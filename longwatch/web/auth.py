@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response
 from longwatch import i18n
 from longwatch.core import accounts
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.security import SESSION_KEY, client_address, current_user, public, requires
 
@@ -72,6 +71,5 @@ def profile() -> Any:
     return render_template("profile.html", user=user, roles=accounts.ROLES)
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -23,7 +23,6 @@ from longwatch.core import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.storage_adapters.base import check_key, package_prefix
 from longwatch.web import current_archive, queries
 from longwatch.web.security import current_user, record_access, requires
@@ -222,6 +221,5 @@ def verify_now(package_id: str) -> tuple[str, int]:
                            panels=panels, tz=archive.settings.tz, report=report), 200
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -14,7 +14,6 @@ from flask import Blueprint, jsonify, request
 
 from longwatch.core import events
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.api import ERROR, operation
 from longwatch.web.security import requires
@@ -76,6 +75,5 @@ def post_events() -> Any:
     return jsonify(data), 201 if result.imported else 200
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

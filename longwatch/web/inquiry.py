@@ -22,7 +22,6 @@ from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Camera, Case, CasePackage, Event
 from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
 
@@ -210,6 +209,5 @@ def hold() -> Response:
                             case=f.get("case")))
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -8,7 +8,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from longwatch.core import notice as notice_api
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, public, requires
 
@@ -54,6 +53,5 @@ def publish() -> Response:
     return redirect(url_for("notice.edit"))
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

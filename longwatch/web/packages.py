@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive, queries
 from longwatch.web.security import current_user, requires
 
@@ -55,7 +54,6 @@ def human_size(n: int | None) -> str:
     return fmt(int(n or 0))
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     app.jinja_env.filters.setdefault("human_size", human_size)
     return [bp]

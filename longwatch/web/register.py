@@ -8,7 +8,6 @@ from flask import Blueprint, Response, render_template, request
 
 from longwatch.core import register as register_api
 from longwatch.core.ingest import parse_time
-from longwatch.hookspecs import hookimpl
 from longwatch.i18n import gettext
 from longwatch.web import current_archive
 from longwatch.web.security import requires
@@ -53,6 +52,5 @@ def pdf_file() -> Response:
                     headers={"Content-Disposition": 'attachment; filename="cctv-register.pdf"'})
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from longwatch.core import requests as req_api
 from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
 
@@ -105,8 +104,7 @@ def dashboard_panel(archive: Any, user: Any) -> tuple[str, str, dict[str, Any]] 
     return gettext("Open requests"), "public/_request_panel.html", {"open_requests": open_rows, "api": req_api}
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     panels = app.config["LONGWATCH_DASHBOARD_PANELS"]
     if dashboard_panel not in panels:
         panels.append(dashboard_panel)

@@ -24,7 +24,6 @@ from longwatch.core import export as export_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import ExportShare
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.security import client_address, current_user, public, record_access, requires
 
@@ -134,6 +133,5 @@ def revoke(share_id: int) -> Any:
     return redirect(url_for("shares.shares_page"))
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -39,7 +39,6 @@ from longwatch.core import ingest as ingest_mod
 from longwatch.core.accounts import Account
 from longwatch.core.catalog.models import Upload
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.web import current_archive
 from longwatch.web.api import _param, operation
 from longwatch.web.security import current_user, public, requires
@@ -461,6 +460,5 @@ def page() -> str:
     )
 
 
-@hookimpl
-def register_blueprints(app: Any) -> list[Blueprint]:
+def blueprints(app: Any) -> list[Blueprint]:
     return [bp]

@@ -1,4 +1,4 @@
-"""Built-in detectors: each module is a plugin registered through ``register_detectors``.
+"""Built-in detectors: one module each, registered together by :mod:`.builtin`.
 
 The modules that need OpenCV (motion, person) or ONNX Runtime (face) import
 it on first use, never when the plugin registers, so every ``longwatch``

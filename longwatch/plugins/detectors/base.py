@@ -18,10 +18,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from longwatch.errors import LongwatchError
-from longwatch.plugins.detectors.frames import Frame, frames
+
+if TYPE_CHECKING:  # the decoder (and NumPy) load when a detector first runs, not with this base class
+    from longwatch.plugins.detectors.frames import Frame
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,8 @@ class Detector(ABC):
         detection is open: a point from which a crashed run can resume
         without losing or splitting a detection.
         """
+        from longwatch.plugins.detectors.frames import frames
+
         self.reset()
         fps, gap = self.parameters["fps"], self.parameters["gap"]
         begin = max(0.0, start - self.WARMUP_FRAMES / fps)

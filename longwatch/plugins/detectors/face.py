@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from longwatch.errors import LongwatchError
-from longwatch.hookspecs import hookimpl
 from longwatch.plugins.detectors.base import Box, Detector, ModelFile
 from longwatch.plugins.detectors.frames import Frame
 
@@ -134,7 +133,3 @@ class FaceDetector(Detector):
         return [Box(int(x1 * s), int(y1 * s), max(1, int((x2 - x1) * s)), max(1, int((y2 - y1) * s)), score)
                 for x1, y1, x2, y2, score in find_faces(image, float(self.parameters["threshold"]))]
 
-
-@hookimpl
-def register_detectors() -> list[type[Detector]]:
-    return [FaceDetector]

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from longwatch.hookspecs import hookimpl
 from longwatch.plugins.detectors.base import Box, Detector
 from longwatch.plugins.detectors.frames import Frame
 
@@ -83,7 +82,3 @@ class MotionDetector(Detector):
                 boxes.append(Box(int(x * s), int(y * s), int(w * s), int(h * s), score))
         return boxes
 
-
-@hookimpl
-def register_detectors() -> list[type[Detector]]:
-    return [MotionDetector]

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from longwatch.hookspecs import hookimpl
 from longwatch.plugins.detectors.base import Box, Detector, ModelFile
 from longwatch.plugins.detectors.frames import Frame
 
@@ -61,7 +60,3 @@ class PersonDetector(Detector):
                 boxes.append(Box(int(x * s), int(y * s), int(w * s), int(h * s), score))
         return boxes
 
-
-@hookimpl
-def register_detectors() -> list[type[Detector]]:
-    return [PersonDetector]
