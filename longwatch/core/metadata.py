@@ -150,7 +150,7 @@ def schema_errors(tree: etree._ElementTree | etree._Element, name: str) -> list[
     xsd = schema(name)
     if xsd.validate(tree):
         return []
-    return [f"line {e.line}: {e.message}" for e in xsd.error_log]  # type: ignore[attr-defined]
+    return [f"line {e.line}: {e.message}" for e in xsd.error_log]
 
 
 def serialize(root: etree._Element) -> bytes:

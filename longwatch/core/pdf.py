@@ -59,11 +59,11 @@ class Document:
         self._pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
         self._pdf.ln(2)
 
-    def table(self, header: list[str], rows: list[list[str]], widths: list[int] | None = None) -> None:
+    def table(self, header: list[str], rows: list[list[str]], widths: list[float] | None = None) -> None:
         pdf = self._pdf
         pdf.set_font("cjk", size=8)
         usable = pdf.epw
-        widths = list(widths or [0] * len(header))
+        widths = list(widths or [0.0] * len(header))
         rest = [i for i, w in enumerate(widths) if not w]
         if rest:
             share = (usable - sum(widths)) / len(rest)

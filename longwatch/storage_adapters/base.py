@@ -10,6 +10,7 @@ Readers never see a package whose publishing step has not happened.
 
 from __future__ import annotations
 
+import builtins
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -120,7 +121,7 @@ class StorageAdapter(ABC):
         """Every published package on this location."""
 
     @abstractmethod
-    def sweep(self) -> list[str]:
+    def sweep(self) -> builtins.list[str]:
         """Remove staging left by killed writers; return what was removed."""
 
     def delete_package(self, package_id: str) -> None:

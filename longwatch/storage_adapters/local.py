@@ -8,6 +8,7 @@ not there, and ``sweep`` removes the staging that a killed ingest left.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import fcntl
 import os
@@ -261,7 +262,7 @@ class LocalStorageAdapter(StorageAdapter):
             if self.durable:
                 fsync_dir(path.parent)
 
-    def sweep(self) -> list[str]:
+    def sweep(self) -> builtins.list[str]:
         staging = self.root / STAGING
         removed = []
         if staging.is_dir():

@@ -19,9 +19,10 @@ def _rows() -> tuple[list[register_api.Row], dict[str, Any]]:
     args = request.args
     start, end = args.get("start", "").strip(), args.get("end", "").strip()
     categories = [c for c in args.getlist("category") if c in register_api.CATEGORIES]
-    filters = {"start": start, "end": end, "category": categories, "q": args.get("q", "")}
+    text = args.get("q", "")
+    filters = {"start": start, "end": end, "category": categories, "q": text}
     rows = register_api.build(current_archive(), start=parse_time(start) if start else None,
-                              end=parse_time(end) if end else None, categories=categories, text=filters["q"])
+                              end=parse_time(end) if end else None, categories=categories, text=text)
     return rows, filters
 
 

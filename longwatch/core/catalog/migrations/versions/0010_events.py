@@ -5,6 +5,8 @@ Revises: 0006
 Create Date: 2026-11-25
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,7 +15,7 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-COLUMNS = [
+COLUMNS: list[tuple[str, sa.types.TypeEngine[Any], str | None]] = [
     ("vendor_event_id", sa.String(200), None),
     ("detector", sa.Text(), ""),
     ("boxes", sa.Text(), ""),
