@@ -202,7 +202,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
         lat, lon = ingest_mod.parse_location(location)
     start_time = ingest_mod.parse_time(start) if start else None
     ingest_mod.check_camera(camera)
-    archive.storage().sweep()  # staging left by a killed ingest
+    ingest_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []
     files = list(ingest_mod.expand_paths(list(paths)))
     for path in files:

@@ -4,13 +4,18 @@ The file is read exactly once: SHA-256, SHA-512 and the copy into the
 storage location's staging area happen in the same pass (``fixity``). The
 package becomes visible in one atomic step after it is signed; the catalog
 row follows. A failure at any point before publishing leaves staging only,
-which the next run sweeps away: no partial package, no catalog row.
+which the next run sweeps away: no partial package, no catalog row. A
+failure after publishing (a killed process) leaves a pending-publication row
+that the next run completes (:func:`recover`): the catalog row and the custody
+events are made from the package itself.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +24,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, select
+
 from longwatch import __version__
 from longwatch.core import custody, media, metadata, package, signing, storage_policy
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package, reference
+from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
@@ -283,8 +291,6 @@ def ingest(
 
     summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
-    # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
-    custody.record_package_events(archive, package_id, events, agents)
     return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
                         start=start, end=end, media_ok=probe.ok, warnings=warnings)
 
@@ -315,10 +321,12 @@ class NewPackage:
 def publish(
     archive: Archive, writer: PackageWriter, new: NewPackage, now: datetime, warnings: list[str] | None = None
 ) -> Package:
-    """Metadata -> validate -> bag -> sign -> atomic publish -> catalog row -> copies per the replication policy.
+    """Metadata -> validate -> bag -> sign -> atomic publish -> catalog row -> copies -> custody ledger.
 
     The payload is already written through ``writer``. A replica that fails is
     a warning appended to ``warnings``; `longwatch replicate` completes it later.
+    The steps after the atomic publish are bracketed by a pending-publication
+    row, so that a process killed among them is completed by :func:`recover`.
     """
     signer = archive.signer
     premis_xml = metadata.build_premis(new.package_id, new.files, new.events, new.agents, sources=new.sources)
@@ -344,6 +352,8 @@ def publish(
     tag_files[package.SIGNATURE_PATH] = signing.sign_detached(signer, signed)
     for relpath, data in tag_files.items():
         writer.write_bytes(relpath, data)
+    location = archive.storage().location
+    _pending(archive, new.package_id, location)
     writer.commit()
 
     desc = new.desc
@@ -359,7 +369,7 @@ def publish(
         location_name=desc.location_name, latitude=desc.latitude, longitude=desc.longitude,
         start_utc=desc.start, end_utc=desc.end, time_source=new.time_source,
         size_bytes=sum(p.size for p in new.payload), file_count=len(new.payload), status="stored",
-        storage_location=archive.storage().location,
+        storage_location=location,
         tagmanifest_sha256=digest_bytes(signed, ["sha256"])["sha256"], signer_fingerprint=signer.fingerprint,
         media_ok=new.media_ok, clips=new.clips, description=desc.description, notes="",
     )
@@ -367,7 +377,90 @@ def publish(
     notes = storage_policy.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
     if warnings is not None:
         warnings.extend(notes)
+    # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
+    custody.record_package_events(archive, new.package_id, new.events, new.agents)
+    _published(archive, new.package_id)
     return row
+
+
+# -- completing a publication a killed process left half done -------------------------
+#: A pending publication of another host is taken for abandoned after this long.
+STALE_AFTER = timedelta(hours=6)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pending(archive: Archive, package_id: str, location: str) -> None:
+    with archive.catalog.session() as s:
+        s.add(PendingPublication(package_id=package_id, location=location, owner=_owner(),
+                                 started_at=datetime.now(UTC)))
+
+
+def _published(archive: Archive, package_id: str) -> None:
+    with archive.catalog.session() as s:
+        s.execute(delete(PendingPublication).where(PendingPublication.package_id == package_id))
+
+
+def _abandoned(row: PendingPublication, now: datetime) -> bool:
+    """Its process is gone (a dead pid on this host), or it gave no news for STALE_AFTER (any host).
+
+    The row is written after the payload, just before the atomic publish, so
+    a live publication holds it for seconds (minutes with slow replicas),
+    never hours: the age test also covers other hosts and a reused pid.
+    """
+    if now - row.started_at > STALE_AFTER:
+        return True
+    host, _, pid = row.owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, another user's
+    return False
+
+
+def recover(archive: Archive, now: datetime | None = None) -> list[str]:
+    """Clean up after killed processes: sweep staging, complete half-done publications.
+
+    Runs before each ingest command, connector and worker. Completing means
+    the catalog row, the copies and the custody events, made from the stored
+    package. Only the pending rows are read, not all of storage, and each step
+    is idempotent, so a second run (or a crash during this one) is harmless.
+    A package that never reached storage loses only its pending row.
+    """
+    from longwatch.core import reindex
+
+    archive.storage().sweep()  # staging a killed writer left (a live writer's survives)
+    now = now or datetime.now(UTC)
+    with archive.catalog.session() as s:
+        rows = [r for r in s.scalars(select(PendingPublication)) if _abandoned(r, now)]
+        s.expunge_all()
+    done = []
+    for row in rows:
+        storage = archive.storage(row.location)
+        if storage.has_package(row.package_id):
+            found = archive.catalog.get(row.package_id)
+            if found is None:
+                found = reindex.read_package(storage, row.package_id)
+                archive.catalog.add_package(found)
+            storage_policy.after_ingest(archive, row.package_id, row.location, found.size_bytes)
+            with storage.open_package_file(row.package_id, package.PREMIS_PATH) as fh:
+                agents, events = metadata.premis_records(metadata.parse_untrusted(fh.read()))
+            with archive.catalog.session() as s:
+                recorded = set(s.scalars(
+                    select(CustodyEntry.event_id).join(CustodyEntryPackage, CustodyEntryPackage.seq == CustodyEntry.seq)
+                    .where(CustodyEntryPackage.package_id == row.package_id)))
+            missing = [e for e in events if e.identifier not in recorded]
+            if missing:
+                custody.record_package_events(archive, row.package_id, missing, agents)
+            done.append(row.package_id)
+        _published(archive, row.package_id)
+    return done
 
 
 def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetime | None) -> None:

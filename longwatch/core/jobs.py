@@ -415,8 +415,10 @@ def run_worker(archive: Archive, queues: list[str] | None = None, concurrency: i
 
     ``wait=False`` returns once the queues are empty (tests and benchmarks).
     """
+    from longwatch.core import ingest
+
     apply_schema(archive)
-    archive.storage().sweep()  # staging left by a worker killed mid-ingest (a live writer's survives)
+    ingest.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
     app = make_app(archive)
     for name in queues or []:
         if name not in QUEUES:

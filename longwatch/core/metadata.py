@@ -344,6 +344,32 @@ def premis_events(tree: etree._ElementTree) -> list[dict[str, Any]]:
     return rows
 
 
+def premis_records(tree: etree._ElementTree) -> tuple[list[AgentRecord], list[EventRecord]]:
+    """The agents and events of a premis.xml as :func:`build_premis` was given them (a round trip).
+
+    Used to complete the custody ledger for a package whose publishing
+    process was killed before it appended them.
+    """
+    agents = [AgentRecord(a["id"], a["name"], a["type"], a["version"], a["note"]) for a in premis_agents(tree)]
+    events = []
+    for ev in tree.getroot().iter(P + "event"):
+        when = datetime.fromisoformat((ev.findtext(P + "eventDateTime") or "").replace("Z", "+00:00"))
+        events.append(EventRecord(
+            identifier=ev.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue") or "",
+            type=ev.findtext(P + "eventType") or "",
+            when=when,
+            detail=ev.findtext(f"{P}eventDetailInformation/{P}eventDetail") or "",
+            outcome=ev.findtext(f"{P}eventOutcomeInformation/{P}eventOutcome") or "",
+            outcome_note=ev.findtext(
+                f"{P}eventOutcomeInformation/{P}eventOutcomeDetail/{P}eventOutcomeDetailNote") or "",
+            agents=[(link.findtext(P + "linkingAgentIdentifierValue") or "",
+                     link.findtext(P + "linkingAgentRole") or "") for link in ev.iter(P + "linkingAgentIdentifier")],
+            objects=[link.findtext(P + "linkingObjectIdentifierValue") or ""
+                     for link in ev.iter(P + "linkingObjectIdentifier")],
+        ))
+    return agents, events
+
+
 # -- Dublin Core ---------------------------------------------------------------
 def _utc(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")

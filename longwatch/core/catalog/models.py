@@ -572,3 +572,19 @@ class NoticeVersion(Base):
     author: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class PendingPublication(Base):
+    """A package being published: written before the atomic publish, removed once it is catalogued and in the ledger.
+
+    A process killed between those steps leaves a published package the
+    catalog and the ledger do not know; the next run finds it here (instead
+    of walking all of storage) and completes it (``ingest.recover``).
+    """
+
+    __tablename__ = "pending_publications"
+
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    location: Mapped[str] = mapped_column(String(64), nullable=False)
+    owner: Mapped[str] = mapped_column(String(255), nullable=False)  # "host:pid" of the publishing process
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

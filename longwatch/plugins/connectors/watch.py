@@ -135,7 +135,7 @@ class Watch:
 
     def run(self, interval: float = 2.0) -> None:
         """Until ``stop`` is set (SIGTERM): pass, sleep, pass; then close the connector and do a last pass."""
-        self.archive.storage().sweep()
+        ingest_mod.recover(self.archive)
         self.connector.open()
         try:
             while not self.stop.is_set():
