@@ -111,6 +111,9 @@ UNSAFE_NAMES = {
     "dot-dot-prefix": b"..mp4",
     "tilde": b"~root.mp4",
     "percent": b"100%0A.mp4",
+    # exiftool runs -stay_open and reads one argument per line: these must stay a file name
+    "exiftool-arguments": b"cam\n-w!\n%d%f.txt\n-ver\nx.mp4",
+    "leading-dash": b"-ver.mp4",
 }
 
 
@@ -140,6 +143,10 @@ def test_unsafe_names_stay_in_data_media_and_original_is_kept(archive, small_cli
         assert checked.returncode == 0, checked.stdout + checked.stderr
     storage_root = archive.storage().root
     assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging", "ledger"}
+    assert [p.name for p in folder.iterdir()] == [src.name]  # nothing written beside the source
+    technical = json.loads((path / "metadata/technical.json").read_text())
+    (probed,) = technical["files"].values()
+    assert probed["exiftool"].get("File:MIMEType") == "video/mp4"  # exiftool read the file itself
     status, report, _ = verify_json(__import__("click.testing", fromlist=["CliRunner"]).CliRunner(), path)
     assert status == 0, report
 

@@ -77,7 +77,9 @@ class Archive:
 
     @functools.cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.settings.catalog_url)
+        catalog = Catalog(self.settings.catalog_url)
+        catalog.ensure_current()
+        return catalog
 
     @functools.cached_property
     def signer(self) -> signing.Signer:

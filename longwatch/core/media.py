@@ -7,11 +7,14 @@ validation event (damaged footage is still evidence).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,11 +39,11 @@ def require(tool: str) -> str:
 def tool_version(tool: str) -> str:
     """'5.1.6-0+deb12u1' for ffprobe, '12.57' for exiftool; recorded as PREMIS agents."""
     require(tool)
-    flag = "-ver" if tool == "exiftool" else "-version"
-    out = subprocess.run([tool, flag], capture_output=True, text=True, timeout=30, check=False).stdout
-    first = out.strip().splitlines()[0] if out.strip() else "unknown"
     if tool == "exiftool":
-        return first
+        with _exif_lock:
+            return str(_exiftool().version)
+    out = subprocess.run([tool, "-version"], capture_output=True, text=True, timeout=30, check=False).stdout
+    first = out.strip().splitlines()[0] if out.strip() else "unknown"
     parts = first.split()
     return parts[2] if len(parts) > 2 and parts[1] == "version" else first
 
@@ -109,23 +112,81 @@ def probe(path: Path, exif: bool = True) -> ProbeResult:
     return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path) if exif else {}, error=error)
 
 
+_exif_lock = threading.Lock()
+_exif_helper: exiftool.ExifToolHelper | None = None
+_exif_pid = 0
+_exif_done = threading.Event()
+
+
+def _exiftool() -> exiftool.ExifToolHelper:
+    """One exiftool process per longwatch process (``-stay_open``), used under ``_exif_lock``.
+
+    Perl's start-up costs about 0.15 s of CPU; a connector or a worker that
+    archives one-minute segments all day pays it once instead of per file.
+    pyexiftool asks Linux to stop exiftool when the *thread* that started it
+    ends (PR_SET_PDEATHSIG), and probing runs on short-lived threads: so a
+    keeper thread that lives as long as the helper starts it.
+    """
+    global _exif_helper, _exif_pid, _exif_done
+    if _exif_helper is not None and _exif_helper.running and _exif_pid == os.getpid():
+        return _exif_helper
+    started: list[exiftool.ExifToolHelper | BaseException] = []
+    ready, done = threading.Event(), threading.Event()
+
+    def keeper() -> None:
+        try:
+            helper = exiftool.ExifToolHelper()
+            helper.run()
+            started.append(helper)
+        except BaseException as exc:  # handed to the caller below
+            started.append(exc)
+        ready.set()
+        done.wait()
+
+    threading.Thread(target=keeper, name="longwatch-exiftool", daemon=True).start()
+    ready.wait()
+    if isinstance(started[0], BaseException):
+        done.set()
+        raise started[0]
+    _exif_helper, _exif_pid, _exif_done = started[0], os.getpid(), done
+    return _exif_helper
+
+
+@atexit.register
+def _stop_exiftool() -> None:
+    global _exif_helper
+    helper, _exif_helper = _exif_helper, None
+    if helper is not None and helper.running and _exif_pid == os.getpid():
+        try:
+            helper.terminate()
+        except (exiftool.exceptions.ExifToolException, OSError):
+            pass
+    _exif_done.set()
+
+
 def _exif(path: Path) -> dict[str, Any]:
     if shutil.which("exiftool") is None:
         return {}
     try:
         str(path).encode("utf-8")
+        plain = not any(c in str(path) for c in "\r\n")
     except UnicodeEncodeError:
-        # A name that is not UTF-8 (CP949 from a Windows share): pyexiftool cannot pass it on,
-        # so exiftool reads the same file through a link with a plain name.
+        plain = False
+    if not plain:
+        # A name that is not UTF-8 (CP949 from a Windows share) cannot be passed on; a name with a
+        # line break would split into two exiftool arguments (-stay_open reads one per line), an
+        # injection. exiftool reads the same file through a link with a plain name instead.
         with tempfile.TemporaryDirectory(prefix="longwatch-exif-") as tmp:
             link = Path(tmp) / "media"
             link.symlink_to(path.resolve())
             return _exif(link)
-    try:
-        with exiftool.ExifToolHelper() as helper:
-            rows = helper.get_metadata(str(path), params=["-G"])
-    except (exiftool.exceptions.ExifToolException, OSError, json.JSONDecodeError):
-        return {}
+    with _exif_lock:
+        try:
+            # absolute, so that a name starting with "-" is never read as an option
+            rows = _exiftool().get_metadata(os.path.abspath(path), params=["-G"])
+        except (exiftool.exceptions.ExifToolException, OSError, json.JSONDecodeError):
+            _stop_exiftool()  # a confused process is not reused: the next file starts a fresh one
+            return {}
     if not rows:
         return {}
     row = dict(rows[0])

@@ -1,18 +1,20 @@
 """The catalog: SQLAlchemy over SQLite (WAL) by default, PostgreSQL at scale.
 
 Schema changes go through Alembic migrations only (``migrations/``); opening
-an archive upgrades its catalog to the newest revision.
+an archive upgrades its catalog to the newest revision (``ensure_current``).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -47,6 +49,22 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@functools.cache
+def head_revision() -> str:
+    """The newest migration: the one no other migration revises (read from the files, without Alembic)."""
+    revisions, revised = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = re.search(r'^revision = "([^"]+)"', source, re.M)
+        if found:
+            revisions.add(found.group(1))
+        down = re.search(r'^down_revision = "([^"]+)"', source, re.M)
+        if down:
+            revised.add(down.group(1))
+    (head,) = revisions - revised
+    return head
+
+
 class Catalog:
     def __init__(self, url: str) -> None:
         try:
@@ -71,6 +89,23 @@ class Catalog:
                 command.upgrade(cfg, revision)
         except SQLAlchemyError as exc:
             raise LongwatchError("A004", detail=str(exc)) from exc
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision; None for a database no migration has touched."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:
+            return None
+
+    def ensure_current(self) -> None:
+        """Upgrade a catalog that an older longwatch made; one query when it is current already.
+
+        Without this, a new release's first write to a new table fails with a
+        bare SQL error instead of migrating (the docstring's promise).
+        """
+        if self.revision() != head_revision():
+            self.upgrade()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
