@@ -399,6 +399,9 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     pid = _resolve(archive, package_id)
     row = archive.catalog.get(pid)
     assert row is not None
+    if row.status == "disposed":
+        _show_tombstone(archive, row, as_json)
+        return
     storage = archive.storage(row.storage_location)
     try:
         with storage.open_package_file(pid, package.PREMIS_PATH) as fh:
@@ -444,6 +447,28 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     for e in events:
         ev.add_row(e["time"] or "", e["type"] or "", e["outcome"] or "", (e["note"] or e["detail"] or ""))
     stdout.print(ev)
+
+
+def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
+    """A disposed package: its catalog record, the disposition that destroyed it and the certificate."""
+    from longwatch.core import retention
+
+    data = _package_dict(row)
+    data["disposition"] = retention.tombstone(archive, row.id)
+    if as_json:
+        emit_json(data)
+        return
+    gone = data["disposition"] or {}
+    click.echo(_("Package {id} was destroyed on {when} under disposition {disposition} "
+                 "(proposed by {proposer}, approved by {approver}).").format(
+        id=row.id, when=local_time(gone.get("destroyed_at"), archive), disposition=gone.get("disposition", "-"),
+        proposer=gone.get("proposer", "-"), approver=gone.get("approver", "-")))
+    if gone.get("certificate"):
+        click.echo(_("Destruction certificate: {path} (check it with `longwatch verify`)").format(
+            path=gone["certificate"]))
+    click.echo(_("Files it held") + ":")
+    for c in row.clips:  # full digests, never cut to the terminal's width: they are the evidence
+        click.echo(f"  {c.relpath}  {human_size(c.size_bytes)}  sha256:{c.sha256}")
 
 
 @cli.command()

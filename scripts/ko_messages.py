@@ -1,6 +1,11 @@
 """Korean translations, kept as data and merged into locale/ko/LC_MESSAGES/longwatch.po by `make i18n`."""
 
 KO = {
+    "Package {id} was destroyed on {when} under disposition {disposition} (proposed by {proposer}, approved by {approver}).":
+        "패키지 {id}는 {when}에 폐기 처분 {disposition}에 따라 파기되었습니다 (제안: {proposer}, 승인: {approver}).",
+    "Destruction certificate: {path} (check it with `longwatch verify`)":
+        "파기 증명서: {path} (`longwatch verify`로 확인하십시오)",
+    "Files it held": "보관했던 파일",
     "Created archive {path}": "아카이브를 만들었습니다: {path}",
     "Signing certificate: {path} ({fingerprint})": "서명 인증서: {path} ({fingerprint})",
     "Keep a copy of the key {path} somewhere safe.": "서명 키 {path}의 사본을 안전한 곳에 보관하십시오.",

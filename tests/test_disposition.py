@@ -105,6 +105,14 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     assert json.loads(lw("dispose", "certificate", did[:8], "--verify", "--json").stdout)["ok"] is True
     # verify --all does not miss the tombstone
     assert lw("verify", "--all", "--fast").exit_code == 0
+    # show tells what happened to it and where the proof is
+    shown = lw("show", gone[:8])
+    assert shown.exit_code == 0, shown.output
+    assert did in shown.stdout and str(cert) in shown.stdout and clips[0].sha256 in shown.stdout
+    shown = json.loads(lw("show", gone, "--json").stdout)
+    assert shown["status"] == "disposed"
+    assert shown["disposition"]["disposition"] == did and shown["disposition"]["approver"] == "bob"
+    assert shown["disposition"]["certificate"] == str(cert)
     # one changed byte: the signature no longer verifies
     cert.write_bytes(cert.read_bytes().replace(b'"bob"', b'"bib"'))
     bad = lw("verify", str(cert))

@@ -1049,6 +1049,24 @@ the record; check them with <code>longwatch verify CERTIFICATE.json</code>.</p>
 """
 
 
+def tombstone(archive: Archive, package_id: str) -> dict[str, Any] | None:
+    """What remains of a disposed package: when, under which disposition, approved by whom, and the
+    certificate that proves it (for `longwatch show`)."""
+    with archive.catalog.session() as s:
+        found = s.execute(
+            select(DispositionItem, Disposition)
+            .join(Disposition, Disposition.id == DispositionItem.disposition_id)
+            .where(DispositionItem.package_id == package_id, DispositionItem.status == "deleted")
+            .order_by(DispositionItem.done_at.desc())).first()
+    if found is None:
+        return None
+    item, disposition = found
+    return {"disposition": disposition.id, "record_class": item.record_class, "destroyed_at": item.done_at,
+            "proposer": disposition.proposer, "approver": disposition.approver,
+            "approved_at": disposition.approved_at, "certificate": disposition.certificate,
+            "tagmanifest_sha256": item.digest}
+
+
 def is_certificate(path: Path) -> bool:
     if path.suffix != ".json" or not path.is_file():
         return False
