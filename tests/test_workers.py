@@ -164,9 +164,9 @@ def test_two_web_processes_share_a_session(cluster, tmp_path):
         for base in bases:
             for _ in range(200):
                 try:
-                    requests.get(base + "/login", timeout=2)
+                    requests.get(base + "/login", timeout=30)  # a loaded machine answers slowly at first
                     break
-                except requests.ConnectionError:
+                except requests.ConnectionError:  # not listening yet
                     time.sleep(0.1)
         s = requests.Session()
         token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(bases[0] + "/login").text).group(1)
