@@ -124,3 +124,23 @@ def test_truncated_segment_is_kept_bit_for_bit(archive, segments, tmp_path):
     bag = archive.storage().local_path(results[0].package_id)
     assert (bag / "data" / "media" / "seg-cut.ts").read_bytes() == cut.read_bytes()
     assert results[1].size == 1000
+
+
+def test_gaps_are_recorded_once_and_survive_reindex(archive, lw):
+    from longwatch.core import gaps
+
+    start, end = T0 + timedelta(minutes=20), T0 + timedelta(minutes=25)
+    assert gaps.record(archive, "cam-01", start, end, "stream ended", source="rtsp-cam-01")
+    assert not gaps.record(archive, "cam-01", start, end, "stream ended")  # the same gap again: nothing new
+    assert not gaps.record(archive, "cam-01", end, start, "backwards")  # an empty range is no gap
+    report = reindex(archive)  # the catalog is emptied and rebuilt: the ledger gives the gap back
+    assert report.gaps == 1
+    [row] = gaps.overlapping(archive.catalog, T0, T0 + timedelta(hours=1), ["cam-01"])
+    assert (row.start, row.end, row.reason, row.source) == (start, end, "stream ended", "rtsp-cam-01")
+    assert gaps.overlapping(archive.catalog, T0, T0 + timedelta(minutes=20)) == []
+    assert gaps.overlapping(archive.catalog, cameras=["cam-02"]) == []
+    listed = json.loads(lw("gaps", "--from", "2026-03-03T14:10:00+09:00", "--json").stdout)
+    assert listed == {"gaps": [{"camera": "cam-01", "start": "2026-03-03T05:20:00Z", "end": "2026-03-03T05:25:00Z",
+                                "seconds": 300.0, "reason": "stream ended", "source": "rtsp-cam-01"}]}
+    text = lw("search", "--from", "2026-03-03T05:21:00Z", "--to", "2026-03-03T05:22:00Z").output
+    assert "no footage from camera cam-01" in text
