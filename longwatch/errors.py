@@ -158,6 +158,10 @@ CODES: Mapping[str, str] = {
         "camera {camera}: segment {name} ends early (ffmpeg stopped mid-segment); it is archived as received "
         "in package {package_id} and marked partial"
     ),
+    "N014": N_(
+        "clip {clip} cannot be turned into a browser-playable copy by stream copy ({detail}); "
+        "download the original and play it with a desktop player"
+    ),
     # J: jobs and workers (scale out)
     "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
                "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),

@@ -738,4 +738,8 @@ KO = {
         "카메라 {camera}: {start}부터 {end}까지 영상 없음 ({reason})",
     "no footage from": "영상 없음 시작",
     "seconds": "초",
+    "clip {clip} cannot be turned into a browser-playable copy by stream copy ({detail}); "
+    "download the original and play it with a desktop player":
+        "클립 {clip}은(는) 스트림 복사로 브라우저 재생용 사본을 만들 수 없습니다({detail}); "
+        "원본을 내려받아 데스크톱 재생기로 재생하십시오",
 }

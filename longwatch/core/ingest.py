@@ -255,7 +255,7 @@ def ingest_files(
     with storage.begin_package(package_id) as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
         # ffprobe and exiftool read only the container's header and index, and they are other
         # processes: they run while the streaming pass is busy, instead of after it.
-        probing = [background.submit(_probe, m.request.path) for m in members]
+        probing = background.submit(_probe_all, [m.request.path for m in members])
         payload: list[package.PayloadEntry] = []
         sidecar_records: list[metadata.FileRecord] = []
         for member in members:
@@ -284,8 +284,8 @@ def ingest_files(
                     mime_type="application/json", role="sidecar"))
 
         sources = set()
-        for member, probing_one in zip(members, probing, strict=True):
-            probe = member.probe = probing_one.result()
+        for member, probe in zip(members, probing.result(), strict=True):
+            member.probe = probe
             src = member.request.path
             if not probe.ok:
                 warnings.append(gettext(N_(
@@ -302,7 +302,7 @@ def ingest_files(
 
         starts = [m.start for m in members if m.start is not None]
         start = min(starts) if starts else None
-        ends = [m.end or m.start for m in members if (m.end or m.start) is not None]
+        ends = [t for t in (m.end or m.start for m in members) if t is not None]
         end = max(ends) if ends and (len(members) > 1 or members[0].end is not None) else None
         _fill_from_registry(archive, first, start)
         fields: dict[str, Any] = {
@@ -489,9 +489,9 @@ def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetim
     if request.latitude is None and place["latitude"] is not None:
         request.latitude, request.longitude = place["latitude"], place["longitude"]
     request.location_name = request.location_name or place["address"] or ""
-def _probe(src: Path) -> media.ProbeResult:
+def _probe_all(paths: list[Path]) -> list[media.ProbeResult]:
     _tool_versions()  # cached: the PREMIS agents need them later
-    return media.probe(src)
+    return media.probe_many(paths)
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:

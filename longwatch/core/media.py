@@ -95,7 +95,7 @@ class ProbeResult:
         return str(self.exiftool.get("File:MIMEType", "application/octet-stream"))
 
 
-def probe(path: Path, exif: bool = True) -> ProbeResult:
+def probe(path: Path, exif: bool = True, helper: Any = None) -> ProbeResult:
     """ffprobe (and exiftool unless ``exif`` is False: a derived cut of a known file needs no Perl start-up)."""
     require("ffprobe")
     try:
@@ -103,13 +103,24 @@ def probe(path: Path, exif: bool = True) -> ProbeResult:
     except ffmpeg.Error as exc:
         detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
         return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed",
-                           exiftool=_exif(path) if exif else {})
+                           exiftool=_exif(path, helper) if exif else {})
     ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
     error = "" if ok else "no video stream"
-    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path) if exif else {}, error=error)
+    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path, helper) if exif else {}, error=error)
 
 
-def _exif(path: Path) -> dict[str, Any]:
+def probe_many(paths: list[Path]) -> list[ProbeResult]:
+    """Probe several files with ONE exiftool process (its Perl start-up costs more than reading a segment)."""
+    if len(paths) == 1 or shutil.which("exiftool") is None:
+        return [probe(p) for p in paths]
+    try:
+        with exiftool.ExifToolHelper() as helper:
+            return [probe(p, helper=helper) for p in paths]
+    except (exiftool.exceptions.ExifToolException, OSError):
+        return [probe(p) for p in paths]
+
+
+def _exif(path: Path, helper: Any = None) -> dict[str, Any]:
     if shutil.which("exiftool") is None:
         return {}
     try:
@@ -120,10 +131,13 @@ def _exif(path: Path) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="longwatch-exif-") as tmp:
             link = Path(tmp) / "media"
             link.symlink_to(path.resolve())
-            return _exif(link)
+            return _exif(link, helper)
     try:
-        with exiftool.ExifToolHelper() as helper:
+        if helper is not None:
             rows = helper.get_metadata(str(path), params=["-G"])
+        else:
+            with exiftool.ExifToolHelper() as own:
+                rows = own.get_metadata(str(path), params=["-G"])
     except (exiftool.exceptions.ExifToolException, OSError, json.JSONDecodeError):
         return {}
     if not rows:
