@@ -348,3 +348,45 @@ def test_password_never_written_anywhere(rtsp_auth_server, archive, tmp_path):
     assert outcomes and all(o.package_id for o in outcomes)
     written = [p for p in [*state.rglob("*"), *archive.root.rglob("*")] if p.is_file()]
     assert not [p for p in written if b"s3cret-pw" in p.read_bytes()]
+
+
+class PowerCut(BaseException):
+    """Stands for the machine losing power between publishing a package and saving the watch state."""
+
+
+def test_crash_after_publish_then_the_hour_grows_loses_nothing(rtsp_server, archive, tmp_path):
+    state = tmp_path / "state"
+
+    def record_some(count: int) -> None:
+        recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, state)
+        before = len(list(recorder.list_clips(None)))
+        recorder.open()
+        try:
+            wait_for(lambda: len(list(recorder.list_clips(None))) >= before + count)
+        finally:
+            recorder.close()
+
+    record_some(2)
+    first = {c.key for c in RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED},
+                                         state).list_clips(None)}
+    crashing = Watch(archive, RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, state))
+
+    def cut(package_id):
+        raise PowerCut
+
+    crashing._verify = cut  # published, not yet recorded in the watch state
+    with pytest.raises(PowerCut):
+        crashing.run_once()
+    [published] = archive.catalog.packages()
+    record_some(1)  # recording goes on in the same camera-hour (or the next)
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, state)
+    clips = list(recorder.list_clips(None))
+    digests = sorted(hashlib.sha256(recorder._path(c).read_bytes()).hexdigest() for c in clips)
+    watch = Watch(archive, recorder)
+    outcomes = watch.run_once()
+    assert not [o.error for o in outcomes if o.error]
+    assert {watch.state.done[k] for k in first} == {published.id}  # taken over, not stored twice
+    assert set(watch.state.done) == {c.key for c in clips}  # every segment stored, none dropped
+    stored = sorted(c.sha256 for p in archive.catalog.packages(limit=100) for c in p.clips)
+    assert stored == digests
+    assert len(archive.catalog.packages()) == 2

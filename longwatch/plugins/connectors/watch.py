@@ -142,8 +142,10 @@ class Watch:
             group.clear()
             return any(o.error is not None for o in found)
 
+        interrupted = False
         for clip in self.connector.list_clips(self.state.cursor):
             if self.stop.is_set() and not flush:
+                interrupted = True  # the listing is incomplete: a trailing group may miss segments
                 break
             if group and clip.group != group[0].group:
                 blocked = pack(not blocked) or blocked  # a later group appeared: the earlier one is complete
@@ -155,7 +157,7 @@ class Watch:
             found = self._store_clips([clip], advance_cursor=not blocked)
             blocked = blocked or any(o.error is not None for o in found)
             emit(found)
-        if group:
+        if group and not interrupted:
             window = group[0].group_range
             closed = flush or (window is not None
                                and datetime.now(UTC) >= window[1] + self.connector.pack_grace())
@@ -215,11 +217,17 @@ class Watch:
             todo.append(clip)
         if not todo:
             return list(outcomes.values())
-        keys = [c.key for c in todo]
+        rest: list[ClipInfo] = []
         try:
-            package_id = self._stored_before_crash(todo[0]) if keys[0] in self.state.pending else None
+            package_id = self._stored_before_crash(todo[0]) if todo[0].key in self.state.pending else None
+            if package_id is not None and len(todo) > 1:
+                # the hour may have grown since the crash (recording went on): only the segments
+                # that package holds are taken over; the others get a package of their own
+                held = self._held_by(package_id)
+                rest = [c for c in todo if (c.start, c.size) not in held]
+                todo = [c for c in todo if (c.start, c.size) in held]
             if package_id is None:
-                self.state.pending.extend(k for k in keys if k not in self.state.pending)
+                self.state.pending.extend(c.key for c in todo if c.key not in self.state.pending)
                 self.state.save()
                 package_id = self._store(todo)
             self._verify(package_id)
@@ -244,7 +252,15 @@ class Watch:
             if clip.partial and len(clips) > 1:
                 outcome.warning = LongwatchError("N013", camera=clip.camera, name=clip.name, package_id=package_id)
         shutil.rmtree(self._staging(todo), ignore_errors=True)
+        if rest:
+            for outcome in self._store_clips(rest, advance_cursor):
+                outcomes[outcome.key] = outcome
         return list(outcomes.values())
+
+    def _held_by(self, package_id: str) -> set[tuple[datetime | None, int | None]]:
+        """(start, size) of every clip the catalog lists for a package."""
+        row = self.archive.catalog.get(package_id)
+        return {(c.start_utc, c.size_bytes) for c in row.clips} if row is not None else set()
 
     def _is_empty(self, clip: ClipInfo) -> bool:
         local = self.connector.local_path(clip)
