@@ -89,6 +89,7 @@ CODES: Mapping[str, str] = {
     "I007": N_("{path} could not be read: {detail}"),
     "I008": N_("no package {package_id} in this archive"),
     "I009": N_("the camera id {value!r} is invalid: use letters, digits, '.', '_' or '-' (at most 64)"),
+    "I050": N_("these files cannot share one package: {detail}; ingest them separately"),
     # K: keys and signatures
     "K001": N_("the signing key {path} could not be loaded: {detail}"),
     "K002": N_("the certificate {path} does not belong to the signing key"),
@@ -149,6 +150,18 @@ CODES: Mapping[str, str] = {
     ),
     "N010": N_("package {package_id} did not verify after storing, so the original was kept: {detail}"),
     "N011": N_("the watch state {path} is unreadable: {detail}; restore it from backup or move it away"),
+    "N012": N_(
+        "camera {camera}: segment {name} is empty (0 bytes), so {start} to {end} is recorded as a gap; "
+        "the file was left where it is"
+    ),
+    "N013": N_(
+        "camera {camera}: segment {name} ends early (ffmpeg stopped mid-segment); it is archived as received "
+        "in package {package_id} and marked partial"
+    ),
+    "N014": N_(
+        "clip {clip} cannot be turned into a browser-playable copy by stream copy ({detail}); "
+        "download the original and play it with a desktop player"
+    ),
     # J: jobs and workers (scale out)
     "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
                "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),

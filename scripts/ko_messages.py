@@ -727,4 +727,24 @@ KO = {
     'warning': '주의',
     'done': '완료',
     'late': '지연',
+    # issue 7 (connectors2): camera-hour packages and footage gaps
+    "these files cannot share one package: {detail}; ingest them separately":
+        "이 파일들은 한 패키지에 담을 수 없습니다: {detail}; 따로 수집하십시오",
+    "camera {camera}: segment {name} is empty (0 bytes), so {start} to {end} is recorded as a gap; "
+    "the file was left where it is":
+        "카메라 {camera}: 세그먼트 {name}이(가) 비어 있어(0바이트) {start}부터 {end}까지를 공백으로 기록했습니다; "
+        "파일은 그 자리에 두었습니다",
+    "camera {camera}: segment {name} ends early (ffmpeg stopped mid-segment); it is archived as received "
+    "in package {package_id} and marked partial":
+        "카메라 {camera}: 세그먼트 {name}이(가) 중간에 끊겼습니다(ffmpeg가 세그먼트 도중 멈춤); "
+        "받은 그대로 패키지 {package_id}에 보존하고 일부분으로 표시했습니다",
+    "{count} segments": "세그먼트 {count}개",
+    "no footage from camera {camera} from {start} to {end} ({reason})":
+        "카메라 {camera}: {start}부터 {end}까지 영상 없음 ({reason})",
+    "no footage from": "영상 없음 시작",
+    "seconds": "초",
+    "clip {clip} cannot be turned into a browser-playable copy by stream copy ({detail}); "
+    "download the original and play it with a desktop player":
+        "클립 {clip}은(는) 스트림 복사로 브라우저 재생용 사본을 만들 수 없습니다({detail}); "
+        "원본을 내려받아 데스크톱 재생기로 재생하십시오",
 }

@@ -143,7 +143,7 @@ def test_cameras_ingest_cases_and_reindex(backend_archive: Archive, runner, tmp_
     out = _lw(runner, a, "search", "--near", "37.5665,126.978", "--radius", "300", "--from",
               "2026-03-03T14:00:00+09:00", "--to", "2026-03-03T15:30:00+09:00", "--facets", "--json")
     data = json.loads(out.output)
-    assert sorted(data) == ["facets", "items", "next"]
+    assert sorted(data) == ["facets", "gaps", "items", "next"] and data["gaps"] == []  # no outage recorded
     assert sorted(data["items"][0]) == sorted(["clip_id", "package_id", "camera", "zone", "start", "end",
                                                "duration", "title", "location_name", "latitude", "longitude",
                                                "path", "size", "sha256", "codec", "status"])

@@ -8,7 +8,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,8 @@ from longwatch.plugins.connectors.rtsp import RtspRecorder
 from longwatch.plugins.connectors.watch import Watch
 from longwatch.testing import CameraConnectorContract
 
-FAST = {"segment_seconds": 1, "backoff_min": 0.3, "backoff_max": 1, "stall_seconds": 2}
+FAST = {"segment_seconds": 1, "backoff_min": 0.3, "backoff_max": 1, "stall_seconds": 2, "pack_seconds": 0}
+PACKED = {**FAST, "pack_seconds": 3600}  # a camera-hour per package
 
 
 def wait_for(predicate, timeout: float = 30.0) -> None:
@@ -76,7 +77,7 @@ class TestRtspContract(CameraConnectorContract):
     @pytest.fixture
     def connector_config(self, recorded_live):
         port = recorded_live[1].port
-        return {"url": f"rtsp://viewer:s3cret-pw@127.0.0.1:{port}/cam1", "camera": "cam-01", **FAST}
+        return {"url": f"rtsp://viewer:s3cret-pw@127.0.0.1:{port}/cam1", "camera": "cam-01", **PACKED}
 
     @pytest.fixture
     def secret_values(self):
@@ -201,10 +202,107 @@ def test_killed_ffmpeg_leaves_a_partial_segment_that_is_kept(rtsp_server, archiv
 
 
 def test_record_command_archives_segments(rtsp_server, lw, archive):
-    result = lw("record", rtsp_server.url(), "--camera", "cam-07", "--segment-seconds", "1", "--duration", "3.5")
+    result = lw("record", rtsp_server.url(), "--camera", "cam-07", "--segment-seconds", "1", "--duration", "3.5",
+                "--pack-seconds", "0")
     assert result.exit_code == 0, result.output
     rows = archive.catalog.packages()
     assert len(rows) >= 2 and {p.camera for p in rows} == {"cam-07"}
+
+
+def hours(clips) -> set[datetime]:
+    return {c.start_utc.replace(minute=0, second=0, microsecond=0) for c in clips}
+
+
+def test_record_packs_the_open_hour_on_shutdown(rtsp_server, lw, archive):
+    """The camera-hour is still open when recording stops: what was recorded is packed, not left behind."""
+    result = lw("record", rtsp_server.url(), "--camera", "cam-07", "--segment-seconds", "1", "--duration", "3.5")
+    assert result.exit_code == 0, result.output
+    rows = archive.catalog.packages()
+    clips = [c for p in rows for c in p.clips]
+    assert len(clips) >= 2 and len(rows) == len(hours(clips))  # one package per camera-hour
+    assert all(p.file_count >= len(p.clips) for p in rows)
+    assert lw("verify", "--all").exit_code == 0
+
+
+def test_outage_inside_a_packed_hour_is_a_gap_in_catalog_ledger_and_package(rtsp_server, archive, lw, tmp_path):
+    from longwatch.core import custody, gaps
+
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, tmp_path / "state")
+    watch = Watch(archive, recorder)
+    recorder.open()
+    try:
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
+        assert watch.run_once(flush=False) == [] and archive.catalog.packages() == []  # the hour is open
+        rtsp_server.stop()  # the camera drops off the network
+        time.sleep(2)
+        rtsp_server.start()
+        wait_for(lambda: sessions_with_packets(recorder) >= 2)
+        time.sleep(1.2)
+    finally:
+        recorder.close()
+    outcomes = watch.run_once()  # the recorder is closed: pack what it has
+    assert outcomes and not [o.error for o in outcomes if o.error]
+    [gap] = recorder.gaps()
+    # the catalog knows the gap, so searches and reports can say "no footage from X to Y"
+    [row] = gaps.overlapping(archive.catalog, gap.start - timedelta(minutes=1), gap.end + timedelta(minutes=1))
+    assert (row.camera, row.start, row.end) == ("cam-01", gap.start, gap.end) and row.reason
+    listed = json.loads(lw("gaps", "--camera", "cam-01", "--json").stdout)["gaps"]
+    assert [(g["start"], g["end"]) for g in listed] == [(gap.to_dict()["start"], gap.to_dict()["end"])]
+    found = json.loads(lw("search", "--from", gap.to_dict()["start"], "--to", gap.to_dict()["end"],
+                          "--json").stdout)
+    assert found["items"] == [] or all(it["end"] <= gap.to_dict()["start"] or it["start"] >= gap.to_dict()["end"]
+                                       for it in found["items"])
+    assert [g["reason"] for g in found["gaps"]] == [row.reason]
+    # ... and so does the custody ledger, signed with everything else
+    ledger = custody.Ledger.for_archive(archive)
+    entries = [json.loads(line) for _, _, line, done in ledger.lines() if done]
+    [entry] = [e for e in entries if e["type"] == "capture"]
+    assert entry["outcome"] == "failure" and entry["extra"]["gap"]["start"] == gap.to_dict()["start"]
+    # one package per camera-hour, each segment its own clip, contiguous except across the outage
+    rows = archive.catalog.packages(limit=1000)
+    clips = sorted((c for p in rows for c in p.clips), key=lambda c: c.start_utc)
+    assert len(clips) == len(outcomes) >= 3 and len(rows) == len(hours(clips))
+    holes = [(a.end_utc, b.start_utc) for a, b in itertools.pairwise(clips)
+             if b.start_utc - a.end_utc > timedelta(milliseconds=1)]
+    assert holes == [(gap.start, gap.end)]
+    storage = archive.storage()
+    [holder] = [p for p in rows if p.start_utc <= gap.start <= p.end_utc]
+    with storage.open_package_file(holder.id, "metadata/technical.json") as fh:
+        assert gap.to_dict() in [{k: g[k] for k in ("camera", "start", "end", "reason")}
+                                      for g in json.loads(fh.read())["gaps"]]
+    assert lw("verify", "--all").exit_code == 0
+    assert list((tmp_path / "state" / "segments").glob("*/seg*.ts")) == []  # staging freed after verify
+
+
+def test_empty_and_truncated_segments_in_a_packed_hour(rtsp_server, archive, tmp_path):
+    """A zero-byte segment becomes a coded gap and stays where it is; a truncated one is kept as received."""
+    from longwatch.core import gaps
+
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, tmp_path / "state")
+    recorder.open()
+    try:
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 3)
+    finally:
+        recorder.close()
+    clips = list(recorder.list_clips(None))
+    empty, cut = recorder._path(clips[1]), recorder._path(clips[2])
+    empty.write_bytes(b"")
+    cut.write_bytes(cut.read_bytes()[:1000])  # stops mid-packet (1000 is not a multiple of 188)
+    cut_bytes = cut.read_bytes()
+    outcomes = {o.key: o for o in Watch(archive, recorder).run_once()}
+    assert outcomes[clips[1].key].error.code == "N012"
+    assert outcomes[clips[2].key].error is None and outcomes[clips[2].key].warning.code == "N013"
+    assert empty.exists() and empty.stat().st_size == 0  # nothing is deleted
+    [row] = gaps.overlapping(archive.catalog)
+    assert (row.start, row.end, row.reason) == (clips[1].start, clips[1].end, "empty segment")
+    package_id = outcomes[clips[2].key].package_id
+    stored = archive.catalog.get(package_id)
+    [kept] = [c for c in stored.clips if c.original_name == clips[2].name]
+    assert kept.sha256 == hashlib.sha256(cut_bytes).hexdigest() and kept.size_bytes == 1000
+    assert clips[1].name not in {c.original_name for c in stored.clips}
+    again = Watch(archive, recorder).run_once()  # reported once; nothing stored twice
+    assert not [o.error for o in again if o.error] and len(archive.catalog.packages()) == len(
+        {o.package_id for o in outcomes.values() if o.package_id})
 
 
 def test_unreachable_record_reports_n002(tmp_path):
@@ -250,3 +348,45 @@ def test_password_never_written_anywhere(rtsp_auth_server, archive, tmp_path):
     assert outcomes and all(o.package_id for o in outcomes)
     written = [p for p in [*state.rglob("*"), *archive.root.rglob("*")] if p.is_file()]
     assert not [p for p in written if b"s3cret-pw" in p.read_bytes()]
+
+
+class PowerCut(BaseException):
+    """Stands for the machine losing power between publishing a package and saving the watch state."""
+
+
+def test_crash_after_publish_then_the_hour_grows_loses_nothing(rtsp_server, archive, tmp_path):
+    state = tmp_path / "state"
+
+    def record_some(count: int) -> None:
+        recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, state)
+        before = len(list(recorder.list_clips(None)))
+        recorder.open()
+        try:
+            wait_for(lambda: len(list(recorder.list_clips(None))) >= before + count)
+        finally:
+            recorder.close()
+
+    record_some(2)
+    first = {c.key for c in RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED},
+                                         state).list_clips(None)}
+    crashing = Watch(archive, RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, state))
+
+    def cut(package_id):
+        raise PowerCut
+
+    crashing._verify = cut  # published, not yet recorded in the watch state
+    with pytest.raises(PowerCut):
+        crashing.run_once()
+    [published] = archive.catalog.packages()
+    record_some(1)  # recording goes on in the same camera-hour (or the next)
+    recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, state)
+    clips = list(recorder.list_clips(None))
+    digests = sorted(hashlib.sha256(recorder._path(c).read_bytes()).hexdigest() for c in clips)
+    watch = Watch(archive, recorder)
+    outcomes = watch.run_once()
+    assert not [o.error for o in outcomes if o.error]
+    assert {watch.state.done[k] for k in first} == {published.id}  # taken over, not stored twice
+    assert set(watch.state.done) == {c.key for c in clips}  # every segment stored, none dropped
+    stored = sorted(c.sha256 for p in archive.catalog.packages(limit=100) for c in p.clips)
+    assert stored == digests
+    assert len(archive.catalog.packages()) == 2

@@ -21,7 +21,7 @@ import click
 from rich.table import Table
 
 from longwatch import registry
-from longwatch.cli import Context, emit_json, pass_obj, stdout
+from longwatch.cli import Context, emit_json, local_time, pass_obj, stdout
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -79,6 +79,8 @@ def run_watch(obj: Context, name: str, config: dict[str, Any], interval: float, 
             click.echo(f"ERROR [{outcome.error.code}] {outcome.error.render()}", err=True)
         elif not outcome.already:
             counts["stored"] += 1
+            if outcome.warning is not None:
+                click.echo(f"WARNING [{outcome.warning.code}] {outcome.warning.render()}", err=True)
             if not obj.quiet:
                 click.echo(_("stored {name} as package {package_id}").format(
                     name=outcome.name, package_id=outcome.package_id), err=True)
@@ -145,22 +147,49 @@ def watch(obj: Context, connector: str, config_path: Path, interval: float, once
 @click.argument("url")
 @click.option("--camera", required=True, help="Camera id.")
 @click.option("--segment-seconds", default=60.0, show_default=True)
+@click.option("--pack-seconds", default=3600.0, show_default=True,
+              help="Segments of this window (a camera-hour) share one package; 0 for one package each.")
 @click.option("--username", default="")
 @click.option("--password-env", default="", metavar="VAR",
               help="Environment variable holding the password (never pass it on the command line).")
 @click.option("--zone", default="")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @pass_obj
-def record(obj: Context, url: str, camera: str, segment_seconds: float, username: str, password_env: str,
-           zone: str, duration: float | None) -> None:
+def record(obj: Context, url: str, camera: str, segment_seconds: float, pack_seconds: float, username: str,
+           password_env: str, zone: str, duration: float | None) -> None:
     """Record the RTSP stream URL by stream copy into archived segments."""
-    config = {"url": url, "camera": camera, "segment_seconds": segment_seconds, "username": username,
+    config = {"url": url, "camera": camera, "segment_seconds": segment_seconds, "pack_seconds": pack_seconds,
+              "username": username,
               "password": os.environ.get(password_env, "") if password_env else "", "zone": zone,
               "name": f"record-{camera}"}
     run_watch(obj, "rtsp", config, interval=min(5.0, segment_seconds), once=False, duration=duration)
 
 
+@click.command()
+@click.option("--from", "start", default="", metavar="ISO8601", help="Gaps that end after this time.")
+@click.option("--to", "end", default="", metavar="ISO8601", help="Gaps that start before this time.")
+@click.option("--camera", "cameras", multiple=True, help="Camera id (repeat for several).")
+@click.option("--json", "as_json", is_flag=True, help="Print the gaps as JSON.")
+@pass_obj
+def gaps(obj: Context, start: str, end: str, cameras: tuple[str, ...], as_json: bool) -> None:
+    """List the times cameras should have recorded and did not (stream drops, empty segments)."""
+    from longwatch.core import gaps as gaps_mod
+    from longwatch.core.ingest import parse_time
+
+    archive = obj.archive()
+    rows = gaps_mod.overlapping(archive.catalog, parse_time(start) if start else None,
+                                parse_time(end) if end else None, list(cameras))
+    if as_json:
+        emit_json({"gaps": [g.to_dict() for g in rows]})
+        return
+    table = Table(_("camera"), _("no footage from"), _("to"), _("seconds"), _("reason"), box=None)
+    for gap in rows:
+        table.add_row(gap.camera, local_time(gap.start, archive), local_time(gap.end, archive),
+                      f"{(gap.end - gap.start).total_seconds():.1f}", gap.reason or "-")
+    stdout.print(table)
+
+
 @hookimpl
 def register_commands(cli: Any) -> None:
-    for command in (connectors, watch, record):
+    for command in (connectors, watch, record, gaps):
         cli.add_command(command)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from longwatch import hookimpl
 from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, progress_for, stdout
+from longwatch.core import gaps as gaps_mod
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
 from longwatch.core.ingest import parse_time
@@ -75,8 +76,11 @@ def search(obj: Context, start: str, end: str, cameras: tuple[str, ...], zone: s
         offset = datetime.now(archive.settings.tz).utcoffset()
         assert offset is not None
         found = search_api.facets(archive.catalog, q, utc_offset=offset)
+    # a range with no footage is an answer too: say so, with the recorder's reason (issue 7)
+    gaps = gaps_mod.overlapping(archive.catalog, q.start, q.end, list(cameras)) if q.start or q.end else []
     if as_json:
-        data: dict[str, Any] = {"items": _jsonable(page.items), "next": page.next_cursor}
+        data: dict[str, Any] = {"items": _jsonable(page.items), "next": page.next_cursor,
+                                "gaps": [g.to_dict() for g in gaps]}
         if found is not None:
             data["facets"] = found
         emit_json(data)
@@ -87,6 +91,10 @@ def search(obj: Context, start: str, end: str, cameras: tuple[str, ...], zone: s
                       f"{it['duration']:.0f}s" if it["duration"] is not None else "-", human_size(it["size"]),
                       it["title"])
     stdout.print(table)
+    for gap in gaps:
+        click.echo(_("no footage from camera {camera} from {start} to {end} ({reason})").format(
+            camera=gap.camera, start=local_time(gap.start, archive), end=local_time(gap.end, archive),
+            reason=gap.reason or "-"))
     if found is not None:
         click.echo(_("{count} clips match").format(count=found["total"]))
         for name in ("camera", "zone", "day"):
@@ -293,7 +301,7 @@ def reindex(obj: Context, as_json: bool) -> None:
     with progress_for(obj, _("reindexing"), 0) as advance:
         report = run(archive, progress=advance)
     if as_json:
-        emit_json({"packages": report.packages, "clips": report.clips,
+        emit_json({"packages": report.packages, "clips": report.clips, "gaps": report.gaps,
                    "reference_restored": report.reference_restored, "problems": report.problems})
     elif not obj.quiet:
         click.echo(_("{packages} packages and {clips} clips catalogued.").format(

@@ -57,6 +57,8 @@ class IngestRequest:
     title: str = ""
     description: str = ""
     allow_duplicate: bool = False
+    #: the exact end when the source knows it (a recorder's segment list); else start + duration
+    end: datetime | None = None
 
 
 @dataclass
@@ -172,105 +174,164 @@ def ingest(
     now: datetime | None = None,
 ) -> IngestResult:
     """Archive one file as a signed AIP on the primary location, then catalog it."""
-    src = request.path
-    try:
-        st = src.stat()
-    except OSError as exc:
-        raise LongwatchError("I002", path=src) from exc
-    if not src.is_file():
-        raise LongwatchError("I002", path=src)
-    if st.st_size == 0:
-        raise LongwatchError("I001", path=src)
-    check_camera(request.camera)
+    return ingest_files(archive, [request], progress=progress, now=now)[0]
 
-    sidecar = find_sidecar(src)
-    if sidecar is not None:
-        apply_sidecar(request, read_sidecar(sidecar), sidecar)
-    if request.zone:
-        request.zone = reference.normalize_zone(request.zone)
+
+@dataclass
+class _Member:
+    """One file on its way into a package: what was asked, and what the streaming pass found."""
+
+    request: IngestRequest
+    size: int
+    mtime: float
+    sidecar: Path | None
+    media_path: str = ""
+    digests: Any = None
+    probe: media.ProbeResult | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def ingest_files(
+    archive: Archive,
+    requests: list[IngestRequest],
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+    gaps: list[dict[str, str]] | None = None,
+) -> list[IngestResult]:
+    """Archive several files of one camera as ONE signed AIP (a camera-hour of segments), then catalog them.
+
+    Each file keeps its own payload path, digests, PREMIS object, validation
+    event, technical metadata and catalog clip with its own UTC range, so a
+    search by time finds the right minutes inside the package. ``gaps`` (times
+    the source had no footage) are kept in technical.json. One file is the
+    ordinary ``ingest``: the same path with n=1. Everything is checked before
+    a byte is copied: an empty or missing member refuses the whole package and
+    nothing is stored.
+    """
+    if not requests:
+        raise LongwatchError("I050", detail="no files given")
+    members = []
+    for request in requests:
+        src = request.path
+        try:
+            st = src.stat()
+        except OSError as exc:
+            raise LongwatchError("I002", path=src) from exc
+        if not src.is_file():
+            raise LongwatchError("I002", path=src)
+        if st.st_size == 0:
+            raise LongwatchError("I001", path=src)
+        check_camera(request.camera)
+        sidecar = find_sidecar(src)
+        if sidecar is not None:
+            apply_sidecar(request, read_sidecar(sidecar), sidecar)
+        if request.zone:
+            request.zone = reference.normalize_zone(request.zone)
+        members.append(_Member(request, st.st_size, st.st_mtime, sidecar))
+    cameras = {m.request.camera for m in members}
+    if len(cameras) > 1:
+        raise LongwatchError("I050", detail=f"one package holds one camera, got {', '.join(sorted(cameras))}")
+    first = members[0].request
+    total = sum(m.size for m in members)
 
     storage = archive.storage()
     from longwatch.core import retention  # issue 6: a location's reserve refuses the write, never deletes
 
-    retention.ensure_room(storage, st.st_size)
+    retention.ensure_room(storage, total)
     free = storage.free_bytes()
-    if free is not None and free < st.st_size + HEADROOM:
+    if free is not None and free < total + HEADROOM:
         raise LongwatchError("S001", location=storage.location,
-                             detail=f"{free} bytes free, {st.st_size} needed")
-    cap_alert = storage_policy.check_room(archive, storage.location, st.st_size)  # S001 past the cap
+                             detail=f"{free} bytes free, {total} needed")
+    cap_alert = storage_policy.check_room(archive, storage.location, total)  # S001 past the cap
     assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or datetime.now(UTC)
     package_id = str(uuid.uuid4())
-    media_name = package.safe_name(src.name)
-    media_path = f"data/media/{media_name}"
     warnings: list[str] = [cap_alert] if cap_alert else []
+    taken: set[str] = set()
+    for member in members:
+        member.media_path = f"data/media/{_unique_name(package.safe_name(member.request.path.name), taken)}"
+
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done)
 
     with storage.begin_package(package_id) as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
         # ffprobe and exiftool read only the container's header and index, and they are other
         # processes: they run while the streaming pass is busy, instead of after it.
-        probing = background.submit(_probe, src)
-        try:
-            with open_for_reading(src) as fh, writer.open(media_path) as out:
-                digests = digest_stream(fh, sinks=[out], progress=progress)
-        except OSError as exc:
-            raise LongwatchError("I007", path=src, detail=str(exc)) from exc
-        if digests.size != st.st_size:
-            raise LongwatchError("I007", path=src, detail="the file changed size while it was read")
+        probing = background.submit(_probe_all, [m.request.path for m in members])
+        payload: list[package.PayloadEntry] = []
+        sidecar_records: list[metadata.FileRecord] = []
+        for member in members:
+            src = member.request.path
+            try:
+                with open_for_reading(src) as fh, writer.open(member.media_path) as out:
+                    member.digests = digest_stream(fh, sinks=[out], progress=advance)
+            except OSError as exc:
+                raise LongwatchError("I007", path=src, detail=str(exc)) from exc
+            if member.digests.size != member.size:
+                raise LongwatchError("I007", path=src, detail="the file changed size while it was read")
+            if not member.request.allow_duplicate:
+                existing = archive.catalog.find_clip(member.digests["sha256"])
+                if existing is not None:
+                    raise LongwatchError("I006", path=src, package_id=existing.package_id)
+            payload.append(package.PayloadEntry(member.media_path, member.digests.size, member.digests.hexdigests))
+            if member.sidecar is not None:
+                side_name = _unique_name(package.safe_name(member.sidecar.name, "sidecar.json"), taken)
+                side_path = f"data/sidecar/{side_name}"
+                with open_for_reading(member.sidecar) as fh, writer.open(side_path) as out:
+                    side = digest_stream(fh, sinks=[out])
+                payload.append(package.PayloadEntry(side_path, side.size, side.hexdigests))
+                sidecar_records.append(metadata.FileRecord(
+                    relpath=side_path, size=side.size, digests=side.hexdigests,
+                    original_name=package.printable_name(member.sidecar.name), format_name="JSON",
+                    mime_type="application/json", role="sidecar"))
 
-        if not request.allow_duplicate:
-            existing = archive.catalog.find_clip(digests["sha256"])
-            if existing is not None:
-                raise LongwatchError("I006", path=src, package_id=existing.package_id)
+        sources = set()
+        for member, probe in zip(members, probing.result(), strict=True):
+            member.probe = probe
+            src = member.request.path
+            if not probe.ok:
+                warnings.append(gettext(N_(
+                    "ffprobe could not read {name} ({error}); it is preserved bit for bit "
+                    "with a failed validation event")).format(name=package.printable_name(src.name),
+                                                              error=probe.error))
+            member.start, source = _start_time(member.request, probe, member.mtime)
+            sources.add(source)
+            if member.request.end is not None:
+                member.end = member.request.end
+            elif member.start and probe.duration:
+                member.end = member.start + timedelta(seconds=probe.duration)
+        time_source = sources.pop() if len(sources) == 1 else "mixed"
 
-        payload = [package.PayloadEntry(media_path, digests.size, digests.hexdigests)]
-        sidecar_records = []
-        if sidecar is not None:
-            side_path = f"data/sidecar/{package.safe_name(sidecar.name, 'sidecar.json')}"
-            with open_for_reading(sidecar) as fh, writer.open(side_path) as out:
-                side = digest_stream(fh, sinks=[out])
-            payload.append(package.PayloadEntry(side_path, side.size, side.hexdigests))
-            sidecar_records.append(metadata.FileRecord(
-                relpath=side_path, size=side.size, digests=side.hexdigests,
-                original_name=package.printable_name(sidecar.name), format_name="JSON",
-                mime_type="application/json", role="sidecar"))
-
-        probe = probing.result()
-        if not probe.ok:
-            warnings.append(gettext(N_(
-                "ffprobe could not read {name} ({error}); it is preserved bit for bit "
-                "with a failed validation event")).format(name=package.printable_name(src.name), error=probe.error))
-
-        start, time_source = _start_time(request, probe, st.st_mtime)
-        _fill_from_registry(archive, request, start)
-        end = start + timedelta(seconds=probe.duration) if start and probe.duration else None
-        video = probe.video_stream
-
+        starts = [m.start for m in members if m.start is not None]
+        start = min(starts) if starts else None
+        ends = [t for t in (m.end or m.start for m in members) if t is not None]
+        end = max(ends) if ends and (len(members) > 1 or members[0].end is not None) else None
+        _fill_from_registry(archive, first, start)
         fields: dict[str, Any] = {
-            "title": request.title or _default_title(request, src, start, archive),
-            "camera": request.camera, "zone": request.zone, "description": request.description,
-            "location_name": request.location_name, "latitude": request.latitude,
-            "longitude": request.longitude, "start": start, "end": end,
+            "title": first.title or _default_title(first, first.path, start, archive, len(members)),
+            "camera": first.camera, "zone": first.zone, "description": first.description,
+            "location_name": first.location_name, "latitude": first.latitude,
+            "longitude": first.longitude, "start": start, "end": end,
         }
         technical: dict[str, Any] = {
             "schema": "longwatch-technical/1",
-            "files": {media_path: {"ffprobe": probe.ffprobe, "exiftool": probe.exiftool,
-                                   "probe_ok": probe.ok, "probe_error": probe.error}},
+            "files": {m.media_path: _technical(m, len(members) > 1) for m in members},
             "time_source": time_source,
             "tools": _tool_versions(),
         }
+        if gaps:
+            technical["gaps"] = gaps
         archive.pm.hook.prepare_metadata(package_id=package_id, metadata=fields, technical=technical)
 
-        media_record = metadata.FileRecord(
-            relpath=media_path, size=digests.size, digests=digests.hexdigests,
-            original_name=package.printable_name(src.name),
-            format_name=probe.format_long_name or probe.mime_type,
-            format_version=str(video.get("codec_name", "")),
-            mime_type=probe.mime_type,
-            creating_application=str(probe.exiftool.get("QuickTime:Encoder")
-                                     or probe.ffprobe.get("format", {}).get("tags", {}).get("encoder", "")),
-        )
-        files = [media_record, *sidecar_records]
-        agents, events = _provenance(archive, package_id, files, probe, now)
+        media_records = [_media_record(m) for m in members]
+        files = [*media_records, *sidecar_records]
+        agents, events = _provenance(archive, package_id, files, [(m.media_path, m.probe) for m in members], now)
         desc = metadata.Description(
             package_id=package_id, title=str(fields["title"]), camera=str(fields["camera"] or ""),
             zone=str(fields["zone"] or ""), location_name=str(fields["location_name"] or ""),
@@ -279,20 +340,67 @@ def ingest(
             formats=sorted({f.mime_type for f in files if f.mime_type}),
             description=str(fields["description"] or ""),
         )
-        clip_row = Clip(relpath=media_path, original_name=media_record.original_name, size_bytes=digests.size,
-                        sha256=digests["sha256"], sha512=digests["sha512"], mime_type=probe.mime_type,
-                        format_name=probe.format_name, codec=str(video.get("codec_name", "")),
-                        width=video.get("width"), height=video.get("height"), duration=probe.duration,
-                        start_utc=start, end_utc=end, probe_ok=probe.ok)
+        clip_rows = [_clip_row(m, record) for m, record in zip(members, media_records, strict=True)]
+        media_ok = all(m.probe is not None and m.probe.ok for m in members)
         new = NewPackage(package_id=package_id, payload=payload, files=files, agents=agents, events=events,
-                         desc=desc, technical=technical, time_source=time_source, clips=[clip_row],
-                         media_ok=probe.ok)
+                         desc=desc, technical=technical, time_source=time_source, clips=clip_rows,
+                         media_ok=media_ok)
         publish(archive, writer, new, now, warnings)
 
-    summary = {"path": str(src), "size": digests.size, "sha256": digests["sha256"], "media_ok": probe.ok}
+    summary = {"path": str(first.path), "size": total, "sha256": members[0].digests["sha256"],
+               "media_ok": media_ok, "files": len(members)}
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
-    return IngestResult(package_id=package_id, path=src, size=digests.size, sha256=digests["sha256"],
-                        start=start, end=end, media_ok=probe.ok, warnings=warnings)
+    return [IngestResult(package_id=package_id, path=m.request.path, size=m.digests.size,
+                         sha256=m.digests["sha256"], start=m.start, end=m.end,
+                         media_ok=bool(m.probe and m.probe.ok), warnings=warnings) for m in members]
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    """Two segments with one name (two sessions' seg000000.ts) must not overwrite each other."""
+    candidate, n = name, 1
+    stem, dot, ext = name.rpartition(".")
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem}~{n}.{ext}" if dot and stem else f"{name}~{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _technical(member: _Member, with_range: bool) -> dict[str, Any]:
+    probe = member.probe
+    assert probe is not None
+    entry: dict[str, Any] = {"ffprobe": probe.ffprobe, "exiftool": probe.exiftool,
+                             "probe_ok": probe.ok, "probe_error": probe.error}
+    if with_range:  # reindex gives each file of a multi-file package its own range back
+        entry["start_utc"] = member.start.isoformat().replace("+00:00", "Z") if member.start else ""
+        entry["end_utc"] = member.end.isoformat().replace("+00:00", "Z") if member.end else ""
+    return entry
+
+
+def _media_record(member: _Member) -> metadata.FileRecord:
+    probe = member.probe
+    assert probe is not None
+    video = probe.video_stream
+    return metadata.FileRecord(
+        relpath=member.media_path, size=member.digests.size, digests=member.digests.hexdigests,
+        original_name=package.printable_name(member.request.path.name),
+        format_name=probe.format_long_name or probe.mime_type,
+        format_version=str(video.get("codec_name", "")),
+        mime_type=probe.mime_type,
+        creating_application=str(probe.exiftool.get("QuickTime:Encoder")
+                                 or probe.ffprobe.get("format", {}).get("tags", {}).get("encoder", "")),
+    )
+
+
+def _clip_row(member: _Member, record: metadata.FileRecord) -> Clip:
+    probe = member.probe
+    assert probe is not None
+    video = probe.video_stream
+    return Clip(relpath=member.media_path, original_name=record.original_name, size_bytes=member.digests.size,
+                sha256=member.digests["sha256"], sha512=member.digests["sha512"], mime_type=probe.mime_type,
+                format_name=probe.format_name, codec=str(video.get("codec_name", "")),
+                width=video.get("width"), height=video.get("height"), duration=probe.duration,
+                start_utc=member.start, end_utc=member.end, probe_ok=probe.ok)
 
 
 @dataclass
@@ -474,9 +582,9 @@ def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetim
     if request.latitude is None and place["latitude"] is not None:
         request.latitude, request.longitude = place["latitude"], place["longitude"]
     request.location_name = request.location_name or place["address"] or ""
-def _probe(src: Path) -> media.ProbeResult:
+def _probe_all(paths: list[Path]) -> list[media.ProbeResult]:
     _tool_versions()  # cached: the PREMIS agents need them later
-    return media.probe(src)
+    return [media.probe(p) for p in paths]
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:
@@ -488,9 +596,11 @@ def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) 
     return datetime.fromtimestamp(mtime, UTC), "file-mtime"
 
 
-def _default_title(request: IngestRequest, src: Path, start: datetime | None, archive: Archive) -> str:
+def _default_title(request: IngestRequest, src: Path, start: datetime | None, archive: Archive,
+                   count: int = 1) -> str:
     when = start.astimezone(archive.settings.tz).strftime("%Y-%m-%d %H:%M:%S %z") if start else ""
-    return " ".join(part for part in (request.camera, when, package.printable_name(src.name)) if part)
+    name = package.printable_name(src.name) if count == 1 else gettext(N_("{count} segments")).format(count=count)
+    return " ".join(part for part in (request.camera, when, name) if part)
 
 
 def _tool_versions() -> dict[str, str]:
@@ -507,7 +617,7 @@ def _provenance(
     archive: Archive,
     package_id: str,
     files: list[metadata.FileRecord],
-    probe: media.ProbeResult,
+    probes: list[tuple[str, media.ProbeResult | None]],
     now: datetime,
 ) -> tuple[list[metadata.AgentRecord], list[metadata.EventRecord]]:
     """PREMIS agents and the events of this ingest, in the order they happened."""
@@ -522,7 +632,7 @@ def _provenance(
     if archive.settings.organization:
         agents.append(metadata.AgentRecord("organization", archive.settings.organization, "organization"))
     paths = [f.relpath for f in files]
-    media_path = files[0].relpath
+    media_paths = [path for path, _ in probes]
     software = ("longwatch", "executing program")
     person = (f"person:{archive.operator}", "implementer")
 
@@ -534,12 +644,13 @@ def _provenance(
         event("message digest calculation",
               f"{', '.join(a.upper() for a in ALGORITHMS)} computed in one streaming pass while copying",
               "success", paths, [software]),
-        event("validation", "ffprobe read the container and its streams",
-              "success" if probe.ok else "failure", [media_path], [("ffprobe", "validator"), software],
-              "" if probe.ok else f"{probe.error}; preserved bit for bit as received"),
+        *[event("validation", "ffprobe read the container and its streams",
+                "success" if probe.ok else "failure", [path], [("ffprobe", "validator"), software],
+                "" if probe.ok else f"{probe.error}; preserved bit for bit as received")
+          for path, probe in probes if probe is not None],  # one per file: each keeps its own outcome
         event("metadata extraction", "technical metadata by ffprobe and exiftool, kept in metadata/technical.json",
-              "success" if probe.exiftool or probe.ffprobe else "warning", [media_path],
-              [("ffprobe", "executing program"), ("exiftool", "executing program")]),
+              "success" if all(p is not None and (p.exiftool or p.ffprobe) for _, p in probes) else "warning",
+              media_paths, [("ffprobe", "executing program"), ("exiftool", "executing program")]),
         event("ingestion", "received and stored without change; original name kept as originalName",
               "success", [*paths, package_id], [software, person]),
         event("information package creation", "BagIt AIP with the longwatch AIP profile", "success",

@@ -29,6 +29,7 @@ from longwatch.core.catalog.models import (
     CaseRange,
     Clip,
     Event,
+    FootageGap,
     Package,
     Purpose,
     Zone,
@@ -42,6 +43,7 @@ P = "{http://www.loc.gov/premis/v3}"
 class ReindexReport:
     packages: int = 0
     clips: int = 0
+    gaps: int = 0
     reference_restored: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -109,16 +111,19 @@ def read_package(storage: Any, package_id: str) -> Package:
         ffprobe = tech.get("ffprobe") or {}
         video: dict[str, Any] = next((s for s in ffprobe.get("streams", []) if s.get("codec_type") == "video"), {})
         duration = ffprobe.get("format", {}).get("duration")
+        # a file of a multi-file package (a camera-hour of segments) carries its own range
+        clip_start = _time(tech.get("start_utc")) if tech.get("start_utc") else start
+        clip_end = _time(tech.get("end_utc")) if tech.get("start_utc") else end
         clips.append(Clip(
             relpath=relpath, original_name=names.get(relpath, ""), size_bytes=sizes[relpath],
             sha256=sha256[relpath], sha512=sha512.get(relpath, ""),
             mime_type=str((tech.get("exiftool") or {}).get("File:MIMEType", "application/octet-stream")),
             format_name=str(ffprobe.get("format", {}).get("format_name", "")),
             codec=str(video.get("codec_name", "")), width=video.get("width"), height=video.get("height"),
-            duration=float(duration) if duration is not None else None, start_utc=start, end_utc=end,
+            duration=float(duration) if duration is not None else None, start_utc=clip_start, end_utc=clip_end,
             probe_ok=bool(tech.get("probe_ok", True)), camera=info.get("Longwatch-Camera", ""), zone=zone,
             latitude=lat, longitude=lon,
-            span_s=round((end - start).total_seconds()) if start and end else None))
+            span_s=round((clip_end - clip_start).total_seconds()) if clip_start and clip_end else None))
     return Package(
         id=package_id, created_at=created or datetime.now(UTC), camera=info.get("Longwatch-Camera", ""),
         zone=zone, title=(dc.get("title") or [info.get("External-Description", "")])[0],
@@ -142,6 +147,9 @@ def replay_ledger(archive: Any, report: ReindexReport) -> None:
     The ledger does not exist yet; when it does, this is where its entries are applied in order,
     after packages and reference data, so that later facts (a disposal, a hold) win.
     """
+    from longwatch.core import gaps
+
+    report.gaps = gaps.restore_from_ledger(archive)  # footage gaps live in the ledger, not in packages
 
 
 def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> ReindexReport:
@@ -150,7 +158,8 @@ def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> Rein
     catalog.upgrade()
     report = ReindexReport()
     with catalog.session() as s:
-        for model in (CaseRange, CasePackage, Case, Event, Clip, Package, CameraPosition, Camera, Purpose):
+        for model in (CaseRange, CasePackage, Case, Event, Clip, Package, CameraPosition, Camera, Purpose,
+                      FootageGap):
             s.execute(delete(model))
         s.execute(delete(Zone).where(Zone.parent.is_not(None)))
         s.execute(delete(Zone))

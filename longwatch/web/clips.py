@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, send_file
 
 from longwatch.core import metadata, package
 from longwatch.core import verify as verify_mod
@@ -29,6 +29,13 @@ from longwatch.web.security import current_user, record_access, requires
 
 bp = Blueprint("clips", __name__)
 CHUNK = 1 << 20
+#: Containers browsers play natively. Others (the recorder's MPEG-TS segments, vendor formats
+#: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_path.
+BROWSER_PLAYABLE = frozenset({"video/mp4", "video/webm", "video/ogg"})
+
+
+def needs_access_copy(clip: Clip) -> bool:
+    return bool(clip.probe_ok) and (clip.mime_type or "") not in BROWSER_PLAYABLE
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 #: Slots the custody and holds features fill on the package page: callables (archive, package) -> html-safe
@@ -148,6 +155,42 @@ def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
     return target
 
 
+def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
+    """An MP4 the browser can play, remuxed by stream copy from the stored original and cached by SHA-256.
+
+    Not a byte of picture or sound is re-encoded: only the container changes. It is a
+    viewing cache (``<archive>/cache/access``), never a package: the original stays the
+    evidence, and downloads always give the original. Sound a MP4 cannot carry is dropped
+    from the copy (never from the original).
+    """
+    cache = archive.root / "cache" / "access"
+    target = cache / f"{clip.sha256}.mp4"
+    if target.is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    storage = archive.storage(pkg.storage_location)
+    local = storage.local_path(pkg.id)
+    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".mp4")
+    os.close(fd)
+    try:
+        for streams in (["-map", "0:v?", "-map", "0:a?"], ["-map", "0:v", "-an"]):
+            stdin = None if local is not None else storage.open_package_file(pkg.id, clip.relpath)
+            source = str(local / clip.relpath) if local is not None else "pipe:0"
+            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", source, *streams, "-c", "copy",
+                   "-movflags", "+faststart", "-f", "mp4", tmp]
+            result = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=300, check=False)
+            if stdin is not None:
+                stdin.close()
+            if result.returncode == 0 and os.path.getsize(tmp) > 0:
+                os.replace(tmp, target)
+                return target
+        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise LongwatchError("N014", clip=clip.id, detail=detail[0][-200:])
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def _events(archive: Archive, pkg: Any) -> list[dict[str, Any]]:
     storage = archive.storage(pkg.storage_location)
     try:
@@ -166,7 +209,7 @@ def package_page(package_id: str) -> str:
     pkg = queries.visible_package(archive, user, package_id)
     panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
     return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
-                           panels=panels, tz=archive.settings.tz, report=None)
+                           panels=panels, tz=archive.settings.tz, report=None, needs_access_copy=needs_access_copy)
 
 
 @bp.get("/clips/<int:clip_id>/media")
@@ -177,6 +220,26 @@ def media(clip_id: int) -> Response:
     assert user is not None
     pkg, clip = queries.visible_clip(archive, user, clip_id)
     return stream_media(archive, pkg, clip, download=request.args.get("download") == "1")
+
+
+@bp.get("/clips/<int:clip_id>/playable.mp4")
+@requires("footage:read")
+def playable(clip_id: int) -> Response:
+    """The browser's copy of a clip it cannot play as stored (an MPEG-TS segment): same pictures, MP4 box."""
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    if not needs_access_copy(clip):
+        return stream_media(archive, pkg, clip)
+    path = access_copy_path(archive, pkg, clip)
+    wanted = request.headers.get("Range", "")
+    if not wanted or wanted.replace(" ", "").startswith("bytes=0-"):  # one record per playback
+        record_access("view", pkg.id, clip.relpath, detail="access copy (stream copy to MP4)")
+    response = send_file(path, mimetype="video/mp4", conditional=True, etag=f"access-{clip.sha256}",
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/clips/<int:clip_id>/poster.jpg")
@@ -218,7 +281,8 @@ def verify_now(package_id: str) -> tuple[str, int]:
     report = run_verify(archive, pkg.id)
     panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
     return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
-                           panels=panels, tz=archive.settings.tz, report=report), 200
+                           panels=panels, tz=archive.settings.tz, report=report,
+                           needs_access_copy=needs_access_copy), 200
 
 
 def blueprints(app: Any) -> list[Blueprint]:

@@ -588,3 +588,26 @@ class PendingPublication(Base):
     location: Mapped[str] = mapped_column(String(64), nullable=False)
     owner: Mapped[str] = mapped_column(String(255), nullable=False)  # "host:pid" of the publishing process
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+class FootageGap(Base):
+    """A time a camera should have recorded and did not (a stream drop, an empty segment).
+
+    Recorded by the watch as the connector reports it, with its custody ledger
+    event, so searches and reports can say "no footage from X to Y" instead of
+    staying silent. The ledger entry (and each package's technical.json) is the
+    durable record; this row is its index.
+    """
+
+    __tablename__ = "footage_gaps"
+    __table_args__ = (
+        UniqueConstraint("camera", "start_utc", "end_utc", name="uq_footage_gaps_camera_start_end"),
+        Index("ix_footage_gaps_camera_start", "camera", "start_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(64), nullable=False)
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ledger_event: Mapped[str] = mapped_column(String(36), nullable=False, default="")

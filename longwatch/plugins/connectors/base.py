@@ -111,6 +111,12 @@ class ClipInfo:
     #: True when equal bytes at another time are a different recording (a static scene in
     #: fixed-length segments): such clips are never deduplicated by SHA-256.
     allow_duplicate: bool = False
+    #: Clips with the same non-empty ``group`` are packed into ONE package (a camera-hour of
+    #: segments), each still its own payload file and catalog clip; "" means a package per clip.
+    group: str = ""
+    #: The UTC window the group covers; the watch packs the group once its end (plus the
+    #: connector's ``pack_grace``) has passed, a later group appears, or the connector closes.
+    group_range: tuple[datetime, datetime] | None = None
 
 
 def iso(value: datetime | None) -> str:
@@ -219,6 +225,10 @@ class CameraConnector:
     def gaps(self) -> list[Gap]:
         """Outages the source knows of (recorded, reported to the archive, never silently dropped)."""
         return []
+
+    def pack_grace(self) -> timedelta:
+        """How long after a group's window ends a clip of it may still appear (a segment being written)."""
+        return timedelta(0)
 
     def acknowledge(self, clip: ClipInfo, package_id: str) -> None:
         """Called only after the clip's package is stored and verified: now the original may be released."""

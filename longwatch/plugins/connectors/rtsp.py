@@ -65,6 +65,8 @@ class RtspRecorder(CameraConnector):
         "username": Option(str, default=""),
         "password": Option(str, default="", secret=True),
         "segment_seconds": Option(float, default=60.0),
+        "pack_seconds": Option(float, default=3600.0,
+                               help="segments of this window (a camera-hour) share one package; 0: one each"),
         "stall_seconds": Option(float, default=10.0, help="no data this long = stalled, reconnect"),
         "backoff_min": Option(float, default=1.0),
         "backoff_max": Option(float, default=60.0),
@@ -130,6 +132,10 @@ class RtspRecorder(CameraConnector):
     def open(self) -> None:
         require("ffmpeg")
         self.segments_dir.mkdir(parents=True, exist_ok=True)
+        for folder, info in list(self._sessions()):  # a session of a process that died: ffmpeg is gone too
+            if info.get("ended") is None:
+                info.update(ended=iso(datetime.now(UTC)), interrupted=True)
+                write_atomic(folder / SESSION, json.dumps(info).encode())
         self._stop.clear()
         self._thread = threading.Thread(target=self._supervise, name=f"rtsp-{self.config['camera']}", daemon=True)
         self._thread.start()
@@ -253,13 +259,31 @@ class RtspRecorder(CameraConnector):
                 path = folder / name
                 if (cursor and position <= cursor) or not path.exists():
                     continue
+                clip_start = t0 + timedelta(seconds=start)
+                size = path.stat().st_size
+                # MPEG-TS is 188-byte packets: a segment that is not a whole number of them was cut
+                # mid-write (ffmpeg killed, disk full) and is archived as received, flagged partial
+                partial = partial or size % 188 != 0
+                group, window = self._window(clip_start)
                 yield ClipInfo(
                     key=f"{camera}/{position}", camera=camera, name=f"{camera}_{folder.name}_{name}",
-                    start=t0 + timedelta(seconds=start),
+                    start=clip_start, group=group, group_range=window,
                     end=t0 + timedelta(seconds=end) if end is not None else None,
-                    size=path.stat().st_size, cursor=position, partial=partial, allow_duplicate=True,
+                    size=size, cursor=position, partial=partial, allow_duplicate=True,
                     metadata={"segment": position, "url": self.device, "zone": self.config["zone"],
                               "first_packet_utc": iso(t0), "offset_seconds": [start, end]})
+
+    def _window(self, start: datetime) -> tuple[str, tuple[datetime, datetime] | None]:
+        """The camera-hour (``pack_seconds``, aligned to UTC) a segment starting at ``start`` belongs to."""
+        size = self.config["pack_seconds"]
+        if not size or size <= 0:
+            return "", None
+        begin = datetime.fromtimestamp(start.timestamp() // size * size, UTC)
+        return f"{self.config['camera']}/{iso(begin)}", (begin, begin + timedelta(seconds=size))
+
+    def pack_grace(self) -> timedelta:
+        """The segment open at the window's end is listed when it closes, or when a stall ends the session."""
+        return timedelta(seconds=2 * self.config["segment_seconds"] + self.config["stall_seconds"] + 5)
 
     def _path(self, clip: ClipInfo) -> Path:
         return self.segments_dir / clip.metadata["segment"]

@@ -35,7 +35,7 @@ from longwatch.core import ingest as ingest_mod
 from longwatch.core import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
-from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, iso
+from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, Gap, iso
 
 STATE_NAME = "state.json"
 GAPS_NAME = "gaps.jsonl"
@@ -69,6 +69,8 @@ class WatchState:
     gaps: list[dict[str, str]] = field(default_factory=list)
     #: keys whose ingest began; one still here after a restart may already be stored.
     pending: list[str] = field(default_factory=list)
+    #: keys refused for good (an empty segment: recorded as a gap), reported once, left in place
+    rejected: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> WatchState:
@@ -77,13 +79,13 @@ class WatchState:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(path, data.get("cursor"), dict(data.get("done", {})), list(data.get("gaps", [])),
-                       list(data.get("pending", [])))
+                       list(data.get("pending", [])), dict(data.get("rejected", {})))
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise LongwatchError("N011", path=path, detail=str(exc)) from exc
 
     def save(self) -> None:
         body = {"schema": "longwatch-watch-state/1", "cursor": self.cursor, "done": self.done, "gaps": self.gaps,
-                "pending": self.pending}
+                "pending": self.pending, "rejected": self.rejected}
         write_atomic(self.path, json.dumps(body, indent=1, sort_keys=True).encode("utf-8"))
 
 
@@ -94,6 +96,8 @@ class Outcome:
     package_id: str = ""
     error: LongwatchError | None = None
     already: bool = False
+    #: archived, but with something the operator should know (a segment that ends early)
+    warning: LongwatchError | None = None
 
 
 class Watch:
@@ -110,26 +114,57 @@ class Watch:
         self.on_outcome = on_outcome or (lambda o: None)
         self._after_store = after_store  # tests crash here to prove restart safety
         self.stop = threading.Event()
+        self._running = False
 
     # -- one pass -------------------------------------------------------------------------
-    def run_once(self) -> list[Outcome]:
+    def run_once(self, flush: bool | None = None) -> list[Outcome]:
+        """Archive what the connector offers.
+
+        ``flush`` packs groups whose window is still open: by default only when the
+        watch is not running the connector (a single pass, or the last pass after close).
+        """
+        if flush is None:
+            flush = not self._running
         self._record_gaps()
-        outcomes = []
+        outcomes: list[Outcome] = []
         self.connector.problems.clear()
-        failed = False
+        blocked = False  # the cursor never passes a failed clip or a group still open
+        group: list[ClipInfo] = []
+
+        def emit(found: list[Outcome]) -> None:
+            for outcome in found:
+                outcomes.append(outcome)
+                self.on_outcome(outcome)
+
+        def pack(advance: bool) -> bool:
+            found = self._store_clips(group, advance_cursor=advance)
+            emit(found)
+            group.clear()
+            return any(o.error is not None for o in found)
+
+        interrupted = False
         for clip in self.connector.list_clips(self.state.cursor):
-            if self.stop.is_set():
+            if self.stop.is_set() and not flush:
+                interrupted = True  # the listing is incomplete: a trailing group may miss segments
                 break
+            if group and clip.group != group[0].group:
+                blocked = pack(not blocked) or blocked  # a later group appeared: the earlier one is complete
+            if clip.group:
+                group.append(clip)
+                continue
             # after a failure the cursor stays before the failed clip, so it is offered again;
             # the clips stored after it are recognised by their keys and not stored twice
-            outcome = self._one(clip, advance_cursor=not failed)
-            failed = failed or outcome.error is not None
-            outcomes.append(outcome)
-            self.on_outcome(outcome)
+            found = self._store_clips([clip], advance_cursor=not blocked)
+            blocked = blocked or any(o.error is not None for o in found)
+            emit(found)
+        if group and not interrupted:
+            window = group[0].group_range
+            closed = flush or (window is not None
+                               and datetime.now(UTC) >= window[1] + self.connector.pack_grace())
+            if closed or all(c.key in self.state.done or c.key in self.state.rejected for c in group):
+                pack(not blocked)
         for name, error in self.connector.problems:
-            outcome = Outcome(key="", name=name, error=error)
-            outcomes.append(outcome)
-            self.on_outcome(outcome)
+            emit([Outcome(key="", name=name, error=error)])
         self._record_gaps()
         return outcomes
 
@@ -137,6 +172,7 @@ class Watch:
         """Until ``stop`` is set (SIGTERM): pass, sleep, pass; then close the connector and do a last pass."""
         ingest_mod.recover(self.archive)
         self.connector.open()
+        self._running = True
         try:
             while not self.stop.is_set():
                 try:
@@ -148,41 +184,102 @@ class Watch:
                 self.stop.wait(interval)
         finally:
             self.connector.close()
+            self._running = False
             self.stop.clear()
             try:
-                self.run_once()  # what the connector finished on close (the last segment)
+                self.run_once(flush=True)  # what the connector finished on close (the last segment, the open hour)
             except LongwatchError as exc:
                 self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
 
     def _one(self, clip: ClipInfo, advance_cursor: bool = True) -> Outcome:
-        outcome = Outcome(clip.key, clip.name)
-        if clip.key in self.state.done:
-            outcome.package_id, outcome.already = self.state.done[clip.key], True
-            self.connector.acknowledge(clip, outcome.package_id)
-            return outcome
+        return self._store_clips([clip], advance_cursor)[0]
+
+    def _store_clips(self, clips: list[ClipInfo], advance_cursor: bool = True) -> list[Outcome]:
+        """Store ``clips`` as ONE package (one clip, or a camera-hour of segments); an outcome per clip."""
+        outcomes = {clip.key: Outcome(clip.key, clip.name) for clip in clips}
+        todo: list[ClipInfo] = []
+        for clip in clips:
+            outcome = outcomes[clip.key]
+            if clip.key in self.state.done:
+                outcome.package_id, outcome.already = self.state.done[clip.key], True
+                self.connector.acknowledge(clip, outcome.package_id)
+                continue
+            if clip.key in self.state.rejected:
+                outcome.already = True
+                continue
+            try:
+                self.connector.check_clock(clip)
+                if len(clips) > 1 and self._is_empty(clip):
+                    self._reject_empty(clip)
+            except LongwatchError as exc:
+                outcome.error = exc
+                continue
+            todo.append(clip)
+        if not todo:
+            return list(outcomes.values())
+        rest: list[ClipInfo] = []
         try:
-            self.connector.check_clock(clip)
-            package_id = self._stored_before_crash(clip) if clip.key in self.state.pending else None
+            package_id = self._stored_before_crash(todo[0]) if todo[0].key in self.state.pending else None
+            if package_id is not None and len(todo) > 1:
+                # the hour may have grown since the crash (recording went on): only the segments
+                # that package holds are taken over; the others get a package of their own
+                held = self._held_by(package_id)
+                rest = [c for c in todo if (c.start, c.size) not in held]
+                todo = [c for c in todo if (c.start, c.size) in held]
             if package_id is None:
-                self.state.pending.append(clip.key)
+                self.state.pending.extend(c.key for c in todo if c.key not in self.state.pending)
                 self.state.save()
-                package_id = self._store(clip)
+                package_id = self._store(todo)
             self._verify(package_id)
         except LongwatchError as exc:
-            outcome.error = exc
-            return outcome
-        self.state.done[clip.key] = package_id
-        if clip.key in self.state.pending:
-            self.state.pending.remove(clip.key)
-        if clip.cursor and advance_cursor:
-            self.state.cursor = clip.cursor
+            for clip in todo:
+                outcomes[clip.key].error = exc
+            return list(outcomes.values())
+        for clip in todo:
+            self.state.done[clip.key] = package_id
+            if clip.key in self.state.pending:
+                self.state.pending.remove(clip.key)
+        cursor = todo[-1].cursor
+        if cursor and advance_cursor and not any(o.error for o in outcomes.values()):
+            self.state.cursor = cursor
         self.state.save()
-        if self._after_store is not None:
-            self._after_store(clip, package_id)
-        self.connector.acknowledge(clip, package_id)
-        shutil.rmtree(self._staging(clip), ignore_errors=True)
-        outcome.package_id = package_id
-        return outcome
+        for clip in todo:
+            if self._after_store is not None:
+                self._after_store(clip, package_id)
+            self.connector.acknowledge(clip, package_id)
+            outcome = outcomes[clip.key]
+            outcome.package_id = package_id
+            if clip.partial and len(clips) > 1:
+                outcome.warning = LongwatchError("N013", camera=clip.camera, name=clip.name, package_id=package_id)
+        shutil.rmtree(self._staging(todo), ignore_errors=True)
+        if rest:
+            for outcome in self._store_clips(rest, advance_cursor):
+                outcomes[outcome.key] = outcome
+        return list(outcomes.values())
+
+    def _held_by(self, package_id: str) -> set[tuple[datetime | None, int | None]]:
+        """(start, size) of every clip the catalog lists for a package."""
+        row = self.archive.catalog.get(package_id)
+        return {(c.start_utc, c.size_bytes) for c in row.clips} if row is not None else set()
+
+    def _is_empty(self, clip: ClipInfo) -> bool:
+        local = self.connector.local_path(clip)
+        if local is not None:
+            try:
+                return local.stat().st_size == 0
+            except OSError:
+                return False
+        return clip.size == 0
+
+    def _reject_empty(self, clip: ClipInfo) -> None:
+        """An empty segment holds no footage: its time becomes a gap; the file is left where it is."""
+        error = LongwatchError("N012", camera=clip.camera, name=clip.name, start=iso(clip.start),
+                               end=iso(clip.end))
+        if clip.start is not None and clip.end is not None and clip.end > clip.start:
+            self._note_gaps([Gap(clip.camera, clip.start, clip.end, "empty segment").to_dict()])
+        self.state.rejected[clip.key] = "N012"
+        self.state.save()
+        raise error
 
     def _stored_before_crash(self, clip: ClipInfo) -> str | None:
         """The package of a clip whose ingest began before a crash: same SHA-256 and same start."""
@@ -200,15 +297,31 @@ class Watch:
                     return str(row.package_id)
         return None
 
-    def _staging(self, clip: ClipInfo) -> Path:
-        return self.dir / "staging" / hashlib.sha256(clip.key.encode("utf-8")).hexdigest()[:32]
+    def _staging(self, clips: list[ClipInfo]) -> Path:
+        name = clips[0].group if len(clips) > 1 and clips[0].group else clips[0].key
+        return self.dir / "staging" / hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
 
-    def _store(self, clip: ClipInfo) -> str:
-        from longwatch.core.package import safe_name
-
-        stage = self._staging(clip)
+    def _store(self, clips: list[ClipInfo]) -> str:
+        stage = self._staging(clips)
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir(parents=True)
+        requests = [self._stage(clip, stage) for clip in clips]
+        gaps = None
+        if len(clips) > 1:  # the outages inside the package's window travel with it (technical.json)
+            start, end = clips[0].group_range or (clips[0].start, clips[-1].end or clips[-1].start)
+            gaps = [g for g in self.state.gaps
+                    if start is not None and end is not None and g.get("camera") == clips[0].camera
+                    and ingest_mod.parse_time(g["start"]) < end and ingest_mod.parse_time(g["end"]) > start]
+        try:
+            return ingest_mod.ingest_files(self.archive, requests, gaps=gaps)[0].package_id
+        except LongwatchError as exc:
+            if exc.code == "I006":  # stored before a crash: take it over, never a second copy
+                return str(exc.context["package_id"])
+            raise
+
+    def _stage(self, clip: ClipInfo, stage: Path) -> ingest_mod.IngestRequest:
+        from longwatch.core.package import safe_name
+
         # The staged name is the original one when the file system can hold it with ".json" added,
         # so ingest records it as PREMIS originalName; else a safe name (the original stays in the sidecar).
         plain = "/" not in clip.name and "\0" not in clip.name and clip.name not in ("", ".", "..") \
@@ -219,19 +332,13 @@ class Watch:
         write_atomic(stage / (media.name + ".json"),
                      json.dumps(sidecar, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
         camera = next((c for c in self._cameras() if c.id == clip.camera), None)
-        request = ingest_mod.IngestRequest(
-            path=media, camera=clip.camera, start=clip.start,
+        return ingest_mod.IngestRequest(
+            path=media, camera=clip.camera, start=clip.start, end=clip.end if clip.group else None,
             zone=str(clip.metadata.get("zone") or (camera.zone if camera else "")),
             location_name=str(clip.metadata.get("location_name") or (camera.location_name if camera else "")),
             latitude=camera.latitude if camera else None, longitude=camera.longitude if camera else None,
             title=str(clip.metadata.get("title") or ""), description=str(clip.metadata.get("description") or ""),
             allow_duplicate=clip.allow_duplicate)
-        try:
-            return ingest_mod.ingest(self.archive, request).package_id
-        except LongwatchError as exc:
-            if exc.code == "I006":  # stored before a crash: take it over, never a second copy
-                return str(exc.context["package_id"])
-            raise
 
     def _cameras(self) -> list[Any]:
         if not hasattr(self, "_camera_list"):
@@ -303,10 +410,20 @@ class Watch:
                                  detail="; ".join(p.render(translate=False) for p in report.problems[:3]))
 
     def _record_gaps(self) -> None:
+        self._note_gaps([g.to_dict() for g in self.connector.gaps()])
+
+    def _note_gaps(self, found: list[dict[str, str]]) -> None:
+        """New gaps go to the custody ledger and the catalog (searchable), then to the watch's own files."""
+        from longwatch.core import gaps as gaps_mod
+
         known = {json.dumps(g, sort_keys=True) for g in self.state.gaps}
-        new = [g.to_dict() for g in self.connector.gaps() if json.dumps(g.to_dict(), sort_keys=True) not in known]
+        new = [g for g in found if json.dumps(g, sort_keys=True) not in known]
         if not new:
             return
+        for gap in new:
+            gaps_mod.record(self.archive, gap["camera"], ingest_mod.parse_time(gap["start"]),
+                            ingest_mod.parse_time(gap["end"]), gap.get("reason", ""),
+                            source=str(self.connector.config.get("name") or self.connector.NAME))
         with open(self.dir / GAPS_NAME, "a", encoding="utf-8") as fh:
             for gap in new:
                 fh.write(json.dumps(gap) + "\n")

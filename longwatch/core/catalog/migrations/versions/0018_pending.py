@@ -1,7 +1,7 @@
 """Pending publications: packages between their atomic publish and their catalog row and ledger events.
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-25
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
