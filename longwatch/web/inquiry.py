@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response as Redirect
 
 from longwatch.core import requests as req_api
 from longwatch.core.catalog import search as search_api
@@ -80,8 +81,9 @@ def map_model(cameras: list[Camera], chosen: list[str]) -> dict[str, Any]:
         scale = min((MAP_W - 2 * PAD) / (span_lon * kx), (MAP_H - 2 * PAD) / span_lat)
         return PAD + (lon - west) * kx * scale, MAP_H - PAD - (lat - south) * scale
 
-    points = [{"id": c.id, "name": c.name or c.id, "zone": c.zone, "xy": xy(c.latitude, c.longitude),  # type: ignore[arg-type]
-               "chosen": c.id in chosen} for c in placed]
+    points: list[dict[str, Any]] = [
+        {"id": c.id, "name": c.name or c.id, "zone": c.zone, "xy": xy(c.latitude, c.longitude),  # type: ignore[arg-type]
+         "chosen": c.id in chosen} for c in placed]
     zones: dict[str, list[tuple[float, float]]] = {}
     for p in points:
         if p["zone"]:
@@ -173,7 +175,7 @@ def _case(s: Any, number: str) -> Case:
 
 @bp.post("/inquiry/note")
 @requires("inquiry:write")
-def note() -> Response:
+def note() -> Redirect:
     f = request.form
     at = parse_time(f.get("at", "")) if f.get("at") else None
     text = " ".join(f.get("text", "").split())
@@ -184,12 +186,13 @@ def note() -> Response:
         case = _case(s, f.get("case", "").strip())
         line = f"{at.isoformat().replace('+00:00', 'Z')}\t{user.username if user else ''}\t{text}"
         case.notes = (case.notes + "\n" if case.notes else "") + line
-    return redirect(url_for("inquiry.page", **{k: request.form.getlist(k) for k in ("camera", "start", "end", "case")}))
+    kept: dict[str, Any] = {k: request.form.getlist(k) for k in ("camera", "start", "end", "case")}
+    return redirect(url_for("inquiry.page", **kept))
 
 
 @bp.post("/inquiry/hold")
 @requires("inquiry:write")
-def hold() -> Response:
+def hold() -> Redirect:
     """Attach the span's footage to the case and hold it (seam to the retention branch)."""
     f = request.form
     start, end = parse_time(f.get("start", "")), parse_time(f.get("end", ""))
