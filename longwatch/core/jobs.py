@@ -65,6 +65,7 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
     stored = False
     if existing is not None:  # stored before (an earlier attempt of this job, or another): no second package
         package_id = existing.package_id
+        _complete_custody(archive, package_id)
     else:
         request = ingest.IngestRequest(path=Path(path), camera=camera, zone=zone, title=title)
         try:
@@ -79,6 +80,29 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
     if not storage_policy.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
     return {"package_id": package_id, "stored": stored}
+
+
+def _complete_custody(archive: Archive, package_id: str) -> None:
+    """Record the package's ingest events in the custody ledger when an attempt was killed before it could.
+
+    Ingest catalogues the package, then appends its PREMIS events to the ledger; a
+    worker killed between the two leaves a package the ledger does not know. The
+    retry reads the events back from the package's own premis.xml (same ids, times
+    and agents), so the ledger ends as if the first attempt had finished.
+    """
+    from longwatch.core import custody, metadata, package
+
+    ledger = custody.Ledger.for_archive(archive)
+    if ledger.history(package_id):
+        return
+    row = archive.catalog.get(package_id)
+    if row is None:
+        raise LongwatchError("J003", package_id=package_id)
+    with archive.storage(row.storage_location).open_package_file(package_id, package.PREMIS_PATH) as fh:
+        tree = metadata.parse_untrusted(fh.read(), package.PREMIS_PATH)
+    events, agents = metadata.premis_records(tree)
+    log.warning("package %s was catalogued without custody events (a killed attempt); recording them", package_id)
+    custody.record_package_events(archive, package_id, events, agents)
 
 
 def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:

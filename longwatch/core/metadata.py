@@ -344,6 +344,30 @@ def premis_events(tree: etree._ElementTree) -> list[dict[str, Any]]:
     return rows
 
 
+
+def premis_records(tree: etree._ElementTree) -> tuple[list[EventRecord], list[AgentRecord]]:
+    """The events and agents back as records, as ingest built them (to record them in the custody ledger later)."""
+    root = tree.getroot()
+    events = []
+    for ev in root.iter(P + "event"):
+        when = datetime.fromisoformat((ev.findtext(P + "eventDateTime") or "").replace("Z", "+00:00"))
+        events.append(EventRecord(
+            identifier=ev.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue") or "",
+            type=ev.findtext(P + "eventType") or "", when=when,
+            detail=ev.findtext(f"{P}eventDetailInformation/{P}eventDetail") or "",
+            outcome=ev.findtext(f"{P}eventOutcomeInformation/{P}eventOutcome") or "",
+            outcome_note=ev.findtext(
+                f"{P}eventOutcomeInformation/{P}eventOutcomeDetail/{P}eventOutcomeDetailNote") or "",
+            agents=[(link.findtext(P + "linkingAgentIdentifierValue") or "", link.findtext(P + "linkingAgentRole")
+                     or "") for link in ev.iter(P + "linkingAgentIdentifier")],
+            objects=[link.findtext(P + "linkingObjectIdentifierValue") or ""
+                     for link in ev.iter(P + "linkingObjectIdentifier")]))
+    agents = [AgentRecord(identifier=ag.findtext(f"{P}agentIdentifier/{P}agentIdentifierValue") or "",
+                          name=ag.findtext(P + "agentName") or "", type=ag.findtext(P + "agentType") or "",
+                          version=ag.findtext(P + "agentVersion") or "", note=ag.findtext(P + "agentNote") or "")
+              for ag in root.iter(P + "agent")]
+    return events, agents
+
 # -- Dublin Core ---------------------------------------------------------------
 def _utc(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
