@@ -208,13 +208,15 @@ def test_two_web_processes_share_a_session(cluster, tmp_path):
              for port, log in zip(ports, logs, strict=True)]
     try:
         bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for base in bases:
-            for _ in range(200):
+        for base, proc, log in zip(bases, procs, logs, strict=True):
+            deadline = time.monotonic() + 180  # gunicorn's start on a loaded machine: refused, then slow
+            while True:
                 try:
-                    requests.get(base + "/login", timeout=2)
+                    requests.get(base + "/login", timeout=10)
                     break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
+                except (requests.ConnectionError, requests.Timeout):
+                    assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+                    time.sleep(0.2)
         s = requests.Session()
         token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(bases[0] + "/login").text).group(1)
         r = s.post(bases[0] + "/login", data={"username": "auditor", "password": PASSWORD, "csrf_token": token},
