@@ -86,3 +86,33 @@ def test_worker_app_has_every_task_on_its_queue_and_a_nightly_audit(pg_archive):
     [periodic] = app.periodic_registry.periodic_tasks.values()
     assert (periodic.task.name, periodic.cron, periodic.task.queue) == ("periodic_audit", jobs.AUDIT_CRON,
                                                                         jobs.HEAVY)
+
+
+def test_a_retry_records_the_custody_events_a_killed_attempt_left_out(archive, tmp_path, small_clip, monkeypatch):
+    """Killed between cataloguing and the ledger append: the retry appends the events from premis.xml."""
+    from longwatch.core import custody
+
+    clip = unique_copy(small_clip, tmp_path / "killed.mp4")
+    seen = {}
+
+    def killed(arch, package_id, events, agents):
+        seen.update(events=list(events), agents={a.identifier: a for a in agents})
+        raise RuntimeError("SIGKILL here")
+
+    monkeypatch.setattr(custody, "record_package_events", killed)
+    with pytest.raises(RuntimeError):
+        jobs.enqueue_ingest(archive, clip)
+    monkeypatch.undo()
+    [pid] = archive.catalog.all_ids()
+    ledger = custody.Ledger.for_archive(archive)
+    assert ledger.history(pid) == []
+    assert jobs.enqueue_ingest(archive, clip) == {"package_id": pid, "stored": False}
+    entries = [entry for _, entry, _ in ledger.history(pid)]
+    assert [(e["event_id"], e["type"], e["outcome"], e["detail"]) for e in entries] == [
+        (e.identifier, e.type, e.outcome, e.detail) for e in seen["events"]]
+    assert [[(a["id"], a["role"], a.get("name")) for a in e["agents"]] for e in entries] == [
+        [(a, r, seen["agents"][a].name if a in seen["agents"] else None) for a, r in e.agents]
+        for e in seen["events"]]
+    jobs.enqueue_ingest(archive, clip)  # a third run adds nothing
+    assert len(ledger.history(pid)) == len(entries)
+    assert custody.verify_ledger(ledger, [archive.certificate]).ok

@@ -13,6 +13,7 @@ events are made from the package itself.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import socket
@@ -34,7 +35,9 @@ from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, Pen
 from longwatch.core.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
-from longwatch.storage_adapters.base import PackageWriter
+from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
+
+log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIXES = (".json",)
 MAX_SIDECAR_BYTES = 16 << 20
@@ -532,6 +535,28 @@ def _abandoned(row: PendingPublication, now: datetime) -> bool:
     return False
 
 
+def complete_custody(archive: Archive, package_id: str, storage: StorageAdapter) -> int:
+    """Append the package's PREMIS events that the custody ledger lacks; return how many.
+
+    A process killed between cataloguing a package and appending its events
+    leaves a package the ledger does not know. The events are read back from
+    the package's own premis.xml (same ids, times and agents), so the ledger
+    ends as if the first attempt had finished; events already there are kept.
+    """
+    with storage.open_package_file(package_id, package.PREMIS_PATH) as fh:
+        agents, events = metadata.premis_records(metadata.parse_untrusted(fh.read(), package.PREMIS_PATH))
+    with archive.catalog.session() as s:
+        recorded = set(s.scalars(
+            select(CustodyEntry.event_id).join(CustodyEntryPackage, CustodyEntryPackage.seq == CustodyEntry.seq)
+            .where(CustodyEntryPackage.package_id == package_id)))
+    missing = [e for e in events if e.identifier not in recorded]
+    if missing:
+        log.warning("package %s lacked %d custody events (a killed process); recording them",
+                    package_id, len(missing))
+        custody.record_package_events(archive, package_id, missing, agents)
+    return len(missing)
+
+
 def recover(archive: Archive, now: datetime | None = None) -> list[str]:
     """Clean up after killed processes: sweep staging, complete half-done publications.
 
@@ -557,15 +582,7 @@ def recover(archive: Archive, now: datetime | None = None) -> list[str]:
                 found = reindex.read_package(storage, row.package_id)
                 archive.catalog.add_package(found)
             storage_policy.after_ingest(archive, row.package_id, row.location, found.size_bytes)
-            with storage.open_package_file(row.package_id, package.PREMIS_PATH) as fh:
-                agents, events = metadata.premis_records(metadata.parse_untrusted(fh.read()))
-            with archive.catalog.session() as s:
-                recorded = set(s.scalars(
-                    select(CustodyEntry.event_id).join(CustodyEntryPackage, CustodyEntryPackage.seq == CustodyEntry.seq)
-                    .where(CustodyEntryPackage.package_id == row.package_id)))
-            missing = [e for e in events if e.identifier not in recorded]
-            if missing:
-                custody.record_package_events(archive, row.package_id, missing, agents)
+            complete_custody(archive, row.package_id, storage)
             done.append(row.package_id)
         _published(archive, row.package_id)
     return done

@@ -65,6 +65,7 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
     stored = False
     if existing is not None:  # stored before (an earlier attempt of this job, or another): no second package
         package_id = existing.package_id
+        _complete_custody(archive, package_id)
     else:
         request = ingest.IngestRequest(path=Path(path), camera=camera, zone=zone, title=title)
         try:
@@ -79,6 +80,17 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
     if not storage_policy.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
     return {"package_id": package_id, "stored": stored}
+
+
+def _complete_custody(archive: Archive, package_id: str) -> None:
+    """A retry of a job whose attempt was killed after cataloguing: the ledger gets the missing events now,
+    without waiting for ``ingest.recover`` to find the dead worker (it may have run on another host)."""
+    from longwatch.core import ingest
+
+    row = archive.catalog.get(package_id)
+    if row is None:
+        raise LongwatchError("J003", package_id=package_id)
+    ingest.complete_custody(archive, package_id, archive.storage(row.storage_location))
 
 
 def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:

@@ -11,10 +11,12 @@ import atexit
 import functools
 import json
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +41,11 @@ def require(tool: str) -> str:
 def tool_version(tool: str) -> str:
     """'5.1.6-0+deb12u1' for ffprobe, '12.57' for exiftool; recorded as PREMIS agents."""
     require(tool)
-    if tool == "exiftool":
-        with _exif_lock:
-            return str(_exiftool().version)
-    out = subprocess.run([tool, "-version"], capture_output=True, text=True, timeout=30, check=False).stdout
+    flag = "-ver" if tool == "exiftool" else "-version"
+    out = subprocess.run([tool, flag], capture_output=True, text=True, timeout=30, check=False).stdout
     first = out.strip().splitlines()[0] if out.strip() else "unknown"
+    if tool == "exiftool":
+        return first
     parts = first.split()
     return parts[2] if len(parts) > 2 and parts[1] == "version" else first
 
@@ -112,58 +114,6 @@ def probe(path: Path, exif: bool = True) -> ProbeResult:
     return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path) if exif else {}, error=error)
 
 
-_exif_lock = threading.Lock()
-_exif_helper: exiftool.ExifToolHelper | None = None
-_exif_pid = 0
-_exif_done = threading.Event()
-
-
-def _exiftool() -> exiftool.ExifToolHelper:
-    """One exiftool process per longwatch process (``-stay_open``), used under ``_exif_lock``.
-
-    Perl's start-up costs about 0.15 s of CPU; a connector or a worker that
-    archives one-minute segments all day pays it once instead of per file.
-    pyexiftool asks Linux to stop exiftool when the *thread* that started it
-    ends (PR_SET_PDEATHSIG), and probing runs on short-lived threads: so a
-    keeper thread that lives as long as the helper starts it.
-    """
-    global _exif_helper, _exif_pid, _exif_done
-    if _exif_helper is not None and _exif_helper.running and _exif_pid == os.getpid():
-        return _exif_helper
-    started: list[exiftool.ExifToolHelper | BaseException] = []
-    ready, done = threading.Event(), threading.Event()
-
-    def keeper() -> None:
-        try:
-            helper = exiftool.ExifToolHelper()
-            helper.run()
-            started.append(helper)
-        except BaseException as exc:  # handed to the caller below
-            started.append(exc)
-        ready.set()
-        done.wait()
-
-    threading.Thread(target=keeper, name="longwatch-exiftool", daemon=True).start()
-    ready.wait()
-    if isinstance(started[0], BaseException):
-        done.set()
-        raise started[0]
-    _exif_helper, _exif_pid, _exif_done = started[0], os.getpid(), done
-    return _exif_helper
-
-
-@atexit.register
-def _stop_exiftool() -> None:
-    global _exif_helper
-    helper, _exif_helper = _exif_helper, None
-    if helper is not None and helper.running and _exif_pid == os.getpid():
-        try:
-            helper.terminate()
-        except (exiftool.exceptions.ExifToolException, OSError):
-            pass
-    _exif_done.set()
-
-
 def _exif(path: Path) -> dict[str, Any]:
     if shutil.which("exiftool") is None:
         return {}
@@ -180,19 +130,91 @@ def _exif(path: Path) -> dict[str, Any]:
             link = Path(tmp) / "media"
             link.symlink_to(path.resolve())
             return _exif(link)
-    with _exif_lock:
-        try:
-            # absolute, so that a name starting with "-" is never read as an option
-            rows = _exiftool().get_metadata(os.path.abspath(path), params=["-G"])
-        except (exiftool.exceptions.ExifToolException, OSError, json.JSONDecodeError):
-            _stop_exiftool()  # a confused process is not reused: the next file starts a fresh one
-            return {}
+    try:
+        helper = _take_exiftool()
+    except (exiftool.exceptions.ExifToolException, OSError, TimeoutError):
+        return {}
+    try:
+        # absolute, so that a name starting with "-" is never read as an option
+        rows = helper.get_metadata(os.path.abspath(path), params=["-G"])
+    except (exiftool.exceptions.ExifToolException, OSError, json.JSONDecodeError, ValueError):
+        _discard_exiftool(helper)
+        return {}
+    _give_back_exiftool(helper)
     if not rows:
         return {}
     row = dict(rows[0])
     for key in ("SourceFile", "File:Directory", "File:FileName", "File:FilePermissions"):
         row.pop(key, None)  # where the operator kept the file says nothing about the footage
     return row
+
+
+# Perl's start-up is most of exiftool's cost on a small clip (about 0.3 s of CPU against
+# milliseconds of reading): a worker ingesting thousands of clips keeps its exiftool processes
+# running (-stay_open) and hands them from one probe to the next. Each serves one thread at a
+# time; one that failed is dropped, not reused. pyexiftool asks Linux to stop exiftool when the
+# *thread* that started it ends (PR_SET_PDEATHSIG), and probes run in short-lived threads, so
+# one long-lived daemon thread starts them all. They end with this process: atexit, or that
+# signal when the process is killed.
+_EXIF_IDLE: list[Any] = []
+_EXIF_LOCK = threading.Lock()
+_EXIF_KEEP = 4  # idle processes kept; more threads at once start more and close the extra ones
+_EXIF_STARTER: dict[str, Any] = {"pid": None, "queue": None}
+
+
+def _exiftool_starter(requests: queue.Queue[Future[Any]]) -> None:
+    while True:
+        future = requests.get()
+        try:
+            helper = exiftool.ExifToolHelper()
+            helper.run()
+            future.set_result(helper)
+        except BaseException as exc:  # handed to the caller, which treats it as any exiftool failure
+            future.set_exception(exc)
+
+
+def _alive(helper: Any) -> bool:
+    process = getattr(helper, "_process", None)  # pyexiftool's `running` warns when it died: ask the process
+    return process is not None and process.poll() is None
+
+
+def _take_exiftool() -> Any:
+    with _EXIF_LOCK:
+        if _EXIF_STARTER["pid"] != os.getpid():  # first use, or forked: the idle ones belong to the parent
+            _EXIF_IDLE.clear()
+            requests: queue.Queue[Future[Any]] = queue.Queue()
+            threading.Thread(target=_exiftool_starter, args=(requests,), name="longwatch-exiftool",
+                             daemon=True).start()
+            _EXIF_STARTER.update(pid=os.getpid(), queue=requests)
+        while _EXIF_IDLE:
+            helper = _EXIF_IDLE.pop()
+            if _alive(helper):
+                return helper
+        future: Future[Any] = Future()
+        _EXIF_STARTER["queue"].put(future)
+    return future.result(timeout=60)
+
+
+def _give_back_exiftool(helper: Any) -> None:
+    with _EXIF_LOCK:
+        if _EXIF_STARTER["pid"] == os.getpid() and len(_EXIF_IDLE) < _EXIF_KEEP:
+            _EXIF_IDLE.append(helper)
+            return
+    _discard_exiftool(helper)
+
+
+def _discard_exiftool(helper: Any) -> None:
+    if _alive(helper):
+        helper.terminate()
+
+
+@atexit.register
+def _close_exiftools() -> None:
+    with _EXIF_LOCK:
+        idle = list(_EXIF_IDLE) if _EXIF_STARTER["pid"] == os.getpid() else []
+        _EXIF_IDLE.clear()
+    for helper in idle:
+        _discard_exiftool(helper)
 
 
 def make_test_clip(
