@@ -677,6 +677,8 @@ class Ledger:
                 conn.exec_driver_sql("PRAGMA synchronous=FULL")
                 conn.commit()
             try:
+                if conn.dialect.name == "postgresql":  # durable even where the server or role turned it off
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
                 _insert_rows(conn, rows, pkg_rows)
                 conn.commit()
             finally:
