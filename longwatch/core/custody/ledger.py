@@ -58,7 +58,6 @@ FORMAT = 1
 ZERO_HASH = "0" * 64
 OUTCOMES = ("success", "failure", "warning")
 SPOOL_POLL = 0.001  # seconds between looks for an answer while another process holds the lock
-DRAIN_ROUNDS = 3  # extra groups a lock holder writes for waiters before it lets go (bounds its own delay)
 NOTE_HEADER = "longwatch custody checkpoint v1"
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
@@ -512,34 +511,27 @@ class Ledger:
                 head, repairs = self._current_head()
                 if repairs:
                     head = self._write(head, self._prepare(repairs))
-                mine = -1
-                for round_ in range(1 + DRAIN_ROUNDS):
-                    if round_ and not self._has_pending():
-                        break
-                    # later rounds: groups spooled while we wrote, written now rather than after a hand-off
-                    claimed = self._claim()
-                    done = self._already_written(claimed)
-                    group: list[_Prepared] = []
-                    starts: dict[str, int] = {}
-                    for name, batch in claimed:
-                        if name not in done:
-                            starts[name] = head.next_seq + len(group)
-                            group.extend(batch)
-                    if token is None and round_ == 0:
-                        starts[""] = head.next_seq + len(group)
-                        group.extend(prepared)
-                    if group:
-                        head = self._write(head, group)
-                    self._head = head
-                    for name, batch in claimed:
-                        first = done.get(name, starts.get(name, -1))
-                        if name != token:
-                            _write_durable(self.spool_dir / f"{name}.done",
-                                           json.dumps(list(range(first, first + len(batch)))).encode(), sync=False)
-                        (self.spool_dir / f"{name}.pending").unlink(missing_ok=True)
-                    if round_ == 0:
-                        mine = starts[""] if token is None else done.get(token, starts.get(token, -1))
-                return mine
+                claimed = self._claim()
+                done = self._already_written(claimed)
+                group: list[_Prepared] = []
+                starts: dict[str, int] = {}
+                for name, batch in claimed:
+                    if name not in done:
+                        starts[name] = head.next_seq + len(group)
+                        group.extend(batch)
+                if token is None:
+                    starts[""] = head.next_seq + len(group)
+                    group.extend(prepared)
+                if group:
+                    head = self._write(head, group)
+                self._head = head
+                for name, batch in claimed:
+                    first = done.get(name, starts.get(name, -1))
+                    if name != token:
+                        _write_durable(self.spool_dir / f"{name}.done",
+                                       json.dumps(list(range(first, first + len(batch)))).encode(), sync=False)
+                    (self.spool_dir / f"{name}.pending").unlink(missing_ok=True)
+                return starts[""] if token is None else done.get(token, starts.get(token, -1))
             finally:
                 if not nested:
                     self._lock_fd = None
@@ -577,12 +569,6 @@ class Ledger:
         if pos != len(body):
             raise ValueError("the spooled group's parts do not add up")
         return out
-
-    def _has_pending(self) -> bool:
-        try:
-            return any(name.endswith(".pending") for name in os.listdir(self.spool_dir))
-        except FileNotFoundError:
-            return False
 
     def _collect(self, token: str) -> list[int] | None:
         """The seqs a lock holder gave our spooled group, or None when we must write it ourselves."""
