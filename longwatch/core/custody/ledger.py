@@ -272,7 +272,7 @@ class _Prepared:
 # The canonical form built field by field (entries are encoded once, not as a dict and again as bytes);
 # JSON encoding composes, so this equals canonical() of the whole entry (tests compare them).
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_STRING = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_STRING = json.encoder.encode_basestring
 
 
 def _json(value: Any) -> str:
