@@ -167,6 +167,42 @@ def test_entries_are_canonical_json_with_the_rfc_leaf_hash(archive):
     assert custody.leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
 
 
+def test_entries_built_field_by_field_equal_the_canonical_form(archive):
+    """The append path encodes entries without building the dict; every byte must still be canonical()."""
+    from datetime import datetime, timedelta, timezone
+
+    ledger = Ledger.for_archive(archive)
+    awkward = 'quote " backslash \\ newline \n tab \t nul \x00 \u2028 é 한글 \U0001f600'
+    ledger.append([
+        Event("transfer", packages=["b", "a", "b"], detail=awkward, note=awkward, objects=["z", "y"],
+              extra={"z": [1, 2.5, None, True], "a": {"y": "x", "b": awkward}}, event_id="custom-id"),
+        Event("fixity check", outcome="failure", time=datetime(2026, 3, 3, 14, 5, 6, 7, timezone(timedelta(hours=9)))),
+        Event("replication", agents=[{"role": "implementer", "name": awkward, "id": "person:x", "type": "person"}]),
+    ])
+    rows = [line for _s, _o, line, _c in ledger.lines()]
+    assert len(rows) == 3
+    for line in rows:
+        assert custody.ledger.canonical(json.loads(line)) == line
+    first, second, _third = (json.loads(line) for line in rows)
+    assert first["packages"] == ["b", "a", "b"] and first["event_id"] == "custom-id"
+    assert second["time"] == "2026-03-03T05:05:06.000007Z"
+    assert [seq for seq, _e, _l in ledger.history("b")] == [0]  # indexed once, though named twice
+    assert custody.verify_ledger(ledger, [archive.certificate]).ok
+
+
+def test_generated_event_ids_are_time_ordered_uuid7():
+    import uuid
+
+    from longwatch.core.custody.ledger import new_event_id
+
+    ids = [new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    for text in ids[:50]:
+        value = uuid.UUID(text)
+        assert str(value) == text and value.version == 7 and value.variant == uuid.RFC_4122
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)  # the millisecond prefix never goes back
+
+
 def test_checkpoint_after_t_minutes(archive):
     with (archive.root / "longwatch.toml").open("a") as fh:
         fh.write("\n[custody]\ncheckpoint_minutes = 0.000001\n")

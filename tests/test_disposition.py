@@ -87,6 +87,16 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     assert len(events) == 1
     assert {a["role"] for a in events[0]["agents"]} >= {"implementer", "authorizer"}
     assert sorted(events[0]["extra"]["locations"]) == ["mirror", "primary"]
+    # proposed, approved, executed: all three in the package's timeline, with who did each
+    steps = [(e["type"], e["extra"].get("action"), [(a["name"], a["role"]) for a in e["agents"][1:]])
+             for _s, e, _l in custody.Ledger.for_archive(archive).history(gone)
+             if e["extra"].get("disposition") == did]
+    assert steps == [("policy assignment", "disposition proposed", [("alice", "implementer")]),
+                     ("policy assignment", "disposition approved", [("bob", "authorizer")]),
+                     ("deletion", None, [("bob", "implementer"), ("bob", "authorizer")]),
+                     ("digital signature generation", None, [("bob", "implementer")])]  # the certificate
+    assert not [e for _s, e, _l in custody.Ledger.for_archive(archive).history(keep)
+                if e["extra"].get("disposition") == did]
     # the certificate: JSON, detached CMS, readable HTML
     cert = Path(report["certificate"])
     body = json.loads(cert.read_text())

@@ -115,6 +115,14 @@ def test_bit_rot_in_one_percent_of_files_found_and_repaired_by_one_audit(replica
     loc, pid, rel = victims[0]
     assert any(k.endswith(rel) for k in replicated.storage(loc).list(f"quarantine/{pid}"))
     assert lw("verify", "--all").exit_code == 0
+    # ... in the custody ledger too: the copy's failed fixity check, then its repair, after its replication
+    timeline = json.loads(lw("custody", "show", pid, "--json").output)["entries"]
+    storage = [(e["type"], e["outcome"], e["extra"].get("storage_event"), e["extra"].get("location"))
+               for e in timeline if "storage_event" in e["extra"]]
+    assert ("replication", "success", "replication", "offsite") in storage
+    failed = storage.index(("fixity check", "failure", "fixity check", loc))
+    assert storage[failed + 1] == ("replication", "success", "repair", loc)
+    assert lw("custody", "verify").exit_code == 0
 
 
 def test_whole_replica_deleted_is_restored(replicated, clip, lw):

@@ -189,6 +189,15 @@ def test_every_footage_view_is_recorded(login_as, web_archive):
     assert [e["action"] for e in entries] == ["view", "download"]
     assert entries[0]["user"] == "records-manager"
     assert entries[0]["package_id"] == web_archive.package_id
+    # and in the custody ledger, as the package's dissemination events, before the bytes went out
+    from longwatch.core.custody import Ledger
+
+    history = [e for _s, e, _l in Ledger.for_archive(web_archive.archive).history(web_archive.package_id)
+               if e["type"] == "dissemination"]
+    assert [e["extra"]["action"] for e in history] == ["view", "download"]
+    assert {"id": "person:records-manager", "name": "records-manager", "type": "person",
+            "role": "implementer"} in history[0]["agents"]
+    assert history[1]["extra"]["user_role"] == "records-manager"
 
 
 def test_poster_is_a_cached_jpeg(login_as, web_archive):

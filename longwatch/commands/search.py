@@ -268,8 +268,10 @@ def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> Non
     from longwatch.cli import _resolve
 
     archive = obj.archive()
+    before = _case_packages(archive, number)
     added = reference.attach_packages(archive.catalog, number, [_resolve(archive, p) for p in package_ids])
     reference.save_snapshot(archive)
+    _record_attached(archive, number, before)
     if not obj.quiet:
         click.echo(_("{count} packages attached to case {number}.").format(count=added, number=number))
 
@@ -283,10 +285,35 @@ def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> Non
 def cases_add_range(obj: Context, number: str, start: str, end: str, camera: str) -> None:
     """Record a requested time range and attach every package that overlaps it."""
     archive = obj.archive()
+    before = _case_packages(archive, number)
     added = reference.attach_range(archive.catalog, number, parse_time(start), parse_time(end), camera)
     reference.save_snapshot(archive)
+    _record_attached(archive, number, before)
     if not obj.quiet:
         click.echo(_("{count} packages attached to case {number}.").format(count=added, number=number))
+
+
+def _case_packages(archive: Any, number: str) -> set[str]:
+    from sqlalchemy import select
+
+    from longwatch.core.catalog.models import Case, CasePackage
+
+    with archive.catalog.session() as s:
+        return set(s.scalars(select(CasePackage.package_id).join(Case, Case.id == CasePackage.case_id)
+                             .where(Case.number == number)))
+
+
+def _record_attached(archive: Any, number: str, before: set[str]) -> None:
+    """A package newly attached to a case is a metadata change: one custody event per 1,000 packages."""
+    from longwatch.core import custody
+
+    new = sorted(_case_packages(archive, number) - before)
+    agents = [custody.software_agent(), *([custody.person_agent(archive.operator)] if archive.operator else [])]
+    events = [custody.Event("metadata modification", packages=new[i:i + 1000], agents=agents,
+                            detail=f"attached to case {number}", extra={"case": number})
+              for i in range(0, len(new), 1000)]
+    if events:
+        custody.Ledger.for_archive(archive).append(events)
 
 
 # -- reindex -----------------------------------------------------------------------------

@@ -869,8 +869,31 @@ def propose(archive: Archive, actor: Actor, now: datetime | None = None,
     _name_holds(archive, holds, result)
     if not groups:
         return None, result
+    _ledger_disposition(archive, disposition_id, "disposition proposed", _agents(actor), now,
+                        f"disposition {disposition_id} proposed by {actor.name} ({actor.role}) "
+                        f"under retention schedule {schedule.id}")
     with archive.catalog.session() as s:
         return s.get(Disposition, disposition_id), result
+
+
+def _ledger_disposition(archive: Archive, disposition_id: str, action: str, agents: list[dict[str, str]],
+                        now: datetime, detail: str) -> None:
+    """The proposal or approval in every named package's custody timeline: one event per 1,000 packages,
+    read in streams, so a year-end proposal of a million clips never sits in memory at once."""
+    from longwatch.core import custody
+
+    query = (select(DispositionItem.package_id).where(DispositionItem.disposition_id == disposition_id)
+             .order_by(DispositionItem.package_id))
+    batch: list[Any] = []
+    with archive.catalog.session() as s:
+        for part in s.scalars(query.execution_options(yield_per=1000)).partitions(1000):
+            batch.append(custody.Event(type="policy assignment", packages=list(part), agents=agents, time=now,
+                                       detail=detail, extra={"action": action, "disposition": disposition_id}))
+            if len(batch) == 50:
+                _ledger_append(archive, batch)
+                batch = []
+    if batch:
+        _ledger_append(archive, batch)
 
 
 def get_disposition(archive: Archive, disposition_id: str) -> tuple[Disposition, list[DispositionItem]]:
@@ -903,6 +926,9 @@ def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
     with archive.catalog.session() as s:
         s.execute(update(Disposition).where(Disposition.id == disposition.id, Disposition.status == "proposed")
                   .values(status="approved", approver=actor.name, approver_role=actor.role, approved_at=now))
+    _ledger_disposition(archive, disposition.id, "disposition approved", _agents(actor, "authorizer"), now,
+                        f"disposition {disposition.id} (proposed by {disposition.proposer}) approved by "
+                        f"{actor.name} ({actor.role})")
     return get_disposition(archive, disposition.id)[0]
 
 

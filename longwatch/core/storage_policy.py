@@ -115,11 +115,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+#: storage event kind -> the custody ledger's PREMIS event type (a repair and a move make a new copy)
+LEDGER_TYPES = {"replication": "replication", "repair": "replication", "fixity check": "fixity check",
+                "tier move": "replication", "tier restore": "replication"}
+
+
 def record_event(archive: Archive, package_id: str, location: str, kind: str, outcome: str,
                  detail: str = "", source_location: str = "", bytes_read: int = 0) -> None:
+    """A row for the storage reports and, for what touched the package's copies, a custody-ledger event."""
+    now = _now()
     with archive.catalog.session() as s:
-        s.add(StorageEvent(at=_now(), package_id=package_id, location=location, kind=kind, outcome=outcome,
+        s.add(StorageEvent(at=now, package_id=package_id, location=location, kind=kind, outcome=outcome,
                            detail=detail, source_location=source_location, bytes_read=bytes_read))
+    ledger_type = LEDGER_TYPES.get(kind)
+    if ledger_type and package_id:
+        from longwatch.core import custody
+
+        where = f"{location} (from {source_location})" if source_location else location
+        custody.Ledger.for_archive(archive).append([custody.Event(
+            type=ledger_type, packages=[package_id], outcome="success" if outcome == "success" else "failure",
+            time=now, detail=f"{kind} of the copy at {where or 'its location'}: {detail}"[:4000],
+            agents=[custody.software_agent()],
+            extra={"storage_event": kind, "location": location, "source_location": source_location})])
 
 
 def record_copy(archive: Archive, package_id: str, location: str, size: int, checked: bool = True) -> None:

@@ -3,7 +3,7 @@
 Every view names its permission with :func:`requires` (or says :func:`public`);
 a test walks ``app.url_map`` and fails for any endpoint that names neither, so
 a new endpoint cannot forget its rule. Footage access goes through
-:func:`record_access`, the one place the custody ledger will take over.
+:func:`record_access`, which writes views and downloads to the custody ledger.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 log = logging.getLogger("longwatch.access")
+#: record_access actions that are custody events of the package (an export download has its own)
+LEDGER_ACTIONS = frozenset({"view", "download"})
 
 
 def requires(permission: str) -> Callable[[F], F]:
@@ -106,15 +108,29 @@ def client_address() -> str:
 def record_access(action: str, package_id: str, relpath: str = "", detail: str = "") -> None:
     """Record one view or download of footage: who, what, when, from where.
 
-    For now a JSON line in the archive's ``logs/access.jsonl`` (appended under
-    a lock, so several workers interleave whole lines). The custody-ledger
-    branch routes this single function into the ledger.
+    A view or download of a package's footage is a custody-ledger event
+    ("dissemination", the person as implementer), appended durably before the
+    bytes are sent: the record of who saw the footage must not depend on a log
+    file. Every action also goes to ``logs/access.jsonl`` (appended under a
+    lock, so several workers interleave whole lines) for operations.
     """
     from longwatch.web import current_archive
 
     user = current_user()
+    now = datetime.now(UTC)
+    if package_id and action in LEDGER_ACTIONS:
+        from longwatch.core import custody
+
+        who = user.username if user else "anonymous"
+        agents = [custody.software_agent(), *([custody.person_agent(user.username)] if user else [])]
+        custody.Ledger.for_archive(current_archive()).append([custody.Event(
+            type="dissemination", packages=[package_id], agents=agents, time=now,
+            detail=f"{action} of {relpath or 'the package'} by {who} from {client_address()}"
+                   + (f" ({detail})" if detail else ""),
+            extra={"action": action, "path": relpath, "address": client_address(),
+                   "user_role": user.role if user else ""})])
     entry = {
-        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "time": now.isoformat().replace("+00:00", "Z"),
         "action": action,
         "package_id": package_id,
         "path": relpath,

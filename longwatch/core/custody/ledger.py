@@ -3,6 +3,7 @@
 Layout under the primary storage location (a filesystem path)::
 
     ledger/lock                       flock'd by every appender: one writer at a time
+    ledger/checkpoint.lock            flock'd while a checkpoint is signed (appenders go on meanwhile)
     ledger/segments/000000000000.jsonl   entries, one canonical JSON object a line;
                                       a segment is named by the seq of its first entry
     ledger/checkpoints/000000001000.note  signed checkpoint (tree size, root hash, time)
@@ -238,33 +239,54 @@ _ENTRY_COLUMNS = ("seq", "time_utc", "event_type", "event_id", "outcome", "segme
 def _insert_rows(conn: Any, rows: list[tuple[Any, ...]], pkg_rows: list[tuple[int, str]]) -> None:
     """Straight to the driver's executemany: SQLAlchemy's per-row parameter handling cost more than the insert.
 
-    Times are bound as the catalog's UTCDateTime stores them (naive UTC; on
-    SQLite the text form SQLAlchemy writes and reads back).
+    Times arrive as the text SQLAlchemy's DateTime writes on SQLite (naive UTC),
+    which is what the catalog's UTCDateTime stores; other back ends get the
+    naive UTC datetime it binds there.
     """
-    sqlite = conn.dialect.name == "sqlite"
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-    def when(value: datetime) -> Any:
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
-
+    if conn.dialect.name != "sqlite":
+        rows = [(r[0], datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
     conn.exec_driver_sql(
         f"INSERT INTO custody_entries ({', '.join(_ENTRY_COLUMNS)}) VALUES ({', '.join([mark] * 9)})",  # noqa: S608
-        [(r[0], when(r[1]), *r[2:]) for r in rows])
+        rows)
     if pkg_rows:
         conn.exec_driver_sql(f"INSERT INTO custody_entry_packages (seq, package_id) VALUES ({mark}, {mark})",  # noqa: S608
                              pkg_rows)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
-    """An entry's canonical bytes, less prev (between start and middle) and seq (between middle and end)."""
+    """An entry's canonical bytes, less prev (between start and middle) and seq (between middle and end),
+    and what its index row needs besides (``stamp``: the event time as naive UTC text)."""
 
-    event: Event
-    when: datetime
+    stamp: str
+    type: str
+    event_id: str
+    outcome: str
+    packages: tuple[str, ...]
     start: bytes
     middle: bytes
     end: bytes
+
+
+# The canonical form built field by field (entries are encoded once, not as a dict and again as bytes);
+# JSON encoding composes, so this equals canonical() of the whole entry (tests compare them).
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_STRING = json.encoder.encode_basestring
+
+
+def _json(value: Any) -> str:
+    return _STRING(value) if type(value) is str else _ENCODE(value)
+
+
+def new_event_id() -> str:
+    """A UUIDv7 (RFC 9562): time-ordered, so the catalog's event-id index grows at its right edge
+    instead of rewriting pages all over the B-tree on every group commit."""
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = ((time.time_ns() // 1_000_000) & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68) << 64 \
+        | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Ledger:
@@ -283,6 +305,8 @@ class Ledger:
         self._archive = archive
         self.operator = operator
         self._head: _Head | None = None
+        self._known_checkpoint: tuple[int, datetime | None] | None = None  # (size, time) of the newest seen
+        self._first: datetime | None = None  # time of entry 0 (fixed once written)
         self._lock_fd: int | None = None
         self._thread_lock = threading.RLock()
         for d in (self.segments_dir, self.checkpoints_dir):
@@ -439,14 +463,26 @@ class Ledger:
         Group commit across processes: a writer that finds the lock taken leaves
         its prepared entries in ``ledger/spool/`` and waits; whoever holds the lock
         next writes every waiting group with its own, under one index commit and
-        one fsync, and leaves each waiter the sequence numbers it got.
+        one fsync, and leaves each waiter the sequence numbers it got. A
+        checkpoint that falls due is signed after the lock is released, so
+        signing and its fsyncs never hold up the next group.
         """
         for event in events:
             event.check()
         if not events:
             return []
         prepared = self._prepare(list(events))  # JSON work outside the lock: other writers keep going
-        made: Checkpoint | None = None
+        first = self._append_prepared(prepared)
+        if checkpoint:
+            made: Checkpoint | None = None
+            with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
+                made = self._checkpoint_if_due(first + len(prepared))
+            if made is not None and made.tsr is None and self.settings.tsa_url:
+                self._timestamp(made)
+        return [Receipt(first + i, e.event_id) for i, e in enumerate(events)]
+
+    def _append_prepared(self, prepared: list[_Prepared]) -> int:
+        """Write ``prepared`` durably (ourselves or through the lock holder); the seq of its first entry."""
         with self._thread_lock:
             nested = self._lock_fd is not None  # called by a method that already holds the lock (reindex)
             fd = self._lock_fd if nested else os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -461,7 +497,7 @@ class Ledger:
                         while True:  # until a holder answers, or the lock is ours
                             seqs = self._collect(token)
                             if seqs is not None:
-                                return [Receipt(seq, e.event_id) for seq, e in zip(seqs, events, strict=True)]
+                                return seqs[0]
                             try:
                                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                                 break
@@ -471,7 +507,7 @@ class Ledger:
                 if token is not None:
                     seqs = self._collect(token)
                     if seqs is not None:
-                        return [Receipt(seq, e.event_id) for seq, e in zip(seqs, events, strict=True)]
+                        return seqs[0]
                 head, repairs = self._current_head()
                 if repairs:
                     head = self._write(head, self._prepare(repairs))
@@ -495,17 +531,11 @@ class Ledger:
                         _write_durable(self.spool_dir / f"{name}.done",
                                        json.dumps(list(range(first, first + len(batch)))).encode(), sync=False)
                     (self.spool_dir / f"{name}.pending").unlink(missing_ok=True)
-                before = starts[""] if token is None else done.get(token, starts.get(token, -1))
-                if checkpoint:
-                    with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
-                        made = self._checkpoint_if_due()
+                return starts[""] if token is None else done.get(token, starts.get(token, -1))
             finally:
                 if not nested:
                     self._lock_fd = None
                     os.close(fd)
-        if made is not None and made.tsr is None and self.settings.tsa_url:
-            self._timestamp(made)
-        return [Receipt(before + i, e.event_id) for i, e in enumerate(events)]
 
     # -- the spool: groups handed to the lock holder ------------------------------------
     @property
@@ -513,14 +543,32 @@ class Ledger:
         return self.dir / "spool"
 
     def _spool(self, prepared: list[_Prepared]) -> str:
+        """One file: a JSON line of each entry's index fields and part lengths, then the parts' raw bytes."""
         self.spool_dir.mkdir(exist_ok=True)
         token = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
-        data = json.dumps([{"type": p.event.type, "event_id": p.event.event_id, "outcome": p.event.outcome,
-                            "packages": p.event.packages, "when": utc_text(p.when), "start": p.start.decode(),
-                            "middle": p.middle.decode(), "end": p.end.decode()} for p in prepared])
+        head = json.dumps([[p.stamp, p.type, p.event_id, p.outcome, p.packages, len(p.start), len(p.middle),
+                            len(p.end)] for p in prepared], ensure_ascii=False).encode()
+        body = b"".join(part for p in prepared for part in (p.start, p.middle, p.end))
         # not fsync'd: nothing is acknowledged until the holder's fsync of the segment
-        _write_durable(self.spool_dir / f"{token}.pending", data.encode(), sync=False)
+        _write_durable(self.spool_dir / f"{token}.pending", head + b"\n" + body, sync=False)
         return token
+
+    @staticmethod
+    def _unspool(data: bytes) -> list[_Prepared]:
+        """ValueError when the file is not what :meth:`_spool` wrote."""
+        cut = data.index(b"\n")
+        items = json.loads(data[:cut])
+        body = memoryview(data)[cut + 1 :]
+        out: list[_Prepared] = []
+        pos = 0
+        for stamp, type_, event_id, outcome, packages, n1, n2, n3 in items:
+            a, b, c = pos + n1, pos + n1 + n2, pos + n1 + n2 + n3
+            out.append(_Prepared(stamp, type_, event_id, outcome, tuple(packages), bytes(body[pos:a]),
+                                 bytes(body[a:b]), bytes(body[b:c])))
+            pos = c
+        if pos != len(body):
+            raise ValueError("the spooled group's parts do not add up")
+        return out
 
     def _collect(self, token: str) -> list[int] | None:
         """The seqs a lock holder gave our spooled group, or None when we must write it ourselves."""
@@ -545,11 +593,8 @@ class Ledger:
             if path.suffix != ".pending":
                 continue
             try:
-                items = json.loads(path.read_bytes())
-                batch = [_Prepared(Event(i["type"], packages=list(i["packages"]), outcome=i["outcome"],
-                                         event_id=i["event_id"]), parse_utc(i["when"]), i["start"].encode(),
-                                   i["middle"].encode(), i["end"].encode()) for i in items]
-            except (OSError, ValueError, KeyError, TypeError):
+                batch = self._unspool(path.read_bytes())
+            except (OSError, ValueError, TypeError):
                 path.unlink(missing_ok=True)  # never acknowledged: its writer will not see a .done and retries
                 continue
             claimed.append((path.stem, batch))
@@ -557,7 +602,7 @@ class Ledger:
 
     def _already_written(self, claimed: list[tuple[str, list[_Prepared]]]) -> dict[str, int]:
         """Spooled groups that a holder wrote and then died before answering: name -> first seq."""
-        ids = {p.event.event_id: name for name, batch in claimed for p in batch[:1]}
+        ids = {batch[0].event_id: name for name, batch in claimed if batch}
         if not ids:
             return {}
         found: dict[str, int] = {}
@@ -568,22 +613,27 @@ class Ledger:
         return found
 
     def _prepare(self, events: list[Event]) -> list[_Prepared]:
-        """Each entry's canonical JSON around the three fields only the lock holder knows (prev, seq)."""
+        """Each entry's canonical JSON around the two fields only the lock holder knows (prev, seq)."""
         now = datetime.now(UTC)
-        recorded = json.dumps(utc_text(now)).encode()
+        now_text = utc_text(now)
+        middle = f'","recorded":"{now_text}","seq":'.encode()
+        default_agents = _json([software_agent(), *([person_agent(self.operator)] if self.operator else [])])
+        uris: dict[str, str] = {}
         out = []
         for event in events:
-            event.event_id = event.event_id or str(uuid.uuid4())
-            when = event.time or now
-            agents = event.agents or [software_agent(), *([person_agent(self.operator)] if self.operator else [])]
-            before = canonical({  # keys sorting before "prev"
-                "agents": agents, "clock": "system", "detail": event.detail, "event_id": event.event_id,
-                "extra": event.extra, "note": event.note, "objects": list(event.objects), "outcome": event.outcome,
-                "packages": list(event.packages)})
-            after = canonical({  # keys sorting after "seq"
-                "time": utc_text(when), "type": event.type, "type_uri": event_type_uri(event.type), "v": FORMAT})
-            out.append(_Prepared(event, when, before[:-1] + b',"prev":"', b'","recorded":' + recorded + b',"seq":',
-                                 b"," + after[1:]))
+            event.event_id = event.event_id or new_event_id()
+            when = now_text if event.time is None else utc_text(event.time)
+            uri = uris.get(event.type)
+            if uri is None:
+                uri = uris[event.type] = _json(event_type_uri(event.type))
+            packages = tuple(event.packages)
+            start = (f'{{"agents":{_json(event.agents) if event.agents else default_agents},"clock":"system",'
+                     f'"detail":{_json(event.detail)},"event_id":{_json(event.event_id)},'
+                     f'"extra":{_json(event.extra)},"note":{_json(event.note)},"objects":{_json(list(event.objects))},'
+                     f'"outcome":{_json(event.outcome)},"packages":{_json(list(packages))},"prev":"')
+            end = f',"time":"{when}","type":{_json(event.type)},"type_uri":{uri},"v":{FORMAT}}}'
+            out.append(_Prepared(when[:10] + " " + when[11:-1], event.type, event.event_id, event.outcome, packages,
+                                 start.encode(), middle, end.encode()))
         return out
 
     def _write(self, head: _Head, prepared: list[_Prepared]) -> _Head:
@@ -596,13 +646,14 @@ class Ledger:
         if new_segment:
             segment, offset = self.segments_dir / f"{seq:012d}.jsonl", 0
         assert segment is not None
+        name = segment.name
         for p in prepared:
-            event, when = p.event, p.when
             line = b"".join((p.start, prev.encode(), p.middle, str(seq).encode(), p.end))
-            leaf = leaf_hash(line).hex()
-            rows.append((seq, when, event.type, event.event_id, event.outcome, segment.name, offset, len(line), leaf))
-            pkg_rows.extend((seq, p) for p in dict.fromkeys(event.packages))
-            lines.append(line + b"\n")
+            leaf = hashlib.sha256(b"\x00" + line).hexdigest()  # leaf_hash(line), inlined: once per entry
+            rows.append((seq, p.stamp, p.type, p.event_id, p.outcome, name, offset, len(line), leaf))
+            if p.packages:
+                pkg_rows.extend((seq, pkg) for pkg in dict.fromkeys(p.packages))
+            lines.append(line)
             offset += len(line) + 1
             seq, prev = seq + 1, leaf
         # 1. the index, committed durably: a line the index lacks was not written by us
@@ -612,6 +663,8 @@ class Ledger:
                 conn.exec_driver_sql("PRAGMA synchronous=FULL")
                 conn.commit()
             try:
+                if conn.dialect.name == "postgresql":  # durable even where the server or role turned it off
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
                 _insert_rows(conn, rows, pkg_rows)
                 conn.commit()
             finally:
@@ -623,7 +676,8 @@ class Ledger:
         try:
             fd = os.open(segment, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                _write_all(fd, b"".join(lines))
+                lines.append(b"")
+                _write_all(fd, b"\n".join(lines))
                 os.fdatasync(fd)
             finally:
                 os.close(fd)
@@ -739,38 +793,71 @@ class Ledger:
             raise LongwatchError("L006", first=frontier.size, last=size - 1)
         return frontier
 
-    def _checkpoint_if_due(self) -> Checkpoint | None:
-        head = self._head
-        assert head is not None
-        paths = self.checkpoint_paths()
-        last_size = int(paths[-1].stem) if paths else 0
-        size = head.next_seq
-        if size <= last_size:
-            return None
-        due = size - last_size >= self.settings.checkpoint_every
-        if not due:
-            last_time = self.load_checkpoint(paths[-1]).time if paths else None
-            if last_time is None:
-                first = self._first_time()
-                due = first is not None and datetime.now(UTC) - first >= timedelta(
-                    minutes=self.settings.checkpoint_minutes)
-            else:
-                due = datetime.now(UTC) - last_time >= timedelta(minutes=self.settings.checkpoint_minutes)
-        return self._make_checkpoint() if due else None
+    @contextlib.contextmanager
+    def _checkpoint_lock(self, wait: bool) -> Iterator[bool]:
+        """Whoever signs a checkpoint holds ``ledger/checkpoint.lock``; yields False when it is taken and
+        ``wait`` is false (someone is signing one right now). Taken after the appender lock, never before it."""
+        fd = os.open(self.dir / "checkpoint.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
 
-    def _first_time(self) -> datetime | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(ENTRIES.c.time_utc).where(ENTRIES.c.seq == 0)).scalar()
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-    def _make_checkpoint(self) -> Checkpoint:
-        """Under the lock: sign (size, root, time) for the whole ledger as it stands."""
-        size = self.size()
+    def _last_checkpoint(self) -> Checkpoint | None:
         paths = self.checkpoint_paths()
         last = self.load_checkpoint(paths[-1]) if paths else None
-        if last is not None and last.size == size:
+        self._known_checkpoint = (last.size, last.time) if last else (0, None)
+        return last
+
+    def _is_due(self, size: int, last_size: int, last_time: datetime | None) -> bool:
+        if size <= last_size:
+            return False
+        if size - last_size >= self.settings.checkpoint_every:
+            return True
+        if last_time is None:
+            last_time = self._first_time()
+        return last_time is not None and datetime.now(UTC) - last_time >= timedelta(
+            minutes=self.settings.checkpoint_minutes)
+
+    def _checkpoint_if_due(self, size: int) -> Checkpoint | None:
+        """After an append that made the ledger ``size`` entries long (all durable): sign one if it is due.
+
+        What this process last saw of the checkpoints answers most calls without
+        touching the disk; it can only be older than the truth, so "due" is
+        confirmed under the checkpoint lock before anything is signed. If another
+        process is signing one at this moment, this one does not wait for it.
+        """
+        known = self._known_checkpoint
+        if known is not None and not self._is_due(size, *known):
+            return None
+        with self._checkpoint_lock(wait=False) as got:
+            if not got:
+                return None
+            last = self._last_checkpoint()
+            if not self._is_due(size, *(self._known_checkpoint or (0, None))):
+                return None
+            return self._make_checkpoint(size, last)
+
+    def _first_time(self) -> datetime | None:
+        if self._first is None:
+            with self.engine.connect() as conn:
+                value = conn.execute(select(ENTRIES.c.time_utc).where(ENTRIES.c.seq == 0)).scalar()
+            if value is not None:
+                self._first = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        return self._first
+
+    def _make_checkpoint(self, size: int, last: Checkpoint | None) -> Checkpoint:
+        """Under the checkpoint lock: sign (size, root, time) over entries 0..size-1, which are durable.
+
+        Entries below ``size`` never change once acknowledged, so appenders go on
+        meanwhile; ``last`` is the newest checkpoint, returned when it covers ``size``.
+        """
+        if last is not None and last.size >= size:
             return last
         frontier = self._frontier(size, last)
         root = frontier.root()
@@ -781,6 +868,7 @@ class Ledger:
         path = self.checkpoints_dir / f"{cp.name}.note"
         _write_durable(path.with_name(path.name + ".p7s"), signature, sync_dir=False)
         _write_durable(path, note)  # the note last: a checkpoint without its .p7s is never listed
+        self._known_checkpoint = (size, now)
         with contextlib.suppress(OSError):  # a cache, checked against the last checkpoint before use
             _write_durable(self.dir / "frontier.json", json.dumps(
                 {"size": frontier.size, "hashes": [h.hex() for h in frontier.hashes]}).encode(), sync=False)
@@ -803,7 +891,8 @@ class Ledger:
             self._head = head
             if head.next_seq == 0:
                 raise LongwatchError("L022")
-            cp = self._make_checkpoint()
+        with self._checkpoint_lock(wait=True):
+            cp = self._make_checkpoint(head.next_seq, self._last_checkpoint())
         if cp.tsr is None and self.settings.tsa_url:
             self._timestamp(cp)
         return cp
