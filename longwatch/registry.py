@@ -41,6 +41,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.search",
     "longwatch.commands.retention",  # issue 6
     "longwatch.commands.export",
+    "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.web.shares",
     "longwatch.commands.jobs",
     "longwatch.commands.requests",
