@@ -724,7 +724,7 @@ KO = {
     'late': '지연',
     # dataset branch: training-data export
     'no event matches the dataset selection ({detail}); widen the filters (see `longwatch events`)': '데이터셋 선택 조건({detail})에 맞는 이벤트가 없습니다. 조건을 넓히십시오(`longwatch events` 참조)',
-    'the output folder {path} already exists; give a new folder for the dataset': '출력 폴더 {path}가 이미 있습니다. 데이터셋을 위한 새 폴더를 지정하십시오',
+    'the output folder {path} already exists and is not empty; give a new or empty folder for the dataset': '출력 폴더 {path}가 이미 있고 비어 있지 않습니다. 데이터셋을 위한 새 폴더나 빈 폴더를 지정하십시오',
     'the dataset selection is invalid: {detail}': '데이터셋 선택 조건이 잘못되었습니다: {detail}',
     'a dataset needs a licence (--licence) and a legal basis (--legal-basis): its datasheet states both': '데이터셋에는 이용허락(--licence)과 법적 근거(--legal-basis)가 필요합니다. 데이터시트에 둘 다 적힙니다',
     'none of the {count} selected events has footage in the archive ({detail}); nothing was written': '선택한 이벤트 {count}건 중 아카이브에 영상이 있는 것이 없습니다({detail}). 아무것도 쓰지 않았습니다',
@@ -765,4 +765,5 @@ KO = {
     'none: masking was turned off': '없음: 마스킹을 껐습니다',
     'imported': '가져옴',
     'any': '모두',
+    'Boxes of a masked class (faces, when faces are masked) cover black pixels: they say where the object was, they cannot teach a model what it looks like.': '마스킹한 유형(얼굴을 마스킹한 경우 얼굴)의 경계 상자는 검은 픽셀을 덮습니다. 대상이 있던 위치는 알려 주지만, 그 모습을 모델에 학습시킬 수는 없습니다.',
 }

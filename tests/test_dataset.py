@@ -116,7 +116,7 @@ def test_export_is_a_masked_labelled_signed_bag(lw, archive, footage, events_arc
     ko = (out / "data/DATASHEET.ko.md").read_text(encoding="utf-8")
     for text in (en, ko):
         assert model in text and "KOGL Type 1" in text and "PIPA" in text and "cam-05" in text
-    assert "Licence plates are NOT masked" in en and "번호판" in ko
+    assert "Licence plates are NOT masked" in en and "번호판" in ko and "cover black pixels" in en
     description = json.loads((out / dataset.DESCRIPTION_PATH).read_text())
     assert description["masking"]["faces"] is True and description["masking"]["licence_plates"] is False
     assert {e["event_id"] for e in description["events"]} == {by_vendor["P1"], 1}
@@ -153,6 +153,7 @@ def test_confirmed_only_and_unmasked(lw, events_archive, tmp_path):
     assert data["counts"] == {"person": 1} and data["masked_boxes"] == 0 and data["frames"] == 1
     sheet = (out / "data/DATASHEET.md").read_text(encoding="utf-8")
     assert "masking was turned off" in sheet and "confirmed events only" in sheet
+    assert "cover black pixels" not in sheet
 
 
 def test_bad_input(lw, events_archive, tmp_path):
@@ -167,7 +168,10 @@ def test_bad_input(lw, events_archive, tmp_path):
     assert no_licence.exit_code == 9 and "D043" in no_licence.output
     zero = lw("dataset", "export", "-o", str(out), "--frames", "0", *EXPORT)
     assert zero.exit_code == 9 and "D042" in zero.output
+    both = lw("dataset", "export", "-o", str(out), "--confirmed-only", "--include-false-positives", *EXPORT)
+    assert both.exit_code == 9 and "D042" in both.output
     out.mkdir()
+    (out / "notes.txt").write_text("mine")
     exists = lw("dataset", "export", "-o", str(out), *EXPORT)
     assert exists.exit_code == 9 and "D041" in exists.output
     assert not any(p.name.startswith(".x.partial") for p in tmp_path.iterdir())

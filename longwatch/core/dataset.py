@@ -110,6 +110,8 @@ def select_events(archive: Archive, request: Request) -> list[Event]:
                                             f"({derive.utc_text(request.start)})")
     if not 0.0 <= request.min_confidence <= 1.0:
         raise LongwatchError("D042", detail=f"--min-confidence {request.min_confidence} is not from 0 to 1")
+    if request.confirmed_only and request.include_false_positives:
+        raise LongwatchError("D042", detail="--confirmed-only and --include-false-positives exclude each other")
     if request.frames_per_event < 0 or (request.frames_per_event == 0 and not request.clips):
         raise LongwatchError("D042", detail="ask for at least one frame per event (--frames) or for --clips")
     stmt = select(Event).where(Event.start_utc >= request.start, Event.start_utc < request.end,
@@ -150,6 +152,8 @@ def _footage(archive: Archive, event: Event) -> tuple[Package, Clip, datetime] |
 
 def _frame_times(event: Event, count: int) -> list[tuple[float, list[list[float]]]]:
     """(seconds after the event's start, boxes at that moment): frames with boxes first, else evenly spread."""
+    if count <= 0:
+        return []
     boxes = json.loads(event.boxes) if event.boxes else []
     frames = [(float(f.get("offset", 0.0)), [list(map(float, b)) for b in f["boxes"]]) for f in boxes
               if f.get("boxes")]
@@ -201,7 +205,7 @@ def export(archive: Archive, request: Request, out_dir: Path, progress: Callable
     """Write the dataset bag to ``out_dir`` (a new folder), atomically: it appears complete or not at all."""
     if not (request.licence.strip() and request.legal_basis.strip()):
         raise LongwatchError("D043")
-    if out_dir.exists():
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise LongwatchError("D041", path=out_dir)
     events = select_events(archive, request)
     media.require("ffmpeg")
@@ -436,6 +440,8 @@ DATASHEET = (
     ("h2", N_("Preprocessing and masking")),
     ("p", N_("Frames were extracted from the archived footage with ffmpeg {ffmpeg}; originals are not included.")),
     ("p", N_("Masking: {masking}. {masked} boxes were filled black (black, not blur: a blur can be undone).")),
+    ("masked", N_("Boxes of a masked class (faces, when faces are masked) cover black pixels: they say where "
+                  "the object was, they cannot teach a model what it looks like.")),
     ("p", N_("Licence plates are NOT masked: longwatch has no licence-plate detector yet. Check the frames "
              "before publishing them.")),
     ("h2", N_("Uses, licence and law")),
@@ -483,5 +489,7 @@ def datasheet(d: dict[str, Any], lang: str) -> str:
         "masked": masking["masked_boxes"], "licence": d["licence"], "legal_basis": d["legal_basis"],
         "seq": d["custody"]["ledger_seq"],
     }
-    blocks = [{"h1": "# ", "h2": "## ", "p": ""}[kind] + t(text).format(**values) for kind, text in DATASHEET]
+    masked_on = masking["faces"] or masking["persons"]
+    blocks = [{"h1": "# ", "h2": "## "}.get(kind, "") + t(text).format(**values) for kind, text in DATASHEET
+              if kind != "masked" or masked_on]
     return "\n\n".join(blocks) + "\n"
