@@ -33,8 +33,10 @@ import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +57,7 @@ from longwatch.core.custody import Ledger, person_agent, software_agent
 from longwatch.core.fixity import digest_stream, open_for_reading
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, translations
-from longwatch.plugins.detectors.frames import video_info
+from longwatch.plugins.detectors.frames import VideoInfo, video_info
 
 FORMAT = "longwatch-dataset/1"
 PROFILE_ID = package.DATASET_PROFILE_ID
@@ -169,9 +171,9 @@ def _frame_times(event: Event, count: int) -> list[tuple[float, list[list[float]
 
 
 # -- media ---------------------------------------------------------------------------------------
-def grab_frame(path: Path, offset: float) -> np.ndarray:
+def grab_frame(path: Path, offset: float, info: VideoInfo | None = None) -> np.ndarray:
     """One full-resolution RGB frame at ``offset`` seconds (accurate seek: decodes from the keyframe before)."""
-    info = video_info(path)
+    info = info or video_info(path)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{max(0.0, offset):.3f}", "-i", str(path),
            "-frames:v", "1", "-an", "-sn", "-dn", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]
     done = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
@@ -182,15 +184,21 @@ def grab_frame(path: Path, offset: float) -> np.ndarray:
     return np.frombuffer(done.stdout[:size], dtype=np.uint8).reshape(info.height, info.width, 3).copy()
 
 
-def write_png(image: np.ndarray, out: Path) -> None:
-    """PNG (lossless, so the masking is exactly what was computed) encoded by ffmpeg."""
+def png_bytes(image: np.ndarray) -> bytes:
+    """An RGB uint8 image as PNG (lossless, so the masking is exactly what was computed).
+
+    Written here with zlib (PNG is a few chunks around a deflate stream)
+    rather than by another ffmpeg process per frame.
+    """
     h, w = image.shape[:2]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-           "-i", "pipe:0", "-frames:v", "1", "-c:v", "png", str(out)]
-    done = subprocess.run(cmd, input=image.tobytes(), capture_output=True, timeout=600, check=False)
-    if done.returncode != 0:
-        raise LongwatchError("D010", action="writing a PNG frame", detail=done.stderr.decode()[-300:])
+    rows = np.hstack([np.zeros((h, 1), dtype=np.uint8), np.ascontiguousarray(image).reshape(h, w * 3)])
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, deflate, no filter, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+            + chunk(b"IEND", b""))
 
 
 def _digests(path: Path) -> tuple[int, dict[str, str]]:
@@ -260,6 +268,7 @@ def _build(archive: Archive, request: Request, events: list[Event], bag: Path, s
             continue
         row, clip, clip_start = found
         source = derive.local_media(archive, row, clip, scratch)
+        info = video_info(source)
         identity = json.loads(event.detector) if event.detector else None
         if identity:
             built.detectors[f"{identity['name']} {identity['version']}"] = identity
@@ -277,10 +286,11 @@ def _build(archive: Archive, request: Request, events: list[Event], bag: Path, s
         offset0 = (event.start_utc - clip_start).total_seconds()
         for n, (after, boxes) in enumerate(_frame_times(event, request.frames_per_event), start=1):
             at = min(offset0 + after, max(0.0, (clip.duration or 0.0) - 0.05))
-            image = grab_frame(source, at)
+            image = grab_frame(source, at, info)
             masked = redact.mask_image(image, maskers) if maskers else []
             rel = f"data/frames/{_camera_dir(event.camera)}/event-{event.id}-{n}.png"
-            write_png(image, bag / rel)
+            (bag / rel).parent.mkdir(parents=True, exist_ok=True)
+            (bag / rel).write_bytes(png_bytes(image))
             built.files[rel] = _digests(bag / rel)
             if progress is not None:
                 progress(built.files[rel][0])
