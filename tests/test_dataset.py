@@ -175,3 +175,10 @@ def test_bad_input(lw, events_archive, tmp_path):
     exists = lw("dataset", "export", "-o", str(out), *EXPORT)
     assert exists.exit_code == 9 and "D041" in exists.output
     assert not any(p.name.startswith(".x.partial") for p in tmp_path.iterdir())
+
+
+def test_png_frames_are_lossless(tmp_path):
+    image = np.random.default_rng(7).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    path = tmp_path / "frame.png"
+    path.write_bytes(dataset.png_bytes(image))
+    assert (read_png(path) == image).all()  # decoded by ffmpeg, not by our own code
