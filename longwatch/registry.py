@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "longwatch.plugins.detectors.face",
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
+    "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.commands.detect",
     "longwatch.commands.events",
     "longwatch.web.clips",
@@ -41,7 +42,6 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.search",
     "longwatch.commands.retention",  # issue 6
     "longwatch.commands.export",
-    "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.web.shares",
     "longwatch.commands.jobs",
     "longwatch.commands.requests",
