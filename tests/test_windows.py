@@ -119,3 +119,11 @@ def test_the_cut_reports_the_keyframe_ffprobe_finds(footage, tmp_path):
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{offset:.3f}", "-i", str(source), "-t",
                         "1.000", "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(bare)], check=True)
         assert out.read_bytes() == bare.read_bytes()
+
+
+def test_a_file_without_video_is_cut_without_the_listing(tmp_path):
+    audio = tmp_path / "audio.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                    "-c:a", "aac", str(audio)], check=True)
+    _cmd, keyframe = windows.cut_from_keyframe(audio, tmp_path / "cut.m4a", 1.0, 1.0, has_video=False)
+    assert keyframe is None and ffprobe_duration(tmp_path / "cut.m4a") > 0.5

@@ -76,7 +76,8 @@ def cut(source: Path, out: Path, start: float, duration: float) -> list[str]:
     return cut_from_keyframe(source, out, start, duration)[0]
 
 
-def cut_from_keyframe(source: Path, out: Path, start: float, duration: float) -> tuple[list[str], float | None]:
+def cut_from_keyframe(source: Path, out: Path, start: float, duration: float,
+                      has_video: bool = True) -> tuple[list[str], float | None]:
     """The stream-copy cut, and the time (seconds from the file's start) of the keyframe it starts on.
 
     The same ffmpeg process also writes the cut's first video packet to a
@@ -84,12 +85,14 @@ def cut_from_keyframe(source: Path, out: Path, start: float, duration: float) ->
     shifted (``-avoid_negative_ts disabled``): the keyframe sits that far
     before ``start``. One process instead of a cut plus an ffprobe of the
     source's packets; the cut's bytes are the same as without the listing.
-    None when the listing has no packet (the caller then asks ffprobe).
+    None when the listing has no packet, or the file no video stream to list
+    (the caller then asks ffprobe).
     """
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.3f}", "-i", str(source),
-           "-t", f"{duration:.3f}", "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(out),
-           "-map", "0:v:0", "-c", "copy", "-frames:v", "1", "-avoid_negative_ts", "disabled", "-f", "framemd5",
-           "pipe:1"]
+           "-t", f"{duration:.3f}", "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(out)]
+    if has_video:
+        cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", "1", "-avoid_negative_ts", "disabled",
+                "-f", "framemd5", "pipe:1"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
         raise LongwatchError("D010", action="cutting a window", detail=result.stderr.strip()[-300:])
@@ -152,7 +155,8 @@ def window(
             offset = max(0.0, (start - clip_start).total_seconds())
             stop = min(clip_end, end)
             out = scratch / f"{Path(clip.relpath).stem}_{int(offset)}s{Path(clip.relpath).suffix}"
-            cmd, keyframe = cut_from_keyframe(source, out, offset, (stop - clip_start).total_seconds() - offset)
+            cmd, keyframe = cut_from_keyframe(source, out, offset, (stop - clip_start).total_seconds() - offset,
+                                              has_video=bool(clip.width))
             actual_offset = keyframe if keyframe is not None else keyframe_before(source, offset)
             commands.append(" ".join("SOURCE" if a == str(source) else "OUT" if a == str(out) else a for a in cmd))
             cut_start = clip_start + timedelta(seconds=actual_offset)
