@@ -766,4 +766,5 @@ KO = {
     'imported': '가져옴',
     'any': '모두',
     'Boxes of a masked class (faces, when faces are masked) cover black pixels: they say where the object was, they cannot teach a model what it looks like.': '마스킹한 유형(얼굴을 마스킹한 경우 얼굴)의 경계 상자는 검은 픽셀을 덮습니다. 대상이 있던 위치는 알려 주지만, 그 모습을 모델에 학습시킬 수는 없습니다.',
+    'Clips are cut by stream copy (re-encoded only to apply the masks) and carry no sound: speech is personal information too.': '클립은 스트림 복사로 잘랐고(마스킹을 적용할 때만 다시 인코딩), 소리는 넣지 않았습니다. 말소리도 개인정보입니다.',
 }

@@ -110,6 +110,9 @@ def test_export_is_a_masked_labelled_signed_bag(lw, archive, footage, events_arc
     assert checked >= 2
     for clip in (out / "data" / "clips").rglob("*.mp4"):
         assert list(detector.detect(clip)) == []
+        streams = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+                                  str(clip)], capture_output=True, text=True, check=True).stdout.split()
+        assert streams == ["video"]
 
     # datasheet in both languages, with provenance
     en = (out / "data/DATASHEET.md").read_text(encoding="utf-8")
@@ -149,8 +152,9 @@ def test_confirmed_only_and_unmasked(lw, events_archive, tmp_path):
     assert events_archive
     out = tmp_path / "confirmed"
     data = json.loads(lw("dataset", "export", "-o", str(out), "--confirmed-only", "--no-mask", "--frames", "1",
-                         *EXPORT, "--json").output)
+                         "--clips", *EXPORT, "--json").output)
     assert data["counts"] == {"person": 1} and data["masked_boxes"] == 0 and data["frames"] == 1
+    assert data["clips"] == 1 and next((out / "data" / "clips").rglob("*.mp4")).stat().st_size > 0
     sheet = (out / "data/DATASHEET.md").read_text(encoding="utf-8")
     assert "masking was turned off" in sheet and "confirmed events only" in sheet
     assert "cover black pixels" not in sheet

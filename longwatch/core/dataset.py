@@ -48,7 +48,7 @@ import numpy as np
 from sqlalchemy import select
 
 from longwatch import __version__, registry
-from longwatch.core import derive, media, package, redact, signing, windows
+from longwatch.core import derive, media, package, redact, signing
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.catalog.models import Event
@@ -329,17 +329,23 @@ def _build(archive: Archive, request: Request, events: list[Event], bag: Path, s
 
 def _clip(request: Request, event: Event, source: Path, clip: Clip, offset0: float, bag: Path, scratch: Path,
           maskers: list[Any]) -> tuple[str, int]:
-    """The event's span (and a second each side) by stream copy; re-encoded with masks unless masking is off."""
+    """The event's span (and a second each side), video only, by stream copy; re-encoded with masks when on.
+
+    No sound: speech is personal information too, and nothing visual needs it.
+    """
     start = max(0.0, offset0 - CLIP_PAD.total_seconds())
     span = ((event.end_utc or event.start_utc) - event.start_utc).total_seconds()
     duration = min((clip.duration or 0.0) - start, span + 2 * CLIP_PAD.total_seconds())
     rel = f"data/clips/{_camera_dir(event.camera)}/event-{event.id}.mp4"
     (bag / rel).parent.mkdir(parents=True, exist_ok=True)
+    cut = bag / rel if not maskers else scratch / f"event-{event.id}-cut.mp4"
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.3f}", "-i", str(source), "-t",
+           f"{duration:.3f}", "-map", "0:v:0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(cut)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise LongwatchError("D010", action=f"cutting the clip of event {event.id}", detail=done.stderr[-300:])
     if not maskers:
-        windows.cut(source, bag / rel, start, duration)
         return rel, 0
-    cut = scratch / f"event-{event.id}-cut{source.suffix}"
-    windows.cut(source, cut, start, duration)
     return rel, redact.redact_file(cut, bag / rel, maskers)
 
 
@@ -449,6 +455,8 @@ DATASHEET = (
     ("p", N_("Every file's event, source package, detector and reviewer are in metadata/dataset.json.")),
     ("h2", N_("Preprocessing and masking")),
     ("p", N_("Frames were extracted from the archived footage with ffmpeg {ffmpeg}; originals are not included.")),
+    ("p", N_("Clips are cut by stream copy (re-encoded only to apply the masks) and carry no sound: speech is "
+             "personal information too.")),
     ("p", N_("Masking: {masking}. {masked} boxes were filled black (black, not blur: a blur can be undone).")),
     ("masked", N_("Boxes of a masked class (faces, when faces are masked) cover black pixels: they say where "
                   "the object was, they cannot teach a model what it looks like.")),
