@@ -76,6 +76,12 @@ CODES: Mapping[str, str] = {
     "D015": N_("no event {event_id} in the catalog (see `longwatch events`)"),
     "D016": N_("the import file {path} is neither JSON Lines (.jsonl) nor CSV (.csv)"),
     "D017": N_("say the decision: --confirmed, --false-positive or --unsure"),
+    # dataset branch: training-data export (longwatch dataset export)
+    "D040": N_("no event matches the dataset selection ({detail}); widen the filters (see `longwatch events`)"),
+    "D041": N_("the output folder {path} already exists and is not empty; give a new or empty folder for the dataset"),
+    "D042": N_("the dataset selection is invalid: {detail}"),
+    "D043": N_("a dataset needs a licence (--licence) and a legal basis (--legal-basis): its datasheet states both"),
+    "D044": N_("none of the {count} selected events has footage in the archive ({detail}); nothing was written"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),

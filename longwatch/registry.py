@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "longwatch.plugins.detectors.builtin",
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
+    "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.commands.detect",
     "longwatch.commands.events",
     "longwatch.commands.users",

@@ -105,3 +105,25 @@ def test_overlapping_windows_merge():
     merged = windows.merge_ranges([(t + 10 * s, t + 20 * s), (t, t + 5 * s), (t + 4 * s, t + 8 * s),
                                    (t + 19 * s, t + 25 * s)])
     assert merged == [(t, t + 8 * s), (t + 10 * s, t + 25 * s)]
+
+
+def test_the_cut_reports_the_keyframe_ffprobe_finds(footage, tmp_path):
+    """One ffmpeg process cuts and says where the cut starts: the same keyframe as ffprobe's packet list,
+    and the same bytes as a cut without the listing."""
+    source = footage["moving"]  # 10 fps, a keyframe every 10 frames
+    for offset in (0.0, 0.35, 1.7, 2.95):
+        out, bare = tmp_path / f"cut-{offset}.mp4", tmp_path / f"bare-{offset}.mp4"
+        _cmd, keyframe = windows.cut_from_keyframe(source, out, offset, 1.0)
+        assert keyframe == pytest.approx(windows.keyframe_before(source, offset), abs=1e-3)
+        assert keyframe <= offset
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{offset:.3f}", "-i", str(source), "-t",
+                        "1.000", "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(bare)], check=True)
+        assert out.read_bytes() == bare.read_bytes()
+
+
+def test_a_file_without_video_is_cut_without_the_listing(tmp_path):
+    audio = tmp_path / "audio.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                    "-c:a", "aac", str(audio)], check=True)
+    _cmd, keyframe = windows.cut_from_keyframe(audio, tmp_path / "cut.m4a", 1.0, 1.0, has_video=False)
+    assert keyframe is None and ffprobe_duration(tmp_path / "cut.m4a") > 0.5

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +41,8 @@ class DerivedFile:
     stored: tuple[str, str] | None = None  # (package id, relpath): copied bit for bit
     start: datetime | None = None  # actual recorded range of this file, UTC
     end: datetime | None = None
-    probe: media.ProbeResult | None = None  # of ``local``, when the caller already has it
+    # of ``local``, when the caller already has it, or will have it: a probe running beside the copy
+    probe: media.ProbeResult | Future[media.ProbeResult] | None = None
     mime_type: str = ""  # when the probe has no exiftool part (a cut keeps its source's container)
 
 
@@ -123,7 +125,10 @@ def derive(
                 assert item.local is not None
                 with open_for_reading(item.local) as fh, writer.open(relpath) as out:
                     digests = digest_stream(fh, sinks=[out], progress=progress)
-            probe = item.probe or (media.probe(item.local) if item.local is not None else None)
+            probe = item.probe.result() if isinstance(item.probe, Future) else item.probe
+            probe = probe or (media.probe(item.local) if item.local is not None else None)
+            if item.end is None and item.start is not None and probe is not None:
+                item.end = item.start + timedelta(seconds=probe.duration or 0.0)  # a made file ends where it stops
             if probe is None:
                 src_clip = next(c for c in _row(archive, item.stored[0]).clips  # type: ignore[index]
                                 if c.relpath == item.stored[1])  # type: ignore[index]

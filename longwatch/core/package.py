@@ -25,6 +25,10 @@ from longwatch.core.fixity import ALGORITHMS, digest_bytes
 
 PROFILE_PATH = Path(__file__).resolve().parent.parent / "profiles" / "longwatch-aip-v1.json"
 PROFILE_ID = "urn:longwatch:bagit-profile:aip:1.0"
+DATASET_PROFILE_PATH = PROFILE_PATH.with_name("longwatch-dataset-v1.json")
+DATASET_PROFILE_ID = "urn:longwatch:bagit-profile:dataset:1.0"
+#: Profiles a bag may declare in bag-info.txt; any other declaration is checked against the AIP profile.
+PROFILES = {PROFILE_ID: PROFILE_PATH, DATASET_PROFILE_ID: DATASET_PROFILE_PATH}
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 SIGNATURE_PATH = "signature/tagmanifest-sha256.txt.p7s"
 SIGNED_FILE = "tagmanifest-sha256.txt"
@@ -39,9 +43,9 @@ _PRINTABLE_ESCAPE = re.compile(r"[%\x00-\x1f\x7f-\x9f\udc80-\udcff]")
 _DIGEST = re.compile(r"^[0-9a-fA-F]+$")
 
 
-@functools.lru_cache(maxsize=1)
-def profile() -> dict[str, Any]:
-    return dict(json.loads(PROFILE_PATH.read_text(encoding="utf-8")))
+@functools.lru_cache(maxsize=4)
+def profile(identifier: str = PROFILE_ID) -> dict[str, Any]:
+    return dict(json.loads(PROFILES.get(identifier, PROFILE_PATH).read_text(encoding="utf-8")))
 
 
 # -- names -------------------------------------------------------------------
@@ -210,8 +214,13 @@ def bagging_date(now: datetime) -> str:
 
 # -- profile -----------------------------------------------------------------
 def profile_problems(bag_info: list[tuple[str, str]], files: Iterable[str]) -> list[str]:
-    """Where a bag departs from the longwatch AIP profile (bag-info, manifests, tag files)."""
-    spec = profile()
+    """Where a bag departs from its longwatch profile (bag-info, manifests, tag files).
+
+    The profile is the one the bag declares (an AIP or a dataset export); a
+    bag declaring none, or another, is held to the AIP profile.
+    """
+    declared = [v for k, v in bag_info if k.lower() == "bagit-profile-identifier"]
+    spec = profile(declared[0] if len(declared) == 1 else PROFILE_ID)
     problems = []
     info: dict[str, list[str]] = {}
     for key, value in bag_info:

@@ -34,7 +34,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.errors import LongwatchError
 from longwatch.plugins.detectors.base import Box, Tracker
-from longwatch.plugins.detectors.frames import frames, video_info
+from longwatch.plugins.detectors.frames import Frame, frames, video_info
 
 #: libx264 settings of the access copy; recorded in the package.
 ENCODER = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
@@ -221,6 +221,28 @@ def _redact_clip(
     if code != 0:
         raise LongwatchError("D010", action="encoding the redacted copy", detail=detail)
     return masked
+
+
+def mask_image(image: np.ndarray, detectors: list[Any], margin: float = 0.25) -> list[dict[str, Any]]:
+    """Black out, in place, every box the detectors find in one still image; returns what was masked.
+
+    The same fill and margin as a redacted copy, for a single frame (a
+    training-data export): there is no next frame to track into, so nothing
+    is held.
+    """
+    frame = Frame(0, 0.0, image, 1.0)
+    masked = []
+    for detector in detectors:
+        for box in detector.analyse(frame):
+            _blackout(image, _clamp(box), margin)
+            masked.append({"detector": detector.NAME, "box": box.to_list(), "score": round(box.score, 4)})
+    return masked
+
+
+def redact_file(source: Path, out: Path, detectors: list[Any], margin: float = 0.25, hold: int = 5) -> int:
+    """A redacted re-encode of one local video file (no package around it); returns the boxes masked."""
+    media.require("ffmpeg")
+    return _redact_clip(source, out, detectors, [], frozenset(), margin, hold, {}, RedactResult(package=None))
 
 
 def _clamp(box: Box) -> tuple[int, int, int, int]:

@@ -5,7 +5,8 @@ digests as in the source manifest, so provenance is plain). A clip only
 partly inside is cut by stream copy (``ffmpeg -c copy``): no decoding, no
 re-encoding. A stream-copy cut can only start on a keyframe, so the cut
 starts at the last keyframe at or before the requested start; the package
-records both the requested and the actual range. Overlapping windows merge
+records both the requested and the actual range (the keyframe's time comes
+from the cutting ffmpeg itself, :func:`cut_from_keyframe`). Overlapping windows merge
 into one (:func:`merge_ranges`) before anything is written.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 from longwatch.core import derive, media
@@ -71,12 +73,45 @@ def keyframe_before(path: Path, offset: float) -> float:
 
 def cut(source: Path, out: Path, start: float, duration: float) -> list[str]:
     """Stream-copy ``duration`` seconds from ``start`` (from the keyframe before it); returns the command."""
+    return cut_from_keyframe(source, out, start, duration)[0]
+
+
+def cut_from_keyframe(source: Path, out: Path, start: float, duration: float,
+                      has_video: bool = True) -> tuple[list[str], float | None]:
+    """The stream-copy cut, and the time (seconds from the file's start) of the keyframe it starts on.
+
+    The same ffmpeg process also writes the cut's first video packet to a
+    second output, a ``framemd5`` listing on stdout whose timestamps are not
+    shifted (``-avoid_negative_ts disabled``): the keyframe sits that far
+    before ``start``. One process instead of a cut plus an ffprobe of the
+    source's packets; the cut's bytes are the same as without the listing.
+    None when the listing has no packet, or the file no video stream to list
+    (the caller then asks ffprobe).
+    """
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.3f}", "-i", str(source),
            "-t", f"{duration:.3f}", "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(out)]
+    if has_video:
+        cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", "1", "-avoid_negative_ts", "disabled",
+                "-f", "framemd5", "pipe:1"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
         raise LongwatchError("D010", action="cutting a window", detail=result.stderr.strip()[-300:])
-    return cmd
+    return cmd, _first_packet_time(result.stdout, round(start, 3))
+
+
+def _first_packet_time(listing: str, start: float) -> float | None:
+    """From a framemd5 listing ('#tb 0: 1/12800', then 'stream, dts, pts, ...'): start + the first pts."""
+    base: Fraction | None = None
+    for line in listing.splitlines():
+        if line.startswith("#tb 0:"):
+            base = Fraction(line.split(":", 1)[1].strip())
+        elif line and not line.startswith("#") and base is not None:
+            fields = [f.strip() for f in line.split(",")]
+            try:
+                return max(0.0, start + float(int(fields[2]) * base))
+            except (IndexError, ValueError):
+                return None
+    return None
 
 
 def window(
@@ -105,7 +140,8 @@ def window(
     files: list[derive.DerivedFile] = []
     copied, cuts, commands = [], [], []
     media.require("ffmpeg")
-    with derive.scratch_dir(archive, "window-") as scratch_name:
+    # The probe of a cut (its technical metadata) runs while derive() copies and digests it into the package.
+    with derive.scratch_dir(archive, "window-") as scratch_name, ThreadPoolExecutor(max_workers=1) as pool:
         scratch = Path(scratch_name)
         for clip in sorted(covering, key=lambda c: ranges[c.id][0]):
             clip_start, clip_end = ranges[clip.id]
@@ -119,16 +155,15 @@ def window(
             offset = max(0.0, (start - clip_start).total_seconds())
             stop = min(clip_end, end)
             out = scratch / f"{Path(clip.relpath).stem}_{int(offset)}s{Path(clip.relpath).suffix}"
-            with ThreadPoolExecutor(max_workers=1) as pool:  # the keyframe lookup runs beside the cut
-                keyframe = pool.submit(keyframe_before, source, offset)
-                cmd = cut(source, out, offset, (stop - clip_start).total_seconds() - offset)
-                actual_offset = keyframe.result()
+            cmd, keyframe = cut_from_keyframe(source, out, offset, (stop - clip_start).total_seconds() - offset,
+                                              has_video=bool(clip.width))
+            actual_offset = keyframe if keyframe is not None else keyframe_before(source, offset)
             commands.append(" ".join("SOURCE" if a == str(source) else "OUT" if a == str(out) else a for a in cmd))
-            probe = media.probe(out, exif=False)
             cut_start = clip_start + timedelta(seconds=actual_offset)
+            # no end given: derive() sets it from the probe's duration, once the probe is in
             files.append(derive.DerivedFile(out.name, [source_ref], local=out, start=cut_start,
-                                            end=cut_start + timedelta(seconds=probe.duration or 0.0),
-                                            probe=probe, mime_type=clip.mime_type))
+                                            probe=pool.submit(media.probe, out, exif=False),
+                                            mime_type=clip.mime_type))
             cuts.append(clip.relpath)
         parameters = {"requested_start": derive.utc_text(start), "requested_end": derive.utc_text(end),
                       "copied_whole": copied, "stream_copy_cuts": cuts, "commands": commands}
