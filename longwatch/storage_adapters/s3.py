@@ -9,6 +9,13 @@ exist for them, whatever objects it left behind. A staging marker
 (``staging/<id>``) is written before the first byte, so ``sweep`` finds
 leftovers by listing one small prefix instead of walking the store.
 
+Package files do not go through boto3's managed transfer (``upload_fileobj``):
+it pulls bytes from a file object, while ingest pushes them from its digesting
+pass, and a pipe between the two would cost a thread and a copy for the same
+requests (same part size and threads as ``upload_file``, a checksum per part).
+Measured against ``upload_file`` of the same file, the storage path keeps
+pace (docs/performance.md). ``put`` (a whole object from a stream) does use it.
+
 Object lock (WORM) is used where the bucket has it: a legal hold for
 packages under a hold, a retain-until date for fixed retention. Deleting a
 version the store still locks is refused by longwatch with S013 before the
@@ -53,8 +60,9 @@ STAGING = "staging"
 MIN_PART = 5 << 20  # S3's smallest part except the last
 DEFAULT_PART = 8 << 20  # as boto3's upload_file (TransferConfig.multipart_chunksize)
 DEFAULT_CONCURRENCY = 10  # as boto3's upload_file (TransferConfig.max_concurrency)
-#: Every object is sent with this checksum; the store checks it on receipt (AWS, MinIO, Ceph RGW
-#: answer BadDigest to a mismatch) and reports the checksum of what it stored, which we compare.
+#: Every object is sent with this checksum; the store checks it on receipt (AWS and current MinIO
+#: and Ceph RGW answer BadDigest to a mismatch) and reports the checksum of what it stored, which we
+#: compare (docs/storage.md, "What the upload checks").
 CHECKSUM = "SHA256"
 PART_ATTEMPTS = 4
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
@@ -517,8 +525,8 @@ class S3StorageAdapter(StorageAdapter):
         The checksum comes from the write's response (AWS returns it), or,
         with ``ask`` (multipart objects: one per large file), from a HEAD,
         since some servers (moto) leave it out of the response. A store that
-        reports none is accepted: it has still checked the SHA-256 sent with
-        each request (AWS, MinIO and Ceph RGW answer BadDigest otherwise).
+        reports none is accepted: a store that supports checksums has still
+        checked the SHA-256 sent with each request (BadDigest otherwise).
         """
         found = response.get("ChecksumSHA256")
         if found is None and ask:
