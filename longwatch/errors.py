@@ -217,6 +217,10 @@ CODES: Mapping[str, str] = {
         "retention date before disposing of it"
     ),
     "S014": N_("storage location {location!r}: the bucket {bucket!r} has no object lock; create it with object lock"),
+    "S016": N_(
+        "storage location {location!r} reports SHA-256 {found} for {key!r}, but {expected} was sent; "
+        "the object was removed and nothing was published: check the network and the store, then retry"
+    ),
     "S015": N_("storage location {location!r} is {percent}% full ({used} of {cap} bytes)"),
     # R: replication, audit and repair
     "R001": N_(

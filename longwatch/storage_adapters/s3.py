@@ -9,6 +9,13 @@ exist for them, whatever objects it left behind. A staging marker
 (``staging/<id>``) is written before the first byte, so ``sweep`` finds
 leftovers by listing one small prefix instead of walking the store.
 
+Package files do not go through boto3's managed transfer (``upload_fileobj``):
+it pulls bytes from a file object, while ingest pushes them from its digesting
+pass, and a pipe between the two would cost a thread and a copy for the same
+requests (same part size and threads as ``upload_file``, a checksum per part).
+Measured against ``upload_file`` of the same file, the storage path keeps
+pace (docs/performance.md). ``put`` (a whole object from a stream) does use it.
+
 Object lock (WORM) is used where the bucket has it: a legal hold for
 packages under a hold, a retain-until date for fixed retention. Deleting a
 version the store still locks is refused by longwatch with S013 before the
@@ -20,7 +27,9 @@ instance role); they are never read, logged or stored by longwatch.
 
 from __future__ import annotations
 
+import base64
 import builtins
+import hashlib
 import io
 import json
 import logging
@@ -49,7 +58,12 @@ log = logging.getLogger(__name__)
 COMMITS = "commits"
 STAGING = "staging"
 MIN_PART = 5 << 20  # S3's smallest part except the last
-DEFAULT_PART = 8 << 20  # as boto3's upload_file
+DEFAULT_PART = 8 << 20  # as boto3's upload_file (TransferConfig.multipart_chunksize)
+DEFAULT_CONCURRENCY = 10  # as boto3's upload_file (TransferConfig.max_concurrency)
+#: Every object is sent with this checksum; the store checks it on receipt (AWS and current MinIO
+#: and Ceph RGW answer BadDigest to a mismatch) and reports the checksum of what it stored, which we
+#: compare (docs/storage.md, "What the upload checks").
+CHECKSUM = "SHA256"
 PART_ATTEMPTS = 4
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
@@ -57,6 +71,20 @@ _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _same_checksum(found: str, expected: str) -> bool:
+    """Equal, allowing a store that leaves out the ``-N`` part count of a composite checksum."""
+    return found == expected or (expected.rpartition("-")[0] == found and "-" not in found)
+
+
+def composite_sha256(part_digests: list[bytes]) -> str:
+    """S3's checksum of a multipart object: the SHA-256 of the parts' SHA-256s, then ``-N``."""
+    return f"{_b64(hashlib.sha256(b''.join(part_digests)).digest())}-{len(part_digests)}"
 
 
 class _Reader(io.RawIOBase):
@@ -195,6 +223,13 @@ class _UploadFile:
     memory stays flat whatever the file size. A part that fails is retried;
     if it still fails, the whole upload is aborted so no orphan parts remain.
     Small files are sent in the background too, and ``commit`` waits for all.
+
+    Each part (and each small file) carries its SHA-256, computed by the
+    sending thread over the very buffer it sends, so the store can refuse a
+    part that arrives damaged; the checksum the store reports for the whole
+    object must equal the one computed here, or the upload fails (S016).
+    This proves the transfer, not the source: the manifest digests come from
+    the same read buffers in the ingest's single pass (see docs/storage.md).
     """
 
     def __init__(self, writer: S3PackageWriter, key: str) -> None:
@@ -209,6 +244,7 @@ class _UploadFile:
         self._fill = 0
         self._upload_id: str | None = None
         self._parts: list[Future[dict[str, Any]]] = []
+        self._digests: dict[int, bytes] = {}  # part number -> SHA-256 of the part as sent
         self.size = 0
         self.closed = False
 
@@ -248,7 +284,7 @@ class _UploadFile:
         if self._upload_id is None:
             try:
                 response = adapter.client.create_multipart_upload(
-                    Bucket=adapter.bucket, Key=self.key, **adapter.put_args())
+                    Bucket=adapter.bucket, Key=self.key, ChecksumAlgorithm=CHECKSUM, **adapter.put_args())
             except (ClientError, BotoCoreError) as exc:
                 raise adapter.error(exc) from exc
             self._upload_id = str(response["UploadId"])
@@ -261,14 +297,17 @@ class _UploadFile:
     def _upload_part(self, number: int, buf: bytearray, length: int) -> dict[str, Any]:
         adapter = self.adapter
         try:
+            digest = hashlib.sha256(memoryview(buf)[:length]).digest()  # releases the GIL: parts hash in parallel
+            self._digests[number] = digest
+            checksum = _b64(digest)
             for attempt in range(1, PART_ATTEMPTS + 1):
                 try:
                     if adapter.fail_part is not None:
                         adapter.fail_part(self.key, number, attempt)
                     response = adapter.client.upload_part(
                         Bucket=adapter.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number,
-                        Body=_PartBody(memoryview(buf)[:length]))
-                    return {"PartNumber": number, "ETag": response["ETag"]}
+                        Body=_PartBody(memoryview(buf)[:length]), ChecksumSHA256=checksum)
+                    return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum}
                 except (ClientError, BotoCoreError, OSError) as exc:
                     if attempt == PART_ATTEMPTS:
                         raise LongwatchError("S012", location=adapter.location, key=self.key, part=number,
@@ -287,7 +326,7 @@ class _UploadFile:
         if self._upload_id is None:
             data = bytes(memoryview(self._buf)[: self._fill]) if self._buf is not None else b""
             self._buf = None
-            self.writer.pending.append(self.writer.pool.submit(adapter.put_bytes, self.key, data))
+            self.writer.pending.append(self.writer.pool.submit(self._put_small, data))
             self.writer.sizes[self.key] = self.size
             return
         if self._fill:
@@ -296,12 +335,17 @@ class _UploadFile:
             self._buf, self._fill = None, 0
         try:
             parts = [f.result() for f in self._parts]
-            adapter.client.complete_multipart_upload(
+            response = adapter.client.complete_multipart_upload(
                 Bucket=adapter.bucket, Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": parts})
         except (ClientError, BotoCoreError) as exc:
             raise adapter.error(exc) from exc
         self.writer.uploads.remove((self.key, self._upload_id))
         self.writer.sizes[self.key] = self.size
+        expected = composite_sha256([self._digests[n] for n in sorted(self._digests)])
+        self.writer.checksums[self.key] = adapter.check_stored(self.key, expected, response, ask=True)
+
+    def _put_small(self, data: bytes) -> None:
+        self.writer.checksums[self.key] = self.adapter.put_bytes(self.key, data)
 
     def discard(self) -> None:
         """Stop without publishing: wait for parts in flight, then let the writer abort the upload."""
@@ -334,14 +378,15 @@ class S3PackageWriter(PackageWriter):
             raise LongwatchError("S002", location=adapter.location, detail=f"package {package_id} exists")
         self.files: dict[str, str] = {}  # relpath -> key
         self.sizes: dict[str, int] = {}
+        self.checksums: dict[str, str] = {}  # key -> SHA-256 checksum the store reported (S3 notation)
         self.uploads: list[tuple[str, str]] = []
         self._open: list[_UploadFile] = []
         #: parts of large files and whole small files are sent by this pool while the next ones fill
         self.pool = ThreadPoolExecutor(adapter.concurrency, thread_name_prefix="lw-s3")
         self.pending: list[Future[None]] = []
         self._done = False
-        adapter.put_bytes(adapter.key(f"{STAGING}/{package_id}"), json.dumps(
-            {"package_id": package_id, "started": datetime.now(UTC).isoformat()}).encode())
+        self._staging_version = adapter.put_object(adapter.key(f"{STAGING}/{package_id}"), json.dumps(
+            {"package_id": package_id, "started": datetime.now(UTC).isoformat()}).encode()).get("VersionId")
 
     def open(self, relpath: str) -> BinaryIO:
         key = self.adapter.key(check_key(f"{self.prefix}/{check_key(relpath)}"))
@@ -359,12 +404,14 @@ class S3PackageWriter(PackageWriter):
             "package_id": self.package_id,
             "committed": datetime.now(UTC).isoformat(),
             "files": {rel: self.sizes[key] for rel, key in sorted(self.files.items())},
+            # what the store reported holding, checked against what was sent (docs/storage.md)
+            "checksums_sha256": {rel: self.checksums[key] for rel, key in sorted(self.files.items())},
         }
         self.adapter.put_bytes(self.adapter.commit_key(self.package_id),
                                json.dumps(marker, indent=1).encode("utf-8"))
         self._done = True
         self.pool.shutdown(wait=True)
-        self.adapter.forget_staging(self.package_id)
+        self.adapter.forget_staging(self.package_id, self._staging_version)
 
     def abort(self) -> None:
         if self._done:
@@ -409,7 +456,7 @@ class S3StorageAdapter(StorageAdapter):
         if self.prefix:
             check_key(self.prefix)
         self.part_size = max(MIN_PART, int(options.get("part_size", DEFAULT_PART)))
-        self.concurrency = max(1, int(options.get("concurrency", 8)))
+        self.concurrency = max(1, int(options.get("concurrency", DEFAULT_CONCURRENCY)))
         self.lock_mode = str(options.get("object_lock_mode", "GOVERNANCE")).upper()
         if self.lock_mode not in LOCK_MODES:
             raise LongwatchError("S010", location=location,
@@ -458,11 +505,44 @@ class S3StorageAdapter(StorageAdapter):
                 return LongwatchError("S001", location=self.location, detail=code)
         return LongwatchError("S002", location=self.location, detail=str(exc))
 
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def put_object(self, key: str, data: bytes) -> dict[str, Any]:
+        """One PUT with its SHA-256 checksum, which the store checks against the bytes it received."""
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **self.put_args())
+            response: dict[str, Any] = self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=_b64(hashlib.sha256(data).digest()),
+                **self.put_args())
         except (ClientError, BotoCoreError) as exc:
             raise self.error(exc) from exc
+        return response
+
+    def put_bytes(self, key: str, data: bytes) -> str:
+        """Store ``data`` at ``key``; the SHA-256 checksum the store reported for it, checked."""
+        return self.check_stored(key, _b64(hashlib.sha256(data).digest()), self.put_object(key, data))
+
+    def check_stored(self, key: str, expected: str, response: dict[str, Any], ask: bool = False) -> str:
+        """The store's checksum of what it stored must be the one sent; else S016, and the object goes.
+
+        The checksum comes from the write's response (AWS returns it), or,
+        with ``ask`` (multipart objects: one per large file), from a HEAD,
+        since some servers (moto) leave it out of the response. A store that
+        reports none is accepted: a store that supports checksums has still
+        checked the SHA-256 sent with each request (BadDigest otherwise).
+        """
+        found = response.get("ChecksumSHA256")
+        if found is None and ask:
+            try:
+                found = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED").get(
+                    "ChecksumSHA256")
+            except (ClientError, BotoCoreError) as exc:
+                raise self.error(exc) from exc
+        if found is None or _same_checksum(found, expected):
+            return expected
+        try:
+            self.delete_versions(key)  # never leave an object that is not what was sent
+        except LongwatchError as exc:
+            log.warning("could not remove %s after a checksum mismatch: %s", key, exc)
+        raise LongwatchError("S016", location=self.location, key=self.unprefixed(key), expected=expected,
+                             found=found)
 
     def _list_raw(self, prefix: str) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -503,14 +583,20 @@ class S3StorageAdapter(StorageAdapter):
         """Remove every version of ``key``; S013 when the store still locks one of them."""
         self.delete_versions(self.key(check_key(key)))
 
-    def forget_staging(self, package_id: str) -> None:
-        """Drop a staging marker (never locked: one request per version, no lock lookups)."""
+    def forget_staging(self, package_id: str, version_id: str | None = None) -> None:
+        """Drop a staging marker: one DELETE of the version written (never locked, so no lock lookups).
+
+        Without a version id (an unversioned bucket) a plain DELETE removes it;
+        on a versioned bucket the version id makes the delete permanent instead
+        of leaving a delete marker. No listing: on some servers listing
+        versions costs as much as the whole upload.
+        """
         key = self.key(f"{STAGING}/{package_id}")
-        for version in self._versions(key):
-            try:
-                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])
-            except ClientError:
-                pass  # a later sweep retries
+        args = {"VersionId": version_id} if version_id and version_id != "null" else {}
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key, **args)
+        except ClientError:
+            pass  # a later sweep retries
 
     def delete_versions(self, full_key: str) -> None:
         versions = self._versions(full_key)
@@ -532,7 +618,8 @@ class S3StorageAdapter(StorageAdapter):
         full = self.key(check_key(key))
         counter = _Counting(stream)
         try:
-            self.client.upload_fileobj(counter, self.bucket, full, ExtraArgs=self.put_args() or None,
+            self.client.upload_fileobj(counter, self.bucket, full,
+                                       ExtraArgs={"ChecksumAlgorithm": CHECKSUM, **self.put_args()},
                                        Config=_transfer_config(multipart_chunksize=self.part_size,
                                                              max_concurrency=self.concurrency))
         except (ClientError, BotoCoreError) as exc:
