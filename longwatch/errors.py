@@ -168,6 +168,10 @@ CODES: Mapping[str, str] = {
         "clip {clip} cannot be turned into a browser-playable copy by stream copy ({detail}); "
         "download the original and play it with a desktop player"
     ),
+    "N015": N_(
+        "package {package_id} has {have} of the {wanted} copies its replication policy asks for ({detail}), "
+        "so the original was kept; it is released at a later pass once the copies exist (`longwatch replicate`)"
+    ),
     # J: jobs and workers (scale out)
     "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
                "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),

@@ -1,6 +1,10 @@
 """Korean translations, kept as data and merged into locale/ko/LC_MESSAGES/longwatch.po by `make i18n`."""
 
 KO = {
+    "package {package_id} has {have} of the {wanted} copies its replication policy asks for ({detail}), "
+    "so the original was kept; it is released at a later pass once the copies exist (`longwatch replicate`)":
+        "패키지 {package_id}의 사본이 복제 정책이 요구하는 {wanted}개 중 {have}개뿐이므로 ({detail}) 원본을 남겨 두었습니다. "
+        "사본이 갖추어지면 다음 처리에서 원본을 놓아 줍니다 (`longwatch replicate`)",
     "Package {id} was destroyed on {when} under disposition {disposition} (proposed by {proposer}, approved by {approver}).":
         "패키지 {id}는 {when}에 폐기 처분 {disposition}에 따라 파기되었습니다 (제안: {proposer}, 승인: {approver}).",
     "Destruction certificate: {path} (check it with `longwatch verify`)":

@@ -258,3 +258,36 @@ def test_watch_command_stops_cleanly_on_sigterm(tmp_path, archive, clip_bank):
     assert proc.returncode == 0, err
     assert "1 clips stored" in err
     assert len(archive.catalog.packages()) == 1
+
+
+def test_original_kept_until_the_replication_policy_is_met(tmp_path, archive, clip_bank):
+    """A second copy that cannot be made keeps the drop-folder original; the next pass completes and releases."""
+    config = archive.root / "longwatch.toml"
+    text = config.read_text()
+    head, _, rest = text.partition("[storage]")
+    _, _, tail = rest.partition("[signing]")
+    offsite = tmp_path / "offsite"
+    offsite.write_text("not a directory: this location cannot take a copy yet")
+    config.write_text(head + '[storage]\nprimary = "primary"\n\n'
+                      '[storage.replication]\ndefault = ["primary", "offsite"]\n\n'
+                      '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
+                      f'[storage.locations.offsite]\nadapter = "local"\npath = "{offsite}"\n\n[signing]' + tail)
+    archive.close()
+    archive = type(archive).open(archive.root)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(clip_bank[0], drop / "a.mp4")
+    connector = DropFolderConnector({"path": str(drop), "settle_seconds": 0}, tmp_path / "state")
+
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is not None and outcome.error.code == "N015"
+    assert (drop / "a.mp4").exists()  # one copy only: the original stays
+    [row] = archive.catalog.packages()
+
+    offsite.unlink()  # the location comes back
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None, outcome.error
+    assert not (drop / "a.mp4").exists()
+    assert [p.id for p in archive.catalog.packages()] == [row.id]  # the same package, not a second one
+    assert archive.storage("offsite").has_package(row.id)
+    archive.close()

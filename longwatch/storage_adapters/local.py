@@ -188,7 +188,10 @@ class LocalStorageAdapter(StorageAdapter):
         self.root = root if root.is_absolute() else archive_root / root
         # fsync before publishing; turning it off is for throwaway test archives only.
         self.durable = bool(options.get("durable", True))
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file in the way, an unmounted share, no permission: a coded error
+            raise LongwatchError("S002", location=location, detail=f"{self.root}: {exc.strerror or exc}") from exc
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)

@@ -402,12 +402,31 @@ class Watch:
         return body
 
     def _verify(self, package_id: str) -> None:
+        """The stored package verifies in full AND has every copy its policy asks for, or the original stays.
+
+        A drop folder is often the only other copy of the footage: releasing it
+        while the archive holds one copy of a two-copy policy would leave the
+        evidence on a single disk. A failed replica is retried here at every pass.
+        """
+        from longwatch.core import storage_policy
+
         storage = self.archive.storage()
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
                                            trusted=[self.archive.certificate])
         if not report.ok:
             raise LongwatchError("N010", package_id=package_id,
                                  detail="; ".join(p.render(translate=False) for p in report.problems[:3]))
+        if storage_policy.policy_met(self.archive, package_id):
+            return
+        detail = "replicas missing"
+        try:
+            storage_policy.replicate(self.archive, package_id)
+        except LongwatchError as exc:
+            detail = exc.render(translate=False)
+        if not storage_policy.policy_met(self.archive, package_id):
+            good = [c for c in storage_policy.copies_of(self.archive, package_id) if c.status == "ok"]
+            raise LongwatchError("N015", package_id=package_id, have=len(good),
+                                 wanted=storage_policy.policy_for(self.archive).copies, detail=detail)
 
     def _record_gaps(self) -> None:
         self._note_gaps([g.to_dict() for g in self.connector.gaps()])
