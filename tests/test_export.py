@@ -290,3 +290,76 @@ def test_a_case_exports_its_attached_packages(archive, footage, tmp_path):
     assert [p["id"] for p in exported["packages"]] == [ids[1]]
     assert run_longwatch("verify-export", out).returncode == 0
 
+
+
+def _flip_stored_media(folder: Path) -> str:
+    media = next(p for p in (folder / "data" / "media").iterdir() if p.is_file())
+    data = bytearray(media.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    media.write_bytes(bytes(data))
+    return "E005"
+
+
+def _edit_stored_premis(folder: Path) -> str:
+    premis = folder / "metadata" / "premis.xml"
+    premis.write_bytes(premis.read_bytes() + b"\n")
+    return "E005"
+
+
+def _edit_stored_manifest(folder: Path) -> str:
+    manifest = folder / "manifest-sha256.txt"
+    manifest.write_bytes(manifest.read_bytes().replace(b"  data/", b" data/", 1))
+    return "E024"
+
+
+def _edit_stored_signature(folder: Path) -> str:
+    signature = folder / "signature" / "tagmanifest-sha256.txt.p7s"
+    data = bytearray(signature.read_bytes())
+    data[-10] ^= 0x01
+    signature.write_bytes(bytes(data))
+    return "E024"
+
+
+@pytest.mark.parametrize("damage", [_flip_stored_media, _edit_stored_premis, _edit_stored_manifest,
+                                    _edit_stored_signature], ids=lambda f: f.__name__)
+def test_a_source_that_fails_fixity_is_never_exported(archive, footage, tmp_path, damage):
+    """Corrupt evidence is refused, not copied: no export folder is left and no transfer is recorded."""
+    from longwatch.core import custody
+
+    ids = fill(archive, {"c1": footage["c1"], "c2": footage["c2"]})
+    code = damage(archive.storage().local_path(ids[1]))
+    out = tmp_path / "refused"
+    done = run_longwatch("-A", archive.root, "export", *ids, "-o", str(out), *RECIPIENT)
+    assert done.returncode == 13, done.stderr
+    assert error_codes(done.stderr) == [code]
+    assert ids[1] in done.stderr
+    assert not out.exists()
+    ledger = custody.Ledger.for_archive(archive)
+    assert all(entry["type"] != "transfer" for pid in ids for _seq, entry, _line in ledger.history(pid))
+
+
+@pytest.mark.parametrize("size", [0, 1, export_mod.COPY_BUFFER - 1, export_mod.COPY_BUFFER,
+                                  3 * export_mod.COPY_BUFFER + 7])
+def test_copy_and_digest_hashes_exactly_the_bytes_written(tmp_path, size):
+    import hashlib
+    import io
+    import os
+
+    data = os.urandom(size)
+    seen: list[int] = []
+
+    class ReadOnly:  # a stream without readinto, as some storage adapters return
+        def __init__(self) -> None:
+            self.pos = 0
+
+        def read(self, n: int = -1) -> bytes:
+            chunk = data[self.pos:self.pos + (n if n >= 0 else size)]
+            self.pos += len(chunk)
+            return chunk
+
+    for source in (io.BytesIO(data), ReadOnly()):
+        target = tmp_path / "copy.bin"
+        sha, written = export_mod.copy_and_digest(source, target, seen.append)
+        assert (sha, written) == (hashlib.sha256(data).hexdigest(), size)
+        assert target.read_bytes() == data
+    assert sum(seen) == 2 * size
