@@ -116,6 +116,22 @@ def test_range_over_several_clips_and_a_gap_across_midnight(made):
     assert transfer[0]["extra"]["recipient"]["case_number"] == "2026-MP-0117"
 
 
+def test_report_pdf_shows_every_file_the_recipient_and_the_custody_timeline(made):
+    """REPORT.pdf is for people: its text (as pdftotext reads it) carries what REPORT.html carries."""
+    done = subprocess.run(["pdftotext", "-layout", str(made["out"] / "REPORT.pdf"), "-"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    text = " ".join(done.stdout.split())
+    desc = json.loads((made["out"] / "export.json").read_text())
+    for f in desc["files"]:
+        assert f["path"] in text and f["sha256"] in text
+    for value in ("Seoul Mapo Police Station", "Insp. Kim", "2026-MP-0117", "Criminal Procedure Act art. 215",
+                  "investigation of a hit and run", desc["exported_by"]):
+        assert value in text, value
+    assert "2026-03-03T23:59:50+09:00" in text and "2026-03-04T00:00:00+09:00" in text  # local, across midnight
+    assert "2026-03-03T14:59:50Z" in text and "2026-03-03T15:00:10Z" in text  # UTC, and the gap
+    assert f"evidence export {desc['export_id']}" in text and "transfer" in text  # the custody timeline
+
+
 def test_verify_export_accepts_folder_and_zip(made):
     for target in (made["out"], made["zip"]):
         done = run_longwatch("verify-export", target)
@@ -222,6 +238,8 @@ def test_export_by_package_id_with_a_time_stamp(lw, archive, footage, tsa, tmp_p
     assert done.returncode == 0, done.stderr
     token = out / "tagmanifest-sha256.txt.p7s.tsr"
     token.write_bytes(token.read_bytes()[:-3] + b"xyz")
+    stamp = next(c for c in commands if c.startswith("openssl ts -verify -data tagmanifest"))
+    assert run(stamp, out).returncode != 0  # the standard tool catches it too
     assert "E015" in error_codes(run_longwatch("verify-export", out).stderr)
 
 
