@@ -20,6 +20,8 @@ T0 = datetime(2026, 3, 3, 14, 59, 50, tzinfo=UTC)
 RECIPIENT = ["--agency", "Seoul Mapo Police Station", "--officer", "Insp. Kim", "--case-number", "2026-MP-0117",
              "--legal-basis", "Criminal Procedure Act art. 215", "--purpose", "investigation of a hit and run"]
 
+EXPIRES = "2036-03-03T00:00:00Z"
+
 
 def z(seconds: float) -> str:
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
@@ -51,7 +53,7 @@ def made(tmp_path_factory: pytest.TempPathFactory, footage) -> dict:
     out = root / "export"
     result = CliRunner().invoke(cli, ["-A", str(archive.root), "export", "--camera", "cam-01", "--from", z(5),
                                       "--to", z(35), "-o", str(out), "--zip", str(root / "export.zip"),
-                                      *RECIPIENT, "--json"], catch_exceptions=False)
+                                      *RECIPIENT, "--expires", EXPIRES, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     storage = archive.storage()
@@ -130,6 +132,9 @@ def test_report_pdf_shows_every_file_the_recipient_and_the_custody_timeline(made
     assert "2026-03-03T23:59:50+09:00" in text and "2026-03-04T00:00:00+09:00" in text  # local, across midnight
     assert "2026-03-03T14:59:50Z" in text and "2026-03-03T15:00:10Z" in text  # UTC, and the gap
     assert f"evidence export {desc['export_id']}" in text and "transfer" in text  # the custody timeline
+    expires = datetime.fromisoformat(EXPIRES)
+    assert datetime.fromisoformat(desc["recipient"]["expires"]) == expires
+    assert "2036-03-03T00:00:00" in text and "expires 2036-03-03T00:00:00" in text  # also in the transfer event
 
 
 def test_verify_export_accepts_folder_and_zip(made):
@@ -265,7 +270,7 @@ def test_watermarked_access_copies_never_touch_the_originals(lw, archive, footag
 
 
 def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
-    fill(archive, {"c1": footage["c1"]})
+    ids_c1 = fill(archive, {"c1": footage["c1"]})
     assert run_longwatch("-A", archive.root, "cases", "add", "C-1", "--title", "empty case").returncode == 0
 
     def codes(*args: str) -> list[str]:
@@ -280,6 +285,8 @@ def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
     assert codes("--camera", "cam-99", "--from", z(0), "--to", z(5), "-o", str(tmp_path / "d"), *RECIPIENT) == [
         "E004"]
     assert codes("--case", "C-1", "-o", str(tmp_path / "e"), *RECIPIENT) == ["E002"]  # a case with nothing in it
+    assert codes(ids_c1[0], "-o", str(tmp_path / "g"), *RECIPIENT, "--expires", "2020-01-01T00:00:00Z") == [
+        "E003"]  # an expiry in the past
     full = tmp_path / "full"
     full.mkdir()
     (full / "x").write_text("x")
