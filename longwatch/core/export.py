@@ -411,7 +411,7 @@ def _open_stored(storage: Any, package_id: str, relpath: str) -> BinaryIO:
     local = storage.local_path(package_id)
     if local is not None and (local / relpath).is_file():
         return open_for_reading(local / relpath)
-    return storage.open_package_file(package_id, relpath)  # type: ignore[no-any-return]
+    return storage.open_package_file(package_id, relpath)
 
 
 def _write(bag: Path, relpath: str, data: bytes, kind: str, package_id: str = "") -> _File:
