@@ -137,6 +137,19 @@ def test_report_pdf_shows_every_file_the_recipient_and_the_custody_timeline(made
     assert "2036-03-03T00:00:00" in text and "expires 2036-03-03T00:00:00" in text  # also in the transfer event
 
 
+def test_the_export_is_a_valid_bag_with_each_package_s_metadata(made):
+    """Any BagIt validator accepts the export (here bagit-python), and each package brings its PREMIS and DC."""
+    import bagit
+
+    bagit.Bag(str(made["out"])).validate()
+    manifest = (made["out"] / "manifest-sha256.txt").read_text()
+    for pid in made["ids"]:
+        for meta in ("premis.xml", "dc.xml"):
+            rel = f"data/packages/{pid}/metadata/{meta}"
+            assert (made["out"] / rel).read_bytes() == (made["sources"][pid] / "metadata" / meta).read_bytes()
+            assert rel in manifest
+
+
 def test_verify_export_accepts_folder_and_zip(made):
     for target in (made["out"], made["zip"]):
         done = run_longwatch("verify-export", target)
@@ -218,7 +231,9 @@ def test_a_range_inside_one_clip_with_an_exact_cut(lw, archive, footage, tmp_pat
     cuts = [p for p in desc["packages"] if p["derived_cut"]]
     assert len(cuts) == 1 and cuts[0]["id"] not in ids  # the cut is its own derived package
     premis = next(out.glob(f"data/packages/{cuts[0]['id']}/metadata/premis.xml")).read_text()
-    assert "ffmpeg" in premis and "-c copy" in premis  # tool, version and parameters recorded
+    assert "ffmpeg" in premis and "-c copy" in premis  # tool and parameters recorded
+    assert ids[0] in premis  # its source package
+    assert re.search(r"creatingApplicationVersion>[^<]+<", premis)  # the tool's version
     html = (out / "REPORT.html").read_text(encoding="utf-8")
     assert "Evidence export report" in html and "No gaps in the requested range." in html
     assert run_longwatch("verify-export", out).returncode == 0
