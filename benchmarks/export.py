@@ -11,19 +11,24 @@ Run: ``.venv/bin/python benchmarks/export.py [--size-mib 512] [--files 8] [--run
 2. ``longwatch verify-export`` of that export as a ratio of
    ``sha256sum -c manifest-sha256.txt`` in the export folder.
 
-Page cache warm (each command runs once before it is timed); medians of ``--runs``.
+Page cache warm (each command runs once before it is timed); medians of
+``--runs``, the commands taking turns in each round. Wall time on a shared
+machine follows its load; CPU time (user + system, all threads) is printed
+beside it as the steadier figure of the work each command does.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -43,19 +48,35 @@ def random_file(path: Path, mib: int) -> Path:
     return path
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """User + system time of this process (all its threads) and of its finished children (cp, sha256sum)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn) -> tuple[float, float]:
+    cpu, start = cpu_seconds(), time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds() - cpu
 
 
-def median_of(runs: int, fn, reset=None) -> float:
-    times = []
+def interleaved(runs: int, commands: dict[str, Callable[[], object]], reset=None) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each command, the commands taking turns in every round.
+
+    Taking turns spreads the load of a shared machine evenly over the
+    commands compared, and CPU time (user + system, all threads) is far less
+    sensitive to that load than wall time.
+    """
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        if reset is not None:
-            reset()
-        times.append(timed(fn))
-    return statistics.median(times)
+        for name, fn in commands.items():
+            if reset is not None:
+                reset()
+            wall, cpu = timed(fn)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in commands}
 
 
 def main() -> None:
@@ -93,12 +114,6 @@ def main() -> None:
         def do_export() -> None:
             export_mod.export(archive, export_mod.Request(RECIPIENT, package_ids=ids), target)
 
-        reset()
-        cp()
-        cp_s = median_of(args.runs, cp, reset)
-        reset()
-        do_export()
-        export_s = median_of(args.runs, do_export, reset)
         # the fixed part: an export of one tiny package
         tiny = random_file(tmp / "tiny.bin", 1)
         tiny_id = ingest(archive, IngestRequest(path=tiny, camera="bench")).package_id
@@ -106,21 +121,32 @@ def main() -> None:
         def do_tiny() -> None:
             export_mod.export(archive, export_mod.Request(RECIPIENT, package_ids=[tiny_id]), target)
 
-        fixed_s = median_of(args.runs, do_tiny, reset)
+        for warm in (cp, do_export, do_tiny):  # page cache and imports warm
+            reset()
+            warm()
+        copying = interleaved(args.runs, {"cp": cp, "export": do_export, "fixed": do_tiny}, reset)
         reset()
         do_export()
-        sha = median_of(args.runs, lambda: subprocess.run(["sha256sum", "-c", "--quiet", "manifest-sha256.txt"],
-                                                          cwd=target, check=True))
-        verify_s = median_of(args.runs, lambda: export_mod.verify_export(target))
+        checking = interleaved(args.runs, {
+            "sha256sum": lambda: subprocess.run(["sha256sum", "-c", "--quiet", "manifest-sha256.txt"], cwd=target,
+                                                check=True),
+            "verify": lambda: export_mod.verify_export(target)})
         ok = export_mod.verify_export(target).ok
         archive.close()
     mib = total / (1 << 20)
-    print(f"payload: {args.files} files, {mib:.0f} MiB; runs: {args.runs} (medians)")
-    print(f"cp -r:                {cp_s:7.2f} s  ({mib / cp_s:6.0f} MiB/s)")
-    print(f"export:               {export_s:7.2f} s  ratio {export_s / cp_s:5.2f}x cp -r")
-    print(f"  fixed part (1 MiB): {fixed_s:7.2f} s  -> per-byte ratio {(export_s - fixed_s) / cp_s:5.2f}x cp -r")
-    print(f"sha256sum -c:         {sha:7.2f} s")
-    print(f"verify-export:        {verify_s:7.2f} s  ratio {verify_s / sha:5.2f}x sha256sum -c  (ok={ok})")
+    (cp_s, cp_c), (export_s, export_c), (fixed_s, fixed_c) = copying["cp"], copying["export"], copying["fixed"]
+    (sha, sha_c), (verify_s, verify_c) = checking["sha256sum"], checking["verify"]
+    print(f"payload: {args.files} files, {mib:.0f} MiB; runs: {args.runs} (medians, commands taking turns); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print("                      wall                                  CPU (user+system)")
+    print(f"cp -r:                {cp_s:7.2f} s  ({mib / cp_s:6.0f} MiB/s)           {cp_c:6.2f} s")
+    print(f"export:               {export_s:7.2f} s  ratio {export_s / cp_s:5.2f}x cp -r       {export_c:6.2f} s")
+    print(f"  fixed part (1 MiB): {fixed_s:7.2f} s  -> per-byte ratio {(export_s - fixed_s) / cp_s:5.2f}x"
+          f"   {fixed_c:6.2f} s  -> per byte {(export_c - fixed_c) / (mib / 1024):5.2f} s/GiB"
+          f" (cp -r {cp_c / (mib / 1024):4.2f})")
+    print(f"sha256sum -c:         {sha:7.2f} s                            {sha_c:6.2f} s")
+    print(f"verify-export:        {verify_s:7.2f} s  ratio {verify_s / sha:5.2f}x sha256sum -c  {verify_c:6.2f} s"
+          f"  (ok={ok})")
 
 
 if __name__ == "__main__":

@@ -307,6 +307,8 @@ CODES: Mapping[str, str] = {
     "E021": N_("share link {share} does not exist: ask the archive for a new link"),
     "E022": N_("share link {share} has expired or was revoked: ask the archive for a new link"),
     "E023": N_("the watermarked access copy of {path} could not be made: {detail}"),
+    "E024": N_("package {package_id}: its signed manifests do not verify ({detail}); nothing was exported. Run "
+               "`longwatch verify {package_id}`, then `longwatch audit` to repair it from a replica"),
     # U: public-sector use (requests, register, notice, analytics)
     "U001": N_("no request {number!r}; list the requests with `longwatch requests list`"),
     "U002": N_("a request cannot go from {current!r} to {target!r}; allowed next: {allowed}"),

@@ -548,6 +548,7 @@ KO = {
     'Share link {id} revoked': '공유 링크 {id}를 취소했습니다',
     'Access copies (re-encoded, watermarked for the recipient; NOT evidence, use the originals)': '열람용 사본 (재인코딩, 수령인 워터마크 표시; 증거가 아님, 원본을 사용하십시오)',
     'the watermarked access copy of {path} could not be made: {detail}': '{path}의 워터마크 열람용 사본을 만들 수 없습니다: {detail}',
+    'package {package_id}: its signed manifests do not verify ({detail}); nothing was exported. Run `longwatch verify {package_id}`, then `longwatch audit` to repair it from a replica': '패키지 {package_id}: 서명된 매니페스트를 검증할 수 없습니다 ({detail}); 아무것도 내보내지 않았습니다. `longwatch verify {package_id}`를 실행한 뒤 `longwatch audit`으로 복제본에서 복구하십시오',
     'after': '이후',
     'before': '이전',
     'choose from {choices}': '다음 중에서 고르십시오: {choices}',

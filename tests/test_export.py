@@ -20,6 +20,8 @@ T0 = datetime(2026, 3, 3, 14, 59, 50, tzinfo=UTC)
 RECIPIENT = ["--agency", "Seoul Mapo Police Station", "--officer", "Insp. Kim", "--case-number", "2026-MP-0117",
              "--legal-basis", "Criminal Procedure Act art. 215", "--purpose", "investigation of a hit and run"]
 
+EXPIRES = "2036-03-03T00:00:00Z"
+
 
 def z(seconds: float) -> str:
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
@@ -51,7 +53,7 @@ def made(tmp_path_factory: pytest.TempPathFactory, footage) -> dict:
     out = root / "export"
     result = CliRunner().invoke(cli, ["-A", str(archive.root), "export", "--camera", "cam-01", "--from", z(5),
                                       "--to", z(35), "-o", str(out), "--zip", str(root / "export.zip"),
-                                      *RECIPIENT, "--json"], catch_exceptions=False)
+                                      *RECIPIENT, "--expires", EXPIRES, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     storage = archive.storage()
@@ -114,6 +116,38 @@ def test_range_over_several_clips_and_a_gap_across_midnight(made):
     transfer = [json.loads(line) for line in extract if json.loads(line)["type"] == "transfer"]
     assert transfer and transfer[0]["extra"]["export_id"] == data["export_id"]
     assert transfer[0]["extra"]["recipient"]["case_number"] == "2026-MP-0117"
+
+
+def test_report_pdf_shows_every_file_the_recipient_and_the_custody_timeline(made):
+    """REPORT.pdf is for people: its text (as pdftotext reads it) carries what REPORT.html carries."""
+    done = subprocess.run(["pdftotext", "-layout", str(made["out"] / "REPORT.pdf"), "-"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    text = " ".join(done.stdout.split())
+    desc = json.loads((made["out"] / "export.json").read_text())
+    for f in desc["files"]:
+        assert f["path"] in text and f["sha256"] in text
+    for value in ("Seoul Mapo Police Station", "Insp. Kim", "2026-MP-0117", "Criminal Procedure Act art. 215",
+                  "investigation of a hit and run", desc["exported_by"]):
+        assert value in text, value
+    assert "2026-03-03T23:59:50+09:00" in text and "2026-03-04T00:00:00+09:00" in text  # local, across midnight
+    assert "2026-03-03T14:59:50Z" in text and "2026-03-03T15:00:10Z" in text  # UTC, and the gap
+    assert f"evidence export {desc['export_id']}" in text and "transfer" in text  # the custody timeline
+    expires = datetime.fromisoformat(EXPIRES)
+    assert datetime.fromisoformat(desc["recipient"]["expires"]) == expires
+    assert "2036-03-03T00:00:00" in text and "expires 2036-03-03T00:00:00" in text  # also in the transfer event
+
+
+def test_the_export_is_a_valid_bag_with_each_package_s_metadata(made):
+    """Any BagIt validator accepts the export (here bagit-python), and each package brings its PREMIS and DC."""
+    import bagit
+
+    bagit.Bag(str(made["out"])).validate()
+    manifest = (made["out"] / "manifest-sha256.txt").read_text()
+    for pid in made["ids"]:
+        for meta in ("premis.xml", "dc.xml"):
+            rel = f"data/packages/{pid}/metadata/{meta}"
+            assert (made["out"] / rel).read_bytes() == (made["sources"][pid] / "metadata" / meta).read_bytes()
+            assert rel in manifest
 
 
 def test_verify_export_accepts_folder_and_zip(made):
@@ -197,7 +231,9 @@ def test_a_range_inside_one_clip_with_an_exact_cut(lw, archive, footage, tmp_pat
     cuts = [p for p in desc["packages"] if p["derived_cut"]]
     assert len(cuts) == 1 and cuts[0]["id"] not in ids  # the cut is its own derived package
     premis = next(out.glob(f"data/packages/{cuts[0]['id']}/metadata/premis.xml")).read_text()
-    assert "ffmpeg" in premis and "-c copy" in premis  # tool, version and parameters recorded
+    assert "ffmpeg" in premis and "-c copy" in premis  # tool and parameters recorded
+    assert ids[0] in premis  # its source package
+    assert re.search(r"creatingApplicationVersion>[^<]+<", premis)  # the tool's version
     html = (out / "REPORT.html").read_text(encoding="utf-8")
     assert "Evidence export report" in html and "No gaps in the requested range." in html
     assert run_longwatch("verify-export", out).returncode == 0
@@ -222,6 +258,8 @@ def test_export_by_package_id_with_a_time_stamp(lw, archive, footage, tsa, tmp_p
     assert done.returncode == 0, done.stderr
     token = out / "tagmanifest-sha256.txt.p7s.tsr"
     token.write_bytes(token.read_bytes()[:-3] + b"xyz")
+    stamp = next(c for c in commands if c.startswith("openssl ts -verify -data tagmanifest"))
+    assert run(stamp, out).returncode != 0  # the standard tool catches it too
     assert "E015" in error_codes(run_longwatch("verify-export", out).stderr)
 
 
@@ -247,7 +285,7 @@ def test_watermarked_access_copies_never_touch_the_originals(lw, archive, footag
 
 
 def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
-    fill(archive, {"c1": footage["c1"]})
+    ids_c1 = fill(archive, {"c1": footage["c1"]})
     assert run_longwatch("-A", archive.root, "cases", "add", "C-1", "--title", "empty case").returncode == 0
 
     def codes(*args: str) -> list[str]:
@@ -262,6 +300,8 @@ def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
     assert codes("--camera", "cam-99", "--from", z(0), "--to", z(5), "-o", str(tmp_path / "d"), *RECIPIENT) == [
         "E004"]
     assert codes("--case", "C-1", "-o", str(tmp_path / "e"), *RECIPIENT) == ["E002"]  # a case with nothing in it
+    assert codes(ids_c1[0], "-o", str(tmp_path / "g"), *RECIPIENT, "--expires", "2020-01-01T00:00:00Z") == [
+        "E003"]  # an expiry in the past
     full = tmp_path / "full"
     full.mkdir()
     (full / "x").write_text("x")
@@ -290,3 +330,76 @@ def test_a_case_exports_its_attached_packages(archive, footage, tmp_path):
     assert [p["id"] for p in exported["packages"]] == [ids[1]]
     assert run_longwatch("verify-export", out).returncode == 0
 
+
+
+def _flip_stored_media(folder: Path) -> str:
+    media = next(p for p in (folder / "data" / "media").iterdir() if p.is_file())
+    data = bytearray(media.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    media.write_bytes(bytes(data))
+    return "E005"
+
+
+def _edit_stored_premis(folder: Path) -> str:
+    premis = folder / "metadata" / "premis.xml"
+    premis.write_bytes(premis.read_bytes() + b"\n")
+    return "E005"
+
+
+def _edit_stored_manifest(folder: Path) -> str:
+    manifest = folder / "manifest-sha256.txt"
+    manifest.write_bytes(manifest.read_bytes().replace(b"  data/", b" data/", 1))
+    return "E024"
+
+
+def _edit_stored_signature(folder: Path) -> str:
+    signature = folder / "signature" / "tagmanifest-sha256.txt.p7s"
+    data = bytearray(signature.read_bytes())
+    data[-10] ^= 0x01
+    signature.write_bytes(bytes(data))
+    return "E024"
+
+
+@pytest.mark.parametrize("damage", [_flip_stored_media, _edit_stored_premis, _edit_stored_manifest,
+                                    _edit_stored_signature], ids=lambda f: f.__name__)
+def test_a_source_that_fails_fixity_is_never_exported(archive, footage, tmp_path, damage):
+    """Corrupt evidence is refused, not copied: no export folder is left and no transfer is recorded."""
+    from longwatch.core import custody
+
+    ids = fill(archive, {"c1": footage["c1"], "c2": footage["c2"]})
+    code = damage(archive.storage().local_path(ids[1]))
+    out = tmp_path / "refused"
+    done = run_longwatch("-A", archive.root, "export", *ids, "-o", str(out), *RECIPIENT)
+    assert done.returncode == 13, done.stderr
+    assert error_codes(done.stderr) == [code]
+    assert ids[1] in done.stderr
+    assert not out.exists()
+    ledger = custody.Ledger.for_archive(archive)
+    assert all(entry["type"] != "transfer" for pid in ids for _seq, entry, _line in ledger.history(pid))
+
+
+@pytest.mark.parametrize("size", [0, 1, export_mod.COPY_BUFFER - 1, export_mod.COPY_BUFFER,
+                                  3 * export_mod.COPY_BUFFER + 7])
+def test_copy_and_digest_hashes_exactly_the_bytes_written(tmp_path, size):
+    import hashlib
+    import io
+    import os
+
+    data = os.urandom(size)
+    seen: list[int] = []
+
+    class ReadOnly:  # a stream without readinto, as some storage adapters return
+        def __init__(self) -> None:
+            self.pos = 0
+
+        def read(self, n: int = -1) -> bytes:
+            chunk = data[self.pos:self.pos + (n if n >= 0 else size)]
+            self.pos += len(chunk)
+            return chunk
+
+    for source in (io.BytesIO(data), ReadOnly()):
+        target = tmp_path / "copy.bin"
+        sha, written = export_mod.copy_and_digest(source, target, seen.append)
+        assert (sha, written) == (hashlib.sha256(data).hexdigest(), size)
+        assert target.read_bytes() == data
+    assert sum(seen) == 2 * size
