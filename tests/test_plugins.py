@@ -189,3 +189,16 @@ def test_every_hook_is_exercised_by_a_test(hook):
     this = Path(__file__).read_text(encoding="utf-8").split("# -- meta-tests")[0]
     texts = [p.read_text(encoding="utf-8") for p in tests] + [this]
     assert any(hook in text for text in texts), f"no test exercises {hook}"
+
+
+def test_command_start_loads_no_numpy_flask_or_boto3():
+    """Every command builds the plugin manager: its plugins keep heavy libraries for the hook that needs them."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom longwatch import registry\nfrom longwatch.cli import cli\n"
+            "registry.get_plugin_manager().hook.register_commands(cli=cli)\n"
+            "print(sorted(m for m in ('numpy', 'flask', 'boto3', 'cv2', 'onnxruntime', 'jsonschema', 'babel')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from longwatch.cli import Context, emit_json, human_size, pass_obj, progress_for
-from longwatch.core import dataset as core
 from longwatch.core.ingest import parse_time
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -48,6 +47,8 @@ def export_cmd(obj: Context, output: Path, start: str, end: str, types: tuple[st
                clips: bool, no_mask: bool, mask_persons: bool, licence: str, legal_basis: str, purpose: str,
                as_json: bool) -> None:
     """Export events as masked frames (and clips), COCO and CSV labels and a datasheet, in a signed BagIt bag."""
+    from longwatch.core import dataset as core  # NumPy and the frame decoder: only for this command
+
     archive = obj.archive()
     request = core.Request(parse_time(start), parse_time(end), licence, legal_basis, list(types), list(cameras),
                            min_confidence, confirmed_only, include_false_positives, frames_per_event, clips,
