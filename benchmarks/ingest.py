@@ -80,7 +80,7 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
             shutil.rmtree(local)
 
     names = ["cp", "openssl_sha512", "openssl_sha256", "cp_bagit", "ingest_cli", "ingest_call",
-             "verify_cli", "openssl_sha512_stored", "verify_fast_cli"]
+             "verify_cli", "openssl_sha512_stored", "verify_fast_cli", "direct_sha512_stored"]
     series = {name: Series(name) for name in names}
 
     def step_cp() -> None:
@@ -128,9 +128,11 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
         pair = [("verify_cli", [longwatch, "-q", "-A", archive_dir, "verify", package_id]),
                 ("openssl_sha512_stored", ["openssl", "dgst", "-sha512", stored]),
                 # everything but the payload digests: the command's fixed cost
-                ("verify_fast_cli", [longwatch, "-q", "-A", archive_dir, "verify", "--fast", package_id])]
+                ("verify_fast_cli", [longwatch, "-q", "-A", archive_dir, "verify", "--fast", package_id]),
+                # verify reads the medium (O_DIRECT), not the page cache: the same read, then openssl
+                ("direct_sha512_stored", f'dd if="{stored}" iflag=direct bs=8M status=none | openssl dgst -sha512')]
         for name, cmd in pair if i % 2 == 0 else reversed(pair):
-            series[name].runs.append(run_timed(cmd))
+            series[name].runs.append(run_shell_timed(cmd) if isinstance(cmd, str) else run_timed(cmd))
         drop(package_id)
         print(f"  round {i + 1}/{rounds}: ingest {series['ingest_cli'].runs[-1].wall:.2f} s, "
               f"openssl sha512 {series['openssl_sha512'].runs[-1].wall:.2f} s, "
@@ -153,6 +155,7 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
         "ingest_call_vs_floor": series["ingest_call"].median / floor,
         "bagit_vs_ingest": series["cp_bagit"].median / series["ingest_cli"].median,
         "verify_vs_sha512": series["verify_cli"].median / series["openssl_sha512_stored"].median,
+        "verify_vs_direct_sha512": series["verify_cli"].median / series["direct_sha512_stored"].median,
         "rss_large_vs_small": series["ingest_cli"].peak_rss / rss_small.peak_rss,
         # CPU seconds (children included): what the wall-clock ratios follow when the cores are contended
         "ingest_cpu_vs_sha512_cpu": series["ingest_cli"].cpu / series["openssl_sha512"].cpu,
@@ -193,6 +196,7 @@ def table(result: dict[str, Any]) -> str:
         "verify_cli": "longwatch verify (full)",
         "openssl_sha512_stored": "openssl dgst -sha512 (stored copy)",
         "verify_fast_cli": "longwatch verify --fast (fixed cost)",
+        "direct_sha512_stored": "dd iflag=direct | openssl dgst -sha512 (stored)",
     }
     for key, label in labels.items():
         row = s[key]
@@ -203,6 +207,7 @@ def table(result: dict[str, Any]) -> str:
     for key, description, _op, _bound in TARGETS:
         lines.append(f"{description:<48}{r[key]:>9.2f}×  {'yes' if met[key] else 'NO'}")
     lines.append(f"{'  (ingest() call vs the same floor)':<48}{r['ingest_call_vs_floor']:>9.2f}×")
+    lines.append(f"{'  (verify vs the same device read + openssl)':<48}{r['verify_vs_direct_sha512']:>9.2f}×")
     lines.append(f"{'  (CPU time: ingest / openssl sha512)':<48}{r['ingest_cpu_vs_sha512_cpu']:>9.2f}×")
     lines.append(f"{'  (CPU time: cp + bagit.py / ingest)':<48}{r['bagit_cpu_vs_ingest_cpu']:>9.2f}×")
     lines.append(f"{'  (CPU time: verify / openssl sha512)':<48}{r['verify_cpu_vs_sha512_cpu']:>9.2f}×")
