@@ -133,21 +133,35 @@ def _longest_clip(s: Session) -> int:
     return int(s.scalar(select(func.max(Clip.span_s))) or 0)
 
 
-#: Up to this many candidates, a selective filter (event, case, text) is resolved first and handed
-#: to the main query as a list, so both back ends drive the search from those few rows instead of
-#: walking the time index hoping to meet them; beyond it the subquery stays (matches are dense).
+#: Up to this many candidates, a selective filter (event, case, text) drives the search: the database
+#: starts from those rows (a covering index for events and cases, the FTS5 rowids for text) and sorts
+#: the few matches with LIMIT, instead of walking the time index hoping to meet them. Beyond it
+#: matches are dense and walking the time index finds a page soon.
 NARROW_CAP = 5000
-#: A narrowed search fetches (id, start) of every match and sorts in Python when there are at most
-#: this many: planners otherwise still prefer walking the start index for ORDER BY ... LIMIT.
-SORT_CAP = 50_000
 
 
 def _narrow(s: Session, column: Any, subquery: Select[Any]) -> Any:
-    found = list(s.scalars(subquery.limit(NARROW_CAP + 1)))
-    if len(found) <= NARROW_CAP:
+    """``column IN (subquery)``; marks the search as driven by it when the subquery is small.
+
+    The candidates are only counted (in the index, at most NARROW_CAP + 1 of them), never
+    fetched: the main query keeps the subquery, so one statement does the whole search.
+    """
+    counted = select(func.count()).select_from(subquery.limit(NARROW_CAP + 1).subquery())
+    if (s.scalar(counted) or 0) <= NARROW_CAP:
         s.info["narrowed"] = True
-        return column.in_(sorted(set(found)))
     return column.in_(subquery)
+
+
+def _unindexed_start(dialect: str) -> Any:
+    """The start time as an expression no index can serve, so ORDER BY does not pick the planner's path.
+
+    SQLite's unary ``+`` and PostgreSQL's ``+ interval '0'`` leave the value (and its order)
+    as it is; the planner then chooses the access path from the WHERE clause alone, i.e. from the
+    selective filter, and sorts the few rows it finds (a top-N sort under LIMIT).
+    """
+    if dialect == "sqlite":
+        return literal_column("+clips.start_utc")
+    return literal_column("(clips.start_utc + interval '0 seconds')")
 
 
 def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
@@ -203,6 +217,7 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
                               + " " + func.coalesce(Package.location_name, ""))
             conds.append(Clip.package_id.in_(select(Package.id).where(*[body.like(f"%{w}%") for w in words])))
         elif dialect == "sqlite":
+            # FTS5 rowid = clip id: a few matches are looked up by primary key, no join to packages.
             match = fulltext.sqlite_match(words)
             hits: Select[Any] = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
                 text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
@@ -222,7 +237,10 @@ def _select(s: Session, q: Query, text_mode: str = "index") -> Select[Any]:
             conds.append(or_(Clip.start_utc < at, and_(Clip.start_utc == at, Clip.id < ident)))
         else:
             conds.append(or_(Clip.start_utc > at, and_(Clip.start_utc == at, Clip.id > ident)))
-    order = (Clip.start_utc.desc(), Clip.id.desc()) if q.order == "desc" else (Clip.start_utc, Clip.id)
+    start: Any = Clip.start_utc
+    if s.info.get("narrowed"):
+        start = _unindexed_start(s.get_bind().dialect.name)
+    order = (start.desc(), Clip.id.desc()) if q.order == "desc" else (start.asc(), Clip.id.asc())
     return select(Clip.id).where(*conds).order_by(*order).limit(q.limit + 1)
 
 
@@ -241,19 +259,7 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
     validate(q)
     with catalog.session() as s:
         s.info.pop("narrowed", None)
-        stmt = _select(s, q, text_mode)
-        ids: list[int] | None = None
-        if s.info.get("narrowed"):
-            # The raw column (ISO text on SQLite, timestamp on PostgreSQL) sorts right and skips
-            # converting every candidate to an aware datetime.
-            raw_start = literal_column("clips.start_utc")
-            found = list(s.execute(stmt.with_only_columns(Clip.id, raw_start).order_by(None)
-                                   .limit(SORT_CAP + 1)).all())
-            if len(found) <= SORT_CAP:
-                found.sort(key=lambda r: (r[1], r[0]), reverse=q.order == "desc")
-                ids = [r[0] for r in found[: q.limit + 1]]
-        if ids is None:
-            ids = list(s.scalars(stmt))
+        ids = list(s.scalars(_select(s, q, text_mode)))
         more = len(ids) > q.limit
         ids = ids[: q.limit]
         rows = {c.id: (c, p) for c, p in s.execute(
