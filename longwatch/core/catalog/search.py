@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import Select, and_, event, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog import Catalog, fulltext
@@ -136,19 +136,26 @@ def _longest_clip(s: Session) -> int:
 #: Up to this many candidates, a selective filter (event, case, text) drives the search: the database
 #: starts from those rows (a covering index for events and cases, the FTS5 rowids for text) and sorts
 #: the few matches with LIMIT, instead of walking the time index hoping to meet them. Beyond it
-#: matches are dense and walking the time index finds a page soon.
+#: matches are dense and walking the time index (or a camera's or zone's) finds a page soon.
 NARROW_CAP = 5000
 
 
 def _narrow(s: Session, column: Any, subquery: Select[Any]) -> Any:
-    """``column IN (subquery)``; marks the search as driven by it when the subquery is small.
+    """``column IN (subquery)``, planned by how many candidates the subquery has.
 
     The candidates are only counted (in the index, at most NARROW_CAP + 1 of them), never
-    fetched: the main query keeps the subquery, so one statement does the whole search.
+    fetched: the main query keeps the subquery, so one statement does the whole search. A few:
+    the search is marked as driven by them (see ``_unindexed_start``). Many: on SQLite the term
+    is written ``+column`` so that it cannot use an index and the time index drives instead;
+    SQLite otherwise starts from, say, 170,000 text matches and sorts them all (200 ms against
+    20 ms at a million clips). PostgreSQL weighs the two plans by its statistics.
     """
     counted = select(func.count()).select_from(subquery.limit(NARROW_CAP + 1).subquery())
     if (s.scalar(counted) or 0) <= NARROW_CAP:
         s.info["narrowed"] = True
+        return column.in_(subquery)
+    if s.get_bind().dialect.name == "sqlite":
+        return literal_column(f"+{column.table.name}.{column.name}").in_(subquery)
     return column.in_(subquery)
 
 
@@ -270,6 +277,31 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
         last = items[-1]
         cursor = encode_cursor(last["start"], last["clip_id"])
     return Page(items=items, next_cursor=cursor)
+
+
+def explain(catalog: Catalog, q: Query) -> list[str]:
+    """The database's plan for the main statement of ``search(catalog, q)``, one line per step.
+
+    SQLite's EXPLAIN QUERY PLAN or PostgreSQL's EXPLAIN of exactly the SQL and parameters the
+    search sent, so a test or a benchmark can check which index drives it.
+    """
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.startswith("SELECT clips.id") and "ORDER BY" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(catalog.engine, "before_cursor_execute", record)
+    try:
+        search(catalog, q)
+    finally:
+        event.remove(catalog.engine, "before_cursor_execute", record)
+    statement, parameters = sent[0]
+    is_sqlite = catalog.engine.dialect.name == "sqlite"
+    with catalog.engine.connect() as conn:
+        rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if is_sqlite else "EXPLAIN ") + statement,
+                                    parameters).all()
+    return [str(r[3] if is_sqlite else r[0]) for r in rows]
 
 
 def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50) -> dict[str, Any]:
