@@ -251,13 +251,19 @@ def _select(s: Session, q: Query, text_mode: str = "index") -> Select[Any]:
     return select(Clip.id).where(*conds).order_by(*order).limit(q.limit + 1)
 
 
-def item(c: Clip, p: Package) -> dict[str, Any]:
+#: The columns of one hit, read as plain rows (no ORM objects: a page is 50 of them, on every search).
+_ITEM_COLUMNS = (Clip.id, Clip.package_id, Clip.camera, Clip.zone, Clip.start_utc, Clip.end_utc, Clip.duration,
+                 Package.title, Package.location_name, Clip.latitude, Clip.longitude, Clip.relpath,
+                 Clip.size_bytes, Clip.sha256, Clip.codec, Package.status)
+
+
+def item(r: Any) -> dict[str, Any]:
     """One hit; the keys are the stable JSON of ``longwatch search --json`` (docs/search.md)."""
     return {
-        "clip_id": c.id, "package_id": c.package_id, "camera": c.camera or "", "zone": c.zone or "",
-        "start": c.start_utc, "end": c.end_utc, "duration": c.duration, "title": p.title,
-        "location_name": p.location_name, "latitude": c.latitude, "longitude": c.longitude,
-        "path": c.relpath, "size": c.size_bytes, "sha256": c.sha256, "codec": c.codec, "status": p.status,
+        "clip_id": r.id, "package_id": r.package_id, "camera": r.camera or "", "zone": r.zone or "",
+        "start": r.start_utc, "end": r.end_utc, "duration": r.duration, "title": r.title,
+        "location_name": r.location_name, "latitude": r.latitude, "longitude": r.longitude,
+        "path": r.relpath, "size": r.size_bytes, "sha256": r.sha256, "codec": r.codec, "status": r.status,
     }
 
 
@@ -269,9 +275,9 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
         ids = list(s.scalars(_select(s, q, text_mode)))
         more = len(ids) > q.limit
         ids = ids[: q.limit]
-        rows = {c.id: (c, p) for c, p in s.execute(
-            select(Clip, Package).join(Package, Package.id == Clip.package_id).where(Clip.id.in_(ids)))} if ids else {}
-        items = [item(*rows[i]) for i in ids if i in rows]
+        page = select(*_ITEM_COLUMNS).join_from(Clip, Package, Package.id == Clip.package_id).where(Clip.id.in_(ids))
+        rows = {r.id: r for r in s.execute(page)} if ids else {}
+        items = [item(rows[i]) for i in ids if i in rows]
     cursor = None
     if more and items:
         last = items[-1]
