@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from longwatch.core.archive import Archive
-from longwatch.core.catalog import Catalog, fulltext
-from longwatch.core.catalog.models import Base
+from longwatch.core.catalog import Catalog, fulltext, reference
+from longwatch.core.catalog.models import Base, Event
 from longwatch.core.catalog.search import Query, search
 from longwatch.core.media import make_test_clip
 
@@ -223,3 +223,35 @@ def test_search_command_errors_are_coded(archive: Archive, lw) -> None:
         assert result.exit_code == 4, (args, result.output)
         assert f"ERROR [{code}]" in result.output
     assert lw("search").exit_code == 0
+
+
+def test_upgrade_from_0012_makes_the_event_index_covering(catalog_backend: str, tmp_path: Path) -> None:
+    """Revision 0014 replaces events(type, confidence) with (type, confidence, package_id); data stays."""
+    catalog = Catalog(_url(catalog_backend, tmp_path))
+    catalog.upgrade("0012")
+    names = {i["name"] for i in inspect(catalog.engine).get_indexes("events")}
+    assert "ix_events_type_confidence" in names
+    with catalog.session() as s:
+        reference.upsert_camera(s, {"id": "cam-01", "zone": "Jung-gu/Market", "latitude": 37.5665,
+                                    "longitude": 126.978})
+    t = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
+    with catalog.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO packages (id, created_at, camera, zone, title, location_name, latitude, longitude, start_utc,"
+            " end_utc, time_source, size_bytes, file_count, status, storage_location, tagmanifest_sha256,"
+            " signer_fingerprint, media_ok, description, notes) VALUES ('p1', '2026-03-03 05:00:00', 'cam-01',"
+            " 'Jung-gu/Market', 'fall', '', 37.5665, 126.978, '2026-03-03 05:00:00', '2026-03-03 05:10:00',"
+            " 'operator', 10, 1, 'stored', 'primary', '', '', true, '', '')"))
+        conn.execute(text(
+            "INSERT INTO clips (package_id, relpath, original_name, size_bytes, sha256, sha512, mime_type,"
+            " format_name, codec, start_utc, end_utc, probe_ok, camera, zone, span_s) VALUES ('p1', 'a.mp4',"
+            " 'a.mp4', 10, 'abc', 'def', 'video/mp4', 'mp4', 'h264', '2026-03-03 05:00:00', '2026-03-03 05:10:00',"
+            " true, 'cam-01', 'Jung-gu/Market', 600)"))
+    with catalog.session() as s:  # the events table is the same at 0012 and at 0014
+        s.add(Event(package_id="p1", camera="cam-01", type="fall", start_utc=t, confidence=0.9, source="ai-x"))
+    catalog.upgrade()
+    names = {i["name"] for i in inspect(catalog.engine).get_indexes("events")}
+    assert "ix_events_type_confidence_package" in names and "ix_events_type_confidence" not in names
+    page = search(catalog, Query(event_type="fall", min_confidence=0.8, start=t, end=t.replace(hour=6)))
+    assert [i["package_id"] for i in page.items] == ["p1"]
+    catalog.dispose()

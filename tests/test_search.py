@@ -197,3 +197,64 @@ def test_dense_filters_keep_their_subqueries(catalog: Catalog, monkeypatch: pyte
     assert len(search(catalog, Query(case="c-1")).items) == 3
     assert _ids(search(catalog, Query(event_type="fall", min_confidence=0.8))) == ["cam-04-20260303T0500"]
     assert {i["camera"] for i in search(catalog, Query(text="시장", limit=100)).items} == {"cam-01"}
+
+
+def _pages(catalog: Catalog, q: Query) -> list[str]:
+    seen, cursor = [], ""
+    while True:
+        q.after = cursor
+        page = search(catalog, q)
+        seen += [f"{i['start'].isoformat()} {i['clip_id']}" for i in page.items]
+        if not page.next_cursor:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_selective_and_dense_plans_give_the_same_pages(catalog: Catalog, monkeypatch: pytest.MonkeyPatch,
+                                                        order: str) -> None:
+    """A filter with few candidates drives the search (top-N sort); with many, the time index does."""
+    from longwatch.core.catalog import search as search_mod
+
+    with catalog.session() as s:  # cam-01 and cam-02 both have a clip starting at T0: a tie on start
+        packages = s.query(Package).filter(Package.camera.in_(["cam-01", "cam-02"])).all()
+        for n, p in enumerate(sorted(packages, key=lambda p: p.id)):
+            s.add(Event(package_id=p.id, camera=p.camera, type="loitering", start_utc=p.start_utc,
+                        confidence=0.5 + (n % 10) / 20, source="ai-x"))
+            if n % 3 == 0:  # a second qualifying event on the same package must not repeat its clip
+                s.add(Event(package_id=p.id, camera=p.camera, type="loitering", start_utc=p.start_utc,
+                            confidence=0.99, source="ai-y"))
+        expected = sorted(((c.start_utc, c.id) for p in packages for c in p.clips), reverse=order == "desc")
+    queries = [lambda: Query(event_type="loitering", order=order, limit=4),
+               lambda: Query(event_type="loitering", min_confidence=0.7, order=order, limit=3),
+               lambda: Query(text="market", order=order, limit=4),
+               lambda: Query(text="market", event_type="loitering", start=T0, order=order, limit=2)]
+    driven = [_pages(catalog, make()) for make in queries]
+    monkeypatch.setattr(search_mod, "NARROW_CAP", 0)
+    walked = [_pages(catalog, make()) for make in queries]
+    assert driven == walked
+    assert driven[0] == driven[2] == [f"{t.isoformat()} {i}" for t, i in expected]
+    assert len(driven[0]) == 18 and len(set(driven[1])) == len(driven[1]) > 0
+    for narrower in (driven[1], driven[3]):  # subsets, in the same (start, clip id) order
+        assert narrower and narrower == [i for i in driven[0] if i in set(narrower)]
+
+
+def test_explain_shows_which_side_drives(catalog: Catalog, catalog_backend: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from longwatch.core.catalog import search as search_mod
+    from longwatch.core.catalog.search import explain
+
+    events = explain(catalog, Query(event_type="fall", min_confidence=0.8))
+    words = explain(catalog, Query(text="market"))
+    if catalog_backend == "sqlite":
+        assert any("COVERING INDEX ix_events_type_confidence_package" in line for line in events), events
+        assert any("COVERING INDEX ix_clips_package_start" in line for line in events), events
+        assert any("INTEGER PRIMARY KEY" in line for line in words), words
+        assert not any("ix_clips_start_end" in line for line in events + words)
+    else:  # tiny tables: PostgreSQL scans them, but the few matches are sorted under LIMIT
+        assert events[0].startswith("Limit") and any("Sort" in line for line in events), events
+    monkeypatch.setattr(search_mod, "NARROW_CAP", 0)  # many candidates: the time index drives
+    dense = explain(catalog, Query(text="market"))
+    if catalog_backend == "sqlite":
+        assert any("ix_clips_start_end" in line for line in dense), dense
+    assert dense

@@ -347,7 +347,8 @@ class Event(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_package_id: Mapped[str | None] = mapped_column(String(36))
 
-    __table_args__ = (Index("ix_events_type_confidence", "type", "confidence"),
+    # Covering (revision 0014): "type + minimum confidence" reads its packages from the index alone.
+    __table_args__ = (Index("ix_events_type_confidence_package", "type", "confidence", "package_id"),
                       Index("uq_events_source_vendor", "source", "vendor_event_id", unique=True))
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import Select, and_, event, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog import Catalog, fulltext
@@ -133,21 +133,42 @@ def _longest_clip(s: Session) -> int:
     return int(s.scalar(select(func.max(Clip.span_s))) or 0)
 
 
-#: Up to this many candidates, a selective filter (event, case, text) is resolved first and handed
-#: to the main query as a list, so both back ends drive the search from those few rows instead of
-#: walking the time index hoping to meet them; beyond it the subquery stays (matches are dense).
+#: Up to this many candidates, a selective filter (event, case, text) drives the search: the database
+#: starts from those rows (a covering index for events and cases, the FTS5 rowids for text) and sorts
+#: the few matches with LIMIT, instead of walking the time index hoping to meet them. Beyond it
+#: matches are dense and walking the time index (or a camera's or zone's) finds a page soon.
 NARROW_CAP = 5000
-#: A narrowed search fetches (id, start) of every match and sorts in Python when there are at most
-#: this many: planners otherwise still prefer walking the start index for ORDER BY ... LIMIT.
-SORT_CAP = 50_000
 
 
 def _narrow(s: Session, column: Any, subquery: Select[Any]) -> Any:
-    found = list(s.scalars(subquery.limit(NARROW_CAP + 1)))
-    if len(found) <= NARROW_CAP:
+    """``column IN (subquery)``, planned by how many candidates the subquery has.
+
+    The candidates are only counted (in the index, at most NARROW_CAP + 1 of them), never
+    fetched: the main query keeps the subquery, so one statement does the whole search. A few:
+    the search is marked as driven by them (see ``_unindexed_start``). Many: on SQLite the term
+    is written ``+column`` so that it cannot use an index and the time index drives instead;
+    SQLite otherwise starts from, say, 170,000 text matches and sorts them all (200 ms against
+    20 ms at a million clips). PostgreSQL weighs the two plans by its statistics.
+    """
+    counted = select(func.count()).select_from(subquery.limit(NARROW_CAP + 1).subquery())
+    if (s.scalar(counted) or 0) <= NARROW_CAP:
         s.info["narrowed"] = True
-        return column.in_(sorted(set(found)))
+        return column.in_(subquery)
+    if s.get_bind().dialect.name == "sqlite":
+        return literal_column(f"+{column.table.name}.{column.name}").in_(subquery)
     return column.in_(subquery)
+
+
+def _unindexed_start(dialect: str) -> Any:
+    """The start time as an expression no index can serve, so ORDER BY does not pick the planner's path.
+
+    SQLite's unary ``+`` and PostgreSQL's ``+ interval '0'`` leave the value (and its order)
+    as it is; the planner then chooses the access path from the WHERE clause alone, i.e. from the
+    selective filter, and sorts the few rows it finds (a top-N sort under LIMIT).
+    """
+    if dialect == "sqlite":
+        return literal_column("+clips.start_utc")
+    return literal_column("(clips.start_utc + interval '0 seconds')")
 
 
 def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
@@ -203,6 +224,7 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
                               + " " + func.coalesce(Package.location_name, ""))
             conds.append(Clip.package_id.in_(select(Package.id).where(*[body.like(f"%{w}%") for w in words])))
         elif dialect == "sqlite":
+            # FTS5 rowid = clip id: a few matches are looked up by primary key, no join to packages.
             match = fulltext.sqlite_match(words)
             hits: Select[Any] = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
                 text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
@@ -222,17 +244,26 @@ def _select(s: Session, q: Query, text_mode: str = "index") -> Select[Any]:
             conds.append(or_(Clip.start_utc < at, and_(Clip.start_utc == at, Clip.id < ident)))
         else:
             conds.append(or_(Clip.start_utc > at, and_(Clip.start_utc == at, Clip.id > ident)))
-    order = (Clip.start_utc.desc(), Clip.id.desc()) if q.order == "desc" else (Clip.start_utc, Clip.id)
+    start: Any = Clip.start_utc
+    if s.info.get("narrowed"):
+        start = _unindexed_start(s.get_bind().dialect.name)
+    order = (start.desc(), Clip.id.desc()) if q.order == "desc" else (start.asc(), Clip.id.asc())
     return select(Clip.id).where(*conds).order_by(*order).limit(q.limit + 1)
 
 
-def item(c: Clip, p: Package) -> dict[str, Any]:
+#: The columns of one hit, read as plain rows (no ORM objects: a page is 50 of them, on every search).
+_ITEM_COLUMNS = (Clip.id, Clip.package_id, Clip.camera, Clip.zone, Clip.start_utc, Clip.end_utc, Clip.duration,
+                 Package.title, Package.location_name, Clip.latitude, Clip.longitude, Clip.relpath,
+                 Clip.size_bytes, Clip.sha256, Clip.codec, Package.status)
+
+
+def item(r: Any) -> dict[str, Any]:
     """One hit; the keys are the stable JSON of ``longwatch search --json`` (docs/search.md)."""
     return {
-        "clip_id": c.id, "package_id": c.package_id, "camera": c.camera or "", "zone": c.zone or "",
-        "start": c.start_utc, "end": c.end_utc, "duration": c.duration, "title": p.title,
-        "location_name": p.location_name, "latitude": c.latitude, "longitude": c.longitude,
-        "path": c.relpath, "size": c.size_bytes, "sha256": c.sha256, "codec": c.codec, "status": p.status,
+        "clip_id": r.id, "package_id": r.package_id, "camera": r.camera or "", "zone": r.zone or "",
+        "start": r.start_utc, "end": r.end_utc, "duration": r.duration, "title": r.title,
+        "location_name": r.location_name, "latitude": r.latitude, "longitude": r.longitude,
+        "path": r.relpath, "size": r.size_bytes, "sha256": r.sha256, "codec": r.codec, "status": r.status,
     }
 
 
@@ -241,29 +272,42 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
     validate(q)
     with catalog.session() as s:
         s.info.pop("narrowed", None)
-        stmt = _select(s, q, text_mode)
-        ids: list[int] | None = None
-        if s.info.get("narrowed"):
-            # The raw column (ISO text on SQLite, timestamp on PostgreSQL) sorts right and skips
-            # converting every candidate to an aware datetime.
-            raw_start = literal_column("clips.start_utc")
-            found = list(s.execute(stmt.with_only_columns(Clip.id, raw_start).order_by(None)
-                                   .limit(SORT_CAP + 1)).all())
-            if len(found) <= SORT_CAP:
-                found.sort(key=lambda r: (r[1], r[0]), reverse=q.order == "desc")
-                ids = [r[0] for r in found[: q.limit + 1]]
-        if ids is None:
-            ids = list(s.scalars(stmt))
+        ids = list(s.scalars(_select(s, q, text_mode)))
         more = len(ids) > q.limit
         ids = ids[: q.limit]
-        rows = {c.id: (c, p) for c, p in s.execute(
-            select(Clip, Package).join(Package, Package.id == Clip.package_id).where(Clip.id.in_(ids)))} if ids else {}
-        items = [item(*rows[i]) for i in ids if i in rows]
+        page = select(*_ITEM_COLUMNS).join_from(Clip, Package, Package.id == Clip.package_id).where(Clip.id.in_(ids))
+        rows = {r.id: r for r in s.execute(page)} if ids else {}
+        items = [item(rows[i]) for i in ids if i in rows]
     cursor = None
     if more and items:
         last = items[-1]
         cursor = encode_cursor(last["start"], last["clip_id"])
     return Page(items=items, next_cursor=cursor)
+
+
+def explain(catalog: Catalog, q: Query) -> list[str]:
+    """The database's plan for the main statement of ``search(catalog, q)``, one line per step.
+
+    SQLite's EXPLAIN QUERY PLAN or PostgreSQL's EXPLAIN of exactly the SQL and parameters the
+    search sent, so a test or a benchmark can check which index drives it.
+    """
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.startswith("SELECT clips.id") and "ORDER BY" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(catalog.engine, "before_cursor_execute", record)
+    try:
+        search(catalog, q)
+    finally:
+        event.remove(catalog.engine, "before_cursor_execute", record)
+    statement, parameters = sent[0]
+    is_sqlite = catalog.engine.dialect.name == "sqlite"
+    with catalog.engine.connect() as conn:
+        rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if is_sqlite else "EXPLAIN ") + statement,
+                                    parameters).all()
+    return [str(r[3] if is_sqlite else r[0]) for r in rows]
 
 
 def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Footage gaps: times a camera should have recorded and did not (issue 7, connectors).
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-25
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
