@@ -152,7 +152,7 @@ def digest_file(path: str | os.PathLike[str], algorithms: Iterable[str] = ALGORI
     """Digest a file on disk with every algorithm in one read."""
     with open(path, "rb", buffering=0) as fh:
         _advise_sequential(fh)
-        return digest_stream(fh, algorithms=algorithms)  # type: ignore[arg-type]
+        return digest_stream(fh, algorithms=algorithms)
 
 
 def _advise_sequential(fh: Any) -> None:
@@ -178,7 +178,7 @@ def open_for_reading(path: str | os.PathLike[str], direct: bool = False) -> Bina
     fh = open(path, "rb", buffering=0)
     if not (direct and _set_direct(fh)):
         _advise_sequential(fh)
-    return fh  # type: ignore[return-value]
+    return fh
 
 
 def _set_direct(fh: Any) -> bool:
