@@ -722,4 +722,16 @@ KO = {
     'warning': '주의',
     'done': '완료',
     'late': '지연',
+    # issue 14: deliveries as evidence exports, the notice's retention schedule
+    "request {number} cannot be delivered: {detail}": "청구 {number}을(를) 제공할 수 없습니다: {detail}",
+    "Delivered {number} as export {export_id} in {path}": "{number}을(를) 반출본 {export_id}(으)로 제공했습니다: {path}",
+    "Share link {id}, valid for {days} days (shown once): {url}":
+        "공유 링크 {id}, {days}일간 유효 (한 번만 표시됩니다): {url}",
+    "Delivered export": "제공한 반출본",
+    "Export {export_id}: {files} files, watermarked for {recipient}.":
+        "반출본 {export_id}: 파일 {files}개, {recipient} 워터마크 표시.",
+    "Download link, shown only now (copy it for the recipient):":
+        "내려받기 링크 (지금 한 번만 표시되니 수령인에게 전달할 수 있게 복사하십시오):",
+    "valid until": "유효 기한",
+    "check it with": "검증 방법",
 }

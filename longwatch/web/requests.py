@@ -61,17 +61,21 @@ def new() -> Any:
 @bp.get("/requests/view")
 @requires("requests:read")
 def view() -> str:
+    return _page(request.args.get("number", ""))
+
+
+def _page(number: str, export: dict[str, Any] | None = None) -> str:
     archive = current_archive()
-    req = req_api.get(archive, request.args.get("number", ""))
+    req = req_api.get(archive, number)
     tz = archive.settings.tz
     return render_template("public/request.html", req=req, clock=req_api.clock(req, tz), tz=tz, api=req_api,
                            reasons=req_api.refusal_reasons(), packages=req_api.package_ids(req),
-                           export=None)
+                           export=export)
 
 
 @bp.post("/requests/action")
 @requires("requests:write")
-def action() -> Response:
+def action() -> Response | str:
     archive = current_archive()
     f = request.form
     number, what = f.get("number", ""), f.get("action", "")
@@ -83,8 +87,13 @@ def action() -> Response:
         keep = frozenset(k.strip() for k in f.get("keep", "").split(",") if k.strip())
         req_api.mask(archive, number, keep, actor=_actor())
     elif what == "deliver":
-        req_api.deliver(archive, number, f.get("recipient", ""), int(f.get("expires_days", "7") or 7),
-                        actor=_actor())
+        days = f.get("expires_days", "7").strip() or "7"
+        if not days.isdigit():
+            raise LongwatchError("U012", number=number, detail="the link's days must be a whole number")
+        _req, export = req_api.deliver(archive, number, f.get("recipient", ""), int(days), actor=_actor())
+        # the link's token is shown once, on this page; only its hash is kept
+        export["url"] = url_for("shares.download", token=export["link"].rsplit("/", 1)[-1], _external=True)
+        return _page(number, export)
     elif what == "refuse":
         req_api.refuse(archive, number, f.get("reason", ""), f.get("note", ""), actor=_actor())
     else:
