@@ -734,4 +734,21 @@ KO = {
         "내려받기 링크 (지금 한 번만 표시되니 수령인에게 전달할 수 있게 복사하십시오):",
     "valid until": "유효 기한",
     "check it with": "검증 방법",
+    "the recording": "촬영일",
+    "the event": "이벤트 발생일",
+    "the closing of the case": "사건 종결일",
+    "destroyed": "파기합니다",
+    "reviewed for destruction or longer keeping": "파기 또는 연장 보존 여부를 심사합니다",
+    "transferred to a records archive": "기록물관리기관으로 이관합니다",
+    "1 year": "1년",
+    "{n} years": "{n}년",
+    "1 month": "1개월",
+    "{n} months": "{n}개월",
+    "1 day": "1일",
+    "{n} days": "{n}일",
+    "{name}: kept {period} from {trigger}, then {action}. Legal basis: {basis}":
+        "{name}: {trigger}부터 {period}간 보관한 뒤 {action}. 근거: {basis}",
+    "{name}: kept permanently, {action}. Legal basis: {basis}": "{name}: 영구 보존하며 {action}. 근거: {basis}",
+    "Footage under a legal hold (a request, an inquiry, a court order) is kept until the hold is released, "
+    "whatever its period.": "법적 보존 조치(열람 청구, 사고 조사, 법원 명령 등)가 걸린 영상은 보존기간과 관계없이 조치가 해제될 때까지 보관합니다.",
 }

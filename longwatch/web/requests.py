@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from longwatch.core import requests as req_api
@@ -61,7 +61,9 @@ def new() -> Any:
 @bp.get("/requests/view")
 @requires("requests:read")
 def view() -> str:
-    return _page(request.args.get("number", ""))
+    number = request.args.get("number", "")
+    export = session.pop("delivered_export", None)  # shown once, right after the delivery
+    return _page(number, export if export and export.get("number") == number else None)
 
 
 def _page(number: str, export: dict[str, Any] | None = None) -> str:
@@ -75,7 +77,7 @@ def _page(number: str, export: dict[str, Any] | None = None) -> str:
 
 @bp.post("/requests/action")
 @requires("requests:write")
-def action() -> Response | str:
+def action() -> Response:
     archive = current_archive()
     f = request.form
     number, what = f.get("number", ""), f.get("action", "")
@@ -91,9 +93,11 @@ def action() -> Response | str:
         if not days.isdigit():
             raise LongwatchError("U012", number=number, detail="the link's days must be a whole number")
         _req, export = req_api.deliver(archive, number, f.get("recipient", ""), int(days), actor=_actor())
-        # the link's token is shown once, on this page; only its hash is kept
-        export["url"] = url_for("shares.download", token=export["link"].rsplit("/", 1)[-1], _external=True)
-        return _page(number, export)
+        # the link's token is shown once, on the next page (the catalog keeps only its hash)
+        session["delivered_export"] = {
+            "number": number, "export_id": export["export_id"], "files": export["files"],
+            "recipient": export["recipient"], "expires": export["expires"],
+            "url": url_for("shares.download", token=export["link"].rsplit("/", 1)[-1], _external=True)}
     elif what == "refuse":
         req_api.refuse(archive, number, f.get("reason", ""), f.get("note", ""), actor=_actor())
     else:
