@@ -44,6 +44,7 @@ DEFAULT_PLUGINS = (
     "longwatch.web.shares",
     "longwatch.commands.jobs",
     "longwatch.commands.requests",
+    "longwatch.commands.analytics",
     "longwatch.web.requests",
     "longwatch.web.register",
     "longwatch.web.notice",

@@ -38,11 +38,12 @@ def _params() -> dict[str, Any]:
             "start": start, "end": end, "camera": args.get("camera", "").strip(), "zone": args.get("zone", "")}
 
 
-def _figures(p: dict[str, Any]) -> list[an.Figure]:
+def _figures(p: dict[str, Any], links: bool = False) -> list[an.Figure]:
+    """Charts link a bar by its camera and time span; only the CSV lists every figure's packages."""
     return an.counts(current_archive(), grouping=p["grouping"], by=p["by"],
                      start=parse_time(p["start"]) if p["start"] else None,
                      end=parse_time(p["end"]) if p["end"] else None,
-                     cameras=[p["camera"]] if p["camera"] else None, zone=p["zone"])
+                     cameras=[p["camera"]] if p["camera"] else None, zone=p["zone"], links=links)
 
 
 def _label(bucket: str, grouping: str) -> str:
@@ -189,7 +190,7 @@ def png() -> Response:
 @bp.get("/analytics.csv")
 @requires("catalog:read")
 def csv_file() -> Response:
-    return Response(figures_csv(_figures(_params())), mimetype="text/csv; charset=utf-8",
+    return Response(figures_csv(_figures(_params(), links=True)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="analytics.csv"'})
 
 

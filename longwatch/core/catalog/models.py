@@ -572,3 +572,50 @@ class NoticeVersion(Base):
     author: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+# -- analytics rollups (migration 0017) ------------------------------------------
+class AnalyticsHourly(Base):
+    """Event counts per camera, local wall-clock hour, class and package: a cache of the events table,
+    kept in step on every flush that adds or removes an event (core/analytics.py)."""
+
+    __tablename__ = "analytics_hourly"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour_local: Mapped[str] = mapped_column(String(13), primary_key=True)  # YYYY-MM-DDTHH, archive zone
+    cls: Mapped[str] = mapped_column(String(16), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # "" when the event has none
+    zone: Mapped[str] = mapped_column(String(200), default="")  # the package's; the registry's wins
+    weekday: Mapped[int] = mapped_column(Integer, nullable=False)  # 1 Monday .. 7 Sunday
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_analytics_hourly_hour_local", "hour_local"),)
+
+
+class AnalyticsMonthly(Base):
+    """The same counts per local month, by hour of day (grain "h") and by weekday (grain "w"): what a
+    page over months or years reads, a few hundred rows per camera and year."""
+
+    __tablename__ = "analytics_monthly"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(200), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, archive zone
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(2), primary_key=True)
+    cls: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class AnalyticsState(Base):
+    """Whether the rollups are built, and in which time zone (their hours are local)."""
+
+    __tablename__ = "analytics_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
