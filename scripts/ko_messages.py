@@ -751,10 +751,10 @@ KO = {
     "{name}: kept permanently, {action}. Legal basis: {basis}": "{name}: 영구 보존하며 {action}. 근거: {basis}",
     "Footage under a legal hold (a request, an inquiry, a court order) is kept until the hold is released, "
     "whatever its period.": "법적 보존 조치(열람 청구, 사고 조사, 법원 명령 등)가 걸린 영상은 보존기간과 관계없이 조치가 해제될 때까지 보관합니다.",
-    "Rollups in use ({zone}): {hourly} hourly rows, {monthly} monthly rows":
-        "집계표 사용 중 ({zone}): 시간별 {hourly}행, 월별 {monthly}행",
+    "Rollups in use ({zone}): {hourly} hourly rows, {periods} period rows":
+        "집계표 사용 중 ({zone}): 시간별 {hourly}행, 기간별 {periods}행",
     "Rollups not built for {zone}: counts are live; run `longwatch analytics rebuild`":
         "{zone} 기준 집계표가 없어 이벤트를 직접 셉니다. `longwatch analytics rebuild`를 실행하십시오",
-    "Counted {events} events into {hourly} hourly and {monthly} monthly rows":
-        "이벤트 {events}건을 시간별 {hourly}행, 월별 {monthly}행으로 집계했습니다",
+    "Counted {events} events into {hourly} hourly and {periods} period rows":
+        "이벤트 {events}건을 시간별 {hourly}행, 기간별 {periods}행으로 집계했습니다",
 }

@@ -127,7 +127,7 @@ def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, cl
     _random_events(archive, package_id)
     assert an.rebuild_rollups(archive) == 600
     state = an.rollup_state(archive)
-    assert state["in_use"] and state["monthly_rows"] and state["hourly_rows"]
+    assert state["in_use"] and state["period_rows"] and state["hourly_rows"]
     spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # partial months and hours
              (_when("2026-02-01T00:00"), _when("2026-04-01T00:00")),  # whole months only
              (_when("2026-02-10T10:17"), _when("2026-02-12T23:30")),  # inside one month

@@ -34,8 +34,8 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         emit_json(state)
     elif state["in_use"]:
-        click.echo(_("Rollups in use ({zone}): {hourly} hourly rows, {monthly} monthly rows").format(
-            zone=state["timezone"], hourly=state["hourly_rows"], monthly=state["monthly_rows"]))
+        click.echo(_("Rollups in use ({zone}): {hourly} hourly rows, {periods} period rows").format(
+            zone=state["timezone"], hourly=state["hourly_rows"], periods=state["period_rows"]))
     else:
         click.echo(_("Rollups not built for {zone}: counts are live; run `longwatch analytics rebuild`").format(
             zone=state["archive_timezone"]))
@@ -55,8 +55,8 @@ def rebuild(obj: Context, as_json: bool) -> None:
     if as_json:
         emit_json(data)
     elif not obj.quiet:
-        click.echo(_("Counted {events} events into {hourly} hourly and {monthly} monthly rows").format(
-            events=events, hourly=data["hourly_rows"], monthly=data["monthly_rows"]))
+        click.echo(_("Counted {events} events into {hourly} hourly and {periods} period rows").format(
+            events=events, hourly=data["hourly_rows"], periods=data["period_rows"]))
 
 
 @hookimpl

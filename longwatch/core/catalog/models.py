@@ -594,21 +594,25 @@ class AnalyticsHourly(Base):
     __table_args__ = (Index("ix_analytics_hourly_hour_local", "hour_local"),)
 
 
-class AnalyticsMonthly(Base):
-    """The same counts per local month, by hour of day (grain "h") and by weekday (grain "w"): what a
-    page over months or years reads, a few hundred rows per camera and year."""
+class AnalyticsPeriod(Base):
+    """The same counts per local month (level "m"), year ("y") and all time ("a"), by hour of day
+    (grain "h"), weekday ("w") and month ("m"): the whole-archive page reads a few rows per camera."""
 
-    __tablename__ = "analytics_monthly"
+    __tablename__ = "analytics_periods"
 
+    # key order = the page's WHERE and GROUP BY: the database aggregates in index order, no sort
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    level: Mapped[str] = mapped_column(String(1), primary_key=True)
     camera: Mapped[str] = mapped_column(String(64), primary_key=True)
     zone: Mapped[str] = mapped_column(String(200), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, archive zone
-    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(2), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(7), primary_key=True)  # 00-23, 1-7, or YYYY-MM
     cls: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, YYYY or "", archive zone
     n: Mapped[int] = mapped_column(BigInteger, nullable=False)
     first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class AnalyticsState(Base):

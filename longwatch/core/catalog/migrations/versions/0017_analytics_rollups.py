@@ -1,5 +1,5 @@
-"""Analytics rollups: event counts per camera and local hour, and per local month, kept in step
-with the events table; and their state (built, in which time zone).
+"""Analytics rollups: event counts per camera and local hour, and per local month, year and all
+time, kept in step with the events table; and their state (built, in which time zone).
 
 Revision ID: 0017
 Revises: 0012
@@ -31,17 +31,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_analytics_hourly_hour_local", "analytics_hourly", ["hour_local"])
     op.create_table(
-        "analytics_monthly",
+        "analytics_periods",
+        sa.Column("grain", sa.String(1), nullable=False),
+        sa.Column("level", sa.String(1), nullable=False),
         sa.Column("camera", sa.String(64), nullable=False),
         sa.Column("zone", sa.String(200), nullable=False),
-        sa.Column("month", sa.String(7), nullable=False),
-        sa.Column("grain", sa.String(1), nullable=False),
-        sa.Column("bucket", sa.String(2), nullable=False),
+        sa.Column("bucket", sa.String(7), nullable=False),
         sa.Column("cls", sa.String(16), nullable=False),
+        sa.Column("period", sa.String(7), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.Column("first_utc", sa.DateTime(), nullable=False),
         sa.Column("last_utc", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("camera", "zone", "month", "grain", "bucket", "cls", name="pk_analytics_monthly"),
+        sa.PrimaryKeyConstraint("grain", "level", "camera", "zone", "bucket", "cls", "period",
+                                name="pk_analytics_periods"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "analytics_state",
@@ -54,6 +57,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_state")
-    op.drop_table("analytics_monthly")
+    op.drop_table("analytics_periods")
     op.drop_index("ix_analytics_hourly_hour_local", table_name="analytics_hourly")
     op.drop_table("analytics_hourly")
