@@ -297,7 +297,7 @@ def _count_rollups(archive: Archive, acc: _Figures, start: datetime | None, end:
         _count_live(archive, acc, lo, hi)
     H, P = AnalyticsHourly, AnalyticsPeriod
     cams = sorted(acc.cameras)
-    with archive.catalog.session() as s:
+    with archive.catalog.engine.connect() as s:  # Core rows: no ORM bookkeeping per row
         # numbers inline, not bound: PostgreSQL matches GROUP BY expressions by their text
         hour_bucket = {"hour": func.substr(H.hour_local, _sql("12"), _sql("2")), "weekday": H.weekday,
                        "month": func.substr(H.hour_local, _sql("1"), _sql("7"))}[acc.grouping]
@@ -327,8 +327,11 @@ def _count_rollups(archive: Archive, acc: _Figures, start: datetime | None, end:
 
 
 def _feed(acc: _Figures, rows: Iterable[Any]) -> None:
+    groups: dict[tuple[str, str], str | None] = {}
     for camera, pkg_zone, bucket, cls, n, first, last in rows:
-        group = acc.group(camera, pkg_zone)
+        group = groups.get((camera, pkg_zone), "")
+        if group == "":
+            group = groups[(camera, pkg_zone)] = acc.group(camera, pkg_zone)
         if group is not None:
             acc.add(group, str(bucket), cls, int(n), _aware(first), _aware(last))
 
@@ -342,7 +345,7 @@ def _aware(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _link_packages(s: Session, acc: _Figures, pieces: dict[str, Any], hour_bucket: Any, cams: list[str]) -> None:
+def _link_packages(s: Connection, acc: _Figures, pieces: dict[str, Any], hour_bucket: Any, cams: list[str]) -> None:
     """Each figure's packages (up to SAMPLE_LINKS), from the hourly rollup over the whole local-hour range."""
     H = AnalyticsHourly
     lo, hi = pieces["range"]
