@@ -34,6 +34,7 @@ demo: system-deps venv
 
 test: system-deps venv
 	$(BIN)/ruff check longwatch tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation examples/longwatch-example-connector
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -321,6 +321,7 @@ CODES: Mapping[str, str] = {
     "U009": N_("{value!r} is not a grouping; use one of: {allowed}"),
     "U010": N_("the refusal reasons file {path} is invalid: {detail}"),
     "U011": N_("no CJK font for PDF files at {path}; install the Debian package fonts-noto-cjk"),
+    "U012": N_("request {number} cannot be delivered: {detail}"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),

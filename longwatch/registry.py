@@ -35,6 +35,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.export",
     "longwatch.commands.jobs",
     "longwatch.commands.requests",
+    "longwatch.commands.analytics",
     "longwatch.plugins.web",
 )
 

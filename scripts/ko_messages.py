@@ -798,4 +798,39 @@ KO = {
     'any': '모두',
     'Boxes of a masked class (faces, when faces are masked) cover black pixels: they say where the object was, they cannot teach a model what it looks like.': '마스킹한 유형(얼굴을 마스킹한 경우 얼굴)의 경계 상자는 검은 픽셀을 덮습니다. 대상이 있던 위치는 알려 주지만, 그 모습을 모델에 학습시킬 수는 없습니다.',
     'Clips are cut by stream copy (re-encoded only to apply the masks) and carry no sound: speech is personal information too.': '클립은 스트림 복사로 잘랐고(마스킹을 적용할 때만 다시 인코딩), 소리는 넣지 않았습니다. 말소리도 개인정보입니다.',
+    # issue 14: deliveries as evidence exports, the notice's retention schedule
+    "request {number} cannot be delivered: {detail}": "청구 {number}을(를) 제공할 수 없습니다: {detail}",
+    "Delivered {number} as export {export_id} in {path}": "{number}을(를) 반출본 {export_id}(으)로 제공했습니다: {path}",
+    "Share link {id}, valid for {days} days (shown once): {url}":
+        "공유 링크 {id}, {days}일간 유효 (한 번만 표시됩니다): {url}",
+    "Delivered export": "제공한 반출본",
+    "Export {export_id}: {files} files, watermarked for {recipient}.":
+        "반출본 {export_id}: 파일 {files}개, {recipient} 워터마크 표시.",
+    "Download link, shown only now (copy it for the recipient):":
+        "내려받기 링크 (지금 한 번만 표시되니 수령인에게 전달할 수 있게 복사하십시오):",
+    "valid until": "유효 기한",
+    "check it with": "검증 방법",
+    "the recording": "촬영일",
+    "the event": "이벤트 발생일",
+    "the closing of the case": "사건 종결일",
+    "destroyed": "파기합니다",
+    "reviewed for destruction or longer keeping": "파기 또는 연장 보존 여부를 심사합니다",
+    "transferred to a records archive": "기록물관리기관으로 이관합니다",
+    "1 year": "1년",
+    "{n} years": "{n}년",
+    "1 month": "1개월",
+    "{n} months": "{n}개월",
+    "1 day": "1일",
+    "{n} days": "{n}일",
+    "{name}: kept {period} from {trigger}, then {action}. Legal basis: {basis}":
+        "{name}: {trigger}부터 {period}간 보관한 뒤 {action}. 근거: {basis}",
+    "{name}: kept permanently, {action}. Legal basis: {basis}": "{name}: 영구 보존하며 {action}. 근거: {basis}",
+    "Footage under a legal hold (a request, an inquiry, a court order) is kept until the hold is released, "
+    "whatever its period.": "법적 보존 조치(열람 청구, 사고 조사, 법원 명령 등)가 걸린 영상은 보존기간과 관계없이 조치가 해제될 때까지 보관합니다.",
+    "Rollups in use ({zone}): {hourly} hourly rows, {periods} period rows":
+        "집계표 사용 중 ({zone}): 시간별 {hourly}행, 기간별 {periods}행",
+    "Rollups not built for {zone}: counts are live; run `longwatch analytics rebuild`":
+        "{zone} 기준 집계표가 없어 이벤트를 직접 셉니다. `longwatch analytics rebuild`를 실행하십시오",
+    "Counted {events} events into {hourly} hourly and {periods} period rows":
+        "이벤트 {events}건을 시간별 {hourly}행, 기간별 {periods}행으로 집계했습니다",
 }

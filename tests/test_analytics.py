@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,3 +98,98 @@ def test_pages_chart_csv_png(app, login_as, web_archive):
     png = c.get("/analytics.png").get_data()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert c.get("/analytics.svg").get_data(as_text=True).startswith("<svg")
+
+
+def _figures(figs):
+    return {(f.group, f.bucket, f.cls): (f.count, f.first, f.last) for f in figs}
+
+
+def _random_events(archive, package_id, n=600):
+    import random
+
+    rng = random.Random(14)
+    base = datetime(2026, 1, 30, 15, 0, tzinfo=UTC)
+    with archive.catalog.session() as s:
+        s.add_all([Camera(id="cam-a", zone="Jung-gu/Market"), Camera(id="cam-b", zone="Jung-gu/Station")])
+        for _ in range(n):
+            camera = rng.choice(["cam-a", "cam-b", ""])  # "" takes the package's camera
+            s.add(Event(camera=camera, package_id=package_id if camera == "" or rng.random() < 0.3 else None,
+                        type=rng.choice(["person", "car", "bus", "fire", "pedestrian"]),
+                        start_utc=base + timedelta(seconds=rng.randrange(75 * 86400)), source="fixture"))
+
+
+def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, clip):
+    """Whole months from the monthly table, hours from the hourly one, minutes from the events:
+    the same figures as a live count, on SQLite and PostgreSQL alike."""
+    from longwatch.core import ingest
+
+    package_id = ingest.ingest(archive, ingest.IngestRequest(path=clip, camera="cam-c")).package_id
+    _random_events(archive, package_id)
+    assert an.rebuild_rollups(archive) == 600
+    state = an.rollup_state(archive)
+    assert state["in_use"] and state["period_rows"] and state["hourly_rows"]
+    spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # partial months and hours
+             (_when("2026-02-01T00:00"), _when("2026-04-01T00:00")),  # whole months only
+             (_when("2026-02-10T10:17"), _when("2026-02-12T23:30")),  # inside one month
+             (_when("2026-03-05T10:10"), _when("2026-03-05T10:50")),  # inside one hour
+             (None, _when("2026-03-05T10:10")), (_when("2026-03-05T10:10"), None)]
+    for start, end in spans:
+        for grouping in an.GROUPINGS:
+            for by in an.BY:
+                rolled = an.counts(archive, grouping=grouping, by=by, start=start, end=end)
+                live = an.counts(archive, grouping=grouping, by=by, start=start, end=end, live=True)
+                assert _figures(rolled) == _figures(live), (grouping, by, start, end)
+                assert {(f.group, f.bucket, f.cls): sorted(f.packages) for f in rolled} == {
+                    (f.group, f.bucket, f.cls): sorted(f.packages) for f in live}
+    filtered = dict(cameras=["cam-c"], start=_when("2026-02-03T10:17"))
+    assert _figures(an.counts(archive, **filtered)) == _figures(an.counts(archive, **filtered, live=True))
+    zoned = dict(zone="Jung-gu", by="zone", grouping="weekday")
+    assert _figures(an.counts(archive, **zoned)) == _figures(an.counts(archive, **zoned, live=True))
+
+
+def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
+    """Kept in step on each flush (the ORM path of every recorder), without a rebuild."""
+    from longwatch.core import events as events_api
+
+    with archive.catalog.session() as s:
+        s.add_all([Camera(id="cam-a", zone="Jung-gu/Market"), Camera(id="cam-b", zone="Jung-gu/Station")])
+        for camera, kind, local in FIXTURE:
+            s.add(Event(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
+    assert an.counts(archive)  # first use builds the rollups of a small archive
+    assert an.rollup_state(archive)["in_use"]
+    events_api.record(archive, camera="cam-a", type="person", start=_when("2026-03-02T08:50"), end=None,
+                      confidence=0.9, source="fixture", apply_rules=False)
+    with archive.catalog.session() as s:
+        s.add(Event(camera="cam-b", type="truck", start_utc=_when("2026-04-01T00:30"), source="fixture"))
+    by_hour = {(f.group, f.bucket, f.cls): f.count for f in an.counts(archive, grouping="hour")}
+    assert by_hour[("cam-a", "08", "person")] == 3 and by_hour[("cam-b", "00", "vehicle")] == 2
+    with archive.catalog.session() as s:
+        from sqlalchemy import select
+
+        for ev in s.scalars(select(Event).where(Event.camera == "cam-b", Event.type == "fire")):
+            s.delete(ev)
+    months = an.totals(an.counts(archive, grouping="month"))
+    assert months["2026-03"]["other"] == 0 and months["2026-04"]["vehicle"] == 2
+    assert _figures(an.counts(archive)) == _figures(an.counts(archive, live=True))
+    assert _figures(an.counts(archive, grouping="weekday")) == _figures(an.counts(archive, grouping="weekday",
+                                                                                 live=True))
+
+
+def test_time_zone_change_and_cli(lw, archive):
+    with archive.catalog.session() as s:
+        for camera, kind, local in FIXTURE:
+            s.add(Event(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
+    status = json.loads(lw("analytics", "status", "--json").output)
+    assert not status["built"] and not status["in_use"]
+    out = lw("analytics", "rebuild", "--json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["events"] == len(FIXTURE) and data["in_use"] and data["timezone"] == "Asia/Seoul"
+    from zoneinfo import ZoneInfo
+
+    utc_archive = type("A", (), {"catalog": archive.catalog,
+                                 "settings": type("S", (), {"tz": ZoneInfo("UTC")})()})()
+    # built for Seoul: an archive now in UTC rebuilds its (small) rollups on first use, then agrees
+    assert _figures(an.counts(utc_archive)) == _figures(an.counts(utc_archive, live=True))
+    assert an.rollup_state(utc_archive)["timezone"] == "UTC"
+    assert {f.bucket for f in an.counts(utc_archive) if f.group == "cam-a" and f.cls == "person"} == {"23"}

@@ -31,6 +31,10 @@ def test_register_lists_what_the_ledger_says(archive, lw, clip):
     police = req_api.search(archive, police.number)
     req_api.mask(archive, police.number)
     req_api.deliver(archive, police.number)
+    from longwatch.core import export as export_mod
+
+    fire = export_mod.Recipient("소방재난본부", "김소방", legal_basis="재난안전법 제41조", purpose="화재 원인 조사")
+    export_mod.export(archive, export_mod.Request(fire, [package_id]), archive.root / "exports" / "fire")
     citizen = req_api.create(archive, "pipa-access", requester="박지은", identity_method="운전면허증 대조",
                              claimed_start=datetime(2026, 3, 4, 5, 0, tzinfo=UTC))
     rows = register_api.build(archive)
@@ -43,14 +47,16 @@ def test_register_lists_what_the_ledger_says(archive, lw, clip):
         if row.ledger_seq is not None:
             _seq, entry, _line = ledger.entry(row.ledger_seq)
             assert entry["type"] == row.event_type and entry["packages"] == row.packages
-    assert [r.recipient for r in by_cat["provision"]] == ["소방서"]
+    # the hand-typed entry and the evidence export; the police delivery is one row (beyond purpose), not two
+    assert [r.recipient for r in by_cat["provision"]] == ["소방서", "소방재난본부 김소방"]
+    assert by_cat["provision"][1].event_type == "transfer" and by_cat["provision"][1].legal_basis == "재난안전법 제41조"
     assert [r.event_type for r in by_cat["destruction"]] == ["deletion"]
     assert [r.request for r in by_cat["beyond-purpose"]] == [police.number]  # police provision: art. 18(2)
     assert sorted(r.request for r in by_cat["access-request"]) == sorted([police.number, citizen.number])
     assert not any(r.event_type == "fixity check" for r in rows)
     # filters
     assert [r.category for r in register_api.build(archive, categories=["destruction"])] == ["destruction"]
-    assert [r.recipient for r in register_api.build(archive, text="소방")] == ["소방서"]
+    assert [r.recipient for r in register_api.build(archive, text="소방서")] == ["소방서"]
     later = datetime.now(UTC) + timedelta(days=1)
     assert register_api.build(archive, start=later) == []
     # CSV: one line per row, Korean intact
@@ -62,4 +68,4 @@ def test_register_lists_what_the_ledger_says(archive, lw, clip):
     assert pdf.startswith(b"%PDF") and b"FontFile" in pdf
     # CLI
     data = json.loads(lw("register", "--category", "provision", "--json").output)
-    assert [r["recipient"] for r in data["rows"]] == ["소방서"]
+    assert [r["recipient"] for r in data["rows"]] == ["소방서", "소방재난본부 김소방"]

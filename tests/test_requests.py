@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -95,7 +96,7 @@ def test_workflow_records_each_step_in_the_ledger(archive, lw, clip):
     masked = req_api.package_ids(req)
     assert masked and package_id not in masked
     req, export = req_api.deliver(archive, req.number, actor="clerk")
-    assert req.status == "delivered" and export["watermark"] == "김민수" and not export["wired"]
+    assert req.status == "delivered" and "김민수" in export["watermark"] and export["wired"]
     assert req_api.clock(req, archive.settings.tz).state == "done"
     steps = [s.step for s in req.steps]
     assert steps == ["received", "searched", "hold", "postponed", "masked", "delivered"]
@@ -107,6 +108,86 @@ def test_workflow_records_each_step_in_the_ledger(archive, lw, clip):
     assert hold["type"] == "policy assignment" and hold["packages"] == [package_id]
     _seq, delivered, _line = ledger.entry(req.steps[-1].ledger_event)
     assert delivered["type"] == "dissemination" and delivered["packages"] == masked
+    assert delivered["extra"]["export_id"] == export["export_id"]
+
+
+def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, footage):
+    """Real footage with a real face: searched, held, masked, delivered as an evidence export that
+    `longwatch verify-export` accepts, whose copies show no face, recorded in the ledger and the
+    request's timeline, downloadable once through its expiring link."""
+    from longwatch import registry
+    from longwatch.core import export as export_mod
+
+    out = lw("ingest", str(footage["face"]), "--camera", "cam-05", "--start", "2026-03-03T06:00:00Z", "--json")
+    original = json.loads(out.output)["packages"][0]["package_id"]
+    req = _new(archive, camera="cam-05", claimed_start=datetime(2026, 3, 3, 6, 0, tzinfo=UTC))
+    req_api.search(archive, req.number, actor="clerk")
+    with pytest.raises(LongwatchError) as err:  # not masked yet: nothing leaves
+        req_api.deliver(archive, req.number)
+    assert err.value.code == "U002"
+    masked = req_api.package_ids(req_api.mask(archive, req.number, actor="clerk"))
+    assert masked and original not in masked
+    result = lw("requests", "deliver", req.number, "--expires-days", "3", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    export = data["export"]
+    assert data["status"] == "delivered" and export["packages"] == masked
+    bag = Path(export["path"])
+    assert bag == req_api.export_dir(archive, req) and bag.is_relative_to(archive.root)
+
+    verified = lw("verify-export", str(bag), "--json")
+    assert verified.exit_code == 0, verified.output
+    report = json.loads(verified.output)
+    assert report["ok"] and report["export_id"] == export["export_id"] and report["files"] == 1
+
+    description = json.loads((bag / "export.json").read_text(encoding="utf-8"))
+    assert [p["id"] for p in description["packages"]] == masked  # the masked copies, never the original
+    assert original not in (bag / "manifest-sha256.txt").read_text()
+    assert description["recipient"]["agency"] == "김민수" and description["recipient"]["expires"]
+    detector = registry.detector(archive.pm, "face", {"threshold": 0.3})
+    media = [bag / f["path"] for f in description["files"]]
+    access = [bag / f["path"] for f in description["access_copies"]]
+    assert media and access and "김민수" in description["access_copies"][0]["watermark"]
+    for path in media + access:
+        assert list(detector.detect(path)) == []  # nobody's face is in what is delivered
+
+    ledger = Ledger.for_archive(archive)
+    _seq, transfer, _line = ledger.entry(export["transfer_seq"])
+    assert transfer["type"] == "transfer" and transfer["extra"]["export_id"] == export["export_id"]
+    assert transfer["packages"] == masked
+    shown = json.loads(lw("requests", "show", req.number, "--json").output)
+    assert [s["step"] for s in shown["steps"]] == ["received", "searched", "hold", "masked", "delivered"]
+    _seq, step, _line = ledger.entry(shown["steps"][-1]["ledger_event"])
+    assert step["extra"]["export_id"] == export["export_id"] and step["extra"]["share"] == export["share"]
+    assert export["export_id"] in shown["steps"][-1]["detail"]
+
+    # the link: no sign-in, a ZIP of the very export, a download recorded in the ledger
+    response = app.test_client().get(export["link"])
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    zipped = Path(archive.root) / "download.zip"
+    zipped.write_bytes(response.get_data())
+    assert export_mod.verify_export(zipped).ok
+    assert app.test_client().get("/s/not-a-token").status_code == 404
+
+
+def test_delivery_refuses_what_is_not_a_masked_copy(archive, lw, clip):
+    out = lw("ingest", str(clip), "--camera", "cam-01", "--start", "2026-03-03T05:00:00Z", "--json")
+    package_id = json.loads(out.output)["packages"][0]["package_id"]
+    req = _new(archive, camera="cam-01")
+    req = req_api.search(archive, req.number)
+    req = req_api.mask(archive, req.number)
+    from longwatch.core.catalog.models import PublicRequest
+
+    with archive.catalog.session() as s:  # the masked copy swapped for the original behind the workflow's back
+        s.get(PublicRequest, req.id).packages = package_id
+    with pytest.raises(LongwatchError) as err:
+        req_api.deliver(archive, req.number)
+    assert err.value.code == "U012" and package_id in str(err.value)
+    assert not req_api.export_dir(archive, req).exists()
+    with pytest.raises(LongwatchError) as err:
+        req_api.deliver(archive, req.number, expires_days=0)
+    assert err.value.code == "U012"
+    assert req_api.get(archive, req.number).status == "ready"
 
 
 def test_cli_add_list_show_refuse(lw, archive):

@@ -150,13 +150,23 @@ def mask(obj: Context, number: str, keep: tuple[str, ...]) -> None:
 
 @requests.command("deliver")
 @click.argument("number")
-@click.option("--recipient", default="")
-@click.option("--expires-days", default=7, show_default=True)
+@click.option("--recipient", default="", help="Who receives it (default: the requester).")
+@click.option("--expires-days", default=7, show_default=True, help="How long the download link works.")
+@click.option("--base-url", default="", help="The web UI's address, to print a whole link.")
+@click.option("--json", "as_json", is_flag=True)
 @pass_obj
-def deliver(obj: Context, number: str, recipient: str, expires_days: int) -> None:
-    """Deliver the ready copy as an export with an expiring link."""
+def deliver(obj: Context, number: str, recipient: str, expires_days: int, base_url: str, as_json: bool) -> None:
+    """Deliver the masked copies as a signed export with a watermark and an expiring link."""
     archive = _archive(obj)
-    req_api.deliver(archive, number, recipient, expires_days, actor=archive.operator)
+    req, export = req_api.deliver(archive, number, recipient, expires_days, actor=archive.operator)
+    url = f"{base_url.rstrip('/')}{export['link']}"
+    if as_json:
+        emit_json({**request_json(req, archive), "export": {**export, "link": url}})
+    elif not obj.quiet:
+        click.echo(_("Delivered {number} as export {export_id} in {path}").format(
+            number=number, export_id=export["export_id"], path=export["path"]))
+        click.echo(_("Share link {id}, valid for {days} days (shown once): {url}").format(
+            id=export["share"], days=expires_days, url=url))
 
 
 @requests.command("refuse")

@@ -1,8 +1,10 @@
 """The public CCTV notice (PIPA art. 25(4)): the operating policy anyone may read without signing in.
 
 Administrators write drafts; publishing freezes a version. Every published version is kept, so
-the body can show what the notice said on any date. The retention schedule is the retention
-issue's; until it is merged, the notice's text states it and :func:`retention_summary` is the seam.
+the body can show what the notice said on any date. The retention periods are never typed twice:
+:func:`retention_summary` reads the archive's active schedule (core/retention.py), the page shows
+it beside the current version, and a new draft starts from it, so a published version keeps the
+schedule as it stood when it was published.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import func, select
 
 from longwatch.core.catalog.models import Camera, NoticeVersion
 from longwatch.errors import LongwatchError
+from longwatch.i18n import N_, current_language, translations
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
@@ -26,7 +29,7 @@ TEMPLATE_KO = """# 영상정보처리기기 운영·관리 방침
 범죄 예방, 시설 안전, 화재 예방, 교통 단속 및 교통정보 수집
 
 ## 보관 기간
-촬영일로부터 30일간 보관 후 자동 파기합니다.
+{retention}
 
 ## 열람 등 청구 방법
 본인이 촬영된 영상의 열람·존재확인을 청구하려면 신분증을 지참하여 방문하거나 청구서를 제출하십시오.
@@ -85,6 +88,58 @@ def cameras_by_zone(archive: Archive) -> list[tuple[str, int, str]]:
     return [(z, n, ", ".join(sorted(p))) for z, (n, p) in sorted(zones.items())]
 
 
-def retention_summary(archive: Archive) -> str:
-    """SEAM (to wire to the retention branch's schedule): the retention periods the notice states."""
-    return ""
+#: how the schedule's words read in a sentence (schema: trigger and action enums)
+TRIGGERS = {"capture": N_("the recording"), "event": N_("the event"), "case-closed": N_("the closing of the case")}
+ACTIONS = {"destroy": N_("destroyed"), "review": N_("reviewed for destruction or longer keeping"),
+           "transfer": N_("transferred to a records archive")}
+UNITS = {"Y": (N_("1 year"), N_("{n} years")), "M": (N_("1 month"), N_("{n} months")),
+         "D": (N_("1 day"), N_("{n} days"))}
+SENTENCE = N_("{name}: kept {period} from {trigger}, then {action}. Legal basis: {basis}")
+PERMANENT = N_("{name}: kept permanently, {action}. Legal basis: {basis}")
+HOLDS = N_("Footage under a legal hold (a request, an inquiry, a court order) is kept until the hold is released, "
+           "whatever its period.")
+
+
+def period_text(period: str, language: str) -> str:
+    """``P1Y6M`` as "1 year 6 months" or "1년 6개월"."""
+    from longwatch.core import retention
+
+    t = translations(language).gettext
+    match = retention._PERIOD.match(period)
+    if match is None:
+        return period
+    parts = []
+    for unit, value in zip("YMD", match.groups(), strict=True):
+        if value and int(value):
+            one, many = UNITS[unit]
+            parts.append(t(one) if int(value) == 1 else t(many).format(n=int(value)))
+    return " ".join(parts) or period
+
+
+def retention_summary(archive: Archive, language: str | None = None) -> str:
+    """The active retention schedule in words, one line per record class (Korean or English), with
+    the rule that holds beat every period: what PIPA art. 25 expects a notice to state."""
+    from longwatch.core import retention
+
+    lang = language or current_language()
+    t = translations(lang).gettext
+    schedule = retention.active_schedule(archive)
+    korean = lang == "ko"
+    lines = [(schedule.title_ko if korean and schedule.title_ko else schedule.title)]
+    for c in schedule.classes.values():
+        name = c.name_ko if korean and c.name_ko else c.name
+        basis = c.legal_basis_ko if korean and c.legal_basis_ko else c.legal_basis
+        if c.period == "permanent":
+            lines.append(t(PERMANENT).format(name=name, action=t(ACTIONS[c.action]), basis=basis))
+        else:
+            lines.append(t(SENTENCE).format(name=name, period=period_text(c.period, lang),
+                                            trigger=t(TRIGGERS[c.trigger]), action=t(ACTIONS[c.action]),
+                                            basis=basis))
+    lines.append(t(HOLDS))
+    return "\n".join(lines)
+
+
+def template(archive: Archive) -> str:
+    """The first draft (Korean, the default language of a notice) with the schedule in force."""
+    return TEMPLATE_KO.format(organization=archive.settings.organization,
+                              retention=retention_summary(archive, "ko"))

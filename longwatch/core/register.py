@@ -35,6 +35,7 @@ CATEGORIES: dict[str, str] = {
 EVENT_CATEGORIES: dict[str, str] = {
     "dissemination": "provision",
     "exporting": "provision",
+    "transfer": "provision",  # an evidence export (core/export.py) to an agency
     "deletion": "destruction",
     "deaccession": "destruction",
 }
@@ -75,16 +76,26 @@ def _from_ledger(archive: Archive) -> Iterable[Row]:
         rows = s.execute(select(CustodyEntry.seq, CustodyEntry.segment, CustodyEntry.byte_offset,
                                 CustodyEntry.length, CustodyEntry.event_type)
                          .where(CustodyEntry.event_type.in_(EVENT_CATEGORIES)).order_by(CustodyEntry.seq)).all()
-    for seq, segment, offset, length, event_type in rows:
-        entry, _ = ledger.read_entry(segment, offset, length)
+    entries = [(seq, event_type, ledger.read_entry(segment, offset, length)[0])
+               for seq, segment, offset, length, event_type in rows]
+    # a request's delivery is one provision: its step names the export, whose own transfer is not repeated
+    delivered = {str((e.get("extra") or {}).get("export_id")) for _s, t, e in entries
+                 if t == "dissemination" and (e.get("extra") or {}).get("request")}
+    for seq, event_type, entry in entries:
         extra = entry.get("extra") or {}
+        if event_type == "transfer" and str(extra.get("export_id")) in delivered:
+            continue
         category = EVENT_CATEGORIES[event_type]
         if extra.get("beyond_purpose") or (category == "provision" and extra.get("request_kind") in
                                            BEYOND_PURPOSE_KINDS):
             category = "beyond-purpose"
+        recipient, legal_basis = extra.get("recipient", ""), extra.get("legal_basis", "")
+        if isinstance(recipient, dict):  # an export's recipient: agency, officer, legal basis, ...
+            legal_basis = legal_basis or recipient.get("legal_basis", "")
+            recipient = " ".join(str(recipient.get(k, "")) for k in ("agency", "officer") if recipient.get(k))
         yield Row(time=parse_utc(entry["time"]), category=category, event_type=event_type,
-                  request=str(extra.get("request", "")), recipient=str(extra.get("recipient", "")),
-                  legal_basis=str(extra.get("legal_basis", "")), packages=list(entry.get("packages", [])),
+                  request=str(extra.get("request", "")), recipient=str(recipient),
+                  legal_basis=str(legal_basis), packages=list(entry.get("packages", [])),
                   actor=_actor(entry), detail=entry.get("detail", ""), ledger_seq=seq)
 
 

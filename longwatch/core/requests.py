@@ -7,9 +7,9 @@ stays in ``masking`` with the reason it was postponed. A refusal picks a lawful 
 data (profiles/refusal-reasons.toml); "the police are not present" and "other people appear" are
 not reasons and can never be chosen (other people are masked instead).
 
-Holds and evidence exports are built elsewhere (retention and export issues). Until they are
-merged, :func:`place_hold` and :func:`make_export` are the two seams: each records its step in the
-custody ledger, and each is the one line to wire.
+Holds are legal holds of the retention core (core/retention.py); a delivery is an evidence export
+of the masked copies (core/export.py) with a watermarked access copy and an expiring share link.
+Each step is also recorded in the request's timeline and the custody ledger.
 """
 
 from __future__ import annotations
@@ -298,22 +298,79 @@ def mask(archive: Archive, number: str, keep: frozenset[str] = frozenset(), acto
     return req
 
 
+EXPORTS = "exports"  # request deliveries live under the archive root, one folder per request
+
+
+def export_dir(archive: Archive, req: PublicRequest) -> Path:
+    """Where a request's delivered export is written: beside the archive, never inside a package."""
+    return archive.root / EXPORTS / req.number
+
+
+def _check_masked(archive: Archive, req: PublicRequest) -> list[str]:
+    """The packages to deliver, each a copy the "masked" step recorded in the ledger: an unmasked
+    original never leaves through a request."""
+    packages = package_ids(req)
+    if not packages:
+        raise LongwatchError("U012", number=req.number, detail="no footage was found for it")
+    masked: set[str] = set()
+    ledger = Ledger.for_archive(archive)
+    for step in req.steps:
+        if step.step == "masked" and step.ledger_event:
+            _seq, entry, _line = ledger.entry(step.ledger_event)
+            masked.update(entry.get("packages", []))
+    for pid in packages:
+        if pid not in masked:
+            raise LongwatchError("U012", number=req.number,
+                                 detail=f"package {pid} is not a masked copy; run `longwatch requests mask`")
+    return packages
+
+
 def make_export(archive: Archive, req: PublicRequest, recipient: str, expires_days: int,
                 actor: str = "") -> dict[str, Any]:
-    """SEAM (to wire to the export branch): an export with an expiring link and a watermark naming the
-    recipient. Meanwhile the provision is recorded in the custody ledger (the register reads it)."""
-    expires = datetime.now(UTC) + timedelta(days=expires_days)
-    export = {"recipient": recipient, "watermark": recipient, "expires": expires.isoformat(),
-              "packages": package_ids(req), "legal_basis": req.legal_basis, "wired": False}
-    _record(archive, req, "delivered", f"to {recipient} ({req.legal_basis}), link until {expires:%Y-%m-%d}",
-            actor, packages=package_ids(req),
+    """The masked copies as an evidence export (core/export.py): originals of the redacted packages,
+    an access copy watermarked with the recipient, a signed bag ``longwatch verify-export`` checks,
+    and an expiring share link. The export's own "transfer" event and this request's "delivered"
+    step (naming the export and the link) both go into the custody ledger."""
+    from longwatch.core import export as export_mod
+    from longwatch.web import shares
+
+    if expires_days < 1:
+        raise LongwatchError("U012", number=req.number, detail="the link must stay valid for at least one day")
+    packages = _check_masked(archive, req)
+    now = datetime.now(UTC)
+    expires = now + timedelta(days=expires_days)
+    label = KINDS[req.kind][0]
+    who = export_mod.Recipient(agency=recipient, case_number=req.number, legal_basis=req.legal_basis,
+                               purpose=f"{label} {req.number}", expires=expires)
+    out = export_dir(archive, req)
+    if out.exists():
+        export_mod.remove_partial(out)  # a delivery that failed half-way left it; nothing in it was sent
+    out.parent.mkdir(parents=True, exist_ok=True)
+    request = export_mod.Request(who, package_ids=packages, language=archive.settings.language or "ko",
+                                 reason=f"{req.kind} request {req.number}", watermark=True)
+    try:
+        result = export_mod.export(archive, request, out, now=now)
+    except BaseException:
+        export_mod.remove_partial(out)
+        raise
+    share_id, token = shares.create_share(archive, result.path, expires, created_by=actor)
+    watermark = export_mod.watermark_text(who, result.export_id)
+    export = {"recipient": recipient, "watermark": watermark, "expires": expires.isoformat(),
+              "packages": packages, "legal_basis": req.legal_basis, "wired": True,
+              "export_id": result.export_id, "path": str(result.path), "files": result.files,
+              "transfer_seq": result.transfer_seq, "share": share_id, "link": f"/s/{token}"}
+    _record(archive, req, "delivered",
+            f"export {result.export_id} to {recipient} ({req.legal_basis}), share link {share_id} "
+            f"until {expires:%Y-%m-%d}", actor, packages=packages,
             extra={"recipient": recipient, "legal_basis": req.legal_basis, "expires": export["expires"],
-                   "watermark": recipient, "wired": False})
+                   "watermark": watermark, "export_id": result.export_id, "transfer_seq": result.transfer_seq,
+                   "share": share_id, "wired": True})
     return export
 
 
 def deliver(archive: Archive, number: str, recipient: str = "", expires_days: int = 7,
             actor: str = "") -> tuple[PublicRequest, dict[str, Any]]:
+    """Export the masked copies and make the link; the request is delivered only once both exist."""
     req = get(archive, number)
     if req.status != "ready":
         raise LongwatchError("U002", current=req.status, target="delivered",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from longwatch.core import notice as notice_api
@@ -24,7 +24,8 @@ def page() -> str:
     return render_template("public/notice.html", notice=shown, published=published,
                            zones=notice_api.cameras_by_zone(archive), tz=archive.settings.tz,
                            organization=archive.settings.organization,
-                           retention=notice_api.retention_summary(archive))
+                           retention=(notice_api.retention_summary(archive, g.lang).splitlines()
+                                      if shown is None or not version.isdigit() else []))
 
 
 @bp.route("/notice/edit", methods=["GET", "POST"])
@@ -40,7 +41,7 @@ def edit() -> Any:
         return redirect(url_for("notice.edit"))
     versions = notice_api.versions(archive)
     latest = versions[0] if versions else None
-    body = latest.body if latest else notice_api.TEMPLATE_KO.format(organization=archive.settings.organization)
+    body = latest.body if latest else notice_api.template(archive)
     return render_template("public/notice_edit.html", versions=versions, latest=latest, body=body,
                            tz=archive.settings.tz)
 

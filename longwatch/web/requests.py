@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from longwatch.core import requests as req_api
@@ -60,12 +60,18 @@ def new() -> Any:
 @bp.get("/requests/view")
 @requires("requests:read")
 def view() -> str:
+    number = request.args.get("number", "")
+    export = session.pop("delivered_export", None)  # shown once, right after the delivery
+    return _page(number, export if export and export.get("number") == number else None)
+
+
+def _page(number: str, export: dict[str, Any] | None = None) -> str:
     archive = current_archive()
-    req = req_api.get(archive, request.args.get("number", ""))
+    req = req_api.get(archive, number)
     tz = archive.settings.tz
     return render_template("public/request.html", req=req, clock=req_api.clock(req, tz), tz=tz, api=req_api,
                            reasons=req_api.refusal_reasons(), packages=req_api.package_ids(req),
-                           export=None)
+                           export=export)
 
 
 @bp.post("/requests/action")
@@ -82,8 +88,15 @@ def action() -> Response:
         keep = frozenset(k.strip() for k in f.get("keep", "").split(",") if k.strip())
         req_api.mask(archive, number, keep, actor=_actor())
     elif what == "deliver":
-        req_api.deliver(archive, number, f.get("recipient", ""), int(f.get("expires_days", "7") or 7),
-                        actor=_actor())
+        days = f.get("expires_days", "7").strip() or "7"
+        if not days.isdigit():
+            raise LongwatchError("U012", number=number, detail="the link's days must be a whole number")
+        _req, export = req_api.deliver(archive, number, f.get("recipient", ""), int(days), actor=_actor())
+        # the link's token is shown once, on the next page (the catalog keeps only its hash)
+        session["delivered_export"] = {
+            "number": number, "export_id": export["export_id"], "files": export["files"],
+            "recipient": export["recipient"], "expires": export["expires"],
+            "url": url_for("shares.download", token=export["link"].rsplit("/", 1)[-1], _external=True)}
     elif what == "refuse":
         req_api.refuse(archive, number, f.get("reason", ""), f.get("note", ""), actor=_actor())
     else:

@@ -92,7 +92,11 @@ def test_request_received_to_delivered_masked_and_lawful_refusal(korean, web_arc
     assert page.locator(".clock[data-state=done]").count() == 1  # answered inside the clock
     steps = page.locator("ol.timeline li").evaluate_all("els => els.map(e => e.dataset.step)")
     assert steps == ["received", "searched", "hold", "masked", "delivered"]
+    link = page.locator("#share-link").get_attribute("href")  # the export's link, shown this once
+    assert "/s/" in link and "제공한 반출본" in page.content()
     page.screenshot(path=str(ARTIFACTS / "public-request-delivered.png"), full_page=True)
+    download = page.request.get(link)
+    assert download.ok and download.headers["content-type"] == "application/zip"
 
     number = page.url.split("number=")[1]
     req = req_api.get(archive, number)

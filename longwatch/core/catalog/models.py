@@ -612,3 +612,52 @@ class FootageGap(Base):
     source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ledger_event: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+# -- analytics rollups (migration 0017) ------------------------------------------
+class AnalyticsHourly(Base):
+    """Event counts per camera, local wall-clock hour, class and package: a cache of the events table,
+    kept in step on every flush that adds or removes an event (core/analytics.py)."""
+
+    __tablename__ = "analytics_hourly"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour_local: Mapped[str] = mapped_column(String(13), primary_key=True)  # YYYY-MM-DDTHH, archive zone
+    cls: Mapped[str] = mapped_column(String(16), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # "" when the event has none
+    zone: Mapped[str] = mapped_column(String(200), default="")  # the package's; the registry's wins
+    weekday: Mapped[int] = mapped_column(Integer, nullable=False)  # 1 Monday .. 7 Sunday
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_analytics_hourly_hour_local", "hour_local"),)
+
+
+class AnalyticsPeriod(Base):
+    """The same counts per local month (level "m"), year ("y") and all time ("a"), by hour of day
+    (grain "h"), weekday ("w") and month ("m"): the whole-archive page reads a few rows per camera."""
+
+    __tablename__ = "analytics_periods"
+
+    # key order = the page's WHERE and GROUP BY: the database aggregates in index order, no sort
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    level: Mapped[str] = mapped_column(String(1), primary_key=True)
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(7), primary_key=True)  # 00-23, 1-7, or YYYY-MM
+    cls: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, YYYY or "", archive zone
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class AnalyticsState(Base):
+    """Whether the rollups are built, and in which time zone (their hours are local)."""
+
+    __tablename__ = "analytics_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
