@@ -122,37 +122,55 @@ def _quote(name: str) -> str:
     return quote(os.path.basename(name) or "clip", safe="")
 
 
-def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
-    """A JPEG frame near the start, made once with ffmpeg from the stored bytes and cached by SHA-256."""
-    cache = archive.root / "cache" / "posters"
-    target = cache / f"{clip.sha256}.jpg"
+def _ffmpeg_cached(archive: Archive, pkg: Any, clip: Clip, kind: str, suffix: str,
+                   attempts: list[list[str]], timeout: int) -> tuple[Path | None, bytes]:
+    """Run ffmpeg over the stored clip into ``<archive>/cache/<kind>/<sha256><suffix>``, once.
+
+    Each attempt is ffmpeg's arguments with a bare ``-i`` where the stored clip
+    goes (a path, or a pipe for object storage) and without the output; the
+    first that writes a non-empty file wins and is published atomically. Returns the cached file
+    (None if every attempt failed) and the last attempt's stderr.
+    """
+    cache = archive.root / "cache" / kind
+    target = cache / f"{clip.sha256}{suffix}"
     if target.is_file():
-        return target
+        return target, b""
     cache.mkdir(parents=True, exist_ok=True)
     storage = archive.storage(pkg.storage_location)
     local = storage.local_path(pkg.id)
-    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".jpg")
+    fd, tmp = tempfile.mkstemp(dir=cache, suffix=suffix)
     os.close(fd)
-    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
-    seek = ["-ss", "0.5"] if (clip.duration or 0) > 1 else []
+    stderr = b""
     try:
-        if local is not None:
-            cmd += [*seek, "-i", str(local / clip.relpath)]
-            stdin = None
-        else:
-            cmd += ["-i", "pipe:0"]
-            stdin = storage.open_package_file(pkg.id, clip.relpath)
-        cmd += ["-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "4", "-f", "image2", tmp]
-        result = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=120, check=False)
-        if stdin is not None:
-            stdin.close()
-        if result.returncode != 0 or os.path.getsize(tmp) == 0:
-            raise LongwatchError("W011", what=f"poster frame of clip {clip.id}")
-        os.replace(tmp, target)
+        for args in attempts:
+            stdin = None if local is not None else storage.open_package_file(pkg.id, clip.relpath)
+            source = str(local / clip.relpath) if local is not None else "pipe:0"
+            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args[:args.index("-i")], "-i", source,
+                   *args[args.index("-i") + 1:], tmp]
+            result = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=timeout, check=False)
+            if stdin is not None:
+                stdin.close()
+            stderr = result.stderr
+            if result.returncode == 0 and os.path.getsize(tmp) > 0:
+                os.replace(tmp, target)
+                return target, b""
+        return None, stderr
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return target
+
+
+def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
+    """A JPEG frame near the start, made once with ffmpeg from the stored bytes and cached by SHA-256."""
+    # seeking before -i is fast on a file; a pipe cannot seek, so it starts at the first frame
+    local = archive.storage(pkg.storage_location).local_path(pkg.id) is not None
+    seek = ["-ss", "0.5"] if local and (clip.duration or 0) > 1 else []
+    made, _ = _ffmpeg_cached(archive, pkg, clip, "posters", ".jpg",
+                             [[*seek, "-i", "-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "4", "-f", "image2"]],
+                             timeout=120)
+    if made is None:
+        raise LongwatchError("W011", what=f"poster frame of clip {clip.id}")
+    return made
 
 
 def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
@@ -163,32 +181,14 @@ def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
     evidence, and downloads always give the original. Sound a MP4 cannot carry is dropped
     from the copy (never from the original).
     """
-    cache = archive.root / "cache" / "access"
-    target = cache / f"{clip.sha256}.mp4"
-    if target.is_file():
-        return target
-    cache.mkdir(parents=True, exist_ok=True)
-    storage = archive.storage(pkg.storage_location)
-    local = storage.local_path(pkg.id)
-    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".mp4")
-    os.close(fd)
-    try:
-        for streams in (["-map", "0:v?", "-map", "0:a?"], ["-map", "0:v", "-an"]):
-            stdin = None if local is not None else storage.open_package_file(pkg.id, clip.relpath)
-            source = str(local / clip.relpath) if local is not None else "pipe:0"
-            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", source, *streams, "-c", "copy",
-                   "-movflags", "+faststart", "-f", "mp4", tmp]
-            result = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=300, check=False)
-            if stdin is not None:
-                stdin.close()
-            if result.returncode == 0 and os.path.getsize(tmp) > 0:
-                os.replace(tmp, target)
-                return target
-        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    remux = ["-c", "copy", "-movflags", "+faststart", "-f", "mp4"]
+    made, stderr = _ffmpeg_cached(archive, pkg, clip, "access", ".mp4",
+                                  [["-i", "-map", "0:v?", "-map", "0:a?", *remux],
+                                   ["-i", "-map", "0:v", "-an", *remux]], timeout=300)
+    if made is None:
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise LongwatchError("N014", clip=clip.id, detail=detail[0][-200:])
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return made
 
 
 def _events(archive: Archive, pkg: Any) -> list[dict[str, Any]]:
