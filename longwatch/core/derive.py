@@ -118,7 +118,7 @@ def derive(
         for item in files:
             relpath = f"data/media/{package.safe_name(item.name)}"
             if item.stored is not None:
-                source_storage = archive.storage(_row(archive, item.stored[0]).storage_location)
+                source_storage = archive.storage(archive.catalog.require(item.stored[0]).storage_location)
                 with source_storage.open_package_file(*item.stored) as fh, writer.open(relpath) as out:
                     digests = digest_stream(fh, sinks=[out], progress=progress)
             else:
@@ -130,7 +130,7 @@ def derive(
             if item.end is None and item.start is not None and probe is not None:
                 item.end = item.start + timedelta(seconds=probe.duration or 0.0)  # a made file ends where it stops
             if probe is None:
-                src_clip = next(c for c in _row(archive, item.stored[0]).clips  # type: ignore[index]
+                src_clip = next(c for c in archive.catalog.require(item.stored[0]).clips  # type: ignore[index]
                                 if c.relpath == item.stored[1])  # type: ignore[index]
                 mime, fmt, codec = src_clip.mime_type, src_clip.format_name, src_clip.codec
                 width, height, duration = src_clip.width, src_clip.height, src_clip.duration
@@ -186,13 +186,6 @@ def derive(
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location,
                                    summary={"derived_from": [s.id for s in sources], "action": action,
                                             "size": sum(p.size for p in payload)})
-    return row
-
-
-def _row(archive: Archive, package_id: str) -> Package:
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("I008", package_id=package_id)
     return row
 
 

@@ -112,9 +112,7 @@ def redact(
     if not (faces or persons or boxes_file):
         raise LongwatchError("D012")
     manual = read_boxes(boxes_file) if boxes_file else []
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("I008", package_id=package_id)
+    row = archive.catalog.require(package_id)
     clips = [c for c in row.clips if c.width and c.duration]
     if not clips:
         raise LongwatchError("D009", package_id=package_id)

@@ -362,13 +362,6 @@ def copy_package(src: StorageAdapter, dst: StorageAdapter, package_id: str) -> i
     return total
 
 
-def _pinned(archive: Archive, package_id: str) -> Package:
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("I008", package_id=package_id)
-    return row
-
-
 def _good_source(archive: Archive, row: Package, exclude: Iterable[str] = ()) -> tuple[StorageAdapter, CopyCheck]:
     """A copy that verifies now (the catalog's word is not enough to repair from)."""
     excluded = set(exclude)
@@ -387,7 +380,7 @@ def _good_source(archive: Archive, row: Package, exclude: Iterable[str] = ()) ->
 
 def replicate(archive: Archive, package_id: str, retention_class: str | None = None) -> list[str]:
     """Bring the package up to its policy; returns the locations it was copied to."""
-    row = _pinned(archive, package_id)
+    row = archive.catalog.require(package_id)
     policy = policy_for(archive, retention_class)
     have = {c.location for c in copies_of(archive, package_id) if c.status == "ok"}
     if not have:
@@ -605,7 +598,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
     The id and every byte stay the same; the old copy is removed only after
     the new one verifies, and not at all while the store locks it (S013).
     """
-    row = _pinned(archive, package_id)
+    row = archive.catalog.require(package_id)
     old = row.storage_location
     if old == to:
         return old

@@ -125,9 +125,7 @@ def window(
     """Preserve ``start``..``end`` of a stored package as a new derived package."""
     if end <= start:
         raise LongwatchError("D007", start=derive.utc_text(start), end=derive.utc_text(end))
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("I008", package_id=package_id)
+    row = archive.catalog.require(package_id)
     clips = [c for c in row.clips if c.duration]
     if not clips:
         raise LongwatchError("D009", package_id=package_id)

@@ -144,6 +144,13 @@ class Catalog:
                 select(Package).options(selectinload(Package.clips)).where(Package.id == package_id)
             ).first()
 
+    def require(self, package_id: str) -> Package:
+        """The package's row, or I008: for work that cannot go on without it (derivations, copies)."""
+        row = self.get(package_id)
+        if row is None:
+            raise LongwatchError("I008", package_id=package_id)
+        return row
+
     def resolve(self, prefix: str) -> list[str]:
         """Package ids starting with ``prefix`` (people type short ids, as with git)."""
         with self.session() as s:
