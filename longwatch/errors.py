@@ -172,6 +172,10 @@ CODES: Mapping[str, str] = {
         "package {package_id} has {have} of the {wanted} copies its replication policy asks for ({detail}), "
         "so the original was kept; it is released at a later pass once the copies exist (`longwatch replicate`)"
     ),
+    "N016": N_(
+        "camera {camera}: {name} is damaged ({detail}); it is archived as received in package {package_id} "
+        "and marked partial, its end taken from the last whole frame"
+    ),
     # J: jobs and workers (scale out)
     "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
                "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),

@@ -833,4 +833,8 @@ KO = {
         "{zone} 기준 집계표가 없어 이벤트를 직접 셉니다. `longwatch analytics rebuild`를 실행하십시오",
     "Counted {events} events into {hourly} hourly and {periods} period rows":
         "이벤트 {events}건을 시간별 {hourly}행, 기간별 {periods}행으로 집계했습니다",
+    "camera {camera}: {name} is damaged ({detail}); it is archived as received in package {package_id} "
+    "and marked partial, its end taken from the last whole frame":
+        "카메라 {camera}: {name} 파일이 손상되었습니다 ({detail}). 받은 그대로 패키지 {package_id}에 보관하고 "
+        "부분 파일로 표시했으며, 종료 시각은 마지막 온전한 프레임에서 가져왔습니다",
 }

@@ -291,3 +291,37 @@ def test_original_kept_until_the_replication_policy_is_met(tmp_path, archive, cl
     assert [p.id for p in archive.catalog.packages()] == [row.id]  # the same package, not a second one
     assert archive.storage("offsite").has_package(row.id)
     archive.close()
+
+
+def test_original_kept_until_its_retention_class_policy_is_met(tmp_path, archive, clip_bank):
+    """The copies asked for are those of the package's retention class, not the default policy."""
+    config = archive.root / "longwatch.toml"
+    text = config.read_text()
+    head, _, rest = text.partition("[storage]")
+    _, _, tail = rest.partition("[signing]")
+    offsite = tmp_path / "offsite"
+    offsite.write_text("not a directory: this location cannot take a copy yet")
+    # one copy by default; the default schedule puts footage in class "continuous", which asks for two
+    config.write_text(head + '[storage]\nprimary = "primary"\n\n'
+                      '[storage.replication]\ndefault = ["primary"]\n\n'
+                      '[storage.replication.classes]\ncontinuous = ["primary", "offsite"]\n\n'
+                      '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
+                      f'[storage.locations.offsite]\nadapter = "local"\npath = "{offsite}"\n\n[signing]' + tail)
+    archive.close()
+    archive = type(archive).open(archive.root)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(clip_bank[0], drop / "a.mp4")
+    connector = DropFolderConnector({"path": str(drop), "settle_seconds": 0, "camera": "cam-1"}, tmp_path / "state")
+
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is not None and outcome.error.code == "N015"
+    assert outcome.error.context["wanted"] == 2
+    assert (drop / "a.mp4").exists()
+
+    offsite.unlink()
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None, outcome.error
+    assert not (drop / "a.mp4").exists()
+    assert archive.storage("offsite").has_package(outcome.package_id)
+    archive.close()

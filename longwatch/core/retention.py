@@ -289,6 +289,24 @@ def _facts(package: Package, assignment: RetentionAssignment | None) -> Facts:
                  event_at=a.event_time if a else None, case_closed_at=a.case_closed_at if a else None)
 
 
+def record_class_of(archive: Archive, package_id: str) -> str:
+    """The package's record class: its assignment, else what the active schedule would assign now.
+
+    A package is assigned a class by ``longwatch retention assign``, which may run
+    after a connector has stored it; its storage policy must already be the class's
+    (a drop folder releases its source once that policy is met).
+    """
+    with archive.catalog.session() as s:
+        package = s.get(Package, package_id)
+        if package is None:
+            raise LongwatchError("I008", package_id=package_id)
+        assignment = s.get(RetentionAssignment, package_id)
+        if assignment is not None and assignment.record_class:
+            return assignment.record_class
+        record_class, _rule, _due = classify(active_schedule(archive), _facts(package, assignment))
+        return record_class.id
+
+
 def _ledger_append(archive: Archive, events: list[Any]) -> None:
     from longwatch.core import custody
 

@@ -190,7 +190,8 @@ class DropFolderConnector(CameraConnector):
         return value.replace(tzinfo=self.zone) if value.tzinfo is None else value
 
     def _clip(self, path: Path, rel: str, key: str, size: int) -> ClipInfo:
-        fields: dict[str, Any] = dict(self.names_to_fields(path))
+        named = self.names_to_fields(path)
+        fields: dict[str, Any] = dict(named)
         sidecar_fields: dict[str, Any] = {}
         for side in self._sidecar_paths(path):
             sidecar_fields.update(self._read_sidecar(side))
@@ -208,9 +209,14 @@ class DropFolderConnector(CameraConnector):
             return camera_time.astimezone(UTC) - offset
 
         extra = {k: fields[k] for k in ("zone", "title", "description", "location_name", "vendor") if fields.get(k)}
+        if named.get("embedded"):  # what the connector read inside the file (never a sidecar's say)
+            extra["embedded"] = named["embedded"]
+        partial = str(named.get("partial") or "")
+        if partial:
+            extra["partial_reason"] = partial
         return ClipInfo(key=key, camera=camera, name=path.name, start=utc(fields.get("start")),
                         end=utc(fields.get("end")), clock_offset=offset, size=size,
-                        metadata={"relative_path": rel, **extra})
+                        metadata={"relative_path": rel, **extra}, partial=bool(partial))
 
     # -- bytes -----------------------------------------------------------------
     def _path(self, clip: ClipInfo) -> Path:

@@ -4,15 +4,18 @@ Supported, because the tests prove them with fixtures made here by ffmpeg:
 
 * ``hikvision``: ``<ip>_<channel>_<YYYYmmddHHMMSS>[mmm].<ext>`` (web-client
   download) and ``ch<NN>_<YYYYmmddHHMMSS>[_<YYYYmmddHHMMSS>].<ext>``;
-* ``dahua``: ``<device>_ch<N>_<main|sub>_<YYYYmmddHHMMSS>_<YYYYmmddHHMMSS>.<ext>``
-  (also ``.dav``: the bytes are stored untouched; whether ffprobe can read
-  them decides the validation event, never whether they are kept).
+* ``dahua``: ``<device>_ch<N>_<main|sub>_<YYYYmmddHHMMSS>_<YYYYmmddHHMMSS>.<ext>``;
+* Dahua DHAV content (``.dav``, any name): channel and start/end from the
+  frame headers (plugins/connectors/dhav.py), which win over the name's
+  whole-second times. The bytes are stored untouched; whether ffprobe can
+  read them decides the validation event, never whether they are kept; the
+  web plays them through an MP4 access copy made by stream copy.
 
-Times in these names are the recorder's local clock: set ``timezone`` and,
-when the recorder's clock is wrong, ``clock_offset_seconds``. Files are
-marked in the watch's own state by default, so the export folder (often a
-read-only share) is never changed. ONVIF export files and access copies for
-``.dav`` are not supported yet (docs/connectors.md).
+Times in names and in DHAV headers are the recorder's local clock: set
+``timezone`` and, when the recorder's clock is wrong, ``clock_offset_seconds``.
+Files are marked in the watch's own state by default, so the export folder
+(often a read-only share) is never changed. ONVIF export files are not
+recognised as such (docs/connectors.md says why).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, ClassVar
 
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
+from longwatch.plugins.connectors import dhav
 from longwatch.plugins.connectors.base import CameraConnector, Option
 from longwatch.plugins.connectors.dropfolder import DropFolderConnector
 
@@ -60,6 +64,36 @@ class VendorExportConnector(DropFolderConnector):
         self.conventions = list(CONVENTIONS) if name == "auto" else [name]
 
     def names_to_fields(self, path: Path) -> dict[str, Any]:
+        fields = self._name_fields(path)
+        if path.suffix.lower() == ".dav" and "dahua" in self.conventions:
+            fields = self._dhav_fields(path, fields)
+        return fields
+
+    def _dhav_fields(self, path: Path, fields: dict[str, Any]) -> dict[str, Any]:
+        """Frame headers give the channel and the recorder's clock to the millisecond; the name is kept too."""
+        try:
+            info = dhav.read(path)
+        except OSError:
+            info = None
+        if info is None:
+            return fields  # not DHAV (or no readable video record): the name's fields, ffprobe decides validation
+        out = dict(fields)
+        embedded: dict[str, Any] = {"format": "dhav", **info.to_dict()}
+        for key in ("start", "end"):
+            if key in fields:
+                embedded[f"name_{key}"] = fields[key].isoformat()
+        out["start"] = info.start.replace(tzinfo=self.zone)
+        out["end"] = info.end.replace(tzinfo=self.zone)
+        out["vendor"] = "dahua"
+        if "camera" not in out and not self.config["camera"]:
+            out["camera"] = f"nvr-ch{info.channel:02d}"
+        out["embedded"] = embedded
+        if info.truncated or info.resynced:
+            out["partial"] = "ends inside a DHAV frame record" if info.truncated else \
+                f"{info.resynced} bytes between DHAV frame records are not DHAV"
+        return out
+
+    def _name_fields(self, path: Path) -> dict[str, Any]:
         for vendor in self.conventions:
             for pattern in CONVENTIONS[vendor]:
                 match = pattern.match(path.name)

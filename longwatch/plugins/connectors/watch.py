@@ -251,6 +251,9 @@ class Watch:
             outcome.package_id = package_id
             if clip.partial and len(clips) > 1:
                 outcome.warning = LongwatchError("N013", camera=clip.camera, name=clip.name, package_id=package_id)
+            elif clip.partial:
+                outcome.warning = LongwatchError("N016", camera=clip.camera, name=clip.name, package_id=package_id,
+                                                 detail=clip.metadata.get("partial_reason") or "cut short")
         shutil.rmtree(self._staging(todo), ignore_errors=True)
         if rest:
             for outcome in self._store_clips(rest, advance_cursor):
@@ -332,8 +335,12 @@ class Watch:
         write_atomic(stage / (media.name + ".json"),
                      json.dumps(sidecar, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
         camera = next((c for c in self._cameras() if c.id == clip.camera), None)
+        # A name's end is whole seconds: ffprobe's duration is better, except for segments (their exact
+        # windows) and ends the connector read inside the file (DHAV frame times; ffmpeg's dhav duration
+        # counts whole seconds only).
+        exact_end = bool(clip.group) or "embedded" in clip.metadata
         return ingest_mod.IngestRequest(
-            path=media, camera=clip.camera, start=clip.start, end=clip.end if clip.group else None,
+            path=media, camera=clip.camera, start=clip.start, end=clip.end if exact_end else None,
             zone=str(clip.metadata.get("zone") or (camera.zone if camera else "")),
             location_name=str(clip.metadata.get("location_name") or (camera.location_name if camera else "")),
             latitude=camera.latitude if camera else None, longitude=camera.longitude if camera else None,
@@ -408,7 +415,7 @@ class Watch:
         while the archive holds one copy of a two-copy policy would leave the
         evidence on a single disk. A failed replica is retried here at every pass.
         """
-        from longwatch.core import storage_policy
+        from longwatch.core import retention, storage_policy
 
         storage = self.archive.storage()
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
@@ -416,17 +423,20 @@ class Watch:
         if not report.ok:
             raise LongwatchError("N010", package_id=package_id,
                                  detail="; ".join(p.render(translate=False) for p in report.problems[:3]))
-        if storage_policy.policy_met(self.archive, package_id):
+        # the policy of the package's own retention class (evidence may ask for more copies than the default)
+        retention_class = retention.record_class_of(self.archive, package_id)
+        if storage_policy.policy_met(self.archive, package_id, retention_class):
             return
         detail = "replicas missing"
         try:
-            storage_policy.replicate(self.archive, package_id)
+            storage_policy.replicate(self.archive, package_id, retention_class)
         except LongwatchError as exc:
             detail = exc.render(translate=False)
-        if not storage_policy.policy_met(self.archive, package_id):
+        if not storage_policy.policy_met(self.archive, package_id, retention_class):
             good = [c for c in storage_policy.copies_of(self.archive, package_id) if c.status == "ok"]
             raise LongwatchError("N015", package_id=package_id, have=len(good),
-                                 wanted=storage_policy.policy_for(self.archive).copies, detail=detail)
+                                 wanted=storage_policy.policy_for(self.archive, retention_class).copies,
+                                 detail=detail)
 
     def _record_gaps(self) -> None:
         self._note_gaps([g.to_dict() for g in self.connector.gaps()])

@@ -1,0 +1,161 @@
+"""Dahua .dav through the vendor-export connector, with synthetic DHAV files ffmpeg's demuxer reads.
+
+The fixtures are built by tests/dhav_fixture.py from real H.264 frames; the
+first test is what makes them honest: ffmpeg's own ``dhav`` demuxer reads
+every frame back, with the times the headers carry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from dhav_fixture import h264_access_units, write_dav
+
+from longwatch.core import package as package_mod
+from longwatch.plugins.connectors import dhav
+from longwatch.plugins.connectors.vendor import VendorExportConnector
+from longwatch.plugins.connectors.watch import Watch
+from longwatch.web.clips import access_copy_path, needs_access_copy
+
+LOCAL_START = datetime(2026, 3, 3, 14, 2, 0)  # the recorder's wall clock (Asia/Seoul)
+DAHUA_NAME = "NVR-7_ch3_main_20260303140200_20260303140202.dav"
+
+
+@pytest.fixture(scope="module")
+def units() -> list[bytes]:
+    return h264_access_units(2.0, rate=25)
+
+
+@pytest.fixture(scope="module")
+def dav(tmp_path_factory: pytest.TempPathFactory, units: list[bytes]) -> Path:
+    return write_dav(tmp_path_factory.mktemp("dav") / "fixture.dav", LOCAL_START, rate=25, channel=3, units=units)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ffprobe(path: Path, *args: str) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args, str(path)], capture_output=True,
+                         check=True, timeout=60).stdout
+    return json.loads(out)
+
+
+def picture_digests(source: Path | str, *before: str) -> list[str]:
+    """MD5 of every decoded picture: equal lists mean the same pictures, whatever the container."""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", *before, "-i", str(source), "-map", "0:v",
+                          "-f", "framemd5", "-"], capture_output=True, check=True, timeout=60).stdout
+    return [line.rsplit(",", 1)[1].strip() for line in out.decode().splitlines() if line and line[0] != "#"]
+
+
+def test_ffmpeg_reads_the_synthetic_dav(tmp_path, dav, units):
+    info = ffprobe(dav, "-count_packets", "-show_format", "-show_streams", "-show_entries", "packet=pts")
+    assert info["format"]["format_name"] == "dhav"
+    [stream] = info["streams"]
+    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 160, 120)
+    assert int(stream["nb_read_packets"]) == len(units) == 50
+    pts = [int(p["pts"]) for p in info["packets"]]
+    # ffmpeg times packets from the header's date (as if UTC) plus the millisecond counter
+    assert pts[0] == int(LOCAL_START.replace(tzinfo=UTC).timestamp() * 1000)
+    assert pts[-1] - pts[0] + 40 == 2000
+    # the records carry the encoder's frames unchanged: the same pictures as the raw H.264 stream
+    raw = tmp_path / "raw.h264"
+    raw.write_bytes(b"".join(units))
+    assert picture_digests(dav) == picture_digests(raw, "-f", "h264")
+    # and the header reader agrees with ffmpeg
+    read = dhav.read(dav)
+    assert read is not None
+    assert (read.channel, read.video_frames, read.key_frames, read.frame_rate, read.codec) == (3, 50, 2, 25, "h264")
+    assert (read.start, read.end, read.truncated) == (LOCAL_START, datetime(2026, 3, 3, 14, 2, 2), False)
+
+
+def test_dav_is_archived_untouched_with_times_from_its_frames(tmp_path, archive, dav):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    src = folder / DAHUA_NAME
+    src.write_bytes(dav.read_bytes())
+    connector = VendorExportConnector({"path": str(folder), "timezone": "Asia/Seoul", "clock_offset_seconds": 30},
+                                      tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    assert clip.camera == "NVR-7-ch03"
+    # 14:02:00 in Seoul is 05:02:00 UTC; the recorder's clock runs 30 s fast
+    assert (clip.start, clip.end) == (datetime(2026, 3, 3, 5, 1, 30, tzinfo=UTC),
+                                      datetime(2026, 3, 3, 5, 1, 32, tzinfo=UTC))
+    embedded = clip.metadata["embedded"]
+    assert (embedded["format"], embedded["channel"], embedded["video_frames"]) == ("dhav", 3, 50)
+    assert embedded["name_start"].startswith("2026-03-03T14:02:00")
+
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None and outcome.warning is None, outcome.error
+    pkg = archive.catalog.get(outcome.package_id)
+    [row] = pkg.clips
+    stored = archive.storage().local_path(pkg.id) / row.relpath
+    assert sha(stored) == sha(src) == row.sha256  # bit for bit
+    assert row.probe_ok and pkg.media_ok
+    assert (row.start_utc, row.end_utc) == (clip.start, clip.end)
+    assert sha(src) == sha(dav)  # the export folder is never touched
+
+    # a browser cannot play .dav: the access copy is the same pictures in an MP4 box, no re-encoding
+    assert needs_access_copy(row)
+    copy = access_copy_path(archive, pkg, row)
+    info = ffprobe(copy, "-count_packets", "-show_format", "-show_streams")
+    assert "mp4" in info["format"]["format_name"]
+    assert int(info["streams"][0]["nb_read_packets"]) == 50
+    assert picture_digests(copy) == picture_digests(stored)
+
+
+def test_dav_with_any_name_takes_camera_from_its_channel(tmp_path, units):
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    write_dav(folder / "export 1.dav", LOCAL_START, rate=25, channel=5, units=units[:25])
+    connector = VendorExportConnector({"path": str(folder), "timezone": "UTC"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    assert clip.camera == "nvr-ch05"
+    assert (clip.start, clip.end) == (datetime(2026, 3, 3, 14, 2, tzinfo=UTC),
+                                      datetime(2026, 3, 3, 14, 2, 1, tzinfo=UTC))
+    configured = VendorExportConnector({"path": str(folder), "camera": "gate-01"}, tmp_path / "state2")
+    assert [c.camera for c in configured.list_clips(None)] == ["gate-01"]
+
+
+def test_truncated_dav_is_kept_whole_and_marked_partial(tmp_path, archive, dav):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    data = dav.read_bytes()
+    src = folder / DAHUA_NAME
+    src.write_bytes(data[: len(data) * 2 // 3])  # an interrupted copy
+    connector = VendorExportConnector({"path": str(folder), "timezone": "Asia/Seoul"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    assert clip.partial and clip.metadata["embedded"]["truncated"]
+    whole = clip.metadata["embedded"]["video_frames"]
+    assert 0 < whole < 50
+    assert clip.end == datetime(2026, 3, 3, 5, 2, tzinfo=UTC) + timedelta(milliseconds=whole * 40)
+
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None
+    assert outcome.warning is not None and outcome.warning.code == "N016"
+    [row] = archive.catalog.get(outcome.package_id).clips
+    assert row.sha256 == sha(src)  # every byte received, the cut frame too
+
+
+def test_damaged_dav_is_preserved_with_a_failed_validation(tmp_path, archive):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    src = folder / DAHUA_NAME
+    src.write_bytes(b"DHAV" + bytes(range(256)) * 8)  # a header and then nothing a demuxer can read
+    connector = VendorExportConnector({"path": str(folder), "timezone": "Asia/Seoul"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    assert "embedded" not in clip.metadata  # no frame could be read: the name's times are used
+    assert clip.start == datetime(2026, 3, 3, 5, 2, tzinfo=UTC)
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None, outcome.error
+    pkg = archive.catalog.get(outcome.package_id)
+    [row] = pkg.clips
+    assert row.sha256 == sha(src) and not row.probe_ok and not pkg.media_ok
+    assert not needs_access_copy(row)
+    premis = (archive.storage().local_path(pkg.id) / package_mod.PREMIS_PATH).read_text()
+    assert "validation" in premis and "fail" in premis
