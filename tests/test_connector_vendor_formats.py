@@ -1,14 +1,15 @@
-"""Dahua .dav through the vendor-export connector, with synthetic DHAV files ffmpeg's demuxer reads.
+"""Vendor container formats through the vendor-export connector: Dahua .dav, fragmented MP4.
 
-The fixtures are built by tests/dhav_fixture.py from real H.264 frames; the
-first test is what makes them honest: ffmpeg's own ``dhav`` demuxer reads
-every frame back, with the times the headers carry.
+The .dav fixtures are synthetic, built by tests/dhav_fixture.py from real
+H.264 frames; the first test is what makes them honest: ffmpeg's own ``dhav``
+demuxer reads every frame back, with the times the headers carry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,6 +141,20 @@ def test_truncated_dav_is_kept_whole_and_marked_partial(tmp_path, archive, dav):
     assert outcome.warning is not None and outcome.warning.code == "N016"
     [row] = archive.catalog.get(outcome.package_id).clips
     assert row.sha256 == sha(src)  # every byte received, the cut frame too
+    assert row.probe_ok  # ffmpeg reads the whole frames
+
+
+def test_junk_between_dav_records_is_skipped_and_marked(tmp_path, dav):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    data = dav.read_bytes()
+    cut = data.index(b"DHAV", len(data) // 2)
+    (folder / DAHUA_NAME).write_bytes(data[:cut] + b"\x00junk" * 100 + data[cut:])
+    connector = VendorExportConnector({"path": str(folder), "timezone": "Asia/Seoul"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    embedded = clip.metadata["embedded"]
+    assert (embedded["video_frames"], embedded["skipped_bytes"], embedded["truncated"]) == (50, 500, False)
+    assert clip.partial and clip.end == datetime(2026, 3, 3, 5, 2, 2, tzinfo=UTC)
 
 
 def test_damaged_dav_is_preserved_with_a_failed_validation(tmp_path, archive):
@@ -159,3 +174,36 @@ def test_damaged_dav_is_preserved_with_a_failed_validation(tmp_path, archive):
     assert not needs_access_copy(row)
     premis = (archive.storage().local_path(pkg.id) / package_mod.PREMIS_PATH).read_text()
     assert "validation" in premis and "fail" in premis
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    data = path.read_bytes()
+    boxes, at = [], 0
+    while at + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, at)
+        boxes.append(kind.decode("latin-1"))
+        at += size if size >= 8 else len(data)
+    return boxes
+
+
+def test_fragmented_mp4_is_stored_untouched_and_played_as_it_is(tmp_path, archive):
+    """The container ONVIF export files build on (ISO BMFF in movie fragments): an MP4, nothing more claimed."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    src = folder / "export-0001.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                    "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25",
+                    "-metadata", "creation_time=2026-03-03T05:03:00Z",
+                    "-movflags", "+frag_keyframe+empty_moov+default_base_moof", str(src)], check=True, timeout=60)
+    boxes = top_level_boxes(src)
+    assert boxes[:2] == ["ftyp", "moov"] and "moof" in boxes and boxes[-1] == "mfra"
+    connector = VendorExportConnector({"path": str(folder), "camera": "gate-01"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    assert "embedded" not in clip.metadata  # no ONVIF boxes are read (docs/connectors.md says why)
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None, outcome.error
+    pkg = archive.catalog.get(outcome.package_id)
+    [row] = pkg.clips
+    assert row.sha256 == sha(src) and row.probe_ok
+    assert row.mime_type == "video/mp4" and not needs_access_copy(row)  # the browser plays the original
+    assert row.start_utc == datetime(2026, 3, 3, 5, 3, tzinfo=UTC)
