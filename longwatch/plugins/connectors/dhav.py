@@ -68,10 +68,9 @@ def unpack_date(word: int) -> datetime | None:
         return None
 
 
-def is_dhav(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        head = fh.read(5)
-    return len(head) == 5 and head[:4] == MAGIC and head[4] in KNOWN_TYPES
+def is_dhav(head: bytes) -> bool:
+    """The first bytes of a file start a DHAV frame record (ffmpeg's probe asks the same)."""
+    return len(head) >= 5 and head[:4] == MAGIC and head[4] in KNOWN_TYPES
 
 
 def _resync(fh: BinaryIO, offset: int, size: int) -> int | None:
@@ -102,7 +101,7 @@ def read(path: Path) -> DhavInfo | None:
     truncated = False
     skipped = 0
     with open(path, "rb") as fh:
-        if not is_dhav(path):
+        if not is_dhav(fh.read(5)):
             return None
         offset = 0
         while offset + HEADER <= size:
