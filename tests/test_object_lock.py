@@ -144,6 +144,11 @@ def test_a_camera_hold_covers_footage_ingested_later(locked, s3_server, small_cl
     assert {c["location"]: c["store_lock"] for c in shown["copies"]} == {
         "primary": None, "offsite": "legal hold", "vault": "legal hold"}
     assert "legal hold" in lw("show", later).output
+    # a lock that did not get through (a store unreachable at the time) is put back by sync-locks
+    locked.storage("vault").set_legal_hold(later, False)
+    synced = json.loads(lw("sync-locks", "--json").output)["changed"]
+    assert synced == [{"package_id": later, "location": "vault", "change": "legal hold placed"}]
+    assert legal_holds(s3_server, locked, "vault", later) == {"ON"}
     # a repaired copy is a new version: it is held as well, and the old version stays held
     from test_replication import corrupt
 

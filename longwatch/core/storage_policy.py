@@ -775,6 +775,22 @@ def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime |
     return sum(len(sync_locks(archive, pid, lockable, adapters, now)) for pid in package_ids)
 
 
+def sync_all_locks(archive: Archive, package_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
+    """``longwatch sync-locks``: every package with a copy on a store with object lock (or the ones given)."""
+    adapters = Adapters(archive)
+    lockable = lockable_locations(archive, adapters)
+    if not lockable:
+        return []
+    if package_ids is None:
+        with archive.catalog.session() as s:
+            package_ids = list(s.scalars(select(Copy.package_id).where(Copy.location.in_(lockable))
+                                         .distinct().order_by(Copy.package_id)))
+    done = []
+    for package_id in package_ids:
+        done += [(package_id, loc, what) for loc, what in sync_locks(archive, package_id, lockable, adapters)]
+    return done
+
+
 def store_locks(archive: Archive, package_id: str) -> list[tuple[str, str, str]]:
     """(location, key, lock) for every object of the package that a store still locks, every version."""
     found = []
