@@ -161,6 +161,15 @@ def test_a_camera_hold_covers_footage_ingested_later(locked, s3_server, small_cl
     assert legal_holds(s3_server, locked, "vault", later) == {"ON"}
 
 
+def test_a_case_hold_covers_a_package_that_joins_the_case_later(locked, s3_server, small_clip, tmp_path):
+    a = add_package(locked, small_clip, tmp_path, "a")
+    retention.place_hold(locked, ALICE, owner="prosecutor", reason="case 2026-J-17", case_id="2026-J-17")
+    assert legal_holds(s3_server, locked, "offsite", a) == {"OFF"}
+    retention.assign(locked, ALICE, package_ids=[a], case_id="2026-J-17")
+    for location in ("offsite", "vault"):
+        assert legal_holds(s3_server, locked, location, a) == {"ON"}
+
+
 def test_a_fixed_retention_sets_retain_until_with_the_configured_mode(locked, s3_server, small_clip, tmp_path):
     recorded = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     a = add_package(locked, small_clip, tmp_path, "a", start=recorded)

@@ -357,8 +357,12 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
     _ledger_append(archive, events)
     from longwatch.core import storage_policy
 
-    # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event)
-    storage_policy.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
+    # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event);
+    # a package that joined a case gets the store's legal hold of a case hold that covers it
+    if "case_id" in facts:
+        storage_policy.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
+    else:
+        storage_policy.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
     return changes
 
 

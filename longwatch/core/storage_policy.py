@@ -763,9 +763,11 @@ def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
     return done
 
 
-def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None) -> int:
-    """After retention classes were (re)assigned: retain-until dates where locations ask for them."""
-    configured = retention_lock_locations(archive)
+def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,
+                   holds_too: bool = False) -> int:
+    """After retention classes were (re)assigned: retain-until dates where locations ask for them, and
+    with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere."""
+    configured = list(archive.settings.locations) if holds_too else retention_lock_locations(archive)
     if not configured:
         return 0
     adapters = Adapters(archive)
