@@ -224,7 +224,8 @@ class Usage:
 
 def usage(archive: Archive, location: str | None = None) -> list[Usage]:
     """Bytes and packages per location (or of one), from the catalog alone (storage is not walked)."""
-    query = select(Copy.location, func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
+    # count(*), not count(id): both columns read are in ix_copies_location_size, so the index alone answers
+    query = select(Copy.location, func.count(), func.coalesce(func.sum(Copy.size_bytes), 0))
     if location is not None:
         query = query.where(Copy.location == location)
     with archive.catalog.session() as s:
