@@ -1,6 +1,7 @@
 """Storage benchmark: ingest to S3, audit rate, and catalog-only listing of many packages.
 
 Run: ``.venv/bin/python benchmarks/storage.py [--size-mib 256] [--audit-mib 256] [--packages 200000]``
+(``--only memory [--memory-mib 256,2048]``: peak memory of S3 ingest at two sizes, run only when asked)
 
 1. Ingest of one file to an S3 location (moto's server on 127.0.0.1, in its
    own process) as a ratio of a plain boto3 ``upload_file`` of the same file
@@ -185,6 +186,51 @@ def bench_ingest(work: Path, size_mib: int, rounds: int) -> None:
         proc.wait()
 
 
+def _rss_of(pid: int) -> float:
+    """Peak resident memory (VmHWM) of another process, MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def bench_memory(work: Path, sizes: list[int]) -> None:
+    """Peak memory of one S3 ingest at sizes an order of magnitude apart: flat means the same peak.
+
+    moto keeps every object in memory (and a multipart object twice while it
+    is completed), so the sizes stay at a few GiB, not the issue's 10 GB;
+    each size gets a fresh server so the server's own peak is per size too.
+    """
+    import json
+
+    import boto3
+
+    print(f"peak memory of an S3 ingest, one run per size ({load()} at start):")
+    for mib in sizes:
+        src = random_file(work / f"mem-{mib}.bin", mib)
+        proc, url = start_moto()
+        try:
+            bucket = f"lw-bench-{uuid.uuid4().hex[:12]}"
+            boto3.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+            root = work / f"m-{uuid.uuid4().hex[:8]}"
+            out = subprocess.run([sys.executable, __file__, "--child", "ingest", str(src), url, bucket, str(root)],
+                                 check=True, capture_output=True, text=True).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            server = _rss_of(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
+        src.unlink()
+        print(f"  {mib:>6} MiB file: ingesting process peak RSS {result['rss_mib']:.0f} MiB; "
+              f"{result['seconds']:.1f} s ({mib / result['seconds']:.0f} MiB/s), CPU {result['cpu']:.1f} s; "
+              f"moto server peak RSS {server:.0f} MiB (it holds the objects); {load()}")
+
+
 def bench_audit(work: Path, total_mib: int, rounds: int) -> None:
     root = work / "audit"
     archive = make_archive(root, '[storage]\nprimary = "primary"\n[storage.locations.primary]\nadapter = "local"\n'
@@ -266,7 +312,7 @@ def bench_catalog(work: Path, count: int) -> None:
     totals = timed(lambda: storage_policy.plan_totals(archive))
     copies = timed(lambda: storage_policy.copies_of(archive, str(uuid.UUID(int=count // 2))))
     print(f"catalog of {count} packages, {2 * count} copies (SQLite; filled in {fill:.1f} s; "
-          "the storage directory removed first):")
+          f"the storage directory removed first; {load()}):")
     print(f"  usage and state of every location (`longwatch locations`): {usage * 1000:.0f} ms")
     print(f"  newest 50 packages (`longwatch list`):                     {page * 1000:.0f} ms")
     print(f"  copies of one package (`longwatch show`):                  {copies * 1000:.1f} ms")
@@ -281,7 +327,9 @@ def main() -> None:
     parser.add_argument("--audit-mib", type=int, default=256, help="payload audited")
     parser.add_argument("--packages", type=int, default=200_000, help="catalog rows for the listing test")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", choices=["ingest", "audit", "catalog"])
+    parser.add_argument("--memory-mib", default="256,2048",
+                        help="file sizes for the peak-memory run (--only memory), comma-separated")
+    parser.add_argument("--only", choices=["ingest", "audit", "catalog", "memory"])
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.update(ENV)
@@ -296,6 +344,8 @@ def main() -> None:
             bench_audit(work, args.audit_mib, args.rounds)
         if args.only in (None, "catalog"):
             bench_catalog(work, args.packages)
+        if args.only == "memory":  # minutes and GiB of memory: only when asked
+            bench_memory(work, [int(x) for x in args.memory_mib.split(",")])
 
 
 if __name__ == "__main__":

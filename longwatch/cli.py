@@ -413,10 +413,18 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
-    from longwatch.core.storage_policy import copies_of
+    from longwatch.core.storage_policy import copies_of, copy_lock
+
+    def lock_of(location: str) -> str | None:
+        """The store's own lock (S3 object lock); None where the store cannot lock."""
+        try:
+            return copy_lock(storage if location == storage.location else archive.storage(location), pid)
+        except LongwatchError as exc:
+            return f"? ({exc.code})"
 
     data["copies"] = [{"location": c.location, "status": c.status, "last_checked": c.last_checked_at,
-                       "last_outcome": c.last_outcome} for c in copies_of(archive, pid)]
+                       "last_outcome": c.last_outcome, "store_lock": lock_of(c.location)}
+                      for c in copies_of(archive, pid)]
     local = storage.local_path(pid)
     data["path"] = str(local) if local else None
     if as_json:
@@ -439,9 +447,11 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
         fmt = f"{c.codec} {c.width}x{c.height}" if c.width else (c.mime_type or "?")
         clips.add_row(c.relpath, human_size(c.size_bytes), fmt, c.sha256)
     stdout.print(clips)
-    copies = Table(_("location"), _("status"), _("last checked"), _("outcome"), box=None, title=_("Copies"))
+    copies = Table(_("location"), _("status"), _("last checked"), _("outcome"), _("store lock"), box=None,
+                   title=_("Copies"))
     for c in data["copies"]:
-        copies.add_row(c["location"], c["status"], local_time(c["last_checked"], archive), c["last_outcome"] or "-")
+        copies.add_row(c["location"], c["status"], local_time(c["last_checked"], archive), c["last_outcome"] or "-",
+                       c["store_lock"] or "-")
     stdout.print(copies)
     ev = Table(_("time"), _("event"), _("outcome"), _("detail"), box=None, title=_("PREMIS events"))
     for e in events:

@@ -230,6 +230,11 @@ CODES: Mapping[str, str] = {
         "the object was removed and nothing was published: check the network and the store, then retry"
     ),
     "S015": N_("storage location {location!r} is {percent}% full ({used} of {cap} bytes)"),
+    "S017": N_(
+        "package {package_id}: storage location {location!r} still locks {key!r} ({lock}); nothing was deleted "
+        "on any location: release the hold or wait for the retention date, then dispose of it again"
+    ),
+    "S018": N_("storage location {location!r} ({adapter}) has no object lock; locks cannot be set there"),
     # R: replication, audit and repair
     "R001": N_(
         "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, "

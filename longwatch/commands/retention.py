@@ -392,6 +392,9 @@ def execute(obj: Context, disposition_id: str, as_json: bool, actor: retention.A
         click.echo(_("{count} packages kept: a legal hold covers them").format(count=len(result["held"])))
     if result["not_due"]:
         click.echo(_("{count} packages kept: no longer due").format(count=len(result["not_due"])))
+    if result["store_locked"]:
+        click.echo(_("{count} packages kept: a store still locks a copy (S017)").format(
+            count=len(result["store_locked"])))
 
 
 @dispose_group.command(name="list")

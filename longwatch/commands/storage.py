@@ -1,4 +1,4 @@
-"""Storage commands: ``locations``, ``replicate``, ``audit`` and ``tier`` (a built-in plugin).
+"""Storage commands: ``locations``, ``replicate``, ``audit``, ``tier`` and ``sync-locks`` (a built-in plugin).
 
 Each one reads the catalog for what to do (copies, usage, last checks) and
 touches storage only for the copies it actually checks or moves.
@@ -217,7 +217,25 @@ def tier_restore(obj: Any, package_id: str, to: str | None) -> None:
         click.echo(_("{package_id} moved from {old} to {new}").format(package_id=pid, old=old, new=target))
 
 
+@click.command(name="sync-locks")
+@click.argument("package_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def sync_locks(obj: Any, package_id: str | None, as_json: bool) -> None:
+    """Make the stores' object locks match the catalog's holds and retention (after a store was unreachable)."""
+    cli = _cli()
+    archive = obj.archive()
+    ids = [cli._resolve(archive, package_id)] if package_id else None
+    changed = storage_policy.sync_all_locks(archive, ids)
+    if as_json:
+        cli.emit_json({"changed": [{"package_id": p, "location": loc, "change": what} for p, loc, what in changed]})
+        return
+    for pid, loc, what in changed:
+        if not obj.quiet:
+            click.echo(f"{pid}  {loc}  {what}")
+
+
 @hookimpl
 def register_commands(cli: Any) -> None:
-    for command in (locations, replicate, audit, tier):
+    for command in (locations, replicate, audit, tier, sync_locks):
         cli.add_command(command)

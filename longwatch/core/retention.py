@@ -373,6 +373,14 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
                             detail=f"retention class {c['class']} of schedule {c['schedule']} ({c['rule']})",
                             extra={"retention": c}, time=now) for c in changes]
     _ledger_append(archive, events)
+    from longwatch.core import storage_policy
+
+    # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event);
+    # a package that joined a case gets the store's legal hold of a case hold that covers it
+    if "case_id" in facts:
+        storage_policy.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
+    else:
+        storage_policy.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
     return changes
 
 
@@ -450,6 +458,10 @@ def place_hold(archive: Archive, actor: Actor, *, owner: str, reason: str, revie
         type="policy assignment", packages=[package_id] if package_id else [], agents=_agents(actor, "authorizer"),
         detail=f"legal hold placed ({kind}): {reason}", time=now, extra={"legal_hold": hold_dict(hold),
                                                                          "action": "hold placed"})])
+    from longwatch.core import storage_policy
+
+    # the catalog's hold first (it protects at once), then the stores' legal holds where they have object lock
+    storage_policy.sync_hold(archive, hold)
     return hold
 
 
@@ -467,6 +479,10 @@ def release_hold(archive: Archive, hold_id: str, actor: Actor, reason: str,
         type="policy assignment", packages=[hold.package_id] if hold.package_id else [],
         agents=_agents(actor, "authorizer"), detail=f"legal hold released: {reason}", time=now,
         extra={"legal_hold": hold_dict(hold), "action": "hold released"})])
+    from longwatch.core import storage_policy
+
+    # the stores' legal holds are lifted only from packages no other active hold covers
+    storage_policy.sync_hold(archive, hold)
     return hold
 
 
@@ -569,6 +585,37 @@ class HoldIndex:
         return found
 
 
+def covered_packages(archive: Archive, hold: LegalHold, locations: Sequence[str] | None = None) -> list[str]:
+    """Stored packages that ``hold`` covers (released or not), optionally only those with a copy on
+    ``locations``: one query, the same condition the disposition planner applies."""
+    from longwatch.core.catalog.models import Copy
+
+    clause = held_clause([hold])
+    if clause is None:
+        return []
+    query = (select(Package.id).outerjoin(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+             .where(clause, Package.status == "stored").order_by(Package.id))
+    if locations is not None:
+        on = select(Copy.package_id).where(Copy.package_id == Package.id, Copy.location.in_(list(locations)))
+        query = query.where(on.exists() | Package.storage_location.in_(list(locations)))
+    with archive.catalog.session() as s:
+        return list(s.scalars(query))
+
+
+def lock_until(archive: Archive, package_id: str, now: datetime | None = None) -> tuple[datetime, str] | None:
+    """(retain-until date, class) for a store's object lock: the due date of a fixed retention still ahead.
+
+    None for a permanent class, a clock that has not started (case not
+    closed) or a date already passed.
+    """
+    now = current_time(now)
+    with archive.catalog.session() as s:
+        assignment = s.get(RetentionAssignment, package_id)
+        if assignment is None or assignment.due_at is None or assignment.due_at <= now:
+            return None
+        return assignment.due_at, assignment.record_class
+
+
 def holds_on(archive: Archive, package_id: str) -> list[LegalHold]:
     with archive.catalog.session() as s:
         package = s.get(Package, package_id)
@@ -617,6 +664,7 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
     if reason not in DELETION_REASONS:
         raise ValueError(f"unknown deletion reason {reason!r}")
     now = current_time(now)
+    _refuse_if_locked(archive, package_id)
     with archive.catalog.session() as s:
         s.execute(update(Package).where(Package.id == package_id, Package.status.in_(("stored", "disposing")))
                   .values(status="disposing"))
@@ -648,6 +696,25 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
         extra={"reason": reason, "disposition": disposition_id or None, "tagmanifest_sha256": digest,
                "locations": locations, "actor_role": actor.role, **(extra or {})})])
     return Deletion(package_id, digest, size, locations)
+
+
+def _refuse_if_locked(archive: Archive, package_id: str) -> None:
+    """Before anything is deleted anywhere: H003 while a catalog hold covers the package, then S017 while
+    any store still locks any version of any copy (checked on every location first, then deleted)."""
+    from longwatch.core.storage_policy import store_locks
+
+    with archive.catalog.session() as s:
+        package = s.get(Package, package_id)
+        if package is None or package.status == "disposed":
+            return  # the transaction below says I008, or that it is already done
+        assignment = s.get(RetentionAssignment, package_id)
+        held = HoldIndex.load(s).covering(package, assignment.case_id if assignment else "")
+    if held:
+        raise LongwatchError("H003", package_id=package_id, hold_id=held[0].id[:8], reason=held[0].reason)
+    locked = store_locks(archive, package_id)
+    if locked:
+        location, key, lock = locked[0]
+        raise LongwatchError("S017", package_id=package_id, location=location, key=key, lock=lock)
 
 
 def _remove_copies(archive: Archive, package_id: str) -> list[str]:
@@ -979,9 +1046,10 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
                                                      "schedule": disposition.schedule_id,
                                                      "legal_basis": record_class.legal_basis if record_class else ""})
         except LongwatchError as exc:
-            if exc.code != "H003":
+            if exc.code not in ("H003", "S017"):
                 raise
-            _set_item(archive, disposition.id, item.package_id, "held")
+            # a catalog hold, or a store that still locks a copy (a retain-until date not yet reached)
+            _set_item(archive, disposition.id, item.package_id, "held" if exc.code == "H003" else "store-locked")
     _fault("before-certificate")
     disposition, items = get_disposition(archive, disposition.id)
     certificate = write_certificate(archive, disposition, items, actor, now)
@@ -991,6 +1059,7 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
     return {"disposition_id": disposition.id, "certificate": str(certificate),
             "deleted": [i.package_id for i in items if i.status == "deleted"],
             "held": [i.package_id for i in items if i.status == "held"],
+            "store_locked": [i.package_id for i in items if i.status == "store-locked"],
             "not_due": [i.package_id for i in items if i.status == "not-due"]}
 
 
@@ -1183,7 +1252,7 @@ def emergency_purge(archive: Archive, actor: Actor, now: datetime | None = None,
             delete_package(archive, candidate.package_id, actor, "storage-full purge", now=now,
                            extra={"record_class": candidate.record_class, "schedule": schedule.id})
         except LongwatchError as exc:
-            if exc.code != "H003":
+            if exc.code not in ("H003", "S017"):
                 raise
             continue
         removed.append(candidate.package_id)

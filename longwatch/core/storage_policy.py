@@ -117,7 +117,10 @@ def _now() -> datetime:
 
 #: storage event kind -> the custody ledger's PREMIS event type (a repair and a move make a new copy)
 LEDGER_TYPES = {"replication": "replication", "repair": "replication", "fixity check": "fixity check",
-                "tier move": "replication", "tier restore": "replication"}
+                "tier move": "replication", "tier restore": "replication",
+                # the store's object lock follows the catalog's holds and retention (see sync_locks)
+                "legal hold placed": "policy assignment", "legal hold lifted": "policy assignment",
+                "retention lock": "policy assignment"}
 
 
 def record_event(archive: Archive, package_id: str, location: str, kind: str, outcome: str,
@@ -151,6 +154,22 @@ def record_copy(archive: Archive, package_id: str, location: str, size: int, che
         row.size_bytes = size
         if checked:
             row.last_checked_at, row.last_outcome = now, "ok"
+
+
+def lock_new_copy(archive: Archive, package_id: str, location: str) -> str | None:
+    """A new copy (ingest, replication, repair, tier move) gets the store's locks the package already has.
+
+    A failure is a warning, not an error: the copy exists and the catalog's
+    holds still protect it; the next audit of the copy (or ``longwatch
+    locks sync``) applies the lock again.
+    """
+    try:
+        sync_locks(archive, package_id, [location])
+    except LongwatchError as exc:
+        record_event(archive, package_id, location, "legal hold placed", "failure", exc.render(translate=False))
+        log.warning("%s", exc)
+        return gettext(N_("the store's lock of the new copy is pending: {error}")).format(error=exc.render())
+    return None
 
 
 def copies_of(archive: Archive, package_id: str) -> list[Copy]:
@@ -205,7 +224,8 @@ class Usage:
 
 def usage(archive: Archive, location: str | None = None) -> list[Usage]:
     """Bytes and packages per location (or of one), from the catalog alone (storage is not walked)."""
-    query = select(Copy.location, func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
+    # count(*), not count(id): both columns read are in ix_copies_location_size, so the index alone answers
+    query = select(Copy.location, func.count(), func.coalesce(func.sum(Copy.size_bytes), 0))
     if location is not None:
         query = query.where(Copy.location == location)
     with archive.catalog.session() as s:
@@ -403,6 +423,7 @@ def replicate(archive: Archive, package_id: str, retention_class: str | None = N
         record_copy(archive, package_id, location, row.size_bytes)
         record_event(archive, package_id, location, "replication", "success",
                      "copied bit for bit and read back", src.location, after.bytes_read)
+        lock_new_copy(archive, package_id, location)
         have.add(location)
         made.append(location)
     return made
@@ -412,6 +433,9 @@ def after_ingest(archive: Archive, package_id: str, location: str, size: int) ->
     """Record the primary copy, then replicate; a failed replica is a warning, `longwatch replicate` retries."""
     record_copy(archive, package_id, location, size)
     warnings = []
+    pending = lock_new_copy(archive, package_id, location)  # e.g. a camera hold that covers new footage
+    if pending:
+        warnings.append(pending)
     try:
         replicate(archive, package_id)
     except LongwatchError as exc:
@@ -511,6 +535,7 @@ def repair(archive: Archive, row: Package, adapter: StorageAdapter, check: CopyC
     after = check_copy(adapter, row.id, row.tagmanifest_sha256)
     if not after.ok:
         raise LongwatchError("R004", package_id=row.id, location=adapter.location, detail=after.summary())
+    lock_new_copy(archive, row.id, adapter.location)  # the repaired objects are new versions, unlocked
     return src.location
 
 
@@ -570,6 +595,7 @@ def audit(
             problems=[{"code": "V004", "path": p, "detail": why} for p, why in sorted(check.bad.items())])
         if check.ok:
             _set_copy(archive, row.id, planned.location, "ok", "ok")
+            lock_new_copy(archive, row.id, planned.location)  # a lock that failed to apply earlier, again
         else:
             _set_copy(archive, row.id, planned.location, "quarantined", "failed")
             record_event(archive, row.id, planned.location, "quarantine", "success", check.summary())
@@ -612,6 +638,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
         if not after.ok:
             raise LongwatchError("R002", package_id=package_id, location=to, detail=after.summary())
         record_copy(archive, package_id, to, row.size_bytes)
+        lock_new_copy(archive, package_id, to)
     delete_copy(archive, src, package_id)
     with archive.catalog.session() as s:
         pkg = s.get(Package, package_id)
@@ -636,3 +663,151 @@ def tier_candidates(archive: Archive, after_days: float, now: datetime | None = 
                                          & (Copy.location == Package.storage_location))
                  .where(func.coalesce(Copy.last_access_at, Copy.created_at) < cutoff).order_by(Package.id))
         return list(s.scalars(query))
+
+
+# -- object lock ------------------------------------------------------------------
+# The catalog's holds and retention are the truth; a store with object lock
+# (WORM) is made to enforce them too, so that not even a mistake in longwatch,
+# or a person with the store's credentials, can delete held evidence. Each
+# lock placed or lifted is a storage event and a custody-ledger event.
+def retention_lock_wanted(options: dict[str, Any], record_class: str) -> bool:
+    """``object_lock_retention = true`` (every fixed retention) or a list of retention class ids."""
+    wanted = options.get("object_lock_retention", False)
+    if isinstance(wanted, list):
+        return record_class in {str(x) for x in wanted}
+    return bool(wanted)
+
+
+def retention_lock_locations(archive: Archive) -> list[str]:
+    """Locations configured to carry retain-until dates (from longwatch.toml: no store is asked)."""
+    return [name for name, spec in sorted(archive.settings.locations.items())
+            if spec.options.get("object_lock_retention")]
+
+
+class Adapters(dict[str, StorageAdapter]):
+    """One adapter per location for a run over many packages (each remembers what it asked its store)."""
+
+    def __init__(self, archive: Archive) -> None:
+        super().__init__()
+        self.archive = archive
+
+    def __missing__(self, location: str) -> StorageAdapter:
+        adapter = self[location] = self.archive.storage(location)
+        return adapter
+
+
+def lockable_locations(archive: Archive, adapters: Adapters | None = None) -> list[str]:
+    """Locations whose store has object lock (each store is asked once per bucket and process)."""
+    adapters = adapters if adapters is not None else Adapters(archive)
+    return [name for name in sorted(archive.settings.locations) if adapters[name].has_object_lock()]
+
+
+def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | None = None,
+               adapters: Adapters | None = None, now: datetime | None = None) -> list[tuple[str, str]]:
+    """Make the store's locks of one package's copies say what the catalog says.
+
+    A legal hold on every object while any active hold covers the package, and
+    none once none does; a retain-until date (the due date of a fixed
+    retention) where the location is configured for it, extended but never
+    shortened. Copies on stores without object lock are left alone: their
+    holds live in the catalog. Returns (location, what changed).
+    """
+    from longwatch.core import retention
+
+    adapters = adapters if adapters is not None else Adapters(archive)
+    candidates = set(archive.settings.locations if locations is None else locations)
+    lockable = {loc for loc in candidates if loc in archive.settings.locations and adapters[loc].has_object_lock()}
+    if not lockable:
+        return []  # the usual case: no store to ask, no catalog query either
+    row = archive.catalog.get(package_id)
+    if row is None or row.status != "stored":
+        return []
+    where = {c.location for c in copies_of(archive, package_id)} | {row.storage_location}
+    targets = sorted(where & lockable)
+    if not targets:
+        return []
+    holds = retention.holds_on(archive, package_id)
+    fixed = retention.lock_until(archive, package_id, now)
+    changed = []
+    for location in targets:
+        adapter = adapters[location]
+        if not adapter.has_package(package_id):
+            continue  # a copy the catalog still lists but the store lost: the audit deals with it
+        if adapter.set_legal_hold(package_id, bool(holds)):
+            kind = "legal hold placed" if holds else "legal hold lifted"
+            detail = (f"store legal hold on every object, for hold {', '.join(h.id[:8] for h in holds)}" if holds
+                      else "store legal hold lifted: no active hold covers the package")
+            record_event(archive, package_id, location, kind, "success", detail)
+            changed.append((location, kind))
+        if fixed is not None and retention_lock_wanted(adapter.options, fixed[1]):
+            until, record_class = fixed
+            mode = str(adapter.options.get("object_lock_mode", "GOVERNANCE")).upper()
+            if adapter.set_retention(package_id, until, mode):
+                record_event(archive, package_id, location, "retention lock", "success",
+                             f"{mode} retain-until {until.isoformat().replace('+00:00', 'Z')} "
+                             f"(retention class {record_class})")
+                changed.append((location, "retention lock"))
+    return changed
+
+
+def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
+    """After a hold was placed or released: every package it covers on a store with object lock."""
+    from longwatch.core import retention
+
+    adapters = Adapters(archive)
+    lockable = lockable_locations(archive, adapters)
+    if not lockable:
+        return []  # no store can lock: the hold lives in the catalog alone, as before
+    done = []
+    for package_id in retention.covered_packages(archive, hold, lockable):
+        done += [(package_id, loc, what) for loc, what in sync_locks(archive, package_id, lockable, adapters)]
+    return done
+
+
+def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,
+                   holds_too: bool = False) -> int:
+    """After retention classes were (re)assigned: retain-until dates where locations ask for them, and
+    with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere."""
+    configured = list(archive.settings.locations) if holds_too else retention_lock_locations(archive)
+    if not configured:
+        return 0
+    adapters = Adapters(archive)
+    lockable = [loc for loc in configured if adapters[loc].has_object_lock()]
+    if not lockable:
+        return 0
+    return sum(len(sync_locks(archive, pid, lockable, adapters, now)) for pid in package_ids)
+
+
+def sync_all_locks(archive: Archive, package_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
+    """``longwatch sync-locks``: every package with a copy on a store with object lock (or the ones given)."""
+    adapters = Adapters(archive)
+    lockable = lockable_locations(archive, adapters)
+    if not lockable:
+        return []
+    if package_ids is None:
+        with archive.catalog.session() as s:
+            package_ids = list(s.scalars(select(Copy.package_id).where(Copy.location.in_(lockable))
+                                         .distinct().order_by(Copy.package_id)))
+    done = []
+    for package_id in package_ids:
+        done += [(package_id, loc, what) for loc, what in sync_locks(archive, package_id, lockable, adapters)]
+    return done
+
+
+def store_locks(archive: Archive, package_id: str) -> list[tuple[str, str, str]]:
+    """(location, key, lock) for every object of the package that a store still locks, every version."""
+    found = []
+    adapters = Adapters(archive)
+    for name in sorted(archive.settings.locations):
+        adapter = adapters[name]
+        if adapter.has_object_lock() and adapter.has_package(package_id):
+            found += [(name, key, lock) for key, lock in adapter.lock_status(package_id, every_version=True).items()]
+    return found
+
+
+def copy_lock(adapter: StorageAdapter, package_id: str) -> str | None:
+    """How the store locks one copy, in a few words (for ``longwatch show``); None when it cannot lock."""
+    if not adapter.has_object_lock():
+        return None
+    locks = sorted(set(adapter.lock_status(package_id).values()))
+    return "; ".join(locks) if locks else "none"

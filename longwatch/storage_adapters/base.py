@@ -155,3 +155,23 @@ class StorageAdapter(ABC):
     def free_bytes(self) -> int | None:
         """Room left, when the location can tell."""
         return None
+
+    # -- object lock (WORM) --------------------------------------------------
+    # A store that can refuse deletion itself (S3 object lock) overrides these;
+    # the core asks ``has_object_lock`` first and never calls the setters on a
+    # store without it, so holds there live in the catalog alone.
+    def has_object_lock(self) -> bool:
+        """True when the store itself can refuse to delete a package (legal holds, retain-until dates)."""
+        return False
+
+    def set_legal_hold(self, package_id: str, on: bool) -> bool:
+        """Put (or lift) the store's legal hold on every object of the package; True when something changed."""
+        raise LongwatchError("S018", location=self.location, adapter=self.NAME)
+
+    def set_retention(self, package_id: str, until: Any, mode: str | None = None) -> bool:
+        """Retain every object until ``until`` (extended, never shortened); True when something changed."""
+        raise LongwatchError("S018", location=self.location, adapter=self.NAME)
+
+    def lock_status(self, package_id: str, every_version: bool = False) -> dict[str, str]:
+        """key -> how the store locks it, for each locked object of the package (empty: nothing locked)."""
+        return {}

@@ -67,6 +67,8 @@ CHECKSUM = "SHA256"
 PART_ATTEMPTS = 4
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+#: (endpoint, bucket) -> whether the bucket has object lock (see ``has_object_lock``)
+_OBJECT_LOCK: dict[tuple[str, str], bool] = {}
 
 
 def _code(exc: ClientError) -> str:
@@ -710,62 +712,121 @@ class S3StorageAdapter(StorageAdapter):
 
     # -- object lock -------------------------------------------------------
     def has_object_lock(self) -> bool:
+        """Asked of the store once per bucket and process: the core asks it for every copy it may lock
+        (each audited copy, each new copy), and a bucket's lock cannot be turned off once on."""
+        cache_key = (str(self.options.get("endpoint_url") or ""), self.bucket)
+        if cache_key not in _OBJECT_LOCK:
+            try:
+                conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
+            except ClientError as exc:
+                if _code(exc) != "ObjectLockConfigurationNotFoundError":
+                    return False  # not allowed to read it, or the store failed: not cached, asked again
+                _OBJECT_LOCK[cache_key] = False
+            else:
+                enabled = conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+                _OBJECT_LOCK[cache_key] = enabled
+        return _OBJECT_LOCK[cache_key]
+
+    def _object_versions(self, key: str) -> builtins.list[str | None]:
+        """Version ids of every stored version of ``key`` (delete markers left out); [None] when unversioned."""
         try:
-            conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
-        except ClientError:
-            return False
-        return conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+            response = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
+        except ClientError as exc:
+            raise self.error(exc) from exc
+        found = [v.get("VersionId") for v in response.get("Versions", []) if v["Key"] == key]
+        return [v if v and v != "null" else None for v in found] or [None]
+
+    @staticmethod
+    def _version_args(version_id: str | None) -> dict[str, Any]:
+        return {"VersionId": version_id} if version_id and version_id != "null" else {}
+
+    def _lock_state(self, key: str, version_id: str | None) -> tuple[bool, datetime | None, str]:
+        """(legal hold on, retain-until date, mode) of one version, from one HEAD.
+
+        HEAD rather than GetObjectLegalHold and GetObjectRetention: one request
+        instead of two, and every S3-compatible store (moto's server included)
+        answers it with the object-lock headers.
+        """
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key, **self._version_args(version_id))
+        except ClientError as exc:
+            if _code(exc) in _MISSING or _code(exc) == "405":  # gone, or a delete marker
+                return False, None, ""
+            raise self.error(exc) from exc
+        until = head.get("ObjectLockRetainUntilDate")
+        return (head.get("ObjectLockLegalHoldStatus") == "ON", until.astimezone(UTC) if until else None,
+                str(head.get("ObjectLockMode", "")))
 
     def _lock_of(self, key: str, version_id: str | None) -> str:
-        """'legal hold' or 'COMPLIANCE until ...' when the store locks this version, else ''."""
-        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if version_id and version_id != "null":
-            args["VersionId"] = version_id
-        try:
-            hold = self.client.get_object_legal_hold(**args)
-            if hold.get("LegalHold", {}).get("Status") == "ON":
-                return "legal hold"
-        except ClientError:
-            pass  # no hold, no object lock on the bucket, or a delete marker
-        try:
-            retention = self.client.get_object_retention(**args).get("Retention", {})
-        except ClientError:
-            return ""
-        until = retention.get("RetainUntilDate")
+        """'legal hold' or 'COMPLIANCE retention until ...' when the store locks this version, else ''."""
+        held, until, mode = self._lock_state(key, version_id)
+        if held:
+            return "legal hold"
         if until is not None and until > datetime.now(UTC):
-            return f"{retention.get('Mode')} retention until {until.isoformat()}"
+            return f"{mode} retention until {until.isoformat().replace('+00:00', 'Z')}"
         return ""
 
-    def set_legal_hold(self, package_id: str, on: bool) -> None:
-        """Put (or lift) an S3 legal hold on every object of the package; S014 when the bucket has no lock."""
-        self._require_lock(package_id)
-        for key in self.package_keys(package_id):
-            try:
-                self.client.put_object_legal_hold(Bucket=self.bucket, Key=key,
-                                                  LegalHold={"Status": "ON" if on else "OFF"})
-            except ClientError as exc:
-                raise self.error(exc) from exc
+    def set_legal_hold(self, package_id: str, on: bool) -> bool:
+        """Put (or lift) an S3 legal hold on every version of every object of the package.
 
-    def set_retention(self, package_id: str, until: datetime, mode: str | None = None) -> None:
-        """Retain every object of the package until ``until`` (GOVERNANCE or COMPLIANCE)."""
+        Every version, not only the current one: a repair writes a new version
+        beside the quarantined one, and an old version left held would keep the
+        package from disposal after its last hold is released. S014 when the
+        bucket has no lock. True when the store's state changed.
+        """
+        self._require_lock(package_id)
+        wanted = "ON" if on else "OFF"
+        changed = False
+        for key in self.package_keys(package_id):
+            for version in self._object_versions(key):
+                if self._lock_state(key, version)[0] == on:
+                    continue
+                args: dict[str, Any] = {"Bucket": self.bucket, "Key": key, **self._version_args(version)}
+                try:
+                    self.client.put_object_legal_hold(**args, LegalHold={"Status": wanted})
+                except ClientError as exc:
+                    raise self.error(exc) from exc
+                changed = True
+        return changed
+
+    def set_retention(self, package_id: str, until: datetime, mode: str | None = None) -> bool:
+        """Retain every version of every object until ``until`` (GOVERNANCE or COMPLIANCE), never shorter.
+
+        A date already later is left as it is: COMPLIANCE cannot be shortened
+        by anyone, and GOVERNANCE only with a bypass permission longwatch does
+        not use. A COMPLIANCE date stays COMPLIANCE when extended. True when
+        the store's state changed.
+        """
         self._require_lock(package_id)
         if until.tzinfo is None:
             raise LongwatchError("I003", value=str(until))
+        until = until.astimezone(UTC).replace(microsecond=0)
+        wanted_mode = (mode or self.lock_mode).upper()
+        changed = False
         for key in self.package_keys(package_id):
-            try:
-                self.client.put_object_retention(
-                    Bucket=self.bucket, Key=key,
-                    Retention={"Mode": (mode or self.lock_mode).upper(), "RetainUntilDate": until.astimezone(UTC)})
-            except ClientError as exc:
-                raise self.error(exc) from exc
+            for version in self._object_versions(key):
+                _held, current, current_mode = self._lock_state(key, version)
+                if current is not None and current >= until:
+                    continue
+                live = current is not None and current > datetime.now(UTC)
+                keep = "COMPLIANCE" if live and current_mode == "COMPLIANCE" else wanted_mode
+                args: dict[str, Any] = {"Bucket": self.bucket, "Key": key, **self._version_args(version)}
+                try:
+                    self.client.put_object_retention(**args, Retention={"Mode": keep, "RetainUntilDate": until})
+                except ClientError as exc:
+                    raise self.error(exc) from exc
+                changed = True
+        return changed
 
-    def lock_status(self, package_id: str) -> dict[str, str]:
-        """key -> lock description for each locked object of the package."""
+    def lock_status(self, package_id: str, every_version: bool = False) -> dict[str, str]:
+        """key -> lock description for each locked object of the package (its current version, or every one)."""
         found = {}
         for key in self.package_keys(package_id):
-            lock = self._lock_of(key, None)
-            if lock:
-                found[self.unprefixed(key)] = lock
+            for version in self._object_versions(key) if every_version else [None]:
+                lock = self._lock_of(key, version)
+                if lock:
+                    found[self.unprefixed(key)] = lock
+                    break
         return found
 
     def _require_lock(self, package_id: str) -> None:

@@ -231,7 +231,7 @@ class Copy(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     package_id: Mapped[str] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
-    location: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    location: Mapped[str] = mapped_column(String(64), nullable=False)
     #: ok, quarantined (failed a check, awaiting repair), lost (no good copy to repair from)
     status: Mapped[str] = mapped_column(String(16), default="ok", index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -240,7 +240,11 @@ class Copy(Base):
     last_outcome: Mapped[str] = mapped_column(String(16), default="")
     last_access_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("package_id", "location", name="uq_copies_package_location"),)
+    __table_args__ = (
+        UniqueConstraint("package_id", "location", name="uq_copies_package_location"),
+        # usage per location (a count and a sum) is answered from this index alone (migration 0019)
+        Index("ix_copies_location_size", "location", "size_bytes"),
+    )
 
 
 class StorageEvent(Base):

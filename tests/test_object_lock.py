@@ -1,0 +1,234 @@
+"""Retention drives the store's object lock: holds become S3 legal holds, fixed retention a retain-until date,
+and disposal is refused (S017, nothing deleted anywhere) while a store still locks a copy.
+
+Against moto's real S3 server on loopback (tests/s3.py): ``primary`` is a local
+directory (no lock), ``offsite`` and ``vault`` are buckets created with object lock.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from retention_helpers import ADMIN, ALICE, T0, add_package, on_storage, status
+
+from longwatch.core import custody, retention, storage_policy
+from longwatch.core.archive import Archive
+from longwatch.core.catalog.models import StorageEvent
+from longwatch.errors import LongwatchError
+
+
+def _location(name: str, spec: dict) -> str:
+    return "\n".join([f"[storage.locations.{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in spec.items()]) + "\n"
+
+
+def configure(archive: Archive, locations: dict[str, dict], policy: list[str]) -> Archive:
+    """Rewrite the archive's [storage] section and reopen it."""
+    path = archive.root / "longwatch.toml"
+    head, _, rest = path.read_text().partition("[storage]")
+    _, _, tail = rest.partition("[signing]")
+    body = (f'[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = {json.dumps(policy)}\n\n'
+            + "".join(_location(n, s) for n, s in locations.items()))
+    path.write_text(head + body + "\n[signing]" + tail)
+    archive.close()
+    return Archive.open(archive.root)
+
+
+@pytest.fixture
+def locked(archive, s3_server, tmp_path):
+    """primary (local, no lock), offsite and vault (S3 with object lock); three copies of everything."""
+    a = configure(archive, {
+        "primary": {"adapter": "local", "path": str(tmp_path / "store-primary"), "durable": False},
+        "offsite": {"adapter": "s3", **s3_server.options(object_lock=True)},
+        "vault": {"adapter": "s3", **s3_server.options(object_lock=True), "object_lock_retention": True,
+                  "object_lock_mode": "COMPLIANCE"},
+    }, ["primary", "offsite", "vault"])
+    yield a
+    a.close()
+
+
+def object_locks(server, archive: Archive, location: str, package_id: str) -> list[tuple[str, str, str | None]]:
+    """(key, legal hold, retain-until mode) of every version of every object of the package, asked of S3 itself."""
+    adapter = archive.storage(location)
+    client = server.client()
+    found = []
+    for key in adapter.package_keys(package_id):
+        for version in client.list_object_versions(Bucket=adapter.bucket, Prefix=key).get("Versions", []):
+            if version["Key"] != key:
+                continue
+            head = client.head_object(Bucket=adapter.bucket, Key=key, VersionId=version["VersionId"])
+            found.append((key, head.get("ObjectLockLegalHoldStatus", "OFF"), head.get("ObjectLockMode")))
+    assert found
+    return found
+
+
+def legal_holds(server, archive, location, package_id) -> set[str]:
+    return {hold for _key, hold, _mode in object_locks(server, archive, location, package_id)}
+
+
+def copies_verify(archive: Archive, package_id: str) -> bool:
+    row = archive.catalog.get(package_id)
+    return all(storage_policy.check_copy(archive.storage(loc), package_id, row.tagmanifest_sha256).ok
+               for loc in ("primary", "offsite", "vault"))
+
+
+def storage_events(archive: Archive, package_id: str) -> list[tuple[str, str]]:
+    with archive.catalog.session() as s:
+        rows = s.query(StorageEvent).filter(StorageEvent.package_id == package_id).order_by(StorageEvent.id)
+        return [(e.kind, e.location) for e in rows if "hold" in e.kind or "retention" in e.kind]
+
+
+def test_holds_drive_s3_legal_holds_and_the_order_of_release_and_disposal(locked, s3_server, small_clip,
+                                                                          tmp_path):
+    a = add_package(locked, small_clip, tmp_path, "a")
+    b = add_package(locked, small_clip, tmp_path, "b")
+    assert legal_holds(s3_server, locked, "offsite", a) == {"OFF"}
+    first = retention.place_hold(locked, ALICE, owner="court", reason="subpoena 1", package_id=a)
+    for location in ("offsite", "vault"):
+        assert legal_holds(s3_server, locked, location, a) == {"ON"}, location  # every object, every copy
+        assert legal_holds(s3_server, locked, location, b) == {"OFF"}  # not covered
+    second = retention.place_hold(locked, ALICE, owner="police", reason="case 7", camera="cam-01",
+                                  start=T0 - timedelta(minutes=1), end=T0 + timedelta(minutes=1))
+    assert legal_holds(s3_server, locked, "offsite", b) == {"ON"}  # the camera hold covers b too
+    retention.release_hold(locked, first.id, ALICE, "subpoena withdrawn")
+    assert legal_holds(s3_server, locked, "offsite", a) == {"ON"}  # the camera hold still covers it
+    with pytest.raises(LongwatchError) as info:
+        retention.delete_package(locked, a, ADMIN, "administrator")
+    assert info.value.code == "H003"
+    retention.release_hold(locked, second.id, ALICE, "case closed")
+    for location in ("offsite", "vault"):
+        assert legal_holds(s3_server, locked, location, a) == {"OFF"}
+    # each lock placed or lifted is a storage event and a custody-ledger event
+    assert storage_events(locked, a) == [("legal hold placed", "offsite"), ("legal hold placed", "vault"),
+                                         ("legal hold lifted", "offsite"), ("legal hold lifted", "vault")]
+    timeline = [e for _i, e, _raw in custody.Ledger.for_archive(locked).history(a)
+                if str((e.get("extra") or {}).get("storage_event", "")).startswith("legal hold")]
+    assert len(timeline) == 4 and {e["type"] for e in timeline} == {"policy assignment"}
+    deleted = retention.delete_package(locked, a, ADMIN, "administrator")
+    assert sorted(deleted.locations) == ["offsite", "primary", "vault"] and not on_storage(locked, a)
+
+
+def test_disposal_while_the_store_locks_a_copy_is_refused_and_nothing_is_deleted(locked, s3_server, small_clip,
+                                                                                tmp_path):
+    a = add_package(locked, small_clip, tmp_path, "a")
+    # a lock the catalog does not know of (placed by hand, or left by a lift that failed)
+    locked.storage("vault").set_legal_hold(a, True)
+    with pytest.raises(LongwatchError) as info:
+        retention.delete_package(locked, a, ADMIN, "administrator")
+    assert info.value.code == "S017"
+    message = info.value.render()
+    assert a in message and "'vault'" in message and "legal hold" in message
+    assert status(locked, a) == "stored"
+    assert all(locked.storage(loc).has_package(a) for loc in ("primary", "offsite", "vault"))
+    assert copies_verify(locked, a)
+    # a disposition keeps it too, naming why
+    locked.storage("vault").set_legal_hold(a, False)
+    locked.storage("offsite").set_legal_hold(a, True)
+    with pytest.raises(LongwatchError) as info:
+        retention.delete_package(locked, a, ADMIN, "administrator")
+    assert info.value.code == "S017" and "'offsite'" in info.value.render()
+    assert copies_verify(locked, a)
+
+
+def test_a_camera_hold_covers_footage_ingested_later(locked, s3_server, small_clip, tmp_path, lw):
+    retention.place_hold(locked, ALICE, owner="police", reason="incident at the market", camera="cam-02",
+                         start=T0, end=T0 + timedelta(hours=2))
+    later = add_package(locked, small_clip, tmp_path, "later", camera="cam-02", start=T0 + timedelta(hours=1))
+    other = add_package(locked, small_clip, tmp_path, "other", camera="cam-03", start=T0 + timedelta(hours=1))
+    for location in ("offsite", "vault"):
+        assert legal_holds(s3_server, locked, location, later) == {"ON"}
+        assert legal_holds(s3_server, locked, location, other) == {"OFF"}
+    shown = json.loads(lw("show", later, "--json").output)
+    assert {c["location"]: c["store_lock"] for c in shown["copies"]} == {
+        "primary": None, "offsite": "legal hold", "vault": "legal hold"}
+    assert "legal hold" in lw("show", later).output
+    # a lock that did not get through (a store unreachable at the time) is put back by sync-locks
+    locked.storage("vault").set_legal_hold(later, False)
+    synced = json.loads(lw("sync-locks", "--json").output)["changed"]
+    assert synced == [{"package_id": later, "location": "vault", "change": "legal hold placed"}]
+    assert legal_holds(s3_server, locked, "vault", later) == {"ON"}
+    # a repaired copy is a new version: it is held as well, and the old version stays held
+    from test_replication import corrupt
+
+    row = locked.catalog.get(later)
+    relpath = next(p for p in locked.storage("vault").package_files(later) if p.startswith("data/"))
+    corrupt(locked.storage("vault"), later, relpath)
+    result = storage_policy.audit(locked, locations=["vault"])
+    assert result.repaired and not result.lost
+    assert storage_policy.check_copy(locked.storage("vault"), later, row.tagmanifest_sha256).ok
+    assert legal_holds(s3_server, locked, "vault", later) == {"ON"}
+
+
+def test_a_case_hold_covers_a_package_that_joins_the_case_later(locked, s3_server, small_clip, tmp_path):
+    a = add_package(locked, small_clip, tmp_path, "a")
+    retention.place_hold(locked, ALICE, owner="prosecutor", reason="case 2026-J-17", case_id="2026-J-17")
+    assert legal_holds(s3_server, locked, "offsite", a) == {"OFF"}
+    retention.assign(locked, ALICE, package_ids=[a], case_id="2026-J-17")
+    for location in ("offsite", "vault"):
+        assert legal_holds(s3_server, locked, location, a) == {"ON"}
+
+
+def test_a_fixed_retention_sets_retain_until_with_the_configured_mode(locked, s3_server, small_clip, tmp_path):
+    recorded = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    a = add_package(locked, small_clip, tmp_path, "a", start=recorded)
+    retention.assign(locked, ALICE)
+    due, record_class = retention.lock_until(locked, a)
+    assert record_class == "continuous" and due == recorded + timedelta(days=30)
+    vault = locked.storage("vault")
+    modes = {mode for _key, _hold, mode in object_locks(s3_server, locked, "vault", a)}
+    assert modes == {"COMPLIANCE"}
+    client = s3_server.client()
+    key = vault.package_keys(a)[0]
+    assert client.head_object(Bucket=vault.bucket, Key=key)["ObjectLockRetainUntilDate"] == due
+    # offsite is not configured for retention dates: no date there
+    assert {mode for _key, _hold, mode in object_locks(s3_server, locked, "offsite", a)} == {None}
+    assert [k for k in storage_events(locked, a) if k[0] == "retention lock"] == [("retention lock", "vault")]
+    # a schedule that shortens the retention never shortens the store's date; a longer one extends it
+    assert vault.set_retention(a, due - timedelta(days=10)) is False
+    assert client.head_object(Bucket=vault.bucket, Key=key)["ObjectLockRetainUntilDate"] == due
+    assert vault.set_retention(a, due + timedelta(days=10)) is True
+    assert client.head_object(Bucket=vault.bucket, Key=key)["ObjectLockRetainUntilDate"] == due + timedelta(days=10)
+    # disposal waits for the store's date
+    with pytest.raises(LongwatchError) as info:
+        retention.delete_package(locked, a, ADMIN, "administrator")
+    assert info.value.code == "S017" and "COMPLIANCE retention until" in info.value.render()
+    assert copies_verify(locked, a)
+
+
+def test_a_location_without_object_lock_keeps_holds_in_the_catalog(archive, s3_server, small_clip, tmp_path, lw):
+    plain = configure(archive, {
+        "primary": {"adapter": "local", "path": str(tmp_path / "store-primary"), "durable": False},
+        "offsite": {"adapter": "s3", **s3_server.options(), "object_lock_retention": True},
+    }, ["primary", "offsite"])
+    try:
+        a = add_package(plain, small_clip, tmp_path, "a")
+        hold = retention.place_hold(plain, ALICE, owner="court", reason="subpoena", package_id=a)
+        retention.assign(plain, ALICE)
+        with pytest.raises(LongwatchError) as info:
+            retention.delete_package(plain, a, ADMIN, "administrator")
+        assert info.value.code == "H003"
+        shown = json.loads(lw("show", a, "--json").output)
+        assert [c["store_lock"] for c in shown["copies"]] == [None, None]
+        retention.release_hold(plain, hold.id, ALICE, "done")
+        assert storage_events(plain, a) == []
+        retention.delete_package(plain, a, ADMIN, "administrator")
+        assert not on_storage(plain, a)
+    finally:
+        plain.close()
+
+
+def test_a_disposition_keeps_what_the_store_still_locks(locked, s3_server, small_clip, tmp_path):
+    from retention_helpers import BOB, later
+
+    a = add_package(locked, small_clip, tmp_path, "a")
+    b = add_package(locked, small_clip, tmp_path, "b")
+    disposition, _plan = retention.propose(locked, ALICE, later(60))
+    retention.approve(locked, disposition.id, BOB, later(60))
+    locked.storage("offsite").set_legal_hold(b, True)
+    result = retention.execute(locked, disposition.id, BOB, later(61))
+    assert result["deleted"] == [a] and result["store_locked"] == [b]
+    assert copies_verify(locked, b)
+    cert = json.loads(Path(result["certificate"]).read_text())
+    assert cert["withheld"] == [{"package_id": b, "record_class": "continuous", "status": "store-locked"}]
