@@ -573,7 +573,7 @@ class Deletion:
     already: bool = False
 
 
-def _fault(point: str) -> None:
+def fault(point: str) -> None:
     """Fault injection for the crash tests (LONGWATCH_FAULT=point): the process is killed right here."""
     if os.environ.get("LONGWATCH_FAULT") == point:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -617,7 +617,7 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
                       .values(status="deleting"))
         digest, size = package.tagmanifest_sha256, package.size_bytes
     locations = _remove_copies(archive, package_id)
-    _fault("after-delete")
+    fault("after-delete")
     with archive.catalog.session() as s:
         s.execute(update(Package).where(Package.id == package_id).values(status="disposed"))
         if disposition_id:
@@ -964,7 +964,7 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
             if exc.code != "H003":
                 raise
             _set_item(archive, disposition.id, item.package_id, "held")
-    _fault("before-certificate")
+    fault("before-certificate")
     disposition, items = get_disposition(archive, disposition.id)
     certificate = write_certificate(archive, disposition, items, actor, now)
     with archive.catalog.session() as s:
