@@ -287,3 +287,48 @@ def test_a_worker_killed_mid_redaction_leaves_one_package_after_the_rerun(pg_arc
     result = subprocess.run([*LONGWATCH, "-A", str(pg_archive.root), "verify", redacted_id], capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+EXPORT_ARGS = ("--agency", "Seoul Jung-gu Police", "--legal-basis", "Criminal Procedure Act art. 106",
+               "--purpose", "investigation")
+
+
+def test_queue_option_runs_in_process_on_sqlite(lw, archive, four_seconds, tmp_path):
+    out = tmp_path / "cli-export"
+    result = lw("export", four_seconds, "-o", str(out), *EXPORT_ARGS, "--queue", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["path"] == str(out) and (out / "export.json").is_file()
+    result = lw("window", four_seconds, "--from", "2026-03-03T05:00:01Z", "--to", "2026-03-03T05:00:02Z",
+                "--queue", "--json")
+    assert result.exit_code == 0 and "queued" not in json.loads(result.output)
+
+
+def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tmp_path, small_clip, monkeypatch):
+    out = tmp_path / "cli-export"
+    result = lw("export", four_seconds, "-o", str(out), *EXPORT_ARGS, "--queue", "--json")
+    assert result.exit_code == 0, result.output
+    queued = json.loads(result.output)
+    assert queued["queued"] and queued["task"] == "export" and not out.exists()
+    window = json.loads(lw("window", four_seconds, "--from", "2026-03-03T14:00:01+09:00", "--to",
+                           "2026-03-03T05:00:02Z", "--queue", "--json").output)
+    boxes = _boxes(tmp_path)
+    redaction = json.loads(lw("redact", four_seconds, "--boxes", str(boxes), "--queue", "--json").output)
+    refused = lw("export", four_seconds, "-o", str(tmp_path / "x"), "--agency", "A", "--legal-basis", "B",
+                 "--purpose", "C", "--queue", "--camera", "cam-09")
+    assert refused.exit_code == 13  # E003 now, not a job that fails later
+    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+    add_package(pg_archive, small_clip, tmp_path, "old")
+    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    assert disposition is not None
+    assert lw("dispose", "execute", disposition.id, "--queue").exit_code == 12  # H006: not approved
+    retention.approve(pg_archive, disposition.id, BOB, later(60))
+    dispose = json.loads(lw("dispose", "execute", disposition.id[:8], "--queue", "--json").output)
+    [row] = [r for r in jobs.list_jobs(pg_archive) if r.id == window["job_id"]]
+    assert (row.task, row.args["start"], row.args["end"]) == ("window", "2026-03-03T05:00:01Z",
+                                                              "2026-03-03T05:00:02Z")
+    jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
+    states = {r.id: r.state for r in jobs.list_jobs(pg_archive)}
+    assert [states[j["job_id"]] for j in (queued, window, redaction, dispose)] == ["done"] * 4
+    assert export_mod.verify_export(out, [pg_archive.certificate]).ok
+    assert archive_has(pg_archive, window["package_id"]) and archive_has(pg_archive, redaction["package_id"])
+    assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
