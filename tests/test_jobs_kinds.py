@@ -332,3 +332,20 @@ def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tm
     assert export_mod.verify_export(out, [pg_archive.certificate]).ok
     assert archive_has(pg_archive, window["package_id"]) and archive_has(pg_archive, redaction["package_id"])
     assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
+
+
+def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_path, monkeypatch):
+    """The job procrastinate defers at each cron tick (``periodic_disposition`` with its timestamp), run for real."""
+    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+    [pid] = [add_package(pg_archive, small_clip, tmp_path, "due")]
+    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    assert disposition is not None
+    retention.approve(pg_archive, disposition.id, BOB, later(60))
+    with pg_archive.catalog.session() as s:
+        tick = jobs._defer(s, {"queue": jobs.HEAVY, "task": "periodic_disposition", "lock": None,
+                               "queueing_lock": None, "args": json.dumps({"timestamp": int(time.time())})})
+    jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
+    [row] = jobs.list_jobs(pg_archive)
+    assert (row.id, row.state) == (tick, "done")
+    assert status(pg_archive, pid) == "disposed"
+    assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
