@@ -186,6 +186,7 @@ def test_worker_app_has_the_new_kinds_on_the_heavy_queue_and_a_configured_period
     [periodic] = app.periodic_registry.periodic_tasks.values()  # the audit is turned off
     assert (periodic.task.name, periodic.cron, periodic.task.queue) == ("periodic_disposition", "5 22 * * *",
                                                                         jobs.HEAVY)
+    assert periodic.configure_kwargs["lock"] == jobs.DISPOSE_LOCK  # never beside a `dispose` job
 
 
 def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, tmp_path, monkeypatch):

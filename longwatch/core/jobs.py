@@ -11,7 +11,13 @@ catalog's database).
 Every task is idempotent: ingest is keyed by the file's SHA-256 and looks in
 the catalog before doing any work (and ingest itself refuses a duplicate with
 I006); replication copies only what the policy still lacks; an audit re-reads
-and records. A worker killed mid-job leaves only staging behind (packages are
+and records. A window cut or a redaction gets its package id when it is
+queued, and an export its export id, so a retry finds what its killed attempt
+published (completing its catalog row and custody events) or its transfer
+event, instead of making a second one; an export is written under a partial
+name and renamed when whole. A disposition resumes item by item.
+
+A worker killed mid-job leaves only staging behind (packages are
 published atomically) and procrastinate's heartbeat marks the job stalled;
 every worker retries stalled jobs of dead workers (see :func:`run_worker`).
 """
@@ -199,6 +205,7 @@ def _export(archive: Archive, export_id: str, out_dir: str, request: dict[str, A
 
 #: Who carries out an approved disposition when a job does it; the approval named the people.
 SCHEDULER = ("longwatch scheduler", "operator")
+DISPOSE_LOCK = "dispose"
 
 
 def _dispose(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0], role: str = SCHEDULER[1]
@@ -372,10 +379,14 @@ def enqueue_export(archive: Archive, request: Any, out_dir: Path, zip_path: Path
 
 def enqueue_disposition(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0],
                         role: str = SCHEDULER[1], session: Session | None = None) -> int | dict[str, Any]:
-    """Execute an approved disposition as a job; one already waiting for it is returned, not a second."""
-    key = f"dispose:{disposition_id}"
+    """Execute an approved disposition as a job; one already waiting for it is returned, not a second.
+
+    Every disposition job (and the periodic one) holds the lock ``dispose``: two
+    workers never execute dispositions at once, so no package's deletion is
+    journalled twice. Dispositions are rare; they need no parallelism.
+    """
     return enqueue(archive, "dispose", {"disposition_id": disposition_id, "actor": actor, "role": role},
-                   session=session, lock=key, queueing_lock=key)
+                   session=session, lock=DISPOSE_LOCK, queueing_lock=f"dispose:{disposition_id}")
 
 
 # -- schema and listing ---------------------------------------------------------------------
@@ -540,7 +551,7 @@ def make_app(archive: Archive) -> Any:
                 run_task(arch, "audit", {"time_budget": 3600.0})
 
     if archive.settings.disposition_cron:
-        @app.periodic(cron=archive.settings.disposition_cron, periodic_id="disposition")
+        @app.periodic(cron=archive.settings.disposition_cron, periodic_id="disposition", lock=DISPOSE_LOCK)
         @app.task(name="periodic_disposition", queue=HEAVY, pass_context=True, retry=strategy)
         def periodic_disposition(context: Any, timestamp: int) -> dict[str, Any]:
             with _thread_archive(root) as arch:
