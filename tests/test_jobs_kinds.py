@@ -350,3 +350,45 @@ def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_p
     assert (row.id, row.state) == (tick, "done")
     assert status(pg_archive, pid) == "disposed"
     assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
+
+
+def _event(archive: Archive, package_id: str, vendor_id: str):
+    from datetime import timedelta
+
+    from longwatch.core import events
+
+    return events.record(archive, camera="cam-09", type="fall", start=START + timedelta(seconds=1),
+                         end=START + timedelta(seconds=2), confidence=0.97, source="control-centre",
+                         vendor_event_id=vendor_id, package_id=package_id)
+
+
+def test_an_event_window_job_is_idempotent(archive, four_seconds):
+    """In-process (SQLite) the window is cut as the event is recorded; the job run again changes nothing."""
+    recorded = _event(archive, four_seconds, "ev-1")
+    assert recorded.window and archive_has(archive, recorded.window)
+    assert jobs.run_task(archive, "event_window", {"event_id": recorded.event.id}) == {
+        "event_id": recorded.event.id, "window": recorded.window}
+    assert len(archive.catalog.all_ids()) == 2
+
+
+def test_an_event_queues_its_window_in_its_own_transaction_on_postgresql(pg_archive, four_seconds):
+    from longwatch.core.catalog.models import Event, EventWindow
+
+    recorded = _event(pg_archive, four_seconds, "ev-2")
+    assert recorded.window is None  # a worker cuts it
+    [job] = jobs.list_jobs(pg_archive)
+    assert (job.task, job.args, job.queue) == ("event_window", {"event_id": recorded.event.id}, jobs.HEAVY)
+    # killed once the window package is on storage, before it is catalogued or linked to the event
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGWATCH_FAULT", "after-publish")
+        patch.setattr(os, "kill", lambda pid, sig: (_ for _ in ()).throw(SystemExit("killed")))
+        with pytest.raises(SystemExit):
+            jobs.run_task(pg_archive, "event_window", {"event_id": recorded.event.id})
+    assert pg_archive.catalog.all_ids() == [four_seconds]
+    jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)  # the retry: the package the attempt published
+    assert [(r.state, r.message) for r in jobs.list_jobs(pg_archive)] == [("done", "")]
+    with pg_archive.catalog.session() as s:
+        window = s.get(Event, recorded.event.id).window_package_id
+        assert [w.package_id for w in s.query(EventWindow)] == [window]
+    assert window and set(pg_archive.catalog.all_ids()) == {four_seconds, window}
+    assert not pg_archive.storage().sweep()

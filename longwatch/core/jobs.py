@@ -178,6 +178,16 @@ def _window(archive: Archive, package_id: str, start: str, end: str, result_id: 
     return {"package_id": result_id, "source": package_id, "stored": stored}
 
 
+def _event_window(archive: Archive, event_id: int) -> dict[str, Any]:
+    """The window an event's rule asks for (queued with the event, in its transaction; core/events.py)."""
+    from longwatch.core import events
+
+    window = events.apply_rule(archive, event_id, stable_id=True)
+    if window:
+        _require_copies(archive, window)
+    return {"event_id": event_id, "window": window}
+
+
 def _redact(archive: Archive, package_id: str, result_id: str, faces: bool = True, persons: bool = False,
             boxes_file: str | None = None, keep: list[str] | None = None, reason: str = "") -> dict[str, Any]:
     """A redacted access copy of a package as the derived package ``result_id`` (chosen at enqueueing)."""
@@ -255,6 +265,7 @@ TASKS: dict[str, Task] = {
     "audit": Task(_audit, HEAVY),
     "detect": Task(_detect, HEAVY),
     "window": Task(_window, HEAVY),
+    "event_window": Task(_event_window, HEAVY),
     "redact": Task(_redact, HEAVY),
     "export": Task(_export, HEAVY),
     "dispose": Task(_dispose, HEAVY),
@@ -272,7 +283,7 @@ def run_task(archive: Archive, name: str, args: dict[str, Any]) -> dict[str, Any
 #: Failures that come back the same however often the job runs: bad input, unknown rows, a lost package,
 #: an export or a cut asked wrongly, a disposition not approved.
 PERMANENT = ("I001", "I002", "I008", "R001", "R003", "J", "Q", "C", "A001", "A003", "E001", "E003", "E004",
-             "E006", "D002", "D007", "D008", "D009", "D012", "H004", "H005", "H006", "H007")
+             "E006", "D002", "D007", "D008", "D009", "D012", "D015", "H004", "H005", "H006", "H007")
 
 
 def permanent(exc: BaseException) -> bool:
@@ -511,7 +522,7 @@ _local = threading.local()
 def _thread_archive(root: Path) -> Iterator[Archive]:
     """One Archive per worker thread: sessions and adapters are not shared across threads."""
     archive = getattr(_local, "archive", None)
-    if archive is None:
+    if archive is None or archive.root != root:  # a thread kept from another worker run (tests) opens anew
         archive = _local.archive = Archive.open(root)
     yield archive
 
