@@ -20,6 +20,9 @@ from longwatch.errors import LongwatchError
 CONFIG_NAME = "longwatch.toml"
 ENV_ARCHIVE = "LONGWATCH_ARCHIVE"
 ENV_CATALOG_URL = "LONGWATCH_CATALOG_URL"
+#: When workers run the periodic jobs (cron, in the worker's zone); ``[jobs]`` in longwatch.toml overrides.
+AUDIT_CRON = "17 3 * * *"
+DISPOSITION_CRON = "47 1 * * *"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Settings:
     key_path: Path
     cert_path: Path
     passphrase_env: str
+    audit_cron: str = AUDIT_CRON  # "" turns the periodic job off
+    disposition_cron: str = DISPOSITION_CRON
 
     @property
     def tz(self) -> ZoneInfo:
@@ -112,6 +117,15 @@ def load_text(root: Path, text: str) -> Settings:
     if primary not in locations:
         raise LongwatchError("A003", path=path, detail=f"primary storage location {primary!r} is not defined")
 
+    jobs = section("jobs")
+    crons = {}
+    for key, default in (("audit_cron", AUDIT_CRON), ("disposition_cron", DISPOSITION_CRON)):
+        value = jobs.get(key, default)
+        if not isinstance(value, str) or (value.strip() and len(value.split()) != 5):
+            raise LongwatchError("A003", path=path, detail=f"[jobs] {key} must be a cron line of five fields "
+                                                           f"(minute hour day month weekday) or \"\" for none")
+        crons[key] = value.strip()
+
     url = os.environ.get(ENV_CATALOG_URL) or str(catalog.get("url", "sqlite:///catalog.sqlite"))
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = "sqlite:///" + str(root / url[len("sqlite:///") :])
@@ -128,6 +142,7 @@ def load_text(root: Path, text: str) -> Settings:
         key_path=root / str(signing.get("key", "keys/signing-key.pem")),
         cert_path=root / str(signing.get("cert", "keys/signing-cert.pem")),
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
+        **crons,
     )
 
 

@@ -588,6 +588,8 @@ KO = {
     "Jobs run in-process on this archive (SQLite catalog); there is no queue.":
         "이 아카이브는 작업을 프로세스 안에서 실행합니다(SQLite 목록). 대기열이 없습니다.",
     "Job {job_id} queued again as job {new_id}": "작업 {job_id}을(를) 작업 {new_id}(으)로 다시 대기열에 넣었습니다",
+    "Job {job_id} queued ({task}: {target}); follow it with `longwatch jobs`":
+        "작업 {job_id}을(를) 대기열에 넣었습니다 ({task}: {target}). `longwatch jobs`로 진행을 확인하십시오",
     "this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
     "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL":
         "이 아카이브는 작업을 프로세스 안에서 실행합니다(목록이 SQLite). 대기열과 작업자에는 PostgreSQL 목록이 "

@@ -83,9 +83,9 @@ def test_worker_app_has_every_task_on_its_queue_and_a_nightly_audit(pg_archive):
     app = jobs.make_app(pg_archive)
     assert {name: app.tasks[name].queue for name in jobs.TASKS} == {n: t.queue for n, t in jobs.TASKS.items()}
     assert jobs.TASKS["ingest"].queue == jobs.QUICK and jobs.TASKS["audit_package"].queue == jobs.HEAVY
-    [periodic] = app.periodic_registry.periodic_tasks.values()
-    assert (periodic.task.name, periodic.cron, periodic.task.queue) == ("periodic_audit", jobs.AUDIT_CRON,
-                                                                        jobs.HEAVY)
+    periodic = {p.task.name: p for p in app.periodic_registry.periodic_tasks.values()}
+    assert (periodic["periodic_audit"].cron, periodic["periodic_audit"].task.queue) == (jobs.AUDIT_CRON, jobs.HEAVY)
+    assert set(periodic) == {"periodic_audit", "periodic_disposition"}  # the disposition: tests/test_jobs_kinds.py
 
 
 def test_a_retry_records_the_custody_events_a_killed_attempt_left_out(archive, tmp_path, small_clip, monkeypatch):

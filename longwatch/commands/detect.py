@@ -24,7 +24,8 @@ from rich.table import Table
 
 from longwatch import registry
 from longwatch.cli import Context, _resolve, emit_json, human_size, local_time, pass_obj, stdout
-from longwatch.core import derive, windows
+from longwatch.commands.jobs import queue_option, report_queued
+from longwatch.core import derive, jobs, windows
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.ingest import parse_time
@@ -296,11 +297,19 @@ def _print_result(result: ClipDetections, archive: Archive, made: list[dict[str,
 @click.option("--to", "end", required=True, metavar="ISO8601")
 @click.option("--reason", default="", help="Why this range is kept (recorded in the package).")
 @click.option("--json", "as_json", is_flag=True)
+@queue_option
 @pass_obj
-def window_cmd(obj: Context, package_id: str, start: str, end: str, reason: str, as_json: bool) -> None:
+def window_cmd(obj: Context, package_id: str, start: str, end: str, reason: str, as_json: bool,
+               as_job: bool) -> None:
     """Preserve a time range of a package as a new derived package (copy or stream-copy cut, never re-encoded)."""
     archive = obj.archive()
     pid = _resolve(archive, package_id)
+    if as_job and jobs.queued(archive):
+        start_utc, end_utc = derive.utc_text(parse_time(start)), derive.utc_text(parse_time(end))
+        job, result_id = jobs.enqueue_window(archive, pid, start_utc, end_utc, reason)
+        assert isinstance(job, int)
+        report_queued(obj, as_json, job, "window", result_id, package_id=result_id, source=pid)
+        return
     result = windows.window(archive, pid, parse_time(start), parse_time(end), derive.Cause(reason=reason))
     data = {"package_id": result.package.id, "source": pid, "requested_start": result.requested[0],
             "requested_end": result.requested[1], "actual_start": result.actual[0], "actual_end": result.actual[1],
@@ -324,14 +333,23 @@ def window_cmd(obj: Context, package_id: str, start: str, end: str, reason: str,
 @click.option("--tracks", "dry_run", is_flag=True, help="Only list the tracks found; store nothing.")
 @click.option("--reason", default="", help="Why the copy is made (recorded in the package).")
 @click.option("--json", "as_json", is_flag=True)
+@queue_option
 @pass_obj
 def redact_cmd(obj: Context, package_id: str, faces: bool, persons: bool, boxes_file: Path | None,
-               keep: tuple[str, ...], dry_run: bool, reason: str, as_json: bool) -> None:
+               keep: tuple[str, ...], dry_run: bool, reason: str, as_json: bool, as_job: bool) -> None:
     """Make a redacted access copy as a new package linked to the original (which is never altered)."""
     from longwatch.core import redact
 
     archive = obj.archive()
     pid = _resolve(archive, package_id)
+    if as_job and not dry_run and jobs.queued(archive):
+        if not (faces or persons or boxes_file):
+            raise LongwatchError("D012")
+        job, result_id = jobs.enqueue_redaction(archive, pid, faces=faces, persons=persons, boxes_file=boxes_file,
+                                                keep=list(keep), reason=reason)
+        assert isinstance(job, int)
+        report_queued(obj, as_json, job, "redact", result_id, package_id=result_id, source=pid)
+        return
     result = redact.redact(archive, pid, faces=faces, persons=persons, boxes_file=boxes_file,
                            keep=frozenset(keep), reason=reason, dry_run=dry_run)
     data = {"package_id": result.package.id if result.package else None, "source": pid,

@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, progress_for
+from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.core import export as export_mod
-from longwatch.core import signing
+from longwatch.core import jobs, signing
 from longwatch.core.custody.ledger import utc_text
 from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
@@ -42,17 +43,27 @@ from longwatch.i18n import _
               help="Also watermarked access copies for the recipient under data/access/ (originals untouched).")
 @click.option("--report-language", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@queue_option
 @pass_obj
 def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_path: Path | None,
                cameras: tuple[str, ...], start: str | None, end: str | None, cut: bool, case: str, agency: str,
                officer: str, case_number: str, legal_basis: str, purpose: str, expires: str | None, reason: str,
-               watermark: bool, report_language: str, as_json: bool) -> None:
+               watermark: bool, report_language: str, as_json: bool, as_job: bool) -> None:
     """Export packages, or cameras over a time range, as a signed evidence bag verifiable with standard tools."""
     archive = obj.archive()
     recipient = export_mod.Recipient(agency, officer, case_number, legal_basis, purpose,
                                      parse_time(expires) if expires else None)
     request = export_mod.Request(recipient, list(package_ids), list(cameras), parse_time(start) if start else None,
                                  parse_time(end) if end else None, cut, case, report_language, reason, watermark)
+    if as_job and jobs.queued(archive):
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            raise LongwatchError("E006", path=output)
+        export_mod.select(archive, request)  # a request that cannot be met is refused now, not by a worker
+        job, export_id = jobs.enqueue_export(archive, request, output, zip_path)
+        assert isinstance(job, int)
+        report_queued(obj, as_json, job, "export", str(output.resolve()), export_id=export_id,
+                      path=str(output.resolve()))
+        return
     existed = output.exists()
     try:
         with progress_for(obj, _("exporting"), 0) as advance:

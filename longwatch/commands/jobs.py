@@ -93,6 +93,24 @@ def ingest_cmd(obj: Any, paths: tuple[Path, ...], camera: str) -> None:
             click.echo(f"{path}  {result if isinstance(result, int) else result['package_id']}")
 
 
+QUEUE_HELP = ("On a PostgreSQL catalog, queue it as a job for `longwatch worker` and return at once "
+              "(on SQLite it runs here, as without this option).")
+
+
+def queue_option(func: Any) -> Any:
+    """``--queue``: the long commands (window, redact, export, dispose execute) may run as jobs."""
+    return click.option("--queue", "as_job", is_flag=True, help=QUEUE_HELP)(func)
+
+
+def report_queued(obj: Any, as_json: bool, job_id: int, task: str, target: str, **keys: str) -> None:
+    """What a ``--queue`` command prints: the job id and what it will make, as text or stable JSON."""
+    if as_json:
+        _cli().emit_json({"queued": True, "job_id": job_id, "task": task, **keys})
+    elif not obj.quiet:
+        click.echo(_("Job {job_id} queued ({task}: {target}); follow it with `longwatch jobs`").format(
+            job_id=job_id, task=task, target=target))
+
+
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     cli.add_command(worker, "worker")

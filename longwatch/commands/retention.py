@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, stdout
-from longwatch.core import retention
+from longwatch.commands.jobs import queue_option, report_queued
+from longwatch.core import jobs, retention
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -378,11 +379,22 @@ def approve(obj: Context, disposition_id: str, actor: retention.Actor) -> None:
 @dispose_group.command()
 @click.argument("disposition_id")
 @click.option("--json", "as_json", is_flag=True)
+@queue_option
 @pass_obj
 @acting
-def execute(obj: Context, disposition_id: str, as_json: bool, actor: retention.Actor) -> None:
+def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, actor: retention.Actor) -> None:
     """Destroy every stored copy of an approved disposition (resumes an interrupted one); sign a certificate."""
-    result = retention.execute(obj.archive(), disposition_id, actor)
+    archive = obj.archive()
+    if as_job and jobs.queued(archive):
+        disposition, _items = retention.get_disposition(archive, disposition_id)
+        if disposition.status not in ("approved", "executing"):  # refused now, not later by a worker
+            raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
+                                 expected="approved")
+        job = jobs.enqueue_disposition(archive, disposition.id, actor.name, actor.role)
+        assert isinstance(job, int)
+        report_queued(obj, as_json, job, "dispose", disposition.id, disposition_id=disposition.id)
+        return
+    result = retention.execute(archive, disposition_id, actor)
     if as_json:
         emit_json(result)
         return

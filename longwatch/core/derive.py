@@ -99,15 +99,18 @@ def derive(
     requested: tuple[datetime, datetime] | None = None,
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    package_id: str | None = None,
 ) -> Package:
     """Write ``files`` into a new package derived from ``sources``; returns its catalog row.
 
     ``action`` names what was done ("window", "redaction"), ``event_type`` is
     the PREMIS event for it ("creation", "redaction"), ``tool`` the program
     that made the files (ffmpeg) and ``parameters`` exactly how it was called.
+    ``package_id`` is chosen by a job (core/jobs.py), so that its retry finds
+    the package an earlier attempt published instead of making a second one.
     """
     now = now or datetime.now(UTC)
-    package_id = str(uuid.uuid4())
+    package_id = package_id or str(uuid.uuid4())
     storage = archive.storage()
     first = sources[0]
     payload: list[package.PayloadEntry] = []
@@ -245,6 +248,16 @@ def _provenance(
               [package_id], [software]),
     ]
     return agents, events
+
+
+def find_published(archive: Archive, package_id: str) -> Package | None:
+    """The derived package ``package_id`` if an earlier attempt published it, completed (catalog, copies,
+    custody) when that attempt was killed before it finished; None when it never reached storage."""
+    row = archive.catalog.get(package_id)
+    location = row.storage_location if row is not None else archive.storage().location
+    if row is None and not archive.storage(location).has_package(package_id):
+        return None
+    return ingest.complete_publication(archive, package_id, location)
 
 
 def local_media(archive: Archive, row: Package, clip: Clip, scratch: Path) -> Path:

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from longwatch.core.custody import Ledger, person_agent, software_agent
 from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
 
+#: Namespace of the window package ids that event-window jobs derive (uuid5).
+WINDOW_IDS = uuid.UUID("7f0c8a4e-3b1d-5e62-9a57-2c4d6e8f1a3b")
 STATUSES = ("new", "confirmed", "false_positive", "unsure")
 DECISIONS = ("confirmed", "false_positive", "unsure")
 FIELDS = ("camera", "time", "start", "end", "type", "confidence", "source_system", "vendor_event_id", "boxes", "zone")
@@ -98,10 +101,15 @@ def record(archive: Archive, *, camera: str, type: str, start: datetime, end: da
                 confidence=confidence, source=source, vendor_event_id=vendor_event_id or None,
                 detector=json.dumps(detector, sort_keys=True) if detector else "",
                 boxes=json.dumps(boxes) if boxes else "", zone=zone, status="new", reviewer="", review_note="")
+    from longwatch.core import jobs
+
+    as_job = apply_rules and bool(package_id) and jobs.queued(archive)
     with archive.catalog.session() as s:
         s.add(row)
         s.flush()
         s.refresh(row)
+        if as_job:  # a worker cuts the window; the job exists exactly when the event does
+            jobs.enqueue(archive, "event_window", {"event_id": row.id}, session=s, lock=f"windows:{package_id}")
     agents = [software_agent()]
     if detector:
         agents.append(_detector_agent(detector))
@@ -114,7 +122,7 @@ def record(archive: Archive, *, camera: str, type: str, start: datetime, end: da
     Ledger.for_archive(archive).append([LedgerEvent(
         type="metadata extraction", packages=[package_id] if package_id else [], detail=detail[:4000],
         agents=agents, extra={"longwatch_event": event_dict(row)})])
-    window = apply_rule(archive, row.id, rule_set) if apply_rules else None
+    window = apply_rule(archive, row.id, rule_set) if apply_rules and not as_job else None
     with archive.catalog.session() as s:
         fresh = s.get(Event, row.id)
         assert fresh is not None
@@ -131,8 +139,14 @@ def _package_range(archive: Archive, package_id: str) -> tuple[datetime, datetim
     return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
 
-def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = None) -> str | None:
-    """Preserve the window the event's rule asks for; returns the window package id (or None)."""
+def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = None, stable_id: bool = False
+               ) -> str | None:
+    """Preserve the window the event's rule asks for; returns the window package id (or None).
+
+    ``stable_id`` (a job, core/jobs.py): the window package's id follows from
+    the event and the merged range, so a retry after a kill finds the package
+    its earlier attempt published instead of cutting a second one.
+    """
     rule_set = rule_set or rules.load(archive.root)
     with archive.catalog.session() as s:
         ev = s.get(Event, event_id)
@@ -175,8 +189,11 @@ def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = N
         {"type": m.type, "start": derive.utc_text(m.start_utc), "end": derive.utc_text(m.end_utc or m.start_utc),
          "confidence": m.confidence, "event_id": m.id, "source": m.source,
          "vendor_event_id": m.vendor_event_id} for m in members])
-    result = windows.window(archive, ev.package_id, merged_start, merged_end, cause)
-    new_id = result.package.id
+    wanted = (str(uuid.uuid5(WINDOW_IDS, f"{event_id}/{derive.utc_text(merged_start)}/{derive.utc_text(merged_end)}"))
+              if stable_id else None)
+    found = derive.find_published(archive, wanted) if wanted else None
+    new_id = found.id if found is not None else windows.window(
+        archive, ev.package_id, merged_start, merged_end, cause, package_id_out=wanted).package.id
     with archive.catalog.session() as s:
         s.add(EventWindow(package_id=new_id, source_package_id=ev.package_id, start_utc=merged_start,
                           end_utc=merged_end, supersedes=old_ids[0] if old_ids else None,

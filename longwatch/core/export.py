@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -46,7 +47,7 @@ from typing import Any, BinaryIO
 from cryptography.hazmat.primitives import serialization
 
 from longwatch import __version__
-from longwatch.core import custody, derive, package, signing, timestamp, windows
+from longwatch.core import custody, derive, package, retention, signing, timestamp, windows
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.custody.ledger import utc_text
@@ -93,6 +94,23 @@ class Request:
     language: str = "ko"
     reason: str = ""
     watermark: bool = False  # also watermarked access copies under data/access/ (never the originals)
+
+
+def request_to_dict(request: Request) -> dict[str, Any]:
+    """A request as JSON (the arguments of an export job, core/jobs.py); times as UTC ISO 8601."""
+    data = asdict(request)
+    data["recipient"] = request.recipient.to_dict()
+    data["start"] = utc_text(request.start) if request.start else ""
+    data["end"] = utc_text(request.end) if request.end else ""
+    return data
+
+
+def request_from_dict(data: dict[str, Any]) -> Request:
+    def when(value: str) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    recipient = Recipient(**{**data["recipient"], "expires": when(data["recipient"].get("expires", ""))})
+    return Request(**{**data, "recipient": recipient, "start": when(data["start"]), "end": when(data["end"])})
 
 
 @dataclass
@@ -220,15 +238,22 @@ def select(archive: Archive, request: Request) -> Selection:
     return Selection(rows_out, gaps)
 
 
-def make_cuts(archive: Archive, selection: Selection, request: Request) -> None:
-    """An exact stream-copy cut of the range from each package, kept as a derived package (core/windows.py)."""
+def make_cuts(archive: Archive, selection: Selection, request: Request, export_id: str = "") -> None:
+    """An exact stream-copy cut of the range from each package, kept as a derived package (core/windows.py).
+
+    With ``export_id`` (a job's export) each cut's package id follows from it,
+    so that a retried job reuses the cuts its killed attempt published.
+    """
     assert request.start and request.end
     cause = derive.Cause(reason=request.reason or f"evidence export for {request.recipient.agency} "
                                                     f"{request.recipient.case_number}".strip())
     for row in list(selection.packages):
-        result = windows.window(archive, row.id, request.start, request.end, cause)
-        selection.packages.append(result.package)
-        selection.cuts.append(result.package.id)
+        cut_id = str(uuid.uuid5(uuid.UUID(export_id), row.id)) if export_id else None
+        found = derive.find_published(archive, cut_id) if cut_id else None
+        made = found or windows.window(archive, row.id, request.start, request.end, cause,
+                                       package_id_out=cut_id).package
+        selection.packages.append(made)
+        selection.cuts.append(made.id)
 
 
 # -- access copies -----------------------------------------------------------------------------
@@ -425,11 +450,51 @@ def _pem(cert: Any) -> bytes:
     return bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
+def partial_dir(out_dir: Path, export_id: str) -> Path:
+    """Where an export is written before one rename makes it ``out_dir``: never mistaken for a finished bag."""
+    return out_dir.parent / f".{out_dir.name}.{export_id[:8]}.partial"
+
+
+def finished(out_dir: Path, export_id: str, zip_path: Path | None = None) -> Result | None:
+    """The export ``export_id`` if it is already complete in ``out_dir`` (a job's earlier attempt made it)."""
+    try:
+        description = json.loads((out_dir / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if description.get("export_id") != export_id or not (out_dir / SIGNATURE).is_file():
+        return None
+    gaps = [(datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"])) for g in description["gaps"]]
+    custody_ = description["custody"]
+    return Result(out_dir, export_id, len(description["files"]), sum(f["size"] for f in description["files"]),
+                  gaps, custody_["checkpoint_size"], custody_["transfer_seq"],
+                  zip_path=zip_path if zip_path is not None and zip_path.is_file() else None,
+                  timestamped=(out_dir / TIMESTAMP_REPLY).is_file())
+
+
+def _earlier_transfer(ledger: custody.Ledger, package_id: str, export_id: str) -> int | None:
+    """The ledger seq of this export's transfer event, when a killed attempt already appended it."""
+    for seq, entry, _line in ledger.history(package_id):
+        if entry.get("type") == "transfer" and (entry.get("extra") or {}).get("export_id") == export_id:
+            return seq
+    return None
+
+
 def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
-           progress: Callable[[int], None] | None = None, now: datetime | None = None) -> Result:
-    """Write the export bag into ``out_dir`` (which must not exist yet); optionally zip it (streamed)."""
+           progress: Callable[[int], None] | None = None, now: datetime | None = None,
+           export_id: str | None = None) -> Result:
+    """Write the export bag into ``out_dir`` (which must not exist yet); optionally zip it (streamed).
+
+    The bag is written beside ``out_dir`` under a partial name and renamed at
+    the end, so ``out_dir`` holds a whole export or nothing. A job passes its
+    own ``export_id``: run again after a kill, it removes its partial bag, reuses
+    its transfer event and cuts, and returns an export already finished as is.
+    """
     from longwatch.core import report  # the PDF library loads only when an export is written
 
+    if export_id is not None:
+        done = finished(out_dir, export_id, zip_path)
+        if done is not None:
+            return done
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise LongwatchError("E006", path=out_dir)
     if not request.recipient.agency.strip():
@@ -443,133 +508,147 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
     if request.cut:
         if not (request.start and request.end):
             raise LongwatchError("E003", detail="--cut needs --from and --to")
-        make_cuts(archive, selection, request)
-    export_id = str(uuid.uuid4())
+        make_cuts(archive, selection, request, export_id or "")
+    export_id = export_id or str(uuid.uuid4())
     report.font_path()  # E008 before anything is written or recorded
     pdf = report.start_pdf()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    bag = out_dir
-    files, signed = _copy_media(archive, selection.packages, bag, now, progress)
-    for row in selection.packages:
-        storage = archive.storage(row.storage_location)
-        for meta in (package.PREMIS_PATH, package.DC_PATH):
-            with storage.open_package_file(row.id, meta) as fh:
-                data = fh.read()
-            expected, found = signed[row.id].expected(meta), hashlib.sha256(data).hexdigest()
-            if found != expected:
-                raise LongwatchError("E005", path=f"{row.id}/{meta}", expected=expected, found=found)
-            files.append(_write(bag, f"data/packages/{row.id}/{meta}", data, "metadata", row.id))
-    access: list[_File] = []
-    if request.watermark:
-        text = watermark_text(request.recipient, export_id)
-        with tempfile.TemporaryDirectory(prefix="lw-watermark-") as scratch:
-            for f in [f for f in files if f.kind == "media"]:
-                name = Path(f.relpath)
-                rel = f"data/access/{f.package_id}/{name.stem}.ACCESS-COPY-watermarked.mp4"
-                make_access_copy(bag / f.relpath, bag / rel, text, Path(scratch))
-                access.append(_File(rel, _sha256_file(bag / rel), (bag / rel).stat().st_size, f.package_id,
-                                    f.camera, f.start, f.end, kind="access"))
-        files.extend(access)
+    bag = partial_dir(out_dir, export_id)
+    if bag.exists():  # a killed attempt of this export: nothing in it was handed over
+        shutil.rmtree(bag)
+    bag.mkdir(parents=True)
+    try:
+        files, signed = _copy_media(archive, selection.packages, bag, now, progress)
+        for row in selection.packages:
+            storage = archive.storage(row.storage_location)
+            for meta in (package.PREMIS_PATH, package.DC_PATH):
+                with storage.open_package_file(row.id, meta) as fh:
+                    data = fh.read()
+                expected, found = signed[row.id].expected(meta), hashlib.sha256(data).hexdigest()
+                if found != expected:
+                    raise LongwatchError("E005", path=f"{row.id}/{meta}", expected=expected, found=found)
+                files.append(_write(bag, f"data/packages/{row.id}/{meta}", data, "metadata", row.id))
+        access: list[_File] = []
+        if request.watermark:
+            text = watermark_text(request.recipient, export_id)
+            with tempfile.TemporaryDirectory(prefix="lw-watermark-") as scratch:
+                for f in [f for f in files if f.kind == "media"]:
+                    name = Path(f.relpath)
+                    rel = f"data/access/{f.package_id}/{name.stem}.ACCESS-COPY-watermarked.mp4"
+                    make_access_copy(bag / f.relpath, bag / rel, text, Path(scratch))
+                    access.append(_File(rel, _sha256_file(bag / rel), (bag / rel).stat().st_size, f.package_id,
+                                        f.camera, f.start, f.end, kind="access"))
+            files.extend(access)
 
-    # the transfer event, then a fresh checkpoint that covers it
-    ledger = custody.Ledger.for_archive(archive)
-    recipient = request.recipient
-    detail = (f"evidence export {export_id} to {recipient.agency}"
-              + (f", officer {recipient.officer}" if recipient.officer else "")
-              + (f", case {recipient.case_number}" if recipient.case_number else "")
-              + f"; legal basis: {recipient.legal_basis}; purpose: {recipient.purpose}"
-              + (f"; expires {utc_text(recipient.expires)}" if recipient.expires else ""))
-    pids = [r.id for r in selection.packages]
-    receipt = ledger.append([custody.Event(
-        type="transfer", packages=pids, detail=detail,
-        agents=[custody.software_agent(), custody.person_agent(archive.operator)],
-        extra={"export_id": export_id, "recipient": recipient.to_dict(),
-               "files": [f.relpath for f in files if f.kind == "media"]})], checkpoint=False)[0]
-    cp = ledger.checkpoint()
-    tree = ledger.tree(cp.size)
-    entries: dict[int, bytes] = {}
-    for pid in pids:
-        for seq, _entry, line in ledger.history(pid):
-            if seq < cp.size:
-                entries[seq] = line
-    timeline = []
-    files.append(_write(bag, f"{CUSTODY}/extract.jsonl", b"".join(entries[s] + b"\n" for s in sorted(entries)),
-                        "custody"))
-    for seq in sorted(entries):
-        proof = custody.prove_inclusion(ledger, seq, against=cp.size, tree=tree)
-        proof.pop("checkpoint")  # the one checkpoint sits beside the proofs
-        proof["checkpoint_note"] = "checkpoint.note"
-        files.append(_write(bag, f"{CUSTODY}/proofs/{seq:012d}.json",
-                            json.dumps(proof, indent=1, sort_keys=True).encode(), "custody"))
-        entry = json.loads(entries[seq])
-        timeline.append(entry)
-    files.append(_write(bag, f"{CUSTODY}/checkpoint.note", cp.note, "custody"))
-    files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s", cp.signature, "custody"))
-    if cp.tsr:
-        files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s.tsr", cp.tsr, "custody"))
-    files.append(_write(bag, f"{CUSTODY}/signer-chain.pem", _pem(archive.certificate), "custody"))
-    tsa_cert_path = ledger.settings.tsa_cert
-    if ledger.settings.tsa_url and tsa_cert_path and tsa_cert_path.is_file():
-        files.append(_write(bag, f"{CUSTODY}/tsa-chain.pem", tsa_cert_path.read_bytes(), "custody"))
+        # the transfer event, then a fresh checkpoint that covers it
+        ledger = custody.Ledger.for_archive(archive)
+        recipient = request.recipient
+        detail = (f"evidence export {export_id} to {recipient.agency}"
+                  + (f", officer {recipient.officer}" if recipient.officer else "")
+                  + (f", case {recipient.case_number}" if recipient.case_number else "")
+                  + f"; legal basis: {recipient.legal_basis}; purpose: {recipient.purpose}"
+                  + (f"; expires {utc_text(recipient.expires)}" if recipient.expires else ""))
+        pids = [r.id for r in selection.packages]
+        transfer_seq = _earlier_transfer(ledger, pids[0], export_id)
+        if transfer_seq is None:
+            transfer_seq = ledger.append([custody.Event(
+                type="transfer", packages=pids, detail=detail,
+                agents=[custody.software_agent(), custody.person_agent(archive.operator)],
+                extra={"export_id": export_id, "recipient": recipient.to_dict(),
+                       "files": [f.relpath for f in files if f.kind == "media"]})], checkpoint=False)[0].seq
+        cp = ledger.checkpoint()
+        tree = ledger.tree(cp.size)
+        entries: dict[int, bytes] = {}
+        for pid in pids:
+            for seq, _entry, line in ledger.history(pid):
+                if seq < cp.size:
+                    entries[seq] = line
+        timeline = []
+        files.append(_write(bag, f"{CUSTODY}/extract.jsonl", b"".join(entries[s] + b"\n" for s in sorted(entries)),
+                            "custody"))
+        for seq in sorted(entries):
+            proof = custody.prove_inclusion(ledger, seq, against=cp.size, tree=tree)
+            proof.pop("checkpoint")  # the one checkpoint sits beside the proofs
+            proof["checkpoint_note"] = "checkpoint.note"
+            files.append(_write(bag, f"{CUSTODY}/proofs/{seq:012d}.json",
+                                json.dumps(proof, indent=1, sort_keys=True).encode(), "custody"))
+            entry = json.loads(entries[seq])
+            timeline.append(entry)
+        files.append(_write(bag, f"{CUSTODY}/checkpoint.note", cp.note, "custody"))
+        files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s", cp.signature, "custody"))
+        if cp.tsr:
+            files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s.tsr", cp.tsr, "custody"))
+        files.append(_write(bag, f"{CUSTODY}/signer-chain.pem", _pem(archive.certificate), "custody"))
+        tsa_cert_path = ledger.settings.tsa_cert
+        if ledger.settings.tsa_url and tsa_cert_path and tsa_cert_path.is_file():
+            files.append(_write(bag, f"{CUSTODY}/tsa-chain.pem", tsa_cert_path.read_bytes(), "custody"))
 
-    # manifest, description, reports, tag manifest, signature, time-stamp
-    media = [f for f in files if f.kind == "media"]
-    payload_size = sum(f.size for f in files)
-    (bag / "manifest-sha256.txt").write_bytes(package.manifest_text({f.relpath: f.sha256 for f in files}))
-    (bag / "bagit.txt").write_bytes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-    info = [("Source-Organization", archive.settings.organization or archive.settings.name),
-            ("Bagging-Date", package.bagging_date(now)),
-            ("Payload-Oxum", f"{payload_size}.{len(files)}"),
-            ("External-Identifier", export_id),
-            ("External-Description", f"longwatch evidence export to {recipient.agency}"),
-            ("Bag-Software-Agent", f"longwatch {__version__}")]
-    (bag / "bag-info.txt").write_bytes(package.bag_info_text(info))
-    description = {
-        "format": FORMAT, "export_id": export_id, "created": utc_text(now), "archive": archive.settings.name,
-        "organization": archive.settings.organization, "timezone": archive.settings.timezone,
-        "exported_by": archive.operator, "recipient": recipient.to_dict(), "reason": request.reason,
-        "language": request.language,
-        "request": {"package_ids": request.package_ids, "cameras": request.cameras,
-                    "start": utc_text(request.start) if request.start else "",
-                    "end": utc_text(request.end) if request.end else "", "cut": request.cut},
-        "gaps": [{"start": utc_text(a), "end": utc_text(b), "seconds": (b - a).total_seconds()}
-                 for a, b in selection.gaps],
-        "packages": [{"id": r.id, "camera": r.camera, "title": r.title, "start": utc_text(r.start_utc)
-                      if r.start_utc else "", "end": utc_text(r.end_utc) if r.end_utc else "",
-                      "derived_cut": r.id in selection.cuts} for r in selection.packages],
-        "files": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
-                   "camera": f.camera, "start": utc_text(f.start) if f.start else "",
-                   "end": utc_text(f.end) if f.end else ""} for f in media],
-        "access_copies": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
-                           "watermark": watermark_text(recipient, export_id), "evidence": False}
-                          for f in access],
-        "custody": {"entries": sorted(entries), "transfer_seq": receipt.seq, "checkpoint_size": cp.size,
-                    "checkpoint_root": cp.root.hex(), "checkpoint_time": utc_text(cp.time),
-                    "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
-    }
-    (bag / "export.json").write_bytes(json.dumps(description, indent=1, ensure_ascii=False).encode())
-    report.write_reports(bag, description, timeline, archive.settings.tz, request.language, pdf.result())
-    (bag / "VERIFY.txt").write_bytes(report.verify_text(
-        tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),
-        checkpoint_tsr=cp.tsr is not None).encode())
-    tag = package.manifest_text({name: _sha256_file(bag / name) for name in TAG_FILES})
-    (bag / "tagmanifest-sha256.txt").write_bytes(tag)
-    signature = signing.sign_detached(archive.signer, tag)
-    (bag / SIGNATURE).write_bytes(signature)
-    timestamped = False
-    if ledger.settings.tsa_url:
-        try:
-            (bag / TIMESTAMP_REPLY).write_bytes(timestamp.request_token(ledger.settings.tsa_url, signature))
-            timestamped = True
-        except timestamp.TimestampError as exc:
-            raise LongwatchError("E007", url=ledger.settings.tsa_url, detail=str(exc)) from exc
-    result = Result(bag, export_id, len(media), sum(f.size for f in media), selection.gaps, cp.size, receipt.seq,
-                    timestamped=timestamped)
-    if zip_path is not None:
-        with open(zip_path, "wb") as fh:
-            for chunk in stream_zip(bag):
-                fh.write(chunk)
-        result.zip_path = zip_path
+        # manifest, description, reports, tag manifest, signature, time-stamp
+        media = [f for f in files if f.kind == "media"]
+        payload_size = sum(f.size for f in files)
+        (bag / "manifest-sha256.txt").write_bytes(package.manifest_text({f.relpath: f.sha256 for f in files}))
+        (bag / "bagit.txt").write_bytes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        info = [("Source-Organization", archive.settings.organization or archive.settings.name),
+                ("Bagging-Date", package.bagging_date(now)),
+                ("Payload-Oxum", f"{payload_size}.{len(files)}"),
+                ("External-Identifier", export_id),
+                ("External-Description", f"longwatch evidence export to {recipient.agency}"),
+                ("Bag-Software-Agent", f"longwatch {__version__}")]
+        (bag / "bag-info.txt").write_bytes(package.bag_info_text(info))
+        description = {
+            "format": FORMAT, "export_id": export_id, "created": utc_text(now), "archive": archive.settings.name,
+            "organization": archive.settings.organization, "timezone": archive.settings.timezone,
+            "exported_by": archive.operator, "recipient": recipient.to_dict(), "reason": request.reason,
+            "language": request.language,
+            "request": {"package_ids": request.package_ids, "cameras": request.cameras,
+                        "start": utc_text(request.start) if request.start else "",
+                        "end": utc_text(request.end) if request.end else "", "cut": request.cut},
+            "gaps": [{"start": utc_text(a), "end": utc_text(b), "seconds": (b - a).total_seconds()}
+                     for a, b in selection.gaps],
+            "packages": [{"id": r.id, "camera": r.camera, "title": r.title, "start": utc_text(r.start_utc)
+                          if r.start_utc else "", "end": utc_text(r.end_utc) if r.end_utc else "",
+                          "derived_cut": r.id in selection.cuts} for r in selection.packages],
+            "files": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
+                       "camera": f.camera, "start": utc_text(f.start) if f.start else "",
+                       "end": utc_text(f.end) if f.end else ""} for f in media],
+            "access_copies": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
+                               "watermark": watermark_text(recipient, export_id), "evidence": False}
+                              for f in access],
+            "custody": {"entries": sorted(entries), "transfer_seq": transfer_seq, "checkpoint_size": cp.size,
+                        "checkpoint_root": cp.root.hex(), "checkpoint_time": utc_text(cp.time),
+                        "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
+        }
+        (bag / "export.json").write_bytes(json.dumps(description, indent=1, ensure_ascii=False).encode())
+        report.write_reports(bag, description, timeline, archive.settings.tz, request.language, pdf.result())
+        (bag / "VERIFY.txt").write_bytes(report.verify_text(
+            tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),
+            checkpoint_tsr=cp.tsr is not None).encode())
+        tag = package.manifest_text({name: _sha256_file(bag / name) for name in TAG_FILES})
+        (bag / "tagmanifest-sha256.txt").write_bytes(tag)
+        signature = signing.sign_detached(archive.signer, tag)
+        (bag / SIGNATURE).write_bytes(signature)
+        timestamped = False
+        if ledger.settings.tsa_url:
+            try:
+                (bag / TIMESTAMP_REPLY).write_bytes(timestamp.request_token(ledger.settings.tsa_url, signature))
+                timestamped = True
+            except timestamp.TimestampError as exc:
+                raise LongwatchError("E007", url=ledger.settings.tsa_url, detail=str(exc)) from exc
+        result = Result(out_dir, export_id, len(media), sum(f.size for f in media), selection.gaps, cp.size,
+                        transfer_seq, timestamped=timestamped)
+        if zip_path is not None:  # the ZIP first: a finished bag always has its ZIP beside it
+            partial_zip = zip_path.with_name(f".{zip_path.name}.{export_id[:8]}.partial")
+            with open(partial_zip, "wb") as fh:
+                for chunk in stream_zip(bag, prefix=out_dir.name):
+                    fh.write(chunk)
+            os.replace(partial_zip, zip_path)
+            result.zip_path = zip_path
+        retention.fault("export-before-rename")
+        if out_dir.is_dir():
+            out_dir.rmdir()  # the empty folder the caller made (checked above); rename needs it gone
+        os.rename(bag, out_dir)
+    except BaseException:
+        shutil.rmtree(bag, ignore_errors=True)  # a failure leaves no half-written bag (a kill: the retry removes it)
+        raise
     return result
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from longwatch import __version__
-from longwatch.core import custody, media, metadata, package, signing, storage_policy
+from longwatch.core import custody, media, metadata, package, retention, signing, storage_policy
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package, reference
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
@@ -466,6 +466,7 @@ def publish(
     location = archive.storage().location
     _pending(archive, new.package_id, location)
     writer.commit()
+    retention.fault("after-publish")  # the crash tests' kill point: stored, not yet catalogued
 
     desc = new.desc
     for clip in new.clips:  # each clip carries its package's camera and place, so search needs no join
@@ -566,8 +567,6 @@ def recover(archive: Archive, now: datetime | None = None) -> list[str]:
     is idempotent, so a second run (or a crash during this one) is harmless.
     A package that never reached storage loses only its pending row.
     """
-    from longwatch.core import reindex
-
     archive.storage().sweep()  # staging a killed writer left (a live writer's survives)
     now = now or datetime.now(UTC)
     with archive.catalog.session() as s:
@@ -575,17 +574,32 @@ def recover(archive: Archive, now: datetime | None = None) -> list[str]:
         s.expunge_all()
     done = []
     for row in rows:
-        storage = archive.storage(row.location)
-        if storage.has_package(row.package_id):
-            found = archive.catalog.get(row.package_id)
-            if found is None:
-                found = reindex.read_package(storage, row.package_id)
-                archive.catalog.add_package(found)
-            storage_policy.after_ingest(archive, row.package_id, row.location, found.size_bytes)
-            complete_custody(archive, row.package_id, storage)
+        if complete_publication(archive, row.package_id, row.location) is not None:
             done.append(row.package_id)
-        _published(archive, row.package_id)
     return done
+
+
+def complete_publication(archive: Archive, package_id: str, location: str) -> Package | None:
+    """Finish what a killed publisher left of one package: its catalog row, copies and custody events.
+
+    None when the package never reached ``location`` (then only its pending row
+    goes). Used by :func:`recover` and by a job's retry (core/jobs.py), which
+    knows the package id its killed attempt chose.
+    """
+    from longwatch.core import reindex
+
+    storage = archive.storage(location)
+    found = None
+    if storage.has_package(package_id):
+        found = archive.catalog.get(package_id)
+        if found is None:
+            found = reindex.read_package(storage, package_id)
+            archive.catalog.add_package(found)
+        storage_policy.after_ingest(archive, package_id, location, found.size_bytes)
+        complete_custody(archive, package_id, storage)
+        found = archive.catalog.get(package_id)
+    _published(archive, package_id)
+    return found
 
 
 def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetime | None) -> None:

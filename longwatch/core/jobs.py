@@ -11,7 +11,13 @@ catalog's database).
 Every task is idempotent: ingest is keyed by the file's SHA-256 and looks in
 the catalog before doing any work (and ingest itself refuses a duplicate with
 I006); replication copies only what the policy still lacks; an audit re-reads
-and records. A worker killed mid-job leaves only staging behind (packages are
+and records. A window cut or a redaction gets its package id when it is
+queued, and an export its export id, so a retry finds what its killed attempt
+published (completing its catalog row and custody events) or its transfer
+event, instead of making a second one; an export is written under a partial
+name and renamed when whole. A disposition resumes item by item.
+
+A worker killed mid-job leaves only staging behind (packages are
 published atomically) and procrastinate's heartbeat marks the job stalled;
 every worker retries stalled jobs of dead workers (see :func:`run_worker`).
 """
@@ -23,6 +29,7 @@ import hashlib
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +41,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from longwatch import config
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 
@@ -44,7 +52,8 @@ QUEUES = (QUICK, HEAVY)
 MAX_ATTEMPTS = 5
 HEARTBEAT_SECONDS = 2.0  # procrastinate's default is 10 s; a dead worker's jobs come back sooner
 STALLED_SECONDS = 10.0  # a worker silent this long is dead: its running jobs are retried elsewhere
-AUDIT_CRON = "17 3 * * *"  # periodic audit, nightly in the worker's zone
+AUDIT_CRON = config.AUDIT_CRON  # periodic audit, nightly in the worker's zone ([jobs] audit_cron)
+DISPOSITION_CRON = config.DISPOSITION_CRON  # approved dispositions executed, nightly ([jobs] disposition_cron)
 
 STATES = {"todo": "queued", "doing": "running", "succeeded": "done", "failed": "failed",
           "cancelled": "cancelled", "aborting": "running", "aborted": "cancelled"}
@@ -146,6 +155,98 @@ def _detect(archive: Archive, package_id: str, detector: str, parameters: dict[s
     return {"package_id": package_id, "detections": found}
 
 
+def _require_copies(archive: Archive, package_id: str) -> None:
+    """A derived package's job is done only when the replication policy's copies exist (as for ingest)."""
+    from longwatch.core import storage_policy
+
+    storage_policy.replicate(archive, package_id)
+    if not storage_policy.policy_met(archive, package_id):
+        raise LongwatchError("J007", package_id=package_id)
+
+
+def _window(archive: Archive, package_id: str, start: str, end: str, result_id: str, reason: str = ""
+            ) -> dict[str, Any]:
+    """Cut ``start``..``end`` of a package into the derived package ``result_id`` (chosen at enqueueing)."""
+    from longwatch.core import derive, windows
+    from longwatch.core.ingest import parse_time
+
+    stored = derive.find_published(archive, result_id) is None  # else a killed attempt published it
+    if stored:
+        windows.window(archive, package_id, parse_time(start), parse_time(end), derive.Cause(reason=reason),
+                       package_id_out=result_id)
+    _require_copies(archive, result_id)
+    return {"package_id": result_id, "source": package_id, "stored": stored}
+
+
+def _event_window(archive: Archive, event_id: int) -> dict[str, Any]:
+    """The window an event's rule asks for (queued with the event, in its transaction; core/events.py)."""
+    from longwatch.core import events
+
+    window = events.apply_rule(archive, event_id, stable_id=True)
+    if window:
+        _require_copies(archive, window)
+    return {"event_id": event_id, "window": window}
+
+
+def _redact(archive: Archive, package_id: str, result_id: str, faces: bool = True, persons: bool = False,
+            boxes_file: str | None = None, keep: list[str] | None = None, reason: str = "") -> dict[str, Any]:
+    """A redacted access copy of a package as the derived package ``result_id`` (chosen at enqueueing)."""
+    from longwatch.core import derive, redact
+
+    stored = derive.find_published(archive, result_id) is None
+    if stored:
+        redact.redact(archive, package_id, faces=faces, persons=persons,
+                      boxes_file=Path(boxes_file) if boxes_file else None, keep=frozenset(keep or ()),
+                      reason=reason, package_id_out=result_id)
+    _require_copies(archive, result_id)
+    return {"package_id": result_id, "source": package_id, "stored": stored}
+
+
+def _export(archive: Archive, export_id: str, out_dir: str, request: dict[str, Any], zip_path: str | None = None
+            ) -> dict[str, Any]:
+    """An evidence export into ``out_dir``, written under a partial name and renamed when whole."""
+    from longwatch.core import export
+
+    result = export.export(archive, export.request_from_dict(request), Path(out_dir),
+                           Path(zip_path) if zip_path else None, export_id=export_id)
+    return {"export_id": result.export_id, "path": str(result.path), "files": result.files, "size": result.size,
+            "zip": str(result.zip_path) if result.zip_path else None, "transfer_seq": result.transfer_seq}
+
+
+#: Who carries out an approved disposition when a job does it; the approval named the people.
+SCHEDULER = ("longwatch scheduler", "operator")
+DISPOSE_LOCK = "dispose"
+
+
+def _dispose(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0], role: str = SCHEDULER[1]
+             ) -> dict[str, Any]:
+    """Execute an approved disposition (or resume an interrupted one); one already executed is reported."""
+    from longwatch.core import retention
+
+    disposition, items = retention.get_disposition(archive, disposition_id)
+    if disposition.status == "executed":
+        return {"disposition_id": disposition.id, "certificate": disposition.certificate,
+                "deleted": [i.package_id for i in items if i.status == "deleted"],
+                "held": [i.package_id for i in items if i.status == "held"],
+                "not_due": [i.package_id for i in items if i.status == "not-due"]}
+    return retention.execute(archive, disposition.id, retention.Actor(actor, role))
+
+
+def _dispose_due(archive: Archive) -> dict[str, Any]:
+    """Every disposition a records manager approved (and any interrupted one), executed; nothing unapproved.
+
+    Approval stays with people: this never proposes or approves, and
+    ``retention.execute`` destroys only items still due and unheld (a hold
+    placed after the approval keeps its packages).
+    """
+    from longwatch.core import retention
+
+    done = [_dispose(archive, d.id) for d in retention.list_dispositions(archive)
+            if d.status in ("approved", "executing")]
+    return {"dispositions": [d["disposition_id"] for d in done],
+            "deleted": sum(len(d["deleted"]) for d in done), "held": sum(len(d["held"]) for d in done)}
+
+
 def _noop(archive: Archive, n: int = 0) -> dict[str, Any]:
     return {"n": n}
 
@@ -156,13 +257,19 @@ class Task:
     queue: str
 
 
-#: Seams for disposition and export runs register here the same way (``TASKS[name] = Task(fn, queue)``).
+#: Every job kind; more register the same way (``TASKS[name] = Task(fn, queue)``).
 TASKS: dict[str, Task] = {
     "ingest": Task(_ingest, QUICK),
     "replicate": Task(_replicate, QUICK),
     "audit_package": Task(_audit_package, HEAVY),
     "audit": Task(_audit, HEAVY),
     "detect": Task(_detect, HEAVY),
+    "window": Task(_window, HEAVY),
+    "event_window": Task(_event_window, HEAVY),
+    "redact": Task(_redact, HEAVY),
+    "export": Task(_export, HEAVY),
+    "dispose": Task(_dispose, HEAVY),
+    "dispose_due": Task(_dispose_due, HEAVY),
     "noop": Task(_noop, QUICK),
 }
 
@@ -173,8 +280,10 @@ def run_task(archive: Archive, name: str, args: dict[str, Any]) -> dict[str, Any
     return TASKS[name].run(archive, **args)
 
 
-#: Failures that come back the same however often the job runs: bad input, unknown rows, a lost package.
-PERMANENT = ("I001", "I002", "I008", "R001", "R003", "J", "Q", "C", "A001", "A003")
+#: Failures that come back the same however often the job runs: bad input, unknown rows, a lost package,
+#: an export or a cut asked wrongly, a disposition not approved.
+PERMANENT = ("I001", "I002", "I008", "R001", "R003", "J", "Q", "C", "A001", "A003", "E001", "E003", "E004",
+             "E006", "D002", "D007", "D008", "D009", "D012", "D015", "H004", "H005", "H006", "H007")
 
 
 def permanent(exc: BaseException) -> bool:
@@ -243,6 +352,52 @@ def enqueue_ingest(archive: Archive, path: Path, camera: str = "", zone: str = "
     key = f"ingest:{sha256}"
     return enqueue(archive, "ingest", {"path": str(path), "sha256": sha256, "camera": camera, "zone": zone,
                                        "title": title}, session=session, lock=key, queueing_lock=f"{key}:{path}")
+
+
+def enqueue_window(archive: Archive, package_id: str, start: str, end: str, reason: str = "",
+                   session: Session | None = None) -> tuple[int | dict[str, Any], str]:
+    """A window-cutting job; returns (job id or, in-process, its result) and the id its package will have."""
+    result_id = str(uuid.uuid4())
+    job = enqueue(archive, "window", {"package_id": package_id, "start": start, "end": end, "reason": reason,
+                                      "result_id": result_id}, session=session, lock=f"derive:{result_id}")
+    return job, result_id
+
+
+def enqueue_redaction(archive: Archive, package_id: str, *, faces: bool = True, persons: bool = False,
+                      boxes_file: Path | None = None, keep: list[str] | None = None, reason: str = "",
+                      session: Session | None = None) -> tuple[int | dict[str, Any], str]:
+    """A redaction job (never a dry run: listing tracks is quick); returns the job and the package id to be."""
+    result_id = str(uuid.uuid4())
+    job = enqueue(archive, "redact", {"package_id": package_id, "result_id": result_id, "faces": faces,
+                                      "persons": persons, "boxes_file": str(boxes_file.resolve()) if boxes_file
+                                      else None, "keep": sorted(keep or []), "reason": reason},
+                  session=session, lock=f"derive:{result_id}")
+    return job, result_id
+
+
+def enqueue_export(archive: Archive, request: Any, out_dir: Path, zip_path: Path | None = None,
+                   session: Session | None = None) -> tuple[int | dict[str, Any], str]:
+    """An evidence-export job (``request`` an export.Request); returns the job and the export's id."""
+    from longwatch.core import export
+
+    export_id = str(uuid.uuid4())
+    job = enqueue(archive, "export", {"export_id": export_id, "out_dir": str(out_dir.resolve()),
+                                      "zip_path": str(zip_path.resolve()) if zip_path else None,
+                                      "request": export.request_to_dict(request)},
+                  session=session, lock=f"export:{out_dir.resolve()}")
+    return job, export_id
+
+
+def enqueue_disposition(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0],
+                        role: str = SCHEDULER[1], session: Session | None = None) -> int | dict[str, Any]:
+    """Execute an approved disposition as a job; one already waiting for it is returned, not a second.
+
+    Every disposition job (and the periodic one) holds the lock ``dispose``: two
+    workers never execute dispositions at once, so no package's deletion is
+    journalled twice. Dispositions are rare; they need no parallelism.
+    """
+    return enqueue(archive, "dispose", {"disposition_id": disposition_id, "actor": actor, "role": role},
+                   session=session, lock=DISPOSE_LOCK, queueing_lock=f"dispose:{disposition_id}")
 
 
 # -- schema and listing ---------------------------------------------------------------------
@@ -367,7 +522,7 @@ _local = threading.local()
 def _thread_archive(root: Path) -> Iterator[Archive]:
     """One Archive per worker thread: sessions and adapters are not shared across threads."""
     archive = getattr(_local, "archive", None)
-    if archive is None:
+    if archive is None or archive.root != root:  # a thread kept from another worker run (tests) opens anew
         archive = _local.archive = Archive.open(root)
     yield archive
 
@@ -399,11 +554,23 @@ def make_app(archive: Archive) -> Any:
 
         app.task(name=name, queue=spec.queue, retry=strategy, pass_context=True)(run)
 
-    @app.periodic(cron=AUDIT_CRON, periodic_id="audit")
-    @app.task(name="periodic_audit", queue=HEAVY, pass_context=True)
-    def periodic_audit(context: Any, timestamp: int) -> None:
-        with _thread_archive(root) as arch:
-            run_task(arch, "audit", {"time_budget": 3600.0})
+    if archive.settings.audit_cron:
+        @app.periodic(cron=archive.settings.audit_cron, periodic_id="audit")
+        @app.task(name="periodic_audit", queue=HEAVY, pass_context=True)
+        def periodic_audit(context: Any, timestamp: int) -> None:
+            with _thread_archive(root) as arch:
+                run_task(arch, "audit", {"time_budget": 3600.0})
+
+    if archive.settings.disposition_cron:
+        @app.periodic(cron=archive.settings.disposition_cron, periodic_id="disposition", lock=DISPOSE_LOCK)
+        @app.task(name="periodic_disposition", queue=HEAVY, pass_context=True, retry=strategy)
+        def periodic_disposition(context: Any, timestamp: int) -> dict[str, Any]:
+            with _thread_archive(root) as arch:
+                try:
+                    return run_task(arch, "dispose_due", {})
+                except BaseException as exc:
+                    _record_failure(arch, context.job.id, "periodic_disposition", context.job.attempts + 1, exc)
+                    raise
 
     return app
 

@@ -107,6 +107,7 @@ def redact(
     reason: str = "",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    package_id_out: str | None = None,
 ) -> RedactResult:
     """Make a redacted access copy of a package's video as a new package (or, dry run, list tracks)."""
     if not (faces or persons or boxes_file):
@@ -150,7 +151,8 @@ def redact(
                              detectors=[d.identity() for d in detectors])
         result.package = derive.derive(
             archive, [row], files, action="redaction", event_type="redaction", tool=derive.ffmpeg_agent(),
-            parameters=parameters, cause=cause, title=f"Redacted copy of {row.title or row.id}", progress=progress)
+            parameters=parameters, cause=cause, title=f"Redacted copy of {row.title or row.id}", progress=progress,
+            package_id=package_id_out)
     return result
 
 

@@ -638,7 +638,7 @@ class Deletion:
     already: bool = False
 
 
-def _fault(point: str) -> None:
+def fault(point: str) -> None:
     """Fault injection for the crash tests (LONGWATCH_FAULT=point): the process is killed right here."""
     if os.environ.get("LONGWATCH_FAULT") == point:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -683,7 +683,7 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
                       .values(status="deleting"))
         digest, size = package.tagmanifest_sha256, package.size_bytes
     locations = _remove_copies(archive, package_id)
-    _fault("after-delete")
+    fault("after-delete")
     with archive.catalog.session() as s:
         s.execute(update(Package).where(Package.id == package_id).values(status="disposed"))
         if disposition_id:
@@ -1050,7 +1050,7 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
                 raise
             # a catalog hold, or a store that still locks a copy (a retain-until date not yet reached)
             _set_item(archive, disposition.id, item.package_id, "held" if exc.code == "H003" else "store-locked")
-    _fault("before-certificate")
+    fault("before-certificate")
     disposition, items = get_disposition(archive, disposition.id)
     certificate = write_certificate(archive, disposition, items, actor, now)
     with archive.catalog.session() as s:

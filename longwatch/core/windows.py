@@ -121,6 +121,7 @@ def window(
     end: datetime,
     cause: derive.Cause,
     progress: Callable[[int], None] | None = None,
+    package_id_out: str | None = None,
 ) -> WindowResult:
     """Preserve ``start``..``end`` of a stored package as a new derived package."""
     if end <= start:
@@ -168,6 +169,6 @@ def window(
         title = f"Window {derive.utc_text(start)} to {derive.utc_text(end)} of {row.title or row.id}"
         derived = derive.derive(archive, [row], files, action="window", event_type="creation",
                                 tool=derive.ffmpeg_agent(), parameters=parameters, cause=cause, title=title,
-                                requested=(start, end), progress=progress)
+                                requested=(start, end), progress=progress, package_id=package_id_out)
     actual = (min(f.start for f in files if f.start), max(f.end for f in files if f.end))
     return WindowResult(derived, (start, end), actual, copied, cuts)
