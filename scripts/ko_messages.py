@@ -621,7 +621,6 @@ KO = {
     'Notes': '메모',
     'Open requests': '처리 중인 청구',
     'Pin the note': '메모 고정',
-    'Planning sample: {minutes} minutes per camera per hour kept for {years} years.': '계획용 표본: 카메라마다 시간당 {minutes}분을 {years}년 동안 보관합니다.',
     'Play': '재생',
     'Postpone the masking': '마스킹 연기',
     'Publish': '게시',
@@ -833,4 +832,7 @@ KO = {
         "{zone} 기준 집계표가 없어 이벤트를 직접 셉니다. `longwatch analytics rebuild`를 실행하십시오",
     "Counted {events} events into {hourly} hourly and {periods} period rows":
         "이벤트 {events}건을 시간별 {hourly}행, 기간별 {periods}행으로 집계했습니다",
+    "Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} are kept first as {name} ({period}), for long-term planning studies.": "정책 기획용 표본: 영상을 폐기할 때 {cameras}의 매시 {first}분부터 {last}분까지는 먼저 {name}(으)로 {period} 동안 보존하여 장기 정책 연구에 씁니다.",
+    "every camera": "모든 카메라",
+    "permanently": "영구",
 }

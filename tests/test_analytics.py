@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from longwatch.core import analytics as an
+from longwatch.core import retention
 from longwatch.core.catalog.models import Camera, Event
 from longwatch.errors import LongwatchError
 
@@ -68,9 +69,10 @@ def test_compare_two_periods(events):
     assert (person["before"], person["after"], person["change"]) == (1, 1, 0.0)
 
 
-def test_planning_sample_rule_is_data():
-    rule = an.planning_sample()
-    assert (rule.minutes_per_hour, rule.keep_years) == (10, 5)
+def test_planning_sample_rule_is_data(archive):
+    rule = retention.load_schedule(retention.DEFAULT_SCHEDULE).planning_sample
+    assert rule is not None and (rule.minutes_per_hour, rule.keep_years, rule.enabled) == (10, 5, False)
+    assert an.planning_sample(archive) == rule  # the archive's own schedule says it (tests/test_planning_sample.py)
     t = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     assert rule.keeps(t + timedelta(minutes=5), t + timedelta(minutes=6))
     assert not rule.keeps(t + timedelta(minutes=15), t + timedelta(minutes=50))

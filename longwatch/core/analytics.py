@@ -46,6 +46,7 @@ from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
+    from longwatch.core.retention import PlanningSample
 
 PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "analytics.toml"
 GROUPINGS = ("hour", "weekday", "month")
@@ -69,33 +70,11 @@ def classify(event_type: str) -> str:
     return class_of_type().get(event_type.lower(), "other")
 
 
-@dataclass(frozen=True)
-class PlanningSample:
-    """The planning-sample retention rule, as data (profiles/analytics.toml)."""
+def planning_sample(archive: Archive) -> PlanningSample | None:
+    """The planning-sample rule of the archive's retention schedule (applied by core/retention.py)."""
+    from longwatch.core import retention
 
-    minutes_per_hour: int
-    keep_years: int
-    offset_minutes: int = 0
-
-    def keeps(self, start: datetime, end: datetime) -> bool:
-        """Does a clip from ``start`` to ``end`` overlap the sampled minutes of any hour it spans?"""
-        hour = start.replace(minute=0, second=0, microsecond=0)
-        while hour < end:
-            lo = hour + timedelta(minutes=self.offset_minutes)
-            hi = lo + timedelta(minutes=self.minutes_per_hour)
-            if start < hi and end > lo:
-                return True
-            hour += timedelta(hours=1)
-        return False
-
-    def keep_until(self, start: datetime) -> datetime:
-        return start.replace(year=start.year + self.keep_years) if not (start.month == 2 and start.day == 29) \
-            else start.replace(year=start.year + self.keep_years, day=28)
-
-
-def planning_sample() -> PlanningSample:
-    rule = profile()["planning_sample"]
-    return PlanningSample(int(rule["minutes_per_hour"]), int(rule["keep_years"]), int(rule.get("offset_minutes", 0)))
+    return retention.active_schedule(archive).planning_sample
 
 
 @dataclass

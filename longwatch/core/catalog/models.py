@@ -479,6 +479,30 @@ class DispositionItem(Base):
     digest: Mapped[str] = mapped_column(String(64), default="")
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class PlanningSampleKept(Base):
+    """Footage kept as a planning sample when its source was disposed of (migration 0021).
+
+    ``kind`` is ``cut`` (a derived package holding the sampled minutes, cut by
+    stream copy) or ``kept`` (the source itself, wholly inside the sample, re-classed).
+    The range is the requested one (the sampled minutes the source covered); a cut
+    starts on the keyframe at or before it. The packages' PREMIS and the custody
+    ledger are the record; this row is the index that keeps disposition idempotent
+    and fills the destruction certificate.
+    """
+
+    __tablename__ = "planning_samples"
+    __table_args__ = (Index("ix_planning_samples_camera_start", "camera", "start_utc"),)
+
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_package_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    camera: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    disposition_id: Mapped[str] = mapped_column(String(36), nullable=False, default="", index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class ExportShare(Base):
     """A download link for one evidence export (docs/export.md): expiring, revocable, every use counted.
 
