@@ -129,8 +129,10 @@ def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, cl
     _random_events(archive, package_id)
     assert an.rebuild_rollups(archive) == 600
     state = an.rollup_state(archive)
-    assert state["in_use"] and state["period_rows"] and state["hourly_rows"]
-    spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # partial months and hours
+    assert state["in_use"] and state["period_rows"] and state["hourly_rows"] and state["day_rows"]
+    spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # weeks, days, hours, minutes
+             (_when("2026-01-31T10:00"), _when("2026-03-27T19:00")),  # the same around a whole month
+             (_when("2026-02-09T00:00"), _when("2026-02-23T00:00")),  # whole weeks only
              (_when("2026-02-01T00:00"), _when("2026-04-01T00:00")),  # whole months only
              (_when("2026-02-10T10:17"), _when("2026-02-12T23:30")),  # inside one month
              (_when("2026-03-05T10:10"), _when("2026-03-05T10:50")),  # inside one hour
@@ -175,6 +177,10 @@ def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
     assert _figures(an.counts(archive)) == _figures(an.counts(archive, live=True))
     assert _figures(an.counts(archive, grouping="weekday")) == _figures(an.counts(archive, grouping="weekday",
                                                                                  live=True))
+    span = dict(start=_when("2026-02-27T13:20"), end=_when("2026-03-16T09:00"))  # days and a week, kept in step
+    for grouping in an.GROUPINGS:
+        assert _figures(an.counts(archive, grouping=grouping, **span)) == _figures(
+            an.counts(archive, grouping=grouping, live=True, **span))
 
 
 def test_time_zone_change_and_cli(lw, archive):

@@ -35,6 +35,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog.models import (
+    AnalyticsDay,
     AnalyticsHourly,
     AnalyticsPeriod,
     AnalyticsState,
@@ -250,6 +251,30 @@ def _split(start: datetime | None, end: datetime | None, tz: Any) -> dict[str, A
     return pieces
 
 
+def _by_day(lo: str, hi: str, days: list[str], weeks: list[str]) -> list[tuple[str, str]]:
+    """Split local hours [lo, hi) (``YYYY-MM-DDTHH`` keys) into whole weeks from Monday and whole days
+    (appended to ``weeks`` and ``days``) and the hours left at the edges (returned)."""
+    start, end = datetime.strptime(lo, "%Y-%m-%dT%H"), datetime.strptime(hi, "%Y-%m-%dT%H")
+    d_lo = start if start.hour == 0 else (start + timedelta(days=1)).replace(hour=0)
+    d_hi = end.replace(hour=0)
+    if d_hi <= d_lo:  # no whole day
+        return [(lo, hi)]
+    hours = []
+    if start < d_lo:
+        hours.append((lo, _hour_key(d_lo)))
+    if d_hi < end:
+        hours.append((_hour_key(d_hi), hi))
+    day = d_lo
+    while day < d_hi:
+        if day.isoweekday() == 1 and day + timedelta(days=7) <= d_hi:
+            weeks.append(f"{day:%Y-%m-%d}")
+            day += timedelta(days=7)
+        else:
+            days.append(f"{day:%Y-%m-%d}")
+            day += timedelta(days=1)
+    return hours
+
+
 def _periods(m_lo: str | None, m_hi: str | None) -> list[tuple[str, str | None, str | None]]:
     """Whole local months [m_lo, m_hi) as (level, from, to) pieces: all time, whole years, months."""
     if m_lo is None and m_hi is None:
@@ -280,13 +305,27 @@ def _count_rollups(archive: Archive, acc: _Figures, start: datetime | None, end:
         # numbers inline, not bound: PostgreSQL matches GROUP BY expressions by their text
         hour_bucket = {"hour": func.substr(H.hour_local, _sql("12"), _sql("2")), "weekday": H.weekday,
                        "month": func.substr(H.hour_local, _sql("1"), _sql("7"))}[acc.grouping]
+        days: list[str] = []
+        weeks: list[str] = []
         for lo, hi in pieces["hours"]:
-            q = (select(H.camera, H.zone, hour_bucket, H.cls, func.sum(H.n), func.min(H.first_utc),
-                        func.max(H.last_utc))
-                 .where(H.hour_local >= lo, H.hour_local < hi)
-                 .group_by(H.camera, H.zone, hour_bucket, H.cls))
+            for h_lo, h_hi in _by_day(lo, hi, days, weeks):
+                q = (select(H.camera, H.zone, hour_bucket, H.cls, func.sum(H.n), func.min(H.first_utc),
+                            func.max(H.last_utc))
+                     .where(H.hour_local >= h_lo, H.hour_local < h_hi)
+                     .group_by(H.camera, H.zone, hour_bucket, H.cls))
+                if cams:
+                    q = q.where(H.camera.in_(cams))
+                _feed(acc, s.execute(q))
+        D = AnalyticsDay
+        for span, keys in (("d", days), ("w", weeks)):
+            if not keys:
+                continue
+            q = (select(D.camera, D.zone, D.bucket, D.cls, func.sum(D.n), func.min(D.first_utc),
+                        func.max(D.last_utc))
+                 .where(D.grain == GRAINS[acc.grouping], D.span == span, D.first_day.in_(keys))
+                 .group_by(D.camera, D.zone, D.bucket, D.cls))
             if cams:
-                q = q.where(H.camera.in_(cams))
+                q = q.where(D.camera.in_(cams))
             _feed(acc, s.execute(q))
         if pieces["months"] is not None:
             for level, lo, hi in _periods(*pieces["months"]):
@@ -350,9 +389,15 @@ _Row = tuple[str, str, str, str, datetime]
 _Deltas = dict[tuple[str, ...], list[Any]]
 
 
-def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas]:
+def _week_of(local: datetime) -> str:
+    """The local date of the Monday that starts ``local``'s week (the key of its week row)."""
+    return f"{(local - timedelta(days=local.isoweekday() - 1)):%Y-%m-%d}"
+
+
+def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas, _Deltas]:
     hourly: _Deltas = {}
     periods: _Deltas = {}
+    days: _Deltas = {}
     for (camera, package_id, pkg_zone, event_type, when), sign in rows:
         local = when.astimezone(tz)
         cls = classify(event_type)
@@ -373,7 +418,15 @@ def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas
                 else:
                     m[0] += sign
                     m[1], m[2] = min(m[1], when), max(m[2], when)
-    return hourly, periods
+            for span, first_day in (("d", f"{local:%Y-%m-%d}"), ("w", _week_of(local))):
+                dkey = (grain, span, first_day, camera, pkg_zone, bucket, cls)
+                d = days.get(dkey)
+                if d is None:
+                    days[dkey] = [sign, when, when]
+                else:
+                    d[0] += sign
+                    d[1], d[2] = min(d[1], when), max(d[2], when)
+    return hourly, periods, days
 
 
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
@@ -395,16 +448,23 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
 PERIOD_KEYS = ["grain", "level", "camera", "zone", "bucket", "cls", "period"]
 
 
-def _apply(conn: Connection, hourly: _Deltas, periods: _Deltas) -> None:
+DAY_KEYS = ["grain", "span", "first_day", "camera", "zone", "bucket", "cls"]
+
+
+def _apply(conn: Connection, hourly: _Deltas, periods: _Deltas, days: _Deltas) -> None:
     _upsert(conn, AnalyticsHourly, ["camera", "hour_local", "cls", "package_id"],
             [{"camera": k[0], "hour_local": k[1], "cls": k[2], "package_id": k[3], "zone": v[0], "weekday": v[1],
               "n": v[2], "first_utc": v[3], "last_utc": v[4]} for k, v in hourly.items()])
     _upsert(conn, AnalyticsPeriod, PERIOD_KEYS,
             [{**dict(zip(PERIOD_KEYS, k, strict=True)), "n": v[0], "first_utc": v[1], "last_utc": v[2]}
              for k, v in periods.items()])
+    _upsert(conn, AnalyticsDay, DAY_KEYS,
+            [{**dict(zip(DAY_KEYS, k, strict=True)), "n": v[0], "first_utc": v[1], "last_utc": v[2]}
+             for k, v in days.items()])
     if any(v[2] < 0 for v in hourly.values()):  # a deleted event: drop what counts nothing now
         conn.execute(delete(AnalyticsHourly).where(AnalyticsHourly.n <= 0))
         conn.execute(delete(AnalyticsPeriod).where(AnalyticsPeriod.n <= 0))
+        conn.execute(delete(AnalyticsDay).where(AnalyticsDay.n <= 0))
 
 
 @event.listens_for(Session, "after_flush")
@@ -428,8 +488,9 @@ def _keep_rollups(session: Session, _context: Any) -> None:
         pkg_camera, pkg_zone = packages.get(e.package_id or "", ("", ""))
         return (e.camera or pkg_camera or "", e.package_id or "", pkg_zone or "", e.type, e.start_utc)
 
-    hourly, periods = _deltas([(row(e), 1) for e in added] + [(row(e), -1) for e in removed], ZoneInfo(tz_name))
-    _apply(conn, hourly, periods)
+    hourly, periods, days = _deltas([(row(e), 1) for e in added] + [(row(e), -1) for e in removed],
+                                    ZoneInfo(tz_name))
+    _apply(conn, hourly, periods, days)
 
 
 def _class_sql() -> str:
@@ -455,7 +516,7 @@ def rebuild_rollups(archive: Archive) -> int:
     utc_hour = "to_char(e.start_utc, 'YYYY-MM-DD HH24')" if pg else "substr(e.start_utc, 1, 13)"
     text_of = "CAST(weekday AS VARCHAR)" if pg else "CAST(weekday AS TEXT)"
     with engine.begin() as conn:
-        for table in (AnalyticsHourly, AnalyticsPeriod, AnalyticsState):
+        for table in (AnalyticsHourly, AnalyticsPeriod, AnalyticsDay, AnalyticsState):
             conn.execute(delete(table))
         lo, hi, total = conn.execute(select(func.min(Event.start_utc), func.max(Event.start_utc),
                                             func.count()).select_from(Event)).one()
@@ -500,6 +561,17 @@ def rebuild_rollups(archive: Archive) -> int:
                 SELECT grain, '{level}', camera, zone, bucket, cls, {period} AS per, SUM(n), MIN(first_utc),
                        MAX(last_utc)
                 FROM analytics_periods WHERE level = '{below}' GROUP BY grain, camera, zone, bucket, cls, per"""))  # noqa: S608
+        day = "substr(hour_local, 1, 10)"
+        monday = (f"to_char(CAST({day} AS date) - (weekday - 1), 'YYYY-MM-DD')" if pg
+                  else f"date({day}, '-' || (weekday - 1) || ' days')")
+        day_columns = "grain, span, first_day, camera, zone, bucket, cls, n, first_utc, last_utc"
+        for grain, bucket in (("h", "substr(hour_local, 12, 2)"), ("w", text_of), ("m", "substr(hour_local, 1, 7)")):
+            for span, first_day in (("d", day), ("w", monday)):
+                conn.execute(sql_text(f"""
+                    INSERT INTO analytics_days ({day_columns})
+                    SELECT '{grain}', '{span}', {first_day} AS fd, camera, zone, {bucket} AS b, cls, SUM(n),
+                           MIN(first_utc), MAX(last_utc)
+                    FROM analytics_hourly GROUP BY fd, camera, zone, b, cls"""))  # noqa: S608
         state: Any = AnalyticsState.__table__
         conn.execute(insert(state), [{"id": STATE_ID, "timezone": _zone_name(tz), "built_at": datetime.now(UTC)}])
     return total
@@ -511,11 +583,12 @@ def rollup_state(archive: Archive) -> dict[str, Any]:
         state = s.get(AnalyticsState, STATE_ID)
         hourly = s.scalar(select(func.count()).select_from(AnalyticsHourly)) or 0
         periods = s.scalar(select(func.count()).select_from(AnalyticsPeriod)) or 0
+        days = s.scalar(select(func.count()).select_from(AnalyticsDay)) or 0
     zone = _zone_name(archive.settings.tz)
     return {"built": state is not None, "timezone": state.timezone if state else None,
             "in_use": state is not None and state.timezone == zone, "archive_timezone": zone,
             "built_at": state.built_at.isoformat() if state else None, "hourly_rows": hourly,
-            "period_rows": periods}
+            "period_rows": periods, "day_rows": days}
 
 
 def totals(figures: list[Figure]) -> dict[str, dict[str, int]]:

@@ -677,6 +677,28 @@ class AnalyticsPeriod(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class AnalyticsDay(Base):
+    """The same counts per local day (span "d") and per local week from Monday (span "w"), by hour of
+    day, weekday and month (migration 0021): a span that is not whole months reads its partial
+    months here, a few rows per camera and day or week, instead of every hourly row."""
+
+    __tablename__ = "analytics_days"
+
+    # key order = the query's WHERE (grain, span, first_day IN ...) then its GROUP BY
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
+    first_day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, archive zone
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(7), primary_key=True)
+    cls: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class AnalyticsState(Base):
     """Whether the rollups are built, and in which time zone (their hours are local)."""
 
