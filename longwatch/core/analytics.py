@@ -30,7 +30,19 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, case, delete, event, func, insert, literal_column, select
+from sqlalchemy import (
+    Connection,
+    String,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -305,41 +317,44 @@ def _count_rollups(archive: Archive, acc: _Figures, start: datetime | None, end:
         # numbers inline, not bound: PostgreSQL matches GROUP BY expressions by their text
         hour_bucket = {"hour": func.substr(H.hour_local, _sql("12"), _sql("2")), "weekday": H.weekday,
                        "month": func.substr(H.hour_local, _sql("1"), _sql("7"))}[acc.grouping]
+        # every piece aggregates in SQL; pieces are summed in SQL too (UNION ALL), so Python reads at
+        # most one row per group, bucket and class whatever the span
+        parts: list[Any] = []
         days: list[str] = []
         weeks: list[str] = []
+        bucket_text = cast(hour_bucket, String) if acc.grouping == "weekday" else hour_bucket
         for lo, hi in pieces["hours"]:
             for h_lo, h_hi in _by_day(lo, hi, days, weeks):
-                q = (select(H.camera, H.zone, hour_bucket, H.cls, func.sum(H.n), func.min(H.first_utc),
-                            func.max(H.last_utc))
+                q = (select(H.camera, H.zone, bucket_text.label("bucket"), H.cls, func.sum(H.n).label("n"),
+                            func.min(H.first_utc).label("f"), func.max(H.last_utc).label("l"))
                      .where(H.hour_local >= h_lo, H.hour_local < h_hi)
                      .group_by(H.camera, H.zone, hour_bucket, H.cls))
-                if cams:
-                    q = q.where(H.camera.in_(cams))
-                _feed(acc, s.execute(q))
+                parts.append(q.where(H.camera.in_(cams)) if cams else q)
         D = AnalyticsDay
         for span, keys in (("d", days), ("w", weeks)):
-            if not keys:
-                continue
-            q = (select(D.camera, D.zone, D.bucket, D.cls, func.sum(D.n), func.min(D.first_utc),
-                        func.max(D.last_utc))
-                 .where(D.grain == GRAINS[acc.grouping], D.span == span, D.first_day.in_(keys))
-                 .group_by(D.camera, D.zone, D.bucket, D.cls))
-            if cams:
-                q = q.where(D.camera.in_(cams))
-            _feed(acc, s.execute(q))
+            if keys:
+                q = (select(D.camera, D.zone, D.bucket, D.cls, func.sum(D.n).label("n"),
+                            func.min(D.first_utc).label("f"), func.max(D.last_utc).label("l"))
+                     .where(D.grain == GRAINS[acc.grouping], D.span == span, D.first_day.in_(keys))
+                     .group_by(D.camera, D.zone, D.bucket, D.cls))
+                parts.append(q.where(D.camera.in_(cams)) if cams else q)
         if pieces["months"] is not None:
             for level, lo, hi in _periods(*pieces["months"]):
-                q = (select(P.camera, P.zone, P.bucket, P.cls, func.sum(P.n), func.min(P.first_utc),
-                            func.max(P.last_utc))
+                q = (select(P.camera, P.zone, P.bucket, P.cls, func.sum(P.n).label("n"),
+                            func.min(P.first_utc).label("f"), func.max(P.last_utc).label("l"))
                      .where(P.grain == GRAINS[acc.grouping], P.level == level)
                      .group_by(P.camera, P.zone, P.bucket, P.cls))
                 if lo:
                     q = q.where(P.period >= lo)
                 if hi:
                     q = q.where(P.period < hi)
-                if cams:
-                    q = q.where(P.camera.in_(cams))
-                _feed(acc, s.execute(q))
+                parts.append(q.where(P.camera.in_(cams)) if cams else q)
+        if len(parts) == 1:
+            _feed(acc, s.execute(parts[0]))
+        elif parts:
+            u = union_all(*parts).subquery()
+            _feed(acc, s.execute(select(u.c.camera, u.c.zone, u.c.bucket, u.c.cls, func.sum(u.c.n), func.min(u.c.f),
+                                        func.max(u.c.l)).group_by(u.c.camera, u.c.zone, u.c.bucket, u.c.cls)))
         if links:
             _link_packages(s, acc, pieces, hour_bucket, cams)
 

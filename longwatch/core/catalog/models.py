@@ -349,6 +349,7 @@ class Event(Base):
 
     # Covering (revision 0014): "type + minimum confidence" reads its packages from the index alone.
     __table_args__ = (Index("ix_events_type_confidence_package", "type", "confidence", "package_id"),
+                      Index("ix_events_start_utc", "start_utc"),  # time ranges: analytics' edge minutes
                       Index("uq_events_source_vendor", "source", "vendor_event_id", unique=True))
 
 

@@ -1,5 +1,6 @@
 """Planning samples: footage kept (cut or re-classed) when its source was disposed of; analytics
-rollups per local day and week, so spans that are not whole months are fast (issue 14).
+rollups per local day and week, and an index on the events' time, so spans that are not whole
+months are fast (issue 14).
 
 The new day and week rollup starts empty, so the rollups are marked as not built: counts are live
 (exact) until ``longwatch analytics rebuild`` (small archives rebuild on first use).
@@ -51,9 +52,11 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.execute("DELETE FROM analytics_state")
+    op.create_index("ix_events_start_utc", "events", ["start_utc"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_start_utc", table_name="events")
     op.drop_table("analytics_days")
     op.drop_index("ix_planning_samples_disposition_id", table_name="planning_samples")
     op.drop_index("ix_planning_samples_source_package_id", table_name="planning_samples")
