@@ -835,4 +835,5 @@ KO = {
     "Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} are kept first as {name} ({period}), for long-term planning studies.": "정책 기획용 표본: 영상을 폐기할 때 {cameras}의 매시 {first}분부터 {last}분까지는 먼저 {name}(으)로 {period} 동안 보존하여 장기 정책 연구에 씁니다.",
     "every camera": "모든 카메라",
     "permanently": "영구",
+    "{count} packages kept as planning samples (the sampled minutes of every hour)": "정책 기획용 표본으로 보존한 패키지 {count}개 (매시 표본 구간)",
 }

@@ -392,6 +392,9 @@ def execute(obj: Context, disposition_id: str, as_json: bool, actor: retention.A
         click.echo(_("{count} packages kept: a legal hold covers them").format(count=len(result["held"])))
     if result["not_due"]:
         click.echo(_("{count} packages kept: no longer due").format(count=len(result["not_due"])))
+    if result["planning_samples"]:
+        click.echo(_("{count} packages kept as planning samples (the sampled minutes of every hour)").format(
+            count=len(result["planning_samples"])))
 
 
 @dispose_group.command(name="list")
