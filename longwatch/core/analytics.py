@@ -6,12 +6,13 @@ planner thinks in local hours). Every figure keeps where it came from (camera, f
 event, and on request its packages), so a page links each bar to its footage.
 
 A live count reads every event in range: 4.5 s at 200,000 events, minutes at 10 million. So
-counts come from two rollup tables (models ``AnalyticsHourly``, ``AnalyticsPeriod``), kept in
+counts come from rollup tables (models ``AnalyticsHourly``, ``AnalyticsPeriod``, ``AnalyticsDay``), kept in
 step with the events table on every ORM flush that adds or deletes an event (whatever the path:
 detectors, imports, the API), in the same transaction. A query reads all time, whole local years
 and whole months from the period table (the whole-archive page: one row per camera, bucket and
-class), the hours of partial months from the hourly table, and only the minutes of partial hours
-from the events themselves, so the figures
+class), the whole weeks (from Monday) and days of partial months from the day table
+(``AnalyticsDay``), the hours left at the edges from the hourly table, and only the minutes of
+partial hours from the events themselves, all summed in one SQL statement, so the figures
 equal a live count exactly (tests/test_analytics.py checks both paths against hand counts).
 Rows added by bulk SQL that bypasses the ORM, a change of the archive's time zone, or events
 deleted by a database cascade call for :func:`rebuild_rollups` (``longwatch analytics rebuild``);
