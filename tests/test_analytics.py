@@ -100,6 +100,13 @@ def test_pages_chart_csv_png(app, login_as, web_archive):
     png = c.get("/analytics.png").get_data()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert c.get("/analytics.svg").get_data(as_text=True).startswith("<svg")
+    assert "정책 기획용 표본" not in html  # the planning sample is off in the default schedule
+    schedule = web_archive.root / retention.ACTIVE_NAME
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    schedule.write_text(retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
+                                                                                       "enabled = true"))
+    html = c.get("/analytics?grouping=hour&lang=ko").get_data(as_text=True)
+    assert "정책 기획용 표본: 영상을 폐기할 때 모든 카메라의 매시 00분부터 10분까지" in html
 
 
 def _figures(figs):
