@@ -13,8 +13,8 @@ vehicles, others) loaded in bulk (executemany on SQLite, COPY on PostgreSQL), th
   rollups (p50/p95 over --runs);
 - the page that shows it, ``GET /analytics?grouping=hour`` through Flask's test client, signed in
   (p50/p95 over --runs);
-- a six-week span that starts and ends mid-hour (edges live, partial months from the hourly
-  rollup, whole months from the monthly one);
+- a six-week span that starts and ends mid-hour (edge minutes live, edge hours from the hourly
+  rollup, whole days and weeks from the daily one, whole months from the monthly one);
 - the cost the rollups add to recording one event (an ORM flush with and without them);
 - the same hourly query live over the events table (the baseline; --live-runs, one by default,
   since it reads every event) and the ratio live / rollup at p95.
@@ -177,7 +177,8 @@ def run_backend(name: str, args: argparse.Namespace, workdir: Path) -> dict[str,
         state = an.rollup_state(archive)
         assert counted == args.events, (counted, args.events)
         print(f"  analytics rebuild                            {results['rebuild_s']:9.1f} s  "
-              f"({state['hourly_rows']:,} hourly rows, {state['period_rows']:,} period rows)", flush=True)
+              f"({state['hourly_rows']:,} hourly rows, {state['period_rows']:,} period rows, "
+              f"{state['day_rows']:,} day and week rows)", flush=True)
 
         rolled = an.counts(archive, grouping="hour", links=False)
         assert sum(f.count for f in rolled) == args.events

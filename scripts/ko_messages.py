@@ -628,7 +628,6 @@ KO = {
     'Notes': '메모',
     'Open requests': '처리 중인 청구',
     'Pin the note': '메모 고정',
-    'Planning sample: {minutes} minutes per camera per hour kept for {years} years.': '계획용 표본: 카메라마다 시간당 {minutes}분을 {years}년 동안 보관합니다.',
     'Play': '재생',
     'Postpone the masking': '마스킹 연기',
     'Publish': '게시',
@@ -844,4 +843,8 @@ KO = {
     "and marked partial, its end taken from the last whole frame":
         "카메라 {camera}: {name} 파일이 손상되었습니다 ({detail}). 받은 그대로 패키지 {package_id}에 보관하고 "
         "부분 파일로 표시했으며, 종료 시각은 마지막 온전한 프레임에서 가져왔습니다",
+    "Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} are kept first as {name} ({period}), for long-term planning studies.": "정책 기획용 표본: 영상을 폐기할 때 {cameras}의 매시 {first}분부터 {last}분까지는 먼저 {name}(으)로 {period} 동안 보존하여 장기 정책 연구에 씁니다.",
+    "every camera": "모든 카메라",
+    "permanently": "영구",
+    "{count} packages kept as planning samples (the sampled minutes of every hour)": "정책 기획용 표본으로 보존한 패키지 {count}개 (매시 표본 구간)",
 }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from longwatch.core import analytics as an
+from longwatch.core import retention
 from longwatch.core.catalog.models import Camera, Event
 from longwatch.errors import LongwatchError
 
@@ -68,9 +69,10 @@ def test_compare_two_periods(events):
     assert (person["before"], person["after"], person["change"]) == (1, 1, 0.0)
 
 
-def test_planning_sample_rule_is_data():
-    rule = an.planning_sample()
-    assert (rule.minutes_per_hour, rule.keep_years) == (10, 5)
+def test_planning_sample_rule_is_data(archive):
+    rule = retention.load_schedule(retention.DEFAULT_SCHEDULE).planning_sample
+    assert rule is not None and (rule.minutes_per_hour, rule.keep_years, rule.enabled) == (10, 5, False)
+    assert an.planning_sample(archive) == rule  # the archive's own schedule says it (tests/test_planning_sample.py)
     t = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     assert rule.keeps(t + timedelta(minutes=5), t + timedelta(minutes=6))
     assert not rule.keeps(t + timedelta(minutes=15), t + timedelta(minutes=50))
@@ -98,6 +100,13 @@ def test_pages_chart_csv_png(app, login_as, web_archive):
     png = c.get("/analytics.png").get_data()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert c.get("/analytics.svg").get_data(as_text=True).startswith("<svg")
+    assert "정책 기획용 표본" not in html  # the planning sample is off in the default schedule
+    schedule = web_archive.root / retention.ACTIVE_NAME
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    schedule.write_text(retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
+                                                                                       "enabled = true"))
+    html = c.get("/analytics?grouping=hour&lang=ko").get_data(as_text=True)
+    assert "정책 기획용 표본: 영상을 폐기할 때 모든 카메라의 매시 00분부터 10분까지" in html
 
 
 def _figures(figs):
@@ -127,8 +136,10 @@ def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, cl
     _random_events(archive, package_id)
     assert an.rebuild_rollups(archive) == 600
     state = an.rollup_state(archive)
-    assert state["in_use"] and state["period_rows"] and state["hourly_rows"]
-    spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # partial months and hours
+    assert state["in_use"] and state["period_rows"] and state["hourly_rows"] and state["day_rows"]
+    spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # weeks, days, hours, minutes
+             (_when("2026-01-31T10:00"), _when("2026-03-27T19:00")),  # the same around a whole month
+             (_when("2026-02-09T00:00"), _when("2026-02-23T00:00")),  # whole weeks only
              (_when("2026-02-01T00:00"), _when("2026-04-01T00:00")),  # whole months only
              (_when("2026-02-10T10:17"), _when("2026-02-12T23:30")),  # inside one month
              (_when("2026-03-05T10:10"), _when("2026-03-05T10:50")),  # inside one hour
@@ -173,6 +184,10 @@ def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
     assert _figures(an.counts(archive)) == _figures(an.counts(archive, live=True))
     assert _figures(an.counts(archive, grouping="weekday")) == _figures(an.counts(archive, grouping="weekday",
                                                                                  live=True))
+    span = dict(start=_when("2026-02-27T13:20"), end=_when("2026-03-16T09:00"))  # days and a week, kept in step
+    for grouping in an.GROUPINGS:
+        assert _figures(an.counts(archive, grouping=grouping, **span)) == _figures(
+            an.counts(archive, grouping=grouping, live=True, **span))
 
 
 def test_time_zone_change_and_cli(lw, archive):

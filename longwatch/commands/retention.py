@@ -407,6 +407,9 @@ def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, acto
     if result["store_locked"]:
         click.echo(_("{count} packages kept: a store still locks a copy (S017)").format(
             count=len(result["store_locked"])))
+    if result["planning_samples"]:
+        click.echo(_("{count} packages kept as planning samples (the sampled minutes of every hour)").format(
+            count=len(result["planning_samples"])))
 
 
 @dispose_group.command(name="list")

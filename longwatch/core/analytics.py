@@ -6,12 +6,13 @@ planner thinks in local hours). Every figure keeps where it came from (camera, f
 event, and on request its packages), so a page links each bar to its footage.
 
 A live count reads every event in range: 4.5 s at 200,000 events, minutes at 10 million. So
-counts come from two rollup tables (models ``AnalyticsHourly``, ``AnalyticsPeriod``), kept in
+counts come from rollup tables (models ``AnalyticsHourly``, ``AnalyticsPeriod``, ``AnalyticsDay``), kept in
 step with the events table on every ORM flush that adds or deletes an event (whatever the path:
 detectors, imports, the API), in the same transaction. A query reads all time, whole local years
 and whole months from the period table (the whole-archive page: one row per camera, bucket and
-class), the hours of partial months from the hourly table, and only the minutes of partial hours
-from the events themselves, so the figures
+class), the whole weeks (from Monday) and days of partial months from the day table
+(``AnalyticsDay``), the hours left at the edges from the hourly table, and only the minutes of
+partial hours from the events themselves, all summed in one SQL statement, so the figures
 equal a live count exactly (tests/test_analytics.py checks both paths against hand counts).
 Rows added by bulk SQL that bypasses the ORM, a change of the archive's time zone, or events
 deleted by a database cascade call for :func:`rebuild_rollups` (``longwatch analytics rebuild``);
@@ -30,11 +31,24 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, case, delete, event, func, insert, literal_column, select
+from sqlalchemy import (
+    Connection,
+    String,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog.models import (
+    AnalyticsDay,
     AnalyticsHourly,
     AnalyticsPeriod,
     AnalyticsState,
@@ -46,6 +60,7 @@ from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
+    from longwatch.core.retention import PlanningSample
 
 PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "analytics.toml"
 GROUPINGS = ("hour", "weekday", "month")
@@ -69,33 +84,11 @@ def classify(event_type: str) -> str:
     return class_of_type().get(event_type.lower(), "other")
 
 
-@dataclass(frozen=True)
-class PlanningSample:
-    """The planning-sample retention rule, as data (profiles/analytics.toml)."""
+def planning_sample(archive: Archive) -> PlanningSample | None:
+    """The planning-sample rule of the archive's retention schedule (applied by core/retention.py)."""
+    from longwatch.core import retention
 
-    minutes_per_hour: int
-    keep_years: int
-    offset_minutes: int = 0
-
-    def keeps(self, start: datetime, end: datetime) -> bool:
-        """Does a clip from ``start`` to ``end`` overlap the sampled minutes of any hour it spans?"""
-        hour = start.replace(minute=0, second=0, microsecond=0)
-        while hour < end:
-            lo = hour + timedelta(minutes=self.offset_minutes)
-            hi = lo + timedelta(minutes=self.minutes_per_hour)
-            if start < hi and end > lo:
-                return True
-            hour += timedelta(hours=1)
-        return False
-
-    def keep_until(self, start: datetime) -> datetime:
-        return start.replace(year=start.year + self.keep_years) if not (start.month == 2 and start.day == 29) \
-            else start.replace(year=start.year + self.keep_years, day=28)
-
-
-def planning_sample() -> PlanningSample:
-    rule = profile()["planning_sample"]
-    return PlanningSample(int(rule["minutes_per_hour"]), int(rule["keep_years"]), int(rule.get("offset_minutes", 0)))
+    return retention.active_schedule(archive).planning_sample
 
 
 @dataclass
@@ -271,6 +264,30 @@ def _split(start: datetime | None, end: datetime | None, tz: Any) -> dict[str, A
     return pieces
 
 
+def _by_day(lo: str, hi: str, days: list[str], weeks: list[str]) -> list[tuple[str, str]]:
+    """Split local hours [lo, hi) (``YYYY-MM-DDTHH`` keys) into whole weeks from Monday and whole days
+    (appended to ``weeks`` and ``days``) and the hours left at the edges (returned)."""
+    start, end = datetime.strptime(lo, "%Y-%m-%dT%H"), datetime.strptime(hi, "%Y-%m-%dT%H")
+    d_lo = start if start.hour == 0 else (start + timedelta(days=1)).replace(hour=0)
+    d_hi = end.replace(hour=0)
+    if d_hi <= d_lo:  # no whole day
+        return [(lo, hi)]
+    hours = []
+    if start < d_lo:
+        hours.append((lo, _hour_key(d_lo)))
+    if d_hi < end:
+        hours.append((_hour_key(d_hi), hi))
+    day = d_lo
+    while day < d_hi:
+        if day.isoweekday() == 1 and day + timedelta(days=7) <= d_hi:
+            weeks.append(f"{day:%Y-%m-%d}")
+            day += timedelta(days=7)
+        else:
+            days.append(f"{day:%Y-%m-%d}")
+            day += timedelta(days=1)
+    return hours
+
+
 def _periods(m_lo: str | None, m_hi: str | None) -> list[tuple[str, str | None, str | None]]:
     """Whole local months [m_lo, m_hi) as (level, from, to) pieces: all time, whole years, months."""
     if m_lo is None and m_hi is None:
@@ -301,27 +318,44 @@ def _count_rollups(archive: Archive, acc: _Figures, start: datetime | None, end:
         # numbers inline, not bound: PostgreSQL matches GROUP BY expressions by their text
         hour_bucket = {"hour": func.substr(H.hour_local, _sql("12"), _sql("2")), "weekday": H.weekday,
                        "month": func.substr(H.hour_local, _sql("1"), _sql("7"))}[acc.grouping]
+        # every piece aggregates in SQL; pieces are summed in SQL too (UNION ALL), so Python reads at
+        # most one row per group, bucket and class whatever the span
+        parts: list[Any] = []
+        days: list[str] = []
+        weeks: list[str] = []
+        bucket_text = cast(hour_bucket, String) if acc.grouping == "weekday" else hour_bucket
         for lo, hi in pieces["hours"]:
-            q = (select(H.camera, H.zone, hour_bucket, H.cls, func.sum(H.n), func.min(H.first_utc),
-                        func.max(H.last_utc))
-                 .where(H.hour_local >= lo, H.hour_local < hi)
-                 .group_by(H.camera, H.zone, hour_bucket, H.cls))
-            if cams:
-                q = q.where(H.camera.in_(cams))
-            _feed(acc, s.execute(q))
+            for h_lo, h_hi in _by_day(lo, hi, days, weeks):
+                q = (select(H.camera, H.zone, bucket_text.label("bucket"), H.cls, func.sum(H.n).label("n"),
+                            func.min(H.first_utc).label("f"), func.max(H.last_utc).label("l"))
+                     .where(H.hour_local >= h_lo, H.hour_local < h_hi)
+                     .group_by(H.camera, H.zone, hour_bucket, H.cls))
+                parts.append(q.where(H.camera.in_(cams)) if cams else q)
+        D = AnalyticsDay
+        for span, keys in (("d", days), ("w", weeks)):
+            if keys:
+                q = (select(D.camera, D.zone, D.bucket, D.cls, func.sum(D.n).label("n"),
+                            func.min(D.first_utc).label("f"), func.max(D.last_utc).label("l"))
+                     .where(D.grain == GRAINS[acc.grouping], D.span == span, D.first_day.in_(keys))
+                     .group_by(D.camera, D.zone, D.bucket, D.cls))
+                parts.append(q.where(D.camera.in_(cams)) if cams else q)
         if pieces["months"] is not None:
             for level, lo, hi in _periods(*pieces["months"]):
-                q = (select(P.camera, P.zone, P.bucket, P.cls, func.sum(P.n), func.min(P.first_utc),
-                            func.max(P.last_utc))
+                q = (select(P.camera, P.zone, P.bucket, P.cls, func.sum(P.n).label("n"),
+                            func.min(P.first_utc).label("f"), func.max(P.last_utc).label("l"))
                      .where(P.grain == GRAINS[acc.grouping], P.level == level)
                      .group_by(P.camera, P.zone, P.bucket, P.cls))
                 if lo:
                     q = q.where(P.period >= lo)
                 if hi:
                     q = q.where(P.period < hi)
-                if cams:
-                    q = q.where(P.camera.in_(cams))
-                _feed(acc, s.execute(q))
+                parts.append(q.where(P.camera.in_(cams)) if cams else q)
+        if len(parts) == 1:
+            _feed(acc, s.execute(parts[0]))
+        elif parts:
+            u = union_all(*parts).subquery()
+            _feed(acc, s.execute(select(u.c.camera, u.c.zone, u.c.bucket, u.c.cls, func.sum(u.c.n), func.min(u.c.f),
+                                        func.max(u.c.l)).group_by(u.c.camera, u.c.zone, u.c.bucket, u.c.cls)))
         if links:
             _link_packages(s, acc, pieces, hour_bucket, cams)
 
@@ -371,9 +405,15 @@ _Row = tuple[str, str, str, str, datetime]
 _Deltas = dict[tuple[str, ...], list[Any]]
 
 
-def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas]:
+def _week_of(local: datetime) -> str:
+    """The local date of the Monday that starts ``local``'s week (the key of its week row)."""
+    return f"{(local - timedelta(days=local.isoweekday() - 1)):%Y-%m-%d}"
+
+
+def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas, _Deltas]:
     hourly: _Deltas = {}
     periods: _Deltas = {}
+    days: _Deltas = {}
     for (camera, package_id, pkg_zone, event_type, when), sign in rows:
         local = when.astimezone(tz)
         cls = classify(event_type)
@@ -394,7 +434,15 @@ def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas
                 else:
                     m[0] += sign
                     m[1], m[2] = min(m[1], when), max(m[2], when)
-    return hourly, periods
+            for span, first_day in (("d", f"{local:%Y-%m-%d}"), ("w", _week_of(local))):
+                dkey = (grain, span, first_day, camera, pkg_zone, bucket, cls)
+                d = days.get(dkey)
+                if d is None:
+                    days[dkey] = [sign, when, when]
+                else:
+                    d[0] += sign
+                    d[1], d[2] = min(d[1], when), max(d[2], when)
+    return hourly, periods, days
 
 
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
@@ -416,16 +464,23 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
 PERIOD_KEYS = ["grain", "level", "camera", "zone", "bucket", "cls", "period"]
 
 
-def _apply(conn: Connection, hourly: _Deltas, periods: _Deltas) -> None:
+DAY_KEYS = ["grain", "span", "first_day", "camera", "zone", "bucket", "cls"]
+
+
+def _apply(conn: Connection, hourly: _Deltas, periods: _Deltas, days: _Deltas) -> None:
     _upsert(conn, AnalyticsHourly, ["camera", "hour_local", "cls", "package_id"],
             [{"camera": k[0], "hour_local": k[1], "cls": k[2], "package_id": k[3], "zone": v[0], "weekday": v[1],
               "n": v[2], "first_utc": v[3], "last_utc": v[4]} for k, v in hourly.items()])
     _upsert(conn, AnalyticsPeriod, PERIOD_KEYS,
             [{**dict(zip(PERIOD_KEYS, k, strict=True)), "n": v[0], "first_utc": v[1], "last_utc": v[2]}
              for k, v in periods.items()])
+    _upsert(conn, AnalyticsDay, DAY_KEYS,
+            [{**dict(zip(DAY_KEYS, k, strict=True)), "n": v[0], "first_utc": v[1], "last_utc": v[2]}
+             for k, v in days.items()])
     if any(v[2] < 0 for v in hourly.values()):  # a deleted event: drop what counts nothing now
         conn.execute(delete(AnalyticsHourly).where(AnalyticsHourly.n <= 0))
         conn.execute(delete(AnalyticsPeriod).where(AnalyticsPeriod.n <= 0))
+        conn.execute(delete(AnalyticsDay).where(AnalyticsDay.n <= 0))
 
 
 @event.listens_for(Session, "after_flush")
@@ -449,8 +504,9 @@ def _keep_rollups(session: Session, _context: Any) -> None:
         pkg_camera, pkg_zone = packages.get(e.package_id or "", ("", ""))
         return (e.camera or pkg_camera or "", e.package_id or "", pkg_zone or "", e.type, e.start_utc)
 
-    hourly, periods = _deltas([(row(e), 1) for e in added] + [(row(e), -1) for e in removed], ZoneInfo(tz_name))
-    _apply(conn, hourly, periods)
+    hourly, periods, days = _deltas([(row(e), 1) for e in added] + [(row(e), -1) for e in removed],
+                                    ZoneInfo(tz_name))
+    _apply(conn, hourly, periods, days)
 
 
 def _class_sql() -> str:
@@ -476,7 +532,7 @@ def rebuild_rollups(archive: Archive) -> int:
     utc_hour = "to_char(e.start_utc, 'YYYY-MM-DD HH24')" if pg else "substr(e.start_utc, 1, 13)"
     text_of = "CAST(weekday AS VARCHAR)" if pg else "CAST(weekday AS TEXT)"
     with engine.begin() as conn:
-        for table in (AnalyticsHourly, AnalyticsPeriod, AnalyticsState):
+        for table in (AnalyticsHourly, AnalyticsPeriod, AnalyticsDay, AnalyticsState):
             conn.execute(delete(table))
         lo, hi, total = conn.execute(select(func.min(Event.start_utc), func.max(Event.start_utc),
                                             func.count()).select_from(Event)).one()
@@ -521,6 +577,17 @@ def rebuild_rollups(archive: Archive) -> int:
                 SELECT grain, '{level}', camera, zone, bucket, cls, {period} AS per, SUM(n), MIN(first_utc),
                        MAX(last_utc)
                 FROM analytics_periods WHERE level = '{below}' GROUP BY grain, camera, zone, bucket, cls, per"""))  # noqa: S608
+        day = "substr(hour_local, 1, 10)"
+        monday = (f"to_char(CAST({day} AS date) - (weekday - 1), 'YYYY-MM-DD')" if pg
+                  else f"date({day}, '-' || (weekday - 1) || ' days')")
+        day_columns = "grain, span, first_day, camera, zone, bucket, cls, n, first_utc, last_utc"
+        for grain, bucket in (("h", "substr(hour_local, 12, 2)"), ("w", text_of), ("m", "substr(hour_local, 1, 7)")):
+            for span, first_day in (("d", day), ("w", monday)):
+                conn.execute(sql_text(f"""
+                    INSERT INTO analytics_days ({day_columns})
+                    SELECT '{grain}', '{span}', {first_day} AS fd, camera, zone, {bucket} AS b, cls, SUM(n),
+                           MIN(first_utc), MAX(last_utc)
+                    FROM analytics_hourly GROUP BY fd, camera, zone, b, cls"""))  # noqa: S608
         state: Any = AnalyticsState.__table__
         conn.execute(insert(state), [{"id": STATE_ID, "timezone": _zone_name(tz), "built_at": datetime.now(UTC)}])
     return total
@@ -532,11 +599,12 @@ def rollup_state(archive: Archive) -> dict[str, Any]:
         state = s.get(AnalyticsState, STATE_ID)
         hourly = s.scalar(select(func.count()).select_from(AnalyticsHourly)) or 0
         periods = s.scalar(select(func.count()).select_from(AnalyticsPeriod)) or 0
+        days = s.scalar(select(func.count()).select_from(AnalyticsDay)) or 0
     zone = _zone_name(archive.settings.tz)
     return {"built": state is not None, "timezone": state.timezone if state else None,
             "in_use": state is not None and state.timezone == zone, "archive_timezone": zone,
             "built_at": state.built_at.isoformat() if state else None, "hourly_rows": hourly,
-            "period_rows": periods}
+            "period_rows": periods, "day_rows": days}
 
 
 def totals(figures: list[Figure]) -> dict[str, dict[str, int]]:

@@ -10,7 +10,7 @@ schedule as it stood when it was published.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -96,6 +96,10 @@ UNITS = {"Y": (N_("1 year"), N_("{n} years")), "M": (N_("1 month"), N_("{n} mont
          "D": (N_("1 day"), N_("{n} days"))}
 SENTENCE = N_("{name}: kept {period} from {trigger}, then {action}. Legal basis: {basis}")
 PERMANENT = N_("{name}: kept permanently, {action}. Legal basis: {basis}")
+SAMPLE = N_("Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} "
+            "are kept first as {name} ({period}), for long-term planning studies.")
+ALL_CAMERAS = N_("every camera")
+PERMANENT_WORD = N_("permanently")
 HOLDS = N_("Footage under a legal hold (a request, an inquiry, a court order) is kept until the hold is released, "
            "whatever its period.")
 
@@ -135,8 +139,30 @@ def retention_summary(archive: Archive, language: str | None = None) -> str:
             lines.append(t(SENTENCE).format(name=name, period=period_text(c.period, lang),
                                             trigger=t(TRIGGERS[c.trigger]), action=t(ACTIONS[c.action]),
                                             basis=basis))
+    sample = planning_sample_text(archive, lang, schedule)
+    if sample:
+        lines.append(sample)
     lines.append(t(HOLDS))
     return "\n".join(lines)
+
+
+def planning_sample_text(archive: Archive, language: str | None = None, schedule: Any = None) -> str:
+    """The planning-sample rule in one sentence, or "" when the schedule has it off."""
+    from longwatch.core import retention
+
+    lang = language or current_language()
+    t = translations(lang).gettext
+    schedule = schedule or retention.active_schedule(archive)
+    sample = schedule.planning_sample
+    if sample is None or not sample.enabled:
+        return ""
+    c = schedule.classes[sample.record_class]
+    name = c.name_ko if lang == "ko" and c.name_ko else c.name
+    period = t(PERMANENT_WORD) if c.period == "permanent" else period_text(c.period, lang)
+    cameras = ", ".join(sample.cameras) if sample.cameras else t(ALL_CAMERAS)
+    return t(SAMPLE).format(first=f"{sample.offset_minutes:02d}",
+                            last=f"{sample.offset_minutes + sample.minutes_per_hour:02d}",
+                            cameras=cameras, name=name, period=period)
 
 
 def template(archive: Archive) -> str:

@@ -169,6 +169,63 @@ class Rule:
         return self.case is None or self.case == bool(facts.case_id)
 
 
+#: the purpose recorded on a package kept as a planning sample (what :func:`classify` looks for)
+SAMPLE_PURPOSE = "planning"
+
+
+@dataclass(frozen=True)
+class PlanningSample:
+    """The planning-sample rule of a schedule: which minutes of every hour outlive their footage.
+
+    When a camera's footage is disposed of under its normal schedule, minutes
+    ``offset_minutes`` to ``offset_minutes + minutes_per_hour`` of each hour it
+    covers are first kept (cut by stream copy into a derived package, or the
+    package itself when it lies wholly inside them) in ``record_class``, whose
+    period says how long (``keep_years``). Long-term planning studies then have
+    footage to look back at, not only counts.
+    """
+
+    enabled: bool = False
+    minutes_per_hour: int = 10
+    offset_minutes: int = 0
+    record_class: str = "planning"
+    cameras: tuple[str, ...] = ()  # empty: every camera
+    period: str = "P5Y"  # of record_class
+
+    @property
+    def keep_years(self) -> int | None:
+        """Whole years the sample is kept (None when the class's period is not whole years)."""
+        match = _PERIOD.match(self.period)
+        if match is None or match.group(2) or match.group(3):
+            return None
+        return int(match.group(1) or 0)
+
+    def applies_to(self, camera: str) -> bool:
+        return self.enabled and bool(camera) and (not self.cameras or camera in self.cameras)
+
+    def ranges(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The sampled minutes of every hour that ``start``..``end`` touches, clipped to it (UTC hours:
+        the zones in use here have whole-hour offsets, so a UTC hour is a local hour)."""
+        from datetime import timedelta
+
+        found = []
+        hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        while hour < end:
+            lo = hour + timedelta(minutes=self.offset_minutes)
+            hi = lo + timedelta(minutes=self.minutes_per_hour)
+            if start < hi and end > lo:
+                found.append((max(start, lo), min(end, hi)))
+            hour += timedelta(hours=1)
+        return found
+
+    def keeps(self, start: datetime, end: datetime) -> bool:
+        """Does footage from ``start`` to ``end`` overlap the sampled minutes of any hour it spans?"""
+        return bool(self.ranges(start, end))
+
+    def keep_until(self, start: datetime) -> datetime | None:
+        return add_period(start, self.period)
+
+
 @dataclass(frozen=True)
 class Schedule:
     id: str
@@ -181,6 +238,7 @@ class Schedule:
     owner_ko: str = ""
     source: str = ""
     digest: str = ""
+    planning_sample: PlanningSample | None = None
 
 
 @dataclass
@@ -230,7 +288,26 @@ def parse_schedule(data: dict[str, Any], source: str = "", digest: str = "") -> 
         raise LongwatchError("H001", path=source, detail=f"default_class: no record class {data['default_class']!r}")
     return Schedule(id=data["id"], title=data["title"], owner=data["owner"], default_class=data["default_class"],
                     classes=classes, rules=tuple(rules), title_ko=data.get("title_ko", ""),
-                    owner_ko=data.get("owner_ko", ""), source=source, digest=digest)
+                    owner_ko=data.get("owner_ko", ""), source=source, digest=digest,
+                    planning_sample=_planning_sample(data.get("planning_sample"), classes, source))
+
+
+def _planning_sample(table: dict[str, Any] | None, classes: dict[str, RecordClass],
+                     source: str) -> PlanningSample | None:
+    """The ``[planning_sample]`` table, with the checks the JSON Schema cannot express."""
+    if table is None:
+        return None
+    sample = PlanningSample(enabled=bool(table.get("enabled", False)),
+                            minutes_per_hour=int(table.get("minutes_per_hour", 10)),
+                            offset_minutes=int(table.get("offset_minutes", 0)),
+                            record_class=table.get("class", "planning"), cameras=tuple(table.get("cameras", ())))
+    if sample.record_class not in classes:
+        raise LongwatchError("H001", path=source, detail=f"planning_sample/class: no record class "
+                                                         f"{sample.record_class!r}")
+    if sample.offset_minutes + sample.minutes_per_hour > 60:
+        raise LongwatchError("H001", path=source, detail="planning_sample: offset_minutes + minutes_per_hour "
+                                                         "must stay within the hour (at most 60)")
+    return PlanningSample(**{**sample.__dict__, "period": classes[sample.record_class].period})
 
 
 def load_schedule(path: Path) -> Schedule:
@@ -255,6 +332,9 @@ def classify(schedule: Schedule, facts: Facts) -> tuple[RecordClass, str, dateti
     """The class whose retention lasts longest among the default and every matching rule."""
     candidates = [(schedule.classes[schedule.default_class], "default")]
     candidates += [(schedule.classes[r.record_class], r.name) for r in schedule.rules if r.matches(facts)]
+    sample = schedule.planning_sample
+    if sample is not None and facts.purpose == SAMPLE_PURPOSE:  # kept as a sample: stays kept if the rule is off
+        candidates.append((schedule.classes[sample.record_class], "planning sample"))
     best: tuple[tuple[int, datetime], RecordClass, str, datetime | None] | None = None
     for record_class, rule in candidates:
         trigger_at = trigger_time(record_class, facts)
@@ -1039,6 +1119,19 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
         if item.status == "pending" and (due is None or due > now or action != "destroy"):
             _set_item(archive, disposition.id, item.package_id, "not-due")
             continue
+        sample = schedule.planning_sample
+        if item.status == "pending" and sample is not None and sample.enabled and \
+                item.record_class != sample.record_class:
+            # the sampled minutes are kept before anything goes; a hold keeps all of it, uncut
+            if holds_on(archive, item.package_id):
+                _set_item(archive, disposition.id, item.package_id, "held")
+                continue
+            kept = keep_planning_sample(archive, item.package_id, sample, actor, now, disposition.id)
+            if kept == "kept":
+                _set_item(archive, disposition.id, item.package_id, KEPT_AS_SAMPLE)
+                continue
+            if kept == "cut":
+                _fault("after-planning-sample")
         record_class = schedule.classes.get(item.record_class)
         try:
             delete_package(archive, item.package_id, actor, "disposition", now=now, disposition_id=disposition.id,
@@ -1060,7 +1153,144 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
             "deleted": [i.package_id for i in items if i.status == "deleted"],
             "held": [i.package_id for i in items if i.status == "held"],
             "store_locked": [i.package_id for i in items if i.status == "store-locked"],
-            "not_due": [i.package_id for i in items if i.status == "not-due"]}
+            "not_due": [i.package_id for i in items if i.status == "not-due"],
+            "planning_samples": [r["package_id"] for r in planning_samples_of(archive, disposition.id)]}
+
+
+# -- the planning sample ----------------------------------------------------------------------------
+KEPT_AS_SAMPLE = "kept-as-sample"  # a disposition item that lay wholly inside the sampled minutes
+
+
+def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSample, actor: Actor,
+                         now: datetime | None = None, disposition_id: str = "") -> str:
+    """Keep the sampled minutes of a package about to be disposed of; idempotent.
+
+    Returns ``"kept"`` when the package lies wholly inside the sampled minutes
+    (it is re-classed into the sample's class, not cut, and must not be
+    destroyed), ``"cut"`` when its sampled minutes are now in derived packages
+    (made here, or found from an earlier, interrupted run), and ``""`` when
+    there is nothing to keep (another camera, no recorded times, no overlap).
+    A range already kept for the same camera (by this package's earlier run,
+    or from footage it was itself derived from) is not cut again.
+    """
+    from longwatch.core import custody, derive, windows
+    from longwatch.core.catalog.models import PlanningSampleKept
+
+    now = current_time(now)
+    with archive.catalog.session() as s:
+        package = s.get(Package, package_id)
+        if package is None:
+            raise LongwatchError("I008", package_id=package_id)
+        camera, title = package.camera or "", package.title or package.id
+        spans = [(c.start_utc, c.start_utc + _seconds(c.duration)) for c in package.clips
+                 if c.start_utc is not None and c.duration]
+    if not sample.applies_to(camera) or not spans:
+        return ""
+    wanted = windows.merge_ranges([r for lo, hi in spans for r in sample.ranges(lo, hi)])
+    if not wanted:
+        return ""
+    whole = all(sample.ranges(lo, hi) == [(lo, hi)] for lo, hi in spans)
+    kind = "kept" if whole else "cut"
+    made: list[tuple[str, datetime, datetime]] = []
+    if whole:
+        with archive.catalog.session() as s:
+            done = s.get(PlanningSampleKept, package_id) is not None
+        if not done:
+            made.append((package_id, min(lo for lo, _ in wanted), max(hi for _, hi in wanted)))
+    for lo, hi in [] if whole else wanted:
+        with archive.catalog.session() as s:
+            done = _sample_covers(s, camera, lo, hi) or _orphan_cut(s, camera, package_id, lo, hi, disposition_id)
+        if done:
+            continue
+        cause = derive.Cause(reason=f"planning sample of the retention schedule: minutes "
+                                    f"{sample.offset_minutes} to {sample.offset_minutes + sample.minutes_per_hour} "
+                                    f"of every hour kept ({sample.record_class}, {sample.period})"
+                                    + (f" before disposition {disposition_id}" if disposition_id else ""))
+        result = windows.window(archive, package_id, lo, hi, cause, action="planning-sample")
+        made.append((result.package.id, lo, hi))
+        _record_sample(archive, result.package.id, package_id, camera, lo, hi, kind, disposition_id, now)
+    # the class follows the purpose (see classify); also for a cut a killed run left unassigned
+    with archive.catalog.session() as s:
+        kept_ids = list(s.scalars(select(PlanningSampleKept.package_id)
+                                  .where(PlanningSampleKept.source_package_id == package_id)))
+        kept_ids += [new_id for new_id, _lo, _hi in made if new_id not in kept_ids]
+        ready = set(s.scalars(select(RetentionAssignment.package_id).where(
+            RetentionAssignment.package_id.in_(kept_ids), RetentionAssignment.purpose == SAMPLE_PURPOSE)))
+    unassigned = [i for i in kept_ids if i not in ready]
+    if unassigned:
+        assign(archive, actor, now, unassigned, purpose=SAMPLE_PURPOSE)
+    if whole and made:
+        _record_sample(archive, package_id, package_id, camera, made[0][1], made[0][2], kind, disposition_id, now)
+    if made:
+        _ledger_append(archive, [custody.Event(
+            type="creation" if kind == "cut" else "policy assignment",
+            packages=list(dict.fromkeys([package_id, new_id])), agents=_agents(actor), time=now,
+            detail=(f"planning sample {_iso(lo)} to {_iso(hi)} of package {package_id} ({title}) "
+                    + (f"cut by stream copy into package {new_id}" if kind == "cut" else "kept whole, re-classed")
+                    + f" ({sample.record_class}, {sample.period})"),
+            extra={"planning_sample": {"source": package_id, "package": new_id, "kind": kind, "start": _iso(lo),
+                                       "end": _iso(hi), "record_class": sample.record_class,
+                                       "disposition": disposition_id or None}})
+            for new_id, lo, hi in made])
+    return kind
+
+
+def _seconds(value: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=value)
+
+
+def _sample_covers(s: Session, camera: str, lo: datetime, hi: datetime) -> bool:
+    """Is ``lo``..``hi`` of ``camera`` already inside a kept, still stored sample?"""
+    from longwatch.core.catalog.models import PlanningSampleKept
+
+    return s.execute(
+        select(PlanningSampleKept.package_id)
+        .join(Package, Package.id == PlanningSampleKept.package_id)
+        .where(PlanningSampleKept.camera == camera, PlanningSampleKept.start_utc <= lo,
+               PlanningSampleKept.end_utc >= hi, Package.status == "stored").limit(1)).first() is not None
+
+
+def _orphan_cut(s: Session, camera: str, source_id: str, lo: datetime, hi: datetime, disposition_id: str) -> bool:
+    """A cut that a killed run published but did not index: find it by what its package says, index it."""
+    from longwatch.core.catalog.models import PlanningSampleKept
+
+    found = s.execute(
+        select(Package.id, Package.created_at)
+        .where(Package.camera == camera, Package.status == "stored",
+               Package.description.like(f"planning-sample of {source_id}:%"),
+               Package.start_utc < hi, Package.end_utc > lo)
+        .order_by(Package.created_at).limit(1)).first()
+    if found is None:
+        return False
+    s.add(PlanningSampleKept(package_id=found[0], source_package_id=source_id, camera=camera, start_utc=lo,
+                             end_utc=hi, kind="cut", disposition_id=disposition_id, made_at=found[1]))
+    return True
+
+
+def _record_sample(archive: Archive, package_id: str, source_id: str, camera: str, lo: datetime, hi: datetime,
+                   kind: str, disposition_id: str, now: datetime) -> None:
+    from longwatch.core.catalog.models import PlanningSampleKept
+
+    with archive.catalog.session() as s:
+        s.add(PlanningSampleKept(package_id=package_id, source_package_id=source_id, camera=camera, start_utc=lo,
+                                 end_utc=hi, kind=kind, disposition_id=disposition_id, made_at=now))
+
+
+def planning_samples_of(archive: Archive, disposition_id: str) -> list[dict[str, Any]]:
+    """What a disposition kept as planning samples (for its certificate and its result)."""
+    from longwatch.core.catalog.models import PlanningSampleKept
+
+    with archive.catalog.session() as s:
+        rows = s.execute(
+            select(PlanningSampleKept, RetentionAssignment.record_class, RetentionAssignment.due_at)
+            .outerjoin(RetentionAssignment, RetentionAssignment.package_id == PlanningSampleKept.package_id)
+            .where(PlanningSampleKept.disposition_id == disposition_id)
+            .order_by(PlanningSampleKept.camera, PlanningSampleKept.start_utc)).all()
+    return [{"package_id": r.package_id, "source_package_id": r.source_package_id, "kind": r.kind,
+             "camera": r.camera, "start": _iso(r.start_utc), "end": _iso(r.end_utc), "record_class": cls or "",
+             "keep_until": _iso(due)} for r, cls, due in rows]
 
 
 def _set_item(archive: Archive, disposition_id: str, package_id: str, status: str) -> None:
@@ -1107,6 +1337,7 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
         "packages": [describe(i) for i in deleted],
         "withheld": [{"package_id": i.package_id, "record_class": i.record_class, "status": i.status}
                      for i in items if i.status != "deleted"],
+        "planning_samples": planning_samples_of(archive, disposition.id),
         "totals": {"packages": len(deleted), "bytes": sum(i.size_bytes for i in deleted)},
         "signer": archive.signer.fingerprint,
     }
@@ -1140,6 +1371,15 @@ def render_certificate_html(body: dict[str, Any]) -> str:
         return f"{e(p['name'])} ({e(p['role'])}) {e(str(p['time']))}"
 
     withheld = "".join(f"<li><code>{e(w['package_id'])}</code>: {e(w['status'])}</li>" for w in body["withheld"])
+    samples = "".join(
+        f"<tr><td><code>{e(k['package_id'])}</code></td><td><code>{e(k['source_package_id'])}</code></td>"
+        f"<td>{e(k['kind'])}</td><td>{e(k['camera'])}</td><td>{e(str(k['start']))}</td><td>{e(str(k['end']))}</td>"
+        f"<td>{e(k['record_class'])}</td><td>{e(str(k['keep_until'] or ''))}</td></tr>"
+        for k in body.get("planning_samples", []))
+    sample_table = (
+        "<h2>Kept as planning samples / 정책 기획용 표본으로 보존</h2><table><tr><th>package</th><th>source</th>"
+        "<th>kind</th><th>camera</th><th>from</th><th>to</th><th>class / 분류</th><th>kept until / 보존 기한</th>"
+        f"</tr>{samples}</table>") if samples else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Destruction certificate {e(body['disposition_id'])}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
@@ -1155,6 +1395,7 @@ td,th{{border:1px solid #999;padding:4px}}</style>
 <p>Packages destroyed / 폐기 패키지: {body['totals']['packages']} ({body['totals']['bytes']} bytes)</p>
 <table><tr><th>package</th><th>class / 분류</th><th>legal basis / 근거</th><th>recorded / 촬영</th>
 <th>bytes</th><th>tag manifest SHA-256</th></tr>{rows}</table>
+{sample_table}
 {f'<h2>Withheld / 제외</h2><ul>{withheld}</ul>' if withheld else ''}
 <p>Signed by / 서명: <code>{e(body['signer'])}</code>. The JSON file and its detached CMS signature (.p7s) are
 the record; check them with <code>longwatch verify CERTIFICATE.json</code>.</p>

@@ -122,8 +122,13 @@ def window(
     cause: derive.Cause,
     progress: Callable[[int], None] | None = None,
     package_id_out: str | None = None,
+    action: str = "window",
 ) -> WindowResult:
-    """Preserve ``start``..``end`` of a stored package as a new derived package."""
+    """Preserve ``start``..``end`` of a stored package as a new derived package.
+
+    ``action`` names the derivation in its PREMIS and bag-info ("window"; the
+    retention schedule's planning sample uses "planning-sample").
+    """
     if end <= start:
         raise LongwatchError("D007", start=derive.utc_text(start), end=derive.utc_text(end))
     row = archive.catalog.require(package_id)
@@ -166,8 +171,9 @@ def window(
             cuts.append(clip.relpath)
         parameters = {"requested_start": derive.utc_text(start), "requested_end": derive.utc_text(end),
                       "copied_whole": copied, "stream_copy_cuts": cuts, "commands": commands}
-        title = f"Window {derive.utc_text(start)} to {derive.utc_text(end)} of {row.title or row.id}"
-        derived = derive.derive(archive, [row], files, action="window", event_type="creation",
+        kind = "Window" if action == "window" else action.replace("-", " ").capitalize()
+        title = f"{kind} {derive.utc_text(start)} to {derive.utc_text(end)} of {row.title or row.id}"
+        derived = derive.derive(archive, [row], files, action=action, event_type="creation",
                                 tool=derive.ffmpeg_agent(), parameters=parameters, cause=cause, title=title,
                                 requested=(start, end), progress=progress, package_id=package_id_out)
     actual = (min(f.start for f in files if f.start), max(f.end for f in files if f.end))

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, render_template, request, url_for
 
 from longwatch.core import analytics as an
+from longwatch.core import notice
 from longwatch.core.ingest import parse_time
 from longwatch.i18n import N_, gettext
 from longwatch.web import current_archive
@@ -170,7 +171,7 @@ def page() -> str:
     figures = _figures(p)
     return render_template("public/analytics.html", p=p, svg=svg_chart(figures, p["grouping"], p["by"]),
                            totals=an.totals(figures), classes=an.CLASSES, figures=figures,
-                           groupings=an.GROUPINGS, sample=an.planning_sample(),
+                           groupings=an.GROUPINGS, sample=notice.planning_sample_text(current_archive()),
                            label=lambda b: _label(b, p["grouping"]))
 
 

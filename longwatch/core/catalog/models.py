@@ -353,6 +353,7 @@ class Event(Base):
 
     # Covering (revision 0014): "type + minimum confidence" reads its packages from the index alone.
     __table_args__ = (Index("ix_events_type_confidence_package", "type", "confidence", "package_id"),
+                      Index("ix_events_start_utc", "start_utc"),  # time ranges: analytics' edge minutes
                       Index("uq_events_source_vendor", "source", "vendor_event_id", unique=True))
 
 
@@ -483,6 +484,30 @@ class DispositionItem(Base):
     digest: Mapped[str] = mapped_column(String(64), default="")
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class PlanningSampleKept(Base):
+    """Footage kept as a planning sample when its source was disposed of (migration 0021).
+
+    ``kind`` is ``cut`` (a derived package holding the sampled minutes, cut by
+    stream copy) or ``kept`` (the source itself, wholly inside the sample, re-classed).
+    The range is the requested one (the sampled minutes the source covered); a cut
+    starts on the keyframe at or before it. The packages' PREMIS and the custody
+    ledger are the record; this row is the index that keeps disposition idempotent
+    and fills the destruction certificate.
+    """
+
+    __tablename__ = "planning_samples"
+    __table_args__ = (Index("ix_planning_samples_camera_start", "camera", "start_utc"),)
+
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_package_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    camera: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    disposition_id: Mapped[str] = mapped_column(String(36), nullable=False, default="", index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class ExportShare(Base):
     """A download link for one evidence export (docs/export.md): expiring, revocable, every use counted.
 
@@ -650,6 +675,28 @@ class AnalyticsPeriod(Base):
     bucket: Mapped[str] = mapped_column(String(7), primary_key=True)  # 00-23, 1-7, or YYYY-MM
     cls: Mapped[str] = mapped_column(String(16), primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, YYYY or "", archive zone
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class AnalyticsDay(Base):
+    """The same counts per local day (span "d") and per local week from Monday (span "w"), by hour of
+    day, weekday and month (migration 0021): a span that is not whole months reads its partial
+    months here, a few rows per camera and day or week, instead of every hourly row."""
+
+    __tablename__ = "analytics_days"
+
+    # key order = the query's WHERE (grain, span, first_day IN ...) then its GROUP BY
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
+    first_day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, archive zone
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(7), primary_key=True)
+    cls: Mapped[str] = mapped_column(String(16), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, nullable=False)
     first_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -1,0 +1,191 @@
+"""The planning sample: when a camera's footage is disposed of, the sampled minutes of every hour stay,
+cut by stream copy into derived packages of the planning class (or kept whole), exactly once, never
+under a hold. Real ffmpeg footage: one camera hour recorded as three files (5, 20 and 35 minutes)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import ingest_one, run_longwatch, unique_copy
+from retention_helpers import ALICE, BOB, on_storage, status
+from sqlalchemy import select
+
+from longwatch.core import custody, notice, package, retention
+from longwatch.core.catalog.models import Package, PlanningSampleKept, RetentionAssignment
+from longwatch.core.media import make_test_clip
+from longwatch.errors import LongwatchError
+
+HOUR = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
+PARTS = {"a": (0, 5), "b": (5, 25), "c": (25, 60)}  # minutes of the hour each file covers
+NOW = HOUR + timedelta(days=60)  # continuous footage (P30D) is due
+
+
+@pytest.fixture(scope="module")
+def hour_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """64x48 at 1 frame per second, a keyframe every second: a camera hour in a few seconds of ffmpeg."""
+    folder = tmp_path_factory.mktemp("hour")
+    return {name: make_test_clip(folder / f"cam-p_{name}.mp4", seconds=(hi - lo) * 60, size="64x48", rate=1)
+            for name, (lo, hi) in PARTS.items()}
+
+
+def sampled_schedule(tmp_path: Path, enabled: bool = True) -> Path:
+    text = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
+                                                                          f"enabled = {str(enabled).lower()}")
+    path = tmp_path / f"schedule-{enabled}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def camera_hour(archive, hour_files, tmp_path) -> dict[str, str]:
+    retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
+    return {name: ingest_one(archive, unique_copy(path, tmp_path / "src" / path.name), camera="cam-p",
+                             start=HOUR + timedelta(minutes=PARTS[name][0]), zone="Jung-gu/Market")
+            for name, path in hour_files.items()}
+
+
+def dispose(archive, now=NOW):
+    disposition, _plan = retention.propose(archive, ALICE, now)
+    if disposition is None:
+        return None
+    retention.approve(archive, disposition.id, BOB, now)
+    return retention.execute(archive, disposition.id, BOB, now)
+
+
+def samples(archive) -> list[tuple[Package, RetentionAssignment, PlanningSampleKept | None]]:
+    with archive.catalog.session() as s:
+        rows = s.execute(
+            select(Package, RetentionAssignment, PlanningSampleKept)
+            .join(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+            .outerjoin(PlanningSampleKept, PlanningSampleKept.package_id == Package.id)
+            .where(Package.status == "stored", Package.camera == "cam-p").order_by(Package.start_utc)).all()
+        for package_row, _a, _k in rows:
+            _ = package_row.clips
+        return [tuple(r) for r in rows]
+
+
+def test_the_sampled_minutes_survive_disposition_as_planning_packages(lw, archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    result = dispose(archive)
+    assert result is not None
+    assert sorted(result["deleted"]) == sorted([ids["b"], ids["c"]])
+    kept = samples(archive)
+    assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
+    whole, cut = kept[0][0], kept[1][0]
+    assert whole.id == ids["a"]  # wholly inside the sample: kept and re-classed, not cut
+    assert status(archive, ids["b"]) == "disposed" and not on_storage(archive, ids["b"])
+    assert status(archive, ids["c"]) == "disposed"
+    # exactly the sampled minutes remain: 12:00 to 12:10, in the planning class, kept five years
+    spans = [(c.start_utc, c.start_utc + timedelta(seconds=c.duration)) for p, _a, _k in kept for c in p.clips]
+    assert spans[0] == (HOUR, HOUR + timedelta(minutes=5))
+    assert spans[1][0] == HOUR + timedelta(minutes=5)  # a keyframe every second: the cut starts on the minute
+    assert abs((spans[1][1] - (HOUR + timedelta(minutes=10))).total_seconds()) <= 1
+    for _p, assignment, _k in kept:
+        assert (assignment.record_class, assignment.rule) == ("planning", "planning sample")
+        assert assignment.due_at == HOUR.replace(year=2031) + (_p.start_utc - HOUR)
+    # the cut verifies and names its source, its tool and its reason
+    assert lw("verify", cut.id).exit_code == 0
+    storage = archive.storage()
+    with storage.open_package_file(cut.id, "bag-info.txt") as fh:
+        info = dict(package.parse_bag_info(fh.read()))
+    assert info["Longwatch-Derived-From"] == ids["b"] and info["Longwatch-Derivation"] == "planning-sample"
+    assert kept[1][2].source_package_id == ids["b"]
+    with storage.open_package_file(cut.id, "metadata/technical.json") as fh:
+        derivation = json.loads(fh.read())["derivation"]
+    assert derivation["tool"]["name"] == "ffmpeg" and "-c copy" in derivation["parameters"]["commands"][0]
+    # the custody ledger records the derivation on both packages
+    ledger = custody.Ledger.for_archive(archive)
+    made = [e for _s, e, _l in ledger.history(ids["b"]) if e.get("extra", {}).get("planning_sample")]
+    assert [e["extra"]["planning_sample"]["package"] for e in made] == [cut.id]
+    assert any(e.get("extra", {}).get("planning_sample") for _s, e, _l in ledger.history(cut.id))
+    # the destruction certificate lists what was kept
+    body = json.loads(Path(result["certificate"]).read_text())
+    assert {k["package_id"]: k["kind"] for k in body["planning_samples"]} == {whole.id: "kept", cut.id: "cut"}
+    assert {i["package_id"]: i["status"] for i in body["withheld"]} == {ids["a"]: "kept-as-sample"}
+    html = (Path(result["certificate"]).with_suffix(".html")).read_text()
+    assert "planning samples" in html and cut.id in html
+    assert sorted(result["planning_samples"]) == sorted([whole.id, cut.id])
+
+
+def test_running_disposition_again_cuts_nothing_twice(archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    dispose(archive)
+    before = [p.id for p, _a, _k in samples(archive)]
+    assert dispose(archive, NOW + timedelta(days=1)) is None  # the samples are not due for five years
+    sample = retention.active_schedule(archive).planning_sample
+    assert sample is not None
+    # asking again for the disposed source: its minutes are already kept
+    assert retention.keep_planning_sample(archive, ids["b"], sample, BOB, NOW) == "cut"
+    assert retention.keep_planning_sample(archive, ids["a"], sample, BOB, NOW) == "kept"
+    assert [p.id for p, _a, _k in samples(archive)] == before
+    # a recomputation of every class (a schedule change) keeps them in the planning class
+    retention.set_schedule(archive, sampled_schedule(tmp_path, enabled=False), ALICE, now=NOW)
+    assert {a.record_class for _p, a, _k in samples(archive)} == {"planning"}
+
+
+def test_a_run_killed_after_the_cut_is_resumed_without_a_second_cut(archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    disposition, _plan = retention.propose(archive, ALICE, NOW)
+    assert disposition is not None
+    retention.approve(archive, disposition.id, BOB, NOW)
+    env = {"LONGWATCH_NOW": "2026-03-02T03:00:00Z", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id,
+                         env={**env, "LONGWATCH_FAULT": "after-planning-sample"})
+    assert proc.returncode == -9, proc.stderr  # killed between the cut and the deletion of its source
+    assert status(archive, ids["b"]) == "stored"
+    assert [k.kind for _p, _a, k in samples(archive) if k is not None and k.kind == "cut"] == ["cut"]
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    kept = samples(archive)
+    assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
+    assert status(archive, ids["b"]) == "disposed" and status(archive, ids["c"]) == "disposed"
+
+
+def test_a_held_camera_hour_is_neither_cut_nor_disposed(archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    disposition, _plan = retention.propose(archive, ALICE, NOW)
+    assert disposition is not None
+    retention.approve(archive, disposition.id, BOB, NOW)
+    # the hold arrives after approval: it still wins over the sample's cut and the deletion
+    retention.place_hold(archive, ALICE, owner="police", reason="collision inquiry", camera="cam-p",
+                         start=HOUR, end=HOUR + timedelta(hours=1), now=NOW)
+    result = retention.execute(archive, disposition.id, BOB, NOW)
+    assert sorted(result["held"]) == sorted(ids.values()) and result["planning_samples"] == []
+    assert [status(archive, i) for i in ids.values()] == ["stored"] * 3
+    assert [p.id for p, _a, _k in samples(archive)] == [ids["a"], ids["b"], ids["c"]]  # nothing new
+    # and a hold in place before the proposal keeps everything out of it
+    assert retention.propose(archive, ALICE, NOW + timedelta(days=1))[0] is None
+
+
+def test_other_cameras_and_a_rule_that_is_off_are_not_sampled(archive, hour_files, tmp_path):
+    only_x = sampled_schedule(tmp_path)
+    only_x.write_text(only_x.read_text().replace("cameras = []", 'cameras = ["cam-x"]'))
+    retention.set_schedule(archive, only_x, ALICE, now=HOUR)
+    pid = ingest_one(archive, unique_copy(hour_files["a"], tmp_path / "src" / "a.mp4"), camera="cam-p",
+                     start=HOUR)
+    result = dispose(archive)
+    assert result is not None and result["deleted"] == [pid] and result["planning_samples"] == []
+
+
+def test_the_rule_is_checked_and_quoted_in_the_notice(archive, tmp_path):
+    bad = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
+    for wrong, where in (('class = "planning"\ncameras', "planning_sample/class"),
+                         ("offset_minutes = 0", "planning_sample")):
+        replaced = bad.replace(wrong, 'class = "plans"\ncameras' if "class" in wrong else "offset_minutes = 55")
+        path = tmp_path / "bad.toml"
+        path.write_text(replaced, encoding="utf-8")
+        with pytest.raises(LongwatchError) as info:
+            retention.load_schedule(path)
+        assert info.value.code == "H001" and where in str(info.value)
+    assert "when footage is destroyed" not in notice.retention_summary(archive, "en")  # off by default
+    retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
+    english = notice.retention_summary(archive, "en")
+    assert "Planning sample: when footage is destroyed, minutes 00 to 10 of every hour of every camera" in english
+    assert "5 years" in english
+    assert "표본" in notice.retention_summary(archive, "ko")
+    sample = retention.active_schedule(archive).planning_sample
+    assert sample is not None and (sample.minutes_per_hour, sample.keep_years) == (10, 5)
+    assert sample.ranges(HOUR + timedelta(minutes=50), HOUR + timedelta(minutes=65)) == [
+        (HOUR + timedelta(hours=1), HOUR + timedelta(minutes=65))]
