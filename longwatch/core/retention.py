@@ -1131,7 +1131,7 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
                 _set_item(archive, disposition.id, item.package_id, KEPT_AS_SAMPLE)
                 continue
             if kept == "cut":
-                _fault("after-planning-sample")
+                fault("after-planning-sample")
         record_class = schedule.classes.get(item.record_class)
         try:
             delete_package(archive, item.package_id, actor, "disposition", now=now, disposition_id=disposition.id,
