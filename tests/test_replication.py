@@ -242,3 +242,17 @@ def test_replicate_catches_up_when_the_policy_grows(archive, storage_kind, tmp_p
     events = lw("show", pid)
     assert "Copies" in events.stdout
     a.close()
+
+
+def test_ingest_replicates_to_the_policy_of_the_package_s_retention_class(archive, tmp_path, clip, lw):
+    """Evidence may ask for more copies than the default: ingest, policy_met and replicate use the class's."""
+    locations = _location("local", "primary", tmp_path, None) + _location("local", "offsite", tmp_path, None)
+    # one copy by default; the default schedule puts footage in class "continuous", which asks for two
+    a = configure(archive, '[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
+                           '[storage.replication.classes]\ncontinuous = ["primary", "offsite"]\n\n' + locations)
+    [pid] = _ingest(a, clip)
+    assert sorted(c.location for c in storage_policy.copies_of(a, pid)) == ["offsite", "primary"]
+    assert storage_policy.policy_of(a, pid).copies == 2
+    assert storage_policy.policy_met(a, pid)
+    assert storage_policy.policy_of(a, pid, "no-such-class").copies == 1  # an unknown class gets the default
+    a.close()

@@ -95,12 +95,33 @@ def policy_for(archive: Archive, retention_class: str | None = None) -> Policy:
     section = _storage_section(archive).get("replication", {})
     if not isinstance(section, dict):
         section = {}
-    classes = section.get("classes", {}) if isinstance(section.get("classes", {}), dict) else {}
+    classes = _class_policies(archive)
     if retention_class and retention_class in classes:
         return _parse_policy(retention_class, classes[retention_class], archive)
     if "default" in section:
         return _parse_policy("default", section["default"], archive)
     return Policy(copies=1, locations=(archive.settings.primary_location,))
+
+
+def policy_of(archive: Archive, package_id: str, retention_class: str | None = None) -> Policy:
+    """The policy for one package: that of its retention class when none is given.
+
+    Evidence may ask for more copies than the default, so every path that
+    makes or counts copies (ingest, jobs, ``longwatch replicate``, a drop folder
+    releasing its source) must use the package's own class. The class is
+    looked up only when the archive configures per-class policies.
+    """
+    if retention_class is None and _class_policies(archive):
+        from longwatch.core import retention
+
+        retention_class = retention.record_class_of(archive, package_id)
+    return policy_for(archive, retention_class)
+
+
+def _class_policies(archive: Archive) -> dict[str, Any]:
+    section = _storage_section(archive).get("replication", {})
+    classes = section.get("classes", {}) if isinstance(section, dict) else {}
+    return classes if isinstance(classes, dict) else {}
 
 
 def location_options(archive: Archive, location: str) -> dict[str, Any]:
@@ -399,9 +420,9 @@ def _good_source(archive: Archive, row: Package, exclude: Iterable[str] = ()) ->
 
 
 def replicate(archive: Archive, package_id: str, retention_class: str | None = None) -> list[str]:
-    """Bring the package up to its policy; returns the locations it was copied to."""
+    """Bring the package up to its policy (its retention class's); returns the locations it was copied to."""
     row = archive.catalog.require(package_id)
-    policy = policy_for(archive, retention_class)
+    policy = policy_of(archive, package_id, retention_class)
     have = {c.location for c in copies_of(archive, package_id) if c.status == "ok"}
     if not have:
         have = {row.storage_location}
@@ -448,7 +469,7 @@ def policy_met(archive: Archive, package_id: str, retention_class: str | None = 
     """True once the package has as many good copies as its policy asks (a drop folder may then release
     the source file)."""
     good = {c.location for c in copies_of(archive, package_id) if c.status == "ok"}
-    return len(good) >= policy_for(archive, retention_class).copies
+    return len(good) >= policy_of(archive, package_id, retention_class).copies
 
 
 def replicate_all(archive: Archive) -> tuple[list[tuple[str, list[str]]], list[LongwatchError]]:
