@@ -392,3 +392,35 @@ def test_an_event_queues_its_window_in_its_own_transaction_on_postgresql(pg_arch
         assert [w.package_id for w in s.query(EventWindow)] == [window]
     assert window and set(pg_archive.catalog.all_ids()) == {four_seconds, window}
     assert not pg_archive.storage().sweep()
+
+
+RECORDS = ("--as", "bob", "--role", "records-manager")
+
+
+def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_path, monkeypatch):
+    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+    pid = add_package(archive, small_clip, tmp_path, "old")
+    disposition, _plan = retention.propose(archive, ALICE, later(60))
+    assert disposition is not None
+    result = lw("dispose", "approve", disposition.id[:8], "--execute", *RECORDS)
+    assert result.exit_code == 0, result.output
+    assert "1 packages destroyed" in result.output and status(archive, pid) == "disposed"
+
+
+def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_archive, lw, small_clip, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+    pid = add_package(pg_archive, small_clip, tmp_path, "old")
+    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    assert disposition is not None
+    refused = lw("dispose", "approve", disposition.id, "--execute", "--as", "alice", "--role", "records-manager")
+    assert refused.exit_code == 12 and jobs.list_jobs(pg_archive) == []  # H004: no approval, no job
+    result = lw("dispose", "approve", disposition.id, "--execute", *RECORDS)
+    assert result.exit_code == 0, result.output
+    [job] = jobs.list_jobs(pg_archive)
+    assert (job.task, job.args["disposition_id"], job.args["actor"]) == ("dispose", disposition.id, "bob")
+    assert f"Job {job.id} queued" in result.output and status(pg_archive, pid) == "stored"
+    jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
+    assert status(pg_archive, pid) == "disposed"
+    cert = json.loads(Path(retention.get_disposition(pg_archive, disposition.id)[0].certificate).read_text())
+    assert (cert["approver"]["name"], cert["executor"]["name"]) == ("bob", "bob")

@@ -367,13 +367,30 @@ def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retent
 
 @dispose_group.command()
 @click.argument("disposition_id")
+@click.option("--execute", "and_execute", is_flag=True,
+              help="Then execute it: on a PostgreSQL catalog a job queued in the approval's own transaction "
+                   "(see `dispose execute --queue`), on SQLite right away.")
 @pass_obj
 @acting
-def approve(obj: Context, disposition_id: str, actor: retention.Actor) -> None:
+def approve(obj: Context, disposition_id: str, and_execute: bool, actor: retention.Actor) -> None:
     """Approve a proposal: a records manager other than the proposer."""
-    disposition = retention.approve(obj.archive(), disposition_id, actor)
+    archive = obj.archive()
+    full_id = retention.get_disposition(archive, disposition_id)[0].id
+    queued: list[int] = []
+
+    def queue_execution(session: Any) -> None:
+        job = jobs.enqueue_disposition(archive, full_id, actor.name, actor.role, session=session)
+        assert isinstance(job, int)
+        queued.append(job)
+
+    as_job = and_execute and jobs.queued(archive)
+    disposition = retention.approve(archive, full_id, actor, then=queue_execution if as_job else None)
     if not obj.quiet:
         click.echo(_("Disposition {id} approved by {user}").format(id=disposition.id, user=actor.name))
+    if queued:
+        report_queued(obj, False, queued[0], "dispose", disposition.id, disposition_id=disposition.id)
+    elif and_execute:
+        _show_execution(obj, retention.execute(archive, disposition.id, actor), False)
 
 
 @dispose_group.command()
@@ -394,7 +411,10 @@ def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, acto
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "dispose", disposition.id, disposition_id=disposition.id)
         return
-    result = retention.execute(archive, disposition_id, actor)
+    _show_execution(obj, retention.execute(archive, disposition_id, actor), as_json)
+
+
+def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return

@@ -33,7 +33,7 @@ import shutil
 import signal
 import tomllib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1077,8 +1077,14 @@ def list_dispositions(archive: Archive) -> list[Disposition]:
         return list(s.scalars(select(Disposition).order_by(Disposition.proposed_at)))
 
 
-def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime | None = None) -> Disposition:
-    """The second person: a records manager who is not the proposer."""
+def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime | None = None,
+            then: Callable[[Session], Any] | None = None) -> Disposition:
+    """The second person: a records manager who is not the proposer.
+
+    ``then`` runs in the approval's own transaction (``dispose approve
+    --execute`` queues the execution there, core/jobs.py): the job exists
+    exactly when the approval does.
+    """
     now = current_time(now)
     disposition, _items = get_disposition(archive, disposition_id)
     if disposition.status != "proposed":
@@ -1091,6 +1097,8 @@ def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
     with archive.catalog.session() as s:
         s.execute(update(Disposition).where(Disposition.id == disposition.id, Disposition.status == "proposed")
                   .values(status="approved", approver=actor.name, approver_role=actor.role, approved_at=now))
+        if then is not None:
+            then(s)
     _ledger_disposition(archive, disposition.id, "disposition approved", _agents(actor, "authorizer"), now,
                         f"disposition {disposition.id} (proposed by {disposition.proposer}) approved by "
                         f"{actor.name} ({actor.role})")
