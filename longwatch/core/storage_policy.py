@@ -156,15 +156,19 @@ def record_copy(archive: Archive, package_id: str, location: str, size: int, che
             row.last_checked_at, row.last_outcome = now, "ok"
 
 
-def lock_new_copy(archive: Archive, package_id: str, location: str) -> str | None:
+def lock_new_copy(archive: Archive, package_id: str, location: str,
+                  adapter: StorageAdapter | None = None) -> str | None:
     """A new copy (ingest, replication, repair, tier move) gets the store's locks the package already has.
 
     A failure is a warning, not an error: the copy exists and the catalog's
     holds still protect it; the next audit of the copy (or ``longwatch
     locks sync``) applies the lock again.
     """
+    adapters = Adapters(archive)
+    if adapter is not None:
+        adapters[location] = adapter  # the caller's: no second client for the same store
     try:
-        sync_locks(archive, package_id, [location])
+        sync_locks(archive, package_id, [location], adapters)
     except LongwatchError as exc:
         record_event(archive, package_id, location, "legal hold placed", "failure", exc.render(translate=False))
         log.warning("%s", exc)
@@ -423,7 +427,7 @@ def replicate(archive: Archive, package_id: str, retention_class: str | None = N
         record_copy(archive, package_id, location, row.size_bytes)
         record_event(archive, package_id, location, "replication", "success",
                      "copied bit for bit and read back", src.location, after.bytes_read)
-        lock_new_copy(archive, package_id, location)
+        lock_new_copy(archive, package_id, location, dst)
         have.add(location)
         made.append(location)
     return made
@@ -535,7 +539,7 @@ def repair(archive: Archive, row: Package, adapter: StorageAdapter, check: CopyC
     after = check_copy(adapter, row.id, row.tagmanifest_sha256)
     if not after.ok:
         raise LongwatchError("R004", package_id=row.id, location=adapter.location, detail=after.summary())
-    lock_new_copy(archive, row.id, adapter.location)  # the repaired objects are new versions, unlocked
+    lock_new_copy(archive, row.id, adapter.location, adapter)  # the repaired objects are new versions, unlocked
     return src.location
 
 
@@ -595,7 +599,7 @@ def audit(
             problems=[{"code": "V004", "path": p, "detail": why} for p, why in sorted(check.bad.items())])
         if check.ok:
             _set_copy(archive, row.id, planned.location, "ok", "ok")
-            lock_new_copy(archive, row.id, planned.location)  # a lock that failed to apply earlier, again
+            lock_new_copy(archive, row.id, planned.location, adapter)  # a lock that failed to apply earlier, again
         else:
             _set_copy(archive, row.id, planned.location, "quarantined", "failed")
             record_event(archive, row.id, planned.location, "quarantine", "success", check.summary())
@@ -638,7 +642,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
         if not after.ok:
             raise LongwatchError("R002", package_id=package_id, location=to, detail=after.summary())
         record_copy(archive, package_id, to, row.size_bytes)
-        lock_new_copy(archive, package_id, to)
+        lock_new_copy(archive, package_id, to, dst)
     delete_copy(archive, src, package_id)
     with archive.catalog.session() as s:
         pkg = s.get(Package, package_id)
