@@ -88,6 +88,26 @@ class StorageAdapterContract:
         live.commit()
         assert live.package_id in set(adapter.package_ids())
 
+    def test_object_lock_holds_or_is_absent(self, adapter: StorageAdapter) -> None:
+        """A store with object lock must refuse to delete a held package, and release it again;
+        a store without it must say so (holds then live in the catalog alone)."""
+        package_id = str(uuid.uuid4())
+        with adapter.begin_package(package_id) as writer:
+            writer.write_bytes("data/media/x.bin", b"evidence")
+            writer.commit()
+        if not adapter.has_object_lock():
+            assert adapter.lock_status(package_id) == {}
+            return
+        assert adapter.set_legal_hold(package_id, True) is True
+        assert adapter.set_legal_hold(package_id, True) is False  # already held: nothing changed
+        assert adapter.lock_status(package_id)
+        with pytest.raises(LongwatchError):
+            adapter.delete_package(package_id)
+        assert adapter.has_package(package_id)
+        adapter.set_legal_hold(package_id, False)
+        adapter.delete_package(package_id)
+        assert not adapter.has_package(package_id)
+
     def test_refuses_unsafe_package_paths(self, adapter: StorageAdapter) -> None:
         writer = adapter.begin_package(str(uuid.uuid4()))
         try:

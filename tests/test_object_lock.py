@@ -232,3 +232,30 @@ def test_a_disposition_keeps_what_the_store_still_locks(locked, s3_server, small
     assert copies_verify(locked, b)
     cert = json.loads(Path(result["certificate"]).read_text())
     assert cert["withheld"] == [{"package_id": b, "record_class": "continuous", "status": "store-locked"}]
+
+
+def test_an_unreachable_store_never_loosens_anything(archive, s3_server, small_clip, tmp_path):
+    """The store cannot be asked: the catalog hold still stands, and disposal is refused, coded, not guessed."""
+    from s3 import free_port
+
+    options = {**s3_server.options(object_lock=True), "endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    a_archive = configure(archive, {
+        "primary": {"adapter": "local", "path": str(tmp_path / "store-primary"), "durable": False},
+        "offline": {"adapter": "s3", **options},
+    }, ["primary"])
+    try:
+        a = add_package(a_archive, small_clip, tmp_path, "a")
+        with pytest.raises(LongwatchError) as info:
+            retention.place_hold(a_archive, ALICE, owner="court", reason="subpoena", package_id=a)
+        assert info.value.code == "S002" and "offline" in info.value.render()
+        assert [h.package_id for h in retention.list_holds(a_archive)] == [a]  # the catalog hold stands
+        hold = retention.list_holds(a_archive)[0]
+        with pytest.raises(LongwatchError):
+            retention.release_hold(a_archive, hold.id, ALICE, "done")
+        assert retention.list_holds(a_archive) == []  # released in the catalog; the store is asked again later
+        with pytest.raises(LongwatchError) as info:
+            retention.delete_package(a_archive, a, ADMIN, "administrator")
+        assert info.value.code == "S002"  # whether the store locks it is unknown: nothing is deleted
+        assert status(a_archive, a) == "stored" and a_archive.storage("primary").has_package(a)
+    finally:
+        a_archive.close()

@@ -729,7 +729,10 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
                    extra: dict[str, Any] | None = None) -> Deletion:
     """Remove every stored copy of a package, unless a legal hold covers it (H003).
 
-    Three steps, so that no crash leaves a package half-deleted without a record:
+    First, before anything is recorded or deleted: H003 while a hold covers it,
+    and S017 while a store's object lock still locks any copy (every location
+    is asked first, so a refusal leaves every copy in place).
+    Then three steps, so that no crash leaves a package half-deleted without a record:
     1. in ONE catalog transaction: take the write lock (the status update),
        check every active hold, and record the intent (status ``disposing``);
        a hold placed concurrently is either seen here or placed after the

@@ -141,7 +141,7 @@ LEDGER_TYPES = {"replication": "replication", "repair": "replication", "fixity c
                 "tier move": "replication", "tier restore": "replication",
                 # the store's object lock follows the catalog's holds and retention (see sync_locks)
                 "legal hold placed": "policy assignment", "legal hold lifted": "policy assignment",
-                "retention lock": "policy assignment"}
+                "retention lock": "policy assignment", "object lock": "policy assignment"}
 
 
 def record_event(archive: Archive, package_id: str, location: str, kind: str, outcome: str,
@@ -177,17 +177,21 @@ def record_copy(archive: Archive, package_id: str, location: str, size: int, che
             row.last_checked_at, row.last_outcome = now, "ok"
 
 
-def lock_new_copy(archive: Archive, package_id: str, location: str) -> str | None:
+def lock_new_copy(archive: Archive, package_id: str, location: str,
+                  adapter: StorageAdapter | None = None) -> str | None:
     """A new copy (ingest, replication, repair, tier move) gets the store's locks the package already has.
 
     A failure is a warning, not an error: the copy exists and the catalog's
     holds still protect it; the next audit of the copy (or ``longwatch
     locks sync``) applies the lock again.
     """
+    adapters = Adapters(archive)
+    if adapter is not None:
+        adapters[location] = adapter  # the caller's: no second client for the same store
     try:
-        sync_locks(archive, package_id, [location])
+        sync_locks(archive, package_id, [location], adapters)
     except LongwatchError as exc:
-        record_event(archive, package_id, location, "legal hold placed", "failure", exc.render(translate=False))
+        record_event(archive, package_id, location, "object lock", "failure", exc.render(translate=False))
         log.warning("%s", exc)
         return gettext(N_("the store's lock of the new copy is pending: {error}")).format(error=exc.render())
     return None
@@ -444,7 +448,7 @@ def replicate(archive: Archive, package_id: str, retention_class: str | None = N
         record_copy(archive, package_id, location, row.size_bytes)
         record_event(archive, package_id, location, "replication", "success",
                      "copied bit for bit and read back", src.location, after.bytes_read)
-        lock_new_copy(archive, package_id, location)
+        lock_new_copy(archive, package_id, location, dst)
         have.add(location)
         made.append(location)
     return made
@@ -556,7 +560,7 @@ def repair(archive: Archive, row: Package, adapter: StorageAdapter, check: CopyC
     after = check_copy(adapter, row.id, row.tagmanifest_sha256)
     if not after.ok:
         raise LongwatchError("R004", package_id=row.id, location=adapter.location, detail=after.summary())
-    lock_new_copy(archive, row.id, adapter.location)  # the repaired objects are new versions, unlocked
+    lock_new_copy(archive, row.id, adapter.location, adapter)  # the repaired objects are new versions, unlocked
     return src.location
 
 
@@ -616,7 +620,7 @@ def audit(
             problems=[{"code": "V004", "path": p, "detail": why} for p, why in sorted(check.bad.items())])
         if check.ok:
             _set_copy(archive, row.id, planned.location, "ok", "ok")
-            lock_new_copy(archive, row.id, planned.location)  # a lock that failed to apply earlier, again
+            lock_new_copy(archive, row.id, planned.location, adapter)  # a lock that failed to apply earlier, again
         else:
             _set_copy(archive, row.id, planned.location, "quarantined", "failed")
             record_event(archive, row.id, planned.location, "quarantine", "success", check.summary())
@@ -659,7 +663,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
         if not after.ok:
             raise LongwatchError("R002", package_id=package_id, location=to, detail=after.summary())
         record_copy(archive, package_id, to, row.size_bytes)
-        lock_new_copy(archive, package_id, to)
+        lock_new_copy(archive, package_id, to, dst)
     delete_copy(archive, src, package_id)
     with archive.catalog.session() as s:
         pkg = s.get(Package, package_id)
@@ -717,10 +721,25 @@ class Adapters(dict[str, StorageAdapter]):
         return adapter
 
 
-def lockable_locations(archive: Archive, adapters: Adapters | None = None) -> list[str]:
-    """Locations whose store has object lock (each store is asked once per bucket and process)."""
+def lockable_locations(archive: Archive, adapters: Adapters | None = None,
+                       failed: list[LongwatchError] | None = None, among: Iterable[str] | None = None) -> list[str]:
+    """Locations whose store has object lock (each store is asked once per bucket and process).
+
+    With ``failed``, a store that cannot be asked is left out and its error
+    collected, so the others are still done; without it, the error is raised.
+    """
     adapters = adapters if adapters is not None else Adapters(archive)
-    return [name for name in sorted(archive.settings.locations) if adapters[name].has_object_lock()]
+    found = []
+    for name in sorted(archive.settings.locations if among is None else set(among)):
+        try:
+            if adapters[name].has_object_lock():
+                found.append(name)
+        except LongwatchError as exc:
+            if failed is None:
+                raise
+            log.warning("%s", exc)
+            failed.append(exc)
+    return found
 
 
 def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | None = None,
@@ -760,7 +779,8 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
                       else "store legal hold lifted: no active hold covers the package")
             record_event(archive, package_id, location, kind, "success", detail)
             changed.append((location, kind))
-        if fixed is not None and retention_lock_wanted(adapter.options, fixed[1]):
+        # a due date the real clock has passed (LONGWATCH_NOW may differ) is no date a store takes
+        if fixed is not None and fixed[0] > _now() and retention_lock_wanted(adapter.options, fixed[1]):
             until, record_class = fixed
             mode = str(adapter.options.get("object_lock_mode", "GOVERNANCE")).upper()
             if adapter.set_retention(package_id, until, mode):
@@ -776,42 +796,63 @@ def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
     from longwatch.core import retention
 
     adapters = Adapters(archive)
-    lockable = lockable_locations(archive, adapters)
-    if not lockable:
-        return []  # no store can lock: the hold lives in the catalog alone, as before
-    done = []
-    for package_id in retention.covered_packages(archive, hold, lockable):
-        done += [(package_id, loc, what) for loc, what in sync_locks(archive, package_id, lockable, adapters)]
+    failed: list[LongwatchError] = []
+    lockable = lockable_locations(archive, adapters, failed)
+    done: list[tuple[str, str, str]] = []
+    if not lockable and not failed:
+        return done  # no store can lock: the hold lives in the catalog alone, as before
+    for package_id in retention.covered_packages(archive, hold, lockable) if lockable else []:
+        done += _sync_or_record(archive, package_id, lockable, adapters, failed)
+    if failed:
+        raise failed[0]  # after every other package was done: one unreachable store stops nothing else
     return done
+
+
+def _sync_or_record(archive: Archive, package_id: str, locations: list[str], adapters: Adapters,
+                    failed: list[LongwatchError], now: datetime | None = None) -> list[tuple[str, str, str]]:
+    """sync_locks, with a failure recorded (storage event, ledger) and collected instead of raised."""
+    try:
+        return [(package_id, loc, what) for loc, what in sync_locks(archive, package_id, locations, adapters, now)]
+    except LongwatchError as exc:
+        record_event(archive, package_id, "", "object lock", "failure", exc.render(translate=False))
+        log.warning("%s", exc)
+        failed.append(exc)
+        return []
 
 
 def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,
                    holds_too: bool = False) -> int:
     """After retention classes were (re)assigned: retain-until dates where locations ask for them, and
     with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere."""
-    configured = list(archive.settings.locations) if holds_too else retention_lock_locations(archive)
+    configured = set(archive.settings.locations) if holds_too else set(retention_lock_locations(archive))
     if not configured:
         return 0
     adapters = Adapters(archive)
-    lockable = [loc for loc in configured if adapters[loc].has_object_lock()]
+    failed: list[LongwatchError] = []  # warned and recorded: the assignment stands, sync-locks retries
+    lockable = lockable_locations(archive, adapters, failed, among=configured)
     if not lockable:
         return 0
-    return sum(len(sync_locks(archive, pid, lockable, adapters, now)) for pid in package_ids)
+    return sum(len(_sync_or_record(archive, pid, lockable, adapters, failed, now)) for pid in package_ids)
 
 
 def sync_all_locks(archive: Archive, package_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
     """``longwatch sync-locks``: every package with a copy on a store with object lock (or the ones given)."""
     adapters = Adapters(archive)
-    lockable = lockable_locations(archive, adapters)
+    failed: list[LongwatchError] = []
+    lockable = lockable_locations(archive, adapters, failed)
     if not lockable:
+        if failed:
+            raise failed[0]
         return []
     if package_ids is None:
         with archive.catalog.session() as s:
             package_ids = list(s.scalars(select(Copy.package_id).where(Copy.location.in_(lockable))
                                          .distinct().order_by(Copy.package_id)))
-    done = []
+    done: list[tuple[str, str, str]] = []
     for package_id in package_ids:
-        done += [(package_id, loc, what) for loc, what in sync_locks(archive, package_id, lockable, adapters)]
+        done += _sync_or_record(archive, package_id, lockable, adapters, failed)
+    if failed:
+        raise failed[0]
     return done
 
 

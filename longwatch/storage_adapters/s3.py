@@ -720,8 +720,10 @@ class S3StorageAdapter(StorageAdapter):
                 conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
             except ClientError as exc:
                 if _code(exc) != "ObjectLockConfigurationNotFoundError":
-                    return False  # not allowed to read it, or the store failed: not cached, asked again
+                    return False  # not allowed to read it: not cached, asked again
                 _OBJECT_LOCK[cache_key] = False
+            except BotoCoreError as exc:  # unreachable: whether it locks is unknown, which is not "no"
+                raise self.error(exc) from exc
             else:
                 enabled = conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
                 _OBJECT_LOCK[cache_key] = enabled
