@@ -189,3 +189,13 @@ def test_the_rule_is_checked_and_quoted_in_the_notice(archive, tmp_path):
     assert sample is not None and (sample.minutes_per_hour, sample.keep_years) == (10, 5)
     assert sample.ranges(HOUR + timedelta(minutes=50), HOUR + timedelta(minutes=65)) == [
         (HOUR + timedelta(hours=1), HOUR + timedelta(minutes=65))]
+
+
+def test_retention_show_quotes_the_rule(lw, tmp_path):
+    result = lw("retention", "show", "--schedule", str(sampled_schedule(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "매시 00분부터 10분까지" in result.output and "minutes 00 to 10 of every hour" in result.output
+    data = json.loads(lw("retention", "show", "--schedule", str(sampled_schedule(tmp_path)), "--json").output)
+    assert data["planning_sample"] == {"enabled": True, "minutes_per_hour": 10, "offset_minutes": 0,
+                                       "class": "planning", "cameras": [], "period": "P5Y"}
+    assert "매시" not in lw("retention", "show").output  # off in the default
