@@ -1067,7 +1067,8 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
             "deleted": [i.package_id for i in items if i.status == "deleted"],
             "held": [i.package_id for i in items if i.status == "held"],
             "not_due": [i.package_id for i in items if i.status == "not-due"],
-            "planning_samples": [r["package_id"] for r in planning_samples_of(archive, disposition.id)]}
+            "planning_samples": list(dict.fromkeys(r["package_id"] for r in planning_samples_of(archive,
+                                                                                                disposition.id)))}
 
 
 # -- the planning sample ----------------------------------------------------------------------------
@@ -1107,9 +1108,10 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     made: list[tuple[str, datetime, datetime]] = []
     if whole:
         with archive.catalog.session() as s:
-            done = s.get(PlanningSampleKept, package_id) is not None
+            done = s.execute(select(PlanningSampleKept.package_id)
+                             .where(PlanningSampleKept.package_id == package_id).limit(1)).first() is not None
         if not done:
-            made.append((package_id, min(lo for lo, _ in wanted), max(hi for _, hi in wanted)))
+            made += [(package_id, lo, hi) for lo, hi in wanted]
     for lo, hi in [] if whole else wanted:
         with archive.catalog.session() as s:
             done = _sample_covers(s, camera, lo, hi) or _orphan_cut(s, camera, package_id, lo, hi, disposition_id)
@@ -1126,14 +1128,14 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     with archive.catalog.session() as s:
         kept_ids = list(s.scalars(select(PlanningSampleKept.package_id)
                                   .where(PlanningSampleKept.source_package_id == package_id)))
-        kept_ids += [new_id for new_id, _lo, _hi in made if new_id not in kept_ids]
+        kept_ids = list(dict.fromkeys([*kept_ids, *(new_id for new_id, _lo, _hi in made)]))
         ready = set(s.scalars(select(RetentionAssignment.package_id).where(
             RetentionAssignment.package_id.in_(kept_ids), RetentionAssignment.purpose == SAMPLE_PURPOSE)))
     unassigned = [i for i in kept_ids if i not in ready]
     if unassigned:
         assign(archive, actor, now, unassigned, purpose=SAMPLE_PURPOSE)
-    if whole and made:
-        _record_sample(archive, package_id, package_id, camera, made[0][1], made[0][2], kind, disposition_id, now)
+    for kept_id, lo, hi in made if whole else []:
+        _record_sample(archive, kept_id, package_id, camera, lo, hi, kind, disposition_id, now)
     if made:
         _ledger_append(archive, [custody.Event(
             type="creation" if kind == "cut" else "policy assignment",
