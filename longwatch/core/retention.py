@@ -35,7 +35,7 @@ import tomllib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,8 +120,6 @@ def add_period(start: datetime, period: str) -> datetime | None:
     month_index = start.month - 1 + months + 12 * years
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])  # 29 February + 1 year = 28 February
-    from datetime import timedelta
-
     try:
         return start.replace(year=year, month=month, day=day) + timedelta(days=days)
     except OverflowError:
@@ -206,8 +204,6 @@ class PlanningSample:
     def ranges(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The sampled minutes of every hour that ``start``..``end`` touches, clipped to it (UTC hours:
         the zones in use here have whole-hour offsets, so a UTC hour is a local hour)."""
-        from datetime import timedelta
-
         found = []
         hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         while hour < end:
@@ -1096,7 +1092,7 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
         if package is None:
             raise LongwatchError("I008", package_id=package_id)
         camera, title = package.camera or "", package.title or package.id
-        spans = [(c.start_utc, c.start_utc + _seconds(c.duration)) for c in package.clips
+        spans = [(c.start_utc, c.start_utc + timedelta(seconds=c.duration)) for c in package.clips
                  if c.start_utc is not None and c.duration]
     if not sample.applies_to(camera) or not spans:
         return ""
@@ -1148,12 +1144,6 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
                                        "disposition": disposition_id or None}})
             for new_id, lo, hi in made])
     return kind
-
-
-def _seconds(value: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=value)
 
 
 def _sample_covers(s: Session, camera: str, lo: datetime, hi: datetime) -> bool:
