@@ -189,3 +189,38 @@ def test_the_rule_is_checked_and_quoted_in_the_notice(archive, tmp_path):
     assert sample is not None and (sample.minutes_per_hour, sample.keep_years) == (10, 5)
     assert sample.ranges(HOUR + timedelta(minutes=50), HOUR + timedelta(minutes=65)) == [
         (HOUR + timedelta(hours=1), HOUR + timedelta(minutes=65))]
+
+
+def test_retention_show_quotes_the_rule(lw, tmp_path):
+    result = lw("retention", "show", "--schedule", str(sampled_schedule(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "매시 00분부터 10분까지" in result.output and "minutes 00 to 10 of every hour" in result.output
+    data = json.loads(lw("retention", "show", "--schedule", str(sampled_schedule(tmp_path)), "--json").output)
+    assert data["planning_sample"] == {"enabled": True, "minutes_per_hour": 10, "offset_minutes": 0,
+                                       "class": "planning", "cameras": [], "period": "P5Y"}
+    assert "매시" not in lw("retention", "show").output  # off in the default
+
+
+def test_a_package_inside_two_hours_samples_is_kept_and_covers_only_them(archive, hour_files, tmp_path):
+    """Two files in one package, 12:00-12:05 and 13:00-13:05: kept whole, one index row per hour, and
+    a later package of 12:05-12:25 still has its 12:05-12:10 cut (the gap is not counted as kept)."""
+    from longwatch.core.ingest import IngestRequest, ingest_files
+
+    retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
+    five = hour_files["a"]
+    requests = [IngestRequest(path=unique_copy(five, tmp_path / "src" / f"g{i}.mp4"), camera="cam-p",
+                              start=HOUR + timedelta(hours=i), end=HOUR + timedelta(hours=i, minutes=5),
+                              allow_duplicate=True) for i in (0, 1)]
+    gappy = ingest_files(archive, requests)[0].package_id
+    later = ingest_one(archive, unique_copy(hour_files["b"], tmp_path / "src" / "b.mp4"), camera="cam-p",
+                       start=HOUR + timedelta(minutes=5))
+    result = dispose(archive)
+    assert result is not None and result["deleted"] == [later]
+    with archive.catalog.session() as s:
+        rows = s.execute(select(PlanningSampleKept.package_id, PlanningSampleKept.kind, PlanningSampleKept.start_utc,
+                                PlanningSampleKept.end_utc).order_by(PlanningSampleKept.start_utc)).all()
+    assert [(r[0] == gappy, r[1], r[2], r[3]) for r in rows] == [
+        (True, "kept", HOUR, HOUR + timedelta(minutes=5)),
+        (False, "cut", HOUR + timedelta(minutes=5), HOUR + timedelta(minutes=10)),
+        (True, "kept", HOUR + timedelta(hours=1), HOUR + timedelta(hours=1, minutes=5))]
+    assert status(archive, gappy) == "stored" and on_storage(archive, gappy)

@@ -80,7 +80,11 @@ def _schedule_json(schedule: retention.Schedule) -> dict[str, Any]:
                         for c in schedule.classes.values()],
             "rules": [{"name": r.name, "class": r.record_class, "camera": list(r.camera), "zone": list(r.zone),
                        "purpose": list(r.purpose), "event_type": list(r.event_type), "case": r.case}
-                      for r in schedule.rules]}
+                      for r in schedule.rules],
+            "planning_sample": ({"enabled": p.enabled, "minutes_per_hour": p.minutes_per_hour,
+                                 "offset_minutes": p.offset_minutes, "class": p.record_class,
+                                 "cameras": list(p.cameras), "period": p.period}
+                                if (p := schedule.planning_sample) is not None else None)}
 
 
 # -- retention -------------------------------------------------------------------------------
@@ -126,6 +130,11 @@ def show(obj: Context, schedule_path: Path | None, as_json: bool) -> None:
     click.echo("근거 / Legal basis")
     for note in notes:
         click.echo(note)
+    from longwatch.core import notice
+
+    sample_ko, sample_en = (notice.planning_sample_text(None, lang, schedule) for lang in ("ko", "en"))
+    if sample_en:
+        click.echo(f"{sample_ko}\n{sample_en}")
     owner = f"{schedule.owner_ko} / {schedule.owner}" if schedule.owner_ko else schedule.owner
     click.echo(f"책임자 / Responsible: {owner}    ({schedule.id})")
 

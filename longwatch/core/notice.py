@@ -146,13 +146,16 @@ def retention_summary(archive: Archive, language: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def planning_sample_text(archive: Archive, language: str | None = None, schedule: Any = None) -> str:
-    """The planning-sample rule in one sentence, or "" when the schedule has it off."""
+def planning_sample_text(archive: Archive | None, language: str | None = None, schedule: Any = None) -> str:
+    """The planning-sample rule in one sentence, or "" when the schedule has it off (``schedule``:
+    that one rather than the archive's active one)."""
     from longwatch.core import retention
 
     lang = language or current_language()
     t = translations(lang).gettext
-    schedule = schedule or retention.active_schedule(archive)
+    if schedule is None:
+        assert archive is not None
+        schedule = retention.active_schedule(archive)
     sample = schedule.planning_sample
     if sample is None or not sample.enabled:
         return ""

@@ -35,7 +35,7 @@ import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,8 +120,6 @@ def add_period(start: datetime, period: str) -> datetime | None:
     month_index = start.month - 1 + months + 12 * years
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])  # 29 February + 1 year = 28 February
-    from datetime import timedelta
-
     try:
         return start.replace(year=year, month=month, day=day) + timedelta(days=days)
     except OverflowError:
@@ -206,8 +204,6 @@ class PlanningSample:
     def ranges(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The sampled minutes of every hour that ``start``..``end`` touches, clipped to it (UTC hours:
         the zones in use here have whole-hour offsets, so a UTC hour is a local hour)."""
-        from datetime import timedelta
-
         found = []
         hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         while hour < end:
@@ -1165,7 +1161,8 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
             "held": [i.package_id for i in items if i.status == "held"],
             "store_locked": [i.package_id for i in items if i.status == "store-locked"],
             "not_due": [i.package_id for i in items if i.status == "not-due"],
-            "planning_samples": [r["package_id"] for r in planning_samples_of(archive, disposition.id)]}
+            "planning_samples": list(dict.fromkeys(r["package_id"] for r in planning_samples_of(archive,
+                                                                                                disposition.id)))}
 
 
 # -- the planning sample ----------------------------------------------------------------------------
@@ -1193,7 +1190,7 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
         if package is None:
             raise LongwatchError("I008", package_id=package_id)
         camera, title = package.camera or "", package.title or package.id
-        spans = [(c.start_utc, c.start_utc + _seconds(c.duration)) for c in package.clips
+        spans = [(c.start_utc, c.start_utc + timedelta(seconds=c.duration)) for c in package.clips
                  if c.start_utc is not None and c.duration]
     if not sample.applies_to(camera) or not spans:
         return ""
@@ -1205,9 +1202,10 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     made: list[tuple[str, datetime, datetime]] = []
     if whole:
         with archive.catalog.session() as s:
-            done = s.get(PlanningSampleKept, package_id) is not None
+            done = s.execute(select(PlanningSampleKept.package_id)
+                             .where(PlanningSampleKept.package_id == package_id).limit(1)).first() is not None
         if not done:
-            made.append((package_id, min(lo for lo, _ in wanted), max(hi for _, hi in wanted)))
+            made += [(package_id, lo, hi) for lo, hi in wanted]
     for lo, hi in [] if whole else wanted:
         with archive.catalog.session() as s:
             done = _sample_covers(s, camera, lo, hi) or _orphan_cut(s, camera, package_id, lo, hi, disposition_id)
@@ -1224,14 +1222,14 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     with archive.catalog.session() as s:
         kept_ids = list(s.scalars(select(PlanningSampleKept.package_id)
                                   .where(PlanningSampleKept.source_package_id == package_id)))
-        kept_ids += [new_id for new_id, _lo, _hi in made if new_id not in kept_ids]
+        kept_ids = list(dict.fromkeys([*kept_ids, *(new_id for new_id, _lo, _hi in made)]))
         ready = set(s.scalars(select(RetentionAssignment.package_id).where(
             RetentionAssignment.package_id.in_(kept_ids), RetentionAssignment.purpose == SAMPLE_PURPOSE)))
     unassigned = [i for i in kept_ids if i not in ready]
     if unassigned:
         assign(archive, actor, now, unassigned, purpose=SAMPLE_PURPOSE)
-    if whole and made:
-        _record_sample(archive, package_id, package_id, camera, made[0][1], made[0][2], kind, disposition_id, now)
+    for kept_id, lo, hi in made if whole else []:
+        _record_sample(archive, kept_id, package_id, camera, lo, hi, kind, disposition_id, now)
     if made:
         _ledger_append(archive, [custody.Event(
             type="creation" if kind == "cut" else "policy assignment",
@@ -1244,12 +1242,6 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
                                        "disposition": disposition_id or None}})
             for new_id, lo, hi in made])
     return kind
-
-
-def _seconds(value: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=value)
 
 
 def _sample_covers(s: Session, camera: str, lo: datetime, hi: datetime) -> bool:

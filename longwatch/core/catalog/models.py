@@ -501,7 +501,7 @@ class PlanningSampleKept(Base):
     package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     source_package_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     camera: Mapped[str] = mapped_column(String(64), nullable=False, default="")
-    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)  # a kept package: one per hour
     end_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     disposition_id: Mapped[str] = mapped_column(String(36), nullable=False, default="", index=True)

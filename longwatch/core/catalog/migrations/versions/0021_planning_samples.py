@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("disposition_id", sa.String(36), nullable=False),
         sa.Column("made_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("package_id", name="pk_planning_samples"),
+        sa.PrimaryKeyConstraint("package_id", "start_utc", name="pk_planning_samples"),
     )
     op.create_index("ix_planning_samples_camera_start", "planning_samples", ["camera", "start_utc"])
     op.create_index("ix_planning_samples_source_package_id", "planning_samples", ["source_package_id"])
