@@ -82,6 +82,10 @@ CODES: Mapping[str, str] = {
     "D042": N_("the dataset selection is invalid: {detail}"),
     "D043": N_("a dataset needs a licence (--licence) and a legal basis (--legal-basis): its datasheet states both"),
     "D044": N_("none of the {count} selected events has footage in the archive ({detail}); nothing was written"),
+    "D045": N_("{path} of package {package_id} does not match its recorded SHA-256 (found {found}, expected "
+               "{expected}); nothing was derived from it: run longwatch audit to repair the copy"),
+    "H017": N_("the planning sample {package_id} cut from package {source} is not yet safe ({detail}); the source "
+               "is kept and comes up again in the next disposition"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),

@@ -125,12 +125,12 @@ def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive,
     ids = [add_package(archive, small_clip, tmp_path, f"p{i}") for i in range(3)]
     disposition, _plan = retention.propose(archive, ALICE, later(60))
     assert disposition is not None
-    assert jobs.run_task(archive, "dispose_due", {}) == {"dispositions": [], "deleted": 0, "held": 0}
+    assert jobs.run_task(archive, "dispose_due", {}) == {"dispositions": [], "deleted": 0, "held": 0, "failed": []}
     assert all(status(archive, p) == "stored" for p in ids)  # proposed, not approved: nothing happens
     retention.approve(archive, disposition.id, BOB, later(60))
     retention.place_hold(archive, BOB, owner="court", reason="lawsuit 2026-9", package_id=ids[0])
     done = jobs.run_task(archive, "dispose_due", {})
-    assert done == {"dispositions": [disposition.id], "deleted": 2, "held": 1}
+    assert done == {"dispositions": [disposition.id], "deleted": 2, "held": 1, "failed": []}
     assert status(archive, ids[0]) == "stored" and on_storage(archive, ids[0])
     assert [status(archive, p) for p in ids[1:]] == ["disposed", "disposed"]
     assert not any(on_storage(archive, p) for p in ids[1:])

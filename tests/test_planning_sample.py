@@ -224,3 +224,79 @@ def test_a_package_inside_two_hours_samples_is_kept_and_covers_only_them(archive
         (False, "cut", HOUR + timedelta(minutes=5), HOUR + timedelta(minutes=10)),
         (True, "kept", HOUR + timedelta(hours=1), HOUR + timedelta(hours=1, minutes=5))]
     assert status(archive, gappy) == "stored" and on_storage(archive, gappy)
+
+
+def test_a_cut_killed_after_publishing_is_found_again_not_cut_twice(archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    disposition, _plan = retention.propose(archive, ALICE, NOW)
+    assert disposition is not None
+    retention.approve(archive, disposition.id, BOB, NOW)
+    env = {"LONGWATCH_NOW": "2026-03-02T03:00:00Z", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id,
+                         env={**env, "LONGWATCH_FAULT": "after-publish"})
+    assert proc.returncode == -9, proc.stderr  # the cut is in storage, not yet in the catalog
+    assert status(archive, ids["b"]) == "stored"
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    kept = samples(archive)
+    assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
+    with archive.catalog.session() as s:  # one cut of b's minutes in the catalog, and one in storage
+        derived = list(s.scalars(select(Package.id).where(Package.camera == "cam-p", Package.id.not_in(ids.values()))))
+    assert derived == [kept[1][0].id]
+    assert sorted(archive.storage().package_ids()) == sorted([ids["a"], kept[1][0].id])
+
+
+def _with_offsite(archive, tmp_path, classes: str, offsite_options: str = ""):
+    """primary + a local off-site location; one copy by default, ``classes`` per retention class."""
+    path = archive.root / "longwatch.toml"
+    head, _, rest = path.read_text().partition("[storage]")
+    _, _, tail = rest.partition("[signing]")
+    path.write_text(head + '[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
+                    f"[storage.replication.classes]\n{classes}\n\n"
+                    '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
+                    f'[storage.locations.offsite]\nadapter = "local"\npath = "{tmp_path / "offsite"}"\n'
+                    f"{offsite_options}\n"
+                    "[signing]" + tail)
+    archive.close()
+    return type(archive).open(archive.root)
+
+
+def test_a_cut_has_the_copies_of_the_planning_class_before_its_source_goes(archive, hour_files, tmp_path):
+    from longwatch.core import storage_policy
+
+    archive = _with_offsite(archive, tmp_path, 'planning = ["primary", "offsite"]')
+    ids = camera_hour(archive, hour_files, tmp_path)
+    result = dispose(archive)
+    assert result is not None and sorted(result["deleted"]) == sorted([ids["b"], ids["c"]])
+    cut = samples(archive)[1][0]
+    assert sorted(c.location for c in storage_policy.copies_of(archive, cut.id)) == ["offsite", "primary"]
+    assert storage_policy.policy_met(archive, cut.id)
+    archive.close()
+
+
+def test_a_sample_that_cannot_be_made_safe_keeps_its_source_and_the_rest_goes_on(archive, hour_files, tmp_path):
+    # the planning class asks for an off-site copy, and the off-site location is full
+    archive = _with_offsite(archive, tmp_path, 'planning = ["primary", "offsite"]', "cap_bytes = 1000\n")
+    ids = camera_hour(archive, hour_files, tmp_path)
+    result = dispose(archive)
+    assert result is not None
+    assert result["sample_failed"] == [ids["b"]] and status(archive, ids["b"]) == "stored"
+    assert result["deleted"] == [ids["c"]]  # nothing of c is sampled: it goes
+    body = json.loads(Path(result["certificate"]).read_text())
+    assert {i["package_id"]: i["status"] for i in body["withheld"]}[ids["b"]] == "sample-failed"
+    archive.close()
+
+
+def test_a_cut_from_rotten_bytes_is_refused(archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    row = archive.catalog.require(ids["b"])
+    media_file = archive.storage().local_path(row.id) / row.clips[0].relpath
+    data = bytearray(media_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    media_file.write_bytes(bytes(data))
+    sample = retention.active_schedule(archive).planning_sample
+    assert sample is not None
+    with pytest.raises(LongwatchError) as info:
+        retention.keep_planning_sample(archive, ids["b"], sample, BOB, NOW)
+    assert info.value.code == "D045" and ids["b"] in str(info.value)
+    assert sorted(archive.storage().package_ids()) == sorted(ids.values())  # nothing derived

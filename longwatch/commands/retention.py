@@ -439,6 +439,9 @@ def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None
     if result["planning_samples"]:
         click.echo(_("{count} packages kept as planning samples (the sampled minutes of every hour)").format(
             count=len(result["planning_samples"])))
+    if result["sample_failed"]:
+        click.echo(_("{count} packages kept: their planning sample could not be kept yet (see the log)").format(
+            count=len(result["sample_failed"])))
 
 
 @dispose_group.command(name="list")

@@ -13,7 +13,6 @@ footage was kept. Bagging, signing, publishing and cataloguing are
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -124,6 +123,12 @@ def derive(
                 source_storage = archive.storage(archive.catalog.require(item.stored[0]).storage_location)
                 with source_storage.open_package_file(*item.stored) as fh, writer.open(relpath) as out:
                     digests = digest_stream(fh, sinks=[out], progress=progress)
+                # a file copied as is must be the file the source recorded: rot would become a signed derivative
+                expected = next((c.sha256 for c in archive.catalog.require(item.stored[0]).clips
+                                 if c.relpath == item.stored[1]), None)
+                if expected is not None and digests["sha256"] != expected:
+                    raise LongwatchError("D045", package_id=item.stored[0], path=item.stored[1],
+                                         expected=expected, found=digests["sha256"])
             else:
                 assert item.local is not None
                 with open_for_reading(item.local) as fh, writer.open(relpath) as out:
@@ -261,15 +266,26 @@ def find_published(archive: Archive, package_id: str) -> Package | None:
 
 
 def local_media(archive: Archive, row: Package, clip: Clip, scratch: Path) -> Path:
-    """A path ffmpeg can seek in: the stored file itself on a filesystem, else a scratch copy."""
+    """A path ffmpeg can seek in (the stored file itself on a filesystem, else a scratch copy) whose bytes
+    are the clip's recorded SHA-256 (D045 otherwise).
+
+    A cut, a redaction or a detection run on rotten bytes would otherwise be
+    signed or recorded as if it came from the evidence; the check costs one
+    read of the clip, which the cut reads again from the page cache.
+    """
     storage = archive.storage(row.storage_location)
     local = storage.local_path(row.id)
     if local is not None and (local / clip.relpath).is_file():
-        return local / clip.relpath
-    copy = scratch / f"source-{clip.id}{Path(clip.relpath).suffix}"
-    with storage.open_package_file(row.id, clip.relpath) as fh, copy.open("wb") as out:
-        shutil.copyfileobj(fh, out, 1 << 20)
-    return copy
+        path = local / clip.relpath
+        with open_for_reading(path) as fh:
+            found = digest_stream(fh, algorithms=("sha256",))["sha256"]
+    else:
+        path = scratch / f"source-{clip.id}{Path(clip.relpath).suffix}"
+        with storage.open_package_file(row.id, clip.relpath) as fh, path.open("wb") as out:
+            found = digest_stream(fh, sinks=[out], algorithms=("sha256",))["sha256"]
+    if found != clip.sha256:
+        raise LongwatchError("D045", package_id=row.id, path=clip.relpath, expected=clip.sha256, found=found)
+    return path
 
 
 def scratch_dir(archive: Archive, prefix: str) -> tempfile.TemporaryDirectory[str]:

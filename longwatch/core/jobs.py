@@ -223,12 +223,9 @@ def _dispose(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0], r
     """Execute an approved disposition (or resume an interrupted one); one already executed is reported."""
     from longwatch.core import retention
 
-    disposition, items = retention.get_disposition(archive, disposition_id)
+    disposition, _items = retention.get_disposition(archive, disposition_id)
     if disposition.status == "executed":
-        return {"disposition_id": disposition.id, "certificate": disposition.certificate,
-                "deleted": [i.package_id for i in items if i.status == "deleted"],
-                "held": [i.package_id for i in items if i.status == "held"],
-                "not_due": [i.package_id for i in items if i.status == "not-due"]}
+        return retention.result_of(archive, disposition.id)
     return retention.execute(archive, disposition.id, retention.Actor(actor, role))
 
 
@@ -241,9 +238,19 @@ def _dispose_due(archive: Archive) -> dict[str, Any]:
     """
     from longwatch.core import retention
 
-    done = [_dispose(archive, d.id) for d in retention.list_dispositions(archive)
-            if d.status in ("approved", "executing")]
+    done, failed = [], []
+    for d in retention.list_dispositions(archive):
+        if d.status not in ("approved", "executing"):
+            continue
+        try:
+            done.append(_dispose(archive, d.id))
+        except LongwatchError as exc:  # one that cannot finish tonight does not stop the others
+            log.warning("disposition %s: %s", d.id[:8], exc.render(translate=False))
+            failed.append((d.id, exc))
+    if failed and not done:
+        raise failed[0][1]  # nothing finished: the job fails with the code, and is retried
     return {"dispositions": [d["disposition_id"] for d in done],
+            "failed": [{"disposition_id": i, "code": e.code, "error": e.render(translate=False)} for i, e in failed],
             "deleted": sum(len(d["deleted"]) for d in done), "held": sum(len(d["held"]) for d in done)}
 
 

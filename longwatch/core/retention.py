@@ -27,6 +27,7 @@ import functools
 import hashlib
 import html
 import json
+import logging
 import os
 import re
 import shutil
@@ -168,7 +169,11 @@ class Rule:
 
 
 #: the purpose recorded on a package kept as a planning sample (what :func:`classify` looks for)
+log = logging.getLogger(__name__)
+
 SAMPLE_PURPOSE = "planning"
+#: Planning-sample cuts get uuid5 ids in this namespace from (source, start, end): a retry finds its cut.
+SAMPLE_NAMESPACE = uuid.UUID("6c6f6e67-7761-7463-6800-73616d706c65")
 
 
 @dataclass(frozen=True)
@@ -1105,7 +1110,17 @@ def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
 
 
 def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
-    """Carry out an approved disposition (or resume one that was interrupted) and sign its certificate."""
+    """Carry out an approved disposition (or resume one that was interrupted) and sign its certificate.
+
+    One executor at a time across every machine (the nightly job and a
+    records manager at the command line may both start it): the second waits,
+    then finds the disposition executed (H006).
+    """
+    with archive.catalog.exclusive("disposition"):
+        return _execute(archive, disposition_id, actor, now)
+
+
+def _execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime | None) -> dict[str, Any]:
     now = current_time(now)
     disposition, items = get_disposition(archive, disposition_id)
     if disposition.status not in ("approved", "executing"):
@@ -1133,7 +1148,13 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
             if holds_on(archive, item.package_id):
                 _set_item(archive, disposition.id, item.package_id, "held")
                 continue
-            kept = keep_planning_sample(archive, item.package_id, sample, actor, now, disposition.id)
+            try:
+                kept = keep_planning_sample(archive, item.package_id, sample, actor, now, disposition.id)
+            except LongwatchError as exc:
+                # this package's minutes could not be kept (a damaged clip, a store down): it stays, the rest goes
+                log.warning("disposition %s: %s", disposition.id[:8], exc.render(translate=False))
+                _set_item(archive, disposition.id, item.package_id, SAMPLE_FAILED)
+                continue
             if kept == "kept":
                 _set_item(archive, disposition.id, item.package_id, KEPT_AS_SAMPLE)
                 continue
@@ -1156,17 +1177,26 @@ def execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
     with archive.catalog.session() as s:
         s.execute(update(Disposition).where(Disposition.id == disposition.id)
                   .values(status="executed", executed_at=now, certificate=str(certificate)))
-    return {"disposition_id": disposition.id, "certificate": str(certificate),
-            "deleted": [i.package_id for i in items if i.status == "deleted"],
-            "held": [i.package_id for i in items if i.status == "held"],
-            "store_locked": [i.package_id for i in items if i.status == "store-locked"],
-            "not_due": [i.package_id for i in items if i.status == "not-due"],
+    return result_of(archive, disposition.id)
+
+
+def result_of(archive: Archive, disposition_id: str) -> dict[str, Any]:
+    """What an executed disposition did, by item status (the command's and the job's answer)."""
+    disposition, items = get_disposition(archive, disposition_id)
+
+    def having(status: str) -> list[str]:
+        return [i.package_id for i in items if i.status == status]
+
+    return {"disposition_id": disposition.id, "certificate": disposition.certificate,
+            "deleted": having("deleted"), "held": having("held"), "store_locked": having("store-locked"),
+            "not_due": having("not-due"), "sample_failed": having(SAMPLE_FAILED),
             "planning_samples": list(dict.fromkeys(r["package_id"] for r in planning_samples_of(archive,
                                                                                                 disposition.id)))}
 
 
 # -- the planning sample ----------------------------------------------------------------------------
 KEPT_AS_SAMPLE = "kept-as-sample"  # a disposition item that lay wholly inside the sampled minutes
+SAMPLE_FAILED = "sample-failed"  # its sampled minutes could not be kept yet, so it was not destroyed
 
 
 def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSample, actor: Actor,
@@ -1208,16 +1238,18 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
             made += [(package_id, lo, hi) for lo, hi in wanted]
     for lo, hi in [] if whole else wanted:
         with archive.catalog.session() as s:
-            done = _sample_covers(s, camera, lo, hi) or _orphan_cut(s, camera, package_id, lo, hi, disposition_id)
-        if done:
-            continue
-        cause = derive.Cause(reason=f"planning sample of the retention schedule: minutes "
-                                    f"{sample.offset_minutes} to {sample.offset_minutes + sample.minutes_per_hour} "
-                                    f"of every hour kept ({sample.record_class}, {sample.period})"
-                                    + (f" before disposition {disposition_id}" if disposition_id else ""))
-        result = windows.window(archive, package_id, lo, hi, cause, action="planning-sample")
-        made.append((result.package.id, lo, hi))
-        _record_sample(archive, result.package.id, package_id, camera, lo, hi, kind, disposition_id, now)
+            if _sample_covers(s, camera, lo, hi):
+                continue
+        # the cut's id follows from what it is, so a run killed after publishing is found, not cut again
+        cut_id = str(uuid.uuid5(SAMPLE_NAMESPACE, f"{package_id}/{_iso(lo)}/{_iso(hi)}"))
+        if derive.find_published(archive, cut_id) is None:
+            cause = derive.Cause(reason=f"planning sample of the retention schedule: minutes "
+                                        f"{sample.offset_minutes} to {sample.offset_minutes + sample.minutes_per_hour}"
+                                        f" of every hour kept ({sample.record_class}, {sample.period})"
+                                        + (f" before disposition {disposition_id}" if disposition_id else ""))
+            windows.window(archive, package_id, lo, hi, cause, action="planning-sample", package_id_out=cut_id)
+        made.append((cut_id, lo, hi))
+        _record_sample(archive, cut_id, package_id, camera, lo, hi, kind, disposition_id, now)
     # the class follows the purpose (see classify); also for a cut a killed run left unassigned
     with archive.catalog.session() as s:
         kept_ids = list(s.scalars(select(PlanningSampleKept.package_id)
@@ -1228,6 +1260,8 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     unassigned = [i for i in kept_ids if i not in ready]
     if unassigned:
         assign(archive, actor, now, unassigned, purpose=SAMPLE_PURPOSE)
+    for kept_id in kept_ids:  # now in the sample's class, so with that class's copies
+        _secure_sample(archive, kept_id, package_id)
     for kept_id, lo, hi in made if whole else []:
         _record_sample(archive, kept_id, package_id, camera, lo, hi, kind, disposition_id, now)
     if made:
@@ -1244,6 +1278,31 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     return kind
 
 
+def _secure_sample(archive: Archive, sample_id: str, source_id: str) -> None:
+    """Before its source may go: the sample has the copies of its class, and every copy verifies (H017).
+
+    The cut was replicated when it was published, before it had the sample's
+    class; a class that asks for more copies (off-site, say) gets them here.
+    """
+    from longwatch.core import storage_policy
+
+    if sample_id == source_id:
+        return  # kept whole: nothing is destroyed, `longwatch replicate` brings it to its class's copies
+    row = archive.catalog.require(sample_id)
+    try:
+        storage_policy.replicate(archive, sample_id)
+    except LongwatchError as exc:
+        raise LongwatchError("H017", package_id=sample_id, source=source_id,
+                             detail=exc.render(translate=False)) from exc
+    for copy in storage_policy.copies_of(archive, sample_id):
+        check = storage_policy.check_copy(archive.storage(copy.location), sample_id, row.tagmanifest_sha256)
+        if not check.ok:
+            raise LongwatchError("H017", package_id=sample_id, source=source_id,
+                                 detail=f"the copy at {copy.location}: {check.summary()}")
+    if not storage_policy.policy_met(archive, sample_id):
+        raise LongwatchError("H017", package_id=sample_id, source=source_id, detail="copies missing")
+
+
 def _sample_covers(s: Session, camera: str, lo: datetime, hi: datetime) -> bool:
     """Is ``lo``..``hi`` of ``camera`` already inside a kept, still stored sample?"""
     from longwatch.core.catalog.models import PlanningSampleKept
@@ -1253,23 +1312,6 @@ def _sample_covers(s: Session, camera: str, lo: datetime, hi: datetime) -> bool:
         .join(Package, Package.id == PlanningSampleKept.package_id)
         .where(PlanningSampleKept.camera == camera, PlanningSampleKept.start_utc <= lo,
                PlanningSampleKept.end_utc >= hi, Package.status == "stored").limit(1)).first() is not None
-
-
-def _orphan_cut(s: Session, camera: str, source_id: str, lo: datetime, hi: datetime, disposition_id: str) -> bool:
-    """A cut that a killed run published but did not index: find it by what its package says, index it."""
-    from longwatch.core.catalog.models import PlanningSampleKept
-
-    found = s.execute(
-        select(Package.id, Package.created_at)
-        .where(Package.camera == camera, Package.status == "stored",
-               Package.description.like(f"planning-sample of {source_id}:%"),
-               Package.start_utc < hi, Package.end_utc > lo)
-        .order_by(Package.created_at).limit(1)).first()
-    if found is None:
-        return False
-    s.add(PlanningSampleKept(package_id=found[0], source_package_id=source_id, camera=camera, start_utc=lo,
-                             end_utc=hi, kind="cut", disposition_id=disposition_id, made_at=found[1]))
-    return True
 
 
 def _record_sample(archive: Archive, package_id: str, source_id: str, camera: str, lo: datetime, hi: datetime,

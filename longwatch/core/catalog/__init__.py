@@ -6,7 +6,9 @@ an archive upgrades its catalog to the newest revision (``ensure_current``).
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import hashlib
 import re
 import weakref
 from collections.abc import Iterator
@@ -125,6 +127,39 @@ class Catalog:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock named ``name`` across every process and machine that shares this catalog.
+
+        For work that must never run twice at once whoever starts it (a
+        disposition executed from the command line while the nightly job runs
+        it too): a PostgreSQL session advisory lock on a connection of its own,
+        or on SQLite, whose processes share one machine, ``flock`` on a file
+        beside the database. Waits until the holder is done.
+        """
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        path = Path(f"{database}.{name}.lock") if database and database != ":memory:" else None
+        if path is None:
+            yield
+            return
+        with path.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def add_package(self, package: Package) -> None:
         from longwatch.core.catalog.reference import ensure_zone
