@@ -403,3 +403,12 @@ def test_copy_and_digest_hashes_exactly_the_bytes_written(tmp_path, size):
         assert (sha, written) == (hashlib.sha256(data).hexdigest(), size)
         assert target.read_bytes() == data
     assert sum(seen) == 2 * size
+
+
+@pytest.mark.parametrize("export_id", ["../../etc", "x" * 8, ""])
+def test_an_export_id_that_is_not_a_uuid_names_no_partial_folder(tmp_path, export_id):
+    from longwatch.errors import LongwatchError
+
+    with pytest.raises(LongwatchError) as info:
+        export_mod.partial_dir(tmp_path / "out", export_id)
+    assert info.value.code == "E003"

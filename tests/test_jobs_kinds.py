@@ -424,3 +424,9 @@ def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_ar
     assert status(pg_archive, pid) == "disposed"
     cert = json.loads(Path(retention.get_disposition(pg_archive, disposition.id)[0].certificate).read_text())
     assert (cert["approver"]["name"], cert["executor"]["name"]) == ("bob", "bob")
+
+
+def test_missing_copies_are_retried_other_job_errors_are_final():
+    assert not jobs.permanent(LongwatchError("J007", package_id="p"))  # an off-site store may come back
+    assert jobs.permanent(LongwatchError("J005", job_id=1, state="done"))
+    assert jobs.permanent(LongwatchError("E006", detail="x"))

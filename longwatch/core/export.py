@@ -451,8 +451,22 @@ def _pem(cert: Any) -> bytes:
 
 
 def partial_dir(out_dir: Path, export_id: str) -> Path:
-    """Where an export is written before one rename makes it ``out_dir``: never mistaken for a finished bag."""
-    return out_dir.parent / f".{out_dir.name}.{export_id[:8]}.partial"
+    """Where an export is written before one rename makes it ``out_dir``: never mistaken for a finished bag.
+
+    ``export_id`` must be a UUID: the name is removed with its contents on a retry.
+    """
+    return out_dir.parent / f".{out_dir.name}.{_checked_id(export_id)[:8]}.partial"
+
+
+def _partial_zip(zip_path: Path, export_id: str) -> Path:
+    return zip_path.with_name(f".{zip_path.name}.{_checked_id(export_id)[:8]}.partial")
+
+
+def _checked_id(export_id: str) -> str:
+    try:
+        return str(uuid.UUID(export_id))
+    except ValueError as exc:
+        raise LongwatchError("E003", detail=f"export id {export_id!r} is not a UUID") from exc
 
 
 def finished(out_dir: Path, export_id: str, zip_path: Path | None = None) -> Result | None:
@@ -636,7 +650,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         result = Result(out_dir, export_id, len(media), sum(f.size for f in media), selection.gaps, cp.size,
                         transfer_seq, timestamped=timestamped)
         if zip_path is not None:  # the ZIP first: a finished bag always has its ZIP beside it
-            partial_zip = zip_path.with_name(f".{zip_path.name}.{export_id[:8]}.partial")
+            partial_zip = _partial_zip(zip_path, export_id)
             with open(partial_zip, "wb") as fh:
                 for chunk in stream_zip(bag, prefix=out_dir.name):
                     fh.write(chunk)
@@ -648,6 +662,8 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         os.rename(bag, out_dir)
     except BaseException:
         shutil.rmtree(bag, ignore_errors=True)  # a failure leaves no half-written bag (a kill: the retry removes it)
+        if zip_path is not None:
+            _partial_zip(zip_path, export_id).unlink(missing_ok=True)
         raise
     return result
 

@@ -293,8 +293,12 @@ PERMANENT = ("I001", "I002", "I008", "R001", "R003", "J", "Q", "C", "A001", "A00
              "E006", "D002", "D007", "D008", "D009", "D012", "D015", "H004", "H005", "H006", "H007")
 
 
+#: ...except J007: copies still missing (an off-site store down) may be made on the next attempt.
+RETRIED = ("J007",)
+
+
 def permanent(exc: BaseException) -> bool:
-    return isinstance(exc, LongwatchError) and exc.code.startswith(PERMANENT)
+    return isinstance(exc, LongwatchError) and exc.code.startswith(PERMANENT) and exc.code not in RETRIED
 
 
 # -- enqueueing -------------------------------------------------------------------------------
