@@ -180,6 +180,12 @@ CODES: Mapping[str, str] = {
         "camera {camera}: {name} is damaged ({detail}); it is archived as received in package {package_id} "
         "and marked partial, its end taken from the last whole frame"
     ),
+    "N017": N_(
+        "{name}: its DHAV frame headers say it starts at {header_start}, {apart} s away from the {name_start} in "
+        "its file name (tolerance {tolerance} s), so the recorder's clock was probably reset: the name's times "
+        "were used and the headers' kept in the sidecar (metadata.embedded); if the name is the wrong one, set "
+        "dhav_clock_tolerance_seconds higher"
+    ),
     # J: jobs and workers (scale out)
     "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
                "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),

@@ -843,6 +843,14 @@ KO = {
     "and marked partial, its end taken from the last whole frame":
         "카메라 {camera}: {name} 파일이 손상되었습니다 ({detail}). 받은 그대로 패키지 {package_id}에 보관하고 "
         "부분 파일로 표시했으며, 종료 시각은 마지막 온전한 프레임에서 가져왔습니다",
+    "{name}: its DHAV frame headers say it starts at {header_start}, {apart} s away from the {name_start} in "
+    "its file name (tolerance {tolerance} s), so the recorder's clock was probably reset: the name's times "
+    "were used and the headers' kept in the sidecar (metadata.embedded); if the name is the wrong one, set "
+    "dhav_clock_tolerance_seconds higher":
+        "{name}: DHAV 프레임 헤더의 시작 시각 {header_start}이(가) 파일 이름의 {name_start}과(와) {apart}초 "
+        "차이가 나므로(허용 범위 {tolerance}초) 녹화기 시계가 초기화된 것으로 보입니다. 파일 이름의 시각을 "
+        "사용했고 헤더의 시각은 사이드카(metadata.embedded)에 보관했습니다. 파일 이름이 틀린 것이라면 "
+        "dhav_clock_tolerance_seconds를 더 크게 설정하십시오",
     "Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} are kept first as {name} ({period}), for long-term planning studies.": "정책 기획용 표본: 영상을 폐기할 때 {cameras}의 매시 {first}분부터 {last}분까지는 먼저 {name}(으)로 {period} 동안 보존하여 장기 정책 연구에 씁니다.",
     "every camera": "모든 카메라",
     "permanently": "영구",

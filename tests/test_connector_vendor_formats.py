@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import struct
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -174,6 +175,108 @@ def test_damaged_dav_is_preserved_with_a_failed_validation(tmp_path, archive):
     assert not needs_access_copy(row)
     premis = (archive.storage().local_path(pkg.id) / package_mod.PREMIS_PATH).read_text()
     assert "validation" in premis and "fail" in premis
+
+
+class CountingFile:
+    """An unbuffered file that counts the reads it serves: work measured without a clock."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = open(path, "rb", buffering=0)  # closed by the test
+        self.reads = self.bytes = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.fh.read(size) or b""
+        self.reads += 1
+        self.bytes += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        return self.fh.seek(offset, whence)
+
+
+def hostile_dav(path: Path, dav: Path, size: int = 3 << 20) -> Path:
+    """A few real frames, then megabytes of tiny bogus records (lengths under 32) in random junk."""
+    rng = random.Random(17)
+    real = dav.read_bytes()
+    real = real[: real.index(b"DHAV", 8000)]  # whole records only
+    junk = bytearray(real)
+    while len(junk) < size:
+        junk += b"DHAV" + bytes([0xFC, 0, 3, 0]) + struct.pack("<II", rng.randrange(1 << 20), rng.randrange(32))
+        junk += rng.randbytes(rng.randrange(24))
+    path.write_bytes(bytes(junk))
+    return path
+
+
+def test_hostile_dav_is_read_in_linear_work(tmp_path, dav, monkeypatch):
+    """Each byte of junk is read about once, however many bogus records it holds (once quadratic)."""
+    src = hostile_dav(tmp_path / "hostile.dav", dav)
+    size = src.stat().st_size
+    monkeypatch.setattr(dhav, "MAX_RESYNCS", 10**9)  # no early stop: the scan itself must be linear
+    counting = CountingFile(src)
+    try:
+        info = dhav.read_from(counting, size)
+    finally:
+        counting.fh.close()
+    assert info is not None and info.video_frames >= 1 and not info.abandoned
+    assert info.resyncs > 50_000  # every bogus record was resynchronised past ...
+    assert counting.bytes <= size + 64 * 1024  # ... reading the file about once ...
+    assert counting.reads <= 2 * size // dhav.RESYNC_CHUNK + 20 + info.video_frames  # ... in few reads
+
+
+def test_hostile_dav_stops_at_the_resync_limit_and_is_partial(tmp_path, archive, dav):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    src = hostile_dav(folder / DAHUA_NAME, dav)
+    counting = CountingFile(src)
+    try:
+        info = dhav.read_from(counting, src.stat().st_size)
+    finally:
+        counting.fh.close()
+    assert info is not None and info.abandoned and info.resyncs == dhav.MAX_RESYNCS
+    assert counting.bytes <= dhav.RESYNC_CHUNK + 64 * 1024 < src.stat().st_size  # it stopped reading early
+    connector = VendorExportConnector({"path": str(folder), "timezone": "Asia/Seoul"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    assert clip.partial and clip.metadata["embedded"]["abandoned"]
+    assert "reading stopped" in clip.metadata["partial_reason"]
+    assert clip.start == datetime(2026, 3, 3, 5, 2, tzinfo=UTC)  # from the real frames before the junk
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None and outcome.warning is not None and outcome.warning.code == "N016"
+    [row] = archive.catalog.get(outcome.package_id).clips
+    assert row.sha256 == sha(src)  # kept whole
+
+
+def test_reset_recorder_clock_keeps_the_name_times_with_a_warning(tmp_path, archive, units):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_dav(folder / DAHUA_NAME, datetime(2000, 1, 1, 0, 0, 0), rate=25, channel=3, units=units)
+    connector = VendorExportConnector({"path": str(folder), "timezone": "Asia/Seoul"}, tmp_path / "state")
+    [clip] = connector.list_clips(None)
+    # the name's times (14:02:00 to 14:02:02 in Seoul), not 2000-01-01 that would make it due for disposal
+    assert (clip.start, clip.end) == (datetime(2026, 3, 3, 5, 2, tzinfo=UTC), datetime(2026, 3, 3, 5, 2, 2, tzinfo=UTC))
+    embedded = clip.metadata["embedded"]
+    assert embedded["first_frame_local"].startswith("2000-01-01T00:00:00")  # the headers' times are kept
+    assert embedded["clock"] == "name" and clip.metadata["warning"]["code"] == "N017"
+    [outcome] = Watch(archive, connector).run_once()
+    assert outcome.error is None and outcome.warning is not None and outcome.warning.code == "N017"
+    assert "2000-01-01 00:00:00" in outcome.warning.render() and "name's times were used" in outcome.warning.render()
+    [row] = archive.catalog.get(outcome.package_id).clips
+    assert row.start_utc == clip.start
+    # an operator who trusts the headers can widen the tolerance
+    trusting = VendorExportConnector({"path": str(folder), "timezone": "UTC", "dhav_clock_tolerance_seconds": 1e12},
+                                     tmp_path / "state2")
+    [clip] = trusting.list_clips(None)
+    assert clip.start == datetime(2000, 1, 1, tzinfo=UTC) and "warning" not in clip.metadata
+
+
+def test_dav_frames_out_of_order_span_earliest_to_latest(tmp_path, units):
+    later = write_dav(tmp_path / "a.dav", LOCAL_START + timedelta(seconds=1), rate=25, units=units[:25])
+    earlier = write_dav(tmp_path / "b.dav", LOCAL_START, rate=25, units=units[25:40])
+    both = tmp_path / "both.dav"
+    both.write_bytes(later.read_bytes() + earlier.read_bytes())
+    info = dhav.read(both)
+    assert info is not None and info.video_frames == 40
+    assert (info.start, info.end) == (LOCAL_START, LOCAL_START + timedelta(seconds=2))
+    assert info.end > info.start
 
 
 def top_level_boxes(path: Path) -> list[str]:

@@ -211,6 +211,8 @@ class DropFolderConnector(CameraConnector):
         extra = {k: fields[k] for k in ("zone", "title", "description", "location_name", "vendor") if fields.get(k)}
         if named.get("embedded"):  # what the connector read inside the file (never a sidecar's say)
             extra["embedded"] = named["embedded"]
+        if isinstance(named.get("warning"), LongwatchError):  # the watch reports it once the clip is stored
+            extra["warning"] = {"code": named["warning"].code, "context": named["warning"].context}
         partial = str(named.get("partial") or "")
         if partial:
             extra["partial_reason"] = partial

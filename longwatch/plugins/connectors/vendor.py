@@ -7,7 +7,11 @@ Supported, because the tests prove them with fixtures made here by ffmpeg:
 * ``dahua``: ``<device>_ch<N>_<main|sub>_<YYYYmmddHHMMSS>_<YYYYmmddHHMMSS>.<ext>``;
 * Dahua DHAV content (``.dav``, any name): channel and start/end from the
   frame headers (plugins/connectors/dhav.py), which win over the name's
-  whole-second times. The bytes are stored untouched; whether ffprobe can
+  whole-second times unless they disagree with the name by more than
+  ``dhav_clock_tolerance_seconds``: Dahua recorders often fall back to
+  2000-01-01 after a power loss, and headers from a reset clock would make
+  fresh footage look long due for disposal, so the name (written by the
+  export, from the recorder's index) wins then, with warning N017. The bytes are stored untouched; whether ffprobe can
   read them decides the validation event, never whether they are kept; the
   web plays them through an MP4 access copy made by stream copy.
 
@@ -53,6 +57,8 @@ class VendorExportConnector(DropFolderConnector):
         "convention": Option(str, default="auto", help="hikvision, dahua or auto"),
         "after": Option(str, default="mark"),
         "settle_seconds": Option(float, default=0.0),
+        "dhav_clock_tolerance_seconds": Option(
+            float, default=300.0, help="how far a .dav's frame times may stray from its name's before the name wins"),
     }
 
     def __init__(self, config: Any, state_dir: Path) -> None:
@@ -61,6 +67,8 @@ class VendorExportConnector(DropFolderConnector):
         if name != "auto" and name not in CONVENTIONS:
             raise LongwatchError("N001", connector=self.NAME,
                                  detail=f"'convention' must be auto or one of {', '.join(CONVENTIONS)}")
+        if not self.config["dhav_clock_tolerance_seconds"] >= 0:
+            raise LongwatchError("N001", connector=self.NAME, detail="'dhav_clock_tolerance_seconds' must be 0 or more")
         self.conventions = list(CONVENTIONS) if name == "auto" else [name]
 
     def names_to_fields(self, path: Path) -> dict[str, Any]:
@@ -82,13 +90,27 @@ class VendorExportConnector(DropFolderConnector):
         for key in ("start", "end"):
             if key in fields:
                 embedded[f"name_{key}"] = fields[key].isoformat()
-        out["start"] = info.start.replace(tzinfo=self.zone)
-        out["end"] = info.end.replace(tzinfo=self.zone)
+        start, end = info.start.replace(tzinfo=self.zone), info.end.replace(tzinfo=self.zone)
+        tolerance = self.config["dhav_clock_tolerance_seconds"]
+        apart = abs((start - fields["start"]).total_seconds()) if "start" in fields else 0.0
+        if apart > tolerance:
+            # a reset recorder clock (2000-01-01 is common): the name's times stay, the headers' are kept as found
+            warning = LongwatchError("N017", name=path.name, header_start=info.start.isoformat(sep=" "),
+                                     name_start=fields["start"].replace(tzinfo=None).isoformat(sep=" "),
+                                     apart=round(apart), tolerance=round(tolerance))
+            embedded["clock"] = "name"
+            out["warning"] = warning
+        else:
+            embedded["clock"] = "frames"
+            out["start"], out["end"] = start, end
         out["vendor"] = "dahua"
         if "camera" not in out and not self.config["camera"]:
             out["camera"] = f"nvr-ch{info.channel:02d}"
         out["embedded"] = embedded
-        if info.truncated or info.resynced:
+        if info.abandoned:
+            out["partial"] = (f"damaged throughout: reading stopped after {info.resyncs} damaged stretches "
+                              f"({info.resynced} bytes that are not DHAV), later frames are not counted")
+        elif info.truncated or info.resynced:
             out["partial"] = "ends inside a DHAV frame record" if info.truncated else \
                 f"{info.resynced} bytes between DHAV frame records are not DHAV"
         return out

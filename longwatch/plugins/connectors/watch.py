@@ -254,6 +254,9 @@ class Watch:
             elif clip.partial:
                 outcome.warning = LongwatchError("N016", camera=clip.camera, name=clip.name, package_id=package_id,
                                                  detail=clip.metadata.get("partial_reason") or "cut short")
+            elif clip.metadata.get("warning"):  # what the connector found while naming the clip (N017)
+                found = clip.metadata["warning"]
+                outcome.warning = LongwatchError(found["code"], **found["context"])
         shutil.rmtree(self._staging(todo), ignore_errors=True)
         if rest:
             for outcome in self._store_clips(rest, advance_cursor):
