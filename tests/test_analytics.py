@@ -72,12 +72,11 @@ def test_compare_two_periods(events):
 def test_planning_sample_rule_is_data(archive):
     rule = retention.load_schedule(retention.DEFAULT_SCHEDULE).planning_sample
     assert rule is not None and (rule.minutes_per_hour, rule.keep_years, rule.enabled) == (10, 5, False)
-    assert an.planning_sample(archive) == rule  # the archive's own schedule says it (tests/test_planning_sample.py)
+    assert retention.active_schedule(archive).planning_sample == rule  # the archive's own schedule says it
     t = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    assert rule.keeps(t + timedelta(minutes=5), t + timedelta(minutes=6))
-    assert not rule.keeps(t + timedelta(minutes=15), t + timedelta(minutes=50))
-    assert rule.keeps(t + timedelta(minutes=50), t + timedelta(minutes=65))  # reaches the next hour's sample
-    assert rule.keep_until(t).year == 2031
+    assert rule.ranges(t + timedelta(minutes=5), t + timedelta(minutes=6))
+    assert not rule.ranges(t + timedelta(minutes=15), t + timedelta(minutes=50))
+    assert rule.ranges(t + timedelta(minutes=50), t + timedelta(minutes=65))  # reaches the next hour's sample
 
 
 def test_bad_grouping(events):

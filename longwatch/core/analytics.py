@@ -60,7 +60,6 @@ from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
-    from longwatch.core.retention import PlanningSample
 
 PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "analytics.toml"
 GROUPINGS = ("hour", "weekday", "month")
@@ -82,13 +81,6 @@ def class_of_type() -> dict[str, str]:
 
 def classify(event_type: str) -> str:
     return class_of_type().get(event_type.lower(), "other")
-
-
-def planning_sample(archive: Archive) -> PlanningSample | None:
-    """The planning-sample rule of the archive's retention schedule (applied by core/retention.py)."""
-    from longwatch.core import retention
-
-    return retention.active_schedule(archive).planning_sample
 
 
 @dataclass

@@ -219,13 +219,6 @@ class PlanningSample:
             hour += timedelta(hours=1)
         return found
 
-    def keeps(self, start: datetime, end: datetime) -> bool:
-        """Does footage from ``start`` to ``end`` overlap the sampled minutes of any hour it spans?"""
-        return bool(self.ranges(start, end))
-
-    def keep_until(self, start: datetime) -> datetime | None:
-        return add_period(start, self.period)
-
 
 @dataclass(frozen=True)
 class Schedule:

@@ -6,7 +6,7 @@ The new day and week rollup starts empty, so the rollups are marked as not built
 (exact) until ``longwatch analytics rebuild`` (small archives rebuild on first use).
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-25
 """
 
