@@ -328,6 +328,8 @@ CODES: Mapping[str, str] = {
     "E023": N_("the watermarked access copy of {path} could not be made: {detail}"),
     "E024": N_("package {package_id}: its signed manifests do not verify ({detail}); nothing was exported. Run "
                "`longwatch verify {package_id}`, then `longwatch audit` to repair it from a replica"),
+    "E025": N_("export {export_id} was begun for {before} packages and its selection now finds {now}; "
+               "start a new export (its transfer record names what the first attempt selected)"),
     # U: public-sector use (requests, register, notice, analytics)
     "U001": N_("no request {number!r}; list the requests with `longwatch requests list`"),
     "U002": N_("a request cannot go from {current!r} to {target!r}; allowed next: {allowed}"),

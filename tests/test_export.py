@@ -412,3 +412,18 @@ def test_an_export_id_that_is_not_a_uuid_names_no_partial_folder(tmp_path, expor
     with pytest.raises(LongwatchError) as info:
         export_mod.partial_dir(tmp_path / "out", export_id)
     assert info.value.code == "E003"
+
+
+def test_a_retry_whose_selection_changed_is_refused_not_recorded_twice(archive):
+    from longwatch.core import custody
+    from longwatch.errors import LongwatchError
+
+    ledger = custody.Ledger.for_archive(archive)
+    export_id = "0b0c9f3e-1d2a-4c55-9a43-0d6c1f0e7a11"
+    [seq] = [e.seq for e in ledger.append([custody.Event(type="transfer", packages=["pkg-a"], detail="export",
+                                                         extra={"export_id": export_id})])]
+    assert export_mod._earlier_transfer(ledger, ["pkg-a"], export_id) == seq  # the killed attempt's record
+    with pytest.raises(LongwatchError) as info:
+        export_mod._earlier_transfer(ledger, ["pkg-a", "pkg-b"], export_id)
+    assert info.value.code == "E025"
+    assert export_mod._earlier_transfer(ledger, ["pkg-a"], "another-export") is None

@@ -485,10 +485,18 @@ def finished(out_dir: Path, export_id: str, zip_path: Path | None = None) -> Res
                   timestamped=(out_dir / TIMESTAMP_REPLY).is_file())
 
 
-def _earlier_transfer(ledger: custody.Ledger, package_id: str, export_id: str) -> int | None:
-    """The ledger seq of this export's transfer event, when a killed attempt already appended it."""
-    for seq, entry, _line in ledger.history(package_id):
+def _earlier_transfer(ledger: custody.Ledger, package_ids: list[str], export_id: str) -> int | None:
+    """The ledger seq of this export's transfer event, when a killed attempt already appended it.
+
+    That event names the packages handed over; a retry whose selection now
+    finds others (a clip stored since in the camera and time range) would
+    deliver something the record does not say, so it is refused (E025).
+    """
+    for seq, entry, _line in ledger.history(package_ids[0]):
         if entry.get("type") == "transfer" and (entry.get("extra") or {}).get("export_id") == export_id:
+            if sorted(entry.get("packages") or []) != sorted(package_ids):
+                raise LongwatchError("E025", export_id=export_id, before=len(entry.get("packages") or []),
+                                     now=len(package_ids))
             return seq
     return None
 
@@ -562,7 +570,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                   + f"; legal basis: {recipient.legal_basis}; purpose: {recipient.purpose}"
                   + (f"; expires {utc_text(recipient.expires)}" if recipient.expires else ""))
         pids = [r.id for r in selection.packages]
-        transfer_seq = _earlier_transfer(ledger, pids[0], export_id)
+        transfer_seq = _earlier_transfer(ledger, pids, export_id)
         if transfer_seq is None:
             transfer_seq = ledger.append([custody.Event(
                 type="transfer", packages=pids, detail=detail,
