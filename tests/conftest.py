@@ -149,6 +149,24 @@ class StoredPackage:
     source: Path
 
 
+def configure_storage(archive: Archive, body: str) -> Archive:
+    """Rewrite the archive's [storage] section with ``body`` and reopen it (locations, replication policies)."""
+    path = archive.root / "longwatch.toml"
+    head, _, rest = path.read_text().partition("[storage]")
+    _, _, tail = rest.partition("[signing]")
+    path.write_text(head + body + "\n[signing]" + tail)
+    archive.close()
+    return Archive.open(archive.root)
+
+
+def local_locations(offsite: Path, default: str, classes: str = "", offsite_options: str = "") -> str:
+    """A [storage] body: ``primary`` in the archive and ``offsite`` at ``offsite``, with the policies given."""
+    return ('[storage]\nprimary = "primary"\n\n[storage.replication]\n' f"default = {default}\n\n"
+            + (f"[storage.replication.classes]\n{classes}\n\n" if classes else "")
+            + '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
+            + f'[storage.locations.offsite]\nadapter = "local"\npath = "{offsite}"\n{offsite_options}\n')
+
+
 def ingest_one(archive: Archive, path: Path, **fields) -> str:
     from longwatch.core.ingest import IngestRequest, ingest
 

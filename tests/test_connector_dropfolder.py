@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import configure_storage, local_locations
 
 from longwatch.core.archive import Archive
 from longwatch.core.media import make_test_clip
@@ -262,18 +263,9 @@ def test_watch_command_stops_cleanly_on_sigterm(tmp_path, archive, clip_bank):
 
 def test_original_kept_until_the_replication_policy_is_met(tmp_path, archive, clip_bank):
     """A second copy that cannot be made keeps the drop-folder original; the next pass completes and releases."""
-    config = archive.root / "longwatch.toml"
-    text = config.read_text()
-    head, _, rest = text.partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
     offsite = tmp_path / "offsite"
     offsite.write_text("not a directory: this location cannot take a copy yet")
-    config.write_text(head + '[storage]\nprimary = "primary"\n\n'
-                      '[storage.replication]\ndefault = ["primary", "offsite"]\n\n'
-                      '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
-                      f'[storage.locations.offsite]\nadapter = "local"\npath = "{offsite}"\n\n[signing]' + tail)
-    archive.close()
-    archive = type(archive).open(archive.root)
+    archive = configure_storage(archive, local_locations(offsite, '["primary", "offsite"]'))
     drop = tmp_path / "drop"
     drop.mkdir()
     shutil.copy(clip_bank[0], drop / "a.mp4")
@@ -295,20 +287,10 @@ def test_original_kept_until_the_replication_policy_is_met(tmp_path, archive, cl
 
 def test_original_kept_until_its_retention_class_policy_is_met(tmp_path, archive, clip_bank):
     """The copies asked for are those of the package's retention class, not the default policy."""
-    config = archive.root / "longwatch.toml"
-    text = config.read_text()
-    head, _, rest = text.partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
     offsite = tmp_path / "offsite"
     offsite.write_text("not a directory: this location cannot take a copy yet")
     # one copy by default; the default schedule puts footage in class "continuous", which asks for two
-    config.write_text(head + '[storage]\nprimary = "primary"\n\n'
-                      '[storage.replication]\ndefault = ["primary"]\n\n'
-                      '[storage.replication.classes]\ncontinuous = ["primary", "offsite"]\n\n'
-                      '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
-                      f'[storage.locations.offsite]\nadapter = "local"\npath = "{offsite}"\n\n[signing]' + tail)
-    archive.close()
-    archive = type(archive).open(archive.root)
+    archive = configure_storage(archive, local_locations(offsite, '["primary"]', 'continuous = ["primary", "offsite"]'))
     drop = tmp_path / "drop"
     drop.mkdir()
     shutil.copy(clip_bank[0], drop / "a.mp4")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ingest_one, run_longwatch, unique_copy
+from conftest import configure_storage, ingest_one, local_locations, run_longwatch, unique_copy
 from retention_helpers import ALICE, BOB, on_storage, status
 from sqlalchemy import select
 
@@ -248,17 +248,7 @@ def test_a_cut_killed_after_publishing_is_found_again_not_cut_twice(archive, hou
 
 def _with_offsite(archive, tmp_path, classes: str, offsite_options: str = ""):
     """primary + a local off-site location; one copy by default, ``classes`` per retention class."""
-    path = archive.root / "longwatch.toml"
-    head, _, rest = path.read_text().partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
-    path.write_text(head + '[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
-                    f"[storage.replication.classes]\n{classes}\n\n"
-                    '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n\n'
-                    f'[storage.locations.offsite]\nadapter = "local"\npath = "{tmp_path / "offsite"}"\n'
-                    f"{offsite_options}\n"
-                    "[signing]" + tail)
-    archive.close()
-    return type(archive).open(archive.root)
+    return configure_storage(archive, local_locations(tmp_path / "offsite", '["primary"]', classes, offsite_options))
 
 
 def test_a_cut_has_the_copies_of_the_planning_class_before_its_source_goes(archive, hour_files, tmp_path):

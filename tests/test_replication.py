@@ -12,9 +12,9 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import configure_storage as configure
 
 from longwatch.core import storage_policy
-from longwatch.core.archive import Archive
 from longwatch.core.ingest import IngestRequest, ingest
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import package_prefix
@@ -27,17 +27,6 @@ def _location(kind: str, name: str, tmp_path: Path, s3_server, **extra) -> str:
         spec = {"adapter": "s3", **s3_server.options(), **extra}
     lines = [f"[storage.locations.{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in spec.items()]
     return "\n".join(lines) + "\n"
-
-
-def configure(archive: Archive, body: str) -> Archive:
-    """Rewrite the archive's [storage] section and reopen it."""
-    path = archive.root / "longwatch.toml"
-    text = path.read_text()
-    head, _, rest = text.partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
-    path.write_text(head + body + "\n[signing]" + tail)
-    archive.close()
-    return Archive.open(archive.root)
 
 
 @pytest.fixture

@@ -419,22 +419,20 @@ def _deltas(rows: Iterable[tuple[_Row, int]], tz: Any) -> tuple[_Deltas, _Deltas
         month = f"{local:%Y-%m}"
         for grain, bucket in (("h", f"{local.hour:02d}"), ("w", str(local.isoweekday())), ("m", month)):
             for level, period in (("m", month), ("y", month[:4]), ("a", "")):
-                pkey = (grain, level, camera, pkg_zone, bucket, cls, period)
-                m = periods.get(pkey)
-                if m is None:
-                    periods[pkey] = [sign, when, when]
-                else:
-                    m[0] += sign
-                    m[1], m[2] = min(m[1], when), max(m[2], when)
+                _bump(periods, (grain, level, camera, pkg_zone, bucket, cls, period), sign, when)
             for span, first_day in (("d", f"{local:%Y-%m-%d}"), ("w", _week_of(local))):
-                dkey = (grain, span, first_day, camera, pkg_zone, bucket, cls)
-                d = days.get(dkey)
-                if d is None:
-                    days[dkey] = [sign, when, when]
-                else:
-                    d[0] += sign
-                    d[1], d[2] = min(d[1], when), max(d[2], when)
+                _bump(days, (grain, span, first_day, camera, pkg_zone, bucket, cls), sign, when)
     return hourly, periods, days
+
+
+def _bump(table: dict[Any, list[Any]], key: Any, sign: int, when: Any) -> None:
+    """Add ``sign`` to a rollup row's count and widen its first/last event times."""
+    row = table.get(key)
+    if row is None:
+        table[key] = [sign, when, when]
+    else:
+        row[0] += sign
+        row[1], row[2] = min(row[1], when), max(row[2], when)
 
 
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
