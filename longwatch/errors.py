@@ -245,6 +245,16 @@ CODES: Mapping[str, str] = {
         "on any location: release the hold or wait for the retention date, then dispose of it again"
     ),
     "S018": N_("storage location {location!r} ({adapter}) has no object lock; locks cannot be set there"),
+    "S019": N_(
+        "storage location {location!r}: cannot tell whether the bucket {bucket!r} has object lock ({detail}); "
+        "nothing was deleted or unlocked: let longwatch read the bucket's object-lock configuration "
+        "(s3:GetBucketObjectLockConfiguration) or wait until the store answers, then retry"
+    ),
+    "S020": N_(
+        "package {package_id}: storage location {location!r} refused to delete {key!r} ({lock}) after the copies "
+        "on {removed} were removed; the package stays stored and the audit restores those copies: release the "
+        "hold or wait for the retention date, then dispose of it again"
+    ),
     # R: replication, audit and repair
     "R001": N_(
         "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, "

@@ -351,6 +351,8 @@ KO = {
     "status": "상태",
     "package {package_id}: storage location {location!r} still locks {key!r} ({lock}); nothing was deleted on any location: release the hold or wait for the retention date, then dispose of it again": "패키지 {package_id}: 저장 위치 {location!r}가 아직 {key!r}를 잠그고 있습니다({lock}). 어느 위치에서도 아무것도 지우지 않았습니다. 보존 조치를 해제하거나 보존 기한까지 기다린 뒤 다시 폐기하십시오",
     "storage location {location!r} ({adapter}) has no object lock; locks cannot be set there": "저장 위치 {location!r}({adapter})에는 객체 잠금이 없어 잠금을 걸 수 없습니다",
+    "storage location {location!r}: cannot tell whether the bucket {bucket!r} has object lock ({detail}); nothing was deleted or unlocked: let longwatch read the bucket's object-lock configuration (s3:GetBucketObjectLockConfiguration) or wait until the store answers, then retry": "저장 위치 {location!r}: 버킷 {bucket!r}에 객체 잠금이 있는지 알 수 없습니다({detail}). 아무것도 지우거나 잠금 해제하지 않았습니다. longwatch가 버킷의 객체 잠금 구성을 읽을 수 있게 하거나(s3:GetBucketObjectLockConfiguration) 저장소가 응답할 때까지 기다린 뒤 다시 시도하십시오",
+    "package {package_id}: storage location {location!r} refused to delete {key!r} ({lock}) after the copies on {removed} were removed; the package stays stored and the audit restores those copies: release the hold or wait for the retention date, then dispose of it again": "패키지 {package_id}: {removed}의 사본을 지운 뒤 저장 위치 {location!r}가 {key!r}의 삭제를 거부했습니다({lock}). 패키지는 보관 상태로 남고 감사가 그 사본을 복구합니다. 보존 조치를 해제하거나 보존 기한까지 기다린 뒤 다시 폐기하십시오",
     "the store's lock of the new copy is pending: {error}": "새 사본에 대한 저장소 잠금이 보류되었습니다: {error}",
     "store lock": "저장소 잠금",
     "{count} packages kept: a store still locks a copy (S017)": "패키지 {count}개를 남겼습니다: 저장소가 아직 사본을 잠그고 있습니다(S017)",

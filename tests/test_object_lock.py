@@ -259,3 +259,81 @@ def test_an_unreachable_store_never_loosens_anything(archive, s3_server, small_c
         assert status(a_archive, a) == "stored" and a_archive.storage("primary").has_package(a)
     finally:
         a_archive.close()
+
+
+def deny_lock_configuration(monkeypatch, archive: Archive, location: str) -> None:
+    """AccessDenied on GetObjectLockConfiguration for one location's bucket.
+
+    moto's server ignores bucket policies (a policy denying
+    s3:GetBucketObjectLockConfiguration still gets the configuration back),
+    so the denial is put on the location's boto3 client for that one call, as
+    the store itself would answer it; every other request reaches moto.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    from longwatch.storage_adapters import s3 as s3_adapter
+
+    def deny(**_kwargs):
+        error = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+                 "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return AWSResponse("", 403, {}, None), error
+
+    archive.storage(location).client.meta.events.register("before-call.s3.GetObjectLockConfiguration", deny)
+    # a real disposal runs in a fresh process, which has not asked the bucket yet
+    monkeypatch.setattr(s3_adapter, "_OBJECT_LOCK", {})
+
+
+def test_an_unreadable_lock_configuration_refuses_disposal_and_holds(locked, s3_server, small_clip, tmp_path,
+                                                                    monkeypatch):
+    """S019, not "no lock": disposal is refused before anything is recorded or deleted."""
+    a = add_package(locked, small_clip, tmp_path, "a")
+    locked.storage("vault").set_legal_hold(a, True)  # a lock the catalog does not know of
+    deny_lock_configuration(monkeypatch, locked, "vault")
+    with pytest.raises(LongwatchError) as info:
+        retention.delete_package(locked, a, ADMIN, "administrator")
+    assert info.value.code == "S019" and "'vault'" in info.value.render() and "AccessDenied" in info.value.render()
+    assert status(locked, a) == "stored"
+    assert copies_verify(locked, a)
+    # a hold cannot silently skip the store either: the catalog hold stands, the failure is said
+    b = add_package(locked, small_clip, tmp_path, "b")
+    with pytest.raises(LongwatchError) as info:
+        retention.place_hold(locked, ALICE, owner="court", reason="subpoena", package_id=b)
+    assert info.value.code == "S019"
+    assert legal_holds(s3_server, locked, "offsite", b) == {"ON"}  # the other store was still done
+    assert b in [h.package_id for h in retention.list_holds(locked)]
+
+
+def test_a_lock_placed_after_the_check_stops_disposal_before_any_copy_goes(locked, s3_server, small_clip,
+                                                                            tmp_path, monkeypatch):
+    """An S013 from the store part-way (a lock placed after the check looked): the lock-capable stores are
+    deleted first, so nothing is lost, and the package is back to ``stored``, not stuck in ``disposing``."""
+    a = add_package(locked, small_clip, tmp_path, "a")
+    # the check ran before the hold reached the store
+    monkeypatch.setattr(storage_policy, "store_locks", lambda archive, package_id: [])
+    locked.storage("vault").set_legal_hold(a, True)
+    with pytest.raises(LongwatchError) as info:
+        retention.delete_package(locked, a, ADMIN, "administrator")
+    # offsite (lock-capable, unlocked) went first, then vault refused: primary is untouched
+    assert info.value.code == "S020" and "'vault'" in info.value.render() and "offsite" in info.value.render()
+    assert status(locked, a) == "stored"
+    assert locked.storage("primary").has_package(a) and locked.storage("vault").has_package(a)
+    assert not locked.storage("offsite").has_package(a)
+    # the audit puts the removed copy back; then nothing was lost at all
+    result = storage_policy.audit(locked)
+    assert [(pid, loc) for pid, loc, _src in result.repaired] == [(a, "offsite")] and not result.lost
+    assert copies_verify(locked, a)
+
+
+def test_a_disposition_refused_by_the_store_part_way_marks_the_item_store_locked(locked, s3_server, small_clip,
+                                                                                tmp_path, monkeypatch):
+    from retention_helpers import BOB, later
+
+    a = add_package(locked, small_clip, tmp_path, "a")
+    disposition, _plan = retention.propose(locked, ALICE, later(60))
+    retention.approve(locked, disposition.id, BOB, later(60))
+    monkeypatch.setattr(storage_policy, "store_locks", lambda archive, package_id: [])
+    locked.storage("offsite").set_legal_hold(a, True)  # the first lock-capable store refuses: nothing goes
+    result = retention.execute(locked, disposition.id, BOB, later(61))
+    assert result["deleted"] == [] and result["store_locked"] == [a]
+    assert status(locked, a) == "stored"
+    assert copies_verify(locked, a)

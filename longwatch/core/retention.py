@@ -777,15 +777,18 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
 
 def _refuse_if_locked(archive: Archive, package_id: str) -> None:
     """Before anything is deleted anywhere: H003 while a catalog hold covers the package, then S017 while
-    any store still locks any version of any copy (checked on every location first, then deleted)."""
+    any store still locks any version of any copy (checked on every location first, then deleted).
+
+    A store that cannot say whether it locks raises (S019, S002): refused,
+    never guessed. Nothing is recorded, so a caller may ask it before doing
+    anything else to a package it means to dispose of.
+    """
     from longwatch.core.storage_policy import store_locks
 
-    with archive.catalog.session() as s:
-        package = s.get(Package, package_id)
-        if package is None or package.status == "disposed":
-            return  # the transaction below says I008, or that it is already done
-        assignment = s.get(RetentionAssignment, package_id)
-        held = HoldIndex.load(s).covering(package, assignment.case_id if assignment else "")
+    row = archive.catalog.get(package_id)
+    if row is None or row.status == "disposed":
+        return  # delete_package says I008, or that it is already done
+    held = holds_on(archive, package_id)
     if held:
         raise LongwatchError("H003", package_id=package_id, hold_id=held[0].id[:8], reason=held[0].reason)
     locked = store_locks(archive, package_id)
@@ -798,17 +801,44 @@ def _remove_copies(archive: Archive, package_id: str) -> list[str]:
     """The only code that disposes of a package's files; reachable only through :func:`delete_package`.
 
     Each location removes its copy its own way (an object store refuses while
-    its object lock holds, before removing anything).
+    its object lock holds, before removing anything). Stores that can lock go
+    first: a lock placed after :func:`_refuse_if_locked` looked (or a store
+    that denies the delete) then stops the disposal before any copy elsewhere
+    is gone. Such a refusal puts the package back to ``stored`` (never left
+    ``disposing``, where audits, replication and lock syncs skip it) and is
+    S017 when nothing was removed, S020 when a copy on another lock-capable
+    store already was (the audit copies it back).
     """
-    from longwatch.core.storage_policy import delete_copy
+    from longwatch.core.storage_policy import delete_copy, lockable_locations, record_event
 
-    removed = []
-    for name in archive.settings.locations:
-        storage = archive.storage(name)
-        if storage.has_package(package_id):
-            delete_copy(archive, storage, package_id)
-            removed.append(name)
-        storage.sweep()  # staging that a killed writer left behind
+    removed: list[str] = []
+    try:
+        lockable = set(lockable_locations(archive))
+        names = list(archive.settings.locations)
+        for name in [n for n in names if n in lockable] + [n for n in names if n not in lockable]:
+            storage = archive.storage(name)
+            if storage.has_package(package_id):
+                try:
+                    delete_copy(archive, storage, package_id)
+                except LongwatchError as exc:
+                    if exc.code != "S013":
+                        raise
+                    key, lock = exc.context.get("key", ""), exc.context.get("lock", "")
+                    refused = (LongwatchError("S020", package_id=package_id, location=name, key=key, lock=lock,
+                                              removed=", ".join(removed)) if removed else
+                               LongwatchError("S017", package_id=package_id, location=name, key=key, lock=lock))
+                    record_event(archive, package_id, name, "object lock", "failure",
+                                 refused.render(translate=False))
+                    raise refused from exc
+                removed.append(name)
+            storage.sweep()  # staging that a killed writer left behind
+    except LongwatchError as exc:
+        if exc.code in ("S017", "S020") or not removed:
+            # refused by a store, or stopped before anything went: the package is whole (or repairable)
+            with archive.catalog.session() as s:
+                s.execute(update(Package).where(Package.id == package_id, Package.status == "disposing")
+                          .values(status="stored"))
+        raise
     return removed
 
 

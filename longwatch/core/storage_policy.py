@@ -791,21 +791,33 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
     return changed
 
 
-def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
-    """After a hold was placed or released: every package it covers on a store with object lock."""
-    from longwatch.core import retention
+def _sync_packages(archive: Archive, pick: Callable[[list[str]], Iterable[str]], *,
+                   among: Iterable[str] | None = None, now: datetime | None = None,
+                   strict: bool = True) -> list[tuple[str, str, str]]:
+    """The one loop behind every lock sync: which stores lock (each asked once), then each package ``pick``
+    chooses among them, a failure recorded and collected so that one store or package stops nothing else.
 
+    ``strict`` raises the first failure after everything else was done (a
+    store that could not say whether it locks included); otherwise they are
+    only warned and recorded, and ``sync-locks`` retries.
+    """
     adapters = Adapters(archive)
     failed: list[LongwatchError] = []
-    lockable = lockable_locations(archive, adapters, failed)
+    lockable = lockable_locations(archive, adapters, failed, among=among)
     done: list[tuple[str, str, str]] = []
-    if not lockable and not failed:
-        return done  # no store can lock: the hold lives in the catalog alone, as before
-    for package_id in retention.covered_packages(archive, hold, lockable) if lockable else []:
-        done += _sync_or_record(archive, package_id, lockable, adapters, failed)
-    if failed:
-        raise failed[0]  # after every other package was done: one unreachable store stops nothing else
+    for package_id in pick(lockable) if lockable else []:
+        done += _sync_or_record(archive, package_id, lockable, adapters, failed, now)
+    if failed and strict:
+        raise failed[0]
     return done
+
+
+def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
+    """After a hold was placed or released: every package it covers on a store with object lock
+    (none: the hold lives in the catalog alone, as before)."""
+    from longwatch.core import retention
+
+    return _sync_packages(archive, lambda lockable: retention.covered_packages(archive, hold, lockable))
 
 
 def _sync_or_record(archive: Archive, package_id: str, locations: list[str], adapters: Adapters,
@@ -823,46 +835,41 @@ def _sync_or_record(archive: Archive, package_id: str, locations: list[str], ada
 def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,
                    holds_too: bool = False) -> int:
     """After retention classes were (re)assigned: retain-until dates where locations ask for them, and
-    with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere."""
+    with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere.
+
+    Failures are warned and recorded, not raised: the assignment stands, and
+    ``sync-locks`` retries."""
     configured = set(archive.settings.locations) if holds_too else set(retention_lock_locations(archive))
     if not configured:
         return 0
-    adapters = Adapters(archive)
-    failed: list[LongwatchError] = []  # warned and recorded: the assignment stands, sync-locks retries
-    lockable = lockable_locations(archive, adapters, failed, among=configured)
-    if not lockable:
-        return 0
-    return sum(len(_sync_or_record(archive, pid, lockable, adapters, failed, now)) for pid in package_ids)
+    return len(_sync_packages(archive, lambda _lockable: package_ids, among=configured, now=now, strict=False))
 
 
 def sync_all_locks(archive: Archive, package_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
     """``longwatch sync-locks``: every package with a copy on a store with object lock (or the ones given)."""
-    adapters = Adapters(archive)
-    failed: list[LongwatchError] = []
-    lockable = lockable_locations(archive, adapters, failed)
-    if not lockable:
-        if failed:
-            raise failed[0]
-        return []
-    if package_ids is None:
+
+    def pick(lockable: list[str]) -> Iterable[str]:
+        if package_ids is not None:
+            return package_ids
         with archive.catalog.session() as s:
-            package_ids = list(s.scalars(select(Copy.package_id).where(Copy.location.in_(lockable))
-                                         .distinct().order_by(Copy.package_id)))
-    done: list[tuple[str, str, str]] = []
-    for package_id in package_ids:
-        done += _sync_or_record(archive, package_id, lockable, adapters, failed)
-    if failed:
-        raise failed[0]
-    return done
+            return list(s.scalars(select(Copy.package_id).where(Copy.location.in_(lockable))
+                                  .distinct().order_by(Copy.package_id)))
+
+    return _sync_packages(archive, pick)
 
 
 def store_locks(archive: Archive, package_id: str) -> list[tuple[str, str, str]]:
-    """(location, key, lock) for every object of the package that a store still locks, every version."""
+    """(location, key, lock) for every object of the package that a store still locks, every version.
+
+    Every location is asked: one that cannot lock answers {} itself, and one
+    that cannot say whether it locks raises (S019, S002), so disposal is
+    refused rather than let through on a guess.
+    """
     found = []
     adapters = Adapters(archive)
     for name in sorted(archive.settings.locations):
         adapter = adapters[name]
-        if adapter.has_object_lock() and adapter.has_package(package_id):
+        if adapter.has_package(package_id):
             found += [(name, key, lock) for key, lock in adapter.lock_status(package_id, every_version=True).items()]
     return found
 

@@ -646,6 +646,8 @@ class S3StorageAdapter(StorageAdapter):
             if _code(exc) in _MISSING:
                 return False
             raise self.error(exc) from exc
+        except BotoCoreError as exc:  # unreachable: whether the copy is there is unknown, which is not "no"
+            raise self.error(exc) from exc
         return True
 
     def package_files(self, package_id: str) -> Iterator[str]:
@@ -713,14 +715,25 @@ class S3StorageAdapter(StorageAdapter):
     # -- object lock -------------------------------------------------------
     def has_object_lock(self) -> bool:
         """Asked of the store once per bucket and process: the core asks it for every copy it may lock
-        (each audited copy, each new copy), and a bucket's lock cannot be turned off once on."""
+        (each audited copy, each new copy), and a bucket's lock cannot be turned off once on.
+
+        Only the store's own "no configuration" answer means no lock. Any
+        other refusal (AccessDenied, a 503 that outlived boto's retries)
+        leaves it unknown, and unknown must not read as "no": disposal would
+        then skip the lock check and holds would never reach the store. So
+        it is S019 (not cached: asked again next time), or S011 for a
+        missing bucket.
+        """
         cache_key = (str(self.options.get("endpoint_url") or ""), self.bucket)
         if cache_key not in _OBJECT_LOCK:
             try:
                 conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
             except ClientError as exc:
+                if _code(exc) == "NoSuchBucket":
+                    raise self.error(exc) from exc
                 if _code(exc) != "ObjectLockConfigurationNotFoundError":
-                    return False  # not allowed to read it: not cached, asked again
+                    raise LongwatchError("S019", location=self.location, bucket=self.bucket,
+                                         detail=_code(exc) or str(exc)) from exc
                 _OBJECT_LOCK[cache_key] = False
             except BotoCoreError as exc:  # unreachable: whether it locks is unknown, which is not "no"
                 raise self.error(exc) from exc
@@ -821,8 +834,14 @@ class S3StorageAdapter(StorageAdapter):
         return changed
 
     def lock_status(self, package_id: str, every_version: bool = False) -> dict[str, str]:
-        """key -> lock description for each locked object of the package (its current version, or every one)."""
-        found = {}
+        """key -> lock description for each locked object of the package (its current version, or every one).
+
+        A bucket without object lock answers {} without a HEAD per object; one
+        that cannot say whether it has lock raises S019 (never {}).
+        """
+        found: dict[str, str] = {}
+        if not self.has_object_lock():
+            return found
         for key in self.package_keys(package_id):
             for version in self._object_versions(key) if every_version else [None]:
                 lock = self._lock_of(key, version)
