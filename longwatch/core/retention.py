@@ -1167,9 +1167,13 @@ def _execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime 
         sample = schedule.planning_sample
         if item.status == "pending" and sample is not None and sample.enabled and \
                 item.record_class != sample.record_class:
-            # the sampled minutes are kept before anything goes; a hold keeps all of it, uncut
-            if holds_on(archive, item.package_id):
-                _set_item(archive, disposition.id, item.package_id, "held")
+            # the sampled minutes are kept before anything goes; a hold or a store's lock keeps all of it, uncut
+            try:
+                _refuse_if_locked(archive, item.package_id)
+            except LongwatchError as exc:
+                if exc.code not in KEPT_BY:
+                    raise
+                _set_item(archive, disposition.id, item.package_id, KEPT_BY[exc.code])
                 continue
             try:
                 kept = keep_planning_sample(archive, item.package_id, sample, actor, now, disposition.id)
@@ -1190,10 +1194,10 @@ def _execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime 
                                                      "schedule": disposition.schedule_id,
                                                      "legal_basis": record_class.legal_basis if record_class else ""})
         except LongwatchError as exc:
-            if exc.code not in ("H003", "S017"):
+            if exc.code not in KEPT_BY:
                 raise
             # a catalog hold, or a store that still locks a copy (a retain-until date not yet reached)
-            _set_item(archive, disposition.id, item.package_id, "held" if exc.code == "H003" else "store-locked")
+            _set_item(archive, disposition.id, item.package_id, KEPT_BY[exc.code])
     fault("before-certificate")
     disposition, items = get_disposition(archive, disposition.id)
     certificate = write_certificate(archive, disposition, items, actor, now)
@@ -1220,6 +1224,9 @@ def result_of(archive: Archive, disposition_id: str) -> dict[str, Any]:
 # -- the planning sample ----------------------------------------------------------------------------
 KEPT_AS_SAMPLE = "kept-as-sample"  # a disposition item that lay wholly inside the sampled minutes
 SAMPLE_FAILED = "sample-failed"  # its sampled minutes could not be kept yet, so it was not destroyed
+#: Refusals that keep one package and let a disposition go on: a catalog hold, a store's object lock
+#: (S020: it refused after a copy elsewhere went; the package is stored again and the audit restores the copy).
+KEPT_BY = {"H003": "held", "S017": "store-locked", "S020": "store-locked"}
 
 
 def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSample, actor: Actor,
@@ -1561,7 +1568,7 @@ def emergency_purge(archive: Archive, actor: Actor, now: datetime | None = None,
             delete_package(archive, candidate.package_id, actor, "storage-full purge", now=now,
                            extra={"record_class": candidate.record_class, "schedule": schedule.id})
         except LongwatchError as exc:
-            if exc.code not in ("H003", "S017"):
+            if exc.code not in KEPT_BY:
                 raise
             continue
         removed.append(candidate.package_id)
