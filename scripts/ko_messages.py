@@ -861,4 +861,5 @@ KO = {
     "{path} of package {package_id} does not match its recorded SHA-256 (found {found}, expected {expected}); nothing was derived from it: run longwatch audit to repair the copy": "패키지 {package_id}의 {path}이(가) 기록된 SHA-256과 다릅니다(실제 {found}, 기대 {expected}). 이 파일로 아무것도 파생하지 않았습니다. longwatch audit으로 사본을 복구하세요",
     "the planning sample {package_id} cut from package {source} is not yet safe ({detail}); the source is kept and comes up again in the next disposition": "패키지 {source}에서 잘라 낸 정책 기획용 표본 {package_id}이(가) 아직 안전하지 않습니다({detail}). 원본은 남겨 두며 다음 폐기 때 다시 다룹니다",
     "export {export_id} was begun for {before} packages and its selection now finds {now}; start a new export (its transfer record names what the first attempt selected)": "반출 {export_id}은(는) 패키지 {before}개로 시작했으나 지금 선택은 {now}개를 찾습니다. 새 반출을 시작하세요(첫 시도의 이전 기록이 그때 선택한 패키지를 적고 있습니다)",
+    "Masking queued as job {job_id}: the masked copies appear here once a worker has made them.": "마스킹을 작업 {job_id}(으)로 대기열에 넣었습니다. 작업자가 마스킹 사본을 만들면 여기에 나타납니다.",
 }

@@ -15,6 +15,8 @@ import os
 import signal
 import subprocess
 import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -430,3 +432,46 @@ def test_missing_copies_are_retried_other_job_errors_are_final():
     assert not jobs.permanent(LongwatchError("J007", package_id="p"))  # an off-site store may come back
     assert jobs.permanent(LongwatchError("J005", job_id=1, state="done"))
     assert jobs.permanent(LongwatchError("E006", detail="x"))
+
+
+def _searched_request(archive: Archive) -> str:
+    from longwatch.core import requests as req_api
+
+    req = req_api.create(archive, "pipa-access", requester="김민수", identity_method="주민등록증 대조 (창구)",
+                         claimed_start=START, camera="cam-09", claimed_end=START + timedelta(minutes=1))
+    return req_api.search(archive, req.number, actor="clerk").number
+
+
+def test_a_request_mask_job_rerun_after_a_kill_masks_once(archive, four_seconds):
+    """Its copies' ids are chosen at enqueueing: a copy a killed attempt made is found, the step recorded once."""
+    from longwatch.core import redact
+    from longwatch.core import requests as req_api
+
+    number = _searched_request(archive)
+    [found] = req_api.package_ids(req_api.get(archive, number))
+    args = {"number": number, "result_ids": {found: str(uuid.uuid4())}, "keep": [], "actor": "clerk"}
+    # the killed attempt got as far as publishing the masked copy
+    redact.redact(archive, found, faces=True, package_id_out=args["result_ids"][found])
+    done = jobs.run_task(archive, "request_mask", args)
+    assert done == {"number": number, "status": "ready", "packages": [args["result_ids"][found]]}
+    assert jobs.run_task(archive, "request_mask", args) == done  # finished: a rerun changes nothing
+    req = req_api.get(archive, number)
+    assert [s.step for s in req.steps].count("masked") == 1
+    assert len([p for p in archive.catalog.packages() if p.id != found]) == 1  # one masked copy, not two
+
+
+def test_request_masking_is_queued_on_postgresql(pg_archive, lw, four_seconds):
+    from longwatch.core import requests as req_api
+
+    number = _searched_request(pg_archive)
+    result = lw("requests", "mask", number, "--queue", "--json")
+    assert result.exit_code == 0, result.output
+    queued = json.loads(result.output)
+    assert queued["queued"] and queued["task"] == "request_mask"
+    assert req_api.get(pg_archive, number).status == "searching"  # nothing yet: the worker masks
+    jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
+    assert {r.id: r.state for r in jobs.list_jobs(pg_archive)}[queued["job_id"]] == "done"
+    req = req_api.get(pg_archive, number)
+    assert req.status == "ready" and [s.step for s in req.steps].count("masked") == 1
+    again = lw("requests", "mask", number, "--queue")  # ready now: refused at once, not by a worker
+    assert again.exit_code != 0 and "U002" in again.output

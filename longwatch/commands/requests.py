@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from longwatch.cli import Context, emit_json, local_time, pass_obj, stdout
+from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.core import register as register_api
 from longwatch.core import requests as req_api
 from longwatch.core.catalog.models import PublicRequest
@@ -140,12 +141,24 @@ def postpone(obj: Context, number: str, reason: str) -> None:
 @requests.command("mask")
 @click.argument("number")
 @click.option("--keep", multiple=True, help="The requester's face track (from `redact --tracks`).")
+@click.option("--json", "as_json", is_flag=True)
+@queue_option
 @pass_obj
-def mask(obj: Context, number: str, keep: tuple[str, ...]) -> None:
+def mask(obj: Context, number: str, keep: tuple[str, ...], as_json: bool, as_job: bool) -> None:
     """Make copies where every person but the requester is masked."""
+    from longwatch.core import jobs
+
     archive = _archive(obj)
+    if as_job and jobs.queued(archive):
+        job = jobs.enqueue_request_mask(archive, number, keep, actor=archive.operator)
+        assert isinstance(job, int)
+        report_queued(obj, as_json, job, "request_mask", number, number=number)
+        return
     req = req_api.mask(archive, number, frozenset(keep), actor=archive.operator)
-    click.echo(" ".join(req_api.package_ids(req)))
+    if as_json:
+        emit_json({"number": req.number, "status": req.status, "packages": req_api.package_ids(req)})
+    else:
+        click.echo(" ".join(req_api.package_ids(req)))
 
 
 @requests.command("deliver")

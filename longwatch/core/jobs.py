@@ -30,7 +30,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -254,6 +254,18 @@ def _dispose_due(archive: Archive) -> dict[str, Any]:
             "deleted": sum(len(d["deleted"]) for d in done), "held": sum(len(d["held"]) for d in done)}
 
 
+def _request_mask(archive: Archive, number: str, result_ids: dict[str, str], keep: list[str] | None = None,
+                  actor: str = "") -> dict[str, Any]:
+    """Mask a citizen's request's footage (core/requests.py); the copies' ids were chosen at enqueueing."""
+    from longwatch.core import requests
+
+    req = requests.mask(archive, number, frozenset(keep or ()), actor, result_ids=result_ids)
+    copies = requests.package_ids(req)
+    for package_id in copies:
+        _require_copies(archive, package_id)
+    return {"number": number, "status": req.status, "packages": copies}
+
+
 def _noop(archive: Archive, n: int = 0) -> dict[str, Any]:
     return {"n": n}
 
@@ -277,6 +289,7 @@ TASKS: dict[str, Task] = {
     "export": Task(_export, HEAVY),
     "dispose": Task(_dispose, HEAVY),
     "dispose_due": Task(_dispose_due, HEAVY),
+    "request_mask": Task(_request_mask, HEAVY),
     "noop": Task(_noop, QUICK),
 }
 
@@ -409,6 +422,22 @@ def enqueue_disposition(archive: Archive, disposition_id: str, actor: str = SCHE
     """
     return enqueue(archive, "dispose", {"disposition_id": disposition_id, "actor": actor, "role": role},
                    session=session, lock=DISPOSE_LOCK, queueing_lock=f"dispose:{disposition_id}")
+
+
+def enqueue_request_mask(archive: Archive, number: str, keep: Iterable[str] = (), actor: str = "",
+                         session: Session | None = None) -> int | dict[str, Any]:
+    """Masking of a request's footage as a job (face detection on every frame is long work; a web
+    page must not wait for it). Refused at once when the request cannot be masked now (U002)."""
+    from longwatch.core import requests
+
+    req = requests.get(archive, number)
+    if "ready" not in requests.TRANSITIONS[req.status]:
+        raise LongwatchError("U002", current=req.status, target="ready",
+                             allowed=", ".join(requests.TRANSITIONS[req.status]))
+    result_ids = {package_id: str(uuid.uuid4()) for package_id in requests.package_ids(req)}
+    return enqueue(archive, "request_mask", {"number": req.number, "result_ids": result_ids,
+                                             "keep": sorted(keep), "actor": actor},
+                   session=session, lock=f"request:{req.number}", queueing_lock=f"request-mask:{req.number}")
 
 
 # -- schema and listing ---------------------------------------------------------------------

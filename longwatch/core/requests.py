@@ -278,24 +278,47 @@ def postpone(archive: Archive, number: str, reason: str, actor: str = "") -> Pub
     return req
 
 
-def mask(archive: Archive, number: str, keep: frozenset[str] = frozenset(), actor: str = "") -> PublicRequest:
+def mask(archive: Archive, number: str, keep: frozenset[str] = frozenset(), actor: str = "",
+         result_ids: dict[str, str] | None = None) -> PublicRequest:
     """A copy of each found package in which every person but the requester is masked (their face
-    track is ``keep``; with none kept, every face is masked)."""
-    from longwatch.core import redact
+    track is ``keep``; with none kept, every face is masked).
+
+    A job passes ``result_ids`` (found package -> masked copy's id, chosen when
+    it was queued): a rerun after a kill finds the copies its attempt made and
+    records the step once, and a rerun after it finished changes nothing.
+    """
+    from longwatch.core import derive, redact
 
     req = get(archive, number)
+    if result_ids is not None and req.status == "ready":
+        return req  # a job's attempt got to the end before it was killed
     if "ready" not in TRANSITIONS[req.status]:
         raise LongwatchError("U002", current=req.status, target="ready", allowed=", ".join(TRANSITIONS[req.status]))
     copies = []
     for package_id in package_ids(req):
+        out = (result_ids or {}).get(package_id)
+        if out is not None and derive.find_published(archive, out) is not None:
+            copies.append(out)
+            continue
         result = redact.redact(archive, package_id, faces=True, keep=keep,
-                               reason=f"{req.kind} request {req.number}")
+                               reason=f"{req.kind} request {req.number}", package_id_out=out)
         if result.package is not None:
             copies.append(result.package.id)
-    req = _move(archive, req, "ready", packages=",".join(copies) or req.packages)
-    _record(archive, req, "masked", f"{len(copies)} masked copies; kept: {', '.join(sorted(keep)) or '-'}",
-            actor, packages=copies)
-    return req
+    if not _masked_step(archive, req, copies):
+        _record(archive, req, "masked", f"{len(copies)} masked copies; kept: {', '.join(sorted(keep)) or '-'}",
+                actor, packages=copies)
+    return _move(archive, get(archive, number), "ready", packages=",".join(copies) or req.packages)
+
+
+def _masked_step(archive: Archive, req: PublicRequest, copies: list[str]) -> bool:
+    """Has a "masked" step of exactly these copies been recorded (by a killed attempt of the same job)?"""
+    ledger = Ledger.for_archive(archive)
+    for step in req.steps:
+        if step.step == "masked" and step.ledger_event:
+            _seq, entry, _line = ledger.entry(step.ledger_event)
+            if sorted(entry.get("packages", [])) == sorted(copies):
+                return True
+    return False
 
 
 EXPORTS = "exports"  # request deliveries live under the archive root, one folder per request

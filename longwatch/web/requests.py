@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from longwatch.core import jobs
 from longwatch.core import requests as req_api
 from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
@@ -62,16 +63,18 @@ def new() -> Any:
 def view() -> str:
     number = request.args.get("number", "")
     export = session.pop("delivered_export", None)  # shown once, right after the delivery
-    return _page(number, export if export and export.get("number") == number else None)
+    queued = session.pop("queued_job", None)
+    return _page(number, export if export and export.get("number") == number else None,
+                 queued if queued and queued.get("number") == number else None)
 
 
-def _page(number: str, export: dict[str, Any] | None = None) -> str:
+def _page(number: str, export: dict[str, Any] | None = None, queued: dict[str, Any] | None = None) -> str:
     archive = current_archive()
     req = req_api.get(archive, number)
     tz = archive.settings.tz
     return render_template("public/request.html", req=req, clock=req_api.clock(req, tz), tz=tz, api=req_api,
                            reasons=req_api.refusal_reasons(), packages=req_api.package_ids(req),
-                           export=export)
+                           export=export, queued=queued)
 
 
 @bp.post("/requests/action")
@@ -86,7 +89,11 @@ def action() -> Response:
         req_api.postpone(archive, number, f.get("reason", ""), actor=_actor())
     elif what == "mask":
         keep = frozenset(k.strip() for k in f.get("keep", "").split(",") if k.strip())
-        req_api.mask(archive, number, keep, actor=_actor())
+        if jobs.queued(archive):  # face detection on every frame: a worker's job, not this page's
+            job = jobs.enqueue_request_mask(archive, number, keep, actor=_actor())
+            session["queued_job"] = {"number": number, "job_id": job}
+        else:
+            req_api.mask(archive, number, keep, actor=_actor())
     elif what == "deliver":
         days = f.get("expires_days", "7").strip() or "7"
         if not days.isdigit():
