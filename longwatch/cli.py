@@ -413,18 +413,9 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
-    from longwatch.core.storage_policy import copies_of, copy_lock
+    from longwatch.core.storage_policy import copies_report
 
-    def lock_of(location: str) -> str | None:
-        """The store's own lock (S3 object lock); None where the store cannot lock."""
-        try:
-            return copy_lock(storage if location == storage.location else archive.storage(location), pid)
-        except LongwatchError as exc:
-            return f"? ({exc.code})"
-
-    data["copies"] = [{"location": c.location, "status": c.status, "last_checked": c.last_checked_at,
-                       "last_outcome": c.last_outcome, "store_lock": lock_of(c.location)}
-                      for c in copies_of(archive, pid)]
+    data["copies"] = copies_report(archive, pid)
     local = storage.local_path(pid)
     data["path"] = str(local) if local else None
     if as_json:

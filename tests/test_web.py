@@ -213,6 +213,9 @@ def test_auditor_sees_metadata_but_no_player(login_as, web_archive):
     assert "<video" not in html and "ingestion" in html
     html = login_as("operator").get(f"/packages/{web_archive.package_id}").get_data(as_text=True)
     assert "<video" in html and "Verify now" in html
+    # every copy with its last check; "-" for the store's lock where a local disk cannot lock
+    copies = html[html.index('id="copies"'):]
+    assert "<td>primary</td><td>ok</td>" in copies.split("</table>")[0]
 
 
 def test_investigator_sees_only_own_uploads(login_as, web_archive):

@@ -874,6 +874,20 @@ def store_locks(archive: Archive, package_id: str) -> list[tuple[str, str, str]]
     return found
 
 
+def copies_report(archive: Archive, package_id: str) -> list[dict[str, Any]]:
+    """Every copy with its last check and the store's own lock (None where the store cannot lock; "? (CODE)"
+    when it cannot say), for ``longwatch show`` and the package page."""
+    def lock_of(location: str) -> str | None:
+        try:
+            return copy_lock(archive.storage(location), package_id)
+        except LongwatchError as exc:
+            return f"? ({exc.code})"
+
+    return [{"location": c.location, "status": c.status, "last_checked": c.last_checked_at,
+             "last_outcome": c.last_outcome, "store_lock": lock_of(c.location)}
+            for c in copies_of(archive, package_id)]
+
+
 def copy_lock(adapter: StorageAdapter, package_id: str) -> str | None:
     """How the store locks one copy, in a few words (for ``longwatch show``); None when it cannot lock."""
     if not adapter.has_object_lock():

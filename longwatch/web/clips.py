@@ -43,6 +43,18 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 PACKAGE_PANELS: list[Any] = []
 
 
+def copies_panel(archive: Any, pkg: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """Where the package's copies are, when each was last checked, and whether the store locks it."""
+    from longwatch.core.storage_policy import copies_report
+    from longwatch.i18n import gettext
+
+    copies = copies_report(archive, pkg.id)
+    return (gettext("Copies"), "_copies_panel.html", {"copies": copies}) if copies else None
+
+
+PACKAGE_PANELS.append(copies_panel)
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """``(start, end_exclusive)`` for one satisfiable byte range; None for no (or a multi-part) range.
 
