@@ -85,6 +85,14 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh PostgreSQL database that the test's archive uses as its catalog (LONGWATCH_CATALOG_URL)."""
+    url = postgres_server.create_database()
+    monkeypatch.setenv("LONGWATCH_CATALOG_URL", url)
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalog_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Runs a test once per catalog back end; for PostgreSQL, every archive opened uses a fresh database."""

@@ -33,13 +33,6 @@ def test_unknown_task_is_refused(archive):
 
 
 @pytest.fixture
-def pg_url(postgres_server, monkeypatch):
-    url = postgres_server.create_database()
-    monkeypatch.setenv("LONGWATCH_CATALOG_URL", url)
-    return url
-
-
-@pytest.fixture
 def pg_archive(pg_url, archive):
     """The usual test archive, its catalog on a fresh PostgreSQL database (so jobs are queued)."""
     return archive

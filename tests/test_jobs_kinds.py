@@ -163,13 +163,6 @@ def test_jobs_crons_come_from_longwatch_toml(archive_dir):
 
 # -- PostgreSQL: queued, and a real worker killed mid-job -------------------------------------------
 @pytest.fixture
-def pg_url(postgres_server, monkeypatch):
-    url = postgres_server.create_database()
-    monkeypatch.setenv("LONGWATCH_CATALOG_URL", url)
-    return url
-
-
-@pytest.fixture
 def pg_archive(pg_url, archive):
     """The usual test archive on a fresh PostgreSQL database (so jobs are queued); list it before four_seconds."""
     jobs.apply_schema(archive)

@@ -125,18 +125,26 @@ def test_running_disposition_again_cuts_nothing_twice(archive, hour_files, tmp_p
     assert {a.record_class for _p, a, _k in samples(archive)} == {"planning"}
 
 
-def test_a_run_killed_after_the_cut_is_resumed_without_a_second_cut(archive, hour_files, tmp_path):
-    ids = camera_hour(archive, hour_files, tmp_path)
+EXECUTOR = {"LONGWATCH_NOW": "2026-03-02T03:00:00Z", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+
+
+def killed_execution(archive, fault: str):
+    """Propose and approve a disposition, then run `dispose execute` in a process killed at ``fault``."""
     disposition, _plan = retention.propose(archive, ALICE, NOW)
     assert disposition is not None
     retention.approve(archive, disposition.id, BOB, NOW)
-    env = {"LONGWATCH_NOW": "2026-03-02T03:00:00Z", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
     proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id,
-                         env={**env, "LONGWATCH_FAULT": "after-planning-sample"})
-    assert proc.returncode == -9, proc.stderr  # killed between the cut and the deletion of its source
+                         env={**EXECUTOR, "LONGWATCH_FAULT": fault})
+    assert proc.returncode == -9, proc.stderr
+    return disposition
+
+
+def test_a_run_killed_after_the_cut_is_resumed_without_a_second_cut(archive, hour_files, tmp_path):
+    ids = camera_hour(archive, hour_files, tmp_path)
+    disposition = killed_execution(archive, "after-planning-sample")  # between the cut and the source's deletion
     assert status(archive, ids["b"]) == "stored"
     assert [k.kind for _p, _a, k in samples(archive) if k is not None and k.kind == "cut"] == ["cut"]
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=env)
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=EXECUTOR)
     assert proc.returncode == 0, proc.stderr
     kept = samples(archive)
     assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
@@ -228,15 +236,9 @@ def test_a_package_inside_two_hours_samples_is_kept_and_covers_only_them(archive
 
 def test_a_cut_killed_after_publishing_is_found_again_not_cut_twice(archive, hour_files, tmp_path):
     ids = camera_hour(archive, hour_files, tmp_path)
-    disposition, _plan = retention.propose(archive, ALICE, NOW)
-    assert disposition is not None
-    retention.approve(archive, disposition.id, BOB, NOW)
-    env = {"LONGWATCH_NOW": "2026-03-02T03:00:00Z", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id,
-                         env={**env, "LONGWATCH_FAULT": "after-publish"})
-    assert proc.returncode == -9, proc.stderr  # the cut is in storage, not yet in the catalog
+    disposition = killed_execution(archive, "after-publish")  # the cut is in storage, not yet in the catalog
     assert status(archive, ids["b"]) == "stored"
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=env)
+    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=EXECUTOR)
     assert proc.returncode == 0, proc.stderr
     kept = samples(archive)
     assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
