@@ -7,7 +7,7 @@ import itertools
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +34,22 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
 
 def sessions_with_packets(recorder: RtspRecorder) -> int:
     return sum(1 for _, info in recorder._sessions() if info.get("t0") is not None)
+
+
+def record_through_an_outage(recorder: RtspRecorder, server: RtspServer, before: Callable[[], object]) -> None:
+    """Record until a first segment exists, run ``before``, drop the camera off the network for 2 s,
+    and record again until a second session has packets; the recorder is closed afterwards."""
+    recorder.open()
+    try:
+        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
+        before()
+        server.stop()
+        time.sleep(2)
+        server.start()
+        wait_for(lambda: sessions_with_packets(recorder) >= 2)
+        time.sleep(1.2)
+    finally:
+        recorder.close()
 
 
 @pytest.fixture(scope="module")
@@ -133,17 +149,7 @@ def test_discover_and_bad_credentials(rtsp_auth_server, tmp_path):
 def test_outage_reconnects_records_gap_and_archives_every_segment(rtsp_server, archive, tmp_path):
     recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **FAST}, tmp_path / "state")
     watch = Watch(archive, recorder)
-    recorder.open()
-    try:
-        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
-        watch.run_once()  # archive while recording
-        rtsp_server.stop()
-        time.sleep(2)
-        rtsp_server.start()
-        wait_for(lambda: sessions_with_packets(recorder) >= 2)
-        time.sleep(1.2)
-    finally:
-        recorder.close()
+    record_through_an_outage(recorder, rtsp_server, watch.run_once)  # archive while recording
     outcomes = watch.run_once()
     assert not [o.error for o in outcomes if o.error]
     [gap] = recorder.gaps()
@@ -229,17 +235,10 @@ def test_outage_inside_a_packed_hour_is_a_gap_in_catalog_ledger_and_package(rtsp
 
     recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, tmp_path / "state")
     watch = Watch(archive, recorder)
-    recorder.open()
-    try:
-        wait_for(lambda: len(list(recorder.list_clips(None))) >= 1)
-        assert watch.run_once(flush=False) == [] and archive.catalog.packages() == []  # the hour is open
-        rtsp_server.stop()  # the camera drops off the network
-        time.sleep(2)
-        rtsp_server.start()
-        wait_for(lambda: sessions_with_packets(recorder) >= 2)
-        time.sleep(1.2)
-    finally:
-        recorder.close()
+    def the_hour_is_open() -> None:
+        assert watch.run_once(flush=False) == [] and archive.catalog.packages() == []
+
+    record_through_an_outage(recorder, rtsp_server, the_hour_is_open)
     outcomes = watch.run_once()  # the recorder is closed: pack what it has
     assert outcomes and not [o.error for o in outcomes if o.error]
     [gap] = recorder.gaps()
