@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import delete, insert  # noqa: E402
 
 from longwatch.core import accounts  # noqa: E402
-from longwatch.core import analytics as an  # noqa: E402
 from longwatch.core.archive import Archive  # noqa: E402
 from longwatch.core.catalog.models import AnalyticsState, Camera, Event  # noqa: E402
+from longwatch.core.public import analytics as an  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from util import loadavg, machine  # noqa: E402  (benchmarks/util.py)

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from rtsp import RtspServer
 
-from longwatch.core import ingest as ingest_mod
 from longwatch.core.archive import Archive
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
+from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.plugins.connectors.dropfolder import DropFolderConnector
 from longwatch.plugins.connectors.rtsp import RtspRecorder
 from longwatch.plugins.connectors.watch import Watch
@@ -126,7 +126,7 @@ def bench_packing(work: Path, count: int) -> dict[str, float]:
     import subprocess
     from datetime import timedelta
 
-    from longwatch.core import verify as verify_mod
+    from longwatch.core.aip import verify as verify_mod
 
     folder = work / "segments"
     folder.mkdir()

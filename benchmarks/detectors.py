@@ -7,7 +7,7 @@
    the same clip alone (``ffmpeg -f null``, its default threads, as in the
    detectors' own decoding pipe), and sampled frames analysed per second.
    ONNX Runtime runs on one thread; OpenCV with its defaults.
-2. Cutting a 3-minute window out of a 1-hour clip (``longwatch.core.windows``:
+2. Cutting a 3-minute window out of a 1-hour clip (``longwatch.core.preservation.windows``:
    stream-copy cut that reports its keyframe, probe, digests, metadata,
    signature, publish) as a ratio of the bare ``ffmpeg -c copy`` cut. The hour is made
    cheaply: 60 s of low-bitrate 640x360 H.264 concatenated by stream copy.
@@ -75,8 +75,8 @@ def throughput(clip: Path, seconds: int, names: list[str]) -> list[str]:
 
 
 def window_cut(hours: float, scratch: Path, repeats: int) -> list[str]:
-    from longwatch.core import derive, ingest, windows
     from longwatch.core.archive import Archive
+    from longwatch.core.preservation import derive, ingest, windows
 
     hour = make_hour(scratch / "hour.mp4", hours, scratch)
     archive = Archive.create(scratch / "archive", organization="bench", language="en")

@@ -34,9 +34,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from longwatch.core import export as export_mod  # noqa: E402
 from longwatch.core.archive import Archive  # noqa: E402
-from longwatch.core.ingest import IngestRequest, ingest  # noqa: E402
+from longwatch.core.evidence import export as export_mod  # noqa: E402
+from longwatch.core.preservation.ingest import IngestRequest, ingest  # noqa: E402
 
 RECIPIENT = export_mod.Recipient("Benchmark Police", "Officer", "B-1", "benchmark", "benchmark")
 

@@ -47,7 +47,7 @@ TARGETS = [
 
 def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
     from longwatch.core.archive import Archive
-    from longwatch.core.ingest import IngestRequest, ingest
+    from longwatch.core.preservation.ingest import IngestRequest, ingest
 
     require("ffmpeg", "openssl", "cp", "bagit.py", "longwatch")
     longwatch = VENV_BIN / "longwatch"

@@ -26,9 +26,9 @@ from pathlib import Path
 from search import throwaway_postgres  # benchmarks/search.py
 from sqlalchemy import text
 
-from longwatch.core import jobs
 from longwatch.core.archive import Archive
-from longwatch.core.media import make_test_clip
+from longwatch.core.jobs import queue as jobs
+from longwatch.core.media.probe import make_test_clip
 
 LONGWATCH = [str(Path(sys.executable).parent / "longwatch")]
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from longwatch.core import retention
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip, LegalHold, Package, RetentionAssignment
+from longwatch.core.records import retention
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)

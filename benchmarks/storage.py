@@ -35,9 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from longwatch.core import storage_policy  # noqa: E402
 from longwatch.core.archive import Archive  # noqa: E402
-from longwatch.core.ingest import IngestRequest, ingest  # noqa: E402
+from longwatch.core.preservation.ingest import IngestRequest, ingest  # noqa: E402
+from longwatch.core.storage import policy as storage_policy  # noqa: E402
 
 ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_DEFAULT_REGION": "us-east-1",
        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
@@ -109,7 +109,7 @@ def child(kind: str, src: str, url: str, bucket: str, root: str) -> None:
         ingest(archive, IngestRequest(path=Path(src)))
         elapsed = time.perf_counter() - t
     elif kind == "stream":
-        from longwatch.core.fixity import digest_stream, open_for_reading
+        from longwatch.core.aip.fixity import digest_stream, open_for_reading
         from longwatch.storage_adapters.s3 import S3StorageAdapter
 
         adapter = S3StorageAdapter("primary", {"bucket": bucket, "endpoint_url": url}, Path(root))

@@ -9,46 +9,31 @@ terminal and plain lines otherwise; ``--quiet`` silences both.
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from longwatch import __version__, i18n, registry
-from longwatch.core import ingest as ingest_mod
-from longwatch.core import verify as verify_mod
+from longwatch.console import (
+    Context,
+    emit_json,
+    human_size,
+    local_time,
+    pass_obj,
+    progress_for,
+    resolve_package,
+    stdout,
+)
+from longwatch.core.aip import verify as verify_mod
+from longwatch.core.aip.package import printable_name
 from longwatch.core.archive import Archive
-from longwatch.core.package import printable_name
+from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
-
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-@dataclass
-class Context:
-    archive_dir: str | None
-    quiet: bool
-    debug: bool
-    lang: str | None = None
-    _archive: Archive | None = None
-
-    def archive(self) -> Archive:
-        if self._archive is None:
-            self._archive = Archive.open(self.archive_dir)
-            if not self.lang:
-                i18n.set_language(i18n.language_from_environment(self._archive.settings.language))
-        return self._archive
 
 
 class LongwatchGroup(click.Group):
@@ -81,63 +66,6 @@ class LongwatchGroup(click.Group):
             ctx.exit(exc.exit_status)
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def local_time(value: datetime | None, archive: Archive) -> str:
-    """Shown in the archive's zone, with its offset (stored and exported in UTC)."""
-    if value is None:
-        return "-"
-    return value.astimezone(archive.settings.tz).isoformat(timespec="seconds")
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(n)
-
-
-@contextmanager
-def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A rich bar on a terminal, a few plain lines elsewhere, nothing with --quiet."""
-    if obj.quiet:
-        yield lambda n: None
-        return
-    if stderr.is_terminal:
-        # imported here: rich's progress module costs every command a tenth of a second
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn())
-        with Progress(*columns, console=stderr, transient=True) as bar:
-            task = bar.add_task(label, total=total)
-            yield lambda n: bar.advance(task, n)
-        return
-    done = 0
-    step = max(total // 4, 256 << 20)
-    mark = step
-
-    def advance(n: int) -> None:
-        nonlocal done, mark
-        done += n
-        if done >= mark and done < total:
-            click.echo(f"{label}: {human_size(done)} / {human_size(total)}", err=True)
-            mark += step
-
-    yield advance
-
-
 @click.group(cls=LongwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-A", "--archive", "archive_dir", envvar=None, metavar="DIR",
               help="Archive directory (else LONGWATCH_ARCHIVE, else the nearest longwatch.toml).")
@@ -150,9 +78,6 @@ def cli(ctx: click.Context, archive_dir: str | None, quiet: bool, debug: bool, l
     """longwatch: a preservation archive for CCTV video."""
     i18n.set_language(lang or i18n.language_from_environment())
     ctx.obj = Context(archive_dir=archive_dir, quiet=quiet, debug=debug, lang=lang)
-
-
-pass_obj = click.make_pass_decorator(Context)
 
 
 @cli.command()
@@ -252,12 +177,12 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
 
     Every problem is listed with its code; the exit status is 1 when any is found.
     """
-    from longwatch.core import signing
+    from longwatch.core.aip import signing
 
     if not target and not verify_all:
         raise LongwatchError("C001")
     if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
-        from longwatch.core import retention
+        from longwatch.core.records import retention
 
         if retention.is_certificate(Path(target)):
             from longwatch.commands.retention import verify_certificate
@@ -280,13 +205,13 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         archive = obj.archive()
         trusted = trusted or [archive.certificate]
         storage = archive.storage()
-        from longwatch.core.storage_policy import working_locations
+        from longwatch.core.storage.policy import working_locations
 
         if verify_all:
             on_storage = set(storage.package_ids())
             ids = sorted(on_storage | set(archive.catalog.all_ids()))
         else:
-            ids = [_resolve(archive, str(target))]
+            ids = [resolve_package(archive, str(target))]
             on_storage = set()
         where = working_locations(archive)  # a package moved to a colder tier is read there
         for package_id in ids:
@@ -345,13 +270,6 @@ def _print_report(report: verify_mod.Report, obj: Context) -> None:
         click.echo(_("NOTE {message}").format(message=_(note)), err=True)
 
 
-def _resolve(archive: Archive, prefix: str) -> str:
-    matches = archive.catalog.resolve(prefix)
-    if len(matches) != 1:
-        raise LongwatchError("I008", package_id=prefix)
-    return matches[0]
-
-
 @cli.command(name="list")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--offset", default=0)
@@ -393,10 +311,10 @@ def _package_dict(p: Any) -> dict[str, Any]:
 @pass_obj
 def show(obj: Context, package_id: str, as_json: bool) -> None:
     """Show one package: what it holds, where, and its PREMIS events."""
-    from longwatch.core import metadata, package
+    from longwatch.core.aip import metadata, package
 
     archive = obj.archive()
-    pid = _resolve(archive, package_id)
+    pid = resolve_package(archive, package_id)
     row = archive.catalog.get(pid)
     assert row is not None
     if row.status == "disposed":
@@ -413,7 +331,7 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
-    from longwatch.core.storage_policy import copies_report
+    from longwatch.core.storage.policy import copies_report
 
     data["copies"] = copies_report(archive, pid)
     local = storage.local_path(pid)
@@ -452,7 +370,7 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
 
 def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
     """A disposed package: its catalog record, the disposition that destroyed it and the certificate."""
-    from longwatch.core import retention
+    from longwatch.core.records import retention
 
     data = _package_dict(row)
     data["disposition"] = retention.tombstone(archive, row.id)

@@ -34,7 +34,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.retention",  # issue 6
     "longwatch.commands.export",
     "longwatch.commands.jobs",
-    "longwatch.commands.requests",
+    "longwatch.commands.access_requests",
     "longwatch.commands.analytics",
     "longwatch.plugins.web",
 )

@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 
-from longwatch.core.metadata import XML_CATALOG
+from longwatch.core.aip.metadata import XML_CATALOG
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
 
@@ -199,7 +199,7 @@ class CameraConnectorContract:
 
     # -- what the source holds -------------------------------------------------------
     def test_discovers_cameras(self, make_connector) -> None:
-        from longwatch.core.ingest import check_camera
+        from longwatch.core.preservation.ingest import check_camera
 
         cameras = make_connector().discover()
         assert cameras, "discover() found no camera"

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from longwatch.core.aip.metadata import XML_CATALOG
 from longwatch.core.archive import Archive
-from longwatch.core.media import make_test_clip
-from longwatch.core.metadata import XML_CATALOG
+from longwatch.core.media.probe import make_test_clip
 
 # Fixture modules that start real servers (PostgreSQL, S3, ...) register here.
 pytest_plugins: list[str] = ["rtsp"]
@@ -105,6 +105,32 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch):
+    """Stops longwatch's one clock (``longwatch.clock.now``) at a time, until the test ends.
+
+    ``frozen_clock("2026-03-01T00:00:00Z")`` returns the time as a datetime. A
+    command run in a subprocess takes its time from ``tests/frozen_longwatch.py``.
+    """
+    from longwatch import clock
+
+    def freeze(when: str | datetime) -> datetime:
+        fixed = clock.parse_time(when) if isinstance(when, str) else when.astimezone(UTC)
+        monkeypatch.setattr(clock, "_source", lambda: fixed)
+        return fixed
+
+    return freeze
+
+
+def frozen_longwatch(when: str, *args: str | os.PathLike[str], env: dict[str, str] | None = None,
+                     timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """:func:`run_longwatch` with the clock stopped at ``when`` in the subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, str(Path(__file__).with_name("frozen_longwatch.py")), when,
+                           *map(str, args)], capture_output=True, text=True, env=full_env, timeout=timeout,
+                          check=False)
+
+
+@pytest.fixture
 def lw(runner: CliRunner, archive: Archive):
     """Run ``longwatch -A <archive> ARGS...`` in-process; returns the click Result."""
     from longwatch.cli import cli
@@ -168,7 +194,7 @@ def local_locations(offsite: Path, default: str, classes: str = "", offsite_opti
 
 
 def ingest_one(archive: Archive, path: Path, **fields) -> str:
-    from longwatch.core.ingest import IngestRequest, ingest
+    from longwatch.core.preservation.ingest import IngestRequest, ingest
 
     return ingest(archive, IngestRequest(path=path, **fields)).package_id
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from conftest import ingest_one, unique_copy
 
-from longwatch.core import retention
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Package
+from longwatch.core.records import retention
 
 T0 = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
 ALICE = retention.Actor("alice", "operator")

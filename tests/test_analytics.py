@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from longwatch.core import analytics as an
-from longwatch.core import retention
 from longwatch.core.catalog.models import Camera, Event
+from longwatch.core.public import analytics as an
+from longwatch.core.records import retention
 from longwatch.errors import LongwatchError
 
 # Seoul is UTC+9: 2026-03-02 is a Monday.
@@ -129,7 +129,7 @@ def _random_events(archive, package_id, n=600):
 def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, clip):
     """Whole months from the monthly table, hours from the hourly one, minutes from the events:
     the same figures as a live count, on SQLite and PostgreSQL alike."""
-    from longwatch.core import ingest
+    from longwatch.core.preservation import ingest
 
     package_id = ingest.ingest(archive, ingest.IngestRequest(path=clip, camera="cam-c")).package_id
     _random_events(archive, package_id)
@@ -159,7 +159,7 @@ def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, cl
 
 def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
     """Kept in step on each flush (the ORM path of every recorder), without a rebuild."""
-    from longwatch.core import events as events_api
+    from longwatch.core.events import record as events_api
 
     with archive.catalog.session() as s:
         s.add_all([Camera(id="cam-a", zone="Jung-gu/Market"), Camera(id="cam-b", zone="Jung-gu/Station")])

@@ -11,8 +11,8 @@ import bagit
 import pytest
 from conftest import codes_of, create_archive, error_codes, ingest_one, unique_copy, verify_json
 
-from longwatch.core import metadata, package, signing
-from longwatch.core.fixity import digest_bytes
+from longwatch.core.aip import metadata, package, signing
+from longwatch.core.aip.fixity import digest_bytes
 from longwatch.errors import LongwatchError
 
 
@@ -380,7 +380,7 @@ def test_full_disk_refused_before_copying(lw, archive, tiny_storage, tmp_path):
 
 def test_disk_full_during_copy(lw, archive, tiny_storage, tmp_path, monkeypatch):
     """The file system fills up in the middle of the copy (the free-space check passed)."""
-    from longwatch.core import ingest
+    from longwatch.core.preservation import ingest
 
     monkeypatch.setattr(ingest, "HEADROOM", 0)
     big = tmp_path / "big.mp4"

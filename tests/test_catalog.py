@@ -15,7 +15,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Catalog, fulltext, reference
 from longwatch.core.catalog.models import Base, Event
 from longwatch.core.catalog.search import Query, search
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
 
 CSV = """id,name,zone,coordinates,address,purpose,tags
 cam-01,Market gate,Jung-gu/Market/Gate-1,"37.5665,126.9780",Sejong-daero 110,traffic,entrance;outdoor

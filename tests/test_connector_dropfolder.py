@@ -15,7 +15,7 @@ import pytest
 from conftest import configure_storage, local_locations
 
 from longwatch.core.archive import Archive
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
 from longwatch.errors import LongwatchError
 from longwatch.plugins.connectors.dropfolder import DropFolderConnector
 from longwatch.plugins.connectors.vendor import VendorExportConnector

@@ -19,7 +19,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def clip_bank(tmp_path_factory):
     from datetime import UTC, datetime
 
-    from longwatch.core.media import make_test_clip
+    from longwatch.core.media.probe import make_test_clip
 
     folder = tmp_path_factory.mktemp("bank")
     start = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)

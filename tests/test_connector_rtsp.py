@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rtsp import RtspServer, free_port
 
-from longwatch.core.ingest import parse_time
+from longwatch.clock import parse_time
 from longwatch.errors import LongwatchError
 from longwatch.plugins.connectors.rtsp import RtspRecorder
 from longwatch.plugins.connectors.watch import Watch
@@ -231,7 +231,8 @@ def test_record_packs_the_open_hour_on_shutdown(rtsp_server, lw, archive):
 
 
 def test_outage_inside_a_packed_hour_is_a_gap_in_catalog_ledger_and_package(rtsp_server, archive, lw, tmp_path):
-    from longwatch.core import custody, gaps
+    from longwatch.core import custody
+    from longwatch.core.preservation import gaps
 
     recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, tmp_path / "state")
     watch = Watch(archive, recorder)
@@ -275,7 +276,7 @@ def test_outage_inside_a_packed_hour_is_a_gap_in_catalog_ledger_and_package(rtsp
 
 def test_empty_and_truncated_segments_in_a_packed_hour(rtsp_server, archive, tmp_path):
     """A zero-byte segment becomes a coded gap and stays where it is; a truncated one is kept as received."""
-    from longwatch.core import gaps
+    from longwatch.core.preservation import gaps
 
     recorder = RtspRecorder({"url": rtsp_server.url(), "camera": "cam-01", **PACKED}, tmp_path / "state")
     recorder.open()

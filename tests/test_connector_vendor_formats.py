@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from dhav_fixture import h264_access_units, write_dav
 
-from longwatch.core import package as package_mod
+from longwatch.core.aip import package as package_mod
 from longwatch.plugins.connectors import dhav
 from longwatch.plugins.connectors.vendor import VendorExportConnector
 from longwatch.plugins.connectors.watch import Watch
-from longwatch.web.clips import access_copy_path, needs_access_copy
+from longwatch.web.package_view import access_copy_path, needs_access_copy
 
 LOCAL_START = datetime(2026, 3, 3, 14, 2, 0)  # the recorder's wall clock (Asia/Seoul)
 DAHUA_NAME = "NVR-7_ch3_main_20260303140200_20260303140202.dav"

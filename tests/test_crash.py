@@ -14,10 +14,10 @@ import pytest
 from conftest import LONGWATCH, run_longwatch
 from sqlalchemy import select
 
-from longwatch.core import ingest as ingest_mod
-from longwatch.core import metadata, package
+from longwatch.core.aip import metadata, package
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
+from longwatch.core.preservation import ingest as ingest_mod
 
 SIZE = 300 << 20
 
@@ -79,7 +79,7 @@ _KILLED_INGEST = """
 import os, signal, sys
 from pathlib import Path
 import longwatch.core.catalog, longwatch.core.custody
-from longwatch.core import ingest as ingest_mod
+from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.archive import Archive
 
 where = sys.argv[3]

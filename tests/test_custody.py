@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from lxml import etree
 
-from longwatch.core import custody, metadata
+from longwatch.core import custody
+from longwatch.core.aip import metadata
 from longwatch.core.custody.ledger import Event, Ledger
 from longwatch.errors import LongwatchError
 

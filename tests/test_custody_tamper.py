@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, text
 
-from longwatch.core import custody, signing
+from longwatch.core import custody
+from longwatch.core.aip import signing
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
 from longwatch.core.custody.ledger import Event, Ledger
 

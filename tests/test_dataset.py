@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from longwatch import registry
-from longwatch.core import dataset, package
+from longwatch.core.aip import package
 from longwatch.core.custody import Ledger
+from longwatch.core.events import dataset
 from longwatch.plugins.detectors.frames import Frame
 
 START = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)

@@ -122,7 +122,7 @@ def test_register_detectors_hook_and_crash_resume(archive, tmp_path, monkeypatch
     """A third-party detector registers through the hook; a crash mid-run resumes where it stopped."""
     from detect_footage import moving_shapes
 
-    from longwatch.core import ingest
+    from longwatch.core.preservation import ingest
 
     moving = moving_shapes(tmp_path / "long.mp4", seconds=10)  # the square leaves the frame after ~5 s
 

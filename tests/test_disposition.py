@@ -8,14 +8,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import error_codes, run_longwatch, unique_copy
+from conftest import error_codes, frozen_longwatch, run_longwatch, unique_copy
 from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
 
-from longwatch.core import custody, retention
+from longwatch.core import custody
 from longwatch.core.catalog.models import Clip, DispositionItem
+from longwatch.core.records import retention
 from longwatch.errors import LongwatchError
 
-NOW = {"LONGWATCH_NOW": "2026-03-01T00:00:00Z"}
+NOW = "2026-03-01T00:00:00Z"
 
 
 def proposed(archive, small_clip, tmp_path, n=1):
@@ -42,18 +43,20 @@ def test_self_approval_is_refused(archive, small_clip, tmp_path):
     assert info.value.code == "H006"
 
 
-def test_cli_self_approval_refused(lw, archive, small_clip, tmp_path):
+def test_cli_self_approval_refused(lw, archive, small_clip, tmp_path, frozen_clock):
+    frozen_clock(NOW)
     add_package(archive, small_clip, tmp_path, "a")
-    out = json.loads(lw("dispose", "propose", "--as", "erin", "--role", "records-manager", "--json", env=NOW).stdout)
-    result = lw("dispose", "approve", out["disposition_id"][:8], "--as", "erin", "--role", "records-manager",
-                env=NOW)
+    out = json.loads(lw("dispose", "propose", "--as", "erin", "--role", "records-manager", "--json").stdout)
+    result = lw("dispose", "approve", out["disposition_id"][:8], "--as", "erin", "--role", "records-manager")
     assert result.exit_code == 12 and error_codes(result.stderr) == ["H004"]
-    result = lw("dispose", "approve", out["disposition_id"][:8], env={**NOW, "LONGWATCH_USER": "frank",
+    result = lw("dispose", "approve", out["disposition_id"][:8], env={"LONGWATCH_USER": "frank",
                                                                      "LONGWATCH_ROLE": "records-manager"})
     assert result.exit_code == 0, result.output
 
 
-def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive, small_clip, tmp_path):
+def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive, small_clip, tmp_path,
+                                                                    frozen_clock):
+    frozen_clock(NOW)
     # a second storage location holding a replica, and staging left behind by a killed writer
     config = archive.root / "longwatch.toml"
     config.write_text(config.read_text() + '\n[storage.locations.mirror]\nadapter = "local"\npath = "mirror"\n'
@@ -66,11 +69,11 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     shutil.copytree(src, dst)
     assert on_storage(archive, gone) and archive.storage("mirror").has_package(gone)
 
-    out = json.loads(lw("retention", "run", "--as", "alice", "--json", env=NOW).stdout)
+    out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
     assert out["due"]["continuous"]["count"] == 1
     did = out["disposition_id"]
-    assert lw("dispose", "approve", did, "--as", "bob", "--role", "records-manager", env=NOW).exit_code == 0
-    result = lw("dispose", "execute", did, "--as", "bob", "--role", "records-manager", "--json", env=NOW)
+    assert lw("dispose", "approve", did, "--as", "bob", "--role", "records-manager").exit_code == 0
+    result = lw("dispose", "execute", did, "--as", "bob", "--role", "records-manager", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["deleted"] == [gone]
@@ -150,8 +153,8 @@ def test_certificate_verifies_away_from_its_archive(lw, archive, small_clip, tmp
 def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, small_clip, tmp_path):
     disposition, ids = proposed(archive, small_clip, tmp_path, n=2)
     retention.approve(archive, disposition.id, BOB, later(60))
-    env = {**NOW, "LONGWATCH_FAULT": "after-delete", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, env=env)
+    env = {"LONGWATCH_FAULT": "after-delete", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+    proc = frozen_longwatch(NOW, "-A", archive.root, "dispose", "execute", disposition.id, env=env)
     assert proc.returncode == -9, proc.stderr  # killed by SIGKILL right after the copies went
     with archive.catalog.session() as s:
         items = {i.package_id: i.status for i in s.query(DispositionItem).all()}
@@ -161,8 +164,8 @@ def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, s
     # a hold placed while the run is stopped still wins for the package not yet reached
     other = next(p for p in ids if p != first)
     retention.place_hold(archive, ALICE, owner="court", reason="late subpoena", package_id=other, now=later(60))
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json",
-                         env={**NOW, "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"})
+    proc = frozen_longwatch(NOW, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
+                         env={"LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"})
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["deleted"] == [first] and result["held"] == [other]
@@ -173,7 +176,8 @@ def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, s
     assert len(deletions) == 1
 
 
-def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, tmp_path):
+def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, tmp_path, frozen_clock):
+    frozen_clock(NOW)
     old = add_package(archive, small_clip, tmp_path, "old")
     event = add_package(archive, small_clip, tmp_path, "event")
     recent = add_package(archive, small_clip, tmp_path, "recent", start=later(50))
@@ -183,12 +187,12 @@ def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, t
     retention.place_hold(archive, ALICE, owner="o", reason="r", package_id=held, now=later(1))
     config = archive.root / "longwatch.toml"
     config.write_text(config.read_text().replace("durable = false", f"durable = false\nreserve_bytes = {10**18}"))
-    result = lw("ingest", str(unique_copy(small_clip, tmp_path / "new.mp4")), env=NOW)
+    result = lw("ingest", str(unique_copy(small_clip, tmp_path / "new.mp4")))
     assert result.exit_code == 12 and error_codes(result.stderr) == ["H002"]
     assert "nothing was deleted" in result.stderr
     assert all(status(archive, p) == "stored" for p in (old, event, recent, held))
-    assert lw("retention", "purge", "--as", "root", "--role", "admin", env=NOW).exit_code == 2  # opt-in only
-    out = lw("retention", "purge", "--emergency", "--as", "root", "--role", "admin", "--json", env=NOW)
+    assert lw("retention", "purge", "--as", "root", "--role", "admin").exit_code == 2  # opt-in only
+    out = lw("retention", "purge", "--emergency", "--as", "root", "--role", "admin", "--json")
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["removed"] == [old]  # expired, unheld, continuous only
     assert [status(archive, p) for p in (event, recent, held)] == ["stored"] * 3
@@ -205,9 +209,10 @@ def test_a_package_is_not_proposed_twice(archive, small_clip, tmp_path):
     assert first.id != again.id and ids
 
 
-def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path):
+def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path, frozen_clock):
+    frozen_clock(NOW)
     add_package(archive, small_clip, tmp_path, "fresh", start=later(59))
-    result = lw("retention", "run", "--as", "alice", env=NOW)
+    result = lw("retention", "run", "--as", "alice")
     assert result.exit_code == 0 and "Nothing is due" in result.stdout
     assert lw("dispose", "list", "--json").stdout.count("disposition_id") == 0
     assert error_codes(lw("dispose", "approve", "deadbeef", "--as", "bob", "--role", "records-manager").stderr) \

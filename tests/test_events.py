@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from longwatch.core import events, metadata, package
+from longwatch.core.aip import metadata, package
 from longwatch.core.custody import Ledger
-from longwatch.core.media import make_test_clip
+from longwatch.core.events import record as events
+from longwatch.core.media.probe import make_test_clip
 
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
 RULES = """

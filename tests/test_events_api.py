@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from longwatch.core import events
+from longwatch.core.events import record as events
 
 
 def test_post_events_with_token(client, token_for, web_archive):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import create_archive, error_codes, ingest_one, run_longwatch
 
-from longwatch.core import export as export_mod
-from longwatch.core.media import make_test_clip
+from longwatch.core.evidence import export as export_mod
+from longwatch.core.media.probe import make_test_clip
 
 # 23:59:50 on 3 March in Seoul is 14:59:50Z: the recordings cross local midnight.
 T0 = datetime(2026, 3, 3, 14, 59, 50, tzinfo=UTC)

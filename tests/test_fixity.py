@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from longwatch.core import fixity
+from longwatch.core.aip import fixity
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.local import _DurableFile
 

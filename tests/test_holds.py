@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_storage, status
 
-from longwatch.core import custody, retention
+import longwatch
+from longwatch.core import custody
+from longwatch.core.records import retention
 from longwatch.errors import LongwatchError
 
-NOW = {"LONGWATCH_NOW": "2026-03-01T00:00:00Z"}
+NOW = "2026-03-01T00:00:00Z"
 
 
 @pytest.fixture
@@ -86,18 +88,18 @@ def test_storage_full_purge_refused(archive, two):
     assert_kept(archive, held)
 
 
-def test_schedule_change_cannot_destroy_held(lw, archive, two, tmp_path):
+def test_schedule_change_cannot_destroy_held(lw, archive, two, tmp_path, frozen_clock):
+    frozen_clock(NOW)
     free, held, _hold = two
     shorter = tmp_path / "short.toml"
     shorter.write_text(retention.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
-    preview = json.loads(lw("retention", "preview", str(shorter), "--json", env=NOW).stdout)
+    preview = json.loads(lw("retention", "preview", str(shorter), "--json").stdout)
     assert preview["destroy"]["continuous"]["count"] == 1 and preview["held"]["continuous"]["count"] == 1
-    assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager", env=NOW).exit_code == 0
-    out = json.loads(lw("retention", "run", "--as", "alice", "--json", env=NOW).stdout)
+    assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager").exit_code == 0
+    out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
     assert out["held"][0]["package_id"] == held
-    assert lw("dispose", "approve", out["disposition_id"], "--as", "bob", "--role", "records-manager",
-              env=NOW).exit_code == 0
-    assert lw("dispose", "execute", out["disposition_id"], "--as", "bob", env=NOW).exit_code == 0
+    assert lw("dispose", "approve", out["disposition_id"], "--as", "bob", "--role", "records-manager").exit_code == 0
+    assert lw("dispose", "execute", out["disposition_id"], "--as", "bob").exit_code == 0
     assert status(archive, free) == "disposed"
     assert_kept(archive, held)
 
@@ -182,10 +184,10 @@ def test_bad_hold_inputs(lw):
 
 def test_no_other_module_removes_package_files():
     """Package deletion is reachable only through retention.delete_package: no other module calls the mechanism."""
-    root = Path(retention.__file__).resolve().parent.parent
+    root = Path(longwatch.__file__).resolve().parent
     allowed = {
-        "core/retention.py",  # delete_package, the one way in, and _remove_copies
-        "core/storage_policy.py",  # delete_copy; tier moves drop a copy only after a verified copy exists elsewhere
+        "core/records/retention.py",  # delete_package, the one way in, and _remove_copies
+        "core/storage/policy.py",  # delete_copy; tier moves drop a copy only after a verified copy exists elsewhere
         "storage_adapters/base.py", "storage_adapters/local.py", "storage_adapters/s3.py",  # the mechanism itself
         "testing.py",  # the adapters' conformance kit
     }

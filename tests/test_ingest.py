@@ -11,8 +11,8 @@ import bagit_profile
 import pytest
 from conftest import StoredPackage, ingest_one
 
-from longwatch.core import metadata, package
-from longwatch.core.fixity import digest_file
+from longwatch.core.aip import metadata, package
+from longwatch.core.aip.fixity import digest_file
 
 EXPECTED_FILES = {
     "bagit.txt",

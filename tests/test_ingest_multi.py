@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import codes_of, verify_json
 
-from longwatch.core import package as package_mod
+from longwatch.core.aip import package as package_mod
 from longwatch.core.catalog import search as search_api
-from longwatch.core.ingest import IngestRequest, ingest_files
-from longwatch.core.reindex import reindex
+from longwatch.core.preservation.ingest import IngestRequest, ingest_files
+from longwatch.core.preservation.reindex import reindex
 from longwatch.errors import LongwatchError
 
 T0 = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
@@ -127,7 +127,7 @@ def test_truncated_segment_is_kept_bit_for_bit(archive, segments, tmp_path):
 
 
 def test_gaps_are_recorded_once_and_survive_reindex(archive, lw):
-    from longwatch.core import gaps
+    from longwatch.core.preservation import gaps
 
     start, end = T0 + timedelta(minutes=20), T0 + timedelta(minutes=25)
     assert gaps.record(archive, "cam-01", start, end, "stream ended", source="rtsp-cam-01")

@@ -8,7 +8,7 @@ import pytest
 from conftest import unique_copy
 from sqlalchemy import text
 
-from longwatch.core import jobs
+from longwatch.core.jobs import queue as jobs
 from longwatch.errors import LongwatchError
 
 

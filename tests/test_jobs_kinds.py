@@ -24,10 +24,12 @@ from conftest import LONGWATCH, START, create_archive
 from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
 from sqlalchemy import text
 
-from longwatch.core import custody, jobs, retention
-from longwatch.core import export as export_mod
+from longwatch.core import custody
 from longwatch.core.archive import Archive
-from longwatch.core.media import make_test_clip
+from longwatch.core.evidence import export as export_mod
+from longwatch.core.jobs import queue as jobs
+from longwatch.core.media.probe import make_test_clip
+from longwatch.core.records import retention
 from longwatch.errors import LongwatchError
 
 RECIPIENT = export_mod.Recipient("Seoul Jung-gu Police", "Kim", "2026-77", "Criminal Procedure Act art. 106",
@@ -97,7 +99,7 @@ def test_export_job_writes_under_a_partial_name_and_a_rerun_returns_the_finished
     args = {"export_id": "5d1f3c1a-2a57-4d0e-8f6e-93a1b0c2d4e5", "out_dir": str(out), "zip_path": None,
             "request": export_mod.request_to_dict(request)}
     # a failure after the transfer event was recorded: no bag, no partial bag
-    monkeypatch.setattr(export_mod.retention, "fault", lambda point: (_ for _ in ()).throw(OSError("disk gone")))
+    monkeypatch.setattr(export_mod.faults, "fault", lambda point: (_ for _ in ()).throw(OSError("disk gone")))
     with pytest.raises(OSError):
         jobs.run_task(archive, "export", args)
     monkeypatch.undo()
@@ -122,8 +124,8 @@ def test_export_job_writes_under_a_partial_name_and_a_rerun_returns_the_finished
 
 
 def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive, small_clip, tmp_path,
-                                                                         monkeypatch):
-    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+                                                                         frozen_clock):
+    frozen_clock(later(60))
     ids = [add_package(archive, small_clip, tmp_path, f"p{i}") for i in range(3)]
     disposition, _plan = retention.propose(archive, ALICE, later(60))
     assert disposition is not None
@@ -184,8 +186,8 @@ def test_worker_app_has_the_new_kinds_on_the_heavy_queue_and_a_configured_period
     assert periodic.configure_kwargs["lock"] == jobs.DISPOSE_LOCK  # never beside a `dispose` job
 
 
-def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, tmp_path, monkeypatch):
-    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, tmp_path, frozen_clock):
+    frozen_clock(later(60))
     ids = [add_package(pg_archive, small_clip, tmp_path, f"q{i}") for i in range(2)]
     disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
@@ -299,7 +301,7 @@ def test_queue_option_runs_in_process_on_sqlite(lw, archive, four_seconds, tmp_p
     assert result.exit_code == 0 and "queued" not in json.loads(result.output)
 
 
-def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tmp_path, small_clip, monkeypatch):
+def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tmp_path, small_clip, frozen_clock):
     out = tmp_path / "cli-export"
     result = lw("export", four_seconds, "-o", str(out), *EXPORT_ARGS, "--queue", "--json")
     assert result.exit_code == 0, result.output
@@ -312,7 +314,7 @@ def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tm
     refused = lw("export", four_seconds, "-o", str(tmp_path / "x"), "--agency", "A", "--legal-basis", "B",
                  "--purpose", "C", "--queue", "--camera", "cam-09")
     assert refused.exit_code == 13  # E003 now, not a job that fails later
-    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+    frozen_clock(later(60))
     add_package(pg_archive, small_clip, tmp_path, "old")
     disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
@@ -330,9 +332,9 @@ def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tm
     assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
 
 
-def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_path, monkeypatch):
+def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_path, frozen_clock):
     """The job procrastinate defers at each cron tick (``periodic_disposition`` with its timestamp), run for real."""
-    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+    frozen_clock(later(60))
     [pid] = [add_package(pg_archive, small_clip, tmp_path, "due")]
     disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
@@ -350,7 +352,7 @@ def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_p
 def _event(archive: Archive, package_id: str, vendor_id: str):
     from datetime import timedelta
 
-    from longwatch.core import events
+    from longwatch.core.events import record as events
 
     return events.record(archive, camera="cam-09", type="fall", start=START + timedelta(seconds=1),
                          end=START + timedelta(seconds=2), confidence=0.97, source="control-centre",
@@ -392,8 +394,8 @@ def test_an_event_queues_its_window_in_its_own_transaction_on_postgresql(pg_arch
 RECORDS = ("--as", "bob", "--role", "records-manager")
 
 
-def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_path, monkeypatch):
-    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_path, frozen_clock):
+    frozen_clock(later(60))
     pid = add_package(archive, small_clip, tmp_path, "old")
     disposition, _plan = retention.propose(archive, ALICE, later(60))
     assert disposition is not None
@@ -403,8 +405,8 @@ def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_pat
 
 
 def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_archive, lw, small_clip, tmp_path,
-                                                                          monkeypatch):
-    monkeypatch.setenv("LONGWATCH_NOW", later(60).isoformat())
+                                                                          frozen_clock):
+    frozen_clock(later(60))
     pid = add_package(pg_archive, small_clip, tmp_path, "old")
     disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
@@ -428,7 +430,7 @@ def test_missing_copies_are_retried_other_job_errors_are_final():
 
 
 def _searched_request(archive: Archive) -> str:
-    from longwatch.core import requests as req_api
+    from longwatch.core.public import access_requests as req_api
 
     req = req_api.create(archive, "pipa-access", requester="김민수", identity_method="주민등록증 대조 (창구)",
                          claimed_start=START, camera="cam-09", claimed_end=START + timedelta(minutes=1))
@@ -437,8 +439,8 @@ def _searched_request(archive: Archive) -> str:
 
 def test_a_request_mask_job_rerun_after_a_kill_masks_once(archive, four_seconds):
     """Its copies' ids are chosen at enqueueing: a copy a killed attempt made is found, the step recorded once."""
-    from longwatch.core import redact
-    from longwatch.core import requests as req_api
+    from longwatch.core.preservation import redact
+    from longwatch.core.public import access_requests as req_api
 
     number = _searched_request(archive)
     [found] = req_api.package_ids(req_api.get(archive, number))
@@ -454,7 +456,7 @@ def test_a_request_mask_job_rerun_after_a_kill_masks_once(archive, four_seconds)
 
 
 def test_request_masking_is_queued_on_postgresql(pg_archive, lw, four_seconds):
-    from longwatch.core import requests as req_api
+    from longwatch.core.public import access_requests as req_api
 
     number = _searched_request(pg_archive)
     result = lw("requests", "mask", number, "--queue", "--json")

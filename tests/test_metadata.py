@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from longwatch.core import metadata, package
+from longwatch.core.aip import metadata, package
 from longwatch.errors import LongwatchError
 
 

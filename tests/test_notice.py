@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from web_fixtures import csrf_of
 
-from longwatch.core import notice as notice_api
+from longwatch.core.public import notice as notice_api
 
 
 def test_versions_are_kept(archive):
@@ -35,7 +35,7 @@ def test_public_page_needs_no_login_and_admin_edits(app, login_as):
 
 
 def test_notice_quotes_the_active_retention_schedule_in_korean_and_english(archive, tmp_path):
-    from longwatch.core import retention
+    from longwatch.core.records import retention
 
     ko = notice_api.retention_summary(archive, "ko").splitlines()
     en = notice_api.retention_summary(archive, "en").splitlines()

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from retention_helpers import ADMIN, ALICE, T0, add_package, on_storage, status
 
-from longwatch.core import custody, retention, storage_policy
+from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import StorageEvent
+from longwatch.core.records import retention
+from longwatch.core.storage import policy as storage_policy
 from longwatch.errors import LongwatchError
 
 

@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import configure_storage, ingest_one, local_locations, run_longwatch, unique_copy
+from conftest import configure_storage, frozen_longwatch, ingest_one, local_locations, unique_copy
 from retention_helpers import ALICE, BOB, on_storage, status
 from sqlalchemy import select
 
-from longwatch.core import custody, notice, package, retention
+from longwatch.core import custody
+from longwatch.core.aip import package
 from longwatch.core.catalog.models import Package, PlanningSampleKept, RetentionAssignment
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
+from longwatch.core.public import notice
+from longwatch.core.records import retention
 from longwatch.errors import LongwatchError
 
 HOUR = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
@@ -125,7 +128,8 @@ def test_running_disposition_again_cuts_nothing_twice(archive, hour_files, tmp_p
     assert {a.record_class for _p, a, _k in samples(archive)} == {"planning"}
 
 
-EXECUTOR = {"LONGWATCH_NOW": "2026-03-02T03:00:00Z", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+EXECUTED_AT = "2026-03-02T03:00:00Z"
+EXECUTOR = {"LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
 
 
 def killed_execution(archive, fault: str):
@@ -133,8 +137,8 @@ def killed_execution(archive, fault: str):
     disposition, _plan = retention.propose(archive, ALICE, NOW)
     assert disposition is not None
     retention.approve(archive, disposition.id, BOB, NOW)
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id,
-                         env={**EXECUTOR, "LONGWATCH_FAULT": fault})
+    proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id,
+                            env={**EXECUTOR, "LONGWATCH_FAULT": fault})
     assert proc.returncode == -9, proc.stderr
     return disposition
 
@@ -144,7 +148,8 @@ def test_a_run_killed_after_the_cut_is_resumed_without_a_second_cut(archive, hou
     disposition = killed_execution(archive, "after-planning-sample")  # between the cut and the source's deletion
     assert status(archive, ids["b"]) == "stored"
     assert [k.kind for _p, _a, k in samples(archive) if k is not None and k.kind == "cut"] == ["cut"]
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=EXECUTOR)
+    proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
+                            env=EXECUTOR)
     assert proc.returncode == 0, proc.stderr
     kept = samples(archive)
     assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
@@ -212,7 +217,7 @@ def test_retention_show_quotes_the_rule(lw, tmp_path):
 def test_a_package_inside_two_hours_samples_is_kept_and_covers_only_them(archive, hour_files, tmp_path):
     """Two files in one package, 12:00-12:05 and 13:00-13:05: kept whole, one index row per hour, and
     a later package of 12:05-12:25 still has its 12:05-12:10 cut (the gap is not counted as kept)."""
-    from longwatch.core.ingest import IngestRequest, ingest_files
+    from longwatch.core.preservation.ingest import IngestRequest, ingest_files
 
     retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
     five = hour_files["a"]
@@ -238,7 +243,8 @@ def test_a_cut_killed_after_publishing_is_found_again_not_cut_twice(archive, hou
     ids = camera_hour(archive, hour_files, tmp_path)
     disposition = killed_execution(archive, "after-publish")  # the cut is in storage, not yet in the catalog
     assert status(archive, ids["b"]) == "stored"
-    proc = run_longwatch("-A", archive.root, "dispose", "execute", disposition.id, "--json", env=EXECUTOR)
+    proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
+                            env=EXECUTOR)
     assert proc.returncode == 0, proc.stderr
     kept = samples(archive)
     assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
@@ -254,7 +260,7 @@ def _with_offsite(archive, tmp_path, classes: str, offsite_options: str = ""):
 
 
 def test_a_cut_has_the_copies_of_the_planning_class_before_its_source_goes(archive, hour_files, tmp_path):
-    from longwatch.core import storage_policy
+    from longwatch.core.storage import policy as storage_policy
 
     archive = _with_offsite(archive, tmp_path, 'planning = ["primary", "offsite"]')
     ids = camera_hour(archive, hour_files, tmp_path)

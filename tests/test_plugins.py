@@ -13,7 +13,7 @@ import pytest
 from conftest import error_codes, ingest_one
 
 from longwatch import __version__, hookspecs, registry
-from longwatch.core import metadata, package
+from longwatch.core.aip import metadata, package
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from longwatch import registry
-from longwatch.core import metadata, package
+from longwatch.core.aip import metadata, package
 
 
 @pytest.fixture

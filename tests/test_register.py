@@ -7,9 +7,9 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-from longwatch.core import register as register_api
-from longwatch.core import requests as req_api
 from longwatch.core.custody import Event, Ledger, person_agent
+from longwatch.core.public import access_requests as req_api
+from longwatch.core.public import operation_register as register_api
 
 
 def _ledger_events(archive, package_id):
@@ -31,7 +31,7 @@ def test_register_lists_what_the_ledger_says(archive, lw, clip):
     police = req_api.search(archive, police.number)
     req_api.mask(archive, police.number)
     req_api.deliver(archive, police.number)
-    from longwatch.core import export as export_mod
+    from longwatch.core.evidence import export as export_mod
 
     fire = export_mod.Recipient("소방재난본부", "김소방", legal_basis="재난안전법 제41조", purpose="화재 원인 조사")
     export_mod.export(archive, export_mod.Request(fire, [package_id]), archive.root / "exports" / "fire")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import configure_storage as configure
 
-from longwatch.core import storage_policy
-from longwatch.core.ingest import IngestRequest, ingest
+from longwatch.core.preservation.ingest import IngestRequest, ingest
+from longwatch.core.storage import policy as storage_policy
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import package_prefix
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from longwatch.core import requests as req_api
 from longwatch.core.custody import Ledger
+from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
 
 SEEN = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
@@ -116,7 +116,7 @@ def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, fo
     `longwatch verify-export` accepts, whose copies show no face, recorded in the ledger and the
     request's timeline, downloadable once through its expiring link."""
     from longwatch import registry
-    from longwatch.core import export as export_mod
+    from longwatch.core.evidence import export as export_mod
 
     out = lw("ingest", str(footage["face"]), "--camera", "cam-05", "--start", "2026-03-03T06:00:00Z", "--json")
     original = json.loads(out.output)["packages"][0]["package_id"]

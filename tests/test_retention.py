@@ -10,7 +10,8 @@ import pytest
 from conftest import error_codes, run_longwatch
 from retention_helpers import ALICE, T0, add_package, later, status
 
-from longwatch.core import custody, retention
+from longwatch.core import custody
+from longwatch.core.records import retention
 
 GOOD = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
 
@@ -109,7 +110,7 @@ def test_schedules_across_years(archive, small_clip, tmp_path):
     assert status(archive, pid) == "stored"
 
 
-def test_preview_of_a_schedule_change_destroys_nothing(lw, archive, small_clip, tmp_path):
+def test_preview_of_a_schedule_change_destroys_nothing(lw, archive, small_clip, tmp_path, frozen_clock):
     old = add_package(archive, small_clip, tmp_path, "old", start=T0)
     add_package(archive, small_clip, tmp_path, "new", start=later(25))
     event = add_package(archive, small_clip, tmp_path, "event", start=T0)
@@ -118,26 +119,27 @@ def test_preview_of_a_schedule_change_destroys_nothing(lw, archive, small_clip, 
     shorter = tmp_path / "shorter.toml"
     shorter.write_text(GOOD.replace('period = "P30D"', 'period = "P7D"').replace('period = "P1Y"', 'period = "P14D"'),
                        encoding="utf-8")
-    result = lw("retention", "preview", str(shorter), "--json", env={"LONGWATCH_NOW": "2026-01-27T00:00:00Z"})
+    frozen_clock("2026-01-27T00:00:00Z")
+    result = lw("retention", "preview", str(shorter), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["destroy"]["continuous"]["count"] == 1
     assert data["destroy"]["continuous"]["oldest"] == "2026-01-01T00:00:00Z"
     assert data["destroy"]["event"]["count"] == 1
     assert data["total"]["count"] == 2 and data["total"]["size"] > 0
-    text = lw("retention", "preview", str(shorter), env={"LONGWATCH_NOW": "2026-01-27T00:00:00Z"}).stdout
+    text = lw("retention", "preview", str(shorter)).stdout
     assert "continuous" in text and "2 packages" in text
     assert status(archive, old) == "stored"  # a preview changes nothing
 
 
-def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_path):
+def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_path, frozen_clock):
     pid = add_package(archive, small_clip, tmp_path, "a")
     retention.assign(archive, ALICE, later(1))
     longer = tmp_path / "longer.toml"
     longer.write_text(GOOD.replace('period = "P30D"', 'period = "P60D"').replace('"kr-public-default"', '"v2"'),
                       encoding="utf-8")
-    result = lw("retention", "set", str(longer), "--as", "carol", "--role", "records-manager", "--json",
-                env={"LONGWATCH_NOW": "2026-01-10T00:00:00Z"})
+    frozen_clock("2026-01-10T00:00:00Z")
+    result = lw("retention", "set", str(longer), "--as", "carol", "--role", "records-manager", "--json")
     assert result.exit_code == 0, result.output
     (change,) = json.loads(result.stdout)["changes"]
     assert change["due"] == "2026-03-02T00:00:00Z" and change["schedule"] == "v2"

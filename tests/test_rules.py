@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from longwatch.core import rules
+from longwatch.core.events import rules
 from longwatch.errors import LongwatchError
 
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from s3 import make_adapter
 
-from longwatch.core import storage_policy
 from longwatch.core.archive import Archive
+from longwatch.core.storage import policy as storage_policy
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.s3 import S3StorageAdapter, composite_sha256
 

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from longwatch.core import signing
+from longwatch.core.aip import signing
 from longwatch.errors import LongwatchError
 
 

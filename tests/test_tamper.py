@@ -14,8 +14,8 @@ import bagit
 import pytest
 from conftest import StoredPackage, codes_of, error_codes, verify_json
 
-from longwatch.core import package, signing
-from longwatch.core.fixity import digest_bytes
+from longwatch.core.aip import package, signing
+from longwatch.core.aip.fixity import digest_bytes
 
 
 def media_of(bag: Path) -> Path:

@@ -7,8 +7,8 @@ import os
 import pytest
 from conftest import codes_of, error_codes, verify_json
 
-from longwatch.core import package
-from longwatch.core.verify import DirectorySource, verify_package
+from longwatch.core.aip import package
+from longwatch.core.aip.verify import DirectorySource, verify_package
 
 
 def test_empty_directory_is_not_a_bag(runner, tmp_path):

@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from longwatch.core import ingest
+from longwatch.core.preservation import ingest
 
 
 def ts_segment(path: Path) -> Path:

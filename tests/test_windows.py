@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from longwatch.core import metadata, package, windows
-from longwatch.core.media import make_test_clip
+from longwatch.core.aip import metadata, package
+from longwatch.core.media.probe import make_test_clip
+from longwatch.core.preservation import windows
 
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
 

@@ -19,8 +19,10 @@ import pytest
 from conftest import LONGWATCH, unique_copy
 from sqlalchemy import text
 
-from longwatch.core import custody, jobs, storage_policy
+from longwatch.core import custody
 from longwatch.core.archive import Archive
+from longwatch.core.jobs import queue as jobs
+from longwatch.core.storage import policy as storage_policy
 
 N_CLIPS = 200
 pytestmark = pytest.mark.slow

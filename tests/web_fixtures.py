@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from longwatch.core import accounts, ingest
+from longwatch.core import accounts
 from longwatch.core.archive import Archive
+from longwatch.core.preservation import ingest
 from longwatch.web import create_app
 
 PASSWORD = "correct horse battery"

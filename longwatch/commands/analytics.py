@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from longwatch.cli import Context, emit_json, pass_obj
-from longwatch.core import analytics as an
+from longwatch.console import Context, emit_json, pass_obj
+from longwatch.core.public import analytics as an
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 

@@ -21,7 +21,7 @@ import click
 from rich.table import Table
 
 from longwatch import registry
-from longwatch.cli import Context, emit_json, local_time, pass_obj, stdout
+from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -173,8 +173,8 @@ def record(obj: Context, url: str, camera: str, segment_seconds: float, pack_sec
 @pass_obj
 def gaps(obj: Context, start: str, end: str, cameras: tuple[str, ...], as_json: bool) -> None:
     """List the times cameras should have recorded and did not (stream drops, empty segments)."""
-    from longwatch.core import gaps as gaps_mod
-    from longwatch.core.ingest import parse_time
+    from longwatch.clock import parse_time
+    from longwatch.core.preservation import gaps as gaps_mod
 
     archive = obj.archive()
     rows = gaps_mod.overlapping(archive.catalog, parse_time(start) if start else None,

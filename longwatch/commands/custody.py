@@ -14,9 +14,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch.cli import Context, emit_json, local_time, pass_obj, progress_for, stdout
-from longwatch.core import custody, signing
-from longwatch.core.custody.ledger import parse_utc
+from longwatch.clock import parse_utc
+from longwatch.console import Context, emit_json, local_time, pass_obj, progress_for, stdout
+from longwatch.core import custody
+from longwatch.core.aip import signing
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from longwatch.cli import Context, emit_json, human_size, pass_obj, progress_for
-from longwatch.core.ingest import parse_time
+from longwatch.clock import parse_time
+from longwatch.console import Context, emit_json, human_size, pass_obj, progress_for
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 
@@ -47,7 +47,7 @@ def export_cmd(obj: Context, output: Path, start: str, end: str, types: tuple[st
                clips: bool, no_mask: bool, mask_persons: bool, licence: str, legal_basis: str, purpose: str,
                as_json: bool) -> None:
     """Export events as masked frames (and clips), COCO and CSV labels and a datasheet, in a signed BagIt bag."""
-    from longwatch.core import dataset as core  # NumPy and the frame decoder: only for this command
+    from longwatch.core.events import dataset as core  # NumPy and the frame decoder: only for this command
 
     archive = obj.archive()
     request = core.Request(parse_time(start), parse_time(end), licence, legal_basis, list(types), list(cameras),

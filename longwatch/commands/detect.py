@@ -23,12 +23,13 @@ import click
 from rich.table import Table
 
 from longwatch import registry
-from longwatch.cli import Context, _resolve, emit_json, human_size, local_time, pass_obj, stdout
+from longwatch.clock import parse_time
 from longwatch.commands.jobs import queue_option, report_queued
-from longwatch.core import derive, jobs, windows
+from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, resolve_package, stdout
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
-from longwatch.core.ingest import parse_time
+from longwatch.core.jobs import queue as jobs
+from longwatch.core.preservation import derive, windows
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -60,7 +61,7 @@ def on_detection(archive: Archive, package: Package, clip: Clip, identity: dict[
     # identity; windows stay with `detect --window` here (the rules apply to imported events).
     if clip.start_utc is None:
         return
-    from longwatch.core import events
+    from longwatch.core.events import record as events
 
     boxes = [{"offset": round(f.time - detection.start, 3), "boxes": [b.to_list() for b in f.boxes]}
              for f in detection.frames if f.boxes]
@@ -215,7 +216,7 @@ def detect(obj: Context, package_ids: tuple[str, ...], detector_name: str, param
     registry.detector(archive.pm, detector_name, parameters)  # unknown names and bad parameters fail first
     results = []
     for pid in package_ids:
-        row = archive.catalog.get(_resolve(archive, pid))
+        row = archive.catalog.get(resolve_package(archive, pid))
         assert row is not None
         clips = [c for c in row.clips if c.duration]
         if not clips:
@@ -303,7 +304,7 @@ def window_cmd(obj: Context, package_id: str, start: str, end: str, reason: str,
                as_job: bool) -> None:
     """Preserve a time range of a package as a new derived package (copy or stream-copy cut, never re-encoded)."""
     archive = obj.archive()
-    pid = _resolve(archive, package_id)
+    pid = resolve_package(archive, package_id)
     if as_job and jobs.queued(archive):
         start_utc, end_utc = derive.utc_text(parse_time(start)), derive.utc_text(parse_time(end))
         job, result_id = jobs.enqueue_window(archive, pid, start_utc, end_utc, reason)
@@ -338,10 +339,10 @@ def window_cmd(obj: Context, package_id: str, start: str, end: str, reason: str,
 def redact_cmd(obj: Context, package_id: str, faces: bool, persons: bool, boxes_file: Path | None,
                keep: tuple[str, ...], dry_run: bool, reason: str, as_json: bool, as_job: bool) -> None:
     """Make a redacted access copy as a new package linked to the original (which is never altered)."""
-    from longwatch.core import redact
+    from longwatch.core.preservation import redact
 
     archive = obj.archive()
-    pid = _resolve(archive, package_id)
+    pid = resolve_package(archive, package_id)
     if as_job and not dry_run and jobs.queued(archive):
         if not (faces or persons or boxes_file):
             raise LongwatchError("D012")

@@ -12,9 +12,9 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch.cli import Context, emit_json, local_time, pass_obj, stdout
-from longwatch.core import events as core
-from longwatch.core.ingest import parse_time
+from longwatch.clock import parse_time
+from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
+from longwatch.core.events import record as core
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import N_, _
@@ -147,7 +147,7 @@ def _rate(value: Any) -> str:
 @pass_obj
 def rules_cmd(obj: Context, as_json: bool) -> None:
     """Show the window rules in force (event types, seconds kept, minimum confidence, retention)."""
-    from longwatch.core import rules
+    from longwatch.core.events import rules
 
     rule_set = rules.load(obj.archive().root)
     if as_json:

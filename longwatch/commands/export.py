@@ -10,12 +10,13 @@ from pathlib import Path
 
 import click
 
-from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, progress_for
+from longwatch.clock import parse_time
 from longwatch.commands.jobs import queue_option, report_queued
-from longwatch.core import export as export_mod
-from longwatch.core import jobs, signing
+from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, progress_for
+from longwatch.core.aip import signing
 from longwatch.core.custody.ledger import utc_text
-from longwatch.core.ingest import parse_time
+from longwatch.core.evidence import export as export_mod
+from longwatch.core.jobs import queue as jobs
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _

@@ -13,15 +13,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch.core import jobs
+from longwatch import console
+from longwatch.core.jobs import queue as jobs
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
-
-
-def _cli() -> Any:
-    from longwatch import cli  # late: cli.py loads this plugin while it is being imported
-
-    return cli
 
 
 @click.command()
@@ -50,24 +45,23 @@ def jobs_group(ctx: click.Context, state: str | None, limit: int, as_json: bool)
     """Queued, running, failed and done jobs, newest first, with the error code of each failure."""
     if ctx.invoked_subcommand is not None:
         return
-    cli = _cli()
     archive = ctx.obj.archive()
     if not jobs.queued(archive):
         if as_json:
-            cli.emit_json({"queued": False, "counts": {}, "jobs": []})
+            console.emit_json({"queued": False, "counts": {}, "jobs": []})
         else:
             click.echo(_("Jobs run in-process on this archive (SQLite catalog); there is no queue."))
         return
     rows = jobs.list_jobs(archive, state, limit)
     if as_json:
-        cli.emit_json({"queued": True, "counts": jobs.counts(archive), "jobs": [r.to_dict() for r in rows]})
+        console.emit_json({"queued": True, "counts": jobs.counts(archive), "jobs": [r.to_dict() for r in rows]})
         return
     table = Table(_("id"), _("task"), _("queue"), _("state"), _("attempts"), _("error"), _("arguments"), box=None)
     for r in rows:
         error = f"[{r.code}] {r.message}" if r.code and r.state in ("failed", "queued") else ""
         table.add_row(str(r.id), r.task, r.queue, r.state, str(r.attempts), error,
                       json.dumps(r.args, ensure_ascii=False)[:60])
-    cli.stdout.print(table)
+    console.stdout.print(table)
 
 
 @jobs_group.command("retry")
@@ -105,7 +99,7 @@ def queue_option(func: Any) -> Any:
 def report_queued(obj: Any, as_json: bool, job_id: int, task: str, target: str, **keys: str) -> None:
     """What a ``--queue`` command prints: the job id and what it will make, as text or stable JSON."""
     if as_json:
-        _cli().emit_json({"queued": True, "job_id": job_id, "task": task, **keys})
+        console.emit_json({"queued": True, "job_id": job_id, "task": task, **keys})
     elif not obj.quiet:
         click.echo(_("Job {job_id} queued ({task}: {target}); follow it with `longwatch jobs`").format(
             job_id=job_id, task=task, target=target))

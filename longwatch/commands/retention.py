@@ -17,10 +17,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, stdout
+from longwatch import clock
 from longwatch.commands.jobs import queue_option, report_queued
-from longwatch.core import jobs, retention
+from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, stdout
 from longwatch.core.archive import Archive
+from longwatch.core.jobs import queue as jobs
+from longwatch.core.records import retention
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import N_, _
@@ -42,7 +44,7 @@ def acting(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _time(value: str | None) -> Any:
-    return retention.parse_time(value) if value else None
+    return clock.parse_time(value) if value else None
 
 
 def _period_text(period: str) -> str:
@@ -130,7 +132,7 @@ def show(obj: Context, schedule_path: Path | None, as_json: bool) -> None:
     click.echo("근거 / Legal basis")
     for note in notes:
         click.echo(note)
-    from longwatch.core import notice
+    from longwatch.core.public import notice
 
     sample_ko, sample_en = (notice.planning_sample_text(None, lang, schedule) for lang in ("ko", "en"))
     if sample_en:
@@ -142,8 +144,8 @@ def show(obj: Context, schedule_path: Path | None, as_json: bool) -> None:
 def _print_groups(archive: Archive, groups: dict[str, dict[str, Any]], title: str) -> None:
     table = Table(_("class"), _("packages"), _("size"), _("oldest"), _("newest"), box=None, title=title)
     for name, g in groups.items():
-        oldest = retention.parse_time(g["oldest"]) if isinstance(g["oldest"], str) else g["oldest"]
-        newest = retention.parse_time(g["newest"]) if isinstance(g["newest"], str) else g["newest"]
+        oldest = clock.parse_time(g["oldest"]) if isinstance(g["oldest"], str) else g["oldest"]
+        newest = clock.parse_time(g["newest"]) if isinstance(g["newest"], str) else g["newest"]
         table.add_row(name, str(g["count"]), human_size(g["size"]), local_time(oldest, archive),
                       local_time(newest, archive))
     stdout.print(table)
@@ -205,9 +207,9 @@ def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, even
         if value is not None:
             facts[key] = value
     if event_time:
-        facts["event_time"] = retention.parse_time(event_time)
+        facts["event_time"] = clock.parse_time(event_time)
     if case_closed:
-        facts["case_closed_at"] = retention.parse_time(case_closed)
+        facts["case_closed_at"] = clock.parse_time(case_closed)
     changes = retention.assign(archive, actor, None, ids, **facts)
     if as_json:
         emit_json({"changes": changes})
@@ -224,7 +226,7 @@ def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, even
 @acting
 def close_case(obj: Context, case_id: str, closed_at: str, actor: retention.Actor) -> None:
     """Start the case-closed clock of every package of CASE_ID."""
-    changes = retention.close_case(obj.archive(), case_id, retention.parse_time(closed_at), actor)
+    changes = retention.close_case(obj.archive(), case_id, clock.parse_time(closed_at), actor)
     if not obj.quiet:
         click.echo(_("{count} packages of case {case} reassigned").format(count=len(changes), case=case_id))
 
@@ -507,7 +509,7 @@ def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, 
 
 def verify_certificate(obj: Context, path: Path, cert_path: Path | None, as_json: bool) -> None:
     """Shared by ``dispose certificate --verify`` and ``longwatch verify CERT.json``."""
-    from longwatch.core import signing
+    from longwatch.core.aip import signing
 
     trusted = None
     if cert_path is not None:

@@ -10,11 +10,11 @@ import click
 from rich.table import Table
 
 from longwatch import hookimpl
-from longwatch.cli import Context, emit_json, human_size, local_time, pass_obj, progress_for, stdout
-from longwatch.core import gaps as gaps_mod
+from longwatch.clock import parse_time
+from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, progress_for, stdout
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
-from longwatch.core.ingest import parse_time
+from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.i18n import _
 
 
@@ -265,11 +265,11 @@ def cases_add(obj: Context, number: str, title: str, requester: str, notes: str)
 @pass_obj
 def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> None:
     """Attach packages to a case."""
-    from longwatch.cli import _resolve
+    from longwatch.console import resolve_package
 
     archive = obj.archive()
     before = _case_packages(archive, number)
-    added = reference.attach_packages(archive.catalog, number, [_resolve(archive, p) for p in package_ids])
+    added = reference.attach_packages(archive.catalog, number, [resolve_package(archive, p) for p in package_ids])
     reference.save_snapshot(archive)
     _record_attached(archive, number, before)
     if not obj.quiet:
@@ -322,7 +322,7 @@ def _record_attached(archive: Any, number: str, before: set[str]) -> None:
 @pass_obj
 def reindex(obj: Context, as_json: bool) -> None:
     """Rebuild the catalog from storage alone (packages and the reference snapshot)."""
-    from longwatch.core.reindex import reindex as run
+    from longwatch.core.preservation.reindex import reindex as run
 
     archive = obj.archive()
     with progress_for(obj, _("reindexing"), 0) as advance:

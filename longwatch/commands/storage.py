@@ -12,17 +12,11 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch.core import storage_policy
+from longwatch import console
+from longwatch.core.storage import policy as storage_policy
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
-
-
-def _cli() -> Any:
-    # Imported late: cli.py loads this plugin while it is being imported itself.
-    from longwatch import cli
-
-    return cli
 
 
 def _parse_rate(value: str | None) -> float | None:
@@ -48,20 +42,19 @@ def _parse_rate(value: str | None) -> float | None:
 @click.pass_obj
 def locations(obj: Any, as_json: bool) -> None:
     """Storage locations with their packages, bytes used, cap and state (from the catalog)."""
-    cli = _cli()
     archive = obj.archive()
     rows = storage_policy.usage(archive)
     if as_json:
-        cli.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows]})
+        console.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows]})
         return
     table = Table(_("location"), _("adapter"), _("packages"), _("used"), _("cap"), _("state"), box=None)
     for u in rows:
-        cap = cli.human_size(u.cap) if u.cap else "-"
+        cap = console.human_size(u.cap) if u.cap else "-"
         pct = f" ({100 * u.fraction:.0f}%)" if u.fraction is not None else ""
         name = u.location + (" *" if u.location == archive.settings.primary_location else "")
         table.add_row(name, u.adapter + (" (cold)" if u.cold else ""), str(u.packages),
-                      cli.human_size(u.used) + pct, cap, u.state)
-    cli.stdout.print(table)
+                      console.human_size(u.used) + pct, cap, u.state)
+    console.stdout.print(table)
     for u in rows:
         if u.state in ("alert", "full"):
             click.echo(_("WARNING {message}").format(message=LongwatchError(
@@ -75,16 +68,15 @@ def locations(obj: Any, as_json: bool) -> None:
 @click.pass_obj
 def replicate(obj: Any, package_id: str | None, as_json: bool) -> None:
     """Copy packages to the locations their policy asks for (all packages without an id)."""
-    cli = _cli()
     archive = obj.archive()
     if package_id:
-        pid = cli._resolve(archive, package_id)
+        pid = console.resolve_package(archive, package_id)
         done = [(pid, storage_policy.replicate(archive, pid))]
         errors: list[LongwatchError] = []
     else:
         done, errors = storage_policy.replicate_all(archive)
     if as_json:
-        cli.emit_json({"replicated": [{"package_id": p, "locations": locs} for p, locs in done if locs],
+        console.emit_json({"replicated": [{"package_id": p, "locations": locs} for p, locs in done if locs],
                        "errors": [e.to_dict() for e in errors]})
     else:
         for pid, locs in done:
@@ -110,7 +102,6 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
 
     Exit status 1 when a copy could not be repaired (R001 names the package).
     """
-    cli = _cli()
     archive = obj.archive()
     rate = _parse_rate(bandwidth)
     for name in locations_:
@@ -121,18 +112,18 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
         rows = [{"package_id": p.package_id, "location": p.location, "size": p.size,
                  "last_checked": p.last_checked_at} for p in plan]
         if as_json:
-            cli.emit_json({"copies": rows, "total_copies": count, "bytes": total})
+            console.emit_json({"copies": rows, "total_copies": count, "bytes": total})
             return
         table = Table(_("package"), _("location"), _("size"), _("last checked"), box=None)
         for p in plan:
-            table.add_row(p.package_id[:8], p.location, cli.human_size(p.size),
-                          cli.local_time(p.last_checked_at, archive) if p.last_checked_at else _("never"))
-        cli.stdout.print(table)
+            table.add_row(p.package_id[:8], p.location, console.human_size(p.size),
+                          console.local_time(p.last_checked_at, archive) if p.last_checked_at else _("never"))
+        console.stdout.print(table)
         return
     if not obj.quiet and not as_json:
         click.echo(_("Audit plan: {copies} copies, {size}, oldest-checked first{budget}").format(
-            copies=count, size=cli.human_size(total),
-            budget=(_(", at most {rate}/s").format(rate=cli.human_size(int(rate))) if rate else "")), err=True)
+            copies=count, size=console.human_size(total),
+            budget=(_(", at most {rate}/s").format(rate=console.human_size(int(rate))) if rate else "")), err=True)
 
     def on_copy(planned: storage_policy.PlannedCopy, check: storage_policy.CopyCheck) -> None:
         if as_json or obj.quiet:
@@ -140,12 +131,13 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
         state = _("OK") if check.ok else _("FAILED")
         click.echo(f"{state} {planned.location}:{planned.package_id}" + ("" if check.ok else f" {check.summary()}"))
 
-    with cli.progress_for(obj if not as_json else _Quiet(), _("audit"), total) as advance:
+    shown = obj if not as_json else console.Context(archive_dir=None, quiet=True, debug=False)
+    with console.progress_for(shown, _("audit"), total) as advance:
         result = storage_policy.audit(archive, bandwidth=rate, time_budget=time_budget,
                                       locations=locations_ or None, on_copy=on_copy, progress=advance)
     bad = sum(1 for c in result.checked if not c.ok)
     if as_json:
-        cli.emit_json({
+        console.emit_json({
             "ok": not result.lost,
             "checked": len(result.checked), "failed": bad, "skipped": result.skipped,
             "bytes_read": result.bytes_read, "seconds": round(result.seconds, 3),
@@ -156,16 +148,12 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
         })
     elif not obj.quiet:
         click.echo(_("{checked} copies checked ({size}), {bad} failed, {repaired} repaired, {skipped} left for "
-                     "the next run").format(checked=len(result.checked), size=cli.human_size(result.bytes_read),
+                     "the next run").format(checked=len(result.checked), size=console.human_size(result.bytes_read),
                                             bad=bad, repaired=len(result.repaired), skipped=result.skipped))
     for exc in result.lost:
         click.echo(f"ERROR [{exc.code}] {exc.render()}", err=True)
     if result.lost:
         sys.exit(1)
-
-
-class _Quiet:
-    quiet = True
 
 
 @click.group()
@@ -180,7 +168,6 @@ def tier() -> None:
 @click.pass_obj
 def tier_move(obj: Any, after_days: float, to: str, as_json: bool) -> None:
     """Move packages not accessed for N days to a colder location."""
-    cli = _cli()
     archive = obj.archive()
     storage_policy.location_options(archive, to)
     moved, errors = [], []
@@ -196,7 +183,7 @@ def tier_move(obj: Any, after_days: float, to: str, as_json: bool) -> None:
             if not as_json and not obj.quiet:
                 click.echo(_("{package_id} moved from {old} to {new}").format(package_id=pid, old=old, new=to))
     if as_json:
-        cli.emit_json({"moved": moved, "errors": [e.to_dict() for e in errors]})
+        console.emit_json({"moved": moved, "errors": [e.to_dict() for e in errors]})
     if errors:
         sys.exit(errors[0].exit_status)
 
@@ -207,9 +194,8 @@ def tier_move(obj: Any, after_days: float, to: str, as_json: bool) -> None:
 @click.pass_obj
 def tier_restore(obj: Any, package_id: str, to: str | None) -> None:
     """Bring a package back from a cold location on demand."""
-    cli = _cli()
     archive = obj.archive()
-    pid = cli._resolve(archive, package_id)
+    pid = console.resolve_package(archive, package_id)
     target = to or archive.settings.primary_location
     old = storage_policy.move_package(archive, pid, target, kind="tier restore")
     storage_policy.record_access(archive, pid)
@@ -223,12 +209,11 @@ def tier_restore(obj: Any, package_id: str, to: str | None) -> None:
 @click.pass_obj
 def sync_locks(obj: Any, package_id: str | None, as_json: bool) -> None:
     """Make the stores' object locks match the catalog's holds and retention (after a store was unreachable)."""
-    cli = _cli()
     archive = obj.archive()
-    ids = [cli._resolve(archive, package_id)] if package_id else None
+    ids = [console.resolve_package(archive, package_id)] if package_id else None
     changed = storage_policy.sync_all_locks(archive, ids)
     if as_json:
-        cli.emit_json({"changed": [{"package_id": p, "location": loc, "change": what} for p, loc, what in changed]})
+        console.emit_json({"changed": [{"package_id": p, "location": loc, "change": what} for p, loc, what in changed]})
         return
     for pid, loc, what in changed:
         if not obj.quiet:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from longwatch.cli import Context, emit_json, local_time, pass_obj, stdout
+from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
 from longwatch.core import accounts
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _

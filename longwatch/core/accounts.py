@@ -14,13 +14,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from longwatch import clock
 from longwatch.core.catalog import Catalog
 from longwatch.core.catalog.models import ApiToken, LoginAttempt, User, WebSession
 from longwatch.errors import LongwatchError
@@ -143,7 +144,7 @@ def add_user(catalog: Catalog, username: str, password: str, role: str, language
         if s.scalars(select(User).where(User.username == username)).first() is not None:
             raise LongwatchError("W006", username=username)
         user = User(username=username, password_hash=hash_password(password), role=role, language=language,
-                    active=True, created_at=datetime.now(UTC))
+                    active=True, created_at=clock.now())
         s.add(user)
         s.flush()
         return _account(user)
@@ -201,7 +202,7 @@ def _throttle_key(username: str, address: str) -> str:
 def authenticate(catalog: Catalog, username: str, password: str, address: str,
                  now: datetime | None = None) -> Account:
     """The account for a correct password; W001 when wrong, W002 while locked out (per user and address)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     key = _throttle_key(username, address)
     with catalog.session() as s:
         attempt = s.get(LoginAttempt, key)
@@ -237,7 +238,7 @@ def _dummy_hash() -> str:
 def open_session(catalog: Catalog, account: Account, address: str) -> str:
     """A new session secret for the cookie; only its digest is stored."""
     secret = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     with catalog.session() as s:
         s.execute(delete(WebSession).where(WebSession.expires_at < now))
         s.add(WebSession(id_sha256=sha256_hex(secret), user_id=account.id, created_at=now,
@@ -246,7 +247,7 @@ def open_session(catalog: Catalog, account: Account, address: str) -> str:
 
 
 def session_account(catalog: Catalog, secret: str) -> Account | None:
-    now = datetime.now(UTC)
+    now = clock.now()
     with catalog.session() as s:
         row = s.get(WebSession, sha256_hex(secret))
         if row is None or row.expires_at < now:
@@ -267,7 +268,7 @@ TOKEN_PREFIX = "lwt_"  # noqa: S105 - a prefix, not a secret
 def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None) -> str:
     """A new bearer token for ``username``; the secret is returned once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     with catalog.session() as s:
         user = _get_user(s, username)
         s.add(ApiToken(user_id=user.id, name=name[:100], token_sha256=sha256_hex(secret), created_at=now,
@@ -276,7 +277,7 @@ def create_token(catalog: Catalog, username: str, name: str = "", days: int | No
 
 
 def token_account(catalog: Catalog, secret: str) -> Account | None:
-    now = datetime.now(UTC)
+    now = clock.now()
     with catalog.session() as s:
         token = s.scalars(select(ApiToken).where(ApiToken.token_sha256 == sha256_hex(secret))).first()
         if token is None or (token.expires_at is not None and token.expires_at < now):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pluggy
 
 from longwatch import config, registry
-from longwatch.core import signing
+from longwatch.core.aip import signing
 from longwatch.core.catalog import Catalog
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter

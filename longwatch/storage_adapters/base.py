@@ -11,6 +11,7 @@ Readers never see a package whose publishing step has not happened.
 from __future__ import annotations
 
 import builtins
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -175,3 +176,12 @@ class StorageAdapter(ABC):
     def lock_status(self, package_id: str, every_version: bool = False) -> dict[str, str]:
         """key -> how the store locks it, for each locked object of the package (empty: nothing locked)."""
         return {}
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the directory entry itself)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -26,19 +26,11 @@ from longwatch.storage_adapters.base import (
     PackageWriter,
     StorageAdapter,
     check_key,
+    fsync_dir,
     package_prefix,
 )
 
 STAGING = ".staging"
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable (the directory entry itself)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 #: O_DIRECT needs buffer address, length and file offset aligned to the device's block size.

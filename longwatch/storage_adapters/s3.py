@@ -43,6 +43,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from longwatch import clock
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.storage_adapters.base import (
@@ -388,7 +389,7 @@ class S3PackageWriter(PackageWriter):
         self.pending: list[Future[None]] = []
         self._done = False
         self._staging_version = adapter.put_object(adapter.key(f"{STAGING}/{package_id}"), json.dumps(
-            {"package_id": package_id, "started": datetime.now(UTC).isoformat()}).encode()).get("VersionId")
+            {"package_id": package_id, "started": clock.now().isoformat()}).encode()).get("VersionId")
 
     def open(self, relpath: str) -> BinaryIO:
         key = self.adapter.key(check_key(f"{self.prefix}/{check_key(relpath)}"))
@@ -404,7 +405,7 @@ class S3PackageWriter(PackageWriter):
             future.result()
         marker = {
             "package_id": self.package_id,
-            "committed": datetime.now(UTC).isoformat(),
+            "committed": clock.now().isoformat(),
             "files": {rel: self.sizes[key] for rel, key in sorted(self.files.items())},
             # what the store reported holding, checked against what was sent (docs/storage.md)
             "checksums_sha256": {rel: self.checksums[key] for rel, key in sorted(self.files.items())},
@@ -777,7 +778,7 @@ class S3StorageAdapter(StorageAdapter):
         held, until, mode = self._lock_state(key, version_id)
         if held:
             return "legal hold"
-        if until is not None and until > datetime.now(UTC):
+        if until is not None and until > clock.wall_clock():
             return f"{mode} retention until {until.isoformat().replace('+00:00', 'Z')}"
         return ""
 
@@ -823,7 +824,7 @@ class S3StorageAdapter(StorageAdapter):
                 _held, current, current_mode = self._lock_state(key, version)
                 if current is not None and current >= until:
                     continue
-                live = current is not None and current > datetime.now(UTC)
+                live = current is not None and current > clock.wall_clock()
                 keep = "COMPLIANCE" if live and current_mode == "COMPLIANCE" else wanted_mode
                 args: dict[str, Any] = {"Bucket": self.bucket, "Key": key, **self._version_args(version)}
                 try:

@@ -16,9 +16,9 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from longwatch.core import analytics as an
-from longwatch.core import notice
-from longwatch.core.ingest import parse_time
+from longwatch.clock import parse_time
+from longwatch.core.public import analytics as an
+from longwatch.core.public import notice
 from longwatch.i18n import N_, gettext
 from longwatch.web import current_archive
 from longwatch.web.security import requires

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
 from longwatch import __version__
 from longwatch.web import current_archive, queries
-from longwatch.web.clips import run_verify
+from longwatch.web.package_view import run_verify
 from longwatch.web.security import current_user, public, requires
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

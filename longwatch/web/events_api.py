@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from longwatch.core import events
+from longwatch.core.events import record as events
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.api import ERROR, operation

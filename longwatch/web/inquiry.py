@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as Redirect
 
-from longwatch.core import requests as req_api
+from longwatch import clock
+from longwatch.clock import parse_time
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Camera, Case, CasePackage, Event
-from longwatch.core.ingest import parse_time
+from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
@@ -167,7 +168,7 @@ def _case(s: Any, number: str) -> Case:
         raise LongwatchError("W012", name="case", detail="a case number is needed")
     case = s.scalars(select(Case).where(Case.number == number)).first()
     if case is None:
-        case = Case(number=number, title=number, created_at=datetime.now(UTC), notes="")
+        case = Case(number=number, title=number, created_at=clock.now(), notes="")
         s.add(case)
         s.flush()
     return case

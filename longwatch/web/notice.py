@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from longwatch.core import notice as notice_api
+from longwatch.core.public import notice as notice_api
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, public, requires
 

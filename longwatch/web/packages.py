@@ -49,7 +49,7 @@ def package_list() -> str:
 
 
 def human_size(n: int | None) -> str:
-    from longwatch.cli import human_size as fmt
+    from longwatch.console import human_size as fmt
 
     return fmt(int(n or 0))
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from longwatch.clock import parse_time
 from longwatch.core.accounts import Account
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip, Package, Upload
-from longwatch.core.ingest import parse_time
 from longwatch.errors import LongwatchError
 
 MAX_LIMIT = 500

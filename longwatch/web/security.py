@@ -15,11 +15,11 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app, g, request, session
 
+from longwatch import clock
 from longwatch.core import accounts
 from longwatch.errors import LongwatchError
 
@@ -117,7 +117,7 @@ def record_access(action: str, package_id: str, relpath: str = "", detail: str =
     from longwatch.web import current_archive
 
     user = current_user()
-    now = datetime.now(UTC)
+    now = clock.now()
     if package_id and action in LEDGER_ACTIONS:
         from longwatch.core import custody
 

@@ -3,7 +3,7 @@
 A link is ``/s/<token>``: no account needed, so it expires, can be revoked,
 and every download is a custody-ledger event ("dissemination") naming the
 export's packages and the address it went to. The export is streamed as a
-ZIP (:func:`longwatch.core.export.stream_zip`); nothing is assembled in memory.
+ZIP (:func:`longwatch.core.evidence.export.stream_zip`); nothing is assembled in memory.
 Links are made with ``longwatch share-export`` and listed and revoked here.
 """
 
@@ -12,17 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, stream_with_context, url_for
 from sqlalchemy import select
 
+from longwatch import clock
 from longwatch.core import custody
-from longwatch.core import export as export_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import ExportShare
+from longwatch.core.evidence import export as export_mod
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.security import client_address, current_user, public, record_access, requires
@@ -41,13 +42,13 @@ def create_share(archive: Archive, export_path: Path, expires: datetime, created
         description = json.loads((export_path / "export.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise LongwatchError("E009", path=export_path) from exc
-    if expires <= datetime.now(UTC):
+    if expires <= clock.now():
         raise LongwatchError("E003", detail="the link's expiry is in the past")
     token = secrets.token_urlsafe(32)
     recipient = description.get("recipient", {})
     row = ExportShare(token_sha256=token_hash(token), export_id=str(description.get("export_id", "")),
                       path=str(export_path), recipient=f"{recipient.get('agency', '')} {recipient.get('officer', '')}"
-                      .strip(), created_by=created_by or archive.operator, created_at=datetime.now(UTC),
+                      .strip(), created_by=created_by or archive.operator, created_at=clock.now(),
                       expires_at=expires, downloads=0)
     with archive.catalog.session() as session:
         session.add(row)
@@ -62,7 +63,7 @@ def revoke_share(archive: Archive, share_id: int) -> None:
         if row is None:
             raise LongwatchError("E021", share=share_id)
         if row.revoked_at is None:
-            row.revoked_at = datetime.now(UTC)
+            row.revoked_at = clock.now()
 
 
 def list_shares(archive: Archive) -> list[dict[str, Any]]:
@@ -70,7 +71,7 @@ def list_shares(archive: Archive) -> list[dict[str, Any]]:
         rows = session.scalars(select(ExportShare).order_by(ExportShare.id.desc())).all()
         return [{"id": r.id, "export_id": r.export_id, "recipient": r.recipient, "created_by": r.created_by,
                  "created_at": r.created_at, "expires_at": r.expires_at, "revoked_at": r.revoked_at,
-                 "downloads": r.downloads, "active": r.revoked_at is None and r.expires_at > datetime.now(UTC)}
+                 "downloads": r.downloads, "active": r.revoked_at is None and r.expires_at > clock.now()}
                 for r in rows]
 
 
@@ -79,7 +80,7 @@ def _live_share(archive: Archive, token: str) -> ExportShare:
         row = session.scalars(select(ExportShare).where(ExportShare.token_sha256 == token_hash(token))).first()
         if row is None:
             raise LongwatchError("E021", share="?")
-        if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+        if row.revoked_at is not None or row.expires_at <= clock.now():
             raise LongwatchError("E022", share=row.id)
         row.downloads += 1
         session.flush()

@@ -35,9 +35,10 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from sqlalchemy import select
 from werkzeug.exceptions import ClientDisconnected
 
-from longwatch.core import ingest as ingest_mod
+from longwatch import clock
 from longwatch.core.accounts import Account
 from longwatch.core.catalog.models import Upload
+from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.api import _param, operation
@@ -98,7 +99,7 @@ def _data_path(upload_id: str) -> Path:
 
 def sweep_expired(now: datetime | None = None) -> list[str]:
     """Forget uploads nobody finished before they expired (their bytes and their row)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     gone = []
     catalog = current_archive().catalog
     with catalog.session() as s:
@@ -115,7 +116,7 @@ def sweep_expired(now: datetime | None = None) -> list[str]:
 def _get(upload_id: str, user: Account) -> Upload:
     with current_archive().catalog.session() as s:
         row = s.get(Upload, upload_id) if re.fullmatch(r"[0-9a-f]{32}", upload_id) else None
-    now = datetime.now(UTC)
+    now = clock.now()
     if (
         row is None
         or (row.user_id != user.id and user.role != "administrator")
@@ -202,7 +203,7 @@ def create() -> Response:
         except LongwatchError as exc:
             raise LongwatchError("W022", detail=exc.render()) from exc
     sweep_expired()
-    now = datetime.now(UTC)
+    now = clock.now()
     upload_id = uuid.uuid4().hex
     path = _data_path(upload_id)
     path.parent.mkdir(parents=True)
@@ -378,7 +379,7 @@ def patch(upload_id: str) -> Response:
 
 def _named_path(row: Upload) -> Path:
     """Where the complete file waits for ingest, under its original (safe) name."""
-    from longwatch.core import package
+    from longwatch.core.aip import package
 
     return upload_dir() / row.id / package.safe_name(row.filename or "upload.bin", "upload.bin")
 

@@ -14,11 +14,11 @@ import pytest
 from web_fixtures import PASSWORD, LiveServer
 
 from longwatch import registry
-from longwatch.core import ingest
-from longwatch.core import register as register_api
-from longwatch.core import requests as req_api
 from longwatch.core.catalog.models import Camera
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
+from longwatch.core.preservation import ingest
+from longwatch.core.public import access_requests as req_api
+from longwatch.core.public import operation_register as register_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

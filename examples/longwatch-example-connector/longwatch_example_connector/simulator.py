@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
 
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
 CLOCK_OFFSET = timedelta(seconds=-95)  # this NVR's clock is 95 s slow

@@ -79,7 +79,7 @@ class Catalog:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Every session of every catalog keeps the analytics rollups in step with the events table
         # (an after_flush listener registered when core/analytics.py is imported), whoever records.
-        from longwatch.core import analytics  # noqa: F401
+        from longwatch.core.public import analytics  # noqa: F401
         # A catalog dropped without dispose() (a CLI invocation's archive) still closes its pooled
         # connections properly instead of leaving them to the garbage collector.
         weakref.finalize(self, self.engine.dispose)

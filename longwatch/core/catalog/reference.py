@@ -13,13 +13,14 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from longwatch import clock
 from longwatch.core.catalog import Catalog
 from longwatch.core.catalog.models import (
     Camera,
@@ -309,7 +310,7 @@ def add_case(catalog: Catalog, number: str, title: str = "", requester: str = ""
         if s.scalars(select(Case.id).where(Case.number == number)).first() is not None:
             raise LongwatchError("Q011", number=number)
         s.add(Case(number=number, title=title, requester=requester, notes=notes,
-                   created_at=now or datetime.now(UTC)))
+                   created_at=now or clock.now()))
 
 
 def attach_packages(catalog: Catalog, number: str, package_ids: Iterable[str]) -> int:

@@ -41,8 +41,8 @@ from longwatch.core.custody.merkle import (
 )
 
 if TYPE_CHECKING:
+    from longwatch.core.aip.metadata import AgentRecord, EventRecord
     from longwatch.core.archive import Archive
-    from longwatch.core.metadata import AgentRecord, EventRecord
 
 __all__ = [
     "Checkpoint", "CustodySettings", "Event", "Frontier", "Ledger", "LedgerReport", "MerkleTree", "Receipt",

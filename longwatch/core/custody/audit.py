@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from longwatch.core import signing, timestamp
+from longwatch.core.aip import signing, timestamp
 from longwatch.core.custody.ledger import Checkpoint, Ledger, checkpoint_from_dict, parse_note
 from longwatch.core.custody.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from longwatch.errors import Findings, LongwatchError, Problem

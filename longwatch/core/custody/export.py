@@ -8,8 +8,9 @@ kept in each event's detail so an event can be traced back to its proof.
 
 from __future__ import annotations
 
-from longwatch.core import metadata
-from longwatch.core.custody.ledger import Ledger, parse_utc
+from longwatch.clock import parse_utc
+from longwatch.core.aip import metadata
+from longwatch.core.custody.ledger import Ledger
 from longwatch.core.custody.merkle import leaf_hash
 from longwatch.errors import LongwatchError
 

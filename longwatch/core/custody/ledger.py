@@ -43,13 +43,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
-from longwatch import __version__
-from longwatch.core import signing, timestamp
+from longwatch import __version__, clock
+from longwatch.core.aip import signing, timestamp
+from longwatch.core.aip.vocabulary import AGENT_ROLES, EVENT_TYPES, event_type_uri
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
 from longwatch.core.custody.merkle import Frontier, MerkleTree, leaf_hash
-from longwatch.core.vocabulary import AGENT_ROLES, EVENT_TYPES, event_type_uri
 from longwatch.errors import LongwatchError
-from longwatch.storage_adapters.local import fsync_dir
+from longwatch.storage_adapters.base import fsync_dir
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
@@ -614,7 +614,7 @@ class Ledger:
 
     def _prepare(self, events: list[Event]) -> list[_Prepared]:
         """Each entry's canonical JSON around the two fields only the lock holder knows (prev, seq)."""
-        now = datetime.now(UTC)
+        now = clock.now()
         now_text = utc_text(now)
         middle = f'","recorded":"{now_text}","seq":'.encode()
         default_agents = _json([software_agent(), *([person_agent(self.operator)] if self.operator else [])])
@@ -821,7 +821,7 @@ class Ledger:
             return True
         if last_time is None:
             last_time = self._first_time()
-        return last_time is not None and datetime.now(UTC) - last_time >= timedelta(
+        return last_time is not None and clock.now() - last_time >= timedelta(
             minutes=self.settings.checkpoint_minutes)
 
     def _checkpoint_if_due(self, size: int) -> Checkpoint | None:
@@ -861,7 +861,7 @@ class Ledger:
             return last
         frontier = self._frontier(size, last)
         root = frontier.root()
-        now = datetime.now(UTC)
+        now = clock.now()
         note = checkpoint_note(self.origin, size, root, now)
         signature = signing.sign_detached(self.signer, note)
         cp = Checkpoint(size, root, now, self.origin, note, signature)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from longwatch import clock
 from longwatch.errors import LongwatchError
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
@@ -241,7 +242,7 @@ class CameraConnector:
     def check_clock(self, clip: ClipInfo, now: datetime | None = None) -> None:
         """Refuse times that cannot be true (camera clock far off): N009, the file stays where it is."""
         limit = timedelta(hours=float(self.config.get("max_clock_skew_hours") or 24))
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         if clip.start is not None and (clip.start > now + limit or clip.start.year < 1995):
             raise LongwatchError("N009", camera=clip.camera, name=clip.name, start=iso(clip.start))
 

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from longwatch.core.ingest import check_camera, parse_time
+from longwatch.clock import parse_time
+from longwatch.core.preservation.ingest import check_camera
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.plugins.connectors.base import Camera, CameraConnector, ClipInfo, Option

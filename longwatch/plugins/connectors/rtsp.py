@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from longwatch.core.media import require
+from longwatch import clock
+from longwatch.core.media.probe import require
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.plugins.connectors.base import Camera, CameraConnector, ClipInfo, Gap, Option, iso
@@ -134,7 +135,7 @@ class RtspRecorder(CameraConnector):
         self.segments_dir.mkdir(parents=True, exist_ok=True)
         for folder, info in list(self._sessions()):  # a session of a process that died: ffmpeg is gone too
             if info.get("ended") is None:
-                info.update(ended=iso(datetime.now(UTC)), interrupted=True)
+                info.update(ended=iso(clock.now()), interrupted=True)
                 write_atomic(folder / SESSION, json.dumps(info).encode())
         self._stop.clear()
         self._thread = threading.Thread(target=self._supervise, name=f"rtsp-{self.config['camera']}", daemon=True)
@@ -167,10 +168,10 @@ class RtspRecorder(CameraConnector):
 
     def _session(self) -> bool:
         """One ffmpeg run; True when it received packets."""
-        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
         folder = self.segments_dir / name
         folder.mkdir(parents=True)
-        info: dict[str, Any] = {"camera": self.config["camera"], "opened": iso(datetime.now(UTC)), "t0": None}
+        info: dict[str, Any] = {"camera": self.config["camera"], "opened": iso(clock.now()), "t0": None}
         write_atomic(folder / SESSION, json.dumps(info).encode())
         stall_us = str(int(self.config["stall_seconds"] * 1_000_000))
         cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "warning", "-progress", "pipe:1",
@@ -212,7 +213,7 @@ class RtspRecorder(CameraConnector):
         text = self._mask("".join(errors))
         log.write(text)
         log.close()
-        info.update({"t0": t0, "ended": iso(datetime.now(UTC)), "returncode": proc.returncode})
+        info.update({"t0": t0, "ended": iso(clock.now()), "returncode": proc.returncode})
         if t0 is None:
             self.last_error = classify(text, self.device, self.config["username"])
             info["error"] = self.last_error.code

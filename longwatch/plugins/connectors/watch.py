@@ -26,14 +26,14 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from longwatch import __version__
-from longwatch.core import ingest as ingest_mod
-from longwatch.core import verify as verify_mod
+from longwatch import __version__, clock
+from longwatch.core.aip import verify as verify_mod
 from longwatch.core.archive import Archive
+from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.errors import LongwatchError
 from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, Gap, iso
 
@@ -160,7 +160,7 @@ class Watch:
         if group and not interrupted:
             window = group[0].group_range
             closed = flush or (window is not None
-                               and datetime.now(UTC) >= window[1] + self.connector.pack_grace())
+                               and clock.now() >= window[1] + self.connector.pack_grace())
             if closed or all(c.key in self.state.done or c.key in self.state.rejected for c in group):
                 pack(not blocked)
         for name, error in self.connector.problems:
@@ -326,7 +326,7 @@ class Watch:
             raise
 
     def _stage(self, clip: ClipInfo, stage: Path) -> ingest_mod.IngestRequest:
-        from longwatch.core.package import safe_name
+        from longwatch.core.aip.package import safe_name
 
         # The staged name is the original one when the file system can hold it with ".json" added,
         # so ingest records it as PREMIS originalName; else a safe name (the original stays in the sidecar).
@@ -401,7 +401,7 @@ class Watch:
                 "key": clip.key, "original_name": clip.name,
                 "clock_offset_seconds": clip.clock_offset.total_seconds(),
                 "camera_clock_start": iso(clip.start + clip.clock_offset) if clip.start else "",
-                "partial": clip.partial, "received": iso(datetime.now(UTC)),
+                "partial": clip.partial, "received": iso(clock.now()),
                 "metadata": clip.metadata, "original_sidecars": sidecars,
             },
         }
@@ -418,7 +418,7 @@ class Watch:
         while the archive holds one copy of a two-copy policy would leave the
         evidence on a single disk. A failed replica is retried here at every pass.
         """
-        from longwatch.core import storage_policy
+        from longwatch.core.storage import policy as storage_policy
 
         storage = self.archive.storage()
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
@@ -445,7 +445,7 @@ class Watch:
 
     def _note_gaps(self, found: list[dict[str, str]]) -> None:
         """New gaps go to the custody ledger and the catalog (searchable), then to the watch's own files."""
-        from longwatch.core import gaps as gaps_mod
+        from longwatch.core.preservation import gaps as gaps_mod
 
         known = {json.dumps(g, sort_keys=True) for g in self.state.gaps}
         new = [g for g in found if json.dumps(g, sort_keys=True) not in known]

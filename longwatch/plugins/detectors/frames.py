@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from longwatch.core.media import require
+from longwatch.core.media.probe import require
 from longwatch.errors import LongwatchError
 
 

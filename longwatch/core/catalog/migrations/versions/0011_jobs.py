@@ -1,6 +1,6 @@
 """Failures of queued jobs with their error codes (issue 13, scale out).
 
-procrastinate's own tables are applied by ``longwatch.core.jobs.apply_schema``
+procrastinate's own tables are applied by ``longwatch.core.jobs.queue.apply_schema``
 (``longwatch worker`` does it on start), not here: they belong to procrastinate's
 version, not to the catalog's.
 

@@ -1,0 +1,257 @@
+"""REPORT.html, REPORT.pdf and VERIFY.txt of an evidence export: what a judge reads.
+
+PDFs are drawn through ``core/pdf.py``, the one module that imports fpdf2:
+it embeds a CJK OpenType font, which Korean text needs (Debian's
+``fonts-noto-cjk``). The labels go through longwatch's translations, Korean by
+default, English on request; VERIFY.txt is always in both languages because
+it travels to people whose language the archive does not know.
+"""
+
+from __future__ import annotations
+
+import html
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from longwatch import i18n
+from longwatch.core.evidence import pdf as pdf_doc
+from longwatch.i18n import N_
+
+LABELS = {
+    "title": N_("Evidence export report"),
+    "export": N_("Export"),
+    "created": N_("Created"),
+    "archive": N_("Archive"),
+    "exported_by": N_("Exported by"),
+    "recipient": N_("Recipient"),
+    "agency": N_("Agency"),
+    "officer": N_("Officer"),
+    "case": N_("Case number"),
+    "legal_basis": N_("Legal basis"),
+    "purpose": N_("Purpose"),
+    "expires": N_("Expires"),
+    "files": N_("Files (originals, bit for bit)"),
+    "path": N_("Path"),
+    "camera": N_("Camera"),
+    "utc": N_("Time range (UTC)"),
+    "local": N_("Time range (local time, {zone})"),
+    "gaps": N_("Gaps in the requested range"),
+    "no_gaps": N_("No gaps in the requested range."),
+    "no_range": N_("No time range was requested (packages by id)."),
+    "custody": N_("Custody timeline"),
+    "event": N_("Event"),
+    "outcome": N_("Outcome"),
+    "detail": N_("Detail"),
+    "checkpoint": N_("Signed checkpoint for this export: {size} entries, root {root}, {time}"),
+    "signer": N_("Signer certificate"),
+    "how": N_("How to verify: see VERIFY.txt in the same folder."),
+    "range": N_("Requested range"),
+    "seconds": N_("{seconds} s"),
+    "access": N_("Access copies (re-encoded, watermarked for the recipient; NOT evidence, use the originals)"),
+}
+
+
+def _labels(language: str) -> dict[str, str]:
+    tr = i18n.translations(i18n.normalize(language) or "ko")
+    return {k: tr.gettext(v) for k, v in LABELS.items()}
+
+
+def _local(text: str, tz: tzinfo) -> str:
+    if not text:
+        return "-"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(tz).isoformat(timespec="seconds")
+
+
+def _utc(text: str) -> str:
+    if not text:
+        return "-"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo,
+          t: dict[str, str]) -> dict[str, Any]:
+    r = description["recipient"]
+    head = [(t["export"], description["export_id"]), (t["created"], _utc(description["created"])),
+            (t["archive"], f"{description['archive']} {description['organization']}".strip()),
+            (t["exported_by"], description["exported_by"]), (t["agency"], r["agency"]),
+            (t["officer"], r["officer"] or "-"), (t["case"], r["case_number"] or "-"),
+            (t["legal_basis"], r["legal_basis"]), (t["purpose"], r["purpose"]),
+            (t["expires"], _utc(r["expires"]) if r["expires"] else "-"),
+            (t["signer"], description["custody"]["signer"])]
+    req = description["request"]
+    if req["start"]:
+        head.append((t["range"], f"{_utc(req['start'])} - {_utc(req['end'])} / "
+                                 f"{_local(req['start'], tz)} - {_local(req['end'], tz)}"))
+    files = [(f["path"], f["sha256"], f["camera"] or "-", f"{_utc(f['start'])} - {_utc(f['end'])}",
+              f"{_local(f['start'], tz)} - {_local(f['end'], tz)}") for f in description["files"]]
+    gaps = [(f"{_utc(g['start'])} - {_utc(g['end'])}", f"{_local(g['start'], tz)} - {_local(g['end'], tz)}",
+             t["seconds"].format(seconds=int(g["seconds"]))) for g in description["gaps"]]
+    events = [(str(e.get("seq")), _local(str(e.get("time", "")), tz), str(e.get("type", "")),
+               str(e.get("outcome", "")), str(e.get("detail", ""))[:300]) for e in timeline]
+    c = description["custody"]
+    checkpoint = t["checkpoint"].format(size=c["checkpoint_size"], root=c["checkpoint_root"],
+                                        time=_utc(c["checkpoint_time"]))
+    access = [(a["path"], a["sha256"], a["watermark"]) for a in description.get("access_copies", [])]
+    return {"head": head, "files": files, "gaps": gaps, "events": events, "checkpoint": checkpoint,
+            "has_range": bool(req["start"]), "access": access}
+
+
+def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str) -> str:
+    t = _labels(language)
+    d = _rows(description, timeline, tz, t)
+    e = html.escape
+    zone = t["local"].format(zone=description["timezone"])
+
+    def table(header: list[str], rows: list[tuple[str, ...]]) -> str:
+        head = "".join(f"<th>{e(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
+        return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
+
+    gaps = (table([t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
+            f"<p>{e(t['no_gaps'] if d['has_range'] else t['no_range'])}</p>")
+    lang = i18n.normalize(language) or "ko"
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{e(t['title'])}</title>
+<style>body{{font-family:"Noto Sans CJK KR",sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}}code,.sha{{font-family:monospace}}
+</style></head><body>
+<h1>{e(t['title'])}</h1>
+{table(["", ""], d["head"])}
+<h2>{e(t['files'])}</h2>
+{table([t['path'], 'SHA-256', t['camera'], t['utc'], zone], d["files"])}
+<h2>{e(t['gaps'])}</h2>
+{gaps}
+{f"<h2>{e(t['access'])}</h2>" + table([t['path'], 'SHA-256', ''], d["access"]) if d["access"] else ""}
+<h2>{e(t['custody'])}</h2>
+<p>{e(d['checkpoint'])}</p>
+{table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"])}
+<p>{e(t['how'])}</p>
+</body></html>
+"""
+
+
+def font_path() -> Path:
+    """The embedded font; E008 before an export writes or records anything."""
+    return pdf_doc.font_path("E008")
+
+
+def new_pdf() -> pdf_doc.Document:
+    """An empty A4 document with the CJK font loaded: seconds of font parsing, so exports start it early."""
+    return pdf_doc.Document("longwatch evidence export", landscape=False, missing_code="E008")
+
+
+def start_pdf() -> Future[Any]:
+    """:func:`new_pdf` in a background thread, so the font loads while the media are being copied."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-font")
+    future = pool.submit(new_pdf)
+    pool.shutdown(wait=False)
+    return future
+
+
+def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str,
+               pdf: Any = None) -> bytes:
+    """The same content as the HTML, with the CJK font embedded (subset) so any PDF reader shows it."""
+    t = _labels(language)
+    d = _rows(description, timeline, tz, t)
+    zone = t["local"].format(zone=description["timezone"])
+    pdf = pdf if pdf is not None else new_pdf()
+    pdf.set_creation_date(datetime.fromisoformat(description["created"].replace("Z", "+00:00")))
+    line = pdf.line
+
+    line(t["title"], 16, 3)
+    for k, v in d["head"]:
+        line(f"{k}: {v}")
+    pdf.gap(3)
+    line(t["files"], 12, 1)
+    for path, sha, camera, utc, local in d["files"]:
+        line(path, 9)
+        line(f"SHA-256 {sha}", 8)
+        line(f"{t['camera']}: {camera}   {t['utc']}: {utc}", 8)
+        line(f"{zone}: {local}", 8, 1.5)
+    line(t["gaps"], 12, 1)
+    if d["gaps"]:
+        for utc, local, secs in d["gaps"]:
+            line(f"{utc} ({local}), {secs}")
+    else:
+        line(t["no_gaps"] if d["has_range"] else t["no_range"])
+    if d["access"]:
+        pdf.gap(2)
+        line(t["access"], 12, 1)
+        for path, sha, text in d["access"]:
+            line(path, 9)
+            line(f"SHA-256 {sha}", 8)
+            line(text, 8, 1.5)
+    pdf.gap(2)
+    line(t["custody"], 12, 1)
+    line(d["checkpoint"], 8, 1)
+    for seq, when, kind, outcome, detail in d["events"]:
+        line(f"#{seq} {when} {kind} ({outcome})", 8)
+        if detail:
+            line(detail, 7, 0.5)
+    pdf.gap(2)
+    line(t["how"])
+    return pdf.output()
+
+
+def write_reports(bag: Path, description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo,
+                  language: str, pdf: Any = None) -> None:
+    (bag / "REPORT.html").write_text(render_html(description, timeline, tz, language), encoding="utf-8")
+    (bag / "REPORT.pdf").write_bytes(render_pdf(description, timeline, tz, language, pdf))
+
+
+def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
+    """The exact standard-tool commands, run in the export's folder, and what their output means."""
+    steps = [
+        ("sha256sum -c tagmanifest-sha256.txt",
+         "모든 줄이 '완료' 또는 'OK'이면 보고서, 목록, 설명 파일이 서명 당시와 같습니다. "
+         "'실패' 또는 'FAILED'가 하나라도 있으면 그 파일이 바뀌었습니다.",
+         "Every line says OK: the reports, manifests and description are as signed. Any FAILED line: that "
+         "file was changed."),
+        ("sha256sum -c manifest-sha256.txt",
+         "모든 줄이 OK이면 원본 영상, 메타데이터, 관리 연속성 기록과 증명이 한 비트도 바뀌지 않았습니다.",
+         "Every line says OK: the original media, their metadata and the custody extract and proofs are "
+         "bit for bit as exported."),
+        ("openssl cms -verify -binary -inform DER -in tagmanifest-sha256.txt.p7s -content tagmanifest-sha256.txt "
+         "-CAfile data/custody/signer-chain.pem -purpose any -out /dev/null",
+         "'CMS Verification successful'이 나오면 아카이브의 서명 키가 바로 이 목록(tagmanifest)에 서명했습니다. "
+         "'Verification failure'는 목록이나 서명이 바뀌었다는 뜻입니다. 인증서 지문은 아카이브가 따로 공개한 것과 "
+         "비교하십시오: openssl x509 -in data/custody/signer-chain.pem -noout -fingerprint -sha256",
+         "'CMS Verification successful': the archive's signing key signed exactly this tag manifest. "
+         "'Verification failure': the manifest or the signature was changed. Compare the certificate's "
+         "fingerprint with the one the archive publishes: "
+         "openssl x509 -in data/custody/signer-chain.pem -noout -fingerprint -sha256"),
+        ("openssl cms -verify -binary -inform DER -in data/custody/checkpoint.note.p7s "
+         "-content data/custody/checkpoint.note -CAfile data/custody/signer-chain.pem -purpose any -out /dev/null",
+         "'CMS Verification successful'이면 관리 연속성 원장의 체크포인트(항목 수와 머클 루트)가 서명된 그대로입니다. "
+         "각 항목이 이 루트에 포함된다는 증명(data/custody/proofs/)은 RFC 9162 방식이며 "
+         "'longwatch verify-export .'가 확인합니다.",
+         "'CMS Verification successful': the custody ledger's checkpoint (entry count and Merkle root) is as "
+         "signed. That each entry is in this root is shown by the RFC 9162 inclusion proofs in "
+         "data/custody/proofs/, which 'longwatch verify-export .' checks."),
+    ]
+    tsa_ca = "data/custody/tsa-chain.pem" if tsa_chain else "TSA-CA.pem"
+    if tsa:
+        steps.append((
+            f"openssl ts -verify -data tagmanifest-sha256.txt.p7s -in tagmanifest-sha256.txt.p7s.tsr -CAfile {tsa_ca}",
+            "'Verification: OK'이면 독립된 시점 확인 기관(TSA)이 이 서명이 토큰의 시각에 이미 있었음을 보증합니다."
+            + ("" if tsa_chain else " TSA-CA.pem은 시점 확인 기관의 인증서입니다(기관에서 받으십시오)."),
+            "'Verification: OK': an independent time-stamp authority attests that this signature existed at "
+            "the token's time." + ("" if tsa_chain else " TSA-CA.pem is the authority's certificate (ask it).")))
+    if checkpoint_tsr:
+        steps.append((
+            f"openssl ts -verify -data data/custody/checkpoint.note.p7s -in data/custody/checkpoint.note.p7s.tsr "
+            f"-CAfile {tsa_ca}",
+            "'Verification: OK'이면 체크포인트 서명의 시각도 시점 확인 기관이 보증합니다.",
+            "'Verification: OK': the time-stamp authority also attests the checkpoint signature's time."))
+    out = ["검증 방법 / HOW TO VERIFY THIS EXPORT", "",
+           "이 폴더에서 아래 명령을 차례로 실행하십시오 (coreutils와 OpenSSL만 필요).",
+           "Run these commands in this folder, in order (only coreutils and OpenSSL are needed).", ""]
+    for i, (cmd, ko, en) in enumerate(steps, 1):
+        out += [f"{i}. {cmd}", f"   [ko] {ko}", f"   [en] {en}", ""]
+    out += ["모든 단계가 성공하면 이 자료는 내보낸 그대로이며 아카이브가 서명한 것입니다. 한 단계라도 실패하면 "
+            "자료를 증거로 쓰기 전에 아카이브에 문의하십시오.",
+            "If every step succeeds, this export is exactly as the archive signed it. If any step fails, ask the "
+            "archive before relying on it.", ""]
+    return "\n".join(out)

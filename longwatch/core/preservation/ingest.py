@@ -1,0 +1,721 @@
+"""Ingest: receive -> digest while copying -> probe -> metadata -> bag -> sign -> publish -> catalog.
+
+The file is read exactly once: SHA-256, SHA-512 and the copy into the
+storage location's staging area happen in the same pass (``fixity``). The
+package becomes visible in one atomic step after it is signed; the catalog
+row follows. A failure at any point before publishing leaves staging only,
+which the next run sweeps away: no partial package, no catalog row. A
+failure after publishing (a killed process) leaves a pending-publication row
+that the next run completes (:func:`recover`): the catalog row and the custody
+events are made from the package itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from longwatch import __version__, clock
+from longwatch.core import custody, faults
+from longwatch.core.aip import metadata, package, signing
+from longwatch.core.aip.fixity import ALGORITHMS, digest_bytes, digest_stream, open_for_reading
+from longwatch.core.archive import Archive
+from longwatch.core.catalog import Clip, Package, reference
+from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
+from longwatch.core.media import probe as media
+from longwatch.core.storage import caps
+from longwatch.core.storage import policy as storage_policy
+from longwatch.errors import LongwatchError
+from longwatch.i18n import N_, gettext
+from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
+
+log = logging.getLogger(__name__)
+
+SIDECAR_SUFFIXES = (".json",)
+MAX_SIDECAR_BYTES = 16 << 20
+_CAMERA_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Free space kept beyond the file itself, for tag files and the file system's own needs.
+HEADROOM = 64 << 20
+
+
+@dataclass
+class IngestRequest:
+    """What the operator (or a connector) says about a file; the sidecar fills the gaps."""
+
+    path: Path
+    camera: str = ""
+    zone: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    location_name: str = ""
+    start: datetime | None = None
+    title: str = ""
+    description: str = ""
+    allow_duplicate: bool = False
+    #: the exact end when the source knows it (a recorder's segment list); else start + duration
+    end: datetime | None = None
+
+
+@dataclass
+class IngestResult:
+    package_id: str
+    path: Path
+    size: int
+    sha256: str
+    start: datetime | None
+    end: datetime | None
+    media_ok: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- parsing what people type -------------------------------------------------
+def parse_time(value: str) -> datetime:
+    """ISO 8601 with Z or an offset; a time without a zone is refused, never guessed."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise LongwatchError("I003", value=value) from exc
+    if parsed.tzinfo is None:
+        raise LongwatchError("I003", value=value)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise LongwatchError("I003", value=value) from exc
+
+
+def parse_location(value: str) -> tuple[float, float]:
+    try:
+        lat_text, lon_text = value.split(",")
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError as exc:
+        raise LongwatchError("I004", value=value) from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or lat != lat or lon != lon:
+        raise LongwatchError("I004", value=value)
+    return lat, lon
+
+
+def check_camera(value: str) -> str:
+    if value and not _CAMERA_ID.match(value):
+        raise LongwatchError("I009", value=value)
+    return value
+
+
+# -- sidecars ------------------------------------------------------------------
+def find_sidecar(path: Path) -> Path | None:
+    """``clip.mp4.json`` or ``clip.json`` next to the file."""
+    for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
+        try:
+            if candidate != path and candidate.is_file():
+                return candidate
+        except OSError:  # e.g. the name plus ".json" is longer than the file system allows
+            continue
+    return None
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_SIDECAR_BYTES:
+            raise LongwatchError("I005", path=path, detail=f"larger than {MAX_SIDECAR_BYTES} bytes")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, an integer of 5000 digits
+        raise LongwatchError("I005", path=path, detail=str(exc)) from exc
+    except RecursionError as exc:  # "[[[[..." nested deeper than the parser's stack
+        raise LongwatchError("I005", path=path, detail="nested too deeply") from exc
+    if not isinstance(data, dict):
+        raise LongwatchError("I005", path=path, detail="expected a JSON object")
+    return data
+
+
+def apply_sidecar(request: IngestRequest, data: dict[str, Any], sidecar: Path) -> None:
+    """Fill what the operator did not give from the sidecar; explicit options win."""
+
+    def text(key: str) -> str:
+        value = data.get(key, "")
+        if not isinstance(value, str | int | float):
+            raise LongwatchError("I005", path=sidecar, detail=f"{key!r} must be text")
+        # The sidecar itself is kept bit for bit; its copy in the catalog and XML must be storable text.
+        return metadata.xml_text(str(value))
+
+    request.camera = request.camera or check_camera(text("camera"))
+    request.zone = request.zone or text("zone")
+    request.title = request.title or text("title")
+    request.description = request.description or text("description")
+    request.location_name = request.location_name or text("location_name") or text("address")
+    if request.start is None and data.get("start"):
+        request.start = parse_time(text("start"))
+    if request.latitude is None and data.get("location"):
+        loc = data["location"]
+        if isinstance(loc, dict):
+            loc = f"{loc.get('lat', loc.get('latitude'))},{loc.get('lon', loc.get('longitude'))}"
+        request.latitude, request.longitude = parse_location(str(loc))
+
+
+def expand_paths(paths: list[Path]) -> Iterator[Path]:
+    """Files as given; a directory yields its files (recursively), sidecars excepted."""
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            sidecars = {find_sidecar(p) for p in files if p.suffix not in SIDECAR_SUFFIXES}
+            yield from (p for p in files if p not in sidecars)
+        else:
+            yield path
+
+
+# -- the pipeline ----------------------------------------------------------------
+def ingest(
+    archive: Archive,
+    request: IngestRequest,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Archive one file as a signed AIP on the primary location, then catalog it."""
+    return ingest_files(archive, [request], progress=progress, now=now)[0]
+
+
+@dataclass
+class _Member:
+    """One file on its way into a package: what was asked, and what the streaming pass found."""
+
+    request: IngestRequest
+    size: int
+    mtime: float
+    sidecar: Path | None
+    media_path: str = ""
+    digests: Any = None
+    probe: media.ProbeResult | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def ingest_files(
+    archive: Archive,
+    requests: list[IngestRequest],
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+    gaps: list[dict[str, str]] | None = None,
+) -> list[IngestResult]:
+    """Archive several files of one camera as ONE signed AIP (a camera-hour of segments), then catalog them.
+
+    Each file keeps its own payload path, digests, PREMIS object, validation
+    event, technical metadata and catalog clip with its own UTC range, so a
+    search by time finds the right minutes inside the package. ``gaps`` (times
+    the source had no footage) are kept in technical.json. One file is the
+    ordinary ``ingest``: the same path with n=1. Everything is checked before
+    a byte is copied: an empty or missing member refuses the whole package and
+    nothing is stored.
+    """
+    if not requests:
+        raise LongwatchError("I050", detail="no files given")
+    members = []
+    for request in requests:
+        src = request.path
+        try:
+            st = src.stat()
+        except OSError as exc:
+            raise LongwatchError("I002", path=src) from exc
+        if not src.is_file():
+            raise LongwatchError("I002", path=src)
+        if st.st_size == 0:
+            raise LongwatchError("I001", path=src)
+        check_camera(request.camera)
+        sidecar = find_sidecar(src)
+        if sidecar is not None:
+            apply_sidecar(request, read_sidecar(sidecar), sidecar)
+        if request.zone:
+            request.zone = reference.normalize_zone(request.zone)
+        members.append(_Member(request, st.st_size, st.st_mtime, sidecar))
+    cameras = {m.request.camera for m in members}
+    if len(cameras) > 1:
+        raise LongwatchError("I050", detail=f"one package holds one camera, got {', '.join(sorted(cameras))}")
+    first = members[0].request
+    total = sum(m.size for m in members)
+
+    storage = archive.storage()
+
+    caps.ensure_room(storage, total)  # a location's reserve refuses the write, never deletes
+    free = storage.free_bytes()
+    if free is not None and free < total + HEADROOM:
+        raise LongwatchError("S001", location=storage.location,
+                             detail=f"{free} bytes free, {total} needed")
+    cap_alert = storage_policy.check_room(archive, storage.location, total)  # S001 past the cap
+    assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
+    now = now or clock.now()
+    package_id = str(uuid.uuid4())
+    warnings: list[str] = [cap_alert] if cap_alert else []
+    taken: set[str] = set()
+    for member in members:
+        member.media_path = f"data/media/{_unique_name(package.safe_name(member.request.path.name), taken)}"
+
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done)
+
+    with storage.begin_package(package_id) as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
+        # ffprobe and exiftool read only the container's header and index, and they are other
+        # processes: they run while the streaming pass is busy, instead of after it.
+        probing = background.submit(_probe_all, [m.request.path for m in members])
+        payload: list[package.PayloadEntry] = []
+        sidecar_records: list[metadata.FileRecord] = []
+        for member in members:
+            src = member.request.path
+            try:
+                with open_for_reading(src) as fh, writer.open(member.media_path) as out:
+                    member.digests = digest_stream(fh, sinks=[out], progress=advance)
+            except OSError as exc:
+                raise LongwatchError("I007", path=src, detail=str(exc)) from exc
+            if member.digests.size != member.size:
+                raise LongwatchError("I007", path=src, detail="the file changed size while it was read")
+            if not member.request.allow_duplicate:
+                existing = archive.catalog.find_clip(member.digests["sha256"])
+                if existing is not None:
+                    raise LongwatchError("I006", path=src, package_id=existing.package_id)
+            payload.append(package.PayloadEntry(member.media_path, member.digests.size, member.digests.hexdigests))
+            if member.sidecar is not None:
+                side_name = _unique_name(package.safe_name(member.sidecar.name, "sidecar.json"), taken)
+                side_path = f"data/sidecar/{side_name}"
+                with open_for_reading(member.sidecar) as fh, writer.open(side_path) as out:
+                    side = digest_stream(fh, sinks=[out])
+                payload.append(package.PayloadEntry(side_path, side.size, side.hexdigests))
+                sidecar_records.append(metadata.FileRecord(
+                    relpath=side_path, size=side.size, digests=side.hexdigests,
+                    original_name=package.printable_name(member.sidecar.name), format_name="JSON",
+                    mime_type="application/json", role="sidecar"))
+
+        sources = set()
+        for member, probe in zip(members, probing.result(), strict=True):
+            member.probe = probe
+            src = member.request.path
+            if not probe.ok:
+                warnings.append(gettext(N_(
+                    "ffprobe could not read {name} ({error}); it is preserved bit for bit "
+                    "with a failed validation event")).format(name=package.printable_name(src.name),
+                                                              error=probe.error))
+            member.start, source = _start_time(member.request, probe, member.mtime)
+            sources.add(source)
+            if member.request.end is not None:
+                member.end = member.request.end
+            elif member.start and probe.duration:
+                member.end = member.start + timedelta(seconds=probe.duration)
+        time_source = sources.pop() if len(sources) == 1 else "mixed"
+
+        starts = [m.start for m in members if m.start is not None]
+        start = min(starts) if starts else None
+        ends = [t for t in (m.end or m.start for m in members) if t is not None]
+        end = max(ends) if ends and (len(members) > 1 or members[0].end is not None) else None
+        _fill_from_registry(archive, first, start)
+        fields: dict[str, Any] = {
+            "title": first.title or _default_title(first, first.path, start, archive, len(members)),
+            "camera": first.camera, "zone": first.zone, "description": first.description,
+            "location_name": first.location_name, "latitude": first.latitude,
+            "longitude": first.longitude, "start": start, "end": end,
+        }
+        technical: dict[str, Any] = {
+            "schema": "longwatch-technical/1",
+            "files": {m.media_path: _technical(m, len(members) > 1) for m in members},
+            "time_source": time_source,
+            "tools": _tool_versions(),
+        }
+        if gaps:
+            technical["gaps"] = gaps
+        archive.pm.hook.prepare_metadata(package_id=package_id, metadata=fields, technical=technical)
+
+        media_records = [_media_record(m) for m in members]
+        files = [*media_records, *sidecar_records]
+        agents, events = _provenance(archive, package_id, files, [(m.media_path, m.probe) for m in members], now)
+        desc = metadata.Description(
+            package_id=package_id, title=str(fields["title"]), camera=str(fields["camera"] or ""),
+            zone=str(fields["zone"] or ""), location_name=str(fields["location_name"] or ""),
+            latitude=fields["latitude"], longitude=fields["longitude"], start=fields["start"],
+            end=fields["end"], organization=archive.settings.organization,
+            formats=sorted({f.mime_type for f in files if f.mime_type}),
+            description=str(fields["description"] or ""),
+        )
+        clip_rows = [_clip_row(m, record) for m, record in zip(members, media_records, strict=True)]
+        media_ok = all(m.probe is not None and m.probe.ok for m in members)
+        new = NewPackage(package_id=package_id, payload=payload, files=files, agents=agents, events=events,
+                         desc=desc, technical=technical, time_source=time_source, clips=clip_rows,
+                         media_ok=media_ok)
+        publish(archive, writer, new, now, warnings)
+
+    summary = {"path": str(first.path), "size": total, "sha256": members[0].digests["sha256"],
+               "media_ok": media_ok, "files": len(members)}
+    archive.pm.hook.package_stored(package_id=package_id, location=storage.location, summary=summary)
+    return [IngestResult(package_id=package_id, path=m.request.path, size=m.digests.size,
+                         sha256=m.digests["sha256"], start=m.start, end=m.end,
+                         media_ok=bool(m.probe and m.probe.ok), warnings=warnings) for m in members]
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    """Two segments with one name (two sessions' seg000000.ts) must not overwrite each other."""
+    candidate, n = name, 1
+    stem, dot, ext = name.rpartition(".")
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem}~{n}.{ext}" if dot and stem else f"{name}~{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _technical(member: _Member, with_range: bool) -> dict[str, Any]:
+    probe = member.probe
+    assert probe is not None
+    entry: dict[str, Any] = {"ffprobe": probe.ffprobe, "exiftool": probe.exiftool,
+                             "probe_ok": probe.ok, "probe_error": probe.error}
+    if with_range:  # reindex gives each file of a multi-file package its own range back
+        entry["start_utc"] = member.start.isoformat().replace("+00:00", "Z") if member.start else ""
+        entry["end_utc"] = member.end.isoformat().replace("+00:00", "Z") if member.end else ""
+    return entry
+
+
+def _media_record(member: _Member) -> metadata.FileRecord:
+    probe = member.probe
+    assert probe is not None
+    video = probe.video_stream
+    return metadata.FileRecord(
+        relpath=member.media_path, size=member.digests.size, digests=member.digests.hexdigests,
+        original_name=package.printable_name(member.request.path.name),
+        format_name=probe.format_long_name or probe.mime_type,
+        format_version=str(video.get("codec_name", "")),
+        mime_type=probe.mime_type,
+        creating_application=str(probe.exiftool.get("QuickTime:Encoder")
+                                 or probe.ffprobe.get("format", {}).get("tags", {}).get("encoder", "")),
+    )
+
+
+def _clip_row(member: _Member, record: metadata.FileRecord) -> Clip:
+    probe = member.probe
+    assert probe is not None
+    video = probe.video_stream
+    return Clip(relpath=member.media_path, original_name=record.original_name, size_bytes=member.digests.size,
+                sha256=member.digests["sha256"], sha512=member.digests["sha512"], mime_type=probe.mime_type,
+                format_name=probe.format_name, codec=str(video.get("codec_name", "")),
+                width=video.get("width"), height=video.get("height"), duration=probe.duration,
+                start_utc=member.start, end_utc=member.end, probe_ok=probe.ok)
+
+
+@dataclass
+class NewPackage:
+    """Everything a package needs besides payload bytes already written through the writer.
+
+    Shared by plain ingest and by derived packages (windows, redacted copies):
+    both end in :func:`publish`, so a derived package is bagged, described,
+    signed, published and catalogued exactly as an original is.
+    """
+
+    package_id: str
+    payload: list[package.PayloadEntry]
+    files: list[metadata.FileRecord]
+    agents: list[metadata.AgentRecord]
+    events: list[metadata.EventRecord]
+    desc: metadata.Description
+    technical: dict[str, Any]
+    time_source: str
+    clips: list[Clip]
+    media_ok: bool = True
+    sources: list[str] = field(default_factory=list)  # package ids this one derives from
+    bag_info: list[tuple[str, str]] = field(default_factory=list)  # extra bag-info.txt fields
+
+
+def publish(
+    archive: Archive, writer: PackageWriter, new: NewPackage, now: datetime, warnings: list[str] | None = None
+) -> Package:
+    """Metadata -> validate -> bag -> sign -> atomic publish -> catalog row -> copies -> custody ledger.
+
+    The payload is already written through ``writer``. A replica that fails is
+    a warning appended to ``warnings``; `longwatch replicate` completes it later.
+    The steps after the atomic publish are bracketed by a pending-publication
+    row, so that a process killed among them is completed by :func:`recover`.
+    """
+    signer = archive.signer
+    premis_xml = metadata.build_premis(new.package_id, new.files, new.events, new.agents, sources=new.sources)
+    dc_xml = metadata.build_dc(new.desc)
+    for name, doc in (("premis", premis_xml), ("dc", dc_xml)):
+        errors = metadata.schema_errors(metadata.parse_untrusted(doc), name)
+        if errors:
+            raise LongwatchError("V010", path=f"metadata/{name}.xml", schema=name, detail=errors[0])
+
+    contents = package.BagContents(
+        payload=new.payload,
+        bag_info=_bag_info(archive, new.package_id, new.desc, new.time_source, now) + new.bag_info,
+        tag_files={
+            package.PREMIS_PATH: premis_xml,
+            package.DC_PATH: dc_xml,
+            package.TECHNICAL_PATH: json.dumps(new.technical, ensure_ascii=False, indent=2,
+                                               default=str).encode("utf-8"),
+        },
+    )
+    tag_files = contents.tag_file_bytes()
+    tag_files.update(contents.tag_manifests(tag_files))
+    signed = tag_files[package.SIGNED_FILE]
+    tag_files[package.SIGNATURE_PATH] = signing.sign_detached(signer, signed)
+    for relpath, data in tag_files.items():
+        writer.write_bytes(relpath, data)
+    location = archive.storage().location
+    _pending(archive, new.package_id, location)
+    writer.commit()
+    faults.fault("after-publish")  # the crash tests' kill point: stored, not yet catalogued
+
+    desc = new.desc
+    for clip in new.clips:  # each clip carries its package's camera and place, so search needs no join
+        clip.camera = clip.camera or desc.camera
+        clip.zone = clip.zone or desc.zone
+        if clip.latitude is None:
+            clip.latitude, clip.longitude = desc.latitude, desc.longitude
+        if clip.span_s is None and clip.start_utc and clip.end_utc:
+            clip.span_s = round((clip.end_utc - clip.start_utc).total_seconds())
+    row = Package(
+        id=new.package_id, created_at=now, camera=desc.camera, zone=desc.zone, title=desc.title,
+        location_name=desc.location_name, latitude=desc.latitude, longitude=desc.longitude,
+        start_utc=desc.start, end_utc=desc.end, time_source=new.time_source,
+        size_bytes=sum(p.size for p in new.payload), file_count=len(new.payload), status="stored",
+        storage_location=location,
+        tagmanifest_sha256=digest_bytes(signed, ["sha256"])["sha256"], signer_fingerprint=signer.fingerprint,
+        media_ok=new.media_ok, clips=new.clips, description=desc.description, notes="",
+    )
+    archive.catalog.add_package(row)
+    notes = storage_policy.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
+    if warnings is not None:
+        warnings.extend(notes)
+    # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
+    custody.record_package_events(archive, new.package_id, new.events, new.agents)
+    _published(archive, new.package_id)
+    return row
+
+
+# -- completing a publication a killed process left half done -------------------------
+#: A pending publication of another host is taken for abandoned after this long.
+STALE_AFTER = timedelta(hours=6)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pending(archive: Archive, package_id: str, location: str) -> None:
+    with archive.catalog.session() as s:
+        s.add(PendingPublication(package_id=package_id, location=location, owner=_owner(),
+                                 started_at=clock.now()))
+
+
+def _published(archive: Archive, package_id: str) -> None:
+    with archive.catalog.session() as s:
+        s.execute(delete(PendingPublication).where(PendingPublication.package_id == package_id))
+
+
+def _abandoned(row: PendingPublication, now: datetime) -> bool:
+    """Its process is gone (a dead pid on this host), or it gave no news for STALE_AFTER (any host).
+
+    The row is written after the payload, just before the atomic publish, so
+    a live publication holds it for seconds (minutes with slow replicas),
+    never hours: the age test also covers other hosts and a reused pid.
+    """
+    if now - row.started_at > STALE_AFTER:
+        return True
+    host, _, pid = row.owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, another user's
+    return False
+
+
+def complete_custody(archive: Archive, package_id: str, storage: StorageAdapter) -> int:
+    """Append the package's PREMIS events that the custody ledger lacks; return how many.
+
+    A process killed between cataloguing a package and appending its events
+    leaves a package the ledger does not know. The events are read back from
+    the package's own premis.xml (same ids, times and agents), so the ledger
+    ends as if the first attempt had finished; events already there are kept.
+    """
+    with storage.open_package_file(package_id, package.PREMIS_PATH) as fh:
+        agents, events = metadata.premis_records(metadata.parse_untrusted(fh.read(), package.PREMIS_PATH))
+    with archive.catalog.session() as s:
+        recorded = set(s.scalars(
+            select(CustodyEntry.event_id).join(CustodyEntryPackage, CustodyEntryPackage.seq == CustodyEntry.seq)
+            .where(CustodyEntryPackage.package_id == package_id)))
+    missing = [e for e in events if e.identifier not in recorded]
+    if missing:
+        log.warning("package %s lacked %d custody events (a killed process); recording them",
+                    package_id, len(missing))
+        custody.record_package_events(archive, package_id, missing, agents)
+    return len(missing)
+
+
+def recover(archive: Archive, now: datetime | None = None) -> list[str]:
+    """Clean up after killed processes: sweep staging, complete half-done publications.
+
+    Runs before each ingest command, connector and worker. Completing means
+    the catalog row, the copies and the custody events, made from the stored
+    package. Only the pending rows are read, not all of storage, and each step
+    is idempotent, so a second run (or a crash during this one) is harmless.
+    A package that never reached storage loses only its pending row.
+    """
+    archive.storage().sweep()  # staging a killed writer left (a live writer's survives)
+    now = now or clock.now()
+    with archive.catalog.session() as s:
+        rows = [r for r in s.scalars(select(PendingPublication)) if _abandoned(r, now)]
+        s.expunge_all()
+    done = []
+    for row in rows:
+        if complete_publication(archive, row.package_id, row.location) is not None:
+            done.append(row.package_id)
+    return done
+
+
+def complete_publication(archive: Archive, package_id: str, location: str) -> Package | None:
+    """Finish what a killed publisher left of one package: its catalog row, copies and custody events.
+
+    None when the package never reached ``location`` (then only its pending row
+    goes). Used by :func:`recover` and by a job's retry (core/jobs.py), which
+    knows the package id its killed attempt chose.
+    """
+    from longwatch.core.preservation import reindex
+
+    storage = archive.storage(location)
+    found = None
+    if storage.has_package(package_id):
+        found = archive.catalog.get(package_id)
+        if found is None:
+            found = reindex.read_package(storage, package_id)
+            archive.catalog.add_package(found)
+        storage_policy.after_ingest(archive, package_id, location, found.size_bytes)
+        complete_custody(archive, package_id, storage)
+        found = archive.catalog.get(package_id)
+    _published(archive, package_id)
+    return found
+
+
+def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetime | None) -> None:
+    """A registered camera gives the zone and place it had at recording time; explicit values win."""
+    if not request.camera:
+        return
+    place = reference.camera_at(archive.catalog, request.camera, start)
+    if place is None:
+        return
+    request.zone = request.zone or place["zone"] or ""
+    if request.latitude is None and place["latitude"] is not None:
+        request.latitude, request.longitude = place["latitude"], place["longitude"]
+    request.location_name = request.location_name or place["address"] or ""
+def _probe_all(paths: list[Path]) -> list[media.ProbeResult]:
+    _tool_versions()  # cached: the PREMIS agents need them later
+    return [media.probe(p) for p in paths]
+
+
+def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:
+    """The recording's start, and where it came from (kept in the package: evidence of how we know)."""
+    if request.start is not None:
+        return request.start, "operator"
+    if probe.creation_time is not None:
+        return probe.creation_time, "container"
+    return datetime.fromtimestamp(mtime, UTC), "file-mtime"
+
+
+def _default_title(request: IngestRequest, src: Path, start: datetime | None, archive: Archive,
+                   count: int = 1) -> str:
+    when = start.astimezone(archive.settings.tz).strftime("%Y-%m-%d %H:%M:%S %z") if start else ""
+    name = package.printable_name(src.name) if count == 1 else gettext(N_("{count} segments")).format(count=count)
+    return " ".join(part for part in (request.camera, when, name) if part)
+
+
+def _tool_versions() -> dict[str, str]:
+    versions = {"longwatch": __version__}
+    for tool in ("ffprobe", "exiftool"):
+        try:
+            versions[tool] = media.tool_version(tool)
+        except LongwatchError:
+            versions[tool] = "not installed"
+    return versions
+
+
+def _provenance(
+    archive: Archive,
+    package_id: str,
+    files: list[metadata.FileRecord],
+    probes: list[tuple[str, media.ProbeResult | None]],
+    now: datetime,
+) -> tuple[list[metadata.AgentRecord], list[metadata.EventRecord]]:
+    """PREMIS agents and the events of this ingest, in the order they happened."""
+    versions = _tool_versions()
+    agents = [
+        metadata.AgentRecord("longwatch", "longwatch", "software", __version__),
+        metadata.AgentRecord("ffprobe", "ffprobe", "software", versions["ffprobe"]),
+        metadata.AgentRecord("exiftool", "ExifTool", "software", versions["exiftool"]),
+        metadata.AgentRecord(f"person:{archive.operator}", archive.operator, "person",
+                             note="operating-system user who ran the ingest"),
+    ]
+    if archive.settings.organization:
+        agents.append(metadata.AgentRecord("organization", archive.settings.organization, "organization"))
+    paths = [f.relpath for f in files]
+    media_paths = [path for path, _ in probes]
+    software = ("longwatch", "executing program")
+    person = (f"person:{archive.operator}", "implementer")
+
+    def event(kind: str, detail: str, outcome: str, objects: list[str], agents_: list[tuple[str, str]],
+              note: str = "") -> metadata.EventRecord:
+        return metadata.EventRecord(str(uuid.uuid4()), kind, now, detail, outcome, note, agents_, objects)
+
+    events = [
+        event("message digest calculation",
+              f"{', '.join(a.upper() for a in ALGORITHMS)} computed in one streaming pass while copying",
+              "success", paths, [software]),
+        *[event("validation", "ffprobe read the container and its streams",
+                "success" if probe.ok else "failure", [path], [("ffprobe", "validator"), software],
+                "" if probe.ok else f"{probe.error}; preserved bit for bit as received")
+          for path, probe in probes if probe is not None],  # one per file: each keeps its own outcome
+        event("metadata extraction", "technical metadata by ffprobe and exiftool, kept in metadata/technical.json",
+              "success" if all(p is not None and (p.exiftool or p.ffprobe) for _, p in probes) else "warning",
+              media_paths, [("ffprobe", "executing program"), ("exiftool", "executing program")]),
+        event("ingestion", "received and stored without change; original name kept as originalName",
+              "success", [*paths, package_id], [software, person]),
+        event("information package creation", "BagIt AIP with the longwatch AIP profile", "success",
+              [package_id], [software]),
+        event("digital signature generation",
+              "detached CMS signature over tagmanifest-sha256.txt "
+              f"(signer {archive.signer.fingerprint})", "success", [package_id], [software]),
+    ]
+    return agents, events
+
+
+def _bag_info(
+    archive: Archive, package_id: str, desc: metadata.Description, time_source: str, now: datetime
+) -> list[tuple[str, str]]:
+    fields = [
+        ("BagIt-Profile-Identifier", package.PROFILE_ID),
+        ("Bagging-Date", package.bagging_date(now)),
+        ("Source-Organization", archive.settings.organization or archive.settings.name),
+        ("External-Identifier", package_id),
+        ("External-Description", desc.title),
+        ("Bag-Software-Agent", f"longwatch {__version__}"),
+        ("Longwatch-Package-Type", "AIP"),
+    ]
+    optional = [
+        ("Longwatch-Camera", desc.camera),
+        ("Longwatch-Zone", desc.zone),
+        ("Longwatch-Start", desc.start.isoformat().replace("+00:00", "Z") if desc.start else ""),
+        ("Longwatch-End", desc.end.isoformat().replace("+00:00", "Z") if desc.end else ""),
+        ("Longwatch-Time-Source", time_source),
+        ("Longwatch-Location",
+         f"{desc.latitude},{desc.longitude}" if desc.latitude is not None else ""),
+        ("Longwatch-Location-Name", desc.location_name),
+    ]
+    return fields + [(k, v) for k, v in optional if v]

@@ -1,0 +1,156 @@
+"""The CCTV operation register (PIPA): built from the custody ledger and the requests, never typed by hand.
+
+PIPA expects a public body to log every use beyond the stated purpose, every provision to a third
+party, every access request and every destruction. Each row here points at the ledger entry (or the
+request) it was read from, so the annual inspection can check the register against the record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from longwatch.clock import parse_utc
+from longwatch.core.catalog.models import CustodyEntry, PublicRequest
+from longwatch.core.custody import Ledger
+from longwatch.i18n import N_, gettext
+
+if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
+
+CATEGORIES: dict[str, str] = {
+    "beyond-purpose": N_("use beyond purpose"),
+    "provision": N_("provision to a third party"),
+    "access-request": N_("access request"),
+    "destruction": N_("destruction"),
+}
+
+#: ledger event type -> category (a request step may refine it below)
+EVENT_CATEGORIES: dict[str, str] = {
+    "dissemination": "provision",
+    "exporting": "provision",
+    "transfer": "provision",  # an evidence export (core/export.py) to an agency
+    "deletion": "destruction",
+    "deaccession": "destruction",
+}
+#: request kinds whose provision is a use beyond the stated purpose (PIPA art. 18(2))
+BEYOND_PURPOSE_KINDS = frozenset({"police", "court", "insurer"})
+
+COLUMNS = ("time", "category", "event_type", "request", "recipient", "legal_basis", "packages", "actor",
+           "detail", "ledger_seq")
+
+
+@dataclass
+class Row:
+    time: datetime
+    category: str
+    event_type: str
+    request: str = ""
+    recipient: str = ""
+    legal_basis: str = ""
+    packages: list[str] = field(default_factory=list)
+    actor: str = ""
+    detail: str = ""
+    ledger_seq: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["time"] = self.time.isoformat().replace("+00:00", "Z")
+        return out
+
+
+def _actor(entry: dict[str, Any]) -> str:
+    people = [a.get("name", "") for a in entry.get("agents", []) if a.get("type") == "person"]
+    return ", ".join(p for p in people if p)
+
+
+def _from_ledger(archive: Archive) -> Iterable[Row]:
+    ledger = Ledger.for_archive(archive)
+    with archive.catalog.session() as s:
+        rows = s.execute(select(CustodyEntry.seq, CustodyEntry.segment, CustodyEntry.byte_offset,
+                                CustodyEntry.length, CustodyEntry.event_type)
+                         .where(CustodyEntry.event_type.in_(EVENT_CATEGORIES)).order_by(CustodyEntry.seq)).all()
+    entries = [(seq, event_type, ledger.read_entry(segment, offset, length)[0])
+               for seq, segment, offset, length, event_type in rows]
+    # a request's delivery is one provision: its step names the export, whose own transfer is not repeated
+    delivered = {str((e.get("extra") or {}).get("export_id")) for _s, t, e in entries
+                 if t == "dissemination" and (e.get("extra") or {}).get("request")}
+    for seq, event_type, entry in entries:
+        extra = entry.get("extra") or {}
+        if event_type == "transfer" and str(extra.get("export_id")) in delivered:
+            continue
+        category = EVENT_CATEGORIES[event_type]
+        if extra.get("beyond_purpose") or (category == "provision" and extra.get("request_kind") in
+                                           BEYOND_PURPOSE_KINDS):
+            category = "beyond-purpose"
+        recipient, legal_basis = extra.get("recipient", ""), extra.get("legal_basis", "")
+        if isinstance(recipient, dict):  # an export's recipient: agency, officer, legal basis, ...
+            legal_basis = legal_basis or recipient.get("legal_basis", "")
+            recipient = " ".join(str(recipient.get(k, "")) for k in ("agency", "officer") if recipient.get(k))
+        yield Row(time=parse_utc(entry["time"]), category=category, event_type=event_type,
+                  request=str(extra.get("request", "")), recipient=str(recipient),
+                  legal_basis=str(legal_basis), packages=list(entry.get("packages", [])),
+                  actor=_actor(entry), detail=entry.get("detail", ""), ledger_seq=seq)
+
+
+def _from_requests(archive: Archive) -> Iterable[Row]:
+    with archive.catalog.session() as s:
+        for req in s.scalars(select(PublicRequest).order_by(PublicRequest.received_at)).all():
+            first = req.steps[0] if req.steps else None
+            yield Row(time=req.received_at, category="access-request", event_type=req.kind, request=req.number,
+                      recipient=req.requester, legal_basis=req.legal_basis,
+                      packages=[p for p in (req.packages or "").split(",") if p],
+                      actor=first.actor if first else "",
+                      detail=f"{req.status}" + (f" ({req.refusal_reason})" if req.refusal_reason else ""))
+
+
+def build(archive: Archive, *, start: datetime | None = None, end: datetime | None = None,
+          categories: Iterable[str] = (), text: str = "") -> list[Row]:
+    """The register's rows, oldest first, filtered by time span, category and words."""
+    wanted = set(categories)
+    rows = [*_from_ledger(archive), *_from_requests(archive)]
+    out = []
+    needle = text.strip().lower()
+    for row in rows:
+        if (start and row.time < start) or (end and row.time >= end):
+            continue
+        if wanted and row.category not in wanted:
+            continue
+        if needle and needle not in " ".join(
+                (row.request, row.recipient, row.detail, row.legal_basis, " ".join(row.packages))).lower():
+            continue
+        out.append(row)
+    out.sort(key=lambda r: (r.time, r.ledger_seq or 0))
+    return out
+
+
+def to_csv(rows: list[Row], tz: Any) -> str:
+    """UTF-8 with a byte-order mark, so spreadsheet programs open the Korean text correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([gettext(c) for c in COLUMNS])
+    for row in rows:
+        writer.writerow([row.time.astimezone(tz).isoformat(timespec="seconds"), gettext(CATEGORIES[row.category]),
+                         row.event_type, row.request, row.recipient, row.legal_basis, " ".join(row.packages),
+                         row.actor, row.detail, "" if row.ledger_seq is None else row.ledger_seq])
+    return "\ufeff" + buf.getvalue()
+
+
+def to_pdf(rows: list[Row], tz: Any, title: str, organization: str) -> bytes:
+    from longwatch.core.evidence import pdf
+
+    doc = pdf.Document(title)
+    doc.heading(title)
+    doc.text(organization)
+    doc.table([gettext("time"), gettext("category"), gettext("request"), gettext("recipient"),
+               gettext("legal_basis"), gettext("detail")],
+              [[r.time.astimezone(tz).strftime("%Y-%m-%d %H:%M"), gettext(CATEGORIES[r.category]), r.request,
+                r.recipient, r.legal_basis, r.detail] for r in rows],
+              widths=[28, 30, 32, 30, 45, 0])
+    return doc.output()

@@ -1,0 +1,301 @@
+"""Built-in web plugin: the package page with its player, the media stream, poster frames, "verify now".
+
+Media is read through the storage adapter with byte ranges (HTTP 206), so a
+player seeks in a file of any size on any location without the server
+reading more than it sends. Poster frames are derived with ffmpeg once and
+cached outside the packages (a cache, never evidence).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, send_file
+
+from longwatch.core.aip import metadata, package
+from longwatch.core.aip import verify as verify_mod
+from longwatch.core.archive import Archive
+from longwatch.core.catalog.models import Clip
+from longwatch.errors import LongwatchError
+from longwatch.storage_adapters.base import check_key, package_prefix
+from longwatch.web import current_archive, queries
+from longwatch.web.security import current_user, record_access, requires
+
+bp = Blueprint("clips", __name__)
+CHUNK = 1 << 20
+#: Containers browsers play natively. Others (the recorder's MPEG-TS segments, vendor formats
+#: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_path.
+BROWSER_PLAYABLE = frozenset({"video/mp4", "video/webm", "video/ogg"})
+
+
+def needs_access_copy(clip: Clip) -> bool:
+    return bool(clip.probe_ok) and (clip.mime_type or "") not in BROWSER_PLAYABLE
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+#: Slots the custody and holds features fill on the package page: callables (archive, package) -> html-safe
+#: (title, template, context) tuples or None.
+PACKAGE_PANELS: list[Any] = []
+
+
+def copies_panel(archive: Any, pkg: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """Where the package's copies are, when each was last checked, and whether the store locks it."""
+    from longwatch.core.storage.policy import copies_report
+    from longwatch.i18n import gettext
+
+    copies = copies_report(archive, pkg.id)
+    return (gettext("Copies"), "_copies_panel.html", {"copies": copies}) if copies else None
+
+
+PACKAGE_PANELS.append(copies_panel)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(start, end_exclusive)`` for one satisfiable byte range; None for no (or a multi-part) range.
+
+    Unsatisfiable ranges raise W020 (HTTP 416).
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        if header.strip().startswith("bytes=") and "," in header:
+            return None  # several ranges: we may answer with the whole file (RFC 9110 14.2)
+        raise LongwatchError("W020", value=header[:80], size=size)
+    first, last = match.groups()
+    if first == "" and last == "":
+        raise LongwatchError("W020", value=header[:80], size=size)
+    if first == "":
+        length = int(last)
+        if length == 0:
+            raise LongwatchError("W020", value=header[:80], size=size)
+        return max(0, size - length), size
+    start = int(first)
+    end = size if last == "" else min(int(last) + 1, size)
+    if start >= size or end <= start:
+        raise LongwatchError("W020", value=header[:80], size=size)
+    return start, end
+
+
+def stream_media(archive: Archive, pkg: Any, clip: Clip, download: bool = False) -> Response:
+    storage = archive.storage(pkg.storage_location)
+    key = check_key(f"{package_prefix(pkg.id)}/{clip.relpath}")
+    try:
+        size = storage.stat(key).size
+    except FileNotFoundError as exc:
+        raise LongwatchError("V017", package_id=pkg.id, location=storage.location) from exc
+    try:
+        wanted = parse_range(request.headers.get("Range"), size)
+    except LongwatchError:
+        response = Response(status=416)
+        response.headers["Content-Range"] = f"bytes */{size}"
+        response.headers["Accept-Ranges"] = "bytes"
+        return response
+    if_range = request.headers.get("If-Range")
+    etag = f'"{clip.sha256}"'
+    if wanted is not None and if_range and if_range != etag:
+        wanted = None
+    start, end = wanted if wanted is not None else (0, size)
+
+    def body() -> Iterator[bytes]:
+        with storage.open(key, start, end) as fh:
+            left = end - start
+            while left > 0:
+                chunk = fh.read(min(CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                yield chunk
+
+    response = Response(body(), status=206 if wanted is not None else 200, mimetype=clip.mime_type or
+                        "application/octet-stream", direct_passthrough=True)
+    response.headers["Content-Length"] = str(end - start)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = etag
+    if wanted is not None:
+        response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    if download:
+        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(clip.original_name)}"
+    # one record per playback or download, not per range request of the same playback
+    if start == 0 or download:
+        record_access("download" if download else "view", pkg.id, clip.relpath,
+                      detail=f"bytes {start}-{end - 1}/{size}")
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(os.path.basename(name) or "clip", safe="")
+
+
+def _ffmpeg_cached(archive: Archive, pkg: Any, clip: Clip, kind: str, suffix: str,
+                   attempts: list[list[str]], timeout: int) -> tuple[Path | None, bytes]:
+    """Run ffmpeg over the stored clip into ``<archive>/cache/<kind>/<sha256><suffix>``, once.
+
+    Each attempt is ffmpeg's arguments with a bare ``-i`` where the stored clip
+    goes (a path, or a pipe for object storage) and without the output; the
+    first that writes a non-empty file wins and is published atomically. Returns the cached file
+    (None if every attempt failed) and the last attempt's stderr.
+    """
+    cache = archive.root / "cache" / kind
+    target = cache / f"{clip.sha256}{suffix}"
+    if target.is_file():
+        return target, b""
+    cache.mkdir(parents=True, exist_ok=True)
+    storage = archive.storage(pkg.storage_location)
+    local = storage.local_path(pkg.id)
+    fd, tmp = tempfile.mkstemp(dir=cache, suffix=suffix)
+    os.close(fd)
+    stderr = b""
+    try:
+        for args in attempts:
+            stdin = None if local is not None else storage.open_package_file(pkg.id, clip.relpath)
+            source = str(local / clip.relpath) if local is not None else "pipe:0"
+            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args[:args.index("-i")], "-i", source,
+                   *args[args.index("-i") + 1:], tmp]
+            result = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=timeout, check=False)
+            if stdin is not None:
+                stdin.close()
+            stderr = result.stderr
+            if result.returncode == 0 and os.path.getsize(tmp) > 0:
+                os.replace(tmp, target)
+                return target, b""
+        return None, stderr
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
+    """A JPEG frame near the start, made once with ffmpeg from the stored bytes and cached by SHA-256."""
+    # seeking before -i is fast on a file; a pipe cannot seek, so it starts at the first frame
+    local = archive.storage(pkg.storage_location).local_path(pkg.id) is not None
+    seek = ["-ss", "0.5"] if local and (clip.duration or 0) > 1 else []
+    made, _ = _ffmpeg_cached(archive, pkg, clip, "posters", ".jpg",
+                             [[*seek, "-i", "-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "4", "-f", "image2"]],
+                             timeout=120)
+    if made is None:
+        raise LongwatchError("W011", what=f"poster frame of clip {clip.id}")
+    return made
+
+
+def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
+    """An MP4 the browser can play, remuxed by stream copy from the stored original and cached by SHA-256.
+
+    Not a byte of picture or sound is re-encoded: only the container changes. It is a
+    viewing cache (``<archive>/cache/access``), never a package: the original stays the
+    evidence, and downloads always give the original. Sound a MP4 cannot carry is dropped
+    from the copy (never from the original).
+    """
+    remux = ["-c", "copy", "-movflags", "+faststart", "-f", "mp4"]
+    made, stderr = _ffmpeg_cached(archive, pkg, clip, "access", ".mp4",
+                                  [["-i", "-map", "0:v?", "-map", "0:a?", *remux],
+                                   ["-i", "-map", "0:v", "-an", *remux]], timeout=300)
+    if made is None:
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise LongwatchError("N014", clip=clip.id, detail=detail[0][-200:])
+    return made
+
+
+def _events(archive: Archive, pkg: Any) -> list[dict[str, Any]]:
+    storage = archive.storage(pkg.storage_location)
+    try:
+        with storage.open_package_file(pkg.id, package.PREMIS_PATH) as fh:
+            return metadata.premis_events(metadata.parse_untrusted(fh.read(), package.PREMIS_PATH))
+    except (OSError, LongwatchError):
+        return []
+
+
+@bp.get("/packages/<package_id>")
+@requires("catalog:read")
+def package_page(package_id: str) -> str:
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    pkg = queries.visible_package(archive, user, package_id)
+    panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
+    return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
+                           panels=panels, tz=archive.settings.tz, report=None, needs_access_copy=needs_access_copy)
+
+
+@bp.get("/clips/<int:clip_id>/media")
+@requires("footage:read")
+def media(clip_id: int) -> Response:
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    return stream_media(archive, pkg, clip, download=request.args.get("download") == "1")
+
+
+@bp.get("/clips/<int:clip_id>/playable.mp4")
+@requires("footage:read")
+def playable(clip_id: int) -> Response:
+    """The browser's copy of a clip it cannot play as stored (an MPEG-TS segment): same pictures, MP4 box."""
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    if not needs_access_copy(clip):
+        return stream_media(archive, pkg, clip)
+    path = access_copy_path(archive, pkg, clip)
+    wanted = request.headers.get("Range", "")
+    if not wanted or wanted.replace(" ", "").startswith("bytes=0-"):  # one record per playback
+        record_access("view", pkg.id, clip.relpath, detail="access copy (stream copy to MP4)")
+    response = send_file(path, mimetype="video/mp4", conditional=True, etag=f"access-{clip.sha256}",
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/clips/<int:clip_id>/poster.jpg")
+@requires("catalog:read")
+def poster(clip_id: int) -> Response:
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    response = Response(poster_path(archive, pkg, clip).read_bytes(), mimetype="image/jpeg")  # a few kB
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def run_verify(archive: Archive, package_id: str) -> verify_mod.Report:
+    """Full verification of the stored package (the same as ``longwatch verify ID``)."""
+    pkg = archive.catalog.get(package_id)
+    assert pkg is not None
+    storage = archive.storage(pkg.storage_location)
+    if not storage.has_package(package_id):
+        report = verify_mod.Report(target=package_id, package_id=package_id)
+        report.add("V017", package_id=package_id, location=storage.location)
+    else:
+        report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
+                                           trusted=[archive.certificate])
+        report.package_id = package_id
+    archive.pm.hook.fixity_checked(package_id=package_id, path=report.target, ok=report.ok,
+                                   problems=[p.to_dict() for p in report.problems])
+    return report
+
+
+@bp.post("/packages/<package_id>/verify")
+@requires("package:verify")
+def verify_now(package_id: str) -> tuple[str, int]:
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    pkg = queries.visible_package(archive, user, package_id)
+    report = run_verify(archive, pkg.id)
+    panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
+    return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
+                           panels=panels, tz=archive.settings.tz, report=report,
+                           needs_access_copy=needs_access_copy), 200
+
+
+def blueprints(app: Any) -> list[Blueprint]:
+    return [bp]
