@@ -44,6 +44,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from longwatch import __version__, clock
+from longwatch.clock import parse_utc
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.aip.vocabulary import AGENT_ROLES, EVENT_TYPES, event_type_uri
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
@@ -136,11 +137,8 @@ def canonical(obj: Any) -> bytes:
 
 
 def utc_text(value: datetime) -> str:
+    """The ledger's time format: UTC to the microsecond, so entries written in one burst keep their order."""
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def parse_utc(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,5 @@
+"""Deprecated since 0.2: use :mod:`longwatch.core.aip.timestamp`. This path goes in 0.3 (see longwatch/_compat.py)."""
+
+from longwatch._compat import moved
+
+__getattr__ = moved(__name__, "longwatch.core.aip.timestamp")
