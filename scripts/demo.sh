@@ -16,7 +16,7 @@ echo "== Generating sample footage (3 cameras x 2 clips x 60 s, burned-in UTC cl
 import json, sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from longwatch.core.media import make_test_clip
+from longwatch.core.media.probe import make_test_clip
 
 out = Path(sys.argv[1])
 cameras = [

@@ -15,7 +15,7 @@ from longwatch import registry
 from longwatch.core.aip import package
 from longwatch.core.custody import Ledger
 from longwatch.core.events import dataset
-from longwatch.plugins.detectors.frames import Frame
+from longwatch.core.media.frames import Frame
 
 START = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
 EXPORT = ("--from", "2026-03-03T05:59:00Z", "--to", "2026-03-03T06:01:00Z", "--licence", "KOGL Type 1",

@@ -12,7 +12,8 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from longwatch.core.aip import metadata, package
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip
+from longwatch.core.media import ffmpeg
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import check_key, package_prefix
 from longwatch.web import current_archive, queries
@@ -135,11 +137,11 @@ def _quote(name: str) -> str:
 
 
 def _ffmpeg_cached(archive: Archive, pkg: Any, clip: Clip, kind: str, suffix: str,
-                   attempts: list[list[str]], timeout: int) -> tuple[Path | None, bytes]:
+                   attempts: list[Callable[[str, str], list[str]]], timeout: int) -> tuple[Path | None, bytes]:
     """Run ffmpeg over the stored clip into ``<archive>/cache/<kind>/<sha256><suffix>``, once.
 
-    Each attempt is ffmpeg's arguments with a bare ``-i`` where the stored clip
-    goes (a path, or a pipe for object storage) and without the output; the
+    Each attempt gives ffmpeg's command line (from :mod:`longwatch.core.media.ffmpeg`) for a
+    source (the stored clip's path, or a pipe for object storage) and an output; the
     first that writes a non-empty file wins and is published atomically. Returns the cached file
     (None if every attempt failed) and the last attempt's stderr.
     """
@@ -154,12 +156,11 @@ def _ffmpeg_cached(archive: Archive, pkg: Any, clip: Clip, kind: str, suffix: st
     os.close(fd)
     stderr = b""
     try:
-        for args in attempts:
+        for attempt in attempts:
             stdin = None if local is not None else storage.open_package_file(pkg.id, clip.relpath)
             source = str(local / clip.relpath) if local is not None else "pipe:0"
-            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args[:args.index("-i")], "-i", source,
-                   *args[args.index("-i") + 1:], tmp]
-            result = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=timeout, check=False)
+            result = subprocess.run(attempt(source, tmp), stdin=stdin, capture_output=True, timeout=timeout,
+                                    check=False)
             if stdin is not None:
                 stdin.close()
             stderr = result.stderr
@@ -176,10 +177,9 @@ def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
     """A JPEG frame near the start, made once with ffmpeg from the stored bytes and cached by SHA-256."""
     # seeking before -i is fast on a file; a pipe cannot seek, so it starts at the first frame
     local = archive.storage(pkg.storage_location).local_path(pkg.id) is not None
-    seek = ["-ss", "0.5"] if local and (clip.duration or 0) > 1 else []
+    seek = local and (clip.duration or 0) > 1
     made, _ = _ffmpeg_cached(archive, pkg, clip, "posters", ".jpg",
-                             [[*seek, "-i", "-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "4", "-f", "image2"]],
-                             timeout=120)
+                             [partial(ffmpeg.poster_frame, seek=seek)], timeout=120)
     if made is None:
         raise LongwatchError("W011", what=f"poster frame of clip {clip.id}")
     return made
@@ -193,10 +193,9 @@ def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
     evidence, and downloads always give the original. Sound a MP4 cannot carry is dropped
     from the copy (never from the original).
     """
-    remux = ["-c", "copy", "-movflags", "+faststart", "-f", "mp4"]
     made, stderr = _ffmpeg_cached(archive, pkg, clip, "access", ".mp4",
-                                  [["-i", "-map", "0:v?", "-map", "0:a?", *remux],
-                                   ["-i", "-map", "0:v", "-an", *remux]], timeout=300)
+                                  [partial(ffmpeg.mp4_remux, audio=True), partial(ffmpeg.mp4_remux, audio=False)],
+                                  timeout=300)
     if made is None:
         detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise LongwatchError("N014", clip=clip.id, detail=detail[0][-200:])

@@ -55,11 +55,12 @@ from longwatch.core.catalog import Clip, Package
 from longwatch.core.catalog.models import Event
 from longwatch.core.custody import Event as LedgerEvent
 from longwatch.core.custody import Ledger, person_agent, software_agent
+from longwatch.core.media import ffmpeg
 from longwatch.core.media import probe as media
+from longwatch.core.media.frames import VideoInfo, video_info
 from longwatch.core.preservation import derive, redact
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, translations
-from longwatch.plugins.detectors.frames import VideoInfo, video_info
 
 FORMAT = "longwatch-dataset/1"
 PROFILE_ID = package.DATASET_PROFILE_ID
@@ -176,9 +177,7 @@ def _frame_times(event: Event, count: int) -> list[tuple[float, list[list[float]
 def grab_frame(path: Path, offset: float, info: VideoInfo | None = None) -> np.ndarray:
     """One full-resolution RGB frame at ``offset`` seconds (accurate seek: decodes from the keyframe before)."""
     info = info or video_info(path)
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{max(0.0, offset):.3f}", "-i", str(path),
-           "-frames:v", "1", "-an", "-sn", "-dn", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]
-    done = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
+    done = subprocess.run(ffmpeg.frame_at(path, offset), capture_output=True, timeout=600, check=False)
     size = info.width * info.height * 3
     if done.returncode != 0 or len(done.stdout) < size:
         detail = done.stderr.decode("utf-8", "replace").strip()[-300:] or "no frame at that time"
@@ -341,8 +340,7 @@ def _clip(request: Request, event: Event, source: Path, clip: Clip, offset0: flo
     rel = f"data/clips/{_camera_dir(event.camera)}/event-{event.id}.mp4"
     (bag / rel).parent.mkdir(parents=True, exist_ok=True)
     cut = bag / rel if not maskers else scratch / f"event-{event.id}-cut.mp4"
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.3f}", "-i", str(source), "-t",
-           f"{duration:.3f}", "-map", "0:v:0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(cut)]
+    cmd = ffmpeg.stream_copy_cut(source, cut, start, duration, video_only=True)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         raise LongwatchError("D010", action=f"cutting the clip of event {event.id}", detail=done.stderr[-300:])

@@ -53,6 +53,7 @@ from longwatch.core.aip.fixity import digest_stream, open_for_reading
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.custody.ledger import utc_text
+from longwatch.core.media import ffmpeg, probe
 from longwatch.core.preservation import derive, windows
 from longwatch.errors import Findings, LongwatchError, Problem
 
@@ -267,17 +268,12 @@ def watermark_text(recipient: Recipient, export_id: str) -> str:
 def make_access_copy(original: Path, out: Path, text: str, scratch: Path) -> list[str]:
     """A re-encoded copy with the recipient burned in (ffmpeg drawtext); the original is only read."""
     from longwatch.core.evidence import report
-    from longwatch.core.media import probe as media
 
-    media.require("ffmpeg")
+    probe.require("ffmpeg")
     text_file = scratch / f"{out.stem}.txt"
     text_file.write_text(text, encoding="utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    font = str(report.font_path()).replace(":", "\\:")
-    draw = (f"drawtext=fontfile={font}:textfile={text_file}:fontcolor=white@0.8:fontsize=h/24:"
-            "box=1:boxcolor=black@0.4:x=(w-text_w)/2:y=h-2*text_h")
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(original), "-map", "0:v:0", "-vf", draw,
-           "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", "-an", str(out)]
+    cmd = ffmpeg.watermarked_copy(original, out, text_file, report.font_path())
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         raise LongwatchError("E023", path=original.name, detail=done.stderr.strip()[-300:])

@@ -1,8 +1,15 @@
-"""ffmpeg, ffprobe and exiftool: the only module that talks to them.
+"""Probing: what ffprobe and exiftool say about a file, the tools' versions, and test footage.
 
 Probing never changes the file and never decides whether footage is kept:
 a file that ffprobe cannot read is still preserved bit for bit, with a failed
-validation event (damaged footage is still evidence).
+validation event (damaged footage is still evidence). :func:`require` is the
+check every caller of ffmpeg makes first (T001 names the package to
+install), and :func:`tool_version` is what PREMIS records as the agent.
+
+The media tools are called from ``longwatch/core/media/`` only: probing here,
+every other ffmpeg/ffprobe command line in :mod:`longwatch.core.media.ffmpeg`
+and frame decoding in :mod:`longwatch.core.media.frames`
+(``tests/test_media_layout.py`` keeps it so).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 import exiftool
 import ffmpeg
 
+from longwatch.core.media.ffmpeg import synthetic_clip
 from longwatch.errors import LongwatchError
 
 TOOLS = {"ffprobe": "ffmpeg", "ffmpeg": "ffmpeg", "exiftool": "libimage-exiftool-perl"}
@@ -228,16 +236,7 @@ def make_test_clip(
 ) -> Path:
     """Generate honest H.264 test footage with ffmpeg, a clock burned in when ``start`` is given."""
     require("ffmpeg")
-    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}"]
-    cmd += ["-t", str(seconds)]
-    if start is not None:
-        # ffmpeg-python escapes '%' and so breaks drawtext's expansion: the filter is written here.
-        clock = f"%{{pts\\:gmtime\\:{int(start.timestamp())}\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}} UTC"
-        text = (label.replace("'", "").replace(":", " ") + " " if label else "") + clock
-        cmd += ["-vf", f"drawtext=text='{text}':x=8:y=8:fontsize=18:fontcolor=white:box=1:boxcolor=black@0.6"]
-        cmd += ["-metadata", f"creation_time={start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.000000Z')}"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(rate)]
-    cmd += ["-movflags", "+faststart", str(path)]
+    cmd = synthetic_clip(path, seconds=seconds, size=size, rate=rate, label=label, start=start, source=source)
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     if result.returncode != 0:
         raise LongwatchError("I007", path=path, detail=result.stderr.strip()[-300:])

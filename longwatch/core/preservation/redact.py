@@ -31,14 +31,12 @@ import numpy as np
 from longwatch import registry
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
+from longwatch.core.media import ffmpeg
 from longwatch.core.media import probe as media
+from longwatch.core.media.frames import Frame, frames, video_info
 from longwatch.core.preservation import derive
 from longwatch.errors import LongwatchError
 from longwatch.plugins.detectors.base import Box, Tracker
-from longwatch.plugins.detectors.frames import Frame, frames, video_info
-
-#: libx264 settings of the access copy; recorded in the package.
-ENCODER = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
 
 
 @dataclass
@@ -142,7 +140,7 @@ def redact(
             return result
         parameters: dict[str, Any] = {
             "faces": faces, "persons": persons, "keep": sorted(keep), "margin": margin, "hold_frames": hold,
-            "style": "black", "encoder": " ".join(ENCODER), "masked_boxes": result.masked_boxes,
+            "style": "black", "encoder": " ".join(ffmpeg.REDACTION_ENCODER), "masked_boxes": result.masked_boxes,
             "tracks": [t.to_dict() for t in result.tracks],
         }
         if boxes_file:
@@ -177,9 +175,7 @@ def _redact_clip(
         for frame in frames(source, fps=None, width=None):
             if encoder is None and out is not None:
                 h, w = frame.image.shape[:2]
-                cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                       "-s", f"{w}x{h}", "-r", f"{info.fps:.6f}", "-i", "pipe:0", "-i", str(source),
-                       "-map", "0:v", "-map", "1:a?", *ENCODER, "-c:a", "copy", "-shortest", str(out)]
+                cmd = ffmpeg.masked_encode(source, out, w, h, info.fps)
                 encoder = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors)
             image = frame.image.copy()
             for detector in detectors:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
+from longwatch.core.media import ffmpeg
 from longwatch.core.media import probe as media
 from longwatch.core.preservation import derive
 from longwatch.errors import LongwatchError
@@ -54,9 +55,7 @@ def keyframe_before(path: Path, offset: float) -> float:
     Looks 10 s back first (CCTV keyframe intervals are a few seconds), then 120 s.
     """
     for back in (10.0, 120.0):
-        window = f"{max(0.0, offset - back):.3f}%{offset + 0.001:.3f}"
-        cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", window,
-               "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)]
+        cmd = ffmpeg.keyframe_packets(path, max(0.0, offset - back), offset + 0.001)
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         found = []
         for line in result.stdout.splitlines():
@@ -89,11 +88,7 @@ def cut_from_keyframe(source: Path, out: Path, start: float, duration: float,
     None when the listing has no packet, or the file no video stream to list
     (the caller then asks ffprobe).
     """
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.3f}", "-i", str(source),
-           "-t", f"{duration:.3f}", "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", str(out)]
-    if has_video:
-        cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", "1", "-avoid_negative_ts", "disabled",
-                "-f", "framemd5", "pipe:1"]
+    cmd = ffmpeg.stream_copy_cut(source, out, start, duration, list_first_packet=has_video)
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
         raise LongwatchError("D010", action="cutting a window", detail=result.stderr.strip()[-300:])

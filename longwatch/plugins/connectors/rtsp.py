@@ -35,6 +35,7 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from longwatch import clock
+from longwatch.core.media import ffmpeg
 from longwatch.core.media.probe import require
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -118,9 +119,7 @@ class RtspRecorder(CameraConnector):
     def discover(self) -> list[Camera]:
         require("ffprobe")
         timeout = max(1.0, self.config["stall_seconds"])
-        cmd = ["ffprobe", "-v", "error", "-rtsp_transport", self.config["transport"],
-               "-timeout", str(int(timeout * 1_000_000)), "-show_entries", "stream=codec_name",
-               "-of", "json", self._ffmpeg_url()]
+        cmd = ffmpeg.rtsp_probe(self._ffmpeg_url(), self.config["transport"], timeout)
         try:
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10, check=False)
         except subprocess.TimeoutExpired:
@@ -173,13 +172,8 @@ class RtspRecorder(CameraConnector):
         folder.mkdir(parents=True)
         info: dict[str, Any] = {"camera": self.config["camera"], "opened": iso(clock.now()), "t0": None}
         write_atomic(folder / SESSION, json.dumps(info).encode())
-        stall_us = str(int(self.config["stall_seconds"] * 1_000_000))
-        cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "warning", "-progress", "pipe:1",
-               "-stats_period", "0.2", "-rtsp_transport", self.config["transport"], "-timeout", stall_us,
-               "-i", self._ffmpeg_url(), "-map", "0", "-c", "copy", "-f", "segment",
-               "-segment_time", str(self.config["segment_seconds"]), "-segment_format", "mpegts",
-               "-reset_timestamps", "1", "-segment_list", str(folder / LIST), "-segment_list_type", "csv",
-               str(folder / SEGMENT)]
+        cmd = ffmpeg.rtsp_segments(self._ffmpeg_url(), self.config["transport"], self.config["stall_seconds"],
+                                   self.config["segment_seconds"], folder / LIST, folder / SEGMENT)
         log = open(folder / "ffmpeg.log", "w", encoding="utf-8")
         try:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

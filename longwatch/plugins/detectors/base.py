@@ -7,7 +7,10 @@ derived package's PREMIS, because it is the answer to "why was this footage
 kept?". A plugin subclasses :class:`Detector`, implements :meth:`analyse`
 for one frame and :meth:`model` for its weights, and returns the class from
 the ``register_detectors`` hook. Frame decoding is shared
-(:mod:`longwatch.plugins.detectors.frames`): detectors never open video.
+(:mod:`longwatch.core.media.frames`): detectors never open video. The
+:class:`~longwatch.core.media.frames.Frame` that ``analyse`` receives can be
+imported from here too (``from longwatch.plugins.detectors.base import
+Frame``), without loading NumPy until it is asked for.
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:  # the decoder (and NumPy) load when a detector first runs, not with this base class
-    from longwatch.plugins.detectors.frames import Frame
+    from longwatch.core.media.frames import Frame
+
+
+def __getattr__(name: str) -> Any:
+    """``Frame`` for detector authors, part of the Detector API; loaded (with NumPy) on first use."""
+    if name == "Frame":
+        from longwatch.core.media.frames import Frame  # deferred: NumPy is not loaded with the base class
+
+        return Frame
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -249,7 +261,7 @@ class Detector(ABC):
         detection is open: a point from which a crashed run can resume
         without losing or splitting a detection.
         """
-        from longwatch.plugins.detectors.frames import frames
+        from longwatch.core.media.frames import frames  # NumPy loads when a detector first runs
 
         self.reset()
         fps, gap = self.parameters["fps"], self.parameters["gap"]

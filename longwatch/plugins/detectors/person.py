@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from longwatch.core.media.frames import Frame
 from longwatch.plugins.detectors.base import Box, Detector, ModelFile
-from longwatch.plugins.detectors.frames import Frame
 
 
 class PersonDetector(Detector):

@@ -1,9 +1,15 @@
-"""Frame decoding shared by every detector: an ffmpeg pipe, N frames a second, one frame in memory.
+"""Frame decoding: an ffmpeg pipe, N frames a second, one frame in memory.
 
-ffmpeg does the sampling (``fps`` filter) and the scaling, so an hour of
-1080p costs the decoder's time and one small RGB frame of memory, whatever
-the clip's length. Detectors see RGB ``uint8`` arrays (height, width, 3) and
-the factor back to the original pixels.
+Shared by every detector (through :meth:`Detector.detect
+<longwatch.plugins.detectors.base.Detector.detect>`), by redaction (every
+frame, full size) and by dataset exports, so it lives in the core with the
+other media code rather than among the detector plugins. ffmpeg does the
+sampling (``fps`` filter) and the scaling, so an hour of 1080p costs the
+decoder's time and one small RGB frame of memory, whatever the clip's
+length. Detectors see RGB ``uint8`` arrays (height, width, 3) and the
+factor back to the original pixels. The command lines are
+:func:`longwatch.core.media.ffmpeg.stream_info` and
+:func:`~longwatch.core.media.ffmpeg.rgb_frames`.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
+from longwatch.core.media import ffmpeg
 from longwatch.core.media.probe import require
 from longwatch.errors import LongwatchError
 
 
 @dataclass
 class VideoInfo:
+    """The first video stream's picture size, duration (seconds) and frame rate."""
+
     width: int
     height: int
     duration: float
@@ -32,6 +41,8 @@ class VideoInfo:
 
 @dataclass
 class Frame:
+    """One decoded frame: what a detector's ``analyse`` is given (part of the Detector API)."""
+
     index: int
     time: float  # seconds from the start of the clip
     image: np.ndarray  # RGB uint8, (height, width, 3)
@@ -41,8 +52,7 @@ class Frame:
 def video_info(path: Path) -> VideoInfo:
     """Size, duration and frame rate of the first video stream; D004 when there is none."""
     require("ffprobe")
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-           "stream=width,height,r_frame_rate,duration:format=duration", "-of", "json", str(path)]
+    cmd = ffmpeg.stream_info(path)
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     try:
         data = json.loads(result.stdout or "{}")
@@ -75,18 +85,7 @@ def frames(
     require("ffmpeg")
     info = video_info(path)
     w, h = analysis_size(info, width)
-    filters = [f"fps={fps}"] if fps else []
-    filters.append(f"scale={w}:{h}")
-    cmd = ["ffmpeg", "-nostdin", "-v", "error"]
-    if start > 0:
-        cmd += ["-ss", f"{start:.3f}"]
-    cmd += ["-i", str(path)]
-    if end is not None:
-        cmd += ["-t", f"{max(0.0, end - start):.3f}"]
-    cmd += ["-an", "-sn", "-dn", "-vf", ",".join(filters)]
-    if not fps:
-        cmd += ["-fps_mode", "passthrough"]
-    cmd += ["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]
+    cmd = ffmpeg.rgb_frames(path, w, h, fps=fps, start=start, end=end)
     rate = fps or info.fps
     size = w * h * 3
     with tempfile.TemporaryFile() as errors:
