@@ -32,6 +32,7 @@ from longwatch.core.aip import verify as verify_mod
 from longwatch.core.aip.package import printable_name
 from longwatch.core.archive import Archive
 from longwatch.core.preservation import ingest as ingest_mod
+from longwatch.core.preservation import publish as publish_mod
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
@@ -127,7 +128,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
         lat, lon = ingest_mod.parse_location(location)
     start_time = ingest_mod.parse_time(start) if start else None
     ingest_mod.check_camera(camera)
-    ingest_mod.recover(archive)  # staging and half-done publications a killed ingest left
+    publish_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []
     files = list(ingest_mod.expand_paths(list(paths)))
     for path in files:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from longwatch.core.catalog import Catalog
     from longwatch.plugins.detectors.base import Detector
 
 hookspec = pluggy.HookspecMarker("longwatch")
@@ -55,3 +56,14 @@ def package_stored(package_id: str, location: str, summary: dict[str, Any]) -> N
 @hookspec
 def fixity_checked(package_id: str | None, path: str, ok: bool, problems: list[dict[str, Any]]) -> None:
     """Called after a package has been verified, with the outcome and every problem found."""
+
+
+@hookspec
+def prepare_catalog(catalog: Catalog) -> None:
+    """Called when a catalog opens (an archive's, or ``Catalog(url)``), before any of its sessions is used.
+
+    Attach what every session of this catalog needs, e.g. SQLAlchemy listeners on
+    ``catalog.session_factory`` (that catalog's sessions only, never the global ``Session``
+    class) or on ``catalog.engine``. The built-in ``longwatch.plugins.analytics`` keeps the
+    analytics rollups in step with the events table this way.
+    """

@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.jobs",
     "longwatch.commands.access_requests",
     "longwatch.commands.analytics",
+    "longwatch.plugins.analytics",
     "longwatch.plugins.web",
 )
 

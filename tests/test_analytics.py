@@ -207,3 +207,43 @@ def test_time_zone_change_and_cli(lw, archive):
     assert _figures(an.counts(utc_archive)) == _figures(an.counts(utc_archive, live=True))
     assert an.rollup_state(utc_archive)["timezone"] == "UTC"
     assert {f.bucket for f in an.counts(utc_archive) if f.group == "cam-a" and f.cls == "person"} == {"23"}
+
+
+def test_prepare_catalog_attaches_the_rollup_listener_of_the_builtin_plugin_only(archive):
+    """The catalog never imports analytics: the built-in plugin's ``prepare_catalog`` hook attaches the
+    rollup listener to each catalog's own sessions. Without that plugin, a catalog's events miss the rollups."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from longwatch import registry
+    from longwatch.core.catalog import Catalog
+
+    with archive.catalog.session() as s:
+        s.add(Camera(id="cam-a", zone="Jung-gu/Market"))
+        s.add(Event(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:05"), source="fixture"))
+    assert an.rebuild_rollups(archive) == 1
+    assert not event.contains(Session, "after_flush", an._keep_rollups)  # no global side effect
+
+    with_plugin = Catalog(archive.settings.catalog_url, registry.get_plugin_manager(load_entrypoints=False))
+    without_pm = registry.get_plugin_manager(load_entrypoints=False)
+    without_pm.unregister(name="longwatch.plugins.analytics")
+    without = Catalog(archive.settings.catalog_url, without_pm)
+    bare = Catalog(archive.settings.catalog_url)  # as tests and benchmarks open one: every installed plugin
+    try:
+        assert event.contains(with_plugin.session_factory, "after_flush", an._keep_rollups)
+        assert event.contains(bare.session_factory, "after_flush", an._keep_rollups)
+        assert not event.contains(without.session_factory, "after_flush", an._keep_rollups)
+
+        for catalog in (with_plugin, bare):
+            with catalog.session() as s:
+                s.add(Event(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:40"), source="fixture"))
+        assert an.totals(an.counts(archive, grouping="month")) == {"2026-03": {"person": 3, "vehicle": 0, "other": 0}}
+        assert _figures(an.counts(archive)) == _figures(an.counts(archive, live=True))
+
+        with without.session() as s:
+            s.add(Event(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:50"), source="fixture"))
+        assert an.totals(an.counts(archive, grouping="month"))["2026-03"]["person"] == 3  # the rollups missed it
+        assert an.totals(an.counts(archive, grouping="month", live=True))["2026-03"]["person"] == 4
+    finally:
+        for catalog in (with_plugin, without, bare):
+            catalog.dispose()

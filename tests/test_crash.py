@@ -17,7 +17,7 @@ from sqlalchemy import select
 from longwatch.core.aip import metadata, package
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
-from longwatch.core.preservation import ingest as ingest_mod
+from longwatch.core.preservation import publish as publish_mod
 
 SIZE = 300 << 20
 
@@ -88,7 +88,7 @@ def die(*args, **kwargs):
 if where == "catalog":
     longwatch.core.catalog.Catalog.add_package = die
 else:
-    ingest_mod.custody.record_package_events = die
+    longwatch.core.custody.record_package_events = die
 archive = Archive.open(sys.argv[1])
 ingest_mod.ingest(archive, ingest_mod.IngestRequest(path=Path(sys.argv[2]), camera="cam-01"))
 """
@@ -140,10 +140,10 @@ def test_recover_leaves_live_publications_and_drops_unpublished_ones(archive):
     now = datetime.now(UTC)
     location = archive.storage().location
     with archive.catalog.session() as s:
-        s.add(PendingPublication(package_id="live", location=location, owner=ingest_mod._owner(), started_at=now))
+        s.add(PendingPublication(package_id="live", location=location, owner=publish_mod._owner(), started_at=now))
         s.add(PendingPublication(package_id="never-published", location=location, owner="elsewhere:1",
-                                 started_at=now - ingest_mod.STALE_AFTER - timedelta(minutes=1)))
+                                 started_at=now - publish_mod.STALE_AFTER - timedelta(minutes=1)))
         s.add(PendingPublication(package_id="other-host", location=location, owner="elsewhere:1", started_at=now))
-    assert ingest_mod.recover(archive, now=now) == []
+    assert publish_mod.recover(archive, now=now) == []
     with archive.catalog.session() as s:
         assert sorted(p.package_id for p in s.query(PendingPublication)) == ["live", "other-host"]

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from longwatch.core import custody
 from longwatch.core.catalog.models import ExportShare
 from longwatch.core.evidence import export as export_mod
-from longwatch.web import shares
+from longwatch.core.evidence import shares
 
 RECIPIENT = export_mod.Recipient("Busan Police", "Sgt. Lee", "BS-77", "warrant 2026-1", "insurance fraud case")
 

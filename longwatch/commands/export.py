@@ -16,6 +16,7 @@ from longwatch.console import Context, emit_json, human_size, local_time, pass_o
 from longwatch.core.aip import signing
 from longwatch.core.custody.ledger import utc_text
 from longwatch.core.evidence import export as export_mod
+from longwatch.core.evidence import shares
 from longwatch.core.jobs import queue as jobs
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -126,8 +127,6 @@ def verify_export_cmd(path: Path, certs: tuple[Path, ...], tsa_cert: Path | None
 @pass_obj
 def share_export_cmd(obj: Context, path: Path, expires: str, base_url: str, as_json: bool) -> None:
     """Make an expiring, revocable download link for an export (served by `longwatch serve` at /s/TOKEN)."""
-    from longwatch.web import shares
-
     archive = obj.archive()
     when = parse_time(expires)
     share_id, token = shares.create_share(archive, path, when)
@@ -144,8 +143,6 @@ def share_export_cmd(obj: Context, path: Path, expires: str, base_url: str, as_j
 @pass_obj
 def revoke_share_cmd(obj: Context, share_id: int) -> None:
     """Revoke a share link at once."""
-    from longwatch.web import shares
-
     shares.revoke_share(obj.archive(), share_id)
     if not obj.quiet:
         click.echo(_("Share link {id} revoked").format(id=share_id))

@@ -77,7 +77,7 @@ class Archive:
 
     @functools.cached_property
     def catalog(self) -> Catalog:
-        catalog = Catalog(self.settings.catalog_url)
+        catalog = Catalog(self.settings.catalog_url, self.pm)
         catalog.ensure_current()
         return catalog
 

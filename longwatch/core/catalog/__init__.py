@@ -2,6 +2,9 @@
 
 Schema changes go through Alembic migrations only (``migrations/``); opening
 an archive upgrades its catalog to the newest revision (``ensure_current``).
+Plugins prepare each catalog as it opens (hook ``prepare_catalog``): the
+built-in analytics plugin keeps its rollups in step with the events table
+through a listener on that catalog's sessions.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pluggy
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from longwatch import registry
 from longwatch.core.catalog.models import Base, Clip, Package
 from longwatch.errors import LongwatchError
 
@@ -69,17 +74,19 @@ def head_revision() -> str:
 
 
 class Catalog:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pm: pluggy.PluginManager | None = None) -> None:
+        """Open the catalog at ``url``; ``pm`` (default: every installed plugin) prepares it (``prepare_catalog``)."""
         try:
             self.engine = create_engine(url)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
             raise LongwatchError("A004", detail=str(exc)) from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Every session of every catalog keeps the analytics rollups in step with the events table
-        # (an after_flush listener registered when core/analytics.py is imported), whoever records.
-        from longwatch.core.public import analytics  # noqa: F401
+        #: Makes every session of this catalog; a plugin's ``prepare_catalog`` may listen to its events.
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # Before any session is used: the built-in analytics plugin attaches the listener that keeps the
+        # rollups in step with the events table, whoever records through this catalog.
+        (pm or registry.get_plugin_manager()).hook.prepare_catalog(catalog=self)
         # A catalog dropped without dispose() (a CLI invocation's archive) still closes its pooled
         # connections properly instead of leaving them to the garbage collector.
         weakref.finalize(self, self.engine.dispose)
@@ -115,7 +122,7 @@ class Catalog:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        session = self._sessions()
+        session = self.session_factory()
         try:
             yield session
             session.commit()

@@ -609,7 +609,7 @@ class PendingPublication(Base):
 
     A process killed between those steps leaves a published package the
     catalog and the ledger do not know; the next run finds it here (instead
-    of walking all of storage) and completes it (``ingest.recover``).
+    of walking all of storage) and completes it (``preservation.publish.recover``).
     """
 
     __tablename__ = "pending_publications"

@@ -93,13 +93,13 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
 
 def _complete_custody(archive: Archive, package_id: str) -> None:
     """A retry of a job whose attempt was killed after cataloguing: the ledger gets the missing events now,
-    without waiting for ``ingest.recover`` to find the dead worker (it may have run on another host)."""
-    from longwatch.core.preservation import ingest
+    without waiting for ``publish.recover`` to find the dead worker (it may have run on another host)."""
+    from longwatch.core.preservation import publish
 
     row = archive.catalog.get(package_id)
     if row is None:
         raise LongwatchError("J003", package_id=package_id)
-    ingest.complete_custody(archive, package_id, archive.storage(row.storage_location))
+    publish.complete_custody(archive, package_id, archive.storage(row.storage_location))
 
 
 def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:
@@ -634,10 +634,10 @@ def run_worker(archive: Archive, queues: list[str] | None = None, concurrency: i
 
     ``wait=False`` returns once the queues are empty (tests and benchmarks).
     """
-    from longwatch.core.preservation import ingest
+    from longwatch.core.preservation import publish
 
     apply_schema(archive)
-    ingest.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
+    publish.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
     app = make_app(archive)
     for name in queues or []:
         if name not in QUEUES:

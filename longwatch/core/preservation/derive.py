@@ -7,7 +7,7 @@ cause: the reason given by a person and, when a detector asked for it, the
 detector's identity (name, version, model file, size, SHA-256, parameters)
 and the detection with its confidence. That last part is what says why this
 footage was kept. Bagging, signing, publishing and cataloguing are
-:func:`longwatch.core.preservation.ingest.publish`, the same steps as a plain ingest.
+:func:`longwatch.core.preservation.publish.publish`, the same steps as a plain ingest.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from longwatch.core.aip.fixity import ALGORITHMS, digest_stream, open_for_readin
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.media import probe as media
-from longwatch.core.preservation import ingest
+from longwatch.core.preservation import publish as publish_mod
 from longwatch.errors import LongwatchError
 
 
@@ -189,10 +189,10 @@ def derive(
         if requested:
             bag_info += [("Longwatch-Requested-Start", utc_text(requested[0])),
                          ("Longwatch-Requested-End", utc_text(requested[1]))]
-        new = ingest.NewPackage(package_id=package_id, payload=payload, files=records, agents=agents,
+        new = publish_mod.NewPackage(package_id=package_id, payload=payload, files=records, agents=agents,
                                 events=events, desc=desc, technical=technical, time_source="derived",
                                 clips=clips, sources=[s.id for s in sources], bag_info=bag_info)
-        row = ingest.publish(archive, writer, new, now)
+        row = publish_mod.publish(archive, writer, new, now)
     archive.pm.hook.package_stored(package_id=package_id, location=storage.location,
                                    summary={"derived_from": [s.id for s in sources], "action": action,
                                             "size": sum(p.size for p in payload)})
@@ -264,7 +264,7 @@ def find_published(archive: Archive, package_id: str) -> Package | None:
     location = row.storage_location if row is not None else archive.storage().location
     if row is None and not archive.storage(location).has_package(package_id):
         return None
-    return ingest.complete_publication(archive, package_id, location)
+    return publish_mod.complete_publication(archive, package_id, location)
 
 
 def local_media(archive: Archive, row: Package, clip: Clip, scratch: Path) -> Path:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from longwatch.clock import now as utc_now
 from longwatch.core.catalog.models import PublicRequest, RequestStep
 from longwatch.core.custody import Event, Ledger, person_agent, software_agent
+from longwatch.core.evidence import shares
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_
 
@@ -356,7 +357,6 @@ def make_export(archive: Archive, req: PublicRequest, recipient: str, expires_da
     and an expiring share link. The export's own "transfer" event and this request's "delivered"
     step (naming the export and the link) both go into the custody ledger."""
     from longwatch.core.evidence import export as export_mod
-    from longwatch.web import shares
 
     if expires_days < 1:
         raise LongwatchError("U012", number=req.number, detail="the link must stay valid for at least one day")

@@ -6,11 +6,13 @@ planner thinks in local hours). Every figure keeps where it came from (camera, f
 event, and on request its packages), so a page links each bar to its footage.
 
 A live count reads every event in range: 4.5 s at 200,000 events, minutes at 10 million. So
-counts come from rollup tables (models ``AnalyticsHourly``, ``AnalyticsPeriod``, ``AnalyticsDay``), kept in
-step with the events table on every ORM flush that adds or deletes an event (whatever the path:
-detectors, imports, the API), in the same transaction. A query reads all time, whole local years
-and whole months from the period table (the whole-archive page: one row per camera, bucket and
-class), the whole weeks (from Monday) and days of partial months from the day table
+counts come from rollup tables (models ``AnalyticsHourly``, ``AnalyticsPeriod``, ``AnalyticsDay``),
+kept in step with the events table on every ORM flush that adds or deletes an event (whatever the
+path: detectors, imports, the API), in the same transaction: :func:`keep_rollups` listens to every
+session of a catalog, attached when the catalog opens by the built-in plugin
+``longwatch.plugins.analytics`` (hook ``prepare_catalog``). A query reads all time, whole local
+years and whole months from the period table (the whole-archive page: one row per camera, bucket
+and class), the whole weeks (from Monday) and days of partial months from the day table
 (``AnalyticsDay``), the hours left at the edges from the hourly table, and only the minutes of
 partial hours from the events themselves, all summed in one SQL statement, so the figures
 equal a live count exactly (tests/test_analytics.py checks both paths against hand counts).
@@ -61,6 +63,7 @@ from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
+    from longwatch.core.catalog import Catalog
 
 PROFILE = Path(__file__).resolve().parents[2] / "profiles" / "analytics.toml"
 GROUPINGS = ("hour", "weekday", "month")
@@ -474,7 +477,15 @@ def _apply(conn: Connection, hourly: _Deltas, periods: _Deltas, days: _Deltas) -
         conn.execute(delete(AnalyticsDay).where(AnalyticsDay.n <= 0))
 
 
-@event.listens_for(Session, "after_flush")
+def keep_rollups(catalog: Catalog) -> None:
+    """Keep the rollups of ``catalog`` in step with its events table, in every session of that catalog.
+
+    An ``after_flush`` listener on the catalog's own session factory; the built-in analytics plugin
+    (``longwatch.plugins.analytics``) calls this when a catalog opens (hook ``prepare_catalog``).
+    """
+    event.listen(catalog.session_factory, "after_flush", _keep_rollups)
+
+
 def _keep_rollups(session: Session, _context: Any) -> None:
     """Fold the events this flush added or deleted into the rollups, in the same transaction."""
     added = [o for o in session.new if isinstance(o, Event)]

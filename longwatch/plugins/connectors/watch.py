@@ -34,6 +34,7 @@ from longwatch import __version__, clock
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.core.preservation import ingest as ingest_mod
+from longwatch.core.preservation import publish as publish_mod
 from longwatch.errors import LongwatchError
 from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, Gap, iso
 
@@ -170,7 +171,7 @@ class Watch:
 
     def run(self, interval: float = 2.0) -> None:
         """Until ``stop`` is set (SIGTERM): pass, sleep, pass; then close the connector and do a last pass."""
-        ingest_mod.recover(self.archive)
+        publish_mod.recover(self.archive)
         self.connector.open()
         self._running = True
         try:

@@ -1,0 +1,107 @@
+"""Share links: expiring, revocable links through which a recipient downloads an evidence export.
+
+A link is ``/s/<token>``: no account needed, so it expires, can be revoked,
+and every download is a custody-ledger event ("dissemination") naming the
+export's packages and the address it went to. Only the token's SHA-256 is
+stored (table ``export_shares``); the token itself is shown once, when the
+link is made (``longwatch share-export``, or a citizen's request delivered by
+:func:`longwatch.core.public.access_requests.make_export`).
+
+This module holds what a link is, without Flask: making, revoking and listing
+links, finding the live link of a token, and recording a download. The web
+page that serves ``/s/<token>`` and lists links is ``longwatch/web/shares.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from longwatch import clock
+from longwatch.core import custody
+from longwatch.core.archive import Archive
+from longwatch.core.catalog.models import ExportShare
+from longwatch.errors import LongwatchError
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_share(archive: Archive, export_path: Path, expires: datetime, created_by: str = "") -> tuple[int, str]:
+    """A new link to the export at ``export_path``; returns (id, token). The token is shown once."""
+    export_path = export_path.resolve()
+    try:
+        description = json.loads((export_path / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LongwatchError("E009", path=export_path) from exc
+    if expires <= clock.now():
+        raise LongwatchError("E003", detail="the link's expiry is in the past")
+    token = secrets.token_urlsafe(32)
+    recipient = description.get("recipient", {})
+    row = ExportShare(token_sha256=token_hash(token), export_id=str(description.get("export_id", "")),
+                      path=str(export_path), recipient=f"{recipient.get('agency', '')} {recipient.get('officer', '')}"
+                      .strip(), created_by=created_by or archive.operator, created_at=clock.now(),
+                      expires_at=expires, downloads=0)
+    with archive.catalog.session() as session:
+        session.add(row)
+        session.flush()
+        share_id = row.id
+    return share_id, token
+
+
+def revoke_share(archive: Archive, share_id: int) -> None:
+    with archive.catalog.session() as session:
+        row = session.get(ExportShare, share_id)
+        if row is None:
+            raise LongwatchError("E021", share=share_id)
+        if row.revoked_at is None:
+            row.revoked_at = clock.now()
+
+
+def list_shares(archive: Archive) -> list[dict[str, Any]]:
+    with archive.catalog.session() as session:
+        rows = session.scalars(select(ExportShare).order_by(ExportShare.id.desc())).all()
+        return [{"id": r.id, "export_id": r.export_id, "recipient": r.recipient, "created_by": r.created_by,
+                 "created_at": r.created_at, "expires_at": r.expires_at, "revoked_at": r.revoked_at,
+                 "downloads": r.downloads, "active": r.revoked_at is None and r.expires_at > clock.now()}
+                for r in rows]
+
+
+def live_share(archive: Archive, token: str) -> ExportShare:
+    """The link of ``token``, its download counted; E021 when there is none, E022 when revoked or expired."""
+    with archive.catalog.session() as session:
+        row = session.scalars(select(ExportShare).where(ExportShare.token_sha256 == token_hash(token))).first()
+        if row is None:
+            raise LongwatchError("E021", share="?")
+        if row.revoked_at is not None or row.expires_at <= clock.now():
+            raise LongwatchError("E022", share=row.id)
+        row.downloads += 1
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+def shared_packages(row: ExportShare) -> list[str] | None:
+    """The package ids of the export a link points to; None when the export is gone or unreadable."""
+    try:
+        description = json.loads((Path(row.path) / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [p["id"] for p in description.get("packages", [])]
+
+
+def record_download(archive: Archive, row: ExportShare, packages: list[str], address: str) -> None:
+    """The custody-ledger "dissemination" event of one download through a link, from ``address``."""
+    custody.Ledger.for_archive(archive).append([custody.Event(
+        type="dissemination", packages=packages,
+        detail=f"evidence export {row.export_id} downloaded through share link {row.id} "
+               f"(recipient {row.recipient}) from {address}",
+        agents=[custody.software_agent()], extra={"export_id": row.export_id, "share": row.id,
+                                                  "address": address})])
