@@ -17,7 +17,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch import __version__, i18n, registry
+from longwatch import __version__, clock, i18n, registry
 from longwatch.console import (
     Context,
     emit_json,
@@ -126,7 +126,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     lat = lon = None
     if location:
         lat, lon = ingest_mod.parse_location(location)
-    start_time = ingest_mod.parse_time(start) if start else None
+    start_time = clock.parse_time(start) if start else None
     ingest_mod.check_camera(camera)
     publish_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []

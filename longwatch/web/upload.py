@@ -199,7 +199,7 @@ def create() -> Response:
             raise LongwatchError("W022", detail=exc.render()) from exc
     if meta.get("start"):
         try:
-            ingest_mod.parse_time(meta["start"])
+            clock.parse_time(meta["start"])
         except LongwatchError as exc:
             raise LongwatchError("W022", detail=exc.render()) from exc
     sweep_expired()
@@ -408,7 +408,7 @@ def finish(row: Upload, sha256: str) -> str:
         camera=meta.get("camera", ""),
         zone=meta.get("zone", "")[:200],
         title=meta.get("title", "")[:500],
-        start=ingest_mod.parse_time(meta["start"]) if meta.get("start") else None,
+        start=clock.parse_time(meta["start"]) if meta.get("start") else None,
     )
     try:
         result = ingest_mod.ingest(archive, req)

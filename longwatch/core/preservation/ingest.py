@@ -74,20 +74,6 @@ class IngestResult:
 
 
 # -- parsing what people type -------------------------------------------------
-def parse_time(value: str) -> datetime:
-    """ISO 8601 with Z or an offset; a time without a zone is refused, never guessed."""
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as exc:
-        raise LongwatchError("I003", value=value) from exc
-    if parsed.tzinfo is None:
-        raise LongwatchError("I003", value=value)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC equivalent
-        raise LongwatchError("I003", value=value) from exc
-
-
 def parse_location(value: str) -> tuple[float, float]:
     try:
         lat_text, lon_text = value.split(",")
@@ -147,7 +133,7 @@ def apply_sidecar(request: IngestRequest, data: dict[str, Any], sidecar: Path) -
     request.description = request.description or text("description")
     request.location_name = request.location_name or text("location_name") or text("address")
     if request.start is None and data.get("start"):
-        request.start = parse_time(text("start"))
+        request.start = clock.parse_time(text("start"))
     if request.latitude is None and data.get("location"):
         loc = data["location"]
         if isinstance(loc, dict):

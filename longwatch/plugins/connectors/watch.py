@@ -318,7 +318,7 @@ class Watch:
             start, end = clips[0].group_range or (clips[0].start, clips[-1].end or clips[-1].start)
             gaps = [g for g in self.state.gaps
                     if start is not None and end is not None and g.get("camera") == clips[0].camera
-                    and ingest_mod.parse_time(g["start"]) < end and ingest_mod.parse_time(g["end"]) > start]
+                    and clock.parse_time(g["start"]) < end and clock.parse_time(g["end"]) > start]
         try:
             return ingest_mod.ingest_files(self.archive, requests, gaps=gaps)[0].package_id
         except LongwatchError as exc:
@@ -453,8 +453,8 @@ class Watch:
         if not new:
             return
         for gap in new:
-            gaps_mod.record(self.archive, gap["camera"], ingest_mod.parse_time(gap["start"]),
-                            ingest_mod.parse_time(gap["end"]), gap.get("reason", ""),
+            gaps_mod.record(self.archive, gap["camera"], clock.parse_time(gap["start"]),
+                            clock.parse_time(gap["end"]), gap.get("reason", ""),
                             source=str(self.connector.config.get("name") or self.connector.NAME))
         with open(self.dir / GAPS_NAME, "a", encoding="utf-8") as fh:
             for gap in new:
