@@ -6,9 +6,9 @@ Generates an archive whose catalog holds N packages of one clip each (no
 media: rows only, as a long-running control centre's catalog would), spread
 over two years of capture times, with retention assignments of every class of
 the default schedule and a few legal holds of each kind. It then times
-``retention.propose`` (assign what is new, find what is due, set held
+``dispositions.propose`` (assign what is new, find what is due, set held
 packages aside, group by class, and write the proposal: one INSERT ... SELECT)
-and ``retention.plan`` (the same due list loaded into Python, as the
+and ``dispositions.plan`` (the same due list loaded into Python, as the
 emergency purge uses it) against the baseline of ONE full scan of the clip table in the same
 run (``SELECT count(*), sum(size_bytes), max(sha256) FROM clips``), and
 prints both and their ratio. Figures go to docs/performance.md.
@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip, LegalHold, Package, RetentionAssignment
-from longwatch.core.records import retention
+from longwatch.core.records import actors, dispositions, schedules
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -54,7 +54,7 @@ def generate(archive: Archive, n: int, holds: int, seed: int = 6) -> None:
                 size = rng.randrange(50 << 20, 400 << 20)
                 camera = f"cam-{i % 400:03d}"
                 cls, period, _w = rng.choices(CLASSES, weights)[0]
-                due = retention.add_period(start, period) if cls != "incident" else None
+                due = schedules.add_period(start, period) if cls != "incident" else None
                 packages.append({"id": pid, "created_at": start, "camera": camera, "zone": f"zone-{i % 40}",
                                  "title": "", "location_name": "", "start_utc": start, "end_utc": end,
                                  "time_source": "sidecar", "size_bytes": size, "file_count": 1, "status": "stored",
@@ -119,13 +119,13 @@ def main() -> None:
             with archive.catalog.engine.connect() as conn:
                 return conn.execute(text("SELECT count(*), sum(size_bytes), max(sha256) FROM clips")).one()
 
-        actor = retention.Actor("bench", "records-manager")
+        actor = actors.Actor("bench", "records-manager")
 
-        def proposing() -> retention.Plan:
-            return retention.propose(archive, actor, NOW)[1]
+        def proposing() -> dispositions.Plan:
+            return dispositions.propose(archive, actor, NOW)[1]
 
-        def listing() -> retention.Plan:
-            return retention.plan(archive, NOW)
+        def listing() -> dispositions.Plan:
+            return dispositions.plan(archive, NOW)
 
         def forget_proposals() -> None:
             with archive.catalog.engine.begin() as conn:
@@ -135,7 +135,7 @@ def main() -> None:
         scan_s, _ = timed(scan, args.repeat)
         propose_s, result = timed(proposing, args.repeat, forget_proposals)
         list_s, listed = timed(listing, args.repeat)
-        assert isinstance(result, retention.Plan) and isinstance(listed, retention.Plan)
+        assert isinstance(result, dispositions.Plan) and isinstance(listed, dispositions.Plan)
         groups = result.by_class()
         due = sum(g["count"] for g in groups.values())
         assert due == len(listed.due)

@@ -33,6 +33,7 @@ from longwatch.core.aip.package import printable_name
 from longwatch.core.archive import Archive
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
+from longwatch.core.records import certificates
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
@@ -183,9 +184,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
     if not target and not verify_all:
         raise LongwatchError("C001")
     if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
-        from longwatch.core.records import retention
-
-        if retention.is_certificate(Path(target)):
+        if certificates.is_certificate(Path(target)):
             from longwatch.commands.retention import verify_certificate
 
             verify_certificate(obj, Path(target), cert_path, as_json)
@@ -371,10 +370,8 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
 
 def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
     """A disposed package: its catalog record, the disposition that destroyed it and the certificate."""
-    from longwatch.core.records import retention
-
     data = _package_dict(row)
-    data["disposition"] = retention.tombstone(archive, row.id)
+    data["disposition"] = certificates.tombstone(archive, row.id)
     if as_json:
         emit_json(data)
         return

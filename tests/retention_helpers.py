@@ -9,12 +9,12 @@ from conftest import ingest_one, unique_copy
 
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Package
-from longwatch.core.records import retention
+from longwatch.core.records import actors
 
 T0 = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
-ALICE = retention.Actor("alice", "operator")
-BOB = retention.Actor("bob", "records-manager")
-ADMIN = retention.Actor("root-admin", "admin")
+ALICE = actors.Actor("alice", "operator")
+BOB = actors.Actor("bob", "records-manager")
+ADMIN = actors.Actor("root-admin", "admin")
 
 
 def add_package(archive: Archive, small_clip: Path, tmp_path: Path, name: str, camera: str = "cam-01",

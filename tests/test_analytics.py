@@ -9,7 +9,7 @@ import pytest
 
 from longwatch.core.catalog.models import Camera, Event
 from longwatch.core.public import analytics as an
-from longwatch.core.records import retention
+from longwatch.core.records import schedules
 from longwatch.errors import LongwatchError
 
 # Seoul is UTC+9: 2026-03-02 is a Monday.
@@ -70,9 +70,9 @@ def test_compare_two_periods(events):
 
 
 def test_planning_sample_rule_is_data(archive):
-    rule = retention.load_schedule(retention.DEFAULT_SCHEDULE).planning_sample
+    rule = schedules.load_schedule(schedules.DEFAULT_SCHEDULE).planning_sample
     assert rule is not None and (rule.minutes_per_hour, rule.keep_years, rule.enabled) == (10, 5, False)
-    assert retention.active_schedule(archive).planning_sample == rule  # the archive's own schedule says it
+    assert schedules.active_schedule(archive).planning_sample == rule  # the archive's own schedule says it
     t = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     assert rule.ranges(t + timedelta(minutes=5), t + timedelta(minutes=6))
     assert not rule.ranges(t + timedelta(minutes=15), t + timedelta(minutes=50))
@@ -100,9 +100,9 @@ def test_pages_chart_csv_png(app, login_as, web_archive):
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert c.get("/analytics.svg").get_data(as_text=True).startswith("<svg")
     assert "정책 기획용 표본" not in html  # the planning sample is off in the default schedule
-    schedule = web_archive.root / retention.ACTIVE_NAME
+    schedule = web_archive.root / schedules.ACTIVE_NAME
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    schedule.write_text(retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
+    schedule.write_text(schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
                                                                                        "enabled = true"))
     html = c.get("/analytics?grouping=hour&lang=ko").get_data(as_text=True)
     assert "정책 기획용 표본: 영상을 폐기할 때 모든 카메라의 매시 00분부터 10분까지" in html

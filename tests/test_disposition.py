@@ -13,7 +13,7 @@ from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
 
 from longwatch.core import custody
 from longwatch.core.catalog.models import Clip, DispositionItem
-from longwatch.core.records import retention
+from longwatch.core.records import actors, assignment, certificates, dispositions, holds
 from longwatch.errors import LongwatchError
 
 NOW = "2026-03-01T00:00:00Z"
@@ -21,7 +21,7 @@ NOW = "2026-03-01T00:00:00Z"
 
 def proposed(archive, small_clip, tmp_path, n=1):
     ids = [add_package(archive, small_clip, tmp_path, f"p{i}") for i in range(n)]
-    disposition, _plan = retention.propose(archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(archive, ALICE, later(60))
     assert disposition is not None
     return disposition, ids
 
@@ -29,17 +29,17 @@ def proposed(archive, small_clip, tmp_path, n=1):
 def test_self_approval_is_refused(archive, small_clip, tmp_path):
     disposition, _ids = proposed(archive, small_clip, tmp_path)
     with pytest.raises(LongwatchError) as info:
-        retention.approve(archive, disposition.id, retention.Actor("Alice", "records-manager"), later(60))
+        dispositions.approve(archive, disposition.id, actors.Actor("Alice", "records-manager"), later(60))
     assert info.value.code == "H004"
     with pytest.raises(LongwatchError) as info:
-        retention.approve(archive, disposition.id, retention.Actor("carol", "operator"), later(60))
+        dispositions.approve(archive, disposition.id, actors.Actor("carol", "operator"), later(60))
     assert info.value.code == "H005"
     with pytest.raises(LongwatchError) as info:
-        retention.execute(archive, disposition.id, BOB, later(60))
+        dispositions.execute(archive, disposition.id, BOB, later(60))
     assert info.value.code == "H006"  # not approved yet
-    retention.approve(archive, disposition.id, BOB, later(60))
+    dispositions.approve(archive, disposition.id, BOB, later(60))
     with pytest.raises(LongwatchError) as info:
-        retention.approve(archive, disposition.id, retention.Actor("dave", "records-manager"), later(60))
+        dispositions.approve(archive, disposition.id, actors.Actor("dave", "records-manager"), later(60))
     assert info.value.code == "H006"
 
 
@@ -137,8 +137,8 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
 
 def test_certificate_verifies_away_from_its_archive(lw, archive, small_clip, tmp_path):
     disposition, _ids = proposed(archive, small_clip, tmp_path)
-    retention.approve(archive, disposition.id, BOB, later(60))
-    cert = Path(retention.execute(archive, disposition.id, BOB, later(61))["certificate"])
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    cert = Path(dispositions.execute(archive, disposition.id, BOB, later(61))["certificate"])
     away = tmp_path / "mailed"
     away.mkdir()
     for path in cert.parent.iterdir():
@@ -152,7 +152,7 @@ def test_certificate_verifies_away_from_its_archive(lw, archive, small_clip, tmp
 
 def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, small_clip, tmp_path):
     disposition, ids = proposed(archive, small_clip, tmp_path, n=2)
-    retention.approve(archive, disposition.id, BOB, later(60))
+    dispositions.approve(archive, disposition.id, BOB, later(60))
     env = {"LONGWATCH_FAULT": "after-delete", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
     proc = frozen_longwatch(NOW, "-A", archive.root, "dispose", "execute", disposition.id, env=env)
     assert proc.returncode == -9, proc.stderr  # killed by SIGKILL right after the copies went
@@ -160,10 +160,10 @@ def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, s
         items = {i.package_id: i.status for i in s.query(DispositionItem).all()}
     first = next(p for p, st in items.items() if st == "deleting")  # the intent record says so
     assert status(archive, first) == "disposing" and not on_storage(archive, first)
-    assert not list((archive.root / retention.CERTIFICATES).glob("*.json"))
+    assert not list((archive.root / certificates.CERTIFICATES).glob("*.json"))
     # a hold placed while the run is stopped still wins for the package not yet reached
     other = next(p for p in ids if p != first)
-    retention.place_hold(archive, ALICE, owner="court", reason="late subpoena", package_id=other, now=later(60))
+    holds.place_hold(archive, ALICE, owner="court", reason="late subpoena", package_id=other, now=later(60))
     proc = frozen_longwatch(NOW, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
                          env={"LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"})
     assert proc.returncode == 0, proc.stderr
@@ -182,9 +182,9 @@ def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, t
     event = add_package(archive, small_clip, tmp_path, "event")
     recent = add_package(archive, small_clip, tmp_path, "recent", start=later(50))
     held = add_package(archive, small_clip, tmp_path, "held")
-    retention.assign(archive, ALICE, later(1))
-    retention.assign(archive, ALICE, later(1), [event], event_type="motion")
-    retention.place_hold(archive, ALICE, owner="o", reason="r", package_id=held, now=later(1))
+    assignment.assign(archive, ALICE, later(1))
+    assignment.assign(archive, ALICE, later(1), [event], event_type="motion")
+    holds.place_hold(archive, ALICE, owner="o", reason="r", package_id=held, now=later(1))
     config = archive.root / "longwatch.toml"
     config.write_text(config.read_text().replace("durable = false", f"durable = false\nreserve_bytes = {10**18}"))
     result = lw("ingest", str(unique_copy(small_clip, tmp_path / "new.mp4")))
@@ -200,12 +200,12 @@ def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, t
 
 def test_a_package_is_not_proposed_twice(archive, small_clip, tmp_path):
     first, ids = proposed(archive, small_clip, tmp_path)
-    again, _plan = retention.propose(archive, ALICE, later(61))
+    again, _plan = dispositions.propose(archive, ALICE, later(61))
     assert again is None
     extra = add_package(archive, small_clip, tmp_path, "extra")
-    again, _plan = retention.propose(archive, ALICE, later(62))
+    again, _plan = dispositions.propose(archive, ALICE, later(62))
     assert again is not None
-    assert [i.package_id for i in retention.get_disposition(archive, again.id)[1]] == [extra]
+    assert [i.package_id for i in dispositions.get_disposition(archive, again.id)[1]] == [extra]
     assert first.id != again.id and ids
 
 

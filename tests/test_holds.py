@@ -1,5 +1,5 @@
 """A legal hold beats every deletion path: disposition, manual delete, administrator, storage-full purge,
-schedule change; and it is enforced in the core (retention.delete_package), below every caller."""
+schedule change; and it is enforced in the core (deletion.delete_package), below every caller."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_stor
 
 import longwatch
 from longwatch.core import custody
-from longwatch.core.records import retention
+from longwatch.core.records import assignment, deletion, dispositions, holds, purge, schedules
 from longwatch.errors import LongwatchError
 
 NOW = "2026-03-01T00:00:00Z"
@@ -24,9 +24,9 @@ def two(archive, small_clip, tmp_path):
     """Two expired continuous packages on cam-01; the second under a package hold."""
     free = add_package(archive, small_clip, tmp_path, "free")
     held = add_package(archive, small_clip, tmp_path, "held")
-    retention.assign(archive, ALICE, later(1))
-    hold = retention.place_hold(archive, ALICE, owner="Seoul Central District Prosecutors' Office",
-                                reason="case 2026-J-17", package_id=held, now=later(2))
+    assignment.assign(archive, ALICE, later(1))
+    hold = holds.place_hold(archive, ALICE, owner="Seoul Central District Prosecutors' Office",
+                            reason="case 2026-J-17", package_id=held, now=later(2))
     return free, held, hold
 
 
@@ -37,12 +37,12 @@ def assert_kept(archive, package_id):
 
 def test_scheduled_disposition_skips_held(archive, two):
     free, held, _hold = two
-    disposition, plan = retention.propose(archive, ALICE, later(60))
-    assert [i.package_id for i in retention.get_disposition(archive, disposition.id)[1]] == [free]
+    disposition, plan = dispositions.propose(archive, ALICE, later(60))
+    assert [i.package_id for i in dispositions.get_disposition(archive, disposition.id)[1]] == [free]
     assert plan.by_class()["continuous"]["count"] == 1
     assert [c.package_id for c, _ in plan.held] == [held]
-    retention.approve(archive, disposition.id, BOB, later(60))
-    result = retention.execute(archive, disposition.id, BOB, later(61))
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    result = dispositions.execute(archive, disposition.id, BOB, later(61))
     assert result["deleted"] == [free]
     assert_kept(archive, held)
 
@@ -50,10 +50,10 @@ def test_scheduled_disposition_skips_held(archive, two):
 def test_hold_placed_after_approval_wins(archive, small_clip, tmp_path):
     a = add_package(archive, small_clip, tmp_path, "a")
     b = add_package(archive, small_clip, tmp_path, "b")
-    disposition, _plan = retention.propose(archive, ALICE, later(60))
-    retention.approve(archive, disposition.id, BOB, later(60))
-    retention.place_hold(archive, ALICE, owner="court", reason="subpoena", package_id=b, now=later(60))
-    result = retention.execute(archive, disposition.id, BOB, later(61))
+    disposition, _plan = dispositions.propose(archive, ALICE, later(60))
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    holds.place_hold(archive, ALICE, owner="court", reason="subpoena", package_id=b, now=later(60))
+    result = dispositions.execute(archive, disposition.id, BOB, later(61))
     assert result["deleted"] == [a] and result["held"] == [b]
     assert_kept(archive, b)
     cert = json.loads(Path(result["certificate"]).read_text())
@@ -65,10 +65,10 @@ def test_hold_placed_after_approval_wins(archive, small_clip, tmp_path):
 def test_manual_and_administrator_delete_refused(archive, two, actor, reason):
     free, held, hold = two
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(archive, held, actor, reason, now=later(3))
+        deletion.delete_package(archive, held, actor, reason, now=later(3))
     assert info.value.code == "H003" and hold.id[:8] in str(info.value)
     assert_kept(archive, held)
-    retention.delete_package(archive, free, actor, reason, now=later(3))  # unheld: allowed, and recorded
+    deletion.delete_package(archive, free, actor, reason, now=later(3))  # unheld: allowed, and recorded
     assert status(archive, free) == "disposed" and not on_storage(archive, free)
 
 
@@ -83,7 +83,7 @@ def test_cli_delete_refused_with_exit_status_9(lw, archive, two):
 def test_storage_full_purge_refused(archive, two):
     free, held, _hold = two
     _reserve_everything(archive)
-    removed = retention.emergency_purge(archive, ADMIN, later(60))
+    removed = purge.emergency_purge(archive, ADMIN, later(60))
     assert removed == [free]
     assert_kept(archive, held)
 
@@ -92,7 +92,7 @@ def test_schedule_change_cannot_destroy_held(lw, archive, two, tmp_path, frozen_
     frozen_clock(NOW)
     free, held, _hold = two
     shorter = tmp_path / "short.toml"
-    shorter.write_text(retention.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
+    shorter.write_text(schedules.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
     preview = json.loads(lw("retention", "preview", str(shorter), "--json").stdout)
     assert preview["destroy"]["continuous"]["count"] == 1 and preview["held"]["continuous"]["count"] == 1
     assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager").exit_code == 0
@@ -119,7 +119,7 @@ def test_release_lets_deletion_proceed_and_both_are_ledger_events(lw, archive, t
     assert lw("hold", "list", "--json").stdout.count(hold.id) == 0
     listed = json.loads(lw("hold", "list", "--all", "--json").stdout)["holds"]
     assert listed[0]["released_by"] == "bob"
-    retention.delete_package(archive, held, ALICE, "manual", now=later(5))
+    deletion.delete_package(archive, held, ALICE, "manual", now=later(5))
     actions = [e["extra"].get("action") for _s, e, _l in custody.Ledger.for_archive(archive).history(held)]
     assert actions.count("hold placed") == 1 and actions.count("hold released") == 1
 
@@ -127,18 +127,18 @@ def test_release_lets_deletion_proceed_and_both_are_ledger_events(lw, archive, t
 def test_camera_hold_has_second_precision(archive, small_clip, tmp_path):
     start = T0 + timedelta(hours=14)  # the clip covers 14:00:00 .. 14:00:01
     pid = add_package(archive, small_clip, tmp_path, "a", camera="cam-07", start=start)
-    miss = retention.place_hold(archive, ALICE, owner="o", reason="r", camera="cam-07",
-                                start=start + timedelta(seconds=2), end=start + timedelta(seconds=9), now=later(1))
-    assert retention.holds_on(archive, pid) == []
-    other = retention.place_hold(archive, ALICE, owner="o", reason="r", camera="cam-08", start=start,
-                                 end=start + timedelta(hours=1), now=later(1))
-    assert retention.holds_on(archive, pid) == []
-    hit = retention.place_hold(archive, ALICE, owner="o", reason="r", camera="cam-07",
-                               start=start + timedelta(seconds=1), end=start + timedelta(seconds=5), now=later(1))
-    assert [h.id for h in retention.holds_on(archive, pid)] == [hit.id]
-    assert {miss.id, other.id}.isdisjoint(h.id for h in retention.holds_on(archive, pid))
+    miss = holds.place_hold(archive, ALICE, owner="o", reason="r", camera="cam-07",
+                            start=start + timedelta(seconds=2), end=start + timedelta(seconds=9), now=later(1))
+    assert holds.holds_on(archive, pid) == []
+    other = holds.place_hold(archive, ALICE, owner="o", reason="r", camera="cam-08", start=start,
+                             end=start + timedelta(hours=1), now=later(1))
+    assert holds.holds_on(archive, pid) == []
+    hit = holds.place_hold(archive, ALICE, owner="o", reason="r", camera="cam-07",
+                           start=start + timedelta(seconds=1), end=start + timedelta(seconds=5), now=later(1))
+    assert [h.id for h in holds.holds_on(archive, pid)] == [hit.id]
+    assert {miss.id, other.id}.isdisjoint(h.id for h in holds.holds_on(archive, pid))
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(archive, pid, ADMIN, "administrator", now=later(90))
+        deletion.delete_package(archive, pid, ADMIN, "administrator", now=later(90))
     assert info.value.code == "H003"
 
 
@@ -146,7 +146,7 @@ def test_case_and_saved_search_holds(lw, archive, small_clip, tmp_path):
     in_case = add_package(archive, small_clip, tmp_path, "c", camera="cam-02")
     market = add_package(archive, small_clip, tmp_path, "m", camera="cam-03", zone="Jung-gu/Market/Gate-2")
     elsewhere = add_package(archive, small_clip, tmp_path, "e", camera="cam-04", zone="Mapo-gu")
-    retention.assign(archive, ALICE, later(1), [in_case], case_id="2026-J-99")
+    assignment.assign(archive, ALICE, later(1), [in_case], case_id="2026-J-99")
     result = lw("hold", "place", "--case", "2026-J-99", "--owner", "police", "--reason", "robbery", "--review",
                 "2026-06-01T00:00:00+09:00", "--as", "alice", "--json")
     assert result.exit_code == 0, result.output
@@ -154,8 +154,8 @@ def test_case_and_saved_search_holds(lw, archive, small_clip, tmp_path):
     result = lw("hold", "place", "--search", "zone=Jung-gu/Market", "--search", "from=2025-12-31T00:00:00Z",
                 "--owner", "audit office", "--reason", "inspection", "--as", "alice")
     assert result.exit_code == 0, result.output
-    assert retention.holds_on(archive, in_case) and retention.holds_on(archive, market)
-    assert retention.holds_on(archive, elsewhere) == []
+    assert holds.holds_on(archive, in_case) and holds.holds_on(archive, market)
+    assert holds.holds_on(archive, elsewhere) == []
     text = lw("hold", "list").stdout
     assert "robbery" in text and "inspection" in text
 
@@ -183,15 +183,15 @@ def test_bad_hold_inputs(lw):
 
 
 def test_no_other_module_removes_package_files():
-    """Package deletion is reachable only through retention.delete_package: no other module calls the mechanism."""
+    """Package deletion is reachable only through deletion.delete_package: no other module calls the mechanism."""
     root = Path(longwatch.__file__).resolve().parent
     allowed = {
-        "core/records/retention.py",  # delete_package, the one way in, and _remove_copies
+        "core/records/deletion.py",  # delete_package, the one way in, and _remove_copies
         "core/storage/policy.py",  # delete_copy; tier moves drop a copy only after a verified copy exists elsewhere
         "storage_adapters/base.py", "storage_adapters/local.py", "storage_adapters/s3.py",  # the mechanism itself
         "testing.py",  # the adapters' conformance kit
     }
-    call = re.compile(r"(?<!retention\.)\b(delete_package|delete_copy|_remove_copies)\(")
+    call = re.compile(r"(?<!deletion\.)\b(delete_package|delete_copy|_remove_copies)\(")
     offenders = []
     for path in root.rglob("*.py"):
         rel = path.relative_to(root).as_posix()
@@ -205,16 +205,16 @@ def test_planning_sql_and_single_package_check_agree(archive, small_clip, tmp_pa
     start = T0 + timedelta(hours=9)
     ids = [add_package(archive, small_clip, tmp_path, f"p{i}", camera=f"cam-{i % 3}", start=start + timedelta(
         seconds=i * 2), zone=("Jung-gu/Market/Gate-1", "Jung-gu/Marketplace", "Mapo-gu")[i % 3]) for i in range(6)]
-    retention.assign(archive, ALICE, later(1))
-    retention.assign(archive, ALICE, later(1), [ids[5]], case_id="K_1%")
+    assignment.assign(archive, ALICE, later(1))
+    assignment.assign(archive, ALICE, later(1), [ids[5]], case_id="K_1%")
     for kwargs in ({"camera": "cam-1", "start": start + timedelta(seconds=3), "end": start + timedelta(seconds=4)},
                    {"search": {"zone": "Jung-gu/Market", "to": (start + timedelta(seconds=1)).isoformat()}},
                    {"search": {"text": "MARKET%"}}, {"case_id": "K_1%"}, {"package_id": ids[4]}):
-        retention.place_hold(archive, ALICE, owner="o", reason="r", now=later(1), **kwargs)
-    retention.close_case(archive, "K_1%", T0, ALICE, later(2))  # incident evidence: due ten years later
-    result = retention.plan(archive, later(11 * 366))
+        holds.place_hold(archive, ALICE, owner="o", reason="r", now=later(1), **kwargs)
+    assignment.close_case(archive, "K_1%", T0, ALICE, later(2))  # incident evidence: due ten years later
+    result = dispositions.plan(archive, later(11 * 366))
     held_sql = {c.package_id for c, _h in result.held}
-    held_python = {p for p in ids if retention.holds_on(archive, p)}
+    held_python = {p for p in ids if holds.holds_on(archive, p)}
     assert held_sql == held_python == {ids[0], ids[1], ids[4], ids[5]}
     assert all(h for _c, h in result.held)
     assert {c.package_id for c in result.due} == set(ids) - held_sql

@@ -29,7 +29,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.media.probe import make_test_clip
-from longwatch.core.records import retention
+from longwatch.core.records import certificates, dispositions, holds
 from longwatch.errors import LongwatchError
 
 RECIPIENT = export_mod.Recipient("Seoul Jung-gu Police", "Kim", "2026-77", "Criminal Procedure Act art. 106",
@@ -127,12 +127,12 @@ def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive,
                                                                          frozen_clock):
     frozen_clock(later(60))
     ids = [add_package(archive, small_clip, tmp_path, f"p{i}") for i in range(3)]
-    disposition, _plan = retention.propose(archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(archive, ALICE, later(60))
     assert disposition is not None
     assert jobs.run_task(archive, "dispose_due", {}) == {"dispositions": [], "deleted": 0, "held": 0, "failed": []}
     assert all(status(archive, p) == "stored" for p in ids)  # proposed, not approved: nothing happens
-    retention.approve(archive, disposition.id, BOB, later(60))
-    retention.place_hold(archive, BOB, owner="court", reason="lawsuit 2026-9", package_id=ids[0])
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    holds.place_hold(archive, BOB, owner="court", reason="lawsuit 2026-9", package_id=ids[0])
     done = jobs.run_task(archive, "dispose_due", {})
     assert done == {"dispositions": [disposition.id], "deleted": 2, "held": 1, "failed": []}
     assert status(archive, ids[0]) == "stored" and on_storage(archive, ids[0])
@@ -141,8 +141,8 @@ def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive,
     assert jobs.run_task(archive, "dispose_due", {})["dispositions"] == []  # executed: not again
     result = jobs.enqueue_disposition(archive, disposition.id)  # a job for an executed one reports it
     assert isinstance(result, dict) and sorted(result["deleted"]) == sorted(ids[1:])
-    cert = retention.get_disposition(archive, disposition.id)[0].certificate
-    assert retention.verify_certificate(Path(cert), [archive.certificate])["ok"]
+    cert = dispositions.get_disposition(archive, disposition.id)[0].certificate
+    assert certificates.verify_certificate(Path(cert), [archive.certificate])["ok"]
     assert json.loads(Path(cert).read_text())["executor"]["name"] == jobs.SCHEDULER[0]
 
 
@@ -189,7 +189,7 @@ def test_worker_app_has_the_new_kinds_on_the_heavy_queue_and_a_configured_period
 def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, tmp_path, frozen_clock):
     frozen_clock(later(60))
     ids = [add_package(pg_archive, small_clip, tmp_path, f"q{i}") for i in range(2)]
-    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
     with pytest.raises(RuntimeError), pg_archive.catalog.session() as s:  # rolled back: no job
         jobs.enqueue_disposition(pg_archive, disposition.id, session=s)
@@ -199,7 +199,7 @@ def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, 
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
     [row] = jobs.list_jobs(pg_archive)
     assert (row.id, row.state, row.code) == (not_yet, "failed", "H006")  # not approved: refused, not retried
-    retention.approve(pg_archive, disposition.id, BOB, later(60))
+    dispositions.approve(pg_archive, disposition.id, BOB, later(60))
     job = jobs.enqueue_disposition(pg_archive, disposition.id)
     assert jobs.enqueue_disposition(pg_archive, disposition.id) == job  # waiting already: the same job
     recent = add_package(pg_archive, small_clip, tmp_path, "recent", start=later(50))  # not due
@@ -316,10 +316,10 @@ def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tm
     assert refused.exit_code == 13  # E003 now, not a job that fails later
     frozen_clock(later(60))
     add_package(pg_archive, small_clip, tmp_path, "old")
-    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
     assert lw("dispose", "execute", disposition.id, "--queue").exit_code == 12  # H006: not approved
-    retention.approve(pg_archive, disposition.id, BOB, later(60))
+    dispositions.approve(pg_archive, disposition.id, BOB, later(60))
     dispose = json.loads(lw("dispose", "execute", disposition.id[:8], "--queue", "--json").output)
     [row] = [r for r in jobs.list_jobs(pg_archive) if r.id == window["job_id"]]
     assert (row.task, row.args["start"], row.args["end"]) == ("window", "2026-03-03T05:00:01Z",
@@ -329,16 +329,16 @@ def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tm
     assert [states[j["job_id"]] for j in (queued, window, redaction, dispose)] == ["done"] * 4
     assert export_mod.verify_export(out, [pg_archive.certificate]).ok
     assert archive_has(pg_archive, window["package_id"]) and archive_has(pg_archive, redaction["package_id"])
-    assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
+    assert dispositions.get_disposition(pg_archive, disposition.id)[0].status == "executed"
 
 
 def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_path, frozen_clock):
     """The job procrastinate defers at each cron tick (``periodic_disposition`` with its timestamp), run for real."""
     frozen_clock(later(60))
     [pid] = [add_package(pg_archive, small_clip, tmp_path, "due")]
-    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
-    retention.approve(pg_archive, disposition.id, BOB, later(60))
+    dispositions.approve(pg_archive, disposition.id, BOB, later(60))
     with pg_archive.catalog.session() as s:
         tick = jobs._defer(s, {"queue": jobs.HEAVY, "task": "periodic_disposition", "lock": None,
                                "queueing_lock": None, "args": json.dumps({"timestamp": int(time.time())})})
@@ -346,7 +346,7 @@ def test_the_periodic_disposition_runs_in_a_worker(pg_archive, small_clip, tmp_p
     [row] = jobs.list_jobs(pg_archive)
     assert (row.id, row.state) == (tick, "done")
     assert status(pg_archive, pid) == "disposed"
-    assert retention.get_disposition(pg_archive, disposition.id)[0].status == "executed"
+    assert dispositions.get_disposition(pg_archive, disposition.id)[0].status == "executed"
 
 
 def _event(archive: Archive, package_id: str, vendor_id: str):
@@ -397,7 +397,7 @@ RECORDS = ("--as", "bob", "--role", "records-manager")
 def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_path, frozen_clock):
     frozen_clock(later(60))
     pid = add_package(archive, small_clip, tmp_path, "old")
-    disposition, _plan = retention.propose(archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(archive, ALICE, later(60))
     assert disposition is not None
     result = lw("dispose", "approve", disposition.id[:8], "--execute", *RECORDS)
     assert result.exit_code == 0, result.output
@@ -408,7 +408,7 @@ def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_ar
                                                                           frozen_clock):
     frozen_clock(later(60))
     pid = add_package(pg_archive, small_clip, tmp_path, "old")
-    disposition, _plan = retention.propose(pg_archive, ALICE, later(60))
+    disposition, _plan = dispositions.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
     refused = lw("dispose", "approve", disposition.id, "--execute", "--as", "alice", "--role", "records-manager")
     assert refused.exit_code == 12 and jobs.list_jobs(pg_archive) == []  # H004: no approval, no job
@@ -419,7 +419,7 @@ def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_ar
     assert f"Job {job.id} queued" in result.output and status(pg_archive, pid) == "stored"
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
     assert status(pg_archive, pid) == "disposed"
-    cert = json.loads(Path(retention.get_disposition(pg_archive, disposition.id)[0].certificate).read_text())
+    cert = json.loads(Path(dispositions.get_disposition(pg_archive, disposition.id)[0].certificate).read_text())
     assert (cert["approver"]["name"], cert["executor"]["name"]) == ("bob", "bob")
 
 

@@ -35,7 +35,7 @@ def test_public_page_needs_no_login_and_admin_edits(app, login_as):
 
 
 def test_notice_quotes_the_active_retention_schedule_in_korean_and_english(archive, tmp_path):
-    from longwatch.core.records import retention
+    from longwatch.core.records import actors, assignment, schedules
 
     ko = notice_api.retention_summary(archive, "ko").splitlines()
     en = notice_api.retention_summary(archive, "en").splitlines()
@@ -47,15 +47,15 @@ def test_notice_quotes_the_active_retention_schedule_in_korean_and_english(archi
     assert any(line.startswith("재난 기록 영상: 영구 보존하며 기록물관리기관으로 이관합니다.") for line in ko)
     assert any(line.startswith("Event footage: kept 1 year from the event") for line in en)
     assert "법적 보존 조치" in ko[-1] and "legal hold" in en[-1]
-    assert len(ko) == len(en) == len(retention.active_schedule(archive).classes) + 2
+    assert len(ko) == len(en) == len(schedules.active_schedule(archive).classes) + 2
     # a new draft starts from the schedule in force, not a typed-in period
     assert ko[1] in notice_api.template(archive)
     # the archive's own schedule, once made active, is what the notice says
-    text = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace('period = "P30D"', 'period = "P1Y6M"')
+    text = schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace('period = "P30D"', 'period = "P1Y6M"')
     mine = tmp_path / "schedule.toml"
     text = text.replace('title_ko = "영상정보 보존기간 책정표 (공공기관 기본)"', 'title_ko = "우리 구 보존기간표"')
     mine.write_text(text, encoding="utf-8")
-    retention.set_schedule(archive, mine, retention.Actor("records", "records-manager"))
+    assignment.set_schedule(archive, mine, actors.Actor("records", "records-manager"))
     ko = notice_api.retention_summary(archive, "ko").splitlines()
     assert ko[0] == "우리 구 보존기간표" and "촬영일부터 1년 6개월간 보관한 뒤 파기합니다" in ko[1]
     assert "kept 1 year 6 months from the recording" in notice_api.retention_summary(archive, "en")

@@ -17,7 +17,7 @@ from retention_helpers import ADMIN, ALICE, T0, add_package, on_storage, status
 from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import StorageEvent
-from longwatch.core.records import retention
+from longwatch.core.records import assignment, deletion, dispositions, holds
 from longwatch.core.storage import policy as storage_policy
 from longwatch.errors import LongwatchError
 
@@ -87,19 +87,19 @@ def test_holds_drive_s3_legal_holds_and_the_order_of_release_and_disposal(locked
     a = add_package(locked, small_clip, tmp_path, "a")
     b = add_package(locked, small_clip, tmp_path, "b")
     assert legal_holds(s3_server, locked, "offsite", a) == {"OFF"}
-    first = retention.place_hold(locked, ALICE, owner="court", reason="subpoena 1", package_id=a)
+    first = holds.place_hold(locked, ALICE, owner="court", reason="subpoena 1", package_id=a)
     for location in ("offsite", "vault"):
         assert legal_holds(s3_server, locked, location, a) == {"ON"}, location  # every object, every copy
         assert legal_holds(s3_server, locked, location, b) == {"OFF"}  # not covered
-    second = retention.place_hold(locked, ALICE, owner="police", reason="case 7", camera="cam-01",
-                                  start=T0 - timedelta(minutes=1), end=T0 + timedelta(minutes=1))
+    second = holds.place_hold(locked, ALICE, owner="police", reason="case 7", camera="cam-01",
+                              start=T0 - timedelta(minutes=1), end=T0 + timedelta(minutes=1))
     assert legal_holds(s3_server, locked, "offsite", b) == {"ON"}  # the camera hold covers b too
-    retention.release_hold(locked, first.id, ALICE, "subpoena withdrawn")
+    holds.release_hold(locked, first.id, ALICE, "subpoena withdrawn")
     assert legal_holds(s3_server, locked, "offsite", a) == {"ON"}  # the camera hold still covers it
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(locked, a, ADMIN, "administrator")
+        deletion.delete_package(locked, a, ADMIN, "administrator")
     assert info.value.code == "H003"
-    retention.release_hold(locked, second.id, ALICE, "case closed")
+    holds.release_hold(locked, second.id, ALICE, "case closed")
     for location in ("offsite", "vault"):
         assert legal_holds(s3_server, locked, location, a) == {"OFF"}
     # each lock placed or lifted is a storage event and a custody-ledger event
@@ -108,7 +108,7 @@ def test_holds_drive_s3_legal_holds_and_the_order_of_release_and_disposal(locked
     timeline = [e for _i, e, _raw in custody.Ledger.for_archive(locked).history(a)
                 if str((e.get("extra") or {}).get("storage_event", "")).startswith("legal hold")]
     assert len(timeline) == 4 and {e["type"] for e in timeline} == {"policy assignment"}
-    deleted = retention.delete_package(locked, a, ADMIN, "administrator")
+    deleted = deletion.delete_package(locked, a, ADMIN, "administrator")
     assert sorted(deleted.locations) == ["offsite", "primary", "vault"] and not on_storage(locked, a)
 
 
@@ -118,7 +118,7 @@ def test_disposal_while_the_store_locks_a_copy_is_refused_and_nothing_is_deleted
     # a lock the catalog does not know of (placed by hand, or left by a lift that failed)
     locked.storage("vault").set_legal_hold(a, True)
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(locked, a, ADMIN, "administrator")
+        deletion.delete_package(locked, a, ADMIN, "administrator")
     assert info.value.code == "S017"
     message = info.value.render()
     assert a in message and "'vault'" in message and "legal hold" in message
@@ -129,14 +129,14 @@ def test_disposal_while_the_store_locks_a_copy_is_refused_and_nothing_is_deleted
     locked.storage("vault").set_legal_hold(a, False)
     locked.storage("offsite").set_legal_hold(a, True)
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(locked, a, ADMIN, "administrator")
+        deletion.delete_package(locked, a, ADMIN, "administrator")
     assert info.value.code == "S017" and "'offsite'" in info.value.render()
     assert copies_verify(locked, a)
 
 
 def test_a_camera_hold_covers_footage_ingested_later(locked, s3_server, small_clip, tmp_path, lw):
-    retention.place_hold(locked, ALICE, owner="police", reason="incident at the market", camera="cam-02",
-                         start=T0, end=T0 + timedelta(hours=2))
+    holds.place_hold(locked, ALICE, owner="police", reason="incident at the market", camera="cam-02",
+                     start=T0, end=T0 + timedelta(hours=2))
     later = add_package(locked, small_clip, tmp_path, "later", camera="cam-02", start=T0 + timedelta(hours=1))
     other = add_package(locked, small_clip, tmp_path, "other", camera="cam-03", start=T0 + timedelta(hours=1))
     for location in ("offsite", "vault"):
@@ -165,9 +165,9 @@ def test_a_camera_hold_covers_footage_ingested_later(locked, s3_server, small_cl
 
 def test_a_case_hold_covers_a_package_that_joins_the_case_later(locked, s3_server, small_clip, tmp_path):
     a = add_package(locked, small_clip, tmp_path, "a")
-    retention.place_hold(locked, ALICE, owner="prosecutor", reason="case 2026-J-17", case_id="2026-J-17")
+    holds.place_hold(locked, ALICE, owner="prosecutor", reason="case 2026-J-17", case_id="2026-J-17")
     assert legal_holds(s3_server, locked, "offsite", a) == {"OFF"}
-    retention.assign(locked, ALICE, package_ids=[a], case_id="2026-J-17")
+    assignment.assign(locked, ALICE, package_ids=[a], case_id="2026-J-17")
     for location in ("offsite", "vault"):
         assert legal_holds(s3_server, locked, location, a) == {"ON"}
 
@@ -175,8 +175,8 @@ def test_a_case_hold_covers_a_package_that_joins_the_case_later(locked, s3_serve
 def test_a_fixed_retention_sets_retain_until_with_the_configured_mode(locked, s3_server, small_clip, tmp_path):
     recorded = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     a = add_package(locked, small_clip, tmp_path, "a", start=recorded)
-    retention.assign(locked, ALICE)
-    due, record_class = retention.lock_until(locked, a)
+    assignment.assign(locked, ALICE)
+    due, record_class = holds.lock_until(locked, a)
     assert record_class == "continuous" and due == recorded + timedelta(days=30)
     vault = locked.storage("vault")
     modes = {mode for _key, _hold, mode in object_locks(s3_server, locked, "vault", a)}
@@ -194,7 +194,7 @@ def test_a_fixed_retention_sets_retain_until_with_the_configured_mode(locked, s3
     assert client.head_object(Bucket=vault.bucket, Key=key)["ObjectLockRetainUntilDate"] == due + timedelta(days=10)
     # disposal waits for the store's date
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(locked, a, ADMIN, "administrator")
+        deletion.delete_package(locked, a, ADMIN, "administrator")
     assert info.value.code == "S017" and "COMPLIANCE retention until" in info.value.render()
     assert copies_verify(locked, a)
 
@@ -206,16 +206,16 @@ def test_a_location_without_object_lock_keeps_holds_in_the_catalog(archive, s3_s
     }, ["primary", "offsite"])
     try:
         a = add_package(plain, small_clip, tmp_path, "a")
-        hold = retention.place_hold(plain, ALICE, owner="court", reason="subpoena", package_id=a)
-        retention.assign(plain, ALICE)
+        hold = holds.place_hold(plain, ALICE, owner="court", reason="subpoena", package_id=a)
+        assignment.assign(plain, ALICE)
         with pytest.raises(LongwatchError) as info:
-            retention.delete_package(plain, a, ADMIN, "administrator")
+            deletion.delete_package(plain, a, ADMIN, "administrator")
         assert info.value.code == "H003"
         shown = json.loads(lw("show", a, "--json").output)
         assert [c["store_lock"] for c in shown["copies"]] == [None, None]
-        retention.release_hold(plain, hold.id, ALICE, "done")
+        holds.release_hold(plain, hold.id, ALICE, "done")
         assert storage_events(plain, a) == []
-        retention.delete_package(plain, a, ADMIN, "administrator")
+        deletion.delete_package(plain, a, ADMIN, "administrator")
         assert not on_storage(plain, a)
     finally:
         plain.close()
@@ -226,10 +226,10 @@ def test_a_disposition_keeps_what_the_store_still_locks(locked, s3_server, small
 
     a = add_package(locked, small_clip, tmp_path, "a")
     b = add_package(locked, small_clip, tmp_path, "b")
-    disposition, _plan = retention.propose(locked, ALICE, later(60))
-    retention.approve(locked, disposition.id, BOB, later(60))
+    disposition, _plan = dispositions.propose(locked, ALICE, later(60))
+    dispositions.approve(locked, disposition.id, BOB, later(60))
     locked.storage("offsite").set_legal_hold(b, True)
-    result = retention.execute(locked, disposition.id, BOB, later(61))
+    result = dispositions.execute(locked, disposition.id, BOB, later(61))
     assert result["deleted"] == [a] and result["store_locked"] == [b]
     assert copies_verify(locked, b)
     cert = json.loads(Path(result["certificate"]).read_text())
@@ -248,15 +248,15 @@ def test_an_unreachable_store_never_loosens_anything(archive, s3_server, small_c
     try:
         a = add_package(a_archive, small_clip, tmp_path, "a")
         with pytest.raises(LongwatchError) as info:
-            retention.place_hold(a_archive, ALICE, owner="court", reason="subpoena", package_id=a)
+            holds.place_hold(a_archive, ALICE, owner="court", reason="subpoena", package_id=a)
         assert info.value.code == "S002" and "offline" in info.value.render()
-        assert [h.package_id for h in retention.list_holds(a_archive)] == [a]  # the catalog hold stands
-        hold = retention.list_holds(a_archive)[0]
+        assert [h.package_id for h in holds.list_holds(a_archive)] == [a]  # the catalog hold stands
+        hold = holds.list_holds(a_archive)[0]
         with pytest.raises(LongwatchError):
-            retention.release_hold(a_archive, hold.id, ALICE, "done")
-        assert retention.list_holds(a_archive) == []  # released in the catalog; the store is asked again later
+            holds.release_hold(a_archive, hold.id, ALICE, "done")
+        assert holds.list_holds(a_archive) == []  # released in the catalog; the store is asked again later
         with pytest.raises(LongwatchError) as info:
-            retention.delete_package(a_archive, a, ADMIN, "administrator")
+            deletion.delete_package(a_archive, a, ADMIN, "administrator")
         assert info.value.code == "S002"  # whether the store locks it is unknown: nothing is deleted
         assert status(a_archive, a) == "stored" and a_archive.storage("primary").has_package(a)
     finally:
@@ -292,17 +292,17 @@ def test_an_unreadable_lock_configuration_refuses_disposal_and_holds(locked, s3_
     locked.storage("vault").set_legal_hold(a, True)  # a lock the catalog does not know of
     deny_lock_configuration(monkeypatch, locked, "vault")
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(locked, a, ADMIN, "administrator")
+        deletion.delete_package(locked, a, ADMIN, "administrator")
     assert info.value.code == "S019" and "'vault'" in info.value.render() and "AccessDenied" in info.value.render()
     assert status(locked, a) == "stored"
     assert copies_verify(locked, a)
     # a hold cannot silently skip the store either: the catalog hold stands, the failure is said
     b = add_package(locked, small_clip, tmp_path, "b")
     with pytest.raises(LongwatchError) as info:
-        retention.place_hold(locked, ALICE, owner="court", reason="subpoena", package_id=b)
+        holds.place_hold(locked, ALICE, owner="court", reason="subpoena", package_id=b)
     assert info.value.code == "S019"
     assert legal_holds(s3_server, locked, "offsite", b) == {"ON"}  # the other store was still done
-    assert b in [h.package_id for h in retention.list_holds(locked)]
+    assert b in [h.package_id for h in holds.list_holds(locked)]
 
 
 def test_a_lock_placed_after_the_check_stops_disposal_before_any_copy_goes(locked, s3_server, small_clip,
@@ -314,7 +314,7 @@ def test_a_lock_placed_after_the_check_stops_disposal_before_any_copy_goes(locke
     monkeypatch.setattr(storage_policy, "store_locks", lambda archive, package_id: [])
     locked.storage("vault").set_legal_hold(a, True)
     with pytest.raises(LongwatchError) as info:
-        retention.delete_package(locked, a, ADMIN, "administrator")
+        deletion.delete_package(locked, a, ADMIN, "administrator")
     # offsite (lock-capable, unlocked) went first, then vault refused: primary is untouched
     assert info.value.code == "S020" and "'vault'" in info.value.render() and "offsite" in info.value.render()
     assert status(locked, a) == "stored"
@@ -331,11 +331,11 @@ def test_a_disposition_refused_by_the_store_part_way_marks_the_item_store_locked
     from retention_helpers import BOB, later
 
     a = add_package(locked, small_clip, tmp_path, "a")
-    disposition, _plan = retention.propose(locked, ALICE, later(60))
-    retention.approve(locked, disposition.id, BOB, later(60))
+    disposition, _plan = dispositions.propose(locked, ALICE, later(60))
+    dispositions.approve(locked, disposition.id, BOB, later(60))
     monkeypatch.setattr(storage_policy, "store_locks", lambda archive, package_id: [])
     locked.storage("offsite").set_legal_hold(a, True)  # the first lock-capable store refuses: nothing goes
-    result = retention.execute(locked, disposition.id, BOB, later(61))
+    result = dispositions.execute(locked, disposition.id, BOB, later(61))
     assert result["deleted"] == [] and result["store_locked"] == [a]
     assert status(locked, a) == "stored"
     assert copies_verify(locked, a)

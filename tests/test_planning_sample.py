@@ -18,7 +18,8 @@ from longwatch.core.aip import package
 from longwatch.core.catalog.models import Package, PlanningSampleKept, RetentionAssignment
 from longwatch.core.media.probe import make_test_clip
 from longwatch.core.public import notice
-from longwatch.core.records import retention
+from longwatch.core.records import dispositions, holds, sampling, schedules
+from longwatch.core.records.assignment import set_schedule
 from longwatch.errors import LongwatchError
 
 HOUR = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
@@ -35,7 +36,7 @@ def hour_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def sampled_schedule(tmp_path: Path, enabled: bool = True) -> Path:
-    text = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
+    text = schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
                                                                           f"enabled = {str(enabled).lower()}")
     path = tmp_path / f"schedule-{enabled}.toml"
     path.write_text(text, encoding="utf-8")
@@ -43,18 +44,18 @@ def sampled_schedule(tmp_path: Path, enabled: bool = True) -> Path:
 
 
 def camera_hour(archive, hour_files, tmp_path) -> dict[str, str]:
-    retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
+    set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
     return {name: ingest_one(archive, unique_copy(path, tmp_path / "src" / path.name), camera="cam-p",
                              start=HOUR + timedelta(minutes=PARTS[name][0]), zone="Jung-gu/Market")
             for name, path in hour_files.items()}
 
 
 def dispose(archive, now=NOW):
-    disposition, _plan = retention.propose(archive, ALICE, now)
+    disposition, _plan = dispositions.propose(archive, ALICE, now)
     if disposition is None:
         return None
-    retention.approve(archive, disposition.id, BOB, now)
-    return retention.execute(archive, disposition.id, BOB, now)
+    dispositions.approve(archive, disposition.id, BOB, now)
+    return dispositions.execute(archive, disposition.id, BOB, now)
 
 
 def samples(archive) -> list[tuple[Package, RetentionAssignment, PlanningSampleKept | None]]:
@@ -117,14 +118,14 @@ def test_running_disposition_again_cuts_nothing_twice(archive, hour_files, tmp_p
     dispose(archive)
     before = [p.id for p, _a, _k in samples(archive)]
     assert dispose(archive, NOW + timedelta(days=1)) is None  # the samples are not due for five years
-    sample = retention.active_schedule(archive).planning_sample
+    sample = schedules.active_schedule(archive).planning_sample
     assert sample is not None
     # asking again for the disposed source: its minutes are already kept
-    assert retention.keep_planning_sample(archive, ids["b"], sample, BOB, NOW) == "cut"
-    assert retention.keep_planning_sample(archive, ids["a"], sample, BOB, NOW) == "kept"
+    assert sampling.keep_planning_sample(archive, ids["b"], sample, BOB, NOW) == "cut"
+    assert sampling.keep_planning_sample(archive, ids["a"], sample, BOB, NOW) == "kept"
     assert [p.id for p, _a, _k in samples(archive)] == before
     # a recomputation of every class (a schedule change) keeps them in the planning class
-    retention.set_schedule(archive, sampled_schedule(tmp_path, enabled=False), ALICE, now=NOW)
+    set_schedule(archive, sampled_schedule(tmp_path, enabled=False), ALICE, now=NOW)
     assert {a.record_class for _p, a, _k in samples(archive)} == {"planning"}
 
 
@@ -134,9 +135,9 @@ EXECUTOR = {"LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
 
 def killed_execution(archive, fault: str):
     """Propose and approve a disposition, then run `dispose execute` in a process killed at ``fault``."""
-    disposition, _plan = retention.propose(archive, ALICE, NOW)
+    disposition, _plan = dispositions.propose(archive, ALICE, NOW)
     assert disposition is not None
-    retention.approve(archive, disposition.id, BOB, NOW)
+    dispositions.approve(archive, disposition.id, BOB, NOW)
     proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id,
                             env={**EXECUTOR, "LONGWATCH_FAULT": fault})
     assert proc.returncode == -9, proc.stderr
@@ -158,24 +159,24 @@ def test_a_run_killed_after_the_cut_is_resumed_without_a_second_cut(archive, hou
 
 def test_a_held_camera_hour_is_neither_cut_nor_disposed(archive, hour_files, tmp_path):
     ids = camera_hour(archive, hour_files, tmp_path)
-    disposition, _plan = retention.propose(archive, ALICE, NOW)
+    disposition, _plan = dispositions.propose(archive, ALICE, NOW)
     assert disposition is not None
-    retention.approve(archive, disposition.id, BOB, NOW)
+    dispositions.approve(archive, disposition.id, BOB, NOW)
     # the hold arrives after approval: it still wins over the sample's cut and the deletion
-    retention.place_hold(archive, ALICE, owner="police", reason="collision inquiry", camera="cam-p",
-                         start=HOUR, end=HOUR + timedelta(hours=1), now=NOW)
-    result = retention.execute(archive, disposition.id, BOB, NOW)
+    holds.place_hold(archive, ALICE, owner="police", reason="collision inquiry", camera="cam-p",
+                     start=HOUR, end=HOUR + timedelta(hours=1), now=NOW)
+    result = dispositions.execute(archive, disposition.id, BOB, NOW)
     assert sorted(result["held"]) == sorted(ids.values()) and result["planning_samples"] == []
     assert [status(archive, i) for i in ids.values()] == ["stored"] * 3
     assert [p.id for p, _a, _k in samples(archive)] == [ids["a"], ids["b"], ids["c"]]  # nothing new
     # and a hold in place before the proposal keeps everything out of it
-    assert retention.propose(archive, ALICE, NOW + timedelta(days=1))[0] is None
+    assert dispositions.propose(archive, ALICE, NOW + timedelta(days=1))[0] is None
 
 
 def test_other_cameras_and_a_rule_that_is_off_are_not_sampled(archive, hour_files, tmp_path):
     only_x = sampled_schedule(tmp_path)
     only_x.write_text(only_x.read_text().replace("cameras = []", 'cameras = ["cam-x"]'))
-    retention.set_schedule(archive, only_x, ALICE, now=HOUR)
+    set_schedule(archive, only_x, ALICE, now=HOUR)
     pid = ingest_one(archive, unique_copy(hour_files["a"], tmp_path / "src" / "a.mp4"), camera="cam-p",
                      start=HOUR)
     result = dispose(archive)
@@ -183,22 +184,22 @@ def test_other_cameras_and_a_rule_that_is_off_are_not_sampled(archive, hour_file
 
 
 def test_the_rule_is_checked_and_quoted_in_the_notice(archive, tmp_path):
-    bad = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
+    bad = schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
     for wrong, where in (('class = "planning"\ncameras', "planning_sample/class"),
                          ("offset_minutes = 0", "planning_sample")):
         replaced = bad.replace(wrong, 'class = "plans"\ncameras' if "class" in wrong else "offset_minutes = 55")
         path = tmp_path / "bad.toml"
         path.write_text(replaced, encoding="utf-8")
         with pytest.raises(LongwatchError) as info:
-            retention.load_schedule(path)
+            schedules.load_schedule(path)
         assert info.value.code == "H001" and where in str(info.value)
     assert "when footage is destroyed" not in notice.retention_summary(archive, "en")  # off by default
-    retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
+    set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
     english = notice.retention_summary(archive, "en")
     assert "Planning sample: when footage is destroyed, minutes 00 to 10 of every hour of every camera" in english
     assert "5 years" in english
     assert "표본" in notice.retention_summary(archive, "ko")
-    sample = retention.active_schedule(archive).planning_sample
+    sample = schedules.active_schedule(archive).planning_sample
     assert sample is not None and (sample.minutes_per_hour, sample.keep_years) == (10, 5)
     assert sample.ranges(HOUR + timedelta(minutes=50), HOUR + timedelta(minutes=65)) == [
         (HOUR + timedelta(hours=1), HOUR + timedelta(minutes=65))]
@@ -219,7 +220,7 @@ def test_a_package_inside_two_hours_samples_is_kept_and_covers_only_them(archive
     a later package of 12:05-12:25 still has its 12:05-12:10 cut (the gap is not counted as kept)."""
     from longwatch.core.preservation.ingest import IngestRequest, ingest_files
 
-    retention.set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
+    set_schedule(archive, sampled_schedule(tmp_path), ALICE, now=HOUR)
     five = hour_files["a"]
     requests = [IngestRequest(path=unique_copy(five, tmp_path / "src" / f"g{i}.mp4"), camera="cam-p",
                               start=HOUR + timedelta(hours=i), end=HOUR + timedelta(hours=i, minutes=5),
@@ -292,9 +293,9 @@ def test_a_cut_from_rotten_bytes_is_refused(archive, hour_files, tmp_path):
     data = bytearray(media_file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     media_file.write_bytes(bytes(data))
-    sample = retention.active_schedule(archive).planning_sample
+    sample = schedules.active_schedule(archive).planning_sample
     assert sample is not None
     with pytest.raises(LongwatchError) as info:
-        retention.keep_planning_sample(archive, ids["b"], sample, BOB, NOW)
+        sampling.keep_planning_sample(archive, ids["b"], sample, BOB, NOW)
     assert info.value.code == "D045" and ids["b"] in str(info.value)
     assert sorted(archive.storage().package_ids()) == sorted(ids.values())  # nothing derived

@@ -11,13 +11,13 @@ from conftest import error_codes, run_longwatch
 from retention_helpers import ALICE, T0, add_package, later, status
 
 from longwatch.core import custody
-from longwatch.core.records import retention
+from longwatch.core.records import assignment, dispositions, schedules
 
-GOOD = retention.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
+GOOD = schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
 
 
 def test_default_schedule_is_valid_and_has_the_korean_classes():
-    schedule = retention.load_schedule(retention.DEFAULT_SCHEDULE)
+    schedule = schedules.load_schedule(schedules.DEFAULT_SCHEDULE)
     periods = {c.id: c.period for c in schedule.classes.values()}
     assert periods == {"continuous": "P30D", "event": "P1Y", "incident": "P10Y", "disaster": "permanent",
                        "planning": "P5Y"}
@@ -58,7 +58,7 @@ def test_schedule_file_errors_are_H001_naming_the_field(lw_bare, tmp_path, name)
     path = tmp_path / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(Exception) as info:
-        retention.load_schedule(path)
+        schedules.load_schedule(path)
     assert info.value.code == "H001", info.value
     assert expected in str(info.value)
     result = lw_bare("retention", "show", "--schedule", str(path))
@@ -73,26 +73,26 @@ def test_missing_schedule_file_is_H001(tmp_path):
 
 def test_periods_are_calendar_arithmetic():
     leap = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
-    assert retention.add_period(leap, "P1Y") == datetime(2029, 2, 28, 12, 0, tzinfo=UTC)
-    assert retention.add_period(T0, "P30D") == datetime(2026, 1, 31, tzinfo=UTC)
-    assert retention.add_period(T0, "P10Y") == datetime(2036, 1, 1, tzinfo=UTC)
-    assert retention.add_period(datetime(2026, 1, 31, tzinfo=UTC), "P1M") == datetime(2026, 2, 28, tzinfo=UTC)
-    assert retention.add_period(T0, "permanent") is None
+    assert schedules.add_period(leap, "P1Y") == datetime(2029, 2, 28, 12, 0, tzinfo=UTC)
+    assert schedules.add_period(T0, "P30D") == datetime(2026, 1, 31, tzinfo=UTC)
+    assert schedules.add_period(T0, "P10Y") == datetime(2036, 1, 1, tzinfo=UTC)
+    assert schedules.add_period(datetime(2026, 1, 31, tzinfo=UTC), "P1M") == datetime(2026, 2, 28, tzinfo=UTC)
+    assert schedules.add_period(T0, "permanent") is None
 
 
 def test_longest_retention_wins(archive, small_clip, tmp_path):
     pid = add_package(archive, small_clip, tmp_path, "a")
-    (change,) = retention.assign(archive, ALICE, later(1), [pid])
+    (change,) = assignment.assign(archive, ALICE, later(1), [pid])
     assert change["class"] == "continuous" and change["due"] == "2026-01-31T00:00:00Z"
-    (change,) = retention.assign(archive, ALICE, later(2), [pid], event_type="motion")
+    (change,) = assignment.assign(archive, ALICE, later(2), [pid], event_type="motion")
     assert change["class"] == "event" and change["due"] == "2027-01-01T00:00:00Z"
     # linked to a case that is still open: case-closed clock not running, so it outlives the event class
-    (change,) = retention.assign(archive, ALICE, later(3), [pid], case_id="2026-J-17")
+    (change,) = assignment.assign(archive, ALICE, later(3), [pid], case_id="2026-J-17")
     assert change["class"] == "incident" and change["due"] is None
     closed = datetime(2026, 6, 30, tzinfo=UTC)
-    (change,) = retention.close_case(archive, "2026-J-17", closed, ALICE, later(200))
+    (change,) = assignment.close_case(archive, "2026-J-17", closed, ALICE, later(200))
     assert change["class"] == "incident" and change["due"] == "2036-06-30T00:00:00Z"
-    (change,) = retention.assign(archive, ALICE, later(201), [pid], event_type="flood")
+    (change,) = assignment.assign(archive, ALICE, later(201), [pid], event_type="flood")
     assert change["class"] == "disaster" and change["due"] is None
     # every assignment and change is in the custody ledger
     types = [(e["type"], e["extra"].get("retention", {}).get("class"))
@@ -103,9 +103,9 @@ def test_longest_retention_wins(archive, small_clip, tmp_path):
 
 def test_schedules_across_years(archive, small_clip, tmp_path):
     pid = add_package(archive, small_clip, tmp_path, "a")
-    retention.assign(archive, ALICE, later(0), [pid], event_type="alarm")
-    assert retention.plan(archive, datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)).due == []
-    due = retention.plan(archive, datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC)).due
+    assignment.assign(archive, ALICE, later(0), [pid], event_type="alarm")
+    assert dispositions.plan(archive, datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)).due == []
+    due = dispositions.plan(archive, datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC)).due
     assert [c.package_id for c in due] == [pid]
     assert status(archive, pid) == "stored"
 
@@ -114,8 +114,8 @@ def test_preview_of_a_schedule_change_destroys_nothing(lw, archive, small_clip, 
     old = add_package(archive, small_clip, tmp_path, "old", start=T0)
     add_package(archive, small_clip, tmp_path, "new", start=later(25))
     event = add_package(archive, small_clip, tmp_path, "event", start=T0)
-    retention.assign(archive, ALICE, later(26))
-    retention.assign(archive, ALICE, later(26), [event], event_type="motion")
+    assignment.assign(archive, ALICE, later(26))
+    assignment.assign(archive, ALICE, later(26), [event], event_type="motion")
     shorter = tmp_path / "shorter.toml"
     shorter.write_text(GOOD.replace('period = "P30D"', 'period = "P7D"').replace('period = "P1Y"', 'period = "P14D"'),
                        encoding="utf-8")
@@ -134,7 +134,7 @@ def test_preview_of_a_schedule_change_destroys_nothing(lw, archive, small_clip, 
 
 def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_path, frozen_clock):
     pid = add_package(archive, small_clip, tmp_path, "a")
-    retention.assign(archive, ALICE, later(1))
+    assignment.assign(archive, ALICE, later(1))
     longer = tmp_path / "longer.toml"
     longer.write_text(GOOD.replace('period = "P30D"', 'period = "P60D"').replace('"kr-public-default"', '"v2"'),
                       encoding="utf-8")
@@ -143,7 +143,7 @@ def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_pat
     assert result.exit_code == 0, result.output
     (change,) = json.loads(result.stdout)["changes"]
     assert change["due"] == "2026-03-02T00:00:00Z" and change["schedule"] == "v2"
-    assert retention.active_schedule(archive).id == "v2"
+    assert schedules.active_schedule(archive).id == "v2"
     entries = [e for _s, e, _l in custody.Ledger.for_archive(archive).history(pid)]
     assert entries[-1]["extra"]["retention"]["previous_due"] == "2026-01-31T00:00:00Z"
 

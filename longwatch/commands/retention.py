@@ -2,7 +2,7 @@
 
 A built-in command plugin. Every command that changes something says who acts
 with ``--as USER --role ROLE`` (or LONGWATCH_USER / LONGWATCH_ROLE); the
-core (longwatch/core/retention.py) enforces holds and approvals, not this file.
+core (longwatch/core/records/) enforces holds and approvals, not this file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, stdout
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
-from longwatch.core.records import retention
+from longwatch.core.records import actors, assignment, certificates, deletion, dispositions, holds, schedules
+from longwatch.core.records.purge import emergency_purge
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import N_, _
@@ -34,11 +35,11 @@ def acting(func: Callable[..., Any]) -> Callable[..., Any]:
     """Adds ``--as USER --role ROLE`` and passes ``actor``; the one place users and roles come from."""
 
     @click.option("--as", "as_user", metavar="USER", help="Who acts (else LONGWATCH_USER, else the OS user).")
-    @click.option("--role", type=click.Choice(retention.ROLES), help="Role of USER (else LONGWATCH_ROLE).")
+    @click.option("--role", type=click.Choice(actors.ROLES), help="Role of USER (else LONGWATCH_ROLE).")
     @functools.wraps(func)
     def wrapper(obj: Context, *args: Any, as_user: str | None, role: str | None, **kwargs: Any) -> Any:
         default = obj.archive().operator
-        return func(obj, *args, actor=retention.actor_from(as_user, role, default), **kwargs)
+        return func(obj, *args, actor=actors.actor_from(as_user, role, default), **kwargs)
 
     return wrapper
 
@@ -50,7 +51,7 @@ def _time(value: str | None) -> Any:
 def _period_text(period: str) -> str:
     if period == "permanent":
         return _("permanent")
-    match = retention._PERIOD.match(period)
+    match = schedules.PERIOD.match(period)
     parts = []
     for unit, amount in zip("YMD", match.groups() if match else (), strict=False):
         if amount:
@@ -68,12 +69,12 @@ KO_PERIOD = {"Y": "년", "M": "개월", "D": "일"}
 def _period_ko(period: str) -> str:
     if period == "permanent":
         return "영구"
-    match = retention._PERIOD.match(period)
+    match = schedules.PERIOD.match(period)
     return " ".join(f"{int(a)}{KO_PERIOD[u]}" for u, a in zip("YMD", match.groups() if match else (), strict=False)
                     if a) or period
 
 
-def _schedule_json(schedule: retention.Schedule) -> dict[str, Any]:
+def _schedule_json(schedule: schedules.Schedule) -> dict[str, Any]:
     return {"id": schedule.id, "title": schedule.title, "title_ko": schedule.title_ko, "owner": schedule.owner,
             "owner_ko": schedule.owner_ko, "default_class": schedule.default_class, "sha256": schedule.digest,
             "classes": [{"id": c.id, "name": c.name, "name_ko": c.name_ko, "trigger": c.trigger, "period": c.period,
@@ -103,14 +104,14 @@ def retention_group() -> None:
 def show(obj: Context, schedule_path: Path | None, as_json: bool) -> None:
     """The schedule as a table, in Korean and English, fit to publish as the public notice."""
     if schedule_path is not None:
-        schedule = retention.load_schedule(schedule_path)
+        schedule = schedules.load_schedule(schedule_path)
     else:
         try:
-            schedule = retention.active_schedule(obj.archive())
+            schedule = schedules.active_schedule(obj.archive())
         except LongwatchError as exc:
             if exc.code != "A001":
                 raise
-            schedule = retention.load_schedule(retention.DEFAULT_SCHEDULE)
+            schedule = schedules.load_schedule(schedules.DEFAULT_SCHEDULE)
     if as_json:
         emit_json(_schedule_json(schedule))
         return
@@ -158,7 +159,7 @@ def _print_groups(archive: Archive, groups: dict[str, dict[str, Any]], title: st
 def preview(obj: Context, schedule_path: Path, as_json: bool) -> None:
     """What making SCHEDULE_PATH active would destroy now: counts, sizes, oldest, newest, by class."""
     archive = obj.archive()
-    result = retention.preview(archive, retention.load_schedule(schedule_path))
+    result = dispositions.preview(archive, schedules.load_schedule(schedule_path))
     if as_json:
         emit_json(result)
         return
@@ -176,9 +177,9 @@ def preview(obj: Context, schedule_path: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 @acting
-def set_(obj: Context, schedule_path: Path, as_json: bool, actor: retention.Actor) -> None:
+def set_(obj: Context, schedule_path: Path, as_json: bool, actor: actors.Actor) -> None:
     """Make SCHEDULE_PATH the active schedule and reassign every package (recorded in the ledger)."""
-    changes = retention.set_schedule(obj.archive(), schedule_path, actor)
+    changes = assignment.set_schedule(obj.archive(), schedule_path, actor)
     if as_json:
         emit_json({"changes": changes})
     elif not obj.quiet:
@@ -198,7 +199,7 @@ def set_(obj: Context, schedule_path: Path, as_json: bool, actor: retention.Acto
 @acting
 def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, event_type: str | None,
            purpose: str | None, event_time: str | None, case_closed: str | None, as_json: bool,
-           actor: retention.Actor) -> None:
+           actor: actors.Actor) -> None:
     """Record facts about packages (case, event, purpose) and recompute their class; the longest wins."""
     archive = obj.archive()
     ids = [_resolve(archive, p) for p in package_ids]
@@ -210,7 +211,7 @@ def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, even
         facts["event_time"] = clock.parse_time(event_time)
     if case_closed:
         facts["case_closed_at"] = clock.parse_time(case_closed)
-    changes = retention.assign(archive, actor, None, ids, **facts)
+    changes = assignment.assign(archive, actor, None, ids, **facts)
     if as_json:
         emit_json({"changes": changes})
         return
@@ -224,9 +225,9 @@ def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, even
 @click.option("--at", "closed_at", metavar="ISO8601", required=True, help="When the case was closed.")
 @pass_obj
 @acting
-def close_case(obj: Context, case_id: str, closed_at: str, actor: retention.Actor) -> None:
+def close_case(obj: Context, case_id: str, closed_at: str, actor: actors.Actor) -> None:
     """Start the case-closed clock of every package of CASE_ID."""
-    changes = retention.close_case(obj.archive(), case_id, clock.parse_time(closed_at), actor)
+    changes = assignment.close_case(obj.archive(), case_id, clock.parse_time(closed_at), actor)
     if not obj.quiet:
         click.echo(_("{count} packages of case {case} reassigned").format(count=len(changes), case=case_id))
 
@@ -236,16 +237,16 @@ def close_case(obj: Context, case_id: str, closed_at: str, actor: retention.Acto
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 @acting
-def run(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retention.Actor) -> None:
+def run(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actors.Actor) -> None:
     """Assign new packages, find what is due, group it by class and propose it for disposition."""
     _propose(obj, classes, as_json, actor)
 
 
-def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retention.Actor) -> None:
+def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actors.Actor) -> None:
     archive = obj.archive()
-    disposition, result = retention.propose(archive, actor, classes=list(classes) or None)
-    data = {"disposition_id": disposition.id if disposition else None, "now": retention._iso(result.now),
-            "due": retention._jsonable(result.by_class()),
+    disposition, result = dispositions.propose(archive, actor, classes=list(classes) or None)
+    data = {"disposition_id": disposition.id if disposition else None, "now": clock.iso_z(result.now),
+            "due": dispositions.jsonable(result.by_class()),
             "held": [{"package_id": c.package_id, "hold_id": h} for c, h in result.held],
             "review": [{"package_id": c.package_id, "record_class": c.record_class} for c in result.review]}
     if as_json:
@@ -270,11 +271,11 @@ def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: reten
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 @acting
-def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, actor: retention.Actor) -> None:
+def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, actor: actors.Actor) -> None:
     """Storage full: remove expired, unheld continuous footage, oldest first, until the reserve is free."""
     if not emergency:
         raise click.UsageError(_("the purge runs only with --emergency"))
-    removed = retention.emergency_purge(obj.archive(), actor, location=location)
+    removed = emergency_purge(obj.archive(), actor, location=location)
     if as_json:
         emit_json({"removed": removed})
     elif not obj.quiet:
@@ -303,7 +304,7 @@ def hold_group() -> None:
 @acting
 def place(obj: Context, package_id: str | None, case_id: str | None, camera: str | None, start: str | None,
           end: str | None, search: tuple[str, ...], owner: str, reason: str, review: str | None, as_json: bool,
-          actor: retention.Actor) -> None:
+          actor: actors.Actor) -> None:
     """Place a legal hold (recorded in the custody ledger)."""
     archive = obj.archive()
     criteria = {}
@@ -312,12 +313,12 @@ def place(obj: Context, package_id: str | None, case_id: str | None, camera: str
         if not sep:
             raise LongwatchError("H012", detail=f"{item!r} is not KEY=VALUE")
         criteria[key.strip()] = value.strip()
-    hold = retention.place_hold(
+    hold = holds.place_hold(
         archive, actor, owner=owner, reason=reason, review_at=_time(review),
         package_id=_resolve(archive, package_id) if package_id else "", case_id=case_id or "",
         camera=camera or "", start=_time(start), end=_time(end), search=criteria or None)
     if as_json:
-        emit_json(retention.hold_dict(hold))
+        emit_json(holds.hold_dict(hold))
     elif not obj.quiet:
         click.echo(_("Hold {id} placed").format(id=hold.id))
 
@@ -327,9 +328,9 @@ def place(obj: Context, package_id: str | None, case_id: str | None, camera: str
 @click.option("--reason", required=True)
 @pass_obj
 @acting
-def release(obj: Context, hold_id: str, reason: str, actor: retention.Actor) -> None:
+def release(obj: Context, hold_id: str, reason: str, actor: actors.Actor) -> None:
     """Release a legal hold (recorded in the custody ledger)."""
-    hold = retention.release_hold(obj.archive(), hold_id, actor, reason)
+    hold = holds.release_hold(obj.archive(), hold_id, actor, reason)
     if not obj.quiet:
         click.echo(_("Hold {id} released").format(id=hold.id))
 
@@ -341,13 +342,13 @@ def release(obj: Context, hold_id: str, reason: str, actor: retention.Actor) -> 
 def list_(obj: Context, include_released: bool, as_json: bool) -> None:
     """Active legal holds (with --all, released ones too)."""
     archive = obj.archive()
-    holds = retention.list_holds(archive, include_released)
+    found = holds.list_holds(archive, include_released)
     if as_json:
-        emit_json({"holds": [retention.hold_dict(h) for h in holds]})
+        emit_json({"holds": [holds.hold_dict(h) for h in found]})
         return
     table = Table(_("hold"), _("covers"), _("owner"), _("reason"), _("review"), _("placed"), _("released"),
                   box=None)
-    for h in holds:
+    for h in found:
         if h.kind == "camera":
             covers = f"camera {h.camera} {local_time(h.start_utc, archive)} — {local_time(h.end_utc, archive)}"
         elif h.kind == "search":
@@ -371,7 +372,7 @@ def dispose_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 @acting
-def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retention.Actor) -> None:
+def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actors.Actor) -> None:
     """Propose everything due (unheld) for destruction, grouped by class."""
     _propose(obj, classes, as_json, actor)
 
@@ -383,10 +384,10 @@ def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: retent
                    "(see `dispose execute --queue`), on SQLite right away.")
 @pass_obj
 @acting
-def approve(obj: Context, disposition_id: str, and_execute: bool, actor: retention.Actor) -> None:
+def approve(obj: Context, disposition_id: str, and_execute: bool, actor: actors.Actor) -> None:
     """Approve a proposal: a records manager other than the proposer."""
     archive = obj.archive()
-    full_id = retention.get_disposition(archive, disposition_id)[0].id
+    full_id = dispositions.get_disposition(archive, disposition_id)[0].id
     queued: list[int] = []
 
     def queue_execution(session: Any) -> None:
@@ -395,13 +396,13 @@ def approve(obj: Context, disposition_id: str, and_execute: bool, actor: retenti
         queued.append(job)
 
     as_job = and_execute and jobs.queued(archive)
-    disposition = retention.approve(archive, full_id, actor, then=queue_execution if as_job else None)
+    disposition = dispositions.approve(archive, full_id, actor, then=queue_execution if as_job else None)
     if not obj.quiet:
         click.echo(_("Disposition {id} approved by {user}").format(id=disposition.id, user=actor.name))
     if queued:
         report_queued(obj, False, queued[0], "dispose", disposition.id, disposition_id=disposition.id)
     elif and_execute:
-        _show_execution(obj, retention.execute(archive, disposition.id, actor), False)
+        _show_execution(obj, dispositions.execute(archive, disposition.id, actor), False)
 
 
 @dispose_group.command()
@@ -410,11 +411,11 @@ def approve(obj: Context, disposition_id: str, and_execute: bool, actor: retenti
 @queue_option
 @pass_obj
 @acting
-def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, actor: retention.Actor) -> None:
+def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, actor: actors.Actor) -> None:
     """Destroy every stored copy of an approved disposition (resumes an interrupted one); sign a certificate."""
     archive = obj.archive()
     if as_job and jobs.queued(archive):
-        disposition, _items = retention.get_disposition(archive, disposition_id)
+        disposition, _items = dispositions.get_disposition(archive, disposition_id)
         if disposition.status not in ("approved", "executing"):  # refused now, not later by a worker
             raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
                                  expected="approved")
@@ -422,7 +423,7 @@ def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, acto
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "dispose", disposition.id, disposition_id=disposition.id)
         return
-    _show_execution(obj, retention.execute(archive, disposition_id, actor), as_json)
+    _show_execution(obj, dispositions.execute(archive, disposition_id, actor), as_json)
 
 
 def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None:
@@ -452,10 +453,10 @@ def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None
 def list_dispositions(obj: Context, as_json: bool) -> None:
     """Every disposition with its status."""
     archive = obj.archive()
-    rows = retention.list_dispositions(archive)
+    rows = dispositions.list_dispositions(archive)
     data = [{"disposition_id": d.id, "status": d.status, "schedule": d.schedule_id, "proposer": d.proposer,
-             "approver": d.approver or None, "proposed_at": retention._iso(d.proposed_at),
-             "approved_at": retention._iso(d.approved_at), "executed_at": retention._iso(d.executed_at),
+             "approver": d.approver or None, "proposed_at": clock.iso_z(d.proposed_at),
+             "approved_at": clock.iso_z(d.approved_at), "executed_at": clock.iso_z(d.executed_at),
              "certificate": d.certificate or None} for d in rows]
     if as_json:
         emit_json({"dispositions": data})
@@ -471,12 +472,12 @@ def list_dispositions(obj: Context, as_json: bool) -> None:
 @click.option("--reason", "why", required=True, help="Why this package is deleted outside the schedule.")
 @pass_obj
 @acting
-def delete(obj: Context, package_id: str, why: str, actor: retention.Actor) -> None:
+def delete(obj: Context, package_id: str, why: str, actor: actors.Actor) -> None:
     """Delete one package now (manual or administrator delete); a legal hold still refuses it."""
     archive = obj.archive()
     pid = _resolve(archive, package_id)
     reason = "administrator" if actor.role == "admin" else "manual"
-    retention.delete_package(archive, pid, actor, reason, extra={"note": why})
+    deletion.delete_package(archive, pid, actor, reason, extra={"note": why})
     if not obj.quiet:
         click.echo(_("Package {id} deleted; its tombstone stays in the catalog").format(id=pid))
 
@@ -492,7 +493,7 @@ def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, 
     """The destruction certificate of a disposition (id or certificate file); --verify checks it."""
     path = Path(target)
     if not path.is_file():
-        disposition, _items = retention.get_disposition(obj.archive(), target)
+        disposition, _items = dispositions.get_disposition(obj.archive(), target)
         if not disposition.certificate:
             raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
                                  expected="executed")
@@ -519,7 +520,7 @@ def verify_certificate(obj: Context, path: Path, cert_path: Path | None, as_json
             trusted = [obj.archive().certificate]
         except LongwatchError:
             trusted = None  # a certificate carried away from its archive: the signature alone is checked
-    report = retention.verify_certificate(path, trusted)
+    report = certificates.verify_certificate(path, trusted)
     if as_json:
         emit_json(report)
     else:

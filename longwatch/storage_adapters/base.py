@@ -128,7 +128,7 @@ class StorageAdapter(ABC):
     def delete_package(self, package_id: str) -> None:
         """Remove every file of one package from this location.
 
-        Called only through ``retention.delete_package`` (which checks holds
+        Called only through ``records.deletion.delete_package`` (which checks holds
         first) and by tier moves after a verified copy exists elsewhere.
         Adapters whose store can refuse (object lock) raise before removing
         anything; adapters with a faster way (one rmtree) override this.

@@ -221,25 +221,25 @@ DISPOSE_LOCK = "dispose"
 def _dispose(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0], role: str = SCHEDULER[1]
              ) -> dict[str, Any]:
     """Execute an approved disposition (or resume an interrupted one); one already executed is reported."""
-    from longwatch.core.records import retention
+    from longwatch.core.records import actors, dispositions
 
-    disposition, _items = retention.get_disposition(archive, disposition_id)
+    disposition, _items = dispositions.get_disposition(archive, disposition_id)
     if disposition.status == "executed":
-        return retention.result_of(archive, disposition.id)
-    return retention.execute(archive, disposition.id, retention.Actor(actor, role))
+        return dispositions.result_of(archive, disposition.id)
+    return dispositions.execute(archive, disposition.id, actors.Actor(actor, role))
 
 
 def _dispose_due(archive: Archive) -> dict[str, Any]:
     """Every disposition a records manager approved (and any interrupted one), executed; nothing unapproved.
 
     Approval stays with people: this never proposes or approves, and
-    ``retention.execute`` destroys only items still due and unheld (a hold
+    ``dispositions.execute`` destroys only items still due and unheld (a hold
     placed after the approval keeps its packages).
     """
-    from longwatch.core.records import retention
+    from longwatch.core.records import dispositions
 
     done, failed = [], []
-    for d in retention.list_dispositions(archive):
+    for d in dispositions.list_dispositions(archive):
         if d.status not in ("approved", "executing"):
             continue
         try:

@@ -7,7 +7,7 @@ stays in ``masking`` with the reason it was postponed. A refusal picks a lawful 
 data (profiles/refusal-reasons.toml); "the police are not present" and "other people appear" are
 not reasons and can never be chosen (other people are masked instead).
 
-Holds are legal holds of the retention core (core/retention.py); a delivery is an evidence export
+Holds are legal holds of the records core (core/records/holds.py); a delivery is an evidence export
 of the masked copies (core/export.py) with a watermarked access copy and an expiring share link.
 Each step is also recorded in the request's timeline and the custody ledger.
 """
@@ -28,6 +28,8 @@ from longwatch.clock import now as utc_now
 from longwatch.core.catalog.models import PublicRequest, RequestStep
 from longwatch.core.custody import Event, Ledger, person_agent, software_agent
 from longwatch.core.evidence import shares
+from longwatch.core.records import actors
+from longwatch.core.records import holds as legal_holds
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_
 
@@ -256,7 +258,7 @@ def search(archive: Archive, number: str, actor: str = "", limit: int = 500) -> 
 
 def place_hold(archive: Archive, req: PublicRequest, packages: list[str], actor: str = "") -> dict[str, Any]:
     """Hold the request's footage at once, so the 30-day deletion cannot win the race (legal holds of
-    core/retention.py, each a ledger event); the request's timeline records it too."""
+    core/records/holds.py, each a ledger event); the request's timeline records it too."""
     holds = _hold(archive, packages, actor, f"{req.kind} request {req.number}")
     _record(archive, req, "hold", f"hold placed on {len(packages)} packages", actor, packages=packages,
             extra={"holds": holds})
@@ -265,10 +267,8 @@ def place_hold(archive: Archive, req: PublicRequest, packages: list[str], actor:
 
 def _hold(archive: Archive, packages: list[str], actor: str, reason: str) -> list[str]:
     """One legal hold per package, through the retention core that every deletion path checks."""
-    from longwatch.core.records import retention
-
-    who = retention.Actor(actor or "longwatch", "operator")
-    return [retention.place_hold(archive, who, owner=who.name, reason=reason, package_id=pid).id
+    who = actors.Actor(actor or "longwatch", "operator")
+    return [legal_holds.place_hold(archive, who, owner=who.name, reason=reason, package_id=pid).id
             for pid in packages]
 
 

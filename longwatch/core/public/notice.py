@@ -2,7 +2,7 @@
 
 Administrators write drafts; publishing freezes a version. Every published version is kept, so
 the body can show what the notice said on any date. The retention periods are never typed twice:
-:func:`retention_summary` reads the archive's active schedule (core/retention.py), the page shows
+:func:`retention_summary` reads the archive's active schedule (core/records/schedules.py), the page shows
 it beside the current version, and a new draft starts from it, so a published version keeps the
 schedule as it stood when it was published.
 """
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from longwatch import clock
 from longwatch.core.catalog.models import Camera, NoticeVersion
+from longwatch.core.records import schedules
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, current_language, translations
 
@@ -106,10 +107,8 @@ HOLDS = N_("Footage under a legal hold (a request, an inquiry, a court order) is
 
 def period_text(period: str, language: str) -> str:
     """``P1Y6M`` as "1 year 6 months" or "1년 6개월"."""
-    from longwatch.core.records import retention
-
     t = translations(language).gettext
-    match = retention._PERIOD.match(period)
+    match = schedules.PERIOD.match(period)
     if match is None:
         return period
     parts = []
@@ -123,11 +122,9 @@ def period_text(period: str, language: str) -> str:
 def retention_summary(archive: Archive, language: str | None = None) -> str:
     """The active retention schedule in words, one line per record class (Korean or English), with
     the rule that holds beat every period: what PIPA art. 25 expects a notice to state."""
-    from longwatch.core.records import retention
-
     lang = language or current_language()
     t = translations(lang).gettext
-    schedule = retention.active_schedule(archive)
+    schedule = schedules.active_schedule(archive)
     korean = lang == "ko"
     lines = [(schedule.title_ko if korean and schedule.title_ko else schedule.title)]
     for c in schedule.classes.values():
@@ -149,13 +146,11 @@ def retention_summary(archive: Archive, language: str | None = None) -> str:
 def planning_sample_text(archive: Archive | None, language: str | None = None, schedule: Any = None) -> str:
     """The planning-sample rule in one sentence, or "" when the schedule has it off (``schedule``:
     that one rather than the archive's active one)."""
-    from longwatch.core.records import retention
-
     lang = language or current_language()
     t = translations(lang).gettext
     if schedule is None:
         assert archive is not None
-        schedule = retention.active_schedule(archive)
+        schedule = schedules.active_schedule(archive)
     sample = schedule.planning_sample
     if sample is None or not sample.enabled:
         return ""

@@ -112,9 +112,9 @@ def policy_of(archive: Archive, package_id: str, retention_class: str | None = N
     looked up only when the archive configures per-class policies.
     """
     if retention_class is None and _class_policies(archive):
-        from longwatch.core.records import retention
+        from longwatch.core.records.assignment import record_class_of
 
-        retention_class = retention.record_class_of(archive, package_id)
+        retention_class = record_class_of(archive, package_id)
     return policy_for(archive, retention_class)
 
 
@@ -748,7 +748,7 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
     shortened. Copies on stores without object lock are left alone: their
     holds live in the catalog. Returns (location, what changed).
     """
-    from longwatch.core.records import retention
+    from longwatch.core.records.holds import holds_on, lock_until
 
     adapters = adapters if adapters is not None else Adapters(archive)
     candidates = set(archive.settings.locations if locations is None else locations)
@@ -762,8 +762,8 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
     targets = sorted(where & lockable)
     if not targets:
         return []
-    holds = retention.holds_on(archive, package_id)
-    fixed = retention.lock_until(archive, package_id, now)
+    holds = holds_on(archive, package_id)
+    fixed = lock_until(archive, package_id, now)
     changed = []
     for location in targets:
         adapter = adapters[location]
@@ -811,9 +811,9 @@ def _sync_packages(archive: Archive, pick: Callable[[list[str]], Iterable[str]],
 def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
     """After a hold was placed or released: every package it covers on a store with object lock
     (none: the hold lives in the catalog alone, as before)."""
-    from longwatch.core.records import retention
+    from longwatch.core.records.holds import covered_packages
 
-    return _sync_packages(archive, lambda lockable: retention.covered_packages(archive, hold, lockable))
+    return _sync_packages(archive, lambda lockable: covered_packages(archive, hold, lockable))
 
 
 def _sync_or_record(archive: Archive, package_id: str, locations: list[str], adapters: Adapters,

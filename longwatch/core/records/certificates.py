@@ -1,0 +1,195 @@
+"""Destruction certificates: the signed proof of what a disposition destroyed, and what remains of it.
+
+An executed disposition ends with a certificate (:func:`write_certificate`):
+a JSON record of every package destroyed (class, legal basis, digests, files),
+what was withheld and what was kept as planning samples, who proposed,
+approved and executed it; its detached CMS signature by the archive key (as
+packages are signed); and a printable bilingual HTML page
+(:func:`render_certificate_html`). :func:`verify_certificate` checks one
+(``longwatch verify CERTIFICATE.json``), :func:`is_certificate` tells one
+from a package, and :func:`tombstone` is what ``longwatch show`` says of a
+disposed package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from longwatch import clock
+from longwatch.core import custody
+from longwatch.core.aip import signing
+from longwatch.core.catalog.models import Clip, Disposition, DispositionItem, Package
+from longwatch.core.records.actors import Actor, agents, ledger_append
+from longwatch.core.records.sampling import planning_samples_of
+from longwatch.core.records.schedules import active_schedule
+from longwatch.errors import LongwatchError
+
+if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
+
+CERTIFICATES = "retention/certificates"
+CERTIFICATE_TYPE = "longwatch-destruction-certificate"
+
+
+def write_certificate(archive: Archive, disposition: Disposition, items: Sequence[DispositionItem], actor: Actor,
+                      now: datetime) -> Path:
+    """JSON (the record), its detached CMS signature by the archive key (as packages are signed), and HTML."""
+    schedule = active_schedule(archive)
+    deleted = [i for i in items if i.status == "deleted"]
+    with archive.catalog.session() as s:
+        clips: dict[str, list[Clip]] = {}
+        for clip in s.scalars(select(Clip).where(Clip.package_id.in_([i.package_id for i in deleted]))):
+            clips.setdefault(clip.package_id, []).append(clip)
+        packages = {p.id: p for p in s.scalars(select(Package).where(Package.id.in_([i.package_id for i in deleted])))}
+
+    def describe(item: DispositionItem) -> dict[str, Any]:
+        rc = schedule.classes.get(item.record_class)
+        p = packages.get(item.package_id)
+        return {"package_id": item.package_id, "record_class": item.record_class,
+                "class_name": rc.name if rc else "", "period": rc.period if rc else "",
+                "legal_basis": rc.legal_basis if rc else "", "tagmanifest_sha256": item.digest,
+                "size": item.size_bytes, "camera": p.camera if p else "",
+                "recorded_from": clock.iso_z(p.start_utc) if p else None,
+                "recorded_to": clock.iso_z(p.end_utc) if p else None,
+                "destroyed_at": clock.iso_z(item.done_at),
+                "files": [{"path": c.relpath, "sha256": c.sha256, "sha512": c.sha512, "size": c.size_bytes}
+                          for c in clips.get(item.package_id, [])]}
+
+    body = {
+        "type": CERTIFICATE_TYPE, "version": 1, "disposition_id": disposition.id,
+        "archive": archive.settings.name, "organization": archive.settings.organization,
+        "schedule": {"id": disposition.schedule_id, "title": schedule.title, "owner": schedule.owner},
+        "proposer": {"name": disposition.proposer, "role": disposition.proposer_role,
+                     "time": clock.iso_z(disposition.proposed_at)},
+        "approver": {"name": disposition.approver, "role": disposition.approver_role,
+                     "time": clock.iso_z(disposition.approved_at)},
+        "executor": {"name": actor.name, "role": actor.role}, "executed_at": clock.iso_z(now),
+        "packages": [describe(i) for i in deleted],
+        "withheld": [{"package_id": i.package_id, "record_class": i.record_class, "status": i.status}
+                     for i in items if i.status != "deleted"],
+        "planning_samples": planning_samples_of(archive, disposition.id),
+        "totals": {"packages": len(deleted), "bytes": sum(i.size_bytes for i in deleted)},
+        "signer": archive.signer.fingerprint,
+    }
+    data = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+    folder = archive.root / CERTIFICATES
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{disposition.id}.json"
+    signature = signing.sign_detached(archive.signer, data)
+    for target, content in ((path, data), (path.with_name(path.name + ".p7s"), signature),
+                            (folder / f"{disposition.id}.html", render_certificate_html(body).encode("utf-8"))):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, target)
+    ledger_append(archive, [custody.Event(
+        type="digital signature generation", packages=[i.package_id for i in deleted][:1000],
+        agents=agents(actor), time=now, detail=f"destruction certificate of disposition {disposition.id}",
+        extra={"certificate_sha256": hashlib.sha256(data).hexdigest(), "disposition": disposition.id,
+               "packages": len(deleted)})])
+    return path
+
+
+def render_certificate_html(body: dict[str, Any]) -> str:
+    """A readable, printable page in English and Korean; the JSON and its signature are the record."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td><code>{e(p['package_id'])}</code></td><td>{e(p['class_name'] or p['record_class'])}</td>"
+        f"<td>{e(p['legal_basis'])}</td><td>{e(str(p['recorded_from'] or ''))}</td><td>{p['size']}</td>"
+        f"<td><code>{e(p['tagmanifest_sha256'])}</code></td></tr>" for p in body["packages"])
+
+    def person(p: dict[str, Any]) -> str:
+        return f"{e(p['name'])} ({e(p['role'])}) {e(str(p['time']))}"
+
+    withheld = "".join(f"<li><code>{e(w['package_id'])}</code>: {e(w['status'])}</li>" for w in body["withheld"])
+    samples = "".join(
+        f"<tr><td><code>{e(k['package_id'])}</code></td><td><code>{e(k['source_package_id'])}</code></td>"
+        f"<td>{e(k['kind'])}</td><td>{e(k['camera'])}</td><td>{e(str(k['start']))}</td><td>{e(str(k['end']))}</td>"
+        f"<td>{e(k['record_class'])}</td><td>{e(str(k['keep_until'] or ''))}</td></tr>"
+        for k in body.get("planning_samples", []))
+    sample_table = (
+        "<h2>Kept as planning samples / 정책 기획용 표본으로 보존</h2><table><tr><th>package</th><th>source</th>"
+        "<th>kind</th><th>camera</th><th>from</th><th>to</th><th>class / 분류</th><th>kept until / 보존 기한</th>"
+        f"</tr>{samples}</table>") if samples else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Destruction certificate {e(body['disposition_id'])}</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #999;padding:4px}}</style>
+</head><body>
+<h1>Destruction certificate / 기록물 폐기 확인서</h1>
+<p>Archive / 기록관: {e(body['archive'])} {e(body.get('organization') or '')}</p>
+<p>Disposition / 폐기 건: <code>{e(body['disposition_id'])}</code></p>
+<p>Schedule / 보존기간 책정표: {e(body['schedule']['id'])} — {e(body['schedule']['title'])}</p>
+<p>Proposed by / 제안: {person(body['proposer'])}</p>
+<p>Approved by / 승인: {person(body['approver'])}</p>
+<p>Executed / 집행: {e(body['executor']['name'])} {e(str(body['executed_at']))}</p>
+<p>Packages destroyed / 폐기 패키지: {body['totals']['packages']} ({body['totals']['bytes']} bytes)</p>
+<table><tr><th>package</th><th>class / 분류</th><th>legal basis / 근거</th><th>recorded / 촬영</th>
+<th>bytes</th><th>tag manifest SHA-256</th></tr>{rows}</table>
+{sample_table}
+{f'<h2>Withheld / 제외</h2><ul>{withheld}</ul>' if withheld else ''}
+<p>Signed by / 서명: <code>{e(body['signer'])}</code>. The JSON file and its detached CMS signature (.p7s) are
+the record; check them with <code>longwatch verify CERTIFICATE.json</code>.</p>
+</body></html>
+"""
+
+
+def tombstone(archive: Archive, package_id: str) -> dict[str, Any] | None:
+    """What remains of a disposed package: when, under which disposition, approved by whom, and the
+    certificate that proves it (for `longwatch show`)."""
+    with archive.catalog.session() as s:
+        found = s.execute(
+            select(DispositionItem, Disposition)
+            .join(Disposition, Disposition.id == DispositionItem.disposition_id)
+            .where(DispositionItem.package_id == package_id, DispositionItem.status == "deleted")
+            .order_by(DispositionItem.done_at.desc())).first()
+    if found is None:
+        return None
+    item, disposition = found
+    return {"disposition": disposition.id, "record_class": item.record_class, "destroyed_at": item.done_at,
+            "proposer": disposition.proposer, "approver": disposition.approver,
+            "approved_at": disposition.approved_at, "certificate": disposition.certificate,
+            "tagmanifest_sha256": item.digest}
+
+
+def is_certificate(path: Path) -> bool:
+    if path.suffix != ".json" or not path.is_file():
+        return False
+    try:
+        return json.loads(path.read_bytes()).get("type") == CERTIFICATE_TYPE
+    except (ValueError, OSError, AttributeError):
+        return False
+
+
+def verify_certificate(path: Path, trusted: Sequence[Any] | None = None) -> dict[str, Any]:
+    """Signature and trust of a destruction certificate; problems are coded (H015, H016)."""
+    problems: list[LongwatchError] = []
+    try:
+        data = path.read_bytes()
+        body = json.loads(data)
+        if body.get("type") != CERTIFICATE_TYPE:
+            raise ValueError(f"type is not {CERTIFICATE_TYPE}")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise LongwatchError("H015", path=path, detail=str(exc)) from exc
+    signer = ""
+    signature_path = path.with_name(path.name + ".p7s")
+    try:
+        info = signing.verify_detached(signature_path.read_bytes(), data)
+        signer = info.fingerprint
+        if trusted is not None and not signing.is_trusted(info, list(trusted)):
+            problems.append(LongwatchError("H016", path=path, detail=f"signed by {info.fingerprint}, not trusted"))
+    except FileNotFoundError:
+        problems.append(LongwatchError("H016", path=path, detail=f"{signature_path.name} is missing"))
+    except signing.SignatureError as exc:
+        problems.append(LongwatchError("H016", path=path, detail=str(exc)))
+    return {"certificate": str(path), "ok": not problems, "disposition_id": body.get("disposition_id"),
+            "packages": len(body.get("packages", [])), "signer": signer,
+            "problems": [p.to_dict() for p in problems]}
