@@ -134,7 +134,7 @@ CODES: Mapping[str, str] = {
     "L012": N_("checkpoint {checkpoint}: the time-stamp token is for other data: {detail}"),
     "L013": N_("the inclusion proof of entry {seq} does not verify: {detail}"),
     "L014": N_("the consistency proof from {first} to {second} entries does not verify: {detail}"),
-    "L015": N_("{value!r} is not a PREMIS event type of longwatch's vocabulary (longwatch/core/vocabulary.py)"),
+    "L015": N_("{value!r} is not a PREMIS event type of longwatch's vocabulary (longwatch/core/aip/vocabulary.py)"),
     "L016": N_("{value!r} is not a valid outcome (success, failure, warning) or agent role for a ledger event"),
     "L017": N_("no ledger entry {entry}: give a sequence number or an event id"),
     "L018": N_("no checkpoint of {checkpoint} entries: list them with `longwatch custody checkpoints`"),

@@ -1,6 +1,6 @@
 """Built-in command plugin: ``longwatch analytics`` (the planning counts' rollup tables).
 
-Counts come from rollup tables kept in step with the events table (core/analytics.py). After a
+Counts come from rollup tables kept in step with the events table (core/public/analytics.py). After a
 bulk load that bypassed longwatch, a change of the archive's time zone, or on an archive with
 many events from before the rollups existed, ``analytics rebuild`` recounts them.
 """
