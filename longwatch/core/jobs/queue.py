@@ -143,7 +143,7 @@ def _audit(archive: Archive, time_budget: float | None = None) -> dict[str, Any]
 def _detect(archive: Archive, package_id: str, detector: str, parameters: dict[str, Any] | None = None
             ) -> dict[str, Any]:
     from longwatch import registry
-    from longwatch.commands.detect import detect_clip
+    from longwatch.core.events.detect import detect_clip
 
     row = archive.catalog.get(package_id)
     if row is None:
