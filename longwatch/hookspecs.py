@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
+    from longwatch.core.jobs.queue import Task
     from longwatch.plugins.detectors.base import Detector
 
 hookspec = pluggy.HookspecMarker("longwatch")
@@ -55,3 +57,13 @@ def package_stored(package_id: str, location: str, summary: dict[str, Any]) -> N
 @hookspec
 def fixity_checked(package_id: str | None, path: str, ok: bool, problems: list[dict[str, Any]]) -> None:
     """Called after a package has been verified, with the outcome and every problem found."""
+
+
+@hookspec
+def register_tasks() -> list[Task]:  # type: ignore[empty-body]
+    """Return job Tasks (``longwatch.core.jobs.queue.Task``); each one's name is what ``enqueue`` takes."""
+
+
+@hookspec
+def prepare_worker(archive: Archive) -> None:
+    """Called when a job worker starts, before it takes a job: put right what a killed worker left."""

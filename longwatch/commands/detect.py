@@ -22,6 +22,7 @@ from longwatch.core.catalog import Clip
 from longwatch.core.events.detect import ClipDetections, detect_clip, keep_windows, read_masks, utc_at
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import derive, windows
+from longwatch.core.preservation import tasks as preservation_tasks
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -156,7 +157,7 @@ def window_cmd(obj: Context, package_id: str, start: str, end: str, reason: str,
     pid = resolve_package(archive, package_id)
     if as_job and jobs.queued(archive):
         start_utc, end_utc = derive.utc_text(parse_time(start)), derive.utc_text(parse_time(end))
-        job, result_id = jobs.enqueue_window(archive, pid, start_utc, end_utc, reason)
+        job, result_id = preservation_tasks.enqueue_window(archive, pid, start_utc, end_utc, reason)
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "window", result_id, package_id=result_id, source=pid)
         return
@@ -195,8 +196,8 @@ def redact_cmd(obj: Context, package_id: str, faces: bool, persons: bool, boxes_
     if as_job and not dry_run and jobs.queued(archive):
         if not (faces or persons or boxes_file):
             raise LongwatchError("D012")
-        job, result_id = jobs.enqueue_redaction(archive, pid, faces=faces, persons=persons, boxes_file=boxes_file,
-                                                keep=list(keep), reason=reason)
+        job, result_id = preservation_tasks.enqueue_redaction(archive, pid, faces=faces, persons=persons,
+                                                              boxes_file=boxes_file, keep=list(keep), reason=reason)
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "redact", result_id, package_id=result_id, source=pid)
         return

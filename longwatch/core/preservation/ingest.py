@@ -586,7 +586,7 @@ def complete_publication(archive: Archive, package_id: str, location: str) -> Pa
     """Finish what a killed publisher left of one package: its catalog row, copies and custody events.
 
     None when the package never reached ``location`` (then only its pending row
-    goes). Used by :func:`recover` and by a job's retry (core/jobs.py), which
+    goes). Used by :func:`recover` and by a job's retry (core/preservation/tasks.py), which
     knows the package id its killed attempt chose.
     """
     from longwatch.core.preservation import reindex
