@@ -29,6 +29,7 @@ from sqlalchemy import text
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.media.probe import make_test_clip
+from longwatch.core.preservation import tasks as preservation_tasks
 
 LONGWATCH = [str(Path(sys.executable).parent / "longwatch")]
 
@@ -107,7 +108,7 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int,
     try:
         with archive.catalog.session() as s:
             for i, copy in enumerate(copies):
-                jobs.enqueue_ingest(archive, copy, camera=f"cam-{i % 8:02d}", session=s)
+                preservation_tasks.enqueue_ingest(archive, copy, camera=f"cam-{i % 8:02d}", session=s)
         while True:
             counts = jobs.counts(archive)
             if not counts.get("queued") and not counts.get("running"):

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
     from longwatch.core.catalog import Catalog
+    from longwatch.core.jobs.queue import Task
     from longwatch.plugins.detectors.base import Detector
 
 hookspec = pluggy.HookspecMarker("longwatch")
@@ -67,3 +69,13 @@ def prepare_catalog(catalog: Catalog) -> None:
     class) or on ``catalog.engine``. The built-in ``longwatch.plugins.analytics`` keeps the
     analytics rollups in step with the events table this way.
     """
+
+
+@hookspec
+def register_tasks() -> list[Task]:  # type: ignore[empty-body]
+    """Return job Tasks (``longwatch.core.jobs.queue.Task``); each one's name is what ``enqueue`` takes."""
+
+
+@hookspec
+def prepare_worker(archive: Archive) -> None:
+    """Called when a job worker starts, before it takes a job: put right what a killed worker left."""

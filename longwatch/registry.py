@@ -38,6 +38,14 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.analytics",
     "longwatch.plugins.analytics",
     "longwatch.plugins.web",
+    # each feature's jobs (register_tasks): a worker in any process finds them by name
+    "longwatch.core.jobs.queue",
+    "longwatch.core.preservation.tasks",
+    "longwatch.core.storage.tasks",
+    "longwatch.core.events.tasks",
+    "longwatch.core.evidence.tasks",
+    "longwatch.core.records.tasks",
+    "longwatch.core.public.tasks",
 )
 
 

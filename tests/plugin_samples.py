@@ -8,6 +8,7 @@ import click
 from flask import Blueprint
 
 from longwatch import hookimpl
+from longwatch.core.jobs.queue import QUICK, Task
 from longwatch.storage_adapters.local import LocalStorageAdapter
 
 
@@ -82,3 +83,31 @@ class DuplicateName:
 
 
 duplicate_name = DuplicateName()
+
+
+def _echo(archive: Any, text: str = "") -> dict[str, Any]:
+    return {"echo": text, "archive": str(archive.root)}
+
+
+class TaskSample:
+    """Declares a job task of its own, run by name like the built-in ones."""
+
+    ECHO = Task("sample_echo", _echo, QUICK)
+
+    @hookimpl
+    def register_tasks(self) -> list[Task]:
+        return [self.ECHO]
+
+
+task_sample = TaskSample()
+
+
+class DuplicateTask:
+    """Claims the built-in ``ingest`` task's name."""
+
+    @hookimpl
+    def register_tasks(self) -> list[Task]:
+        return [Task("ingest", _echo, QUICK)]
+
+
+duplicate_task = DuplicateTask()

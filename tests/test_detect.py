@@ -7,7 +7,7 @@ import json
 import pytest
 
 from longwatch import Detector, hookimpl, registry
-from longwatch.commands import detect as detect_cmd
+from longwatch.core.events import detect as detect_engine
 from longwatch.errors import LongwatchError
 from longwatch.plugins.detectors.motion import MotionDetector
 
@@ -126,7 +126,7 @@ def test_register_detectors_hook_and_crash_resume(archive, tmp_path, monkeypatch
 
     moving = moving_shapes(tmp_path / "long.mp4", seconds=10)  # the square leaves the frame after ~5 s
 
-    monkeypatch.setattr(detect_cmd, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(detect_engine, "CHECKPOINT_SECONDS", 0.0)
     archive.pm.register(FlakyPlugin(), name="flaky")
     assert issubclass(registry.detectors(archive.pm)["flaky-motion"], Detector)
     pid = ingest.ingest(archive, ingest.IngestRequest(path=moving, camera="cam-09")).package_id
@@ -134,18 +134,18 @@ def test_register_detectors_hook_and_crash_resume(archive, tmp_path, monkeypatch
     clip = row.clips[0]
     detector = registry.detector(archive.pm, "flaky-motion")
     with pytest.raises(Crash):
-        detect_cmd.detect_clip(archive, row, clip, detector)
-    state = json.loads(detect_cmd.state_path(archive, clip, detector).read_text())
+        detect_engine.detect_clip(archive, row, clip, detector)
+    state = json.loads(detect_engine.state_path(archive, clip, detector).read_text())
     assert state["complete"] is False and state["done_until"] > 0
     FlakyMotion.analysed = 0
-    resumed = detect_cmd.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
+    resumed = detect_engine.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
     assert resumed.resumed_from > 0
     assert resumed.resumed_from > 6
     assert FlakyMotion.analysed < 10  # 10 s at 2 fps is 20 frames: the resumed run did not start over
     clean = [d.to_dict() for d in registry.detector(archive.pm, "motion").detect(moving)]
     assert len(clean) == 1
     assert [(d.start, d.end) for d in resumed.detections] == [(d["start"], d["end"]) for d in clean]
-    again = detect_cmd.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
+    again = detect_engine.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
     assert again.cached and len(again.detections) == len(clean)
 
 

@@ -27,9 +27,12 @@ from sqlalchemy import text
 from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.evidence import export as export_mod
+from longwatch.core.evidence import tasks as evidence_tasks
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.media.probe import make_test_clip
+from longwatch.core.preservation import tasks as preservation_tasks
 from longwatch.core.records import certificates, dispositions, holds
+from longwatch.core.records import tasks as records_tasks
 from longwatch.errors import LongwatchError
 
 RECIPIENT = export_mod.Recipient("Seoul Jung-gu Police", "Kim", "2026-77", "Criminal Procedure Act art. 106",
@@ -57,10 +60,11 @@ def _transfers(archive: Archive, package_id: str, export_id: str) -> int:
 
 # -- SQLite: in-process, as before, and idempotent -----------------------------------------------
 def test_window_and_redaction_jobs_run_in_process_and_a_rerun_adds_nothing(archive, four_seconds, tmp_path):
-    result, window_id = jobs.enqueue_window(archive, four_seconds, "2026-03-03T05:00:01Z", "2026-03-03T05:00:03Z",
-                                            reason="complaint 2026-5")
+    result, window_id = preservation_tasks.enqueue_window(archive, four_seconds, "2026-03-03T05:00:01Z",
+                                                          "2026-03-03T05:00:03Z", reason="complaint 2026-5")
     assert result == {"package_id": window_id, "source": four_seconds, "stored": True}
-    result, redacted_id = jobs.enqueue_redaction(archive, four_seconds, faces=False, boxes_file=_boxes(tmp_path))
+    result, redacted_id = preservation_tasks.enqueue_redaction(archive, four_seconds, faces=False,
+                                                               boxes_file=_boxes(tmp_path))
     assert result == {"package_id": redacted_id, "source": four_seconds, "stored": True}
     before = set(archive.catalog.all_ids())
     assert before == {four_seconds, window_id, redacted_id}
@@ -113,13 +117,13 @@ def test_export_job_writes_under_a_partial_name_and_a_rerun_returns_the_finished
     second = jobs.run_task(archive, "export", args)  # once more: the finished export, untouched
     assert second == first and _transfers(archive, four_seconds, args["export_id"]) == 1
     # through the enqueue helper (in-process here), with a ZIP written under a partial name too
-    result, export_id = jobs.enqueue_export(archive, request, tmp_path / "exports" / "other",
+    result, export_id = evidence_tasks.enqueue_export(archive, request, tmp_path / "exports" / "other",
                                             tmp_path / "exports" / "other.zip")
     assert isinstance(result, dict) and result["export_id"] == export_id
     assert sorted(p.name for p in out.parent.iterdir()) == ["case-77", "other", "other.zip"]
     assert export_mod.verify_export(tmp_path / "exports" / "other.zip", [archive.certificate]).ok
     with pytest.raises(LongwatchError) as exc:  # another export into a finished one's folder
-        jobs.enqueue_export(archive, request, out)
+        evidence_tasks.enqueue_export(archive, request, out)
     assert exc.value.code == "E006" and jobs.permanent(exc.value)
 
 
@@ -139,11 +143,11 @@ def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive,
     assert [status(archive, p) for p in ids[1:]] == ["disposed", "disposed"]
     assert not any(on_storage(archive, p) for p in ids[1:])
     assert jobs.run_task(archive, "dispose_due", {})["dispositions"] == []  # executed: not again
-    result = jobs.enqueue_disposition(archive, disposition.id)  # a job for an executed one reports it
+    result = records_tasks.enqueue_disposition(archive, disposition.id)  # a job for an executed one reports it
     assert isinstance(result, dict) and sorted(result["deleted"]) == sorted(ids[1:])
     cert = dispositions.get_disposition(archive, disposition.id)[0].certificate
     assert certificates.verify_certificate(Path(cert), [archive.certificate])["ok"]
-    assert json.loads(Path(cert).read_text())["executor"]["name"] == jobs.SCHEDULER[0]
+    assert json.loads(Path(cert).read_text())["executor"]["name"] == records_tasks.SCHEDULER[0]
 
 
 def test_jobs_crons_come_from_longwatch_toml(archive_dir):
@@ -183,7 +187,7 @@ def test_worker_app_has_the_new_kinds_on_the_heavy_queue_and_a_configured_period
     [periodic] = app.periodic_registry.periodic_tasks.values()  # the audit is turned off
     assert (periodic.task.name, periodic.cron, periodic.task.queue) == ("periodic_disposition", "5 22 * * *",
                                                                         jobs.HEAVY)
-    assert periodic.configure_kwargs["lock"] == jobs.DISPOSE_LOCK  # never beside a `dispose` job
+    assert periodic.configure_kwargs["lock"] == records_tasks.DISPOSE_LOCK  # never beside a `dispose` job
 
 
 def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, tmp_path, frozen_clock):
@@ -192,18 +196,19 @@ def test_jobs_are_queued_atomically_and_run_by_a_worker(pg_archive, small_clip, 
     disposition, _plan = dispositions.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
     with pytest.raises(RuntimeError), pg_archive.catalog.session() as s:  # rolled back: no job
-        jobs.enqueue_disposition(pg_archive, disposition.id, session=s)
+        records_tasks.enqueue_disposition(pg_archive, disposition.id, session=s)
         raise RuntimeError("the approval failed")
     assert jobs.list_jobs(pg_archive) == []
-    not_yet = jobs.enqueue_disposition(pg_archive, disposition.id)
+    not_yet = records_tasks.enqueue_disposition(pg_archive, disposition.id)
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
     [row] = jobs.list_jobs(pg_archive)
     assert (row.id, row.state, row.code) == (not_yet, "failed", "H006")  # not approved: refused, not retried
     dispositions.approve(pg_archive, disposition.id, BOB, later(60))
-    job = jobs.enqueue_disposition(pg_archive, disposition.id)
-    assert jobs.enqueue_disposition(pg_archive, disposition.id) == job  # waiting already: the same job
+    job = records_tasks.enqueue_disposition(pg_archive, disposition.id)
+    assert records_tasks.enqueue_disposition(pg_archive, disposition.id) == job  # waiting already: the same job
     recent = add_package(pg_archive, small_clip, tmp_path, "recent", start=later(50))  # not due
-    window_job, window_id = jobs.enqueue_window(pg_archive, recent, "2026-02-20T00:00:00Z", "2026-02-20T00:00:01Z")
+    window_job, window_id = preservation_tasks.enqueue_window(pg_archive, recent, "2026-02-20T00:00:00Z",
+                                                              "2026-02-20T00:00:01Z")
     assert isinstance(window_job, int) and pg_archive.catalog.get(window_id) is None
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
     states = {r.id: (r.state, r.message) for r in jobs.list_jobs(pg_archive)}
@@ -257,8 +262,9 @@ def _run_killed_then_finished(archive: Archive, job_id: int, log: Path, fault: s
 def test_a_worker_killed_mid_export_leaves_no_half_bag_and_the_rerun_finishes_once(pg_archive, four_seconds,
                                                                                      tmp_path):
     out = tmp_path / "exports" / "case-77"
-    job, export_id = jobs.enqueue_export(pg_archive, export_mod.Request(RECIPIENT, package_ids=[four_seconds]),
-                                         out, tmp_path / "exports" / "case-77.zip")
+    job, export_id = evidence_tasks.enqueue_export(pg_archive,
+                                                   export_mod.Request(RECIPIENT, package_ids=[four_seconds]),
+                                                   out, tmp_path / "exports" / "case-77.zip")
     # killed after the bag, the ZIP and the transfer event are written, before the rename
     _run_killed_then_finished(pg_archive, job, tmp_path / "worker.log", "export-before-rename")
     assert sorted(p.name for p in out.parent.iterdir()) == ["case-77", "case-77.zip"]  # no partial left
@@ -273,7 +279,7 @@ def test_a_worker_killed_mid_export_leaves_no_half_bag_and_the_rerun_finishes_on
 @pytest.mark.slow
 def test_a_worker_killed_mid_redaction_leaves_one_package_after_the_rerun(pg_archive, four_seconds, tmp_path):
     boxes = _boxes(tmp_path)
-    job, redacted_id = jobs.enqueue_redaction(pg_archive, four_seconds, faces=False, boxes_file=boxes)
+    job, redacted_id = preservation_tasks.enqueue_redaction(pg_archive, four_seconds, faces=False, boxes_file=boxes)
     # killed once the package is on storage, before its catalog row and ledger events
     _run_killed_then_finished(pg_archive, job, tmp_path / "worker.log", "after-publish")
     assert set(pg_archive.catalog.all_ids()) == {four_seconds, redacted_id}

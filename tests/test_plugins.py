@@ -169,6 +169,23 @@ def test_register_blueprints(fake_distributions, archive, recorder):
     app.extensions["longwatch"].close()
 
 
+def test_register_tasks(archive):
+    from longwatch.core.jobs import queue as jobs
+
+    pm = registry.get_plugin_manager(load_entrypoints=False)
+    pm.register(plugin_samples.task_sample, name="task-sample")
+    a = Archive(archive.settings, pm)
+    assert jobs.tasks(a)["sample_echo"] is plugin_samples.task_sample.ECHO
+    assert jobs.tasks(a)["ingest"].queue == jobs.QUICK  # the built-ins are declared through the same hook
+    assert jobs.enqueue(a, "sample_echo", {"text": "hi"}) == {"echo": "hi", "archive": str(a.root)}  # SQLite: now
+    pm.register(plugin_samples.duplicate_task, name="duplicate-task")
+    with pytest.raises(LongwatchError) as info:
+        jobs.run_task(a, "sample_echo", {})
+    assert info.value.code == "P003"
+    assert "'ingest'" in str(info.value) and "duplicate-task" in str(info.value)
+    a.close()
+
+
 # -- meta-tests ---------------------------------------------------------------------------
 def test_hookspecs_have_docstrings():
     for name in HOOKS:

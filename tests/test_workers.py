@@ -22,6 +22,7 @@ from sqlalchemy import text
 from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
+from longwatch.core.preservation import tasks as preservation_tasks
 from longwatch.core.storage import policy as storage_policy
 
 N_CLIPS = 200
@@ -107,10 +108,10 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
     shared = tmp_path / "shared"
     clips = [unique_copy(small_clip, shared / f"cam-{i % 4:02d}_{i:03d}.mp4") for i in range(N_CLIPS)]
     with cluster.catalog.session() as s:  # one transaction: the workers see all of them at once, or none
-        ids = [jobs.enqueue_ingest(cluster, clip, camera=f"cam-{i % 4:02d}", session=s)
+        ids = [preservation_tasks.enqueue_ingest(cluster, clip, camera=f"cam-{i % 4:02d}", session=s)
                for i, clip in enumerate(clips)]
     # the same file queued twice while the first is pending: one job (queueing lock), never two packages
-    assert jobs.enqueue_ingest(cluster, clips[0], camera="cam-00") == ids[0]
+    assert preservation_tasks.enqueue_ingest(cluster, clips[0], camera="cam-00") == ids[0]
     log = tmp_path / "workers.log"
     victim = _start_worker(cluster.root, log, "--concurrency", "2")
     procs = [victim]
@@ -156,7 +157,7 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
     assert "stalled; retrying it" in log.read_text()
     # nothing run twice to effect: each clip stored exactly once, one package each, copies per policy
     assert len(clips_rows) == N_CLIPS and all(n == 1 for _, n in clips_rows)
-    assert {sha for sha, _ in clips_rows} == {jobs.file_sha256(clip) for clip in clips}
+    assert {sha for sha, _ in clips_rows} == {preservation_tasks.file_sha256(clip) for clip in clips}
     assert len(packages) == N_CLIPS
     for pid in packages:
         assert {c.location for c in storage_policy.copies_of(cluster, pid) if c.status == "ok"} == {
@@ -179,7 +180,7 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
 
 def test_worker_recovers_after_losing_its_database_connection(cluster, tmp_path, small_clip):
     log = tmp_path / "worker.log"
-    first = jobs.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "one.mp4"))
+    first = preservation_tasks.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "one.mp4"))
     proc = _start_worker(cluster.root, log, "--concurrency", "2")
     try:
         _wait_for(cluster, 1, log, timeout=120)
@@ -190,7 +191,7 @@ def test_worker_recovers_after_losing_its_database_connection(cluster, tmp_path,
                 "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database}).scalar()
         assert killed >= 1
         cluster.catalog.engine.dispose()  # our own pool lost its connections too
-        second = jobs.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "two.mp4"))
+        second = preservation_tasks.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "two.mp4"))
         counts = _wait_for(cluster, 2, log, timeout=180)
         assert proc.poll() is None, log.read_text()[-3000:]
     finally:

@@ -13,8 +13,10 @@ from longwatch.clock import parse_time
 from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
 from longwatch.core.catalog.models import PublicRequest
+from longwatch.core.jobs import queue as jobs
 from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import operation_register as register_api
+from longwatch.core.public import tasks as public_tasks
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 
@@ -146,11 +148,9 @@ def postpone(obj: Context, number: str, reason: str) -> None:
 @pass_obj
 def mask(obj: Context, number: str, keep: tuple[str, ...], as_json: bool, as_job: bool) -> None:
     """Make copies where every person but the requester is masked."""
-    from longwatch.core.jobs import queue as jobs
-
     archive = _archive(obj)
     if as_job and jobs.queued(archive):
-        job = jobs.enqueue_request_mask(archive, number, keep, actor=archive.operator)
+        job = public_tasks.enqueue_request_mask(archive, number, keep, actor=archive.operator)
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "request_mask", number, number=number)
         return

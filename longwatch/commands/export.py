@@ -17,6 +17,7 @@ from longwatch.core.aip import signing
 from longwatch.core.custody.ledger import utc_text
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import shares
+from longwatch.core.evidence import tasks as evidence_tasks
 from longwatch.core.jobs import queue as jobs
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -61,7 +62,7 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             raise LongwatchError("E006", path=output)
         export_mod.select(archive, request)  # a request that cannot be met is refused now, not by a worker
-        job, export_id = jobs.enqueue_export(archive, request, output, zip_path)
+        job, export_id = evidence_tasks.enqueue_export(archive, request, output, zip_path)
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "export", str(output.resolve()), export_id=export_id,
                       path=str(output.resolve()))

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from longwatch import console
 from longwatch.core.jobs import queue as jobs
+from longwatch.core.preservation import tasks as preservation_tasks
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 
@@ -82,7 +83,7 @@ def ingest_cmd(obj: Any, paths: tuple[Path, ...], camera: str) -> None:
     """Queue the ingest of files on shared storage (in-process on a SQLite catalog)."""
     archive = obj.archive()
     for path in paths:
-        result = jobs.enqueue_ingest(archive, path, camera=camera)
+        result = preservation_tasks.enqueue_ingest(archive, path, camera=camera)
         if not obj.quiet:
             click.echo(f"{path}  {result if isinstance(result, int) else result['package_id']}")
 

@@ -23,6 +23,7 @@ from longwatch.console import Context, emit_json, human_size, local_time, pass_o
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.records import actors, assignment, certificates, deletion, dispositions, holds, schedules
+from longwatch.core.records import tasks as records_tasks
 from longwatch.core.records.purge import emergency_purge
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -391,7 +392,7 @@ def approve(obj: Context, disposition_id: str, and_execute: bool, actor: actors.
     queued: list[int] = []
 
     def queue_execution(session: Any) -> None:
-        job = jobs.enqueue_disposition(archive, full_id, actor.name, actor.role, session=session)
+        job = records_tasks.enqueue_disposition(archive, full_id, actor.name, actor.role, session=session)
         assert isinstance(job, int)
         queued.append(job)
 
@@ -419,7 +420,7 @@ def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, acto
         if disposition.status not in ("approved", "executing"):  # refused now, not later by a worker
             raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
                                  expected="approved")
-        job = jobs.enqueue_disposition(archive, disposition.id, actor.name, actor.role)
+        job = records_tasks.enqueue_disposition(archive, disposition.id, actor.name, actor.role)
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "dispose", disposition.id, disposition_id=disposition.id)
         return

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from longwatch.clock import parse_time
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.public import access_requests as req_api
+from longwatch.core.public import tasks as public_tasks
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
@@ -90,7 +91,7 @@ def action() -> Response:
     elif what == "mask":
         keep = frozenset(k.strip() for k in f.get("keep", "").split(",") if k.strip())
         if jobs.queued(archive):  # face detection on every frame: a worker's job, not this page's
-            job = jobs.enqueue_request_mask(archive, number, keep, actor=_actor())
+            job = public_tasks.enqueue_request_mask(archive, number, keep, actor=_actor())
             session["queued_job"] = {"number": number, "job_id": job}
         else:
             req_api.mask(archive, number, keep, actor=_actor())

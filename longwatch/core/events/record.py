@@ -33,6 +33,7 @@ from longwatch.core.catalog.models import Event, EventWindow, Package
 from longwatch.core.custody import Event as LedgerEvent
 from longwatch.core.custody import Ledger, person_agent, software_agent
 from longwatch.core.events import rules
+from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import derive, windows
 from longwatch.errors import LongwatchError
 
@@ -103,8 +104,6 @@ def record(archive: Archive, *, camera: str, type: str, start: datetime, end: da
                 confidence=confidence, source=source, vendor_event_id=vendor_event_id or None,
                 detector=json.dumps(detector, sort_keys=True) if detector else "",
                 boxes=json.dumps(boxes) if boxes else "", zone=zone, status="new", reviewer="", review_note="")
-    from longwatch.core.jobs import queue as jobs
-
     as_job = apply_rules and bool(package_id) and jobs.queued(archive)
     with archive.catalog.session() as s:
         s.add(row)
@@ -145,7 +144,7 @@ def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = N
                ) -> str | None:
     """Preserve the window the event's rule asks for; returns the window package id (or None).
 
-    ``stable_id`` (a job, core/jobs.py): the window package's id follows from
+    ``stable_id`` (a job, core/events/tasks.py): the window package's id follows from
     the event and the merged range, so a retry after a kill finds the package
     its earlier attempt published instead of cutting a second one.
     """

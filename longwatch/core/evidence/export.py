@@ -100,7 +100,7 @@ class Request:
 
 
 def request_to_dict(request: Request) -> dict[str, Any]:
-    """A request as JSON (the arguments of an export job, core/jobs.py); times as UTC ISO 8601."""
+    """A request as JSON (the arguments of an export job, core/evidence/tasks.py); times as UTC ISO 8601."""
     data = asdict(request)
     data["recipient"] = request.recipient.to_dict()
     data["start"] = utc_text(request.start) if request.start else ""

@@ -1,21 +1,24 @@
 """Long work as jobs: in-process on the embedded default, procrastinate on PostgreSQL.
 
-The only module that imports procrastinate. A job is a task name plus JSON
-arguments. On SQLite (one machine, local disk) :func:`enqueue` runs the task
-right away in the calling process, as longwatch always did. On PostgreSQL it
-inserts a procrastinate job through procrastinate's own SQL function on the
-*caller's* catalog connection, so the job commits or rolls back with the
-catalog change that asked for it (no outbox needed: the queue lives in the
-catalog's database).
+The queue only: it knows no feature. A job is a task name plus JSON
+arguments; each feature declares its tasks in its own ``tasks.py`` (ingest,
+windows and redaction in :mod:`longwatch.core.preservation.tasks`,
+replication and audits in :mod:`longwatch.core.storage.tasks`, ...) and
+returns them from the ``register_tasks`` hook, so a worker in any process
+finds them through the archive's plugin manager (docs/plugins.md). This
+module holds what every task shares: :class:`Task`, :func:`run_task`,
+enqueueing, the retry rules, the failure records, listing, and the worker.
 
-Every task is idempotent: ingest is keyed by the file's SHA-256 and looks in
-the catalog before doing any work (and ingest itself refuses a duplicate with
-I006); replication copies only what the policy still lacks; an audit re-reads
-and records. A window cut or a redaction gets its package id when it is
-queued, and an export its export id, so a retry finds what its killed attempt
-published (completing its catalog row and custody events) or its transfer
-event, instead of making a second one; an export is written under a partial
-name and renamed when whole. A disposition resumes item by item.
+The only module that imports procrastinate. On SQLite (one machine, local
+disk) :func:`enqueue` runs the task right away in the calling process, as
+longwatch always did. On PostgreSQL it inserts a procrastinate job through
+procrastinate's own SQL function on the *caller's* catalog connection, so the
+job commits or rolls back with the catalog change that asked for it (no
+outbox needed: the queue lives in the catalog's database).
+
+Every task must be idempotent: run again with the same arguments (a retry
+after a kill) it finds what its earlier attempt finished instead of doing it
+twice (each ``tasks.py`` says how its tasks manage).
 
 A worker killed mid-job leaves only staging behind (packages are
 published atomically) and procrastinate's heartbeat marks the job stalled;
@@ -25,16 +28,14 @@ every worker retries stalled jobs of dead workers (see :func:`run_worker`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +44,7 @@ from sqlalchemy.orm import Session
 from longwatch import clock, config
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
 
@@ -65,239 +67,73 @@ _DEFER = text(
 
 
 # -- tasks ------------------------------------------------------------------------------------
-def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: str = "",
-            title: str = "") -> dict[str, Any]:
-    from longwatch.core.preservation import ingest
-    from longwatch.core.storage import policy as storage_policy
+@dataclass(frozen=True)
+class Schedule:
+    """A task every worker also defers on a cron schedule (procrastinate's periodic tasks).
 
-    existing = archive.catalog.find_clip(sha256)
-    stored = False
-    if existing is not None:  # stored before (an earlier attempt of this job, or another): no second package
-        package_id = existing.package_id
-        _complete_custody(archive, package_id)
-    else:
-        request = ingest.IngestRequest(path=Path(path), camera=camera, zone=zone, title=title)
-        try:
-            package_id, stored = ingest.ingest(archive, request).package_id, True
-        except LongwatchError as exc:
-            if exc.code != "I006":
-                raise
-            package_id = str(exc.context.get("package_id", ""))
-    # The job is done only when the policy's copies exist: a replica that failed during ingest (or an
-    # attempt killed between cataloguing and replicating) fails the job, and its retry completes them.
-    storage_policy.replicate(archive, package_id)
-    if not storage_policy.policy_met(archive, package_id):
-        raise LongwatchError("J007", package_id=package_id)
-    return {"package_id": package_id, "stored": stored}
-
-
-def _complete_custody(archive: Archive, package_id: str) -> None:
-    """A retry of a job whose attempt was killed after cataloguing: the ledger gets the missing events now,
-    without waiting for ``publish.recover`` to find the dead worker (it may have run on another host)."""
-    from longwatch.core.preservation import publish
-
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("J003", package_id=package_id)
-    publish.complete_custody(archive, package_id, archive.storage(row.storage_location))
-
-
-def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
-
-    return {"package_id": package_id, "copied_to": storage_policy.replicate(archive, package_id)}
-
-
-def _audit_package(archive: Archive, package_id: str) -> dict[str, Any]:
-    """Check every copy of one package; a bad copy is quarantined and repaired as in ``longwatch audit``."""
-    from longwatch.core.storage import policy as sp
-
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("J003", package_id=package_id)
-    checked = []
-    for copy in sp.copies_of(archive, package_id):
-        adapter = archive.storage(copy.location)
-        check = sp.check_copy(adapter, row.id, row.tagmanifest_sha256)
-        sp.record_event(archive, row.id, copy.location, "fixity check", "success" if check.ok else "failure",
-                        check.summary(), bytes_read=check.bytes_read)
-        if check.ok:
-            sp._set_copy(archive, row.id, copy.location, "ok", "ok")
-        else:
-            sp._set_copy(archive, row.id, copy.location, "quarantined", "failed")
-            source = sp.repair(archive, row, adapter, check)
-            sp._set_copy(archive, row.id, copy.location, "ok", "repaired")
-            sp.record_event(archive, row.id, copy.location, "repair", "success", f"repaired {check.summary()}",
-                            source)
-        checked.append({"location": copy.location, "ok": check.ok})
-    return {"package_id": package_id, "copies": checked}
-
-
-def _audit(archive: Archive, time_budget: float | None = None) -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
-
-    result = storage_policy.audit(archive, time_budget=time_budget)
-    return {"checked": len(result.checked), "lost": [e.code for e in result.lost]}
-
-
-def _detect(archive: Archive, package_id: str, detector: str, parameters: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
-    from longwatch import registry
-    from longwatch.commands.detect import detect_clip
-
-    row = archive.catalog.get(package_id)
-    if row is None:
-        raise LongwatchError("J003", package_id=package_id)
-    found = 0
-    instance = registry.detector(archive.pm, detector, parameters or {})
-    for clip in row.clips:  # resumes from its checkpoint after a crash
-        found += len(detect_clip(archive, row, clip, instance).detections)
-    return {"package_id": package_id, "detections": found}
-
-
-def _require_copies(archive: Archive, package_id: str) -> None:
-    """A derived package's job is done only when the replication policy's copies exist (as for ingest)."""
-    from longwatch.core.storage import policy as storage_policy
-
-    storage_policy.replicate(archive, package_id)
-    if not storage_policy.policy_met(archive, package_id):
-        raise LongwatchError("J007", package_id=package_id)
-
-
-def _window(archive: Archive, package_id: str, start: str, end: str, result_id: str, reason: str = ""
-            ) -> dict[str, Any]:
-    """Cut ``start``..``end`` of a package into the derived package ``result_id`` (chosen at enqueueing)."""
-    from longwatch.clock import parse_time
-    from longwatch.core.preservation import derive, windows
-
-    stored = derive.find_published(archive, result_id) is None  # else a killed attempt published it
-    if stored:
-        windows.window(archive, package_id, parse_time(start), parse_time(end), derive.Cause(reason=reason),
-                       package_id_out=result_id)
-    _require_copies(archive, result_id)
-    return {"package_id": result_id, "source": package_id, "stored": stored}
-
-
-def _event_window(archive: Archive, event_id: int) -> dict[str, Any]:
-    """The window an event's rule asks for (queued with the event, in its transaction; core/events.py)."""
-    from longwatch.core.events import record as events
-
-    window = events.apply_rule(archive, event_id, stable_id=True)
-    if window:
-        _require_copies(archive, window)
-    return {"event_id": event_id, "window": window}
-
-
-def _redact(archive: Archive, package_id: str, result_id: str, faces: bool = True, persons: bool = False,
-            boxes_file: str | None = None, keep: list[str] | None = None, reason: str = "") -> dict[str, Any]:
-    """A redacted access copy of a package as the derived package ``result_id`` (chosen at enqueueing)."""
-    from longwatch.core.preservation import derive, redact
-
-    stored = derive.find_published(archive, result_id) is None
-    if stored:
-        redact.redact(archive, package_id, faces=faces, persons=persons,
-                      boxes_file=Path(boxes_file) if boxes_file else None, keep=frozenset(keep or ()),
-                      reason=reason, package_id_out=result_id)
-    _require_copies(archive, result_id)
-    return {"package_id": result_id, "source": package_id, "stored": stored}
-
-
-def _export(archive: Archive, export_id: str, out_dir: str, request: dict[str, Any], zip_path: str | None = None
-            ) -> dict[str, Any]:
-    """An evidence export into ``out_dir``, written under a partial name and renamed when whole."""
-    from longwatch.core.evidence import export
-
-    result = export.export(archive, export.request_from_dict(request), Path(out_dir),
-                           Path(zip_path) if zip_path else None, export_id=export_id)
-    return {"export_id": result.export_id, "path": str(result.path), "files": result.files, "size": result.size,
-            "zip": str(result.zip_path) if result.zip_path else None, "transfer_seq": result.transfer_seq}
-
-
-#: Who carries out an approved disposition when a job does it; the approval named the people.
-SCHEDULER = ("longwatch scheduler", "operator")
-DISPOSE_LOCK = "dispose"
-
-
-def _dispose(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0], role: str = SCHEDULER[1]
-             ) -> dict[str, Any]:
-    """Execute an approved disposition (or resume an interrupted one); one already executed is reported."""
-    from longwatch.core.records import actors, dispositions
-
-    disposition, _items = dispositions.get_disposition(archive, disposition_id)
-    if disposition.status == "executed":
-        return dispositions.result_of(archive, disposition.id)
-    return dispositions.execute(archive, disposition.id, actors.Actor(actor, role))
-
-
-def _dispose_due(archive: Archive) -> dict[str, Any]:
-    """Every disposition a records manager approved (and any interrupted one), executed; nothing unapproved.
-
-    Approval stays with people: this never proposes or approves, and
-    ``dispositions.execute`` destroys only items still due and unheld (a hold
-    placed after the approval keeps its packages).
+    ``cron`` reads the cron line from the archive's settings; an empty one
+    turns the schedule off. ``task`` and ``periodic_id`` name the periodic
+    task in procrastinate's tables, so they never change once deployed. With
+    ``retry`` a failed tick is retried with back-off and its failure recorded
+    like any job's; without, it waits for the next tick.
     """
-    from longwatch.core.records import dispositions
 
-    done, failed = [], []
-    for d in dispositions.list_dispositions(archive):
-        if d.status not in ("approved", "executing"):
-            continue
-        try:
-            done.append(_dispose(archive, d.id))
-        except LongwatchError as exc:  # one that cannot finish tonight does not stop the others
-            log.warning("disposition %s: %s", d.id[:8], exc.render(translate=False))
-            failed.append((d.id, exc))
-    if failed and not done:
-        raise failed[0][1]  # nothing finished: the job fails with the code, and is retried
-    return {"dispositions": [d["disposition_id"] for d in done],
-            "failed": [{"disposition_id": i, "code": e.code, "error": e.render(translate=False)} for i, e in failed],
-            "deleted": sum(len(d["deleted"]) for d in done), "held": sum(len(d["held"]) for d in done)}
+    task: str
+    periodic_id: str
+    cron: Callable[[config.Settings], str]
+    args: dict[str, Any] = field(default_factory=dict)
+    lock: str | None = None
+    retry: bool = True
 
 
-def _request_mask(archive: Archive, number: str, result_ids: dict[str, str], keep: list[str] | None = None,
-                  actor: str = "") -> dict[str, Any]:
-    """Mask a citizen's request's footage (core/requests.py); the copies' ids were chosen at enqueueing."""
-    from longwatch.core.public import access_requests as requests
+@dataclass(frozen=True)
+class Task:
+    """A kind of job: ``run(archive, **args)`` on ``queue``, returning a JSON-able result.
 
-    req = requests.mask(archive, number, frozenset(keep or ()), actor, result_ids=result_ids)
-    copies = requests.package_ids(req)
-    for package_id in copies:
-        _require_copies(archive, package_id)
-    return {"number": number, "status": req.status, "packages": copies}
+    Declared by a feature's ``register_tasks`` hook. ``name`` is what
+    :func:`enqueue` takes and what procrastinate stores with each job, so
+    workers in other processes find the task by it: it never changes.
+    """
+
+    name: str
+    run: Callable[..., dict[str, Any]]
+    queue: str
+    schedule: Schedule | None = None
+
+
+def tasks(archive: Archive) -> dict[str, Task]:
+    """Every task the archive's plugins declare (``register_tasks``), by name.
+
+    Two plugins declaring one name is P003: a job must never run the wrong code.
+    """
+    found: dict[str, Task] = {}
+    owners: dict[str, str] = {}
+    for impl in archive.pm.hook.register_tasks.get_hookimpls():
+        for task in cast("list[Task]", impl.function() or []):
+            if task.name in found and found[task.name] is not task:
+                raise LongwatchError("P003", detail=f"two plugins register the job task {task.name!r}: "
+                                                    f"{owners[task.name]} and {impl.plugin_name}")
+            found[task.name], owners[task.name] = task, impl.plugin_name
+    return found
 
 
 def _noop(archive: Archive, n: int = 0) -> dict[str, Any]:
     return {"n": n}
 
 
-@dataclass(frozen=True)
-class Task:
-    run: Callable[..., dict[str, Any]]
-    queue: str
+NOOP = Task("noop", _noop, QUICK)  # the queue's own overhead, measured by benchmarks/jobs.py
 
 
-#: Every job kind; more register the same way (``TASKS[name] = Task(fn, queue)``).
-TASKS: dict[str, Task] = {
-    "ingest": Task(_ingest, QUICK),
-    "replicate": Task(_replicate, QUICK),
-    "audit_package": Task(_audit_package, HEAVY),
-    "audit": Task(_audit, HEAVY),
-    "detect": Task(_detect, HEAVY),
-    "window": Task(_window, HEAVY),
-    "event_window": Task(_event_window, HEAVY),
-    "redact": Task(_redact, HEAVY),
-    "export": Task(_export, HEAVY),
-    "dispose": Task(_dispose, HEAVY),
-    "dispose_due": Task(_dispose_due, HEAVY),
-    "request_mask": Task(_request_mask, HEAVY),
-    "noop": Task(_noop, QUICK),
-}
+@hookimpl
+def register_tasks() -> list[Task]:
+    return [NOOP]
 
 
 def run_task(archive: Archive, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    if name not in TASKS:
-        raise LongwatchError("J002", task=name, known=", ".join(sorted(TASKS)))
-    return TASKS[name].run(archive, **args)
+    registered = tasks(archive)
+    if name not in registered:
+        raise LongwatchError("J002", task=name, known=", ".join(sorted(registered)))
+    return registered[name].run(archive, **args)
 
 
 #: Failures that come back the same however often the job runs: bad input, unknown rows, a lost package,
@@ -320,17 +156,6 @@ def queued(archive: Archive) -> bool:
     return archive.catalog.engine.dialect.name == "postgresql"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    except OSError as exc:
-        raise LongwatchError("I002", path=path) from exc
-    return digest.hexdigest()
-
-
 def enqueue(archive: Archive, task: str, args: dict[str, Any], *, session: Session | None = None,
             lock: str | None = None, queueing_lock: str | None = None, queue: str | None = None
             ) -> int | dict[str, Any]:
@@ -339,11 +164,12 @@ def enqueue(archive: Archive, task: str, args: dict[str, Any], *, session: Sessi
     With ``session`` the job is inserted in that session's transaction: it exists
     exactly when the catalog change made in the same session commits.
     """
-    if task not in TASKS:
-        raise LongwatchError("J002", task=task, known=", ".join(sorted(TASKS)))
+    registered = tasks(archive)
+    if task not in registered:
+        raise LongwatchError("J002", task=task, known=", ".join(sorted(registered)))
     if not queued(archive):
         return run_task(archive, task, args)
-    params = {"queue": queue or TASKS[task].queue, "task": task, "lock": lock, "queueing_lock": queueing_lock,
+    params = {"queue": queue or registered[task].queue, "task": task, "lock": lock, "queueing_lock": queueing_lock,
               "args": json.dumps(args, default=str)}
     if session is not None:
         return _defer(session, params)
@@ -366,78 +192,6 @@ def _defer(session: Session, params: dict[str, Any]) -> int:
     if existing is None:  # it started meanwhile: queue it once more, its ingest will find the clip
         return int(session.execute(_DEFER, {**params, "queueing_lock": None}).scalar_one())
     return int(existing)
-
-
-def enqueue_ingest(archive: Archive, path: Path, camera: str = "", zone: str = "", title: str = "",
-                   session: Session | None = None) -> int | dict[str, Any]:
-    """An ingest job keyed by the file's SHA-256 and path: two jobs for one file never run at once."""
-    path = path.resolve()
-    sha256 = file_sha256(path)
-    key = f"ingest:{sha256}"
-    return enqueue(archive, "ingest", {"path": str(path), "sha256": sha256, "camera": camera, "zone": zone,
-                                       "title": title}, session=session, lock=key, queueing_lock=f"{key}:{path}")
-
-
-def enqueue_window(archive: Archive, package_id: str, start: str, end: str, reason: str = "",
-                   session: Session | None = None) -> tuple[int | dict[str, Any], str]:
-    """A window-cutting job; returns (job id or, in-process, its result) and the id its package will have."""
-    result_id = str(uuid.uuid4())
-    job = enqueue(archive, "window", {"package_id": package_id, "start": start, "end": end, "reason": reason,
-                                      "result_id": result_id}, session=session, lock=f"derive:{result_id}")
-    return job, result_id
-
-
-def enqueue_redaction(archive: Archive, package_id: str, *, faces: bool = True, persons: bool = False,
-                      boxes_file: Path | None = None, keep: list[str] | None = None, reason: str = "",
-                      session: Session | None = None) -> tuple[int | dict[str, Any], str]:
-    """A redaction job (never a dry run: listing tracks is quick); returns the job and the package id to be."""
-    result_id = str(uuid.uuid4())
-    job = enqueue(archive, "redact", {"package_id": package_id, "result_id": result_id, "faces": faces,
-                                      "persons": persons, "boxes_file": str(boxes_file.resolve()) if boxes_file
-                                      else None, "keep": sorted(keep or []), "reason": reason},
-                  session=session, lock=f"derive:{result_id}")
-    return job, result_id
-
-
-def enqueue_export(archive: Archive, request: Any, out_dir: Path, zip_path: Path | None = None,
-                   session: Session | None = None) -> tuple[int | dict[str, Any], str]:
-    """An evidence-export job (``request`` an export.Request); returns the job and the export's id."""
-    from longwatch.core.evidence import export
-
-    export_id = str(uuid.uuid4())
-    job = enqueue(archive, "export", {"export_id": export_id, "out_dir": str(out_dir.resolve()),
-                                      "zip_path": str(zip_path.resolve()) if zip_path else None,
-                                      "request": export.request_to_dict(request)},
-                  session=session, lock=f"export:{out_dir.resolve()}")
-    return job, export_id
-
-
-def enqueue_disposition(archive: Archive, disposition_id: str, actor: str = SCHEDULER[0],
-                        role: str = SCHEDULER[1], session: Session | None = None) -> int | dict[str, Any]:
-    """Execute an approved disposition as a job; one already waiting for it is returned, not a second.
-
-    Every disposition job (and the periodic one) holds the lock ``dispose``: two
-    workers never execute dispositions at once, so no package's deletion is
-    journalled twice. Dispositions are rare; they need no parallelism.
-    """
-    return enqueue(archive, "dispose", {"disposition_id": disposition_id, "actor": actor, "role": role},
-                   session=session, lock=DISPOSE_LOCK, queueing_lock=f"dispose:{disposition_id}")
-
-
-def enqueue_request_mask(archive: Archive, number: str, keep: Iterable[str] = (), actor: str = "",
-                         session: Session | None = None) -> int | dict[str, Any]:
-    """Masking of a request's footage as a job (face detection on every frame is long work; a web
-    page must not wait for it). Refused at once when the request cannot be masked now (U002)."""
-    from longwatch.core.public import access_requests as requests
-
-    req = requests.get(archive, number)
-    if "ready" not in requests.TRANSITIONS[req.status]:
-        raise LongwatchError("U002", current=req.status, target="ready",
-                             allowed=", ".join(requests.TRANSITIONS[req.status]))
-    result_ids = {package_id: str(uuid.uuid4()) for package_id in requests.package_ids(req)}
-    return enqueue(archive, "request_mask", {"number": req.number, "result_ids": result_ids,
-                                             "keep": sorted(keep), "actor": actor},
-                   session=session, lock=f"request:{req.number}", queueing_lock=f"request-mask:{req.number}")
 
 
 # -- schema and listing ---------------------------------------------------------------------
@@ -583,7 +337,8 @@ def make_app(archive: Archive) -> Any:
             return super().get_retry_decision(exception=exception, job=job)
 
     strategy = Strategy(max_attempts=MAX_ATTEMPTS, exponential_wait=2)
-    for name, spec in TASKS.items():
+    registered = tasks(archive)
+    for name, spec in registered.items():
         def run(context: Any, _name: str = name, **args: Any) -> dict[str, Any]:
             with _thread_archive(root) as arch:
                 try:
@@ -594,23 +349,26 @@ def make_app(archive: Archive) -> Any:
 
         app.task(name=name, queue=spec.queue, retry=strategy, pass_context=True)(run)
 
-    if archive.settings.audit_cron:
-        @app.periodic(cron=archive.settings.audit_cron, periodic_id="audit")
-        @app.task(name="periodic_audit", queue=HEAVY, pass_context=True)
-        def periodic_audit(context: Any, timestamp: int) -> None:
-            with _thread_archive(root) as arch:
-                run_task(arch, "audit", {"time_budget": 3600.0})
+    for spec in registered.values():
+        schedule = spec.schedule
+        cron = schedule.cron(archive.settings) if schedule else ""
+        if not schedule or not cron:
+            continue
 
-    if archive.settings.disposition_cron:
-        @app.periodic(cron=archive.settings.disposition_cron, periodic_id="disposition", lock=DISPOSE_LOCK)
-        @app.task(name="periodic_disposition", queue=HEAVY, pass_context=True, retry=strategy)
-        def periodic_disposition(context: Any, timestamp: int) -> dict[str, Any]:
+        def tick(context: Any, timestamp: int, _spec: Task = spec, _schedule: Schedule = schedule
+                 ) -> dict[str, Any]:
             with _thread_archive(root) as arch:
                 try:
-                    return run_task(arch, "dispose_due", {})
+                    return run_task(arch, _spec.name, dict(_schedule.args))
                 except BaseException as exc:
-                    _record_failure(arch, context.job.id, "periodic_disposition", context.job.attempts + 1, exc)
+                    if _schedule.retry:  # else the failed tick just waits for the next one
+                        _record_failure(arch, context.job.id, _schedule.task, context.job.attempts + 1, exc)
                     raise
+
+        lock: dict[str, Any] = {"lock": schedule.lock} if schedule.lock else {}
+        app.periodic(cron=cron, periodic_id=schedule.periodic_id, **lock)(
+            app.task(name=schedule.task, queue=spec.queue, pass_context=True,
+                     retry=strategy if schedule.retry else False)(tick))
 
     return app
 
@@ -634,10 +392,8 @@ def run_worker(archive: Archive, queues: list[str] | None = None, concurrency: i
 
     ``wait=False`` returns once the queues are empty (tests and benchmarks).
     """
-    from longwatch.core.preservation import publish
-
     apply_schema(archive)
-    publish.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
+    archive.pm.hook.prepare_worker(archive=archive)  # e.g. what a worker killed mid-ingest left
     app = make_app(archive)
     for name in queues or []:
         if name not in QUEUES:

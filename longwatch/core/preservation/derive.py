@@ -107,7 +107,7 @@ def derive(
     ``action`` names what was done ("window", "redaction"), ``event_type`` is
     the PREMIS event for it ("creation", "redaction"), ``tool`` the program
     that made the files (ffmpeg) and ``parameters`` exactly how it was called.
-    ``package_id`` is chosen by a job (core/jobs.py), so that its retry finds
+    ``package_id`` is chosen by a job (core/preservation/tasks.py), so that its retry finds
     the package an earlier attempt published instead of making a second one.
     """
     now = now or clock.now()

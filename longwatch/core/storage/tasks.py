@@ -1,0 +1,82 @@
+"""The storage policy's jobs: replication, audits, and the copies every stored package must reach.
+
+Declared through the ``register_tasks`` hook (the queue itself knows no
+feature, :mod:`longwatch.core.jobs.queue`). Each is idempotent: replication
+copies only what the policy still lacks; an audit re-reads and records. The
+periodic audit is the budgeted one of ``longwatch audit``, nightly
+(``[jobs] audit_cron``). :func:`require_copies` is how every job that stores
+a package (ingest, a window, a redaction, a masked request) finishes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from longwatch.core.archive import Archive
+from longwatch.core.jobs.queue import HEAVY, QUICK, Schedule, Task
+from longwatch.errors import LongwatchError
+from longwatch.hookspecs import hookimpl
+
+
+def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:
+    from longwatch.core.storage import policy as storage_policy
+
+    return {"package_id": package_id, "copied_to": storage_policy.replicate(archive, package_id)}
+
+
+def _audit_package(archive: Archive, package_id: str) -> dict[str, Any]:
+    """Check every copy of one package; a bad copy is quarantined and repaired as in ``longwatch audit``."""
+    from longwatch.core.storage import policy as sp
+
+    row = archive.catalog.get(package_id)
+    if row is None:
+        raise LongwatchError("J003", package_id=package_id)
+    checked = []
+    for copy in sp.copies_of(archive, package_id):
+        adapter = archive.storage(copy.location)
+        check = sp.check_copy(adapter, row.id, row.tagmanifest_sha256)
+        sp.record_event(archive, row.id, copy.location, "fixity check", "success" if check.ok else "failure",
+                        check.summary(), bytes_read=check.bytes_read)
+        if check.ok:
+            sp._set_copy(archive, row.id, copy.location, "ok", "ok")
+        else:
+            sp._set_copy(archive, row.id, copy.location, "quarantined", "failed")
+            source = sp.repair(archive, row, adapter, check)
+            sp._set_copy(archive, row.id, copy.location, "ok", "repaired")
+            sp.record_event(archive, row.id, copy.location, "repair", "success", f"repaired {check.summary()}",
+                            source)
+        checked.append({"location": copy.location, "ok": check.ok})
+    return {"package_id": package_id, "copies": checked}
+
+
+def _audit(archive: Archive, time_budget: float | None = None) -> dict[str, Any]:
+    from longwatch.core.storage import policy as storage_policy
+
+    result = storage_policy.audit(archive, time_budget=time_budget)
+    return {"checked": len(result.checked), "lost": [e.code for e in result.lost]}
+
+
+def require_copies(archive: Archive, package_id: str) -> None:
+    """A derived package's job is done only when the replication policy's copies exist (as for ingest)."""
+    from longwatch.core.storage import policy as storage_policy
+
+    storage_policy.replicate(archive, package_id)
+    if not storage_policy.policy_met(archive, package_id):
+        raise LongwatchError("J007", package_id=package_id)
+
+
+#: The budgeted audit (one hour) every worker defers at each ``[jobs] audit_cron`` tick; a failed one
+#: waits for the next night.
+PERIODIC_AUDIT = Schedule("periodic_audit", "audit", lambda settings: settings.audit_cron,
+                          {"time_budget": 3600.0}, retry=False)
+
+TASKS = (
+    Task("replicate", _replicate, QUICK),
+    Task("audit_package", _audit_package, HEAVY),
+    Task("audit", _audit, HEAVY, PERIODIC_AUDIT),
+)
+
+
+@hookimpl
+def register_tasks() -> list[Task]:
+    return list(TASKS)
