@@ -68,7 +68,7 @@ _DEFER = text(
 def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: str = "",
             title: str = "") -> dict[str, Any]:
     from longwatch.core.preservation import ingest
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import replicate as storage_replicate
 
     existing = archive.catalog.find_clip(sha256)
     stored = False
@@ -85,8 +85,8 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
             package_id = str(exc.context.get("package_id", ""))
     # The job is done only when the policy's copies exist: a replica that failed during ingest (or an
     # attempt killed between cataloguing and replicating) fails the job, and its retry completes them.
-    storage_policy.replicate(archive, package_id)
-    if not storage_policy.policy_met(archive, package_id):
+    storage_replicate.replicate(archive, package_id)
+    if not storage_replicate.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
     return {"package_id": package_id, "stored": stored}
 
@@ -103,40 +103,41 @@ def _complete_custody(archive: Archive, package_id: str) -> None:
 
 
 def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import replicate as storage_replicate
 
-    return {"package_id": package_id, "copied_to": storage_policy.replicate(archive, package_id)}
+    return {"package_id": package_id, "copied_to": storage_replicate.replicate(archive, package_id)}
 
 
 def _audit_package(archive: Archive, package_id: str) -> dict[str, Any]:
     """Check every copy of one package; a bad copy is quarantined and repaired as in ``longwatch audit``."""
-    from longwatch.core.storage import policy as sp
+    from longwatch.core.storage import audit as storage_audit
+    from longwatch.core.storage import copies as storage_copies
 
     row = archive.catalog.get(package_id)
     if row is None:
         raise LongwatchError("J003", package_id=package_id)
     checked = []
-    for copy in sp.copies_of(archive, package_id):
+    for copy in storage_copies.copies_of(archive, package_id):
         adapter = archive.storage(copy.location)
-        check = sp.check_copy(adapter, row.id, row.tagmanifest_sha256)
-        sp.record_event(archive, row.id, copy.location, "fixity check", "success" if check.ok else "failure",
-                        check.summary(), bytes_read=check.bytes_read)
+        check = storage_copies.check_copy(adapter, row.id, row.tagmanifest_sha256)
+        storage_copies.record_event(archive, row.id, copy.location, "fixity check",
+                                    "success" if check.ok else "failure", check.summary(), bytes_read=check.bytes_read)
         if check.ok:
-            sp._set_copy(archive, row.id, copy.location, "ok", "ok")
+            storage_audit._set_copy(archive, row.id, copy.location, "ok", "ok")
         else:
-            sp._set_copy(archive, row.id, copy.location, "quarantined", "failed")
-            source = sp.repair(archive, row, adapter, check)
-            sp._set_copy(archive, row.id, copy.location, "ok", "repaired")
-            sp.record_event(archive, row.id, copy.location, "repair", "success", f"repaired {check.summary()}",
-                            source)
+            storage_audit._set_copy(archive, row.id, copy.location, "quarantined", "failed")
+            source = storage_audit.repair(archive, row, adapter, check)
+            storage_audit._set_copy(archive, row.id, copy.location, "ok", "repaired")
+            storage_copies.record_event(archive, row.id, copy.location, "repair", "success",
+                                        f"repaired {check.summary()}", source)
         checked.append({"location": copy.location, "ok": check.ok})
     return {"package_id": package_id, "copies": checked}
 
 
 def _audit(archive: Archive, time_budget: float | None = None) -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import audit as storage_audit
 
-    result = storage_policy.audit(archive, time_budget=time_budget)
+    result = storage_audit.audit(archive, time_budget=time_budget)
     return {"checked": len(result.checked), "lost": [e.code for e in result.lost]}
 
 
@@ -157,10 +158,10 @@ def _detect(archive: Archive, package_id: str, detector: str, parameters: dict[s
 
 def _require_copies(archive: Archive, package_id: str) -> None:
     """A derived package's job is done only when the replication policy's copies exist (as for ingest)."""
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import replicate as storage_replicate
 
-    storage_policy.replicate(archive, package_id)
-    if not storage_policy.policy_met(archive, package_id):
+    storage_replicate.replicate(archive, package_id)
+    if not storage_replicate.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
 
 

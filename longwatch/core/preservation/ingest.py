@@ -36,7 +36,7 @@ from longwatch.core.catalog import Clip, Package, reference
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
 from longwatch.core.media import probe as media
 from longwatch.core.storage import caps
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import replicate as storage_replicate
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
 from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
@@ -249,7 +249,7 @@ def ingest_files(
     if free is not None and free < total + HEADROOM:
         raise LongwatchError("S001", location=storage.location,
                              detail=f"{free} bytes free, {total} needed")
-    cap_alert = storage_policy.check_room(archive, storage.location, total)  # S001 past the cap
+    cap_alert = caps.check_room(archive, storage.location, total)  # S001 past the cap
     assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or clock.now()
     package_id = str(uuid.uuid4())
@@ -489,7 +489,7 @@ def publish(
         media_ok=new.media_ok, clips=new.clips, description=desc.description, notes="",
     )
     archive.catalog.add_package(row)
-    notes = storage_policy.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
+    notes = storage_replicate.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
     if warnings is not None:
         warnings.extend(notes)
     # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
@@ -598,7 +598,7 @@ def complete_publication(archive: Archive, package_id: str, location: str) -> Pa
         if found is None:
             found = reindex.read_package(storage, package_id)
             archive.catalog.add_package(found)
-        storage_policy.after_ingest(archive, package_id, location, found.size_bytes)
+        storage_replicate.after_ingest(archive, package_id, location, found.size_bytes)
         complete_custody(archive, package_id, storage)
         found = archive.catalog.get(package_id)
     _published(archive, package_id)

@@ -433,14 +433,14 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
                             detail=f"retention class {c['class']} of schedule {c['schedule']} ({c['rule']})",
                             extra={"retention": c}, time=now) for c in changes]
     _ledger_append(archive, events)
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import locks as storage_locks
 
     # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event);
     # a package that joined a case gets the store's legal hold of a case hold that covers it
     if "case_id" in facts:
-        storage_policy.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
+        storage_locks.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
     else:
-        storage_policy.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
+        storage_locks.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
     return changes
 
 
@@ -518,10 +518,10 @@ def place_hold(archive: Archive, actor: Actor, *, owner: str, reason: str, revie
         type="policy assignment", packages=[package_id] if package_id else [], agents=_agents(actor, "authorizer"),
         detail=f"legal hold placed ({kind}): {reason}", time=now, extra={"legal_hold": hold_dict(hold),
                                                                          "action": "hold placed"})])
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import locks as storage_locks
 
     # the catalog's hold first (it protects at once), then the stores' legal holds where they have object lock
-    storage_policy.sync_hold(archive, hold)
+    storage_locks.sync_hold(archive, hold)
     return hold
 
 
@@ -539,10 +539,10 @@ def release_hold(archive: Archive, hold_id: str, actor: Actor, reason: str,
         type="policy assignment", packages=[hold.package_id] if hold.package_id else [],
         agents=_agents(actor, "authorizer"), detail=f"legal hold released: {reason}", time=now,
         extra={"legal_hold": hold_dict(hold), "action": "hold released"})])
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import locks as storage_locks
 
     # the stores' legal holds are lifted only from packages no other active hold covers
-    storage_policy.sync_hold(archive, hold)
+    storage_locks.sync_hold(archive, hold)
     return hold
 
 
@@ -763,7 +763,7 @@ def _refuse_if_locked(archive: Archive, package_id: str) -> None:
     never guessed. Nothing is recorded, so a caller may ask it before doing
     anything else to a package it means to dispose of.
     """
-    from longwatch.core.storage.policy import store_locks
+    from longwatch.core.storage import locks as storage_locks
 
     row = archive.catalog.get(package_id)
     if row is None or row.status == "disposed":
@@ -771,7 +771,7 @@ def _refuse_if_locked(archive: Archive, package_id: str) -> None:
     held = holds_on(archive, package_id)
     if held:
         raise LongwatchError("H003", package_id=package_id, hold_id=held[0].id[:8], reason=held[0].reason)
-    locked = store_locks(archive, package_id)
+    locked = storage_locks.store_locks(archive, package_id)
     if locked:
         location, key, lock = locked[0]
         raise LongwatchError("S017", package_id=package_id, location=location, key=key, lock=lock)
@@ -789,7 +789,9 @@ def _remove_copies(archive: Archive, package_id: str) -> list[str]:
     S017 when nothing was removed, S020 when a copy on another lock-capable
     store already was (the audit copies it back).
     """
-    from longwatch.core.storage.policy import delete_copy, lockable_locations, record_event
+    from longwatch.core.storage.copies import record_event
+    from longwatch.core.storage.locks import lockable_locations
+    from longwatch.core.storage.tiers import delete_copy
 
     removed: list[str] = []
     try:
@@ -1295,22 +1297,23 @@ def _secure_sample(archive: Archive, sample_id: str, source_id: str) -> None:
     The cut was replicated when it was published, before it had the sample's
     class; a class that asks for more copies (off-site, say) gets them here.
     """
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import copies as storage_copies
+    from longwatch.core.storage import replicate as storage_replicate
 
     if sample_id == source_id:
         return  # kept whole: nothing is destroyed, `longwatch replicate` brings it to its class's copies
     row = archive.catalog.require(sample_id)
     try:
-        storage_policy.replicate(archive, sample_id)
+        storage_replicate.replicate(archive, sample_id)
     except LongwatchError as exc:
         raise LongwatchError("H017", package_id=sample_id, source=source_id,
                              detail=exc.render(translate=False)) from exc
-    for copy in storage_policy.copies_of(archive, sample_id):
-        check = storage_policy.check_copy(archive.storage(copy.location), sample_id, row.tagmanifest_sha256)
+    for copy in storage_copies.copies_of(archive, sample_id):
+        check = storage_copies.check_copy(archive.storage(copy.location), sample_id, row.tagmanifest_sha256)
         if not check.ok:
             raise LongwatchError("H017", package_id=sample_id, source=source_id,
                                  detail=f"the copy at {copy.location}: {check.summary()}")
-    if not storage_policy.policy_met(archive, sample_id):
+    if not storage_replicate.policy_met(archive, sample_id):
         raise LongwatchError("H017", package_id=sample_id, source=source_id, detail="copies missing")
 
 
