@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from longwatch.core.archive import Archive
+    from longwatch.core.storage.locks import Protection
     from longwatch.plugins.detectors.base import Detector
 
 hookspec = pluggy.HookspecMarker("longwatch")
@@ -55,3 +59,21 @@ def package_stored(package_id: str, location: str, summary: dict[str, Any]) -> N
 @hookspec
 def fixity_checked(package_id: str | None, path: str, ok: bool, problems: list[dict[str, Any]]) -> None:
     """Called after a package has been verified, with the outcome and every problem found."""
+
+
+@hookspec(firstresult=True)
+def package_record_class(archive: Archive, package_id: str) -> str | None:
+    """Return the retention class id of a stored package (storage asks it for a per-class replication policy).
+
+    The first answer that is not None wins; the built-in ``longwatch.core.records.locks`` answers from the
+    catalog's assignment, else the active schedule.
+    """
+
+
+@hookspec(firstresult=True)
+def package_protection(archive: Archive, package_id: str, now: datetime | None) -> Protection | None:
+    """Return what protects a stored package (active holds, retain-until date) for the stores' object lock.
+
+    The first answer that is not None wins; the built-in ``longwatch.core.records.locks`` answers from the
+    catalog's legal holds and retention assignment.
+    """

@@ -342,3 +342,29 @@ def test_a_disposition_refused_by_the_store_part_way_marks_the_item_store_locked
     assert status(locked, a) == "stored"
     assert copies_verify(locked, a)
 
+
+def test_store_locks_follow_the_package_protection_hook(locked, s3_server, small_clip, tmp_path):
+    """Storage learns a package's holds and retain-until date only through package_protection: the built-in
+    answers from the catalog, a vendor's records system registered later is asked first, and no answer at
+    all is P003 with every store's lock left as it was (never read as "no hold")."""
+    from longwatch import hookimpl
+    from longwatch.core.storage.locks import Protection
+
+    a = add_package(locked, small_clip, tmp_path, "a")
+    built_in = locked.pm.hook.package_protection(archive=locked, package_id=a, now=None)
+    assert built_in == Protection(hold_ids=(), retain_until=retention.lock_until(locked, a))
+
+    class VendorRecords:
+        @hookimpl
+        def package_protection(self, package_id):  # fewer arguments than the spec: pluggy passes what is asked
+            return Protection(hold_ids=("vendor-hold-1",)) if package_id == a else None
+
+    locked.pm.register(VendorRecords(), name="vendor-records")
+    assert storage_locks.sync_locks(locked, a) == [("offsite", "legal hold placed"), ("vault", "legal hold placed")]
+    assert legal_holds(s3_server, locked, "vault", a) == {"ON"}
+    locked.pm.unregister(name="vendor-records")
+    locked.pm.unregister(name="longwatch.core.records.locks")
+    with pytest.raises(LongwatchError) as info:
+        storage_locks.sync_locks(locked, a)
+    assert info.value.code == "P003" and "package_protection" in info.value.render()
+    assert legal_holds(s3_server, locked, "vault", a) == {"ON"}

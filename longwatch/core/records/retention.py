@@ -52,7 +52,13 @@ from longwatch.core.catalog.models import (
     RetentionAssignment,
 )
 from longwatch.core.faults import fault
+from longwatch.core.storage import copies as storage_copies
+from longwatch.core.storage import locks as storage_locks
+from longwatch.core.storage import replicate as storage_replicate
 from longwatch.core.storage.caps import ensure_room
+from longwatch.core.storage.copies import record_event
+from longwatch.core.storage.locks import lockable_locations
+from longwatch.core.storage.tiers import delete_copy
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -433,14 +439,14 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
                             detail=f"retention class {c['class']} of schedule {c['schedule']} ({c['rule']})",
                             extra={"retention": c}, time=now) for c in changes]
     _ledger_append(archive, events)
-    from longwatch.core.storage import locks as storage_locks
+    from longwatch.core.records import locks as records_locks  # records.locks imports this module
 
     # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event);
     # a package that joined a case gets the store's legal hold of a case hold that covers it
     if "case_id" in facts:
-        storage_locks.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
+        records_locks.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
     else:
-        storage_locks.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
+        records_locks.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
     return changes
 
 
@@ -518,10 +524,10 @@ def place_hold(archive: Archive, actor: Actor, *, owner: str, reason: str, revie
         type="policy assignment", packages=[package_id] if package_id else [], agents=_agents(actor, "authorizer"),
         detail=f"legal hold placed ({kind}): {reason}", time=now, extra={"legal_hold": hold_dict(hold),
                                                                          "action": "hold placed"})])
-    from longwatch.core.storage import locks as storage_locks
+    from longwatch.core.records import locks as records_locks  # records.locks imports this module
 
     # the catalog's hold first (it protects at once), then the stores' legal holds where they have object lock
-    storage_locks.sync_hold(archive, hold)
+    records_locks.sync_hold(archive, hold)
     return hold
 
 
@@ -539,10 +545,10 @@ def release_hold(archive: Archive, hold_id: str, actor: Actor, reason: str,
         type="policy assignment", packages=[hold.package_id] if hold.package_id else [],
         agents=_agents(actor, "authorizer"), detail=f"legal hold released: {reason}", time=now,
         extra={"legal_hold": hold_dict(hold), "action": "hold released"})])
-    from longwatch.core.storage import locks as storage_locks
+    from longwatch.core.records import locks as records_locks  # records.locks imports this module
 
     # the stores' legal holds are lifted only from packages no other active hold covers
-    storage_locks.sync_hold(archive, hold)
+    records_locks.sync_hold(archive, hold)
     return hold
 
 
@@ -763,8 +769,6 @@ def _refuse_if_locked(archive: Archive, package_id: str) -> None:
     never guessed. Nothing is recorded, so a caller may ask it before doing
     anything else to a package it means to dispose of.
     """
-    from longwatch.core.storage import locks as storage_locks
-
     row = archive.catalog.get(package_id)
     if row is None or row.status == "disposed":
         return  # delete_package says I008, or that it is already done
@@ -789,10 +793,6 @@ def _remove_copies(archive: Archive, package_id: str) -> list[str]:
     S017 when nothing was removed, S020 when a copy on another lock-capable
     store already was (the audit copies it back).
     """
-    from longwatch.core.storage.copies import record_event
-    from longwatch.core.storage.locks import lockable_locations
-    from longwatch.core.storage.tiers import delete_copy
-
     removed: list[str] = []
     try:
         lockable = set(lockable_locations(archive))
@@ -1297,9 +1297,6 @@ def _secure_sample(archive: Archive, sample_id: str, source_id: str) -> None:
     The cut was replicated when it was published, before it had the sample's
     class; a class that asks for more copies (off-site, say) gets them here.
     """
-    from longwatch.core.storage import copies as storage_copies
-    from longwatch.core.storage import replicate as storage_replicate
-
     if sample_id == source_id:
         return  # kept whole: nothing is destroyed, `longwatch replicate` brings it to its class's copies
     row = archive.catalog.require(sample_id)

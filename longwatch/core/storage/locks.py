@@ -6,17 +6,21 @@ made to enforce them too, so that not even a mistake in longwatch, or a person
 with the store's credentials, can delete held evidence. Each lock placed or
 lifted is a storage event and a custody-ledger event. Here is the mechanism:
 which locations lock, the one loop that syncs packages' locks
-(:func:`_sync_packages`), a new copy getting the locks its package has, and
+(:func:`sync_packages`), a new copy getting the locks its package has, and
 what a store still locks before disposal.
 
-Which holds cover a package and until when it is retained is asked of
-:mod:`longwatch.core.records.retention`.
+Which holds cover a package and until when it is retained is records
+knowledge. Storage never imports the records feature for it: it asks the
+``package_protection`` hook (see docs/plugins.md), which the built-in
+``longwatch.core.records.locks`` answers with a :class:`Protection`; that
+module also syncs after a hold or a retention assignment changes.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +35,34 @@ from longwatch.i18n import N_, gettext
 from longwatch.storage_adapters.base import StorageAdapter
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What the records feature says protects one package, as a store's object lock needs it.
+
+    ``hold_ids``: the ids of the active legal holds that cover the package
+    (none: the store's legal hold is lifted). ``retain_until``: the due date
+    of a fixed retention still ahead and the retention class that fixes it,
+    or None (a permanent class, a clock not started, a date already passed).
+    """
+
+    hold_ids: tuple[str, ...] = ()
+    retain_until: tuple[datetime, str] | None = None
+
+
+def protection_of(archive: Archive, package_id: str, now: datetime | None = None) -> Protection:
+    """The package's :class:`Protection`, from whichever plugin answers ``package_protection`` first.
+
+    No answer is P003, never "no holds": that would lift the stores' legal
+    holds of held evidence.
+    """
+    answer = archive.pm.hook.package_protection(archive=archive, package_id=package_id, now=now)
+    if not isinstance(answer, Protection):
+        raise LongwatchError("P003", detail=f"package_protection answered {answer!r}, not a Protection"
+                             if answer is not None else "no plugin answers package_protection "
+                             "(the built-in longwatch.core.records.locks is not registered)")
+    return answer
 
 
 def retention_lock_wanted(options: dict[str, Any], record_class: str) -> bool:
@@ -90,8 +122,6 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
     shortened. Copies on stores without object lock are left alone: their
     holds live in the catalog. Returns (location, what changed).
     """
-    from longwatch.core.records import retention
-
     adapters = adapters if adapters is not None else Adapters(archive)
     candidates = set(archive.settings.locations if locations is None else locations)
     lockable = {loc for loc in candidates if loc in archive.settings.locations and adapters[loc].has_object_lock()}
@@ -104,8 +134,8 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
     targets = sorted(where & lockable)
     if not targets:
         return []
-    holds = retention.holds_on(archive, package_id)
-    fixed = retention.lock_until(archive, package_id, now)
+    protection = protection_of(archive, package_id, now)
+    holds, fixed = protection.hold_ids, protection.retain_until
     changed = []
     for location in targets:
         adapter = adapters[location]
@@ -113,7 +143,7 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
             continue  # a copy the catalog still lists but the store lost: the audit deals with it
         if adapter.set_legal_hold(package_id, bool(holds)):
             kind = "legal hold placed" if holds else "legal hold lifted"
-            detail = (f"store legal hold on every object, for hold {', '.join(h.id[:8] for h in holds)}" if holds
+            detail = (f"store legal hold on every object, for hold {', '.join(h[:8] for h in holds)}" if holds
                       else "store legal hold lifted: no active hold covers the package")
             record_event(archive, package_id, location, kind, "success", detail)
             changed.append((location, kind))
@@ -129,9 +159,9 @@ def sync_locks(archive: Archive, package_id: str, locations: Iterable[str] | Non
     return changed
 
 
-def _sync_packages(archive: Archive, pick: Callable[[list[str]], Iterable[str]], *,
-                   among: Iterable[str] | None = None, now: datetime | None = None,
-                   strict: bool = True) -> list[tuple[str, str, str]]:
+def sync_packages(archive: Archive, pick: Callable[[list[str]], Iterable[str]], *,
+                  among: Iterable[str] | None = None, now: datetime | None = None,
+                  strict: bool = True) -> list[tuple[str, str, str]]:
     """The one loop behind every lock sync: which stores lock (each asked once), then each package ``pick``
     chooses among them, a failure recorded and collected so that one store or package stops nothing else.
 
@@ -150,14 +180,6 @@ def _sync_packages(archive: Archive, pick: Callable[[list[str]], Iterable[str]],
     return done
 
 
-def sync_hold(archive: Archive, hold: Any) -> list[tuple[str, str, str]]:
-    """After a hold was placed or released: every package it covers on a store with object lock
-    (none: the hold lives in the catalog alone, as before)."""
-    from longwatch.core.records import retention
-
-    return _sync_packages(archive, lambda lockable: retention.covered_packages(archive, hold, lockable))
-
-
 def _sync_or_record(archive: Archive, package_id: str, locations: list[str], adapters: Adapters,
                     failed: list[LongwatchError], now: datetime | None = None) -> list[tuple[str, str, str]]:
     """sync_locks, with a failure recorded (storage event, ledger) and collected instead of raised."""
@@ -170,19 +192,6 @@ def _sync_or_record(archive: Archive, package_id: str, locations: list[str], ada
         return []
 
 
-def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,
-                   holds_too: bool = False) -> int:
-    """After retention classes were (re)assigned: retain-until dates where locations ask for them, and
-    with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere.
-
-    Failures are warned and recorded, not raised: the assignment stands, and
-    ``sync-locks`` retries."""
-    configured = set(archive.settings.locations) if holds_too else set(retention_lock_locations(archive))
-    if not configured:
-        return 0
-    return len(_sync_packages(archive, lambda _lockable: package_ids, among=configured, now=now, strict=False))
-
-
 def sync_all_locks(archive: Archive, package_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
     """``longwatch sync-locks``: every package with a copy on a store with object lock (or the ones given)."""
 
@@ -193,7 +202,7 @@ def sync_all_locks(archive: Archive, package_ids: Iterable[str] | None = None) -
             return list(s.scalars(select(Copy.package_id).where(Copy.location.in_(lockable))
                                   .distinct().order_by(Copy.package_id)))
 
-    return _sync_packages(archive, pick)
+    return sync_packages(archive, pick)
 
 
 def store_locks(archive: Archive, package_id: str) -> list[tuple[str, str, str]]:

@@ -9,6 +9,10 @@ gives a default policy and one per retention class. Making the copies is
 :mod:`~longwatch.core.storage.copies`; tiers, :mod:`~longwatch.core.storage.tiers`;
 size caps, :mod:`~longwatch.core.storage.caps`; the stores' object lock,
 :mod:`~longwatch.core.storage.locks`.
+
+A package's retention class is records knowledge: storage asks for it through
+the ``package_record_class`` hook (answered by the built-in
+``longwatch.core.records.locks``), never by importing the records feature.
 """
 
 from __future__ import annotations
@@ -77,10 +81,23 @@ def policy_of(archive: Archive, package_id: str, retention_class: str | None = N
     looked up only when the archive configures per-class policies.
     """
     if retention_class is None and _class_policies(archive):
-        from longwatch.core.records import retention
-
-        retention_class = retention.record_class_of(archive, package_id)
+        retention_class = _record_class(archive, package_id)
     return policy_for(archive, retention_class)
+
+
+def _record_class(archive: Archive, package_id: str) -> str:
+    """The package's retention class, from whichever plugin answers ``package_record_class`` first.
+
+    No answer is P003, not the default policy: a class that asks for more
+    copies must never be replaced by a guess (a drop folder would release
+    its source too early).
+    """
+    answer = archive.pm.hook.package_record_class(archive=archive, package_id=package_id)
+    if not isinstance(answer, str):
+        raise LongwatchError("P003", detail=f"package_record_class answered {answer!r}, not a class id"
+                             if answer is not None else "no plugin answers package_record_class "
+                             "(the built-in longwatch.core.records.locks is not registered)")
+    return answer
 
 
 def _class_policies(archive: Archive) -> dict[str, Any]:
