@@ -37,7 +37,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from longwatch.core.archive import Archive  # noqa: E402
 from longwatch.core.preservation.ingest import IngestRequest, ingest  # noqa: E402
-from longwatch.core.storage import policy as storage_policy  # noqa: E402
+from longwatch.core.storage import audit as storage_audit  # noqa: E402
+from longwatch.core.storage import caps as storage_caps  # noqa: E402
+from longwatch.core.storage import copies as storage_copies  # noqa: E402
 
 ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_DEFAULT_REGION": "us-east-1",
        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
@@ -257,7 +259,7 @@ def bench_audit(work: Path, total_mib: int, rounds: int) -> None:
             times.append(time.perf_counter() - t)
         return statistics.median(times)
 
-    ours = timed(lambda: storage_policy.audit(archive))
+    ours = timed(lambda: storage_audit.audit(archive))
     sha256sum = timed(lambda: subprocess.run(["sha256sum", *files], stdout=subprocess.DEVNULL, check=True))
     openssl = timed(lambda: subprocess.run(["openssl", "dgst", "-sha256", *files], stdout=subprocess.DEVNULL,
                                            check=True))
@@ -306,17 +308,17 @@ def bench_catalog(work: Path, count: int) -> None:
         fn()
         return time.perf_counter() - t
 
-    usage = timed(lambda: storage_policy.usage(archive))
+    usage = timed(lambda: storage_caps.usage(archive))
     page = timed(lambda: archive.catalog.packages(limit=50))
-    plan = timed(lambda: storage_policy.audit_plan(archive, limit=storage_policy.PLAN_BATCH))
-    totals = timed(lambda: storage_policy.plan_totals(archive))
-    copies = timed(lambda: storage_policy.copies_of(archive, str(uuid.UUID(int=count // 2))))
+    plan = timed(lambda: storage_audit.audit_plan(archive, limit=storage_audit.PLAN_BATCH))
+    totals = timed(lambda: storage_audit.plan_totals(archive))
+    copies = timed(lambda: storage_copies.copies_of(archive, str(uuid.UUID(int=count // 2))))
     print(f"catalog of {count} packages, {2 * count} copies (SQLite; filled in {fill:.1f} s; "
           f"the storage directory removed first; {load()}):")
     print(f"  usage and state of every location (`longwatch locations`): {usage * 1000:.0f} ms")
     print(f"  newest 50 packages (`longwatch list`):                     {page * 1000:.0f} ms")
     print(f"  copies of one package (`longwatch show`):                  {copies * 1000:.1f} ms")
-    print(f"  audit plan: totals {totals * 1000:.0f} ms; next {storage_policy.PLAN_BATCH} oldest-checked copies "
+    print(f"  audit plan: totals {totals * 1000:.0f} ms; next {storage_audit.PLAN_BATCH} oldest-checked copies "
           f"{plan * 1000:.0f} ms")
     archive.close()
 

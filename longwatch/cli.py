@@ -205,7 +205,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         archive = obj.archive()
         trusted = trusted or [archive.certificate]
         storage = archive.storage()
-        from longwatch.core.storage.policy import working_locations
+        from longwatch.core.storage.copies import working_locations
 
         if verify_all:
             on_storage = set(storage.package_ids())
@@ -331,7 +331,7 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
-    from longwatch.core.storage.policy import copies_report
+    from longwatch.core.storage.copies import copies_report
 
     data["copies"] = copies_report(archive, pid)
     local = storage.local_path(pid)

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from longwatch.core.archive import Archive
     from longwatch.core.catalog import Catalog
     from longwatch.core.jobs.queue import Task
+    from longwatch.core.storage.locks import Protection
     from longwatch.plugins.detectors.base import Detector
 
 hookspec = pluggy.HookspecMarker("longwatch")
@@ -79,3 +82,21 @@ def register_tasks() -> list[Task]:  # type: ignore[empty-body]
 @hookspec
 def prepare_worker(archive: Archive) -> None:
     """Called when a job worker starts, before it takes a job: put right what a killed worker left."""
+
+
+@hookspec(firstresult=True)
+def package_record_class(archive: Archive, package_id: str) -> str | None:
+    """Return the retention class id of a stored package (storage asks it for a per-class replication policy).
+
+    The first answer that is not None wins; the built-in ``longwatch.core.records.locks`` answers from the
+    catalog's assignment, else the active schedule.
+    """
+
+
+@hookspec(firstresult=True)
+def package_protection(archive: Archive, package_id: str, now: datetime | None) -> Protection | None:
+    """Return what protects a stored package (active holds, retain-until date) for the stores' object lock.
+
+    The first answer that is not None wins; the built-in ``longwatch.core.records.locks`` answers from the
+    catalog's legal holds and retention assignment.
+    """

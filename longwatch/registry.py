@@ -20,6 +20,7 @@ DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.storage_adapters.s3",
     "longwatch.commands.storage",
+    "longwatch.core.records.locks",  # answers storage's package_record_class and package_protection
     "longwatch.plugins.connectors.dropfolder",
     "longwatch.plugins.connectors.rtsp",
     "longwatch.plugins.connectors.vendor",

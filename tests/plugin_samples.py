@@ -56,6 +56,15 @@ class Recorder:
         # accepts fewer arguments than the spec (no ``path``): pluggy passes only what is asked for
         self.calls.append(("fixity_checked", {"package_id": package_id, "ok": ok, "problems": problems}))
 
+    @hookimpl
+    def package_record_class(self, package_id: str) -> None:
+        # a firstresult hook: None lets the built-in (longwatch.core.records.locks) answer
+        self.calls.append(("package_record_class", {"package_id": package_id}))
+
+    @hookimpl
+    def package_protection(self, package_id: str) -> None:
+        self.calls.append(("package_protection", {"package_id": package_id}))
+
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 

@@ -187,7 +187,7 @@ def test_no_other_module_removes_package_files():
     root = Path(longwatch.__file__).resolve().parent
     allowed = {
         "core/records/deletion.py",  # delete_package, the one way in, and _remove_copies
-        "core/storage/policy.py",  # delete_copy; tier moves drop a copy only after a verified copy exists elsewhere
+        "core/storage/tiers.py",  # delete_copy; tier moves drop a copy only after a verified copy exists elsewhere
         "storage_adapters/base.py", "storage_adapters/local.py", "storage_adapters/s3.py",  # the mechanism itself
         "testing.py",  # the adapters' conformance kit
     }

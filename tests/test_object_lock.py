@@ -18,7 +18,9 @@ from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import StorageEvent
 from longwatch.core.records import assignment, deletion, dispositions, holds
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import audit as storage_audit
+from longwatch.core.storage import copies as storage_copies
+from longwatch.core.storage import locks as storage_locks
 from longwatch.errors import LongwatchError
 
 
@@ -72,7 +74,7 @@ def legal_holds(server, archive, location, package_id) -> set[str]:
 
 def copies_verify(archive: Archive, package_id: str) -> bool:
     row = archive.catalog.get(package_id)
-    return all(storage_policy.check_copy(archive.storage(loc), package_id, row.tagmanifest_sha256).ok
+    return all(storage_copies.check_copy(archive.storage(loc), package_id, row.tagmanifest_sha256).ok
                for loc in ("primary", "offsite", "vault"))
 
 
@@ -157,9 +159,9 @@ def test_a_camera_hold_covers_footage_ingested_later(locked, s3_server, small_cl
     row = locked.catalog.get(later)
     relpath = next(p for p in locked.storage("vault").package_files(later) if p.startswith("data/"))
     corrupt(locked.storage("vault"), later, relpath)
-    result = storage_policy.audit(locked, locations=["vault"])
+    result = storage_audit.audit(locked, locations=["vault"])
     assert result.repaired and not result.lost
-    assert storage_policy.check_copy(locked.storage("vault"), later, row.tagmanifest_sha256).ok
+    assert storage_copies.check_copy(locked.storage("vault"), later, row.tagmanifest_sha256).ok
     assert legal_holds(s3_server, locked, "vault", later) == {"ON"}
 
 
@@ -311,7 +313,7 @@ def test_a_lock_placed_after_the_check_stops_disposal_before_any_copy_goes(locke
     deleted first, so nothing is lost, and the package is back to ``stored``, not stuck in ``disposing``."""
     a = add_package(locked, small_clip, tmp_path, "a")
     # the check ran before the hold reached the store
-    monkeypatch.setattr(storage_policy, "store_locks", lambda archive, package_id: [])
+    monkeypatch.setattr(storage_locks, "store_locks", lambda archive, package_id: [])
     locked.storage("vault").set_legal_hold(a, True)
     with pytest.raises(LongwatchError) as info:
         deletion.delete_package(locked, a, ADMIN, "administrator")
@@ -321,7 +323,7 @@ def test_a_lock_placed_after_the_check_stops_disposal_before_any_copy_goes(locke
     assert locked.storage("primary").has_package(a) and locked.storage("vault").has_package(a)
     assert not locked.storage("offsite").has_package(a)
     # the audit puts the removed copy back; then nothing was lost at all
-    result = storage_policy.audit(locked)
+    result = storage_audit.audit(locked)
     assert [(pid, loc) for pid, loc, _src in result.repaired] == [(a, "offsite")] and not result.lost
     assert copies_verify(locked, a)
 
@@ -333,9 +335,36 @@ def test_a_disposition_refused_by_the_store_part_way_marks_the_item_store_locked
     a = add_package(locked, small_clip, tmp_path, "a")
     disposition, _plan = dispositions.propose(locked, ALICE, later(60))
     dispositions.approve(locked, disposition.id, BOB, later(60))
-    monkeypatch.setattr(storage_policy, "store_locks", lambda archive, package_id: [])
+    monkeypatch.setattr(storage_locks, "store_locks", lambda archive, package_id: [])
     locked.storage("offsite").set_legal_hold(a, True)  # the first lock-capable store refuses: nothing goes
     result = dispositions.execute(locked, disposition.id, BOB, later(61))
     assert result["deleted"] == [] and result["store_locked"] == [a]
     assert status(locked, a) == "stored"
     assert copies_verify(locked, a)
+
+
+def test_store_locks_follow_the_package_protection_hook(locked, s3_server, small_clip, tmp_path):
+    """Storage learns a package's holds and retain-until date only through package_protection: the built-in
+    answers from the catalog, a vendor's records system registered later is asked first, and no answer at
+    all is P003 with every store's lock left as it was (never read as "no hold")."""
+    from longwatch import hookimpl
+    from longwatch.core.storage.locks import Protection
+
+    a = add_package(locked, small_clip, tmp_path, "a")
+    built_in = locked.pm.hook.package_protection(archive=locked, package_id=a, now=None)
+    assert built_in == Protection(hold_ids=(), retain_until=holds.lock_until(locked, a))
+
+    class VendorRecords:
+        @hookimpl
+        def package_protection(self, package_id):  # fewer arguments than the spec: pluggy passes what is asked
+            return Protection(hold_ids=("vendor-hold-1",)) if package_id == a else None
+
+    locked.pm.register(VendorRecords(), name="vendor-records")
+    assert storage_locks.sync_locks(locked, a) == [("offsite", "legal hold placed"), ("vault", "legal hold placed")]
+    assert legal_holds(s3_server, locked, "vault", a) == {"ON"}
+    locked.pm.unregister(name="vendor-records")
+    locked.pm.unregister(name="longwatch.core.records.locks")
+    with pytest.raises(LongwatchError) as info:
+        storage_locks.sync_locks(locked, a)
+    assert info.value.code == "P003" and "package_protection" in info.value.render()
+    assert legal_holds(s3_server, locked, "vault", a) == {"ON"}

@@ -261,15 +261,16 @@ def _with_offsite(archive, tmp_path, classes: str, offsite_options: str = ""):
 
 
 def test_a_cut_has_the_copies_of_the_planning_class_before_its_source_goes(archive, hour_files, tmp_path):
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import copies as storage_copies
+    from longwatch.core.storage import replicate as storage_replicate
 
     archive = _with_offsite(archive, tmp_path, 'planning = ["primary", "offsite"]')
     ids = camera_hour(archive, hour_files, tmp_path)
     result = dispose(archive)
     assert result is not None and sorted(result["deleted"]) == sorted([ids["b"], ids["c"]])
     cut = samples(archive)[1][0]
-    assert sorted(c.location for c in storage_policy.copies_of(archive, cut.id)) == ["offsite", "primary"]
-    assert storage_policy.policy_met(archive, cut.id)
+    assert sorted(c.location for c in storage_copies.copies_of(archive, cut.id)) == ["offsite", "primary"]
+    assert storage_replicate.policy_met(archive, cut.id)
     archive.close()
 
 

@@ -12,7 +12,7 @@ import plugin_samples
 import pytest
 from conftest import error_codes, ingest_one
 
-from longwatch import __version__, hookspecs, registry
+from longwatch import __version__, hookimpl, hookspecs, registry
 from longwatch.core.aip import metadata, package
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
@@ -183,6 +183,36 @@ def test_register_tasks(archive):
         jobs.run_task(a, "sample_echo", {})
     assert info.value.code == "P003"
     assert "'ingest'" in str(info.value) and "duplicate-task" in str(info.value)
+
+
+def test_package_record_class_built_in_a_plugin_first_and_no_answer(archive, fresh_clip, tmp_path):
+    """Storage asks a package's retention class through package_record_class (a per-class replication policy):
+    the built-in answers through the archive's own plugin manager, a plugin registered later is asked first,
+    and no answer at all is P003, never the default policy."""
+    from conftest import configure_storage, local_locations
+
+    from longwatch.core.records import assignment
+    from longwatch.core.storage import policy as storage_policy
+
+    a = configure_storage(archive, local_locations(tmp_path / "offsite", '["primary"]',
+                                                   classes='incident = ["primary", "offsite"]'))
+    package_id = ingest_one(a, fresh_clip)
+    assert a.pm.hook.package_record_class(archive=a, package_id=package_id) == assignment.record_class_of(
+        a, package_id) != "incident"
+    assert storage_policy.policy_of(a, package_id).copies == 1  # the class has no policy of its own: default
+
+    class VendorRecords:
+        @hookimpl
+        def package_record_class(self, package_id):
+            return "incident"
+
+    a.pm.register(VendorRecords(), name="vendor-records")
+    assert storage_policy.policy_of(a, package_id).copies == 2
+    a.pm.unregister(name="vendor-records")
+    a.pm.unregister(name="longwatch.core.records.locks")
+    with pytest.raises(LongwatchError) as info:
+        storage_policy.policy_of(a, package_id)
+    assert info.value.code == "P003" and "package_record_class" in info.value.render()
     a.close()
 
 

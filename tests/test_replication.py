@@ -15,7 +15,11 @@ import pytest
 from conftest import configure_storage as configure
 
 from longwatch.core.preservation.ingest import IngestRequest, ingest
+from longwatch.core.storage import audit as storage_audit
+from longwatch.core.storage import copies as storage_copies
 from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import replicate as storage_replicate
+from longwatch.core.storage import tiers as storage_tiers
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import package_prefix
 
@@ -59,13 +63,13 @@ def corrupt(adapter, package_id: str, relpath: str) -> None:
 
 def test_ingest_replicates_to_policy_and_show_lists_copies(replicated, clip, lw):
     [pid] = _ingest(replicated, clip)
-    copies = storage_policy.copies_of(replicated, pid)
+    copies = storage_copies.copies_of(replicated, pid)
     assert {(c.location, c.status, c.last_outcome) for c in copies} == {("primary", "ok", "ok"),
                                                                       ("offsite", "ok", "ok")}
     row = replicated.catalog.get(pid)
     for location in ("primary", "offsite"):
         adapter = replicated.storage(location)
-        assert storage_policy.check_copy(adapter, pid, row.tagmanifest_sha256).ok
+        assert storage_copies.check_copy(adapter, pid, row.tagmanifest_sha256).ok
     a, b = replicated.storage("primary"), replicated.storage("offsite")
     assert sorted(a.package_files(pid)) == sorted(b.package_files(pid))
     for rel in a.package_files(pid):
@@ -117,13 +121,13 @@ def test_bit_rot_in_one_percent_of_files_found_and_repaired_by_one_audit(replica
 def test_whole_replica_deleted_is_restored(replicated, clip, lw):
     [pid] = _ingest(replicated, clip)
     offsite = replicated.storage("offsite")
-    storage_policy.delete_copy(replicated, offsite, pid)
+    storage_tiers.delete_copy(replicated, offsite, pid)
     assert not offsite.has_package(pid)
     report = json.loads(lw("audit", "--json").output)
     assert report["failures"] == [{"package_id": pid, "location": "offsite", "missing": True, "files": {}}]
     assert report["repaired"] == [{"package_id": pid, "location": "offsite", "source": "primary"}]
     assert offsite.has_package(pid)
-    assert storage_policy.check_copy(offsite, pid, replicated.catalog.get(pid).tagmanifest_sha256).ok
+    assert storage_copies.check_copy(offsite, pid, replicated.catalog.get(pid).tagmanifest_sha256).ok
 
 
 def test_every_copy_corrupted_is_a_coded_error_naming_the_package(replicated, clip, lw):
@@ -138,14 +142,14 @@ def test_every_copy_corrupted_is_a_coded_error_naming_the_package(replicated, cl
     assert {e["code"] for e in report["lost"]} == {"R001"}
     assert all(pid in e["message"] for e in report["lost"])
     assert "ERROR [R001]" in result.stderr and pid in result.stderr
-    statuses = {c.location: c.status for c in storage_policy.copies_of(replicated, pid)}
+    statuses = {c.location: c.status for c in storage_copies.copies_of(replicated, pid)}
     assert statuses == {"primary": "lost", "offsite": "lost"}
-    assert {c.status for c in storage_policy.copies_of(replicated, ok_pid)} == {"ok"}
+    assert {c.status for c in storage_copies.copies_of(replicated, ok_pid)} == {"ok"}
 
 
 def test_plan_is_oldest_checked_first_and_budgets_stop_early(replicated, clip, lw):
     pids = _ingest(replicated, clip, 2)
-    storage_policy.audit(replicated, locations=["primary"])
+    storage_audit.audit(replicated, locations=["primary"])
     plan = json.loads(lw("audit", "--plan", "--json").output)["copies"]
     assert [c["location"] for c in plan[:2]] == ["offsite", "offsite"]  # checked at ingest, before the audit
     assert {c["package_id"] for c in plan} == set(pids)
@@ -189,7 +193,7 @@ def test_tier_moves_cold_packages_and_restores_them(archive, storage_kind, tmp_p
     assert json.loads(lw("tier", "move", "--after-days", "0", "--to", "cold", "--json").output)["moved"] == []
     assert lw("tier", "restore", pid[:8]).exit_code == 0
     assert a.storage("primary").has_package(pid) and not a.storage("cold").has_package(pid)
-    assert [c.location for c in storage_policy.copies_of(a, pid)] == ["primary"]
+    assert [c.location for c in storage_copies.copies_of(a, pid)] == ["primary"]
     a.close()
 
 
@@ -208,16 +212,16 @@ def test_replicate_catches_up_when_the_policy_grows(archive, storage_kind, tmp_p
     locations = _location(storage_kind, "primary", tmp_path, server) + _location(other, "offsite", tmp_path, server)
     a = configure(archive, '[storage]\nprimary = "primary"\n\n' + locations)
     [pid] = _ingest(a, clip)
-    assert [c.location for c in storage_policy.copies_of(a, pid)] == ["primary"]
-    assert storage_policy.policy_met(a, pid)
+    assert [c.location for c in storage_copies.copies_of(a, pid)] == ["primary"]
+    assert storage_replicate.policy_met(a, pid)
     text = (archive.root / "longwatch.toml").read_text().replace(
         '[storage]\nprimary = "primary"\n', '[storage]\nprimary = "primary"\n[storage.replication]\n'
         'default = ["primary", "offsite"]\n')
     (archive.root / "longwatch.toml").write_text(text)
-    assert not storage_policy.policy_met(a, pid)  # two copies asked, one made: the source is kept
+    assert not storage_replicate.policy_met(a, pid)  # two copies asked, one made: the source is kept
     result = lw("replicate", "--json")
     assert result.exit_code == 0, result.output
-    assert storage_policy.policy_met(a, pid)
+    assert storage_replicate.policy_met(a, pid)
     assert json.loads(result.stdout)["replicated"] == [{"package_id": pid, "locations": ["offsite"]}]
     assert json.loads(lw("replicate", "--json").stdout)["replicated"] == []
     listing = lw("locations")
@@ -240,8 +244,8 @@ def test_ingest_replicates_to_the_policy_of_the_package_s_retention_class(archiv
     a = configure(archive, '[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
                            '[storage.replication.classes]\ncontinuous = ["primary", "offsite"]\n\n' + locations)
     [pid] = _ingest(a, clip)
-    assert sorted(c.location for c in storage_policy.copies_of(a, pid)) == ["offsite", "primary"]
+    assert sorted(c.location for c in storage_copies.copies_of(a, pid)) == ["offsite", "primary"]
     assert storage_policy.policy_of(a, pid).copies == 2
-    assert storage_policy.policy_met(a, pid)
+    assert storage_replicate.policy_met(a, pid)
     assert storage_policy.policy_of(a, pid, "no-such-class").copies == 1  # an unknown class gets the default
     a.close()

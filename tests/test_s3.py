@@ -13,7 +13,7 @@ import pytest
 from s3 import make_adapter
 
 from longwatch.core.archive import Archive
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import audit as storage_audit
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.s3 import S3StorageAdapter, composite_sha256
 
@@ -264,5 +264,5 @@ def test_archive_on_s3_ingests_a_clip_and_verifies(archive, s3_server, clip, lw)
     assert report["ok"] and report["packages"][0]["files_checked"] >= 1
     shown = json.loads(lw("show", package_id, "--json").stdout)
     assert shown["copies"][0]["location"] == "primary" and shown["path"] is None
-    assert storage_policy.audit(reopened).checked[0].ok
+    assert storage_audit.audit(reopened).checked[0].ok
     reopened.close()

@@ -23,7 +23,7 @@ from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import tasks as preservation_tasks
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import copies as storage_copies
 
 N_CLIPS = 200
 pytestmark = pytest.mark.slow
@@ -160,7 +160,7 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
     assert {sha for sha, _ in clips_rows} == {preservation_tasks.file_sha256(clip) for clip in clips}
     assert len(packages) == N_CLIPS
     for pid in packages:
-        assert {c.location for c in storage_policy.copies_of(cluster, pid) if c.status == "ok"} == {
+        assert {c.location for c in storage_copies.copies_of(cluster, pid) if c.status == "ok"} == {
             "primary", "offsite"}
     assert checks == 2 * N_CLIPS  # every copy audited
     # the ledger: each package's ingest events exactly once (none missing after the kill, none doubled)

@@ -13,7 +13,13 @@ import click
 from rich.table import Table
 
 from longwatch import console
+from longwatch.core.storage import audit as storage_audit
+from longwatch.core.storage import caps as storage_caps
+from longwatch.core.storage import copies as storage_copies
+from longwatch.core.storage import locks as storage_locks
 from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import replicate as storage_replicate
+from longwatch.core.storage import tiers as storage_tiers
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -43,7 +49,7 @@ def _parse_rate(value: str | None) -> float | None:
 def locations(obj: Any, as_json: bool) -> None:
     """Storage locations with their packages, bytes used, cap and state (from the catalog)."""
     archive = obj.archive()
-    rows = storage_policy.usage(archive)
+    rows = storage_caps.usage(archive)
     if as_json:
         console.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows]})
         return
@@ -71,10 +77,10 @@ def replicate(obj: Any, package_id: str | None, as_json: bool) -> None:
     archive = obj.archive()
     if package_id:
         pid = console.resolve_package(archive, package_id)
-        done = [(pid, storage_policy.replicate(archive, pid))]
+        done = [(pid, storage_replicate.replicate(archive, pid))]
         errors: list[LongwatchError] = []
     else:
-        done, errors = storage_policy.replicate_all(archive)
+        done, errors = storage_replicate.replicate_all(archive)
     if as_json:
         console.emit_json({"replicated": [{"package_id": p, "locations": locs} for p, locs in done if locs],
                        "errors": [e.to_dict() for e in errors]})
@@ -106,9 +112,9 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
     rate = _parse_rate(bandwidth)
     for name in locations_:
         storage_policy.location_options(archive, name)
-    count, total = storage_policy.plan_totals(archive, locations_ or None)
+    count, total = storage_audit.plan_totals(archive, locations_ or None)
     if plan_only:
-        plan = storage_policy.audit_plan(archive, locations_ or None, limit=limit)
+        plan = storage_audit.audit_plan(archive, locations_ or None, limit=limit)
         rows = [{"package_id": p.package_id, "location": p.location, "size": p.size,
                  "last_checked": p.last_checked_at} for p in plan]
         if as_json:
@@ -125,7 +131,7 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
             copies=count, size=console.human_size(total),
             budget=(_(", at most {rate}/s").format(rate=console.human_size(int(rate))) if rate else "")), err=True)
 
-    def on_copy(planned: storage_policy.PlannedCopy, check: storage_policy.CopyCheck) -> None:
+    def on_copy(planned: storage_audit.PlannedCopy, check: storage_copies.CopyCheck) -> None:
         if as_json or obj.quiet:
             return
         state = _("OK") if check.ok else _("FAILED")
@@ -133,7 +139,7 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
 
     shown = obj if not as_json else console.Context(archive_dir=None, quiet=True, debug=False)
     with console.progress_for(shown, _("audit"), total) as advance:
-        result = storage_policy.audit(archive, bandwidth=rate, time_budget=time_budget,
+        result = storage_audit.audit(archive, bandwidth=rate, time_budget=time_budget,
                                       locations=locations_ or None, on_copy=on_copy, progress=advance)
     bad = sum(1 for c in result.checked if not c.ok)
     if as_json:
@@ -171,9 +177,9 @@ def tier_move(obj: Any, after_days: float, to: str, as_json: bool) -> None:
     archive = obj.archive()
     storage_policy.location_options(archive, to)
     moved, errors = [], []
-    for pid in storage_policy.tier_candidates(archive, after_days):
+    for pid in storage_tiers.tier_candidates(archive, after_days):
         try:
-            old = storage_policy.move_package(archive, pid, to)
+            old = storage_tiers.move_package(archive, pid, to)
         except LongwatchError as exc:
             errors.append(exc)
             click.echo(f"ERROR [{exc.code}] {exc.render()}", err=True)
@@ -197,8 +203,8 @@ def tier_restore(obj: Any, package_id: str, to: str | None) -> None:
     archive = obj.archive()
     pid = console.resolve_package(archive, package_id)
     target = to or archive.settings.primary_location
-    old = storage_policy.move_package(archive, pid, target, kind="tier restore")
-    storage_policy.record_access(archive, pid)
+    old = storage_tiers.move_package(archive, pid, target, kind="tier restore")
+    storage_copies.record_access(archive, pid)
     if not obj.quiet:
         click.echo(_("{package_id} moved from {old} to {new}").format(package_id=pid, old=old, new=target))
 
@@ -211,7 +217,7 @@ def sync_locks(obj: Any, package_id: str | None, as_json: bool) -> None:
     """Make the stores' object locks match the catalog's holds and retention (after a store was unreachable)."""
     archive = obj.archive()
     ids = [console.resolve_package(archive, package_id)] if package_id else None
-    changed = storage_policy.sync_all_locks(archive, ids)
+    changed = storage_locks.sync_all_locks(archive, ids)
     if as_json:
         console.emit_json({"changed": [{"package_id": p, "location": loc, "change": what} for p, loc, what in changed]})
         return

@@ -47,7 +47,7 @@ PACKAGE_PANELS: list[Any] = []
 
 def copies_panel(archive: Any, pkg: Any) -> tuple[str, str, dict[str, Any]] | None:
     """Where the package's copies are, when each was last checked, and whether the store locks it."""
-    from longwatch.core.storage.policy import copies_report
+    from longwatch.core.storage.copies import copies_report
     from longwatch.i18n import gettext
 
     copies = copies_report(archive, pkg.id)

@@ -32,7 +32,6 @@ from longwatch.core.catalog import Clip, reference
 from longwatch.core.media import probe as media
 from longwatch.core.preservation.publish import NewPackage, publish
 from longwatch.core.storage import caps
-from longwatch.core.storage import policy as storage_policy
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
 
@@ -228,7 +227,7 @@ def ingest_files(
     if free is not None and free < total + HEADROOM:
         raise LongwatchError("S001", location=storage.location,
                              detail=f"{free} bytes free, {total} needed")
-    cap_alert = storage_policy.check_room(archive, storage.location, total)  # S001 past the cap
+    cap_alert = caps.check_room(archive, storage.location, total)  # S001 past the cap
     assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or clock.now()
     package_id = str(uuid.uuid4())

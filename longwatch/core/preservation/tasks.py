@@ -32,7 +32,7 @@ from longwatch.hookspecs import hookimpl
 
 def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: str = "",
             title: str = "") -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
+    from longwatch.core.storage import replicate as storage_replicate
 
     existing = archive.catalog.find_clip(sha256)
     stored = False
@@ -49,8 +49,8 @@ def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: st
             package_id = str(exc.context.get("package_id", ""))
     # The job is done only when the policy's copies exist: a replica that failed during ingest (or an
     # attempt killed between cataloguing and replicating) fails the job, and its retry completes them.
-    storage_policy.replicate(archive, package_id)
-    if not storage_policy.policy_met(archive, package_id):
+    storage_replicate.replicate(archive, package_id)
+    if not storage_replicate.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
     return {"package_id": package_id, "stored": stored}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from longwatch.core.records.schedules import (
     load_schedule,
     trigger_time,
 )
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage.locks import retention_lock_locations, sync_packages
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -120,9 +120,9 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
     # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event);
     # a package that joined a case gets the store's legal hold of a case hold that covers it
     if "case_id" in facts:
-        storage_policy.sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
+        sync_retention(archive, [c["package_id"] for c in changes], now, holds_too=True)
     else:
-        storage_policy.sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
+        sync_retention(archive, [c["package_id"] for c in changes if c["due"]], now)
     return changes
 
 
@@ -152,3 +152,16 @@ def set_schedule(archive: Archive, path: Path, actor: Actor, now: datetime | Non
     with archive.catalog.session() as s:
         ids = list(s.scalars(select(Package.id).where(Package.status == "stored")))
     return assign(archive, actor, now, ids, schedule=schedule) if ids else []
+
+
+def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,
+                   holds_too: bool = False) -> int:
+    """After retention classes were (re)assigned: retain-until dates where locations ask for them, and
+    with ``holds_too`` (a package joined a case, which a case hold may cover) legal holds everywhere.
+
+    Failures are warned and recorded, not raised: the assignment stands, and
+    ``sync-locks`` retries."""
+    configured = set(archive.settings.locations) if holds_too else set(retention_lock_locations(archive))
+    if not configured:
+        return 0
+    return len(sync_packages(archive, lambda _lockable: package_ids, among=configured, now=now, strict=False))

@@ -29,7 +29,9 @@ from longwatch.core.catalog.models import DispositionItem, Package, RetentionAss
 from longwatch.core.faults import fault
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.holds import HoldIndex, holds_on
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import copies as storage_copies
+from longwatch.core.storage import locks as storage_locks
+from longwatch.core.storage import tiers as storage_tiers
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -119,7 +121,7 @@ def refuse_if_locked(archive: Archive, package_id: str) -> None:
     held = holds_on(archive, package_id)
     if held:
         raise LongwatchError("H003", package_id=package_id, hold_id=held[0].id[:8], reason=held[0].reason)
-    locked = storage_policy.store_locks(archive, package_id)
+    locked = storage_locks.store_locks(archive, package_id)
     if locked:
         location, key, lock = locked[0]
         raise LongwatchError("S017", package_id=package_id, location=location, key=key, lock=lock)
@@ -139,13 +141,13 @@ def _remove_copies(archive: Archive, package_id: str) -> list[str]:
     """
     removed: list[str] = []
     try:
-        lockable = set(storage_policy.lockable_locations(archive))
+        lockable = set(storage_locks.lockable_locations(archive))
         names = list(archive.settings.locations)
         for name in [n for n in names if n in lockable] + [n for n in names if n not in lockable]:
             storage = archive.storage(name)
             if storage.has_package(package_id):
                 try:
-                    storage_policy.delete_copy(archive, storage, package_id)
+                    storage_tiers.delete_copy(archive, storage, package_id)
                 except LongwatchError as exc:
                     if exc.code != "S013":
                         raise
@@ -153,7 +155,7 @@ def _remove_copies(archive: Archive, package_id: str) -> list[str]:
                     refused = (LongwatchError("S020", package_id=package_id, location=name, key=key, lock=lock,
                                               removed=", ".join(removed)) if removed else
                                LongwatchError("S017", package_id=package_id, location=name, key=key, lock=lock))
-                    storage_policy.record_event(archive, package_id, name, "object lock", "failure",
+                    storage_copies.record_event(archive, package_id, name, "object lock", "failure",
                                  refused.render(translate=False))
                     raise refused from exc
                 removed.append(name)

@@ -25,7 +25,7 @@ both). Every deletion path consults it:
   proposed, and :func:`~longwatch.core.records.dispositions.execute` checks
   again before a planning sample is cut;
 - stores with object lock mirror the catalog's holds as their own legal
-  holds (``storage_policy.sync_hold`` after a hold is placed or released,
+  holds (:func:`sync_hold` after a hold is placed or released,
   through :func:`covered_packages` and :func:`holds_on`), and take a fixed
   retention's :func:`lock_until` date.
 
@@ -49,7 +49,7 @@ from longwatch import clock
 from longwatch.core import custody
 from longwatch.core.catalog.models import Copy, LegalHold, Package, RetentionAssignment
 from longwatch.core.records.actors import Actor, agents, ledger_append
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage.locks import sync_packages
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def place_hold(archive: Archive, actor: Actor, *, owner: str, reason: str, revie
         detail=f"legal hold placed ({kind}): {reason}", time=now, extra={"legal_hold": hold_dict(hold),
                                                                          "action": "hold placed"})])
     # the catalog's hold first (it protects at once), then the stores' legal holds where they have object lock
-    storage_policy.sync_hold(archive, hold)
+    sync_hold(archive, hold)
     return hold
 
 
@@ -110,7 +110,7 @@ def release_hold(archive: Archive, hold_id: str, actor: Actor, reason: str,
         agents=agents(actor, "authorizer"), detail=f"legal hold released: {reason}", time=now,
         extra={"legal_hold": hold_dict(hold), "action": "hold released"})])
     # the stores' legal holds are lifted only from packages no other active hold covers
-    storage_policy.sync_hold(archive, hold)
+    sync_hold(archive, hold)
     return hold
 
 
@@ -291,3 +291,8 @@ def holds_on(archive: Archive, package_id: str) -> list[LegalHold]:
         assignment = s.get(RetentionAssignment, package_id)
         return HoldIndex.load(s).covering(package, assignment.case_id if assignment else "")
 
+
+def sync_hold(archive: Archive, hold: LegalHold) -> list[tuple[str, str, str]]:
+    """After a hold was placed or released: every package it covers on a store with object lock
+    (none: the hold lives in the catalog alone, as before)."""
+    return sync_packages(archive, lambda lockable: covered_packages(archive, hold, lockable))

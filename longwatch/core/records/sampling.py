@@ -27,7 +27,8 @@ from longwatch.core.preservation import derive, windows
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.assignment import assign
 from longwatch.core.records.schedules import SAMPLE_PURPOSE, PlanningSample
-from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import copies as storage_copies
+from longwatch.core.storage import replicate as storage_replicate
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -125,16 +126,16 @@ def _secure_sample(archive: Archive, sample_id: str, source_id: str) -> None:
         return  # kept whole: nothing is destroyed, `longwatch replicate` brings it to its class's copies
     row = archive.catalog.require(sample_id)
     try:
-        storage_policy.replicate(archive, sample_id)
+        storage_replicate.replicate(archive, sample_id)
     except LongwatchError as exc:
         raise LongwatchError("H017", package_id=sample_id, source=source_id,
                              detail=exc.render(translate=False)) from exc
-    for copy in storage_policy.copies_of(archive, sample_id):
-        check = storage_policy.check_copy(archive.storage(copy.location), sample_id, row.tagmanifest_sha256)
+    for copy in storage_copies.copies_of(archive, sample_id):
+        check = storage_copies.check_copy(archive.storage(copy.location), sample_id, row.tagmanifest_sha256)
         if not check.ok:
             raise LongwatchError("H017", package_id=sample_id, source=source_id,
                                  detail=f"the copy at {copy.location}: {check.summary()}")
-    if not storage_policy.policy_met(archive, sample_id):
+    if not storage_replicate.policy_met(archive, sample_id):
         raise LongwatchError("H017", package_id=sample_id, source=source_id, detail="copies missing")
 
 

@@ -14,54 +14,47 @@ from typing import Any
 
 from longwatch.core.archive import Archive
 from longwatch.core.jobs.queue import HEAVY, QUICK, Schedule, Task
+from longwatch.core.storage import audit, copies, replicate
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 
 
 def _replicate(archive: Archive, package_id: str) -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
-
-    return {"package_id": package_id, "copied_to": storage_policy.replicate(archive, package_id)}
+    return {"package_id": package_id, "copied_to": replicate.replicate(archive, package_id)}
 
 
 def _audit_package(archive: Archive, package_id: str) -> dict[str, Any]:
     """Check every copy of one package; a bad copy is quarantined and repaired as in ``longwatch audit``."""
-    from longwatch.core.storage import policy as sp
-
     row = archive.catalog.get(package_id)
     if row is None:
         raise LongwatchError("J003", package_id=package_id)
     checked = []
-    for copy in sp.copies_of(archive, package_id):
+    for copy in copies.copies_of(archive, package_id):
         adapter = archive.storage(copy.location)
-        check = sp.check_copy(adapter, row.id, row.tagmanifest_sha256)
-        sp.record_event(archive, row.id, copy.location, "fixity check", "success" if check.ok else "failure",
+        check = copies.check_copy(adapter, row.id, row.tagmanifest_sha256)
+        copies.record_event(archive, row.id, copy.location, "fixity check", "success" if check.ok else "failure",
                         check.summary(), bytes_read=check.bytes_read)
         if check.ok:
-            sp._set_copy(archive, row.id, copy.location, "ok", "ok")
+            audit.set_copy(archive, row.id, copy.location, "ok", "ok")
         else:
-            sp._set_copy(archive, row.id, copy.location, "quarantined", "failed")
-            source = sp.repair(archive, row, adapter, check)
-            sp._set_copy(archive, row.id, copy.location, "ok", "repaired")
-            sp.record_event(archive, row.id, copy.location, "repair", "success", f"repaired {check.summary()}",
+            audit.set_copy(archive, row.id, copy.location, "quarantined", "failed")
+            source = audit.repair(archive, row, adapter, check)
+            audit.set_copy(archive, row.id, copy.location, "ok", "repaired")
+            copies.record_event(archive, row.id, copy.location, "repair", "success", f"repaired {check.summary()}",
                             source)
         checked.append({"location": copy.location, "ok": check.ok})
     return {"package_id": package_id, "copies": checked}
 
 
 def _audit(archive: Archive, time_budget: float | None = None) -> dict[str, Any]:
-    from longwatch.core.storage import policy as storage_policy
-
-    result = storage_policy.audit(archive, time_budget=time_budget)
+    result = audit.audit(archive, time_budget=time_budget)
     return {"checked": len(result.checked), "lost": [e.code for e in result.lost]}
 
 
 def require_copies(archive: Archive, package_id: str) -> None:
     """A derived package's job is done only when the replication policy's copies exist (as for ingest)."""
-    from longwatch.core.storage import policy as storage_policy
-
-    storage_policy.replicate(archive, package_id)
-    if not storage_policy.policy_met(archive, package_id):
+    replicate.replicate(archive, package_id)
+    if not replicate.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
 
 

@@ -419,7 +419,9 @@ class Watch:
         while the archive holds one copy of a two-copy policy would leave the
         evidence on a single disk. A failed replica is retried here at every pass.
         """
+        from longwatch.core.storage import copies as storage_copies
         from longwatch.core.storage import policy as storage_policy
+        from longwatch.core.storage import replicate as storage_replicate
 
         storage = self.archive.storage()
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
@@ -428,15 +430,15 @@ class Watch:
             raise LongwatchError("N010", package_id=package_id,
                                  detail="; ".join(p.render(translate=False) for p in report.problems[:3]))
         # the policy of the package's own retention class (evidence may ask for more copies than the default)
-        if storage_policy.policy_met(self.archive, package_id):
+        if storage_replicate.policy_met(self.archive, package_id):
             return
         detail = "replicas missing"
         try:
-            storage_policy.replicate(self.archive, package_id)
+            storage_replicate.replicate(self.archive, package_id)
         except LongwatchError as exc:
             detail = exc.render(translate=False)
-        if not storage_policy.policy_met(self.archive, package_id):
-            good = [c for c in storage_policy.copies_of(self.archive, package_id) if c.status == "ok"]
+        if not storage_replicate.policy_met(self.archive, package_id):
+            good = [c for c in storage_copies.copies_of(self.archive, package_id) if c.status == "ok"]
             raise LongwatchError("N015", package_id=package_id, have=len(good),
                                  wanted=storage_policy.policy_of(self.archive, package_id).copies,
                                  detail=detail)
