@@ -16,7 +16,7 @@ help:
 	@echo "make demo   - install, make sample footage, archive and verify it, serve the web UI"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the import layers (lint-imports)"
 
 system-deps:
 	@scripts/install-system-deps.sh $(DEBS)
@@ -35,6 +35,7 @@ demo: system-deps venv
 test: system-deps venv
 	$(BIN)/ruff check longwatch tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation examples/longwatch-example-connector
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -44,6 +45,7 @@ bench: system-deps venv
 lint: venv
 	$(BIN)/ruff check longwatch tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 i18n: venv
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k gettext --no-location --sort-output \
