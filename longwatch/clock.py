@@ -3,7 +3,7 @@
 Every "now" in longwatch comes from :func:`now`: retention due dates,
 disposition, ledger entries, certificates, leases and expiries must agree with
 each other, and a test that moves time must move all of them at once. Tests
-replace the source in-process with the ``clock`` fixture (``tests/conftest.py``);
+replace the source in-process with the ``frozen_clock`` fixture (``tests/conftest.py``);
 no environment variable moves a production process's time.
 
 Times are ISO 8601 with ``Z`` or an offset on input (a zone-less time is

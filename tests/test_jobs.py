@@ -87,10 +87,10 @@ def test_worker_app_has_every_task_on_its_queue_and_a_nightly_audit(pg_archive):
 
 
 def test_a_worker_starts_with_prepare_worker_which_recovers_what_a_killed_ingest_left(pg_archive, monkeypatch):
-    from longwatch.core.preservation import ingest
+    from longwatch.core.preservation import publish
 
     seen = []
-    monkeypatch.setattr(ingest, "recover", lambda archive: seen.append(("built-in", archive)))
+    monkeypatch.setattr(publish, "recover", lambda archive: seen.append(("built-in", archive)))
 
     class Watcher:
         @hookimpl

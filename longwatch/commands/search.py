@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch import hookimpl
+from longwatch import clock, hookimpl
 from longwatch.clock import parse_time
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, progress_for, stdout
 from longwatch.core.catalog import reference
@@ -73,7 +73,7 @@ def search(obj: Context, start: str, end: str, cameras: tuple[str, ...], zone: s
     page = search_api.search(archive.catalog, q)
     found = None
     if with_facets:
-        offset = datetime.now(archive.settings.tz).utcoffset()
+        offset = clock.now().astimezone(archive.settings.tz).utcoffset()
         assert offset is not None
         found = search_api.facets(archive.catalog, q, utc_offset=offset)
     # a range with no footage is an answer too: say so, with the recorder's reason (issue 7)
