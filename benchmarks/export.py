@@ -36,9 +36,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from longwatch.core.archive import Archive  # noqa: E402
 from longwatch.core.evidence import export as export_mod  # noqa: E402
+from longwatch.core.evidence.request import Recipient, Request  # noqa: E402
+from longwatch.core.evidence.verify_export import verify_export  # noqa: E402
 from longwatch.core.preservation.ingest import IngestRequest, ingest  # noqa: E402
 
-RECIPIENT = export_mod.Recipient("Benchmark Police", "Officer", "B-1", "benchmark", "benchmark")
+RECIPIENT = Recipient("Benchmark Police", "Officer", "B-1", "benchmark", "benchmark")
 
 
 def random_file(path: Path, mib: int) -> Path:
@@ -112,14 +114,14 @@ def main() -> None:
             subprocess.run(["cp", "-r", str(sources), str(target)], check=True)
 
         def do_export() -> None:
-            export_mod.export(archive, export_mod.Request(RECIPIENT, package_ids=ids), target)
+            export_mod.export(archive, Request(RECIPIENT, package_ids=ids), target)
 
         # the fixed part: an export of one tiny package
         tiny = random_file(tmp / "tiny.bin", 1)
         tiny_id = ingest(archive, IngestRequest(path=tiny, camera="bench")).package_id
 
         def do_tiny() -> None:
-            export_mod.export(archive, export_mod.Request(RECIPIENT, package_ids=[tiny_id]), target)
+            export_mod.export(archive, Request(RECIPIENT, package_ids=[tiny_id]), target)
 
         for warm in (cp, do_export, do_tiny):  # page cache and imports warm
             reset()
@@ -130,8 +132,8 @@ def main() -> None:
         checking = interleaved(args.runs, {
             "sha256sum": lambda: subprocess.run(["sha256sum", "-c", "--quiet", "manifest-sha256.txt"], cwd=target,
                                                 check=True),
-            "verify": lambda: export_mod.verify_export(target)})
-        ok = export_mod.verify_export(target).ok
+            "verify": lambda: verify_export(target)})
+        ok = verify_export(target).ok
         archive.close()
     mib = total / (1 << 20)
     (cp_s, cp_c), (export_s, export_c), (fixed_s, fixed_c) = copying["cp"], copying["export"], copying["fixed"]

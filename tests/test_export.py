@@ -13,6 +13,7 @@ import pytest
 from conftest import create_archive, error_codes, ingest_one, run_longwatch
 
 from longwatch.core.evidence import export as export_mod
+from longwatch.core.evidence.selection import find_gaps
 from longwatch.core.media.probe import make_test_clip
 
 # 23:59:50 on 3 March in Seoul is 14:59:50Z: the recordings cross local midnight.
@@ -313,10 +314,10 @@ def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
 
 def test_find_gaps_edges():
     s = T0
-    gaps = export_mod.find_gaps([(s, s + timedelta(seconds=10)), (s + timedelta(seconds=10.5), s +
-                                 timedelta(seconds=20))], s - timedelta(seconds=5), s + timedelta(seconds=25))
+    gaps = find_gaps([(s, s + timedelta(seconds=10)), (s + timedelta(seconds=10.5), s +
+                      timedelta(seconds=20))], s - timedelta(seconds=5), s + timedelta(seconds=25))
     assert gaps == [(s - timedelta(seconds=5), s), (s + timedelta(seconds=20), s + timedelta(seconds=25))]
-    assert export_mod.find_gaps([], s, s + timedelta(seconds=3)) == [(s, s + timedelta(seconds=3))]
+    assert find_gaps([], s, s + timedelta(seconds=3)) == [(s, s + timedelta(seconds=3))]
 
 
 def test_a_case_exports_its_attached_packages(archive, footage, tmp_path):

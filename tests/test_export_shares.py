@@ -13,13 +13,15 @@ from longwatch.core import custody
 from longwatch.core.catalog.models import ExportShare
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import shares
+from longwatch.core.evidence.request import Recipient, Request
+from longwatch.core.evidence.verify_export import verify_export
 
-RECIPIENT = export_mod.Recipient("Busan Police", "Sgt. Lee", "BS-77", "warrant 2026-1", "insurance fraud case")
+RECIPIENT = Recipient("Busan Police", "Sgt. Lee", "BS-77", "warrant 2026-1", "insurance fraud case")
 
 
 def make_export(web_archive, tmp_path):
     out = tmp_path / "exp"
-    export_mod.export(web_archive.archive, export_mod.Request(RECIPIENT, package_ids=[web_archive.package_id]), out)
+    export_mod.export(web_archive.archive, Request(RECIPIENT, package_ids=[web_archive.package_id]), out)
     return out
 
 
@@ -33,7 +35,7 @@ def test_download_streams_a_verifiable_zip_and_is_a_custody_event(app, client, w
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
         assert any(n.endswith("/VERIFY.txt") for n in zf.namelist())
     (tmp_path / "got.zip").write_bytes(body)
-    assert export_mod.verify_export(tmp_path / "got.zip").ok
+    assert verify_export(tmp_path / "got.zip").ok
     ledger = custody.Ledger.for_archive(web_archive.archive)
     events = [e for _s, e, _l in ledger.history(web_archive.package_id) if e["type"] == "dissemination"]
     assert events and f"share link {share_id}" in events[-1]["detail"]
@@ -68,7 +70,7 @@ def test_share_export_command(lw, archive, clip, tmp_path):
 
     pid = ingest_one(archive, clip, camera="cam-02")
     out = tmp_path / "exp"
-    export_mod.export(archive, export_mod.Request(RECIPIENT, package_ids=[pid]), out)
+    export_mod.export(archive, Request(RECIPIENT, package_ids=[pid]), out)
     made = json.loads(lw("share-export", str(out), "--expires", "2999-01-01T00:00:00Z", "--base-url",
                          "https://archive.example", "--json").output)
     assert made["url"].startswith("https://archive.example/s/")

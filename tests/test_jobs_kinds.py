@@ -28,6 +28,8 @@ from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import tasks as evidence_tasks
+from longwatch.core.evidence.request import Recipient, Request, request_to_dict
+from longwatch.core.evidence.verify_export import verify_export
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.media.probe import make_test_clip
 from longwatch.core.preservation import tasks as preservation_tasks
@@ -35,8 +37,8 @@ from longwatch.core.records import certificates, dispositions, holds
 from longwatch.core.records import tasks as records_tasks
 from longwatch.errors import LongwatchError
 
-RECIPIENT = export_mod.Recipient("Seoul Jung-gu Police", "Kim", "2026-77", "Criminal Procedure Act art. 106",
-                                 "investigation")
+RECIPIENT = Recipient("Seoul Jung-gu Police", "Kim", "2026-77", "Criminal Procedure Act art. 106",
+                      "investigation")
 
 
 @pytest.fixture
@@ -99,9 +101,9 @@ def test_a_derived_package_published_by_a_killed_attempt_is_completed_not_made_a
 def test_export_job_writes_under_a_partial_name_and_a_rerun_returns_the_finished_export(
         archive, four_seconds, tmp_path, monkeypatch):
     out = tmp_path / "exports" / "case-77"
-    request = export_mod.Request(RECIPIENT, package_ids=[four_seconds])
+    request = Request(RECIPIENT, package_ids=[four_seconds])
     args = {"export_id": "5d1f3c1a-2a57-4d0e-8f6e-93a1b0c2d4e5", "out_dir": str(out), "zip_path": None,
-            "request": export_mod.request_to_dict(request)}
+            "request": request_to_dict(request)}
     # a failure after the transfer event was recorded: no bag, no partial bag
     monkeypatch.setattr(export_mod.faults, "fault", lambda point: (_ for _ in ()).throw(OSError("disk gone")))
     with pytest.raises(OSError):
@@ -113,7 +115,7 @@ def test_export_job_writes_under_a_partial_name_and_a_rerun_returns_the_finished
     assert first["export_id"] == args["export_id"] and first["path"] == str(out)
     assert _transfers(archive, four_seconds, args["export_id"]) == 1
     assert sorted(p.name for p in out.parent.iterdir()) == ["case-77"]
-    assert export_mod.verify_export(out, [archive.certificate]).ok
+    assert verify_export(out, [archive.certificate]).ok
     second = jobs.run_task(archive, "export", args)  # once more: the finished export, untouched
     assert second == first and _transfers(archive, four_seconds, args["export_id"]) == 1
     # through the enqueue helper (in-process here), with a ZIP written under a partial name too
@@ -121,7 +123,7 @@ def test_export_job_writes_under_a_partial_name_and_a_rerun_returns_the_finished
                                             tmp_path / "exports" / "other.zip")
     assert isinstance(result, dict) and result["export_id"] == export_id
     assert sorted(p.name for p in out.parent.iterdir()) == ["case-77", "other", "other.zip"]
-    assert export_mod.verify_export(tmp_path / "exports" / "other.zip", [archive.certificate]).ok
+    assert verify_export(tmp_path / "exports" / "other.zip", [archive.certificate]).ok
     with pytest.raises(LongwatchError) as exc:  # another export into a finished one's folder
         evidence_tasks.enqueue_export(archive, request, out)
     assert exc.value.code == "E006" and jobs.permanent(exc.value)
@@ -263,15 +265,15 @@ def test_a_worker_killed_mid_export_leaves_no_half_bag_and_the_rerun_finishes_on
                                                                                      tmp_path):
     out = tmp_path / "exports" / "case-77"
     job, export_id = evidence_tasks.enqueue_export(pg_archive,
-                                                   export_mod.Request(RECIPIENT, package_ids=[four_seconds]),
+                                                   Request(RECIPIENT, package_ids=[four_seconds]),
                                                    out, tmp_path / "exports" / "case-77.zip")
     # killed after the bag, the ZIP and the transfer event are written, before the rename
     _run_killed_then_finished(pg_archive, job, tmp_path / "worker.log", "export-before-rename")
     assert sorted(p.name for p in out.parent.iterdir()) == ["case-77", "case-77.zip"]  # no partial left
     assert json.loads((out / "export.json").read_text())["export_id"] == export_id
     assert _transfers(pg_archive, four_seconds, export_id) == 1
-    assert export_mod.verify_export(out, [pg_archive.certificate]).ok
-    assert export_mod.verify_export(out.with_suffix(".zip"), [pg_archive.certificate]).ok
+    assert verify_export(out, [pg_archive.certificate]).ok
+    assert verify_export(out.with_suffix(".zip"), [pg_archive.certificate]).ok
     with pg_archive.catalog.engine.connect() as c:
         assert c.execute(text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"), {"id": job}).scalar() >= 1
 
@@ -333,7 +335,7 @@ def test_queue_option_queues_jobs_on_postgresql(pg_archive, lw, four_seconds, tm
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
     states = {r.id: r.state for r in jobs.list_jobs(pg_archive)}
     assert [states[j["job_id"]] for j in (queued, window, redaction, dispose)] == ["done"] * 4
-    assert export_mod.verify_export(out, [pg_archive.certificate]).ok
+    assert verify_export(out, [pg_archive.certificate]).ok
     assert archive_has(pg_archive, window["package_id"]) and archive_has(pg_archive, redaction["package_id"])
     assert dispositions.get_disposition(pg_archive, disposition.id)[0].status == "executed"
 

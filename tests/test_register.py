@@ -32,9 +32,10 @@ def test_register_lists_what_the_ledger_says(archive, lw, clip):
     req_api.mask(archive, police.number)
     req_api.deliver(archive, police.number)
     from longwatch.core.evidence import export as export_mod
+    from longwatch.core.evidence.request import Recipient, Request
 
-    fire = export_mod.Recipient("소방재난본부", "김소방", legal_basis="재난안전법 제41조", purpose="화재 원인 조사")
-    export_mod.export(archive, export_mod.Request(fire, [package_id]), archive.root / "exports" / "fire")
+    fire = Recipient("소방재난본부", "김소방", legal_basis="재난안전법 제41조", purpose="화재 원인 조사")
+    export_mod.export(archive, Request(fire, [package_id]), archive.root / "exports" / "fire")
     citizen = req_api.create(archive, "pipa-access", requester="박지은", identity_method="운전면허증 대조",
                              claimed_start=datetime(2026, 3, 4, 5, 0, tzinfo=UTC))
     rows = register_api.build(archive)

@@ -116,7 +116,7 @@ def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, fo
     `longwatch verify-export` accepts, whose copies show no face, recorded in the ledger and the
     request's timeline, downloadable once through its expiring link."""
     from longwatch import registry
-    from longwatch.core.evidence import export as export_mod
+    from longwatch.core.evidence.verify_export import verify_export
 
     out = lw("ingest", str(footage["face"]), "--camera", "cam-05", "--start", "2026-03-03T06:00:00Z", "--json")
     original = json.loads(out.output)["packages"][0]["package_id"]
@@ -166,7 +166,7 @@ def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, fo
     assert response.status_code == 200 and response.mimetype == "application/zip"
     zipped = Path(archive.root) / "download.zip"
     zipped.write_bytes(response.get_data())
-    assert export_mod.verify_export(zipped).ok
+    assert verify_export(zipped).ok
     assert app.test_client().get("/s/not-a-token").status_code == 404
 
 

@@ -16,8 +16,9 @@ from longwatch.console import Context, emit_json, human_size, local_time, pass_o
 from longwatch.core.aip import signing
 from longwatch.core.custody.ledger import utc_text
 from longwatch.core.evidence import export as export_mod
-from longwatch.core.evidence import shares
+from longwatch.core.evidence import selection, shares, verify_export
 from longwatch.core.evidence import tasks as evidence_tasks
+from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.jobs import queue as jobs
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -54,14 +55,14 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
                watermark: bool, report_language: str, as_json: bool, as_job: bool) -> None:
     """Export packages, or cameras over a time range, as a signed evidence bag verifiable with standard tools."""
     archive = obj.archive()
-    recipient = export_mod.Recipient(agency, officer, case_number, legal_basis, purpose,
-                                     parse_time(expires) if expires else None)
-    request = export_mod.Request(recipient, list(package_ids), list(cameras), parse_time(start) if start else None,
-                                 parse_time(end) if end else None, cut, case, report_language, reason, watermark)
+    recipient = Recipient(agency, officer, case_number, legal_basis, purpose,
+                          parse_time(expires) if expires else None)
+    request = Request(recipient, list(package_ids), list(cameras), parse_time(start) if start else None,
+                      parse_time(end) if end else None, cut, case, report_language, reason, watermark)
     if as_job and jobs.queued(archive):
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             raise LongwatchError("E006", path=output)
-        export_mod.select(archive, request)  # a request that cannot be met is refused now, not by a worker
+        selection.select(archive, request)  # a request that cannot be met is refused now, not by a worker
         job, export_id = evidence_tasks.enqueue_export(archive, request, output, zip_path)
         assert isinstance(job, int)
         report_queued(obj, as_json, job, "export", str(output.resolve()), export_id=export_id,
@@ -100,9 +101,9 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
 @click.option("--json", "as_json", is_flag=True)
 def verify_export_cmd(path: Path, certs: tuple[Path, ...], tsa_cert: Path | None, as_json: bool) -> None:
     """Check an evidence export (folder or ZIP) in one go; needs no archive."""
-    trusted = export_mod.trusted_from(certs)
+    trusted = verify_export.trusted_from(certs)
     tsa = signing.load_certificate(tsa_cert) if tsa_cert else None
-    report = export_mod.verify_export(path, trusted, tsa)
+    report = verify_export.verify_export(path, trusted, tsa)
     if as_json:
         emit_json(report.to_dict())
     else:

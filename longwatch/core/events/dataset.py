@@ -1,7 +1,7 @@
 """Training-data exports: archived events as labelled, masked frames (and clips) in a signed BagIt bag.
 
 Researchers and urban planners want curated event footage with labels, not
-evidence. So a dataset differs from an evidence export (core/export.py) on
+evidence. So a dataset differs from an evidence export (core/evidence/export.py) on
 purpose: the payload is DERIVED (frames extracted with ffmpeg, faces blacked
 out by the redaction code, core/redact.py, by default), never the originals,
 and every label says where it came from: the event, its source system or

@@ -1,28 +1,24 @@
-"""Evidence exports: a signed BagIt bag that anyone can check with coreutils and OpenSSL.
+"""Writing an evidence export: a signed BagIt bag that anyone can check with coreutils and OpenSSL.
 
 An export copies the ORIGINAL media of the chosen packages bit for bit (each
-copy digested while it is written and compared with the source manifest),
-their PREMIS and Dublin Core, the custody extract of those packages with an
-inclusion proof of every entry against a FRESH signed checkpoint taken for
-this export (after the "transfer" event that records the export itself), the
-signer's certificate, ``REPORT.html``/``REPORT.pdf`` for people and
-``VERIFY.txt`` with the standard-tool commands. The tag manifest, which covers
-the payload manifest and the reports, is signed by a detached CMS signature
-(``openssl cms -verify``) and, when the ledger has a time-stamp authority,
-time-stamped (``openssl ts -verify``). :func:`verify_export` checks all of it
-and collects every finding as a coded ``E`` problem.
+copy digested while it is written and compared with the source's signed
+manifests), their PREMIS and Dublin Core, the custody extract of those
+packages with an inclusion proof of every entry against a FRESH signed
+checkpoint taken for this export (after the "transfer" event that records the
+export itself), the signer's certificate, ``REPORT.html``/``REPORT.pdf`` for
+people and ``VERIFY.txt`` with the standard-tool commands. The tag manifest,
+which covers the payload manifest and the reports, is signed by a detached CMS
+signature (``openssl cms -verify``) and, when the ledger has a time-stamp
+authority, time-stamped (``openssl ts -verify``).
 
-Layout (paths relative to the bag)::
-
-    bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
-    tagmanifest-sha256.txt.p7s  [tagmanifest-sha256.txt.p7s.tsr]
-    REPORT.html  REPORT.pdf  VERIFY.txt  export.json
-    data/packages/<package id>/media/<file>        the originals
-    data/packages/<package id>/metadata/{premis,dc}.xml
-    data/custody/extract.jsonl                       the ledger entries, exact bytes
-    data/custody/proofs/<seq>.json                   RFC 9162 inclusion proofs
-    data/custody/checkpoint.note[.p7s[.tsr]]         the fresh checkpoint
-    data/custody/signer-chain.pem  [tsa-chain.pem]   certificates
+This module holds :func:`export` and what it needs: watermarked access
+copies, the copy-and-digest of the originals, the partial folder renamed when
+whole (and what a retried job finds of its killed attempt: :func:`finished`,
+the earlier transfer event) and the streamed ZIP (:func:`stream_zip`, also what
+a share link downloads). What is asked for is :mod:`~longwatch.core.evidence.request`,
+what it selects :mod:`~longwatch.core.evidence.selection`, the bag's layout
+:mod:`~longwatch.core.evidence.bag`, and how an export is checked
+:mod:`~longwatch.core.evidence.verify_export`.
 """
 
 from __future__ import annotations
@@ -37,10 +33,10 @@ import tempfile
 import threading
 import uuid
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,82 +45,22 @@ from cryptography.hazmat.primitives import serialization
 from longwatch import __version__, clock
 from longwatch.core import custody, faults
 from longwatch.core.aip import package, signing, timestamp
-from longwatch.core.aip.fixity import digest_stream, open_for_reading
+from longwatch.core.aip.fixity import open_for_reading
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.custody.ledger import utc_text
+from longwatch.core.evidence import report
+from longwatch.core.evidence.bag import CUSTODY, FORMAT, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
+from longwatch.core.evidence.request import Recipient, Request
+from longwatch.core.evidence.selection import make_cuts, select
 from longwatch.core.media import ffmpeg, probe
-from longwatch.core.preservation import derive, windows
-from longwatch.errors import Findings, LongwatchError, Problem
-
-FORMAT = "longwatch-evidence-export/1"
-SIGNATURE = "tagmanifest-sha256.txt.p7s"
-TIMESTAMP_REPLY = "tagmanifest-sha256.txt.p7s.tsr"
-CUSTODY = "data/custody"
-GAP_TOLERANCE = timedelta(seconds=1)  # uncovered stretches shorter than this are clip boundaries, not gaps
-TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "export.json", "REPORT.html", "REPORT.pdf",
-             "VERIFY.txt")
-
-
-@dataclass
-class Recipient:
-    """Who receives the export, on what legal basis and for what purpose, and until when."""
-
-    agency: str
-    officer: str = ""
-    case_number: str = ""
-    legal_basis: str = ""
-    purpose: str = ""
-    expires: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["expires"] = utc_text(self.expires) if self.expires else ""
-        return data
-
-
-@dataclass
-class Request:
-    """What to export: package ids, and/or cameras over ``start``..``end`` (UTC)."""
-
-    recipient: Recipient
-    package_ids: list[str] = field(default_factory=list)
-    cameras: list[str] = field(default_factory=list)
-    start: datetime | None = None
-    end: datetime | None = None
-    cut: bool = False  # also an exact stream-copy cut of the range, as a derived package
-    case: str = ""  # a catalog case id: see packages_for_case
-    language: str = "ko"
-    reason: str = ""
-    watermark: bool = False  # also watermarked access copies under data/access/ (never the originals)
-
-
-def request_to_dict(request: Request) -> dict[str, Any]:
-    """A request as JSON (the arguments of an export job, core/evidence/tasks.py); times as UTC ISO 8601."""
-    data = asdict(request)
-    data["recipient"] = request.recipient.to_dict()
-    data["start"] = utc_text(request.start) if request.start else ""
-    data["end"] = utc_text(request.end) if request.end else ""
-    return data
-
-
-def request_from_dict(data: dict[str, Any]) -> Request:
-    def when(value: str) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
-    recipient = Recipient(**{**data["recipient"], "expires": when(data["recipient"].get("expires", ""))})
-    return Request(**{**data, "recipient": recipient, "start": when(data["start"]), "end": when(data["end"])})
-
-
-@dataclass
-class Selection:
-    packages: list[Package]
-    gaps: list[tuple[datetime, datetime]]
-    cuts: list[str] = field(default_factory=list)  # ids of derived cut packages among ``packages``
+from longwatch.errors import LongwatchError
 
 
 @dataclass
 class Result:
+    """A finished export: its folder and id, the originals it holds, the gaps, its custody record and ZIP."""
+
     path: Path
     export_id: str
     files: int
@@ -136,129 +72,6 @@ class Result:
     timestamped: bool = False
 
 
-# -- selection ---------------------------------------------------------------------------------
-def packages_for_case(archive: Archive, case: str) -> list[str]:
-    """Every package of a case: those attached to it, and those overlapping its camera time ranges.
-
-    Goes through the catalog's search API (Q010 names an unknown case), so an
-    export sees exactly what a search for the case shows.
-    """
-    from sqlalchemy import select
-
-    from longwatch.core.catalog import search
-    from longwatch.core.catalog.models import Case, CaseRange
-
-    def ids(query: search.Query) -> set[str]:
-        found: set[str] = set()
-        while True:
-            page = search.search(archive.catalog, query)
-            found.update(item["package_id"] for item in page.items)
-            if not page.next_cursor:
-                return found
-            query.after = page.next_cursor
-
-    chosen = ids(search.Query(case=case, limit=500))
-    with archive.catalog.session() as s:
-        ranges = list(s.scalars(select(CaseRange).join(Case, Case.id == CaseRange.case_id).where(Case.number == case)))
-    for r in ranges:
-        chosen |= ids(search.Query(cameras=[r.camera] if r.camera else [], start=r.start_utc, end=r.end_utc,
-                                   limit=500))
-    if not chosen:
-        raise LongwatchError("E002", case=case)
-    return sorted(chosen)
-
-
-def _clips_range(row: Package) -> list[tuple[datetime, datetime]]:
-    out = []
-    for clip in row.clips:
-        if clip.start_utc is not None and clip.duration:
-            out.append((clip.start_utc, clip.start_utc + timedelta(seconds=clip.duration)))
-    return out
-
-
-def find_gaps(covered: list[tuple[datetime, datetime]], start: datetime,
-              end: datetime) -> list[tuple[datetime, datetime]]:
-    """Stretches of ``start``..``end`` that no recording covers (shorter than GAP_TOLERANCE ignored)."""
-    gaps = []
-    cursor = start
-    for a, b in windows.merge_ranges([(max(a, start), min(b, end)) for a, b in covered if a < end and b > start]):
-        if a - cursor >= GAP_TOLERANCE:
-            gaps.append((cursor, a))
-        cursor = max(cursor, b)
-    if end - cursor >= GAP_TOLERANCE:
-        gaps.append((cursor, end))
-    return gaps
-
-
-def select(archive: Archive, request: Request) -> Selection:
-    """The packages to export (whole clips overlapping the range) and the gaps in the range."""
-    ids: list[str] = []
-    for value in request.package_ids:
-        matches = archive.catalog.resolve(value)
-        if len(matches) != 1:
-            raise LongwatchError("E001", package_id=value)
-        ids.append(matches[0])
-    if request.case:
-        ids.extend(packages_for_case(archive, request.case))
-    gaps: list[tuple[datetime, datetime]] = []
-    if request.cameras or request.start or request.end:
-        if not (request.cameras and request.start and request.end):
-            raise LongwatchError("E003", detail="give --camera, --from and --to together")
-        start, end = request.start, request.end
-        if end <= start:
-            raise LongwatchError("E003", detail=f"the range ends ({utc_text(end)}) before it starts "
-                                                f"({utc_text(start)})")
-        from sqlalchemy import select as sql_select
-
-        with archive.catalog.session() as session:
-            rows = session.scalars(sql_select(Package.id).where(Package.camera.in_(request.cameras))
-                                   .where(Package.status == "stored")).all()
-        covered: list[tuple[datetime, datetime]] = []
-        for pid in rows:
-            row = archive.catalog.get(pid)
-            assert row is not None
-            ranges = _clips_range(row)
-            if any(a < end and b > start for a, b in ranges):
-                ids.append(pid)
-                covered.extend(ranges)
-        gaps = find_gaps(covered, start, end)
-        if not covered:
-            raise LongwatchError("E004", cameras=", ".join(request.cameras), start=utc_text(start),
-                                 end=utc_text(end))
-    seen: set[str] = set()
-    rows_out: list[Package] = []
-    for pid in ids:
-        if pid in seen:
-            continue
-        seen.add(pid)
-        row = archive.catalog.get(pid)
-        if row is None:
-            raise LongwatchError("E001", package_id=pid)
-        rows_out.append(row)
-    if not rows_out:
-        raise LongwatchError("E003", detail="nothing to export: give package ids, or cameras with a time range")
-    rows_out.sort(key=lambda r: (r.camera, r.start_utc or datetime.min.replace(tzinfo=UTC), r.id))
-    return Selection(rows_out, gaps)
-
-
-def make_cuts(archive: Archive, selection: Selection, request: Request, export_id: str = "") -> None:
-    """An exact stream-copy cut of the range from each package, kept as a derived package (core/windows.py).
-
-    With ``export_id`` (a job's export) each cut's package id follows from it,
-    so that a retried job reuses the cuts its killed attempt published.
-    """
-    assert request.start and request.end
-    cause = derive.Cause(reason=request.reason or f"evidence export for {request.recipient.agency} "
-                                                    f"{request.recipient.case_number}".strip())
-    for row in list(selection.packages):
-        cut_id = str(uuid.uuid5(uuid.UUID(export_id), row.id)) if export_id else None
-        found = derive.find_published(archive, cut_id) if cut_id else None
-        made = found or windows.window(archive, row.id, request.start, request.end, cause,
-                                       package_id_out=cut_id).package
-        selection.packages.append(made)
-        selection.cuts.append(made.id)
-
-
 # -- access copies -----------------------------------------------------------------------------
 def watermark_text(recipient: Recipient, export_id: str) -> str:
     who = " / ".join(p for p in (recipient.agency, recipient.officer, recipient.case_number) if p)
@@ -267,8 +80,6 @@ def watermark_text(recipient: Recipient, export_id: str) -> str:
 
 def make_access_copy(original: Path, out: Path, text: str, scratch: Path) -> list[str]:
     """A re-encoded copy with the recipient burned in (ffmpeg drawtext); the original is only read."""
-    from longwatch.core.evidence import report
-
     probe.require("ffmpeg")
     text_file = scratch / f"{out.stem}.txt"
     text_file.write_text(text, encoding="utf-8")
@@ -510,8 +321,6 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
     own ``export_id``: run again after a kill, it removes its partial bag, reuses
     its transfer event and cuts, and returns an export already finished as is.
     """
-    from longwatch.core.evidence import report  # the PDF library loads only when an export is written
-
     if export_id is not None:
         done = finished(out_dir, export_id, zip_path)
         if done is not None:
@@ -556,7 +365,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                     name = Path(f.relpath)
                     rel = f"data/access/{f.package_id}/{name.stem}.ACCESS-COPY-watermarked.mp4"
                     make_access_copy(bag / f.relpath, bag / rel, text, Path(scratch))
-                    access.append(_File(rel, _sha256_file(bag / rel), (bag / rel).stat().st_size, f.package_id,
+                    access.append(_File(rel, sha256_file(bag / rel), (bag / rel).stat().st_size, f.package_id,
                                         f.camera, f.start, f.end, kind="access"))
             files.extend(access)
 
@@ -643,7 +452,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         (bag / "VERIFY.txt").write_bytes(report.verify_text(
             tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),
             checkpoint_tsr=cp.tsr is not None).encode())
-        tag = package.manifest_text({name: _sha256_file(bag / name) for name in TAG_FILES})
+        tag = package.manifest_text({name: sha256_file(bag / name) for name in TAG_FILES})
         (bag / "tagmanifest-sha256.txt").write_bytes(tag)
         signature = signing.sign_detached(archive.signer, tag)
         (bag / SIGNATURE).write_bytes(signature)
@@ -674,10 +483,6 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         raise
     return result
 
-
-def _sha256_file(path: Path) -> str:
-    with open_for_reading(path) as fh:
-        return digest_stream(fh, algorithms=("sha256",))["sha256"]
 
 
 # -- zip, streamed -------------------------------------------------------------------------------
@@ -718,208 +523,6 @@ def stream_zip(bag: Path, prefix: str | None = None, chunk_size: int = 1 << 20) 
                     yield sink.take()
             yield sink.take()
     yield sink.take()
-
-
-# -- verification ---------------------------------------------------------------------------------
-@dataclass
-class ExportReport(Findings):
-    path: str
-    export_id: str = ""
-    files: int = 0
-    signer: str = ""
-    checkpoint_size: int = 0
-    proofs: int = 0
-    timestamped: bool = False
-    problems: list[Problem] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "path": self.path, "export_id": self.export_id, "files": self.files,
-                "signer": self.signer, "checkpoint_size": self.checkpoint_size, "proofs": self.proofs,
-                "timestamped": self.timestamped, "problems": [p.to_dict() for p in self.problems]}
-
-
-def _read_manifest(path: Path, report: ExportReport) -> dict[str, str]:
-    try:
-        return package.parse_manifest(path.read_bytes())
-    except (OSError, package.ManifestError) as exc:
-        report.add("E010", path=path.name, detail=str(exc))
-        return {}
-
-
-def _check_digests(bag: Path, manifest: dict[str, str], report: ExportReport, code_missing: str = "E011") -> None:
-    for rel, expected in manifest.items():
-        if not package.is_safe_bag_path(rel):
-            report.add("E010", path=rel, detail="an unsafe path in the manifest")
-            continue
-        path = bag / rel
-        if not path.is_file():
-            report.add(code_missing, path=rel)
-            continue
-        found = _sha256_file(path)
-        if found != expected:
-            report.add("E012", path=rel, expected=expected, found=found)
-
-
-def _unzip(path: Path, into: Path) -> Path:
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            if not package.is_safe_bag_path(name):
-                raise LongwatchError("E010", path=name, detail="an unsafe path in the zip")
-        zf.extractall(into)
-    tops = [p for p in into.iterdir()]
-    return tops[0] if len(tops) == 1 and tops[0].is_dir() else into
-
-
-def verify_export(path: Path, trusted: list[Any] | None = None, tsa_cert: Any = None,
-                  scratch: Path | None = None) -> ExportReport:
-    """Every check VERIFY.txt describes, plus the inclusion proofs and the report's digests."""
-    if path.is_file() and zipfile.is_zipfile(path):
-        tmp = tempfile.mkdtemp(prefix="lw-verify-export-", dir=scratch)
-        try:
-            report = verify_export(_unzip(path, Path(tmp)), trusted, tsa_cert)
-            report.path = str(path)
-            return report
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    bag = path
-    report = ExportReport(str(path))
-    if not (bag / "bagit.txt").is_file() or not (bag / "tagmanifest-sha256.txt").is_file():
-        raise LongwatchError("E009", path=path)
-    tag_bytes = (bag / "tagmanifest-sha256.txt").read_bytes()
-    tags = _read_manifest(bag / "tagmanifest-sha256.txt", report)
-    for name in TAG_FILES:
-        if name not in tags:
-            report.add("E010", path="tagmanifest-sha256.txt", detail=f"{name} is not listed")
-    _check_digests(bag, tags, report)
-    # the signature over the tag manifest
-    signer_cert = None
-    sig_path = bag / SIGNATURE
-    if not sig_path.is_file():
-        report.add("E013", detail=f"{SIGNATURE} is missing")
-    else:
-        signature = sig_path.read_bytes()
-        try:
-            info = signing.verify_detached(signature, tag_bytes)
-            signer_cert = info.cert
-            report.signer = info.fingerprint
-            chain = bag / CUSTODY / "signer-chain.pem"
-            if chain.is_file() and signing.fingerprint(signing.load_certificate(chain)) != info.fingerprint:
-                report.add("E013", detail="the signature was made by another certificate than signer-chain.pem")
-            if trusted is not None and not signing.is_trusted(info, trusted):
-                report.add("E014", fingerprint=info.fingerprint)
-        except signing.SignatureError as exc:
-            report.add("E013", detail=str(exc))
-        token = bag / TIMESTAMP_REPLY
-        if token.is_file():
-            try:
-                tinfo = timestamp.verify_token(token.read_bytes(), signature)
-                if tsa_cert is not None and tinfo.tsa_fingerprint != signing.fingerprint(tsa_cert):
-                    report.add("E015", detail=f"signed by another TSA ({tinfo.tsa_fingerprint})")
-                else:
-                    report.timestamped = True
-            except timestamp.TimestampError as exc:
-                report.add("E015", detail=str(exc))
-    # the payload
-    manifest = _read_manifest(bag / "manifest-sha256.txt", report) if (bag / "manifest-sha256.txt").is_file() else {}
-    _check_digests(bag, manifest, report)
-    listed = set(manifest)
-    for p in (bag / "data").rglob("*") if (bag / "data").is_dir() else []:
-        if p.is_file() and p.relative_to(bag).as_posix() not in listed:
-            report.add("E016", path=p.relative_to(bag).as_posix())
-    # the description and the report agree with the manifest
-    try:
-        description = json.loads((bag / "export.json").read_text(encoding="utf-8"))
-        report.export_id = str(description.get("export_id", ""))
-        described = {f["path"]: f["sha256"] for f in description["files"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        report.add("E010", path="export.json", detail=str(exc))
-        described = {}
-    report.files = len(described)
-    try:
-        html = (bag / "REPORT.html").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        html = ""
-    for rel, sha in described.items():
-        if manifest.get(rel) != sha:
-            report.add("E017", path=rel, where="export.json", detail="its SHA-256 differs from manifest-sha256.txt")
-        if sha not in html:
-            report.add("E017", path=rel, where="REPORT.html", detail="its SHA-256 is not in the report")
-    _check_custody(bag, report, signer_cert, trusted, tsa_cert, described)
-    return report
-
-
-def _check_custody(bag: Path, report: ExportReport, signer_cert: Any, trusted: list[Any] | None, tsa_cert: Any,
-                   described: dict[str, str]) -> None:
-    from longwatch.core.custody.ledger import Checkpoint, parse_note
-    from longwatch.core.custody.merkle import leaf_hash, verify_inclusion
-
-    folder = bag / CUSTODY
-    try:
-        note = (folder / "checkpoint.note").read_bytes()
-        origin, size, root, when = parse_note(note)
-        sig = (folder / "checkpoint.note.p7s").read_bytes()
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        report.add("E018", detail=f"the checkpoint: {exc}")
-        return
-    tsr_path = folder / "checkpoint.note.p7s.tsr"
-    cp = Checkpoint(size, root, when, origin, note, sig, tsr_path.read_bytes() if tsr_path.is_file() else None)
-    report.checkpoint_size = size
-    ledger_report = custody.LedgerReport()
-    custody.audit.check_signature(cp, trusted, ledger_report, str(size))
-    custody.audit.check_timestamp(cp, ledger_report, str(size), tsa_cert)
-    for problem in ledger_report.problems:
-        report.add("E018", detail=f"[{problem.code}] {problem.render()}")
-    try:
-        cp_info = signing.verify_detached(sig, note)
-        if signer_cert is not None and cp_info.fingerprint != signing.fingerprint(signer_cert):
-            report.add("E018", detail="the checkpoint was signed by another key than the export")
-    except signing.SignatureError:
-        pass  # already reported above
-    try:
-        lines = [line for line in (folder / "extract.jsonl").read_bytes().split(b"\n") if line]
-    except OSError as exc:
-        report.add("E019", seq="-", detail=str(exc))
-        return
-    transfer = False
-    for line in lines:
-        try:
-            entry = json.loads(line)
-            seq = int(entry["seq"])
-        except (ValueError, KeyError, TypeError) as exc:
-            report.add("E019", seq="?", detail=f"an extract line is not a ledger entry: {exc}")
-            continue
-        if entry.get("type") == "transfer" and entry.get("extra", {}).get("export_id") == report.export_id:
-            transfer = True
-        proof_path = folder / "proofs" / f"{seq:012d}.json"
-        try:
-            proof = json.loads(proof_path.read_text(encoding="utf-8"))
-            path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
-            proof_entry = str(proof["entry"]).encode("utf-8")
-            index, tree_size = int(proof["leaf_index"]), int(proof["tree_size"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            report.add("E019", seq=seq, detail=f"no readable proof: {exc}")
-            continue
-        leaf = leaf_hash(line)
-        if proof_entry != line:
-            report.add("E019", seq=seq, detail="the extract's entry differs from the proof's entry")
-        elif index != seq or tree_size != size:
-            report.add("E019", seq=seq, detail=f"the proof is for entry {index} of {tree_size}, "
-                                               f"the checkpoint for {size}")
-        elif not verify_inclusion(seq, size, leaf, path, root):
-            report.add("E019", seq=seq, detail="the audit path does not lead to the signed root")
-        else:
-            report.proofs += 1
-    if not transfer:
-        report.add("E020", export_id=report.export_id or "?")
-    for rel in described:
-        pid = rel.split("/")[2] if rel.startswith("data/packages/") else ""
-        if pid and not any(pid in json.loads(line).get("packages", []) for line in lines):
-            report.add("E020", export_id=f"{report.export_id} (package {pid} has no custody entry)")
-
-
-def trusted_from(paths: Iterable[Path]) -> list[Any] | None:
-    certs = [signing.load_certificate(p) for p in paths]
-    return certs or None
 
 
 def remove_partial(path: Path) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from longwatch.core.archive import Archive
 from longwatch.core.evidence import export
+from longwatch.core.evidence.request import Request, request_from_dict, request_to_dict
 from longwatch.core.jobs.queue import HEAVY, Task, enqueue
 from longwatch.hookspecs import hookimpl
 
@@ -25,7 +26,7 @@ from longwatch.hookspecs import hookimpl
 def _export(archive: Archive, export_id: str, out_dir: str, request: dict[str, Any], zip_path: str | None = None
             ) -> dict[str, Any]:
     """An evidence export into ``out_dir``, written under a partial name and renamed when whole."""
-    result = export.export(archive, export.request_from_dict(request), Path(out_dir),
+    result = export.export(archive, request_from_dict(request), Path(out_dir),
                            Path(zip_path) if zip_path else None, export_id=export_id)
     return {"export_id": result.export_id, "path": str(result.path), "files": result.files, "size": result.size,
             "zip": str(result.zip_path) if result.zip_path else None, "transfer_seq": result.transfer_seq}
@@ -39,12 +40,12 @@ def register_tasks() -> list[Task]:
     return list(TASKS)
 
 
-def enqueue_export(archive: Archive, request: export.Request, out_dir: Path, zip_path: Path | None = None,
+def enqueue_export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
                    session: Session | None = None) -> tuple[int | dict[str, Any], str]:
     """An evidence-export job; returns the job and the export's id."""
     export_id = str(uuid.uuid4())
     job = enqueue(archive, "export", {"export_id": export_id, "out_dir": str(out_dir.resolve()),
                                       "zip_path": str(zip_path.resolve()) if zip_path else None,
-                                      "request": export.request_to_dict(request)},
+                                      "request": request_to_dict(request)},
                   session=session, lock=f"export:{out_dir.resolve()}")
     return job, export_id

@@ -8,7 +8,7 @@ data (profiles/refusal-reasons.toml); "the police are not present" and "other pe
 not reasons and can never be chosen (other people are masked instead).
 
 Holds are legal holds of the records core (core/records/holds.py); a delivery is an evidence export
-of the masked copies (core/export.py) with a watermarked access copy and an expiring share link.
+of the masked copies (core/evidence/export.py) with a watermarked access copy and an expiring share link.
 Each step is also recorded in the request's timeline and the custody ledger.
 """
 
@@ -27,7 +27,9 @@ from sqlalchemy import select
 from longwatch.clock import now as utc_now
 from longwatch.core.catalog.models import PublicRequest, RequestStep
 from longwatch.core.custody import Event, Ledger, person_agent, software_agent
+from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import shares
+from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.records import actors
 from longwatch.core.records import holds as legal_holds
 from longwatch.errors import LongwatchError
@@ -352,26 +354,24 @@ def _check_masked(archive: Archive, req: PublicRequest) -> list[str]:
 
 def make_export(archive: Archive, req: PublicRequest, recipient: str, expires_days: int,
                 actor: str = "") -> dict[str, Any]:
-    """The masked copies as an evidence export (core/export.py): originals of the redacted packages,
+    """The masked copies as an evidence export (core/evidence/export.py): originals of the redacted packages,
     an access copy watermarked with the recipient, a signed bag ``longwatch verify-export`` checks,
     and an expiring share link. The export's own "transfer" event and this request's "delivered"
     step (naming the export and the link) both go into the custody ledger."""
-    from longwatch.core.evidence import export as export_mod
-
     if expires_days < 1:
         raise LongwatchError("U012", number=req.number, detail="the link must stay valid for at least one day")
     packages = _check_masked(archive, req)
     now = utc_now()
     expires = now + timedelta(days=expires_days)
     label = KINDS[req.kind][0]
-    who = export_mod.Recipient(agency=recipient, case_number=req.number, legal_basis=req.legal_basis,
-                               purpose=f"{label} {req.number}", expires=expires)
+    who = Recipient(agency=recipient, case_number=req.number, legal_basis=req.legal_basis,
+                    purpose=f"{label} {req.number}", expires=expires)
     out = export_dir(archive, req)
     if out.exists():
         export_mod.remove_partial(out)  # a delivery that failed half-way left it; nothing in it was sent
     out.parent.mkdir(parents=True, exist_ok=True)
-    request = export_mod.Request(who, package_ids=packages, language=archive.settings.language or "ko",
-                                 reason=f"{req.kind} request {req.number}", watermark=True)
+    request = Request(who, package_ids=packages, language=archive.settings.language or "ko",
+                      reason=f"{req.kind} request {req.number}", watermark=True)
     try:
         result = export_mod.export(archive, request, out, now=now)
     except BaseException:

@@ -35,7 +35,7 @@ CATEGORIES: dict[str, str] = {
 EVENT_CATEGORIES: dict[str, str] = {
     "dissemination": "provision",
     "exporting": "provision",
-    "transfer": "provision",  # an evidence export (core/export.py) to an agency
+    "transfer": "provision",  # an evidence export (core/evidence/export.py) to an agency
     "deletion": "destruction",
     "deaccession": "destruction",
 }
