@@ -44,7 +44,7 @@ from sqlalchemy import delete, insert  # noqa: E402
 
 from longwatch.core import accounts  # noqa: E402
 from longwatch.core.archive import Archive  # noqa: E402
-from longwatch.core.catalog.models import AnalyticsState, Camera, Event  # noqa: E402
+from longwatch.core.catalog.models import AnalyticsState, Camera, DetectedEvent  # noqa: E402
 from longwatch.core.public import analytics as an  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -150,8 +150,8 @@ def record_cost(archive: Archive, runs: int) -> tuple[list[float], list[float]]:
 
     def one() -> None:
         with archive.catalog.session() as s:
-            s.add(Event(camera=f"cam-{rng.randrange(CAMERAS):03d}", type=rng.choice(TYPES), source="bench",
-                        start_utc=YEAR + timedelta(seconds=rng.randrange(365 * 86400))))
+            s.add(DetectedEvent(camera=f"cam-{rng.randrange(CAMERAS):03d}", type=rng.choice(TYPES), source="bench",
+                                start_utc=YEAR + timedelta(seconds=rng.randrange(365 * 86400))))
 
     with_rollups = timed(one, runs)
     with archive.catalog.engine.begin() as conn:

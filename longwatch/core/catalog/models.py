@@ -327,8 +327,12 @@ class CameraPosition(Base):
     camera: Mapped[Camera] = relationship(back_populates="positions")
 
 
-class Event(Base):
-    """Something a detector or a vendor's AI said about a package: type, time span and confidence."""
+class DetectedEvent(Base):
+    """Something a detector or a vendor's AI said about a package: type, time span and confidence.
+
+    A row of the ``events`` table; not to be confused with the custody ledger's
+    entries (:class:`longwatch.core.custody.entries.CustodyEvent`).
+    """
 
     __tablename__ = "events"
 
@@ -644,7 +648,7 @@ class FootageGap(Base):
 # -- analytics rollups (migration 0017) ------------------------------------------
 class AnalyticsHourly(Base):
     """Event counts per camera, local wall-clock hour, class and package: a cache of the events table,
-    kept in step on every flush that adds or removes an event (core/analytics.py)."""
+    kept in step on every flush that adds or removes an event (core/public/analytics.py)."""
 
     __tablename__ = "analytics_hourly"
 

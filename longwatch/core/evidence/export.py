@@ -571,7 +571,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         pids = [r.id for r in selection.packages]
         transfer_seq = _earlier_transfer(ledger, pids, export_id)
         if transfer_seq is None:
-            transfer_seq = ledger.append([custody.Event(
+            transfer_seq = ledger.append([custody.CustodyEvent(
                 type="transfer", packages=pids, detail=detail,
                 agents=[custody.software_agent(), custody.person_agent(archive.operator)],
                 extra={"export_id": export_id, "recipient": recipient.to_dict(),

@@ -56,7 +56,7 @@ from longwatch.core.catalog.models import (
     AnalyticsPeriod,
     AnalyticsState,
     Camera,
-    Event,
+    DetectedEvent,
     Package,
 )
 from longwatch.errors import LongwatchError
@@ -136,7 +136,7 @@ def counts(archive: Archive, *, grouping: str = "hour", by: str = "camera", star
     acc = _Figures(grouping, by, tz, zones, set(cameras or ()), zone)
     if built != _zone_name(tz) and not (live or min_confidence):
         with archive.catalog.session() as s:
-            small = (s.scalar(select(func.count()).select_from(Event)) or 0) <= AUTO_BUILD_EVENTS
+            small = (s.scalar(select(func.count()).select_from(DetectedEvent)) or 0) <= AUTO_BUILD_EVENTS
         if small:  # a new or small archive builds its rollups at once; a big one waits for the command
             rebuild_rollups(archive)
             built = _zone_name(tz)
@@ -189,14 +189,15 @@ class _Figures:
 def _count_live(archive: Archive, acc: _Figures, start: datetime | None, end: datetime | None,
                 min_confidence: float = 0.0) -> None:
     with archive.catalog.session() as s:
-        q = (select(Event.type, Event.start_utc, Event.camera, Event.package_id, Package.camera, Package.zone)
-             .outerjoin(Package, Package.id == Event.package_id))
+        q = (select(DetectedEvent.type, DetectedEvent.start_utc, DetectedEvent.camera, DetectedEvent.package_id,
+                    Package.camera, Package.zone)
+             .outerjoin(Package, Package.id == DetectedEvent.package_id))
         if start:
-            q = q.where(Event.start_utc >= start)
+            q = q.where(DetectedEvent.start_utc >= start)
         if end:
-            q = q.where(Event.start_utc < end)
+            q = q.where(DetectedEvent.start_utc < end)
         if min_confidence:
-            q = q.where(Event.confidence >= min_confidence)
+            q = q.where(DetectedEvent.confidence >= min_confidence)
         rows = s.execute(q).all()
     for event_type, when, ev_camera, package_id, pkg_camera, pkg_zone in rows:
         group = acc.group(ev_camera or pkg_camera or "", pkg_zone or "")
@@ -488,8 +489,8 @@ def keep_rollups(catalog: Catalog) -> None:
 
 def _keep_rollups(session: Session, _context: Any) -> None:
     """Fold the events this flush added or deleted into the rollups, in the same transaction."""
-    added = [o for o in session.new if isinstance(o, Event)]
-    removed = [o for o in session.deleted if isinstance(o, Event)]
+    added = [o for o in session.new if isinstance(o, DetectedEvent)]
+    removed = [o for o in session.deleted if isinstance(o, DetectedEvent)]
     if not (added or removed):
         return
     conn = session.connection()
@@ -502,7 +503,7 @@ def _keep_rollups(session: Session, _context: Any) -> None:
     packages = {pid: (camera, zone) for pid, camera, zone in conn.execute(
         select(Package.id, Package.camera, Package.zone).where(Package.id.in_(pids)))} if pids else {}
 
-    def row(e: Event) -> _Row:
+    def row(e: DetectedEvent) -> _Row:
         pkg_camera, pkg_zone = packages.get(e.package_id or "", ("", ""))
         return (e.camera or pkg_camera or "", e.package_id or "", pkg_zone or "", e.type, e.start_utc)
 
@@ -536,8 +537,8 @@ def rebuild_rollups(archive: Archive) -> int:
     with engine.begin() as conn:
         for table in (AnalyticsHourly, AnalyticsPeriod, AnalyticsDay, AnalyticsState):
             conn.execute(delete(table))
-        lo, hi, total = conn.execute(select(func.min(Event.start_utc), func.max(Event.start_utc),
-                                            func.count()).select_from(Event)).one()
+        lo, hi, total = conn.execute(select(func.min(DetectedEvent.start_utc), func.max(DetectedEvent.start_utc),
+                                            func.count()).select_from(DetectedEvent)).one()
         total = int(total or 0)
         conn.execute(sql_text("CREATE TEMPORARY TABLE lw_tz_hours (utc_hour VARCHAR(13) PRIMARY KEY, "
                               "local_hour VARCHAR(13) NOT NULL, weekday INTEGER NOT NULL)"))
