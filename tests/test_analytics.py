@@ -9,6 +9,7 @@ import pytest
 
 from longwatch.core.catalog.models import Camera, DetectedEvent
 from longwatch.core.public import analytics as an
+from longwatch.core.public import analytics_rollups as rollups
 from longwatch.core.records import schedules
 from longwatch.errors import LongwatchError
 
@@ -133,8 +134,8 @@ def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, cl
 
     package_id = ingest.ingest(archive, ingest.IngestRequest(path=clip, camera="cam-c")).package_id
     _random_events(archive, package_id)
-    assert an.rebuild_rollups(archive) == 600
-    state = an.rollup_state(archive)
+    assert rollups.rebuild_rollups(archive) == 600
+    state = rollups.rollup_state(archive)
     assert state["in_use"] and state["period_rows"] and state["hourly_rows"] and state["day_rows"]
     spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # weeks, days, hours, minutes
              (_when("2026-01-31T10:00"), _when("2026-03-27T19:00")),  # the same around a whole month
@@ -166,7 +167,7 @@ def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
         for camera, kind, local in FIXTURE:
             s.add(DetectedEvent(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
     assert an.counts(archive)  # first use builds the rollups of a small archive
-    assert an.rollup_state(archive)["in_use"]
+    assert rollups.rollup_state(archive)["in_use"]
     events_api.record(archive, camera="cam-a", type="person", start=_when("2026-03-02T08:50"), end=None,
                       confidence=0.9, source="fixture", apply_rules=False)
     with archive.catalog.session() as s:
@@ -205,7 +206,7 @@ def test_time_zone_change_and_cli(lw, archive):
                                  "settings": type("S", (), {"tz": ZoneInfo("UTC")})()})()
     # built for Seoul: an archive now in UTC rebuilds its (small) rollups on first use, then agrees
     assert _figures(an.counts(utc_archive)) == _figures(an.counts(utc_archive, live=True))
-    assert an.rollup_state(utc_archive)["timezone"] == "UTC"
+    assert rollups.rollup_state(utc_archive)["timezone"] == "UTC"
     assert {f.bucket for f in an.counts(utc_archive) if f.group == "cam-a" and f.cls == "person"} == {"23"}
 
 
@@ -221,8 +222,8 @@ def test_prepare_catalog_attaches_the_rollup_listener_of_the_builtin_plugin_only
     with archive.catalog.session() as s:
         s.add(Camera(id="cam-a", zone="Jung-gu/Market"))
         s.add(DetectedEvent(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:05"), source="fixture"))
-    assert an.rebuild_rollups(archive) == 1
-    assert not event.contains(Session, "after_flush", an._keep_rollups)  # no global side effect
+    assert rollups.rebuild_rollups(archive) == 1
+    assert not event.contains(Session, "after_flush", rollups._keep_rollups)  # no global side effect
 
     with_plugin = Catalog(archive.settings.catalog_url, registry.get_plugin_manager(load_entrypoints=False))
     without_pm = registry.get_plugin_manager(load_entrypoints=False)
@@ -230,9 +231,9 @@ def test_prepare_catalog_attaches_the_rollup_listener_of_the_builtin_plugin_only
     without = Catalog(archive.settings.catalog_url, without_pm)
     bare = Catalog(archive.settings.catalog_url)  # as tests and benchmarks open one: every installed plugin
     try:
-        assert event.contains(with_plugin.session_factory, "after_flush", an._keep_rollups)
-        assert event.contains(bare.session_factory, "after_flush", an._keep_rollups)
-        assert not event.contains(without.session_factory, "after_flush", an._keep_rollups)
+        assert event.contains(with_plugin.session_factory, "after_flush", rollups._keep_rollups)
+        assert event.contains(bare.session_factory, "after_flush", rollups._keep_rollups)
+        assert not event.contains(without.session_factory, "after_flush", rollups._keep_rollups)
 
         for catalog in (with_plugin, bare):
             with catalog.session() as s:
