@@ -44,8 +44,9 @@ from sqlalchemy import delete, insert  # noqa: E402
 
 from longwatch.core import accounts  # noqa: E402
 from longwatch.core.archive import Archive  # noqa: E402
-from longwatch.core.catalog.models import AnalyticsState, Camera, Event  # noqa: E402
+from longwatch.core.catalog.models import AnalyticsState, Camera, DetectedEvent  # noqa: E402
 from longwatch.core.public import analytics as an  # noqa: E402
+from longwatch.core.public import analytics_rollups as rollups  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from util import loadavg, machine  # noqa: E402  (benchmarks/util.py)
@@ -150,8 +151,8 @@ def record_cost(archive: Archive, runs: int) -> tuple[list[float], list[float]]:
 
     def one() -> None:
         with archive.catalog.session() as s:
-            s.add(Event(camera=f"cam-{rng.randrange(CAMERAS):03d}", type=rng.choice(TYPES), source="bench",
-                        start_utc=YEAR + timedelta(seconds=rng.randrange(365 * 86400))))
+            s.add(DetectedEvent(camera=f"cam-{rng.randrange(CAMERAS):03d}", type=rng.choice(TYPES), source="bench",
+                                start_utc=YEAR + timedelta(seconds=rng.randrange(365 * 86400))))
 
     with_rollups = timed(one, runs)
     with archive.catalog.engine.begin() as conn:
@@ -172,9 +173,9 @@ def run_backend(name: str, args: argparse.Namespace, workdir: Path) -> dict[str,
         results["load_s"] = load_events(archive, args.events)
         print(f"  bulk load                                    {results['load_s']:9.1f} s", flush=True)
         t0 = time.perf_counter()
-        counted = an.rebuild_rollups(archive)
+        counted = rollups.rebuild_rollups(archive)
         results["rebuild_s"] = time.perf_counter() - t0
-        state = an.rollup_state(archive)
+        state = rollups.rollup_state(archive)
         assert counted == args.events, (counted, args.events)
         print(f"  analytics rebuild                            {results['rebuild_s']:9.1f} s  "
               f"({state['hourly_rows']:,} hourly rows, {state['period_rows']:,} period rows, "

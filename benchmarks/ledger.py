@@ -30,13 +30,15 @@ from typing import Any
 
 from longwatch.core import custody
 from longwatch.core.archive import Archive
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 from longwatch.core.custody.merkle import MerkleTree, leaf_hash, verify_inclusion
 
 WRITER = """
 import sys, time
 from longwatch.core.archive import Archive
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 root, count, batch, name = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 ledger = Ledger.for_archive(Archive.open(root))
 ledger.size()  # connect before the clock starts
@@ -45,8 +47,8 @@ sys.stdin.readline()
 done = 0
 while done < count:
     n = min(batch, count - done)
-    ledger.append([Event("fixity check", packages=["00000000-0000-4000-8000-%012d" % ((done + j) % 997)],
-                         detail=f"{name} scheduled audit {done + j}") for j in range(n)])
+    ledger.append([CustodyEvent("fixity check", packages=["00000000-0000-4000-8000-%012d" % ((done + j) % 997)],
+                                detail=f"{name} scheduled audit {done + j}") for j in range(n)])
     done += n
 print("done", flush=True)
 """
@@ -193,8 +195,8 @@ def main() -> None:
             ledger = Ledger.for_archive(archive)
             start = time.perf_counter()
             for first in range(0, args.verify_entries, 10000):
-                ledger.append([Event("fixity check", packages=[f"00000000-0000-4000-8000-{i % 997:012d}"],
-                                     detail=f"scheduled audit {i}")
+                ledger.append([CustodyEvent("fixity check", packages=[f"00000000-0000-4000-8000-{i % 997:012d}"],
+                                            detail=f"scheduled audit {i}")
                                for i in range(first, min(first + 10000, args.verify_entries))])
             results["big_append_per_s"] = args.verify_entries / (time.perf_counter() - start)
             report, t = timed_verify(ledger, archive, "the big ledger")

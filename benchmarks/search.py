@@ -43,7 +43,7 @@ from pathlib import Path
 from sqlalchemy import event, insert, text
 
 from longwatch.core.catalog import Catalog
-from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, Event, Package, Purpose, Zone
+from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, DetectedEvent, Package, Purpose, Zone
 from longwatch.core.catalog.search import Query, explain, search
 
 YEAR = datetime(2025, 1, 1, tzinfo=UTC)
@@ -127,7 +127,7 @@ def load(catalog: Catalog, data: dict, chunk: int = 5000) -> float:
         conn.execute(insert(Purpose), [{"code": p, "name": p} for p in PURPOSES])
         conn.execute(insert(Zone), data["zones"])
         conn.execute(insert(Camera), data["cameras"])
-    for table, rows in ((Package, data["packages"]), (Clip, data["clips"]), (Event, data["events"]),
+    for table, rows in ((Package, data["packages"]), (Clip, data["clips"]), (DetectedEvent, data["events"]),
                         (Case, data["cases"]), (CasePackage, data["links"])):
         for i in range(0, len(rows), chunk):
             with catalog.engine.begin() as conn:

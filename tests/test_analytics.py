@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from longwatch.core.catalog.models import Camera, Event
+from longwatch.core.catalog.models import Camera, DetectedEvent
 from longwatch.core.public import analytics as an
+from longwatch.core.public import analytics_rollups as rollups
 from longwatch.core.records import schedules
 from longwatch.errors import LongwatchError
 
@@ -35,7 +36,7 @@ def events(archive):
     with archive.catalog.session() as s:
         s.add_all([Camera(id="cam-a", zone="Jung-gu/Market"), Camera(id="cam-b", zone="Jung-gu/Station")])
         for camera, kind, local in FIXTURE:
-            s.add(Event(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
+            s.add(DetectedEvent(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
     return archive
 
 
@@ -88,8 +89,8 @@ def test_bad_grouping(events):
 def test_pages_chart_csv_png(app, login_as, web_archive):
     archive = web_archive.archive
     with archive.catalog.session() as s:
-        s.add(Event(camera="cam-01", package_id=web_archive.package_id, type="person",
-                    start_utc=_when("2026-03-02T08:05"), source="fixture"))
+        s.add(DetectedEvent(camera="cam-01", package_id=web_archive.package_id, type="person",
+                            start_utc=_when("2026-03-02T08:05"), source="fixture"))
     c = login_as("auditor")
     html = c.get("/analytics?grouping=hour&lang=ko").get_data(as_text=True)
     assert 'data-bucket="08" data-class="person" data-count="1"' in html
@@ -121,9 +122,9 @@ def _random_events(archive, package_id, n=600):
         s.add_all([Camera(id="cam-a", zone="Jung-gu/Market"), Camera(id="cam-b", zone="Jung-gu/Station")])
         for _ in range(n):
             camera = rng.choice(["cam-a", "cam-b", ""])  # "" takes the package's camera
-            s.add(Event(camera=camera, package_id=package_id if camera == "" or rng.random() < 0.3 else None,
-                        type=rng.choice(["person", "car", "bus", "fire", "pedestrian"]),
-                        start_utc=base + timedelta(seconds=rng.randrange(75 * 86400)), source="fixture"))
+            s.add(DetectedEvent(camera=camera, package_id=package_id if camera == "" or rng.random() < 0.3 else None,
+                                type=rng.choice(["person", "car", "bus", "fire", "pedestrian"]),
+                                start_utc=base + timedelta(seconds=rng.randrange(75 * 86400)), source="fixture"))
 
 
 def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, clip):
@@ -133,8 +134,8 @@ def test_rollups_equal_live_counts_on_both_catalogs(catalog_backend, archive, cl
 
     package_id = ingest.ingest(archive, ingest.IngestRequest(path=clip, camera="cam-c")).package_id
     _random_events(archive, package_id)
-    assert an.rebuild_rollups(archive) == 600
-    state = an.rollup_state(archive)
+    assert rollups.rebuild_rollups(archive) == 600
+    state = rollups.rollup_state(archive)
     assert state["in_use"] and state["period_rows"] and state["hourly_rows"] and state["day_rows"]
     spans = [(None, None), (_when("2026-02-03T10:17"), _when("2026-03-20T08:05")),  # weeks, days, hours, minutes
              (_when("2026-01-31T10:00"), _when("2026-03-27T19:00")),  # the same around a whole month
@@ -164,19 +165,19 @@ def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
     with archive.catalog.session() as s:
         s.add_all([Camera(id="cam-a", zone="Jung-gu/Market"), Camera(id="cam-b", zone="Jung-gu/Station")])
         for camera, kind, local in FIXTURE:
-            s.add(Event(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
+            s.add(DetectedEvent(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
     assert an.counts(archive)  # first use builds the rollups of a small archive
-    assert an.rollup_state(archive)["in_use"]
+    assert rollups.rollup_state(archive)["in_use"]
     events_api.record(archive, camera="cam-a", type="person", start=_when("2026-03-02T08:50"), end=None,
                       confidence=0.9, source="fixture", apply_rules=False)
     with archive.catalog.session() as s:
-        s.add(Event(camera="cam-b", type="truck", start_utc=_when("2026-04-01T00:30"), source="fixture"))
+        s.add(DetectedEvent(camera="cam-b", type="truck", start_utc=_when("2026-04-01T00:30"), source="fixture"))
     by_hour = {(f.group, f.bucket, f.cls): f.count for f in an.counts(archive, grouping="hour")}
     assert by_hour[("cam-a", "08", "person")] == 3 and by_hour[("cam-b", "00", "vehicle")] == 2
     with archive.catalog.session() as s:
         from sqlalchemy import select
 
-        for ev in s.scalars(select(Event).where(Event.camera == "cam-b", Event.type == "fire")):
+        for ev in s.scalars(select(DetectedEvent).where(DetectedEvent.camera == "cam-b", DetectedEvent.type == "fire")):
             s.delete(ev)
     months = an.totals(an.counts(archive, grouping="month"))
     assert months["2026-03"]["other"] == 0 and months["2026-04"]["vehicle"] == 2
@@ -192,7 +193,7 @@ def test_rollups_follow_every_added_and_deleted_event(catalog_backend, archive):
 def test_time_zone_change_and_cli(lw, archive):
     with archive.catalog.session() as s:
         for camera, kind, local in FIXTURE:
-            s.add(Event(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
+            s.add(DetectedEvent(camera=camera, type=kind, start_utc=_when(local), source="fixture"))
     status = json.loads(lw("analytics", "status", "--json").output)
     assert not status["built"] and not status["in_use"]
     out = lw("analytics", "rebuild", "--json")
@@ -205,7 +206,7 @@ def test_time_zone_change_and_cli(lw, archive):
                                  "settings": type("S", (), {"tz": ZoneInfo("UTC")})()})()
     # built for Seoul: an archive now in UTC rebuilds its (small) rollups on first use, then agrees
     assert _figures(an.counts(utc_archive)) == _figures(an.counts(utc_archive, live=True))
-    assert an.rollup_state(utc_archive)["timezone"] == "UTC"
+    assert rollups.rollup_state(utc_archive)["timezone"] == "UTC"
     assert {f.bucket for f in an.counts(utc_archive) if f.group == "cam-a" and f.cls == "person"} == {"23"}
 
 
@@ -220,9 +221,9 @@ def test_prepare_catalog_attaches_the_rollup_listener_of_the_builtin_plugin_only
 
     with archive.catalog.session() as s:
         s.add(Camera(id="cam-a", zone="Jung-gu/Market"))
-        s.add(Event(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:05"), source="fixture"))
-    assert an.rebuild_rollups(archive) == 1
-    assert not event.contains(Session, "after_flush", an._keep_rollups)  # no global side effect
+        s.add(DetectedEvent(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:05"), source="fixture"))
+    assert rollups.rebuild_rollups(archive) == 1
+    assert not event.contains(Session, "after_flush", rollups._keep_rollups)  # no global side effect
 
     with_plugin = Catalog(archive.settings.catalog_url, registry.get_plugin_manager(load_entrypoints=False))
     without_pm = registry.get_plugin_manager(load_entrypoints=False)
@@ -230,18 +231,19 @@ def test_prepare_catalog_attaches_the_rollup_listener_of_the_builtin_plugin_only
     without = Catalog(archive.settings.catalog_url, without_pm)
     bare = Catalog(archive.settings.catalog_url)  # as tests and benchmarks open one: every installed plugin
     try:
-        assert event.contains(with_plugin.session_factory, "after_flush", an._keep_rollups)
-        assert event.contains(bare.session_factory, "after_flush", an._keep_rollups)
-        assert not event.contains(without.session_factory, "after_flush", an._keep_rollups)
+        assert event.contains(with_plugin.session_factory, "after_flush", rollups._keep_rollups)
+        assert event.contains(bare.session_factory, "after_flush", rollups._keep_rollups)
+        assert not event.contains(without.session_factory, "after_flush", rollups._keep_rollups)
 
         for catalog in (with_plugin, bare):
             with catalog.session() as s:
-                s.add(Event(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:40"), source="fixture"))
+                s.add(DetectedEvent(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:40"),
+                                    source="fixture"))
         assert an.totals(an.counts(archive, grouping="month")) == {"2026-03": {"person": 3, "vehicle": 0, "other": 0}}
         assert _figures(an.counts(archive)) == _figures(an.counts(archive, live=True))
 
         with without.session() as s:
-            s.add(Event(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:50"), source="fixture"))
+            s.add(DetectedEvent(camera="cam-a", type="person", start_utc=_when("2026-03-02T08:50"), source="fixture"))
         assert an.totals(an.counts(archive, grouping="month"))["2026-03"]["person"] == 3  # the rollups missed it
         assert an.totals(an.counts(archive, grouping="month", live=True))["2026-03"]["person"] == 4
     finally:

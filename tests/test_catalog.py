@@ -13,7 +13,7 @@ from sqlalchemy import insert, inspect, text
 
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Catalog, fulltext, reference
-from longwatch.core.catalog.models import Base, Event
+from longwatch.core.catalog.models import Base, DetectedEvent
 from longwatch.core.catalog.search import Query, search
 from longwatch.core.media.probe import make_test_clip
 
@@ -249,8 +249,8 @@ def test_upgrade_from_0012_makes_the_event_index_covering(catalog_backend: str, 
             " true, 'cam-01', 'Jung-gu/Market', 600)"))
     with catalog.engine.begin() as conn:  # the events table is the same at 0012 and at 0014
         # Core, not the ORM: the ORM's flush also feeds the analytics rollups, which come in 0017
-        conn.execute(insert(Event.__table__).values(package_id="p1", camera="cam-01", type="fall", start_utc=t,
-                                                    confidence=0.9, source="ai-x"))
+        conn.execute(insert(DetectedEvent.__table__).values(package_id="p1", camera="cam-01", type="fall", start_utc=t,
+                                                            confidence=0.9, source="ai-x"))
     catalog.upgrade()
     names = {i["name"] for i in inspect(catalog.engine).get_indexes("events")}
     assert "ix_events_type_confidence_package" in names and "ix_events_type_confidence" not in names

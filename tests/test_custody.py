@@ -10,7 +10,8 @@ from lxml import etree
 
 from longwatch.core import custody
 from longwatch.core.aip import metadata
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 from longwatch.errors import LongwatchError
 
 
@@ -86,9 +87,9 @@ def test_verify_prove_and_check_proof_offline(lw, fresh_clip, archive, tmp_path)
 
 def test_checkpoint_signature_and_consistency_with_openssl(lw, archive, tmp_path):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("replication", packages=["p1"]) for _ in range(5)], checkpoint=False)
+    ledger.append([CustodyEvent("replication", packages=["p1"]) for _ in range(5)], checkpoint=False)
     first = ledger.checkpoint()
-    ledger.append([Event("transfer", packages=["p2"], extra={"recipient": "Police"}) for _ in range(8)],
+    ledger.append([CustodyEvent("transfer", packages=["p2"], extra={"recipient": "Police"}) for _ in range(8)],
                   checkpoint=False)
     second = ledger.checkpoint()
     note = ledger.checkpoints_dir / f"{second.name}.note"
@@ -109,8 +110,8 @@ def test_checkpoint_signature_and_consistency_with_openssl(lw, archive, tmp_path
 
 def test_export_premis_is_valid(lw, fresh_clip, archive, tmp_path):
     package_id = ingest(lw, fresh_clip)
-    Ledger.for_archive(archive).append([Event("exporting", packages=[package_id], detail="to the police",
-                                              extra={"recipient": "Seoul police"})])
+    Ledger.for_archive(archive).append([CustodyEvent("exporting", packages=[package_id], detail="to the police",
+                                                     extra={"recipient": "Seoul police"})])
     out = tmp_path / "events.xml"
     assert lw("custody", "export-premis", package_id, "-o", str(out)).exit_code == 0
     tree = metadata.parse_untrusted(out.read_bytes())
@@ -125,7 +126,7 @@ def test_automatic_checkpoints_every_n_entries(archive):
         fh.write("\n[custody]\ncheckpoint_every = 10\n")
     ledger = Ledger.for_archive(archive)
     for _ in range(6):
-        ledger.append([Event("fixity check", packages=["p"]) for _ in range(4)])
+        ledger.append([CustodyEvent("fixity check", packages=["p"]) for _ in range(4)])
     sizes = [cp.size for cp in ledger.checkpoints()]
     assert sizes == [12, 24]
     assert custody.verify_ledger(ledger, [archive.certificate]).ok
@@ -134,14 +135,14 @@ def test_automatic_checkpoints_every_n_entries(archive):
 def test_bad_inputs_have_codes(lw, archive, tmp_path):
     ledger = Ledger.for_archive(archive)
     with pytest.raises(LongwatchError) as exc:
-        ledger.append([Event("teleportation")])
+        ledger.append([CustodyEvent("teleportation")])
     assert exc.value.code == "L015"
     with pytest.raises(LongwatchError) as exc:
-        ledger.append([Event("ingestion", outcome="maybe")])
+        ledger.append([CustodyEvent("ingestion", outcome="maybe")])
     assert exc.value.code == "L016"
     empty = lw("custody", "checkpoint")
     assert empty.exit_code == 1 and "L022" in empty.output
-    ledger.append([Event("ingestion", packages=["p"])])
+    ledger.append([CustodyEvent("ingestion", packages=["p"])])
     missing = lw("custody", "prove", "99")
     assert missing.exit_code == 1 and "L017" in missing.output
     junk = tmp_path / "junk.json"
@@ -153,14 +154,14 @@ def test_bad_inputs_have_codes(lw, archive, tmp_path):
 
 def test_entries_are_canonical_json_with_the_rfc_leaf_hash(archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("transfer", packages=["p", "q"], detail="건네줌 to 경찰", extra={"recipient": "Seoul"}),
-                   Event("deletion", packages=["q"], outcome="warning")])
+    ledger.append([CustodyEvent("transfer", packages=["p", "q"], detail="건네줌 to 경찰", extra={"recipient": "Seoul"}),
+                   CustodyEvent("deletion", packages=["q"], outcome="warning")])
     rows = list(ledger.lines())
     assert len(rows) == 2
     prev = "0" * 64
     for _segment, _offset, line, complete in rows:
         entry = json.loads(line)
-        assert complete and custody.ledger.canonical(entry) == line
+        assert complete and custody.entries.canonical(entry) == line
         assert entry["prev"] == prev
         prev = custody.leaf_hash(line).hex()
     import hashlib
@@ -175,15 +176,17 @@ def test_entries_built_field_by_field_equal_the_canonical_form(archive):
     ledger = Ledger.for_archive(archive)
     awkward = 'quote " backslash \\ newline \n tab \t nul \x00 \u2028 é 한글 \U0001f600'
     ledger.append([
-        Event("transfer", packages=["b", "a", "b"], detail=awkward, note=awkward, objects=["z", "y"],
-              extra={"z": [1, 2.5, None, True], "a": {"y": "x", "b": awkward}}, event_id="custom-id"),
-        Event("fixity check", outcome="failure", time=datetime(2026, 3, 3, 14, 5, 6, 7, timezone(timedelta(hours=9)))),
-        Event("replication", agents=[{"role": "implementer", "name": awkward, "id": "person:x", "type": "person"}]),
+        CustodyEvent("transfer", packages=["b", "a", "b"], detail=awkward, note=awkward, objects=["z", "y"],
+                     extra={"z": [1, 2.5, None, True], "a": {"y": "x", "b": awkward}}, event_id="custom-id"),
+        CustodyEvent("fixity check", outcome="failure",
+                     time=datetime(2026, 3, 3, 14, 5, 6, 7, timezone(timedelta(hours=9)))),
+        CustodyEvent("replication",
+                     agents=[{"role": "implementer", "name": awkward, "id": "person:x", "type": "person"}]),
     ])
     rows = [line for _s, _o, line, _c in ledger.lines()]
     assert len(rows) == 3
     for line in rows:
-        assert custody.ledger.canonical(json.loads(line)) == line
+        assert custody.entries.canonical(json.loads(line)) == line
     first, second, _third = (json.loads(line) for line in rows)
     assert first["packages"] == ["b", "a", "b"] and first["event_id"] == "custom-id"
     assert second["time"] == "2026-03-03T05:05:06.000007Z"
@@ -194,7 +197,7 @@ def test_entries_built_field_by_field_equal_the_canonical_form(archive):
 def test_generated_event_ids_are_time_ordered_uuid7():
     import uuid
 
-    from longwatch.core.custody.ledger import new_event_id
+    from longwatch.core.custody.entries import new_event_id
 
     ids = [new_event_id() for _ in range(2000)]
     assert len(set(ids)) == 2000
@@ -208,8 +211,8 @@ def test_checkpoint_after_t_minutes(archive):
     with (archive.root / "longwatch.toml").open("a") as fh:
         fh.write("\n[custody]\ncheckpoint_minutes = 0.000001\n")
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("replication")])
-    ledger.append([Event("replication")])
+    ledger.append([CustodyEvent("replication")])
+    ledger.append([CustodyEvent("replication")])
     assert [cp.size for cp in ledger.checkpoints()] == [1, 2]
 
 
@@ -230,7 +233,7 @@ def test_the_documented_stdlib_check_of_a_proof_works(lw, archive, tmp_path):
     doc = (Path(__file__).resolve().parent.parent / "docs" / "custody.md").read_text(encoding="utf-8")
     snippet = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("replication", packages=["p"], detail=f"copy {i}") for i in range(11)])
+    ledger.append([CustodyEvent("replication", packages=["p"], detail=f"copy {i}") for i in range(11)])
     for seq in (0, 5, 10):
         assert lw("custody", "prove", str(seq), "-o", str(tmp_path / "proof.json")).exit_code == 0
         out = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True)

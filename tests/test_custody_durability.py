@@ -13,18 +13,20 @@ from sqlalchemy import insert
 
 from longwatch.core import custody
 from longwatch.core.catalog.models import CustodyEntry
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 
 WRITER = """
 import sys
 import time
 from longwatch.core.archive import Archive
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 archive = Archive.open(sys.argv[1])
 ledger = Ledger.for_archive(archive)
 name, batches = sys.argv[2], int(sys.argv[3])
 for i in range(batches):
-    ledger.append([Event("replication", packages=[name], detail=f"{name} {i}.{j}") for j in range(4)])
+    ledger.append([CustodyEvent("replication", packages=[name], detail=f"{name} {i}.{j}") for j in range(4)])
     if batches > 1000:
         print(i, flush=True)
 """
@@ -58,13 +60,13 @@ def test_four_concurrent_writers_keep_one_chain(archive):
 
 def test_torn_tail_is_set_aside_with_a_recovery_event(lw, archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["p"]) for _ in range(3)])
+    ledger.append([CustodyEvent("ingestion", packages=["p"]) for _ in range(3)])
     (segment,) = ledger.segment_paths()
     with segment.open("ab") as fh:
         fh.write(b'{"seq":3,"type":"inges')  # the process died inside write()
     result = json.loads(lw("custody", "verify", "--json").output)
     assert [p["code"] for p in result["problems"]] == ["L001"]
-    Ledger.for_archive(archive).append([Event("fixity check", packages=["p"])])
+    Ledger.for_archive(archive).append([CustodyEvent("fixity check", packages=["p"])])
     entries = [json.loads(line) for _s, _o, line, _c in ledger.lines()]
     assert [e["type"] for e in entries] == ["ingestion"] * 3 + ["recovery", "fixity check"]
     assert "torn tail of 22 bytes" in entries[3]["detail"]
@@ -75,14 +77,14 @@ def test_torn_tail_is_set_aside_with_a_recovery_event(lw, archive):
 
 def test_index_rows_for_bytes_never_written_are_removed(lw, archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["p"])])
+    ledger.append([CustodyEvent("ingestion", packages=["p"])])
     with archive.catalog.engine.begin() as conn:  # the index commit happened, then the power went
         conn.execute(insert(CustodyEntry.__table__).values(
             seq=1, time_utc=__import__("datetime").datetime.now(__import__("datetime").UTC), event_type="ingestion",
             event_id="lost", outcome="success", segment="000000000000.jsonl", byte_offset=10 ** 6, length=10,
             leaf_hash="0" * 64))
     assert "L006" in lw("custody", "verify").output
-    Ledger.for_archive(archive).append([Event("fixity check", packages=["p"])])
+    Ledger.for_archive(archive).append([CustodyEvent("fixity check", packages=["p"])])
     types = [json.loads(line)["type"] for _s, _o, line, _c in ledger.lines()]
     assert types == ["ingestion", "recovery", "fixity check"]
     assert lw("custody", "verify").exit_code == 0
@@ -96,7 +98,7 @@ def test_killed_writer_leaves_a_ledger_that_recovers(archive):
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("fixity check", packages=["after"])])
+    ledger.append([CustodyEvent("fixity check", packages=["after"])])
     report = custody.verify_ledger(ledger, [archive.certificate])
     assert report.ok, [p.render() for p in report.problems]
     assert report.entries >= 30 * 4 + 1
@@ -104,7 +106,7 @@ def test_killed_writer_leaves_a_ledger_that_recovers(archive):
 
 def test_checkpoint_repairs_a_torn_tail_first(lw, archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["p"])], checkpoint=False)
+    ledger.append([CustodyEvent("ingestion", packages=["p"])], checkpoint=False)
     (segment,) = ledger.segment_paths()
     with segment.open("ab") as fh:
         fh.write(b'{"agents":[')
@@ -119,7 +121,7 @@ def test_threads_sharing_one_ledger_keep_one_chain(archive):
     import threading
 
     ledger = Ledger.for_archive(archive)
-    threads = [threading.Thread(target=lambda n=n: [ledger.append([Event("replication", detail=f"t{n}")])
+    threads = [threading.Thread(target=lambda n=n: [ledger.append([CustodyEvent("replication", detail=f"t{n}")])
                                                    for _ in range(10)]) for n in range(4)]
     for t in threads:
         t.start()
@@ -133,12 +135,12 @@ def test_reindex_after_a_catalog_restore(lw, archive):
     import shutil
 
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["p"])])
+    ledger.append([CustodyEvent("ingestion", packages=["p"])])
     catalog = archive.root / "catalog.sqlite"
     archive.catalog.dispose()
     backup = archive.root / "backup.sqlite"
     shutil.copy(catalog, backup)
-    ledger.append([Event("fixity check", packages=["p"]) for _ in range(3)])
+    ledger.append([CustodyEvent("fixity check", packages=["p"]) for _ in range(3)])
     ledger.checkpoint()
     archive.catalog.dispose()
     for suffix in ("-wal", "-shm"):
@@ -153,7 +155,7 @@ def test_reindex_after_a_catalog_restore(lw, archive):
 
 def test_reindex_refuses_a_broken_chain(lw, archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["p"]) for _ in range(3)])
+    ledger.append([CustodyEvent("ingestion", packages=["p"]) for _ in range(3)])
     (segment,) = ledger.segment_paths()
     lines = segment.read_bytes().splitlines(keepends=True)
     segment.write_bytes(lines[0] + lines[2])
@@ -163,14 +165,14 @@ def test_reindex_refuses_a_broken_chain(lw, archive):
 
 def test_a_waiting_writer_hands_its_group_to_the_lock_holder(archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["first"])])
+    ledger.append([CustodyEvent("ingestion", packages=["first"])])
     with ledger.locked():
         proc = writer(archive, "waiting", 1)
         for _ in range(600):
             if list(ledger.spool_dir.glob("*.pending")):
                 break
             time.sleep(0.1)
-        receipts = ledger.append([Event("fixity check", packages=["holder"])])
+        receipts = ledger.append([CustodyEvent("fixity check", packages=["holder"])])
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     packages = [json.loads(line)["packages"] for _s, _o, line, _c in ledger.lines()]
@@ -182,15 +184,15 @@ def test_a_waiting_writer_hands_its_group_to_the_lock_holder(archive):
 
 def test_a_group_written_by_a_holder_that_died_before_answering_is_not_written_twice(archive):
     ledger = Ledger.for_archive(archive)
-    token = ledger._spool(ledger._prepare([Event("replication", packages=["spooled"]) for _ in range(3)]))
+    token = ledger._spool(ledger._prepare([CustodyEvent("replication", packages=["spooled"]) for _ in range(3)]))
     pending = ledger.spool_dir / f"{token}.pending"
     saved = pending.read_bytes()
-    ledger.append([Event("ingestion", packages=["holder"])])  # takes the spooled group along
+    ledger.append([CustodyEvent("ingestion", packages=["holder"])])  # takes the spooled group along
     assert json.loads((ledger.spool_dir / f"{token}.done").read_bytes()) == [0, 1, 2]
     # the holder died after its fsync but before answering: the group is still spooled, unanswered
     (ledger.spool_dir / f"{token}.done").unlink()
     pending.write_bytes(saved)
-    ledger.append([Event("fixity check", packages=["next"])])
+    ledger.append([CustodyEvent("fixity check", packages=["next"])])
     types = [json.loads(line)["packages"] for _s, _o, line, _c in ledger.lines()]
     assert types == [["spooled"]] * 3 + [["holder"], ["next"]]
     assert json.loads((ledger.spool_dir / f"{token}.done").read_bytes()) == [0, 1, 2]

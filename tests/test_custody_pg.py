@@ -21,16 +21,19 @@ from sqlalchemy import insert, select
 from longwatch.cli import cli
 from longwatch.core import custody
 from longwatch.core.catalog.models import CustodyEntry
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 
 WRITER = """
 import sys
 from longwatch.core.archive import Archive
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 ledger = Ledger.for_archive(Archive.open(sys.argv[1]))
 name, batches, size = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 for i in range(batches):
-    ledger.append([Event("replication", packages=[name, "shared"], detail=f"{name} {i}.{j}") for j in range(size)])
+    ledger.append([CustodyEvent("replication", packages=[name, "shared"], detail=f"{name} {i}.{j}")
+                   for j in range(size)])
 """
 
 
@@ -48,10 +51,10 @@ def archive(postgres_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_append_show_verify_prove_and_check_proof(lw, archive, tmp_path):
     ledger = Ledger.for_archive(archive)
-    receipts = ledger.append([Event("ingestion", packages=["p1"], detail="한글 detail"),
-                              Event("transfer", packages=["p1", "p2"], extra={"recipient": "Police"})])
+    receipts = ledger.append([CustodyEvent("ingestion", packages=["p1"], detail="한글 detail"),
+                              CustodyEvent("transfer", packages=["p1", "p2"], extra={"recipient": "Police"})])
     assert [r.seq for r in receipts] == [0, 1]
-    ledger.append([Event("fixity check", packages=["p2"], outcome="failure")], checkpoint=False)
+    ledger.append([CustodyEvent("fixity check", packages=["p2"], outcome="failure")], checkpoint=False)
     with archive.catalog.engine.connect() as conn:  # the index rows, as PostgreSQL holds them
         rows = conn.execute(select(CustodyEntry.__table__).order_by(CustodyEntry.__table__.c.seq)).all()
     assert [(r.seq, r.event_type, r.outcome) for r in rows] == [
@@ -70,7 +73,7 @@ def test_append_show_verify_prove_and_check_proof(lw, archive, tmp_path):
     checked = CliRunner().invoke(cli,
                                  ["custody", "check-proof", str(proof), "--cert", str(archive.settings.cert_path)])
     assert checked.exit_code == 0, checked.output
-    ledger.append([Event("replication", packages=["p1"]) for _ in range(4)], checkpoint=False)
+    ledger.append([CustodyEvent("replication", packages=["p1"]) for _ in range(4)], checkpoint=False)
     ledger.checkpoint()
     consistency = tmp_path / "consistency.json"
     assert lw("custody", "consistency", "3", "7", "-o", str(consistency)).exit_code == 0
@@ -98,8 +101,8 @@ def test_concurrent_writers_keep_one_chain(archive):
 
 def test_a_spooled_group_is_written_by_the_holder(archive):
     ledger = Ledger.for_archive(archive)
-    token = ledger._spool(ledger._prepare([Event("replication", packages=["spooled"]) for _ in range(3)]))
-    receipts = ledger.append([Event("ingestion", packages=["holder"])])
+    token = ledger._spool(ledger._prepare([CustodyEvent("replication", packages=["spooled"]) for _ in range(3)]))
+    receipts = ledger.append([CustodyEvent("ingestion", packages=["holder"])])
     assert receipts[0].seq == 3
     assert json.loads((ledger.spool_dir / f"{token}.done").read_bytes()) == [0, 1, 2]
     assert [seq for seq, _e, _l in ledger.history("spooled")] == [0, 1, 2]
@@ -108,7 +111,7 @@ def test_a_spooled_group_is_written_by_the_holder(archive):
 
 def test_recovery_and_reindex(lw, archive):
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("ingestion", packages=["p"]) for _ in range(3)])
+    ledger.append([CustodyEvent("ingestion", packages=["p"]) for _ in range(3)])
     with archive.catalog.engine.begin() as conn:  # the index commit happened, then the power went
         conn.execute(insert(CustodyEntry.__table__).values(
             seq=3, time_utc=datetime.now(UTC), event_type="ingestion", event_id="lost", outcome="success",
@@ -117,7 +120,7 @@ def test_recovery_and_reindex(lw, archive):
     with segment.open("ab") as fh:
         fh.write(b'{"agents":[')  # and a torn tail
     assert lw("custody", "verify").exit_code == 1
-    Ledger.for_archive(archive).append([Event("fixity check", packages=["p"])])
+    Ledger.for_archive(archive).append([CustodyEvent("fixity check", packages=["p"])])
     types = [json.loads(line)["type"] for _s, _o, line, _c in ledger.lines()]
     assert types == ["ingestion"] * 3 + ["recovery", "recovery", "fixity check"]
     assert lw("custody", "verify").exit_code == 0
@@ -135,8 +138,8 @@ def test_checkpoint_after_t_minutes(archive):
     with (archive.root / "longwatch.toml").open("a") as fh:
         fh.write("\n[custody]\ncheckpoint_minutes = 0.000001\n")
     ledger = Ledger.for_archive(archive)
-    ledger.append([Event("replication")])  # due by the time of entry 0, read back from PostgreSQL
-    ledger.append([Event("replication")])
+    ledger.append([CustodyEvent("replication")])  # due by the time of entry 0, read back from PostgreSQL
+    ledger.append([CustodyEvent("replication")])
     assert [cp.size for cp in ledger.checkpoints()] == [1, 2]
 
 
@@ -159,7 +162,7 @@ def test_the_index_commit_is_synchronous_even_when_the_database_says_otherwise(a
     try:
         with archive.catalog.engine.connect() as conn:
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
-        Ledger.for_archive(archive).append([Event("replication", packages=["p"])])
+        Ledger.for_archive(archive).append([CustodyEvent("replication", packages=["p"])])
     finally:
         event.remove(archive.catalog.engine, "after_cursor_execute", look)
     assert seen == ["on"]

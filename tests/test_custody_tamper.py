@@ -13,7 +13,8 @@ from sqlalchemy import delete, text
 from longwatch.core import custody
 from longwatch.core.aip import signing
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
-from longwatch.core.custody.ledger import Event, Ledger
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
 
 N = 30
 
@@ -24,7 +25,7 @@ def ledger(archive) -> Ledger:
         fh.write("\n[custody]\ncheckpoint_every = 10\n")
     ledger = Ledger.for_archive(archive)
     for i in range(N // 5):
-        ledger.append([Event("fixity check", packages=[f"pkg-{i}"], detail=f"audit {i}.{j}") for j in range(5)])
+        ledger.append([CustodyEvent("fixity check", packages=[f"pkg-{i}"], detail=f"audit {i}.{j}") for j in range(5)])
     assert [cp.size for cp in ledger.checkpoints()] == [10, 20, 30]
     return ledger
 
@@ -57,7 +58,7 @@ def test_edit_a_field(lw, ledger):
     old = lines(ledger)
     entry = json.loads(old[5])
     entry["outcome"] = "failure"
-    old[5] = custody.ledger.canonical(entry) + b"\n"
+    old[5] = custody.entries.canonical(entry) + b"\n"
     write(ledger, old)
     found = codes(lw)
     assert "L004" in found and "L003" in found and "L009" in found
@@ -90,14 +91,14 @@ def test_append_a_forged_entry(lw, ledger, archive):
     last = json.loads(old[-1])
     forged = dict(last, seq=N, prev=custody.leaf_hash(old[-1][:-1]).hex(), event_id="forged",
                   type="deletion", detail="deleted as scheduled")
-    old.append(custody.ledger.canonical(forged) + b"\n")
+    old.append(custody.entries.canonical(forged) + b"\n")
     write(ledger, old)
     assert codes(lw) == ["L005"]
     # and nobody appends on top of it until someone looks
     from longwatch.errors import LongwatchError
 
     with pytest.raises(LongwatchError) as exc:
-        Ledger.for_archive(archive).append([Event("ingestion")])
+        Ledger.for_archive(archive).append([CustodyEvent("ingestion")])
     assert exc.value.code == "L005"
 
 
@@ -122,7 +123,7 @@ def test_rewrite_from_a_point_with_another_key(lw, ledger, archive, tmp_path):
     signing.save(mallory, archive.settings.key_path, archive.settings.cert_path)
     forger = Ledger(ledger.dir, archive.catalog.engine, ledger.origin, ledger.settings, signer=mallory)
     forger.checkpoint()
-    forger.append([Event("fixity check", packages=["pkg-3"], detail="nothing to see") for _ in range(15)],
+    forger.append([CustodyEvent("fixity check", packages=["pkg-3"], detail="nothing to see") for _ in range(15)],
                   checkpoint=False)
     forger.checkpoint()
     archive.__dict__.pop("certificate", None)
@@ -149,7 +150,7 @@ def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
         fh.write(f'\n[custody]\ncheckpoint_every = 5\ntsa_url = "{tsa.url}"\n')
     ledger = Ledger.for_archive(archive)
     for _ in range(2):
-        ledger.append([Event("replication", packages=["p"]) for _ in range(5)])
+        ledger.append([CustodyEvent("replication", packages=["p"]) for _ in range(5)])
     cps = ledger.checkpoints_dir
     tokens = sorted(cps.glob("*.tsr"))
     assert [t.name for t in tokens] == ["000000000005.note.p7s.tsr", "000000000010.note.p7s.tsr"]
@@ -170,7 +171,7 @@ def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
     tokens[1].write_bytes(tokens[0].read_bytes()[:-20])
     assert codes(lw) == ["L011"]
     # on demand, with a TSA that does not answer: signed anyway, L019 said
-    ledger.append([Event("replication")], checkpoint=False)
+    ledger.append([CustodyEvent("replication")], checkpoint=False)
     config = (archive.root / "longwatch.toml").read_text().replace(tsa.url, "http://127.0.0.1:9/none")
     (archive.root / "longwatch.toml").write_text(config)
     result = lw("custody", "checkpoint")

@@ -421,8 +421,8 @@ def test_a_retry_whose_selection_changed_is_refused_not_recorded_twice(archive):
 
     ledger = custody.Ledger.for_archive(archive)
     export_id = "0b0c9f3e-1d2a-4c55-9a43-0d6c1f0e7a11"
-    [seq] = [e.seq for e in ledger.append([custody.Event(type="transfer", packages=["pkg-a"], detail="export",
-                                                         extra={"export_id": export_id})])]
+    [seq] = [e.seq for e in ledger.append([custody.CustodyEvent(type="transfer", packages=["pkg-a"], detail="export",
+                                                                extra={"export_id": export_id})])]
     assert export_mod._earlier_transfer(ledger, ["pkg-a"], export_id) == seq  # the killed attempt's record
     with pytest.raises(LongwatchError) as info:
         export_mod._earlier_transfer(ledger, ["pkg-a", "pkg-b"], export_id)

@@ -377,7 +377,7 @@ def test_an_event_window_job_is_idempotent(archive, four_seconds):
 
 
 def test_an_event_queues_its_window_in_its_own_transaction_on_postgresql(pg_archive, four_seconds):
-    from longwatch.core.catalog.models import Event, EventWindow
+    from longwatch.core.catalog.models import DetectedEvent, EventWindow
 
     recorded = _event(pg_archive, four_seconds, "ev-2")
     assert recorded.window is None  # a worker cuts it
@@ -393,7 +393,7 @@ def test_an_event_queues_its_window_in_its_own_transaction_on_postgresql(pg_arch
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)  # the retry: the package the attempt published
     assert [(r.state, r.message) for r in jobs.list_jobs(pg_archive)] == [("done", "")]
     with pg_archive.catalog.session() as s:
-        window = s.get(Event, recorded.event.id).window_package_id
+        window = s.get(DetectedEvent, recorded.event.id).window_package_id
         assert [w.package_id for w in s.query(EventWindow)] == [window]
     assert window and set(pg_archive.catalog.all_ids()) == {four_seconds, window}
     assert not pg_archive.storage().sweep()

@@ -7,18 +7,18 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-from longwatch.core.custody import Event, Ledger, person_agent
+from longwatch.core.custody import CustodyEvent, Ledger, person_agent
 from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import operation_register as register_api
 
 
 def _ledger_events(archive, package_id):
     Ledger.for_archive(archive).append([
-        Event(type="dissemination", packages=[package_id], detail="copy for the fire inquiry",
-              agents=[person_agent("clerk")], extra={"recipient": "소방서", "legal_basis": "재난안전법 제41조"}),
-        Event(type="deletion", packages=[package_id], detail="30-day retention ended",
-              agents=[person_agent("system")]),
-        Event(type="fixity check", packages=[package_id], detail="not for the register"),
+        CustodyEvent(type="dissemination", packages=[package_id], detail="copy for the fire inquiry",
+                     agents=[person_agent("clerk")], extra={"recipient": "소방서", "legal_basis": "재난안전법 제41조"}),
+        CustodyEvent(type="deletion", packages=[package_id], detail="30-day retention ended",
+                     agents=[person_agent("system")]),
+        CustodyEvent(type="fixity check", packages=[package_id], detail="not for the register"),
     ])
 
 

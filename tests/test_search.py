@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from longwatch.core.catalog import Catalog, reference
-from longwatch.core.catalog.models import Clip, Event, Package
+from longwatch.core.catalog.models import Clip, DetectedEvent, Package
 from longwatch.core.catalog.search import Query, decode_cursor, facets, search
 from longwatch.errors import LongwatchError
 
@@ -58,8 +58,10 @@ def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
     _add(c, CAMERAS[2], 4, T0 + timedelta(days=1), 60, "Namsan trail 남산")
     fall = _add(c, CAMERAS[3], 3, T0, 20, "Hapjeong crossing")
     with c.session() as s:
-        s.add(Event(package_id=fall[0], camera="cam-04", type="fall", start_utc=T0, confidence=0.9, source="ai-x"))
-        s.add(Event(package_id=fall[1], camera="cam-04", type="fall", start_utc=T0, confidence=0.4, source="ai-x"))
+        s.add(DetectedEvent(package_id=fall[0], camera="cam-04", type="fall", start_utc=T0, confidence=0.9,
+                            source="ai-x"))
+        s.add(DetectedEvent(package_id=fall[1], camera="cam-04", type="fall", start_utc=T0, confidence=0.4,
+                            source="ai-x"))
     yield c
     c.dispose()
 
@@ -219,11 +221,11 @@ def test_selective_and_dense_plans_give_the_same_pages(catalog: Catalog, monkeyp
     with catalog.session() as s:  # cam-01 and cam-02 both have a clip starting at T0: a tie on start
         packages = s.query(Package).filter(Package.camera.in_(["cam-01", "cam-02"])).all()
         for n, p in enumerate(sorted(packages, key=lambda p: p.id)):
-            s.add(Event(package_id=p.id, camera=p.camera, type="loitering", start_utc=p.start_utc,
-                        confidence=0.5 + (n % 10) / 20, source="ai-x"))
+            s.add(DetectedEvent(package_id=p.id, camera=p.camera, type="loitering", start_utc=p.start_utc,
+                                confidence=0.5 + (n % 10) / 20, source="ai-x"))
             if n % 3 == 0:  # a second qualifying event on the same package must not repeat its clip
-                s.add(Event(package_id=p.id, camera=p.camera, type="loitering", start_utc=p.start_utc,
-                            confidence=0.99, source="ai-y"))
+                s.add(DetectedEvent(package_id=p.id, camera=p.camera, type="loitering", start_utc=p.start_utc,
+                                    confidence=0.99, source="ai-y"))
         expected = sorted(((c.start_utc, c.id) for p in packages for c in p.clips), reverse=order == "desc")
     queries = [lambda: Query(event_type="loitering", order=order, limit=4),
                lambda: Query(event_type="loitering", min_confidence=0.7, order=order, limit=3),

@@ -1,6 +1,6 @@
 """Built-in command plugin: ``longwatch analytics`` (the planning counts' rollup tables).
 
-Counts come from rollup tables kept in step with the events table (core/public/analytics.py). After a
+Counts come from rollup tables kept in step with the events table (core/public/analytics_rollups.py). After a
 bulk load that bypassed longwatch, a change of the archive's time zone, or on an archive with
 many events from before the rollups existed, ``analytics rebuild`` recounts them.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from longwatch.console import Context, emit_json, pass_obj
-from longwatch.core.public import analytics as an
+from longwatch.core.public import analytics_rollups as rollups
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 
@@ -30,7 +30,7 @@ def status(obj: Context, as_json: bool) -> None:
     """Whether counts are read from the rollups (keys: built, in_use, timezone, hourly_rows, ...)."""
     archive = obj.archive()
     archive.catalog.upgrade()
-    state = an.rollup_state(archive)
+    state = rollups.rollup_state(archive)
     if as_json:
         emit_json(state)
     elif state["in_use"]:
@@ -49,8 +49,8 @@ def rebuild(obj: Context, as_json: bool) -> None:
     archive = obj.archive()
     archive.catalog.upgrade()
     t0 = time.perf_counter()
-    events = an.rebuild_rollups(archive)
-    data: dict[str, Any] = {**an.rollup_state(archive), "events": events,
+    events = rollups.rebuild_rollups(archive)
+    data: dict[str, Any] = {**rollups.rollup_state(archive), "events": events,
                             "seconds": round(time.perf_counter() - t0, 2)}
     if as_json:
         emit_json(data)

@@ -14,7 +14,7 @@ from longwatch.clock import parse_time
 from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, progress_for
 from longwatch.core.aip import signing
-from longwatch.core.custody.ledger import utc_text
+from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import selection, shares, verify_export
 from longwatch.core.evidence import tasks as evidence_tasks

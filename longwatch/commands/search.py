@@ -309,8 +309,8 @@ def _record_attached(archive: Any, number: str, before: set[str]) -> None:
 
     new = sorted(_case_packages(archive, number) - before)
     agents = [custody.software_agent(), *([custody.person_agent(archive.operator)] if archive.operator else [])]
-    events = [custody.Event("metadata modification", packages=new[i:i + 1000], agents=agents,
-                            detail=f"attached to case {number}", extra={"case": number})
+    events = [custody.CustodyEvent("metadata modification", packages=new[i:i + 1000], agents=agents,
+                                   detail=f"attached to case {number}", extra={"case": number})
               for i in range(0, len(new), 1000)]
     if events:
         custody.Ledger.for_archive(archive).append(events)

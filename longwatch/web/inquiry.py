@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response as Redirect
 from longwatch import clock
 from longwatch.clock import parse_time
 from longwatch.core.catalog import search as search_api
-from longwatch.core.catalog.models import Camera, Case, CasePackage, Event
+from longwatch.core.catalog.models import Camera, Case, CasePackage, DetectedEvent
 from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
@@ -132,8 +132,9 @@ def page() -> str:
         if chosen and lo and hi:
             events = [{"type": e.type, "camera": e.camera, "t": e.start_utc.timestamp(),
                        "confidence": e.confidence}
-                      for e in s.scalars(select(Event).where(Event.camera.in_(chosen), Event.start_utc >= lo,
-                                                             Event.start_utc < hi).order_by(Event.start_utc))]
+                      for e in s.scalars(select(DetectedEvent).where(
+                          DetectedEvent.camera.in_(chosen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
+                          .order_by(DetectedEvent.start_utc))]
     players = []
     if chosen and lo and hi:
         for camera in chosen:

@@ -123,7 +123,7 @@ def record_access(action: str, package_id: str, relpath: str = "", detail: str =
 
         who = user.username if user else "anonymous"
         agents = [custody.software_agent(), *([custody.person_agent(user.username)] if user else [])]
-        custody.Ledger.for_archive(current_archive()).append([custody.Event(
+        custody.Ledger.for_archive(current_archive()).append([custody.CustodyEvent(
             type="dissemination", packages=[package_id], agents=agents, time=now,
             detail=f"{action} of {relpath or 'the package'} by {who} from {client_address()}"
                    + (f" ({detail})" if detail else ""),

@@ -1,4 +1,19 @@
-"""Catalog tables. The catalog is a cache of what the packages say: `reindex` rebuilds it."""
+"""Catalog tables. The catalog is a cache of what the packages say: `reindex` rebuilds it.
+
+Every table of the catalog is declared here, on one :class:`Base` and its
+naming convention, grouped by the feature that added it (packages and clips,
+the custody ledger's index, web accounts, storage, cameras and events, cases,
+retention, public requests, analytics rollups).
+
+Why one long module: one declarative module holding all the tables is the
+usual SQLAlchemy and Alembic shape. The tables refer to each other by foreign
+keys and relationships, ``Base.metadata`` must know every one of them before a
+migration is compared or ``reindex`` runs (the migrations' ``env.py`` imports
+this module alone), and the columns here are checked against the Alembic
+revisions line by line; split by feature, each part would have to be imported
+for its side effect of registering its tables, and the schema would no longer
+be readable in one place. The code that uses the tables lives with its feature.
+"""
 
 from __future__ import annotations
 
@@ -327,8 +342,12 @@ class CameraPosition(Base):
     camera: Mapped[Camera] = relationship(back_populates="positions")
 
 
-class Event(Base):
-    """Something a detector or a vendor's AI said about a package: type, time span and confidence."""
+class DetectedEvent(Base):
+    """Something a detector or a vendor's AI said about a package: type, time span and confidence.
+
+    A row of the ``events`` table; not to be confused with the custody ledger's
+    entries (:class:`longwatch.core.custody.entries.CustodyEvent`).
+    """
 
     __tablename__ = "events"
 
@@ -644,7 +663,7 @@ class FootageGap(Base):
 # -- analytics rollups (migration 0017) ------------------------------------------
 class AnalyticsHourly(Base):
     """Event counts per camera, local wall-clock hour, class and package: a cache of the events table,
-    kept in step on every flush that adds or removes an event (core/analytics.py)."""
+    kept in step on every flush that adds or removes an event (core/public/analytics.py)."""
 
     __tablename__ = "analytics_hourly"
 

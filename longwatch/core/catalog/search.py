@@ -25,7 +25,7 @@ from sqlalchemy import Select, and_, event, func, literal_column, or_, select, t
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog import Catalog, fulltext
-from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, Event, Package, Purpose
+from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, DetectedEvent, Package, Purpose
 from longwatch.core.catalog.reference import check_coordinates, normalize_tags, zone_subtree
 from longwatch.errors import LongwatchError
 
@@ -205,11 +205,11 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
         dx = (Clip.longitude - lon0) * coslat
         conds.append(dy * dy + dx * dx <= dlat * dlat)
     if q.event_type or q.min_confidence is not None:
-        ev = select(Event.package_id).where(Event.package_id.is_not(None))
+        ev = select(DetectedEvent.package_id).where(DetectedEvent.package_id.is_not(None))
         if q.event_type:
-            ev = ev.where(Event.type == q.event_type)
+            ev = ev.where(DetectedEvent.type == q.event_type)
         if q.min_confidence is not None:
-            ev = ev.where(Event.confidence >= q.min_confidence)
+            ev = ev.where(DetectedEvent.confidence >= q.min_confidence)
         conds.append(_narrow(s, Clip.package_id, ev) if text_mode == "index" else Clip.package_id.in_(ev))
     if q.case:
         case_id = s.scalar(select(Case.id).where(Case.number == q.case))

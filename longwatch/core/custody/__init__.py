@@ -20,17 +20,10 @@ from longwatch.core.custody.audit import (
     prove_inclusion,
     verify_ledger,
 )
+from longwatch.core.custody.checkpoints import Checkpoint
+from longwatch.core.custody.entries import CustodyEvent, Receipt, person_agent, software_agent
 from longwatch.core.custody.export import premis_for_package
-from longwatch.core.custody.ledger import (
-    Checkpoint,
-    CustodySettings,
-    Event,
-    Ledger,
-    Receipt,
-    load_settings,
-    person_agent,
-    software_agent,
-)
+from longwatch.core.custody.ledger import CustodySettings, Ledger, load_settings
 from longwatch.core.custody.merkle import (
     Frontier,
     MerkleTree,
@@ -45,7 +38,7 @@ if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
 __all__ = [
-    "Checkpoint", "CustodySettings", "Event", "Frontier", "Ledger", "LedgerReport", "MerkleTree", "Receipt",
+    "Checkpoint", "CustodyEvent", "CustodySettings", "Frontier", "Ledger", "LedgerReport", "MerkleTree", "Receipt",
     "check_proof", "export_checkpoints", "leaf_hash", "load_saved_checkpoints", "load_settings", "node_hash",
     "person_agent", "premis_for_package", "prove_consistency", "prove_inclusion", "record_fixity",
     "record_package_events", "software_agent", "verify_consistency", "verify_inclusion", "verify_ledger",
@@ -66,9 +59,10 @@ def record_package_events(archive: Archive, package_id: str, events: Sequence[Ev
                 out["version"] = record.version
         return out
 
-    batch = [Event(type=e.type, packages=[package_id], outcome=e.outcome, detail=e.detail, note=e.outcome_note,
-                   agents=[agent(a, r) for a, r in e.agents], objects=[o for o in e.objects if o != package_id],
-                   event_id=e.identifier, time=e.when) for e in events]
+    batch = [CustodyEvent(type=e.type, packages=[package_id], outcome=e.outcome, detail=e.detail,
+                          note=e.outcome_note, agents=[agent(a, r) for a, r in e.agents],
+                          objects=[o for o in e.objects if o != package_id], event_id=e.identifier, time=e.when)
+             for e in events]
     return Ledger.for_archive(archive).append(batch)
 
 
@@ -77,7 +71,7 @@ def record_fixity(archive: Archive, results: Sequence[tuple[str, bool, str, list
     batch = []
     for package_id, ok, detail, problems in results:
         note = "; ".join(f"[{p['code']}] {p['message']}" for p in problems)[:4000]
-        batch.append(Event(type="fixity check", packages=[package_id], outcome="success" if ok else "failure",
-                           detail=detail, note=note,
-                           agents=[software_agent(), person_agent(archive.operator)]))
+        batch.append(CustodyEvent(type="fixity check", packages=[package_id],
+                                  outcome="success" if ok else "failure", detail=detail, note=note,
+                                  agents=[software_agent(), person_agent(archive.operator)]))
     return Ledger.for_archive(archive).append(batch)

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from longwatch.core.aip import signing, timestamp
-from longwatch.core.custody.ledger import Checkpoint, Ledger, checkpoint_from_dict, parse_note
+from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_from_dict, parse_note
+from longwatch.core.custody.ledger import Ledger
 from longwatch.core.custody.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from longwatch.errors import Findings, LongwatchError, Problem
 

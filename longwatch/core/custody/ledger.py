@@ -20,11 +20,24 @@ index transaction, one fsync), and the lock holder takes along the groups that
 other processes spooled while they waited. A crash before that leaves at most a torn tail
 or index rows for bytes never written; both are undone on the next append and
 recorded as a "recovery" event. An acknowledged entry is never lost or changed.
+
+What an entry is (:class:`~longwatch.core.custody.entries.CustodyEvent`, its
+agents and bytes) is in ``entries.py``; the checkpoint note's format is in
+``checkpoints.py``; proofs and verification are in ``audit.py``. Here are the
+ledger's settings, its durable writes and the :class:`Ledger` itself.
+
+Why one long module: the append path (group commit and the spool), recovery
+and checkpointing are one protocol over one directory. They share the appender
+lock and the order in which it is taken with the checkpoint lock, the on-disk
+format (segment names, byte offsets, the prev chain, the index rows that must
+agree with them), and the head and frontier that an append leaves behind and
+recovery or a checkpoint picks up. Split across modules, each part would reach
+into the others' private state, and the invariants that make an acknowledged
+entry permanent could no longer be read in one place.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import hashlib
@@ -35,7 +48,7 @@ import time
 import tomllib
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,11 +56,21 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
-from longwatch import __version__, clock
+from longwatch import clock
 from longwatch.clock import parse_utc
 from longwatch.core.aip import signing, timestamp
-from longwatch.core.aip.vocabulary import AGENT_ROLES, EVENT_TYPES, event_type_uri
+from longwatch.core.aip.vocabulary import event_type_uri
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
+from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_note, parse_note
+from longwatch.core.custody.entries import (
+    FORMAT,
+    CustodyEvent,
+    Receipt,
+    new_event_id,
+    person_agent,
+    software_agent,
+    utc_text,
+)
 from longwatch.core.custody.merkle import Frontier, MerkleTree, leaf_hash
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import fsync_dir
@@ -55,11 +78,8 @@ from longwatch.storage_adapters.base import fsync_dir
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
-FORMAT = 1
 ZERO_HASH = "0" * 64
-OUTCOMES = ("success", "failure", "warning")
 SPOOL_POLL = 0.001  # seconds between looks for an answer while another process holds the lock
-NOTE_HEADER = "longwatch custody checkpoint v1"
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
 
@@ -95,111 +115,6 @@ def load_settings(root: Path) -> CustodySettings:
                                                        "segment_bytes >= 4096")
     cert = data.get("tsa_cert")
     return CustodySettings(every, minutes, str(data.get("tsa_url", "")), root / str(cert) if cert else None, seg)
-
-
-# -- events in, entries out --------------------------------------------------------
-def software_agent(role: str = "executing program") -> dict[str, str]:
-    return {"id": "longwatch", "name": "longwatch", "type": "software", "version": __version__, "role": role}
-
-
-def person_agent(name: str, role: str = "implementer") -> dict[str, str]:
-    return {"id": f"person:{name}", "name": name, "type": "person", "role": role}
-
-
-@dataclass
-class Event:
-    """One thing that happened to packages; the ledger adds seq, time, clock and prev."""
-
-    type: str
-    packages: list[str] = field(default_factory=list)
-    outcome: str = "success"
-    detail: str = ""
-    note: str = ""
-    agents: list[dict[str, str]] = field(default_factory=list)
-    objects: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-    event_id: str = ""
-    time: datetime | None = None
-
-    def check(self) -> None:
-        if self.type not in EVENT_TYPES:
-            raise LongwatchError("L015", value=self.type)
-        if self.outcome not in OUTCOMES:
-            raise LongwatchError("L016", value=self.outcome)
-        for agent in self.agents:
-            if agent.get("role") not in AGENT_ROLES:
-                raise LongwatchError("L016", value=agent.get("role"))
-
-
-def canonical(obj: Any) -> bytes:
-    """The one byte form of an entry: sorted keys, no spaces, UTF-8 (what the leaf hash covers)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def utc_text(value: datetime) -> str:
-    """The ledger's time format: UTC to the microsecond, so entries written in one burst keep their order."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class Receipt:
-    seq: int
-    event_id: str
-
-
-@dataclass
-class Checkpoint:
-    size: int
-    root: bytes
-    time: datetime
-    origin: str
-    note: bytes
-    signature: bytes = b""
-    tsr: bytes | None = None
-    tsa_error: str = ""
-
-    @property
-    def name(self) -> str:
-        return f"{self.size:012d}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tree_size": self.size, "root_hash": self.root.hex(), "time": utc_text(self.time),
-                "origin": self.origin, "note": self.note.decode("utf-8"),
-                "signature": base64.b64encode(self.signature).decode(),
-                "timestamp": base64.b64encode(self.tsr).decode() if self.tsr else None}
-
-
-def checkpoint_note(origin: str, size: int, root: bytes, when: datetime) -> bytes:
-    return (f"{NOTE_HEADER}\norigin: {origin}\ntree-size: {size}\nroot-hash: {root.hex()}\n"
-            f"time: {utc_text(when)}\n").encode()
-
-
-def parse_note(note: bytes) -> tuple[str, int, bytes, datetime]:
-    """(origin, size, root, time) of a checkpoint note; ValueError when it is not one."""
-    lines = note.decode("utf-8").split("\n")
-    if len(lines) != 6 or lines[0] != NOTE_HEADER or lines[5] != "":
-        raise ValueError("not a longwatch checkpoint note")
-    fields = {}
-    for line, key in zip(lines[1:5], ("origin", "tree-size", "root-hash", "time"), strict=True):
-        prefix = key + ": "
-        if not line.startswith(prefix):
-            raise ValueError(f"expected {key!r}")
-        fields[key] = line[len(prefix):]
-    root = bytes.fromhex(fields["root-hash"])
-    if len(root) != 32:
-        raise ValueError("the root hash is not 32 bytes")
-    size = int(fields["tree-size"])
-    if size < 1 or str(size) != fields["tree-size"]:
-        raise ValueError("bad tree size")
-    return fields["origin"], size, root, parse_utc(fields["time"])
-
-
-def checkpoint_from_dict(data: dict[str, Any]) -> Checkpoint:
-    note = str(data["note"]).encode("utf-8")
-    origin, size, root, when = parse_note(note)
-    tsr = data.get("timestamp")
-    return Checkpoint(size, root, when, origin, note, base64.b64decode(data["signature"]),
-                      base64.b64decode(tsr) if tsr else None)
 
 
 # -- files ---------------------------------------------------------------------
@@ -275,16 +190,6 @@ _STRING = json.encoder.encode_basestring
 
 def _json(value: Any) -> str:
     return _STRING(value) if type(value) is str else _ENCODE(value)
-
-
-def new_event_id() -> str:
-    """A UUIDv7 (RFC 9562): time-ordered, so the catalog's event-id index grows at its right edge
-    instead of rewriting pages all over the B-tree on every group commit."""
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = ((time.time_ns() // 1_000_000) & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68) << 64 \
-        | 0b10 << 62 | (rand & ((1 << 62) - 1))
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Ledger:
@@ -381,9 +286,9 @@ class Ledger:
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
 
-    def _recover(self) -> tuple[_Head, list[Event]]:
+    def _recover(self) -> tuple[_Head, list[CustodyEvent]]:
         """Under the lock: cut a torn tail, drop index rows for bytes never written; say what was done."""
-        repairs: list[Event] = []
+        repairs: list[CustodyEvent] = []
         paths = self.segment_paths()
         segment = paths[-1] if paths else None
         size = 0
@@ -415,7 +320,7 @@ class Ledger:
             with self.engine.begin() as conn:
                 conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= next_seq))
                 conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= next_seq))
-            repairs.append(Event(
+            repairs.append(CustodyEvent(
                 "recovery", detail=f"custody ledger: index rows for entries {next_seq}..{top} were committed "
                                    "but their bytes never reached the segment (a crash before acknowledgement); "
                                    "the rows were removed", agents=[software_agent()],
@@ -426,7 +331,7 @@ class Ledger:
             raise LongwatchError("L004", seq=top)
         return _Head(segment, size, next_seq, prev), repairs
 
-    def _set_aside(self, path: Path, keep: int, size: int) -> Event:
+    def _set_aside(self, path: Path, keep: int, size: int) -> CustodyEvent:
         self.set_aside_dir.mkdir(parents=True, exist_ok=True)
         with open(path, "rb") as fh:
             fh.seek(keep)
@@ -439,13 +344,13 @@ class Ledger:
             os.fsync(fd)
         finally:
             os.close(fd)
-        return Event("recovery", outcome="warning", agents=[software_agent()],
-                     detail=f"custody ledger: a torn tail of {size - keep} bytes at {path.name} offset {keep} "
-                            "(an append that was never acknowledged) was set aside",
-                     extra={"set_aside": f"ledger/set-aside/{kept.name}",
-                            "sha256": hashlib.sha256(torn).hexdigest()})
+        return CustodyEvent("recovery", outcome="warning", agents=[software_agent()],
+                            detail=f"custody ledger: a torn tail of {size - keep} bytes at {path.name} offset "
+                                   f"{keep} (an append that was never acknowledged) was set aside",
+                            extra={"set_aside": f"ledger/set-aside/{kept.name}",
+                                   "sha256": hashlib.sha256(torn).hexdigest()})
 
-    def _current_head(self) -> tuple[_Head, list[Event]]:
+    def _current_head(self) -> tuple[_Head, list[CustodyEvent]]:
         head = self._head
         if head is not None:
             paths = self.segment_paths()
@@ -455,7 +360,7 @@ class Ledger:
         return self._recover()
 
     # -- appending -------------------------------------------------------------------
-    def append(self, events: Sequence[Event], checkpoint: bool = True) -> list[Receipt]:
+    def append(self, events: Sequence[CustodyEvent], checkpoint: bool = True) -> list[Receipt]:
         """Append ``events`` in order as one durable group; return once they are on disk.
 
         Group commit across processes: a writer that finds the lock taken leaves
@@ -610,7 +515,7 @@ class Ledger:
                 found[ids[event_id]] = seq
         return found
 
-    def _prepare(self, events: list[Event]) -> list[_Prepared]:
+    def _prepare(self, events: list[CustodyEvent]) -> list[_Prepared]:
         """Each entry's canonical JSON around the two fields only the lock holder knows (prev, seq)."""
         now = clock.now()
         now_text = utc_text(now)
@@ -943,7 +848,7 @@ class Ledger:
                 for i in range(0, len(pkg_rows), 10000):
                     conn.execute(insert(ENTRY_PACKAGES), pkg_rows[i : i + 10000])
             self._head = None
-            self.append([Event("recovery", outcome="success", agents=[
+            self.append([CustodyEvent("recovery", outcome="success", agents=[
                 software_agent(), *([person_agent(self.operator, "authorizer")] if self.operator else [])],
                 detail=f"custody ledger: catalog index rebuilt from the segments ({len(rows)} entries, "
                        f"{len(wanted)} checkpoints matched)")])

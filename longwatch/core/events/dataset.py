@@ -52,9 +52,8 @@ from longwatch.core.aip import package, signing
 from longwatch.core.aip.fixity import digest_stream, open_for_reading
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
-from longwatch.core.catalog.models import Event
-from longwatch.core.custody import Event as LedgerEvent
-from longwatch.core.custody import Ledger, person_agent, software_agent
+from longwatch.core.catalog.models import DetectedEvent
+from longwatch.core.custody import CustodyEvent, Ledger, person_agent, software_agent
 from longwatch.core.media import ffmpeg
 from longwatch.core.media import probe as media
 from longwatch.core.media.frames import VideoInfo, video_info
@@ -108,7 +107,7 @@ class Result:
 
 
 # -- selection -----------------------------------------------------------------------------------
-def select_events(archive: Archive, request: Request) -> list[Event]:
+def select_events(archive: Archive, request: Request) -> list[DetectedEvent]:
     """The usual search filters: time, camera, event type, minimum confidence and review status."""
     if request.end <= request.start:
         raise LongwatchError("D042", detail=f"--to ({derive.utc_text(request.end)}) is not after --from "
@@ -119,18 +118,18 @@ def select_events(archive: Archive, request: Request) -> list[Event]:
         raise LongwatchError("D042", detail="--confirmed-only and --include-false-positives exclude each other")
     if request.frames_per_event < 0 or (request.frames_per_event == 0 and not request.clips):
         raise LongwatchError("D042", detail="ask for at least one frame per event (--frames) or for --clips")
-    stmt = select(Event).where(Event.start_utc >= request.start, Event.start_utc < request.end,
-                               Event.confidence >= request.min_confidence)
+    stmt = select(DetectedEvent).where(DetectedEvent.start_utc >= request.start, DetectedEvent.start_utc < request.end,
+                                       DetectedEvent.confidence >= request.min_confidence)
     if request.types:
-        stmt = stmt.where(Event.type.in_(request.types))
+        stmt = stmt.where(DetectedEvent.type.in_(request.types))
     if request.cameras:
-        stmt = stmt.where(Event.camera.in_(request.cameras))
+        stmt = stmt.where(DetectedEvent.camera.in_(request.cameras))
     if request.confirmed_only:
-        stmt = stmt.where(Event.status == "confirmed")
+        stmt = stmt.where(DetectedEvent.status == "confirmed")
     elif not request.include_false_positives:
-        stmt = stmt.where(Event.status != "false_positive")
+        stmt = stmt.where(DetectedEvent.status != "false_positive")
     with archive.catalog.session() as s:
-        rows = list(s.scalars(stmt.order_by(Event.start_utc, Event.id)))
+        rows = list(s.scalars(stmt.order_by(DetectedEvent.start_utc, DetectedEvent.id)))
     if not rows:
         detail = (f"{derive.utc_text(request.start)} to {derive.utc_text(request.end)}, types "
                   f"{', '.join(request.types) or 'any'}, cameras {', '.join(request.cameras) or 'any'}, "
@@ -140,7 +139,7 @@ def select_events(archive: Archive, request: Request) -> list[Event]:
     return rows
 
 
-def _footage(archive: Archive, event: Event) -> tuple[Package, Clip, datetime] | None:
+def _footage(archive: Archive, event: DetectedEvent) -> tuple[Package, Clip, datetime] | None:
     """The package and clip that show the event: its preserved window first (it outlives the source)."""
     for pid in (event.window_package_id, event.package_id):
         row = archive.catalog.get(pid) if pid else None
@@ -155,7 +154,7 @@ def _footage(archive: Archive, event: Event) -> tuple[Package, Clip, datetime] |
     return None
 
 
-def _frame_times(event: Event, count: int) -> list[tuple[float, list[list[float]]]]:
+def _frame_times(event: DetectedEvent, count: int) -> list[tuple[float, list[list[float]]]]:
     """(seconds after the event's start, boxes at that moment): frames with boxes first, else evenly spread."""
     if count <= 0:
         return []
@@ -257,7 +256,7 @@ def _camera_dir(camera: str) -> str:
     return package.safe_name(camera or "unknown", "unknown")
 
 
-def _build(archive: Archive, request: Request, events: list[Event], bag: Path, scratch: Path,
+def _build(archive: Archive, request: Request, events: list[DetectedEvent], bag: Path, scratch: Path,
            maskers: list[Any], progress: Callable[[int], None] | None) -> _Built:
     built = _Built()
     categories = sorted({e.type for e in events})
@@ -328,7 +327,7 @@ def _build(archive: Archive, request: Request, events: list[Event], bag: Path, s
     return built
 
 
-def _clip(request: Request, event: Event, source: Path, clip: Clip, offset0: float, bag: Path, scratch: Path,
+def _clip(request: Request, event: DetectedEvent, source: Path, clip: Clip, offset0: float, bag: Path, scratch: Path,
           maskers: list[Any]) -> tuple[str, int]:
     """The event's span (and a second each side), video only, by stream copy; re-encoded with masks when on.
 
@@ -379,7 +378,7 @@ def _finish(archive: Archive, request: Request, built: _Built, bag: Path, datase
     statuses = dict(sorted(Counter(e["status"] for e in built.events).items()))
     ledger = Ledger.for_archive(archive)
     pids = sorted(built.packages)
-    receipt = ledger.append([LedgerEvent(
+    receipt = ledger.append([CustodyEvent(
         type="dissemination", packages=pids,
         detail=(f"dataset export {dataset_id}: {len(built.events)} events, {built.frames} frames, {built.clips} "
                 f"clips; faces masked: {request.mask_faces}; licence: {request.licence}; legal basis: "

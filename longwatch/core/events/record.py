@@ -29,9 +29,8 @@ from sqlalchemy import select
 from longwatch import clock
 from longwatch.clock import parse_time
 from longwatch.core.archive import Archive
-from longwatch.core.catalog.models import Event, EventWindow, Package
-from longwatch.core.custody import Event as LedgerEvent
-from longwatch.core.custody import Ledger, person_agent, software_agent
+from longwatch.core.catalog.models import DetectedEvent, EventWindow, Package
+from longwatch.core.custody import CustodyEvent, Ledger, person_agent, software_agent
 from longwatch.core.events import rules
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import derive, windows
@@ -46,7 +45,7 @@ FIELDS = ("camera", "time", "start", "end", "type", "confidence", "source_system
 
 @dataclass
 class Recorded:
-    event: Event
+    event: DetectedEvent
     created: bool
     window: str | None = None  # package id of the window that now covers the event
 
@@ -59,7 +58,7 @@ class ImportResult:
     windows: list[str] = field(default_factory=list)
 
 
-def event_dict(e: Event) -> dict[str, Any]:
+def event_dict(e: DetectedEvent) -> dict[str, Any]:
     """The stable JSON form of one event (``longwatch events --json``, the web API)."""
     return {
         "id": e.id, "package_id": e.package_id, "camera": e.camera, "type": e.type,
@@ -94,16 +93,16 @@ def record(archive: Archive, *, camera: str, type: str, start: datetime, end: da
     """Record one event in the catalog and the ledger; an event seen before is returned as it was."""
     with archive.catalog.session() as s:
         if vendor_event_id:
-            old = s.scalars(select(Event).where(Event.source == source,
-                                                Event.vendor_event_id == vendor_event_id)).first()
+            old = s.scalars(select(DetectedEvent).where(DetectedEvent.source == source,
+                                                        DetectedEvent.vendor_event_id == vendor_event_id)).first()
             if old is not None:
                 return Recorded(old, False, old.window_package_id)
     if package_id is None and camera:
         package_id = _covering_package(archive, camera, start)
-    row = Event(package_id=package_id, camera=camera, type=type, start_utc=start, end_utc=end,
-                confidence=confidence, source=source, vendor_event_id=vendor_event_id or None,
-                detector=json.dumps(detector, sort_keys=True) if detector else "",
-                boxes=json.dumps(boxes) if boxes else "", zone=zone, status="new", reviewer="", review_note="")
+    row = DetectedEvent(package_id=package_id, camera=camera, type=type, start_utc=start, end_utc=end,
+                        confidence=confidence, source=source, vendor_event_id=vendor_event_id or None,
+                        detector=json.dumps(detector, sort_keys=True) if detector else "",
+                        boxes=json.dumps(boxes) if boxes else "", zone=zone, status="new", reviewer="", review_note="")
     as_job = apply_rules and bool(package_id) and jobs.queued(archive)
     with archive.catalog.session() as s:
         s.add(row)
@@ -120,12 +119,12 @@ def record(archive: Archive, *, camera: str, type: str, start: datetime, end: da
               f"{' to ' + derive.utc_text(end) if end else ''}, confidence {confidence:.2f}, "
               + (f"detector {derive.identity_text(detector)}" if detector
                  else f"from {source} (vendor event id {vendor_event_id or '-'})"))
-    Ledger.for_archive(archive).append([LedgerEvent(
+    Ledger.for_archive(archive).append([CustodyEvent(
         type="metadata extraction", packages=[package_id] if package_id else [], detail=detail[:4000],
         agents=agents, extra={"longwatch_event": event_dict(row)})])
     window = apply_rule(archive, row.id, rule_set) if apply_rules and not as_job else None
     with archive.catalog.session() as s:
-        fresh = s.get(Event, row.id)
+        fresh = s.get(DetectedEvent, row.id)
         assert fresh is not None
     return Recorded(fresh, True, window)
 
@@ -150,7 +149,7 @@ def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = N
     """
     rule_set = rule_set or rules.load(archive.root)
     with archive.catalog.session() as s:
-        ev = s.get(Event, event_id)
+        ev = s.get(DetectedEvent, event_id)
         if ev is None:
             raise LongwatchError("D015", event_id=event_id)
     rule = rule_set.for_type(ev.type)
@@ -170,14 +169,15 @@ def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = N
     for w in current:
         if w.start_utc <= start and end <= w.end_utc:  # already kept: the event joins the window
             with archive.catalog.session() as s:
-                s.get(Event, event_id).window_package_id = w.package_id  # type: ignore[union-attr]
+                s.get(DetectedEvent, event_id).window_package_id = w.package_id  # type: ignore[union-attr]
             return w.package_id
     merged_start = min([start] + [w.start_utc for w in current])
     merged_end = max([end] + [w.end_utc for w in current])
     old_ids = [w.package_id for w in current]
     with archive.catalog.session() as s:
-        members = list(s.scalars(select(Event).where(
-            (Event.id == event_id) | Event.window_package_id.in_(old_ids)).order_by(Event.start_utc)))
+        members = list(s.scalars(select(DetectedEvent).where(
+            (DetectedEvent.id == event_id) | DetectedEvent.window_package_id.in_(old_ids))
+            .order_by(DetectedEvent.start_utc)))
     identities: list[dict[str, Any]] = []
     for m in members:
         ident = json.loads(m.detector) if m.detector else None
@@ -201,62 +201,62 @@ def apply_rule(archive: Archive, event_id: int, rule_set: rules.Rules | None = N
                           retention_class=rule.retention))
         for w in s.scalars(select(EventWindow).where(EventWindow.package_id.in_(old_ids))):
             w.superseded_by = new_id
-        for m in s.scalars(select(Event).where(Event.id.in_([m.id for m in members]))):
+        for m in s.scalars(select(DetectedEvent).where(DetectedEvent.id.in_([m.id for m in members]))):
             m.window_package_id = new_id
     return new_id
 
 
 def review(archive: Archive, event_id: int, decision: str, reviewer: str, note: str = "",
-           rule_set: rules.Rules | None = None) -> Event:
+           rule_set: rules.Rules | None = None) -> DetectedEvent:
     """Record a reviewer's decision; a window whose events are all false positives moves to a shorter class."""
     if decision not in DECISIONS:
         raise LongwatchError("D017")
     now = clock.now()
     with archive.catalog.session() as s:
-        ev = s.get(Event, event_id)
+        ev = s.get(DetectedEvent, event_id)
         if ev is None:
             raise LongwatchError("D015", event_id=event_id)
         ev.status, ev.reviewer, ev.review_note, ev.reviewed_at = decision, reviewer, note, now
         s.flush()
         window_id, package_id, type_ = ev.window_package_id, ev.package_id, ev.type
-    batch = [LedgerEvent(type="validation", packages=[p for p in (package_id, window_id) if p],
-                         detail=f"event {event_id} ({type_}) reviewed: {decision.replace('_', ' ')}", note=note,
-                         agents=[person_agent(reviewer, "validator"), software_agent()],
-                         extra={"event_id": event_id, "decision": decision}, time=now)]
+    batch = [CustodyEvent(type="validation", packages=[p for p in (package_id, window_id) if p],
+                          detail=f"event {event_id} ({type_}) reviewed: {decision.replace('_', ' ')}", note=note,
+                          agents=[person_agent(reviewer, "validator"), software_agent()],
+                          extra={"event_id": event_id, "decision": decision}, time=now)]
     if window_id:
         rule = (rule_set or rules.load(archive.root)).for_type(type_)
         with archive.catalog.session() as s:
-            statuses = set(s.scalars(select(Event.status).where(Event.window_package_id == window_id)))
+            statuses = set(s.scalars(select(DetectedEvent.status).where(DetectedEvent.window_package_id == window_id)))
             w = s.get(EventWindow, window_id)
             wanted = rule.false_positive_retention if statuses == {"false_positive"} else rule.retention
             if w is not None and w.retention_class != wanted:
                 old, w.retention_class = w.retention_class, wanted
-                batch.append(LedgerEvent(
+                batch.append(CustodyEvent(
                     type="policy assignment", packages=[window_id],
                     detail=f"retention class {old} -> {wanted} after review of event {event_id}; "
                            "the package is kept until normal disposition",
                     agents=[person_agent(reviewer, "authorizer"), software_agent()], time=now))
     Ledger.for_archive(archive).append(batch)
     with archive.catalog.session() as s:
-        out = s.get(Event, event_id)
+        out = s.get(DetectedEvent, event_id)
         assert out is not None
     return out
 
 
 def query(archive: Archive, camera: str | None = None, type: str | None = None, start: datetime | None = None,
-          end: datetime | None = None, status: str | None = None, limit: int | None = None) -> list[Event]:
-    stmt = select(Event)
+          end: datetime | None = None, status: str | None = None, limit: int | None = None) -> list[DetectedEvent]:
+    stmt = select(DetectedEvent)
     if camera:
-        stmt = stmt.where(Event.camera == camera)
+        stmt = stmt.where(DetectedEvent.camera == camera)
     if type:
-        stmt = stmt.where(Event.type == type)
+        stmt = stmt.where(DetectedEvent.type == type)
     if start:
-        stmt = stmt.where(Event.start_utc >= start)
+        stmt = stmt.where(DetectedEvent.start_utc >= start)
     if end:
-        stmt = stmt.where(Event.start_utc < end)
+        stmt = stmt.where(DetectedEvent.start_utc < end)
     if status:
-        stmt = stmt.where(Event.status == status)
-    stmt = stmt.order_by(Event.start_utc, Event.id)
+        stmt = stmt.where(DetectedEvent.status == status)
+    stmt = stmt.order_by(DetectedEvent.start_utc, DetectedEvent.id)
     if limit:
         stmt = stmt.limit(limit)
     with archive.catalog.session() as s:
@@ -272,14 +272,14 @@ def window_rows(archive: Archive) -> list[EventWindow]:
 REPORT_KEYS = ("detector", "camera", "type", "month")
 
 
-def _detector_name(e: Event) -> str:
+def _detector_name(e: DetectedEvent) -> str:
     if e.detector:
         ident = json.loads(e.detector)
         return f"{ident['name']} {ident['version']}"
     return e.source or "-"
 
 
-def report(events: Iterable[Event], by: Iterable[str]) -> list[dict[str, Any]]:
+def report(events: Iterable[DetectedEvent], by: Iterable[str]) -> list[dict[str, Any]]:
     """Counts and rates per group. Rates are shares of the reviewed events (confirmed, false positive, unsure)."""
     keys = list(by)
     for k in keys:

@@ -48,7 +48,7 @@ from longwatch.core.aip import package, signing, timestamp
 from longwatch.core.aip.fixity import open_for_reading
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
-from longwatch.core.custody.ledger import utc_text
+from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence import report
 from longwatch.core.evidence.bag import CUSTODY, FORMAT, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
 from longwatch.core.evidence.request import Recipient, Request
@@ -380,7 +380,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         pids = [r.id for r in selection.packages]
         transfer_seq = _earlier_transfer(ledger, pids, export_id)
         if transfer_seq is None:
-            transfer_seq = ledger.append([custody.Event(
+            transfer_seq = ledger.append([custody.CustodyEvent(
                 type="transfer", packages=pids, detail=detail,
                 agents=[custody.software_agent(), custody.person_agent(archive.operator)],
                 extra={"export_id": export_id, "recipient": recipient.to_dict(),

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from longwatch.core.custody.ledger import utc_text
+from longwatch.core.custody.entries import utc_text
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sqlalchemy import select as sql_select
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package, search
 from longwatch.core.catalog.models import Case, CaseRange
-from longwatch.core.custody.ledger import utc_text
+from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence.request import Request
 from longwatch.core.preservation import derive, windows
 from longwatch.errors import LongwatchError

@@ -99,7 +99,7 @@ def shared_packages(row: ExportShare) -> list[str] | None:
 
 def record_download(archive: Archive, row: ExportShare, packages: list[str], address: str) -> None:
     """The custody-ledger "dissemination" event of one download through a link, from ``address``."""
-    custody.Ledger.for_archive(archive).append([custody.Event(
+    custody.Ledger.for_archive(archive).append([custody.CustodyEvent(
         type="dissemination", packages=packages,
         detail=f"evidence export {row.export_id} downloaded through share link {row.id} "
                f"(recipient {row.recipient}) from {address}",

@@ -24,7 +24,7 @@ from typing import Any
 
 from longwatch.core import custody
 from longwatch.core.aip import package, signing, timestamp
-from longwatch.core.custody.ledger import Checkpoint, parse_note
+from longwatch.core.custody.checkpoints import Checkpoint, parse_note
 from longwatch.core.custody.merkle import leaf_hash, verify_inclusion
 from longwatch.core.evidence.bag import CUSTODY, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
 from longwatch.errors import Findings, LongwatchError, Problem

@@ -59,7 +59,7 @@ def record(archive: Archive, camera: str, start: datetime, end: datetime, reason
                                                  FootageGap.end_utc == end)).first() is not None:
             return False
     gap = {"camera": camera, "start": _iso(start), "end": _iso(end), "reason": reason, "source": source}
-    event = custody.Event(
+    event = custody.CustodyEvent(
         type=EVENT_TYPE, outcome="failure",
         detail=f"no footage from camera {camera} from {gap['start']} to {gap['end']}",
         note=reason, agents=[custody.software_agent(), custody.person_agent(archive.operator)],

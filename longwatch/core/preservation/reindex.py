@@ -29,7 +29,7 @@ from longwatch.core.catalog.models import (
     CasePackage,
     CaseRange,
     Clip,
-    Event,
+    DetectedEvent,
     FootageGap,
     Package,
     Purpose,
@@ -159,7 +159,7 @@ def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> Rein
     catalog.upgrade()
     report = ReindexReport()
     with catalog.session() as s:
-        for model in (CaseRange, CasePackage, Case, Event, Clip, Package, CameraPosition, Camera, Purpose,
+        for model in (CaseRange, CasePackage, Case, DetectedEvent, Clip, Package, CameraPosition, Camera, Purpose,
                       FootageGap):
             s.execute(delete(model))
         s.execute(delete(Zone).where(Zone.parent.is_not(None)))

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from longwatch.clock import now as utc_now
 from longwatch.core.catalog.models import PublicRequest, RequestStep
-from longwatch.core.custody import Event, Ledger, person_agent, software_agent
+from longwatch.core.custody import CustodyEvent, Ledger, person_agent, software_agent
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import shares
 from longwatch.core.evidence.request import Recipient, Request
@@ -163,9 +163,9 @@ def _record(archive: Archive, req: PublicRequest, step: str, detail: str, actor:
     agents = [software_agent()]
     if actor:
         agents.append(person_agent(actor))
-    event = Event(type=STEP_EVENTS[step], packages=packages or [], outcome=outcome, detail=detail[:2000],
-                  agents=agents, extra={"request": req.number, "request_kind": req.kind, "step": step,
-                                        **(extra or {})})
+    event = CustodyEvent(type=STEP_EVENTS[step], packages=packages or [], outcome=outcome, detail=detail[:2000],
+                         agents=agents, extra={"request": req.number, "request_kind": req.kind, "step": step,
+                                               **(extra or {})})
     Ledger.for_archive(archive).append([event])
     row = RequestStep(request_id=req.id, time_utc=utc_now(), step=step, detail=detail, actor=actor,
                       ledger_event=event.event_id)

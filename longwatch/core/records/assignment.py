@@ -113,9 +113,9 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
                             "rule": rule, "due": clock.iso_z(due), "previous_class": before[1] or None,
                             "previous_due": clock.iso_z(before[2]),
                             "facts": {k: clock.iso_z(v) if isinstance(v, datetime) else v for k, v in facts.items()}})
-    events = [custody.Event(type="policy assignment", packages=[c["package_id"]], agents=agents(actor),
-                            detail=f"retention class {c['class']} of schedule {c['schedule']} ({c['rule']})",
-                            extra={"retention": c}, time=now) for c in changes]
+    events = [custody.CustodyEvent(type="policy assignment", packages=[c["package_id"]], agents=agents(actor),
+                                   detail=f"retention class {c['class']} of schedule {c['schedule']} ({c['rule']})",
+                                   extra={"retention": c}, time=now) for c in changes]
     ledger_append(archive, events)
     # a fixed retention becomes a retain-until date on stores configured for it (after the ledger event);
     # a package that joined a case gets the store's legal hold of a case hold that covers it
@@ -145,7 +145,7 @@ def set_schedule(archive: Archive, path: Path, actor: Actor, now: datetime | Non
     tmp = target.with_suffix(".tmp")
     shutil.copyfile(path, tmp)
     os.replace(tmp, target)
-    ledger_append(archive, [custody.Event(
+    ledger_append(archive, [custody.CustodyEvent(
         type="policy assignment", agents=agents(actor), time=now,
         detail=f"retention schedule {schedule.id} made active",
         extra={"retention_schedule": {"id": schedule.id, "sha256": schedule.digest, "source": Path(path).name}})])

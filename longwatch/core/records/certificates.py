@@ -90,7 +90,7 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(content)
         os.replace(tmp, target)
-    ledger_append(archive, [custody.Event(
+    ledger_append(archive, [custody.CustodyEvent(
         type="digital signature generation", packages=[i.package_id for i in deleted][:1000],
         agents=agents(actor), time=now, detail=f"destruction certificate of disposition {disposition.id}",
         extra={"certificate_sha256": hashlib.sha256(data).hexdigest(), "disposition": disposition.id,

@@ -99,7 +99,7 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
             s.execute(update(DispositionItem).where(DispositionItem.disposition_id == disposition_id,
                                                     DispositionItem.package_id == package_id)
                       .values(status="deleted", done_at=now))
-    ledger_append(archive, [custody.Event(
+    ledger_append(archive, [custody.CustodyEvent(
         type="deletion", packages=[package_id], agents=agents(actor, approver=approver), time=now,
         detail=f"every stored copy removed ({reason}); tombstone kept in the catalog",
         extra={"reason": reason, "disposition": disposition_id or None, "tagmanifest_sha256": digest,

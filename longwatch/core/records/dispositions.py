@@ -240,8 +240,8 @@ def _ledger_disposition(archive: Archive, disposition_id: str, action: str, agen
     batch: list[Any] = []
     with archive.catalog.session() as s:
         for part in s.scalars(query.execution_options(yield_per=1000)).partitions(1000):
-            batch.append(custody.Event(type="policy assignment", packages=list(part), agents=agents, time=now,
-                                       detail=detail, extra={"action": action, "disposition": disposition_id}))
+            batch.append(custody.CustodyEvent(type="policy assignment", packages=list(part), agents=agents, time=now,
+                                              detail=detail, extra={"action": action, "disposition": disposition_id}))
             if len(batch) == 50:
                 ledger_append(archive, batch)
                 batch = []

@@ -88,7 +88,7 @@ def place_hold(archive: Archive, actor: Actor, *, owner: str, reason: str, revie
         if package_id and s.get(Package, package_id) is None:
             raise LongwatchError("I008", package_id=package_id)
         s.add(hold)
-    ledger_append(archive, [custody.Event(
+    ledger_append(archive, [custody.CustodyEvent(
         type="policy assignment", packages=[package_id] if package_id else [], agents=agents(actor, "authorizer"),
         detail=f"legal hold placed ({kind}): {reason}", time=now, extra={"legal_hold": hold_dict(hold),
                                                                          "action": "hold placed"})])
@@ -105,7 +105,7 @@ def release_hold(archive: Archive, hold_id: str, actor: Actor, reason: str,
         if hold.released_at is not None:
             raise LongwatchError("H014", hold_id=hold.id)
         hold.released_at, hold.released_by, hold.release_reason = now, actor.name, reason
-    ledger_append(archive, [custody.Event(
+    ledger_append(archive, [custody.CustodyEvent(
         type="policy assignment", packages=[hold.package_id] if hold.package_id else [],
         agents=agents(actor, "authorizer"), detail=f"legal hold released: {reason}", time=now,
         extra={"legal_hold": hold_dict(hold), "action": "hold released"})])

@@ -103,7 +103,7 @@ def keep_planning_sample(archive: Archive, package_id: str, sample: PlanningSamp
     for kept_id, lo, hi in made if whole else []:
         _record_sample(archive, kept_id, package_id, camera, lo, hi, kind, disposition_id, now)
     if made:
-        ledger_append(archive, [custody.Event(
+        ledger_append(archive, [custody.CustodyEvent(
             type="creation" if kind == "cut" else "policy assignment",
             packages=list(dict.fromkeys([package_id, new_id])), agents=agents(actor), time=now,
             detail=(f"planning sample {clock.iso_z(lo)} to {clock.iso_z(hi)} of package {package_id} ({title}) "

@@ -48,7 +48,7 @@ def record_event(archive: Archive, package_id: str, location: str, kind: str, ou
     ledger_type = LEDGER_TYPES.get(kind)
     if ledger_type and package_id:
         where = f"{location} (from {source_location})" if source_location else location
-        custody.Ledger.for_archive(archive).append([custody.Event(
+        custody.Ledger.for_archive(archive).append([custody.CustodyEvent(
             type=ledger_type, packages=[package_id], outcome="success" if outcome == "success" else "failure",
             time=now, detail=f"{kind} of the copy at {where or 'its location'}: {detail}"[:4000],
             agents=[custody.software_agent()],
