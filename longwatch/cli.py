@@ -18,6 +18,7 @@ import click
 from rich.table import Table
 
 from longwatch import __version__, clock, i18n, registry
+from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
     Context,
     emit_json,
@@ -28,12 +29,15 @@ from longwatch.console import (
     resolve_package,
     stdout,
 )
+from longwatch.core import custody
+from longwatch.core.aip import metadata, package, signing
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.aip.package import printable_name
 from longwatch.core.archive import Archive
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
 from longwatch.core.records import certificates
+from longwatch.core.storage.copies import copies_report, working_locations
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
@@ -179,14 +183,10 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
 
     Every problem is listed with its code; the exit status is 1 when any is found.
     """
-    from longwatch.core.aip import signing
-
     if not target and not verify_all:
         raise LongwatchError("C001")
     if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
         if certificates.is_certificate(Path(target)):
-            from longwatch.commands.retention import verify_certificate
-
             verify_certificate(obj, Path(target), cert_path, as_json)
             return
     trusted = [signing.load_certificate(cert_path)] if cert_path else None
@@ -205,7 +205,6 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         archive = obj.archive()
         trusted = trusted or [archive.certificate]
         storage = archive.storage()
-        from longwatch.core.storage.copies import working_locations
 
         if verify_all:
             on_storage = set(storage.package_ids())
@@ -241,8 +240,6 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if not as_json:
             _print_report(report, obj)
     if ledger_results and archive is not None:
-        from longwatch.core import custody
-
         custody.record_fixity(archive, ledger_results)
     if as_json:
         emit_json({"ok": all(r.ok for r in reports), "packages": [r.to_dict() for r in reports]})
@@ -311,8 +308,6 @@ def _package_dict(p: Any) -> dict[str, Any]:
 @pass_obj
 def show(obj: Context, package_id: str, as_json: bool) -> None:
     """Show one package: what it holds, where, and its PREMIS events."""
-    from longwatch.core.aip import metadata, package
-
     archive = obj.archive()
     pid = resolve_package(archive, package_id)
     row = archive.catalog.get(pid)
@@ -331,7 +326,6 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     events = metadata.premis_events(metadata.parse_untrusted(premis, package.PREMIS_PATH))
     data = _package_dict(row)
     data["events"] = events
-    from longwatch.core.storage.copies import copies_report
 
     data["copies"] = copies_report(archive, pid)
     local = storage.local_path(pid)
@@ -424,7 +418,7 @@ def upgrade(obj: Context) -> None:
 @pass_obj
 def serve(obj: Context, host: str, port: int, workers: int) -> None:
     """Serve the web UI with gunicorn."""
-    from longwatch.web import serve as run
+    from longwatch.web import serve as run  # Flask and gunicorn load for this command only
 
     archive = obj.archive()
     click.echo(_("Serving {name} on http://{host}:{port}/").format(name=archive.settings.name, host=host,

@@ -13,8 +13,9 @@ from typing import Any
 
 import pluggy
 
-from longwatch import hookspecs
+from longwatch import __version__, hookspecs
 from longwatch.errors import LongwatchError
+from longwatch.plugins.connectors.base import check_name
 
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
@@ -84,8 +85,6 @@ def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
 
 
 def camera_connectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
-    from longwatch.plugins.connectors.base import check_name
-
     return _by_name(pm, "register_camera_connectors", "N005", check_name)
 
 
@@ -113,8 +112,6 @@ def plugin_list(pm: pluggy.PluginManager) -> list[dict[str, str]]:
         if dist is not None:
             project, version = dist.project_name, dist.version
         else:
-            from longwatch import __version__
-
             project, version = "longwatch (built-in)", __version__
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
         rows.append({"name": name, "distribution": project, "version": version, "hooks": ",".join(hooks)})

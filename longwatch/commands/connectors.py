@@ -21,10 +21,13 @@ import click
 from rich.table import Table
 
 from longwatch import registry
+from longwatch.clock import parse_time
 from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
+from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
+from longwatch.plugins.connectors.watch import Outcome, Watch, state_dir_for
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -65,8 +68,6 @@ def stop_on_signals(watch: Any) -> Iterator[None]:
 
 def run_watch(obj: Context, name: str, config: dict[str, Any], interval: float, once: bool,
               duration: float | None = None) -> None:
-    from longwatch.plugins.connectors.watch import Outcome, Watch, state_dir_for
-
     archive = obj.archive()
     cls = connector_class(archive.pm, name)
     watch_name = str(config.get("name") or cls.NAME)
@@ -173,9 +174,6 @@ def record(obj: Context, url: str, camera: str, segment_seconds: float, pack_sec
 @pass_obj
 def gaps(obj: Context, start: str, end: str, cameras: tuple[str, ...], as_json: bool) -> None:
     """List the times cameras should have recorded and did not (stream drops, empty segments)."""
-    from longwatch.clock import parse_time
-    from longwatch.core.preservation import gaps as gaps_mod
-
     archive = obj.archive()
     rows = gaps_mod.overlapping(archive.catalog, parse_time(start) if start else None,
                                 parse_time(end) if end else None, list(cameras))

@@ -15,6 +15,7 @@ from rich.table import Table
 from longwatch.clock import parse_time
 from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
 from longwatch.core.events import record as core
+from longwatch.core.events import rules
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import N_, _
@@ -147,8 +148,6 @@ def _rate(value: Any) -> str:
 @pass_obj
 def rules_cmd(obj: Context, as_json: bool) -> None:
     """Show the window rules in force (event types, seconds kept, minimum confidence, retention)."""
-    from longwatch.core.events import rules
-
     rule_set = rules.load(obj.archive().root)
     if as_json:
         emit_json({"path": str(rule_set.path.name), "types": [r.to_dict() for r in rule_set.types()]})

@@ -20,8 +20,10 @@ from rich.table import Table
 from longwatch import clock
 from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, stdout
+from longwatch.core.aip import signing
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
+from longwatch.core.public import notice
 from longwatch.core.records import actors, assignment, certificates, deletion, dispositions, holds, schedules
 from longwatch.core.records import tasks as records_tasks
 from longwatch.core.records.purge import emergency_purge
@@ -134,7 +136,6 @@ def show(obj: Context, schedule_path: Path | None, as_json: bool) -> None:
     click.echo("근거 / Legal basis")
     for note in notes:
         click.echo(note)
-    from longwatch.core.public import notice
 
     sample_ko, sample_en = (notice.planning_sample_text(None, lang, schedule) for lang in ("ko", "en"))
     if sample_en:
@@ -511,8 +512,6 @@ def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, 
 
 def verify_certificate(obj: Context, path: Path, cert_path: Path | None, as_json: bool) -> None:
     """Shared by ``dispose certificate --verify`` and ``longwatch verify CERT.json``."""
-    from longwatch.core.aip import signing
-
     trusted = None
     if cert_path is not None:
         trusted = [signing.load_certificate(cert_path)]

@@ -11,16 +11,27 @@ from rich.table import Table
 
 from longwatch import clock, hookimpl
 from longwatch.clock import parse_time
-from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, progress_for, stdout
+from longwatch.console import (
+    Context,
+    emit_json,
+    human_size,
+    local_time,
+    pass_obj,
+    progress_for,
+    resolve_package,
+    stdout,
+)
+from longwatch.core import custody
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
+from longwatch.core.catalog.models import Case, CasePackage
 from longwatch.core.preservation import gaps as gaps_mod
+from longwatch.core.preservation import reindex as reindex_mod
+from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
 
 def _bbox(value: str) -> tuple[float, float, float, float]:
-    from longwatch.errors import LongwatchError
-
     try:
         south, west, north, east = (float(v) for v in value.split(","))
     except ValueError as exc:
@@ -265,8 +276,6 @@ def cases_add(obj: Context, number: str, title: str, requester: str, notes: str)
 @pass_obj
 def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> None:
     """Attach packages to a case."""
-    from longwatch.console import resolve_package
-
     archive = obj.archive()
     before = _case_packages(archive, number)
     added = reference.attach_packages(archive.catalog, number, [resolve_package(archive, p) for p in package_ids])
@@ -296,7 +305,6 @@ def cases_add_range(obj: Context, number: str, start: str, end: str, camera: str
 def _case_packages(archive: Any, number: str) -> set[str]:
     from sqlalchemy import select
 
-    from longwatch.core.catalog.models import Case, CasePackage
 
     with archive.catalog.session() as s:
         return set(s.scalars(select(CasePackage.package_id).join(Case, Case.id == CasePackage.case_id)
@@ -305,8 +313,6 @@ def _case_packages(archive: Any, number: str) -> set[str]:
 
 def _record_attached(archive: Any, number: str, before: set[str]) -> None:
     """A package newly attached to a case is a metadata change: one custody event per 1,000 packages."""
-    from longwatch.core import custody
-
     new = sorted(_case_packages(archive, number) - before)
     agents = [custody.software_agent(), *([custody.person_agent(archive.operator)] if archive.operator else [])]
     events = [custody.CustodyEvent("metadata modification", packages=new[i:i + 1000], agents=agents,
@@ -322,11 +328,10 @@ def _record_attached(archive: Any, number: str, before: set[str]) -> None:
 @pass_obj
 def reindex(obj: Context, as_json: bool) -> None:
     """Rebuild the catalog from storage alone (packages and the reference snapshot)."""
-    from longwatch.core.preservation.reindex import reindex as run
 
     archive = obj.archive()
     with progress_for(obj, _("reindexing"), 0) as advance:
-        report = run(archive, progress=advance)
+        report = reindex_mod.reindex(archive, progress=advance)
     if as_json:
         emit_json({"packages": report.packages, "clips": report.clips, "gaps": report.gaps,
                    "reference_restored": report.reference_restored, "problems": report.problems})

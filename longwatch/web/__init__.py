@@ -20,6 +20,7 @@ from longwatch import i18n
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 from longwatch.web import security
+from longwatch.web.security import current_archive as current_archive  # for the pages and page plugins
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
@@ -143,13 +144,6 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         for blueprint in blueprints or ():
             app.register_blueprint(blueprint)
     return app
-
-
-def current_archive() -> Archive:
-    from flask import current_app
-
-    archive: Archive = current_app.extensions["longwatch"]
-    return archive
 
 
 def serve(archive_root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:

@@ -16,6 +16,7 @@ from longwatch.core.jobs import queue as jobs
 from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import tasks as public_tasks
 from longwatch.errors import LongwatchError
+from longwatch.i18n import gettext
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
 
@@ -114,8 +115,6 @@ def action() -> Response:
 
 def dashboard_panel(archive: Any, user: Any) -> tuple[str, str, dict[str, Any]] | None:
     """Open requests and their clocks on the dashboard, the most urgent first."""
-    from longwatch.i18n import gettext
-
     if not user.can("requests:read"):
         return None
     tz = archive.settings.tz

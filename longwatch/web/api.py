@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
 from longwatch import __version__
+from longwatch.core.accounts import PERMISSIONS
 from longwatch.web import current_archive, queries
 from longwatch.web.package_view import run_verify
 from longwatch.web.security import current_user, public, requires
@@ -178,8 +179,6 @@ def verify(package_id: str) -> Any:
 @requires("self")
 @operation("Who the token or session belongs to, and what it may do", {"$ref": "#/components/schemas/Me"})
 def me() -> Any:
-    from longwatch.core.accounts import PERMISSIONS
-
     user = current_user()
     assert user is not None
     return jsonify({"username": user.username, "role": user.role,

@@ -24,7 +24,9 @@ from longwatch.core.aip import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip
 from longwatch.core.media import ffmpeg
+from longwatch.core.storage.copies import copies_report
 from longwatch.errors import LongwatchError
+from longwatch.i18n import gettext
 from longwatch.storage_adapters.base import check_key, package_prefix
 from longwatch.web import current_archive, queries
 from longwatch.web.security import current_user, record_access, requires
@@ -47,9 +49,6 @@ PACKAGE_PANELS: list[Any] = []
 
 def copies_panel(archive: Any, pkg: Any) -> tuple[str, str, dict[str, Any]] | None:
     """Where the package's copies are, when each was last checked, and whether the store locks it."""
-    from longwatch.core.storage.copies import copies_report
-    from longwatch.i18n import gettext
-
     copies = copies_report(archive, pkg.id)
     return (gettext("Copies"), "_copies_panel.html", {"copies": copies}) if copies else None
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
+from longwatch.console import human_size as fmt
 from longwatch.web import current_archive, queries
 from longwatch.web.security import current_user, requires
 
@@ -49,8 +50,6 @@ def package_list() -> str:
 
 
 def human_size(n: int | None) -> str:
-    from longwatch.console import human_size as fmt
-
     return fmt(int(n or 0))
 
 

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 from flask import current_app, g, request, session
 
 from longwatch import clock
-from longwatch.core import accounts
+from longwatch.core import accounts, custody
+from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,8 +68,6 @@ def current_user() -> accounts.Account | None:
 
 def load_user() -> None:
     """Before each request: a bearer token (machines) or the session cookie (people)."""
-    from longwatch.web import current_archive
-
     g.user = None
     g.via_token = False
     catalog = current_archive().catalog
@@ -114,13 +113,9 @@ def record_access(action: str, package_id: str, relpath: str = "", detail: str =
     file. Every action also goes to ``logs/access.jsonl`` (appended under a
     lock, so several workers interleave whole lines) for operations.
     """
-    from longwatch.web import current_archive
-
     user = current_user()
     now = clock.now()
     if package_id and action in LEDGER_ACTIONS:
-        from longwatch.core import custody
-
         who = user.username if user else "anonymous"
         agents = [custody.software_agent(), *([custody.person_agent(user.username)] if user else [])]
         custody.Ledger.for_archive(current_archive()).append([custody.CustodyEvent(
@@ -148,3 +143,9 @@ def record_access(action: str, package_id: str, relpath: str = "", detail: str =
     hook = current_app.config.get("LONGWATCH_ACCESS_HOOK")
     if hook is not None:
         hook(entry)
+
+
+def current_archive() -> Archive:
+    """The archive this app serves (``create_app`` puts it in ``app.extensions``)."""
+    archive: Archive = current_app.extensions["longwatch"]
+    return archive

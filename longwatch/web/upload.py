@@ -37,6 +37,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from longwatch import clock
 from longwatch.core.accounts import Account
+from longwatch.core.aip import package
 from longwatch.core.catalog.models import Upload
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.errors import LongwatchError
@@ -379,8 +380,6 @@ def patch(upload_id: str) -> Response:
 
 def _named_path(row: Upload) -> Path:
     """Where the complete file waits for ingest, under its original (safe) name."""
-    from longwatch.core.aip import package
-
     return upload_dir() / row.id / package.safe_name(row.filename or "upload.bin", "upload.bin")
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from longwatch import registry
 from longwatch.core.catalog.models import Base, Clip, Package
+from longwatch.core.catalog.reference import ensure_zone
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -169,8 +170,6 @@ class Catalog:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def add_package(self, package: Package) -> None:
-        from longwatch.core.catalog.reference import ensure_zone
-
         with self.session() as s:
             if package.zone:
                 ensure_zone(s, package.zone)  # the zone tree knows every zone footage is filed under

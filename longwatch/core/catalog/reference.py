@@ -15,13 +15,12 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from longwatch import clock
-from longwatch.core.catalog import Catalog
 from longwatch.core.catalog.models import (
     Camera,
     CameraPosition,
@@ -29,10 +28,14 @@ from longwatch.core.catalog.models import (
     CasePackage,
     CaseRange,
     Clip,
+    Package,
     Purpose,
     Zone,
 )
 from longwatch.errors import LongwatchError
+
+if TYPE_CHECKING:
+    from longwatch.core.catalog import Catalog  # the catalog package imports this module
 
 SNAPSHOT_KEY = "catalog/reference.json"
 SNAPSHOT_SCHEMA = "longwatch-reference/1"
@@ -314,8 +317,6 @@ def add_case(catalog: Catalog, number: str, title: str = "", requester: str = ""
 
 
 def attach_packages(catalog: Catalog, number: str, package_ids: Iterable[str]) -> int:
-    from longwatch.core.catalog.models import Package
-
     added = 0
     with catalog.session() as s:
         case = get_case(s, number)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from longwatch import clock
+from longwatch.clock import parse_utc
+from longwatch.core import custody
 from longwatch.core.catalog.models import FootageGap
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ class GapRecord:
 def record(archive: Archive, camera: str, start: datetime, end: datetime, reason: str, source: str = "",
            now: datetime | None = None) -> bool:
     """Ledger event, then catalog row; False when the catalog already knows this gap."""
-    from longwatch.core import custody
-
     if end <= start:
         return False
     with archive.catalog.session() as s:
@@ -88,9 +88,6 @@ def overlapping(catalog: Catalog, start: datetime | None = None, end: datetime |
 
 def restore_from_ledger(archive: Archive) -> int:
     """Rows for every gap event in the custody ledger that the catalog lacks (``reindex``)."""
-    from longwatch.clock import parse_utc
-    from longwatch.core import custody
-
     ledger = custody.Ledger.for_archive(archive)
     restored = 0
     for _, _, line, complete in ledger.lines():

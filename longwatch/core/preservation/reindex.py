@@ -35,7 +35,9 @@ from longwatch.core.catalog.models import (
     Purpose,
     Zone,
 )
+from longwatch.core.preservation import gaps
 from longwatch.errors import LongwatchError
+from longwatch.storage_adapters.base import package_prefix
 
 P = "{http://www.loc.gov/premis/v3}"
 
@@ -137,8 +139,6 @@ def read_package(storage: Any, package_id: str) -> Package:
 
 
 def _prefix(package_id: str) -> str:
-    from longwatch.storage_adapters.base import package_prefix
-
     return package_prefix(package_id)
 
 
@@ -148,8 +148,6 @@ def replay_ledger(archive: Any, report: ReindexReport) -> None:
     The ledger does not exist yet; when it does, this is where its entries are applied in order,
     after packages and reference data, so that later facts (a disposal, a hold) win.
     """
-    from longwatch.core.preservation import gaps
-
     report.gaps = gaps.restore_from_ledger(archive)  # footage gaps live in the ledger, not in packages
 
 

@@ -25,6 +25,7 @@ from longwatch.clock import parse_time
 from longwatch.core.archive import Archive
 from longwatch.core.jobs.queue import HEAVY, QUICK, Task, enqueue
 from longwatch.core.preservation import derive, ingest, publish, windows
+from longwatch.core.storage import replicate as storage_replicate
 from longwatch.core.storage.tasks import require_copies
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -32,8 +33,6 @@ from longwatch.hookspecs import hookimpl
 
 def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: str = "",
             title: str = "") -> dict[str, Any]:
-    from longwatch.core.storage import replicate as storage_replicate
-
     existing = archive.catalog.find_clip(sha256)
     stored = False
     if existing is not None:  # stored before (an earlier attempt of this job, or another): no second package

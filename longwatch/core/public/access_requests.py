@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from longwatch.clock import now as utc_now
+from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import PublicRequest, RequestStep
 from longwatch.core.custody import CustodyEvent, Ledger, person_agent, software_agent
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import shares
 from longwatch.core.evidence.request import Recipient, Request
+from longwatch.core.preservation import derive
 from longwatch.core.records import actors
 from longwatch.core.records import holds as legal_holds
 from longwatch.errors import LongwatchError
@@ -242,8 +244,6 @@ def package_ids(req: PublicRequest) -> list[str]:
 
 def search(archive: Archive, number: str, actor: str = "", limit: int = 500) -> PublicRequest:
     """Find the footage of the claimed time (and camera), then hold it at once."""
-    from longwatch.core.catalog import search as search_api
-
     req = get(archive, number)
     if req.claimed_start_utc is None:  # never a search of the whole archive
         raise LongwatchError("U005", name="claimed_start_utc", kind=req.kind)
@@ -291,7 +291,7 @@ def mask(archive: Archive, number: str, keep: frozenset[str] = frozenset(), acto
     it was queued): a rerun after a kill finds the copies its attempt made and
     records the step once, and a rerun after it finished changes nothing.
     """
-    from longwatch.core.preservation import derive, redact
+    from longwatch.core.preservation import redact  # NumPy and the frame decoder: masking only
 
     req = get(archive, number)
     if result_ids is not None and req.status == "ready":

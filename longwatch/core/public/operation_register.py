@@ -19,6 +19,7 @@ from sqlalchemy import select
 from longwatch.clock import parse_utc
 from longwatch.core.catalog.models import CustodyEntry, PublicRequest
 from longwatch.core.custody import Ledger
+from longwatch.core.evidence import pdf
 from longwatch.i18n import N_, gettext
 
 if TYPE_CHECKING:
@@ -143,8 +144,6 @@ def to_csv(rows: list[Row], tz: Any) -> str:
 
 
 def to_pdf(rows: list[Row], tz: Any, title: str, organization: str) -> bytes:
-    from longwatch.core.evidence import pdf
-
     doc = pdf.Document(title)
     doc.heading(title)
     doc.text(organization)

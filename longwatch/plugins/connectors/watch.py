@@ -32,9 +32,15 @@ from typing import Any
 
 from longwatch import __version__, clock
 from longwatch.core.aip import verify as verify_mod
+from longwatch.core.aip.package import safe_name
 from longwatch.core.archive import Archive
+from longwatch.core.catalog import Clip
+from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
+from longwatch.core.storage import copies as storage_copies
+from longwatch.core.storage import policy as storage_policy
+from longwatch.core.storage import replicate as storage_replicate
 from longwatch.errors import LongwatchError
 from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, Gap, iso
 
@@ -292,7 +298,6 @@ class Watch:
         """The package of a clip whose ingest began before a crash: same SHA-256 and same start."""
         from sqlalchemy import select
 
-        from longwatch.core.catalog import Clip
 
         digest = hashlib.sha256()
         with self.connector.open_clip(clip) as fh:
@@ -327,8 +332,6 @@ class Watch:
             raise
 
     def _stage(self, clip: ClipInfo, stage: Path) -> ingest_mod.IngestRequest:
-        from longwatch.core.aip.package import safe_name
-
         # The staged name is the original one when the file system can hold it with ".json" added,
         # so ingest records it as PREMIS originalName; else a safe name (the original stays in the sidecar).
         plain = "/" not in clip.name and "\0" not in clip.name and clip.name not in ("", ".", "..") \
@@ -419,10 +422,6 @@ class Watch:
         while the archive holds one copy of a two-copy policy would leave the
         evidence on a single disk. A failed replica is retried here at every pass.
         """
-        from longwatch.core.storage import copies as storage_copies
-        from longwatch.core.storage import policy as storage_policy
-        from longwatch.core.storage import replicate as storage_replicate
-
         storage = self.archive.storage()
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
                                            trusted=[self.archive.certificate])
@@ -448,8 +447,6 @@ class Watch:
 
     def _note_gaps(self, found: list[dict[str, str]]) -> None:
         """New gaps go to the custody ledger and the catalog (searchable), then to the watch's own files."""
-        from longwatch.core.preservation import gaps as gaps_mod
-
         known = {json.dumps(g, sort_keys=True) for g in self.state.gaps}
         new = [g for g in found if json.dumps(g, sort_keys=True) not in known]
         if not new:

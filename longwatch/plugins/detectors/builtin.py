@@ -13,6 +13,7 @@ from longwatch.hookspecs import hookimpl
 
 @hookimpl
 def register_detectors() -> list[type[Any]]:
+    # Imported when the hook is first called, not with the plugin: NumPy, OpenCV and onnxruntime.
     from longwatch.plugins.detectors.face import FaceDetector
     from longwatch.plugins.detectors.motion import MotionDetector
     from longwatch.plugins.detectors.person import PersonDetector
