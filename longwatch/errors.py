@@ -23,6 +23,11 @@ CODES: Mapping[str, str] = {
     "A002": N_("{path} already holds an archive; choose an empty directory"),
     "A003": N_("the configuration {path} is invalid: {detail}"),
     "A004": N_("the catalog could not be opened or updated: {detail}"),
+    "A005": N_(
+        "the catalog {path} is missing, yet storage location {location!r} holds packages: run `longwatch reindex` "
+        "to rebuild it from storage and the custody ledger, or restore the catalog from its backup; nothing was "
+        "created"
+    ),
     # C: command-line usage that click cannot check by itself
     "C001": N_("say what to verify: a package id, a package directory, or --all"),
     # D: detectors, windows and redaction

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from longwatch.core.archive import Archive
     from longwatch.core.catalog import Catalog
+    from longwatch.core.custody.ledger import Ledger
     from longwatch.core.jobs.queue import Task
     from longwatch.core.storage.locks import Protection
     from longwatch.plugins.detectors.base import Detector
@@ -99,4 +100,16 @@ def package_protection(archive: Archive, package_id: str, now: datetime | None) 
 
     The first answer that is not None wins; the built-in ``longwatch.core.records.locks`` answers from the
     catalog's legal holds and retention assignment.
+    """
+
+
+@hookspec
+def replay_ledger(archive: Archive, ledger: Ledger) -> None:
+    """Called by ``longwatch reindex`` once the packages are read: rebuild from the custody ledger what this
+    plugin keeps in the catalog.
+
+    ``ledger.entries(mentioning=b'"my_key"')`` yields the entries in ledger order, straight from the
+    segments; apply them in that order, so that later facts win, and idempotently (reindex runs on a
+    catalog that may still hold the rows). The built-in ``longwatch.core.records.rebuild`` restores the
+    legal holds. The return value is ignored.
     """

@@ -22,6 +22,7 @@ DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.s3",
     "longwatch.commands.storage",
     "longwatch.core.records.locks",  # answers storage's package_record_class and package_protection
+    "longwatch.core.records.rebuild",  # answers reindex's replay_ledger: the legal holds
     "longwatch.plugins.connectors.dropfolder",
     "longwatch.plugins.connectors.rtsp",
     "longwatch.plugins.connectors.vendor",

@@ -61,6 +61,11 @@ KO = {
         "{path}에는 이미 아카이브가 있습니다. 빈 디렉터리를 선택하십시오",
     "the configuration {path} is invalid: {detail}": "설정 파일 {path}이(가) 올바르지 않습니다: {detail}",
     "the catalog could not be opened or updated: {detail}": "카탈로그를 열거나 갱신할 수 없습니다: {detail}",
+    "the catalog {path} is missing, yet storage location {location!r} holds packages: run `longwatch reindex` "
+    "to rebuild it from storage and the custody ledger, or restore the catalog from its backup; nothing was "
+    "created":
+        "카탈로그 {path}이(가) 없지만 저장 위치 {location!r}에는 패키지가 있습니다: `longwatch reindex`를 실행하여 "
+        "저장소와 관리 이력 원장에서 카탈로그를 다시 만들거나, 백업에서 카탈로그를 복원하십시오. 아무것도 만들지 않았습니다",
     "say what to verify: a package id, a package directory, or --all":
         "검증할 대상을 지정하십시오: 패키지 ID, 패키지 디렉터리 또는 --all",
     "{path} is empty (0 bytes): there is nothing to preserve": "{path}은(는) 빈 파일(0바이트)이라 보존할 내용이 없습니다",
@@ -161,8 +166,8 @@ KO = {
     "the inclusion proof of entry {seq} does not verify: {detail}": "항목 {seq}의 포함 증명 검증에 실패했습니다: {detail}",
     "the consistency proof from {first} to {second} entries does not verify: {detail}":
         "항목 {first}개에서 {second}개로의 일관성 증명 검증에 실패했습니다: {detail}",
-    "{value!r} is not a PREMIS event type of longwatch's vocabulary (longwatch/core/vocabulary.py)":
-        "{value!r}은(는) longwatch 어휘(longwatch/core/vocabulary.py)의 PREMIS 이벤트 유형이 아닙니다",
+    "{value!r} is not a PREMIS event type of longwatch's vocabulary (longwatch/core/aip/vocabulary.py)":
+        "{value!r}은(는) longwatch 어휘(longwatch/core/aip/vocabulary.py)의 PREMIS 이벤트 유형이 아닙니다",
     "{value!r} is not a valid outcome (success, failure, warning) or agent role for a ledger event":
         "{value!r}은(는) 원장 이벤트의 올바른 결과(success, failure, warning)나 행위자 역할이 아닙니다",
     "no ledger entry {entry}: give a sequence number or an event id": "원장 항목 {entry}이(가) 없습니다: 순번이나 이벤트 ID를 지정하십시오",

@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 
 import pluggy
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from longwatch import config, registry
 from longwatch.core.aip import signing
@@ -64,7 +66,7 @@ class Archive:
                 signer = signing.generate(organization, f"longwatch archive {settings.name}")
             signing.save(signer, settings.key_path, settings.cert_path, passphrase)
             archive = cls(settings, pm)
-            archive.catalog.upgrade()
+            archive.open_catalog(missing_ok=True).upgrade()
             archive.storage()
             os.replace(tmp, root / config.CONFIG_NAME)  # the archive exists from this moment
             return archive
@@ -77,9 +79,40 @@ class Archive:
 
     @functools.cached_property
     def catalog(self) -> Catalog:
+        """The catalog, upgraded to the newest schema; A005 if its SQLite file is gone while storage holds packages."""
+        return self.open_catalog()
+
+    def open_catalog(self, missing_ok: bool = False) -> Catalog:
+        """Open (and cache) the catalog. ``missing_ok`` is for ``longwatch init`` and ``longwatch reindex`` only.
+
+        A SQLite catalog is a file; opening a missing one would create it
+        empty, and an operator who lost the catalog would see an empty archive
+        and carry on. So a missing file is created only for an archive whose
+        storage holds no package yet (a new one); otherwise A005 points to
+        ``longwatch reindex`` or to the backup. A database URL (PostgreSQL)
+        has no file to miss and opens as before.
+        """
+        if "catalog" in self.__dict__:
+            return self.__dict__["catalog"]
+        if not missing_ok:
+            self._refuse_a_lost_catalog()
         catalog = Catalog(self.settings.catalog_url, self.pm)
         catalog.ensure_current()
+        self.__dict__["catalog"] = catalog
         return catalog
+
+    def _refuse_a_lost_catalog(self) -> None:
+        try:
+            url = make_url(self.settings.catalog_url)
+        except (ArgumentError, ValueError):
+            return  # Catalog() says what is wrong with the URL (A004)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+                or url.database.startswith("file:") or Path(url.database).exists():
+            return
+        for name in [self.settings.primary_location, *sorted(set(self.settings.locations)
+                                                               - {self.settings.primary_location})]:
+            if next(iter(self.storage(name).package_ids()), None) is not None:
+                raise LongwatchError("A005", path=url.database, location=name)
 
     @functools.cached_property
     def signer(self) -> signing.Signer:

@@ -606,6 +606,35 @@ class Ledger:
                     yield path.name, offset, raw[:-1] if complete else raw, complete
                     offset += len(raw)
 
+    def entries(self, mentioning: bytes = b"") -> Iterator[dict[str, Any]]:
+        """Every complete entry in ledger order, straight from the segments (no index needed: ``reindex``
+        replays them into a catalog that lost its index too). ``mentioning`` skips, before parsing, every
+        line without those bytes; a line that is not JSON is skipped (``custody verify`` reports it)."""
+        for _segment, _offset, line, complete in self.lines():
+            if not complete or (mentioning and mentioning not in line):
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                yield entry
+
+    def index_behind(self) -> bool:
+        """Whether the segments hold complete entries the catalog's index lacks (the catalog was lost, or
+        restored from a backup older than the ledger): :meth:`reindex` then rebuilds the index."""
+        for path in reversed(self.segment_paths()):
+            line = self._read_last_line(path, self._complete_end(path, path.stat().st_size))
+            if line is None:
+                continue
+            try:
+                last = int(json.loads(line)["seq"])
+            except (ValueError, KeyError, TypeError):
+                return True  # reindex says what is wrong with it
+            top = self._index_max()
+            return top is None or top < last
+        return False
+
     def read_entry(self, segment: str, offset: int, length: int) -> tuple[dict[str, Any], bytes]:
         with open(self.segments_dir / segment, "rb") as fh:
             fh.seek(offset)

@@ -3,9 +3,10 @@
 Every published package is read back through the storage adapter (bag-info.txt,
 the manifests, metadata/dc.xml, premis.xml and technical.json); no media is
 read. Reference data (zones, purposes, cameras, cases) comes from the snapshot
-the reference commands keep on storage (``catalog/reference.json``). Events
-and case history that the custody ledger will carry are replayed by
-:func:`replay_ledger` once the ledger exists.
+the reference commands keep on storage (``catalog/reference.json``). What only
+the custody ledger records (footage gaps, legal holds) is replayed by
+:func:`replay_ledger` last. Reindex opens a catalog whose file is missing
+(``Archive.open_catalog(missing_ok=True)``), which every other command refuses.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from longwatch import clock
+from longwatch.core import custody
 from longwatch.core.aip import metadata, package
 from longwatch.core.catalog import fulltext, reference
 from longwatch.core.catalog.models import (
@@ -143,17 +145,32 @@ def _prefix(package_id: str) -> str:
 
 
 def replay_ledger(archive: Any, report: ReindexReport) -> None:
-    """Hook point: replay the custody ledger (holds, disposals, events, case links) onto the rebuilt catalog.
+    """Replay the custody ledger onto the rebuilt catalog, after packages and reference data.
 
-    The ledger does not exist yet; when it does, this is where its entries are applied in order,
-    after packages and reference data, so that later facts (a disposal, a hold) win.
+    The footage gaps are restored here (they live in the ledger, not in
+    packages). What higher features keep (the legal holds, answered by
+    :mod:`longwatch.core.records.rebuild`) comes back through the
+    ``replay_ledger`` hook: each plugin applies the entries in ledger order, so
+    later facts (a release after a placement) win. A catalog that lost its
+    ledger index as well gets it rebuilt from the segments afterwards
+    (:meth:`~longwatch.core.custody.Ledger.reindex`, which refuses a broken
+    chain: then the problem is reported and the replayed rows stay).
+    Not yet replayed: retention assignments, dispositions, copies, events,
+    requests, share links, accounts (issue 20).
     """
-    report.gaps = gaps.restore_from_ledger(archive)  # footage gaps live in the ledger, not in packages
+    report.gaps = gaps.restore_from_ledger(archive)
+    ledger = custody.Ledger.for_archive(archive)
+    archive.pm.hook.replay_ledger(archive=archive, ledger=ledger)
+    if ledger.index_behind():
+        try:
+            ledger.reindex()
+        except LongwatchError as exc:
+            report.problems.append(exc.to_dict())
 
 
 def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> ReindexReport:
     """Empty the catalog and fill it again from storage; the result is what a fresh catalog would hold."""
-    catalog = archive.catalog
+    catalog = archive.open_catalog(missing_ok=True)
     catalog.upgrade()
     report = ReindexReport()
     with catalog.session() as s:

@@ -30,7 +30,10 @@ both). Every deletion path consults it:
   retention's :func:`lock_until` date.
 
 Placing and releasing a hold (:func:`place_hold`, :func:`release_hold`) is
-recorded in the catalog and as a custody-ledger event before it returns.
+recorded in the catalog and as a custody-ledger event before it returns. The
+ledger is the record that outlives the catalog: ``longwatch reindex`` rebuilds
+every hold from those events (:func:`replay`, through the ``replay_ledger``
+hook that :mod:`longwatch.core.records.rebuild` answers).
 """
 
 from __future__ import annotations
@@ -136,6 +139,69 @@ def hold_dict(hold: LegalHold) -> dict[str, Any]:
             "reason": hold.reason, "review": clock.iso_z(hold.review_at), "placed_by": hold.placed_by,
             "placed_at": clock.iso_z(hold.placed_at), "released_at": clock.iso_z(hold.released_at),
             "released_by": hold.released_by or None, "release_reason": hold.release_reason or None}
+
+
+def replay(archive: Archive, entries: Iterable[dict[str, Any]]) -> int:
+    """Rebuild the legal holds from custody-ledger entries, in their order (``longwatch reindex``).
+
+    Each "hold placed" or "hold released" entry carries the whole hold as
+    :func:`hold_dict` gave it then (``extra.legal_hold``); the hold becomes
+    what its last entry says, so a hold released in the ledger is released
+    and one whose release never reached the ledger stays active. People and
+    times an older entry lacks come from the entry itself (its time, its
+    authorizer, its detail). Idempotent: a hold the catalog has is updated,
+    one it lacks is added, one the ledger does not name is left alone.
+    Returns how many holds the entries named.
+    """
+    state: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        extra = entry.get("extra") if isinstance(entry, dict) else None
+        data = extra.get("legal_hold") if isinstance(extra, dict) else None
+        action = extra.get("action") if isinstance(extra, dict) else None
+        if not isinstance(data, dict) or action not in ("hold placed", "hold released") \
+                or not data.get("hold_id") or data.get("kind") not in HOLD_KINDS:
+            continue
+        hold_id = str(data["hold_id"])
+        state[hold_id] = _replayed(data, action == "hold released", entry, state.get(hold_id))
+    with archive.catalog.session() as s:
+        for hold_id, fields in state.items():
+            row = s.get(LegalHold, hold_id)
+            if row is None:
+                s.add(LegalHold(id=hold_id, **fields))
+            else:
+                for key, value in fields.items():
+                    setattr(row, key, value)
+    return len(state)
+
+
+def _replayed(data: dict[str, Any], released: bool, entry: dict[str, Any],
+              before: dict[str, Any] | None) -> dict[str, Any]:
+    """The columns of a hold after one ledger entry (see :func:`replay`)."""
+
+    def when(key: str) -> datetime | None:
+        value = data.get(key)
+        return clock.parse_utc(value) if isinstance(value, str) and value else None
+
+    at = clock.parse_utc(entry["time"]) if isinstance(entry.get("time"), str) else None
+    person = next((a.get("name", "") for a in entry.get("agents") or ()
+                   if isinstance(a, dict) and a.get("type") == "person" and a.get("role") == "authorizer"), "")
+    before = before or {}
+    fields: dict[str, Any] = {
+        "kind": str(data["kind"]), "package_id": str(data.get("package_id") or ""),
+        "case_id": str(data.get("case_id") or ""), "camera": str(data.get("camera") or ""),
+        "start_utc": when("start"), "end_utc": when("end"),
+        "search": json.dumps(data.get("search") or {}, sort_keys=True, ensure_ascii=False),
+        "owner": str(data.get("owner") or ""), "reason": str(data.get("reason") or ""), "review_at": when("review"),
+        "placed_by": str(data.get("placed_by") or before.get("placed_by") or ("" if released else person)),
+        "placed_at": when("placed_at") or before.get("placed_at") or at,
+        "released_at": None, "released_by": "", "release_reason": ""}
+    if released:
+        detail = str(entry.get("detail") or "")
+        prefix = "legal hold released: "
+        fields.update(released_at=when("released_at") or at, released_by=str(data.get("released_by") or person),
+                      release_reason=str(data.get("release_reason") or
+                                         (detail[len(prefix):] if detail.startswith(prefix) else "")))
+    return fields
 
 
 def _overlaps(a_start: datetime | None, a_end: datetime | None, b_start: datetime | None,
