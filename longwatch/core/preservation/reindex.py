@@ -156,7 +156,9 @@ def replay_ledger(archive: Any, report: ReindexReport) -> None:
     (:meth:`~longwatch.core.custody.Ledger.reindex`, which refuses a broken
     chain: then the problem is reported and the replayed rows stay).
     Not yet replayed: retention assignments, dispositions, copies, events,
-    requests, share links, accounts (issue 20).
+    requests, share links, accounts: a case hold, which covers the packages
+    assigned to its case, covers none of them after a rebuild until
+    assignments are replayed too.
     """
     report.gaps = gaps.restore_from_ledger(archive)
     ledger = custody.Ledger.for_archive(archive)
