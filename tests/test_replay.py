@@ -19,8 +19,8 @@ from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_stor
 
 from longwatch.core import custody
 from longwatch.core.archive import Archive
-from longwatch.core.catalog.models import LegalHold
-from longwatch.core.records import assignment, deletion, holds, purge, schedules
+from longwatch.core.catalog.models import LegalHold, RetentionAssignment
+from longwatch.core.records import assignment, deletion, dispositions, holds, purge, schedules
 from longwatch.errors import LongwatchError
 
 NOW = "2026-03-01T00:00:00Z"
@@ -125,13 +125,14 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
     assert lw("reindex").exit_code == 0
     a = Archive.open(archive.root)
     try:
-        for name in ("package", "camera", "search", "twice"):
+        for name in ("package", "case", "camera", "search", "twice"):
             with pytest.raises(LongwatchError) as info:
                 deletion.delete_package(a, ids[name], ADMIN, "administrator", now=later(90))
             assert info.value.code == "H003", name
-        result = lw("dispose", "delete", ids["package"][:8], "--reason", "cleanup", "--as", "root-admin",
-                    "--role", "admin")
-        assert result.exit_code == 12 and "ERROR [H003]" in result.stderr
+        for name in ("package", "case"):
+            result = lw("dispose", "delete", ids[name][:8], "--reason", "cleanup", "--as", "root-admin",
+                        "--role", "admin")
+            assert result.exit_code == 12 and "ERROR [H003]" in result.stderr, name
         # a new hold and a release after the rebuild go on the same ledger
         holds.release_hold(a, placed["search"].id, BOB, "inspection over", now=later(91))
         holds.place_hold(a, ALICE, owner="court", reason="again", package_id=ids["search"], now=later(92))
@@ -143,7 +144,7 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
         a.close()
         a = Archive.open(a.root)
         removed = purge.emergency_purge(a, ADMIN, later(400))
-        assert set(removed).isdisjoint({ids[n] for n in ("package", "camera", "search", "twice")})
+        assert set(removed).isdisjoint({ids[n] for n in ("package", "case", "camera", "search", "twice")})
         assert ids["free"] in removed and ids["released"] in removed
         config.write_text(config.read_text().replace(f"\nreserve_bytes = {10**18}", ""))
 
@@ -153,18 +154,18 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
         shorter.write_text(schedules.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
         assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager").exit_code == 0
         out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
+        # (the case's package is not due at all: its case-closed clock has not started)
         assert {h["package_id"] for h in out["held"]} >= {ids[n] for n in ("package", "camera", "search", "twice")}
         if out.get("disposition_id"):
             assert lw("dispose", "approve", out["disposition_id"], "--as", "bob", "--role",
                       "records-manager").exit_code == 0
             lw("dispose", "execute", out["disposition_id"], "--as", "bob")
-        for name in ("package", "camera", "search", "twice"):
+        for name in ("package", "case", "camera", "search", "twice"):
             assert status(a, ids[name]) == "stored" and on_storage(a, ids[name]), name
     finally:
         a.close()
 
 
-@pytest.mark.xfail(strict=True, reason="retention assignments (which case a package is in) are not replayed yet")
 def test_a_case_hold_still_covers_its_packages_after_a_rebuild(lw, archive, held):
     ids, placed = held
     drop_catalog(archive)
@@ -174,6 +175,98 @@ def test_a_case_hold_still_covers_its_packages_after_a_rebuild(lw, archive, held
         assert covering(a, ids["case"]) == {placed["case"].id}
     finally:
         a.close()
+
+
+def assignments(archive: Archive) -> dict[str, dict]:
+    """Every retention assignment with every column, as the catalog holds it."""
+    with archive.catalog.session() as s:
+        return {row.package_id: {c.name: getattr(row, c.name) for c in RetentionAssignment.__table__.columns}
+                for row in s.query(RetentionAssignment)}
+
+
+def planned(archive: Archive, when) -> tuple[list, list, list]:
+    plan = dispositions.plan(archive, when)
+    return ([(c.package_id, c.record_class, c.due) for c in plan.due],
+            [(c.package_id, hold) for c, hold in plan.held], [c.package_id for c in plan.review])
+
+
+@pytest.fixture
+def assigned(archive, small_clip, tmp_path):
+    """Packages whose assignments went through facts, a case closure and a schedule change."""
+    ids = {name: add_package(archive, small_clip, tmp_path, name, camera=f"cam-{n}")
+           for n, name in enumerate(("plain", "event", "case", "late", "sample"), 1)}
+    assignment.assign(archive, ALICE, later(1))
+    assignment.assign(archive, ALICE, later(2), [ids["event"]], event_type="motion",
+                      event_time=T0 + timedelta(hours=3, microseconds=17))
+    assignment.assign(archive, ALICE, later(3), [ids["case"]], case_id="2026-J-17")
+    assignment.close_case(archive, "2026-J-17", T0 + timedelta(days=40), BOB, later(41))
+    assignment.assign(archive, ALICE, later(4), [ids["sample"]], purpose=schedules.SAMPLE_PURPOSE)
+    longer = tmp_path / "v2.toml"
+    longer.write_text(schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
+                      .replace('period = "P30D"', 'period = "P60D"')
+                      .replace('"kr-public-default"', '"v2"', 1), encoding="utf-8")
+    assignment.set_schedule(archive, longer, BOB, later(50))
+    assignment.assign(archive, ALICE, later(51), [ids["late"]], event_type="alarm")
+    return ids
+
+
+def test_retention_assignments_and_the_schedule_survive_the_loss_of_the_catalog(lw, archive, assigned):
+    assert schedules.active_schedule(archive).id == "v2"
+    before = assignments(archive)
+    assert len(before) == 5 and before[assigned["case"]]["case_closed_at"] is not None
+    assert before[assigned["event"]]["event_time"].microsecond == 17
+    shown = lw("retention", "show", "--json").stdout
+    plans = [planned(archive, later(days)) for days in (60, 120, 800, 5000)]
+    assert any(plan[0] for plan in plans)
+    active = archive.root / schedules.ACTIVE_NAME
+    text = active.read_bytes()
+    drop_catalog(archive)
+    active.unlink()  # lost with the catalog's disk: the ledger kept the version
+
+    assert lw("reindex").exit_code == 0
+    a = Archive.open(archive.root)
+    try:
+        assert active.read_bytes() == text
+        assert assignments(a) == before  # class, rule, action, trigger, due, facts, times to the microsecond
+        assert lw("retention", "show", "--json").stdout == shown
+        assert [planned(a, later(days)) for days in (60, 120, 800, 5000)] == plans
+        assert lw("reindex").exit_code == 0 and assignments(a) == before  # idempotent
+        # a catalog still holding (stale) rows gets the ledger's word
+        with a.catalog.session() as s:
+            s.query(RetentionAssignment).filter_by(package_id=assigned["case"]).update({"case_id": "", "due_at": None})
+        assert lw("reindex").exit_code == 0 and assignments(a) == before
+    finally:
+        a.close()
+
+
+def test_assignments_recorded_before_action_and_trigger_were_kept(archive, assigned):
+    before = assignments(archive)
+    entries = list(custody.Ledger.for_archive(archive).entries(mentioning=b'"retention'))
+    old = json.loads(json.dumps(entries))
+    for entry in old:
+        change = entry["extra"].get("retention")
+        if change:
+            del change["action"], change["trigger"]
+        version = entry["extra"].get("retention_schedule")
+        if version:
+            del version["text"]
+    with archive.catalog.session() as s:
+        s.query(RetentionAssignment).delete()
+    assert assignment.replay(archive, old) == 5
+    assert assignments(archive) == before
+    # a schedule that no longer exists anywhere: no action is guessed, so nothing is destroyed by it
+    for entry in old:
+        change = entry["extra"].get("retention")
+        if change:
+            change["schedule"] = "gone"
+    with archive.catalog.session() as s:
+        s.query(RetentionAssignment).delete()
+    assignment.replay(archive, old)
+    rows = assignments(archive)
+    assert {r["action"] for r in rows.values()} == {""} and {r["trigger_at"] for r in rows.values()} == {None}
+    assert {k: (r["record_class"], r["due_at"]) for k, r in rows.items()} == \
+        {k: (r["record_class"], r["due_at"]) for k, r in before.items()}
+    assert planned(archive, later(5000))[0] == []
 
 
 def test_replay_follows_the_ledger_order_and_is_idempotent(archive, small_clip, tmp_path):

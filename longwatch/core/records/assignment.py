@@ -13,8 +13,9 @@ ask for more copies). Every function takes ``now=``, else reads
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
-import shutil
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +29,13 @@ from longwatch.core.catalog.models import Package, RetentionAssignment
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.schedules import (
     ACTIVE_NAME,
+    DEFAULT_SCHEDULE,
     Facts,
     Schedule,
     active_schedule,
     classify,
     load_schedule,
+    schedule_from_bytes,
     trigger_time,
 )
 from longwatch.core.storage.locks import retention_lock_locations, sync_packages
@@ -40,6 +43,11 @@ from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
+
+log = logging.getLogger(__name__)
+#: the facts an assignment keeps (columns of RetentionAssignment); the times among them
+FACTS = ("case_id", "event_type", "purpose", "event_time", "case_closed_at")
+TIME_FACTS = ("event_time", "case_closed_at")
 
 
 def facts_of(package: Package, assignment: RetentionAssignment | None) -> Facts:
@@ -110,7 +118,8 @@ def assign(archive: Archive, actor: Actor, now: datetime | None = None, package_
             assignment.action, assignment.trigger_at, assignment.due_at = record_class.action, trigger_at, due
             assignment.assigned_at = now
             changes.append({"package_id": package.id, "schedule": schedule.id, "class": record_class.id,
-                            "rule": rule, "due": clock.iso_z(due), "previous_class": before[1] or None,
+                            "rule": rule, "due": clock.iso_z(due), "action": record_class.action,
+                            "trigger": clock.iso_z(trigger_at), "previous_class": before[1] or None,
                             "previous_due": clock.iso_z(before[2]),
                             "facts": {k: clock.iso_z(v) if isinstance(v, datetime) else v for k, v in facts.items()}})
     events = [custody.CustodyEvent(type="policy assignment", packages=[c["package_id"]], agents=agents(actor),
@@ -138,17 +147,19 @@ def close_case(archive: Archive, case_id: str, closed_at: datetime, actor: Actor
 
 def set_schedule(archive: Archive, path: Path, actor: Actor, now: datetime | None = None) -> list[dict[str, Any]]:
     """Make ``path`` the active schedule and recompute every stored package (a recorded change)."""
-    schedule = load_schedule(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise LongwatchError("H001", path=path, detail=exc.strerror or str(exc)) from exc
+    schedule = schedule_from_bytes(raw, str(path))
+    text = raw.decode("utf-8")  # what the ledger keeps, so that reindex can restore this version
     now = clock.current(now)
-    target = archive.root / ACTIVE_NAME
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    shutil.copyfile(path, tmp)
-    os.replace(tmp, target)
+    _write_active(archive, raw)
     ledger_append(archive, [custody.CustodyEvent(
         type="policy assignment", agents=agents(actor), time=now,
         detail=f"retention schedule {schedule.id} made active",
-        extra={"retention_schedule": {"id": schedule.id, "sha256": schedule.digest, "source": Path(path).name}})])
+        extra={"retention_schedule": {"id": schedule.id, "sha256": schedule.digest, "source": Path(path).name,
+                                      "text": text}})])
     with archive.catalog.session() as s:
         ids = list(s.scalars(select(Package.id).where(Package.status == "stored")))
     return assign(archive, actor, now, ids, schedule=schedule) if ids else []
@@ -165,3 +176,117 @@ def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime |
     if not configured:
         return 0
     return len(sync_packages(archive, lambda _lockable: package_ids, among=configured, now=now, strict=False))
+
+
+def _write_active(archive: Archive, raw: bytes) -> None:
+    """The archive's active schedule file, replaced in one step."""
+    target = archive.root / ACTIVE_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(raw)
+    os.replace(tmp, target)
+
+
+# -- longwatch reindex ------------------------------------------------------------------
+def replay(archive: Archive, entries: Iterable[dict[str, Any]]) -> int:
+    """Rebuild the retention assignments (and the active schedule file, if lost) from ledger entries.
+
+    Every change :func:`assign` made is a "policy assignment" entry whose
+    ``extra.retention`` carries the package, schedule, class, rule, due date,
+    action, trigger date and the facts that changed; the entry's time is the
+    assignment time. Facts accumulate in ledger order (an entry names only
+    those that changed), everything else is what the last entry says.
+    Entries written before ``action`` and ``trigger`` were recorded get them
+    from the schedule the entry names (the active one, one a ``retention set``
+    entry kept, or the built-in one); when none has that id the action stays
+    empty, which no disposition destroys. The last ``retention set`` entry
+    (``extra.retention_schedule``) says which schedule is active: its file is
+    written back when it is missing and the entry kept its text; a file that
+    differs from it is left alone and warned about. Idempotent; returns how
+    many packages the entries named.
+    """
+    state: dict[str, dict[str, Any]] = {}
+    versions: dict[str, Schedule] = {}
+    last_version: dict[str, Any] | None = None
+    for entry in entries:
+        extra = entry.get("extra") if isinstance(entry, dict) else None
+        if not isinstance(extra, dict):
+            continue
+        version = extra.get("retention_schedule")
+        if isinstance(version, dict) and version.get("id"):
+            last_version = version
+            if isinstance(version.get("text"), str):
+                try:
+                    kept = schedule_from_bytes(version["text"].encode("utf-8"), str(version.get("source") or ""))
+                except LongwatchError:
+                    pass
+                else:
+                    versions[kept.id] = kept
+            continue
+        change = extra.get("retention")
+        if not isinstance(change, dict) or not change.get("package_id") or not change.get("class") \
+                or not isinstance(entry.get("time"), str):
+            continue
+        fields = state.setdefault(str(change["package_id"]), {})
+        facts = change.get("facts")
+        for key, value in (facts.items() if isinstance(facts, dict) else ()):
+            if key in TIME_FACTS:
+                fields[key] = clock.parse_utc(value) if isinstance(value, str) and value else None
+            elif key in FACTS:
+                fields[key] = str(value or "")
+        fields.update(schedule_id=str(change.get("schedule") or ""), record_class=str(change["class"]),
+                      rule=str(change.get("rule") or ""), due_at=_when(change.get("due")),
+                      assigned_at=clock.parse_utc(entry["time"]), action=change.get("action"),
+                      trigger_at=_when(change.get("trigger")), derive="trigger" not in change)
+    if last_version is not None:
+        _restore_schedule(archive, last_version)
+    if not state:
+        return 0
+    for schedule in (load_schedule(DEFAULT_SCHEDULE), active_schedule(archive)):
+        versions.setdefault(schedule.id, schedule)
+    with archive.catalog.session() as s:
+        for package_id, fields in state.items():
+            derive = fields.pop("derive")
+            row = s.get(RetentionAssignment, package_id)
+            if row is None:
+                row = RetentionAssignment(package_id=package_id, case_id="", event_type="", purpose="")
+                s.add(row)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            if derive or row.action is None:
+                _derive(s, row, versions.get(row.schedule_id), derive)
+    return len(state)
+
+
+def _when(value: Any) -> datetime | None:
+    return clock.parse_utc(value) if isinstance(value, str) and value else None
+
+
+def _derive(s: Any, row: RetentionAssignment, schedule: Schedule | None, trigger_too: bool) -> None:
+    """What an entry older than ``action`` and ``trigger`` lacks, from the schedule it names (if known)."""
+    record_class = schedule.classes.get(row.record_class) if schedule is not None else None
+    if row.action is None:
+        row.action = record_class.action if record_class is not None else ""
+    if trigger_too:
+        package = s.get(Package, row.package_id)
+        row.trigger_at = (trigger_time(record_class, facts_of(package, row))
+                          if record_class is not None and package is not None else None)
+
+
+def _restore_schedule(archive: Archive, version: dict[str, Any]) -> None:
+    """The active schedule file as the last ``retention set`` entry recorded it (see :func:`replay`)."""
+    target = archive.root / ACTIVE_NAME
+    try:
+        found = hashlib.sha256(target.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        found = None
+    if found == version.get("sha256"):
+        return
+    text = version.get("text")
+    if found is None and isinstance(text, str) and hashlib.sha256(text.encode("utf-8")).hexdigest() == \
+            version.get("sha256"):
+        _write_active(archive, text.encode("utf-8"))
+        log.warning("restored %s (schedule %s) from the custody ledger", ACTIVE_NAME, version.get("id"))
+    else:
+        log.warning("%s is %s, but the custody ledger last made schedule %s (sha256 %s) active", ACTIVE_NAME,
+                    "missing" if found is None else f"sha256 {found}", version.get("id"), version.get("sha256"))

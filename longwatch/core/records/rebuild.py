@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from longwatch.core.archive import Archive
 from longwatch.core.custody import Ledger
-from longwatch.core.records import holds
+from longwatch.core.records import assignment, holds
 from longwatch.hookspecs import hookimpl
 
 
 @hookimpl
 def replay_ledger(archive: Archive, ledger: Ledger) -> None:
-    """Every legal hold as the ledger last recorded it."""
+    """Every retention assignment, the active schedule and every legal hold as the ledger last recorded them."""
+    assignment.replay(archive, ledger.entries(mentioning=b'"retention'))
     holds.replay(archive, ledger.entries(mentioning=b'"legal_hold"'))

@@ -235,11 +235,16 @@ def load_schedule(path: Path) -> Schedule:
         raw = path.read_bytes()
     except OSError as exc:
         raise LongwatchError("H001", path=path, detail=exc.strerror or str(exc)) from exc
+    return schedule_from_bytes(raw, str(path))
+
+
+def schedule_from_bytes(raw: bytes, source: str) -> Schedule:
+    """A schedule from the bytes of its file (what :func:`load_schedule` read, or a ledger entry kept)."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LongwatchError("H001", path=path, detail=str(exc)) from exc
-    return parse_schedule(data, str(path), hashlib.sha256(raw).hexdigest())
+        raise LongwatchError("H001", path=source, detail=str(exc)) from exc
+    return parse_schedule(data, source, hashlib.sha256(raw).hexdigest())
 
 
 def active_schedule(archive: Archive) -> Schedule:
