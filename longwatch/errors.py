@@ -269,6 +269,8 @@ CODES: Mapping[str, str] = {
     "R003": N_("the replication policy names the unknown storage location {location!r}; define it in longwatch.toml"),
     "R004": N_("package {package_id}: the copy on {location!r} failed its check and could not be repaired: {detail}"),
     "R005": N_("the policy {policy!r} is invalid: {detail}"),
+    "R006": N_("package {package_id}: the custody ledger records a copy on {location!r} that the store does not "
+               "hold; `longwatch audit` repairs it from a good copy"),
     # T: external tools
     "T001": N_("{tool} is not installed; `make demo` installs it (Debian package {package})"),
     # V: verification findings (each one is reported, not only the first)

@@ -369,6 +369,7 @@ KO = {
     "storage location {location!r}: the bucket {bucket!r} has no object lock; create it with object lock": "저장 위치 {location!r}: 버킷 {bucket!r}에 객체 잠금이 없습니다. 객체 잠금을 켜고 만드십시오",
     "storage location {location!r} reports SHA-256 {found} for {key!r}, but {expected} was sent; the object was removed and nothing was published: check the network and the store, then retry": "저장 위치 {location!r}가 {key!r}의 SHA-256을 {found}(으)로 보고하지만 보낸 값은 {expected}입니다. 객체를 지웠고 아무것도 게시하지 않았습니다. 네트워크와 저장소를 점검한 뒤 다시 시도하십시오",
     "the policy {policy!r} is invalid: {detail}": "정책 {policy!r}가 잘못되었습니다: {detail}",
+    "package {package_id}: the custody ledger records a copy on {location!r} that the store does not hold; `longwatch audit` repairs it from a good copy": "패키지 {package_id}: 관리 이력 원장에는 {location!r}의 사본이 기록되어 있으나 저장소에 없습니다. `longwatch audit`가 온전한 사본에서 복구합니다",
     "the replication policy names the unknown storage location {location!r}; define it in longwatch.toml": "복제 정책이 알 수 없는 저장 위치 {location!r}를 가리킵니다. longwatch.toml에 정의하십시오",
     "use bytes per second, e.g. 50M": "초당 바이트로 지정하십시오(예: 50M)",
     "used": "사용량",

@@ -14,14 +14,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import create_archive, error_codes, run_longwatch
+from conftest import configure_storage, create_archive, error_codes, run_longwatch
 from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_storage, status
 
 from longwatch.core import custody
 from longwatch.core.archive import Archive
-from longwatch.core.catalog.models import LegalHold, RetentionAssignment
+from longwatch.core.catalog.models import Copy, LegalHold, RetentionAssignment
 from longwatch.core.records import assignment, deletion, dispositions, holds, purge, schedules
+from longwatch.core.storage import audit as storage_audit
+from longwatch.core.storage import tiers
 from longwatch.errors import LongwatchError
+from longwatch.storage_adapters.base import package_prefix
 
 NOW = "2026-03-01T00:00:00Z"
 
@@ -350,5 +353,112 @@ def test_a_rebuilt_catalog_lifts_no_store_legal_hold(archive, s3_server, small_c
         with pytest.raises(LongwatchError) as info:
             deletion.delete_package(b, kept, ADMIN, "administrator")
         assert info.value.code == "H003"
+    finally:
+        b.close()
+
+
+# -- copies -------------------------------------------------------------------------------
+def corrupt(adapter, package_id: str, relpath: str) -> None:
+    with adapter.open_package_file(package_id, relpath) as fh:
+        data = bytearray(fh.read())
+    data[len(data) // 2] ^= 0x01
+    import io
+
+    adapter.put(f"{package_prefix(package_id)}/{relpath}", io.BytesIO(bytes(data)))
+
+
+def copy_rows(archive: Archive) -> list[dict]:
+    with archive.catalog.session() as s:
+        return sorted(({c.name: getattr(row, c.name) for c in Copy.__table__.columns if c.name != "id"}
+                       for row in s.query(Copy)), key=lambda r: (r["package_id"], r["location"]))
+
+
+def copy_listings(lw, ids) -> dict:
+    plan = lw("audit", "--plan", "--json", "--limit", "1000")
+    usage = lw("locations", "--json")
+    assert plan.exit_code == usage.exit_code == 0, (plan.output, usage.output)
+    shown = {}
+    for pid in ids:
+        result = lw("show", pid, "--json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        shown[pid] = (data["copies"], data["storage_location"] if "storage_location" in data else None)
+    return {"plan": json.loads(plan.stdout), "locations": json.loads(usage.stdout), "show": shown}
+
+
+@pytest.fixture
+def copied(archive, small_clip, tmp_path):
+    """Two copies of everything (primary, offsite), a cold tier; checks, a repair, a loss and a tier move."""
+    body = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary", "offsite"]\n\n'
+            '[storage.locations.primary]\nadapter = "local"\npath = "storage"\ndurable = false\n\n'
+            f'[storage.locations.offsite]\nadapter = "local"\npath = "{tmp_path / "offsite"}"\ndurable = false\n\n'
+            f'[storage.locations.cold]\nadapter = "local"\npath = "{tmp_path / "cold"}"\ndurable = false\n'
+            'cold = true\n')
+    a = configure_storage(archive, body)
+    ids = {name: add_package(a, small_clip, tmp_path, name, camera=f"cam-{n}")
+           for n, name in enumerate(("plain", "repaired", "lost", "moved", "checked"), 1)}
+    storage_audit.audit(a, locations=["primary"])  # the primary copies checked later than the offsite ones
+    def media(pid: str) -> str:
+        return next(r for r in a.storage("primary").package_files(pid) if r.startswith("data/media/"))
+
+    corrupt(a.storage("offsite"), ids["repaired"], media(ids["repaired"]))
+    for location in ("primary", "offsite"):
+        corrupt(a.storage(location), ids["lost"], media(ids["lost"]))
+    storage_audit.audit(a, locations=["offsite"])
+    storage_audit.audit(a, locations=["primary"])
+    tiers.move_package(a, ids["moved"], "cold")
+    storage_audit.audit(a, locations=["cold"])
+    yield a, ids
+    a.close()
+
+
+def test_copies_survive_the_loss_of_the_catalog(lw, copied):
+    a, ids = copied
+    before, rows = copy_listings(lw, ids.values()), copy_rows(a)
+    states = {(r["package_id"], r["location"]): (r["status"], r["last_outcome"]) for r in rows}
+    assert states[(ids["repaired"], "offsite")] == ("ok", "repaired")
+    assert states[(ids["lost"], "primary")] == states[(ids["lost"], "offsite")] == ("lost", "failed")
+    assert {loc for pid, loc in states if pid == ids["moved"]} == {"offsite", "cold"}
+    assert before["plan"]["total_copies"] == 10
+    drop_catalog(a)
+
+    result = lw("reindex", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["copies"] == 10 and report["packages"] == 5 and report["problems"] == []
+    b = Archive.open(a.root)
+    try:
+        assert copy_rows(b) == rows  # locations, statuses, outcomes, sizes, times to the microsecond
+        assert copy_listings(lw, ids.values()) == before
+        assert b.catalog.get(ids["moved"]).storage_location == "cold"
+        assert lw("reindex").exit_code == 0 and copy_rows(b) == rows  # idempotent
+        # the audit plans what it planned before, and checks it
+        audited = json.loads(lw("audit", "--json").stdout)
+        assert audited["checked"] == 10 and {e["code"] for e in audited["lost"]} == {"R001"}
+    finally:
+        b.close()
+
+
+def test_a_copy_the_store_lacks_is_reported_and_audited_not_dropped(lw, copied):
+    a, ids = copied
+    rows = copy_rows(a)
+    a.storage("offsite").delete_package(ids["plain"])  # lost with the catalog, say: one disk, one bad day
+    drop_catalog(a)
+
+    result = lw("reindex", "--json")
+    assert result.exit_code == 1
+    assert [(p["code"], p["context"]["package_id"], p["context"]["location"])
+            for p in json.loads(result.stdout)["problems"]] == [("R006", ids["plain"], "offsite")]
+    assert "ERROR [R006]" in result.stderr and "longwatch audit" in result.stderr
+    b = Archive.open(a.root)
+    try:
+        assert copy_rows(b) == rows  # still there, as the ledger says
+        plan = json.loads(lw("audit", "--plan", "--json", "--limit", "1000").stdout)
+        assert {"package_id": ids["plain"], "location": "offsite"}.items() <= \
+            next(c for c in plan["copies"] if c["package_id"] == ids["plain"] and c["location"] == "offsite").items()
+        audited = json.loads(lw("audit", "--json", "--location", "offsite").stdout)
+        assert {"package_id": ids["plain"], "location": "offsite", "missing": True, "files": {}} in audited["failures"]
+        assert {"package_id": ids["plain"], "location": "offsite", "source": "primary"} in audited["repaired"]
+        assert b.storage("offsite").has_package(ids["plain"])
     finally:
         b.close()

@@ -327,13 +327,13 @@ def _record_attached(archive: Any, number: str, before: set[str]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 def reindex(obj: Context, as_json: bool) -> None:
-    """Rebuild the catalog from storage alone (packages and the reference snapshot)."""
+    """Rebuild the catalog from storage and the custody ledger (packages, reference data, copies, holds)."""
 
     archive = obj.archive()
     with progress_for(obj, _("reindexing"), 0) as advance:
         report = reindex_mod.reindex(archive, progress=advance)
     if as_json:
-        emit_json({"packages": report.packages, "clips": report.clips, "gaps": report.gaps,
+        emit_json({"packages": report.packages, "clips": report.clips, "gaps": report.gaps, "copies": report.copies,
                    "reference_restored": report.reference_restored, "problems": report.problems})
     elif not obj.quiet:
         click.echo(_("{packages} packages and {clips} clips catalogued.").format(

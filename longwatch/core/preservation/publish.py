@@ -119,7 +119,8 @@ def publish(
         media_ok=new.media_ok, clips=new.clips, description=desc.description, notes="",
     )
     archive.catalog.add_package(row)
-    notes = storage_replicate.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes)
+    notes = storage_replicate.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes,
+                                           at=row.created_at)
     if warnings is not None:
         warnings.extend(notes)
     # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
@@ -226,7 +227,7 @@ def complete_publication(archive: Archive, package_id: str, location: str) -> Pa
         if found is None:
             found = reindex.read_package(storage, package_id)
             archive.catalog.add_package(found)
-        storage_replicate.after_ingest(archive, package_id, location, found.size_bytes)
+        storage_replicate.after_ingest(archive, package_id, location, found.size_bytes, at=found.created_at)
         complete_custody(archive, package_id, storage)
         found = archive.catalog.get(package_id)
     _published(archive, package_id)

@@ -4,8 +4,10 @@ Every published package is read back through the storage adapter (bag-info.txt,
 the manifests, metadata/dc.xml, premis.xml and technical.json); no media is
 read. Reference data (zones, purposes, cameras, cases) comes from the snapshot
 the reference commands keep on storage (``catalog/reference.json``). What only
-the custody ledger records (footage gaps, legal holds) is replayed by
-:func:`replay_ledger` last. Reindex opens a catalog whose file is missing
+the custody ledger records (footage gaps, the copies of each package, and through
+the ``replay_ledger`` hook the retention assignments and legal holds) is replayed
+by :func:`replay_ledger` last. The packages are read from the primary location,
+and those a tier move took elsewhere from where the ledger says they are. Reindex opens a catalog whose file is missing
 (``Archive.open_catalog(missing_ok=True)``), which every other command refuses.
 """
 
@@ -38,6 +40,7 @@ from longwatch.core.catalog.models import (
     Zone,
 )
 from longwatch.core.preservation import gaps
+from longwatch.core.storage import rebuild as storage_rebuild
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import package_prefix
 
@@ -49,6 +52,7 @@ class ReindexReport:
     packages: int = 0
     clips: int = 0
     gaps: int = 0
+    copies: int = 0
     reference_restored: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -144,24 +148,28 @@ def _prefix(package_id: str) -> str:
     return package_prefix(package_id)
 
 
-def replay_ledger(archive: Any, report: ReindexReport) -> None:
+def replay_ledger(archive: Any, report: ReindexReport, copies: storage_rebuild.LedgerCopies | None = None) -> None:
     """Replay the custody ledger onto the rebuilt catalog, after packages and reference data.
 
-    The footage gaps are restored here (they live in the ledger, not in
-    packages). What higher features keep (the legal holds, answered by
-    :mod:`longwatch.core.records.rebuild`) comes back through the
-    ``replay_ledger`` hook: each plugin applies the entries in ledger order, so
-    later facts (a release after a placement) win. A catalog that lost its
+    The footage gaps and the copies (:mod:`longwatch.core.storage.rebuild`,
+    which reports each copy its store lacks as R006) are restored here. What
+    higher features keep (the retention assignments, the active schedule and
+    the legal holds, answered by :mod:`longwatch.core.records.rebuild`) comes
+    back through the ``replay_ledger`` hook: each plugin applies the entries in
+    ledger order, so later facts (a release after a placement) win. A catalog that lost its
     ledger index as well gets it rebuilt from the segments afterwards
     (:meth:`~longwatch.core.custody.Ledger.reindex`, which refuses a broken
     chain: then the problem is reported and the replayed rows stay).
-    Not yet replayed: retention assignments, dispositions, copies, events,
-    requests, share links, accounts: a case hold, which covers the packages
-    assigned to its case, covers none of them after a rebuild until
-    assignments are replayed too.
+    Not yet replayed: dispositions and certificates, disposed packages'
+    tombstones, events and reviews, requests, share links, accounts.
     """
     report.gaps = gaps.restore_from_ledger(archive)
     ledger = custody.Ledger.for_archive(archive)
+    if copies is None:
+        copies = storage_rebuild.read_ledger(ledger.entries(mentioning=b'"storage_event"'))
+    missing = storage_rebuild.restore_copies(archive, copies)
+    report.problems += [exc.to_dict() for exc in missing]
+    report.copies = storage_rebuild.count(archive)
     archive.pm.hook.replay_ledger(archive=archive, ledger=ledger)
     if ledger.index_behind():
         try:
@@ -190,6 +198,20 @@ def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> Rein
             report.problems.append(exc.to_dict())
         if progress:
             progress(1)
+    # packages a tier move took off the primary location are read where the ledger says they are
+    ledger = custody.Ledger.for_archive(archive)
+    copies = storage_rebuild.read_ledger(ledger.entries(mentioning=b'"storage_event"'))
+    found = {row.id for row in rows}
+    for package_id, location in sorted(copies.working.items()):
+        if package_id in found or location == storage.location or location not in archive.settings.locations:
+            continue
+        elsewhere = archive.storage(location)
+        if not elsewhere.has_package(package_id):
+            continue  # disposed of, or lost: restore_copies and the ledger's deletion entry say which
+        try:
+            rows.append(read_package(elsewhere, package_id))
+        except LongwatchError as exc:
+            report.problems.append(exc.to_dict())
     # Ingest order first, so that catalog ids come out as they were when nothing was deleted.
     rows.sort(key=lambda p: (p.created_at, p.id))
     for start in range(0, len(rows), 500):
@@ -206,5 +228,5 @@ def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> Rein
         report.reference_restored = True
     with catalog.engine.begin() as conn:
         fulltext.rebuild_fulltext(conn)
-    replay_ledger(archive, report)
+    replay_ledger(archive, report, copies)
     return report

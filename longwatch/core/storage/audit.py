@@ -67,9 +67,13 @@ class AuditResult:
 
 def audit_plan(archive: Archive, locations: Iterable[str] | None = None, limit: int | None = None,
                checked_before: datetime | None = None) -> list[PlannedCopy]:
-    """Recorded copies, oldest-checked (never-checked first), from the catalog alone."""
+    """Recorded copies, oldest-checked (never-checked first), from the catalog alone.
+
+    Copies checked at the same instant (one ingest of many files) come in package and location order,
+    not in the order their rows were made, so a catalog rebuilt by ``longwatch reindex`` plans the same.
+    """
     query = select(Copy.package_id, Copy.location, Copy.size_bytes, Copy.last_checked_at).order_by(
-        Copy.last_checked_at.is_not(None), Copy.last_checked_at, Copy.id)
+        Copy.last_checked_at.is_not(None), Copy.last_checked_at, Copy.package_id, Copy.location)
     wanted = set(locations or ())
     if wanted:
         query = query.where(Copy.location.in_(wanted))
@@ -121,12 +125,14 @@ def repair(archive: Archive, row: Package, adapter: StorageAdapter, check: CopyC
     return src.location
 
 
-def set_copy(archive: Archive, package_id: str, location: str, status: str, outcome: str) -> None:
-    """The catalog's state of one copy after a check or a repair (an audit's and a job's)."""
+def set_copy(archive: Archive, package_id: str, location: str, status: str, outcome: str,
+             at: datetime | None = None) -> None:
+    """The catalog's state of one copy after a check or a repair (an audit's and a job's), at ``at``: the
+    time of the ledger entry that records it, so that ``longwatch reindex`` rebuilds the same copy."""
     with archive.catalog.session() as s:
         row = s.scalars(select(Copy).where(Copy.package_id == package_id, Copy.location == location)).first()
         if row is not None:
-            row.status, row.last_outcome, row.last_checked_at = status, outcome, clock.now()
+            row.status, row.last_outcome, row.last_checked_at = status, outcome, clock.current(at)
 
 
 def audit(
@@ -171,28 +177,31 @@ def audit(
         check = check_copy(adapter, row.id, row.tagmanifest_sha256, progress=advance)
         result.checked.append(check)
         result.bytes_read += check.bytes_read
+        checked_at = clock.now()
         record_event(archive, row.id, planned.location, "fixity check", "success" if check.ok else "failure",
-                     check.summary(), bytes_read=check.bytes_read)
+                     check.summary(), bytes_read=check.bytes_read, at=checked_at)
         archive.pm.hook.fixity_checked(
             package_id=row.id, path=f"{planned.location}:{row.id}", ok=check.ok,
             problems=[{"code": "V004", "path": p, "detail": why} for p, why in sorted(check.bad.items())])
         if check.ok:
-            set_copy(archive, row.id, planned.location, "ok", "ok")
+            set_copy(archive, row.id, planned.location, "ok", "ok", at=checked_at)
             lock_new_copy(archive, row.id, planned.location, adapter)  # a lock that failed to apply earlier, again
         else:
-            set_copy(archive, row.id, planned.location, "quarantined", "failed")
+            set_copy(archive, row.id, planned.location, "quarantined", "failed", at=checked_at)
             record_event(archive, row.id, planned.location, "quarantine", "success", check.summary())
             try:
                 source = repair(archive, row, adapter, check)
             except LongwatchError as exc:
-                set_copy(archive, row.id, planned.location, "lost" if exc.code == "R001" else "quarantined",
-                          "failed")
-                record_event(archive, row.id, planned.location, "repair", "failure", exc.render(translate=False))
+                status, done = "lost" if exc.code == "R001" else "quarantined", clock.now()
+                set_copy(archive, row.id, planned.location, status, "failed", at=done)
+                record_event(archive, row.id, planned.location, "repair", "failure", exc.render(translate=False),
+                             at=done, copy_status=status)
                 result.lost.append(exc)
             else:
-                set_copy(archive, row.id, planned.location, "ok", "repaired")
+                done = clock.now()
+                set_copy(archive, row.id, planned.location, "ok", "repaired", at=done)
                 record_event(archive, row.id, planned.location, "repair", "success",
-                             f"repaired {check.summary()}", source)
+                             f"repaired {check.summary()}", source, at=done)
                 result.repaired.append((row.id, planned.location, source))
         if on_copy is not None:
             on_copy(planned, check)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,9 +40,16 @@ LEDGER_TYPES = {"replication": "replication", "repair": "replication", "fixity c
 
 
 def record_event(archive: Archive, package_id: str, location: str, kind: str, outcome: str,
-                 detail: str = "", source_location: str = "", bytes_read: int = 0) -> None:
-    """A row for the storage reports and, for what touched the package's copies, a custody-ledger event."""
-    now = clock.now()
+                 detail: str = "", source_location: str = "", bytes_read: int = 0, at: datetime | None = None,
+                 copy_status: str = "") -> None:
+    """A row for the storage reports and, for what touched the package's copies, a custody-ledger event.
+
+    ``at`` is the time the catalog gave the copy for the same act (:func:`record_copy`,
+    ``audit.set_copy``), so that ``longwatch reindex`` rebuilds the copy to the microsecond
+    (:mod:`~longwatch.core.storage.rebuild`); ``copy_status`` is the copy's status after it, when the
+    kind and outcome alone do not say (a failed repair leaves it quarantined or lost).
+    """
+    now = clock.current(at)
     with archive.catalog.session() as s:
         s.add(StorageEvent(at=now, package_id=package_id, location=location, kind=kind, outcome=outcome,
                            detail=detail, source_location=source_location, bytes_read=bytes_read))
@@ -52,11 +60,14 @@ def record_event(archive: Archive, package_id: str, location: str, kind: str, ou
             type=ledger_type, packages=[package_id], outcome="success" if outcome == "success" else "failure",
             time=now, detail=f"{kind} of the copy at {where or 'its location'}: {detail}"[:4000],
             agents=[custody.software_agent()],
-            extra={"storage_event": kind, "location": location, "source_location": source_location})])
+            extra={"storage_event": kind, "location": location, "source_location": source_location,
+                   **({"copy_status": copy_status} if copy_status else {})})])
 
 
-def record_copy(archive: Archive, package_id: str, location: str, size: int, checked: bool = True) -> None:
-    now = clock.now()
+def record_copy(archive: Archive, package_id: str, location: str, size: int, checked: bool = True,
+                at: datetime | None = None) -> None:
+    """A verified copy at ``location`` (made or found again), checked at ``at`` (default: now)."""
+    now = clock.current(at)
     with archive.catalog.session() as s:
         row = s.scalars(select(Copy).where(Copy.package_id == package_id, Copy.location == location)).first()
         if row is None:

@@ -9,6 +9,9 @@ connector asks before it releases its source. The policy itself is
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from longwatch import clock
 from longwatch.core.aip.fixity import digest_stream
 from longwatch.core.archive import Archive
 from longwatch.core.storage.caps import check_room
@@ -53,18 +56,24 @@ def replicate(archive: Archive, package_id: str, retention_class: str | None = N
         if not after.ok:
             record_event(archive, package_id, location, "replication", "failure", after.summary(), src.location)
             raise LongwatchError("R002", package_id=package_id, location=location, detail=after.summary())
-        record_copy(archive, package_id, location, row.size_bytes)
+        now = clock.now()  # the copy's time and its ledger entry's: reindex rebuilds the one from the other
+        record_copy(archive, package_id, location, row.size_bytes, at=now)
         record_event(archive, package_id, location, "replication", "success",
-                     "copied bit for bit and read back", src.location, after.bytes_read)
+                     "copied bit for bit and read back", src.location, after.bytes_read, at=now)
         lock_new_copy(archive, package_id, location, dst)
         have.add(location)
         made.append(location)
     return made
 
 
-def after_ingest(archive: Archive, package_id: str, location: str, size: int) -> list[str]:
-    """Record the primary copy, then replicate; a failed replica is a warning, `longwatch replicate` retries."""
-    record_copy(archive, package_id, location, size)
+def after_ingest(archive: Archive, package_id: str, location: str, size: int,
+                 at: datetime | None = None) -> list[str]:
+    """Record the primary copy, then replicate; a failed replica is a warning, `longwatch replicate` retries.
+
+    ``at`` is the package's ingest time: the first copy was checked as it was written, and it has no
+    ledger entry of its own, so ``longwatch reindex`` gives it the package's time (its ingestion event's).
+    """
+    record_copy(archive, package_id, location, size, at=at)
     warnings = []
     pending = lock_new_copy(archive, package_id, location)  # e.g. a camera hold that covers new footage
     if pending:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.jobs.queue import HEAVY, QUICK, Schedule, Task
 from longwatch.core.storage import audit, copies, replicate
@@ -32,16 +33,18 @@ def _audit_package(archive: Archive, package_id: str) -> dict[str, Any]:
     for copy in copies.copies_of(archive, package_id):
         adapter = archive.storage(copy.location)
         check = copies.check_copy(adapter, row.id, row.tagmanifest_sha256)
+        checked_at = clock.now()  # the copy's time and its ledger entry's (reindex rebuilds one from the other)
         copies.record_event(archive, row.id, copy.location, "fixity check", "success" if check.ok else "failure",
-                        check.summary(), bytes_read=check.bytes_read)
+                            check.summary(), bytes_read=check.bytes_read, at=checked_at)
         if check.ok:
-            audit.set_copy(archive, row.id, copy.location, "ok", "ok")
+            audit.set_copy(archive, row.id, copy.location, "ok", "ok", at=checked_at)
         else:
-            audit.set_copy(archive, row.id, copy.location, "quarantined", "failed")
+            audit.set_copy(archive, row.id, copy.location, "quarantined", "failed", at=checked_at)
             source = audit.repair(archive, row, adapter, check)
-            audit.set_copy(archive, row.id, copy.location, "ok", "repaired")
+            done = clock.now()
+            audit.set_copy(archive, row.id, copy.location, "ok", "repaired", at=done)
             copies.record_event(archive, row.id, copy.location, "repair", "success", f"repaired {check.summary()}",
-                            source)
+                                source, at=done)
         checked.append({"location": copy.location, "ok": check.ok})
     return {"package_id": package_id, "copies": checked}
 

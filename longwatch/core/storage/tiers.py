@@ -35,6 +35,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
     old = row.storage_location
     if old == to:
         return old
+    now = clock.now()  # the new copy's time and the move's ledger entry's (reindex rebuilds one from the other)
     dst = archive.storage(to)
     src = archive.storage(old)
     if not any(c.location == to and c.status == "ok" for c in copies_of(archive, package_id)):
@@ -44,7 +45,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
         after = check_copy(dst, package_id, row.tagmanifest_sha256)
         if not after.ok:
             raise LongwatchError("R002", package_id=package_id, location=to, detail=after.summary())
-        record_copy(archive, package_id, to, row.size_bytes)
+        record_copy(archive, package_id, to, row.size_bytes, at=now)
         lock_new_copy(archive, package_id, to, dst)
     delete_copy(archive, src, package_id)
     with archive.catalog.session() as s:
@@ -53,7 +54,7 @@ def move_package(archive: Archive, package_id: str, to: str, kind: str = "tier m
         pkg.storage_location = to
         for c in s.scalars(select(Copy).where(Copy.package_id == package_id, Copy.location == old)):
             s.delete(c)
-    record_event(archive, package_id, to, kind, "success", f"moved from {old}", old)
+    record_event(archive, package_id, to, kind, "success", f"moved from {old}", old, at=now)
     return old
 
 
