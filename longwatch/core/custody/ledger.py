@@ -445,6 +445,7 @@ class Ledger:
         self._group_start = None if row is None else row.group_start
         first_line = self._first_line(paths)
         first_leaf = None if first_line is None else leaf_hash(first_line).hex()
+        indexed = 0 if top is None else int(top) + 1
         has_rows, has_bytes = top is not None, first_line is not None
 
         def refuse(detail: str) -> LongwatchError:
@@ -464,12 +465,12 @@ class Ledger:
             return in_catalog
         if in_catalog is not None:
             raise refuse(f"the folder has no {IDENTITY_FILE} but the catalog records ledger {in_catalog.ledger_id} "
-                         f"with {0 if top is None else top + 1} entries (a failed mount, or not the archive's "
+                         f"with {indexed} entries (a failed mount, or not the archive's "
                          "ledger folder)")
         if not has_rows:
             return on_disk  # the index is behind the segments: L005 below, `custody reindex`
         if not has_bytes:
-            raise refuse(f"the catalog index holds {top + 1} entries and the folder none (a failed mount, or "
+            raise refuse(f"the catalog index holds {indexed} entries and the folder none (a failed mount, or "
                          "not the archive's ledger folder)")
         if first_row is None or first_row != first_leaf or (on_disk is not None and on_disk.first_hash != first_row):
             raise refuse("the folder's entry 0 is not the one the catalog index records")
@@ -479,7 +480,7 @@ class Ledger:
         if on_disk is None:
             self._write_identity(identity)
         with self.engine.begin() as conn:
-            self._identity_row(conn, identity, top + 1)
+            self._identity_row(conn, identity, indexed)
         return identity
 
     def _set_aside(self, path: Path, keep: int, size: int) -> CustodyEvent:
