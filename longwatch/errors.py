@@ -151,6 +151,15 @@ CODES: Mapping[str, str] = {
     ),
     "L022": N_("the custody ledger is empty: there is nothing to checkpoint or prove yet"),
     "L023": N_("checkpoint file {name}: {detail}"),
+    "L024": N_(
+        "the custody ledger at {path} is not the one this catalog records: {detail}; nothing was appended or "
+        "removed. Check that the folder is mounted and is the archive's ledger, or restore it from a backup"
+    ),
+    "L025": N_(
+        "the catalog index holds ledger entries {first}..{last} whose bytes are not in {path}, which is more than "
+        "the one unacknowledged group a crash can leave ({detail}); nothing was removed: restore the segments, "
+        "then run `longwatch custody verify`"
+    ),
     # N: camera connectors (docs/connectors.md)
     "N001": N_("the {connector} connector configuration is invalid: {detail}"),
     "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),

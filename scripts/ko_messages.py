@@ -1,6 +1,16 @@
 """Korean translations, kept as data and merged into locale/ko/LC_MESSAGES/longwatch.po by `make i18n`."""
 
 KO = {
+    "the custody ledger at {path} is not the one this catalog records: {detail}; nothing was appended or "
+    "removed. Check that the folder is mounted and is the archive's ledger, or restore it from a backup":
+        "{path}의 관리 이력 원장은 이 카탈로그가 기록한 원장이 아닙니다: {detail}. 아무것도 추가하거나 지우지 않았습니다. "
+        "폴더가 마운트되어 있고 아카이브의 원장 폴더인지 확인하거나 백업에서 복원하십시오",
+    "the catalog index holds ledger entries {first}..{last} whose bytes are not in {path}, which is more than "
+    "the one unacknowledged group a crash can leave ({detail}); nothing was removed: restore the segments, "
+    "then run `longwatch custody verify`":
+        "카탈로그 색인에 원장 항목 {first}..{last}이(가) 있지만 그 바이트가 {path}에 없습니다. 이는 충돌이 남길 수 있는 "
+        "확인되지 않은 한 묶음보다 많습니다 ({detail}). 아무것도 지우지 않았습니다: 세그먼트를 복원한 뒤 "
+        "`longwatch custody verify`를 실행하십시오",
     "package {package_id} has {have} of the {wanted} copies its replication policy asks for ({detail}), "
     "so the original was kept; it is released at a later pass once the copies exist (`longwatch replicate`)":
         "패키지 {package_id}의 사본이 복제 정책이 요구하는 {wanted}개 중 {have}개뿐이므로 ({detail}) 원본을 남겨 두었습니다. "

@@ -167,6 +167,21 @@ class CustodyEntryPackage(Base):
 
     seq: Mapped[int] = mapped_column(ForeignKey("custody_entries.seq", ondelete="CASCADE"), primary_key=True)
     package_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+class CustodyLedgerIdentity(Base):
+    """The custody ledger's identity (migration 0022): one row, the same id and entry 0's leaf hash as
+    ``ledger/identity.json`` beside the segments. An append refuses (L024) when the two differ or one is
+    missing while the other side has entries, so a ledger folder that is not this archive's (a failed mount,
+    another primary location) is never taken for an empty ledger (docs/custody.md, "Identity")."""
+
+    __tablename__ = "custody_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ledger_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    first_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    directory: Mapped[str] = mapped_column(Text, nullable=False)  # relative to the archive, or absolute
+    group_start: Mapped[int] = mapped_column(BigInteger, nullable=False)  # first seq of the last group written
+
+
 # -- web accounts (migration 0004) ---------------------------------------------
 class User(Base):
     """A local account; the password is kept only as an argon2 hash (core/accounts.py)."""

@@ -12,6 +12,14 @@ Layout under the primary storage location (a filesystem path)::
     ledger/set-aside/                 torn tails cut off by recovery, kept as evidence
     ledger/spool/                     groups waiting for the lock holder to write them with its own
     ledger/frontier.json              cache of the tree's frontier (never trusted blindly)
+    ledger/identity.json              the ledger's id and entry 0's leaf hash, as the catalog records them
+
+Fail closed (docs/custody.md, "Identity and recovery"): the catalog records the
+ledger's folder (so its place does not follow the primary storage location) and
+its identity; an append refuses (L024) when the folder's identity and the
+catalog's differ, or one is missing while the other side has entries. Recovery
+removes index rows only of the last group written, never at or below the last
+signed checkpoint (L025 otherwise).
 
 Durability (docs/custody.md): :meth:`Ledger.append` returns only after the
 catalog index rows are committed with a synchronous commit and the entry bytes
@@ -53,14 +61,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from longwatch import clock
 from longwatch.clock import parse_utc
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.aip.vocabulary import event_type_uri
-from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
+from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, CustodyLedgerIdentity
 from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_note, parse_note
 from longwatch.core.custody.entries import (
     FORMAT,
@@ -82,6 +90,17 @@ ZERO_HASH = "0" * 64
 SPOOL_POLL = 0.001  # seconds between looks for an answer while another process holds the lock
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
+IDENTITY: Table = CustodyLedgerIdentity.__table__  # type: ignore[assignment]
+IDENTITY_FILE = "identity.json"
+IDENTITY_FORMAT = "longwatch-custody-ledger/1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a ledger is: an id and the leaf hash of its entry 0, in the catalog and beside the segments."""
+
+    ledger_id: str
+    first_hash: str
 
 
 @dataclass(frozen=True)
@@ -196,7 +215,8 @@ class Ledger:
     """The archive's custody ledger. Safe to use from many processes at once."""
 
     def __init__(self, directory: Path, engine: Engine, origin: str, settings: CustodySettings | None = None,
-                 signer: Any = None, archive: Archive | None = None, operator: str = "") -> None:
+                 signer: Any = None, archive: Archive | None = None, operator: str = "",
+                 create: bool = True) -> None:
         self.dir = directory
         self.segments_dir = directory / "segments"
         self.checkpoints_dir = directory / "checkpoints"
@@ -212,16 +232,47 @@ class Ledger:
         self._first: datetime | None = None  # time of entry 0 (fixed once written)
         self._lock_fd: int | None = None
         self._thread_lock = threading.RLock()
-        for d in (self.segments_dir, self.checkpoints_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        self._identity: Identity | None = None
+        self._group_start: int | None = None  # first seq of the last group written (recovery may undo it)
+        if create:  # a folder the catalog records is never created: a missing one is L024, not a new ledger
+            for d in (self.segments_dir, self.checkpoints_dir):
+                d.mkdir(parents=True, exist_ok=True)
 
     @classmethod
     def for_archive(cls, archive: Archive) -> Ledger:
-        storage = archive.storage()
-        root = getattr(storage, "root", None)
-        base = root if isinstance(root, Path) else archive.root  # object stores: the archive's own disk
-        return cls(base / "ledger", archive.catalog.engine, archive.settings.name, load_settings(archive.root),
-                   archive=archive, operator=archive.operator)
+        """The archive's ledger, where the catalog says it is (whichever location is primary now).
+
+        A ledger the catalog does not know yet (a new archive, a catalog rebuilt
+        from storage, a catalog older than migration 0022) is looked for where
+        longwatch has kept ledgers: under the primary location when it is a
+        directory, else under the archive's directory; the first of those that
+        holds a ledger wins, and the place is recorded with its first entry.
+        """
+        with archive.catalog.engine.connect() as conn:
+            recorded = conn.execute(select(IDENTITY.c.directory).where(IDENTITY.c.id == 1)).scalar()
+        if recorded:
+            directory = archive.root / recorded
+        else:
+            root = getattr(archive.storage(), "root", None)
+            candidates = [root / "ledger"] if isinstance(root, Path) else []
+            candidates += [archive.root / "storage" / "ledger", archive.root / "ledger"]
+            directory = next((c for c in candidates if (c / IDENTITY_FILE).exists()
+                              or any((c / "segments").glob("*.jsonl"))), candidates[0])
+        return cls(directory, archive.catalog.engine, archive.settings.name, load_settings(archive.root),
+                   archive=archive, operator=archive.operator, create=not recorded)
+
+    def _open_in_dir(self, name: str) -> int:
+        try:
+            return os.open(self.dir / name, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError as exc:
+            raise LongwatchError("L024", path=self.dir, detail="the folder does not exist") from exc
+
+    def _directory_text(self) -> str:
+        """The folder as the catalog records it: relative to the archive when inside it."""
+        if self._archive is not None:
+            with contextlib.suppress(ValueError):
+                return str(self.dir.relative_to(self._archive.root))
+        return str(self.dir)
 
     @property
     def signer(self) -> signing.Signer:
@@ -238,7 +289,7 @@ class Ledger:
             if self._lock_fd is not None:  # re-entrant within this thread
                 yield
                 return
-            fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open_in_dir("lock")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 self._lock_fd = fd
@@ -287,9 +338,11 @@ class Ledger:
             return conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
 
     def _recover(self) -> tuple[_Head, list[CustodyEvent]]:
-        """Under the lock: cut a torn tail, drop index rows for bytes never written; say what was done."""
+        """Under the lock: check the identity, cut a torn tail, drop index rows of the last group for bytes
+        never written; say what was done. Refuses (L024, L025) rather than remove anything else."""
         repairs: list[CustodyEvent] = []
         paths = self.segment_paths()
+        self._identity = self._check_identity(paths)
         segment = paths[-1] if paths else None
         size = 0
         if segment is not None:
@@ -317,9 +370,19 @@ class Ledger:
                                    .limit(1)).first()
         top = -1 if top_row is None else top_row.seq
         if top > next_seq - 1:
+            cps = self.checkpoint_paths()
+            signed = int(cps[-1].stem) if cps else 0
+            group = self._group_start
+            if group is None or next_seq < group or next_seq < signed:
+                why = (f"the checkpoint of {signed} entries is signed" if next_seq < signed else
+                       "the catalog does not record which group was written last" if group is None else
+                       f"the last group written starts at entry {group}")
+                raise LongwatchError("L025", first=next_seq, last=top, path=self.segments_dir, detail=why)
             with self.engine.begin() as conn:
                 conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= next_seq))
                 conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= next_seq))
+                conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=next_seq))
+            self._group_start = next_seq
             repairs.append(CustodyEvent(
                 "recovery", detail=f"custody ledger: index rows for entries {next_seq}..{top} were committed "
                                    "but their bytes never reached the segment (a crash before acknowledgement); "
@@ -330,6 +393,95 @@ class Ledger:
         elif top_row is not None and top_row.leaf_hash != prev:
             raise LongwatchError("L004", seq=top)
         return _Head(segment, size, next_seq, prev), repairs
+
+    # -- identity ----------------------------------------------------------------------
+    def read_identity(self) -> Identity | None:
+        """``identity.json`` beside the segments (None when there is none); L024 when it is unreadable."""
+        path = self.dir / IDENTITY_FILE
+        try:
+            data = json.loads(path.read_bytes())
+            return Identity(str(data["ledger_id"]), str(data["first_hash"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LongwatchError("L024", path=self.dir, detail=f"{IDENTITY_FILE} is unreadable: {exc}") from exc
+
+    def catalog_identity(self) -> Identity | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(IDENTITY).where(IDENTITY.c.id == 1)).first()
+        return None if row is None else Identity(row.ledger_id, row.first_hash)
+
+    def _write_identity(self, identity: Identity) -> None:
+        _write_durable(self.dir / IDENTITY_FILE, json.dumps(
+            {"format": IDENTITY_FORMAT, "ledger_id": identity.ledger_id, "first_hash": identity.first_hash,
+             "origin": self.origin}, sort_keys=True).encode() + b"\n")
+
+    def _identity_row(self, conn: Any, identity: Identity, group_start: int) -> None:
+        """Within ``conn``'s transaction: the catalog's identity row, replaced."""
+        conn.execute(delete(IDENTITY))
+        conn.execute(insert(IDENTITY).values(id=1, ledger_id=identity.ledger_id, first_hash=identity.first_hash,
+                                             directory=self._directory_text(), group_start=group_start))
+        self._group_start = group_start
+
+    def _first_line(self, paths: list[Path]) -> bytes | None:
+        for path in paths:
+            with open(path, "rb") as fh:
+                line = fh.readline()
+            if line.endswith(b"\n"):
+                return line[:-1]
+            if line:
+                return None  # a torn first line: recovery cuts it, entry 0 is not written yet
+        return None
+
+    def _check_identity(self, paths: list[Path]) -> Identity | None:
+        """Under the lock: the folder and the catalog must name the same ledger before anything is written
+        or repaired. Adopts an identity for a ledger older than identities when both sides agree on entry 0."""
+        on_disk = self.read_identity()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(IDENTITY).where(IDENTITY.c.id == 1)).first()
+            first_row = conn.execute(select(ENTRIES.c.leaf_hash).where(ENTRIES.c.seq == 0)).scalar()
+            top = conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
+        in_catalog = None if row is None else Identity(row.ledger_id, row.first_hash)
+        self._group_start = None if row is None else row.group_start
+        first_line = self._first_line(paths)
+        first_leaf = None if first_line is None else leaf_hash(first_line).hex()
+        indexed = 0 if top is None else int(top) + 1
+        has_rows, has_bytes = top is not None, first_line is not None
+
+        def refuse(detail: str) -> LongwatchError:
+            return LongwatchError("L024", path=self.dir, detail=detail)
+
+        if not has_rows and not has_bytes:
+            return in_catalog or on_disk  # nothing written yet (or a first group that never completed)
+        if in_catalog is not None and on_disk is not None:
+            if in_catalog != on_disk:
+                raise refuse(f"its {IDENTITY_FILE} names ledger {on_disk.ledger_id} (entry 0 "
+                             f"{on_disk.first_hash[:16]}), the catalog ledger {in_catalog.ledger_id} (entry 0 "
+                             f"{in_catalog.first_hash[:16]})")
+            for found in (first_row, first_leaf):
+                if found is not None and found != in_catalog.first_hash:
+                    raise refuse(f"its entry 0 has leaf hash {found[:16]}, the ledger's is "
+                                 f"{in_catalog.first_hash[:16]}")
+            return in_catalog
+        if in_catalog is not None:
+            raise refuse(f"the folder has no {IDENTITY_FILE} but the catalog records ledger {in_catalog.ledger_id} "
+                         f"with {indexed} entries (a failed mount, or not the archive's "
+                         "ledger folder)")
+        if not has_rows:
+            return on_disk  # the index is behind the segments: L005 below, `custody reindex`
+        if not has_bytes:
+            raise refuse(f"the catalog index holds {indexed} entries and the folder none (a failed mount, or "
+                         "not the archive's ledger folder)")
+        if first_row is None or first_row != first_leaf or (on_disk is not None and on_disk.first_hash != first_row):
+            raise refuse("the folder's entry 0 is not the one the catalog index records")
+        # both sides hold entries and agree on entry 0: a ledger from before identities, or a catalog restored
+        # from a backup older than its identity. Nothing is known to be pending, so recovery may undo nothing.
+        identity = on_disk or Identity(str(uuid.uuid4()), first_row)
+        if on_disk is None:
+            self._write_identity(identity)
+        with self.engine.begin() as conn:
+            self._identity_row(conn, identity, indexed)
+        return identity
 
     def _set_aside(self, path: Path, keep: int, size: int) -> CustodyEvent:
         self.set_aside_dir.mkdir(parents=True, exist_ok=True)
@@ -388,7 +540,7 @@ class Ledger:
         """Write ``prepared`` durably (ourselves or through the lock holder); the seq of its first entry."""
         with self._thread_lock:
             nested = self._lock_fd is not None  # called by a method that already holds the lock (reindex)
-            fd = self._lock_fd if nested else os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._lock_fd if nested else self._open_in_dir("lock")
             assert fd is not None
             try:
                 token: str | None = None
@@ -559,6 +711,11 @@ class Ledger:
             lines.append(line)
             offset += len(line) + 1
             seq, prev = seq + 1, leaf
+        first_identity: Identity | None = None
+        if head.next_seq == 0:  # entry 0 fixes the identity: beside the segments first, then in the catalog
+            known = self._identity or self.catalog_identity() or self.read_identity()
+            first_identity = Identity(known.ledger_id if known else str(uuid.uuid4()), rows[0][8])
+            self._write_identity(first_identity)
         # 1. the index, committed durably: a line the index lacks was not written by us
         with self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
@@ -569,7 +726,14 @@ class Ledger:
                 if conn.dialect.name == "postgresql":  # durable even where the server or role turned it off
                     conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
                 _insert_rows(conn, rows, pkg_rows)
+                if first_identity is not None:
+                    self._identity_row(conn, first_identity, head.next_seq)
+                else:
+                    conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=head.next_seq))
                 conn.commit()
+                self._group_start = head.next_seq
+                if first_identity is not None:
+                    self._identity = first_identity
             finally:
                 conn.rollback()
                 if sqlite:
@@ -729,7 +893,7 @@ class Ledger:
     def _checkpoint_lock(self, wait: bool) -> Iterator[bool]:
         """Whoever signs a checkpoint holds ``ledger/checkpoint.lock``; yields False when it is taken and
         ``wait`` is false (someone is signing one right now). Taken after the appender lock, never before it."""
-        fd = os.open(self.dir / "checkpoint.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open_in_dir("checkpoint.lock")
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -869,9 +1033,19 @@ class Ledger:
                     raise LongwatchError("L010", checkpoint=size, size=size, found=frontier.size)
                 if roots[size] != cp.root:
                     raise LongwatchError("L009", checkpoint=size, expected=cp.root.hex(), found=roots[size].hex())
+            identity: Identity | None = None
+            if rows:
+                on_disk = self.read_identity()
+                if on_disk is not None and on_disk.first_hash != rows[0]["leaf_hash"]:
+                    raise LongwatchError("L024", path=self.dir, detail=f"its {IDENTITY_FILE} names another entry 0")
+                identity = on_disk or Identity(str(uuid.uuid4()), rows[0]["leaf_hash"])
+                if on_disk is None:
+                    self._write_identity(identity)
             with self.engine.begin() as conn:
                 conn.execute(delete(ENTRY_PACKAGES))
                 conn.execute(delete(ENTRIES))
+                if identity is not None:
+                    self._identity_row(conn, identity, len(rows))
                 for i in range(0, len(rows), 10000):
                     conn.execute(insert(ENTRIES), rows[i : i + 10000])
                 for i in range(0, len(pkg_rows), 10000):
