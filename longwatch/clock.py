@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import overload
 
 from longwatch.errors import LongwatchError
 
@@ -56,6 +57,10 @@ def parse_utc(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+@overload
+def iso_z(value: datetime) -> str: ...
+@overload
+def iso_z(value: None) -> None: ...
 def iso_z(value: datetime | None) -> str | None:
     """UTC with ``Z``, as evidence documents and ``--json`` keys show times; None stays None."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None

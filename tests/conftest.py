@@ -124,10 +124,8 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch):
 def frozen_longwatch(when: str, *args: str | os.PathLike[str], env: dict[str, str] | None = None,
                      timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """:func:`run_longwatch` with the clock stopped at ``when`` in the subprocess."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, str(Path(__file__).with_name("frozen_longwatch.py")), when,
-                           *map(str, args)], capture_output=True, text=True, env=full_env, timeout=timeout,
-                          check=False)
+    return run_longwatch(*args, env=env, timeout=timeout,
+                         command=[sys.executable, str(Path(__file__).with_name("frozen_longwatch.py")), when])
 
 
 @pytest.fixture
@@ -154,11 +152,12 @@ def lw_bare(runner: CliRunner):
 
 
 def run_longwatch(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
-                  cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+                  cwd: Path | None = None, timeout: float = 120,
+                  command: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real command in a subprocess (exit status, stderr and language as a user sees them)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*LONGWATCH, *map(str, args)], capture_output=True, text=True, env=full_env,
-                          cwd=cwd, timeout=timeout, check=False)
+    return subprocess.run([*(command or LONGWATCH), *map(str, args)], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=timeout, check=False)
 
 
 def error_codes(stderr: str) -> list[str]:

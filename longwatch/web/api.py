@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
-from longwatch import __version__
+from longwatch import __version__, clock
 from longwatch.core.accounts import PERMISSIONS
 from longwatch.web import current_archive, queries
 from longwatch.web.package_view import run_verify
@@ -110,19 +110,16 @@ def clip_dict(c: Any) -> dict[str, Any]:
     return {"clip_id": c.id, "path": c.relpath, "original_name": c.original_name, "size": c.size_bytes,
             "sha256": c.sha256, "sha512": c.sha512, "mime_type": c.mime_type, "codec": c.codec,
             "width": c.width, "height": c.height, "duration": c.duration,
-            "start": _iso(c.start_utc), "end": _iso(c.end_utc),
+            "start": clock.iso_z(c.start_utc), "end": clock.iso_z(c.end_utc),
             "media_url": url_for("clips.media", clip_id=c.id)}
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def package_dict(p: Any) -> dict[str, Any]:
     return {"package_id": p.id, "camera": p.camera, "zone": p.zone, "title": p.title,
-            "start": _iso(p.start_utc), "end": _iso(p.end_utc), "size": p.size_bytes, "files": p.file_count,
+            "start": clock.iso_z(p.start_utc), "end": clock.iso_z(p.end_utc), "size": p.size_bytes,
+            "files": p.file_count,
             "status": p.status, "location": p.storage_location, "media_ok": p.media_ok,
-            "created": _iso(p.created_at), "clips": [clip_dict(c) for c in p.clips]}
+            "created": clock.iso_z(p.created_at), "clips": [clip_dict(c) for c in p.clips]}
 
 
 PACKAGE_ID = _param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")

@@ -356,10 +356,6 @@ def list_cases(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 # -- the snapshot on storage -----------------------------------------------------------
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -368,12 +364,12 @@ def export_reference(catalog: Catalog) -> dict[str, Any]:
     cameras = list_cameras(catalog)
     for cam in cameras:
         for p in cam["positions"]:
-            p["valid_from"], p["valid_to"] = _iso(p["valid_from"]), _iso(p["valid_to"])
+            p["valid_from"], p["valid_to"] = clock.iso_z(p["valid_from"]), clock.iso_z(p["valid_to"])
     cases = list_cases(catalog)
     for case in cases:
-        case["created"] = _iso(case["created"])
+        case["created"] = clock.iso_z(case["created"])
         for r in case["ranges"]:
-            r["start"], r["end"] = _iso(r["start"]), _iso(r["end"])
+            r["start"], r["end"] = clock.iso_z(r["start"]), clock.iso_z(r["end"])
     return {"schema": SNAPSHOT_SCHEMA, "zones": list_zones(catalog), "purposes": list_purposes(catalog),
             "cameras": cameras, "cases": cases}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 EVENT_TYPE = "capture"
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class GapRecord:
     """A gap as listings and search results show it (stable ``--json`` keys)."""
@@ -44,7 +40,7 @@ class GapRecord:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"camera": self.camera, "start": _iso(self.start), "end": _iso(self.end),
+        return {"camera": self.camera, "start": clock.iso_z(self.start), "end": clock.iso_z(self.end),
                 "seconds": round((self.end - self.start).total_seconds(), 3), "reason": self.reason,
                 "source": self.source}
 
@@ -58,7 +54,7 @@ def record(archive: Archive, camera: str, start: datetime, end: datetime, reason
         if s.scalars(select(FootageGap.id).where(FootageGap.camera == camera, FootageGap.start_utc == start,
                                                  FootageGap.end_utc == end)).first() is not None:
             return False
-    gap = {"camera": camera, "start": _iso(start), "end": _iso(end), "reason": reason, "source": source}
+    gap = {"camera": camera, "start": clock.iso_z(start), "end": clock.iso_z(end), "reason": reason, "source": source}
     event = custody.CustodyEvent(
         type=EVENT_TYPE, outcome="failure",
         detail=f"no footage from camera {camera} from {gap['start']} to {gap['end']}",
