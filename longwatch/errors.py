@@ -160,6 +160,10 @@ CODES: Mapping[str, str] = {
         "the one unacknowledged group a crash can leave ({detail}); nothing was removed: restore the segments, "
         "then run `longwatch custody verify`"
     ),
+    "L026": N_(
+        "the custody ledger records {table} {key}, but its {parent} {value} is neither stored nor a tombstone, so "
+        "that row was not restored; restore the package's copies, then run `longwatch reindex` again"
+    ),
     # N: camera connectors (docs/connectors.md)
     "N001": N_("the {connector} connector configuration is invalid: {detail}"),
     "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),

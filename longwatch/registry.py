@@ -40,6 +40,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.access_requests",
     "longwatch.commands.analytics",
     "longwatch.plugins.analytics",
+    "longwatch.plugins.journal",  # decisions in the catalog reach the custody ledger after each commit
     "longwatch.plugins.web",
     # each feature's jobs (register_tasks): a worker in any process finds them by name
     "longwatch.core.jobs.queue",

@@ -98,6 +98,7 @@ class Archive:
             self._refuse_a_lost_catalog()
         catalog = Catalog(self.settings.catalog_url, self.pm)
         catalog.ensure_current()
+        catalog.archive = self
         self.__dict__["catalog"] = catalog
         return catalog
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from longwatch import registry
+from longwatch.core.catalog import journal
 from longwatch.core.catalog.models import Base, Clip, Package
 from longwatch.core.catalog.reference import ensure_zone
 from longwatch.errors import LongwatchError
@@ -85,6 +86,10 @@ class Catalog:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         #: Makes every session of this catalog; a plugin's ``prepare_catalog`` may listen to its events.
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        #: The archive this catalog belongs to, once ``Archive.open_catalog`` opened it (None for a bare
+        #: ``Catalog(url)``): the journal's drain (core/custody/decisions.py) needs its ledger.
+        self.archive: Any = None
+        journal.install(self.session_factory)
         # Before any session is used: the built-in analytics plugin attaches the listener that keeps the
         # rollups in step with the events table, whoever records through this catalog.
         (pm or registry.get_plugin_manager()).hook.prepare_catalog(catalog=self)

@@ -182,6 +182,26 @@ class CustodyLedgerIdentity(Base):
     group_start: Mapped[int] = mapped_column(BigInteger, nullable=False)  # first seq of the last group written
 
 
+class CatalogJournal(Base):
+    """Changes to decision tables waiting for the custody ledger (migration 0023; core/catalog/journal.py).
+
+    Written in the same transaction as the change itself, so a committed
+    change always has its row here until the ledger holds it; then the row is
+    deleted (core/custody/decisions.py, under one catalog-wide lock so the
+    ledger takes them in the order they were committed).
+    """
+
+    __tablename__ = "catalog_journal"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    op: Mapped[str] = mapped_column(String(8), nullable=False)  # upsert | delete
+    key: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: the primary key's columns
+    row: Mapped[str | None] = mapped_column(Text)  # JSON: the row after the change (upsert)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 # -- web accounts (migration 0004) ---------------------------------------------
 class User(Base):
     """A local account; the password is kept only as an argon2 hash (core/accounts.py)."""

@@ -25,7 +25,7 @@ from sqlalchemy import delete
 from longwatch import clock
 from longwatch.core import custody
 from longwatch.core.aip import metadata, package
-from longwatch.core.catalog import fulltext, reference
+from longwatch.core.catalog import fulltext, journal, reference
 from longwatch.core.catalog.models import (
     Camera,
     CameraPosition,
@@ -39,6 +39,7 @@ from longwatch.core.catalog.models import (
     Purpose,
     Zone,
 )
+from longwatch.core.custody import decisions
 from longwatch.core.preservation import gaps
 from longwatch.core.storage import rebuild as storage_rebuild
 from longwatch.errors import LongwatchError
@@ -53,6 +54,7 @@ class ReindexReport:
     clips: int = 0
     gaps: int = 0
     copies: int = 0
+    decisions: int = 0
     reference_restored: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -160,8 +162,11 @@ def replay_ledger(archive: Any, report: ReindexReport, copies: storage_rebuild.L
     ledger index as well gets it rebuilt from the segments afterwards
     (:meth:`~longwatch.core.custody.Ledger.reindex`, which refuses a broken
     chain: then the problem is reported and the replayed rows stay).
-    Not yet replayed: dispositions and certificates, disposed packages'
-    tombstones, events and reviews, requests, share links, accounts.
+    Every other decision the catalog keeps (cases, events and reviews,
+    dispositions, requests, share links, accounts, disposed packages'
+    tombstones) comes back from its journal entries
+    (:mod:`longwatch.core.custody.decisions`); a row whose package is gone
+    without a tombstone is reported (L026), never half-written.
     """
     report.gaps = gaps.restore_from_ledger(archive)
     ledger = custody.Ledger.for_archive(archive)
@@ -170,6 +175,9 @@ def replay_ledger(archive: Any, report: ReindexReport, copies: storage_rebuild.L
     missing = storage_rebuild.restore_copies(archive, copies)
     report.problems += [exc.to_dict() for exc in missing]
     report.copies = storage_rebuild.count(archive)
+    replayed = decisions.replay(archive, ledger.entries(mentioning=decisions.MARK))
+    report.decisions = replayed.rows
+    report.problems += [exc.to_dict() for exc in replayed.skipped]
     archive.pm.hook.replay_ledger(archive=archive, ledger=ledger)
     if ledger.index_behind():
         try:
@@ -179,9 +187,20 @@ def replay_ledger(archive: Any, report: ReindexReport, copies: storage_rebuild.L
 
 
 def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> ReindexReport:
-    """Empty the catalog and fill it again from storage; the result is what a fresh catalog would hold."""
+    """Empty the catalog and fill it again from storage; the result is what a fresh catalog would hold.
+
+    Decisions still waiting in the catalog's journal reach the ledger first;
+    what reindex then writes back is already in the packages or the ledger, so
+    it is not journaled again.
+    """
     catalog = archive.open_catalog(missing_ok=True)
     catalog.upgrade()
+    decisions.drain(archive)
+    with journal.paused(catalog.session_factory):
+        return _rebuild(archive, catalog, progress)
+
+
+def _rebuild(archive: Any, catalog: Any, progress: Callable[[int], None] | None) -> ReindexReport:
     report = ReindexReport()
     with catalog.session() as s:
         for model in (CaseRange, CasePackage, Case, DetectedEvent, Clip, Package, CameraPosition, Camera, Purpose,
