@@ -46,8 +46,12 @@ __all__ = [
 
 
 def record_package_events(archive: Archive, package_id: str, events: Sequence[EventRecord],
-                          agents: Iterable[AgentRecord]) -> list[Receipt]:
-    """The package's own PREMIS events, with the same ids, agents and types, appended as one group."""
+                          agents: Iterable[AgentRecord], payload: dict[str, str] | None = None) -> list[Receipt]:
+    """The package's own PREMIS events, with the same ids, agents and types, appended as one group.
+
+    ``payload`` (relative path -> SHA-256, at ingest and derivation) goes with the first event, so the
+    ledger names the bytes the package was made of; the ledger adds the tag-manifest digest to each.
+    """
     known = {a.identifier: a for a in agents}
 
     def agent(agent_id: str, role: str) -> dict[str, str]:
@@ -63,6 +67,8 @@ def record_package_events(archive: Archive, package_id: str, events: Sequence[Ev
                           note=e.outcome_note, agents=[agent(a, r) for a, r in e.agents],
                           objects=[o for o in e.objects if o != package_id], event_id=e.identifier, time=e.when)
              for e in events]
+    if payload and batch:
+        batch[0].extra = {**batch[0].extra, "payload_sha256": dict(sorted(payload.items()))}
     return Ledger.for_archive(archive).append(batch)
 
 

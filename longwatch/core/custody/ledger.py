@@ -68,7 +68,7 @@ from longwatch import clock
 from longwatch.clock import parse_utc
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.aip.vocabulary import event_type_uri
-from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, CustodyLedgerIdentity
+from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, CustodyLedgerIdentity, Package
 from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_note, parse_note
 from longwatch.core.custody.entries import (
     FORMAT,
@@ -91,6 +91,7 @@ SPOOL_POLL = 0.001  # seconds between looks for an answer while another process 
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
 IDENTITY: Table = CustodyLedgerIdentity.__table__  # type: ignore[assignment]
+PACKAGES: Table = Package.__table__  # type: ignore[assignment]
 IDENTITY_FILE = "identity.json"
 IDENTITY_FORMAT = "longwatch-custody-ledger/1"
 
@@ -526,6 +527,7 @@ class Ledger:
             event.check()
         if not events:
             return []
+        self._name_the_bytes(events)
         prepared = self._prepare(list(events))  # JSON work outside the lock: other writers keep going
         first = self._append_prepared(prepared)
         if checkpoint:
@@ -535,6 +537,25 @@ class Ledger:
             if made is not None and made.tsr is None and self.settings.tsa_url:
                 self._timestamp(made)
         return [Receipt(first + i, e.event_id) for i, e in enumerate(events)]
+
+    def _name_the_bytes(self, events: Sequence[CustodyEvent]) -> None:
+        """Bind each package event to content, not only to an id: ``extra.tagmanifests`` maps each package it
+        names to the SHA-256 of the package's tagmanifest-sha256.txt, which covers every manifest and so
+        every byte (the same digest the package's signature signs). Packages the catalog does not know
+        (yet, or any more) are left out; an event that says it itself is left as it is."""
+        wanted = sorted({p for e in events if e.packages and "tagmanifests" not in e.extra for p in e.packages})
+        if not wanted:
+            return
+        digests: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                digests.update((row[0], row[1]) for row in conn.execute(
+                    select(PACKAGES.c.id, PACKAGES.c.tagmanifest_sha256).where(PACKAGES.c.id.in_(wanted[i:i + 500]))))
+        for event in events:
+            if event.packages and "tagmanifests" not in event.extra:
+                found = {p: digests[p] for p in event.packages if digests.get(p)}
+                if found:
+                    event.extra = {**event.extra, "tagmanifests": found}
 
     def _append_prepared(self, prepared: list[_Prepared]) -> int:
         """Write ``prepared`` durably (ourselves or through the lock holder); the seq of its first entry."""

@@ -124,7 +124,8 @@ def publish(
     if warnings is not None:
         warnings.extend(notes)
     # custody ledger (issue 4): the same events as premis.xml, once the package is published and catalogued
-    custody.record_package_events(archive, new.package_id, new.events, new.agents)
+    payload = {p.relpath: p.digests["sha256"] for p in new.payload if "sha256" in p.digests}
+    custody.record_package_events(archive, new.package_id, new.events, new.agents, payload=payload)
     _published(archive, new.package_id)
     return row
 
