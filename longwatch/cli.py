@@ -411,6 +411,20 @@ def upgrade(obj: Context) -> None:
         click.echo(_("The catalog is up to date."))
 
 
+@db.command("copy")
+@click.option("--to", "url", required=True, metavar="URL",
+              help="An empty database, e.g. postgresql+psycopg://longwatch:PASSWORD@db.internal/longwatch.")
+@click.option("--switch", is_flag=True, help="Once the copy is verified, make the archive use it (longwatch.toml).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def copy_catalog(obj: Context, url: str, switch: bool, as_json: bool) -> None:
+    """Copy the catalog (with the custody ledger's index) into an empty database, PostgreSQL when scaling out,
+    and verify the copy."""
+    from longwatch.commands import db as db_commands
+
+    db_commands.copy_catalog(obj, url, switch, as_json)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)

@@ -9,6 +9,7 @@ an archive directory can be moved or mounted elsewhere as a whole.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,32 @@ def load_text(root: Path, text: str) -> Settings:
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
         **crons,
     )
+
+
+def set_catalog_url(root: Path, url: str) -> None:
+    """Point the archive at another catalog (``longwatch db copy --switch``): ``[catalog] url`` in longwatch.toml.
+
+    Only that one line changes (comments and the rest stay as the operator wrote
+    them), and the file is replaced atomically and kept private (a database URL
+    may hold a password; LONGWATCH_CATALOG_URL is the alternative).
+    """
+    path = root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    escaped = url.replace("\\", "\\\\").replace('"', '\\"')
+    section = re.search(r"^\[catalog\][^\[]*", text, re.M)
+    line = f'url = "{escaped}"'
+    if section is None:
+        text = text.rstrip("\n") + f"\n\n[catalog]\n{line}\n"
+    elif re.search(r"^url\s*=.*$", section.group(0), re.M):
+        body = re.sub(r"^url\s*=.*$", lambda _m: line, section.group(0), count=1, flags=re.M)
+        text = text[:section.start()] + body + text[section.end():]
+    else:
+        text = text[:section.end()].rstrip("\n") + f"\n{line}\n\n" + text[section.end():]
+    load_text(root, text)  # refuse to write a file that no longer loads
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
 
 
 def render_default(name: str, organization: str, timezone: str, language: str) -> str:

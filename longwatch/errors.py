@@ -28,6 +28,10 @@ CODES: Mapping[str, str] = {
         "to rebuild it from storage and the custody ledger, or restore the catalog from its backup; nothing was "
         "created"
     ),
+    "A010": N_("the database {url} already holds catalog rows (table {table}); `longwatch db copy` fills only an "
+               "empty database, so nothing was copied: create a new database and try again"),
+    "A011": N_("the copy in {url} does not match the catalog it was made from ({detail}); the archive still uses "
+               "its old catalog. Drop the new database and run `longwatch db copy` again"),
     # C: command-line usage that click cannot check by itself
     "C001": N_("say what to verify: a package id, a package directory, or --all"),
     # D: detectors, windows and redaction

@@ -6,4 +6,29 @@ KO = {
         "관리 이력 원장에 {table} {key}이(가) 기록되어 있으나 그 {parent} {value}이(가) 보존되어 있지도 않고 "
         "파기 기록으로 남아 있지도 않아 그 행을 복원하지 않았습니다. 패키지 사본을 복원한 뒤 "
         "`longwatch reindex`를 다시 실행하십시오",
+    "the database {url} already holds catalog rows (table {table}); `longwatch db copy` fills only an "
+    "empty database, so nothing was copied: create a new database and try again":
+        "데이터베이스 {url}에 이미 카탈로그 행이 있습니다(테이블 {table}). `longwatch db copy`는 빈 데이터베이스만 "
+        "채우므로 아무것도 복사하지 않았습니다. 새 데이터베이스를 만든 뒤 다시 시도하십시오",
+    "the copy in {url} does not match the catalog it was made from ({detail}); the archive still uses "
+    "its old catalog. Drop the new database and run `longwatch db copy` again":
+        "{url}의 사본이 원래 카탈로그와 일치하지 않습니다({detail}). 아카이브는 여전히 기존 카탈로그를 사용합니다. "
+        "새 데이터베이스를 삭제하고 `longwatch db copy`를 다시 실행하십시오",
+    "Copied the catalog to {url}: {rows} rows in {tables} tables, {searches} searches answered alike, the "
+    "custody ledger verified ({entries} entries).":
+        "카탈로그를 {url}(으)로 복사했습니다: 테이블 {tables}개의 행 {rows}개, 같은 답을 낸 검색 {searches}건, "
+        "관리 이력 원장 검증 완료(항목 {entries}개).",
+    "The archive now uses {url} (longwatch.toml, [catalog] url). Keep the old catalog file until you have "
+    "checked the new one.":
+        "이제 아카이브는 {url}을(를) 사용합니다(longwatch.toml의 [catalog] url). 새 카탈로그를 확인할 때까지 "
+        "기존 카탈로그 파일을 보관하십시오.",
+    "To switch, set [catalog] url in longwatch.toml (or LONGWATCH_CATALOG_URL) to the new URL, or run the "
+    "command again with --switch on an empty database.":
+        "전환하려면 longwatch.toml의 [catalog] url(또는 LONGWATCH_CATALOG_URL)을 새 URL로 설정하거나, 빈 "
+        "데이터베이스에 --switch를 붙여 명령을 다시 실행하십시오.",
+    "copying the catalog": "카탈로그 복사 중",
+    "Copy the catalog (with the custody ledger's index) into an empty database, PostgreSQL when scaling "
+    "out, and verify the copy.":
+        "카탈로그(관리 이력 원장의 색인 포함)를 빈 데이터베이스(규모를 키울 때는 PostgreSQL)로 복사하고 사본을 "
+        "검증합니다.",
 }
