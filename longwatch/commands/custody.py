@@ -153,6 +153,38 @@ def checkpoints(obj: Context, output: Path | None, as_json: bool) -> None:
 
 
 @custody_group.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the anchors (JSON) to this file, for a channel outside the archive.")
+@click.option("--notes", "notes_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the newest checkpoint as a signed note with its signature and time-stamp here.")
+@pass_obj
+def publish(obj: Context, output: Path | None, notes_dir: Path | None) -> None:
+    """What others check the archive against: its signing certificates and newest signed checkpoints.
+
+    The same document the web server publishes at /.well-known/longwatch/anchors.json. Send it to
+    whoever should be able to hold the archive to its past (a court, a police agency, a second archive);
+    they check a later ledger with `custody verify --checkpoints FILE`.
+    """
+    from longwatch.core.custody import anchors
+
+    archive = obj.archive()
+    ledger = _ledger(obj)
+    doc = anchors.document(archive, ledger)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if notes_dir is not None:
+        notes_dir.mkdir(parents=True, exist_ok=True)
+        for name, data in anchors.note_files(ledger).items():
+            (notes_dir / name).write_bytes(data)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    if not obj.quiet:
+        click.echo(_("Wrote {certificates} certificates and {checkpoints} checkpoints to {path}").format(
+            certificates=len(doc["certificates"]), checkpoints=len(doc["checkpoints"]), path=output))
+
+
+@custody_group.command()
 @click.argument("entry")
 @click.option("--against", type=int, metavar="SIZE", help="Checkpoint (its tree size) to prove against.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")

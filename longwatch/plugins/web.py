@@ -20,6 +20,7 @@ PAGES = (
     "inquiry",
     "analytics",
     "notice",
+    "anchors",
     "operation_register",
     "access_requests",
     "shares",

@@ -31,4 +31,21 @@ KO = {
     "out, and verify the copy.":
         "카탈로그(관리 이력 원장의 색인 포함)를 빈 데이터베이스(규모를 키울 때는 PostgreSQL)로 복사하고 사본을 "
         "검증합니다.",
+    # anchors (issue 21): what the archive publishes for outside checks
+    "Evidence exports and packages from this archive are signed. Compare the signer's fingerprint in what you "
+    "received with the fingerprints below, which this page publishes independently of any export. Keep a copy of "
+    "the machine-readable version: a later rewrite of our custody ledger cannot match the checkpoints you kept.":
+        "이 아카이브의 증거 반출본과 패키지에는 전자서명이 되어 있습니다. 받으신 자료에 들어 있는 서명자 지문을 "
+        "아래 지문과 비교하십시오. 이 페이지는 반출본과 별도로 지문을 공개합니다. 기계가 읽을 수 있는 판을 "
+        "보관해 두십시오. 나중에 관리 이력 원장을 고쳐 쓰면 보관하신 체크포인트와 맞지 않게 됩니다.",
+    "How to check our records": "기록 확인 방법",
+    "Newest checkpoints of the custody ledger": "관리 이력 원장의 최신 체크포인트",
+    "No checkpoint has been signed yet.": "아직 서명된 체크포인트가 없습니다.",
+    "SHA-256 fingerprint": "SHA-256 지문",
+    "Signing certificates": "서명 인증서",
+    "Wrote {certificates} certificates and {checkpoints} checkpoints to {path}":
+        "인증서 {certificates}개와 체크포인트 {checkpoints}개를 {path}에 썼습니다",
+    "in use": "사용 중",
+    "time (UTC)": "시각(UTC)",
+    "valid from": "유효 시작",
 }
