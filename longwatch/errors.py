@@ -168,6 +168,12 @@ CODES: Mapping[str, str] = {
         "the custody ledger records {table} {key}, but its {parent} {value} is neither stored nor a tombstone, so "
         "that row was not restored; restore the package's copies, then run `longwatch reindex` again"
     ),
+    "L027": N_("checkpoint {checkpoint} carries no time-stamp although a trusted time-stamp authority is "
+               "configured: a token was stripped, or the authority was never reached (`longwatch custody "
+               "checkpoint` time-stamps the next one)"),
+    "L028": N_("checkpoint {checkpoint}: its time-stamp token is dated {token_time} but the checkpoint says "
+               "{note_time} (allowed: the same time up to {tolerance} s later): the token does not attest the "
+               "checkpoint's time"),
     # N: camera connectors (docs/connectors.md)
     "N001": N_("the {connector} connector configuration is invalid: {detail}"),
     "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),

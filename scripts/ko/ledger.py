@@ -48,4 +48,15 @@ KO = {
     "in use": "사용 중",
     "time (UTC)": "시각(UTC)",
     "valid from": "유효 시작",
+    "checkpoint {checkpoint} carries no time-stamp although a trusted time-stamp authority is "
+    "configured: a token was stripped, or the authority was never reached (`longwatch custody "
+    "checkpoint` time-stamps the next one)":
+        "신뢰하는 시점확인 기관이 설정되어 있는데도 체크포인트 {checkpoint}에 타임스탬프가 없습니다. 토큰이 "
+        "제거되었거나 기관에 연결되지 않았습니다(`longwatch custody checkpoint`가 다음 체크포인트에 타임스탬프를 "
+        "받습니다)",
+    "checkpoint {checkpoint}: its time-stamp token is dated {token_time} but the checkpoint says "
+    "{note_time} (allowed: the same time up to {tolerance} s later): the token does not attest the "
+    "checkpoint's time":
+        "체크포인트 {checkpoint}: 타임스탬프 토큰의 시각은 {token_time}인데 체크포인트의 시각은 {note_time}입니다"
+        "(허용: 같은 시각부터 {tolerance}초 뒤까지). 이 토큰은 체크포인트의 시각을 증명하지 못합니다",
 }

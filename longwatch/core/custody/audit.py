@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_from_dict, parse_note
+from longwatch.core.custody.entries import utc_text
 from longwatch.core.custody.ledger import Ledger
 from longwatch.core.custody.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from longwatch.errors import Findings, LongwatchError, Problem
@@ -68,8 +70,23 @@ def check_signature(cp: Checkpoint, trusted: list[Any] | None, report: LedgerRep
     return True
 
 
-def check_timestamp(cp: Checkpoint, report: LedgerReport, label: str, tsa_cert: Any = None) -> None:
+#: how far after its checkpoint's own time a token may be dated: a token proves the note existed *then*, so a
+#: later one leaves the note's time unattested (a retried TSA call stays well inside this)
+TSA_TOLERANCE = timedelta(minutes=10)
+
+
+def check_timestamp(cp: Checkpoint, report: LedgerReport, label: str, tsa_cert: Any = None,
+                    tolerance: timedelta = TSA_TOLERANCE) -> None:
+    """The checkpoint's RFC 3161 token: valid, over this signature, by the trusted TSA, dated with the note.
+
+    With a trusted TSA given (``[custody] tsa_cert``, or ``--tsa-cert``) a
+    checkpoint without a token is an error (L027): stripping tokens must not
+    pass. A token dated before the note's own time, or more than
+    ``tolerance`` after it, is L028 (backdated or not attesting the note's time).
+    """
     if cp.tsr is None:
+        if tsa_cert is not None:
+            report.add("L027", checkpoint=label)
         return
     try:
         info = timestamp.verify_token(cp.tsr, cp.signature)
@@ -81,6 +98,11 @@ def check_timestamp(cp: Checkpoint, report: LedgerReport, label: str, tsa_cert: 
         return
     if tsa_cert is not None and info.tsa_fingerprint != signing.fingerprint(tsa_cert):
         report.add("L011", checkpoint=label, detail=f"signed by another TSA ({info.tsa_fingerprint})")
+        return
+    token_time = info.time if info.time.tzinfo else info.time.replace(tzinfo=UTC)
+    if token_time < cp.time - timedelta(seconds=1) or token_time - cp.time > tolerance:
+        report.add("L028", checkpoint=label, note_time=utc_text(cp.time), token_time=utc_text(token_time),
+                   tolerance=int(tolerance.total_seconds()))
         return
     report.timestamps += 1
 
