@@ -5,6 +5,10 @@ cameras) without reaching the internet; an operator may add a base map as files 
 ``basemap/`` folder (``basemap.json`` with the image name and its south, west, north, east).
 The chosen cameras play side by side (2 to 4) on one clock (static/inquiry.js), with detector
 events on a shared timeline and notes pinned to moments, kept in the catalog's case.
+
+An investigator works only in the cases shared with them: another case's notes are not found, a note or a
+hold in it is refused as if it did not exist, they cannot open a case, and the footage they play or hold is
+only the footage they may see (:mod:`longwatch.web.queries`).
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from werkzeug.wrappers import Response as Redirect
 from longwatch import clock
 from longwatch.clock import parse_time
 from longwatch.core.catalog import search as search_api
-from longwatch.core.catalog.models import Camera, Case, CasePackage, DetectedEvent
+from longwatch.core.catalog.models import Camera, Case, CaseMember, CasePackage, DetectedEvent
 from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive
+from longwatch.core.accounts import Account
+from longwatch.web import current_archive, queries
 from longwatch.web.security import current_user, requires
 
 bp = Blueprint("inquiry", __name__)
@@ -122,33 +127,48 @@ def _notes(case: Case | None) -> list[dict[str, str]]:
 @requires("footage:read")
 def page() -> str:
     archive = current_archive()
+    user = current_user()
+    assert user is not None
     chosen = [c for c in request.args.getlist("camera") if c][:MAX_PLAYERS]
     lo, hi = _span()
     case_number = request.args.get("case", "").strip()
+    if case_number and user.is_scoped and not queries.may_see_case(archive, user, case_number):
+        raise LongwatchError("W011", what=f"case {case_number}")
+    players = _players(archive, user, chosen, lo, hi)
     with archive.catalog.session() as s:
         cameras = list(s.scalars(select(Camera).order_by(Camera.id)).all())
         case = s.scalars(select(Case).where(Case.number == case_number)).first() if case_number else None
         events = []
-        if chosen and lo and hi:
+        # a scoped user sees the events of the cameras whose footage they may play, and no others
+        seen = [p["camera"] for p in players] if user.is_scoped else chosen
+        if seen and lo and hi:
             events = [{"type": e.type, "camera": e.camera, "t": e.start_utc.timestamp(),
                        "confidence": e.confidence}
                       for e in s.scalars(select(DetectedEvent).where(
-                          DetectedEvent.camera.in_(chosen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
+                          DetectedEvent.camera.in_(seen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
                           .order_by(DetectedEvent.start_utc))]
-    players = []
-    if chosen and lo and hi:
-        for camera in chosen:
-            hits = search_api.search(archive.catalog, search_api.Query(start=lo, end=hi, cameras=[camera],
-                                                                       order="asc", limit=1)).items
-            if hits:
-                hit = hits[0]
-                players.append({"camera": camera, "clip_id": hit["clip_id"], "package_id": hit["package_id"],
-                                "start": hit["start"].timestamp(), "duration": hit["duration"] or 0})
     return render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
                            events=events, notes=_notes(case), case_number=case_number,
                            start=request.args.get("start", ""), end=request.args.get("end", ""),
                            span=(lo.timestamp() if lo else 0, hi.timestamp() if hi else 0),
                            tz=archive.settings.tz)
+
+
+def _players(archive: Any, user: Account, chosen: list[str], lo: datetime | None,
+             hi: datetime | None) -> list[dict[str, Any]]:
+    """The first clip of each chosen camera in the span that the user may see."""
+    players: list[dict[str, Any]] = []
+    if not (chosen and lo and hi):
+        return players
+    for camera in chosen:
+        hits = search_api.search(archive.catalog, search_api.Query(
+            start=lo, end=hi, cameras=[camera], order="asc", limit=200 if user.is_scoped else 1)).items
+        visible = set(queries.visible_package_ids(archive, user, [h["package_id"] for h in hits]))
+        hit = next((h for h in hits if h["package_id"] in visible and h["status"] not in queries.DESTROYED), None)
+        if hit is not None:
+            players.append({"camera": camera, "clip_id": hit["clip_id"], "package_id": hit["package_id"],
+                            "start": hit["start"].timestamp(), "duration": hit["duration"] or 0})
+    return players
 
 
 @bp.get("/inquiry/basemap")
@@ -164,10 +184,13 @@ def basemap() -> Response:
     return send_file(path)
 
 
-def _case(s: Any, number: str) -> Case:
+def _case(s: Any, number: str, user: Account | None) -> Case:
+    """The case to write in; opened when missing, except for scoped users, who work only in shared cases."""
     if not number:
         raise LongwatchError("W012", name="case", detail="a case number is needed")
     case = s.scalars(select(Case).where(Case.number == number)).first()
+    if user is None or (user.is_scoped and (case is None or s.get(CaseMember, (case.id, user.username)) is None)):
+        raise LongwatchError("W011", what=f"case {number}")
     if case is None:
         case = Case(number=number, title=number, created_at=clock.now(), notes="")
         s.add(case)
@@ -185,7 +208,7 @@ def note() -> Redirect:
         raise LongwatchError("W012", name="note", detail="a moment and a text are needed")
     user = current_user()
     with current_archive().catalog.session() as s:
-        case = _case(s, f.get("case", "").strip())
+        case = _case(s, f.get("case", "").strip(), user)
         line = f"{at.isoformat().replace('+00:00', 'Z')}\t{user.username if user else ''}\t{text}"
         case.notes = (case.notes + "\n" if case.notes else "") + line
     kept: dict[str, Any] = {k: request.form.getlist(k) for k in ("camera", "start", "end", "case")}
@@ -200,16 +223,17 @@ def hold() -> Redirect:
     start, end = parse_time(f.get("start", "")), parse_time(f.get("end", ""))
     cameras = [c for c in f.getlist("camera") if c]
     archive = current_archive()
-    found = sorted({i["package_id"] for i in search_api.search(
-        archive.catalog, search_api.Query(start=start, end=end, cameras=cameras, limit=1000)).items})
+    user = current_user()
+    assert user is not None
+    found = queries.visible_package_ids(archive, user, sorted({i["package_id"] for i in search_api.search(
+        archive.catalog, search_api.Query(start=start, end=end, cameras=cameras, limit=1000)).items}))
     with archive.catalog.session() as s:
-        case = _case(s, f.get("case", "").strip())
+        case = _case(s, f.get("case", "").strip(), user)
         known = set(s.scalars(select(CasePackage.package_id).where(CasePackage.case_id == case.id)).all())
         for pid in found:
             if pid not in known:
                 s.add(CasePackage(case_id=case.id, package_id=pid))
-    user = current_user()
-    req_api.hold_packages(archive, f"case:{f.get('case', '').strip()}", found, user.username if user else "")
+    req_api.hold_packages(archive, f"case:{f.get('case', '').strip()}", found, user.username)
     return redirect(url_for("inquiry.page", camera=cameras, start=f.get("start"), end=f.get("end"),
                             case=f.get("case")))
 
