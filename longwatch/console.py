@@ -63,7 +63,7 @@ def human_size(n: int) -> str:
 
 #: What a person reads for a package's status: footage of a disposed package is gone (a tombstone remains).
 STATUS_LABELS = {"stored": i18n.N_("stored"), "disposing": i18n.N_("being destroyed"),
-                 "disposed": i18n.N_("destroyed")}
+                 "disposed": i18n.N_("destroyed, tombstone kept")}
 
 
 def package_status(status: str) -> str:

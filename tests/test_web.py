@@ -27,7 +27,8 @@ def _endpoints(app):
 
 def _url(app, rule, web_archive):
     values = {"package_id": web_archive.package_id, "clip_id": web_archive.clip_id, "upload_id": NO_UPLOAD,
-              "username": "operator", "filename": "longwatch.css", "token": "no-such-share", "share_id": 999999}
+              "username": "operator", "filename": "longwatch.css", "token": "no-such-share", "share_id": 999999,
+              "disposition_id": "00000000-0000-0000-0000-000000000000"}
     with app.test_request_context():
         from flask import url_for
 

@@ -230,7 +230,7 @@ def test_destroyed_package_page_is_a_tombstone(login_as, web_archive, destroyed)
 
 
 def test_destroyed_packages_in_listings_and_the_api(login_as, web_archive, destroyed, token_for, client):
-    pid, clip_id, _disposition_id = destroyed
+    pid, _clip_id, _disposition_id = destroyed
     c = login_as("operator")
     for page in ("/packages", "/"):
         html = c.get(page).get_data(as_text=True)

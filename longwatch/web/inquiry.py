@@ -24,11 +24,11 @@ from werkzeug.wrappers import Response as Redirect
 
 from longwatch import clock
 from longwatch.clock import parse_time
+from longwatch.core.accounts import Account
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Camera, Case, CaseMember, CasePackage, DetectedEvent
 from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
-from longwatch.core.accounts import Account
 from longwatch.web import current_archive, queries
 from longwatch.web.security import current_user, requires
 
