@@ -307,3 +307,69 @@ def test_every_page_a_role_may_open_is_in_the_navigation(app):
 
 #: pages reached from another page: a request from the list of requests, a new request from it, the map's image
 SUBPAGES = {"/requests/view", "/requests/new", "/inquiry/basemap"}
+
+
+# -- forms keep what was typed and show the error beside the field --------------------------------------
+def _beside(html, field, code):
+    """The error paragraph of ``field`` carries ``code``, and the field points at it."""
+    match = re.search(rf'<p class="error field-error" id="{field}-error" role="alert"><code>(\w+)</code>', html)
+    assert match and match.group(1) == code, html[-3000:]
+    assert f'aria-describedby="{field}-error' in html
+    assert "<title>Error" not in html
+
+
+def test_add_user_form_keeps_what_was_typed(login_as):
+    c = login_as("administrator")
+    token = csrf_of(c, "/admin/users")
+    response = c.post("/admin/users", data={"csrf_token": token, "username": "park.j", "password": "short",
+                                            "role": "auditor"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    _beside(html, "password", "W004")
+    assert 'value="park.j"' in html and '<option value="auditor" selected>' in html
+    assert "short" not in html.split('id="new-password"')[1].split(">")[0]  # never the password
+    response = c.post("/admin/users", data={"csrf_token": token, "username": "bad name!", "password": "x" * 12,
+                                            "role": "auditor"})
+    _beside(response.get_data(as_text=True), "username", "W005")
+
+
+def test_new_request_form_keeps_what_was_typed(login_as):
+    c = login_as("operator")
+    token = csrf_of(c, "/requests/new")
+    form = {"csrf_token": token, "kind": "police", "requester": "Jongno police station", "reference": "JN-2026-7",
+            "claimed_start": "yesterday at noon"}
+    response = c.post("/requests/new", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    _beside(html, "claimed_start", "W012")
+    assert 'value="Jongno police station"' in html and 'value="yesterday at noon"' in html
+    assert '<option value="police" selected>' in html
+    response = c.post("/requests/new", data={**form, "claimed_start": "", "reference": ""})
+    _beside(response.get_data(as_text=True), "reference", "U005")
+    response = c.post("/requests/new", data={**form, "claimed_start": ""})
+    assert response.status_code == 302
+
+
+def test_filters_and_inquiry_show_errors_beside_the_field(login_as, web_archive):
+    c = login_as("operator")
+    response = c.get("/packages?start=last+tuesday")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    _beside(html, "start", "W012")
+    assert 'value="last tuesday"' in html
+    response = c.get("/inquiry", query_string={"camera": "cam-01", "start": "2026-03-03T06:00:00Z",
+                                              "end": "2026-03-03T04:00:00Z"})
+    assert response.status_code == 400
+    _beside(response.get_data(as_text=True), "end", "Q001")
+    token = csrf_of(c, "/me")
+    form = {"csrf_token": token, "camera": "cam-01", **DAY, "case": "C-9", "at": "2026-03-03T05:00:01Z",
+            "text": "   "}
+    response = c.post("/inquiry/note", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    _beside(html, "text", "W012")
+    assert 'value="2026-03-03T05:00:01Z"' in html
+    response = c.post("/inquiry/note", data={**form, "at": "noon", "text": "a grey van"})
+    html = response.get_data(as_text=True)
+    _beside(html, "at", "W012")
+    assert 'value="a grey van"' in html

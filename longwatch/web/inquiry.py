@@ -20,7 +20,6 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
-from werkzeug.wrappers import Response as Redirect
 
 from longwatch import clock
 from longwatch.clock import parse_time
@@ -30,6 +29,7 @@ from longwatch.core.catalog.models import Camera, Case, CaseMember, CasePackage,
 from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
+from longwatch.web.forms import errors_for, time_field
 from longwatch.web.security import current_user, requires
 
 bp = Blueprint("inquiry", __name__)
@@ -105,8 +105,11 @@ def map_model(cameras: list[Camera], chosen: list[str]) -> dict[str, Any]:
             "unplaced": [c.id for c in cameras if c not in placed]}
 
 
-def _span() -> tuple[datetime | None, datetime | None]:
-    start, end = request.args.get("start", "").strip(), request.args.get("end", "").strip()
+def _span(args: Any) -> tuple[datetime | None, datetime | None]:
+    """The chosen span; a bad time is W012 naming its field, a reversed span Q001 (shown beside "to")."""
+    start, end = args.get("start", "").strip(), args.get("end", "").strip()
+    time_field("start", start)
+    time_field("end", end)
     lo, hi = (parse_time(start) if start else None), (parse_time(end) if end else None)
     if lo and hi and hi < lo:
         raise LongwatchError("Q001", start=start, end=end)
@@ -125,13 +128,29 @@ def _notes(case: Case | None) -> list[dict[str, str]]:
 
 @bp.get("/inquiry")
 @requires("footage:read")
-def page() -> str:
+def page() -> Any:
+    return _render(request.args)
+
+
+#: The inquiry's form fields (the span and case on the page's form, the moment and text of a note).
+FIELDS = ("camera", "start", "end", "case", "at", "text")
+
+
+def _render(args: Any, errors: dict[str, LongwatchError] | None = None, typed: dict[str, str] | None = None) -> Any:
+    """The workspace for ``args`` (the query, or the form that was posted), with errors beside their fields.
+
+    A bad span is shown beside its field on the page, never as a bare error page (HTTP 400)."""
     archive = current_archive()
     user = current_user()
     assert user is not None
-    chosen = [c for c in request.args.getlist("camera") if c][:MAX_PLAYERS]
-    lo, hi = _span()
-    case_number = request.args.get("case", "").strip()
+    errors = dict(errors or {})
+    chosen = [c for c in args.getlist("camera") if c][:MAX_PLAYERS]
+    try:
+        lo, hi = _span(args)
+    except LongwatchError as exc:
+        errors.update(errors_for(exc, FIELDS))
+        lo = hi = None
+    case_number = args.get("case", "").strip()
     if case_number and user.is_scoped and not queries.may_see_case(archive, user, case_number):
         raise LongwatchError("W011", what=f"case {case_number}")
     players = _players(archive, user, chosen, lo, hi)
@@ -147,11 +166,12 @@ def page() -> str:
                       for e in s.scalars(select(DetectedEvent).where(
                           DetectedEvent.camera.in_(seen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
                           .order_by(DetectedEvent.start_utc))]
-    return render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
+    body = render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
                            events=events, notes=_notes(case), case_number=case_number,
-                           start=request.args.get("start", ""), end=request.args.get("end", ""),
+                           start=args.get("start", ""), end=args.get("end", ""),
                            span=(lo.timestamp() if lo else 0, hi.timestamp() if hi else 0),
-                           tz=archive.settings.tz)
+                           tz=archive.settings.tz, errors=errors, typed=typed or {})
+    return (body, 400) if errors else body
 
 
 def _players(archive: Any, user: Account, chosen: list[str], lo: datetime | None,
@@ -200,12 +220,21 @@ def _case(s: Any, number: str, user: Account | None) -> Case:
 
 @bp.post("/inquiry/note")
 @requires("inquiry:write")
-def note() -> Redirect:
+def note() -> Any:
     f = request.form
-    at = parse_time(f.get("at", "")) if f.get("at") else None
-    text = " ".join(f.get("text", "").split())
-    if at is None or not text:
-        raise LongwatchError("W012", name="note", detail="a moment and a text are needed")
+    typed = {"at": f.get("at", ""), "text": f.get("text", "")}
+    text = " ".join(typed["text"].split())
+    try:
+        if not typed["at"].strip():
+            raise LongwatchError("W012", name="at", detail="the moment of the note is needed")
+        time_field("at", typed["at"])
+        if not text:
+            raise LongwatchError("W012", name="text", detail="the note is empty")
+        if not f.get("case", "").strip():
+            raise LongwatchError("W012", name="case", detail="a case number is needed")
+    except LongwatchError as exc:  # the workspace again, the note as typed, the error beside its field
+        return _render(f, errors_for(exc, FIELDS), typed)
+    at = parse_time(typed["at"])
     user = current_user()
     with current_archive().catalog.session() as s:
         case = _case(s, f.get("case", "").strip(), user)
@@ -217,10 +246,17 @@ def note() -> Redirect:
 
 @bp.post("/inquiry/hold")
 @requires("inquiry:write")
-def hold() -> Redirect:
+def hold() -> Any:
     """Attach the span's footage to the case and hold it (seam to the retention branch)."""
     f = request.form
-    start, end = parse_time(f.get("start", "")), parse_time(f.get("end", ""))
+    try:
+        start, end = _span(f)
+        if start is None or end is None:
+            raise LongwatchError("W012", name="start" if start is None else "end", detail="a span is needed")
+        if not f.get("case", "").strip():
+            raise LongwatchError("W012", name="case", detail="a case number is needed")
+    except LongwatchError as exc:
+        return _render(f, errors_for(exc, FIELDS))
     cameras = [c for c in f.getlist("camera") if c]
     archive = current_archive()
     user = current_user()
