@@ -373,3 +373,24 @@ def test_filters_and_inquiry_show_errors_beside_the_field(login_as, web_archive)
     html = response.get_data(as_text=True)
     _beside(html, "at", "W012")
     assert 'value="a grey van"' in html
+
+
+def test_cases_share_command_and_the_snapshot_keep_the_members(lw, web_archive, tmp_path):
+    archive = web_archive.archive
+    assert lw("cases", "add", "C-7").exit_code == 0
+    unknown = lw("cases", "share", "C-7", "nobody")
+    assert unknown.exit_code != 0 and "W007" in unknown.output + unknown.stderr
+    shared = lw("cases", "share", "C-7", "investigator")
+    assert shared.exit_code == 0 and "investigator" in shared.output
+    [case] = json.loads(lw("cases", "--json").stdout)["cases"]
+    assert case["members"] == ["investigator"]
+    # the snapshot that reindex restores carries the members
+    from longwatch.core.catalog import Catalog
+
+    fresh = Catalog(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    fresh.upgrade()
+    reference.import_reference(fresh, reference.load_snapshot(archive), set())
+    assert reference.list_cases(fresh)[0]["members"] == ["investigator"]
+    fresh.dispose()
+    assert lw("cases", "unshare", "C-7", "investigator").exit_code == 0
+    assert json.loads(lw("cases", "--json").stdout)["cases"][0]["members"] == []
