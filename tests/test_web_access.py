@@ -183,6 +183,7 @@ def test_poster_frames_are_footage(login_as, web_archive):
     response = login_as("operator").get(f"/clips/{web_archive.clip_id}/poster.jpg")
     assert response.status_code == 200 and response.data[:3] == b"\xff\xd8\xff"
     assert "no-store" in response.headers["Cache-Control"]
+    login_as("operator").get(f"/clips/{web_archive.clip_id}/poster.jpg")  # the list shown again
     [event] = _views(web_archive)
     assert "poster frame" in event["detail"] and "operator" in event["detail"]
     lines = [json.loads(x) for x in (web_archive.root / "logs" / "access.jsonl").read_text().splitlines()]

@@ -289,7 +289,8 @@ def poster(clip_id: int) -> Response:
     assert user is not None
     pkg, clip = footage_clip(archive, user, clip_id)
     data = poster_path(archive, pkg, clip).read_bytes()  # a few kB
-    record_footage("view", pkg.id, clip.relpath, 0, len(data), len(data), kind="poster frame")
+    record_footage("view", pkg.id, clip.relpath, 0, len(data), len(data), kind="poster frame",
+                  restart_at_zero=False)
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, no-store"
     return response

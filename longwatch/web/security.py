@@ -174,13 +174,15 @@ def record_access(action: str, package_id: str, relpath: str = "", detail: str =
 
 
 def record_footage(action: str, package_id: str, relpath: str, start: int, end: int, size: int,
-                   kind: str = "") -> None:
+                   kind: str = "", restart_at_zero: bool = True) -> None:
     """Record footage about to be served, whatever range was asked for (call it before the first byte goes).
 
     Every request that serves bytes of footage (a range, the whole file, a poster frame, the access copy) is
     covered by an access record: a new one when it starts at byte 0, when it is a download, or when the
     same person (same address, same file, same ``kind``) has no record within :data:`VIEWING`; a player's
     later range requests are part of the viewing already recorded. HEAD requests serve no bytes.
+    ``restart_at_zero=False`` (poster frames, always served whole): byte 0 does not start a new record, so
+    a list page shown again within the viewing adds no record per poster.
     """
     if request.method == "HEAD":
         return
@@ -190,7 +192,8 @@ def record_footage(action: str, package_id: str, relpath: str, start: int, end: 
            package_id, relpath)
     with _viewings_lock:
         last = _viewings.get(key)
-        if start != 0 and action != "download" and last is not None and now - last < VIEWING:
+        continues = start != 0 or not restart_at_zero
+        if continues and action != "download" and last is not None and now - last < VIEWING:
             return
         _viewings[key] = now
         if len(_viewings) > 10_000:  # forget viewings that are over
