@@ -24,6 +24,7 @@ from longwatch.console import (
     emit_json,
     human_size,
     local_time,
+    package_status,
     pass_obj,
     progress_for,
     resolve_package,
@@ -279,11 +280,12 @@ def list_(obj: Context, limit: int, offset: int, as_json: bool) -> None:
     if as_json:
         emit_json({"packages": [_package_dict(p) for p in rows]})
         return
-    table = Table(_("id"), _("camera"), _("start"), _("duration"), _("size"), _("title"), box=None)
+    table = Table(_("id"), _("camera"), _("start"), _("duration"), _("size"), _("title"), _("status"), box=None)
     for p in rows:
         duration = (p.end_utc - p.start_utc).total_seconds() if p.start_utc and p.end_utc else None
         table.add_row(p.id[:8], p.camera or "-", local_time(p.start_utc, archive),
-                      f"{duration:.0f}s" if duration is not None else "-", human_size(p.size_bytes), p.title)
+                      f"{duration:.0f}s" if duration is not None else "-", human_size(p.size_bytes), p.title,
+                      package_status(p.status))
     stdout.print(table)
 
 

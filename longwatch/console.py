@@ -61,6 +61,16 @@ def human_size(n: int) -> str:
     return str(n)
 
 
+#: What a person reads for a package's status: footage of a disposed package is gone (a tombstone remains).
+STATUS_LABELS = {"stored": i18n.N_("stored"), "disposing": i18n.N_("being destroyed"),
+                 "disposed": i18n.N_("destroyed, tombstone kept")}
+
+
+def package_status(status: str) -> str:
+    """A package's status in the reader's language (tables of `list` and `search`)."""
+    return i18n.gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
 @contextmanager
 def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A rich bar on a terminal, a few plain lines elsewhere, nothing with --quiet."""

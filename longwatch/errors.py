@@ -339,6 +339,10 @@ CODES: Mapping[str, str] = {
     "W021": N_("the request was refused: {detail}"),
     "W022": N_("Upload-Metadata is invalid: {detail}"),
     "W023": N_("the uploaded file could not be archived: {detail}"),
+    "W040": N_("your role ({role}) sees only the cases shared with it, so it may not do this ({permission}): "
+               "it would reach footage outside those cases; ask an operator"),
+    "W041": N_("package {package_id} was destroyed ({status}); only its tombstone remains, no footage can be "
+               "played, downloaded or verified"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

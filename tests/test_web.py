@@ -10,7 +10,7 @@ from web_fixtures import PASSWORD, ROLES, csrf_of, login
 
 from longwatch.core import accounts
 from longwatch.core.catalog.models import Upload
-from longwatch.web import SECURITY_HEADERS, create_app
+from longwatch.web import SECURITY_HEADERS, create_app, security
 
 NO_UPLOAD = "0" * 32
 
@@ -27,7 +27,8 @@ def _endpoints(app):
 
 def _url(app, rule, web_archive):
     values = {"package_id": web_archive.package_id, "clip_id": web_archive.clip_id, "upload_id": NO_UPLOAD,
-              "username": "operator", "filename": "longwatch.css", "token": "no-such-share", "share_id": 999999}
+              "username": "operator", "filename": "longwatch.css", "token": "no-such-share", "share_id": 999999,
+              "disposition_id": "00000000-0000-0000-0000-000000000000"}
     with app.test_request_context():
         from flask import url_for
 
@@ -69,7 +70,7 @@ def test_role_endpoint_matrix(app, web_archive, login_as):
                 assert status in (401, 302), where
                 if status == 302:
                     assert "/login" in response.headers["Location"], where
-            elif accounts.has_permission(role, permission):
+            elif security.may_use(role, view):
                 assert status not in (401, 403), where + " " + body
             else:
                 assert status == 403, where
@@ -201,7 +202,7 @@ def test_every_footage_view_is_recorded(login_as, web_archive):
 
 
 def test_poster_is_a_cached_jpeg(login_as, web_archive):
-    c = login_as("auditor")
+    c = login_as("operator")
     response = c.get(f"/clips/{web_archive.clip_id}/poster.jpg")
     assert response.status_code == 200
     assert response.data[:3] == b"\xff\xd8\xff"

@@ -16,12 +16,13 @@ from longwatch.console import (
     emit_json,
     human_size,
     local_time,
+    package_status,
     pass_obj,
     progress_for,
     resolve_package,
     stdout,
 )
-from longwatch.core import custody
+from longwatch.core import accounts, custody
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Case, CasePackage
@@ -96,11 +97,12 @@ def search(obj: Context, start: str, end: str, cameras: tuple[str, ...], zone: s
             data["facets"] = found
         emit_json(data)
         return
-    table = Table(_("package"), _("camera"), _("zone"), _("start"), _("duration"), _("size"), _("title"), box=None)
+    table = Table(_("package"), _("camera"), _("zone"), _("start"), _("duration"), _("size"), _("title"),
+                  _("status"), box=None)
     for it in page.items:
         table.add_row(it["package_id"][:8], it["camera"] or "-", it["zone"] or "-", local_time(it["start"], archive),
                       f"{it['duration']:.0f}s" if it["duration"] is not None else "-", human_size(it["size"]),
-                      it["title"])
+                      it["title"], package_status(it["status"]))
     stdout.print(table)
     for gap in gaps:
         click.echo(_("no footage from camera {camera} from {start} to {end} ({reason})").format(
@@ -251,10 +253,38 @@ def cases(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json({"cases": _jsonable(rows)})
         return
-    table = Table(_("case"), _("title"), _("requester"), _("packages"), box=None)
+    table = Table(_("case"), _("title"), _("requester"), _("packages"), _("shared with"), box=None)
     for c in rows:
-        table.add_row(c["number"], c["title"], c["requester"], str(len(c["packages"])))
+        table.add_row(c["number"], c["title"], c["requester"], str(len(c["packages"])), ", ".join(c["members"]) or "-")
     stdout.print(table)
+
+
+@cases.command(name="share")
+@click.argument("number")
+@click.argument("username")
+@pass_obj
+def cases_share(obj: Context, number: str, username: str) -> None:
+    """Share a case with an account: an investigator sees only the cases shared with them, and their footage."""
+    archive = obj.archive()
+    if username not in {u.username for u in accounts.users(archive.catalog)}:
+        raise LongwatchError("W007", username=username)
+    reference.share_case(archive.catalog, number, username, granted_by=archive.operator)
+    reference.save_snapshot(archive)
+    if not obj.quiet:
+        click.echo(_("Case {number} is shared with {username}.").format(number=number, username=username))
+
+
+@cases.command(name="unshare")
+@click.argument("number")
+@click.argument("username")
+@pass_obj
+def cases_unshare(obj: Context, number: str, username: str) -> None:
+    """Stop sharing a case with an account."""
+    archive = obj.archive()
+    reference.unshare_case(archive.catalog, number, username)
+    reference.save_snapshot(archive)
+    if not obj.quiet:
+        click.echo(_("Case {number} is no longer shared with {username}.").format(number=number, username=username))
 
 
 @cases.command(name="add")

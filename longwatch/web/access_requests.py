@@ -18,6 +18,7 @@ from longwatch.core.public import tasks as public_tasks
 from longwatch.errors import LongwatchError
 from longwatch.i18n import gettext
 from longwatch.web import current_archive
+from longwatch.web.forms import errors_for, time_field
 from longwatch.web.security import current_user, requires
 
 bp = Blueprint("requests", __name__)
@@ -50,14 +51,24 @@ def new() -> Any:
     archive = current_archive()
     if request.method == "POST":
         f = request.form
-        req = req_api.create(archive, f.get("kind", "pipa-access"), requester=f.get("requester", ""),
-                             identity_method=f.get("identity_method", ""), contact=f.get("contact", ""),
-                             claimed_start=_time("claimed_start"), claimed_end=_time("claimed_end"),
-                             claimed_place=f.get("claimed_place", ""), camera=f.get("camera", ""),
-                             legal_basis=f.get("legal_basis", ""), reference=f.get("reference", ""),
-                             received_at=_time("received"), actor=_actor())
+        try:
+            for name in ("claimed_start", "claimed_end", "received"):
+                time_field(name, f.get(name, ""))
+            req = req_api.create(archive, f.get("kind", "pipa-access"), requester=f.get("requester", ""),
+                                 identity_method=f.get("identity_method", ""), contact=f.get("contact", ""),
+                                 claimed_start=_time("claimed_start"), claimed_end=_time("claimed_end"),
+                                 claimed_place=f.get("claimed_place", ""), camera=f.get("camera", ""),
+                                 legal_basis=f.get("legal_basis", ""), reference=f.get("reference", ""),
+                                 received_at=_time("received"), actor=_actor())
+        except LongwatchError as exc:  # the form again, as typed, with the error beside its field
+            errors = errors_for(exc, NEW_FIELDS)
+            return render_template("public/request_new.html", api=req_api, values=f, errors=errors), 400
         return redirect(url_for("requests.view", number=req.number))
-    return render_template("public/request_new.html", api=req_api)
+    return render_template("public/request_new.html", api=req_api, values={}, errors={})
+
+
+NEW_FIELDS = ("kind", "requester", "identity_method", "contact", "claimed_start", "claimed_end", "claimed_place",
+              "camera", "reference", "legal_basis", "received")
 
 
 @bp.get("/requests/view")

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from longwatch import __version__, clock
 from longwatch.core.accounts import PERMISSIONS
 from longwatch.web import current_archive, queries
-from longwatch.web.package_view import run_verify
+from longwatch.web.package_view import refuse_destroyed, run_verify
 from longwatch.web.security import current_user, public, requires
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,7 +35,7 @@ CLIP = {
         "mime_type": {"type": "string"}, "codec": {"type": "string"},
         "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
         "duration": {"type": ["number", "null"]}, "start": NULLABLE_TIME, "end": NULLABLE_TIME,
-        "media_url": {"type": "string"},
+        "media_url": {"type": ["string", "null"], "description": "null once the package is destroyed"},
     },
 }
 PACKAGE = {
@@ -46,6 +46,7 @@ PACKAGE = {
         "title": {"type": "string"}, "start": NULLABLE_TIME, "end": NULLABLE_TIME,
         "size": {"type": "integer"}, "files": {"type": "integer"}, "status": {"type": "string"},
         "location": {"type": "string"}, "media_ok": {"type": "boolean"}, "created": DATE_TIME,
+        "destroyed": {"type": "boolean", "description": "disposed of: a tombstone, no footage"},
         "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
     },
 }
@@ -106,12 +107,12 @@ def _param(name: str, where: str, schema: dict[str, Any], required: bool = False
     return {"name": name, "in": where, "required": required, "schema": schema, "description": text}
 
 
-def clip_dict(c: Any) -> dict[str, Any]:
+def clip_dict(c: Any, destroyed: bool = False) -> dict[str, Any]:
     return {"clip_id": c.id, "path": c.relpath, "original_name": c.original_name, "size": c.size_bytes,
             "sha256": c.sha256, "sha512": c.sha512, "mime_type": c.mime_type, "codec": c.codec,
             "width": c.width, "height": c.height, "duration": c.duration,
             "start": clock.iso_z(c.start_utc), "end": clock.iso_z(c.end_utc),
-            "media_url": url_for("clips.media", clip_id=c.id)}
+            "media_url": None if destroyed else url_for("clips.media", clip_id=c.id)}
 
 
 def package_dict(p: Any) -> dict[str, Any]:
@@ -119,7 +120,8 @@ def package_dict(p: Any) -> dict[str, Any]:
             "start": clock.iso_z(p.start_utc), "end": clock.iso_z(p.end_utc), "size": p.size_bytes,
             "files": p.file_count,
             "status": p.status, "location": p.storage_location, "media_ok": p.media_ok,
-            "created": clock.iso_z(p.created_at), "clips": [clip_dict(c) for c in p.clips]}
+            "created": clock.iso_z(p.created_at), "destroyed": queries.is_destroyed(p),
+            "clips": [clip_dict(c, queries.is_destroyed(p)) for c in p.clips]}
 
 
 PACKAGE_ID = _param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")
@@ -164,11 +166,12 @@ def package(package_id: str) -> Any:
 @bp.post("/packages/<package_id>/verify")
 @requires("package:verify")
 @operation("Verify the stored package now (digests, signature, schemas)",
-           {"$ref": "#/components/schemas/Verification"}, [PACKAGE_ID], errors=(401, 403, 404))
+           {"$ref": "#/components/schemas/Verification"}, [PACKAGE_ID], errors=(401, 403, 404, 410))
 def verify(package_id: str) -> Any:
     user = current_user()
     assert user is not None
     pkg = queries.visible_package(current_archive(), user, package_id)
+    refuse_destroyed(pkg)
     return jsonify(run_verify(current_archive(), pkg.id).to_dict())
 
 

@@ -3,7 +3,10 @@
 The same rows as ``longwatch events import`` (one object, a list, or
 ``{"events": [...]}``), the same idempotence on (source system, vendor event
 id) and the same D014 errors per row, numbered from 1; good rows land even
-when others are bad. Needs a bearer token whose role may upload footage.
+when others are bad. Needs a bearer token whose role may upload footage and
+sees every camera: an event preserves a window of its camera's footage for a
+year, so an investigator (who sees only the cases shared with them) may not
+post one (W040).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ _DOC = {
 
 
 @bp.post("/events")
-@requires("upload:write")
+@requires("upload:write", scoped=False)
 @operation("Record events from a control centre's AI CCTV or VMS (idempotent on source and vendor id)",
            extra=_DOC)
 def post_events() -> Any:

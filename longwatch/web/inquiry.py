@@ -5,6 +5,10 @@ cameras) without reaching the internet; an operator may add a base map as files 
 ``basemap/`` folder (``basemap.json`` with the image name and its south, west, north, east).
 The chosen cameras play side by side (2 to 4) on one clock (static/inquiry.js), with detector
 events on a shared timeline and notes pinned to moments, kept in the catalog's case.
+
+An investigator works only in the cases shared with them: another case's notes are not found, a note or a
+hold in it is refused as if it did not exist, they cannot open a case, and the footage they play or hold is
+only the footage they may see (:mod:`longwatch.web.queries`).
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
-from werkzeug.wrappers import Response as Redirect
 
 from longwatch import clock
 from longwatch.clock import parse_time
+from longwatch.core.accounts import Account
 from longwatch.core.catalog import search as search_api
-from longwatch.core.catalog.models import Camera, Case, CasePackage, DetectedEvent
+from longwatch.core.catalog.models import Camera, Case, CaseMember, CasePackage, DetectedEvent
 from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive
+from longwatch.web import current_archive, queries
+from longwatch.web.forms import errors_for, time_field
 from longwatch.web.security import current_user, requires
 
 bp = Blueprint("inquiry", __name__)
@@ -100,8 +105,11 @@ def map_model(cameras: list[Camera], chosen: list[str]) -> dict[str, Any]:
             "unplaced": [c.id for c in cameras if c not in placed]}
 
 
-def _span() -> tuple[datetime | None, datetime | None]:
-    start, end = request.args.get("start", "").strip(), request.args.get("end", "").strip()
+def _span(args: Any) -> tuple[datetime | None, datetime | None]:
+    """The chosen span; a bad time is W012 naming its field, a reversed span Q001 (shown beside "to")."""
+    start, end = args.get("start", "").strip(), args.get("end", "").strip()
+    time_field("start", start)
+    time_field("end", end)
     lo, hi = (parse_time(start) if start else None), (parse_time(end) if end else None)
     if lo and hi and hi < lo:
         raise LongwatchError("Q001", start=start, end=end)
@@ -120,35 +128,67 @@ def _notes(case: Case | None) -> list[dict[str, str]]:
 
 @bp.get("/inquiry")
 @requires("footage:read")
-def page() -> str:
+def page() -> Any:
+    return _render(request.args)
+
+
+#: The inquiry's form fields (the span and case on the page's form, the moment and text of a note).
+FIELDS = ("camera", "start", "end", "case", "at", "text")
+
+
+def _render(args: Any, errors: dict[str, LongwatchError] | None = None, typed: dict[str, str] | None = None) -> Any:
+    """The workspace for ``args`` (the query, or the form that was posted), with errors beside their fields.
+
+    A bad span is shown beside its field on the page, never as a bare error page (HTTP 400)."""
     archive = current_archive()
-    chosen = [c for c in request.args.getlist("camera") if c][:MAX_PLAYERS]
-    lo, hi = _span()
-    case_number = request.args.get("case", "").strip()
+    user = current_user()
+    assert user is not None
+    errors = dict(errors or {})
+    chosen = [c for c in args.getlist("camera") if c][:MAX_PLAYERS]
+    try:
+        lo, hi = _span(args)
+    except LongwatchError as exc:
+        errors.update(errors_for(exc, FIELDS))
+        lo = hi = None
+    case_number = args.get("case", "").strip()
+    if case_number and user.is_scoped and not queries.may_see_case(archive, user, case_number):
+        raise LongwatchError("W011", what=f"case {case_number}")
+    players = _players(archive, user, chosen, lo, hi)
     with archive.catalog.session() as s:
         cameras = list(s.scalars(select(Camera).order_by(Camera.id)).all())
         case = s.scalars(select(Case).where(Case.number == case_number)).first() if case_number else None
         events = []
-        if chosen and lo and hi:
+        # a scoped user sees the events of the cameras whose footage they may play, and no others
+        seen = [p["camera"] for p in players] if user.is_scoped else chosen
+        if seen and lo and hi:
             events = [{"type": e.type, "camera": e.camera, "t": e.start_utc.timestamp(),
                        "confidence": e.confidence}
                       for e in s.scalars(select(DetectedEvent).where(
-                          DetectedEvent.camera.in_(chosen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
+                          DetectedEvent.camera.in_(seen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
                           .order_by(DetectedEvent.start_utc))]
-    players = []
-    if chosen and lo and hi:
-        for camera in chosen:
-            hits = search_api.search(archive.catalog, search_api.Query(start=lo, end=hi, cameras=[camera],
-                                                                       order="asc", limit=1)).items
-            if hits:
-                hit = hits[0]
-                players.append({"camera": camera, "clip_id": hit["clip_id"], "package_id": hit["package_id"],
-                                "start": hit["start"].timestamp(), "duration": hit["duration"] or 0})
-    return render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
+    body = render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
                            events=events, notes=_notes(case), case_number=case_number,
-                           start=request.args.get("start", ""), end=request.args.get("end", ""),
+                           start=args.get("start", ""), end=args.get("end", ""),
                            span=(lo.timestamp() if lo else 0, hi.timestamp() if hi else 0),
-                           tz=archive.settings.tz)
+                           tz=archive.settings.tz, errors=errors, typed=typed or {})
+    return (body, 400) if errors else body
+
+
+def _players(archive: Any, user: Account, chosen: list[str], lo: datetime | None,
+             hi: datetime | None) -> list[dict[str, Any]]:
+    """The first clip of each chosen camera in the span that the user may see."""
+    players: list[dict[str, Any]] = []
+    if not (chosen and lo and hi):
+        return players
+    for camera in chosen:
+        hits = search_api.search(archive.catalog, search_api.Query(
+            start=lo, end=hi, cameras=[camera], order="asc", limit=200 if user.is_scoped else 1)).items
+        visible = set(queries.visible_package_ids(archive, user, [h["package_id"] for h in hits]))
+        hit = next((h for h in hits if h["package_id"] in visible and h["status"] not in queries.DESTROYED), None)
+        if hit is not None:
+            players.append({"camera": camera, "clip_id": hit["clip_id"], "package_id": hit["package_id"],
+                            "start": hit["start"].timestamp(), "duration": hit["duration"] or 0})
+    return players
 
 
 @bp.get("/inquiry/basemap")
@@ -164,10 +204,13 @@ def basemap() -> Response:
     return send_file(path)
 
 
-def _case(s: Any, number: str) -> Case:
+def _case(s: Any, number: str, user: Account | None) -> Case:
+    """The case to write in; opened when missing, except for scoped users, who work only in shared cases."""
     if not number:
         raise LongwatchError("W012", name="case", detail="a case number is needed")
     case = s.scalars(select(Case).where(Case.number == number)).first()
+    if user is None or (user.is_scoped and (case is None or s.get(CaseMember, (case.id, user.username)) is None)):
+        raise LongwatchError("W011", what=f"case {number}")
     if case is None:
         case = Case(number=number, title=number, created_at=clock.now(), notes="")
         s.add(case)
@@ -177,15 +220,24 @@ def _case(s: Any, number: str) -> Case:
 
 @bp.post("/inquiry/note")
 @requires("inquiry:write")
-def note() -> Redirect:
+def note() -> Any:
     f = request.form
-    at = parse_time(f.get("at", "")) if f.get("at") else None
-    text = " ".join(f.get("text", "").split())
-    if at is None or not text:
-        raise LongwatchError("W012", name="note", detail="a moment and a text are needed")
+    typed = {"at": f.get("at", ""), "text": f.get("text", "")}
+    text = " ".join(typed["text"].split())
+    try:
+        if not typed["at"].strip():
+            raise LongwatchError("W012", name="at", detail="the moment of the note is needed")
+        time_field("at", typed["at"])
+        if not text:
+            raise LongwatchError("W012", name="text", detail="the note is empty")
+        if not f.get("case", "").strip():
+            raise LongwatchError("W012", name="case", detail="a case number is needed")
+    except LongwatchError as exc:  # the workspace again, the note as typed, the error beside its field
+        return _render(f, errors_for(exc, FIELDS), typed)
+    at = parse_time(typed["at"])
     user = current_user()
     with current_archive().catalog.session() as s:
-        case = _case(s, f.get("case", "").strip())
+        case = _case(s, f.get("case", "").strip(), user)
         line = f"{at.isoformat().replace('+00:00', 'Z')}\t{user.username if user else ''}\t{text}"
         case.notes = (case.notes + "\n" if case.notes else "") + line
     kept: dict[str, Any] = {k: request.form.getlist(k) for k in ("camera", "start", "end", "case")}
@@ -194,22 +246,30 @@ def note() -> Redirect:
 
 @bp.post("/inquiry/hold")
 @requires("inquiry:write")
-def hold() -> Redirect:
+def hold() -> Any:
     """Attach the span's footage to the case and hold it (seam to the retention branch)."""
     f = request.form
-    start, end = parse_time(f.get("start", "")), parse_time(f.get("end", ""))
+    try:
+        start, end = _span(f)
+        if start is None or end is None:
+            raise LongwatchError("W012", name="start" if start is None else "end", detail="a span is needed")
+        if not f.get("case", "").strip():
+            raise LongwatchError("W012", name="case", detail="a case number is needed")
+    except LongwatchError as exc:
+        return _render(f, errors_for(exc, FIELDS))
     cameras = [c for c in f.getlist("camera") if c]
     archive = current_archive()
-    found = sorted({i["package_id"] for i in search_api.search(
-        archive.catalog, search_api.Query(start=start, end=end, cameras=cameras, limit=1000)).items})
+    user = current_user()
+    assert user is not None
+    found = queries.visible_package_ids(archive, user, sorted({i["package_id"] for i in search_api.search(
+        archive.catalog, search_api.Query(start=start, end=end, cameras=cameras, limit=1000)).items}))
     with archive.catalog.session() as s:
-        case = _case(s, f.get("case", "").strip())
+        case = _case(s, f.get("case", "").strip(), user)
         known = set(s.scalars(select(CasePackage.package_id).where(CasePackage.case_id == case.id)).all())
         for pid in found:
             if pid not in known:
                 s.add(CasePackage(case_id=case.id, package_id=pid))
-    user = current_user()
-    req_api.hold_packages(archive, f"case:{f.get('case', '').strip()}", found, user.username if user else "")
+    req_api.hold_packages(archive, f"case:{f.get('case', '').strip()}", found, user.username)
     return redirect(url_for("inquiry.page", camera=cameras, start=f.get("start"), end=f.get("end"),
                             case=f.get("case")))
 

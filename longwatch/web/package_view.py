@@ -24,12 +24,13 @@ from longwatch.core.aip import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip
 from longwatch.core.media import ffmpeg
+from longwatch.core.records import certificates
 from longwatch.core.storage.copies import copies_report
 from longwatch.errors import LongwatchError
 from longwatch.i18n import gettext
 from longwatch.storage_adapters.base import check_key, package_prefix
 from longwatch.web import current_archive, queries
-from longwatch.web.security import current_user, record_access, requires
+from longwatch.web.security import current_user, record_footage, requires
 
 bp = Blueprint("clips", __name__)
 CHUNK = 1 << 20
@@ -122,10 +123,8 @@ def stream_media(archive: Archive, pkg: Any, clip: Clip, download: bool = False)
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     if download:
         response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(clip.original_name)}"
-    # one record per playback or download, not per range request of the same playback
-    if start == 0 or download:
-        record_access("download" if download else "view", pkg.id, clip.relpath,
-                      detail=f"bytes {start}-{end - 1}/{size}")
+    # every range is covered by a record: one per playback or download, see record_footage
+    record_footage("download" if download else "view", pkg.id, clip.relpath, start, end, size)
     return response
 
 
@@ -201,6 +200,32 @@ def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
     return made
 
 
+def footage_clip(archive: Archive, user: Any, clip_id: int) -> tuple[Any, Clip]:
+    """The clip when the user may see it and its footage still exists; W041 (410) for a destroyed package."""
+    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    refuse_destroyed(pkg)
+    return pkg, clip
+
+
+def refuse_destroyed(pkg: Any) -> None:
+    if queries.is_destroyed(pkg):
+        raise LongwatchError("W041", package_id=pkg.id, status=pkg.status)
+
+
+def _tombstone(archive: Archive, pkg: Any) -> dict[str, Any] | None:
+    """What remains of a destroyed package (None while it is stored): the disposition and its certificate."""
+    if not queries.is_destroyed(pkg):
+        return None
+    return certificates.tombstone(archive, pkg.id) or {}
+
+
+def _page(archive: Archive, pkg: Any, report: verify_mod.Report | None) -> str:
+    panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
+    return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
+                           panels=panels, tz=archive.settings.tz, report=report, needs_access_copy=needs_access_copy,
+                           tombstone=_tombstone(archive, pkg))
+
+
 def _events(archive: Archive, pkg: Any) -> list[dict[str, Any]]:
     storage = archive.storage(pkg.storage_location)
     try:
@@ -217,9 +242,7 @@ def package_page(package_id: str) -> str:
     user = current_user()
     assert user is not None
     pkg = queries.visible_package(archive, user, package_id)
-    panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
-    return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
-                           panels=panels, tz=archive.settings.tz, report=None, needs_access_copy=needs_access_copy)
+    return _page(archive, pkg, None)
 
 
 @bp.get("/clips/<int:clip_id>/media")
@@ -228,7 +251,7 @@ def media(clip_id: int) -> Response:
     archive = current_archive()
     user = current_user()
     assert user is not None
-    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    pkg, clip = footage_clip(archive, user, clip_id)
     return stream_media(archive, pkg, clip, download=request.args.get("download") == "1")
 
 
@@ -239,13 +262,18 @@ def playable(clip_id: int) -> Response:
     archive = current_archive()
     user = current_user()
     assert user is not None
-    pkg, clip = queries.visible_clip(archive, user, clip_id)
+    pkg, clip = footage_clip(archive, user, clip_id)
     if not needs_access_copy(clip):
         return stream_media(archive, pkg, clip)
     path = access_copy_path(archive, pkg, clip)
-    wanted = request.headers.get("Range", "")
-    if not wanted or wanted.replace(" ", "").startswith("bytes=0-"):  # one record per playback
-        record_access("view", pkg.id, clip.relpath, detail="access copy (stream copy to MP4)")
+    size = path.stat().st_size
+    try:
+        wanted = parse_range(request.headers.get("Range"), size)
+    except LongwatchError:
+        wanted = (size, size)  # unsatisfiable: send_file answers 416 and no byte is served
+    start, end = wanted if wanted is not None else (0, size)
+    if start < size:
+        record_footage("view", pkg.id, clip.relpath, start, end, size, kind="access copy (stream copy to MP4)")
     response = send_file(path, mimetype="video/mp4", conditional=True, etag=f"access-{clip.sha256}",
                          max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
@@ -253,14 +281,18 @@ def playable(clip_id: int) -> Response:
 
 
 @bp.get("/clips/<int:clip_id>/poster.jpg")
-@requires("catalog:read")
+@requires("footage:read")
 def poster(clip_id: int) -> Response:
+    """A frame of the footage: the same permission as playing it, and an access record like any view."""
     archive = current_archive()
     user = current_user()
     assert user is not None
-    pkg, clip = queries.visible_clip(archive, user, clip_id)
-    response = Response(poster_path(archive, pkg, clip).read_bytes(), mimetype="image/jpeg")  # a few kB
-    response.headers["Cache-Control"] = "private, max-age=86400"
+    pkg, clip = footage_clip(archive, user, clip_id)
+    data = poster_path(archive, pkg, clip).read_bytes()  # a few kB
+    record_footage("view", pkg.id, clip.relpath, 0, len(data), len(data), kind="poster frame",
+                  restart_at_zero=False)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -288,11 +320,26 @@ def verify_now(package_id: str) -> tuple[str, int]:
     user = current_user()
     assert user is not None
     pkg = queries.visible_package(archive, user, package_id)
-    report = run_verify(archive, pkg.id)
-    panels = [made for panel in PACKAGE_PANELS if (made := panel(archive, pkg))]
-    return render_template("package.html", archive=archive, pkg=pkg, events=_events(archive, pkg),
-                           panels=panels, tz=archive.settings.tz, report=report,
-                           needs_access_copy=needs_access_copy), 200
+    refuse_destroyed(pkg)
+    return _page(archive, pkg, run_verify(archive, pkg.id)), 200
+
+
+_DISPOSITION_ID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+@bp.get("/certificates/<disposition_id>")
+@requires("catalog:read")
+def certificate(disposition_id: str) -> Response:
+    """The destruction certificate of a disposition, as the archive signed it (HTML; ``?format=json`` for the
+    signed JSON that ``longwatch verify`` checks)."""
+    if not _DISPOSITION_ID.match(disposition_id):
+        raise LongwatchError("W011", what=f"certificate {disposition_id[:40]}")
+    as_json = request.args.get("format") == "json"
+    path = current_archive().root / certificates.CERTIFICATES / f"{disposition_id}.{'json' if as_json else 'html'}"
+    if not path.is_file():
+        raise LongwatchError("W011", what=f"certificate {disposition_id}")
+    # a certificate is a few kilobytes; read whole, so no file is left open for the response
+    return Response(path.read_bytes(), mimetype="application/json" if as_json else "text/html")
 
 
 def blueprints(app: Any) -> list[Blueprint]:

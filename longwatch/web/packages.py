@@ -12,7 +12,9 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 
 from longwatch.console import human_size as fmt
+from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
+from longwatch.web.forms import errors_for
 from longwatch.web.security import current_user, requires
 
 bp = Blueprint("packages", __name__)
@@ -39,14 +41,22 @@ def dashboard() -> str:
 
 @bp.get("/packages")
 @requires("catalog:read")
-def package_list() -> str:
+def package_list() -> Any:
     archive = current_archive()
     user = current_user()
     assert user is not None
-    f = queries.PackageFilter.from_args(request.args, current_app.config["LONGWATCH_PAGE_SIZE"])
+    try:
+        f = queries.PackageFilter.from_args(request.args, current_app.config["LONGWATCH_PAGE_SIZE"])
+    except LongwatchError as exc:  # the filters again, as typed, with the error beside the field
+        return render_template("packages.html", archive=archive, packages=[], total=0, exact=True,
+                               f=queries.PackageFilter(), cameras=queries.cameras(archive, user),
+                               tz=archive.settings.tz, errors=errors_for(exc, FILTER_FIELDS)), 400
     rows, total, exact = queries.list_packages(archive, user, f)
     return render_template("packages.html", archive=archive, packages=rows, total=total, exact=exact, f=f,
-                           cameras=queries.cameras(archive, user), tz=archive.settings.tz)
+                           cameras=queries.cameras(archive, user), tz=archive.settings.tz, errors={})
+
+
+FILTER_FIELDS = ("camera", "start", "end", "limit", "offset")
 
 
 def human_size(n: int | None) -> str:

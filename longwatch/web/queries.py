@@ -2,8 +2,9 @@
 
 The search branch brings full-text and facet filters; :class:`PackageFilter`
 is the one object the list page and the API build, so those filters plug in
-here. Scoped roles (investigators) see only packages they uploaded until
-cases share more with them.
+here. Scoped roles (investigators) see only the packages they uploaded and
+those of the cases shared with them (``longwatch cases share``), and only those
+cases: every page and API view that takes a case or a package asks here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from longwatch.clock import parse_time
 from longwatch.core.accounts import Account
 from longwatch.core.archive import Archive
-from longwatch.core.catalog.models import Clip, Package, Upload
+from longwatch.core.catalog.models import Case, CaseMember, CasePackage, Clip, Package, Upload
 from longwatch.errors import LongwatchError
 
 MAX_LIMIT = 500
@@ -67,11 +68,42 @@ class PackageFilter:
         return {k: v for k, v in out.items() if v}
 
 
+#: Package statuses of footage that is gone: the package is a tombstone (digests, metadata, certificate).
+DESTROYED = frozenset({"disposing", "disposed"})
+
+
+def is_destroyed(pkg: Package) -> bool:
+    return pkg.status in DESTROYED
+
+
+def _shared_cases(user: Account) -> Any:
+    return select(CaseMember.case_id).where(CaseMember.username == user.username)
+
+
 def _scope(query: Any, user: Account) -> Any:
     if user.is_scoped:
         mine = select(Upload.package_id).where(Upload.user_id == user.id, Upload.package_id != "")
-        query = query.where(Package.id.in_(mine))
+        shared = select(CasePackage.package_id).where(CasePackage.case_id.in_(_shared_cases(user)))
+        query = query.where(Package.id.in_(mine.union(shared)))
     return query
+
+
+def may_see_case(archive: Archive, user: Account, number: str) -> bool:
+    """True when the case exists and the user may see it (scoped roles: only the cases shared with them)."""
+    with archive.catalog.session() as s:
+        query = select(Case.id).where(Case.number == number)
+        if user.is_scoped:
+            query = query.where(Case.id.in_(_shared_cases(user)))
+        return s.scalars(query).first() is not None
+
+
+def visible_package_ids(archive: Archive, user: Account, package_ids: list[str]) -> list[str]:
+    """The subset of ``package_ids`` the user may see, in the same order."""
+    if not user.is_scoped or not package_ids:
+        return package_ids
+    with archive.catalog.session() as s:
+        seen = set(s.scalars(_scope(select(Package.id).where(Package.id.in_(package_ids)), user)))
+    return [pid for pid in package_ids if pid in seen]
 
 
 def _filtered(query: Select[Any], f: PackageFilter) -> Select[Any]:

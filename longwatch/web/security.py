@@ -14,7 +14,9 @@ import hmac
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app, g, request, session
@@ -33,10 +35,20 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 log = logging.getLogger("longwatch.access")
 #: record_access actions that are custody events of the package (an export download has its own)
 LEDGER_ACTIONS = frozenset({"view", "download"})
+#: Later requests of one person for the same file from the same address within this long of a record are
+#: the same viewing (a player asks for many ranges); a request from byte 0 always starts a new record.
+VIEWING = timedelta(minutes=10)
+_viewings: dict[tuple[str, ...], datetime] = {}
+_viewings_lock = threading.Lock()
 
 
-def requires(permission: str) -> Callable[[F], F]:
-    """Mark a view as needing ``permission`` (see core.accounts.PERMISSIONS); checked before it runs."""
+def requires(permission: str, scoped: bool = True) -> Callable[[F], F]:
+    """Mark a view as needing ``permission`` (see core.accounts.PERMISSIONS); checked before it runs.
+
+    ``scoped=False`` refuses the scoped roles too (W040), whatever their permissions: for views whose effect
+    reaches footage beyond what the user may see (an event keeps a year of a camera's footage), which no
+    per-case filter could narrow.
+    """
     if permission not in accounts.PERMISSIONS:
         raise KeyError(permission)
 
@@ -48,12 +60,28 @@ def requires(permission: str) -> Callable[[F], F]:
                 raise LongwatchError("W008")
             if not user.can(permission):
                 raise LongwatchError("W009", role=user.role, permission=permission)
+            if not scoped and user.is_scoped:
+                raise LongwatchError("W040", role=user.role, permission=permission)
             return view(*args, **kwargs)
 
         checked.lw_permission = permission  # type: ignore[attr-defined]
+        checked.lw_scoped = scoped  # type: ignore[attr-defined]
         return checked  # type: ignore[return-value]
 
     return wrap
+
+
+def may_use(role: str, view: Callable[..., Any]) -> bool:
+    """Whether ``role`` passes the view's :func:`requires` (True for public views): the navigation and the
+    role x page test ask this, so the links shown are exactly the pages that answer."""
+    if not hasattr(view, "lw_permission"):
+        return False
+    permission = view.lw_permission
+    if permission is None:
+        return True
+    if not accounts.has_permission(role, permission):
+        return False
+    return getattr(view, "lw_scoped", True) or role not in accounts.SCOPED_ROLES
 
 
 def public(view: F) -> F:
@@ -143,6 +171,36 @@ def record_access(action: str, package_id: str, relpath: str = "", detail: str =
     hook = current_app.config.get("LONGWATCH_ACCESS_HOOK")
     if hook is not None:
         hook(entry)
+
+
+def record_footage(action: str, package_id: str, relpath: str, start: int, end: int, size: int,
+                   kind: str = "", restart_at_zero: bool = True) -> None:
+    """Record footage about to be served, whatever range was asked for (call it before the first byte goes).
+
+    Every request that serves bytes of footage (a range, the whole file, a poster frame, the access copy) is
+    covered by an access record: a new one when it starts at byte 0, when it is a download, or when the
+    same person (same address, same file, same ``kind``) has no record within :data:`VIEWING`; a player's
+    later range requests are part of the viewing already recorded. HEAD requests serve no bytes.
+    ``restart_at_zero=False`` (poster frames, always served whole): byte 0 does not start a new record, so
+    a list page shown again within the viewing adds no record per poster.
+    """
+    if request.method == "HEAD":
+        return
+    user = current_user()
+    now = clock.now()
+    key = (str(current_archive().root), user.username if user else "", client_address(), action, kind,
+           package_id, relpath)
+    with _viewings_lock:
+        last = _viewings.get(key)
+        continues = start != 0 or not restart_at_zero
+        if continues and action != "download" and last is not None and now - last < VIEWING:
+            return
+        _viewings[key] = now
+        if len(_viewings) > 10_000:  # forget viewings that are over
+            for old in [k for k, t in _viewings.items() if now - t >= VIEWING]:
+                del _viewings[old]
+    what = f"{kind}, " if kind else ""
+    record_access(action, package_id, relpath, detail=f"{what}bytes {start}-{end - 1}/{size}")
 
 
 def current_archive() -> Archive:

@@ -6,7 +6,8 @@ account; the export is streamed as a ZIP
 memory, and every download is also written to the access log. What a link is
 (making, revoking, listing, the live-link lookup and the custody event of a
 download) lives in :mod:`longwatch.core.evidence.shares`; links are made with
-``longwatch share-export`` and listed and revoked here.
+``longwatch share-export`` and listed and revoked here. An investigator lists
+and revokes only the links they made; other links are not found for them.
 """
 
 from __future__ import annotations
@@ -48,19 +49,31 @@ def download(token: str) -> Any:
     return response
 
 
+def visible_shares(archive: Any) -> list[dict[str, Any]]:
+    """The links the signed-in user may see: all of them, or for a scoped role only those they made."""
+    user = current_user()
+    assert user is not None
+    rows = shares.list_shares(archive)
+    return [r for r in rows if r["created_by"] == user.username] if user.is_scoped else rows
+
+
 @bp.get("/shares")
 @requires("footage:read")
 def shares_page() -> str:
     archive = current_archive()
-    return render_template("shares.html", shares=shares.list_shares(archive), tz=archive.settings.tz)
+    return render_template("shares.html", shares=visible_shares(archive), tz=archive.settings.tz)
 
 
 @bp.post("/shares/<int:share_id>/revoke")
 @requires("footage:read")
 def revoke(share_id: int) -> Any:
     user = current_user()
-    shares.revoke_share(current_archive(), share_id)
-    record_access("share link revoked", "", detail=f"share link {share_id} by {user.username if user else ''}")
+    assert user is not None
+    archive = current_archive()
+    if user.is_scoped and share_id not in {r["id"] for r in visible_shares(archive)}:
+        raise LongwatchError("W011", what=f"share link {share_id}")
+    shares.revoke_share(archive, share_id)
+    record_access("share link revoked", "", detail=f"share link {share_id} by {user.username}")
     return redirect(url_for("shares.shares_page"))
 
 

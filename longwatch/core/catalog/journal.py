@@ -47,6 +47,7 @@ JOURNALED: Mapping[str, frozenset[str]] = {
     "cases": frozenset(),
     "case_ranges": frozenset(),
     "case_packages": frozenset(),
+    "case_members": frozenset(),
     "events": frozenset(),
     "event_windows": frozenset(),
     "dispositions": frozenset(),

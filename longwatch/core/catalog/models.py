@@ -446,6 +446,20 @@ class CasePackage(Base):
                                             index=True)
 
 
+class CaseMember(Base):
+    """A named account a case is shared with: an investigator sees the cases shared with them, and their footage.
+
+    Kept by user name (not id), so the reference snapshot restores it after ``reindex`` as it restores the case.
+    """
+
+    __tablename__ = "case_members"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    granted_by: Mapped[str] = mapped_column(String(64), default="")
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class CaseRange(Base):
     """A time range asked for in a case (optionally one camera); its packages are attached too."""
 

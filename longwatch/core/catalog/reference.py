@@ -25,6 +25,7 @@ from longwatch.core.catalog.models import (
     Camera,
     CameraPosition,
     Case,
+    CaseMember,
     CasePackage,
     CaseRange,
     Clip,
@@ -350,9 +351,32 @@ def list_cases(catalog: Catalog) -> list[dict[str, Any]]:
             packages = sorted(s.scalars(select(CasePackage.package_id).where(CasePackage.case_id == c.id)))
             ranges = [{"camera": r.camera, "start": r.start_utc, "end": r.end_utc}
                       for r in s.scalars(select(CaseRange).where(CaseRange.case_id == c.id).order_by(CaseRange.id))]
+            members = sorted(s.scalars(select(CaseMember.username).where(CaseMember.case_id == c.id)))
             rows.append({"number": c.number, "title": c.title, "requester": c.requester, "notes": c.notes,
-                         "created": c.created_at, "packages": packages, "ranges": ranges})
+                         "created": c.created_at, "packages": packages, "ranges": ranges, "members": members})
         return rows
+
+
+def share_case(catalog: Catalog, number: str, username: str, granted_by: str = "",
+               now: datetime | None = None) -> bool:
+    """Share a case with a named account (an investigator then sees it and its footage); False if it already was."""
+    with catalog.session() as s:
+        case = get_case(s, number)
+        if s.get(CaseMember, (case.id, username)) is not None:
+            return False
+        s.add(CaseMember(case_id=case.id, username=username, granted_by=granted_by, granted_at=now or clock.now()))
+        return True
+
+
+def unshare_case(catalog: Catalog, number: str, username: str) -> bool:
+    """Stop sharing a case with an account; False if it was not shared with them."""
+    with catalog.session() as s:
+        case = get_case(s, number)
+        member = s.get(CaseMember, (case.id, username))
+        if member is None:
+            return False
+        s.delete(member)
+        return True
 
 
 # -- the snapshot on storage -----------------------------------------------------------
@@ -399,6 +423,9 @@ def import_reference(catalog: Catalog, data: dict[str, Any], known_packages: set
             for pid in c.get("packages", []):
                 if pid in known_packages and s.get(CasePackage, (case.id, pid)) is None:
                     s.add(CasePackage(case_id=case.id, package_id=pid))
+            for username in c.get("members", []):
+                if s.get(CaseMember, (case.id, username)) is None:
+                    s.add(CaseMember(case_id=case.id, username=username, granted_by="", granted_at=None))
             for r in c.get("ranges", []):
                 s.add(CaseRange(case_id=case.id, camera=r.get("camera", ""), start_utc=_time(r["start"]),
                                 end_utc=_time(r["end"])))

@@ -1,0 +1,46 @@
+"""Forms that keep what was typed and say what is wrong beside the field, never a bare error page.
+
+A view that takes a form catches the :class:`~longwatch.errors.LongwatchError`
+its action raises and renders its page again with :func:`errors_for` (the
+error placed on the field it is about) and the values sent; the templates'
+``field_error`` macro (``_form.html``) shows it beside that field, and the
+field says so to screen readers (``aria-invalid``, ``aria-describedby``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from longwatch.clock import parse_time
+from longwatch.errors import LongwatchError
+
+#: The fields an error code is about (the first the form has), where its context does not name one.
+FIELD_OF: dict[str, tuple[str, ...]] = {
+    "W003": ("role",), "W004": ("password",), "W005": ("username",), "W006": ("username",),
+    "U003": ("kind",), "U007": ("identity_method", "contact"), "Q001": ("end", "claimed_end"),
+    "I003": ("start", "at"),
+}
+#: Fields of the request form that U005 names by their catalog column.
+COLUMN_FIELDS = {"claimed_start_utc": "claimed_start", "claimed_end_utc": "claimed_end"}
+#: Where an error that is about no one field goes: the top of the form (``field_error(errors, "form")``).
+FORM = "form"
+
+
+def errors_for(error: LongwatchError, fields: Sequence[str]) -> dict[str, LongwatchError]:
+    """``{field: error}``: the field the error names (``name`` in its context), else the one its code is about,
+    else :data:`FORM`."""
+    named = str(error.context.get("name", ""))
+    named = COLUMN_FIELDS.get(named, named)
+    for candidate in (named, *FIELD_OF.get(error.code, ())):
+        if candidate and candidate in fields:
+            return {candidate: error}
+    return {FORM: error}
+
+
+def time_field(name: str, text: str) -> None:
+    """Check one typed time; a bad one is W012 naming the field (so it shows beside it)."""
+    if text.strip():
+        try:
+            parse_time(text.strip())
+        except LongwatchError as exc:
+            raise LongwatchError("W012", name=name, detail=exc.render()) from exc
