@@ -174,6 +174,11 @@ CODES: Mapping[str, str] = {
     "L028": N_("checkpoint {checkpoint}: its time-stamp token is dated {token_time} but the checkpoint says "
                "{note_time} (allowed: the same time up to {tolerance} s later): the token does not attest the "
                "checkpoint's time"),
+    "L029": N_("witness {witness}: its cosignature does not hold for the ledger as it is now ({detail}): the "
+               "ledger was rewritten or truncated after the witness co-signed it, or the cosignature is forged"),
+    "L030": N_("witness key: {detail}"),
+    "L031": N_("this witness co-signed {origin} at {signed} entries (root {root}); it will not co-sign {size} "
+               "entries: {detail}"),
     # N: camera connectors (docs/connectors.md)
     "N001": N_("the {connector} connector configuration is invalid: {detail}"),
     "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),

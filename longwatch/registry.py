@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "longwatch.plugins.detectors.builtin",
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
+    "longwatch.commands.witness",  # co-sign another archive's checkpoints (no archive needed)
     "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.commands.detect",
     "longwatch.commands.events",

@@ -18,6 +18,7 @@ from longwatch.clock import parse_utc
 from longwatch.console import Context, emit_json, local_time, pass_obj, progress_for, stdout
 from longwatch.core import custody
 from longwatch.core.aip import signing
+from longwatch.core.custody import witness
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -83,9 +84,12 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
               help="Trusted signer certificate (default: the archive's).")
 @click.option("--checkpoints", "saved", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Checkpoints kept elsewhere (`custody checkpoints -o`, a proof file or a .note); repeatable.")
+@click.option("--witness", "witness_keys", multiple=True, metavar="VKEY",
+              help="A witness's verifier key whose cosignatures must hold (also [custody] witnesses); repeatable.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-def verify(obj: Context, cert_path: Path | None, saved: tuple[Path, ...], as_json: bool) -> None:
+def verify(obj: Context, cert_path: Path | None, saved: tuple[Path, ...], witness_keys: tuple[str, ...],
+           as_json: bool) -> None:
     """Verify the whole ledger: chain, index, tree, every checkpoint's signature and time-stamp.
 
     Each problem is listed with its code; the exit status is 1 when any is found.
@@ -96,7 +100,9 @@ def verify(obj: Context, cert_path: Path | None, saved: tuple[Path, ...], as_jso
     tsa_cert = signing.load_certificate(ledger.settings.tsa_cert) if ledger.settings.tsa_cert else None
     checkpoints = [item for path in saved for item in custody.load_saved_checkpoints(path)]
     with progress_for(obj, _("verifying the custody ledger"), 0) as advance:
-        report = custody.verify_ledger(ledger, trusted, checkpoints, tsa_cert=tsa_cert, progress=advance)
+        keys = [witness.WitnessKey.parse(k) for k in (*ledger.settings.witnesses, *witness_keys)]
+        report = custody.verify_ledger(ledger, trusted, checkpoints, tsa_cert=tsa_cert, progress=advance,
+                                       witnesses=keys)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -150,6 +156,28 @@ def checkpoints(obj: Context, output: Path | None, as_json: bool) -> None:
         table.add_row(str(c["tree_size"]), local_time(parse_utc(c["time"]), obj.archive()), c["root_hash"],
                       _("yes") if c["timestamp"] else "-")
     stdout.print(table)
+
+
+@custody_group.command()
+@click.argument("line_file", metavar="COSIGNATURE", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--witness", "witness_key", required=True, metavar="VKEY", help="The witness's verifier key.")
+@pass_obj
+def cosignature(obj: Context, line_file: Path, witness_key: str) -> None:
+    """Keep a witness's cosignature of one of our checkpoints, after checking it against the ledger."""
+    ledger = _ledger(obj)
+    key = witness.WitnessKey.parse(witness_key)
+    line = line_file.read_text(encoding="utf-8")
+    for cp in reversed(ledger.checkpoints()):
+        try:
+            witness.verify(key, witness.checkpoint_body(ledger.origin, cp.size, cp.root), line)
+        except LongwatchError:
+            continue
+        path = witness.store(ledger.dir / "witnesses", cp.size, line)
+        if not obj.quiet:
+            click.echo(_("Kept the cosignature of {witness} for {size} entries: {path}").format(
+                witness=key.name, size=cp.size, path=path))
+        return
+    raise LongwatchError("L029", witness=key.name, detail=_("it co-signs none of this ledger's checkpoints"))
 
 
 @custody_group.command()

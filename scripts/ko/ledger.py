@@ -59,4 +59,25 @@ KO = {
     "checkpoint's time":
         "체크포인트 {checkpoint}: 타임스탬프 토큰의 시각은 {token_time}인데 체크포인트의 시각은 {note_time}입니다"
         "(허용: 같은 시각부터 {tolerance}초 뒤까지). 이 토큰은 체크포인트의 시각을 증명하지 못합니다",
+    # witnesses (issue 21)
+    "Kept the cosignature of {witness} for {size} entries: {path}":
+        "{witness}의 부서명(항목 {size}개)을 보관했습니다: {path}",
+    "fewer entries mean the ledger was truncated": "항목이 줄었다면 원장이 잘린 것입니다",
+    "a different root at the same size is a second history": "같은 크기에 다른 루트가 있다면 두 번째 이력입니다",
+    "give the consistency proof from the co-signed checkpoint (--proof)":
+        "부서명한 체크포인트로부터의 일관성 증명을 지정하십시오(--proof)",
+    "the consistency proof does not lead from the co-signed checkpoint to this one":
+        "일관성 증명이 부서명한 체크포인트에서 이 체크포인트로 이어지지 않습니다",
+    "it co-signs none of this ledger's checkpoints": "이 원장의 어느 체크포인트에 대한 부서명도 아닙니다",
+    "this witness co-signed {origin} at {signed} entries (root {root}); it will not co-sign {size} "
+    "entries: {detail}":
+        "이 증인은 {origin}을(를) 항목 {signed}개(루트 {root})에서 부서명했으므로 항목 {size}개에는 부서명하지 "
+        "않습니다: {detail}",
+    "witness key: {detail}": "증인 키: {detail}",
+    "witness {witness}: its cosignature does not hold for the ledger as it is now ({detail}): the "
+    "ledger was rewritten or truncated after the witness co-signed it, or the cosignature is forged":
+        "증인 {witness}: 그 부서명이 지금의 원장과 맞지 않습니다({detail}). 증인이 부서명한 뒤 원장이 다시 "
+        "쓰였거나 잘렸거나, 부서명이 위조되었습니다",
+    "Co-sign the custody checkpoints of an archive you watch (C2SP cosignature/v1); no archive needed.":
+        "지켜보는 아카이브의 관리 이력 체크포인트에 부서명합니다(C2SP cosignature/v1). 아카이브가 필요 없습니다.",
 }

@@ -14,13 +14,14 @@ the file and the archive's certificate.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 from longwatch.core.aip import signing, timestamp
+from longwatch.core.custody import witness
 from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_from_dict, parse_note
 from longwatch.core.custody.entries import utc_text
 from longwatch.core.custody.ledger import Ledger
@@ -39,12 +40,14 @@ class LedgerReport(Findings):
     checkpoints: int = 0
     timestamps: int = 0
     saved_checked: int = 0
+    witnessed: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "entries": self.entries, "root_hash": self.root, "checkpoints": self.checkpoints,
                 "timestamps": self.timestamps, "saved_checkpoints_checked": self.saved_checked,
+                "cosignatures_checked": self.witnessed,
                 "problems": [p.to_dict() for p in self.problems], "notes": self.notes}
 
 
@@ -108,8 +111,10 @@ def check_timestamp(cp: Checkpoint, report: LedgerReport, label: str, tsa_cert: 
 
 
 def verify_ledger(ledger: Ledger, trusted: list[Any] | None, saved: list[tuple[str, Checkpoint]] = (),  # type: ignore[assignment]
-                  tsa_cert: Any = None, progress: Callable[[int], None] | None = None) -> LedgerReport:
-    """Chain, index, tree, every checkpoint's signature and time-stamp, and saved checkpoints."""
+                  tsa_cert: Any = None, progress: Callable[[int], None] | None = None,
+                  witnesses: Sequence[witness.WitnessKey] = ()) -> LedgerReport:
+    """Chain, index, tree, every checkpoint's signature and time-stamp, saved checkpoints, and the cosignatures
+    of the ``witnesses`` given (each must co-sign the root the ledger has now at that size)."""
     report = LedgerReport()
     index: dict[int, bytes] = dict(ledger.indexed_leaves())
     seen: set[int] = set()
@@ -175,7 +180,27 @@ def verify_ledger(ledger: Ledger, trusted: list[Any] | None, saved: list[tuple[s
             report.add("L010", checkpoint=label, size=cp.size, found=tree.size)
         elif tree.root(cp.size) != cp.root:
             report.add("L021", size=cp.size, source=source, expected=cp.root.hex(), found=tree.root(cp.size).hex())
+    _check_witnesses(ledger, tree, witnesses, report)
     return report
+
+
+def _check_witnesses(ledger: Ledger, tree: MerkleTree, keys: Sequence[witness.WitnessKey],
+                     report: LedgerReport) -> None:
+    """Each kept cosignature of a given witness must verify over the checkpoint body of the ledger as it is now."""
+    by_name = {k.name: k for k in keys}
+    for size, name, line in witness.stored(ledger.dir / "witnesses"):
+        key = by_name.get(name)
+        if key is None:
+            continue
+        if size > tree.size:
+            report.add("L029", witness=name, detail=f"it co-signed {size} entries, the ledger holds {tree.size}")
+            continue
+        try:
+            witness.verify(key, witness.checkpoint_body(ledger.origin, size, tree.root(size)), line)
+        except LongwatchError as exc:
+            report.add("L029", witness=name, detail=f"at {size} entries: {exc.context.get('detail', exc)}")
+            continue
+        report.witnessed += 1
 
 
 def _compare(tree: MerkleTree, cp: Checkpoint, report: LedgerReport, label: str) -> None:

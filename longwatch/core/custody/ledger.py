@@ -113,6 +113,8 @@ class CustodySettings:
     tsa_url: str = ""
     tsa_cert: Path | None = None
     segment_bytes: int = 64 << 20
+    #: verifier keys of the witnesses whose cosignatures `custody verify` checks (core/custody/witness.py)
+    witnesses: tuple[str, ...] = ()
 
 
 def load_settings(root: Path) -> CustodySettings:
@@ -134,7 +136,11 @@ def load_settings(root: Path) -> CustodySettings:
         raise LongwatchError("A003", path=path, detail="[custody] checkpoint_every >= 1, checkpoint_minutes > 0, "
                                                        "segment_bytes >= 4096")
     cert = data.get("tsa_cert")
-    return CustodySettings(every, minutes, str(data.get("tsa_url", "")), root / str(cert) if cert else None, seg)
+    witnesses = data.get("witnesses", [])
+    if not isinstance(witnesses, list) or not all(isinstance(w, str) for w in witnesses):
+        raise LongwatchError("A003", path=path, detail="[custody] witnesses is a list of verifier keys (text)")
+    return CustodySettings(every, minutes, str(data.get("tsa_url", "")), root / str(cert) if cert else None, seg,
+                           tuple(witnesses))
 
 
 # -- files ---------------------------------------------------------------------
