@@ -21,6 +21,7 @@ from longwatch import __version__, clock, i18n, registry
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
     Context,
+    announce_first_administrator,
     emit_json,
     human_size,
     local_time,
@@ -107,6 +108,7 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
         click.echo(_("Signing certificate: {path} ({fingerprint})").format(
             path=archive.settings.cert_path, fingerprint=archive.signer.fingerprint))
         click.echo(_("Keep a copy of the key {path} somewhere safe.").format(path=archive.settings.key_path))
+    announce_first_administrator(archive, obj.quiet)
 
 
 @cli.command()
@@ -127,6 +129,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     Metadata may also come from a JSON sidecar next to each file
     (clip.mp4.json or clip.json); options given here win.
     """
+    obj.account("upload:write")  # the account that asks is the one recorded
     archive = obj.archive()
     lat = lon = None
     if location:
