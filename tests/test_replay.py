@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import configure_storage, create_archive, error_codes, run_longwatch
+from conftest import configure_storage, create_archive, error_codes, run_longwatch, sign_in
 from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_storage, status
 
 from longwatch.core import custody
@@ -126,6 +126,10 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
     ids, placed = held
     drop_catalog(archive)
     assert lw("reindex").exit_code == 0
+    # accounts live in the catalog only: after losing it, the first account made is an administrator mapped
+    # to the OS user who makes it (as at `longwatch init`)
+    assert lw("users", "add", "root-admin", "--role", "administrator", "--password-stdin",
+              input="correct horse battery\n").exit_code == 0
     a = Archive.open(archive.root)
     try:
         for name in ("package", "case", "camera", "search", "twice"):
@@ -133,8 +137,7 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
                 deletion.delete_package(a, ids[name], ADMIN, "administrator", now=later(90))
             assert info.value.code == "H003", name
         for name in ("package", "case"):
-            result = lw("dispose", "delete", ids[name][:8], "--reason", "cleanup", "--as", "root-admin",
-                        "--role", "admin")
+            result = lw("dispose", "delete", ids[name][:8], "--reason", "cleanup")
             assert result.exit_code == 12 and "ERROR [H003]" in result.stderr, name
         # a new hold and a release after the rebuild go on the same ledger
         holds.release_hold(a, placed["search"].id, BOB, "inspection over", now=later(91))
@@ -155,14 +158,14 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
         frozen_clock(NOW)
         shorter = tmp_path / "short.toml"
         shorter.write_text(schedules.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
-        assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager").exit_code == 0
-        out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
+        bob = sign_in(a, "bob", "records-manager")
+        assert lw("retention", "set", str(shorter), env=bob).exit_code == 0
+        out = json.loads(lw("retention", "run", "--json").stdout)
         # (the case's package is not due at all: its case-closed clock has not started)
         assert {h["package_id"] for h in out["held"]} >= {ids[n] for n in ("package", "camera", "search", "twice")}
         if out.get("disposition_id"):
-            assert lw("dispose", "approve", out["disposition_id"], "--as", "bob", "--role",
-                      "records-manager").exit_code == 0
-            lw("dispose", "execute", out["disposition_id"], "--as", "bob")
+            assert lw("dispose", "approve", out["disposition_id"], env=bob).exit_code == 0
+            lw("dispose", "execute", out["disposition_id"], env=bob)
         for name in ("package", "case", "camera", "search", "twice"):
             assert status(a, ids[name]) == "stored" and on_storage(a, ids[name]), name
     finally:
