@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,7 +56,6 @@ class Context:
         """
         archive = self.archive()
         if self._account is None:
-            archive.catalog.upgrade()
             found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
             if found is None:
                 raise LongwatchError("W030", os_user=accounts.os_user() or "?")
@@ -136,18 +134,19 @@ def resolve_package(archive: Archive, prefix: str) -> str:
     return matches[0]
 
 
-def host() -> str:
-    """The machine that acts, recorded beside the account that asked."""
-    return socket.gethostname()
-
-
 def record_os_user_mapping(archive: Archive, os_user: str, username: str, by: str, removed: bool = False) -> None:
-    """Who may act as whom is on the record: one custody-ledger event per mapping made or removed."""
+    """Who may act as whom is on the record: one custody-ledger event per mapping made or removed.
+
+    With the account's role, so that ``longwatch reindex`` can bring the mapping
+    (and the account, without a password) back after the catalog is lost.
+    """
     action = "removed" if removed else "mapped"
+    found = accounts.account_named(archive.catalog, username)
     custody.Ledger.for_archive(archive).append([custody.CustodyEvent(
         type="policy assignment", agents=[custody.software_agent(), custody.person_agent(by, "authorizer")],
-        detail=f"OS user {os_user} {action} {'from' if removed else 'to'} account {username} on {host()}",
-        extra={"action": f"os user {action}", "os_user": os_user, "account": username, "host": host()})])
+        detail=f"OS user {os_user} {action} {'from' if removed else 'to'} account {username} on {custody.host()}",
+        extra={"action": f"os user {action}", "os_user": os_user, "account": username,
+               "role": found.role if found else "", "host": custody.host()})])
 
 
 def announce_first_administrator(archive: Archive, quiet: bool) -> None:

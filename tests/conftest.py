@@ -176,8 +176,8 @@ def lw_bare(runner: CliRunner):
     """Run ``longwatch ARGS...`` in-process without naming an archive."""
     from longwatch.cli import cli
 
-    def run(*args: str, env: dict[str, str] | None = None) -> Result:
-        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
     return run
 

@@ -127,7 +127,7 @@ def test_an_unmapped_os_user_that_has_not_signed_in_changes_nothing(lw, archive,
     ("operator", ("dispose", "propose"), False),
     ("records-manager", ("dispose", "propose"), True),
     ("auditor", ("requests", "search", "2026-0001"), False),
-    ("investigator", ("storage", "replicate"), False),
+    ("investigator", ("replicate",), False),
 ])
 def test_roles_are_enforced_as_on_the_web(lw, archive, signed_in, role, command, allowed):
     """Each command needs the permission its page needs (core/accounts.py PERMISSIONS): W009 otherwise."""
@@ -191,3 +191,27 @@ def test_a_queued_job_is_credited_to_the_account_that_asked(pg_url, lw, archive,
     people = {a["name"] for _s, e, _l in custody.Ledger.for_archive(archive).history(pid)
               for a in e["agents"] if a["type"] == "person"}
     assert people == {"alice"}, people
+
+
+def test_reindex_brings_back_the_os_user_mappings(lw_bare, tmp_path, small_clip):
+    """Accounts live in the catalog, but who may act as whom is in the ledger: losing the catalog loses neither."""
+    root = tmp_path / "a"
+    assert lw_bare("init", str(root), "--language", "en").exit_code == 0
+    assert lw_bare("-A", str(root), "users", "add", "svc", "--role", "operator", "--password-stdin",
+                   input=PASSWORD + "\n").exit_code == 0
+    assert lw_bare("-A", str(root), "users", "map-os-user", "longwatch-svc", "svc").exit_code == 0
+    assert lw_bare("-A", str(root), "ingest", str(unique_copy(small_clip, tmp_path / "c.mp4"))).exit_code == 0
+    (root / "catalog.sqlite").unlink()
+    assert lw_bare("-A", str(root), "reindex").exit_code == 0
+    me = accounts.os_user()
+    data = json.loads(lw_bare("-A", str(root), "whoami", "--json").stdout)
+    assert (data["username"], data["role"], data["by"]) == (me, "administrator", "os-user")
+    from longwatch.core.archive import Archive
+
+    archive = Archive.open(root)
+    try:
+        assert sorted(m[:2] for m in accounts.os_user_mappings(archive.catalog)) == sorted(
+            [(me, me), ("longwatch-svc", "svc")])
+        assert accounts.account_named(archive.catalog, "svc").role == "operator"
+    finally:
+        archive.close()

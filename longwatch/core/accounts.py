@@ -22,9 +22,11 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -434,6 +436,32 @@ def bootstrap_administrator(catalog: Catalog, os_name: str) -> Account | None:
         s.flush()
         s.add(OsUserAccount(os_user=os_name, user_id=user.id, mapped_by=os_name, mapped_at=now))
         return _account(user)
+
+
+def replay_os_user_mappings(catalog: Catalog, entries: Iterable[dict[str, Any]]) -> None:
+    """Mappings as the custody ledger last recorded them (``longwatch reindex`` after the catalog is lost).
+
+    An account a mapping names that the catalog no longer has comes back with
+    the recorded role and no password (set one with ``longwatch users passwd``);
+    accounts that still exist keep theirs.
+    """
+    for entry in entries:
+        extra = entry.get("extra") or {}
+        os_name, username, role = str(extra.get("os_user", "")), str(extra.get("account", "")), extra.get("role")
+        if not os_name or not username:
+            continue
+        if extra.get("action") == "os user removed":
+            unmap_os_user(catalog, os_name)
+            continue
+        if extra.get("action") != "os user mapped" or not _USERNAME.match(username):
+            continue
+        by = next((str(a.get("name", "")) for a in entry.get("agents", []) if a.get("type") == "person"), "")
+        with catalog.session() as s:
+            if s.scalars(select(User).where(User.username == username)).first() is None:
+                s.add(User(username=username, password_hash=NO_PASSWORD,
+                           role=role if role in ROLES else "operator", language="", active=True,
+                           created_at=clock.now()))
+        map_os_user(catalog, os_name, username, by)
 
 
 def cli_account(catalog: Catalog, archive_root: Path, env_token: str = "") -> Account | None:
