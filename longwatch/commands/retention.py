@@ -489,6 +489,9 @@ def delete(obj: Context, package_id: str, why: str, actor: actors.Actor) -> None
     if pending is None:
         disposition = dispositions.propose_deletion(archive, pid, actor, why)
         raise LongwatchError("H018", package_id=pid, disposition_id=disposition.id[:8])
+    _pending, items = dispositions.get_disposition(archive, pending.id)
+    if any(i.record_class != dispositions.MANUAL for i in items):  # the schedule's: `dispose execute` runs it
+        raise LongwatchError("H019", package_id=pid, disposition_id=pending.id[:8], status=pending.status)
     if pending.status == "proposed":
         raise LongwatchError("H018", package_id=pid, disposition_id=pending.id[:8])
     result = dispositions.execute(archive, pending.id, actor)
