@@ -150,14 +150,18 @@ def record_os_user_mapping(archive: Archive, os_user: str, username: str, by: st
 
 
 def announce_first_administrator(archive: Archive, quiet: bool) -> None:
-    """``longwatch init``: record the first administrator's mapping in the ledger and say how to go on."""
+    """``longwatch init``: record the first administrator's mapping in the ledger and say how to go on.
+
+    ``Archive.create`` made the account and acts for it (``archive.acting``) when the OS user's name can be
+    an account name; otherwise nobody exists yet and the first ``users add`` makes the administrator.
+    """
     os_user = accounts.os_user()
     if archive.acting:
         record_os_user_mapping(archive, os_user, archive.acting, archive.acting)
         if not quiet:
             click.echo(_("First administrator: account {username}, used by the OS user {os_user}; give it a "
-                              "password for the web with `longwatch users passwd {username}`.").format(
+                         "password for the web with `longwatch users passwd {username}`.").format(
                 username=archive.acting, os_user=os_user))
     elif not quiet:
         click.echo(_("No account was created: create the first administrator with `longwatch users add NAME "
-                          "--role administrator`."))
+                     "--role administrator`."))
