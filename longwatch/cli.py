@@ -21,6 +21,7 @@ from longwatch import __version__, clock, i18n, registry
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
     Context,
+    announce_first_administrator,
     emit_json,
     human_size,
     local_time,
@@ -103,11 +104,15 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
     """Create an archive in DIRECTORY: configuration, catalog, storage and a signing key."""
     archive = Archive.create(directory, name=name, organization=organization, timezone=timezone,
                              language=language, key_path=key_path, cert_path=cert_path)
+    from longwatch.core.custody import decisions
+
+    decisions.drain(archive)  # the first administrator, journaled before the archive existed, reaches the ledger
     if not obj.quiet:
         click.echo(_("Created archive {path}").format(path=archive.root))
         click.echo(_("Signing certificate: {path} ({fingerprint})").format(
             path=archive.settings.cert_path, fingerprint=archive.signer.fingerprint))
         click.echo(_("Keep a copy of the key {path} somewhere safe.").format(path=archive.settings.key_path))
+    announce_first_administrator(archive, obj.quiet)
 
 
 @cli.command()
@@ -128,6 +133,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     Metadata may also come from a JSON sidecar next to each file
     (clip.mp4.json or clip.json); options given here win.
     """
+    obj.account("upload:write")  # the account that asks is the one recorded
     archive = obj.archive()
     lat = lon = None
     if location:

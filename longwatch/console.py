@@ -8,6 +8,7 @@ cycle: the group loads the command modules).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ import click
 from rich.console import Console
 
 from longwatch import i18n
+from longwatch.core import accounts, custody
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
+from longwatch.i18n import _
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -32,6 +35,7 @@ class Context:
     debug: bool
     lang: str | None = None
     _archive: Archive | None = None
+    _account: accounts.Account | None = None
 
     def archive(self) -> Archive:
         if self._archive is None:
@@ -39,6 +43,27 @@ class Context:
             if not self.lang:
                 i18n.set_language(i18n.language_from_environment(self._archive.settings.language))
         return self._archive
+
+    def account(self, permission: str | None = None) -> accounts.Account:
+        """The account this command acts for, holding ``permission`` (the web's roles and permissions).
+
+        The one place the command line learns who acts (issue 21): a token in
+        ``LONGWATCH_TOKEN`` (for a service that holds one), else the token
+        ``longwatch login`` stored for this OS user, else an administrator's
+        mapping of this OS user to an account. W030 when none names an
+        account, W009 when its role lacks ``permission``. From here on the
+        archive records this account in the ledger, its jobs and its exports.
+        """
+        archive = self.archive()
+        if self._account is None:
+            found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
+            if found is None:
+                raise LongwatchError("W030", os_user=accounts.os_user() or "?")
+            self._account = found
+            archive.act_as(found.username)
+        if permission is not None and not self._account.can(permission):
+            raise LongwatchError("W009", role=self._account.role, permission=permission)
+        return self._account
 
 
 def emit_json(data: Any) -> None:
@@ -117,3 +142,36 @@ def resolve_package(archive: Archive, prefix: str) -> str:
     if len(matches) != 1:
         raise LongwatchError("I008", package_id=prefix)
     return matches[0]
+
+
+def record_os_user_mapping(archive: Archive, os_user: str, username: str, by: str, removed: bool = False) -> None:
+    """Who may act as whom is on the record: one custody-ledger event per mapping made or removed.
+
+    With the account's role, so that ``longwatch reindex`` can bring the mapping
+    (and the account, without a password) back after the catalog is lost.
+    """
+    action = "removed" if removed else "mapped"
+    found = accounts.account_named(archive.catalog, username)
+    custody.Ledger.for_archive(archive).append([custody.CustodyEvent(
+        type="policy assignment", agents=[custody.software_agent(), custody.person_agent(by, "authorizer")],
+        detail=f"OS user {os_user} {action} {'from' if removed else 'to'} account {username} on {custody.host()}",
+        extra={"action": f"os user {action}", "os_user": os_user, "account": username,
+               "role": found.role if found else "", "host": custody.host()})])
+
+
+def announce_first_administrator(archive: Archive, quiet: bool) -> None:
+    """``longwatch init``: record the first administrator's mapping in the ledger and say how to go on.
+
+    ``Archive.create`` made the account and acts for it (``archive.acting``) when the OS user's name can be
+    an account name; otherwise nobody exists yet and the first ``users add`` makes the administrator.
+    """
+    os_user = accounts.os_user()
+    if archive.acting:
+        record_os_user_mapping(archive, os_user, archive.acting, archive.acting)
+        if not quiet:
+            click.echo(_("First administrator: account {username}, used by the OS user {os_user}; give it a "
+                         "password for the web with `longwatch users passwd {username}`.").format(
+                username=archive.acting, os_user=os_user))
+    elif not quiet:
+        click.echo(_("No account was created: create the first administrator with `longwatch users add NAME "
+                     "--role administrator`."))

@@ -72,7 +72,7 @@ CODES: Mapping[str, str] = {
         "a hold covers exactly one target: --package ID, --case ID, --camera ID with --from and --to "
         "(from before to), or --search KEY=VALUE"
     ),
-    "H010": N_("say who acts: --as USER --role ROLE, or set LONGWATCH_USER and LONGWATCH_ROLE"),
+    "H010": N_("say who acts: --as USER --role ROLE, or set LONGWATCH_USER and LONGWATCH_ROLE"),  # retired (issue 21)
     "H011": N_("the role {role!r} is unknown; use one of {roles}"),
     "H012": N_("the saved search of a hold is invalid: {detail}"),
     "H013": N_("a hold needs an owner (--owner) and a reason (--reason)"),
@@ -95,6 +95,12 @@ CODES: Mapping[str, str] = {
                "{expected}); nothing was derived from it: run longwatch audit to repair the copy"),
     "H017": N_("the planning sample {package_id} cut from package {source} is not yet safe ({detail}); the source "
                "is kept and comes up again in the next disposition"),
+    # issue 21: every path that destroys footage needs a second account's approval
+    "H018": N_("package {package_id} was not deleted: a deletion needs a second records manager's approval. It is "
+               "proposed as disposition {disposition_id}; another records manager approves it with "
+               "`longwatch dispose approve {disposition_id}`, then `longwatch dispose execute {disposition_id}` "
+               "deletes it"),
+    "H019": N_("package {package_id} is already in disposition {disposition_id} ({status})"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),
@@ -344,6 +350,11 @@ CODES: Mapping[str, str] = {
     "W021": N_("the request was refused: {detail}"),
     "W022": N_("Upload-Metadata is invalid: {detail}"),
     "W023": N_("the uploaded file could not be archived: {detail}"),
+    # issue 21: the command line acts for an authenticated account
+    "W030": N_("the OS user {os_user} is not signed in to this archive: run `longwatch login`, or an administrator "
+               "maps the OS user to an account (`longwatch users map-os-user {os_user} ACCOUNT`)"),
+    "W031": N_("the stored sign-in of {os_user} no longer opens this archive (expired, revoked or the account is "
+               "disabled): run `longwatch login` again"),
     "W040": N_("your role ({role}) sees only the cases shared with it, so it may not do this ({permission}): "
                "it would reach footage outside those cases; ask an operator"),
     "W041": N_("package {package_id} was destroyed ({status}); only its tombstone remains, no footage can be "

@@ -36,6 +36,7 @@ os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"
 os.environ.pop("LONGWATCH_ARCHIVE", None)
 os.environ.pop("LONGWATCH_KEY_PASSPHRASE", None)
+os.environ.pop("LONGWATCH_TOKEN", None)
 
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
 _SCRIPT = Path(sys.executable).parent / "longwatch"
@@ -104,6 +105,36 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _own_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``longwatch login`` keeps tokens under the user's config folder: a throwaway one per test."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
+def sign_in(archive: Archive, username: str, role: str) -> dict[str, str]:
+    """A real account (made once per archive) and the environment that makes a command act for it.
+
+    Archives start with one administrator, named after the OS user running the
+    tests and mapped to it (as ``longwatch init`` does); commands run without
+    this environment act for that administrator.
+    """
+    from longwatch.core import accounts
+
+    if accounts.account_named(archive.catalog, username) is None:
+        accounts.add_user(archive.catalog, username, "correct horse battery", role)
+    return {"LONGWATCH_TOKEN": accounts.create_token(archive.catalog, username, "test")}
+
+
+@pytest.fixture
+def signed_in(archive: Archive):
+    """``signed_in("bob", "records-manager")``: the environment of a command run by account bob."""
+
+    def make(username: str, role: str = "records-manager") -> dict[str, str]:
+        return sign_in(archive, username, role)
+
+    return make
+
+
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch):
     """Stops longwatch's one clock (``longwatch.clock.now``) at a time, until the test ends.
@@ -145,8 +176,8 @@ def lw_bare(runner: CliRunner):
     """Run ``longwatch ARGS...`` in-process without naming an archive."""
     from longwatch.cli import cli
 
-    def run(*args: str, env: dict[str, str] | None = None) -> Result:
-        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
     return run
 

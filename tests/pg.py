@@ -2,7 +2,7 @@
 
 initdb runs as the ``postgres`` user when the tests run as root (PostgreSQL refuses
 root), listens on 127.0.0.1 only, on a port picked free at run time, and is
-stopped and removed at the end. ``fsync=off``: for tests only.
+stopped and removed at the end. ``fsync=off``: for tests only (benchmarks start one with fsync on).
 Each test gets a database of its own from :meth:`PostgresServer.create_database`.
 """
 
@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,13 @@ def _as_postgres(args: list[str]) -> list[str]:
 def postgres_server() -> Iterator[PostgresServer]:
     if not (PG_BIN / "initdb").exists():
         pytest.skip("PostgreSQL 15 is not installed (`make test` installs Debian's postgresql)")
+    with running_postgres(fsync=False) as server:
+        yield server
+
+
+@contextmanager
+def running_postgres(fsync: bool) -> Iterator[PostgresServer]:
+    """Start a throwaway server; ``fsync=True`` for benchmarks of durability (benchmarks/ledger.py --postgres)."""
     workdir = Path(tempfile.mkdtemp(prefix="longwatch-pg-"))
     os.chmod(workdir, 0o755)
     if os.geteuid() == 0:
@@ -74,7 +82,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", USER,
                                  "--encoding=UTF8", "--locale=C.UTF-8"]),
                    check=True, capture_output=True)
-    options = f"-k {workdir} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options = f"-k {workdir} -p {port} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'}"
     subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w",
                                  "start"]), check=True, capture_output=True)
     try:

@@ -14,7 +14,7 @@ from longwatch.core.records import actors
 T0 = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
 ALICE = actors.Actor("alice", "operator")
 BOB = actors.Actor("bob", "records-manager")
-ADMIN = actors.Actor("root-admin", "admin")
+ADMIN = actors.Actor("root-admin", "administrator")
 
 
 def add_package(archive: Archive, small_clip: Path, tmp_path: Path, name: str, camera: str = "cam-01",

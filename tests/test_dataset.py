@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import bagit
 import numpy as np
 import pytest
+from conftest import sign_in
 
 from longwatch import registry
 from longwatch.core.aip import package
@@ -45,8 +46,9 @@ def events_archive(lw, archive, footage, tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     assert lw("events", "import", str(path), "--no-windows").exit_code == 0
     by_vendor = {e["vendor_event_id"]: e["id"] for e in json.loads(lw("events", "--json").output)["events"]}
-    assert lw("events", "review", str(by_vendor["P3"]), "--false-positive", "--reviewer", "kim").exit_code == 0
-    assert lw("events", "review", str(by_vendor["P1"]), "--confirmed", "--reviewer", "lee").exit_code == 0
+    kim, lee = sign_in(archive, "kim", "operator"), sign_in(archive, "lee", "operator")
+    assert lw("events", "review", str(by_vendor["P3"]), "--false-positive", env=kim).exit_code == 0
+    assert lw("events", "review", str(by_vendor["P1"]), "--confirmed", env=lee).exit_code == 0
     return pid, by_vendor
 
 

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import error_codes, frozen_longwatch, run_longwatch, unique_copy
+from conftest import error_codes, frozen_longwatch, run_longwatch, sign_in, unique_copy
 from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
 
 from longwatch.core import custody
@@ -43,19 +43,38 @@ def test_self_approval_is_refused(archive, small_clip, tmp_path):
     assert info.value.code == "H006"
 
 
-def test_cli_self_approval_refused(lw, archive, small_clip, tmp_path, frozen_clock):
+def test_cli_self_approval_refused(lw, archive, small_clip, tmp_path, frozen_clock, signed_in):
     frozen_clock(NOW)
     add_package(archive, small_clip, tmp_path, "a")
-    out = json.loads(lw("dispose", "propose", "--as", "erin", "--role", "records-manager", "--json").stdout)
-    result = lw("dispose", "approve", out["disposition_id"][:8], "--as", "erin", "--role", "records-manager")
+    erin = signed_in("erin")
+    out = json.loads(lw("dispose", "propose", "--json", env=erin).stdout)
+    result = lw("dispose", "approve", out["disposition_id"][:8], env=signed_in("erin"))  # a second token: same account
     assert result.exit_code == 12 and error_codes(result.stderr) == ["H004"]
-    result = lw("dispose", "approve", out["disposition_id"][:8], env={"LONGWATCH_USER": "frank",
-                                                                     "LONGWATCH_ROLE": "records-manager"})
+    result = lw("dispose", "approve", out["disposition_id"][:8], env=signed_in("frank"))
     assert result.exit_code == 0, result.output
 
 
+def test_invented_names_can_no_longer_act(lw, archive, small_clip, tmp_path, frozen_clock):
+    """Issue 21: `--as mallory --role records-manager` and LONGWATCH_USER named anyone; neither exists now."""
+    frozen_clock(NOW)
+    add_package(archive, small_clip, tmp_path, "a")
+    result = lw("dispose", "propose", "--as", "mallory", "--role", "records-manager")
+    assert result.exit_code == 2 and "No such option" in result.output
+    out = json.loads(lw("dispose", "propose", "--json", env={"LONGWATCH_USER": "mallory",
+                                                             "LONGWATCH_ROLE": "records-manager"}).stdout)
+    [entry] = [d for d in json.loads(lw("dispose", "list", "--json").stdout)["dispositions"]]
+    assert entry["proposer"] != "mallory"  # the environment names nobody: the OS user's mapped account acted
+    # an invented second name cannot approve: the approver must be an account, and not the proposer
+    result = lw("dispose", "approve", out["disposition_id"][:8], env={"LONGWATCH_USER": "ghost",
+                                                                     "LONGWATCH_ROLE": "records-manager"})
+    assert result.exit_code != 0 and error_codes(result.stderr) == ["H005"]  # the mapped administrator
+    result = lw("dispose", "approve", out["disposition_id"][:8], env={"LONGWATCH_TOKEN": "lwt_invented"})
+    assert result.exit_code != 0 and error_codes(result.stderr) == ["W031"]
+    assert dispositions.get_disposition(archive, out["disposition_id"])[0].status == "proposed"
+
+
 def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive, small_clip, tmp_path,
-                                                                    frozen_clock):
+                                                                    frozen_clock, signed_in):
     frozen_clock(NOW)
     # a second storage location holding a replica, and staging left behind by a killed writer
     config = archive.root / "longwatch.toml"
@@ -69,11 +88,12 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     shutil.copytree(src, dst)
     assert on_storage(archive, gone) and archive.storage("mirror").has_package(gone)
 
-    out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
+    out = json.loads(lw("retention", "run", "--json", env=signed_in("alice")).stdout)
     assert out["due"]["continuous"]["count"] == 1
     did = out["disposition_id"]
-    assert lw("dispose", "approve", did, "--as", "bob", "--role", "records-manager").exit_code == 0
-    result = lw("dispose", "execute", did, "--as", "bob", "--role", "records-manager", "--json")
+    bob = signed_in("bob")
+    assert lw("dispose", "approve", did, env=bob).exit_code == 0
+    result = lw("dispose", "execute", did, "--json", env=bob)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["deleted"] == [gone]
@@ -153,7 +173,8 @@ def test_certificate_verifies_away_from_its_archive(lw, archive, small_clip, tmp
 def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, small_clip, tmp_path):
     disposition, ids = proposed(archive, small_clip, tmp_path, n=2)
     dispositions.approve(archive, disposition.id, BOB, later(60))
-    env = {"LONGWATCH_FAULT": "after-delete", "LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
+    bob = sign_in(archive, "bob", "records-manager")
+    env = {"LONGWATCH_FAULT": "after-delete", **bob}
     proc = frozen_longwatch(NOW, "-A", archive.root, "dispose", "execute", disposition.id, env=env)
     assert proc.returncode == -9, proc.stderr  # killed by SIGKILL right after the copies went
     with archive.catalog.session() as s:
@@ -165,7 +186,7 @@ def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, s
     other = next(p for p in ids if p != first)
     holds.place_hold(archive, ALICE, owner="court", reason="late subpoena", package_id=other, now=later(60))
     proc = frozen_longwatch(NOW, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
-                         env={"LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"})
+                         env=bob)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["deleted"] == [first] and result["held"] == [other]
@@ -191,8 +212,8 @@ def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, t
     assert result.exit_code == 12 and error_codes(result.stderr) == ["H002"]
     assert "nothing was deleted" in result.stderr
     assert all(status(archive, p) == "stored" for p in (old, event, recent, held))
-    assert lw("retention", "purge", "--as", "root", "--role", "admin").exit_code == 2  # opt-in only
-    out = lw("retention", "purge", "--emergency", "--as", "root", "--role", "admin", "--json")
+    assert lw("retention", "purge").exit_code == 2  # opt-in only
+    out = lw("retention", "purge", "--emergency", "--json")
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["removed"] == [old]  # expired, unheld, continuous only
     assert [status(archive, p) for p in (event, recent, held)] == ["stored"] * 3
@@ -209,11 +230,11 @@ def test_a_package_is_not_proposed_twice(archive, small_clip, tmp_path):
     assert first.id != again.id and ids
 
 
-def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path, frozen_clock):
+def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path, frozen_clock, signed_in):
     frozen_clock(NOW)
     add_package(archive, small_clip, tmp_path, "fresh", start=later(59))
-    result = lw("retention", "run", "--as", "alice")
+    result = lw("retention", "run")
     assert result.exit_code == 0 and "Nothing is due" in result.stdout
     assert lw("dispose", "list", "--json").stdout.count("disposition_id") == 0
-    assert error_codes(lw("dispose", "approve", "deadbeef", "--as", "bob", "--role", "records-manager").stderr) \
+    assert error_codes(lw("dispose", "approve", "deadbeef", env=signed_in("bob")).stderr) \
         == ["H007"]

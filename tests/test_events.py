@@ -9,6 +9,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import sign_in
 
 from longwatch.core.aip import metadata, package
 from longwatch.core.custody import Ledger
@@ -141,9 +142,9 @@ def test_rule_makes_window_covering_range_then_merges_and_supersedes(lw, archive
     # review: a false positive names the reviewer in the ledger and moves the window to the shorter class
     for eid in (1, 2):
         assert lw("events", "review", str(eid), "--false-positive", "--note", "a shadow",
-                  "--reviewer", "kim").exit_code == 0
+                  env=sign_in(archive, "kim", "operator")).exit_code == 0
     assert events.window_rows(archive)[-1].retention_class == "event-window-1y"  # one event is still open
-    assert lw("events", "review", "3", "--false-positive", "--reviewer", "lee").exit_code == 0
+    assert lw("events", "review", "3", "--false-positive", env=sign_in(archive, "lee", "operator")).exit_code == 0
     assert {r.package_id: r for r in events.window_rows(archive)}[second].retention_class == "event-window-fp-90d"
     entries = ledger_entries(archive)
     reviews = [e for e in entries if e["type"] == "validation" and "reviewed" in e["detail"]]
@@ -163,7 +164,7 @@ def test_report_rates_equal_hand_counts(lw, archive, cam07, tmp_path):
     decisions = {1: "--confirmed", 2: "--false-positive", 3: "--false-positive", 5: "--confirmed",
                  6: "--unsure"}
     for eid, flag in decisions.items():
-        lw("events", "review", str(eid), flag, "--reviewer", "park")
+        lw("events", "review", str(eid), flag, env=sign_in(archive, "park", "operator"))
     data = json.loads(lw("events", "report", "--by", "type", "--json").output)["rows"]
     fall = next(r for r in data if r["type"] == "fall")
     fire = next(r for r in data if r["type"] == "fire")

@@ -74,7 +74,7 @@ def test_manual_and_administrator_delete_refused(archive, two, actor, reason):
 
 def test_cli_delete_refused_with_exit_status_9(lw, archive, two):
     _free, held, _hold = two
-    result = lw("dispose", "delete", held[:8], "--reason", "cleanup", "--as", "root-admin", "--role", "admin")
+    result = lw("dispose", "delete", held[:8], "--reason", "cleanup")
     assert result.exit_code == 12
     assert "ERROR [H003]" in result.stderr
     assert_kept(archive, held)
@@ -88,18 +88,19 @@ def test_storage_full_purge_refused(archive, two):
     assert_kept(archive, held)
 
 
-def test_schedule_change_cannot_destroy_held(lw, archive, two, tmp_path, frozen_clock):
+def test_schedule_change_cannot_destroy_held(lw, archive, two, tmp_path, frozen_clock, signed_in):
     frozen_clock(NOW)
     free, held, _hold = two
     shorter = tmp_path / "short.toml"
     shorter.write_text(schedules.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
     preview = json.loads(lw("retention", "preview", str(shorter), "--json").stdout)
     assert preview["destroy"]["continuous"]["count"] == 1 and preview["held"]["continuous"]["count"] == 1
-    assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager").exit_code == 0
-    out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
+    bob = signed_in("bob")
+    assert lw("retention", "set", str(shorter), env=bob).exit_code == 0
+    out = json.loads(lw("retention", "run", "--json").stdout)
     assert out["held"][0]["package_id"] == held
-    assert lw("dispose", "approve", out["disposition_id"], "--as", "bob", "--role", "records-manager").exit_code == 0
-    assert lw("dispose", "execute", out["disposition_id"], "--as", "bob").exit_code == 0
+    assert lw("dispose", "approve", out["disposition_id"], env=bob).exit_code == 0
+    assert lw("dispose", "execute", out["disposition_id"], env=bob).exit_code == 0
     assert status(archive, free) == "disposed"
     assert_kept(archive, held)
 
@@ -111,10 +112,9 @@ def _reserve_everything(archive):
     archive.settings = type(archive).open(archive.root).settings
 
 
-def test_release_lets_deletion_proceed_and_both_are_ledger_events(lw, archive, two):
+def test_release_lets_deletion_proceed_and_both_are_ledger_events(lw, archive, two, signed_in):
     _free, held, hold = two
-    result = lw("hold", "release", hold.id[:8], "--reason", "case closed", "--as", "bob", "--role",
-                "records-manager")
+    result = lw("hold", "release", hold.id[:8], "--reason", "case closed", env=signed_in("bob"))
     assert result.exit_code == 0, result.output
     assert lw("hold", "list", "--json").stdout.count(hold.id) == 0
     listed = json.loads(lw("hold", "list", "--all", "--json").stdout)["holds"]
@@ -148,11 +148,11 @@ def test_case_and_saved_search_holds(lw, archive, small_clip, tmp_path):
     elsewhere = add_package(archive, small_clip, tmp_path, "e", camera="cam-04", zone="Mapo-gu")
     assignment.assign(archive, ALICE, later(1), [in_case], case_id="2026-J-99")
     result = lw("hold", "place", "--case", "2026-J-99", "--owner", "police", "--reason", "robbery", "--review",
-                "2026-06-01T00:00:00+09:00", "--as", "alice", "--json")
+                "2026-06-01T00:00:00+09:00", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["review"] == "2026-05-31T15:00:00Z"
     result = lw("hold", "place", "--search", "zone=Jung-gu/Market", "--search", "from=2025-12-31T00:00:00Z",
-                "--owner", "audit office", "--reason", "inspection", "--as", "alice")
+                "--owner", "audit office", "--reason", "inspection")
     assert result.exit_code == 0, result.output
     assert holds.holds_on(archive, in_case) and holds.holds_on(archive, market)
     assert holds.holds_on(archive, elsewhere) == []
@@ -168,17 +168,17 @@ def test_case_and_saved_search_holds(lw, archive, small_clip, tmp_path):
     ["--case", "c", "--from", "2026-01-02T00:00:00Z"],  # range without camera
 ])
 def test_bad_hold_targets_are_H009(lw, args):
-    result = lw("hold", "place", *args, "--owner", "o", "--reason", "r", "--as", "alice")
+    result = lw("hold", "place", *args, "--owner", "o", "--reason", "r")
     assert result.exit_code == 12 and "ERROR [H009]" in result.stderr
 
 
 def test_bad_hold_inputs(lw):
-    result = lw("hold", "place", "--search", "colour=red", "--owner", "o", "--reason", "r", "--as", "alice")
+    result = lw("hold", "place", "--search", "colour=red", "--owner", "o", "--reason", "r")
     assert "ERROR [H012]" in result.stderr
     result = lw("hold", "place", "--camera", "c", "--from", "2026-01-01 10:00", "--to", "2026-01-02T00:00:00Z",
-                "--owner", "o", "--reason", "r", "--as", "alice")
+                "--owner", "o", "--reason", "r")
     assert "ERROR [I003]" in result.stderr
-    result = lw("hold", "release", "nope", "--reason", "r", "--as", "alice")
+    result = lw("hold", "release", "nope", "--reason", "r")
     assert "ERROR [H008]" in result.stderr
 
 

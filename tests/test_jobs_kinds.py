@@ -399,28 +399,25 @@ def test_an_event_queues_its_window_in_its_own_transaction_on_postgresql(pg_arch
     assert not pg_archive.storage().sweep()
 
 
-RECORDS = ("--as", "bob", "--role", "records-manager")
-
-
-def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_path, frozen_clock):
+def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_path, frozen_clock, signed_in):
     frozen_clock(later(60))
     pid = add_package(archive, small_clip, tmp_path, "old")
     disposition, _plan = dispositions.propose(archive, ALICE, later(60))
     assert disposition is not None
-    result = lw("dispose", "approve", disposition.id[:8], "--execute", *RECORDS)
+    result = lw("dispose", "approve", disposition.id[:8], "--execute", env=signed_in("bob"))
     assert result.exit_code == 0, result.output
     assert "1 packages destroyed" in result.output and status(archive, pid) == "disposed"
 
 
 def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_archive, lw, small_clip, tmp_path,
-                                                                          frozen_clock):
+                                                                          frozen_clock, signed_in):
     frozen_clock(later(60))
     pid = add_package(pg_archive, small_clip, tmp_path, "old")
     disposition, _plan = dispositions.propose(pg_archive, ALICE, later(60))
     assert disposition is not None
-    refused = lw("dispose", "approve", disposition.id, "--execute", "--as", "alice", "--role", "records-manager")
+    refused = lw("dispose", "approve", disposition.id, "--execute", env=signed_in("alice"))
     assert refused.exit_code == 12 and jobs.list_jobs(pg_archive) == []  # H004: no approval, no job
-    result = lw("dispose", "approve", disposition.id, "--execute", *RECORDS)
+    result = lw("dispose", "approve", disposition.id, "--execute", env=signed_in("bob"))
     assert result.exit_code == 0, result.output
     [job] = jobs.list_jobs(pg_archive)
     assert (job.task, job.args["disposition_id"], job.args["actor"]) == ("dispose", disposition.id, "bob")

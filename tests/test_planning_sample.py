@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import configure_storage, frozen_longwatch, ingest_one, local_locations, unique_copy
+from conftest import configure_storage, frozen_longwatch, ingest_one, local_locations, sign_in, unique_copy
 from retention_helpers import ALICE, BOB, on_storage, status
 from sqlalchemy import select
 
@@ -130,16 +130,13 @@ def test_running_disposition_again_cuts_nothing_twice(archive, hour_files, tmp_p
 
 
 EXECUTED_AT = "2026-03-02T03:00:00Z"
-EXECUTOR = {"LONGWATCH_USER": "bob", "LONGWATCH_ROLE": "records-manager"}
-
-
 def killed_execution(archive, fault: str):
     """Propose and approve a disposition, then run `dispose execute` in a process killed at ``fault``."""
     disposition, _plan = dispositions.propose(archive, ALICE, NOW)
     assert disposition is not None
     dispositions.approve(archive, disposition.id, BOB, NOW)
     proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id,
-                            env={**EXECUTOR, "LONGWATCH_FAULT": fault})
+                            env={**sign_in(archive, "bob", "records-manager"), "LONGWATCH_FAULT": fault})
     assert proc.returncode == -9, proc.stderr
     return disposition
 
@@ -150,7 +147,7 @@ def test_a_run_killed_after_the_cut_is_resumed_without_a_second_cut(archive, hou
     assert status(archive, ids["b"]) == "stored"
     assert [k.kind for _p, _a, k in samples(archive) if k is not None and k.kind == "cut"] == ["cut"]
     proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
-                            env=EXECUTOR)
+                            env=sign_in(archive, "bob", "records-manager"))
     assert proc.returncode == 0, proc.stderr
     kept = samples(archive)
     assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]
@@ -245,7 +242,7 @@ def test_a_cut_killed_after_publishing_is_found_again_not_cut_twice(archive, hou
     disposition = killed_execution(archive, "after-publish")  # the cut is in storage, not yet in the catalog
     assert status(archive, ids["b"]) == "stored"
     proc = frozen_longwatch(EXECUTED_AT, "-A", archive.root, "dispose", "execute", disposition.id, "--json",
-                            env=EXECUTOR)
+                            env=sign_in(archive, "bob", "records-manager"))
     assert proc.returncode == 0, proc.stderr
     kept = samples(archive)
     assert [k.kind for _p, _a, k in kept] == ["kept", "cut"]

@@ -14,10 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import configure_storage, create_archive, error_codes, run_longwatch
+from conftest import configure_storage, create_archive, error_codes, run_longwatch, sign_in
 from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_storage, status
 
-from longwatch.core import custody
+from longwatch.console import record_os_user_mapping
+from longwatch.core import accounts, custody
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Copy, LegalHold, RetentionAssignment
 from longwatch.core.records import assignment, deletion, dispositions, holds, purge, schedules
@@ -30,7 +31,14 @@ NOW = "2026-03-01T00:00:00Z"
 
 
 def drop_catalog(archive: Archive) -> None:
-    """What an operator's `rm catalog.sqlite` does (with SQLite's side files)."""
+    """What an operator's `rm catalog.sqlite` does (with SQLite's side files).
+
+    First the first administrator's mapping goes into the ledger, as `longwatch init` records it (test
+    archives are made without the command), so that reindex brings back someone who may act.
+    """
+    if not [e for e in custody.Ledger.for_archive(archive).entries(mentioning=b'"os user mapped"')]:
+        me = accounts.os_user()
+        record_os_user_mapping(archive, me, me, me)
     archive.close()
     database = Path(archive.settings.catalog_url[len("sqlite:///"):])
     for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
@@ -133,8 +141,7 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
                 deletion.delete_package(a, ids[name], ADMIN, "administrator", now=later(90))
             assert info.value.code == "H003", name
         for name in ("package", "case"):
-            result = lw("dispose", "delete", ids[name][:8], "--reason", "cleanup", "--as", "root-admin",
-                        "--role", "admin")
+            result = lw("dispose", "delete", ids[name][:8], "--reason", "cleanup")
             assert result.exit_code == 12 and "ERROR [H003]" in result.stderr, name
         # a new hold and a release after the rebuild go on the same ledger
         holds.release_hold(a, placed["search"].id, BOB, "inspection over", now=later(91))
@@ -155,14 +162,14 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
         frozen_clock(NOW)
         shorter = tmp_path / "short.toml"
         shorter.write_text(schedules.DEFAULT_SCHEDULE.read_text().replace('period = "P30D"', 'period = "P1D"'))
-        assert lw("retention", "set", str(shorter), "--as", "bob", "--role", "records-manager").exit_code == 0
-        out = json.loads(lw("retention", "run", "--as", "alice", "--json").stdout)
+        bob = sign_in(a, "bob", "records-manager")
+        assert lw("retention", "set", str(shorter), env=bob).exit_code == 0
+        out = json.loads(lw("retention", "run", "--json").stdout)
         # (the case's package is not due at all: its case-closed clock has not started)
         assert {h["package_id"] for h in out["held"]} >= {ids[n] for n in ("package", "camera", "search", "twice")}
         if out.get("disposition_id"):
-            assert lw("dispose", "approve", out["disposition_id"], "--as", "bob", "--role",
-                      "records-manager").exit_code == 0
-            lw("dispose", "execute", out["disposition_id"], "--as", "bob")
+            assert lw("dispose", "approve", out["disposition_id"], env=bob).exit_code == 0
+            lw("dispose", "execute", out["disposition_id"], env=bob)
         for name in ("package", "case", "camera", "search", "twice"):
             assert status(a, ids[name]) == "stored" and on_storage(a, ids[name]), name
     finally:

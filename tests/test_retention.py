@@ -132,14 +132,14 @@ def test_preview_of_a_schedule_change_destroys_nothing(lw, archive, small_clip, 
     assert status(archive, old) == "stored"  # a preview changes nothing
 
 
-def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_path, frozen_clock):
+def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_path, frozen_clock, signed_in):
     pid = add_package(archive, small_clip, tmp_path, "a")
     assignment.assign(archive, ALICE, later(1))
     longer = tmp_path / "longer.toml"
     longer.write_text(GOOD.replace('period = "P30D"', 'period = "P60D"').replace('"kr-public-default"', '"v2"'),
                       encoding="utf-8")
     frozen_clock("2026-01-10T00:00:00Z")
-    result = lw("retention", "set", str(longer), "--as", "carol", "--role", "records-manager", "--json")
+    result = lw("retention", "set", str(longer), "--json", env=signed_in("carol"))
     assert result.exit_code == 0, result.output
     (change,) = json.loads(result.stdout)["changes"]
     assert change["due"] == "2026-03-02T00:00:00Z" and change["schedule"] == "v2"
@@ -148,9 +148,11 @@ def test_set_schedule_is_recorded_and_reassigns(lw, archive, small_clip, tmp_pat
     assert entries[-1]["extra"]["retention"]["previous_due"] == "2026-01-31T00:00:00Z"
 
 
-def test_unknown_role_and_missing_user(lw, monkeypatch, tmp_path):
+def test_roles_are_the_accounts_roles(lw, monkeypatch, tmp_path, signed_in):
+    """The web's permissions hold on the command line: an operator may not change the schedule (W009)."""
     path = Path(tmp_path / "x.toml")
     path.write_text(GOOD, encoding="utf-8")
-    monkeypatch.setenv("LONGWATCH_ROLE", "janitor")
-    result = lw("retention", "set", str(path))
-    assert result.exit_code == 12 and "ERROR [H011]" in result.stderr
+    monkeypatch.setenv("LONGWATCH_ROLE", "records-manager")  # no longer read
+    result = lw("retention", "set", str(path), env=signed_in("olive", "operator"))
+    assert result.exit_code != 0 and error_codes(result.stderr) == ["W009"]
+    assert "records:write" in result.stderr

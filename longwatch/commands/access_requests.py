@@ -65,6 +65,7 @@ def requests() -> None:
 def add(obj: Context, kind: str, requester: str, identity_method: str, contact: str, start: str, end: str,
         place: str, camera: str, legal_basis: str, reference: str, received: str, as_json: bool) -> None:
     """Record a request as received; its 10-day clock starts."""
+    obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     req = req_api.create(archive, kind, requester=requester, identity_method=identity_method, contact=contact,
                          claimed_start=_time(start), claimed_end=_time(end), claimed_place=place, camera=camera,
@@ -124,6 +125,7 @@ def show(obj: Context, number: str, as_json: bool) -> None:
 @pass_obj
 def search(obj: Context, number: str) -> None:
     """Find the footage of the claimed time and place, and hold it at once."""
+    obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     req = req_api.search(archive, number, actor=archive.operator)
     click.echo(_("{count} packages found and held for {number}.").format(
@@ -136,6 +138,7 @@ def search(obj: Context, number: str) -> None:
 @pass_obj
 def postpone(obj: Context, number: str, reason: str) -> None:
     """Masking takes longer: postpone, with the reason."""
+    obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     req_api.postpone(archive, number, reason, actor=archive.operator)
 
@@ -148,6 +151,7 @@ def postpone(obj: Context, number: str, reason: str) -> None:
 @pass_obj
 def mask(obj: Context, number: str, keep: tuple[str, ...], as_json: bool, as_job: bool) -> None:
     """Make copies where every person but the requester is masked."""
+    obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     if as_job and jobs.queued(archive):
         job = public_tasks.enqueue_request_mask(archive, number, keep, actor=archive.operator)
@@ -170,6 +174,7 @@ def mask(obj: Context, number: str, keep: tuple[str, ...], as_json: bool, as_job
 @pass_obj
 def deliver(obj: Context, number: str, recipient: str, expires_days: int, base_url: str, as_json: bool) -> None:
     """Deliver the masked copies as a signed export with a watermark and an expiring link."""
+    obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     req, export = req_api.deliver(archive, number, recipient, expires_days, actor=archive.operator)
     url = f"{base_url.rstrip('/')}{export['link']}"
@@ -189,6 +194,7 @@ def deliver(obj: Context, number: str, recipient: str, expires_days: int, base_u
 @pass_obj
 def refuse(obj: Context, number: str, reason: str, note: str) -> None:
     """Refuse with a lawful reason (the list is data: profiles/refusal-reasons.toml)."""
+    obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     req_api.refuse(archive, number, reason, note, actor=archive.operator)
 

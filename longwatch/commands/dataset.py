@@ -47,6 +47,7 @@ def export_cmd(obj: Context, output: Path, start: str, end: str, types: tuple[st
                clips: bool, no_mask: bool, mask_persons: bool, licence: str, legal_basis: str, purpose: str,
                as_json: bool) -> None:
     """Export events as masked frames (and clips), COCO and CSV labels and a datasheet, in a signed BagIt bag."""
+    obj.account("footage:read")  # the account that asks is the one recorded
     from longwatch.core.events import dataset as core  # NumPy and the frame decoder: only for this command
 
     archive = obj.archive()

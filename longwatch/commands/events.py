@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import getpass
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +60,7 @@ def events_cmd(ctx: click.Context, camera: str | None, type_: str | None, start:
 @pass_obj
 def import_cmd(obj: Context, file: Path, no_windows: bool, as_json: bool) -> None:
     """Import events from a control centre's AI CCTV or VMS (JSON Lines or CSV); idempotent."""
+    obj.account("upload:write")  # the account that asks is the one recorded
     archive = obj.archive()
     result = core.import_rows(archive, core.read_rows(file), apply_rules=not no_windows)
     data = {"imported": len(result.imported), "skipped": len(result.skipped), "event_ids": result.imported,
@@ -86,16 +85,15 @@ def import_cmd(obj: Context, file: Path, no_windows: bool, as_json: bool) -> Non
 @click.option("--false-positive", "decision", flag_value="false_positive")
 @click.option("--unsure", "decision", flag_value="unsure")
 @click.option("--note", default="", help="Why (recorded in the custody ledger).")
-@click.option("--reviewer", default=None, help="Who decides (default: the login name).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-def review_cmd(obj: Context, event_id: int, decision: str | None, note: str, reviewer: str | None,
-               as_json: bool) -> None:
-    """Mark an event confirmed, false positive or unsure; the decision is a ledger event naming the reviewer."""
+def review_cmd(obj: Context, event_id: int, decision: str | None, note: str, as_json: bool) -> None:
+    """Mark an event confirmed, false positive or unsure; the decision is a ledger event naming the reviewer
+    (the signed-in account)."""
     if not decision:
         raise LongwatchError("D017")
     archive = obj.archive()
-    who = reviewer or os.environ.get("LONGWATCH_USER") or getpass.getuser()
+    who = obj.account("inquiry:write").username
     event = core.review(archive, event_id, decision, who, note)
     if as_json:
         emit_json(core.event_dict(event))

@@ -54,6 +54,7 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
                officer: str, case_number: str, legal_basis: str, purpose: str, expires: str | None, reason: str,
                watermark: bool, report_language: str, as_json: bool, as_job: bool) -> None:
     """Export packages, or cameras over a time range, as a signed evidence bag verifiable with standard tools."""
+    obj.account("footage:read")  # the account that asks is the one recorded
     archive = obj.archive()
     recipient = Recipient(agency, officer, case_number, legal_basis, purpose,
                           parse_time(expires) if expires else None)
@@ -129,6 +130,7 @@ def verify_export_cmd(path: Path, certs: tuple[Path, ...], tsa_cert: Path | None
 @pass_obj
 def share_export_cmd(obj: Context, path: Path, expires: str, base_url: str, as_json: bool) -> None:
     """Make an expiring, revocable download link for an export (served by `longwatch serve` at /s/TOKEN)."""
+    obj.account("footage:read")  # the account that asks is the one recorded
     archive = obj.archive()
     when = parse_time(expires)
     share_id, token = shares.create_share(archive, path, when)
@@ -145,6 +147,7 @@ def share_export_cmd(obj: Context, path: Path, expires: str, base_url: str, as_j
 @pass_obj
 def revoke_share_cmd(obj: Context, share_id: int) -> None:
     """Revoke a share link at once."""
+    obj.account("footage:read")  # the account that asks is the one recorded
     shares.revoke_share(obj.archive(), share_id)
     if not obj.quiet:
         click.echo(_("Share link {id} revoked").format(id=share_id))

@@ -70,6 +70,7 @@ def jobs_group(ctx: click.Context, state: str | None, limit: int, as_json: bool)
 @click.pass_obj
 def retry_cmd(obj: Any, job_id: int) -> None:
     """Queue a failed job again."""
+    obj.account("package:verify")  # the account that asks is the one recorded
     new_id = jobs.retry(obj.archive(), job_id)
     if not obj.quiet:
         click.echo(_("Job {job_id} queued again as job {new_id}").format(job_id=job_id, new_id=new_id))
@@ -81,6 +82,7 @@ def retry_cmd(obj: Any, job_id: int) -> None:
 @click.pass_obj
 def ingest_cmd(obj: Any, paths: tuple[Path, ...], camera: str) -> None:
     """Queue the ingest of files on shared storage (in-process on a SQLite catalog)."""
+    obj.account("upload:write")  # the account that asks is the one recorded
     archive = obj.archive()
     for path in paths:
         result = preservation_tasks.enqueue_ingest(archive, path, camera=camera)

@@ -1,8 +1,9 @@
 """``longwatch retention|hold|dispose ...``: schedules, legal holds and disposition (docs/retention.md).
 
-A built-in command plugin. Every command that changes something says who acts
-with ``--as USER --role ROLE`` (or LONGWATCH_USER / LONGWATCH_ROLE); the
-core (longwatch/core/records/) enforces holds and approvals, not this file.
+A built-in command plugin. Every command that changes something acts for the
+signed-in account (``longwatch login``, or the OS user's mapping) and needs
+the permission its role grants on the web too; the core
+(longwatch/core/records/) enforces holds and approvals, not this file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from longwatch.core.aip import signing
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.public import notice
-from longwatch.core.records import actors, assignment, certificates, deletion, dispositions, holds, schedules
+from longwatch.core.records import actors, assignment, certificates, dispositions, holds, schedules
 from longwatch.core.records import tasks as records_tasks
 from longwatch.core.records.purge import emergency_purge
 from longwatch.errors import LongwatchError
@@ -34,17 +35,17 @@ from longwatch.i18n import N_, _
 PERIOD_WORDS = {"Y": (N_("year"), N_("years")), "M": (N_("month"), N_("months")), "D": (N_("day"), N_("days"))}
 
 
-def acting(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds ``--as USER --role ROLE`` and passes ``actor``; the one place users and roles come from."""
+def acting(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Passes ``actor``: the signed-in account, refused (W009) unless its role holds ``permission``."""
 
-    @click.option("--as", "as_user", metavar="USER", help="Who acts (else LONGWATCH_USER, else the OS user).")
-    @click.option("--role", type=click.Choice(actors.ROLES), help="Role of USER (else LONGWATCH_ROLE).")
-    @functools.wraps(func)
-    def wrapper(obj: Context, *args: Any, as_user: str | None, role: str | None, **kwargs: Any) -> Any:
-        default = obj.archive().operator
-        return func(obj, *args, actor=actors.actor_from(as_user, role, default), **kwargs)
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(obj: Context, *args: Any, **kwargs: Any) -> Any:
+            return func(obj, *args, actor=actors.actor_of(obj.account(permission)), **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 def _time(value: str | None) -> Any:
@@ -178,7 +179,7 @@ def preview(obj: Context, schedule_path: Path, as_json: bool) -> None:
 @click.argument("schedule_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-@acting
+@acting("records:write")
 def set_(obj: Context, schedule_path: Path, as_json: bool, actor: actors.Actor) -> None:
     """Make SCHEDULE_PATH the active schedule and reassign every package (recorded in the ledger)."""
     changes = assignment.set_schedule(obj.archive(), schedule_path, actor)
@@ -198,7 +199,7 @@ def set_(obj: Context, schedule_path: Path, as_json: bool, actor: actors.Actor) 
 @click.option("--case-closed", metavar="ISO8601", help="When the case was closed.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-@acting
+@acting("records:write")
 def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, event_type: str | None,
            purpose: str | None, event_time: str | None, case_closed: str | None, as_json: bool,
            actor: actors.Actor) -> None:
@@ -226,7 +227,7 @@ def assign(obj: Context, package_ids: tuple[str, ...], case_id: str | None, even
 @click.argument("case_id")
 @click.option("--at", "closed_at", metavar="ISO8601", required=True, help="When the case was closed.")
 @pass_obj
-@acting
+@acting("records:write")
 def close_case(obj: Context, case_id: str, closed_at: str, actor: actors.Actor) -> None:
     """Start the case-closed clock of every package of CASE_ID."""
     changes = assignment.close_case(obj.archive(), case_id, clock.parse_time(closed_at), actor)
@@ -238,7 +239,7 @@ def close_case(obj: Context, case_id: str, closed_at: str, actor: actors.Actor) 
 @click.option("--class", "classes", multiple=True, help="Only this record class (repeatable).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-@acting
+@acting("records:write")
 def run(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actors.Actor) -> None:
     """Assign new packages, find what is due, group it by class and propose it for disposition."""
     _propose(obj, classes, as_json, actor)
@@ -272,7 +273,7 @@ def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actor
 @click.option("--location", help="Storage location (default: the primary one).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-@acting
+@acting("records:write")
 def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, actor: actors.Actor) -> None:
     """Storage full: remove expired, unheld continuous footage, oldest first, until the reserve is free."""
     if not emergency:
@@ -303,7 +304,7 @@ def hold_group() -> None:
 @click.option("--review", metavar="ISO8601", help="When the hold is to be reviewed.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-@acting
+@acting("inquiry:write")
 def place(obj: Context, package_id: str | None, case_id: str | None, camera: str | None, start: str | None,
           end: str | None, search: tuple[str, ...], owner: str, reason: str, review: str | None, as_json: bool,
           actor: actors.Actor) -> None:
@@ -329,7 +330,7 @@ def place(obj: Context, package_id: str | None, case_id: str | None, camera: str
 @click.argument("hold_id")
 @click.option("--reason", required=True)
 @pass_obj
-@acting
+@acting("records:write")
 def release(obj: Context, hold_id: str, reason: str, actor: actors.Actor) -> None:
     """Release a legal hold (recorded in the custody ledger)."""
     hold = holds.release_hold(obj.archive(), hold_id, actor, reason)
@@ -373,7 +374,7 @@ def dispose_group() -> None:
 @click.option("--class", "classes", multiple=True, help="Only this record class (repeatable).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-@acting
+@acting("records:write")
 def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actors.Actor) -> None:
     """Propose everything due (unheld) for destruction, grouped by class."""
     _propose(obj, classes, as_json, actor)
@@ -385,7 +386,7 @@ def propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actors
               help="Then execute it: on a PostgreSQL catalog a job queued in the approval's own transaction "
                    "(see `dispose execute --queue`), on SQLite right away.")
 @pass_obj
-@acting
+@acting("self")
 def approve(obj: Context, disposition_id: str, and_execute: bool, actor: actors.Actor) -> None:
     """Approve a proposal: a records manager other than the proposer."""
     archive = obj.archive()
@@ -412,7 +413,7 @@ def approve(obj: Context, disposition_id: str, and_execute: bool, actor: actors.
 @click.option("--json", "as_json", is_flag=True)
 @queue_option
 @pass_obj
-@acting
+@acting("records:write")
 def execute(obj: Context, disposition_id: str, as_json: bool, as_job: bool, actor: actors.Actor) -> None:
     """Destroy every stored copy of an approved disposition (resumes an interrupted one); sign a certificate."""
     archive = obj.archive()
@@ -473,15 +474,33 @@ def list_dispositions(obj: Context, as_json: bool) -> None:
 @click.argument("package_id")
 @click.option("--reason", "why", required=True, help="Why this package is deleted outside the schedule.")
 @pass_obj
-@acting
+@acting("records:write")
 def delete(obj: Context, package_id: str, why: str, actor: actors.Actor) -> None:
-    """Delete one package now (manual or administrator delete); a legal hold still refuses it."""
+    """Delete one package outside the schedule: a second records manager must approve it first.
+
+    The first call proposes the deletion (a one-package disposition) and stops
+    with H018; once another records manager has approved it (``dispose
+    approve``), ``dispose execute`` or this command again deletes the package
+    and signs a destruction certificate. A legal hold refuses it at once.
+    """
     archive = obj.archive()
     pid = _resolve(archive, package_id)
-    reason = "administrator" if actor.role == "admin" else "manual"
-    deletion.delete_package(archive, pid, actor, reason, extra={"note": why})
+    pending = dispositions.open_disposition_of(archive, pid)
+    if pending is None:
+        disposition = dispositions.propose_deletion(archive, pid, actor, why)
+        raise LongwatchError("H018", package_id=pid, disposition_id=disposition.id[:8])
+    _pending, items = dispositions.get_disposition(archive, pending.id)
+    if any(i.record_class != dispositions.MANUAL for i in items):  # the schedule's: `dispose execute` runs it
+        raise LongwatchError("H019", package_id=pid, disposition_id=pending.id[:8], status=pending.status)
+    if pending.status == "proposed":
+        raise LongwatchError("H018", package_id=pid, disposition_id=pending.id[:8])
+    result = dispositions.execute(archive, pending.id, actor)
+    if pid not in result["deleted"]:
+        _show_execution(obj, result, False)
+        return
     if not obj.quiet:
         click.echo(_("Package {id} deleted; its tombstone stays in the catalog").format(id=pid))
+        click.echo(_("Destruction certificate: {path}").format(path=result["certificate"]))
 
 
 @dispose_group.command()

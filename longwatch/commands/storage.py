@@ -74,6 +74,7 @@ def locations(obj: Any, as_json: bool) -> None:
 @click.pass_obj
 def replicate(obj: Any, package_id: str | None, as_json: bool) -> None:
     """Copy packages to the locations their policy asks for (all packages without an id)."""
+    obj.account("package:verify")  # the account that asks is the one recorded
     archive = obj.archive()
     if package_id:
         pid = console.resolve_package(archive, package_id)
@@ -108,6 +109,7 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
 
     Exit status 1 when a copy could not be repaired (R001 names the package).
     """
+    obj.account("package:verify")  # the account that asks is the one recorded
     archive = obj.archive()
     rate = _parse_rate(bandwidth)
     for name in locations_:
@@ -174,6 +176,7 @@ def tier() -> None:
 @click.pass_obj
 def tier_move(obj: Any, after_days: float, to: str, as_json: bool) -> None:
     """Move packages not accessed for N days to a colder location."""
+    obj.account("package:verify")  # the account that asks is the one recorded
     archive = obj.archive()
     storage_policy.location_options(archive, to)
     moved, errors = [], []
@@ -200,6 +203,7 @@ def tier_move(obj: Any, after_days: float, to: str, as_json: bool) -> None:
 @click.pass_obj
 def tier_restore(obj: Any, package_id: str, to: str | None) -> None:
     """Bring a package back from a cold location on demand."""
+    obj.account("package:verify")  # the account that asks is the one recorded
     archive = obj.archive()
     pid = console.resolve_package(archive, package_id)
     target = to or archive.settings.primary_location
@@ -215,6 +219,7 @@ def tier_restore(obj: Any, package_id: str, to: str | None) -> None:
 @click.pass_obj
 def sync_locks(obj: Any, package_id: str | None, as_json: bool) -> None:
     """Make the stores' object locks match the catalog's holds and retention (after a store was unreachable)."""
+    obj.account("package:verify")  # the account that asks is the one recorded
     archive = obj.archive()
     ids = [console.resolve_package(archive, package_id)] if package_id else None
     changed = storage_locks.sync_all_locks(archive, ids)

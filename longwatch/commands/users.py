@@ -1,6 +1,9 @@
-"""Built-in command plugin: local accounts for the web UI and API tokens for machines.
+"""Built-in command plugin: the accounts of the web UI and of the command line, and API tokens.
 
-``longwatch users add/list/passwd/role`` and ``longwatch token create``.
+``longwatch users add/list/passwd/role/map-os-user``, ``longwatch token
+create`` and ``longwatch login/logout/whoami``. The command line and the web
+share one set of accounts and roles (core/accounts.py); each command here needs
+the same permission as its page (``users:write`` to change accounts).
 Passwords are read from a prompt (hidden, asked twice) or from standard input
 with ``--password-stdin``, never from the command line, where other users of
 the machine could read them.
@@ -8,23 +11,25 @@ the machine could read them.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import click
 
-from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
+from longwatch.console import Context, emit_json, local_time, pass_obj, record_os_user_mapping, stdout
 from longwatch.core import accounts
+from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 
 ROLE = click.Choice(list(accounts.ROLES))
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, confirm: bool = True) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    value: str = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    value: str = click.prompt(_("Password"), hide_input=True, confirmation_prompt=confirm)
     return value
 
 
@@ -46,8 +51,17 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_obj
 def add(obj: Context, username: str, role: str, language: str, password_stdin: bool) -> None:
-    """Create an account."""
-    accounts.add_user(_catalog(obj), username, _password(password_stdin), role, language)
+    """Create an account (the first account of an archive: an administrator, mapped to this OS user)."""
+    catalog = _catalog(obj)
+    first = not accounts.users(catalog)
+    if not first:
+        obj.account("users:write")
+    elif role != "administrator":
+        raise LongwatchError("W009", role=role, permission="users:write")
+    accounts.add_user(catalog, username, _password(password_stdin), role, language)
+    if first and accounts.os_user():
+        accounts.map_os_user(catalog, accounts.os_user(), username, username)
+        record_os_user_mapping(obj.archive(), accounts.os_user(), username, username)
     if not obj.quiet:
         click.echo(_("Added user {username} ({role}).").format(username=username, role=role))
 
@@ -57,6 +71,7 @@ def add(obj: Context, username: str, role: str, language: str, password_stdin: b
 @pass_obj
 def list_users(obj: Context, as_json: bool) -> None:
     """List accounts (keys: username, role, language, active, created)."""
+    obj.account("users:read")
     rows = accounts.users(_catalog(obj))
     if as_json:
         emit_json({"users": [{"username": u.username, "role": u.role, "language": u.language,
@@ -76,7 +91,9 @@ def list_users(obj: Context, as_json: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_obj
 def passwd(obj: Context, username: str, password_stdin: bool) -> None:
-    """Set a new password (signs the user out everywhere)."""
+    """Set a new password (signs the user out everywhere); your own, or anyone's as an administrator."""
+    if obj.account("self").username != username:
+        obj.account("users:write")
     accounts.set_password(_catalog(obj), username, _password(password_stdin))
     if not obj.quiet:
         click.echo(_("Password changed for {username}.").format(username=username))
@@ -88,9 +105,92 @@ def passwd(obj: Context, username: str, password_stdin: bool) -> None:
 @pass_obj
 def role(obj: Context, username: str, role: str) -> None:
     """Give a user another role (signs the user out everywhere)."""
+    obj.account("users:write")
     accounts.set_role(_catalog(obj), username, role)
     if not obj.quiet:
         click.echo(_("{username} is now {role}.").format(username=username, role=role))
+
+
+@users.command("map-os-user")
+@click.argument("os_user")
+@click.argument("username", required=False)
+@click.option("--remove", is_flag=True, help="Remove the mapping of OS_USER instead.")
+@pass_obj
+def map_os_user(obj: Context, os_user: str, username: str | None, remove: bool) -> None:
+    """Let commands run by OS_USER (a service: worker, connector, cron) act as account USERNAME.
+
+    Recorded in the catalog and in the custody ledger. Without USERNAME, lists the mappings.
+    """
+    if username is None and not remove:
+        obj.account("users:read")
+        for os_name, account, by, at in accounts.os_user_mappings(_catalog(obj)):
+            click.echo(f"{os_name}\t{account}\t{by}\t{local_time(at, obj.archive())}")
+        return
+    admin = obj.account("users:write")
+    catalog = _catalog(obj)
+    if remove:
+        current = dict((m[0], m[1]) for m in accounts.os_user_mappings(catalog)).get(os_user)
+        if current is None:
+            raise LongwatchError("W007", username=os_user)
+        accounts.unmap_os_user(catalog, os_user)
+        record_os_user_mapping(obj.archive(), os_user, current, admin.username, removed=True)
+        if not obj.quiet:
+            click.echo(_("OS user {os_user} no longer acts as {username}.").format(os_user=os_user,
+                                                                                username=current))
+        return
+    assert username is not None
+    accounts.map_os_user(catalog, os_user, username, admin.username)
+    record_os_user_mapping(obj.archive(), os_user, username, admin.username)
+    if not obj.quiet:
+        click.echo(_("OS user {os_user} now acts as {username}.").format(os_user=os_user, username=username))
+
+
+@click.command()
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_obj
+def login(obj: Context, username: str, password_stdin: bool) -> None:
+    """Sign in to this archive as USERNAME; later commands of this OS user act for that account.
+
+    A token valid for 30 days is kept in a file only this OS user can read (mode 0600).
+    """
+    archive = obj.archive()
+    catalog = _catalog(obj)
+    path = accounts.token_file(archive.root)
+    account = accounts.cli_login(catalog, username, _password(password_stdin, confirm=False), path)
+    if not obj.quiet:
+        click.echo(_("Signed in as {username} ({role}).").format(username=account.username,
+                                                                 role=_(accounts.ROLES[account.role])))
+
+
+@click.command()
+@pass_obj
+def logout(obj: Context) -> None:
+    """Sign out of this archive: the stored token is revoked and its file removed."""
+    archive = obj.archive()
+    signed_in = accounts.cli_logout(_catalog(obj), accounts.token_file(archive.root))
+    if not obj.quiet:
+        click.echo(_("Signed out.") if signed_in else _("Not signed in."))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def whoami(obj: Context, as_json: bool) -> None:
+    """The account this OS user's commands act for, and how it was found (keys: username, role, os_user, by)."""
+    account = obj.account()
+    archive = obj.archive()
+    if os.environ.get("LONGWATCH_TOKEN"):
+        by = "token"
+    elif accounts.read_token(accounts.token_file(archive.root)):
+        by = "login"
+    else:
+        by = "os-user"
+    if as_json:
+        emit_json({"username": account.username, "role": account.role, "os_user": accounts.os_user(), "by": by})
+        return
+    click.echo(_("{username} ({role}), for OS user {os_user} ({by})").format(
+        username=account.username, role=_(accounts.ROLES[account.role]), os_user=accounts.os_user(), by=by))
 
 
 @click.group()
@@ -105,10 +205,22 @@ def token() -> None:
 @pass_obj
 def create_token(obj: Context, username: str, name: str, days: int | None) -> None:
     """Create a token acting as USERNAME; it is printed once and never stored."""
+    if obj.account("self").username != username:
+        obj.account("users:write")
     click.echo(accounts.create_token(_catalog(obj), username, name, days))
+
+
+@hookimpl
+def replay_ledger(archive: Any, ledger: Any) -> None:
+    """``longwatch reindex``: the OS-user mappings (and the accounts they name) come back from the ledger,
+    so an archive whose catalog was lost is not left without anyone who may act."""
+    accounts.replay_os_user_mappings(archive.catalog, ledger.entries(mentioning=b'"os user '))
 
 
 @hookimpl
 def register_commands(cli: Any) -> None:
     cli.add_command(users)
     cli.add_command(token)
+    cli.add_command(login)
+    cli.add_command(logout)
+    cli.add_command(whoami)

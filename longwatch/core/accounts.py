@@ -5,16 +5,28 @@ imports argon2). Session ids and API tokens are random secrets shown once;
 the catalog keeps only their SHA-256, so a copy of the catalog opens nothing.
 Failed logins are counted per user and address in the catalog, so every
 server process (gunicorn workers, several machines) sees the same count.
+
+The command line uses the same accounts (issue 21): a person signs in with
+``longwatch login``, which keeps an API token in a file only the OS user can
+read (:func:`token_file`); an unattended service acts through an
+administrator's mapping of its OS user to an account (:func:`map_os_user`).
+Nothing else names the acting account: no option, no environment variable
+with a bare user name.
 """
 
 from __future__ import annotations
 
 import functools
+import getpass
 import hashlib
+import os
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from longwatch import clock
 from longwatch.core.catalog import Catalog
-from longwatch.core.catalog.models import ApiToken, LoginAttempt, User, WebSession
+from longwatch.core.catalog.models import ApiToken, LoginAttempt, OsUserAccount, User, WebSession
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_
 
@@ -60,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notice:write": frozenset({"administrator"}),
     # pin notes and place holds in an incident inquiry
     "inquiry:write": frozenset({"administrator", "records-manager", "operator", "investigator"}),
+    # retention schedules and facts, holds released, dispositions proposed and executed, manual deletions
+    "records:write": frozenset({"administrator", "records-manager"}),
     # any signed-in user: own profile, logout
     "self": frozenset(ROLES),
 }
@@ -284,3 +298,179 @@ def token_account(catalog: Catalog, secret: str) -> Account | None:
             return None
         user = s.get(User, token.user_id)
         return _account(user) if user is not None and user.active else None
+
+
+def revoke_token(catalog: Catalog, secret: str) -> None:
+    with catalog.session() as s:
+        s.execute(delete(ApiToken).where(ApiToken.token_sha256 == sha256_hex(secret)))
+
+
+def account_named(catalog: Catalog, username: str) -> Account | None:
+    """The active account ``username`` (a job's requester, looked up when the job runs)."""
+    with catalog.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        return _account(user) if user is not None and user.active else None
+
+
+# -- the command line: signed in with a stored token, or an OS user mapped by an administrator ----------
+CLI_LOGIN_DAYS = 30
+#: Marks an account that has no password yet (``longwatch init``'s first administrator); nothing verifies against it.
+NO_PASSWORD = "!"  # noqa: S105 - not a password: argon2 refuses it as a hash
+
+
+def os_user() -> str:
+    """The operating-system user running this process ("" when the system cannot tell)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def token_file(archive_root: Path) -> Path:
+    """Where ``longwatch login`` keeps this OS user's token for one archive (mode 0600).
+
+    Under the user's own configuration directory, one file per archive (named by
+    a digest of the archive's path), so other users of the machine cannot read it
+    and one login does not open every archive.
+    """
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    key = hashlib.sha256(str(Path(archive_root).resolve()).encode("utf-8")).hexdigest()[:32]
+    return base / "longwatch" / "tokens" / key
+
+
+def save_token(path: Path, secret: str) -> None:
+    """Written with mode 0600 from the first byte (never readable by others, even briefly)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secret + "\n")
+    os.replace(tmp, path)
+
+
+def read_token(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+
+
+def cli_login(catalog: Catalog, username: str, password: str, path: Path) -> Account:
+    """Check the password (throttled like the web's sign-in) and keep a new token in ``path``."""
+    who = os_user()
+    account = authenticate(catalog, username, password, f"cli:{who}")
+    secret = create_token(catalog, username, f"longwatch login ({who})", CLI_LOGIN_DAYS)
+    old = read_token(path)
+    save_token(path, secret)
+    if old:
+        revoke_token(catalog, old)
+    return account
+
+
+def cli_logout(catalog: Catalog, path: Path) -> bool:
+    """Revoke the stored token and remove its file; False when nobody was signed in."""
+    secret = read_token(path)
+    path.unlink(missing_ok=True)
+    if not secret:
+        return False
+    revoke_token(catalog, secret)
+    return True
+
+
+def map_os_user(catalog: Catalog, os_name: str, username: str, by: str) -> Account:
+    """Commands run by OS user ``os_name`` act as ``username`` from now on (replacing any earlier mapping)."""
+    if not _USERNAME.match(os_name):
+        raise LongwatchError("W005", username=os_name)
+    with catalog.session() as s:
+        user = _get_user(s, username)
+        row = s.get(OsUserAccount, os_name)
+        if row is None:
+            s.add(OsUserAccount(os_user=os_name, user_id=user.id, mapped_by=by, mapped_at=clock.now()))
+        else:
+            row.user_id, row.mapped_by, row.mapped_at = user.id, by, clock.now()
+        return _account(user)
+
+
+def unmap_os_user(catalog: Catalog, os_name: str) -> None:
+    with catalog.session() as s:
+        s.execute(delete(OsUserAccount).where(OsUserAccount.os_user == os_name))
+
+
+def os_user_mappings(catalog: Catalog) -> list[tuple[str, str, str, datetime]]:
+    """(OS user, account, mapped by, mapped at) for every mapping."""
+    with catalog.session() as s:
+        rows = s.execute(select(OsUserAccount.os_user, User.username, OsUserAccount.mapped_by,
+                                OsUserAccount.mapped_at).join(User, User.id == OsUserAccount.user_id)
+                         .order_by(OsUserAccount.os_user)).all()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def os_user_account(catalog: Catalog, os_name: str) -> Account | None:
+    if not os_name:
+        return None
+    with catalog.session() as s:
+        row = s.get(OsUserAccount, os_name)
+        user = s.get(User, row.user_id) if row is not None else None
+        return _account(user) if user is not None and user.active else None
+
+
+def bootstrap_administrator(catalog: Catalog, os_name: str) -> Account | None:
+    """A new archive's first administrator: an account named after the OS user who made it, mapped to it.
+
+    Only while the archive has no account at all (so it never adds a second
+    administrator behind anyone's back). The account has no password until one
+    is set (``longwatch users passwd``), so it cannot sign in on the web yet;
+    the OS user who owns the archive's files acts as it on the command line.
+    None when the OS user's name cannot be an account name.
+    """
+    if not _USERNAME.match(os_name or ""):
+        return None
+    with catalog.session() as s:
+        if s.scalars(select(User.id).limit(1)).first() is not None:
+            return None
+        now = clock.now()
+        user = User(username=os_name, password_hash=NO_PASSWORD, role="administrator", language="", active=True,
+                    created_at=now)
+        s.add(user)
+        s.flush()
+        s.add(OsUserAccount(os_user=os_name, user_id=user.id, mapped_by=os_name, mapped_at=now))
+        return _account(user)
+
+
+def replay_os_user_mappings(catalog: Catalog, entries: Iterable[dict[str, Any]]) -> None:
+    """Mappings as the custody ledger last recorded them (``longwatch reindex`` after the catalog is lost).
+
+    An account a mapping names that the catalog no longer has comes back with
+    the recorded role and no password (set one with ``longwatch users passwd``);
+    accounts that still exist keep theirs.
+    """
+    for entry in entries:
+        extra = entry.get("extra") or {}
+        os_name, username, role = str(extra.get("os_user", "")), str(extra.get("account", "")), extra.get("role")
+        if not os_name or not username:
+            continue
+        if extra.get("action") == "os user removed":
+            unmap_os_user(catalog, os_name)
+            continue
+        if extra.get("action") != "os user mapped" or not _USERNAME.match(username):
+            continue
+        by = next((str(a.get("name", "")) for a in entry.get("agents", []) if a.get("type") == "person"), "")
+        with catalog.session() as s:
+            if s.scalars(select(User).where(User.username == username)).first() is None:
+                s.add(User(username=username, password_hash=NO_PASSWORD,
+                           role=role if role in ROLES else "operator", language="", active=True,
+                           created_at=clock.now()))
+        map_os_user(catalog, os_name, username, by)
+
+
+def cli_account(catalog: Catalog, archive_root: Path, env_token: str = "") -> Account | None:
+    """Who runs this command: a token (``LONGWATCH_TOKEN``, else ``longwatch login``'s file), else the OS user's
+    mapping; None when neither names an active account. W031 for a token that no longer opens anything."""
+    secret = env_token or read_token(token_file(archive_root))
+    if secret:
+        account = token_account(catalog, secret)
+        if account is None:
+            raise LongwatchError("W031", os_user=os_user())
+        return account
+    return os_user_account(catalog, os_user())

@@ -7,7 +7,6 @@ or ``verify PATH`` on a bare package never needs the key or the catalog.
 from __future__ import annotations
 
 import functools
-import getpass
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from longwatch import config, registry
+from longwatch.core import accounts
 from longwatch.core.aip import signing
 from longwatch.core.catalog import Catalog
 from longwatch.errors import LongwatchError
@@ -28,6 +28,9 @@ class Archive:
         self.settings = settings
         self.root = settings.root
         self.pm = pm or registry.get_plugin_manager()
+        #: The account on whose behalf this process acts (the CLI's signed-in or mapped account, a job's
+        #: requester); None until one is known.
+        self.acting: str | None = None
 
     @classmethod
     def open(cls, explicit: str | os.PathLike[str] | None = None,
@@ -68,6 +71,9 @@ class Archive:
             archive = cls(settings, pm)
             archive.open_catalog(missing_ok=True).upgrade()
             archive.storage()
+            # the OS user who made the archive is its first administrator, so a fresh archive is usable
+            archive.acting = getattr(accounts.bootstrap_administrator(archive.catalog, accounts.os_user()),
+                                     "username", None)
             os.replace(tmp, root / config.CONFIG_NAME)  # the archive exists from this moment
             return archive
         except BaseException:
@@ -137,13 +143,20 @@ class Archive:
         adapter: StorageAdapter = cls(name, spec.options, self.root)
         return adapter
 
+    def act_as(self, username: str | None) -> str | None:
+        """Act on behalf of account ``username`` from now on; returns the account acted for before."""
+        before, self.acting = self.acting, username
+        return before
+
     @property
     def operator(self) -> str:
-        """Who runs this process: recorded as a PREMIS agent of type person."""
-        try:
-            return os.environ.get("LONGWATCH_OPERATOR") or getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+        """Who asked for what this process does, recorded as a PREMIS agent of type person.
+
+        The acting account (see :meth:`act_as`); without one, the OS user, which
+        only read-only commands and the archive's own upkeep should ever record.
+        No environment variable names it.
+        """
+        return self.acting or accounts.os_user() or "unknown"
 
     def close(self) -> None:
         if "catalog" in self.__dict__:

@@ -6,8 +6,8 @@ ledger and cannot append to it. When a catalog opens (hook
 ``prepare_catalog``), this plugin listens for the commits of its sessions
 and, after a commit that journaled something, has
 :func:`longwatch.core.custody.decisions.drain` append the rows to the
-archive's ledger. A bare ``Catalog(url)`` (no archive) leaves them for the
-next drain. Light at import, as ``longwatch.plugins.analytics`` is.
+archive's ledger. A bare ``Catalog(url)`` (no archive), or an archive that
+``longwatch init`` is still making, leaves them for the next drain. Light at import, as ``longwatch.plugins.analytics`` is.
 """
 
 from __future__ import annotations
@@ -27,11 +27,14 @@ def prepare_catalog(catalog: Catalog) -> None:
     def after_commit(session: Any) -> None:
         from longwatch.core.catalog import journal
 
-        if catalog.archive is None or not journal.journaled(session):
+        archive = catalog.archive
+        if archive is None or not journal.journaled(session):
             return
+        if not (archive.root / "longwatch.toml").exists():
+            return  # `longwatch init` before the archive exists: init drains once it does
         session.info.pop("journal_rows", None)
         from longwatch.core.custody import decisions
 
-        decisions.drain(catalog.archive)
+        decisions.drain(archive)
 
     event.listen(catalog.session_factory, "after_commit", after_commit)

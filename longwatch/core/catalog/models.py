@@ -242,6 +242,22 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class OsUserAccount(Base):
+    """An administrator's mapping of an operating-system user to an account (migration 0023).
+
+    For unattended services (a worker, a connector, cron) that cannot sign in:
+    commands they run act as the mapped account. Each mapping is also a custody
+    ledger event, so who may act as whom is on the record.
+    """
+
+    __tablename__ = "os_user_accounts"
+
+    os_user: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mapped_by: Mapped[str] = mapped_column(String(64), default="")
+    mapped_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class LoginAttempt(Base):
     """Failed logins per user and address, in the catalog so every server process sees them."""
 

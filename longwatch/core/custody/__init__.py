@@ -21,7 +21,7 @@ from longwatch.core.custody.audit import (
     verify_ledger,
 )
 from longwatch.core.custody.checkpoints import Checkpoint
-from longwatch.core.custody.entries import CustodyEvent, Receipt, person_agent, software_agent
+from longwatch.core.custody.entries import CustodyEvent, Receipt, host, person_agent, software_agent
 from longwatch.core.custody.export import premis_for_package
 from longwatch.core.custody.ledger import CustodySettings, Ledger, load_settings
 from longwatch.core.custody.merkle import (
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Checkpoint", "CustodyEvent", "CustodySettings", "Frontier", "Ledger", "LedgerReport", "MerkleTree", "Receipt",
-    "check_proof", "export_checkpoints", "leaf_hash", "load_saved_checkpoints", "load_settings", "node_hash",
-    "person_agent", "premis_for_package", "prove_consistency", "prove_inclusion", "record_fixity",
+    "check_proof", "export_checkpoints", "host", "leaf_hash", "load_saved_checkpoints", "load_settings",
+    "node_hash", "person_agent", "premis_for_package", "prove_consistency", "prove_inclusion", "record_fixity",
     "record_package_events", "software_agent", "verify_consistency", "verify_inclusion", "verify_ledger",
 ]
 
@@ -61,6 +61,8 @@ def record_package_events(archive: Archive, package_id: str, events: Sequence[Ev
             out.update(name=record.name, type=record.type)
             if record.version:
                 out["version"] = record.version
+            if agent_id == "longwatch":
+                out["host"] = host()  # the machine that acted, beside the account that asked
         return out
 
     batch = [CustodyEvent(type=e.type, packages=[package_id], outcome=e.outcome, detail=e.detail,

@@ -12,8 +12,10 @@ the agent dictionaries, :func:`canonical` (the one byte form of an entry),
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +30,16 @@ OUTCOMES = ("success", "failure", "warning")
 
 
 def software_agent(role: str = "executing program") -> dict[str, str]:
-    return {"id": "longwatch", "name": "longwatch", "type": "software", "version": __version__, "role": role}
+    """longwatch itself, with the host it ran on: an entry names the account that asked (a person agent)
+    and the machine that acted (issue 21)."""
+    return {"id": "longwatch", "name": "longwatch", "type": "software", "version": __version__, "role": role,
+            "host": host()}
+
+
+@functools.cache
+def host() -> str:
+    """This machine's name, as the ledger records it."""
+    return socket.gethostname()
 
 
 def person_agent(name: str, role: str = "implementer") -> dict[str, str]:

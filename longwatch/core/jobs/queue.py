@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from longwatch import clock, config
+from longwatch.core import accounts
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
@@ -129,11 +130,23 @@ def register_tasks() -> list[Task]:
     return [NOOP]
 
 
+#: The job argument naming the account that queued it (issue 21): the worker acts for it, not for its OS user.
+REQUESTED_BY = "_requested_by"
+
+
 def run_task(archive: Archive, name: str, args: dict[str, Any]) -> dict[str, Any]:
     registered = tasks(archive)
     if name not in registered:
         raise LongwatchError("J002", task=name, known=", ".join(sorted(registered)))
-    return registered[name].run(archive, **args)
+    args = dict(args)
+    requested_by = args.pop(REQUESTED_BY, None)
+    if not requested_by:
+        return registered[name].run(archive, **args)
+    before = archive.act_as(str(requested_by))  # ledger entries, exports and reports name who asked
+    try:
+        return registered[name].run(archive, **args)
+    finally:
+        archive.act_as(before)
 
 
 #: Failures that come back the same however often the job runs: bad input, unknown rows, a lost package,
@@ -169,6 +182,8 @@ def enqueue(archive: Archive, task: str, args: dict[str, Any], *, session: Sessi
         raise LongwatchError("J002", task=task, known=", ".join(sorted(registered)))
     if not queued(archive):
         return run_task(archive, task, args)
+    if archive.acting and REQUESTED_BY not in args:
+        args = {**args, REQUESTED_BY: archive.acting}
     params = {"queue": queue or registered[task].queue, "task": task, "lock": lock, "queueing_lock": queueing_lock,
               "args": json.dumps(args, default=str)}
     if session is not None:
@@ -318,6 +333,9 @@ def _thread_archive(root: Path) -> Iterator[Archive]:
     archive = getattr(_local, "archive", None)
     if archive is None or archive.root != root:  # a thread kept from another worker run (tests) opens anew
         archive = _local.archive = Archive.open(root)
+        # scheduled work (no requester) is credited to the account an administrator mapped this OS user to
+        service = accounts.os_user_account(archive.catalog, accounts.os_user())
+        archive.act_as(service.username if service else None)
     yield archive
 
 

@@ -4,47 +4,39 @@ Every retention action (assigning a class, placing or releasing a hold,
 proposing, approving or executing a disposition, deleting a package) runs on
 behalf of a named person with a role, and is recorded as a custody-ledger
 event naming that person. This module holds the :class:`Actor`, the roles
-(:data:`ROLES`, :data:`RECORDS_MANAGER`), :func:`actor_from` (the one place the
-acting user comes from), and the two helpers every records module uses to
-record an act: :func:`ledger_append` and :func:`agents`.
+(:data:`ROLES`, :data:`RECORDS_MANAGER`), :func:`actor_of` (an actor is always
+an account: the command line and the web resolve it, core/accounts.py), and the
+two helpers every records module uses to record an act: :func:`ledger_append`
+and :func:`agents`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from longwatch.core import custody
-from longwatch.errors import LongwatchError
+from longwatch.core import accounts, custody
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
-#: The roles this module knows. Real accounts come with the web UI; until then
-#: the acting user is named on the command line or in the environment, and this
-#: is the one place to wire accounts in later.
-ROLES = ("operator", "records-manager", "admin")
+#: The accounts' roles (the web's and the command line's are the same, core/accounts.py).
+ROLES = tuple(accounts.ROLES)
 RECORDS_MANAGER = "records-manager"
+ADMINISTRATOR = "administrator"
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The person on whose behalf a retention action runs."""
+    """The account on whose behalf a retention action runs: its user name (unique) and role."""
 
     name: str
     role: str
 
 
-def actor_from(name: str | None = None, role: str | None = None, default_name: str = "") -> Actor:
-    """``--as USER --role ROLE``, else LONGWATCH_USER / LONGWATCH_ROLE, else the OS user as an operator."""
-    who = (name or os.environ.get("LONGWATCH_USER") or default_name or "").strip()
-    what = (role or os.environ.get("LONGWATCH_ROLE") or "operator").strip()
-    if not who:
-        raise LongwatchError("H010")
-    if what not in ROLES:
-        raise LongwatchError("H011", role=what, roles=", ".join(ROLES))
-    return Actor(who, what)
+def actor_of(account: accounts.Account) -> Actor:
+    """The actor of an authenticated account; account names are unique, so comparing names compares accounts."""
+    return Actor(account.username, account.role)
 
 
 def ledger_append(archive: Archive, events: list[Any]) -> None:

@@ -231,6 +231,56 @@ def propose(archive: Archive, actor: Actor, now: datetime | None = None,
         return s.get(Disposition, disposition_id), result
 
 
+#: The record class of an item proposed by hand (``longwatch dispose delete``) rather than by the schedule.
+MANUAL = "manual deletion"
+
+
+def open_disposition_of(archive: Archive, package_id: str) -> Disposition | None:
+    """The unfinished disposition (proposed, approved or executing) that holds ``package_id``, if any."""
+    with archive.catalog.session() as s:
+        return s.scalars(
+            select(Disposition).join(DispositionItem, DispositionItem.disposition_id == Disposition.id)
+            .where(DispositionItem.package_id == package_id, DispositionItem.status.in_(("pending", "deleting")),
+                   Disposition.status.in_(("proposed", "approved", "executing")))).first()
+
+
+def propose_deletion(archive: Archive, package_id: str, actor: Actor, reason: str,
+                     now: datetime | None = None) -> Disposition:
+    """One package proposed for deletion outside the schedule (issue 21: no path destroys footage on one word).
+
+    The same two-person rule as the schedule's dispositions: a records manager
+    other than the proposer approves it, then executing it deletes the package
+    and signs a destruction certificate. A legal hold refuses it now (H003),
+    not only at execution; a package already in an open disposition is H019.
+    """
+    now = clock.current(now)
+    open_ = open_disposition_of(archive, package_id)
+    if open_ is not None:
+        raise LongwatchError("H019", package_id=package_id, disposition_id=open_.id[:8], status=open_.status)
+    schedule = active_schedule(archive)
+    disposition_id = str(uuid.uuid4())
+    with archive.catalog.session() as s:
+        package = s.get(Package, package_id)
+        if package is None or package.status == "disposed":
+            raise LongwatchError("I008", package_id=package_id)
+        assignment = s.get(RetentionAssignment, package_id)
+        held = HoldIndex.load(s).covering(package, assignment.case_id if assignment else "")
+        if held:
+            raise LongwatchError("H003", package_id=package_id, hold_id=held[0].id[:8], reason=held[0].reason)
+        s.add(Disposition(id=disposition_id, status="proposed", schedule_id=schedule.id, proposer=actor.name,
+                          proposer_role=actor.role, proposed_at=now, approver="", approver_role="", certificate=""))
+        s.flush()
+        s.add(DispositionItem(disposition_id=disposition_id, package_id=package_id, record_class=MANUAL,
+                              status="pending", digest=package.tagmanifest_sha256, size_bytes=package.size_bytes))
+    _ledger_disposition(archive, disposition_id, "deletion proposed", agents(actor), now,
+                        f"deletion of package {package_id} proposed by {actor.name} ({actor.role}) as disposition "
+                        f"{disposition_id}: {reason}")
+    with archive.catalog.session() as s:
+        found = s.get(Disposition, disposition_id)
+        assert found is not None
+        return found
+
+
 def _ledger_disposition(archive: Archive, disposition_id: str, action: str, agents: list[dict[str, str]],
                         now: datetime, detail: str) -> None:
     """The proposal or approval in every named package's custody timeline: one event per 1,000 packages,
@@ -321,6 +371,16 @@ def _execute(archive: Archive, disposition_id: str, actor: Actor, now: datetime 
             assignment = s.get(RetentionAssignment, item.package_id)
             due = assignment.due_at if assignment else None
             action = assignment.action if assignment else ""
+        if item.record_class == MANUAL:  # proposed by hand and approved by a second account: not the schedule's
+            try:
+                deletion.delete_package(archive, item.package_id, actor,
+                                        "administrator" if disposition.proposer_role == "administrator" else "manual",
+                                        now=now, disposition_id=disposition.id, approver=approver)
+            except LongwatchError as exc:
+                if exc.code not in KEPT_BY:
+                    raise
+                _set_item(archive, disposition.id, item.package_id, KEPT_BY[exc.code])
+            continue
         # a schedule change or a new fact since approval: only what is still due is destroyed
         if item.status == "pending" and (due is None or due > now or action != "destroy"):
             _set_item(archive, disposition.id, item.package_id, "not-due")
