@@ -47,6 +47,14 @@ class Settings:
     key_path: Path
     cert_path: Path
     passphrase_env: str
+    passphrase_file: Path | None = None
+    #: false only when ``longwatch init --unencrypted-key`` asked for a key file without a passphrase
+    key_encrypted: bool = True
+    #: PKCS#11 (a key in an HSM): the module's path, the token's label, the key's label, the PIN's variable
+    pkcs11_module: str = ""
+    pkcs11_token: str = ""
+    pkcs11_key: str = ""
+    pkcs11_pin_env: str = "LONGWATCH_PKCS11_PIN"
     audit_cron: str = AUDIT_CRON  # "" turns the periodic job off
     disposition_cron: str = DISPOSITION_CRON
 
@@ -55,8 +63,32 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     def key_passphrase(self) -> bytes | None:
+        """The key's passphrase as unattended services give it: an environment variable, else a file.
+
+        The file is ``passphrase_file`` in ``[signing]``, else the credential
+        ``longwatch-key-passphrase`` that systemd's ``LoadCredential=`` puts in
+        ``$CREDENTIALS_DIRECTORY``. Its last line break is not part of it.
+        """
         value = os.environ.get(self.passphrase_env)
-        return value.encode() if value else None
+        if value:
+            return value.encode()
+        candidates = [self.passphrase_file] if self.passphrase_file else []
+        credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+        if credentials:
+            candidates.append(Path(credentials) / "longwatch-key-passphrase")
+        for path in candidates:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            data = data.removesuffix(b"\n").removesuffix(b"\r")
+            if data:
+                return data
+        return None
+
+    @property
+    def uses_pkcs11(self) -> bool:
+        return bool(self.pkcs11_module)
 
 
 def find_archive(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
@@ -142,11 +174,17 @@ def load_text(root: Path, text: str) -> Settings:
         key_path=root / str(signing.get("key", "keys/signing-key.pem")),
         cert_path=root / str(signing.get("cert", "keys/signing-cert.pem")),
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
+        passphrase_file=(root / str(signing["passphrase_file"])) if signing.get("passphrase_file") else None,
+        key_encrypted=bool(signing.get("encrypted", True)),
+        pkcs11_module=str(signing.get("pkcs11_module", "")),
+        pkcs11_token=str(signing.get("pkcs11_token", "")),
+        pkcs11_key=str(signing.get("pkcs11_key", "")),
+        pkcs11_pin_env=str(signing.get("pkcs11_pin_env", "LONGWATCH_PKCS11_PIN")),
         **crons,
     )
 
 
-def render_default(name: str, organization: str, timezone: str, language: str) -> str:
+def render_default(name: str, organization: str, timezone: str, language: str, encrypted: bool = True) -> str:
     """The ``longwatch.toml`` that ``longwatch init`` writes, with comments for the operator."""
 
     def q(value: str) -> str:
@@ -177,6 +215,14 @@ path = "storage"
 [signing]
 key = "keys/signing-key.pem"
 cert = "keys/signing-cert.pem"
-# Name of the environment variable that holds the key's passphrase, if any.
+# The key is encrypted; its passphrase comes from this environment variable,
+# else from passphrase_file (e.g. "/etc/longwatch/passphrase", mode 0400), else
+# from systemd's credential longwatch-key-passphrase, else a prompt on a terminal.
 passphrase_env = "LONGWATCH_KEY_PASSPHRASE"
+# passphrase_file = "/etc/longwatch/passphrase"
+{"" if encrypted else "encrypted = false  # longwatch init --unencrypted-key" + chr(10)}# A key in an HSM instead (docs/keys.md):
+# pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
+# pkcs11_token = "longwatch"
+# pkcs11_key = "longwatch-signing"
+# pkcs11_pin_env = "LONGWATCH_PKCS11_PIN"
 """

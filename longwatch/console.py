@@ -8,6 +8,7 @@ cycle: the group loads the command modules).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import click
 from rich.console import Console
 
 from longwatch import i18n
+from longwatch.i18n import _
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 
@@ -36,9 +38,23 @@ class Context:
     def archive(self) -> Archive:
         if self._archive is None:
             self._archive = Archive.open(self.archive_dir)
+            self._archive.passphrase_prompt = passphrase_prompt()
             if not self.lang:
                 i18n.set_language(i18n.language_from_environment(self._archive.settings.language))
         return self._archive
+
+
+def passphrase_prompt(confirm: bool = False) -> Callable[[], bytes | None] | None:
+    """Ask for the signing key's passphrase on a terminal; None when no one is there to ask (a service)."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+
+    def ask() -> bytes | None:
+        value = click.prompt(_("Passphrase of the signing key"), hide_input=True, err=True,
+                             confirmation_prompt=confirm, default="", show_default=False)
+        return str(value).encode() or None
+
+    return ask
 
 
 def emit_json(data: Any) -> None:

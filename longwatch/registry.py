@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "longwatch.plugins.detectors.builtin",
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
+    "longwatch.commands.keys",  # issue 21: key history, rotation, PKCS#11
     "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.commands.detect",
     "longwatch.commands.events",
