@@ -50,11 +50,6 @@ class Settings:
     passphrase_file: Path | None = None
     #: false only when ``longwatch init --unencrypted-key`` asked for a key file without a passphrase
     key_encrypted: bool = True
-    #: PKCS#11 (a key in an HSM): the module's path, the token's label, the key's label, the PIN's variable
-    pkcs11_module: str = ""
-    pkcs11_token: str = ""
-    pkcs11_key: str = ""
-    pkcs11_pin_env: str = "LONGWATCH_PKCS11_PIN"
     audit_cron: str = AUDIT_CRON  # "" turns the periodic job off
     disposition_cron: str = DISPOSITION_CRON
 
@@ -85,10 +80,6 @@ class Settings:
             if data:
                 return data
         return None
-
-    @property
-    def uses_pkcs11(self) -> bool:
-        return bool(self.pkcs11_module)
 
 
 def find_archive(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
@@ -176,10 +167,6 @@ def load_text(root: Path, text: str) -> Settings:
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
         passphrase_file=(root / str(signing["passphrase_file"])) if signing.get("passphrase_file") else None,
         key_encrypted=bool(signing.get("encrypted", True)),
-        pkcs11_module=str(signing.get("pkcs11_module", "")),
-        pkcs11_token=str(signing.get("pkcs11_token", "")),
-        pkcs11_key=str(signing.get("pkcs11_key", "")),
-        pkcs11_pin_env=str(signing.get("pkcs11_pin_env", "LONGWATCH_PKCS11_PIN")),
         **crons,
     )
 
@@ -189,6 +176,8 @@ def render_default(name: str, organization: str, timezone: str, language: str, e
 
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    unencrypted = "" if encrypted else "encrypted = false  # longwatch init --unencrypted-key\n"
 
     return f"""# longwatch archive configuration. Paths are relative to this directory.
 [archive]
@@ -220,9 +209,5 @@ cert = "keys/signing-cert.pem"
 # from systemd's credential longwatch-key-passphrase, else a prompt on a terminal.
 passphrase_env = "LONGWATCH_KEY_PASSPHRASE"
 # passphrase_file = "/etc/longwatch/passphrase"
-{"" if encrypted else "encrypted = false  # longwatch init --unencrypted-key" + chr(10)}# A key in an HSM instead (docs/keys.md):
-# pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
-# pkcs11_token = "longwatch"
-# pkcs11_key = "longwatch-signing"
-# pkcs11_pin_env = "LONGWATCH_PKCS11_PIN"
+{unencrypted}# A key in an HSM instead: `longwatch keys rotate --pkcs11-module ...` (docs/keys.md).
 """

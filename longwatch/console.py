@@ -19,9 +19,9 @@ import click
 from rich.console import Console
 
 from longwatch import i18n
-from longwatch.i18n import _
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
+from longwatch.i18n import _
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)

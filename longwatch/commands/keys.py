@@ -10,13 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from longwatch.hookspecs import hookimpl
-from longwatch.console import Context, emit_json, pass_obj, stdout
+from longwatch.console import Context, emit_json, pass_obj
 from longwatch.core import custody
 from longwatch.core.aip import keys
 from longwatch.core.archive import Archive
+from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
 
 
@@ -35,10 +34,10 @@ def list_cmd(obj: Context, as_json: bool) -> None:
     if as_json:
         emit_json({"keys": [e.to_dict() for e in entries], "trusted": keys.TRUSTED, "ca": keys.CA_CERT})
         return
-    table = Table(_("fingerprint"), _("subject"), _("in use from"), _("until"), _("origin"), _("certificate"))
-    for e in entries:
-        table.add_row(e.fingerprint, e.subject, e.since or "-", e.until or _("in use"), e.origin, e.cert)
-    stdout.print(table)
+    for e in entries:  # one line per key, whole fingerprints (people compare them character by character)
+        click.echo(_("{fingerprint}  {since} to {until}  {origin}  {subject}").format(
+            fingerprint=e.fingerprint, since=e.since or "-", until=e.until or _("in use"), origin=e.origin,
+            subject=e.subject))
 
 
 def _record(archive: Archive, action: str, retired: keys.KeyEntry | None, new: keys.KeyEntry) -> None:

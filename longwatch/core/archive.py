@@ -123,10 +123,23 @@ class Archive:
             if next(iter(self.storage(name).package_ids()), None) is not None:
                 raise LongwatchError("A005", path=url.database, location=name)
 
-    @functools.cached_property
+    @property
     def signer(self) -> signing.Signer:
-        """The key in use (a file or a PKCS#11 token's); K004/K005 without the right passphrase."""
-        return self.keyring.signer(self.passphrase)
+        """The key in use (a file or a PKCS#11 token's); K004/K005 without the right passphrase.
+
+        Kept while the key history is unchanged: a long-running worker must not
+        go on signing with a key that `longwatch keys rotate` retired meanwhile.
+        """
+        try:
+            stat = (self.root / keys.HISTORY).stat()
+            version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            version = (0, 0, 0)
+        cached = self.__dict__.get("_signer")
+        if cached is None or cached[0] != version:
+            self.__dict__["_signer"] = cached = (version, self.keyring.signer(self.passphrase))
+            self.__dict__.pop("certificate", None)
+        return cached[1]
 
     def passphrase(self) -> bytes | None:
         """The key's passphrase: the settings' variable or file, else the prompt (on a terminal)."""
@@ -141,7 +154,7 @@ class Archive:
 
     def forget_signer(self) -> None:
         """After a rotation: the next signature is made with the new key."""
-        for name in ("signer", "certificate", "trusted"):
+        for name in ("_signer", "certificate"):
             self.__dict__.pop(name, None)
 
     @functools.cached_property
@@ -154,9 +167,9 @@ class Archive:
         """The PEM of the key in use's certificate and its issuers, for ``openssl -CAfile``."""
         return self.settings.cert_path.read_bytes()
 
-    @functools.cached_property
+    @property
     def trusted(self) -> list[signing.Anchor]:
-        """Every key this archive ever signed with, each for its period: what verification trusts."""
+        """Every key this archive ever signed with, each for its period: what verification trusts (read afresh)."""
         return self.keyring.anchors()
 
     @functools.cache  # noqa: B019 - one adapter per location for the archive's lifetime

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pkcs11
 from asn1crypto.algos import DSASignature
@@ -31,7 +32,7 @@ DEFAULT_PIN_ENV = "LONGWATCH_PKCS11_PIN"
 
 
 @functools.cache
-def _library(module: str) -> pkcs11.lib:
+def _library(module: str) -> Any:
     """One loaded module per process: PKCS#11 modules are initialised once."""
     try:
         return pkcs11.lib(module)
@@ -54,7 +55,7 @@ class TokenKey:
             raise LongwatchError("K011", detail=f"no PIN: set the environment variable {self.pin_env}")
         return pin
 
-    def _session(self) -> pkcs11.Session:
+    def _session(self) -> Any:
         try:
             token = _library(self.module).get_token(token_label=self.token)
             return token.open(user_pin=self._pin())
@@ -63,7 +64,7 @@ class TokenKey:
         except pkcs11.PKCS11Error as exc:
             raise LongwatchError("K011", detail=f"token {self.token!r}: {exc!r}") from exc
 
-    def _get(self, session: pkcs11.Session, kind: ObjectClass) -> pkcs11.Key:
+    def _get(self, session: Any, kind: ObjectClass) -> Any:
         try:
             return session.get_key(object_class=kind, key_type=KeyType.EC, label=self.label)
         except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned) as exc:

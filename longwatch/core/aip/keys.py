@@ -215,7 +215,7 @@ class Keyring:
             key: signing.PrivateKey | signing.TokenKey = (
                 hsm.generate(**token) if generate_in_token else hsm.TokenKey(**token))
             ca = self.ca(passphrase, ca_key)
-            cert = signing.issue(ca, key.public_key(), self.settings.organization,  # type: ignore[arg-type]
+            cert = signing.issue(ca, key.public_key(), self.settings.organization,
                                  f"longwatch archive {self.settings.name}")
             signer = signing.Signer(key, cert, (ca.cert,))
             origin = "pkcs11"

@@ -18,15 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from collections.abc import Sequence
 from typing import Protocol
 
 from asn1crypto import algos as asn1_algos
 from asn1crypto import cms as asn1_cms
-from asn1crypto import core as asn1_core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
