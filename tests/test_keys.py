@@ -146,7 +146,8 @@ def test_sign_rotate_twice_and_everything_old_and_new_still_verifies(archive, lw
     ledger = lw("custody", "verify", "--json")
     assert ledger.exit_code == 0, ledger.output
     assert json.loads(ledger.output)["checkpoints"] >= 3
-    ledger_text = "".join(p.read_text() for p in sorted(custody.Ledger.for_archive(archive).segments_dir.glob("*.jsonl")))
+    segments = custody.Ledger.for_archive(archive).segments_dir
+    ledger_text = "".join(p.read_text() for p in sorted(segments.glob("*.jsonl")))
     assert ledger_text.count("signing key rotated") == 2
 
     # every export, old and new, with the published trust store, and its VERIFY.txt step with openssl
