@@ -55,10 +55,10 @@ class TokenKey:
             raise LongwatchError("K011", detail=f"no PIN: set the environment variable {self.pin_env}")
         return pin
 
-    def _session(self) -> Any:
+    def _session(self, rw: bool = False) -> Any:
         try:
             token = _library(self.module).get_token(token_label=self.token)
-            return token.open(user_pin=self._pin())
+            return token.open(user_pin=self._pin(), rw=rw)
         except (pkcs11.NoSuchToken, pkcs11.MultipleTokensReturned) as exc:
             raise LongwatchError("K011", detail=f"no single token labelled {self.token!r} ({exc!r})") from exc
         except pkcs11.PKCS11Error as exc:
@@ -92,7 +92,7 @@ class TokenKey:
 def generate(module: str, token: str, label: str, pin_env: str = DEFAULT_PIN_ENV) -> TokenKey:
     """A new EC P-256 key pair generated inside the token (never extractable), stored under ``label``."""
     key = TokenKey(module, token, label, pin_env)
-    with key._session() as session:
+    with key._session(rw=True) as session:
         try:
             session.get_key(object_class=ObjectClass.PRIVATE_KEY, key_type=KeyType.EC, label=label)
         except pkcs11.NoSuchKey:
