@@ -241,3 +241,22 @@ def test_trust_reason_without_an_archive():
     with pytest.raises(LongwatchError) as raised:
         signing.require_trusted(info, [signing.Anchor(one.cert, until=past)], "pkg")
     assert raised.value.code == "E036"
+
+
+def test_an_archive_older_than_the_key_history_rotates(archive, lw, fresh_clip, small_clip, tmp_path):
+    """Before issue 21 the key's certificate was self-signed and there was no history or CA: rotation works."""
+    legacy = signing.generate_ca("Test City CCTV Centre", "longwatch archive (0.2)")
+    signing.save(legacy, archive.settings.key_path, archive.settings.cert_path, TEST_PASSPHRASE.encode())
+    for name in (keys.HISTORY, keys.CA_KEY, keys.CA_CERT, keys.TRUSTED):
+        (archive.root / name).unlink()
+    shutil.rmtree(archive.root / keys.CERTS)
+    old = ingest_one(Archive.open(archive.root), fresh_clip)
+    assert [e.fingerprint for e in archive.keyring.entries()] == [legacy.fingerprint]
+    rotated = lw("keys", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    assert (archive.root / keys.CA_KEY).exists()
+    new = ingest_one(Archive.open(archive.root), unique_copy(small_clip, tmp_path / "new.mp4"))
+    report = json.loads(lw("verify", "--all", "--json").output)
+    assert report["ok"] is True, report
+    signers = {p["package_id"]: p["signer_fingerprint"] for p in report["packages"]}
+    assert signers[old] == legacy.fingerprint and signers[new] != legacy.fingerprint

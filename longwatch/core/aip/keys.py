@@ -119,6 +119,16 @@ class Keyring:
             raise LongwatchError("K010", path=key_path)
         return signing.load(key_path, self.root / CA_CERT, passphrase)
 
+    def _ca_for_rotation(self, passphrase: bytes | None, ca_key: Path | None) -> signing.Signer:
+        """The CA that certifies the next key; an archive made before the key history gets its CA now."""
+        if ca_key is None and not (self.root / CA_KEY).exists() and not self.history_path.exists():
+            if self.settings.key_encrypted and not passphrase:
+                raise LongwatchError("K006")
+            ca = signing.generate_ca(self.settings.organization, f"longwatch archive {self.settings.name} CA")
+            self._save_ca(ca, passphrase)
+            return ca
+        return self.ca(passphrase, ca_key)
+
     def signer(self, passphrase: Any) -> signing.Signer:
         """The key in use: a token's key, or the key file (``passphrase`` is called only if it is encrypted)."""
         entry = self.active()
@@ -214,7 +224,7 @@ class Keyring:
         if token is not None:
             key: signing.PrivateKey | signing.TokenKey = (
                 hsm.generate(**token) if generate_in_token else hsm.TokenKey(**token))
-            ca = self.ca(passphrase, ca_key)
+            ca = self._ca_for_rotation(passphrase, ca_key)
             cert = signing.issue(ca, key.public_key(), self.settings.organization,
                                  f"longwatch archive {self.settings.name}")
             signer = signing.Signer(key, cert, (ca.cert,))
@@ -223,7 +233,7 @@ class Keyring:
             signer = self._imported(key_path, cert_path, passphrase)
             origin = "imported"
         else:
-            ca = self.ca(passphrase, ca_key)
+            ca = self._ca_for_rotation(passphrase, ca_key)
             new_key = signing.ec.generate_private_key(signing.ec.SECP256R1())
             cert = signing.issue(ca, new_key.public_key(), self.settings.organization,
                                  f"longwatch archive {self.settings.name}")
