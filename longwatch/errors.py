@@ -123,6 +123,8 @@ CODES: Mapping[str, str] = {
                "issued by your own CA with `longwatch keys import`"),
     "K011": N_("the PKCS#11 token could not be used: {detail}"),
     "K012": N_("no key {label!r} in the PKCS#11 token {token!r}"),
+    "K013": N_("the signing key {path} is not the key the key history names ({fingerprint}); nothing was "
+               "signed: change keys with `longwatch keys rotate` or `keys import`, or restore the key"),
     # L: custody ledger (each verification finding is reported, not only the first)
     "L001": N_("ledger segment {segment} at byte {offset}: not a readable entry: {detail}"),
     "L002": N_(

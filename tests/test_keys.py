@@ -175,12 +175,25 @@ def test_replacing_the_key_by_hand_leaves_older_packages_valid(archive, lw, fres
     old = ingest_one(archive, fresh_clip)
     other = signing.generate("Test City CCTV Centre", "longwatch archive by hand")
     signing.save(other, archive.settings.key_path, archive.settings.cert_path, TEST_PASSPHRASE.encode())
-    new = ingest_one(Archive.open(archive.root), unique_copy(small_clip, tmp_path / "n.mp4"))
     report = json.loads(lw("verify", old, "--json").output)
     assert report["ok"] is True  # the history still trusts the key that signed it
-    # a key that no rotation recorded is not the archive's: its package is flagged, not silently trusted
-    report = json.loads(lw("verify", new, "--json").output)
-    assert [p["code"] for p in report["packages"][0]["problems"]] == ["V009"]
+    # a key that no rotation recorded is not the archive's: it signs nothing
+    refused = lw("ingest", str(unique_copy(small_clip, tmp_path / "n.mp4")))
+    assert refused.exit_code == 5
+    assert error_codes(refused.stderr) == ["K013"]
+
+
+def test_a_rotation_stopped_after_the_history_is_completed(archive, lw, fresh_clip, monkeypatch):
+    """Crash between writing the history and swapping the key files: the next signature completes it."""
+    keyring = archive.keyring
+    monkeypatch.setattr(keys.Keyring, "_finish_rotation", lambda self, entry: None)  # the crash
+    _, new = keyring.rotate(TEST_PASSPHRASE.encode())
+    monkeypatch.undo()
+    assert (archive.root / "keys" / "signing-key.pem.new").exists()
+    pid = ingest_one(Archive.open(archive.root), fresh_clip)
+    report = json.loads(lw("verify", pid, "--json").output)
+    assert report["ok"] is True and report["packages"][0]["signer_fingerprint"] == new.fingerprint
+    assert not (archive.root / "keys" / "signing-key.pem.new").exists()
 
 
 def test_rotation_without_the_ca_key_says_how(archive, lw, tmp_path):

@@ -25,6 +25,10 @@ KO = {
         "인증서를 `longwatch keys import`로 가져오십시오",
     "the PKCS#11 token could not be used: {detail}": "PKCS#11 토큰을 사용할 수 없습니다: {detail}",
     "no key {label!r} in the PKCS#11 token {token!r}": "PKCS#11 토큰 {token!r}에 키 {label!r}가 없습니다",
+    "the signing key {path} is not the key the key history names ({fingerprint}); nothing was "
+    "signed: change keys with `longwatch keys rotate` or `keys import`, or restore the key":
+        "서명 키 {path}는 키 이력이 가리키는 키({fingerprint})가 아닙니다. 아무것도 서명하지 않았습니다: "
+        "`longwatch keys rotate`나 `keys import`로 키를 바꾸거나 키를 복원하십시오",
     "package {package_id} is signed by {fingerprint}, which is not a trusted key of this archive "
     "({detail}); nothing was exported and nothing was re-signed":
         "패키지 {package_id}는 이 아카이브의 신뢰하는 키가 아닌 {fingerprint}로 서명되어 있습니다 ({detail}). "

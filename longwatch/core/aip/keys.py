@@ -57,6 +57,10 @@ class KeyEntry:
         return asdict(self)
 
 
+def _pending(path: Path) -> Path:
+    return path.with_name(path.name + ".new")
+
+
 def _when(text: str) -> dt.datetime | None:
     return clock.parse_time(text) if text else None
 
@@ -130,17 +134,41 @@ class Keyring:
         return self.ca(passphrase, ca_key)
 
     def signer(self, passphrase: Any) -> signing.Signer:
-        """The key in use: a token's key, or the key file (``passphrase`` is called only if it is encrypted)."""
+        """The key in use: a token's key, or the key file (``passphrase`` is called only if it is encrypted).
+
+        It must be the key the history names (K013 if not): a key put in place
+        by hand, or half a rotation, signs nothing. A rotation that stopped
+        after writing the history is completed here.
+        """
         entry = self.active()
         if entry is not None and entry.pkcs11:
             key = hsm.TokenKey(**entry.pkcs11)
             cert, *chain = signing.load_certificates(self.root / entry.cert)
             return signing.pair(key, cert, entry.cert, tuple(chain))
         key_path = self.settings.key_path
+        if entry is not None:
+            self._finish_rotation(entry)
         if key_path.exists() and not signing.key_is_encrypted(key_path) and self.settings.key_encrypted:
             raise LongwatchError("K007", path=key_path)
         secret = passphrase() if signing.key_is_encrypted(key_path) else None
-        return signing.load(key_path, self.settings.cert_path, secret)
+        signer = signing.load(key_path, self.settings.cert_path, secret)
+        if entry is not None and signer.fingerprint != entry.fingerprint:
+            raise LongwatchError("K013", path=key_path, fingerprint=entry.fingerprint)
+        return signer
+
+    def _finish_rotation(self, entry: KeyEntry) -> None:
+        """Install the new key files a rotation wrote beside the old ones, once the history names them."""
+        new_cert = _pending(self.settings.cert_path)
+        if not new_cert.exists():
+            return
+        if signing.fingerprint(signing.load_certificate(new_cert)) != entry.fingerprint:
+            return  # a rotation that never reached the history: the old key stays in use
+        new_key = _pending(self.settings.key_path)
+        if new_key.exists():
+            os.replace(new_key, self.settings.key_path)
+        else:
+            self.settings.key_path.unlink(missing_ok=True)  # the new key is in a token
+        os.replace(new_cert, self.settings.cert_path)
 
     # -- writing ------------------------------------------------------------------------------------------
     def _entry(self, cert: signing.x509.Certificate, path: Path, since: str, origin: str,
@@ -166,10 +194,13 @@ class Keyring:
         signing.save_certificate(path, signer_cert, *chain)
         return path
 
-    def _save_key(self, signer: signing.Signer, passphrase: bytes | None) -> None:
+    def _save_key(self, signer: signing.Signer, passphrase: bytes | None, pending: bool = False) -> None:
+        """Write the key and its certificate (beside the ones in use when ``pending``, for a rotation)."""
         if self.settings.key_encrypted and not passphrase:
             raise LongwatchError("K006")
-        signing.save(signer, self.settings.key_path, self.settings.cert_path,
+        key_path, cert_path = self.settings.key_path, self.settings.cert_path
+        signing.save(signer, _pending(key_path) if pending else key_path,
+                     _pending(cert_path) if pending else cert_path,
                      passphrase if self.settings.key_encrypted else None)
 
     def create(self, organization: str, passphrase: bytes | None, key_path: Path | None = None,
@@ -243,11 +274,13 @@ class Keyring:
             raise LongwatchError("K009", path=cert_path or signer.cert.subject.rfc4514_string(),
                                  detail="the archive has signed with this key before; a rotation needs a new key")
         kept = self._keep(signer.cert, signer.chain)
+        # the new files beside the old, then the history, then the swap: a crash in between leaves
+        # either the old key in use or a rotation that the next signer completes (_finish_rotation)
+        _pending(self.settings.key_path).unlink(missing_ok=True)
         if origin == "pkcs11":
-            signing.save_certificate(self.settings.cert_path, signer.cert, *signer.chain)
-            self.settings.key_path.unlink(missing_ok=True)
+            signing.save_certificate(_pending(self.settings.cert_path), signer.cert, *signer.chain)
         else:
-            self._save_key(signer, passphrase)
+            self._save_key(signer, passphrase, pending=True)
         retired = None
         for entry in entries:
             if entry.active:
@@ -255,4 +288,5 @@ class Keyring:
                 retired = entry
         new = self._entry(signer.cert, kept, now, origin, token)
         self._write([*entries, new])
+        self._finish_rotation(new)
         return retired, new
