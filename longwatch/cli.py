@@ -27,6 +27,7 @@ from longwatch.console import (
     local_time,
     package_status,
     pass_obj,
+    passphrase_prompt,
     progress_for,
     resolve_package,
     stdout,
@@ -97,13 +98,19 @@ def cli(ctx: click.Context, archive_dir: str | None, quiet: bool, debug: bool, l
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Import an existing private key (PEM) instead of generating one.")
 @click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The certificate of --key.")
+              help="The end-entity certificate of --key (then its issuers), e.g. from the city's CA.")
+@click.option("--unencrypted-key", is_flag=True,
+              help="Store the signing key without a passphrase (not recommended; see docs/keys.md).")
 @pass_obj
 def init(obj: Context, directory: Path, name: str, organization: str, timezone: str, language: str,
-         key_path: Path | None, cert_path: Path | None) -> None:
-    """Create an archive in DIRECTORY: configuration, catalog, storage and a signing key."""
+         key_path: Path | None, cert_path: Path | None, unencrypted_key: bool) -> None:
+    """Create an archive in DIRECTORY: configuration, catalog, storage, its CA and an encrypted signing key.
+
+    The key's passphrase comes from LONGWATCH_KEY_PASSPHRASE (or a prompt on a terminal).
+    """
     archive = Archive.create(directory, name=name, organization=organization, timezone=timezone,
-                             language=language, key_path=key_path, cert_path=cert_path)
+                             language=language, key_path=key_path, cert_path=cert_path,
+                             unencrypted_key=unencrypted_key, passphrase_prompt=passphrase_prompt(confirm=True))
     from longwatch.core.custody import decisions
 
     decisions.drain(archive)  # the first administrator, journaled before the archive existed, reaches the ledger
@@ -180,11 +187,13 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
 @click.argument("target", required=False)
 @click.option("--all", "verify_all", is_flag=True, help="Every package in the archive.")
 @click.option("--fast", is_flag=True, help="Sizes and presence only; skip payload digests.")
-@click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Trusted signer certificate (default: the archive's).")
+@click.option("--cert", "cert_paths", multiple=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Trusted signer certificates, PEM files of one or several (repeatable; default: every key "
+                   "the archive has signed with, each for its period).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_path: Path | None,
+def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_paths: tuple[Path, ...],
            as_json: bool) -> None:
     """Verify a package (id or directory) or --all: digests, manifests, signature, schemas, profile.
 
@@ -194,9 +203,10 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         raise LongwatchError("C001")
     if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
         if certificates.is_certificate(Path(target)):
-            verify_certificate(obj, Path(target), cert_path, as_json)
+            verify_certificate(obj, Path(target), cert_paths, as_json)
             return
-    trusted = [signing.load_certificate(cert_path)] if cert_path else None
+    trusted: list[signing.x509.Certificate | signing.Anchor] | None = (
+        [c for p in cert_paths for c in signing.load_certificates(p)] or None)
     jobs: list[tuple[str, verify_mod.PackageSource | None, Archive | None]] = []
     bare_directory = bool(target and Path(target).is_dir() and not verify_all)
     if bare_directory:
@@ -204,13 +214,13 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if trusted is None:
             try:
                 archive = obj.archive()
-                trusted = [archive.certificate]
+                trusted = list(archive.trusted)
             except LongwatchError:
                 archive = None
         jobs.append((str(target), verify_mod.DirectorySource(Path(str(target))), archive))
     else:
         archive = obj.archive()
-        trusted = trusted or [archive.certificate]
+        trusted = trusted or list(archive.trusted)
         storage = archive.storage()
 
         if verify_all:

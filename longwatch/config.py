@@ -48,6 +48,9 @@ class Settings:
     key_path: Path
     cert_path: Path
     passphrase_env: str
+    passphrase_file: Path | None = None
+    #: false only when ``longwatch init --unencrypted-key`` asked for a key file without a passphrase
+    key_encrypted: bool = True
     audit_cron: str = AUDIT_CRON  # "" turns the periodic job off
     disposition_cron: str = DISPOSITION_CRON
 
@@ -56,8 +59,28 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     def key_passphrase(self) -> bytes | None:
+        """The key's passphrase as unattended services give it: an environment variable, else a file.
+
+        The file is ``passphrase_file`` in ``[signing]``, else the credential
+        ``longwatch-key-passphrase`` that systemd's ``LoadCredential=`` puts in
+        ``$CREDENTIALS_DIRECTORY``. Its last line break is not part of it.
+        """
         value = os.environ.get(self.passphrase_env)
-        return value.encode() if value else None
+        if value:
+            return value.encode()
+        candidates = [self.passphrase_file] if self.passphrase_file else []
+        credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+        if credentials:
+            candidates.append(Path(credentials) / "longwatch-key-passphrase")
+        for path in candidates:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            data = data.removesuffix(b"\n").removesuffix(b"\r")
+            if data:
+                return data
+        return None
 
 
 def find_archive(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
@@ -143,6 +166,8 @@ def load_text(root: Path, text: str) -> Settings:
         key_path=root / str(signing.get("key", "keys/signing-key.pem")),
         cert_path=root / str(signing.get("cert", "keys/signing-cert.pem")),
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
+        passphrase_file=(root / str(signing["passphrase_file"])) if signing.get("passphrase_file") else None,
+        key_encrypted=bool(signing.get("encrypted", True)),
         **crons,
     )
 
@@ -173,11 +198,13 @@ def set_catalog_url(root: Path, url: str) -> None:
     os.replace(tmp, path)
 
 
-def render_default(name: str, organization: str, timezone: str, language: str) -> str:
+def render_default(name: str, organization: str, timezone: str, language: str, encrypted: bool = True) -> str:
     """The ``longwatch.toml`` that ``longwatch init`` writes, with comments for the operator."""
 
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    unencrypted = "" if encrypted else "encrypted = false  # longwatch init --unencrypted-key\n"
 
     return f"""# longwatch archive configuration. Paths are relative to this directory.
 [archive]
@@ -204,6 +231,10 @@ path = "storage"
 [signing]
 key = "keys/signing-key.pem"
 cert = "keys/signing-cert.pem"
-# Name of the environment variable that holds the key's passphrase, if any.
+# The key is encrypted; its passphrase comes from this environment variable,
+# else from passphrase_file (e.g. "/etc/longwatch/passphrase", mode 0400), else
+# from systemd's credential longwatch-key-passphrase, else a prompt on a terminal.
 passphrase_env = "LONGWATCH_KEY_PASSPHRASE"
+# passphrase_file = "/etc/longwatch/passphrase"
+{unencrypted}# A key in an HSM instead: `longwatch keys rotate --pkcs11-module ...` (docs/keys.md).
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class Context:
     def archive(self) -> Archive:
         if self._archive is None:
             self._archive = Archive.open(self.archive_dir)
+            self._archive.passphrase_prompt = passphrase_prompt()
             if not self.lang:
                 i18n.set_language(i18n.language_from_environment(self._archive.settings.language))
         return self._archive
@@ -64,6 +66,19 @@ class Context:
         if permission is not None and not self._account.can(permission):
             raise LongwatchError("W009", role=self._account.role, permission=permission)
         return self._account
+
+
+def passphrase_prompt(confirm: bool = False) -> Callable[[], bytes | None] | None:
+    """Ask for the signing key's passphrase on a terminal; None when no one is there to ask (a service)."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+
+    def ask() -> bytes | None:
+        value = click.prompt(_("Passphrase of the signing key"), hide_input=True, err=True,
+                             confirmation_prompt=confirm, default="", show_default=False)
+        return str(value).encode() or None
+
+    return ask
 
 
 def emit_json(data: Any) -> None:

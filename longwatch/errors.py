@@ -119,6 +119,22 @@ CODES: Mapping[str, str] = {
     "K001": N_("the signing key {path} could not be loaded: {detail}"),
     "K002": N_("the certificate {path} does not belong to the signing key"),
     "K003": N_("the certificate {path} could not be loaded: {detail}"),
+    "K004": N_("the signing key {path} is encrypted and no passphrase was given: set the environment variable "
+               "named by passphrase_env in [signing] (LONGWATCH_KEY_PASSPHRASE by default), set passphrase_file, "
+               "or run the command on a terminal to be asked"),
+    "K005": N_("the passphrase for the signing key {path} is wrong; nothing was signed"),
+    "K006": N_("the signing key would be stored unencrypted: give it a passphrase (LONGWATCH_KEY_PASSPHRASE, "
+               "passphrase_file or the prompt), or say --unencrypted-key if you really mean it"),
+    "K007": N_("the signing key {path} is stored unencrypted, which this archive does not allow: replace it "
+               "with `longwatch keys rotate`, or set encrypted = false in [signing]"),
+    "K008": N_("the key history {path} is unreadable: {detail}"),
+    "K009": N_("the certificate {path} cannot sign packages: {detail}"),
+    "K010": N_("the archive's CA key {path} is not here: give it with --ca-key, or import a certificate "
+               "issued by your own CA with `longwatch keys import`"),
+    "K011": N_("the PKCS#11 token could not be used: {detail}"),
+    "K012": N_("no key {label!r} in the PKCS#11 token {token!r}"),
+    "K013": N_("the signing key {path} is not the key the key history names ({fingerprint}); nothing was "
+               "signed: change keys with `longwatch keys rotate` or `keys import`, or restore the key"),
     # L: custody ledger (each verification finding is reported, not only the first)
     "L001": N_("ledger segment {segment} at byte {offset}: not a readable entry: {detail}"),
     "L002": N_(
@@ -390,6 +406,8 @@ CODES: Mapping[str, str] = {
                "`longwatch verify {package_id}`, then `longwatch audit` to repair it from a replica"),
     "E025": N_("export {export_id} was begun for {before} packages and its selection now finds {now}; "
                "start a new export (its transfer record names what the first attempt selected)"),
+    "E036": N_("package {package_id} is signed by {fingerprint}, which is not a trusted key of this archive "
+               "({detail}); nothing was exported and nothing was re-signed"),
     # U: public-sector use (requests, register, notice, analytics)
     "U001": N_("no request {number!r}; list the requests with `longwatch requests list`"),
     "U002": N_("a request cannot go from {current!r} to {target!r}; allowed next: {allowed}"),

@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands.connectors",
     "longwatch.commands.custody",
     "longwatch.commands.witness",  # co-sign another archive's checkpoints (no archive needed)
+    "longwatch.commands.keys",  # issue 21: key history, rotation, PKCS#11
     "longwatch.commands.dataset",  # issue 11: training-data export
     "longwatch.commands.detect",
     "longwatch.commands.events",

@@ -35,8 +35,10 @@ pytest_plugins.append("pg")  # a throwaway PostgreSQL on loopback
 os.environ["XML_CATALOG_FILES"] = str(XML_CATALOG)
 os.environ["LONGWATCH_LANG"] = "en"
 os.environ.pop("LONGWATCH_ARCHIVE", None)
-os.environ.pop("LONGWATCH_KEY_PASSPHRASE", None)
 os.environ.pop("LONGWATCH_TOKEN", None)
+# Keys are encrypted by default (issue 21): every test archive's key has this passphrase, as a service's would.
+TEST_PASSPHRASE = "test archive passphrase"
+os.environ["LONGWATCH_KEY_PASSPHRASE"] = TEST_PASSPHRASE
 
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
 _SCRIPT = Path(sys.executable).parent / "longwatch"

@@ -317,10 +317,10 @@ def test_wrong_or_missing_passphrase(tmp_path, fresh_clip, runner, monkeypatch):
     args = ["-A", str(tmp_path / "locked"), "ingest", str(fresh_clip)]
     missing = runner.invoke(cli, args)
     assert missing.exit_code == 5
-    assert error_codes(missing.stderr) == ["K001"]
+    assert error_codes(missing.stderr) == ["K004"]
     wrong = runner.invoke(cli, args, env={"LONGWATCH_KEY_PASSPHRASE": "wrong"})
     assert wrong.exit_code == 5
-    assert error_codes(wrong.stderr) == ["K001"]
+    assert error_codes(wrong.stderr) == ["K005"]
     assert "Traceback" not in wrong.output
     a = create_archive.__wrapped__ if hasattr(create_archive, "__wrapped__") else None
     from longwatch.core.archive import Archive

@@ -127,6 +127,8 @@ def test_rewrite_from_a_point_with_another_key(lw, ledger, archive, tmp_path):
                   checkpoint=False)
     forger.checkpoint()
     archive.__dict__.pop("certificate", None)
+    assert codes(lw) == ["L008", "L008"]  # the key history still names the archive's real key (issue 21)...
+    (archive.root / "keys" / "history.json").unlink()  # ...so the attacker removes that too
 
     assert codes(lw) == []  # consistent with itself and with the replaced certificate...
     found = codes(lw, "--checkpoints", str(saved))  # ...but not with the checkpoints kept elsewhere

@@ -12,10 +12,11 @@ from longwatch.core.aip import signing
 from longwatch.errors import LongwatchError
 
 
-def openssl_verify(tmp_path, signature: bytes, data: bytes, cert: signing.x509.Certificate) -> int:
+def openssl_verify(tmp_path, signature: bytes, data: bytes, *certs: signing.x509.Certificate) -> int:
+    """``openssl cms -verify`` with ``certs`` (a certificate and its issuers) as the trust store."""
     (tmp_path / "sig.p7s").write_bytes(signature)
     (tmp_path / "data.txt").write_bytes(data)
-    (tmp_path / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "ca.pem").write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
     return subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "sig.p7s",
                            "-content", "data.txt", "-CAfile", "ca.pem", "-purpose", "any", "-out", "/dev/null"],
                           cwd=tmp_path, capture_output=True, check=False).returncode
@@ -25,8 +26,9 @@ def test_generated_key_signs_what_openssl_accepts(tmp_path):
     signer = signing.generate("Test City", "longwatch test")
     data = b"0123  data/media/x.mp4\n"
     signature = signing.sign_detached(signer, data)
-    assert openssl_verify(tmp_path, signature, data, signer.cert) == 0
-    assert openssl_verify(tmp_path, signature, data + b" ", signer.cert) != 0
+    assert openssl_verify(tmp_path, signature, data, signer.cert, *signer.chain) == 0
+    assert openssl_verify(tmp_path, signature, data, *signer.chain) == 0  # the CA alone is a trust anchor
+    assert openssl_verify(tmp_path, signature, data + b" ", signer.cert, *signer.chain) != 0
     info = signing.verify_detached(signature, data)
     assert info.fingerprint == signer.fingerprint
     assert signing.is_trusted(info, [signer.cert])
@@ -87,10 +89,10 @@ def test_key_saved_with_passphrase_needs_it(tmp_path):
     signing.save(signer, tmp_path / "k.pem", tmp_path / "c.pem", b"secret")
     assert (tmp_path / "k.pem").stat().st_mode & 0o777 == 0o600
     assert signing.load(tmp_path / "k.pem", tmp_path / "c.pem", b"secret").fingerprint == signer.fingerprint
-    for wrong in (None, b"guess"):
+    for wrong, code in ((None, "K004"), (b"guess", "K005")):
         with pytest.raises(LongwatchError) as info:
             signing.load(tmp_path / "k.pem", tmp_path / "c.pem", wrong)
-        assert info.value.code == "K001"
+        assert info.value.code == code
 
 
 def test_missing_key_file(tmp_path):

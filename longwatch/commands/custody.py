@@ -80,15 +80,15 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
 
 
 @custody_group.command()
-@click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Trusted signer certificate (default: the archive's).")
+@click.option("--cert", "cert_paths", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Trusted signer certificates (repeatable; default: every key the archive has signed with).")
 @click.option("--checkpoints", "saved", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Checkpoints kept elsewhere (`custody checkpoints -o`, a proof file or a .note); repeatable.")
 @click.option("--witness", "witness_keys", multiple=True, metavar="VKEY",
               help="A witness's verifier key whose cosignatures must hold (also [custody] witnesses); repeatable.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-def verify(obj: Context, cert_path: Path | None, saved: tuple[Path, ...], witness_keys: tuple[str, ...],
+def verify(obj: Context, cert_paths: tuple[Path, ...], saved: tuple[Path, ...], witness_keys: tuple[str, ...],
            as_json: bool) -> None:
     """Verify the whole ledger: chain, index, tree, every checkpoint's signature and time-stamp.
 
@@ -96,7 +96,7 @@ def verify(obj: Context, cert_path: Path | None, saved: tuple[Path, ...], witnes
     """
     archive = obj.archive()
     ledger = _ledger(obj)
-    trusted = [signing.load_certificate(cert_path) if cert_path else archive.certificate]
+    trusted: list[Any] = [c for p in cert_paths for c in signing.load_certificates(p)] or list(archive.trusted)
     tsa_cert = signing.load_certificate(ledger.settings.tsa_cert) if ledger.settings.tsa_cert else None
     checkpoints = [item for path in saved for item in custody.load_saved_checkpoints(path)]
     with progress_for(obj, _("verifying the custody ledger"), 0) as advance:
@@ -236,12 +236,13 @@ def consistency(obj: Context, first: int, second: int, output: Path | None) -> N
 
 @custody_group.command(name="check-proof")
 @click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--cert", "cert_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The archive's signing certificate.")
+@click.option("--cert", "cert_paths", required=True, multiple=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The archive's signing certificates (repeatable; a PEM file may hold several).")
 @click.option("--tsa-cert", "tsa_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The time-stamp authority's certificate, to require that TSA.")
 @click.option("--json", "as_json", is_flag=True)
-def check_proof(proof_path: Path, cert_path: Path, tsa_path: Path | None, as_json: bool) -> None:
+def check_proof(proof_path: Path, cert_paths: tuple[Path, ...], tsa_path: Path | None, as_json: bool) -> None:
     """Check a proof file offline: needs nothing but the file and the certificate."""
     try:
         data: Any = json.loads(proof_path.read_text(encoding="utf-8"))
@@ -250,7 +251,7 @@ def check_proof(proof_path: Path, cert_path: Path, tsa_path: Path | None, as_jso
     if not isinstance(data, dict):
         raise LongwatchError("L020", path=proof_path, detail="expected a JSON object")
     tsa = signing.load_certificate(tsa_path) if tsa_path else None
-    report = custody.check_proof(data, [signing.load_certificate(cert_path)], tsa)
+    report = custody.check_proof(data, [c for p in cert_paths for c in signing.load_certificates(p)], tsa)
     if as_json:
         emit_json(report.to_dict())
     else:

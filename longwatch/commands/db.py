@@ -38,7 +38,7 @@ def copy_catalog(obj: Context, url: str, switch: bool, as_json: bool) -> None:
         moved = Archive(dataclasses.replace(archive.settings, catalog_url=url), archive.pm)
         ledger = custody.Ledger.for_archive(moved)
         tsa_cert = signing.load_certificate(ledger.settings.tsa_cert) if ledger.settings.tsa_cert else None
-        verified = custody.verify_ledger(ledger, [archive.certificate], [], tsa_cert=tsa_cert)
+        verified = custody.verify_ledger(ledger, list(archive.trusted), [], tsa_cert=tsa_cert)
         differs += [f"[{p.code}] {p}" for p in verified.problems[:3]]
         if differs:
             raise LongwatchError("A011", url=shown, detail="; ".join(differs[:5]))

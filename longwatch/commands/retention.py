@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -520,7 +520,7 @@ def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, 
                                  expected="executed")
         path = Path(disposition.certificate)
     if check:
-        verify_certificate(obj, path, cert_path, as_json)
+        verify_certificate(obj, path, (cert_path,) if cert_path else (), as_json)
         return
     if as_json:
         emit_json({"certificate": str(path), "signature": f"{path}.p7s",
@@ -529,14 +529,14 @@ def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, 
         click.echo(str(path))
 
 
-def verify_certificate(obj: Context, path: Path, cert_path: Path | None, as_json: bool) -> None:
+def verify_certificate(obj: Context, path: Path, cert_paths: Sequence[Path], as_json: bool) -> None:
     """Shared by ``dispose certificate --verify`` and ``longwatch verify CERT.json``."""
-    trusted = None
-    if cert_path is not None:
-        trusted = [signing.load_certificate(cert_path)]
+    trusted: list[Any] | None = None
+    if cert_paths:
+        trusted = [c for p in cert_paths for c in signing.load_certificates(p)]
     else:
         try:
-            trusted = [obj.archive().certificate]
+            trusted = list(obj.archive().trusted)
         except LongwatchError:
             trusted = None  # a certificate carried away from its archive: the signature alone is checked
     report = certificates.verify_certificate(path, trusted)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pluggy
@@ -17,13 +18,16 @@ from sqlalchemy.exc import ArgumentError
 
 from longwatch import config, registry
 from longwatch.core import accounts
-from longwatch.core.aip import signing
+from longwatch.core.aip import keys, signing
 from longwatch.core.catalog import Catalog
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
 
 
 class Archive:
+    #: asks a person for the key's passphrase when no variable or file gives it (set by the CLI on a terminal)
+    passphrase_prompt: Callable[[], bytes | None] | None = None
+
     def __init__(self, settings: config.Settings, pm: pluggy.PluginManager | None = None) -> None:
         self.settings = settings
         self.root = settings.root
@@ -48,27 +52,32 @@ class Archive:
         key_path: Path | None = None,
         cert_path: Path | None = None,
         pm: pluggy.PluginManager | None = None,
+        unencrypted_key: bool = False,
+        passphrase_prompt: Callable[[], bytes | None] | None = None,
     ) -> Archive:
-        """``longwatch init``: config, catalog, storage root and a signing key, all or nothing."""
+        """``longwatch init``: config, catalog, storage root, the CA and a signing key, all or nothing.
+
+        The keys are encrypted with the passphrase the settings give (or the
+        prompt asks for); K006 without one, unless ``unencrypted_key``.
+        """
         root = root.expanduser().resolve()
         if (root / config.CONFIG_NAME).exists():
             raise LongwatchError("A002", path=root)
         created_root = not root.exists()
         root.mkdir(parents=True, exist_ok=True)
         try:
-            text = config.render_default(name or root.name, organization, timezone, language)
+            text = config.render_default(name or root.name, organization, timezone, language,
+                                         encrypted=not unencrypted_key)
             tmp = root / (config.CONFIG_NAME + ".tmp")
             tmp.write_text(text, encoding="utf-8")
             settings = config.load_text(root, text)
             passphrase = settings.key_passphrase()
-            if key_path is not None or cert_path is not None:
-                if key_path is None or cert_path is None:
-                    raise LongwatchError("K001", path=key_path or cert_path, detail="give both --key and --cert")
-                signer = signing.load(key_path, cert_path, passphrase)
-            else:
-                signer = signing.generate(organization, f"longwatch archive {settings.name}")
-            signing.save(signer, settings.key_path, settings.cert_path, passphrase)
+            if passphrase is None and not unencrypted_key and passphrase_prompt is not None:
+                passphrase = passphrase_prompt()
+            keys.Keyring(settings).create(organization, None if unencrypted_key else passphrase,
+                                          key_path, cert_path)
             archive = cls(settings, pm)
+            archive.passphrase_prompt = passphrase_prompt
             archive.open_catalog(missing_ok=True).upgrade()
             archive.storage()
             # the OS user who made the archive is its first administrator, so a fresh archive is usable
@@ -121,13 +130,54 @@ class Archive:
             if next(iter(self.storage(name).package_ids()), None) is not None:
                 raise LongwatchError("A005", path=url.database, location=name)
 
-    @functools.cached_property
+    @property
     def signer(self) -> signing.Signer:
-        return signing.load(self.settings.key_path, self.settings.cert_path, self.settings.key_passphrase())
+        """The key in use (a file or a PKCS#11 token's); K004/K005 without the right passphrase.
+
+        Kept while the key history is unchanged: a long-running worker must not
+        go on signing with a key that `longwatch keys rotate` retired meanwhile.
+        """
+        try:
+            stat = (self.root / keys.HISTORY).stat()
+            version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            version = (0, 0, 0)
+        cached = self.__dict__.get("_signer")
+        if cached is None or cached[0] != version:
+            self.__dict__["_signer"] = cached = (version, self.keyring.signer(self.passphrase))
+            self.__dict__.pop("certificate", None)
+        return cached[1]
+
+    def passphrase(self) -> bytes | None:
+        """The key's passphrase: the settings' variable or file, else the prompt (on a terminal)."""
+        value = self.settings.key_passphrase()
+        if value is None and self.passphrase_prompt is not None:
+            value = self.passphrase_prompt()
+        return value
+
+    @property
+    def keyring(self) -> keys.Keyring:
+        return keys.Keyring(self.settings)
+
+    def forget_signer(self) -> None:
+        """After a rotation: the next signature is made with the new key."""
+        for name in ("_signer", "certificate"):
+            self.__dict__.pop(name, None)
 
     @functools.cached_property
     def certificate(self) -> signing.x509.Certificate:
+        """The certificate of the key in use (the first of ``keys/signing-cert.pem``; its issuers follow)."""
         return signing.load_certificate(self.settings.cert_path)
+
+    @property
+    def certificate_chain(self) -> bytes:
+        """The PEM of the key in use's certificate and its issuers, for ``openssl -CAfile``."""
+        return self.settings.cert_path.read_bytes()
+
+    @property
+    def trusted(self) -> list[signing.Anchor]:
+        """Every key this archive ever signed with, each for its period: what verification trusts (read afresh)."""
+        return self.keyring.anchors()
 
     @functools.cache  # noqa: B019 - one adapter per location for the archive's lifetime
     def storage(self, location: str | None = None) -> StorageAdapter:

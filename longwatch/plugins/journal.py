@@ -7,7 +7,8 @@ ledger and cannot append to it. When a catalog opens (hook
 and, after a commit that journaled something, has
 :func:`longwatch.core.custody.decisions.drain` append the rows to the
 archive's ledger. A bare ``Catalog(url)`` (no archive), or an archive that
-``longwatch init`` is still making, leaves them for the next drain. Light at import, as ``longwatch.plugins.analytics`` is.
+``longwatch init`` is still making, leaves them for the next drain. Light
+at import, as ``longwatch.plugins.analytics`` is.
 """
 
 from __future__ import annotations

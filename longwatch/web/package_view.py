@@ -306,7 +306,7 @@ def run_verify(archive: Archive, package_id: str) -> verify_mod.Report:
         report.add("V017", package_id=package_id, location=storage.location)
     else:
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
-                                           trusted=[archive.certificate])
+                                           trusted=archive.trusted)
         report.package_id = package_id
     archive.pm.hook.fixity_checked(package_id=package_id, path=report.target, ok=report.ok,
                                    problems=[p.to_dict() for p in report.problems])

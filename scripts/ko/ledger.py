@@ -45,7 +45,6 @@ KO = {
     "Signing certificates": "서명 인증서",
     "Wrote {certificates} certificates and {checkpoints} checkpoints to {path}":
         "인증서 {certificates}개와 체크포인트 {checkpoints}개를 {path}에 썼습니다",
-    "in use": "사용 중",
     "time (UTC)": "시각(UTC)",
     "valid from": "유효 시작",
     "checkpoint {checkpoint} carries no time-stamp although a trusted time-stamp authority is "

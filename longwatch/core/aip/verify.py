@@ -13,7 +13,7 @@ them all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -116,7 +116,7 @@ _ALGORITHMS = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
 
 def verify_package(
     source: PackageSource,
-    trusted: list[x509.Certificate] | None = None,
+    trusted: Sequence[x509.Certificate | signing.Anchor] | None = None,
     fast: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
@@ -253,7 +253,8 @@ def _check_payload(
 
 
 def _check_signature(
-    source: PackageSource, present: set[str], trusted: list[x509.Certificate] | None, report: Report
+    source: PackageSource, present: set[str], trusted: Sequence[x509.Certificate | signing.Anchor] | None,
+    report: Report,
 ) -> None:
     if package.SIGNATURE_PATH not in present:
         report.add("V007", path=package.SIGNATURE_PATH)

@@ -34,7 +34,10 @@ WELL_KNOWN = "/.well-known/longwatch/anchors.json"
 LATEST = 20
 
 
-def certificate_dict(cert: Any, current: bool) -> dict[str, Any]:
+def certificate_dict(anchor: signing.Anchor, current: bool) -> dict[str, Any]:
+    """One key of the history: its certificate, and when the archive signed with it (a signature dated outside
+    that period is not the archive's, whoever holds the old key now)."""
+    cert = anchor.cert
     return {
         "fingerprint_sha256": signing.fingerprint(cert),
         "subject": cert.subject.rfc4514_string(),
@@ -42,19 +45,21 @@ def certificate_dict(cert: Any, current: bool) -> dict[str, Any]:
         "serial": format(cert.serial_number, "x"),
         "not_before": utc_text(cert.not_valid_before_utc),
         "not_after": utc_text(cert.not_valid_after_utc),
+        "in_use_from": utc_text(anchor.since) if anchor.since else None,
+        "in_use_until": utc_text(anchor.until) if anchor.until else None,
         "current": current,
         "pem": cert.public_bytes(Encoding.PEM).decode("ascii"),
     }
 
 
-def certificates(archive: Archive) -> list[Any]:
-    """Every certificate the archive has signed with, newest first: the key history where there is one."""
-    history = getattr(archive, "certificate_history", None)
-    found = list(history()) if callable(history) else []
-    current = archive.certificate
-    if not any(signing.fingerprint(c) == signing.fingerprint(current) for c in found):
-        found.insert(0, current)
-    return found
+def certificates(archive: Archive) -> list[signing.Anchor]:
+    """Every key the archive has signed with (its key history), the one in use first, then newest first."""
+    current = signing.fingerprint(archive.certificate)
+    anchors = list(archive.trusted)
+    if not any(signing.fingerprint(a.cert) == current for a in anchors):
+        anchors.append(signing.Anchor(archive.certificate))
+    return sorted(anchors, key=lambda a: (signing.fingerprint(a.cert) != current,
+                                          -(a.since.timestamp() if a.since else 0)))
 
 
 def document(archive: Archive, ledger: Ledger) -> dict[str, Any]:
@@ -67,7 +72,7 @@ def document(archive: Archive, ledger: Ledger) -> dict[str, Any]:
         "organization": archive.settings.organization,
         "origin": ledger.origin,
         "published": utc_text(clock.now()),
-        "certificates": [certificate_dict(c, signing.fingerprint(c) == current) for c in certificates(archive)],
+        "certificates": [certificate_dict(a, signing.fingerprint(a.cert) == current) for a in certificates(archive)],
         "checkpoints": [cp.to_dict() for cp in reversed(checkpoints)],
         "how_to_check": (
             "Compare the fingerprint_sha256 of the certificate in an export or package (openssl x509 -noout "

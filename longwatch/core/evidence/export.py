@@ -169,7 +169,7 @@ class _SignedDigests:
 
         tag = read(package.SIGNED_FILE)
         try:
-            signing.verify_detached(read(package.SIGNATURE_PATH), tag)
+            self.signature = signing.verify_detached(read(package.SIGNATURE_PATH), tag)
             tags = package.parse_manifest(tag)
             manifest = read("manifest-sha256.txt")
             payload = package.parse_manifest(manifest)
@@ -219,6 +219,7 @@ def _copy_media(archive: Archive, rows: list[Package], bag: Path, now: datetime,
     for row in rows:
         storage = archive.storage(row.storage_location)
         signed[row.id] = digests = _SignedDigests(storage, row.id)
+        signing.require_trusted(digests.signature, archive.trusted, row.id)  # E036: never hand over a foreign one
         (bag / f"data/packages/{row.id}/media").mkdir(parents=True, exist_ok=True)
         for clip in sorted(row.clips, key=lambda c: (c.start_utc or now, c.relpath)):
             relpath = f"data/packages/{row.id}/media/{Path(clip.relpath).name}"
@@ -407,7 +408,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s", cp.signature, "custody"))
         if cp.tsr:
             files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s.tsr", cp.tsr, "custody"))
-        files.append(_write(bag, f"{CUSTODY}/signer-chain.pem", _pem(archive.certificate), "custody"))
+        files.append(_write(bag, f"{CUSTODY}/signer-chain.pem", archive.certificate_chain, "custody"))
         tsa_cert_path = ledger.settings.tsa_cert
         if ledger.settings.tsa_url and tsa_cert_path and tsa_cert_path.is_file():
             files.append(_write(bag, f"{CUSTODY}/tsa-chain.pem", tsa_cert_path.read_bytes(), "custody"))

@@ -225,6 +225,6 @@ def _check_custody(bag: Path, report: ExportReport, signer_cert: Any, trusted: l
 
 def trusted_from(paths: Iterable[Path]) -> list[Any] | None:
     """The certificates to trust, read from PEM files; None when none is given (no signer is then refused)."""
-    certs = [signing.load_certificate(p) for p in paths]
+    certs = [c for p in paths for c in signing.load_certificates(p)]  # a PEM file may hold several (issue 21)
     return certs or None
 

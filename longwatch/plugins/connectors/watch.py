@@ -424,7 +424,7 @@ class Watch:
         """
         storage = self.archive.storage()
         report = verify_mod.verify_package(verify_mod.source_for(storage, package_id),
-                                           trusted=[self.archive.certificate])
+                                           trusted=self.archive.trusted)
         if not report.ok:
             raise LongwatchError("N010", package_id=package_id,
                                  detail="; ".join(p.render(translate=False) for p in report.problems[:3]))
