@@ -50,7 +50,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence import report
-from longwatch.core.evidence.bag import CUSTODY, FORMAT, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
+from longwatch.core.evidence.bag import CONSISTENCY, CUSTODY, FORMAT, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.selection import make_cuts, select
 from longwatch.core.media import ffmpeg, probe
@@ -311,6 +311,24 @@ def _earlier_transfer(ledger: custody.Ledger, package_ids: list[str], export_id:
     return None
 
 
+def _consistency_from_previous(ledger: custody.Ledger, cp: custody.Checkpoint, tree: Any) -> bytes | None:
+    """The RFC 9162 consistency proof from the ledger's previous signed checkpoint to the export's own.
+
+    The previous checkpoint is one the archive may already have published
+    (or a witness kept): a recipient holding it checks that the export's
+    ledger extends it, which no export remade from scratch can show.
+    """
+    earlier = [p for p in ledger.checkpoint_paths() if int(p.stem) < cp.size]
+    if not earlier:
+        return None
+    old = ledger.load_checkpoint(earlier[-1])
+    proof = {"format": custody.audit.CONSISTENCY_FORMAT, "algorithm": "RFC 9162 section 2.1.4 (SHA-256)",
+             "first": old.size, "second": cp.size,
+             "consistency_path": [h.hex() for h in tree.consistency_proof(old.size, cp.size)],
+             "first_checkpoint": old.to_dict(), "second_checkpoint_note": "checkpoint.note"}
+    return json.dumps(proof, indent=1, sort_keys=True).encode()
+
+
 def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
            progress: Callable[[int], None] | None = None, now: datetime | None = None,
            export_id: str | None = None) -> Result:
@@ -404,6 +422,9 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
             entry = json.loads(entries[seq])
             timeline.append(entry)
         files.append(_write(bag, f"{CUSTODY}/checkpoint.note", cp.note, "custody"))
+        consistency = _consistency_from_previous(ledger, cp, tree)
+        if consistency is not None:
+            files.append(_write(bag, CONSISTENCY, consistency, "custody"))
         files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s", cp.signature, "custody"))
         if cp.tsr:
             files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s.tsr", cp.tsr, "custody"))
