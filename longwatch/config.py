@@ -49,6 +49,9 @@ class Settings:
     passphrase_env: str
     audit_cron: str = AUDIT_CRON  # "" turns the periodic job off
     disposition_cron: str = DISPOSITION_CRON
+    #: The archive's public web address ([archive] public_url): exports point recipients to its
+    #: /.well-known/longwatch/keys to compare fingerprints and checkpoints outside the export.
+    public_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -142,6 +145,7 @@ def load_text(root: Path, text: str) -> Settings:
         key_path=root / str(signing.get("key", "keys/signing-key.pem")),
         cert_path=root / str(signing.get("cert", "keys/signing-cert.pem")),
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
+        public_url=str(archive.get("public_url", "")).strip().rstrip("/"),
         **crons,
     )
 

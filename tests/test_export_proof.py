@@ -279,3 +279,102 @@ def test_exit_codes_match_docs(made, tmp_path):
     assert seen["15"].stdout.startswith("UNANCHORED") and table["15"].startswith("UNANCHORED")
     assert seen["13"].stdout.startswith("NOT VERIFIED") and table["13"].startswith("NOT VERIFIED")
     assert run_longwatch("verify-export", tmp_path / "copy" / "data").returncode == 13  # not an export: E009
+
+
+# -- where to compare, and a TSA issued by a CA ------------------------------------------------------
+def test_verify_txt_and_report_say_where_to_compare_outside_the_export(made):
+    text = (made["out"] / "VERIFY.txt").read_text(encoding="utf-8")
+    assert "a channel other than this export" in text and "/.well-known/longwatch/keys" in text  # no public_url configured
+    assert "never with a value written in this export" in text and made["fingerprint"] in text
+    assert "cat data/custody/checkpoint.note" in text and "consistency.json" in text
+    assert "a remade export passes them too" in text and "[ko]" in text
+    fingerprint_step = next(c for c in verify_commands(made["out"]) if "-fingerprint" in c)
+    done = sh(fingerprint_step, made["out"])
+    assert done.returncode == 0 and made["fingerprint"][7:] in done.stdout.replace(":", "").lower()
+    html = (made["out"] / "REPORT.html").read_text(encoding="utf-8")
+    assert "/.well-known/longwatch/keys" in html and made["fingerprint"] in html
+
+
+def _openssl(*args: str) -> None:
+    done = sh(["openssl", *args])
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def ca_tsa(tmp_path_factory: pytest.TempPathFactory):
+    """A real TSA whose certificate a (test) root CA issued: ``openssl ts -reply`` behind HTTP on loopback."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tsa_server import CONFIG, TSA
+
+    d = tmp_path_factory.mktemp("ca-tsa")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    _openssl("req", "-x509", *ec, "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"), "-days", "30",
+             "-subj", "/CN=Test Time-Stamping Root CA", "-addext", "basicConstraints=critical,CA:true",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    _openssl("req", "-new", *ec, "-keyout", str(d / "tsa.key"), "-out", str(d / "tsa.csr"),
+             "-subj", "/CN=Test CA-issued TSA")
+    (d / "ext.cnf").write_text("extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n"
+                               "basicConstraints=critical,CA:false\n")
+    _openssl("x509", "-req", "-in", str(d / "tsa.csr"), "-CA", str(d / "ca.pem"), "-CAkey", str(d / "ca.key"),
+             "-CAcreateserial", "-out", str(d / "tsa.pem"), "-days", "30", "-extfile", str(d / "ext.cnf"))
+    (d / "chain.pem").write_bytes((d / "tsa.pem").read_bytes() + (d / "ca.pem").read_bytes())
+    (d / "serial").write_text("01\n")
+    (d / "tsa.cnf").write_text(CONFIG.format(dir=d))
+    holder: dict[str, TSA] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = holder["tsa"].reply(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["tsa"] = TSA(f"http://127.0.0.1:{server.server_address[1]}/tsa", d / "tsa.pem", d, threading.Lock())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield holder["tsa"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_verify_txt_runs_literally_against_a_ca_issued_tsa(ca_tsa, tmp_path):
+    archive = create_archive(tmp_path / "archive", timezone="Asia/Seoul")
+    config = archive.root / "longwatch.toml"
+    text = config.read_text().replace("[archive]\n", '[archive]\npublic_url = "https://cctv.example.go.kr/"\n', 1)
+    config.write_text(text + f'\n[custody]\ntsa_url = "{ca_tsa.url}"\ntsa_cert = "{ca_tsa.dir / "chain.pem"}"\n')
+    archive.close()
+    from longwatch.core.archive import Archive
+
+    archive = Archive.open(archive.root)
+    pid = ingest_one(archive, make_test_clip(tmp_path / "cam-01.mp4", seconds=5, start=T0), camera="cam-01")
+    cert = archive.settings.cert_path
+    archive.close()
+    out = tmp_path / "stamped"
+    done = run_longwatch("-A", tmp_path / "archive", "export", pid, "-o", out, *RECIPIENT, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["timestamped"]
+    text = (out / "VERIFY.txt").read_text(encoding="utf-8")
+    assert "https://cctv.example.go.kr/.well-known/longwatch/keys" in text
+    commands = verify_commands(out)
+    stamps = [c for c in commands if c.startswith("openssl ts -verify")]
+    assert len(stamps) == 2 and all("-CAfile data/custody/tsa-chain.pem" in c for c in stamps)
+    for cmd in commands:  # literally, as a recipient would: coreutils and openssl in the folder
+        done = sh(cmd, out)
+        assert done.returncode == 0, (cmd, done.stdout, done.stderr)
+        if cmd.startswith("openssl ts"):
+            assert "Verification: OK" in done.stdout
+    assert (out / "data/custody/tsa-chain.pem").read_bytes().count(b"BEGIN CERTIFICATE") == 2  # leaf and CA
+    done = run_longwatch("verify-export", out, "--cert", cert, "--tsa-cert", ca_tsa.cert)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "time-stamped" in done.stdout

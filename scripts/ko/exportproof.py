@@ -24,4 +24,15 @@ KO = {
         "서명자 {signer}를 확인해 주지 않습니다: 반출 자료가 자기 인증서를 함께 담고 있으므로 새로 꾸며 낸 자료도 "
         "이 검사를 통과합니다. 지문을 아카이브가 공개한 지문과 비교한 뒤 --fingerprint, --cert 또는 "
         "--checkpoint로 다시 확인하십시오.",
+    "Compare the signer's fingerprint {fingerprint} and the checkpoint ({size} entries, root {root}) "
+    "with {where}, never with values written in this export: the export carries its own "
+    "certificate, so only a comparison outside it shows that the archive made it.":
+        "서명자의 지문 {fingerprint}와 체크포인트(항목 {size}개, 루트 {root})를 {where}과 비교하십시오. 이 반출 자료 "
+        "안에 적힌 값과 비교해서는 안 됩니다: 반출 자료가 자기 인증서를 함께 담고 있으므로, 자료 밖에서 비교해야만 "
+        "아카이브가 만든 것임이 확인됩니다.",
+    "the list of certificates and checkpoints the archive publishes at {url}":
+        "아카이브가 {url}에 공개하는 인증서·체크포인트 목록",
+    "the values the archive gives you through another channel (an official letter, a telephone "
+    "call, or /.well-known/longwatch/keys on its public website)":
+        "아카이브가 다른 경로(공문, 전화 또는 공개 웹사이트의 /.well-known/longwatch/keys)로 알려 주는 값",
 }

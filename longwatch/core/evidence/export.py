@@ -50,7 +50,16 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence import report
-from longwatch.core.evidence.bag import CONSISTENCY, CUSTODY, FORMAT, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
+from longwatch.core.evidence.bag import (
+    CONSISTENCY,
+    CUSTODY,
+    FORMAT,
+    KEYS_PATH,
+    SIGNATURE,
+    TAG_FILES,
+    TIMESTAMP_REPLY,
+    sha256_file,
+)
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.selection import make_cuts, select
 from longwatch.core.media import ffmpeg, probe
@@ -311,6 +320,12 @@ def _earlier_transfer(ledger: custody.Ledger, package_ids: list[str], export_id:
     return None
 
 
+def keys_url(archive: Archive) -> str:
+    """The public page of the archive's certificates and checkpoints, when ``[archive] public_url`` is set."""
+    base = archive.settings.public_url
+    return f"{base}{KEYS_PATH}" if base else ""
+
+
 def _consistency_from_previous(ledger: custody.Ledger, cp: custody.Checkpoint, tree: Any) -> bytes | None:
     """The RFC 9162 consistency proof from the ledger's previous signed checkpoint to the export's own.
 
@@ -449,7 +464,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
             "format": FORMAT, "export_id": export_id, "created": utc_text(now), "archive": archive.settings.name,
             "organization": archive.settings.organization, "timezone": archive.settings.timezone,
             "exported_by": archive.operator, "recipient": recipient.to_dict(), "reason": request.reason,
-            "language": request.language,
+            "language": request.language, "keys_url": keys_url(archive),
             "request": {"package_ids": request.package_ids, "cameras": request.cameras,
                         "start": utc_text(request.start) if request.start else "",
                         "end": utc_text(request.end) if request.end else "", "cut": request.cut},
@@ -470,9 +485,12 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         }
         (bag / "export.json").write_bytes(json.dumps(description, indent=1, ensure_ascii=False).encode())
         report.write_reports(bag, description, timeline, archive.settings.tz, request.language, pdf.result())
+        earlier = json.loads(consistency)["first_checkpoint"] if consistency is not None else None
         (bag / "VERIFY.txt").write_bytes(report.verify_text(
             tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),
-            checkpoint_tsr=cp.tsr is not None).encode())
+            checkpoint_tsr=cp.tsr is not None, keys_url=keys_url(archive), signer=archive.signer.fingerprint,
+            checkpoint=(cp.size, cp.root.hex()),
+            earlier=(earlier["tree_size"], earlier["root_hash"]) if earlier else None).encode())
         tag = package.manifest_text({name: sha256_file(bag / name) for name in TAG_FILES})
         (bag / "tagmanifest-sha256.txt").write_bytes(tag)
         signature = signing.sign_detached(archive.signer, tag)
