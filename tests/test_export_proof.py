@@ -284,7 +284,8 @@ def test_exit_codes_match_docs(made, tmp_path):
 # -- where to compare, and a TSA issued by a CA ------------------------------------------------------
 def test_verify_txt_and_report_say_where_to_compare_outside_the_export(made):
     text = (made["out"] / "VERIFY.txt").read_text(encoding="utf-8")
-    assert "a channel other than this export" in text and "/.well-known/longwatch/keys" in text  # no public_url configured
+    # no [archive] public_url here: the reader is sent to another channel
+    assert "a channel other than this export" in text and "/.well-known/longwatch/keys" in text
     assert "never with a value written in this export" in text and made["fingerprint"] in text
     assert "cat data/custody/checkpoint.note" in text and "consistency.json" in text
     assert "a remade export passes them too" in text and "[ko]" in text
