@@ -379,3 +379,41 @@ def test_verify_txt_runs_literally_against_a_ca_issued_tsa(ca_tsa, tmp_path):
     done = run_longwatch("verify-export", out, "--cert", cert, "--tsa-cert", ca_tsa.cert)
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert "time-stamped" in done.stdout
+
+
+# -- nothing about other recipients ------------------------------------------------------------------
+def test_the_next_recipient_never_sees_another_recipient_s_export(tmp_path):
+    archive = create_archive(tmp_path / "archive", timezone="Asia/Seoul")
+    pid = ingest_one(archive, make_test_clip(tmp_path / "cam-01.mp4", seconds=5, start=T0), camera="cam-01")
+    cert = archive.settings.cert_path
+    archive.close()
+    a = ["-A", tmp_path / "archive"]
+    first = ["--agency", "Busan Haeundae Police Station", "--officer", "Sgt. Park Secret", "--case-number",
+             "2026-HU-0999", "--legal-basis", "Criminal Procedure Act art. 215", "--purpose", "theft"]
+    done = run_longwatch(*a, "export", pid, "-o", tmp_path / "first", *first, "--json")
+    assert done.returncode == 0, done.stderr
+    first_id = json.loads(done.stdout)["export_id"]
+    done = run_longwatch(*a, "export", pid, "-o", tmp_path / "second", *RECIPIENT, "--json")
+    assert done.returncode == 0, done.stderr
+    second = tmp_path / "second"
+    shown = [p for p in second.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json", ".html", ".txt")]
+    pdf = sh(["pdftotext", "-layout", str(second / "REPORT.pdf"), "-"]).stdout
+    for secret in ("Busan Haeundae", "Sgt. Park Secret", "2026-HU-0999", first_id):
+        assert secret not in pdf, secret
+        for path in shown:
+            assert secret not in path.read_text(encoding="utf-8"), (secret, path)
+    description = json.loads((second / "export.json").read_text(encoding="utf-8"))
+    (withheld,) = description["custody"]["withheld"]  # the first export's transfer: its hash, not its content
+    proof = json.loads((second / f"data/custody/proofs/{withheld:012d}.json").read_text())
+    assert "entry" not in proof and proof["withheld"]
+    assert "Seoul Mapo Police Station" in (second / "data/custody/extract.jsonl").read_text()  # its own transfer
+    done = run_longwatch("verify-export", second, "--cert", cert, "--json")
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["proofs"] == len(description["custody"]["entries"])
+    # the withheld entry still cannot be changed: its hash is bound to the signed root
+    copy_ = tmp_path / "changed"
+    shutil.copytree(second, copy_)
+    path = copy_ / f"data/custody/proofs/{withheld:012d}.json"
+    proof["leaf_hash"] = "00" * 32
+    path.write_text(json.dumps(proof))
+    assert "E019" in error_codes(run_longwatch("verify-export", copy_, "--cert", cert).stderr)

@@ -35,4 +35,6 @@ KO = {
     "the values the archive gives you through another channel (an official letter, a telephone "
     "call, or /.well-known/longwatch/keys on its public website)":
         "아카이브가 다른 경로(공문, 전화 또는 공개 웹사이트의 /.well-known/longwatch/keys)로 알려 주는 값",
+    "withheld: about another recipient (proven by its hash)":
+        "비공개: 다른 수령자에 관한 항목 (해시로 증명됨)",
 }

@@ -320,6 +320,25 @@ def _earlier_transfer(ledger: custody.Ledger, package_ids: list[str], export_id:
     return None
 
 
+#: Why a custody entry is proven in an export by its hash only.
+WITHHELD = "about another recipient's export or request: proven by its leaf hash, its content withheld"
+
+
+def withheld_from(entry: dict[str, Any], export_id: str) -> bool:
+    """Whether a ledger entry about the exported packages must not be shown to this export's recipient.
+
+    Another export's transfer or share download names its agency, officer
+    and case number, and an access request names a data subject: the next
+    recipient learns none of it. The entry's leaf hash still travels with
+    its inclusion proof, so the extract shows that something was withheld
+    and cannot hide or change an entry.
+    """
+    extra = entry.get("extra") or {}
+    if extra.get("export_id"):
+        return bool(extra["export_id"] != export_id)
+    return bool(entry.get("type") == "transfer" or "request" in extra or "recipient" in extra)
+
+
 def keys_url(archive: Archive) -> str:
     """The public page of the archive's certificates and checkpoints, when ``[archive] public_url`` is set."""
     base = archive.settings.public_url
@@ -426,16 +445,21 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                 if seq < cp.size:
                     entries[seq] = line
         timeline = []
-        files.append(_write(bag, f"{CUSTODY}/extract.jsonl", b"".join(entries[s] + b"\n" for s in sorted(entries)),
-                            "custody"))
+        withheld = {seq for seq, line in entries.items() if withheld_from(json.loads(line), export_id)}
+        files.append(_write(bag, f"{CUSTODY}/extract.jsonl",
+                            b"".join(entries[s] + b"\n" for s in sorted(entries) if s not in withheld), "custody"))
         for seq in sorted(entries):
             proof = custody.prove_inclusion(ledger, seq, against=cp.size, tree=tree)
             proof.pop("checkpoint")  # the one checkpoint sits beside the proofs
             proof["checkpoint_note"] = "checkpoint.note"
+            if seq in withheld:  # proven by its leaf hash alone: the entry itself is another recipient's
+                proof.pop("entry")
+                proof["withheld"] = WITHHELD
+                timeline.append({"seq": seq, "withheld": True})
+            else:
+                timeline.append(json.loads(entries[seq]))
             files.append(_write(bag, f"{CUSTODY}/proofs/{seq:012d}.json",
                                 json.dumps(proof, indent=1, sort_keys=True).encode(), "custody"))
-            entry = json.loads(entries[seq])
-            timeline.append(entry)
         files.append(_write(bag, f"{CUSTODY}/checkpoint.note", cp.note, "custody"))
         consistency = _consistency_from_previous(ledger, cp, tree)
         if consistency is not None:
@@ -479,7 +503,8 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
             "access_copies": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
                                "watermark": watermark_text(recipient, export_id), "evidence": False}
                               for f in access],
-            "custody": {"entries": sorted(entries), "transfer_seq": transfer_seq, "checkpoint_size": cp.size,
+            "custody": {"entries": sorted(entries), "withheld": sorted(withheld), "transfer_seq": transfer_seq,
+                        "checkpoint_size": cp.size,
                         "checkpoint_root": cp.root.hex(), "checkpoint_time": utc_text(cp.time),
                         "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
         }

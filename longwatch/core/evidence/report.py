@@ -50,6 +50,7 @@ LABELS = {
     "compare": N_("Compare the signer's fingerprint {fingerprint} and the checkpoint ({size} entries, root {root}) "
                   "with {where}, never with values written in this export: the export carries its own "
                   "certificate, so only a comparison outside it shows that the archive made it."),
+    "withheld": N_("withheld: about another recipient (proven by its hash)"),
     "where_url": N_("the list of certificates and checkpoints the archive publishes at {url}"),
     "where_other": N_("the values the archive gives you through another channel (an official letter, a telephone "
                       "call, or /.well-known/longwatch/keys on its public website)"),
@@ -94,7 +95,8 @@ def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinf
               f"{_local(f['start'], tz)} - {_local(f['end'], tz)}") for f in description["files"]]
     gaps = [(f"{_utc(g['start'])} - {_utc(g['end'])}", f"{_local(g['start'], tz)} - {_local(g['end'], tz)}",
              t["seconds"].format(seconds=int(g["seconds"]))) for g in description["gaps"]]
-    events = [(str(e.get("seq")), _local(str(e.get("time", "")), tz), str(e.get("type", "")),
+    events = [(str(e.get("seq")), "-", t["withheld"], "-", "") if e.get("withheld") else
+              (str(e.get("seq")), _local(str(e.get("time", "")), tz), str(e.get("type", "")),
                str(e.get("outcome", "")), str(e.get("detail", ""))[:300]) for e in timeline]
     c = description["custody"]
     checkpoint = t["checkpoint"].format(size=c["checkpoint_size"], root=c["checkpoint_root"],

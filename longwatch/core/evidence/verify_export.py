@@ -332,12 +332,47 @@ def _check_custody(bag: Path, report: ExportReport, signer_cert: Any, trusted: l
             report.add("E019", seq=seq, detail="the audit path does not lead to the signed root")
         else:
             report.proofs += 1
+    _check_withheld(folder, {int(json.loads(line)["seq"]) for line in lines if _seq_of(line) is not None},
+                    size, root, report)
     if not transfer:
         report.add("E020", export_id=report.export_id or "?")
     for rel in described:
         pid = rel.split("/")[2] if rel.startswith("data/packages/") else ""
         if pid and not any(pid in json.loads(line).get("packages", []) for line in lines):
             report.add("E020", export_id=f"{report.export_id} (package {pid} has no custody entry)")
+
+
+def _seq_of(line: bytes) -> int | None:
+    try:
+        return int(json.loads(line)["seq"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _check_withheld(folder: Path, shown: set[int], size: int, root: bytes, report: ExportReport) -> None:
+    """Entries about other recipients travel as a leaf hash with its proof: each must still lead to the root."""
+    for proof_path in sorted((folder / "proofs").glob("*.json")):
+        try:
+            proof = json.loads(proof_path.read_text(encoding="utf-8"))
+            seq = int(proof["leaf_index"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            report.add("E019", seq=proof_path.stem, detail=f"no readable proof: {exc}")
+            continue
+        if seq in shown:
+            continue
+        if "entry" in proof or not proof.get("withheld"):
+            report.add("E019", seq=seq, detail="a proof whose entry is not in the extract")
+            continue
+        try:
+            leaf = bytes.fromhex(proof["leaf_hash"])
+            path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
+            ok = int(proof["tree_size"]) == size and verify_inclusion(seq, size, leaf, path, root)
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if ok:
+            report.proofs += 1
+        else:
+            report.add("E019", seq=seq, detail="the withheld entry's hash does not lead to the signed root")
 
 
 def _check_consistency(folder: Path, cp: Checkpoint, signer_cert: Any, anchors: Anchors,
