@@ -19,6 +19,7 @@ import warnings
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import create_archive, error_codes, ingest_one, run_longwatch
@@ -417,3 +418,40 @@ def test_the_next_recipient_never_sees_another_recipient_s_export(tmp_path):
     proof["leaf_hash"] = "00" * 32
     path.write_text(json.dumps(proof))
     assert "E019" in error_codes(run_longwatch("verify-export", copy_, "--cert", cert).stderr)
+
+
+# -- the report: gaps per camera, the recipient's time zone with UTC, Korean throughout ----------------
+def test_gaps_per_camera_times_in_the_recipient_s_zone_and_a_korean_report(tmp_path):
+    archive = create_archive(tmp_path / "archive", timezone="Asia/Seoul")
+    clips = {"cam-01": [0, 10, 20], "cam-02": [0, 20]}  # cam-02 has no recording 10-20 s; cam-01 covers it
+    for camera, offsets in clips.items():
+        for offset in offsets:
+            ingest_one(archive, make_test_clip(tmp_path / f"{camera}-{offset}.mp4", seconds=10, label=camera,
+                                               start=T0 + timedelta(seconds=offset)), camera=camera)
+    archive.close()
+    out = tmp_path / "two-cameras"
+    done = run_longwatch("-A", tmp_path / "archive", "export", "--camera", "cam-01", "--camera", "cam-02",
+                         "--from", z(0), "--to", z(30), "--timezone", "America/New_York", "-o", out, *RECIPIENT,
+                         "--json")
+    assert done.returncode == 0, done.stderr
+    gaps = [(g["camera"], datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"]))
+            for g in json.loads(done.stdout)["gaps"]]
+    assert gaps == [("cam-02", T0 + timedelta(seconds=10), T0 + timedelta(seconds=20))]
+    html = (out / "REPORT.html").read_text(encoding="utf-8")
+    # the gap, by camera, in New York time (UTC-5 in March) beside its UTC value
+    assert re.search(r"<td>cam-02</td><td>2026-03-03T15:00:00Z - 2026-03-03T15:00:10Z</td>"
+                     r"<td>2026-03-03T10:00:00-05:00 - 2026-03-03T10:00:10-05:00</td>", html), html
+    assert "America/New_York" in html and "+09:00" not in html
+    description = json.loads((out / "export.json").read_text(encoding="utf-8"))
+    created = datetime.fromisoformat(description["created"])
+    local = created.astimezone(ZoneInfo("America/New_York")).isoformat(timespec="seconds")
+    assert f"{local} ({created.isoformat(timespec='seconds').replace('+00:00', 'Z')})" in html  # local (UTC)
+    # Korean throughout: event types and outcomes too
+    assert "생성" in html and "제3자 제공" in html and "성공" in html
+    for english in ("<td>creation</td>", "<td>transfer</td>", "<td>success</td>", "<td>fixity check</td>"):
+        assert english not in html, english
+    pdf = sh(["pdftotext", "-layout", str(out / "REPORT.pdf"), "-"]).stdout
+    assert "cam-02" in pdf and "2026-03-03T10:00:00-05:00" in pdf and "제3자 제공" in pdf
+    done = run_longwatch("-A", tmp_path / "archive", "export", "--camera", "cam-01", "--from", z(0), "--to", z(5),
+                         "--timezone", "Mars/Olympus", "-o", tmp_path / "bad-zone", *RECIPIENT)
+    assert done.returncode == 13 and error_codes(done.stderr) == ["E003"], done.stderr

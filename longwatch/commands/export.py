@@ -47,19 +47,22 @@ from longwatch.i18n import _
 @click.option("--watermark", is_flag=True,
               help="Also watermarked access copies for the recipient under data/access/ (originals untouched).")
 @click.option("--report-language", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.option("--timezone", "recipient_zone", default="", metavar="ZONE",
+              help="The recipient's time zone for the report (IANA name); default the archive's.")
 @click.option("--json", "as_json", is_flag=True)
 @queue_option
 @pass_obj
 def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_path: Path | None,
                cameras: tuple[str, ...], start: str | None, end: str | None, cut: bool, case: str, agency: str,
                officer: str, case_number: str, legal_basis: str, purpose: str, expires: str | None, reason: str,
-               watermark: bool, report_language: str, as_json: bool, as_job: bool) -> None:
+               watermark: bool, report_language: str, recipient_zone: str, as_json: bool, as_job: bool) -> None:
     """Export packages, or cameras over a time range, as a signed evidence bag verifiable with standard tools."""
     archive = obj.archive()
     recipient = Recipient(agency, officer, case_number, legal_basis, purpose,
                           parse_time(expires) if expires else None)
     request = Request(recipient, list(package_ids), list(cameras), parse_time(start) if start else None,
-                      parse_time(end) if end else None, cut, case, report_language, reason, watermark)
+                      parse_time(end) if end else None, cut, case, report_language, reason, watermark,
+                      recipient_zone)
     if as_job and jobs.queued(archive):
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             raise LongwatchError("E006", path=output)
@@ -80,7 +83,7 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
     data = {"path": str(result.path), "export_id": result.export_id, "files": result.files, "size": result.size,
             "zip": str(result.zip_path) if result.zip_path else None, "transfer_seq": result.transfer_seq,
             "checkpoint_size": result.checkpoint_size, "timestamped": result.timestamped,
-            "gaps": [{"start": utc_text(a), "end": utc_text(b)} for a, b in result.gaps]}
+            "gaps": [{"camera": camera, "start": utc_text(a), "end": utc_text(b)} for camera, a, b in result.gaps]}
     if as_json:
         emit_json(data)
         return
@@ -88,8 +91,9 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
         return
     click.echo(_("Exported {files} files ({size}) to {path}; export {export_id}").format(
         files=result.files, size=human_size(result.size), path=result.path, export_id=result.export_id))
-    for a, b in result.gaps:
-        click.echo(_("gap: {start} to {end}").format(start=local_time(a, archive), end=local_time(b, archive)))
+    for camera, a, b in result.gaps:
+        click.echo(_("gap in {camera}: {start} to {end}").format(camera=camera, start=local_time(a, archive),
+                                                                  end=local_time(b, archive)))
     click.echo(_("Check it with the commands in {path}").format(path=result.path / "VERIFY.txt"))
 
 

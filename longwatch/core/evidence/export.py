@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives import serialization
 
@@ -74,7 +75,7 @@ class Result:
     export_id: str
     files: int
     size: int
-    gaps: list[tuple[datetime, datetime]]
+    gaps: list[tuple[str, datetime, datetime]]  # (camera, start, end)
     checkpoint_size: int
     transfer_seq: int
     zip_path: Path | None = None
@@ -296,7 +297,8 @@ def finished(out_dir: Path, export_id: str, zip_path: Path | None = None) -> Res
         return None
     if description.get("export_id") != export_id or not (out_dir / SIGNATURE).is_file():
         return None
-    gaps = [(datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"])) for g in description["gaps"]]
+    gaps = [(str(g.get("camera", "")), datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"]))
+            for g in description["gaps"]]
     custody_ = description["custody"]
     return Result(out_dir, export_id, len(description["files"]), sum(f["size"] for f in description["files"]),
                   gaps, custody_["checkpoint_size"], custody_["transfer_seq"],
@@ -383,6 +385,12 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         raise LongwatchError("E003", detail="the recipient agency is required (--agency)")
     if not (request.recipient.legal_basis.strip() and request.recipient.purpose.strip()):
         raise LongwatchError("E003", detail="the legal basis and the purpose are required (--legal-basis, --purpose)")
+    zone = request.timezone or archive.settings.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise LongwatchError("E003", detail=f"unknown time zone {zone!r} (give an IANA name such as "
+                                            "Asia/Seoul)") from exc
     now = now or clock.now()
     if request.recipient.expires is not None and request.recipient.expires <= now:
         raise LongwatchError("E003", detail=f"the expiry {utc_text(request.recipient.expires)} is in the past")
@@ -486,14 +494,15 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         (bag / "bag-info.txt").write_bytes(package.bag_info_text(info))
         description = {
             "format": FORMAT, "export_id": export_id, "created": utc_text(now), "archive": archive.settings.name,
-            "organization": archive.settings.organization, "timezone": archive.settings.timezone,
+            "organization": archive.settings.organization, "timezone": zone,
+            "archive_timezone": archive.settings.timezone,
             "exported_by": archive.operator, "recipient": recipient.to_dict(), "reason": request.reason,
             "language": request.language, "keys_url": keys_url(archive),
             "request": {"package_ids": request.package_ids, "cameras": request.cameras,
                         "start": utc_text(request.start) if request.start else "",
                         "end": utc_text(request.end) if request.end else "", "cut": request.cut},
-            "gaps": [{"start": utc_text(a), "end": utc_text(b), "seconds": (b - a).total_seconds()}
-                     for a, b in selection.gaps],
+            "gaps": [{"camera": camera, "start": utc_text(a), "end": utc_text(b), "seconds": (b - a).total_seconds()}
+                     for camera, a, b in selection.gaps],
             "packages": [{"id": r.id, "camera": r.camera, "title": r.title, "start": utc_text(r.start_utc)
                           if r.start_utc else "", "end": utc_text(r.end_utc) if r.end_utc else "",
                           "derived_cut": r.id in selection.cuts} for r in selection.packages],
@@ -509,7 +518,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                         "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
         }
         (bag / "export.json").write_bytes(json.dumps(description, indent=1, ensure_ascii=False).encode())
-        report.write_reports(bag, description, timeline, archive.settings.tz, request.language, pdf.result())
+        report.write_reports(bag, description, timeline, ZoneInfo(zone), request.language, pdf.result())
         earlier = json.loads(consistency)["first_checkpoint"] if consistency is not None else None
         (bag / "VERIFY.txt").write_bytes(report.verify_text(
             tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),

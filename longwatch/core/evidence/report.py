@@ -60,9 +60,29 @@ LABELS = {
 }
 
 
+#: The PREMIS event types and outcomes the custody timeline shows, so a Korean report names them in Korean.
+EVENT_TYPES = {
+    "accession": N_("accession"), "capture": N_("capture"), "creation": N_("creation"),
+    "deaccession": N_("deaccession"), "deletion": N_("deletion"),
+    "digital signature generation": N_("digital signature generation"),
+    "digital signature validation": N_("digital signature validation"), "dissemination": N_("dissemination"),
+    "exporting": N_("exporting"), "extraction": N_("extraction"), "fixity check": N_("fixity check"),
+    "format identification": N_("format identification"),
+    "information package creation": N_("information package creation"), "ingestion": N_("ingestion"),
+    "message digest calculation": N_("message digest calculation"), "metadata extraction": N_("metadata extraction"),
+    "metadata modification": N_("metadata modification"), "policy assignment": N_("policy assignment"),
+    "recovery": N_("recovery"), "redaction": N_("redaction"), "replication": N_("replication"),
+    "transfer": N_("transfer"), "validation": N_("validation"),
+}
+OUTCOMES = {"success": N_("success"), "failure": N_("failure"), "warning": N_("warning")}
+
+
 def _labels(language: str) -> dict[str, str]:
     tr = i18n.translations(i18n.normalize(language) or "ko")
-    return {k: tr.gettext(v) for k, v in LABELS.items()}
+    labels = {k: tr.gettext(v) for k, v in LABELS.items()}
+    labels.update({f"event:{k}": tr.gettext(v) for k, v in EVENT_TYPES.items()})
+    labels.update({f"outcome:{k}": tr.gettext(v) for k, v in OUTCOMES.items()})
+    return labels
 
 
 def _local(text: str, tz: tzinfo) -> str:
@@ -77,15 +97,20 @@ def _utc(text: str) -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _both(text: str, tz: tzinfo) -> str:
+    """A moment in the recipient's time zone, with its UTC value: what a reader abroad and the record both need."""
+    return "-" if not text else f"{_local(text, tz)} ({_utc(text)})"
+
+
 def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo,
           t: dict[str, str]) -> dict[str, Any]:
     r = description["recipient"]
-    head = [(t["export"], description["export_id"]), (t["created"], _utc(description["created"])),
+    head = [(t["export"], description["export_id"]), (t["created"], _both(description["created"], tz)),
             (t["archive"], f"{description['archive']} {description['organization']}".strip()),
             (t["exported_by"], description["exported_by"]), (t["agency"], r["agency"]),
             (t["officer"], r["officer"] or "-"), (t["case"], r["case_number"] or "-"),
             (t["legal_basis"], r["legal_basis"]), (t["purpose"], r["purpose"]),
-            (t["expires"], _utc(r["expires"]) if r["expires"] else "-"),
+            (t["expires"], _both(r["expires"], tz)),
             (t["signer"], description["custody"]["signer"])]
     req = description["request"]
     if req["start"]:
@@ -93,14 +118,19 @@ def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinf
                                  f"{_local(req['start'], tz)} - {_local(req['end'], tz)}"))
     files = [(f["path"], f["sha256"], f["camera"] or "-", f"{_utc(f['start'])} - {_utc(f['end'])}",
               f"{_local(f['start'], tz)} - {_local(f['end'], tz)}") for f in description["files"]]
-    gaps = [(f"{_utc(g['start'])} - {_utc(g['end'])}", f"{_local(g['start'], tz)} - {_local(g['end'], tz)}",
-             t["seconds"].format(seconds=int(g["seconds"]))) for g in description["gaps"]]
+    gaps = [(g.get("camera") or "-", f"{_utc(g['start'])} - {_utc(g['end'])}",
+             f"{_local(g['start'], tz)} - {_local(g['end'], tz)}", t["seconds"].format(seconds=int(g["seconds"])))
+            for g in description["gaps"]]
+
+    def named(kind: str, value: str) -> str:
+        return t.get(f"{kind}:{value}", value)
+
     events = [(str(e.get("seq")), "-", t["withheld"], "-", "") if e.get("withheld") else
-              (str(e.get("seq")), _local(str(e.get("time", "")), tz), str(e.get("type", "")),
-               str(e.get("outcome", "")), str(e.get("detail", ""))[:300]) for e in timeline]
+              (str(e.get("seq")), _both(str(e.get("time", "")), tz), named("event", str(e.get("type", ""))),
+               named("outcome", str(e.get("outcome", ""))), str(e.get("detail", ""))[:300]) for e in timeline]
     c = description["custody"]
     checkpoint = t["checkpoint"].format(size=c["checkpoint_size"], root=c["checkpoint_root"],
-                                        time=_utc(c["checkpoint_time"]))
+                                        time=_both(c["checkpoint_time"], tz))
     access = [(a["path"], a["sha256"], a["watermark"]) for a in description.get("access_copies", [])]
     url = description.get("keys_url", "")
     compare = t["compare"].format(fingerprint=c["signer"], size=c["checkpoint_size"], root=c["checkpoint_root"],
@@ -120,7 +150,7 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
         body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
         return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
-    gaps = (table([t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
+    gaps = (table([t["camera"], t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
             f"<p>{e(t['no_gaps'] if d['has_range'] else t['no_range'])}</p>")
     lang = i18n.normalize(language) or "ko"
     return f"""<!doctype html>
@@ -184,8 +214,8 @@ def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: 
         line(f"{zone}: {local}", 8, 1.5)
     line(t["gaps"], 12, 1)
     if d["gaps"]:
-        for utc, local, secs in d["gaps"]:
-            line(f"{utc} ({local}), {secs}")
+        for camera, utc, local, secs in d["gaps"]:
+            line(f"{camera}: {local} ({utc}), {secs}")
     else:
         line(t["no_gaps"] if d["has_range"] else t["no_range"])
     if d["access"]:
