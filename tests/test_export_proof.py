@@ -178,9 +178,12 @@ def test_a_checkpoint_kept_outside_exposes_a_rewritten_ledger(made, tmp_path):
     assert done.returncode == 13 and {"E012", "E018"} <= set(error_codes(done.stderr)), done.stderr
 
 
-def test_a_malformed_fingerprint_is_a_coded_error(made):
+def test_a_malformed_anchor_is_a_coded_error(made, tmp_path):
     done = run_longwatch("verify-export", made["out"], "--fingerprint", "abc")
     assert done.returncode == 13 and error_codes(done.stderr) == ["E028"], done.stderr
+    (tmp_path / "not-a-checkpoint.json").write_text("{}")
+    done = run_longwatch("verify-export", made["out"], "--checkpoint", tmp_path / "not-a-checkpoint.json")
+    assert done.returncode == 13 and error_codes(done.stderr) == ["E030"], done.stderr
 
 
 # -- files added anywhere, Payload-Oxum ------------------------------------------------------------

@@ -97,6 +97,14 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
     click.echo(_("Check it with the commands in {path}").format(path=result.path / "VERIFY.txt"))
 
 
+def _saved_checkpoints(path: Path) -> list[tuple[str, custody.Checkpoint]]:
+    """A --checkpoint file; one that is no checkpoint is a failed anchor of the export (E030), not a ledger error."""
+    try:
+        return custody.load_saved_checkpoints(path)
+    except LongwatchError as exc:
+        raise LongwatchError("E030", path=path, detail=exc.render(translate=False)) from exc
+
+
 #: verify-export's exit status when the export is consistent but nothing outside it confirms the signer.
 UNANCHORED_EXIT = 15
 
@@ -135,7 +143,7 @@ def check_export(path: Path, certs: tuple[Path, ...] | list[Path], fingerprints:
     anchors = verify_export.Anchors(
         certs=verify_export.trusted_from(certs) or [],
         fingerprints=[verify_export.normalize_fingerprint(f) for f in fingerprints],
-        checkpoints=[item for p in checkpoints for item in custody.load_saved_checkpoints(p)])
+        checkpoints=[item for p in checkpoints for item in _saved_checkpoints(p)])
     tsa = signing.load_certificate(tsa_cert) if tsa_cert else None
     report = verify_export.verify_export(path, tsa_cert=tsa, anchors=anchors)
     if as_json:
