@@ -18,6 +18,7 @@ import click
 from rich.table import Table
 
 from longwatch import __version__, clock, i18n, registry
+from longwatch.commands.export import check_export
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
     Context,
@@ -37,6 +38,7 @@ from longwatch.core.aip import metadata, package, signing
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.aip.package import printable_name
 from longwatch.core.archive import Archive
+from longwatch.core.evidence.bag import is_export
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
 from longwatch.core.records import certificates
@@ -204,6 +206,9 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
     if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
         if certificates.is_certificate(Path(target)):
             verify_certificate(obj, Path(target), cert_paths, as_json)
+            return
+        if is_export(Path(target)):  # issue 21: an evidence export is checked as one, anchored or not
+            check_export(Path(target), list(cert_paths), [], [], None, as_json)
             return
     trusted: list[signing.x509.Certificate | signing.Anchor] | None = (
         [c for p in cert_paths for c in signing.load_certificates(p)] or None)

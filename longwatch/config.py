@@ -53,6 +53,9 @@ class Settings:
     key_encrypted: bool = True
     audit_cron: str = AUDIT_CRON  # "" turns the periodic job off
     disposition_cron: str = DISPOSITION_CRON
+    #: The archive's public web address ([archive] public_url): exports point recipients to its
+    #: /.well-known/longwatch/anchors.json to compare fingerprints and checkpoints outside the export.
+    public_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -168,6 +171,7 @@ def load_text(root: Path, text: str) -> Settings:
         passphrase_env=str(signing.get("passphrase_env", "LONGWATCH_KEY_PASSPHRASE")),
         passphrase_file=(root / str(signing["passphrase_file"])) if signing.get("passphrase_file") else None,
         key_encrypted=bool(signing.get("encrypted", True)),
+        public_url=str(archive.get("public_url", "")).strip().rstrip("/"),
         **crons,
     )
 

@@ -406,6 +406,13 @@ CODES: Mapping[str, str] = {
                "`longwatch verify {package_id}`, then `longwatch audit` to repair it from a replica"),
     "E025": N_("export {export_id} was begun for {before} packages and its selection now finds {now}; "
                "start a new export (its transfer record names what the first attempt selected)"),
+    "E026": N_("bag-info.txt's Payload-Oxum says {expected} (bytes.files) but the payload is {found}: a file was "
+               "added, removed or changed"),
+    "E027": N_("{path} is missing: --tsa-cert asks for a time-stamp token, and this export has none"),
+    "E028": N_("{value!r} is not a SHA-256 certificate fingerprint: give 64 hexadecimal digits (colons and a "
+               "SHA256: prefix are allowed), as `openssl x509 -noout -fingerprint -sha256` prints it"),
+    "E029": N_("the export was signed by {fingerprint}, which is none of the fingerprints given ({given})"),
+    "E030": N_("the published checkpoint {path} does not anchor this export: {detail}"),
     "E036": N_("package {package_id} is signed by {fingerprint}, which is not a trusted key of this archive "
                "({detail}); nothing was exported and nothing was re-signed"),
     # U: public-sector use (requests, register, notice, analytics)

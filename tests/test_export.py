@@ -60,7 +60,8 @@ def made(tmp_path_factory: pytest.TempPathFactory, footage) -> dict:
     storage = archive.storage()
     sources = {pid: storage.local_path(pid) for pid in ids}
     archive.close()
-    return {"root": root, "out": out, "zip": root / "export.zip", "data": data, "ids": ids, "sources": sources}
+    return {"root": root, "out": out, "zip": root / "export.zip", "data": data, "ids": ids, "sources": sources,
+            "cert": archive.settings.cert_path}
 
 
 def verify_commands(bag: Path) -> list[str]:
@@ -132,7 +133,7 @@ def test_report_pdf_shows_every_file_the_recipient_and_the_custody_timeline(made
         assert value in text, value
     assert "2026-03-03T23:59:50+09:00" in text and "2026-03-04T00:00:00+09:00" in text  # local, across midnight
     assert "2026-03-03T14:59:50Z" in text and "2026-03-03T15:00:10Z" in text  # UTC, and the gap
-    assert f"evidence export {desc['export_id']}" in text and "transfer" in text  # the custody timeline
+    assert f"evidence export {desc['export_id']}" in text and "제3자 제공" in text  # the timeline, in Korean
     expires = datetime.fromisoformat(EXPIRES)
     assert datetime.fromisoformat(desc["recipient"]["expires"]) == expires
     assert "2036-03-03T00:00:00" in text and "expires 2036-03-03T00:00:00" in text  # also in the transfer event
@@ -153,10 +154,10 @@ def test_the_export_is_a_valid_bag_with_each_package_s_metadata(made):
 
 def test_verify_export_accepts_folder_and_zip(made):
     for target in (made["out"], made["zip"]):
-        done = run_longwatch("verify-export", target)
+        done = run_longwatch("verify-export", target, "--cert", made["cert"])
         assert done.returncode == 0, done.stderr
-        assert "VERIFIED" in done.stdout
-    done = run_longwatch("verify-export", made["out"], "--json")
+        assert done.stdout.startswith("VERIFIED")
+    done = run_longwatch("verify-export", made["out"], "--cert", made["cert"], "--json")
     report = json.loads(done.stdout)
     assert report["ok"] and report["proofs"] >= 4 and report["files"] == 3
 
@@ -237,7 +238,7 @@ def test_a_range_inside_one_clip_with_an_exact_cut(lw, archive, footage, tmp_pat
     assert re.search(r"creatingApplicationVersion>[^<]+<", premis)  # the tool's version
     html = (out / "REPORT.html").read_text(encoding="utf-8")
     assert "Evidence export report" in html and "No gaps in the requested range." in html
-    assert run_longwatch("verify-export", out).returncode == 0
+    assert run_longwatch("verify-export", out, "--cert", archive.settings.cert_path).returncode == 0
 
 
 def test_export_by_package_id_with_a_time_stamp(lw, archive, footage, tsa, tmp_path):
@@ -255,7 +256,7 @@ def test_export_by_package_id_with_a_time_stamp(lw, archive, footage, tsa, tmp_p
         assert done.returncode == 0, (cmd, done.stdout, done.stderr)
         if cmd.startswith("openssl ts"):
             assert "Verification: OK" in done.stdout
-    done = run_longwatch("verify-export", out, "--tsa-cert", tsa.cert)
+    done = run_longwatch("verify-export", out, "--tsa-cert", tsa.cert, "--cert", archive.settings.cert_path)
     assert done.returncode == 0, done.stderr
     token = out / "tagmanifest-sha256.txt.p7s.tsr"
     token.write_bytes(token.read_bytes()[:-3] + b"xyz")
@@ -282,7 +283,7 @@ def test_watermarked_access_copies_never_touch_the_originals(lw, archive, footag
     assert "h264" in probe.stdout
     html = (out / "REPORT.html").read_text(encoding="utf-8")
     assert "열람용 사본" in html and access["sha256"] in html
-    assert run_longwatch("verify-export", out).returncode == 0
+    assert run_longwatch("verify-export", out, "--cert", archive.settings.cert_path).returncode == 0
 
 
 def test_bad_requests_get_coded_errors(lw, archive, footage, tmp_path):
@@ -329,7 +330,7 @@ def test_a_case_exports_its_attached_packages(archive, footage, tmp_path):
     assert done.returncode == 0, done.stderr
     exported = json.loads((out / "export.json").read_text(encoding="utf-8"))
     assert [p["id"] for p in exported["packages"]] == [ids[1]]
-    assert run_longwatch("verify-export", out).returncode == 0
+    assert run_longwatch("verify-export", out, "--cert", archive.settings.cert_path).returncode == 0
 
 
 

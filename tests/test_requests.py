@@ -135,7 +135,7 @@ def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, fo
     bag = Path(export["path"])
     assert bag == req_api.export_dir(archive, req) and bag.is_relative_to(archive.root)
 
-    verified = lw("verify-export", str(bag), "--json")
+    verified = lw("verify-export", str(bag), "--cert", str(archive.settings.cert_path), "--json")
     assert verified.exit_code == 0, verified.output
     report = json.loads(verified.output)
     assert report["ok"] and report["export_id"] == export["export_id"] and report["files"] == 1

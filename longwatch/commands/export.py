@@ -13,6 +13,7 @@ import click
 from longwatch.clock import parse_time
 from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, progress_for
+from longwatch.core import custody
 from longwatch.core.aip import signing
 from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence import export as export_mod
@@ -46,20 +47,23 @@ from longwatch.i18n import _
 @click.option("--watermark", is_flag=True,
               help="Also watermarked access copies for the recipient under data/access/ (originals untouched).")
 @click.option("--report-language", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.option("--timezone", "recipient_zone", default="", metavar="ZONE",
+              help="The recipient's time zone for the report (IANA name); default the archive's.")
 @click.option("--json", "as_json", is_flag=True)
 @queue_option
 @pass_obj
 def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_path: Path | None,
                cameras: tuple[str, ...], start: str | None, end: str | None, cut: bool, case: str, agency: str,
                officer: str, case_number: str, legal_basis: str, purpose: str, expires: str | None, reason: str,
-               watermark: bool, report_language: str, as_json: bool, as_job: bool) -> None:
+               watermark: bool, report_language: str, recipient_zone: str, as_json: bool, as_job: bool) -> None:
     """Export packages, or cameras over a time range, as a signed evidence bag verifiable with standard tools."""
     obj.account("footage:read")  # the account that asks is the one recorded
     archive = obj.archive()
     recipient = Recipient(agency, officer, case_number, legal_basis, purpose,
                           parse_time(expires) if expires else None)
     request = Request(recipient, list(package_ids), list(cameras), parse_time(start) if start else None,
-                      parse_time(end) if end else None, cut, case, report_language, reason, watermark)
+                      parse_time(end) if end else None, cut, case, report_language, reason, watermark,
+                      recipient_zone)
     if as_job and jobs.queued(archive):
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             raise LongwatchError("E006", path=output)
@@ -80,7 +84,7 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
     data = {"path": str(result.path), "export_id": result.export_id, "files": result.files, "size": result.size,
             "zip": str(result.zip_path) if result.zip_path else None, "transfer_seq": result.transfer_seq,
             "checkpoint_size": result.checkpoint_size, "timestamped": result.timestamped,
-            "gaps": [{"start": utc_text(a), "end": utc_text(b)} for a, b in result.gaps]}
+            "gaps": [{"camera": camera, "start": utc_text(a), "end": utc_text(b)} for camera, a, b in result.gaps]}
     if as_json:
         emit_json(data)
         return
@@ -88,38 +92,87 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
         return
     click.echo(_("Exported {files} files ({size}) to {path}; export {export_id}").format(
         files=result.files, size=human_size(result.size), path=result.path, export_id=result.export_id))
-    for a, b in result.gaps:
-        click.echo(_("gap: {start} to {end}").format(start=local_time(a, archive), end=local_time(b, archive)))
+    for camera, a, b in result.gaps:
+        click.echo(_("gap in {camera}: {start} to {end}").format(camera=camera, start=local_time(a, archive),
+                                                                  end=local_time(b, archive)))
     click.echo(_("Check it with the commands in {path}").format(path=result.path / "VERIFY.txt"))
+
+
+def _saved_checkpoints(path: Path) -> list[tuple[str, custody.Checkpoint]]:
+    """A --checkpoint file; one that is no checkpoint is a failed anchor of the export (E030), not a ledger error."""
+    try:
+        return custody.load_saved_checkpoints(path)
+    except LongwatchError as exc:
+        raise LongwatchError("E030", path=path, detail=exc.render(translate=False)) from exc
+
+
+#: verify-export's exit status when the export is consistent but nothing outside it confirms the signer.
+UNANCHORED_EXIT = 15
 
 
 @click.command(name="verify-export")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--cert", "certs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Trust only signatures by this certificate (repeatable).")
+              help="Trust only signatures by this certificate, got from the archive outside the export (repeatable).")
+@click.option("--fingerprint", "fingerprints", multiple=True, metavar="SHA256",
+              help="The signer's SHA-256 fingerprint as the archive publishes it (repeatable).")
+@click.option("--checkpoint", "checkpoints", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A ledger checkpoint kept outside the archive (`custody checkpoints -o`, or a .note beside "
+                   "its .p7s); the export must extend it (repeatable).")
 @click.option("--tsa-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Require time-stamp tokens from this authority.")
 @click.option("--json", "as_json", is_flag=True)
-def verify_export_cmd(path: Path, certs: tuple[Path, ...], tsa_cert: Path | None, as_json: bool) -> None:
-    """Check an evidence export (folder or ZIP) in one go; needs no archive."""
-    trusted = verify_export.trusted_from(certs)
+def verify_export_cmd(path: Path, certs: tuple[Path, ...], fingerprints: tuple[str, ...],
+                      checkpoints: tuple[Path, ...], tsa_cert: Path | None, as_json: bool) -> None:
+    """Check an evidence export (folder or ZIP) in one go; needs no archive.
+
+    Exit status 0: VERIFIED (consistent, and its signer matches --cert,
+    --fingerprint or --checkpoint); 15: UNANCHORED (consistent, signer not
+    confirmed); 13: NOT VERIFIED.
+    """
+    check_export(path, certs, fingerprints, checkpoints, tsa_cert, as_json)
+
+
+def check_export(path: Path, certs: tuple[Path, ...] | list[Path], fingerprints: tuple[str, ...] | list[str],
+                 checkpoints: tuple[Path, ...] | list[Path], tsa_cert: Path | None, as_json: bool) -> None:
+    """verify-export's checks and output, also ``longwatch verify DIR`` on an export; exits non-zero unless VERIFIED.
+
+    The archive's own certificate is never an anchor here: only what the
+    recipient got outside the export (and outside the operator's word) is.
+    """
+    anchors = verify_export.Anchors(
+        certs=verify_export.trusted_from(certs) or [],
+        fingerprints=[verify_export.normalize_fingerprint(f) for f in fingerprints],
+        checkpoints=[item for p in checkpoints for item in _saved_checkpoints(p)])
     tsa = signing.load_certificate(tsa_cert) if tsa_cert else None
-    report = verify_export.verify_export(path, trusted, tsa)
+    report = verify_export.verify_export(path, tsa_cert=tsa, anchors=anchors)
     if as_json:
         emit_json(report.to_dict())
     else:
         for problem in report.problems:
             click.echo(f"ERROR [{problem.code}] {problem.render()}", err=True)
-        if report.ok:
+        ts = _(", time-stamped") if report.timestamped else ""
+        if report.status == verify_export.VERIFIED:
             click.echo(_("VERIFIED: export {export_id} is exactly as signed by {signer}: {files} files, "
                          "{proofs} custody entries proven against a signed checkpoint of {size} entries{ts}.").format(
                 export_id=report.export_id, signer=report.signer, files=report.files, proofs=report.proofs,
-                size=report.checkpoint_size, ts=_(", time-stamped") if report.timestamped else ""))
+                size=report.checkpoint_size, ts=ts))
+        elif report.status == verify_export.UNANCHORED:
+            click.echo(_("UNANCHORED: export {export_id} is consistent ({files} files, {proofs} custody entries "
+                         "proven against a signed checkpoint of {size} entries{ts}), but nothing from outside the "
+                         "export confirms its signer {signer}: the export carries its own certificate, so a remade "
+                         "export would pass too. Compare the fingerprint with the one the archive publishes, then "
+                         "check again with --fingerprint, --cert or --checkpoint.").format(
+                export_id=report.export_id, signer=report.signer, files=report.files, proofs=report.proofs,
+                size=report.checkpoint_size, ts=ts))
         else:
             click.echo(_("NOT VERIFIED: {count} problems; do not rely on this export before asking the archive.")
                        .format(count=len(report.problems)))
-    if not report.ok:
+    if report.status == verify_export.FAILED:
         raise SystemExit(LongwatchError(report.problems[0].code).exit_status)
+    if report.status == verify_export.UNANCHORED:
+        raise SystemExit(UNANCHORED_EXIT)
 
 
 @click.command(name="share-export")

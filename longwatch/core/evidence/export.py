@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives import serialization
 
@@ -50,7 +51,16 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.custody.entries import utc_text
 from longwatch.core.evidence import report
-from longwatch.core.evidence.bag import CUSTODY, FORMAT, SIGNATURE, TAG_FILES, TIMESTAMP_REPLY, sha256_file
+from longwatch.core.evidence.bag import (
+    CONSISTENCY,
+    CUSTODY,
+    FORMAT,
+    KEYS_PATH,
+    SIGNATURE,
+    TAG_FILES,
+    TIMESTAMP_REPLY,
+    sha256_file,
+)
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.selection import make_cuts, select
 from longwatch.core.media import ffmpeg, probe
@@ -65,7 +75,7 @@ class Result:
     export_id: str
     files: int
     size: int
-    gaps: list[tuple[datetime, datetime]]
+    gaps: list[tuple[str, datetime, datetime]]  # (camera, start, end)
     checkpoint_size: int
     transfer_seq: int
     zip_path: Path | None = None
@@ -288,7 +298,8 @@ def finished(out_dir: Path, export_id: str, zip_path: Path | None = None) -> Res
         return None
     if description.get("export_id") != export_id or not (out_dir / SIGNATURE).is_file():
         return None
-    gaps = [(datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"])) for g in description["gaps"]]
+    gaps = [(str(g.get("camera", "")), datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"]))
+            for g in description["gaps"]]
     custody_ = description["custody"]
     return Result(out_dir, export_id, len(description["files"]), sum(f["size"] for f in description["files"]),
                   gaps, custody_["checkpoint_size"], custody_["transfer_seq"],
@@ -312,6 +323,49 @@ def _earlier_transfer(ledger: custody.Ledger, package_ids: list[str], export_id:
     return None
 
 
+#: Why a custody entry is proven in an export by its hash only.
+WITHHELD = "about another recipient's export or request: proven by its leaf hash, its content withheld"
+
+
+def withheld_from(entry: dict[str, Any], export_id: str) -> bool:
+    """Whether a ledger entry about the exported packages must not be shown to this export's recipient.
+
+    Another export's transfer or share download names its agency, officer
+    and case number, and an access request names a data subject: the next
+    recipient learns none of it. The entry's leaf hash still travels with
+    its inclusion proof, so the extract shows that something was withheld
+    and cannot hide or change an entry.
+    """
+    extra = entry.get("extra") or {}
+    if extra.get("export_id"):
+        return bool(extra["export_id"] != export_id)
+    return bool(entry.get("type") == "transfer" or "request" in extra or "recipient" in extra)
+
+
+def keys_url(archive: Archive) -> str:
+    """The public page of the archive's certificates and checkpoints, when ``[archive] public_url`` is set."""
+    base = archive.settings.public_url
+    return f"{base}{KEYS_PATH}" if base else ""
+
+
+def _consistency_from_previous(ledger: custody.Ledger, cp: custody.Checkpoint, tree: Any) -> bytes | None:
+    """The RFC 9162 consistency proof from the ledger's previous signed checkpoint to the export's own.
+
+    The previous checkpoint is one the archive may already have published
+    (or a witness kept): a recipient holding it checks that the export's
+    ledger extends it, which no export remade from scratch can show.
+    """
+    earlier = [p for p in ledger.checkpoint_paths() if int(p.stem) < cp.size]
+    if not earlier:
+        return None
+    old = ledger.load_checkpoint(earlier[-1])
+    proof = {"format": custody.audit.CONSISTENCY_FORMAT, "algorithm": "RFC 9162 section 2.1.4 (SHA-256)",
+             "first": old.size, "second": cp.size,
+             "consistency_path": [h.hex() for h in tree.consistency_proof(old.size, cp.size)],
+             "first_checkpoint": old.to_dict(), "second_checkpoint_note": "checkpoint.note"}
+    return json.dumps(proof, indent=1, sort_keys=True).encode()
+
+
 def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
            progress: Callable[[int], None] | None = None, now: datetime | None = None,
            export_id: str | None = None) -> Result:
@@ -332,6 +386,12 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         raise LongwatchError("E003", detail="the recipient agency is required (--agency)")
     if not (request.recipient.legal_basis.strip() and request.recipient.purpose.strip()):
         raise LongwatchError("E003", detail="the legal basis and the purpose are required (--legal-basis, --purpose)")
+    zone = request.timezone or archive.settings.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise LongwatchError("E003", detail=f"unknown time zone {zone!r} (give an IANA name such as "
+                                            "Asia/Seoul)") from exc
     now = now or clock.now()
     if request.recipient.expires is not None and request.recipient.expires <= now:
         raise LongwatchError("E003", detail=f"the expiry {utc_text(request.recipient.expires)} is in the past")
@@ -394,17 +454,25 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                 if seq < cp.size:
                     entries[seq] = line
         timeline = []
-        files.append(_write(bag, f"{CUSTODY}/extract.jsonl", b"".join(entries[s] + b"\n" for s in sorted(entries)),
-                            "custody"))
+        withheld = {seq for seq, line in entries.items() if withheld_from(json.loads(line), export_id)}
+        files.append(_write(bag, f"{CUSTODY}/extract.jsonl",
+                            b"".join(entries[s] + b"\n" for s in sorted(entries) if s not in withheld), "custody"))
         for seq in sorted(entries):
             proof = custody.prove_inclusion(ledger, seq, against=cp.size, tree=tree)
             proof.pop("checkpoint")  # the one checkpoint sits beside the proofs
             proof["checkpoint_note"] = "checkpoint.note"
+            if seq in withheld:  # proven by its leaf hash alone: the entry itself is another recipient's
+                proof.pop("entry")
+                proof["withheld"] = WITHHELD
+                timeline.append({"seq": seq, "withheld": True})
+            else:
+                timeline.append(json.loads(entries[seq]))
             files.append(_write(bag, f"{CUSTODY}/proofs/{seq:012d}.json",
                                 json.dumps(proof, indent=1, sort_keys=True).encode(), "custody"))
-            entry = json.loads(entries[seq])
-            timeline.append(entry)
         files.append(_write(bag, f"{CUSTODY}/checkpoint.note", cp.note, "custody"))
+        consistency = _consistency_from_previous(ledger, cp, tree)
+        if consistency is not None:
+            files.append(_write(bag, CONSISTENCY, consistency, "custody"))
         files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s", cp.signature, "custody"))
         if cp.tsr:
             files.append(_write(bag, f"{CUSTODY}/checkpoint.note.p7s.tsr", cp.tsr, "custody"))
@@ -427,14 +495,15 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         (bag / "bag-info.txt").write_bytes(package.bag_info_text(info))
         description = {
             "format": FORMAT, "export_id": export_id, "created": utc_text(now), "archive": archive.settings.name,
-            "organization": archive.settings.organization, "timezone": archive.settings.timezone,
+            "organization": archive.settings.organization, "timezone": zone,
+            "archive_timezone": archive.settings.timezone,
             "exported_by": archive.operator, "recipient": recipient.to_dict(), "reason": request.reason,
-            "language": request.language,
+            "language": request.language, "keys_url": keys_url(archive),
             "request": {"package_ids": request.package_ids, "cameras": request.cameras,
                         "start": utc_text(request.start) if request.start else "",
                         "end": utc_text(request.end) if request.end else "", "cut": request.cut},
-            "gaps": [{"start": utc_text(a), "end": utc_text(b), "seconds": (b - a).total_seconds()}
-                     for a, b in selection.gaps],
+            "gaps": [{"camera": camera, "start": utc_text(a), "end": utc_text(b), "seconds": (b - a).total_seconds()}
+                     for camera, a, b in selection.gaps],
             "packages": [{"id": r.id, "camera": r.camera, "title": r.title, "start": utc_text(r.start_utc)
                           if r.start_utc else "", "end": utc_text(r.end_utc) if r.end_utc else "",
                           "derived_cut": r.id in selection.cuts} for r in selection.packages],
@@ -444,15 +513,19 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
             "access_copies": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
                                "watermark": watermark_text(recipient, export_id), "evidence": False}
                               for f in access],
-            "custody": {"entries": sorted(entries), "transfer_seq": transfer_seq, "checkpoint_size": cp.size,
+            "custody": {"entries": sorted(entries), "withheld": sorted(withheld), "transfer_seq": transfer_seq,
+                        "checkpoint_size": cp.size,
                         "checkpoint_root": cp.root.hex(), "checkpoint_time": utc_text(cp.time),
                         "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
         }
         (bag / "export.json").write_bytes(json.dumps(description, indent=1, ensure_ascii=False).encode())
-        report.write_reports(bag, description, timeline, archive.settings.tz, request.language, pdf.result())
+        report.write_reports(bag, description, timeline, ZoneInfo(zone), request.language, pdf.result())
+        earlier = json.loads(consistency)["first_checkpoint"] if consistency is not None else None
         (bag / "VERIFY.txt").write_bytes(report.verify_text(
             tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),
-            checkpoint_tsr=cp.tsr is not None).encode())
+            checkpoint_tsr=cp.tsr is not None, keys_url=keys_url(archive), signer=archive.signer.fingerprint,
+            checkpoint=(cp.size, cp.root.hex()),
+            earlier=(earlier["tree_size"], earlier["root_hash"]) if earlier else None).encode())
         tag = package.manifest_text({name: sha256_file(bag / name) for name in TAG_FILES})
         (bag / "tagmanifest-sha256.txt").write_bytes(tag)
         signature = signing.sign_detached(archive.signer, tag)

@@ -47,15 +47,42 @@ LABELS = {
     "checkpoint": N_("Signed checkpoint for this export: {size} entries, root {root}, {time}"),
     "signer": N_("Signer certificate"),
     "how": N_("How to verify: see VERIFY.txt in the same folder."),
+    "compare": N_("Compare the signer's fingerprint {fingerprint} and the checkpoint ({size} entries, root {root}) "
+                  "with {where}, never with values written in this export: the export carries its own "
+                  "certificate, so only a comparison outside it shows that the archive made it."),
+    "withheld": N_("withheld: about another recipient (proven by its hash)"),
+    "where_url": N_("the list of certificates and checkpoints the archive publishes at {url}"),
+    "where_other": N_("the values the archive gives you through another channel (an official letter, a telephone "
+                      "call, or /.well-known/longwatch/anchors.json on its public website)"),
     "range": N_("Requested range"),
     "seconds": N_("{seconds} s"),
     "access": N_("Access copies (re-encoded, watermarked for the recipient; NOT evidence, use the originals)"),
 }
 
 
+#: The PREMIS event types and outcomes the custody timeline shows, so a Korean report names them in Korean.
+EVENT_TYPES = {
+    "accession": N_("accession"), "capture": N_("capture"), "creation": N_("creation"),
+    "deaccession": N_("deaccession"), "deletion": N_("deletion"),
+    "digital signature generation": N_("digital signature generation"),
+    "digital signature validation": N_("digital signature validation"), "dissemination": N_("dissemination"),
+    "exporting": N_("exporting"), "extraction": N_("extraction"), "fixity check": N_("fixity check"),
+    "format identification": N_("format identification"),
+    "information package creation": N_("information package creation"), "ingestion": N_("ingestion"),
+    "message digest calculation": N_("message digest calculation"), "metadata extraction": N_("metadata extraction"),
+    "metadata modification": N_("metadata modification"), "policy assignment": N_("policy assignment"),
+    "recovery": N_("recovery"), "redaction": N_("redaction"), "replication": N_("replication"),
+    "transfer": N_("transfer"), "validation": N_("validation"),
+}
+OUTCOMES = {"success": N_("success"), "failure": N_("failure"), "warning": N_("warning")}
+
+
 def _labels(language: str) -> dict[str, str]:
     tr = i18n.translations(i18n.normalize(language) or "ko")
-    return {k: tr.gettext(v) for k, v in LABELS.items()}
+    labels = {k: tr.gettext(v) for k, v in LABELS.items()}
+    labels.update({f"event:{k}": tr.gettext(v) for k, v in EVENT_TYPES.items()})
+    labels.update({f"outcome:{k}": tr.gettext(v) for k, v in OUTCOMES.items()})
+    return labels
 
 
 def _local(text: str, tz: tzinfo) -> str:
@@ -70,15 +97,20 @@ def _utc(text: str) -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _both(text: str, tz: tzinfo) -> str:
+    """A moment in the recipient's time zone, with its UTC value: what a reader abroad and the record both need."""
+    return "-" if not text else f"{_local(text, tz)} ({_utc(text)})"
+
+
 def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo,
           t: dict[str, str]) -> dict[str, Any]:
     r = description["recipient"]
-    head = [(t["export"], description["export_id"]), (t["created"], _utc(description["created"])),
+    head = [(t["export"], description["export_id"]), (t["created"], _both(description["created"], tz)),
             (t["archive"], f"{description['archive']} {description['organization']}".strip()),
             (t["exported_by"], description["exported_by"]), (t["agency"], r["agency"]),
             (t["officer"], r["officer"] or "-"), (t["case"], r["case_number"] or "-"),
             (t["legal_basis"], r["legal_basis"]), (t["purpose"], r["purpose"]),
-            (t["expires"], _utc(r["expires"]) if r["expires"] else "-"),
+            (t["expires"], _both(r["expires"], tz)),
             (t["signer"], description["custody"]["signer"])]
     req = description["request"]
     if req["start"]:
@@ -86,16 +118,25 @@ def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinf
                                  f"{_local(req['start'], tz)} - {_local(req['end'], tz)}"))
     files = [(f["path"], f["sha256"], f["camera"] or "-", f"{_utc(f['start'])} - {_utc(f['end'])}",
               f"{_local(f['start'], tz)} - {_local(f['end'], tz)}") for f in description["files"]]
-    gaps = [(f"{_utc(g['start'])} - {_utc(g['end'])}", f"{_local(g['start'], tz)} - {_local(g['end'], tz)}",
-             t["seconds"].format(seconds=int(g["seconds"]))) for g in description["gaps"]]
-    events = [(str(e.get("seq")), _local(str(e.get("time", "")), tz), str(e.get("type", "")),
-               str(e.get("outcome", "")), str(e.get("detail", ""))[:300]) for e in timeline]
+    gaps = [(g.get("camera") or "-", f"{_utc(g['start'])} - {_utc(g['end'])}",
+             f"{_local(g['start'], tz)} - {_local(g['end'], tz)}", t["seconds"].format(seconds=int(g["seconds"])))
+            for g in description["gaps"]]
+
+    def named(kind: str, value: str) -> str:
+        return t.get(f"{kind}:{value}", value)
+
+    events = [(str(e.get("seq")), "-", t["withheld"], "-", "") if e.get("withheld") else
+              (str(e.get("seq")), _both(str(e.get("time", "")), tz), named("event", str(e.get("type", ""))),
+               named("outcome", str(e.get("outcome", ""))), str(e.get("detail", ""))[:300]) for e in timeline]
     c = description["custody"]
     checkpoint = t["checkpoint"].format(size=c["checkpoint_size"], root=c["checkpoint_root"],
-                                        time=_utc(c["checkpoint_time"]))
+                                        time=_both(c["checkpoint_time"], tz))
     access = [(a["path"], a["sha256"], a["watermark"]) for a in description.get("access_copies", [])]
+    url = description.get("keys_url", "")
+    compare = t["compare"].format(fingerprint=c["signer"], size=c["checkpoint_size"], root=c["checkpoint_root"],
+                                  where=t["where_url"].format(url=url) if url else t["where_other"])
     return {"head": head, "files": files, "gaps": gaps, "events": events, "checkpoint": checkpoint,
-            "has_range": bool(req["start"]), "access": access}
+            "has_range": bool(req["start"]), "access": access, "compare": compare}
 
 
 def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str) -> str:
@@ -109,7 +150,7 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
         body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
         return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
-    gaps = (table([t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
+    gaps = (table([t["camera"], t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
             f"<p>{e(t['no_gaps'] if d['has_range'] else t['no_range'])}</p>")
     lang = i18n.normalize(language) or "ko"
     return f"""<!doctype html>
@@ -127,6 +168,7 @@ td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}
 <h2>{e(t['custody'])}</h2>
 <p>{e(d['checkpoint'])}</p>
 {table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"])}
+<p>{e(d['compare'])}</p>
 <p>{e(t['how'])}</p>
 </body></html>
 """
@@ -172,8 +214,8 @@ def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: 
         line(f"{zone}: {local}", 8, 1.5)
     line(t["gaps"], 12, 1)
     if d["gaps"]:
-        for utc, local, secs in d["gaps"]:
-            line(f"{utc} ({local}), {secs}")
+        for camera, utc, local, secs in d["gaps"]:
+            line(f"{camera}: {local} ({utc}), {secs}")
     else:
         line(t["no_gaps"] if d["has_range"] else t["no_range"])
     if d["access"]:
@@ -191,6 +233,7 @@ def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: 
         if detail:
             line(detail, 7, 0.5)
     pdf.gap(2)
+    line(d["compare"])
     line(t["how"])
     return pdf.output()
 
@@ -201,8 +244,29 @@ def write_reports(bag: Path, description: dict[str, Any], timeline: list[dict[st
     (bag / "REPORT.pdf").write_bytes(render_pdf(description, timeline, tz, language, pdf))
 
 
-def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
-    """The exact standard-tool commands, run in the export's folder, and what their output means."""
+def keys_place(keys_url: str) -> tuple[str, str]:
+    """Where to compare the fingerprint and the checkpoint OUTSIDE the export (Korean, English)."""
+    if keys_url:
+        return (f"아카이브가 공개하는 인증서·체크포인트 목록 {keys_url} "
+                "(또는 공문, 전화 등 다른 경로로 아카이브에서 받은 값)",
+                f"the certificates and checkpoints the archive publishes at {keys_url} (or the values you got from "
+                "the archive through another channel: an official letter, a telephone call)")
+    return ("아카이브에서 이 반출 자료와 다른 경로(공문, 전화, 아카이브 공개 웹사이트의 "
+            "/.well-known/longwatch/anchors.json)로 받은 값",
+            "the values you get from the archive through a channel other than this export (an official letter, "
+            "a telephone call, or /.well-known/longwatch/anchors.json on the archive's public website)")
+
+
+def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool, keys_url: str = "", signer: str = "",
+                checkpoint: tuple[int, str] = (0, ""), earlier: tuple[int, str] | None = None) -> str:
+    """The exact standard-tool commands, run in the export's folder, what their output means, and what to compare.
+
+    Every value an export shows about itself (its certificate, fingerprint,
+    checkpoint) could have been remade with it; so the text says where to
+    compare them outside the export, and that the steps alone prove only
+    that the export is consistent.
+    """
+    where_ko, where_en = keys_place(keys_url)
     steps = [
         ("sha256sum -c tagmanifest-sha256.txt",
          "모든 줄이 '완료' 또는 'OK'이면 보고서, 목록, 설명 파일이 서명 당시와 같습니다. "
@@ -210,18 +274,30 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
          "Every line says OK: the reports, manifests and description are as signed. Any FAILED line: that "
          "file was changed."),
         ("sha256sum -c manifest-sha256.txt",
-         "모든 줄이 OK이면 원본 영상, 메타데이터, 관리 연속성 기록과 증명이 한 비트도 바뀌지 않았습니다.",
+         "모든 줄이 OK이면 원본 영상, 메타데이터, 관리 연속성 기록과 증명이 한 비트도 바뀌지 않았습니다. "
+         "목록에 없는 파일이 폴더에 더 있으면 나중에 추가된 것입니다('longwatch verify-export .'가 찾아냅니다).",
          "Every line says OK: the original media, their metadata and the custody extract and proofs are "
-         "bit for bit as exported."),
+         "bit for bit as exported. A file in the folder that no manifest lists was added afterwards "
+         "('longwatch verify-export .' finds it)."),
         ("openssl cms -verify -binary -inform DER -in tagmanifest-sha256.txt.p7s -content tagmanifest-sha256.txt "
          "-CAfile data/custody/signer-chain.pem -purpose any -out /dev/null",
-         "'CMS Verification successful'이 나오면 아카이브의 서명 키가 바로 이 목록(tagmanifest)에 서명했습니다. "
-         "'Verification failure'는 목록이나 서명이 바뀌었다는 뜻입니다. 인증서 지문은 아카이브가 따로 공개한 것과 "
-         "비교하십시오: openssl x509 -in data/custody/signer-chain.pem -noout -fingerprint -sha256",
-         "'CMS Verification successful': the archive's signing key signed exactly this tag manifest. "
-         "'Verification failure': the manifest or the signature was changed. Compare the certificate's "
-         "fingerprint with the one the archive publishes: "
-         "openssl x509 -in data/custody/signer-chain.pem -noout -fingerprint -sha256"),
+         "'CMS Verification successful'이 나오면 data/custody/signer-chain.pem의 키가 바로 이 목록(tagmanifest)에 "
+         "서명했습니다. 'Verification failure'는 목록이나 서명이 바뀌었다는 뜻입니다. 이 인증서는 반출 자료 안에 "
+         "들어 있으므로, 누가 서명했는지는 다음 단계의 비교로만 확인됩니다.",
+         "'CMS Verification successful': the key of data/custody/signer-chain.pem signed exactly this tag "
+         "manifest. 'Verification failure': the manifest or the signature was changed. That certificate travels "
+         "inside the export, so who signed is shown only by the comparison in the next step."),
+        ("openssl x509 -in data/custody/signer-chain.pem -noout -fingerprint -sha256",
+         f"출력된 지문(SHA256 Fingerprint=...)을 {where_ko}과 비교하십시오. 이 반출 자료 안에 적힌 지문과 "
+         "비교해서는 안 됩니다"
+         + (f" (자료에 적힌 값: {signer})" if signer else "")
+         + ". 같으면 아카이브의 서명 키가 서명한 것이고, 다르면 아카이브가 만든 자료가 아닙니다. 확인: "
+         "'longwatch verify-export . --fingerprint 지문'.",
+         f"Compare the fingerprint printed (SHA256 Fingerprint=...) with {where_en}, never with a value "
+         "written in this export"
+         + (f" (the export states {signer})" if signer else "")
+         + ". Equal: the archive's signing key signed it. Different: the archive did not make this export. "
+         "Also: 'longwatch verify-export . --fingerprint FINGERPRINT'."),
         ("openssl cms -verify -binary -inform DER -in data/custody/checkpoint.note.p7s "
          "-content data/custody/checkpoint.note -CAfile data/custody/signer-chain.pem -purpose any -out /dev/null",
          "'CMS Verification successful'이면 관리 연속성 원장의 체크포인트(항목 수와 머클 루트)가 서명된 그대로입니다. "
@@ -231,14 +307,34 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
          "signed. That each entry is in this root is shown by the RFC 9162 inclusion proofs in "
          "data/custody/proofs/, which 'longwatch verify-export .' checks."),
     ]
+    size, root = checkpoint
+    if size:
+        since_ko = since_en = ""
+        if earlier is not None:
+            since_ko = (f" data/custody/consistency.json은 이 원장이 그 이전 체크포인트(항목 {earlier[0]}개, "
+                        f"루트 {earlier[1]})를 그대로 이어 간다는 증명이므로 그 체크포인트와 비교해도 됩니다.")
+            since_en = (f" data/custody/consistency.json proves that this ledger extends the checkpoint before it "
+                        f"({earlier[0]} entries, root {earlier[1]}), so you may compare that one instead.")
+        steps.append((
+            "cat data/custody/checkpoint.note",
+            f"이 반출 자료의 체크포인트는 항목 {size}개, 루트 {root}입니다. {where_ko} 또는 다른 기관(증인)이 "
+            f"보관한 체크포인트와 비교하십시오.{since_ko} 확인: 'longwatch verify-export . --checkpoint 파일'.",
+            f"The export's checkpoint has {size} entries and root {root}. Compare it with {where_en}, or with a "
+            f"checkpoint another party (a witness) keeps.{since_en} Also: "
+            "'longwatch verify-export . --checkpoint FILE'."))
     tsa_ca = "data/custody/tsa-chain.pem" if tsa_chain else "TSA-CA.pem"
     if tsa:
         steps.append((
             f"openssl ts -verify -data tagmanifest-sha256.txt.p7s -in tagmanifest-sha256.txt.p7s.tsr -CAfile {tsa_ca}",
             "'Verification: OK'이면 독립된 시점 확인 기관(TSA)이 이 서명이 토큰의 시각에 이미 있었음을 보증합니다."
-            + ("" if tsa_chain else " TSA-CA.pem은 시점 확인 기관의 인증서입니다(기관에서 받으십시오)."),
+            + (" data/custody/tsa-chain.pem은 시점 확인 기관의 인증서와 그 발급 기관(CA) 인증서입니다. 그 CA가 "
+               "기관이 공개한 것과 같은지도 확인하십시오." if tsa_chain else
+               " TSA-CA.pem은 시점 확인 기관의 인증서입니다(기관에서 받으십시오)."),
             "'Verification: OK': an independent time-stamp authority attests that this signature existed at "
-            "the token's time." + ("" if tsa_chain else " TSA-CA.pem is the authority's certificate (ask it).")))
+            "the token's time."
+            + (" data/custody/tsa-chain.pem holds the authority's certificate and its issuing CA's; check that "
+               "the CA is the one the authority publishes." if tsa_chain else
+               " TSA-CA.pem is the authority's certificate (ask it).")))
     if checkpoint_tsr:
         steps.append((
             f"openssl ts -verify -data data/custody/checkpoint.note.p7s -in data/custody/checkpoint.note.p7s.tsr "
@@ -250,8 +346,12 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
            "Run these commands in this folder, in order (only coreutils and OpenSSL are needed).", ""]
     for i, (cmd, ko, en) in enumerate(steps, 1):
         out += [f"{i}. {cmd}", f"   [ko] {ko}", f"   [en] {en}", ""]
-    out += ["모든 단계가 성공하면 이 자료는 내보낸 그대로이며 아카이브가 서명한 것입니다. 한 단계라도 실패하면 "
-            "자료를 증거로 쓰기 전에 아카이브에 문의하십시오.",
-            "If every step succeeds, this export is exactly as the archive signed it. If any step fails, ask the "
-            "archive before relying on it.", ""]
+    out += ["모든 단계가 성공하고 지문(과 체크포인트)이 반출 자료 밖에서 받은 값과 같으면, 이 자료는 아카이브가 서명한 "
+            "그대로입니다. 그 비교 없이 명령만 성공했다면 자료가 내부적으로 일관된다는 것만 증명됩니다: 인증서가 자료 "
+            "안에 들어 있으므로 새로 꾸며 낸 자료도 통과합니다. 한 단계라도 실패하면 자료를 증거로 쓰기 전에 "
+            "아카이브에 문의하십시오.",
+            "If every step succeeds AND the fingerprint (and the checkpoint) equal the values you got outside this "
+            "export, this export is exactly as the archive signed it. Without that comparison the commands show "
+            "only that the export is consistent: its certificate travels inside it, so a remade export passes "
+            "them too. If any step fails, ask the archive before relying on it.", ""]
     return "\n".join(out)

@@ -46,6 +46,7 @@ class Request:
     language: str = "ko"
     reason: str = ""
     watermark: bool = False  # also watermarked access copies under data/access/ (never the originals)
+    timezone: str = ""  # the recipient's time zone for the report (IANA name); "" is the archive's
 
 
 def request_to_dict(request: Request) -> dict[str, Any]:

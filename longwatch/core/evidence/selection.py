@@ -32,7 +32,7 @@ class Selection:
     """The packages to export (by camera, then time), the gaps in the requested range, and the cuts made."""
 
     packages: list[Package]
-    gaps: list[tuple[datetime, datetime]]
+    gaps: list[tuple[str, datetime, datetime]]  # (camera, start, end): each camera's own gaps in the range
     cuts: list[str] = field(default_factory=list)  # ids of derived cut packages among ``packages``
 
 
@@ -95,7 +95,7 @@ def select(archive: Archive, request: Request) -> Selection:
         ids.append(matches[0])
     if request.case:
         ids.extend(packages_for_case(archive, request.case))
-    gaps: list[tuple[datetime, datetime]] = []
+    gaps: list[tuple[str, datetime, datetime]] = []
     if request.cameras or request.start or request.end:
         if not (request.cameras and request.start and request.end):
             raise LongwatchError("E003", detail="give --camera, --from and --to together")
@@ -106,16 +106,17 @@ def select(archive: Archive, request: Request) -> Selection:
         with archive.catalog.session() as session:
             rows = session.scalars(sql_select(Package.id).where(Package.camera.in_(request.cameras))
                                    .where(Package.status == "stored")).all()
-        covered: list[tuple[datetime, datetime]] = []
+        # each camera's own coverage: one camera's footage never hides another's gap
+        covered: dict[str, list[tuple[datetime, datetime]]] = {camera: [] for camera in request.cameras}
         for pid in rows:
             row = archive.catalog.get(pid)
             assert row is not None
             ranges = _clips_range(row)
             if any(a < end and b > start for a, b in ranges):
                 ids.append(pid)
-                covered.extend(ranges)
-        gaps = find_gaps(covered, start, end)
-        if not covered:
+                covered.setdefault(row.camera, []).extend(ranges)
+        gaps = [(camera, a, b) for camera in sorted(covered) for a, b in find_gaps(covered[camera], start, end)]
+        if not any(covered.values()):
             raise LongwatchError("E004", cameras=", ".join(request.cameras), start=utc_text(start),
                                  end=utc_text(end))
     seen: set[str] = set()
