@@ -105,6 +105,9 @@ CODES: Mapping[str, str] = {
     "I008": N_("no package {package_id} in this archive"),
     "I009": N_("the camera id {value!r} is invalid: use letters, digits, '.', '_' or '-' (at most 64)"),
     "I050": N_("these files cannot share one package: {detail}; ingest them separately"),
+    "I051": N_("{path} is a symbolic link; it was not followed and nothing was archived: give the file it points "
+               "to, or pass --follow-symlinks"),
+    "I052": N_("{path} is a {kind}, not a regular file; nothing was archived: only regular files are preserved"),
     # K: keys and signatures
     "K001": N_("the signing key {path} could not be loaded: {detail}"),
     "K002": N_("the certificate {path} does not belong to the signing key"),

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from longwatch.clock import parse_time
-from longwatch.core.preservation.ingest import check_camera
+from longwatch.core.preservation.ingest import check_camera, check_source, open_source
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.plugins.connectors.base import Camera, CameraConnector, ClipInfo, Option
@@ -229,10 +229,9 @@ class DropFolderConnector(CameraConnector):
         return self._path(clip)
 
     def open_clip(self, clip: ClipInfo) -> BinaryIO:
-        try:
-            return open(self._path(clip), "rb")
-        except OSError as exc:
-            raise LongwatchError("I007", path=self._path(clip), detail=str(exc)) from exc
+        """The listed file only if it is still a regular file: a name swapped for a link or FIFO is refused."""
+        path = self._path(clip)
+        return open_source(path, check_source(path))
 
     def sidecars(self, clip: ClipInfo) -> dict[str, bytes]:
         return {side.name: side.read_bytes() for side in self._sidecar_paths(self._path(clip))}

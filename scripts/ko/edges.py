@@ -1,0 +1,12 @@
+"""Korean translations of the messages about the archive's edges: ingest sources, uploads, disposal, input."""
+
+KO = {
+    "{path} is a symbolic link; it was not followed and nothing was archived: give the file it points "
+    "to, or pass --follow-symlinks":
+        "{path}은(는) 심볼릭 링크이므로 따라가지 않았고 아무것도 보존하지 않았습니다: 링크가 가리키는 파일을 직접 지정하거나 "
+        "--follow-symlinks를 지정하십시오",
+    "{path} is a {kind}, not a regular file; nothing was archived: only regular files are preserved":
+        "{path}은(는) 일반 파일이 아닌 {kind}이므로 아무것도 보존하지 않았습니다: 일반 파일만 보존합니다",
+    "Archive the files symbolic links point to (links are refused by default).":
+        "심볼릭 링크가 가리키는 파일을 보존합니다 (기본값은 링크를 거부합니다).",
+}
