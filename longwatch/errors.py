@@ -272,6 +272,8 @@ CODES: Mapping[str, str] = {
         "on {removed} were removed; the package stays stored and the audit restores those copies: release the "
         "hold or wait for the retention date, then dispose of it again"
     ),
+    "S021": N_("there is no room for an upload of {needed} more bytes ({free} bytes free, {reserve} kept in "
+               "reserve); nothing was stored: try again later, or ask an administrator to free space"),
     # R: replication, audit and repair
     "R001": N_(
         "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, "

@@ -9,4 +9,9 @@ KO = {
         "{path}은(는) 일반 파일이 아닌 {kind}이므로 아무것도 보존하지 않았습니다: 일반 파일만 보존합니다",
     "Archive the files symbolic links point to (links are refused by default).":
         "심볼릭 링크가 가리키는 파일을 보존합니다 (기본값은 링크를 거부합니다).",
+    "there is no room for an upload of {needed} more bytes ({free} bytes free, {reserve} kept in "
+    "reserve); nothing was stored: try again later, or ask an administrator to free space":
+        "업로드의 남은 {needed}바이트를 받을 공간이 없습니다 (여유 {free}바이트, 예비 {reserve}바이트). 아무것도 "
+        "저장하지 않았습니다: 나중에 다시 시도하거나 관리자에게 공간 확보를 요청하십시오",
+    "Every byte arrived; making the package…": "모든 바이트를 받았습니다. 패키지를 만드는 중입니다…",
 }

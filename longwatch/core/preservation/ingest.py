@@ -62,6 +62,8 @@ class IngestRequest:
     end: datetime | None = None
     #: archive what a symbolic link points to; never by default (``ln -s /etc/passwd x.mp4``)
     follow_symlinks: bool = False
+    #: the package id to use, chosen by a caller that must find the package again after a crash (uploads)
+    package_id: str = ""
 
 
 @dataclass
@@ -286,7 +288,7 @@ def ingest_files(
     cap_alert = caps.check_room(archive, storage.location, total)  # S001 past the cap
     assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or clock.now()
-    package_id = str(uuid.uuid4())
+    package_id = first.package_id or str(uuid.uuid4())
     warnings: list[str] = [cap_alert] if cap_alert else []
     taken: set[str] = set()
     for member in members:
