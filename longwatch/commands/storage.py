@@ -20,6 +20,7 @@ from longwatch.core.storage import locks as storage_locks
 from longwatch.core.storage import policy as storage_policy
 from longwatch.core.storage import replicate as storage_replicate
 from longwatch.core.storage import tiers as storage_tiers
+from longwatch.core.storage import viewing_cache
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -50,8 +51,10 @@ def locations(obj: Any, as_json: bool) -> None:
     """Storage locations with their packages, bytes used, cap and state (from the catalog)."""
     archive = obj.archive()
     rows = storage_caps.usage(archive)
+    caches = viewing_cache.usage(archive)
     if as_json:
-        console.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows]})
+        console.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows],
+                           "viewing_caches": caches.to_dict()})
         return
     table = Table(_("location"), _("adapter"), _("packages"), _("used"), _("cap"), _("state"), box=None)
     for u in rows:
@@ -61,6 +64,8 @@ def locations(obj: Any, as_json: bool) -> None:
         table.add_row(name, u.adapter + (" (cold)" if u.cold else ""), str(u.packages),
                       console.human_size(u.used) + pct, cap, u.state)
     console.stdout.print(table)
+    click.echo(_("Viewing caches (poster frames, access copies): {files} files, {size}").format(
+        files=caches.files, size=console.human_size(caches.bytes)))
     for u in rows:
         if u.state in ("alert", "full"):
             click.echo(_("WARNING {message}").format(message=LongwatchError(

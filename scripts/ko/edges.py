@@ -14,4 +14,6 @@ KO = {
         "업로드의 남은 {needed}바이트를 받을 공간이 없습니다 (여유 {free}바이트, 예비 {reserve}바이트). 아무것도 "
         "저장하지 않았습니다: 나중에 다시 시도하거나 관리자에게 공간 확보를 요청하십시오",
     "Every byte arrived; making the package…": "모든 바이트를 받았습니다. 패키지를 만드는 중입니다…",
+    "Viewing caches (poster frames, access copies): {files} files, {size}":
+        "보기용 캐시 (포스터 프레임, 열람용 사본): 파일 {files}개, {size}",
 }

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Copy, Package
+from longwatch.core.storage.caps import not_disposed
 from longwatch.core.storage.copies import CopyCheck, check_copy, good_source, record_event
 from longwatch.core.storage.locks import lock_new_copy
 from longwatch.core.storage.replicate import copy_package
@@ -72,7 +73,8 @@ def audit_plan(archive: Archive, locations: Iterable[str] | None = None, limit: 
     Copies checked at the same instant (one ingest of many files) come in package and location order,
     not in the order their rows were made, so a catalog rebuilt by ``longwatch reindex`` plans the same.
     """
-    query = select(Copy.package_id, Copy.location, Copy.size_bytes, Copy.last_checked_at).order_by(
+    query = select(Copy.package_id, Copy.location, Copy.size_bytes, Copy.last_checked_at).where(
+        not_disposed()).order_by(
         Copy.last_checked_at.is_not(None), Copy.last_checked_at, Copy.package_id, Copy.location)
     wanted = set(locations or ())
     if wanted:
@@ -87,7 +89,7 @@ def audit_plan(archive: Archive, locations: Iterable[str] | None = None, limit: 
 
 def plan_totals(archive: Archive, locations: Iterable[str] | None = None) -> tuple[int, int]:
     """How many copies an audit covers and their bytes: one aggregate query, whatever the archive's size."""
-    query = select(func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
+    query = select(func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0)).where(not_disposed())
     wanted = set(locations or ())
     if wanted:
         query = query.where(Copy.location.in_(wanted))
@@ -171,7 +173,7 @@ def audit(
             result.skipped = max(0, total - len(result.checked))
             break
         row = archive.catalog.get(planned.package_id)
-        if row is None:
+        if row is None or row.status in ("disposing", "disposed"):  # disposed meanwhile: its copies went lawfully
             continue
         adapter = archive.storage(planned.location)
         check = check_copy(adapter, row.id, row.tagmanifest_sha256, progress=advance)
