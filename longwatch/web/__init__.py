@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from longwatch import i18n
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
-from longwatch.web import security
+from longwatch.web import numbers, security
 from longwatch.web.security import current_archive as current_archive  # for the pages and page plugins
 
 SECURITY_HEADERS = {
@@ -140,6 +140,7 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
     app.jinja_env.globals.update(
         _=i18n.gettext, csrf_token=security.csrf_token, current_user=security.current_user,
     )
+    app.url_map.converters["int"] = numbers.WholeNumberConverter  # before any rule: '١٢٣' or 40 digits are 400
     for blueprints in archive.pm.hook.register_blueprints(app=app):
         for blueprint in blueprints or ():
             app.register_blueprint(blueprint)

@@ -55,7 +55,7 @@ from longwatch.core.faults import fault
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive
+from longwatch.web import current_archive, numbers
 from longwatch.web.api import _param, operation
 from longwatch.web.security import current_user, public, requires
 
@@ -219,7 +219,7 @@ def create() -> Response:
     assert user is not None
     limit = int(current_app.config["LONGWATCH_UPLOAD_MAX"])
     text = request.headers.get("Upload-Length", "")
-    if not text.isdigit() or not 0 < int(text) <= limit:
+    if not numbers.is_whole(text) or not 0 < int(text) <= limit:
         raise LongwatchError("W016", limit=limit)
     meta = parse_metadata(request.headers.get("Upload-Metadata"))
     expected = meta.get("sha256", "").strip().lower()
@@ -349,7 +349,7 @@ def patch(upload_id: str) -> Response:
         return response
     if row.status != "receiving":
         raise LongwatchError("W014", offset=row.offset, given=given[:20])
-    if not given.isdigit():
+    if not numbers.is_whole(given):
         raise LongwatchError("W021", detail="Upload-Offset is missing or not a number")
     expected_chunk = _checksum(request.headers.get("Upload-Checksum"))
     path = _data_path(upload_id)
