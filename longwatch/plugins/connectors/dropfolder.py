@@ -1,8 +1,9 @@
 """Drop folder: files copied into a directory (an NVR's export share, a USB stick) are archived.
 
 A file counts as complete when a marker ``<file>.done`` exists next to it, or
-when its size and modification time were the same at two looks and it has not
-changed for ``settle_seconds``. Metadata comes from a JSON sidecar
+when it has settled: its modification time is at least ``settle_seconds`` old
+and, if it was seen before, its size and mtime are what they were then (so
+``watch --once`` from cron works without markers). Metadata comes from a JSON sidecar
 (``clip.mp4.json`` / ``clip.json``), a CSV sidecar (``clip.mp4.csv`` /
 ``clip.csv``: a header row and one row), or the file name (``pattern``). The
 original is moved (``after = "move"``) or marked in the watch's own state
@@ -132,6 +133,13 @@ class DropFolderConnector(CameraConnector):
             yield clip
 
     def _is_complete(self, path: Path, rel: str, st: os.stat_result, now: float) -> bool:
+        """A ``.done`` marker, or a file that has settled: nothing written to it for ``settle_seconds``.
+
+        Every write moves the mtime forward, so a file whose mtime is that old
+        has settled even at the first look: ``watch --once`` from cron archives
+        it (a pass sees each file once, so two looks never happen there). A
+        file seen before must also be unchanged since that look.
+        """
         if path.with_name(path.name + MARKER).exists():
             return True
         settle = self.config["settle_seconds"]
@@ -139,7 +147,8 @@ class DropFolderConnector(CameraConnector):
         self._seen[rel] = (st.st_size, st.st_mtime_ns)
         if settle <= 0:
             return True
-        return previous == (st.st_size, st.st_mtime_ns) and now - st.st_mtime >= settle
+        unchanged = previous is None or previous == (st.st_size, st.st_mtime_ns)
+        return unchanged and now - st.st_mtime >= settle
 
     # -- metadata --------------------------------------------------------------
     def _sidecar_paths(self, path: Path) -> list[Path]:
