@@ -285,6 +285,8 @@ CODES: Mapping[str, str] = {
     "R005": N_("the policy {policy!r} is invalid: {detail}"),
     "R006": N_("package {package_id}: the custody ledger records a copy on {location!r} that the store does not "
                "hold; `longwatch audit` repairs it from a good copy"),
+    "R007": N_("package {package_id}: the copy on {location!r} could not be checked, its store failed: {detail}; "
+               "the audit went on with the other copies and checks this one again next time"),
     # T: external tools
     "T001": N_("{tool} is not installed; `make demo` installs it (Debian package {package})"),
     # V: verification findings (each one is reported, not only the first)

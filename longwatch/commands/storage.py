@@ -149,21 +149,22 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
     bad = sum(1 for c in result.checked if not c.ok)
     if as_json:
         console.emit_json({
-            "ok": not result.lost,
+            "ok": not result.lost and not result.errors,
             "checked": len(result.checked), "failed": bad, "skipped": result.skipped,
             "bytes_read": result.bytes_read, "seconds": round(result.seconds, 3),
             "failures": [{"package_id": c.package_id, "location": c.location, "missing": c.missing,
                           "files": c.bad} for c in result.checked if not c.ok],
             "repaired": [{"package_id": p, "location": loc, "source": src} for p, loc, src in result.repaired],
             "lost": [e.to_dict() for e in result.lost],
+            "errors": [e.to_dict() for e in result.errors],
         })
     elif not obj.quiet:
         click.echo(_("{checked} copies checked ({size}), {bad} failed, {repaired} repaired, {skipped} left for "
                      "the next run").format(checked=len(result.checked), size=console.human_size(result.bytes_read),
                                             bad=bad, repaired=len(result.repaired), skipped=result.skipped))
-    for exc in result.lost:
+    for exc in [*result.lost, *result.errors]:
         click.echo(f"ERROR [{exc.code}] {exc.render()}", err=True)
-    if result.lost:
+    if result.lost or result.errors:
         sys.exit(1)
 
 

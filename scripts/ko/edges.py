@@ -16,4 +16,8 @@ KO = {
     "Every byte arrived; making the package…": "모든 바이트를 받았습니다. 패키지를 만드는 중입니다…",
     "Viewing caches (poster frames, access copies): {files} files, {size}":
         "보기용 캐시 (포스터 프레임, 열람용 사본): 파일 {files}개, {size}",
+    "package {package_id}: the copy on {location!r} could not be checked, its store failed: {detail}; "
+    "the audit went on with the other copies and checks this one again next time":
+        "패키지 {package_id}: {location!r}의 사본은 저장소 오류로 검사하지 못했습니다: {detail}. 감사는 다른 사본을 "
+        "계속 검사했으며 이 사본은 다음 감사에서 다시 검사합니다",
 }
