@@ -77,8 +77,8 @@ def test_lock_state_is_read_only_for_protected_copies(two_stores, s3_requests, s
 
 
 def test_a_store_error_on_one_copy_is_recorded_and_the_audit_goes_on(two_stores, s3_requests, small_clip,
-                                                                     tmp_path, lw):
-    seen, deny = s3_requests
+                                                                     tmp_path):
+    _seen, deny = s3_requests
     pids = [add_package(two_stores, small_clip, tmp_path, f"p{i}") for i in range(3)]
     broken = pids[1]
     deny.append(lambda op, params: op == "HeadObject" and broken in str(params.get("url_path", "")))
