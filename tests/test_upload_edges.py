@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import LONGWATCH
+from conftest import LONGWATCH, configure_storage
 from web_fixtures import LiveServer, free_port
 
 from longwatch.core.catalog.models import Upload
@@ -172,3 +172,33 @@ def test_no_room_is_507_with_a_code_at_creation_and_while_growing(live_server, t
     live_server.app.config["LONGWATCH_UPLOAD_RESERVE"] = 0
     upload_id = url.rsplit("/", 1)[1]
     assert (web_archive.root / "uploads" / upload_id / "data").read_bytes() == b"12345"
+
+
+STORAGE = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
+           '[storage.locations.primary]\nadapter = "local"\npath = "storage"\n{cap}\n')
+
+
+def test_a_full_store_keeps_the_uploaded_bytes_until_the_package_can_be_made(web_archive, token_for, fresh_clip):
+    """Ingest refused for a reason that is not the file's (S001: the store is full): nothing is deleted,
+    the upload stays 'archiving' with the error, and the next start completes it."""
+    token = token_for("operator")
+    data = fresh_clip.read_bytes()
+    configure_storage(web_archive.archive, STORAGE.format(cap="cap_bytes = 1")).close()
+    server = LiveServer(web_archive.root)
+    server.start()
+    try:
+        url = f"{server.url}" + _create(server.url, token, len(data), "filename " + _b64("full.mp4")).headers[
+            "Location"]
+        refused = _patch(url, token, 0, data)
+        assert refused.status_code == 507 and refused.json()["error"]["code"] == "S001"
+        status = _status(url, token)
+        assert status["status"] == "archiving" and "S001" in status["error"] and status["package_id"]
+        upload_id = url.rsplit("/", 1)[1]
+        assert (web_archive.root / "uploads" / upload_id / "full.mp4").read_bytes() == data  # kept
+        configure_storage(web_archive.archive, STORAGE.format(cap="")).close()  # room again
+        server.restart()
+        url = f"{server.url}/api/v1/uploads/{upload_id}"
+        done = _wait_for_status(url, token, "archived")
+        assert done["package_id"] == status["package_id"] and done["error"] is None
+    finally:
+        server.stop()
