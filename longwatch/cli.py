@@ -133,10 +133,12 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
 @click.option("--start", default="", metavar="ISO8601", help="Recording start with Z or an offset.")
 @click.option("--title", default="", help="Title (default: camera, time and file name).")
 @click.option("--allow-duplicate", is_flag=True, help="Archive bytes already in the archive again.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Archive the files symbolic links point to (links are refused by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @pass_obj
 def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, location: str, location_name: str,
-           start: str, title: str, allow_duplicate: bool, as_json: bool) -> None:
+           start: str, title: str, allow_duplicate: bool, follow_symlinks: bool, as_json: bool) -> None:
     """Archive files (a directory: every file in it) as signed packages.
 
     Metadata may also come from a JSON sidecar next to each file
@@ -155,7 +157,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     for path in files:
         request = ingest_mod.IngestRequest(
             path=path, camera=camera, zone=zone, latitude=lat, longitude=lon, location_name=location_name,
-            start=start_time, title=title, allow_duplicate=allow_duplicate)
+            start=start_time, title=title, allow_duplicate=allow_duplicate, follow_symlinks=follow_symlinks)
         try:
             size = path.stat().st_size if path.is_file() else 0
             with progress_for(obj, path.name, size) as advance:

@@ -115,6 +115,9 @@ CODES: Mapping[str, str] = {
     "I008": N_("no package {package_id} in this archive"),
     "I009": N_("the camera id {value!r} is invalid: use letters, digits, '.', '_' or '-' (at most 64)"),
     "I050": N_("these files cannot share one package: {detail}; ingest them separately"),
+    "I051": N_("{path} is a symbolic link; it was not followed and nothing was archived: give the file it points "
+               "to, or pass --follow-symlinks"),
+    "I052": N_("{path} is a {kind}, not a regular file; nothing was archived: only regular files are preserved"),
     # K: keys and signatures
     "K001": N_("the signing key {path} could not be loaded: {detail}"),
     "K002": N_("the certificate {path} does not belong to the signing key"),
@@ -310,6 +313,8 @@ CODES: Mapping[str, str] = {
         "on {removed} were removed; the package stays stored and the audit restores those copies: release the "
         "hold or wait for the retention date, then dispose of it again"
     ),
+    "S021": N_("there is no room for an upload of {needed} more bytes ({free} bytes free, {reserve} kept in "
+               "reserve); nothing was stored: try again later, or ask an administrator to free space"),
     # R: replication, audit and repair
     "R001": N_(
         "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, "
@@ -321,6 +326,8 @@ CODES: Mapping[str, str] = {
     "R005": N_("the policy {policy!r} is invalid: {detail}"),
     "R006": N_("package {package_id}: the custody ledger records a copy on {location!r} that the store does not "
                "hold; `longwatch audit` repairs it from a good copy"),
+    "R007": N_("package {package_id}: the copy on {location!r} could not be checked, its store failed: {detail}; "
+               "the audit went on with the other copies and checks this one again next time"),
     # T: external tools
     "T001": N_("{tool} is not installed; `make demo` installs it (Debian package {package})"),
     # V: verification findings (each one is reported, not only the first)

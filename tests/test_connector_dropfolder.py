@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import configure_storage, local_locations
+from conftest import configure_storage, local_locations, run_longwatch
 
 from longwatch.core.archive import Archive
 from longwatch.core.media.probe import make_test_clip
@@ -307,3 +308,40 @@ def test_original_kept_until_its_retention_class_policy_is_met(tmp_path, archive
     assert not (drop / "a.mp4").exists()
     assert archive.storage("offsite").has_package(outcome.package_id)
     archive.close()
+
+
+def test_watch_once_from_cron_archives_settled_files_without_markers(tmp_path, archive, clip_bank):
+    """Each cron run is one look: a file nobody wrote to for settle_seconds is archived; a fresh one waits."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(clip_bank[0], drop / "settled.mp4")
+    shutil.copy(clip_bank[1], drop / "fresh.mp4")
+    old = time.time() - 120
+    os.utime(drop / "settled.mp4", (old, old))
+    config = tmp_path / "drop.toml"
+    config.write_text(f'path = "{drop}"\nsettle_seconds = 60\ncamera = "cam-01"\n', encoding="utf-8")
+    done = run_longwatch("-A", archive.root, "watch", "drop-folder", "--config", config, "--once")
+    assert done.returncode == 0, done.stderr
+    stored = [c.original_name for p in archive.catalog.packages() for c in p.clips]
+    assert stored == ["settled.mp4"]
+    assert not (drop / "settled.mp4").exists() and (drop / "fresh.mp4").exists()  # moved once stored; left
+    os.utime(drop / "fresh.mp4", (old, old))  # the next cron run, after the copy has settled
+    done = run_longwatch("-A", archive.root, "watch", "drop-folder", "--config", config, "--once")
+    assert done.returncode == 0, done.stderr
+    assert sorted(c.original_name for p in archive.catalog.packages() for c in p.clips) == ["fresh.mp4",
+                                                                                            "settled.mp4"]
+
+
+def test_a_file_that_changed_since_the_last_look_waits(tmp_path, clip_bank):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    path = drop / "x.mp4"
+    shutil.copy(clip_bank[0], path)
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    connector = DropFolderConnector({"path": str(drop), "settle_seconds": 60}, tmp_path / "state")
+    assert [c.name for c in connector.list_clips(None)] == ["x.mp4"]
+    with path.open("ab") as fh:
+        fh.write(b"more")
+    os.utime(path, (old, old))  # a writer that keeps an old mtime: the size still tells
+    assert list(connector.list_clips(None)) == []

@@ -20,6 +20,7 @@ from longwatch.core.storage import locks as storage_locks
 from longwatch.core.storage import policy as storage_policy
 from longwatch.core.storage import replicate as storage_replicate
 from longwatch.core.storage import tiers as storage_tiers
+from longwatch.core.storage import viewing_cache
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.i18n import _
@@ -50,8 +51,10 @@ def locations(obj: Any, as_json: bool) -> None:
     """Storage locations with their packages, bytes used, cap and state (from the catalog)."""
     archive = obj.archive()
     rows = storage_caps.usage(archive)
+    caches = viewing_cache.usage(archive)
     if as_json:
-        console.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows]})
+        console.emit_json({"primary": archive.settings.primary_location, "locations": [u.to_dict() for u in rows],
+                           "viewing_caches": caches.to_dict()})
         return
     table = Table(_("location"), _("adapter"), _("packages"), _("used"), _("cap"), _("state"), box=None)
     for u in rows:
@@ -61,6 +64,8 @@ def locations(obj: Any, as_json: bool) -> None:
         table.add_row(name, u.adapter + (" (cold)" if u.cold else ""), str(u.packages),
                       console.human_size(u.used) + pct, cap, u.state)
     console.stdout.print(table)
+    click.echo(_("Viewing caches (poster frames, access copies): {files} files, {size}").format(
+        files=caches.files, size=console.human_size(caches.bytes)))
     for u in rows:
         if u.state in ("alert", "full"):
             click.echo(_("WARNING {message}").format(message=LongwatchError(
@@ -146,21 +151,22 @@ def audit(obj: Any, bandwidth: str | None, time_budget: float | None, locations_
     bad = sum(1 for c in result.checked if not c.ok)
     if as_json:
         console.emit_json({
-            "ok": not result.lost,
+            "ok": not result.lost and not result.errors,
             "checked": len(result.checked), "failed": bad, "skipped": result.skipped,
             "bytes_read": result.bytes_read, "seconds": round(result.seconds, 3),
             "failures": [{"package_id": c.package_id, "location": c.location, "missing": c.missing,
                           "files": c.bad} for c in result.checked if not c.ok],
             "repaired": [{"package_id": p, "location": loc, "source": src} for p, loc, src in result.repaired],
             "lost": [e.to_dict() for e in result.lost],
+            "errors": [e.to_dict() for e in result.errors],
         })
     elif not obj.quiet:
         click.echo(_("{checked} copies checked ({size}), {bad} failed, {repaired} repaired, {skipped} left for "
                      "the next run").format(checked=len(result.checked), size=console.human_size(result.bytes_read),
                                             bad=bad, repaired=len(result.repaired), skipped=result.skipped))
-    for exc in result.lost:
+    for exc in [*result.lost, *result.errors]:
         click.echo(f"ERROR [{exc.code}] {exc.render()}", err=True)
-    if result.lost:
+    if result.lost or result.errors:
         sys.exit(1)
 
 

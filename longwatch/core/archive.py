@@ -23,12 +23,39 @@ from longwatch.core.catalog import Catalog
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
 
+#: What an archive's files are: its owner's alone (0600 files, 0700 folders) unless LONGWATCH_UMASK says more.
+DEFAULT_UMASK = 0o077
+
+
+def private_files() -> int:
+    """Make every file this process creates from now on unreadable to others, whatever the shell's umask.
+
+    Why the process umask rather than a mode per file: the catalog (SQLite and
+    its journals), ledger segments, keys, storage, uploads, exports, caches
+    and what ffmpeg writes are made in many places and by other programs; the
+    umask covers all of them, so no new code path can forget. Footage of
+    people is personal data (PIPA): the default is 0600/0700.
+    ``LONGWATCH_UMASK`` (octal, e.g. ``027`` for a group of operators) may
+    open it to a group; files are never made writable by everyone.
+    """
+    text = os.environ.get("LONGWATCH_UMASK", "").strip()
+    try:
+        mask = int(text, 8) if text else DEFAULT_UMASK
+    except ValueError as exc:
+        raise LongwatchError("A003", path="LONGWATCH_UMASK", detail=f"{text[:20]!r} is not an octal umask") from exc
+    if not text.isascii() or not 0 <= mask <= 0o777:
+        raise LongwatchError("A003", path="LONGWATCH_UMASK", detail=f"{text[:20]!r} is not an octal umask")
+    mask |= 0o002
+    os.umask(mask)
+    return mask
+
 
 class Archive:
     #: asks a person for the key's passphrase when no variable or file gives it (set by the CLI on a terminal)
     passphrase_prompt: Callable[[], bytes | None] | None = None
 
     def __init__(self, settings: config.Settings, pm: pluggy.PluginManager | None = None) -> None:
+        private_files()
         self.settings = settings
         self.root = settings.root
         self.pm = pm or registry.get_plugin_manager()
@@ -64,7 +91,9 @@ class Archive:
         if (root / config.CONFIG_NAME).exists():
             raise LongwatchError("A002", path=root)
         created_root = not root.exists()
+        mask = private_files()
         root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o777 & ~mask)  # an empty folder given to init: made private as a new one would be
         try:
             text = config.render_default(name or root.name, organization, timezone, language,
                                          encrypted=not unencrypted_key)

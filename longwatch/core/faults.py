@@ -6,7 +6,8 @@ sample cut but its source not yet destroyed); the tests run a real command
 with ``LONGWATCH_FAULT=<point>`` and check that the next run completes the work
 exactly once. Unset, a point costs one dictionary lookup. Points:
 ``after-publish``, ``after-delete``, ``after-planning-sample``,
-``before-certificate``, ``export-before-rename``.
+``before-certificate``, ``export-before-rename``, ``upload-after-last-byte``
+(a tus upload's last byte recorded, its package not yet made).
 """
 
 from __future__ import annotations

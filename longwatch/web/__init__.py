@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from longwatch import i18n
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
-from longwatch.web import navigation, security
+from longwatch.web import navigation, numbers, security
 from longwatch.web.security import current_archive as current_archive  # for the pages and page plugins
 
 SECURITY_HEADERS = {
@@ -39,7 +39,7 @@ STATUS = {
     "W001": 401, "W002": 429, "W008": 401, "W009": 403, "W010": 403, "W011": 404, "W013": 412,
     "W014": 409, "W015": 460, "W016": 413, "W017": 422, "W018": 404, "W020": 416, "W023": 422,
     "W040": 403, "W041": 410,
-    "I006": 409, "I008": 404, "S001": 507,
+    "I006": 409, "I008": 404, "S001": 507, "S021": 507,
 }
 
 
@@ -144,6 +144,7 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         _=i18n.gettext, csrf_token=security.csrf_token, current_user=security.current_user,
         nav_links=navigation.links,
     )
+    app.url_map.converters["int"] = numbers.WholeNumberConverter  # before any rule: '١٢٣' or 40 digits are 400
     for blueprints in archive.pm.hook.register_blueprints(app=app):
         for blueprint in blueprints or ():
             app.register_blueprint(blueprint)

@@ -17,7 +17,7 @@ from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import tasks as public_tasks
 from longwatch.errors import LongwatchError
 from longwatch.i18n import gettext
-from longwatch.web import current_archive
+from longwatch.web import current_archive, numbers
 from longwatch.web.forms import errors_for, time_field
 from longwatch.web.security import current_user, requires
 
@@ -109,7 +109,7 @@ def action() -> Response:
             req_api.mask(archive, number, keep, actor=_actor())
     elif what == "deliver":
         days = f.get("expires_days", "7").strip() or "7"
-        if not days.isdigit():
+        if not numbers.is_whole(days, 36500):
             raise LongwatchError("U012", number=number, detail="the link's days must be a whole number")
         _req, export = req_api.deliver(archive, number, f.get("recipient", ""), int(days), actor=_actor())
         # the link's token is shown once, on the next page (the catalog keeps only its hash)

@@ -8,7 +8,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from longwatch.core.public import notice as notice_api
-from longwatch.web import current_archive
+from longwatch.web import current_archive, numbers
 from longwatch.web.security import current_user, public, requires
 
 bp = Blueprint("notice", __name__)
@@ -19,13 +19,13 @@ bp = Blueprint("notice", __name__)
 def page() -> str:
     archive = current_archive()
     version = request.args.get("version", "")
-    shown = notice_api.get(archive, int(version)) if version.isdigit() else notice_api.current(archive)
+    shown = notice_api.get(archive, int(version)) if numbers.is_whole(version) else notice_api.current(archive)
     published = [v for v in notice_api.versions(archive) if v.published_at]
     return render_template("public/notice.html", notice=shown, published=published,
                            zones=notice_api.cameras_by_zone(archive), tz=archive.settings.tz,
                            organization=archive.settings.organization,
                            retention=(notice_api.retention_summary(archive, g.lang).splitlines()
-                                      if shown is None or not version.isdigit() else []))
+                                      if shown is None or not numbers.is_whole(version) else []))
 
 
 @bp.route("/notice/edit", methods=["GET", "POST"])
@@ -50,7 +50,7 @@ def edit() -> Any:
 @requires("notice:write")
 def publish() -> Response:
     version = request.form.get("version", "")
-    notice_api.publish(current_archive(), int(version) if version.isdigit() else -1)
+    notice_api.publish(current_archive(), int(version) if numbers.is_whole(version) else -1)
     return redirect(url_for("notice.edit"))
 
 

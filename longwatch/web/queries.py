@@ -21,6 +21,7 @@ from longwatch.core.accounts import Account
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Case, CaseMember, CasePackage, Clip, Package, Upload
 from longwatch.errors import LongwatchError
+from longwatch.web import numbers
 
 MAX_LIMIT = 500
 #: Counting stops here: an exact count of a million rows costs a full scan on every page view.
@@ -53,10 +54,9 @@ class PackageFilter:
             if text in (None, ""):
                 setattr(f, name, default)
                 continue
-            try:
-                value = int(text)
-            except (TypeError, ValueError) as exc:
-                raise LongwatchError("W012", name=name, detail="not a whole number") from exc
+            if not numbers.is_whole(str(text)):  # '１２３', '²' or 40 digits: not a number the catalog holds
+                raise LongwatchError("W012", name=name, detail="not a whole number")
+            value = int(text)
             if value < (1 if name == "limit" else 0) or (top is not None and value > top):
                 raise LongwatchError("W012", name=name, detail=f"out of range (limit 1..{MAX_LIMIT}, offset >= 0)")
             setattr(f, name, value)

@@ -12,15 +12,26 @@ when another process (or a restart) took the previous chunk; when the last
 byte arrives the whole-file digest is compared with the one the client
 announced (``Upload-Metadata: sha256``) and only then does the file go through
 ``core.ingest``.
+
+Nothing is lost at the edges: the row that records the last byte also turns
+the upload to ``archiving`` in the same transaction, and the package id is
+chosen before ingest starts. An upload whose every byte arrived is never
+swept; if the server dies before its package is made, the next process to
+start (or the next PATCH) completes it exactly once, and a package already
+published under that id counts as done. Free space is checked when an
+upload is created and before each chunk (507, S021), never discovered as a
+failed write.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -38,10 +49,13 @@ from werkzeug.exceptions import ClientDisconnected
 from longwatch import clock
 from longwatch.core.accounts import Account
 from longwatch.core.aip import package
+from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Upload
+from longwatch.core.faults import fault
 from longwatch.core.preservation import ingest as ingest_mod
+from longwatch.core.preservation import publish as publish_mod
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive
+from longwatch.web import current_archive, numbers
 from longwatch.web.api import _param, operation
 from longwatch.web.security import current_user, public, requires
 
@@ -52,6 +66,11 @@ EXTENSIONS = "creation,checksum,termination"
 PIECE = 4 << 20
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+#: Free space kept in the upload area beyond what uploads still need, for the catalog and logs.
+RESERVE = 64 << 20
+#: Errors that are the file's own (a wrong digest, a duplicate): its bytes go. Any other keeps them for a retry.
+_FILE_FAULTS = ("I", "W")
+log = logging.getLogger(__name__)
 
 # upload id -> (offset, running sha256) in this process; rebuilt from disk when stale
 _hashers: dict[str, tuple[int, Any]] = {}
@@ -99,12 +118,17 @@ def _data_path(upload_id: str) -> Path:
 
 
 def sweep_expired(now: datetime | None = None) -> list[str]:
-    """Forget uploads nobody finished before they expired (their bytes and their row)."""
+    """Forget uploads nobody finished before they expired (their bytes and their row).
+
+    Only uploads still missing bytes: one whose last byte arrived is waiting
+    for its package and is completed, never swept.
+    """
     now = now or clock.now()
     gone = []
     catalog = current_archive().catalog
     with catalog.session() as s:
-        for row in s.scalars(select(Upload).where(Upload.expires_at < now, Upload.status == "receiving")):
+        for row in s.scalars(select(Upload).where(Upload.expires_at < now, Upload.status == "receiving",
+                                                  Upload.offset < Upload.length)):
             shutil.rmtree(upload_dir() / row.id, ignore_errors=True)
             row.status = "expired"
             gone.append(row.id)
@@ -112,6 +136,14 @@ def sweep_expired(now: datetime | None = None) -> list[str]:
         for upload_id in gone:
             _hashers.pop(upload_id, None)
     return gone
+
+
+def check_room(root: Path, needed: int, reserve: int = RESERVE) -> None:
+    """Refuse (S021, 507) before receiving bytes the upload area has no room for."""
+    root.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(root).free
+    if free < needed + reserve:
+        raise LongwatchError("S021", needed=needed, free=free, reserve=reserve)
 
 
 def _get(upload_id: str, user: Account) -> Upload:
@@ -187,7 +219,7 @@ def create() -> Response:
     assert user is not None
     limit = int(current_app.config["LONGWATCH_UPLOAD_MAX"])
     text = request.headers.get("Upload-Length", "")
-    if not text.isdigit() or not 0 < int(text) <= limit:
+    if not numbers.is_whole(text) or not 0 < int(text) <= limit:
         raise LongwatchError("W016", limit=limit)
     meta = parse_metadata(request.headers.get("Upload-Metadata"))
     expected = meta.get("sha256", "").strip().lower()
@@ -204,6 +236,11 @@ def create() -> Response:
         except LongwatchError as exc:
             raise LongwatchError("W022", detail=exc.render()) from exc
     sweep_expired()
+    check_room(upload_dir(), int(text), int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
+    storage = current_archive().storage()
+    free = storage.free_bytes()
+    if free is not None and free < int(text) + ingest_mod.HEADROOM:  # the package must fit too
+        raise LongwatchError("S001", location=storage.location, detail=f"{free} bytes free, {text} needed")
     now = clock.now()
     upload_id = uuid.uuid4().hex
     path = _data_path(upload_id)
@@ -301,22 +338,21 @@ def patch(upload_id: str) -> Response:
     if request.mimetype != "application/offset+octet-stream":
         raise LongwatchError("W021", detail="Content-Type must be application/offset+octet-stream")
     row = _get(upload_id, user)
-    if row.status != "receiving":
-        raise LongwatchError("W014", offset=row.offset, given=request.headers.get("Upload-Offset", "")[:20])
     given = request.headers.get("Upload-Offset", "")
-    if not given.isdigit():
+    if row.status == "archiving" or (row.status == "receiving" and row.offset == row.length):
+        # every byte arrived but the package is not made yet (a server died, or a retry): make it now
+        if given != str(row.length):
+            raise LongwatchError("W014", offset=row.offset, given=given[:20])
+        done = complete(current_archive(), upload_dir(), upload_id, raise_errors=True)
+        response = tus_headers(Response(status=204))
+        response.headers["Upload-Offset"] = str(done.offset if done is not None else row.length)
+        return response
+    if row.status != "receiving":
+        raise LongwatchError("W014", offset=row.offset, given=given[:20])
+    if not numbers.is_whole(given):
         raise LongwatchError("W021", detail="Upload-Offset is missing or not a number")
     expected_chunk = _checksum(request.headers.get("Upload-Checksum"))
     path = _data_path(upload_id)
-    if not path.exists() and row.offset == row.length:
-        # every byte arrived but the server stopped while archiving: archive again, nothing to receive
-        named = _named_path(row)
-        if not named.exists() or int(given) != row.length:
-            raise LongwatchError("W018", upload_id=upload_id[:40])
-        finish(row, _running_hash(upload_id, named, row.length).hexdigest())
-        response = tus_headers(Response(status=204))
-        response.headers["Upload-Offset"] = str(row.length)
-        return response
     with path.open("r+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)  # one writer per upload, across processes
         with current_archive().catalog.session() as s:
@@ -324,8 +360,11 @@ def patch(upload_id: str) -> Response:
             assert fresh is not None
         row = fresh
         start = row.offset
+        if row.status != "receiving" or start == row.length:  # another request took the last byte meanwhile
+            raise LongwatchError("W014", offset=start, given=given)
         if int(given) != start:
             raise LongwatchError("W014", offset=start, given=given)
+        check_room(path.parent, row.length - start, int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
         fh.truncate(start)  # bytes past the last good offset (a crash mid-chunk) are not trusted
         fh.seek(start)
         whole = _running_hash(upload_id, path, start)
@@ -338,19 +377,27 @@ def patch(upload_id: str) -> Response:
             pending: Future[None] | None = None
             try:
                 while True:
-                    data = request.stream.read(PIECE)
+                    try:
+                        data = request.stream.read(PIECE)
+                    except (ClientDisconnected, OSError):
+                        disconnected = True
+                        break
                     if not data:
                         break
                     if received + len(data) > room:
                         fh.truncate(start)
                         raise LongwatchError("W016", limit=row.length)
-                    fh.write(data)
+                    try:
+                        fh.write(data)
+                    except OSError as exc:  # the disk filled under us: the chunk is not kept
+                        fh.truncate(start)
+                        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                            raise LongwatchError("S021", needed=room, free=0, reserve=0) from exc
+                        raise LongwatchError("W023", detail=str(exc)) from exc
                     if pending is not None:
                         pending.result()
                     pending = pool.submit(_update, digests, data)
                     received += len(data)
-            except (ClientDisconnected, OSError):
-                disconnected = True
             finally:
                 if pending is not None:
                     pending.result()
@@ -366,65 +413,147 @@ def patch(upload_id: str) -> Response:
             stored = s.get(Upload, upload_id)
             assert stored is not None
             stored.offset = offset
+            if offset == row.length:  # the last byte and the duty to archive it are recorded together
+                stored.status, stored.package_id = "archiving", str(uuid.uuid4())
         with _hashers_lock:
             _hashers[upload_id] = (offset, whole)
     if offset == row.length:
+        fault("upload-after-last-byte")
+        complete(current_archive(), upload_dir(), upload_id, sha256=whole.hexdigest(), raise_errors=True)
         with _hashers_lock:
             _hashers.pop(upload_id, None)
-        row.offset = offset
-        finish(row, whole.hexdigest())
     response = tus_headers(Response(status=204))
     response.headers["Upload-Offset"] = str(offset)
     return response
 
 
-def _named_path(row: Upload) -> Path:
+def _named_path(root: Path, row: Upload) -> Path:
     """Where the complete file waits for ingest, under its original (safe) name."""
-    return upload_dir() / row.id / package.safe_name(row.filename or "upload.bin", "upload.bin")
+    return root / row.id / package.safe_name(row.filename or "upload.bin", "upload.bin")
 
 
-def finish(row: Upload, sha256: str) -> str:
-    """Check the whole file's digest, then archive it through core.ingest; returns the package id."""
-    archive = current_archive()
-    folder = upload_dir() / row.id
+def _set(archive: Archive, upload_id: str, **values: Any) -> Upload:
+    with archive.catalog.session() as s:
+        stored = s.get(Upload, upload_id)
+        assert stored is not None
+        for key, value in values.items():
+            setattr(stored, key, value)
+        s.flush()
+        s.expunge(stored)
+    return stored
 
-    def fail(error: LongwatchError) -> None:
+
+def complete(archive: Archive, root: Path, upload_id: str, sha256: str = "",
+             raise_errors: bool = False) -> Upload | None:
+    """Archive an upload whose every byte arrived, exactly once, whichever process gets there first.
+
+    The package id was recorded with the last byte, so a package published
+    before a crash is found, not made twice. An error that is the file's own
+    (I, W: a wrong digest, a duplicate) fails the upload and its bytes go; any
+    other (a full store, a lost catalog) leaves it ``archiving`` with the error
+    recorded and its bytes kept, for the next try. Returns the row as it ends,
+    or None when another process holds it.
+    """
+    folder = root / upload_id
+    try:
+        lock = (folder / "finish.lock").open("a+b")
+    except FileNotFoundError:  # already archived, or the upload area is not mounted here: touch nothing
         with archive.catalog.session() as s:
-            stored = s.get(Upload, row.id)
-            assert stored is not None
-            stored.status, stored.error = "failed", f"[{error.code}] {error.render(translate=False)}"
+            row = s.get(Upload, upload_id)
+            if row is not None:
+                s.expunge(row)
+        return row
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if raise_errors else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return None
+        with archive.catalog.session() as s:
+            row = s.get(Upload, upload_id)
+            if row is not None:
+                s.expunge(row)
+        if row is None or row.offset != row.length or row.status not in ("receiving", "archiving"):
+            return row
+        if not row.package_id:
+            row = _set(archive, upload_id, status="archiving", package_id=str(uuid.uuid4()))
+        if archive.catalog.get(row.package_id) is None:
+            publish_mod.recover(archive)  # a publication the dead process left half done
+        if archive.catalog.get(row.package_id) is not None:
+            row = _set(archive, upload_id, status="archived", error="")
+            shutil.rmtree(folder, ignore_errors=True)
+            return row
+        try:
+            _archive(archive, root, row, sha256)
+        except LongwatchError as exc:
+            text = f"[{exc.code}] {exc.render(translate=False)}"
+            if exc.code[0] in _FILE_FAULTS:
+                _set(archive, upload_id, status="failed", error=text, package_id="")
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                _set(archive, upload_id, status="archiving", error=text)
+            if raise_errors:
+                raise
+            log.warning("upload %s: %s", upload_id, text)
+            return None
+        row = _set(archive, upload_id, status="archived", error="")
         shutil.rmtree(folder, ignore_errors=True)
-        raise error
+        return row
+    finally:
+        lock.close()
 
-    if row.expected_sha256 and row.expected_sha256 != sha256:
-        fail(LongwatchError("W017", found=sha256, expected=row.expected_sha256))
-    meta = json.loads(row.metadata_json or "{}")
-    named = _named_path(row)
+
+def _archive(archive: Archive, root: Path, row: Upload, sha256: str) -> None:
+    """Check the whole file's digest, then archive it through core.ingest under the recorded package id."""
+    folder = root / row.id
+    named = _named_path(root, row)
     if (folder / "data").exists():
         os.replace(folder / "data", named)
+    if not named.exists():
+        raise LongwatchError("W023", detail="the received bytes are gone")
+    if not sha256:
+        sha256 = _running_hash(row.id, named, row.length).hexdigest()
+    if row.expected_sha256 and row.expected_sha256 != sha256:
+        raise LongwatchError("W017", found=sha256, expected=row.expected_sha256)
+    meta = json.loads(row.metadata_json or "{}")
     req = ingest_mod.IngestRequest(
         path=named,
         camera=meta.get("camera", ""),
         zone=meta.get("zone", "")[:200],
         title=meta.get("title", "")[:500],
         start=clock.parse_time(meta["start"]) if meta.get("start") else None,
+        package_id=row.package_id,
     )
     try:
         result = ingest_mod.ingest(archive, req)
-    except LongwatchError as exc:  # its own code says best what went wrong (I006 duplicate, S001 full, ...)
-        fail(exc)
-        raise  # unreachable: fail() raises
     except OSError as exc:
-        fail(LongwatchError("W023", detail=str(exc)))
-        raise  # unreachable: fail() raises
+        raise LongwatchError("W023", detail=str(exc)) from exc
     if result.sha256 != sha256:  # the bytes changed between receipt and ingest
-        fail(LongwatchError("W017", found=result.sha256, expected=sha256))
+        raise LongwatchError("W017", found=result.sha256, expected=sha256)
+
+
+def awaiting_package(archive: Archive) -> list[str]:
+    """Uploads whose every byte arrived and whose package is not made yet."""
     with archive.catalog.session() as s:
-        stored = s.get(Upload, row.id)
-        assert stored is not None
-        stored.status, stored.package_id = "archived", result.package_id
-    shutil.rmtree(folder, ignore_errors=True)
-    return result.package_id
+        return list(s.scalars(select(Upload.id).where(
+            Upload.status.in_(("receiving", "archiving")), Upload.offset == Upload.length)))
+
+
+def resume_pending(archive: Archive, root: Path) -> threading.Thread | None:
+    """On start, complete in the background what a dead server left between last byte and package."""
+    waiting = awaiting_package(archive)
+    if not waiting:
+        return None
+
+    def run() -> None:
+        for upload_id in waiting:
+            try:
+                complete(archive, root, upload_id)
+            except Exception:  # a retry comes with the next start or PATCH; the server must still serve
+                log.exception("upload %s could not be completed", upload_id)
+
+    thread = threading.Thread(target=run, name="longwatch-upload-resume", daemon=True)
+    thread.start()
+    return thread
 
 
 @bp.delete("/api/v1/uploads/<upload_id>")
@@ -461,4 +590,8 @@ def page() -> str:
 
 
 def blueprints(app: Any) -> list[Blueprint]:
+    app.config.setdefault("LONGWATCH_UPLOAD_RESERVE", RESERVE)
+    if app.config.setdefault("LONGWATCH_UPLOAD_RESUME", True):
+        app.extensions["longwatch-upload-resume"] = resume_pending(
+            app.extensions["longwatch"], Path(app.config["LONGWATCH_UPLOAD_DIR"]))
     return [bp]

@@ -119,3 +119,35 @@ def test_upload_with_interruption_resumes(browser_page, fresh_clip, web_archive)
     import hashlib
 
     assert row.clips[0].sha256 == hashlib.sha256(fresh_clip.read_bytes()).hexdigest()
+
+
+def test_upload_page_reports_a_failed_archive_truthfully(browser_page, clip, web_archive):
+    """The last PATCH reaches the server (which refuses a duplicate) but its answer is lost: the page
+    must say the upload failed, with the code, never "archived as package null"."""
+    server, page = browser_page
+    _sign_in(page, server)
+    lost = {"answers": 0}
+
+    def route(route):
+        request = route.request
+        if request.method == "PATCH" and request.headers.get("upload-offset") != "0" and not lost["answers"]:
+            body = request.post_data_buffer or b""
+            offset = int(request.headers["upload-offset"])
+            if offset + len(body) == clip.stat().st_size:
+                route.fetch()  # the server receives the last chunk and answers ...
+                lost["answers"] += 1
+                route.abort("connectionreset")  # ... but the answer never reaches the browser
+                return
+        route.continue_()
+
+    page.route("**/api/v1/uploads/*", route)
+    page.goto(server.url + "/upload")
+    page.set_input_files("#file", str(clip))  # already archived: ingest refuses it (I006)
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('upload-status').textContent.includes('I006')",
+                           timeout=120_000)
+    text = page.locator("#upload-status").inner_text()
+    assert lost["answers"] == 1
+    assert "null" not in text and "Archived" not in text and "failed" in text
+    assert page.locator("#package-link").count() == 0
+    assert len(web_archive.archive.catalog.all_ids()) == 1

@@ -166,14 +166,15 @@ def digest_bytes(data: bytes, algorithms: Iterable[str] = ALGORITHMS) -> dict[st
     return {name: hashlib.new(name, data).hexdigest() for name in algorithms}
 
 
-def open_for_reading(path: str | os.PathLike[str], direct: bool = False) -> BinaryIO:
+def open_for_reading(path: str | os.PathLike[str] | int, direct: bool = False) -> BinaryIO:
     """Open a source file unbuffered (``readinto`` straight into the pool) with sequential read-ahead.
 
     ``direct`` reads from the device with O_DIRECT where the filesystem allows
     it: a fixity check then tests the bytes on the medium rather than a copy
     in the page cache, and the reader costs almost no CPU (the digests need
     it). The pool's buffers are page-aligned and their size a multiple of the
-    block size, as O_DIRECT requires.
+    block size, as O_DIRECT requires. ``path`` may be a descriptor already
+    opened (ingest opens its sources itself, to refuse links and FIFOs).
     """
     fh = open(path, "rb", buffering=0)
     if not (direct and _set_direct(fh)):

@@ -15,14 +15,16 @@ failure after publishing (a killed process) is completed by
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from longwatch import __version__, clock
 from longwatch.core.aip import metadata, package
@@ -58,6 +60,10 @@ class IngestRequest:
     allow_duplicate: bool = False
     #: the exact end when the source knows it (a recorder's segment list); else start + duration
     end: datetime | None = None
+    #: archive what a symbolic link points to; never by default (``ln -s /etc/passwd x.mp4``)
+    follow_symlinks: bool = False
+    #: the package id to use, chosen by a caller that must find the package again after a crash (uploads)
+    package_id: str = ""
 
 
 @dataclass
@@ -90,12 +96,64 @@ def check_camera(value: str) -> str:
     return value
 
 
+# -- what may be archived ----------------------------------------------------------
+_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISSOCK, "socket"),
+          (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
+
+
+def check_source(path: Path, follow_symlinks: bool = False) -> os.stat_result:
+    """The source's status, if it is a regular file that may be archived; a coded refusal otherwise.
+
+    Why: an archive signs what it receives as evidence, so a link to
+    ``/etc/passwd`` named ``x.mp4`` must not become a signed package, and a FIFO
+    or a device must not hang the command or stream without end. Links are
+    followed only when the operator says so.
+    """
+    try:
+        st = os.stat(path) if follow_symlinks else os.lstat(path)
+    except OSError as exc:
+        raise LongwatchError("I002", path=path) from exc
+    if stat.S_ISLNK(st.st_mode):
+        raise LongwatchError("I051", path=path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "special file")
+        raise LongwatchError("I052", path=path, kind=kind)
+    return st
+
+
+def open_source(path: Path, checked: os.stat_result, follow_symlinks: bool = False) -> BinaryIO:
+    """Open the file that :func:`check_source` passed, and nothing else.
+
+    ``O_NONBLOCK`` and ``O_NOFOLLOW`` make the open itself safe if the name
+    was swapped for a FIFO or a link after the check; the descriptor must then
+    still be the same regular file (device and inode), or nothing is read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):
+            raise LongwatchError("I051", path=path) from exc
+        raise LongwatchError("I007", path=path, detail=str(exc)) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (checked.st_dev, checked.st_ino):
+            raise LongwatchError("I007", path=path, detail="the file was replaced while it was read")
+        os.set_blocking(fd, True)
+        return open_for_reading(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 # -- sidecars ------------------------------------------------------------------
 def find_sidecar(path: Path) -> Path | None:
-    """``clip.mp4.json`` or ``clip.json`` next to the file."""
+    """``clip.mp4.json`` or ``clip.json`` next to the file (a link or a FIFO is no sidecar)."""
     for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
         try:
-            if candidate != path and candidate.is_file():
+            if candidate != path and not candidate.is_symlink() and candidate.is_file():
                 return candidate
         except OSError:  # e.g. the name plus ".json" is longer than the file system allows
             continue
@@ -141,10 +199,14 @@ def apply_sidecar(request: IngestRequest, data: dict[str, Any], sidecar: Path) -
 
 
 def expand_paths(paths: list[Path]) -> Iterator[Path]:
-    """Files as given; a directory yields its files (recursively), sidecars excepted."""
+    """Files as given; a directory yields its files (recursively), sidecars excepted.
+
+    Links, FIFOs and devices inside a directory are yielded too, so that each
+    is refused with its code and reported, rather than skipped unseen.
+    """
     for path in paths:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file())
+        if path.is_dir() and not path.is_symlink():
+            files = sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir())
             sidecars = {find_sidecar(p) for p in files if p.suffix not in SIDECAR_SUFFIXES}
             yield from (p for p in files if p not in sidecars)
         else:
@@ -170,6 +232,7 @@ class _Member:
     size: int
     mtime: float
     sidecar: Path | None
+    checked: os.stat_result
     media_path: str = ""
     digests: Any = None
     probe: media.ProbeResult | None = None
@@ -199,12 +262,7 @@ def ingest_files(
     members = []
     for request in requests:
         src = request.path
-        try:
-            st = src.stat()
-        except OSError as exc:
-            raise LongwatchError("I002", path=src) from exc
-        if not src.is_file():
-            raise LongwatchError("I002", path=src)
+        st = check_source(src, request.follow_symlinks)
         if st.st_size == 0:
             raise LongwatchError("I001", path=src)
         check_camera(request.camera)
@@ -213,7 +271,7 @@ def ingest_files(
             apply_sidecar(request, read_sidecar(sidecar), sidecar)
         if request.zone:
             request.zone = reference.normalize_zone(request.zone)
-        members.append(_Member(request, st.st_size, st.st_mtime, sidecar))
+        members.append(_Member(request, st.st_size, st.st_mtime, sidecar, st))
     cameras = {m.request.camera for m in members}
     if len(cameras) > 1:
         raise LongwatchError("I050", detail=f"one package holds one camera, got {', '.join(sorted(cameras))}")
@@ -230,7 +288,7 @@ def ingest_files(
     cap_alert = caps.check_room(archive, storage.location, total)  # S001 past the cap
     assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
     now = now or clock.now()
-    package_id = str(uuid.uuid4())
+    package_id = first.package_id or str(uuid.uuid4())
     warnings: list[str] = [cap_alert] if cap_alert else []
     taken: set[str] = set()
     for member in members:
@@ -253,7 +311,8 @@ def ingest_files(
         for member in members:
             src = member.request.path
             try:
-                with open_for_reading(src) as fh, writer.open(member.media_path) as out:
+                with open_source(src, member.checked, member.request.follow_symlinks) as fh, \
+                        writer.open(member.media_path) as out:
                     member.digests = digest_stream(fh, sinks=[out], progress=advance)
             except OSError as exc:
                 raise LongwatchError("I007", path=src, detail=str(exc)) from exc

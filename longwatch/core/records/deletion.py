@@ -21,17 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from longwatch import clock
 from longwatch.core import custody
-from longwatch.core.catalog.models import DispositionItem, Package, RetentionAssignment
+from longwatch.core.catalog.models import Copy, DispositionItem, Package, RetentionAssignment
 from longwatch.core.faults import fault
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.holds import HoldIndex, holds_on
 from longwatch.core.storage import copies as storage_copies
 from longwatch.core.storage import locks as storage_locks
 from longwatch.core.storage import tiers as storage_tiers
+from longwatch.core.storage import viewing_cache
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
@@ -66,8 +67,10 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
        a hold placed concurrently is either seen here or placed after the
        intent was committed;
     2. remove the package from every storage location, and staging;
-    3. mark the tombstone (status ``disposed``; digests and clips kept) and
-       append a "deletion" event to the custody ledger.
+    3. mark the tombstone (status ``disposed``; digests and clips kept), forget
+       its copies (they are gone: audits and ``locations`` must not count them),
+       purge its viewing caches (posters, access copies), and append a
+       "deletion" event to the custody ledger.
     Running it again after a crash between 1 and 3 completes the deletion.
     """
     if reason not in DELETION_REASONS:
@@ -81,6 +84,8 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
         if package is None:
             raise LongwatchError("I008", package_id=package_id)
         if package.status == "disposed":
+            s.execute(delete(Copy).where(Copy.package_id == package_id))  # a run killed before this step
+            viewing_cache.purge(archive, package_id)
             return Deletion(package_id, package.tagmanifest_sha256, package.size_bytes, [], already=True)
         assignment = s.get(RetentionAssignment, package_id)
         held = HoldIndex.load(s).covering(package, assignment.case_id if assignment else "")
@@ -95,15 +100,18 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
     fault("after-delete")
     with archive.catalog.session() as s:
         s.execute(update(Package).where(Package.id == package_id).values(status="disposed"))
+        s.execute(delete(Copy).where(Copy.package_id == package_id))
         if disposition_id:
             s.execute(update(DispositionItem).where(DispositionItem.disposition_id == disposition_id,
                                                     DispositionItem.package_id == package_id)
                       .values(status="deleted", done_at=now))
+    caches = viewing_cache.purge(archive, package_id)
     ledger_append(archive, [custody.CustodyEvent(
         type="deletion", packages=[package_id], agents=agents(actor, approver=approver), time=now,
         detail=f"every stored copy removed ({reason}); tombstone kept in the catalog",
         extra={"reason": reason, "disposition": disposition_id or None, "tagmanifest_sha256": digest,
-               "locations": locations, "actor_role": actor.role, **(extra or {})})])
+               "locations": locations, "actor_role": actor.role, "viewing_caches_removed": caches.files,
+               **(extra or {})})])
     return Deletion(package_id, digest, size, locations)
 
 

@@ -6,6 +6,13 @@ of copies). A failing copy is quarantined (its bad bytes kept under
 ``quarantine/``) and repaired from a copy that verifies now; when none is
 left the audit ends with R001 naming the package: never a silent loss. The
 check of one copy is :func:`longwatch.core.storage.copies.check_copy`.
+
+An audit finishes: a store that fails on one copy (unreachable, denied) is
+recorded for that copy (R007, a storage event, the copy's last outcome
+``error``) and the audit goes on to the next, so one bad store or object
+never hides the state of every other copy. Object-lock state costs a
+request per object and version, so it is read (and set again) only for
+copies whose package has a legal hold or a retention date to keep.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from sqlalchemy import func, select
 from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Copy, Package
+from longwatch.core.storage.caps import not_disposed
 from longwatch.core.storage.copies import CopyCheck, check_copy, good_source, record_event
-from longwatch.core.storage.locks import lock_new_copy
+from longwatch.core.storage.locks import lock_new_copy, protection_of
 from longwatch.core.storage.replicate import copy_package
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter, package_prefix
@@ -60,6 +68,8 @@ class AuditResult:
     checked: list[CopyCheck] = field(default_factory=list)
     repaired: list[tuple[str, str, str]] = field(default_factory=list)  # package, location, source
     lost: list[LongwatchError] = field(default_factory=list)
+    #: copies a store failed on (R007): recorded, not checked; the audit went on
+    errors: list[LongwatchError] = field(default_factory=list)
     skipped: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
@@ -72,7 +82,8 @@ def audit_plan(archive: Archive, locations: Iterable[str] | None = None, limit: 
     Copies checked at the same instant (one ingest of many files) come in package and location order,
     not in the order their rows were made, so a catalog rebuilt by ``longwatch reindex`` plans the same.
     """
-    query = select(Copy.package_id, Copy.location, Copy.size_bytes, Copy.last_checked_at).order_by(
+    query = select(Copy.package_id, Copy.location, Copy.size_bytes, Copy.last_checked_at).where(
+        not_disposed()).order_by(
         Copy.last_checked_at.is_not(None), Copy.last_checked_at, Copy.package_id, Copy.location)
     wanted = set(locations or ())
     if wanted:
@@ -87,7 +98,7 @@ def audit_plan(archive: Archive, locations: Iterable[str] | None = None, limit: 
 
 def plan_totals(archive: Archive, locations: Iterable[str] | None = None) -> tuple[int, int]:
     """How many copies an audit covers and their bytes: one aggregate query, whatever the archive's size."""
-    query = select(func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0))
+    query = select(func.count(Copy.id), func.coalesce(func.sum(Copy.size_bytes), 0)).where(not_disposed())
     wanted = set(locations or ())
     if wanted:
         query = query.where(Copy.location.in_(wanted))
@@ -121,8 +132,29 @@ def repair(archive: Archive, row: Package, adapter: StorageAdapter, check: CopyC
     after = check_copy(adapter, row.id, row.tagmanifest_sha256)
     if not after.ok:
         raise LongwatchError("R004", package_id=row.id, location=adapter.location, detail=after.summary())
-    lock_new_copy(archive, row.id, adapter.location, adapter)  # the repaired objects are new versions, unlocked
+    if _protected(archive, row.id):
+        lock_new_copy(archive, row.id, adapter.location, adapter)  # the repaired objects are new versions, unlocked
     return src.location
+
+
+def _protected(archive: Archive, package_id: str) -> bool:
+    """Whether the store's locks of this package's copies matter: a hold, or a retention date to keep.
+
+    Asked of the catalog only; an unprotected copy costs no object-lock request.
+    Lifting a store's hold after a release is the release's and ``sync-locks``' work.
+    """
+    protection = protection_of(archive, package_id)
+    return bool(protection.hold_ids or protection.retain_until)
+
+
+def _unchecked(archive: Archive, package_id: str, location: str, error: LongwatchError) -> None:
+    """A copy the store failed on: its status stays, its last outcome says ``error``, and this run moves on."""
+    at = clock.now()
+    with archive.catalog.session() as s:
+        row = s.scalars(select(Copy).where(Copy.package_id == package_id, Copy.location == location)).first()
+        if row is not None:
+            row.last_outcome, row.last_checked_at = "error", at
+    record_event(archive, package_id, location, "store error", "failure", error.render(translate=False), at=at)
 
 
 def set_copy(archive: Archive, package_id: str, location: str, status: str, outcome: str,
@@ -171,39 +203,56 @@ def audit(
             result.skipped = max(0, total - len(result.checked))
             break
         row = archive.catalog.get(planned.package_id)
-        if row is None:
+        if row is None or row.status in ("disposing", "disposed"):  # disposed meanwhile: its copies went lawfully
             continue
-        adapter = archive.storage(planned.location)
-        check = check_copy(adapter, row.id, row.tagmanifest_sha256, progress=advance)
-        result.checked.append(check)
-        result.bytes_read += check.bytes_read
-        checked_at = clock.now()
-        record_event(archive, row.id, planned.location, "fixity check", "success" if check.ok else "failure",
-                     check.summary(), bytes_read=check.bytes_read, at=checked_at)
-        archive.pm.hook.fixity_checked(
-            package_id=row.id, path=f"{planned.location}:{row.id}", ok=check.ok,
-            problems=[{"code": "V004", "path": p, "detail": why} for p, why in sorted(check.bad.items())])
-        if check.ok:
-            set_copy(archive, row.id, planned.location, "ok", "ok", at=checked_at)
-            lock_new_copy(archive, row.id, planned.location, adapter)  # a lock that failed to apply earlier, again
-        else:
-            set_copy(archive, row.id, planned.location, "quarantined", "failed", at=checked_at)
-            record_event(archive, row.id, planned.location, "quarantine", "success", check.summary())
-            try:
-                source = repair(archive, row, adapter, check)
-            except LongwatchError as exc:
-                status, done = "lost" if exc.code == "R001" else "quarantined", clock.now()
-                set_copy(archive, row.id, planned.location, status, "failed", at=done)
-                record_event(archive, row.id, planned.location, "repair", "failure", exc.render(translate=False),
-                             at=done, copy_status=status)
-                result.lost.append(exc)
-            else:
-                done = clock.now()
-                set_copy(archive, row.id, planned.location, "ok", "repaired", at=done)
-                record_event(archive, row.id, planned.location, "repair", "success",
-                             f"repaired {check.summary()}", source, at=done)
-                result.repaired.append((row.id, planned.location, source))
+        try:
+            check = _audit_copy(archive, row, planned, result, advance)
+        except (LongwatchError, OSError) as exc:
+            if isinstance(exc, LongwatchError) and exc.code[0] != "S":
+                raise  # the catalog, the ledger or a plugin: not this copy's store, so not this copy's error
+            error = LongwatchError("R007", package_id=row.id, location=planned.location,
+                                   detail=exc.render(translate=False) if isinstance(exc, LongwatchError) else str(exc))
+            _unchecked(archive, row.id, planned.location, error)
+            result.errors.append(error)
+            continue
         if on_copy is not None:
             on_copy(planned, check)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _audit_copy(archive: Archive, row: Package, planned: PlannedCopy, result: AuditResult,
+                advance: Callable[[int], None]) -> CopyCheck:
+    """Check one copy, record it, and quarantine and repair it when it fails."""
+    adapter = archive.storage(planned.location)
+    check = check_copy(adapter, row.id, row.tagmanifest_sha256, progress=advance)
+    result.checked.append(check)
+    result.bytes_read += check.bytes_read
+    checked_at = clock.now()
+    record_event(archive, row.id, planned.location, "fixity check", "success" if check.ok else "failure",
+                 check.summary(), bytes_read=check.bytes_read, at=checked_at)
+    archive.pm.hook.fixity_checked(
+        package_id=row.id, path=f"{planned.location}:{row.id}", ok=check.ok,
+        problems=[{"code": "V004", "path": p, "detail": why} for p, why in sorted(check.bad.items())])
+    if check.ok:
+        set_copy(archive, row.id, planned.location, "ok", "ok", at=checked_at)
+        if _protected(archive, row.id):
+            lock_new_copy(archive, row.id, planned.location, adapter)  # a lock that failed to apply earlier, again
+    else:
+        set_copy(archive, row.id, planned.location, "quarantined", "failed", at=checked_at)
+        record_event(archive, row.id, planned.location, "quarantine", "success", check.summary())
+        try:
+            source = repair(archive, row, adapter, check)
+        except LongwatchError as exc:
+            status, done = "lost" if exc.code == "R001" else "quarantined", clock.now()
+            set_copy(archive, row.id, planned.location, status, "failed", at=done)
+            record_event(archive, row.id, planned.location, "repair", "failure", exc.render(translate=False),
+                         at=done, copy_status=status)
+            result.lost.append(exc)
+        else:
+            done = clock.now()
+            set_copy(archive, row.id, planned.location, "ok", "repaired", at=done)
+            record_event(archive, row.id, planned.location, "repair", "success",
+                         f"repaired {check.summary()}", source, at=done)
+            result.repaired.append((row.id, planned.location, source))
+    return check

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from longwatch.core.archive import Archive
-from longwatch.core.catalog.models import Copy
+from longwatch.core.catalog.models import Copy, Package
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
 
@@ -59,14 +59,31 @@ class Usage:
                 "cold": self.cold, "state": self.state}
 
 
+DISPOSED = ("disposing", "disposed")
+
+
+def not_disposed() -> Any:
+    """Copies of a package that is lawfully disposed of (or being disposed of) are gone on purpose: they
+    are neither audited (no R001) nor counted as storage use. Deletion forgets them; this also covers
+    rows that catalogs from before that kept."""
+    return Copy.package_id.not_in(select(Package.id).where(Package.status.in_(DISPOSED)))
+
+
 def usage(archive: Archive, location: str | None = None) -> list[Usage]:
     """Bytes and packages per location (or of one), from the catalog alone (storage is not walked)."""
     # count(*), not count(id): both columns read are in ix_copies_location_size, so the index alone answers
     query = select(Copy.location, func.count(), func.coalesce(func.sum(Copy.size_bytes), 0))
+    gone = (select(Copy.location, func.count(), func.coalesce(func.sum(Copy.size_bytes), 0))
+            .join(Package, Package.id == Copy.package_id).where(Package.status.in_(DISPOSED)))
     if location is not None:
         query = query.where(Copy.location == location)
+        gone = gone.where(Copy.location == location)
     with archive.catalog.session() as s:
         rows = dict((loc, (n, used)) for loc, n, used in s.execute(query.group_by(Copy.location)))
+        # rows of disposed packages that a catalog from before deletion forgot them: taken off, not counted
+        for loc, n, used in s.execute(gone.group_by(Copy.location)):
+            have_n, have_used = rows.get(loc, (0, 0))
+            rows[loc] = (have_n - n, have_used - used)
     found = []
     for name, spec in sorted(archive.settings.locations.items()):
         if location is not None and name != location:

@@ -51,7 +51,8 @@ def _audit_package(archive: Archive, package_id: str) -> dict[str, Any]:
 
 def _audit(archive: Archive, time_budget: float | None = None) -> dict[str, Any]:
     result = audit.audit(archive, time_budget=time_budget)
-    return {"checked": len(result.checked), "lost": [e.code for e in result.lost]}
+    return {"checked": len(result.checked), "lost": [e.code for e in result.lost],
+            "errors": [e.to_dict() for e in result.errors]}
 
 
 def require_copies(archive: Archive, package_id: str) -> None:

@@ -1,8 +1,9 @@
 """Drop folder: files copied into a directory (an NVR's export share, a USB stick) are archived.
 
 A file counts as complete when a marker ``<file>.done`` exists next to it, or
-when its size and modification time were the same at two looks and it has not
-changed for ``settle_seconds``. Metadata comes from a JSON sidecar
+when it has settled: its modification time is at least ``settle_seconds`` old
+and, if it was seen before, its size and mtime are what they were then (so
+``watch --once`` from cron works without markers). Metadata comes from a JSON sidecar
 (``clip.mp4.json`` / ``clip.json``), a CSV sidecar (``clip.mp4.csv`` /
 ``clip.csv``: a header row and one row), or the file name (``pattern``). The
 original is moved (``after = "move"``) or marked in the watch's own state
@@ -27,7 +28,7 @@ from typing import Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from longwatch.clock import parse_time
-from longwatch.core.preservation.ingest import check_camera
+from longwatch.core.preservation.ingest import check_camera, check_source, open_source
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 from longwatch.plugins.connectors.base import Camera, CameraConnector, ClipInfo, Option
@@ -132,6 +133,13 @@ class DropFolderConnector(CameraConnector):
             yield clip
 
     def _is_complete(self, path: Path, rel: str, st: os.stat_result, now: float) -> bool:
+        """A ``.done`` marker, or a file that has settled: nothing written to it for ``settle_seconds``.
+
+        Every write moves the mtime forward, so a file whose mtime is that old
+        has settled even at the first look: ``watch --once`` from cron archives
+        it (a pass sees each file once, so two looks never happen there). A
+        file seen before must also be unchanged since that look.
+        """
         if path.with_name(path.name + MARKER).exists():
             return True
         settle = self.config["settle_seconds"]
@@ -139,7 +147,8 @@ class DropFolderConnector(CameraConnector):
         self._seen[rel] = (st.st_size, st.st_mtime_ns)
         if settle <= 0:
             return True
-        return previous == (st.st_size, st.st_mtime_ns) and now - st.st_mtime >= settle
+        unchanged = previous is None or previous == (st.st_size, st.st_mtime_ns)
+        return unchanged and now - st.st_mtime >= settle
 
     # -- metadata --------------------------------------------------------------
     def _sidecar_paths(self, path: Path) -> list[Path]:
@@ -229,10 +238,9 @@ class DropFolderConnector(CameraConnector):
         return self._path(clip)
 
     def open_clip(self, clip: ClipInfo) -> BinaryIO:
-        try:
-            return open(self._path(clip), "rb")
-        except OSError as exc:
-            raise LongwatchError("I007", path=self._path(clip), detail=str(exc)) from exc
+        """The listed file only if it is still a regular file: a name swapped for a link or FIFO is refused."""
+        path = self._path(clip)
+        return open_source(path, check_source(path))
 
     def sidecars(self, clip: ClipInfo) -> dict[str, bytes]:
         return {side.name: side.read_bytes() for side in self._sidecar_paths(self._path(clip))}

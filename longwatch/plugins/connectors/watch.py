@@ -367,7 +367,7 @@ class Watch:
         free = shutil.disk_usage(target.parent).free
         if local is not None:
             try:
-                os.link(local, target)
+                os.link(local, target, follow_symlinks=False)  # a link stays a link: ingest refuses it
                 return
             except OSError:
                 pass

@@ -54,6 +54,22 @@
     }
   }
 
+  // Every byte is sent; the package is made after the last one (by this request, or after a restart).
+  async function outcome(url) {
+    for (let i = 0; ; i++) {
+      const res = await fetch(url, { credentials: "same-origin", headers: base });
+      if (res.status !== 200) {
+        const err = new Error(form.dataset.msgFailed + " (HTTP " + res.status + ")");
+        err.fatal = res.status < 500;
+        throw err;
+      }
+      const done = await res.json();
+      if (done.status !== "archiving" && done.status !== "receiving") return done;
+      status.textContent = form.dataset.msgArchiving + (done.error ? " (" + done.error + ")" : "");
+      await sleep(Math.min(1000 * (i + 1), 5000));
+    }
+  }
+
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const file = document.getElementById("file").files[0];
@@ -66,8 +82,14 @@
         let offset = url ? await offsetOf(url) : null;
         if (offset === null) { url = await create(file, meta); offset = 0; localStorage.setItem(key, url); }
         await send(file, url, offset);
-        const done = await (await fetch(url, { credentials: "same-origin", headers: base })).json();
+        const done = await outcome(url);
         localStorage.removeItem(key);
+        if (done.status !== "archived" || !done.package_id) {
+          // say what happened: never "archived" for an upload that failed or has no package
+          status.textContent = form.dataset.msgFailed + (done.error ? ": " + done.error : "");
+          result.replaceChildren();
+          return;
+        }
         bar.value = 100;
         status.textContent = form.dataset.msgDone + " " + done.package_id;
         const link = document.createElement("a");
