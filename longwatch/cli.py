@@ -39,7 +39,7 @@ from longwatch.core.preservation import publish as publish_mod
 from longwatch.core.records import certificates
 from longwatch.core.storage.copies import copies_report, working_locations
 from longwatch.errors import LongwatchError
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext
 
 
 class LongwatchGroup(click.Group):
@@ -245,7 +245,9 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         emit_json({"ok": all(r.ok for r in reports), "packages": [r.to_dict() for r in reports]})
     elif len(reports) > 1 and not obj.quiet:
         bad = sum(1 for r in reports if not r.ok)
-        click.echo(_("{count} packages verified, {bad} with problems").format(count=len(reports), bad=bad))
+        click.echo(ngettext("{count} package verified, {bad} with problems",
+                            "{count} packages verified, {bad} with problems", len(reports)).format(
+            count=len(reports), bad=bad))
     if any(not r.ok for r in reports):
         sys.exit(1)
 
@@ -257,12 +259,14 @@ def _print_report(report: verify_mod.Report, obj: Context) -> None:
         return
     label = report.package_id or report.target
     if report.ok:
-        mode = _("fast check") if report.fast else _("{files} files, {size} digested").format(
+        mode = _("fast check") if report.fast else ngettext(
+            "{files} file, {size} digested", "{files} files, {size} digested", report.files_checked).format(
             files=report.files_checked, size=human_size(report.bytes_checked))
         click.echo(_("OK {package}: {mode}; signed by {signer}").format(
             package=label, mode=mode, signer=report.signer or "?"))
     else:
-        click.echo(_("FAILED {package}: {count} problems").format(package=label, count=len(report.problems)))
+        click.echo(ngettext("FAILED {package}: {count} problem", "FAILED {package}: {count} problems",
+                            len(report.problems)).format(package=label, count=len(report.problems)))
     for note in report.notes:
         click.echo(_("NOTE {message}").format(message=_(note)), err=True)
 

@@ -25,11 +25,12 @@ def korean():
 def extracted_msgids() -> set[str]:
     """What `make i18n` extracts (babel.cfg): Python sources and the web templates."""
     method_map = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
-    keywords = {"_": None, "N_": None, "gettext": None}
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+                "npgettext": ((1, "c"), 2, 3)}
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
             str(ROOT / "longwatch"), method_map=method_map, keywords=keywords):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
@@ -39,7 +40,8 @@ def test_every_error_message_is_translated(korean):
 
 
 def test_every_extracted_msgid_is_translated(korean):
-    missing = sorted(m for m in extracted_msgids() if not (korean.get(m) and korean.get(m).string))
+    missing = sorted(m for context, m in extracted_msgids()
+                     if not (korean.get(m, context) and korean.get(m, context).string))
     assert missing == [], "add these to scripts/ko_messages.py and run `make i18n`"
 
 
@@ -49,9 +51,12 @@ def test_translations_keep_every_placeholder(korean):
     for message in korean:
         if not message.id or not message.string:
             continue
-        fields = {f for _, f, _, _ in string.Formatter().parse(message.id) if f}
-        translated = {f for _, f, _, _ in string.Formatter().parse(message.string) if f}
-        assert fields == translated, message.id
+        # a plural message: Korean's one form keeps the placeholders of the English plural
+        msgid = message.id[-1] if isinstance(message.id, tuple | list) else message.id
+        msgstr = message.string[0] if isinstance(message.string, tuple | list) else message.string
+        fields = {f for _, f, _, _ in string.Formatter().parse(msgid) if f}
+        translated = {f for _, f, _, _ in string.Formatter().parse(msgstr) if f}
+        assert fields == translated, msgid
 
 
 def test_error_renders_in_korean_with_the_same_code():

@@ -29,9 +29,14 @@ from longwatch.core.records import tasks as records_tasks
 from longwatch.core.records.purge import emergency_purge
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
-from longwatch.i18n import N_, _
+from longwatch.i18n import _, ngettext
 
-PERIOD_WORDS = {"Y": (N_("year"), N_("years")), "M": (N_("month"), N_("months")), "D": (N_("day"), N_("days"))}
+#: a period's parts with their plurals ("1 month", "6 months"): the duration, never the calendar month
+PERIOD_WORDS: dict[str, Callable[[int], str]] = {
+    "Y": lambda n: ngettext("{n} year", "{n} years", n).format(n=n),
+    "M": lambda n: ngettext("{n} month", "{n} months", n).format(n=n),
+    "D": lambda n: ngettext("{n} day", "{n} days", n).format(n=n),
+}
 
 
 def acting(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,8 +63,7 @@ def _period_text(period: str) -> str:
     parts = []
     for unit, amount in zip("YMD", match.groups() if match else (), strict=False):
         if amount:
-            one, many = PERIOD_WORDS[unit]
-            parts.append(f"{int(amount)} {_(one) if int(amount) == 1 else _(many)}")
+            parts.append(PERIOD_WORDS[unit](int(amount)))
     return " ".join(parts) or period
 
 
@@ -170,7 +174,8 @@ def preview(obj: Context, schedule_path: Path, as_json: bool) -> None:
         _print_groups(archive, result["held"], _("Due but under legal hold (kept)"))
     if result["review"]:
         _print_groups(archive, result["review"], _("Due for review or transfer (kept)"))
-    click.echo(_("{count} packages ({size}) would be destroyed").format(
+    click.echo(ngettext("{count} package ({size}) would be destroyed", "{count} packages ({size}) would be destroyed",
+                        result["total"]["count"]).format(
         count=result["total"]["count"], size=human_size(result["total"]["size"])))
 
 
@@ -185,7 +190,8 @@ def set_(obj: Context, schedule_path: Path, as_json: bool, actor: actors.Actor) 
     if as_json:
         emit_json({"changes": changes})
     elif not obj.quiet:
-        click.echo(_("Schedule {path} is active; {count} assignments changed").format(
+        click.echo(ngettext("Schedule {path} is active; {count} assignment changed",
+                            "Schedule {path} is active; {count} assignments changed", len(changes)).format(
             path=schedule_path, count=len(changes)))
 
 
@@ -231,7 +237,8 @@ def close_case(obj: Context, case_id: str, closed_at: str, actor: actors.Actor) 
     """Start the case-closed clock of every package of CASE_ID."""
     changes = assignment.close_case(obj.archive(), case_id, clock.parse_time(closed_at), actor)
     if not obj.quiet:
-        click.echo(_("{count} packages of case {case} reassigned").format(count=len(changes), case=case_id))
+        click.echo(ngettext("{count} package of case {case} reassigned", "{count} packages of case {case} reassigned",
+                            len(changes)).format(count=len(changes), case=case_id))
 
 
 @retention_group.command()
@@ -432,12 +439,16 @@ def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None
     if as_json:
         emit_json(result)
         return
-    click.echo(_("{count} packages destroyed; certificate {path}").format(
+    click.echo(ngettext("{count} package destroyed; certificate {path}",
+                        "{count} packages destroyed; certificate {path}", len(result["deleted"])).format(
         count=len(result["deleted"]), path=result["certificate"]))
     if result["held"]:
-        click.echo(_("{count} packages kept: a legal hold covers them").format(count=len(result["held"])))
+        click.echo(ngettext("{count} package kept: a legal hold covers it",
+                            "{count} packages kept: a legal hold covers them", len(result["held"])).format(
+            count=len(result["held"])))
     if result["not_due"]:
-        click.echo(_("{count} packages kept: no longer due").format(count=len(result["not_due"])))
+        click.echo(ngettext("{count} package kept: no longer due", "{count} packages kept: no longer due",
+                            len(result["not_due"])).format(count=len(result["not_due"])))
     if result["store_locked"]:
         click.echo(_("{count} packages kept: a store still locks a copy (S017)").format(
             count=len(result["store_locked"])))
@@ -527,7 +538,9 @@ def verify_certificate(obj: Context, path: Path, cert_path: Path | None, as_json
         for problem in report["problems"]:
             click.echo(f"ERROR [{problem['code']}] {problem['message']}", err=True)
         if report["ok"] and not obj.quiet:
-            click.echo(_("OK destruction certificate {id}: {count} packages; signed by {signer}").format(
+            click.echo(ngettext("OK destruction certificate {id}: {count} package; signed by {signer}",
+                              "OK destruction certificate {id}: {count} packages; signed by {signer}",
+                              report["packages"]).format(
                 id=report["disposition_id"], count=report["packages"], signer=report["signer"]))
             if trusted is None:
                 click.echo(_("NOTE no trusted certificate was given (--cert): only the signature was checked"),

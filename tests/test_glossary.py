@@ -1,0 +1,111 @@
+"""One vocabulary in Korean: the glossary holds, the catalog compiles, and Korean pages show no English.
+
+docs/glossary.md is the vocabulary's one source: this test reads its table, so
+adding a term there is enough to enforce it on every message.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+KO_PO = ROOT / "longwatch/locale/ko/LC_MESSAGES/longwatch.po"
+GLOSSARY = ROOT / "docs/glossary.md"
+
+
+@dataclass(frozen=True)
+class Term:
+    english: tuple[str, ...]
+    korean: str
+    avoid: tuple[str, ...]
+
+    def used_in(self, msgid: str) -> bool:
+        # placeholders, commands and option names are not words a reader reads: {package}, `custody verify`
+        msgid = re.sub(r"\{[^}]*\}|`[^`]*`|\[[^\]]*\]", " ", msgid)
+        return any(re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", msgid, re.I) for e in self.english)
+
+
+def glossary_terms(text: str) -> list[Term]:
+    """The rows of the "Terms" table: English | 한국어 | Source | Not."""
+    section = text.split("## Terms", 1)[1].split("\n## ", 1)[0]
+    terms = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or cells[0] in ("English", "") or set(cells[0]) <= {"-"}:
+            continue
+        english = tuple(e.strip() for e in re.sub(r"\(.*?\)", "", cells[0]).split("/") if e.strip())
+        avoid = tuple(a.strip() for a in cells[3].split(",") if a.strip())
+        terms.append(Term(english, cells[1], avoid))
+    return terms
+
+
+@pytest.fixture(scope="module")
+def terms() -> list[Term]:
+    return glossary_terms(GLOSSARY.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def korean() -> list[tuple[str, str]]:
+    """(msgid, msgstr) of every Korean message; a plural message by its plural msgid."""
+    with KO_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="ko")
+    out = []
+    for m in catalog:
+        if not m.id:
+            continue
+        msgid = m.id[-1] if isinstance(m.id, tuple | list) else m.id
+        msgstr = m.string[0] if isinstance(m.string, tuple | list) else m.string
+        out.append((msgid, msgstr))
+    return out
+
+
+def test_glossary_table_is_read(terms):
+    names = {e for t in terms for e in t.english}
+    assert {"destruction certificate", "chain of custody", "worker", "catalog", "manifest"} <= names
+    assert len(terms) >= 25
+
+
+def test_no_message_uses_a_word_the_glossary_rules_out(terms, korean):
+    found = [(term.korean, word, msgid) for term in terms for word in term.avoid
+             for msgid, msgstr in korean if word in msgstr]
+    assert found == [], "translate with the glossary's term (docs/glossary.md)"
+
+
+def test_each_term_is_translated_one_way(terms, korean):
+    """A message whose English names a term says the glossary's Korean for it."""
+    found = []
+    for term in terms:
+        # the longest English match wins: "custody ledger" is its own row, and so is "destruction certificate"
+        longer = [t for t in terms if t is not term and any(
+            e != f and e in f for e in term.english for f in t.english)]
+        for msgid, msgstr in korean:
+            if not term.used_in(msgid) or term.korean in msgstr:
+                continue
+            if any(t.used_in(msgid) and t.korean in msgstr for t in longer):
+                continue
+            found.append((term.english[0], term.korean, msgid, msgstr))
+    assert found == [], "\n".join(f"{e} -> {k}: {i!r} = {s!r}" for e, k, i, s in found)
+
+
+def test_the_words_named_in_issue_24_are_settled(korean):
+    table = dict(korean)
+    assert table["Skip to content"] == "본문 바로가기"
+    assert table["Event"] == "이벤트"
+    assert "파기 확인서" in table["Destruction certificate: {path} (check it with `longwatch verify`)"]
+    assert "카탈로그" in table["Jobs run in-process on this archive (SQLite catalog); there is no queue."]
+    assert "관리 연속성" in table["Custody timeline"]
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt (Debian package gettext)")
+def test_msgfmt_accepts_the_catalog(tmp_path):
+    result = subprocess.run(["msgfmt", "-c", "-o", str(tmp_path / "ko.mo"), str(KO_PO)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr, result.stderr
