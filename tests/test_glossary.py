@@ -6,6 +6,7 @@ adding a term there is enough to enforce it on every message.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -109,3 +110,85 @@ def test_msgfmt_accepts_the_catalog(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr, result.stderr
+
+
+# ---- Korean pages show no English --------------------------------------------------------------
+
+#: English a Korean page may show: names, formats and standards that are not translated in Korean either
+KEEP_ENGLISH = {"longwatch", "SHA-256", "SHA-512", "PREMIS", "BagIt", "UTC", "KST", "PIPA", "JSON", "CSV", "API",
+                "OpenAPI", "ID", "MP4", "SVG", "PDF", "English", "CCTV", "URL", "PostgreSQL", "SQLite"}
+LANG_EN = re.compile(r"<(\w+)\b[^>]*\blang=\"en\"[^>]*>.*?</\1>", re.S)
+TAGS = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->", re.S | re.I)
+VISIBLE_ATTRS = re.compile(r'\b(?:alt|title|aria-label|placeholder)="([^"]*)"')
+ENGLISH_PHRASE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*)+")
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees or hears: the text between the tags and the attributes a screen reader reads.
+
+    An element marked ``lang="en"`` holds what a record itself says in English (a PREMIS event's note, the
+    language switch's "English"): it is shown as written and announced in English, so it is not checked.
+    """
+    page = LANG_EN.sub(" ", TAGS.sub(" ", page))
+    spoken = " \n".join(VISIBLE_ATTRS.findall(page))
+    return html.unescape(re.sub(r"<[^>]+>", "\n", page) + "\n" + spoken)
+
+
+def english_phrases(text: str, data: set[str]) -> list[str]:
+    """Two or more English words in a row that are not a name, a standard or the archive's own data."""
+    found = []
+    for line in text.splitlines():
+        for data_value in data:
+            line = line.replace(data_value, " ")
+        for phrase in ENGLISH_PHRASE.findall(line):
+            words = [w for w in phrase.split() if w not in KEEP_ENGLISH]
+            if len(words) >= 2 and not phrase.startswith("longwatch "):  # a command line is not translated
+                found.append(phrase)
+    return found
+
+
+def get_pages(app, web_archive) -> list[str]:
+    """Every page a GET without query reaches: the app's rules with the test archive's ids filled in."""
+    values = {"package_id": web_archive.package_id}
+    pages = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or ()) or rule.endpoint.endswith("static"):
+                continue
+            if rule.rule.startswith("/api/") or set(rule.arguments) - set(values):
+                continue
+            pages.append(url_for(rule.endpoint, **{k: values[k] for k in rule.arguments}))
+    return sorted(set(pages))
+
+
+def test_english_phrases_are_found():
+    page = ('<p>패키지 <b>Verify now</b></p><img alt="Poster frame of clip"><script>var a = "not shown";</script>'
+            '<td lang="en">computed in one pass</td>')
+    assert english_phrases(visible_text(page), set()) == ["Verify now", "Poster frame of clip"]
+    assert english_phrases(visible_text("<p>SHA-256 PREMIS 검증</p><p>Gate cam</p>"), {"Gate cam"}) == []
+
+
+def test_korean_pages_show_no_english(app, web_archive, login_as):
+    from web_fixtures import csrf_of
+
+    client = login_as("administrator")
+    client.post("/me", data={"language": "ko", "csrf_token": csrf_of(client, "/me")})
+    pkg = web_archive.archive.catalog.get(web_archive.package_id)
+    data = {web_archive.package_id, pkg.title or "", pkg.camera or "", "administrator", "records-manager",
+            web_archive.archive.settings.organization}
+    data |= {c.original_name for c in pkg.clips} | {c.relpath for c in pkg.clips} | {pkg.storage_location}
+    found = {}
+    pages = [*get_pages(app, web_archive), "/no-such-page"]
+    assert len(pages) >= 10, pages
+    for path in pages:
+        response = client.get(path)
+        if response.mimetype != "text/html":  # error pages too: a 404 speaks Korean as well
+            continue
+        page = response.get_data(as_text=True)
+        assert 'lang="ko"' in page, path
+        phrases = english_phrases(visible_text(page), {d for d in data if d})
+        if phrases:
+            found[path] = phrases
+    assert found == {}
