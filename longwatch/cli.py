@@ -17,7 +17,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch import __version__, clock, i18n, registry
+from longwatch import __version__, cli_help, clock, i18n, registry
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
     Context,
@@ -46,6 +46,7 @@ class LongwatchGroup(click.Group):
     """Loads plugin commands on first use and turns LongwatchError into ``ERROR [CODE] ...``."""
 
     _plugins_loaded = False
+    context_class = cli_help.HelpContext
 
     def _load_plugins(self) -> None:
         if not LongwatchGroup._plugins_loaded:
@@ -60,6 +61,32 @@ class LongwatchGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load_plugins()
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        asked = cli_help.language_option(args)
+        # --help is eager: it is shown while the options are read, before --lang reaches the callback
+        token = i18n.set_language(asked) if asked and i18n.normalize(asked) else None
+        try:
+            return super().parse_args(ctx, args)
+        finally:
+            if token is not None:
+                i18n.reset_language(token)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                              list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and cli_help.asks_for_help(rest):
+            command = cli_help.translated(command, ctx.params.get("lang"))
+        return name, command, rest
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if i18n.current_language() != "en" and not getattr(self, "_translated", False):
+            self._load_plugins()
+            copy = cli_help.translated(self)
+            copy._translated = True  # type: ignore[attr-defined]
+            copy.format_help(ctx, formatter)
+            return
+        super().format_help(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -54,6 +54,11 @@ def set_language(lang: str | None) -> contextvars.Token[str | None]:
     return _current.set(normalize(lang))
 
 
+def reset_language(token: contextvars.Token[str | None]) -> None:
+    """Undo a :func:`set_language` (a help page shown in the language asked for, then back)."""
+    _current.reset(token)
+
+
 def current_language() -> str:
     return _current.get() or language_from_environment()
 
