@@ -205,7 +205,7 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
     """The exact standard-tool commands, run in the export's folder, and what their output means."""
     steps = [
         ("sha256sum -c tagmanifest-sha256.txt",
-         "모든 줄이 '완료' 또는 'OK'이면 보고서, 목록, 설명 파일이 서명 당시와 같습니다. "
+         "모든 줄이 '완료' 또는 'OK'이면 보고서, 매니페스트, 설명 파일이 서명 당시와 같습니다. "
          "'실패' 또는 'FAILED'가 하나라도 있으면 그 파일이 바뀌었습니다.",
          "Every line says OK: the reports, manifests and description are as signed. Any FAILED line: that "
          "file was changed."),
@@ -215,8 +215,10 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
          "bit for bit as exported."),
         ("openssl cms -verify -binary -inform DER -in tagmanifest-sha256.txt.p7s -content tagmanifest-sha256.txt "
          "-CAfile data/custody/signer-chain.pem -purpose any -out /dev/null",
-         "'CMS Verification successful'이 나오면 아카이브의 서명 키가 바로 이 목록(tagmanifest)에 서명했습니다. "
-         "'Verification failure'는 목록이나 서명이 바뀌었다는 뜻입니다. 인증서 지문은 아카이브가 따로 공개한 것과 "
+         "'CMS Verification successful'이 나오면 아카이브의 서명 키가 "
+         "바로 이 태그 매니페스트(tagmanifest)에 서명했습니다. "
+         "'Verification failure'는 매니페스트나 서명이 바뀌었다는 뜻입니다. "
+         "인증서 지문은 아카이브가 따로 공개한 것과 "
          "비교하십시오: openssl x509 -in data/custody/signer-chain.pem -noout -fingerprint -sha256",
          "'CMS Verification successful': the archive's signing key signed exactly this tag manifest. "
          "'Verification failure': the manifest or the signature was changed. Compare the certificate's "
@@ -235,15 +237,15 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool) -> str:
     if tsa:
         steps.append((
             f"openssl ts -verify -data tagmanifest-sha256.txt.p7s -in tagmanifest-sha256.txt.p7s.tsr -CAfile {tsa_ca}",
-            "'Verification: OK'이면 독립된 시점 확인 기관(TSA)이 이 서명이 토큰의 시각에 이미 있었음을 보증합니다."
-            + ("" if tsa_chain else " TSA-CA.pem은 시점 확인 기관의 인증서입니다(기관에서 받으십시오)."),
+            "'Verification: OK'이면 독립된 타임스탬프 기관(TSA)이 이 서명이 토큰의 시각에 이미 있었음을 보증합니다."
+            + ("" if tsa_chain else " TSA-CA.pem은 타임스탬프 기관의 인증서입니다(기관에서 받으십시오)."),
             "'Verification: OK': an independent time-stamp authority attests that this signature existed at "
             "the token's time." + ("" if tsa_chain else " TSA-CA.pem is the authority's certificate (ask it).")))
     if checkpoint_tsr:
         steps.append((
             f"openssl ts -verify -data data/custody/checkpoint.note.p7s -in data/custody/checkpoint.note.p7s.tsr "
             f"-CAfile {tsa_ca}",
-            "'Verification: OK'이면 체크포인트 서명의 시각도 시점 확인 기관이 보증합니다.",
+            "'Verification: OK'이면 체크포인트 서명의 시각도 타임스탬프 기관이 보증합니다.",
             "'Verification: OK': the time-stamp authority also attests the checkpoint signature's time."))
     out = ["검증 방법 / HOW TO VERIFY THIS EXPORT", "",
            "이 폴더에서 아래 명령을 차례로 실행하십시오 (coreutils와 OpenSSL만 필요).",
