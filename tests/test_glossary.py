@@ -198,3 +198,10 @@ def test_korean_pages_show_no_english(app, web_archive, login_as):
         if phrases:
             found[path] = phrases
     assert found == {}
+
+
+def test_one_register_of_politeness(korean):
+    """Sentences end in 합쇼체 (…습니다, …십시오); never 해요체 (…해요, …세요) or the plain …한다."""
+    plain = re.compile(r"(?<!니)다[.!]?(?:$|\n)|(?<!아니)요[.!]?(?:$|\n)|세요|해요")
+    found = [(msgid, msgstr) for msgid, msgstr in korean if plain.search(msgstr)]
+    assert found == []
