@@ -109,7 +109,7 @@ def help_texts(command: click.Command, ctx: click.Context) -> Iterator[str]:
     Only longwatch's own commands: a third-party plugin's commands bring their own translations.
     """
     module = getattr(command.callback, "__module__", "") or ""
-    if not module.startswith("longwatch"):
+    if not module.startswith("longwatch."):
         return
     for text in (command.help, command.short_help, *(getattr(p, "help", None) for p in command.params)):
         msgid = help_msgid(text)
