@@ -185,8 +185,16 @@ def test_korean_pages_show_no_english(app, web_archive, login_as):
     data = {web_archive.package_id, pkg.title or "", pkg.camera or "", "administrator", "records-manager",
             web_archive.archive.settings.organization}
     data |= {c.original_name for c in pkg.clips} | {c.relpath for c in pkg.clips} | {pkg.storage_location}
+    # a request with a few steps, so that its page, its timeline and the register have rows
+    from longwatch.core.public import access_requests
+
+    archive = web_archive.archive
+    req = access_requests.create(archive, "pipa-access", requester="김민수", identity_method="주민등록증 대조",
+                                 claimed_start=pkg.start_utc, camera=pkg.camera or "", actor="operator")
+    access_requests.search(archive, req.number, actor="operator")
+    access_requests.postpone(archive, req.number, "마스킹할 얼굴이 많음", actor="operator")
     found = {}
-    pages = [*get_pages(app, web_archive), "/no-such-page"]
+    pages = [*get_pages(app, web_archive), "/no-such-page", f"/requests/view?number={req.number}"]
     assert len(pages) >= 10, pages
     for path in pages:
         response = client.get(path)
