@@ -268,10 +268,13 @@ def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actor
         click.echo(_("Disposition {id} proposed by {user}; a records manager must approve it: "
                      "longwatch dispose approve {id}").format(id=disposition.id, user=actor.name))
     if result.held:
-        click.echo(_("{count} due packages are under legal hold and were left out").format(count=len(result.held)))
+        click.echo(ngettext("{count} due package is under legal hold and was left out",
+                            "{count} due packages are under legal hold and were left out", len(result.held)).format(
+            count=len(result.held)))
     if result.review:
-        click.echo(_("{count} due packages need review or transfer, not destruction").format(
-            count=len(result.review)))
+        click.echo(ngettext("{count} due package needs review or transfer, not destruction",
+                            "{count} due packages need review or transfer, not destruction",
+                            len(result.review)).format(count=len(result.review)))
 
 
 @retention_group.command()
@@ -288,7 +291,8 @@ def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, ac
     if as_json:
         emit_json({"removed": removed})
     elif not obj.quiet:
-        click.echo(_("{count} expired continuous packages removed").format(count=len(removed)))
+        click.echo(ngettext("{count} expired continuous package removed", "{count} expired continuous packages removed",
+                            len(removed)).format(count=len(removed)))
 
 
 # -- holds --------------------------------------------------------------------------------------
@@ -450,14 +454,17 @@ def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None
         click.echo(ngettext("{count} package kept: no longer due", "{count} packages kept: no longer due",
                             len(result["not_due"])).format(count=len(result["not_due"])))
     if result["store_locked"]:
-        click.echo(_("{count} packages kept: a store still locks a copy (S017)").format(
-            count=len(result["store_locked"])))
+        click.echo(ngettext("{count} package kept: a store still locks a copy (S017)",
+                            "{count} packages kept: a store still locks a copy (S017)",
+                            len(result["store_locked"])).format(count=len(result["store_locked"])))
     if result["planning_samples"]:
-        click.echo(_("{count} packages kept as planning samples (the sampled minutes of every hour)").format(
-            count=len(result["planning_samples"])))
+        click.echo(ngettext("{count} package kept as a planning sample (the sampled minutes of every hour)",
+                            "{count} packages kept as planning samples (the sampled minutes of every hour)",
+                            len(result["planning_samples"])).format(count=len(result["planning_samples"])))
     if result["sample_failed"]:
-        click.echo(_("{count} packages kept: their planning sample could not be kept yet (see the log)").format(
-            count=len(result["sample_failed"])))
+        click.echo(ngettext("{count} package kept: its planning sample could not be kept yet (see the log)",
+                            "{count} packages kept: their planning sample could not be kept yet (see the log)",
+                            len(result["sample_failed"])).format(count=len(result["sample_failed"])))
 
 
 @dispose_group.command(name="list")
