@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk libgl1 libglib2.0-0 \
 	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
-	chromium postgresql poppler-utils softhsm2
+	chromium postgresql poppler-utils softhsm2 gettext
 DEMO_DIR ?= demo-archive
 PORT ?= 8000
 PYTEST_WORKERS ?= auto
@@ -48,8 +48,9 @@ lint: venv
 	$(BIN)/lint-imports
 
 i18n: venv
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k gettext --no-location --sort-output \
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 --no-location --sort-output \
 		-o longwatch/locale/longwatch.pot . >/dev/null
+	$(BIN)/python scripts/extract_help.py
 	cd scripts && ../$(BIN)/python update_catalogs.py
 
 docs: venv

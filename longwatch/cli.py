@@ -17,7 +17,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch import __version__, clock, i18n, registry
+from longwatch import __version__, cli_help, clock, i18n, registry
 from longwatch.commands.export import check_export
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
@@ -44,13 +44,14 @@ from longwatch.core.preservation import publish as publish_mod
 from longwatch.core.records import certificates
 from longwatch.core.storage.copies import copies_report, working_locations
 from longwatch.errors import LongwatchError
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext
 
 
 class LongwatchGroup(click.Group):
     """Loads plugin commands on first use and turns LongwatchError into ``ERROR [CODE] ...``."""
 
     _plugins_loaded = False
+    context_class = cli_help.HelpContext
 
     def _load_plugins(self) -> None:
         if not LongwatchGroup._plugins_loaded:
@@ -65,6 +66,32 @@ class LongwatchGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load_plugins()
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        asked = cli_help.language_option(args)
+        # --help is eager: it is shown while the options are read, before --lang reaches the callback
+        token = i18n.set_language(asked) if asked and i18n.normalize(asked) else None
+        try:
+            return super().parse_args(ctx, args)
+        finally:
+            if token is not None:
+                i18n.reset_language(token)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                              list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and cli_help.asks_for_help(rest):
+            command = cli_help.translated(command, ctx.params.get("lang"))
+        return name, command, rest
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if i18n.current_language() != "en" and not getattr(self, "_translated", False):
+            self._load_plugins()
+            copy = cli_help.translated(self)
+            copy._translated = True  # type: ignore[attr-defined]
+            copy.format_help(ctx, formatter)
+            return
+        super().format_help(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -269,7 +296,9 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         emit_json({"ok": all(r.ok for r in reports), "packages": [r.to_dict() for r in reports]})
     elif len(reports) > 1 and not obj.quiet:
         bad = sum(1 for r in reports if not r.ok)
-        click.echo(_("{count} packages verified, {bad} with problems").format(count=len(reports), bad=bad))
+        click.echo(ngettext("{count} package verified, {bad} with problems",
+                            "{count} packages verified, {bad} with problems", len(reports)).format(
+            count=len(reports), bad=bad))
     if any(not r.ok for r in reports):
         sys.exit(1)
 
@@ -281,12 +310,14 @@ def _print_report(report: verify_mod.Report, obj: Context) -> None:
         return
     label = report.package_id or report.target
     if report.ok:
-        mode = _("fast check") if report.fast else _("{files} files, {size} digested").format(
+        mode = _("fast check") if report.fast else ngettext(
+            "{files} file, {size} digested", "{files} files, {size} digested", report.files_checked).format(
             files=report.files_checked, size=human_size(report.bytes_checked))
         click.echo(_("OK {package}: {mode}; signed by {signer}").format(
             package=label, mode=mode, signer=report.signer or "?"))
     else:
-        click.echo(_("FAILED {package}: {count} problems").format(package=label, count=len(report.problems)))
+        click.echo(ngettext("FAILED {package}: {count} problem", "FAILED {package}: {count} problems",
+                            len(report.problems)).format(package=label, count=len(report.problems)))
     for note in report.notes:
         click.echo(_("NOTE {message}").format(message=_(note)), err=True)
 

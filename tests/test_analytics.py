@@ -106,7 +106,7 @@ def test_pages_chart_csv_png(app, login_as, web_archive):
     schedule.write_text(schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8").replace("enabled = false",
                                                                                        "enabled = true"))
     html = c.get("/analytics?grouping=hour&lang=ko").get_data(as_text=True)
-    assert "정책 기획용 표본: 영상을 폐기할 때 모든 카메라의 매시 00분부터 10분까지" in html
+    assert "정책 기획용 표본: 영상을 파기할 때 모든 카메라의 매시 00분부터 10분까지" in html
 
 
 def _figures(figs):

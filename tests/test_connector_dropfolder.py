@@ -258,7 +258,7 @@ def test_watch_command_stops_cleanly_on_sigterm(tmp_path, archive, clip_bank):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "1 clips stored" in err
+    assert "1 clip stored," in err
     assert len(archive.catalog.packages()) == 1
 
 

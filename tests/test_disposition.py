@@ -130,7 +130,7 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     assert body["proposer"]["name"] == "alice" and body["approver"]["name"] == "bob"
     assert body["schedule"]["id"] == "kr-public-default"
     html = cert.with_suffix(".html").read_text()
-    assert gone in html and "폐기" in html
+    assert gone in html and "파기 확인서" in html
     # longwatch verify accepts it, and so does dispose certificate --verify
     ok = lw("verify", str(cert))
     assert ok.exit_code == 0 and "OK destruction certificate" in ok.stdout

@@ -406,7 +406,7 @@ def test_approve_execute_runs_at_once_on_sqlite(lw, archive, small_clip, tmp_pat
     assert disposition is not None
     result = lw("dispose", "approve", disposition.id[:8], "--execute", env=signed_in("bob"))
     assert result.exit_code == 0, result.output
-    assert "1 packages destroyed" in result.output and status(archive, pid) == "disposed"
+    assert "1 package destroyed;" in result.output and status(archive, pid) == "disposed"
 
 
 def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_archive, lw, small_clip, tmp_path,

@@ -62,6 +62,9 @@ def test_cut_window_covers_requested_range_and_verifies(lw, archive, ten_seconds
     info = (stored(archive, data["package_id"]) / "bag-info.txt").read_text()
     assert f"Longwatch-Derived-From: {ten_seconds}" in info
     assert "Longwatch-Requested-Start: 2026-03-03T05:00:03.500000Z" in info
+    # the title people read: UTC to the second, no microseconds (issue 24)
+    title = archive.catalog.get(data["package_id"]).title
+    assert title.startswith("Window 2026-03-03T05:00:03Z to 2026-03-03T05:00:06Z of "), title
 
 
 def test_window_over_the_whole_clip_copies_it_bit_for_bit(lw, archive, ten_seconds):

@@ -18,7 +18,7 @@ from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import operation_register as register_api
 from longwatch.core.public import tasks as public_tasks
 from longwatch.hookspecs import hookimpl
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext
 
 
 def _archive(obj: Context) -> Any:
@@ -128,7 +128,8 @@ def search(obj: Context, number: str) -> None:
     obj.account("requests:write")  # the account that asks is the one recorded
     archive = _archive(obj)
     req = req_api.search(archive, number, actor=archive.operator)
-    click.echo(_("{count} packages found and held for {number}.").format(
+    click.echo(ngettext("{count} package found and held for {number}.", "{count} packages found and held for {number}.",
+                        len(req_api.package_ids(req))).format(
         count=len(req_api.package_ids(req)), number=number))
 
 

@@ -26,7 +26,7 @@ from longwatch.console import Context, emit_json, local_time, pass_obj, stdout
 from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext
 from longwatch.plugins.connectors.watch import Outcome, Watch, state_dir_for
 
 
@@ -104,7 +104,8 @@ def run_watch(obj: Context, name: str, config: dict[str, Any], interval: float, 
             watch.run(interval=interval)
     gaps = len(watch.state.gaps)
     if not obj.quiet:
-        click.echo(_("{stored} clips stored, {failed} failed, {gaps} gaps recorded").format(
+        click.echo(ngettext("{stored} clip stored, {failed} failed, {gaps} gaps recorded",
+                            "{stored} clips stored, {failed} failed, {gaps} gaps recorded", counts["stored"]).format(
             stored=counts["stored"], failed=counts["failed"], gaps=gaps), err=True)
     if counts["failed"]:
         raise SystemExit(9)

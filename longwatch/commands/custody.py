@@ -21,7 +21,7 @@ from longwatch.core.aip import signing
 from longwatch.core.custody import witness
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext, pgettext
 
 
 def _ledger(obj: Context) -> custody.Ledger:
@@ -70,7 +70,8 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     if not entries:
         click.echo(_("No custody events for {package_id}.").format(package_id=pid))
         return
-    table = Table(_("seq"), _("time"), _("event"), _("outcome"), _("by"), _("detail"), box=None,
+    table = Table(_("seq"), _("time"), _("event"), _("outcome"), pgettext("custody event actor", "by"), _("detail"),
+                  box=None,
                   title=_("Custody of {package_id}").format(package_id=pid))
     for e in entries:
         who = ", ".join(f"{a.get('name', a['id'])} ({a['role']})" for a in e["agents"])
@@ -109,8 +110,9 @@ def verify(obj: Context, cert_paths: tuple[Path, ...], saved: tuple[Path, ...], 
         _report_problems(report)
         if not obj.quiet:
             message = _("OK custody ledger: {entries} entries, {checkpoints} checkpoints ({timestamps} time-stamped), "
-                        "{saved} saved checkpoints matched") if report.ok else _(
-                "FAILED custody ledger: {count} problems")
+                        "{saved} saved checkpoints matched") if report.ok else ngettext(
+                "FAILED custody ledger: {count} problem", "FAILED custody ledger: {count} problems",
+                len(report.problems))
             click.echo(message.format(entries=report.entries, checkpoints=report.checkpoints,
                                       timestamps=report.timestamps, saved=report.saved_checked,
                                       count=len(report.problems)))
@@ -145,7 +147,8 @@ def checkpoints(obj: Context, output: Path | None, as_json: bool) -> None:
     if output is not None:
         output.write_text(json.dumps(data, indent=2), encoding="utf-8")
         if not obj.quiet:
-            click.echo(_("Saved {count} checkpoints to {path}").format(count=len(data["checkpoints"]), path=output))
+            click.echo(ngettext("Saved {count} checkpoint to {path}", "Saved {count} checkpoints to {path}",
+                                len(data["checkpoints"])).format(count=len(data["checkpoints"]), path=output))
         return
     if as_json:
         emit_json({"checkpoints": [{k: c[k] for k in ("tree_size", "root_hash", "time")} | {
@@ -281,7 +284,8 @@ def reindex(obj: Context) -> None:
     """
     count = _ledger(obj).reindex()
     if not obj.quiet:
-        click.echo(_("Rebuilt the custody index: {count} entries").format(count=count))
+        click.echo(ngettext("Rebuilt the custody index: {count} entry", "Rebuilt the custody index: {count} entries",
+                            count).format(count=count))
 
 
 @hookimpl

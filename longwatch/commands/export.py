@@ -23,7 +23,7 @@ from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.jobs import queue as jobs
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext
 
 
 @click.command(name="export")
@@ -90,7 +90,8 @@ def export_cmd(obj: Context, package_ids: tuple[str, ...], output: Path, zip_pat
         return
     if obj.quiet:
         return
-    click.echo(_("Exported {files} files ({size}) to {path}; export {export_id}").format(
+    click.echo(ngettext("Exported {files} file ({size}) to {path}; export {export_id}",
+                        "Exported {files} files ({size}) to {path}; export {export_id}", result.files).format(
         files=result.files, size=human_size(result.size), path=result.path, export_id=result.export_id))
     for camera, a, b in result.gaps:
         click.echo(_("gap in {camera}: {start} to {end}").format(camera=camera, start=local_time(a, archive),

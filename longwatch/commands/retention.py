@@ -30,9 +30,14 @@ from longwatch.core.records import tasks as records_tasks
 from longwatch.core.records.purge import emergency_purge
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
-from longwatch.i18n import N_, _
+from longwatch.i18n import _, ngettext
 
-PERIOD_WORDS = {"Y": (N_("year"), N_("years")), "M": (N_("month"), N_("months")), "D": (N_("day"), N_("days"))}
+#: a period's parts with their plurals ("1 month", "6 months"): the duration, never the calendar month
+PERIOD_WORDS: dict[str, Callable[[int], str]] = {
+    "Y": lambda n: ngettext("{n} year", "{n} years", n).format(n=n),
+    "M": lambda n: ngettext("{n} month", "{n} months", n).format(n=n),
+    "D": lambda n: ngettext("{n} day", "{n} days", n).format(n=n),
+}
 
 
 def acting(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -59,8 +64,7 @@ def _period_text(period: str) -> str:
     parts = []
     for unit, amount in zip("YMD", match.groups() if match else (), strict=False):
         if amount:
-            one, many = PERIOD_WORDS[unit]
-            parts.append(f"{int(amount)} {_(one) if int(amount) == 1 else _(many)}")
+            parts.append(PERIOD_WORDS[unit](int(amount)))
     return " ".join(parts) or period
 
 
@@ -171,7 +175,8 @@ def preview(obj: Context, schedule_path: Path, as_json: bool) -> None:
         _print_groups(archive, result["held"], _("Due but under legal hold (kept)"))
     if result["review"]:
         _print_groups(archive, result["review"], _("Due for review or transfer (kept)"))
-    click.echo(_("{count} packages ({size}) would be destroyed").format(
+    click.echo(ngettext("{count} package ({size}) would be destroyed", "{count} packages ({size}) would be destroyed",
+                        result["total"]["count"]).format(
         count=result["total"]["count"], size=human_size(result["total"]["size"])))
 
 
@@ -186,7 +191,8 @@ def set_(obj: Context, schedule_path: Path, as_json: bool, actor: actors.Actor) 
     if as_json:
         emit_json({"changes": changes})
     elif not obj.quiet:
-        click.echo(_("Schedule {path} is active; {count} assignments changed").format(
+        click.echo(ngettext("Schedule {path} is active; {count} assignment changed",
+                            "Schedule {path} is active; {count} assignments changed", len(changes)).format(
             path=schedule_path, count=len(changes)))
 
 
@@ -232,7 +238,8 @@ def close_case(obj: Context, case_id: str, closed_at: str, actor: actors.Actor) 
     """Start the case-closed clock of every package of CASE_ID."""
     changes = assignment.close_case(obj.archive(), case_id, clock.parse_time(closed_at), actor)
     if not obj.quiet:
-        click.echo(_("{count} packages of case {case} reassigned").format(count=len(changes), case=case_id))
+        click.echo(ngettext("{count} package of case {case} reassigned", "{count} packages of case {case} reassigned",
+                            len(changes)).format(count=len(changes), case=case_id))
 
 
 @retention_group.command()
@@ -262,10 +269,13 @@ def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actor
         click.echo(_("Disposition {id} proposed by {user}; a records manager must approve it: "
                      "longwatch dispose approve {id}").format(id=disposition.id, user=actor.name))
     if result.held:
-        click.echo(_("{count} due packages are under legal hold and were left out").format(count=len(result.held)))
+        click.echo(ngettext("{count} due package is under legal hold and was left out",
+                            "{count} due packages are under legal hold and were left out", len(result.held)).format(
+            count=len(result.held)))
     if result.review:
-        click.echo(_("{count} due packages need review or transfer, not destruction").format(
-            count=len(result.review)))
+        click.echo(ngettext("{count} due package needs review or transfer, not destruction",
+                            "{count} due packages need review or transfer, not destruction",
+                            len(result.review)).format(count=len(result.review)))
 
 
 @retention_group.command()
@@ -282,7 +292,8 @@ def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, ac
     if as_json:
         emit_json({"removed": removed})
     elif not obj.quiet:
-        click.echo(_("{count} expired continuous packages removed").format(count=len(removed)))
+        click.echo(ngettext("{count} expired continuous package removed", "{count} expired continuous packages removed",
+                            len(removed)).format(count=len(removed)))
 
 
 # -- holds --------------------------------------------------------------------------------------
@@ -433,21 +444,28 @@ def _show_execution(obj: Context, result: dict[str, Any], as_json: bool) -> None
     if as_json:
         emit_json(result)
         return
-    click.echo(_("{count} packages destroyed; certificate {path}").format(
+    click.echo(ngettext("{count} package destroyed; certificate {path}",
+                        "{count} packages destroyed; certificate {path}", len(result["deleted"])).format(
         count=len(result["deleted"]), path=result["certificate"]))
     if result["held"]:
-        click.echo(_("{count} packages kept: a legal hold covers them").format(count=len(result["held"])))
+        click.echo(ngettext("{count} package kept: a legal hold covers it",
+                            "{count} packages kept: a legal hold covers them", len(result["held"])).format(
+            count=len(result["held"])))
     if result["not_due"]:
-        click.echo(_("{count} packages kept: no longer due").format(count=len(result["not_due"])))
+        click.echo(ngettext("{count} package kept: no longer due", "{count} packages kept: no longer due",
+                            len(result["not_due"])).format(count=len(result["not_due"])))
     if result["store_locked"]:
-        click.echo(_("{count} packages kept: a store still locks a copy (S017)").format(
-            count=len(result["store_locked"])))
+        click.echo(ngettext("{count} package kept: a store still locks a copy (S017)",
+                            "{count} packages kept: a store still locks a copy (S017)",
+                            len(result["store_locked"])).format(count=len(result["store_locked"])))
     if result["planning_samples"]:
-        click.echo(_("{count} packages kept as planning samples (the sampled minutes of every hour)").format(
-            count=len(result["planning_samples"])))
+        click.echo(ngettext("{count} package kept as a planning sample (the sampled minutes of every hour)",
+                            "{count} packages kept as planning samples (the sampled minutes of every hour)",
+                            len(result["planning_samples"])).format(count=len(result["planning_samples"])))
     if result["sample_failed"]:
-        click.echo(_("{count} packages kept: their planning sample could not be kept yet (see the log)").format(
-            count=len(result["sample_failed"])))
+        click.echo(ngettext("{count} package kept: its planning sample could not be kept yet (see the log)",
+                            "{count} packages kept: their planning sample could not be kept yet (see the log)",
+                            len(result["sample_failed"])).format(count=len(result["sample_failed"])))
 
 
 @dispose_group.command(name="list")
@@ -546,7 +564,9 @@ def verify_certificate(obj: Context, path: Path, cert_paths: Sequence[Path], as_
         for problem in report["problems"]:
             click.echo(f"ERROR [{problem['code']}] {problem['message']}", err=True)
         if report["ok"] and not obj.quiet:
-            click.echo(_("OK destruction certificate {id}: {count} packages; signed by {signer}").format(
+            click.echo(ngettext("OK destruction certificate {id}: {count} package; signed by {signer}",
+                              "OK destruction certificate {id}: {count} packages; signed by {signer}",
+                              report["packages"]).format(
                 id=report["disposition_id"], count=report["packages"], signer=report["signer"]))
             if trusted is None:
                 click.echo(_("NOTE no trusted certificate was given (--cert): only the signature was checked"),

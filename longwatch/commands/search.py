@@ -29,7 +29,7 @@ from longwatch.core.catalog.models import Case, CasePackage
 from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.core.preservation import reindex as reindex_mod
 from longwatch.errors import LongwatchError
-from longwatch.i18n import _
+from longwatch.i18n import _, ngettext
 
 
 def _bbox(value: str) -> tuple[float, float, float, float]:
@@ -109,7 +109,7 @@ def search(obj: Context, start: str, end: str, cameras: tuple[str, ...], zone: s
             camera=gap.camera, start=local_time(gap.start, archive), end=local_time(gap.end, archive),
             reason=gap.reason or "-"))
     if found is not None:
-        click.echo(_("{count} clips match").format(count=found["total"]))
+        click.echo(ngettext("{count} clip matches", "{count} clips match", found["total"]).format(count=found["total"]))
         for name in ("camera", "zone", "day"):
             click.echo(f"{name}: " + ", ".join(f"{f['key'] or '-'} {f['count']}" for f in found[name]))
     if page.next_cursor and not obj.quiet:
@@ -175,7 +175,7 @@ def cameras_import(obj: Context, path: Path) -> None:
     count = reference.import_cameras_csv(archive.catalog, path)
     reference.save_snapshot(archive)
     if not obj.quiet:
-        click.echo(_("{count} cameras imported.").format(count=count))
+        click.echo(ngettext("{count} camera imported.", "{count} cameras imported.", count).format(count=count))
 
 
 @cameras.command(name="move")
@@ -312,7 +312,8 @@ def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> Non
     reference.save_snapshot(archive)
     _record_attached(archive, number, before)
     if not obj.quiet:
-        click.echo(_("{count} packages attached to case {number}.").format(count=added, number=number))
+        click.echo(ngettext("{count} package attached to case {number}.", "{count} packages attached to case {number}.",
+                            added).format(count=added, number=number))
 
 
 @cases.command(name="add-range")
@@ -329,7 +330,8 @@ def cases_add_range(obj: Context, number: str, start: str, end: str, camera: str
     reference.save_snapshot(archive)
     _record_attached(archive, number, before)
     if not obj.quiet:
-        click.echo(_("{count} packages attached to case {number}.").format(count=added, number=number))
+        click.echo(ngettext("{count} package attached to case {number}.", "{count} packages attached to case {number}.",
+                            added).format(count=added, number=number))
 
 
 def _case_packages(archive: Any, number: str) -> set[str]:

@@ -141,9 +141,10 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         return response
 
     app.jinja_env.globals.update(
-        _=i18n.gettext, csrf_token=security.csrf_token, current_user=security.current_user,
-        nav_links=navigation.links,
+        _=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext,
+        csrf_token=security.csrf_token, current_user=security.current_user, nav_links=navigation.links,
     )
+    app.jinja_env.filters.update(when=i18n.format_datetime, number=i18n.format_number, day=i18n.format_date)
     app.url_map.converters["int"] = numbers.WholeNumberConverter  # before any rule: '١٢٣' or 40 digits are 400
     for blueprints in archive.pm.hook.register_blueprints(app=app):
         for blueprint in blueprints or ():

@@ -3,7 +3,7 @@
 KO = {
     "the custody ledger at {path} is not the one this catalog records: {detail}; nothing was appended or "
     "removed. Check that the folder is mounted and is the archive's ledger, or restore it from a backup":
-        "{path}의 관리 이력 원장은 이 카탈로그가 기록한 원장이 아닙니다: {detail}. 아무것도 추가하거나 지우지 않았습니다. "
+        "{path}의 관리 연속성 원장은 이 카탈로그가 기록한 원장이 아닙니다: {detail}. 아무것도 추가하거나 지우지 않았습니다. "
         "폴더가 마운트되어 있고 아카이브의 원장 폴더인지 확인하거나 백업에서 복원하십시오",
     "the catalog index holds ledger entries {first}..{last} whose bytes are not in {path}, which is more than "
     "the one unacknowledged group a crash can leave ({detail}); nothing was removed: restore the segments, "
@@ -16,9 +16,9 @@ KO = {
         "패키지 {package_id}의 사본이 복제 정책이 요구하는 {wanted}개 중 {have}개뿐이므로 ({detail}) 원본을 남겨 두었습니다. "
         "사본이 갖추어지면 다음 처리에서 원본을 놓아 줍니다 (`longwatch replicate`)",
     "Package {id} was destroyed on {when} under disposition {disposition} (proposed by {proposer}, approved by {approver}).":
-        "패키지 {id}는 {when}에 폐기 처분 {disposition}에 따라 파기되었습니다 (제안: {proposer}, 승인: {approver}).",
+        "패키지 {id}는 {when}에 처분 {disposition}에 따라 파기되었습니다 (제안: {proposer}, 승인: {approver}).",
     "Destruction certificate: {path} (check it with `longwatch verify`)":
-        "파기 증명서: {path} (`longwatch verify`로 확인하십시오)",
+        "파기 확인서: {path} (`longwatch verify`로 확인하십시오)",
     "Files it held": "보관했던 파일",
     "Created archive {path}": "아카이브를 만들었습니다: {path}",
     "Signing certificate: {path} ({fingerprint})": "서명 인증서: {path} ({fingerprint})",
@@ -75,7 +75,7 @@ KO = {
     "to rebuild it from storage and the custody ledger, or restore the catalog from its backup; nothing was "
     "created":
         "카탈로그 {path}이(가) 없지만 저장 위치 {location!r}에는 패키지가 있습니다: `longwatch reindex`를 실행하여 "
-        "저장소와 관리 이력 원장에서 카탈로그를 다시 만들거나, 백업에서 카탈로그를 복원하십시오. 아무것도 만들지 않았습니다",
+        "저장소와 관리 연속성 원장에서 카탈로그를 다시 만들거나, 백업에서 카탈로그를 복원하십시오. 아무것도 만들지 않았습니다",
     "say what to verify: a package id, a package directory, or --all":
         "검증할 대상을 지정하십시오: 패키지 ID, 패키지 디렉터리 또는 --all",
     "{path} is empty (0 bytes): there is nothing to preserve": "{path}은(는) 빈 파일(0바이트)이라 보존할 내용이 없습니다",
@@ -133,15 +133,14 @@ KO = {
         "패키지 {package_id}이(가) 카탈로그에는 있으나 저장 위치 {location!r}에는 없습니다",
     "{path}: not well-formed XML: {detail}": "{path}: 올바른 형식의 XML이 아닙니다: {detail}",
     # custody ledger (issue 4)
-    "No custody events for {package_id}.": "{package_id}의 관리 이력(chain of custody) 이벤트가 없습니다.",
+    "No custody events for {package_id}.": "{package_id}의 관리 연속성 이벤트가 없습니다.",
     "seq": "순번",
-    "Rebuilt the custody index: {count} entries": "관리 이력 색인을 다시 만들었습니다: 항목 {count}개",
-    "by": "수행자",
-    "Custody of {package_id}": "{package_id}의 관리 이력",
-    "verifying the custody ledger": "관리 이력 원장 검증 중",
+    "Rebuilt the custody index: {count} entries": "관리 연속성 색인을 다시 만들었습니다: 항목 {count}개",
+        "Custody of {package_id}": "{package_id}의 관리 연속성",
+    "verifying the custody ledger": "관리 연속성 원장 검증 중",
     "OK custody ledger: {entries} entries, {checkpoints} checkpoints ({timestamps} time-stamped), {saved} saved checkpoints matched":
-        "정상 관리 이력 원장: 항목 {entries}개, 체크포인트 {checkpoints}개(타임스탬프 {timestamps}개), 따로 보관한 체크포인트 {saved}개 일치",
-    "FAILED custody ledger: {count} problems": "실패 관리 이력 원장: 문제 {count}건",
+        "정상 관리 연속성 원장: 항목 {entries}개, 체크포인트 {checkpoints}개(타임스탬프 {timestamps}개), 따로 보관한 체크포인트 {saved}개 일치",
+    "FAILED custody ledger: {count} problems": "실패 관리 연속성 원장: 문제 {count}건",
     "Checkpoint of {size} entries, root {root}, {time}": "항목 {size}개의 체크포인트, 루트 {root}, {time}",
     "Saved {count} checkpoints to {path}": "체크포인트 {count}개를 {path}에 저장했습니다",
     "entries": "항목 수",
@@ -188,7 +187,7 @@ KO = {
     "{path}: not a longwatch proof or checkpoint file: {detail}": "{path}: longwatch 증명 파일이나 체크포인트 파일이 아닙니다: {detail}",
     "saved checkpoint of {size} entries ({source}) signs root {expected} but the ledger now has {found}: the ledger was rewritten after that checkpoint was saved":
         "따로 보관한 항목 {size}개의 체크포인트({source})는 루트 {expected}에 서명했으나 지금 원장의 루트는 {found}입니다: 그 체크포인트를 보관한 뒤 원장이 다시 쓰였습니다",
-    "the custody ledger is empty: there is nothing to checkpoint or prove yet": "관리 이력 원장이 비어 있어 체크포인트나 증명을 만들 수 없습니다",
+    "the custody ledger is empty: there is nothing to checkpoint or prove yet": "관리 연속성 원장이 비어 있어 체크포인트나 증명을 만들 수 없습니다",
     "checkpoint file {name}: {detail}": "체크포인트 파일 {name}: {detail}",
     # web
     "Packages": "패키지",
@@ -292,7 +291,7 @@ KO = {
     'Sending…': '보내는 중…',
     'Sign in': '로그인',
     'Sign out': '로그아웃',
-    'Skip to content': '본문으로 건너뛰기',
+    'Skip to content': '본문 바로가기',
     'Times in ISO 8601 with Z or an offset.': '시각은 Z 또는 시간대 오프셋이 붙은 ISO 8601 형식으로 입력하십시오.',
     'Totals': '합계',
     'Upload': '업로드',
@@ -358,28 +357,28 @@ KO = {
     "last checked": "마지막 검사",
     "location": "저장 위치",
     "never": "없음",
-    "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, nothing was changed": "패키지 {package_id}: 온전한 사본이 남아 있지 않습니다({detail}). 백업이나 반출본에서 복원하십시오. 아무것도 변경하지 않았습니다",
+    "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, nothing was changed": "패키지 {package_id}: 온전한 사본이 남아 있지 않습니다({detail}). 백업이나 내보내기본에서 복원하십시오. 아무것도 변경하지 않았습니다",
     "package {package_id}: the copy on {location!r} does not verify after copying: {detail}": "패키지 {package_id}: {location!r}의 사본이 복사 후 검증되지 않습니다: {detail}",
     "package {package_id}: the copy on {location!r} failed its check and could not be repaired: {detail}": "패키지 {package_id}: {location!r}의 사본이 검사에 실패했고 복구할 수 없었습니다: {detail}",
     "replication is pending: {error}": "복제가 보류되었습니다: {error}",
     "state": "상태",
     "status": "상태",
-    "package {package_id}: storage location {location!r} still locks {key!r} ({lock}); nothing was deleted on any location: release the hold or wait for the retention date, then dispose of it again": "패키지 {package_id}: 저장 위치 {location!r}가 아직 {key!r}를 잠그고 있습니다({lock}). 어느 위치에서도 아무것도 지우지 않았습니다. 보존 조치를 해제하거나 보존 기한까지 기다린 뒤 다시 폐기하십시오",
+    "package {package_id}: storage location {location!r} still locks {key!r} ({lock}); nothing was deleted on any location: release the hold or wait for the retention date, then dispose of it again": "패키지 {package_id}: 저장 위치 {location!r}가 아직 {key!r}를 잠그고 있습니다({lock}). 어느 위치에서도 아무것도 지우지 않았습니다. 보존 조치를 해제하거나 보존 기한까지 기다린 뒤 다시 파기하십시오",
     "storage location {location!r} ({adapter}) has no object lock; locks cannot be set there": "저장 위치 {location!r}({adapter})에는 객체 잠금이 없어 잠금을 걸 수 없습니다",
     "storage location {location!r}: cannot tell whether the bucket {bucket!r} has object lock ({detail}); nothing was deleted or unlocked: let longwatch read the bucket's object-lock configuration (s3:GetBucketObjectLockConfiguration) or wait until the store answers, then retry": "저장 위치 {location!r}: 버킷 {bucket!r}에 객체 잠금이 있는지 알 수 없습니다({detail}). 아무것도 지우거나 잠금 해제하지 않았습니다. longwatch가 버킷의 객체 잠금 구성을 읽을 수 있게 하거나(s3:GetBucketObjectLockConfiguration) 저장소가 응답할 때까지 기다린 뒤 다시 시도하십시오",
-    "package {package_id}: storage location {location!r} refused to delete {key!r} ({lock}) after the copies on {removed} were removed; the package stays stored and the audit restores those copies: release the hold or wait for the retention date, then dispose of it again": "패키지 {package_id}: {removed}의 사본을 지운 뒤 저장 위치 {location!r}가 {key!r}의 삭제를 거부했습니다({lock}). 패키지는 보관 상태로 남고 감사가 그 사본을 복구합니다. 보존 조치를 해제하거나 보존 기한까지 기다린 뒤 다시 폐기하십시오",
+    "package {package_id}: storage location {location!r} refused to delete {key!r} ({lock}) after the copies on {removed} were removed; the package stays stored and the audit restores those copies: release the hold or wait for the retention date, then dispose of it again": "패키지 {package_id}: {removed}의 사본을 지운 뒤 저장 위치 {location!r}가 {key!r}의 삭제를 거부했습니다({lock}). 패키지는 보관 상태로 남고 감사가 그 사본을 복구합니다. 보존 조치를 해제하거나 보존 기한까지 기다린 뒤 다시 파기하십시오",
     "the store's lock of the new copy is pending: {error}": "새 사본에 대한 저장소 잠금이 보류되었습니다: {error}",
     "store lock": "저장소 잠금",
     "{count} packages kept: a store still locks a copy (S017)": "패키지 {count}개를 남겼습니다: 저장소가 아직 사본을 잠그고 있습니다(S017)",
     "storage location {location!r} is misconfigured: {detail}; fix it in longwatch.toml": "저장 위치 {location!r}의 설정이 잘못되었습니다: {detail}. longwatch.toml에서 고치십시오",
     "storage location {location!r} is {percent}% full ({used} of {cap} bytes)": "저장 위치 {location!r}가 {percent}% 찼습니다({cap}바이트 중 {used}바이트)",
-    "storage location {location!r} still locks {key!r} ({lock}); release the hold or wait for the retention date before disposing of it": "저장 위치 {location!r}가 아직 {key!r}를 잠그고 있습니다({lock}). 폐기하기 전에 보존 조치를 해제하거나 보존 기한까지 기다리십시오",
+    "storage location {location!r} still locks {key!r} ({lock}); release the hold or wait for the retention date before disposing of it": "저장 위치 {location!r}가 아직 {key!r}를 잠그고 있습니다({lock}). 파기하기 전에 보존 조치를 해제하거나 보존 기한까지 기다리십시오",
     "storage location {location!r}: part {part} of {key!r} failed {attempts} times ({detail}); the upload was aborted and nothing was published": "저장 위치 {location!r}: {key!r}의 파트 {part}가 {attempts}번 실패했습니다({detail}). 업로드를 중단했으며 아무것도 게시하지 않았습니다",
     "storage location {location!r}: the bucket {bucket!r} does not exist; create it first": "저장 위치 {location!r}: 버킷 {bucket!r}가 없습니다. 먼저 만드십시오",
     "storage location {location!r}: the bucket {bucket!r} has no object lock; create it with object lock": "저장 위치 {location!r}: 버킷 {bucket!r}에 객체 잠금이 없습니다. 객체 잠금을 켜고 만드십시오",
     "storage location {location!r} reports SHA-256 {found} for {key!r}, but {expected} was sent; the object was removed and nothing was published: check the network and the store, then retry": "저장 위치 {location!r}가 {key!r}의 SHA-256을 {found}(으)로 보고하지만 보낸 값은 {expected}입니다. 객체를 지웠고 아무것도 게시하지 않았습니다. 네트워크와 저장소를 점검한 뒤 다시 시도하십시오",
     "the policy {policy!r} is invalid: {detail}": "정책 {policy!r}가 잘못되었습니다: {detail}",
-    "package {package_id}: the custody ledger records a copy on {location!r} that the store does not hold; `longwatch audit` repairs it from a good copy": "패키지 {package_id}: 관리 이력 원장에는 {location!r}의 사본이 기록되어 있으나 저장소에 없습니다. `longwatch audit`가 온전한 사본에서 복구합니다",
+    "package {package_id}: the custody ledger records a copy on {location!r} that the store does not hold; `longwatch audit` repairs it from a good copy": "패키지 {package_id}: 관리 연속성 원장에는 {location!r}의 사본이 기록되어 있으나 저장소에 없습니다. `longwatch audit`가 온전한 사본에서 복구합니다",
     "the replication policy names the unknown storage location {location!r}; define it in longwatch.toml": "복제 정책이 알 수 없는 저장 위치 {location!r}를 가리킵니다. longwatch.toml에 정의하십시오",
     "use bytes per second, e.g. 50M": "초당 바이트로 지정하십시오(예: 50M)",
     "used": "사용량",
@@ -401,7 +400,7 @@ KO = {
     'the minimum confidence {value} must be between 0 and 1': '최소 신뢰도 {value}는 0과 1 사이여야 합니다',
     'the page size {value} must be between 1 and {limit}': '페이지 크기 {value}는 1과 {limit} 사이여야 합니다',
     '{field} {value!r} is invalid: {detail}': '{field} {value!r}가 올바르지 않습니다: {detail}',
-    'package {package_id} could not be read back into the catalog: {detail}': '패키지 {package_id}를 목록으로 다시 읽을 수 없습니다: {detail}',
+    'package {package_id} could not be read back into the catalog: {detail}': '패키지 {package_id}를 카탈로그로 다시 읽을 수 없습니다: {detail}',
     '{count} clips match': '일치하는 클립 {count}개',
     'More: --after {cursor}': '다음 페이지: --after {cursor}',
     'purpose': '목적',
@@ -410,10 +409,10 @@ KO = {
     'Camera {camera} saved.': '카메라 {camera}를 저장했습니다.',
     '{count} cameras imported.': '카메라 {count}대를 가져왔습니다.',
     'case': '사건',
-    'requester': '요청자',
+    'requester': '청구인',
     '{count} packages attached to case {number}.': '패키지 {count}개를 사건 {number}에 연결했습니다.',
-    'reindexing': '목록 재구성 중',
-    '{packages} packages and {clips} clips catalogued.': '패키지 {packages}개, 클립 {clips}개를 목록에 올렸습니다.',
+    'reindexing': '카탈로그 재구성 중',
+    '{packages} packages and {clips} clips catalogued.': '패키지 {packages}개, 클립 {clips}개를 카탈로그에 올렸습니다.',
     # -- retention, legal holds and disposition (issue 6) --
     "the retention schedule {path} is invalid: {detail}": "보존기간 책정표 {path}이(가) 올바르지 않습니다: {detail}",
     "storage location {location!r} is full ({free} bytes free, {needed} needed, {reserve} kept in reserve); "
@@ -421,21 +420,21 @@ KO = {
     "`longwatch retention purge --emergency` (expired, unheld continuous footage only)":
         "저장 위치 {location!r}이(가) 가득 찼습니다 (여유 {free}바이트, 필요 {needed}바이트, 예비 {reserve}바이트). "
         "아무것도 쓰거나 지우지 않았습니다. 저장 공간을 늘리거나, 기록관리 담당자가 "
-        "`longwatch retention purge --emergency`를 실행하십시오 (보존기간이 지나고 보류되지 않은 상시 녹화 영상만).",
+        "`longwatch retention purge --emergency`를 실행하십시오 (보존기간이 지나고 법적 보존 조치가 없는 상시 녹화 영상만).",
     "package {package_id} is under legal hold {hold_id} ({reason}); nothing was deleted: "
     "the hold must be released first (`longwatch hold release`)":
         "패키지 {package_id}은(는) 법적 보존 조치 {hold_id}({reason}) 대상입니다. 아무것도 지우지 않았습니다. "
         "먼저 보존 조치를 해제해야 합니다 (`longwatch hold release`).",
     "{user} proposed disposition {disposition_id} and cannot approve it: "
     "a second person with the records-manager role must approve":
-        "{user}은(는) 폐기 건 {disposition_id}을(를) 제안했으므로 승인할 수 없습니다. "
+        "{user}은(는) 처분 {disposition_id}을(를) 제안했으므로 승인할 수 없습니다. "
         "기록관리 담당자 역할을 가진 다른 사람이 승인해야 합니다.",
     "approving a disposition needs the records-manager role; {user} acts as {role!r}":
-        "폐기 승인에는 기록관리 담당자(records-manager) 역할이 필요합니다. {user}의 역할은 {role!r}입니다.",
+        "처분 승인에는 기록관리 담당자(records-manager) 역할이 필요합니다. {user}의 역할은 {role!r}입니다.",
     "disposition {disposition_id} is {status}; this step needs it {expected}":
-        "폐기 건 {disposition_id}의 상태는 {status}입니다. 이 단계는 {expected} 상태여야 합니다.",
+        "처분 {disposition_id}의 상태는 {status}입니다. 이 단계는 {expected} 상태여야 합니다.",
     "no disposition {disposition_id}; list them with `longwatch dispose list`":
-        "폐기 건 {disposition_id}이(가) 없습니다. `longwatch dispose list`로 목록을 보십시오.",
+        "처분 {disposition_id}이(가) 없습니다. `longwatch dispose list`로 목록을 보십시오.",
     "no legal hold {hold_id}; list them with `longwatch hold list`":
         "법적 보존 조치 {hold_id}이(가) 없습니다. `longwatch hold list`로 목록을 보십시오.",
     "a hold covers exactly one target: --package ID, --case ID, --camera ID with --from and --to "
@@ -449,12 +448,12 @@ KO = {
     "a hold needs an owner (--owner) and a reason (--reason)":
         "보존 조치에는 요청 기관(--owner)과 사유(--reason)가 필요합니다",
     "legal hold {hold_id} was already released": "법적 보존 조치 {hold_id}은(는) 이미 해제되었습니다",
-    "{path}: not a longwatch destruction certificate: {detail}": "{path}: longwatch 폐기 확인서가 아닙니다: {detail}",
+    "{path}: not a longwatch destruction certificate: {detail}": "{path}: longwatch 파기 확인서가 아닙니다: {detail}",
     "{path}: the destruction certificate's signature does not verify: {detail}":
-        "{path}: 폐기 확인서의 서명을 검증할 수 없습니다: {detail}",
-    "Disposition {id} approved by {user}": "폐기 건 {id}을(를) {user}이(가) 승인했습니다",
+        "{path}: 파기 확인서의 서명을 검증할 수 없습니다: {detail}",
+    "Disposition {id} approved by {user}": "처분 {id}을(를) {user}이(가) 승인했습니다",
     "Disposition {id} proposed by {user}; a records manager must approve it: longwatch dispose approve {id}":
-        "폐기 건 {id}을(를) {user}이(가) 제안했습니다. 기록관리 담당자의 승인이 필요합니다: "
+        "처분 {id}을(를) {user}이(가) 제안했습니다. 기록관리 담당자의 승인이 필요합니다: "
         "longwatch dispose approve {id}",
     "Due but under legal hold (kept)": "기한이 지났으나 법적 보존 조치 중 (보존)",
     "Due for review or transfer (kept)": "재검토 또는 이관 대상 (보존)",
@@ -464,8 +463,8 @@ KO = {
         "참고: 신뢰할 인증서(--cert)가 없어 서명만 확인했습니다",
     "Nothing is due for destruction.": "파기 기한이 된 기록이 없습니다.",
     "OK destruction certificate {id}: {count} packages; signed by {signer}":
-        "정상 폐기 확인서 {id}: 패키지 {count}개, 서명자 {signer}",
-    "Package {id} deleted; its tombstone stays in the catalog": "패키지 {id}을(를) 삭제했습니다. 목록에는 삭제 기록이 남습니다",
+        "정상 파기 확인서 {id}: 패키지 {count}개, 서명자 {signer}",
+    "Package {id} deleted; its tombstone stays in the catalog": "패키지 {id}을(를) 삭제했습니다. 카탈로그에는 삭제 기록이 남습니다",
     "Proposed for destruction": "파기 제안",
     "Schedule {path} is active; {count} assignments changed": "책정표 {path}을(를) 적용했습니다. 지정 {count}건이 바뀌었습니다",
     "Would be destroyed": "파기 예정",
@@ -474,9 +473,9 @@ KO = {
     "covers": "대상",
     "day": "일",
     "days": "일",
-    "disposition": "폐기 건",
+    "disposition": "처분",
     "hold": "보존 조치",
-    "month": "개월",
+    "month": "월",
     "months": "개월",
     "newest": "가장 최근",
     "oldest": "가장 오래된",
@@ -521,7 +520,7 @@ KO = {
     'No gaps in the requested range.': '요청한 범위에 녹화 공백이 없습니다.',
     'No time range was requested (packages by id).': '시간 범위를 요청하지 않았습니다 (패키지 ID로 내보냄).',
     'Custody timeline': '관리 연속성 기록',
-    'Event': '사건',
+    'Event': '이벤트',
     'Outcome': '결과',
     'Detail': '내용',
     'Signed checkpoint for this export: {size} entries, root {root}, {time}': '이 내보내기를 위한 서명된 체크포인트: 항목 {size}개, 루트 {root}, {time}',
@@ -534,8 +533,8 @@ KO = {
     'gap: {start} to {end}': '공백: {start}부터 {end}까지',
     'Check it with the commands in {path}': '{path}의 명령으로 확인하십시오',
     'VERIFIED: export {export_id} is exactly as signed by {signer}: {files} files, {proofs} custody entries proven against a signed checkpoint of {size} entries{ts}.': '검증됨: 내보내기 {export_id}는 {signer}가 서명한 그대로입니다: 파일 {files}개, 관리 연속성 항목 {proofs}개가 항목 {size}개의 서명된 체크포인트에 포함됨이 증명되었습니다{ts}.',
-    ', time-stamped': ', 시점 확인됨',
-    'NOT VERIFIED: {count} problems; do not rely on this export before asking the archive.': '검증 실패: 문제 {count}건; 아카이브에 문의하기 전에는 이 자료에 의존하지 마십시오.',
+    ', time-stamped': ', 타임스탬프 있음',
+    'NOT VERIFIED: {count} problems; do not rely on this export before asking the archive.': '검증 실패: 문제 {count}건. 아카이브에 문의하기 전에는 이 내보내기에 의존하지 마십시오.',
     'no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)': '{package_id!r}에 맞는 패키지가 없습니다: 전체 ID나 고유한 앞부분을 주십시오 (`longwatch list` 참조)',
     "case {case!r} holds no packages: attach packages or time ranges with `longwatch cases attach|add-range`":
         "사건 {case!r}에 패키지가 없습니다: `longwatch cases attach|add-range`로 패키지나 시간 범위를 연결하십시오",
@@ -543,17 +542,17 @@ KO = {
     'no recording of {cameras} overlaps {start} to {end}: check the camera names and the range': '{cameras}의 녹화 중 {start}부터 {end}까지와 겹치는 것이 없습니다: 카메라 이름과 범위를 확인하십시오',
     "{path}: the copy's SHA-256 {found} differs from the stored {expected}; run `longwatch verify` on the package before exporting it": '{path}: 사본의 SHA-256 {found}이 저장된 값 {expected}와 다릅니다; 내보내기 전에 패키지에 `longwatch verify`를 실행하십시오',
     '{path} already exists and is not empty: choose a new folder for the export': '{path}가 이미 있고 비어 있지 않습니다: 내보내기용 새 폴더를 고르십시오',
-    'the time-stamp authority {url} did not answer: {detail}; check [custody] tsa_url or try again': '시점 확인 기관 {url}이 응답하지 않았습니다: {detail}; [custody] tsa_url을 확인하거나 다시 시도하십시오',
+    'the time-stamp authority {url} did not answer: {detail}; check [custody] tsa_url or try again': '타임스탬프 기관 {url}이 응답하지 않았습니다: {detail}; [custody] tsa_url을 확인하거나 다시 시도하십시오',
     'no CJK font for REPORT.pdf at {path}: install the Debian package fonts-noto-cjk': 'REPORT.pdf용 CJK 글꼴이 {path}에 없습니다: 데비안 패키지 fonts-noto-cjk를 설치하십시오',
     '{path} is not an evidence export (no bagit.txt or tagmanifest-sha256.txt)': '{path}는 증거 내보내기가 아닙니다 (bagit.txt 또는 tagmanifest-sha256.txt 없음)',
     '{path}: {detail}': '{path}: {detail}',
-    '{path} is listed in a manifest but missing from the export': '{path}가 목록에는 있지만 내보내기에 없습니다',
-    '{path} was changed: SHA-256 {found}, the manifest says {expected}': '{path}가 바뀌었습니다: SHA-256 {found}, 목록의 값은 {expected}',
+    '{path} is listed in a manifest but missing from the export': '{path}가 매니페스트에는 있지만 내보내기에 없습니다',
+    '{path} was changed: SHA-256 {found}, the manifest says {expected}': '{path}가 바뀌었습니다: SHA-256 {found}, 매니페스트의 값은 {expected}',
     "the export's signature does not verify: {detail}": '내보내기의 서명이 검증되지 않습니다: {detail}',
     'the export was signed by {fingerprint}, which is not among the trusted certificates given': '내보내기는 {fingerprint}가 서명했으며, 이는 주어진 신뢰 인증서에 없습니다',
-    "the export's time-stamp token does not verify: {detail}": '내보내기의 시점 확인 토큰이 검증되지 않습니다: {detail}',
-    '{path} is in the export but in no manifest: it was added afterwards': '{path}는 내보내기에 있지만 어느 목록에도 없습니다: 나중에 추가되었습니다',
-    '{path}: {where} does not match the manifest: {detail}': '{path}: {where}가 목록과 맞지 않습니다: {detail}',
+    "the export's time-stamp token does not verify: {detail}": '내보내기의 타임스탬프 토큰이 검증되지 않습니다: {detail}',
+    '{path} is in the export but in no manifest: it was added afterwards': '{path}는 내보내기에 있지만 어느 매니페스트에도 없습니다: 나중에 추가되었습니다',
+    '{path}: {where} does not match the manifest: {detail}': '{path}: {where}가 매니페스트와 맞지 않습니다: {detail}',
     'the custody checkpoint does not verify: {detail}': '관리 연속성 체크포인트가 검증되지 않습니다: {detail}',
     'custody entry {seq}: the inclusion proof fails: {detail}': '관리 연속성 항목 {seq}: 포함 증명이 실패합니다: {detail}',
     'the custody extract does not record the transfer of export {export_id}': '관리 연속성 발췌에 내보내기 {export_id}의 인계 기록이 없습니다',
@@ -580,7 +579,7 @@ KO = {
     'label': '이름',
     'min confidence': '최소 신뢰도',
     'line {line}: {detail}; fix the row and import the file again (rows already imported are skipped)': '{line}행: {detail}; 행을 고친 뒤 파일을 다시 가져오십시오 (이미 가져온 행은 건너뜁니다)',
-    'no event {event_id} in the catalog (see `longwatch events`)': '목록에 이벤트 {event_id}이(가) 없습니다 (`longwatch events` 참조)',
+    'no event {event_id} in the catalog (see `longwatch events`)': '카탈로그에 이벤트 {event_id}이(가) 없습니다 (`longwatch events` 참조)',
     'retention': '보존 등급',
     'say the decision: --confirmed, --false-positive or --unsure': '판정을 지정하십시오: --confirmed, --false-positive 또는 --unsure',
     'source': '출처',
@@ -602,36 +601,36 @@ KO = {
     "attempts": "시도",
     "error": "오류",
     "arguments": "인수",
-    "Worker on {name}: queues {queues}, concurrency {n}": "{name} 작업자: 대기열 {queues}, 동시 실행 {n}",
+    "Worker on {name}: queues {queues}, concurrency {n}": "{name} 작업 프로세스: 대기열 {queues}, 동시 실행 {n}",
     "Jobs run in-process on this archive (SQLite catalog); there is no queue.":
-        "이 아카이브는 작업을 프로세스 안에서 실행합니다(SQLite 목록). 대기열이 없습니다.",
+        "이 아카이브는 작업을 프로세스 안에서 실행합니다(SQLite 카탈로그). 대기열이 없습니다.",
     "Job {job_id} queued again as job {new_id}": "작업 {job_id}을(를) 작업 {new_id}(으)로 다시 대기열에 넣었습니다",
     "Job {job_id} queued ({task}: {target}); follow it with `longwatch jobs`":
         "작업 {job_id}을(를) 대기열에 넣었습니다 ({task}: {target}). `longwatch jobs`로 진행을 확인하십시오",
     "this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
     "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL":
-        "이 아카이브는 작업을 프로세스 안에서 실행합니다(목록이 SQLite). 대기열과 작업자에는 PostgreSQL 목록이 "
+        "이 아카이브는 작업을 프로세스 안에서 실행합니다(카탈로그가 SQLite). 대기열과 작업 프로세스에는 PostgreSQL 카탈로그이 "
         "필요합니다. longwatch.toml의 [catalog] url 또는 LONGWATCH_CATALOG_URL을 설정하십시오",
     "no job task {task!r}; known tasks: {known}": "작업 종류 {task!r}이(가) 없습니다. 알려진 작업: {known}",
     "{package_id} is not in the catalog; list packages with `longwatch list` or jobs with `longwatch jobs`":
-        "{package_id}은(는) 목록에 없습니다. 패키지는 `longwatch list`, 작업은 `longwatch jobs`로 확인하십시오",
+        "{package_id}은(는) 카탈로그에 없습니다. 패키지는 `longwatch list`, 작업은 `longwatch jobs`로 확인하십시오",
     "unknown value {state!r}; use one of: {known}": "알 수 없는 값 {state!r}입니다. 다음 중 하나를 쓰십시오: {known}",
     "job {job_id} is {state}, not failed; only a failed job can be retried":
         "작업 {job_id}의 상태는 {state}이며 실패가 아닙니다. 실패한 작업만 다시 실행할 수 있습니다",
     "the job failed with an unexpected error; see the worker's log and retry it with `longwatch jobs retry ID`":
-        "작업이 예기치 않은 오류로 실패했습니다. 작업자 로그를 확인하고 `longwatch jobs retry ID`로 다시 실행하십시오",
+        "작업이 예기치 않은 오류로 실패했습니다. 작업 프로세스 로그를 확인하고 `longwatch jobs retry ID`로 다시 실행하십시오",
     "package {package_id} does not have the copies its replication policy asks for yet; the job will be retried "
     "(or run `longwatch replicate {package_id}`)":
         "패키지 {package_id}에 복제 정책이 요구하는 사본이 아직 없습니다. 작업이 다시 실행됩니다"
         "(또는 `longwatch replicate {package_id}`를 실행하십시오)",
     'Analytics': '분석',
-    'Built from the custody ledger and the requests: every use beyond purpose, provision to a third party, access request and destruction.': '관리 이력 원장과 청구 기록에서 자동으로 작성됩니다: 목적 외 이용, 제3자 제공, 열람 청구, 파기를 모두 기록합니다.',
+    'Built from the custody ledger and the requests: every use beyond purpose, provision to a third party, access request and destruction.': '관리 연속성 원장과 청구 기록에서 자동으로 작성됩니다: 목적 외 이용, 제3자 제공, 열람 청구, 파기를 모두 기록합니다.',
     'CCTV operating policy': '영상정보처리기기 운영·관리 방침',
-    'CCTV operation register': '영상정보처리기기 운영 관리대장',
+    'CCTV operation register': '개인영상정보 관리대장',
     'Deliver': '제공',
     'Each bar links to the footage it was counted from.': '각 막대는 집계에 쓰인 영상으로 연결됩니다.',
     'Earlier versions': '이전 버전',
-    'Edit the public notice': '공개 안내문 편집',
+    'Edit the public notice': '영상정보처리기기 운영·관리 방침 편집',
     'Events': '이벤트',
     'Footage': '영상',
     "Hold the case's footage": '사건 영상 보존 조치',
@@ -640,7 +639,7 @@ KO = {
     'Map of cameras': '카메라 지도',
     'Next step': '다음 단계',
     'No footage of these cameras in this span.': '이 기간에 선택한 카메라의 영상이 없습니다.',
-    'No notice has been published yet.': '아직 게시된 안내문이 없습니다.',
+    'No notice has been published yet.': '아직 게시된 운영·관리 방침이 없습니다.',
     'No open requests.': '처리 중인 청구가 없습니다.',
     'No requests yet.': '청구가 아직 없습니다.',
     'Notes': '메모',
@@ -656,7 +655,7 @@ KO = {
     'Refuse': '거부',
     'Request': '청구',
     'Requests': '청구',
-    'Retention schedule': '보관 기간',
+    'Retention schedule': '보존기간 책정표',
     'Save and publish': '저장하고 게시',
     'Save as a new draft': '새 초안으로 저장',
     'Search the footage and hold it': '영상 검색 후 보존 조치',
@@ -684,7 +683,7 @@ KO = {
     'claimed time': '청구한 시간',
     'contact': '연락처',
     'court': '법원',
-    'custody event': '관리 이력',
+    'custody event': '관리 연속성 이벤트',
     'day {day} of {total}': '{total}일 중 {day}일째',
     'deadline': '처리 기한',
     'delivered': '제공 완료',
@@ -703,7 +702,7 @@ KO = {
     'masking (postponed)': '마스킹 중 (연기)',
     'moment': '시각',
     'no CJK font for PDF files at {path}; install the Debian package fonts-noto-cjk': 'PDF용 한글 글꼴이 {path}에 없습니다. 데비안 패키지 fonts-noto-cjk를 설치하십시오',
-    'no published notice yet; an administrator publishes one on the notice page': '게시된 안내문이 없습니다. 관리자가 안내문 페이지에서 게시하십시오',
+    'no published notice yet; an administrator publishes one on the notice page': '게시된 운영·관리 방침이 없습니다. 관리자가 방침 페이지에서 게시하십시오',
     'no request {number!r}; list the requests with `longwatch requests list`': '청구 {number!r}이(가) 없습니다. `longwatch requests list`로 청구 목록을 확인하십시오',
     'note': '메모',
     'number': '번호',
@@ -808,9 +807,9 @@ KO = {
     'Uses, licence and law': '이용, 이용허락, 법',
     'Licence: {licence}.': '이용허락: {licence}.',
     'Legal basis: {legal_basis}.': '법적 근거: {legal_basis}.',
-    "PIPA (Korea's Personal Information Protection Act): CCTV footage is personal information. Use this dataset only for the stated purpose, do not try to identify anyone in it, do not link it with other data to do so, and destroy it when the purpose is met. Automatic masking can miss faces.": '개인정보 보호법(PIPA): CCTV 영상은 개인정보입니다. 이 데이터셋은 밝힌 목적으로만 쓰고, 영상 속 사람을 알아보려 하거나 그러려고 다른 정보와 결합하지 말며, 목적을 이루면 파기하십시오. 자동 마스킹은 얼굴을 놓칠 수 있습니다.',
+    "PIPA (Korea's Personal Information Protection Act): CCTV footage is personal information. Use this dataset only for the stated purpose, do not try to identify anyone in it, do not link it with other data to do so, and destroy it when the purpose is met. Automatic masking can miss faces.": '개인정보 보호법(PIPA): 영상정보처리기기(CCTV) 영상은 개인정보입니다. 이 데이터셋은 밝힌 목적으로만 쓰고, 영상 속 사람을 알아보려 하거나 그러려고 다른 정보와 결합하지 말며, 목적을 이루면 파기하십시오. 자동 마스킹은 얼굴을 놓칠 수 있습니다.',
     'Distribution and maintenance': '배포와 유지',
-    "A signed BagIt bag: check it with `longwatch verify DIR`, any BagIt validator, or `openssl cms -verify` on signature/tagmanifest-sha256.txt.p7s. This export is entry {seq} of the archive's custody ledger.": '서명된 BagIt 백입니다. `longwatch verify DIR`, BagIt 검증 도구, 또는 signature/tagmanifest-sha256.txt.p7s에 대한 `openssl cms -verify`로 검증하십시오. 이 내보내기는 아카이브 관리 이력 원장의 {seq}번 항목입니다.',
+    "A signed BagIt bag: check it with `longwatch verify DIR`, any BagIt validator, or `openssl cms -verify` on signature/tagmanifest-sha256.txt.p7s. This export is entry {seq} of the archive's custody ledger.": '서명된 BagIt 백입니다. `longwatch verify DIR`, BagIt 검증 도구, 또는 signature/tagmanifest-sha256.txt.p7s에 대한 `openssl cms -verify`로 검증하십시오. 이 내보내기는 아카이브 관리 연속성 원장의 {seq}번 항목입니다.',
     'none': '없음',
     'confirmed events only': '확인된 이벤트만',
     'false positives included': '오탐 포함',
@@ -824,12 +823,12 @@ KO = {
     'Clips are cut by stream copy (re-encoded only to apply the masks) and carry no sound: speech is personal information too.': '클립은 스트림 복사로 잘랐고(마스킹을 적용할 때만 다시 인코딩), 소리는 넣지 않았습니다. 말소리도 개인정보입니다.',
     # issue 14: deliveries as evidence exports, the notice's retention schedule
     "request {number} cannot be delivered: {detail}": "청구 {number}을(를) 제공할 수 없습니다: {detail}",
-    "Delivered {number} as export {export_id} in {path}": "{number}을(를) 반출본 {export_id}(으)로 제공했습니다: {path}",
+    "Delivered {number} as export {export_id} in {path}": "{number}을(를) 내보내기본 {export_id}(으)로 제공했습니다: {path}",
     "Share link {id}, valid for {days} days (shown once): {url}":
         "공유 링크 {id}, {days}일간 유효 (한 번만 표시됩니다): {url}",
-    "Delivered export": "제공한 반출본",
+    "Delivered export": "제공한 내보내기본",
     "Export {export_id}: {files} files, watermarked for {recipient}.":
-        "반출본 {export_id}: 파일 {files}개, {recipient} 워터마크 표시.",
+        "내보내기본 {export_id}: 파일 {files}개, {recipient} 워터마크 표시.",
     "Download link, shown only now (copy it for the recipient):":
         "내려받기 링크 (지금 한 번만 표시되니 수령인에게 전달할 수 있게 복사하십시오):",
     "valid until": "유효 기한",
@@ -869,13 +868,13 @@ KO = {
         "차이가 나므로(허용 범위 {tolerance}초) 녹화기 시계가 초기화된 것으로 보입니다. 파일 이름의 시각을 "
         "사용했고 헤더의 시각은 사이드카(metadata.embedded)에 보관했습니다. 파일 이름이 틀린 것이라면 "
         "dhav_clock_tolerance_seconds를 더 크게 설정하십시오",
-    "Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} are kept first as {name} ({period}), for long-term planning studies.": "정책 기획용 표본: 영상을 폐기할 때 {cameras}의 매시 {first}분부터 {last}분까지는 먼저 {name}(으)로 {period} 동안 보존하여 장기 정책 연구에 씁니다.",
+    "Planning sample: when footage is destroyed, minutes {first} to {last} of every hour of {cameras} are kept first as {name} ({period}), for long-term planning studies.": "정책 기획용 표본: 영상을 파기할 때 {cameras}의 매시 {first}분부터 {last}분까지는 먼저 {name}(으)로 {period} 동안 보존하여 장기 정책 연구에 씁니다.",
     "every camera": "모든 카메라",
     "permanently": "영구",
     "{count} packages kept as planning samples (the sampled minutes of every hour)": "정책 기획용 표본으로 보존한 패키지 {count}개 (매시 표본 구간)",
     "{count} packages kept: their planning sample could not be kept yet (see the log)": "패키지 {count}개를 남겼습니다: 정책 기획용 표본을 아직 보존하지 못했습니다(로그 참조)",
-    "{path} of package {package_id} does not match its recorded SHA-256 (found {found}, expected {expected}); nothing was derived from it: run longwatch audit to repair the copy": "패키지 {package_id}의 {path}이(가) 기록된 SHA-256과 다릅니다(실제 {found}, 기대 {expected}). 이 파일로 아무것도 파생하지 않았습니다. longwatch audit으로 사본을 복구하세요",
-    "the planning sample {package_id} cut from package {source} is not yet safe ({detail}); the source is kept and comes up again in the next disposition": "패키지 {source}에서 잘라 낸 정책 기획용 표본 {package_id}이(가) 아직 안전하지 않습니다({detail}). 원본은 남겨 두며 다음 폐기 때 다시 다룹니다",
-    "export {export_id} was begun for {before} packages and its selection now finds {now}; start a new export (its transfer record names what the first attempt selected)": "반출 {export_id}은(는) 패키지 {before}개로 시작했으나 지금 선택은 {now}개를 찾습니다. 새 반출을 시작하세요(첫 시도의 이전 기록이 그때 선택한 패키지를 적고 있습니다)",
-    "Masking queued as job {job_id}: the masked copies appear here once a worker has made them.": "마스킹을 작업 {job_id}(으)로 대기열에 넣었습니다. 작업자가 마스킹 사본을 만들면 여기에 나타납니다.",
+    "{path} of package {package_id} does not match its recorded SHA-256 (found {found}, expected {expected}); nothing was derived from it: run longwatch audit to repair the copy": "패키지 {package_id}의 {path}이(가) 기록된 SHA-256과 다릅니다(실제 {found}, 기대 {expected}). 이 파일로 아무것도 파생하지 않았습니다. longwatch audit으로 사본을 복구하십시오",
+    "the planning sample {package_id} cut from package {source} is not yet safe ({detail}); the source is kept and comes up again in the next disposition": "패키지 {source}에서 잘라 낸 정책 기획용 표본 {package_id}이(가) 아직 안전하지 않습니다({detail}). 원본은 남겨 두며 다음 처분 때 다시 다룹니다",
+    "export {export_id} was begun for {before} packages and its selection now finds {now}; start a new export (its transfer record names what the first attempt selected)": "내보내기 {export_id}은(는) 패키지 {before}개로 시작했으나 지금 선택은 {now}개를 찾습니다. 새 내보내기를 시작하십시오(첫 시도의 인계 기록이 그때 선택한 패키지를 적고 있습니다)",
+    "Masking queued as job {job_id}: the masked copies appear here once a worker has made them.": "마스킹을 작업 {job_id}(으)로 대기열에 넣었습니다. 작업 프로세스가 마스킹 사본을 만들면 여기에 나타납니다.",
 }

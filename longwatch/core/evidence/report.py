@@ -269,7 +269,7 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool, keys_url: str 
     where_ko, where_en = keys_place(keys_url)
     steps = [
         ("sha256sum -c tagmanifest-sha256.txt",
-         "모든 줄이 '완료' 또는 'OK'이면 보고서, 목록, 설명 파일이 서명 당시와 같습니다. "
+         "모든 줄이 '완료' 또는 'OK'이면 보고서, 매니페스트, 설명 파일이 서명 당시와 같습니다. "
          "'실패' 또는 'FAILED'가 하나라도 있으면 그 파일이 바뀌었습니다.",
          "Every line says OK: the reports, manifests and description are as signed. Any FAILED line: that "
          "file was changed."),
@@ -326,10 +326,10 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool, keys_url: str 
     if tsa:
         steps.append((
             f"openssl ts -verify -data tagmanifest-sha256.txt.p7s -in tagmanifest-sha256.txt.p7s.tsr -CAfile {tsa_ca}",
-            "'Verification: OK'이면 독립된 시점 확인 기관(TSA)이 이 서명이 토큰의 시각에 이미 있었음을 보증합니다."
-            + (" data/custody/tsa-chain.pem은 시점 확인 기관의 인증서와 그 발급 기관(CA) 인증서입니다. 그 CA가 "
+            "'Verification: OK'이면 독립된 타임스탬프 기관(TSA)이 이 서명이 토큰의 시각에 이미 있었음을 보증합니다."
+            + (" data/custody/tsa-chain.pem은 타임스탬프 기관의 인증서와 그 발급 기관(CA) 인증서입니다. 그 CA가 "
                "기관이 공개한 것과 같은지도 확인하십시오." if tsa_chain else
-               " TSA-CA.pem은 시점 확인 기관의 인증서입니다(기관에서 받으십시오)."),
+               " TSA-CA.pem은 타임스탬프 기관의 인증서입니다(기관에서 받으십시오)."),
             "'Verification: OK': an independent time-stamp authority attests that this signature existed at "
             "the token's time."
             + (" data/custody/tsa-chain.pem holds the authority's certificate and its issuing CA's; check that "
@@ -339,7 +339,7 @@ def verify_text(tsa: bool, tsa_chain: bool, checkpoint_tsr: bool, keys_url: str 
         steps.append((
             f"openssl ts -verify -data data/custody/checkpoint.note.p7s -in data/custody/checkpoint.note.p7s.tsr "
             f"-CAfile {tsa_ca}",
-            "'Verification: OK'이면 체크포인트 서명의 시각도 시점 확인 기관이 보증합니다.",
+            "'Verification: OK'이면 체크포인트 서명의 시각도 타임스탬프 기관이 보증합니다.",
             "'Verification: OK': the time-stamp authority also attests the checkpoint signature's time."))
     out = ["검증 방법 / HOW TO VERIFY THIS EXPORT", "",
            "이 폴더에서 아래 명령을 차례로 실행하십시오 (coreutils와 OpenSSL만 필요).",

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Package
 from longwatch.core.media import ffmpeg
@@ -168,7 +169,9 @@ def window(
         parameters = {"requested_start": derive.utc_text(start), "requested_end": derive.utc_text(end),
                       "copied_whole": copied, "stream_copy_cuts": cuts, "commands": commands}
         kind = "Window" if action == "window" else action.replace("-", " ").capitalize()
-        title = f"{kind} {derive.utc_text(start)} to {derive.utc_text(end)} of {row.title or row.id}"
+        # the title is read by people: UTC to the second (the exact range is in bag-info and PREMIS)
+        title = (f"{kind} {clock.iso_z(start.replace(microsecond=0))} to {clock.iso_z(end.replace(microsecond=0))}"
+                 f" of {row.title or row.id}")
         derived = derive.derive(archive, [row], files, action=action, event_type="creation",
                                 tool=derive.ffmpeg_agent(), parameters=parameters, cause=cause, title=title,
                                 requested=(start, end), progress=progress, package_id=package_id_out)

@@ -124,14 +124,14 @@ def render_certificate_html(body: dict[str, Any]) -> str:
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #999;padding:4px}}</style>
 </head><body>
-<h1>Destruction certificate / 기록물 폐기 확인서</h1>
+<h1>Destruction certificate / 파기 확인서</h1>
 <p>Archive / 기록관: {e(body['archive'])} {e(body.get('organization') or '')}</p>
-<p>Disposition / 폐기 건: <code>{e(body['disposition_id'])}</code></p>
+<p>Disposition / 처분: <code>{e(body['disposition_id'])}</code></p>
 <p>Schedule / 보존기간 책정표: {e(body['schedule']['id'])} — {e(body['schedule']['title'])}</p>
 <p>Proposed by / 제안: {person(body['proposer'])}</p>
 <p>Approved by / 승인: {person(body['approver'])}</p>
 <p>Executed / 집행: {e(body['executor']['name'])} {e(str(body['executed_at']))}</p>
-<p>Packages destroyed / 폐기 패키지: {body['totals']['packages']} ({body['totals']['bytes']} bytes)</p>
+<p>Packages destroyed / 파기한 패키지: {body['totals']['packages']} ({body['totals']['bytes']} bytes)</p>
 <table><tr><th>package</th><th>class / 분류</th><th>legal basis / 근거</th><th>recorded / 촬영</th>
 <th>bytes</th><th>tag manifest SHA-256</th></tr>{rows}</table>
 {sample_table}
