@@ -101,6 +101,7 @@ CODES: Mapping[str, str] = {
                "`longwatch dispose approve {disposition_id}`, then `longwatch dispose execute {disposition_id}` "
                "deletes it"),
     "H019": N_("package {package_id} is already in disposition {disposition_id} ({status})"),
+    "H020": N_("the destruction certificate {path} has no valid time-stamp from the trusted authority: {detail}"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),

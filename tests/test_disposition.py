@@ -238,3 +238,28 @@ def test_nothing_due_proposes_nothing(lw, archive, small_clip, tmp_path, frozen_
     assert lw("dispose", "list", "--json").stdout.count("disposition_id") == 0
     assert error_codes(lw("dispose", "approve", "deadbeef", env=signed_in("bob")).stderr) \
         == ["H007"]
+
+
+def test_certificates_carry_a_time_stamp_when_a_tsa_is_configured(lw, archive, small_clip, tmp_path, tsa):
+    """Issue 21: with a TSA, every destruction certificate carries a token over its signature, dated with it;
+    a stripped token or a backdated certificate fails `verify` (H020)."""
+    shutil.copy(tsa.cert, archive.root / "tsa.pem")
+    with (archive.root / "longwatch.toml").open("a") as fh:
+        fh.write(f'\n[custody]\ntsa_url = "{tsa.url}"\ntsa_cert = "tsa.pem"\n')
+    disposition, _ids = proposed(archive, small_clip, tmp_path, n=2)
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    cert = Path(dispositions.execute(archive, disposition.id, BOB)["certificate"])  # executed now
+    token = cert.with_name(cert.name + ".p7s.tsr")
+    assert token.exists()
+    checked = json.loads(lw("verify", str(cert), "--json").stdout)
+    assert checked["ok"] and checked["timestamp"]
+    token.rename(token.with_suffix(".gone"))
+    stripped = lw("verify", str(cert))
+    assert stripped.exit_code == 1 and error_codes(stripped.stderr) == ["H020"]
+
+    # a certificate that claims an earlier execution than its token can attest
+    late, _ids = proposed(archive, small_clip, tmp_path / "more", n=1)
+    dispositions.approve(archive, late.id, BOB, later(60))
+    backdated = Path(dispositions.execute(archive, late.id, BOB, later(61))["certificate"])
+    result = lw("verify", str(backdated))
+    assert result.exit_code == 1 and error_codes(result.stderr) == ["H020"]

@@ -8,6 +8,7 @@ the permission its role grants on the web too; the core
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from rich.table import Table
 from longwatch import clock
 from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, stdout
+from longwatch.core import custody
 from longwatch.core.aip import signing
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
@@ -557,7 +559,11 @@ def verify_certificate(obj: Context, path: Path, cert_paths: Sequence[Path], as_
             trusted = list(obj.archive().trusted)
         except LongwatchError:
             trusted = None  # a certificate carried away from its archive: the signature alone is checked
-    report = certificates.verify_certificate(path, trusted)
+    tsa_cert = None
+    with contextlib.suppress(LongwatchError):
+        settings = custody.load_settings(obj.archive().root)
+        tsa_cert = signing.load_certificate(settings.tsa_cert) if settings.tsa_cert else None
+    report = certificates.verify_certificate(path, trusted, tsa_cert)
     if as_json:
         emit_json(report)
     else:

@@ -79,4 +79,6 @@ KO = {
         "쓰였거나 잘렸거나, 부서명이 위조되었습니다",
     "Co-sign the custody checkpoints of an archive you watch (C2SP cosignature/v1); no archive needed.":
         "지켜보는 아카이브의 관리 이력 체크포인트에 부서명합니다(C2SP cosignature/v1). 아카이브가 필요 없습니다.",
+    "the destruction certificate {path} has no valid time-stamp from the trusted authority: {detail}":
+        "파기 확인서 {path}에 신뢰하는 타임스탬프 기관의 유효한 타임스탬프가 없습니다: {detail}",
 }

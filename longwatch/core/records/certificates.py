@@ -18,7 +18,7 @@ import html
 import json
 import os
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,9 @@ from sqlalchemy import select
 
 from longwatch import clock
 from longwatch.core import custody
-from longwatch.core.aip import signing
+from longwatch.core.aip import signing, timestamp
 from longwatch.core.catalog.models import Clip, Disposition, DispositionItem, Package
+from longwatch.core.custody.audit import TSA_TOLERANCE
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.sampling import planning_samples_of
 from longwatch.core.records.schedules import active_schedule
@@ -85,17 +86,39 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{disposition.id}.json"
     signature = signing.sign_detached(archive.signer, data)
-    for target, content in ((path, data), (path.with_name(path.name + ".p7s"), signature),
-                            (folder / f"{disposition.id}.html", render_certificate_html(body).encode("utf-8"))):
+    token, tsa_error = _timestamp(archive, signature)
+    outputs = [(path, data), (path.with_name(path.name + ".p7s"), signature),
+               (folder / f"{disposition.id}.html", render_certificate_html(body).encode("utf-8"))]
+    if token is not None:
+        outputs.append((path.with_name(path.name + ".p7s.tsr"), token))
+    for target, content in outputs:
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(content)
         os.replace(tmp, target)
     ledger_append(archive, [custody.CustodyEvent(
         type="digital signature generation", packages=[i.package_id for i in deleted][:1000],
         agents=agents(actor), time=now, detail=f"destruction certificate of disposition {disposition.id}",
+        note=f"the time-stamp authority failed: {tsa_error}" if tsa_error else "",
         extra={"certificate_sha256": hashlib.sha256(data).hexdigest(), "disposition": disposition.id,
-               "packages": len(deleted)})])
+               "packages": len(deleted), "timestamped": token is not None})])
     return path
+
+
+def _timestamp(archive: Archive, signature: bytes) -> tuple[bytes | None, str]:
+    """An RFC 3161 token over the certificate's signature when a time-stamp authority is configured.
+
+    The footage is already gone when the certificate is written, so a TSA that
+    does not answer cannot stop anything: the certificate is kept without a
+    token, the ledger entry says why, and ``verify`` reports it (H020) for as
+    long as a TSA is configured.
+    """
+    settings = custody.load_settings(archive.root)
+    if not settings.tsa_url:
+        return None, ""
+    try:
+        return timestamp.request_token(settings.tsa_url, signature), ""
+    except timestamp.TimestampError as exc:
+        return None, str(exc)
 
 
 def render_certificate_html(body: dict[str, Any]) -> str:
@@ -160,6 +183,28 @@ def tombstone(archive: Archive, package_id: str) -> dict[str, Any] | None:
             "tagmanifest_sha256": item.digest}
 
 
+def _check_token(path: Path, body: dict[str, Any], signature_path: Path, tsa_cert: Any,
+                 problems: list[LongwatchError]) -> str | None:
+    token_path = signature_path.with_name(signature_path.name + ".tsr")
+    if not token_path.exists():
+        if tsa_cert is not None:
+            problems.append(LongwatchError("H020", path=path, detail=f"{token_path.name} is missing"))
+        return None
+    try:
+        info = timestamp.verify_token(token_path.read_bytes(), signature_path.read_bytes())
+    except (timestamp.TimestampError, OSError) as exc:
+        problems.append(LongwatchError("H020", path=path, detail=str(exc)))
+        return None
+    if tsa_cert is not None and info.tsa_fingerprint != signing.fingerprint(tsa_cert):
+        problems.append(LongwatchError("H020", path=path, detail=f"signed by another TSA ({info.tsa_fingerprint})"))
+    executed = clock.parse_utc(str(body.get("executed_at") or "")) if body.get("executed_at") else None
+    when = info.time if info.time.tzinfo else info.time.replace(tzinfo=UTC)
+    if executed is not None and (when < executed - timedelta(seconds=1) or when - executed > TSA_TOLERANCE):
+        problems.append(LongwatchError("H020", path=path, detail=f"the token is dated {clock.iso_z(when)}, the "
+                                                                 f"certificate says {clock.iso_z(executed)}"))
+    return clock.iso_z(when)
+
+
 def is_certificate(path: Path) -> bool:
     if path.suffix != ".json" or not path.is_file():
         return False
@@ -169,8 +214,14 @@ def is_certificate(path: Path) -> bool:
         return False
 
 
-def verify_certificate(path: Path, trusted: Sequence[Any] | None = None) -> dict[str, Any]:
-    """Signature and trust of a destruction certificate; problems are coded (H015, H016)."""
+def verify_certificate(path: Path, trusted: Sequence[Any] | None = None, tsa_cert: Any = None) -> dict[str, Any]:
+    """Signature and trust of a destruction certificate, and its time-stamp; problems are coded (H015, H016, H020).
+
+    With a trusted TSA (``tsa_cert``), the token must be there, verify over the
+    signature, come from that TSA and be dated with the certificate's
+    ``executed_at`` (up to the ledger's tolerance later): a certificate cannot
+    be backdated or re-signed later without its token showing it.
+    """
     problems: list[LongwatchError] = []
     try:
         data = path.read_bytes()
@@ -190,6 +241,8 @@ def verify_certificate(path: Path, trusted: Sequence[Any] | None = None) -> dict
         problems.append(LongwatchError("H016", path=path, detail=f"{signature_path.name} is missing"))
     except signing.SignatureError as exc:
         problems.append(LongwatchError("H016", path=path, detail=str(exc)))
-    return {"certificate": str(path), "ok": not problems, "disposition_id": body.get("disposition_id"),
+    token_time = _check_token(path, body, signature_path, tsa_cert, problems)
+    return {"certificate": str(path), "ok": not problems, "timestamp": token_time,
+            "disposition_id": body.get("disposition_id"),
             "packages": len(body.get("packages", [])), "signer": signer,
             "problems": [p.to_dict() for p in problems]}
