@@ -217,3 +217,20 @@ def test_switching_the_primary_to_s3_and_back_continues_the_chain(archive, s3_se
     with a.catalog.engine.connect() as conn:
         assert conn.execute(select(func.min(CustodyEntry.seq))).scalar() == 0
     a.close()
+
+
+@pytest.mark.parametrize("how", ["moved away", "empty mount point"])
+def test_a_worker_on_the_wrong_folder_refuses_to_start(archive, signed, how, tmp_path):
+    """What `longwatch worker` does first (hook prepare_worker): check the ledger, before recovering anything."""
+    before = rows(archive)
+    shutil.move(signed.dir, tmp_path / "elsewhere")
+    if how == "empty mount point":
+        signed.dir.mkdir()
+    with pytest.raises(LongwatchError) as caught:
+        archive.pm.hook.prepare_worker(archive=archive)
+    assert caught.value.code == "L024"
+    assert rows(archive) == before
+    assert not signed.dir.exists() or not any(signed.dir.iterdir())  # nothing written there
+    shutil.rmtree(signed.dir, ignore_errors=True)
+    shutil.move(tmp_path / "elsewhere", signed.dir)
+    archive.pm.hook.prepare_worker(archive=archive)  # the mount is back: the worker starts

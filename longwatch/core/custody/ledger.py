@@ -440,6 +440,14 @@ class Ledger:
                 return None  # a torn first line: recovery cuts it, entry 0 is not written yet
         return None
 
+    def check(self) -> None:
+        """Refuse (L024) unless the folder holds the ledger the catalog records; reads, writes nothing.
+
+        For processes that should not start at all on the wrong folder (a worker
+        whose shared mount failed): they find out before their first append.
+        """
+        self._check_identity(self.segment_paths())
+
     def _check_identity(self, paths: list[Path]) -> Identity | None:
         """Under the lock: the folder and the catalog must name the same ledger before anything is written
         or repaired. Adopts an identity for a ledger older than identities when both sides agree on entry 0."""

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from longwatch.clock import parse_time
+from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.jobs.queue import HEAVY, QUICK, Task, enqueue
 from longwatch.core.preservation import derive, ingest, publish, windows
@@ -102,6 +103,9 @@ def register_tasks() -> list[Task]:
 
 @hookimpl
 def prepare_worker(archive: Archive) -> None:
+    # A worker whose archive folder is not the shared one (a failed mount) refuses to start (L024) before
+    # it recovers or appends anything, instead of taking an empty folder for a new ledger.
+    custody.Ledger.for_archive(archive).check()
     publish.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
 
 
