@@ -32,7 +32,7 @@ KO = {
     "package {package_id} is signed by {fingerprint}, which is not a trusted key of this archive "
     "({detail}); nothing was exported and nothing was re-signed":
         "패키지 {package_id}는 이 아카이브의 신뢰하는 키가 아닌 {fingerprint}로 서명되어 있습니다 ({detail}). "
-        "아무것도 반출하지 않았고 다시 서명하지도 않았습니다",
+        "아무것도 내보내지 않았고 다시 서명하지도 않았습니다",
     "Passphrase of the signing key": "서명 키의 암호문",
     "{fingerprint}  {since} to {until}  {origin}  {subject}": "{fingerprint}  {since} ~ {until}  {origin}  {subject}",
     "in use": "사용 중",

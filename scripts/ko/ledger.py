@@ -3,7 +3,7 @@
 KO = {
     "the custody ledger records {table} {key}, but its {parent} {value} is neither stored nor a tombstone, so "
     "that row was not restored; restore the package's copies, then run `longwatch reindex` again":
-        "관리 이력 원장에 {table} {key}이(가) 기록되어 있으나 그 {parent} {value}이(가) 보존되어 있지도 않고 "
+        "관리 연속성 원장에 {table} {key}이(가) 기록되어 있으나 그 {parent} {value}이(가) 보존되어 있지도 않고 "
         "파기 기록으로 남아 있지도 않아 그 행을 복원하지 않았습니다. 패키지 사본을 복원한 뒤 "
         "`longwatch reindex`를 다시 실행하십시오",
     "the database {url} already holds catalog rows (table {table}); `longwatch db copy` fills only an "
@@ -17,7 +17,7 @@ KO = {
     "Copied the catalog to {url}: {rows} rows in {tables} tables, {searches} searches answered alike, the "
     "custody ledger verified ({entries} entries).":
         "카탈로그를 {url}(으)로 복사했습니다: 테이블 {tables}개의 행 {rows}개, 같은 답을 낸 검색 {searches}건, "
-        "관리 이력 원장 검증 완료(항목 {entries}개).",
+        "관리 연속성 원장 검증 완료(항목 {entries}개).",
     "The archive now uses {url} (longwatch.toml, [catalog] url). Keep the old catalog file until you have "
     "checked the new one.":
         "이제 아카이브는 {url}을(를) 사용합니다(longwatch.toml의 [catalog] url). 새 카탈로그를 확인할 때까지 "
@@ -29,17 +29,17 @@ KO = {
     "copying the catalog": "카탈로그 복사 중",
     "Copy the catalog (with the custody ledger's index) into an empty database, PostgreSQL when scaling "
     "out, and verify the copy.":
-        "카탈로그(관리 이력 원장의 색인 포함)를 빈 데이터베이스(규모를 키울 때는 PostgreSQL)로 복사하고 사본을 "
+        "카탈로그(관리 연속성 원장의 색인 포함)를 빈 데이터베이스(규모를 키울 때는 PostgreSQL)로 복사하고 사본을 "
         "검증합니다.",
     # anchors (issue 21): what the archive publishes for outside checks
     "Evidence exports and packages from this archive are signed. Compare the signer's fingerprint in what you "
     "received with the fingerprints below, which this page publishes independently of any export. Keep a copy of "
     "the machine-readable version: a later rewrite of our custody ledger cannot match the checkpoints you kept.":
-        "이 아카이브의 증거 반출본과 패키지에는 전자서명이 되어 있습니다. 받으신 자료에 들어 있는 서명자 지문을 "
-        "아래 지문과 비교하십시오. 이 페이지는 반출본과 별도로 지문을 공개합니다. 기계가 읽을 수 있는 판을 "
-        "보관해 두십시오. 나중에 관리 이력 원장을 고쳐 쓰면 보관하신 체크포인트와 맞지 않게 됩니다.",
+        "이 아카이브의 증거 내보내기 자료과 패키지에는 전자서명이 되어 있습니다. 받으신 자료에 들어 있는 서명자 지문을 "
+        "아래 지문과 비교하십시오. 이 페이지는 내보내기 자료과 별도로 지문을 공개합니다. 기계가 읽을 수 있는 판을 "
+        "보관해 두십시오. 나중에 관리 연속성 원장을 고쳐 쓰면 보관하신 체크포인트와 맞지 않게 됩니다.",
     "How to check our records": "기록 확인 방법",
-    "Newest checkpoints of the custody ledger": "관리 이력 원장의 최신 체크포인트",
+    "Newest checkpoints of the custody ledger": "관리 연속성 원장의 최신 체크포인트",
     "No checkpoint has been signed yet.": "아직 서명된 체크포인트가 없습니다.",
     "SHA-256 fingerprint": "SHA-256 지문",
     "Signing certificates": "서명 인증서",
@@ -78,7 +78,7 @@ KO = {
         "증인 {witness}: 그 부서명이 지금의 원장과 맞지 않습니다({detail}). 증인이 부서명한 뒤 원장이 다시 "
         "쓰였거나 잘렸거나, 부서명이 위조되었습니다",
     "Co-sign the custody checkpoints of an archive you watch (C2SP cosignature/v1); no archive needed.":
-        "지켜보는 아카이브의 관리 이력 체크포인트에 부서명합니다(C2SP cosignature/v1). 아카이브가 필요 없습니다.",
+        "지켜보는 아카이브의 관리 연속성 체크포인트에 부서명합니다(C2SP cosignature/v1). 아카이브가 필요 없습니다.",
     "the destruction certificate {path} has no valid time-stamp from the trusted authority: {detail}":
         "파기 확인서 {path}에 신뢰하는 타임스탬프 기관의 유효한 타임스탬프가 없습니다: {detail}",
 }

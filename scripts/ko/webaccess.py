@@ -26,10 +26,10 @@ KO = {
     "proposed by": "제안자",
     "approved by": "승인자",
     "tag manifest SHA-256": "태그 매니페스트 SHA-256",
-    "Destruction certificate": "파기 증명서",
+    "Destruction certificate": "파기 확인서",
     "signed JSON": "서명된 JSON",
     # navigation
     "Inquiry": "사고·재난 조사",
-    "Operation register": "운영 관리대장",
-    "Public notice": "공개 안내문",
+    "Operation register": "개인영상정보 관리대장",
+    "Public notice": "영상정보처리기기 운영·관리 방침",
 }
