@@ -361,8 +361,8 @@ CODES: Mapping[str, str] = {
                "(longwatch never downloads)"),
     "V032": N_("fetch.txt line {line} is malformed: {detail}"),
     "V033": N_("{path}: line {line} writes its path in a non-standard form ({detail}); it was read without it"),
-    "V034": N_("{entry!r} and {other!r} differ only in Unicode normalization or case; some file systems "
-               "cannot keep both"),
+    "V034": N_("{entry!r} and {other!r} differ only in Unicode normalization or in capital letters; some file "
+               "systems cannot keep both"),
     "V035": N_("{path}: is an operating system's hidden file, probably bagged by accident"),
     "V036": N_("{path}: line {line} is malformed: {detail}"),
     "V037": N_("the bag declares the profile {profile}, which longwatch does not know; its rules were not checked"),

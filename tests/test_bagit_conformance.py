@@ -18,8 +18,8 @@ from pathlib import Path
 import bagit
 import pytest
 from click.testing import CliRunner
-
 from conftest import error_codes, run_longwatch
+
 from longwatch.cli import cli
 from longwatch.core.aip import package
 
@@ -204,7 +204,8 @@ def test_usage_errors(tmp_path: Path):
 def test_the_real_command_in_korean(tmp_path: Path):
     bag = tmp_path / "corrupt"
     shutil.copytree(SUITE / "v0.97" / "invalid" / "corrupt-data-file", bag)
-    done = run_longwatch("verify", "--bagit", bag, env={"LANG": "ko_KR.UTF-8", "LANGUAGE": "ko"})
+    done = run_longwatch("verify", "--bagit", bag, env={"LONGWATCH_LANG": "ko"})
     assert done.returncode == 1
     assert error_codes(done.stderr) == ["V004"]
-    assert "문제" in done.stdout, done.stdout
+    assert "실패" in done.stdout and "문제 1건" in done.stdout, done.stdout
+    assert "불일치" in done.stderr, done.stderr
