@@ -115,6 +115,7 @@ def test_a_valid_foreign_bag_is_valid_with_bagit_but_not_as_an_aip():
     assert report["packages"][0]["files_checked"] == 1
     plain = CliRunner().invoke(cli, ["verify", str(bag), "--json"], catch_exceptions=False)
     assert plain.exit_code == 1 and "V007" in plain.stdout
+    assert any("--bagit" in note for note in json.loads(plain.stdout)["packages"][0]["notes"])
 
 
 def test_bagit_python_bags_of_every_algorithm(tmp_path: Path):

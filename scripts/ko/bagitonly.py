@@ -40,4 +40,8 @@ KO = {
     "the bag declares them.":
         "디렉터리 TARGET을 일반 BagIt 백(버전 0.93부터 1.0까지)으로 검사합니다. 프로파일과 서명은 백이 선언할 때만 "
         "검사합니다.",
+    "this bag does not declare longwatch's package profile; `longwatch verify --bagit DIR` checks it against "
+    "BagIt alone":
+        "이 백은 longwatch의 패키지 프로파일을 선언하지 않습니다. `longwatch verify --bagit DIR`은 BagIt 규칙만으로 "
+        "검사합니다",
 }
