@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 
 from longwatch import __version__, cli_help, clock, i18n, registry
-from longwatch.commands.bagit_check import check_bag
+from longwatch.commands.bagit_check import check_bag, payload_of_bags
 from longwatch.commands.export import check_export
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
@@ -181,7 +181,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     ingest_mod.check_camera(camera)
     publish_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []
-    files = list(ingest_mod.expand_paths(list(paths)))
+    files = list(ingest_mod.expand_paths(payload_of_bags(list(paths))))  # issue 23: a bag gives its payload
     for path in files:
         request = ingest_mod.IngestRequest(
             path=path, camera=camera, zone=zone, latitude=lat, longitude=lon, location_name=location_name,

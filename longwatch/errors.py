@@ -367,6 +367,8 @@ CODES: Mapping[str, str] = {
     "V036": N_("{path}: line {line} is malformed: {detail}"),
     "V037": N_("the bag declares the profile {profile}, which longwatch does not know; its rules were not checked"),
     "V038": N_("{path}: is not listed in {manifest}; every payload manifest must list every payload file"),
+    "V039": N_("{path} is a BagIt bag that does not verify ({count} problems, the first: {first}); nothing of it was "
+               "archived: see every problem with `longwatch verify --bagit {path}`"),
     # W: web, API, accounts and uploads
     "W001": N_("wrong user name or password"),
     "W002": N_("too many failed sign-ins from this address; try again in {minutes} minutes"),

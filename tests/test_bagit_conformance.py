@@ -210,3 +210,33 @@ def test_the_real_command_in_korean(tmp_path: Path):
     assert error_codes(done.stderr) == ["V004"]
     assert "실패" in done.stdout and "문제 1건" in done.stdout, done.stdout
     assert "불일치" in done.stderr, done.stderr
+
+
+def test_ingest_a_foreign_bag_archives_its_payload_only(lw, clip: Path, tmp_path: Path):
+    """``longwatch ingest BAG``: the payload, once the bag verifies; never bagit.txt or a manifest."""
+    src = tmp_path / "received"
+    src.mkdir()
+    shutil.copy(clip, src / clip.name)
+    made = bagit.make_bag(str(src), {"Source-Organization": "Jung-gu Office"}, checksums=["sha256", "sha512"])
+    expected = made.entries[f"data/{clip.name}"]["sha256"]
+    result = lw("ingest", str(src), "--camera", "cam-01", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [(Path(p["path"]).name, p["sha256"]) for p in report["packages"]] == [(clip.name, expected)]
+    assert report["failures"] == []
+
+
+def test_ingest_refuses_a_bag_that_does_not_verify(lw, archive, clip: Path, tmp_path: Path):
+    src = tmp_path / "received"
+    src.mkdir()
+    shutil.copy(clip, src / clip.name)
+    bagit.make_bag(str(src), checksums=["sha256"])
+    with open(src / "data" / clip.name, "r+b") as fh:  # one flipped byte after bagging
+        first = fh.read(1)
+        fh.seek(0)
+        fh.write(bytes([first[0] ^ 1]))
+    result = lw("ingest", str(src), "--camera", "cam-01")
+    assert result.exit_code != 0
+    assert error_codes(result.stderr) == ["V039"] and "V004" not in result.stderr
+    assert "data/" + clip.name in result.stderr
+    assert archive.catalog.all_ids() == []

@@ -2,7 +2,9 @@
 
 The checks live in ``core/aip/bagit_only.py``; this module only prints them.
 It needs no archive: a bag received from another body is checked before
-anything is done with it.
+anything is done with it. ``longwatch ingest BAG`` uses the same check, so a
+bag's payload is archived only once the bag verifies, and its tag files
+(bagit.txt, manifests) are never archived as footage.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import click
 
 from longwatch.console import Context, emit_json, human_size, progress_for
 from longwatch.core.aip import bagit_only, signing
+from longwatch.errors import LongwatchError
 from longwatch.i18n import _, ngettext
 
 
@@ -46,3 +49,22 @@ def check_bag(obj: Context, path: Path, cert_paths: tuple[Path, ...], as_json: b
                                     len(report.warnings)).format(count=len(report.warnings)), err=True)
     if not report.ok:
         sys.exit(1)
+
+
+def payload_of_bags(paths: list[Path]) -> list[Path]:
+    """Each bag directory among ``paths`` (it holds bagit.txt) replaced by its data/ folder once it verifies.
+
+    A bag that does not verify is refused whole (V039) before anything is
+    archived: archiving a part of a damaged bag would hide the damage.
+    """
+    result = []
+    for path in paths:
+        if path.is_dir() and not path.is_symlink() and (path / "bagit.txt").is_file():
+            report = bagit_only.verify_bag(path)
+            if not report.ok:
+                raise LongwatchError("V039", path=str(path), count=len(report.problems),
+                                     first=report.problems[0].render())
+            result.append(path / "data")
+        else:
+            result.append(path)
+    return result

@@ -44,4 +44,8 @@ KO = {
     "BagIt alone":
         "이 백은 longwatch의 패키지 프로파일을 선언하지 않습니다. `longwatch verify --bagit DIR`은 BagIt 규칙만으로 "
         "검사합니다",
+    "{path} is a BagIt bag that does not verify ({count} problems, the first: {first}); nothing of it was "
+    "archived: see every problem with `longwatch verify --bagit {path}`":
+        "{path}은(는) 검증되지 않는 BagIt 백입니다 (문제 {count}건, 첫 번째: {first}). 이 백의 어떤 파일도 보존하지 "
+        "않았습니다. 모든 문제는 `longwatch verify --bagit {path}`로 확인하십시오",
 }
