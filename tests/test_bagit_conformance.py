@@ -240,3 +240,14 @@ def test_ingest_refuses_a_bag_that_does_not_verify(lw, archive, clip: Path, tmp_
     assert error_codes(result.stderr) == ["V039"] and "V004" not in result.stderr
     assert "data/" + clip.name in result.stderr
     assert archive.catalog.all_ids() == []
+
+
+def test_a_fifo_in_the_bag_is_reported_never_read(tmp_path: Path):
+    """A FIFO named like a payload or tag file would make a naive checker wait for ever."""
+    bag = _bag_1_0(tmp_path / "b", {"data/a.txt": b"a"}, "{h0}  data/a.txt\n")
+    os.mkfifo(bag / "data" / "pipe")
+    os.mkfifo(bag / "tagmanifest-sha256.txt")
+    status, report = verify_bagit(bag)
+    assert status == 1
+    assert sorted(p["context"]["path"] for p in report["packages"][0]["problems"] if p["code"] == "V001") == [
+        "data/pipe", "tagmanifest-sha256.txt"]

@@ -25,6 +25,7 @@ import codecs
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,9 +94,11 @@ def verify_bag(
 ) -> BagReport:
     """Check a bag directory against BagIt alone; collect every finding, never stop at the first."""
     report = BagReport(target=str(root))
-    files, links = _walk(root)
+    files, links, special = _walk(root)
     for link in links:
         report.add("V018", path=link)
+    for name in special:  # reading a FIFO would wait for ever, a device could be endless
+        report.add("V001", path=name, detail="not a regular file (a FIFO, socket or device); it was not read")
     if "bagit.txt" not in files:
         report.add("V001", path=str(root), detail="bagit.txt is missing")
         return report
@@ -145,9 +148,11 @@ def verify_bag(
     return report
 
 
-def _walk(root: Path) -> tuple[set[str], list[str]]:
+def _walk(root: Path) -> tuple[set[str], list[str], list[str]]:
+    """Regular files, symbolic links and other special files, apart: only regular files are ever opened."""
     files: set[str] = set()
     links: list[str] = []
+    special: list[str] = []
     for folder, dirs, names in os.walk(root, followlinks=False):
         base = Path(folder)
         for name in list(dirs):
@@ -156,16 +161,23 @@ def _walk(root: Path) -> tuple[set[str], list[str]]:
                 dirs.remove(name)
         for name in names:
             rel = (base / name).relative_to(root).as_posix()
-            if (base / name).is_symlink():
+            mode = os.lstat(base / name).st_mode
+            if stat.S_ISLNK(mode):
                 links.append(rel)
-            else:
+            elif stat.S_ISREG(mode):
                 files.add(rel)
-    return files, sorted(links)
+            else:
+                special.append(rel)
+    return files, sorted(links), sorted(special)
 
 
 def _read_declaration(root: Path, report: BagReport) -> tuple[tuple[int, int], str] | None:
     """bagit.txt: exactly `BagIt-Version: M.N` and `Tag-File-Character-Encoding: ENC`, UTF-8, no BOM."""
-    data = (root / "bagit.txt").read_bytes()
+    try:
+        data = (root / "bagit.txt").read_bytes()
+    except OSError as exc:
+        report.add("V025", detail=str(exc))
+        return None
     if data.startswith(codecs.BOM_UTF8):
         report.add("V025", detail="it starts with a byte order mark")
         return None
@@ -370,7 +382,11 @@ def _check_tag_manifests(bag: _Bag) -> None:
             if path not in bag.files:
                 bag.report.add("V005", path=path)
                 continue
-            found = hashlib.new(algorithm, (bag.root / path).read_bytes()).hexdigest()
+            try:
+                found = hashlib.new(algorithm, (bag.root / path).read_bytes()).hexdigest()
+            except OSError as exc:
+                bag.report.add("V001", path=path, detail=str(exc))
+                continue
             if found != expected:
                 bag.report.add("V006", path=path, algorithm=algorithm, expected=expected, found=found)
 
