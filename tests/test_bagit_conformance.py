@@ -251,3 +251,43 @@ def test_a_fifo_in_the_bag_is_reported_never_read(tmp_path: Path):
     assert status == 1
     assert sorted(p["context"]["path"] for p in report["packages"][0]["problems"] if p["code"] == "V001") == [
         "data/pipe", "tagmanifest-sha256.txt"]
+
+
+def _sha(data: bytes, algorithm: str = "sha256") -> str:
+    import hashlib
+
+    return hashlib.new(algorithm, data).hexdigest()
+
+
+BREAKS = {
+    # code: how to break a valid 1.0 bag holding data/a.txt (b"abc") and a sha256 manifest
+    "V012": lambda b: (b / "bag-info.txt").write_text("Payload-Oxum: 4.1\n"),
+    "V013": lambda b: (b / "manifest-sha256.txt").write_text(f"{_sha(b'abc')[:-1]}  data/a.txt\n"),
+    "V027": lambda b: (b / "bag-info.txt").write_bytes(b"Contact-Name: \xff\xfe\n"),
+    "V030": lambda b: (b / "manifest-sha256.txt").unlink(),
+    "V032": lambda b: (b / "fetch.txt").write_text("https://example.org/a.txt data/a.txt\n"),
+    "V036": lambda b: (b / "bag-info.txt").write_text("no colon on this line\n"),
+    "V038": lambda b: (b / "manifest-sha512.txt").write_text(""),
+    "V006": lambda b: (b / "tagmanifest-sha256.txt").write_text(f"{_sha(b'x')}  bagit.txt\n"),
+    "V028": lambda b: (b / "tagmanifest-sha256.txt").write_text(f"{_sha(b'abc')}  data/a.txt\n"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(BREAKS))
+def test_each_finding_has_its_code(tmp_path: Path, code: str):
+    bag = _bag_1_0(tmp_path / "b", {"data/a.txt": b"abc"}, "{h0}  data/a.txt\n")
+    assert verify_bagit(bag)[0] == 0  # valid before the break
+    BREAKS[code](bag)
+    status, report = verify_bagit(bag)
+    assert status == 1 and code in codes(report), report
+
+
+def test_tag_files_in_iso_8859_1_and_utf_16(tmp_path: Path):
+    """A tag file is read in the encoding bagit.txt declares (RFC 8493 2.1.1), bagit.txt itself in UTF-8."""
+    for encoding in ("ISO-8859-1", "UTF-16"):
+        bag = _bag_1_0(tmp_path / encoding, {"data/é.txt": b"e"}, "")
+        (bag / "bagit.txt").write_bytes(f"BagIt-Version: 1.0\nTag-File-Character-Encoding: {encoding}\n".encode())
+        (bag / "manifest-sha256.txt").write_bytes(f"{_sha(b'e')}  data/é.txt\r\n".encode(encoding))
+        (bag / "bag-info.txt").write_bytes("Source-Organization: Seoul Café\n".encode(encoding))
+        status, report = verify_bagit(bag)
+        assert status == 0, (encoding, report)
