@@ -18,6 +18,7 @@ import click
 from rich.table import Table
 
 from longwatch import __version__, cli_help, clock, i18n, registry
+from longwatch.commands.bagit_check import check_bag, payload_of_bags
 from longwatch.commands.export import check_export
 from longwatch.commands.retention import verify_certificate
 from longwatch.console import (
@@ -180,7 +181,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     ingest_mod.check_camera(camera)
     publish_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []
-    files = list(ingest_mod.expand_paths(list(paths)))
+    files = list(ingest_mod.expand_paths(payload_of_bags(list(paths))))  # issue 23: a bag gives its payload
     for path in files:
         request = ingest_mod.IngestRequest(
             path=path, camera=camera, zone=zone, latitude=lat, longitude=lon, location_name=location_name,
@@ -222,14 +223,22 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Trusted signer certificates, PEM files of one or several (repeatable; default: every key "
                    "the archive has signed with, each for its period).")
+@click.option("--bagit", is_flag=True,
+              help="Check the directory TARGET as any BagIt bag (versions 0.93 to 1.0); a profile and a "
+                   "signature only when the bag declares them.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_paths: tuple[Path, ...],
-           as_json: bool) -> None:
+           bagit: bool, as_json: bool) -> None:
     """Verify a package (id or directory) or --all: digests, manifests, signature, schemas, profile.
 
     Every problem is listed with its code; the exit status is 1 when any is found.
     """
+    if bagit:  # issue 23: a bag from anywhere, checked against BagIt alone
+        if verify_all or not target or not Path(target).is_dir():
+            raise LongwatchError("C002")
+        check_bag(obj, Path(target), cert_paths, as_json)
+        return
     if not target and not verify_all:
         raise LongwatchError("C001")
     if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too

@@ -34,6 +34,7 @@ CODES: Mapping[str, str] = {
                "its old catalog. Drop the new database and run `longwatch db copy` again"),
     # C: command-line usage that click cannot check by itself
     "C001": N_("say what to verify: a package id, a package directory, or --all"),
+    "C002": N_("--bagit checks one bag directory: give its path, not a package id and not --all"),
     # D: detectors, windows and redaction
     "D001": N_("no detector {name!r} is installed; installed: {available} (see `longwatch detectors`)"),
     "D002": N_("the range {start} to {end} is outside the clip {path} ({clip_start} to {clip_end}); "
@@ -350,6 +351,25 @@ CODES: Mapping[str, str] = {
     "V016": N_("{path}: tag file is not listed in the tag manifests, so the signature does not cover it"),
     "V017": N_("package {package_id} is in the catalog but not on storage location {location!r}"),
     "V018": N_("{path}: is a symbolic link; a package holds regular files only, so it was not followed"),
+    # issue 23: BagIt-only verification (`longwatch verify --bagit`), any bag of BagIt 0.93 to 1.0
+    "V025": N_("bagit.txt is not a valid BagIt declaration: {detail}"),
+    "V026": N_("the bag declares BagIt version {version}; only versions 0.93 to 1.0 can be checked"),
+    "V027": N_("{path}: cannot be read in the bag's declared character encoding {encoding}: {detail}"),
+    "V028": N_("{path}: line {line} names the path {entry!r}, which is not safe: {detail}; it was not opened"),
+    "V029": N_("{path}: {entry!r} is listed more than once"),
+    "V030": N_("the bag has no payload manifest (manifest-ALGORITHM.txt)"),
+    "V031": N_("{path}: is listed in fetch.txt but not present, so the bag is not complete; fetch it first "
+               "(longwatch never downloads)"),
+    "V032": N_("fetch.txt line {line} is malformed: {detail}"),
+    "V033": N_("{path}: line {line} writes its path in a non-standard form ({detail}); it was read without it"),
+    "V034": N_("{entry!r} and {other!r} differ only in Unicode normalization or in capital letters; some file "
+               "systems cannot keep both"),
+    "V035": N_("{path}: is an operating system's hidden file, probably bagged by accident"),
+    "V036": N_("{path}: line {line} is malformed: {detail}"),
+    "V037": N_("the bag declares the profile {profile}, which longwatch does not know; its rules were not checked"),
+    "V038": N_("{path}: is not listed in {manifest}; every payload manifest must list every payload file"),
+    "V039": N_("{path} is a BagIt bag that does not verify ({count} problems, the first: {first}); nothing of it was "
+               "archived: see every problem with `longwatch verify --bagit {path}`"),
     # W: web, API, accounts and uploads
     "W001": N_("wrong user name or password"),
     "W002": N_("too many failed sign-ins from this address; try again in {minutes} minutes"),

@@ -191,6 +191,9 @@ def verify_package(
                 report.add("V015", path=path, algorithm=algorithm, expected=value, found=manifest_value)
     for problem in package.profile_problems(bag_info, present):
         report.add("V014", detail=problem)
+    if info.get("bagit-profile-identifier") != package.PROFILE_ID:  # issue 23: a bag from elsewhere
+        report.notes.append(N_("this bag does not declare longwatch's package profile; "
+                               "`longwatch verify --bagit DIR` checks it against BagIt alone"))
     return report
 
 
