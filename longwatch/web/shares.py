@@ -2,7 +2,7 @@
 
 A recipient downloads an evidence export through ``/s/<token>`` without an
 account; the export is streamed as a ZIP
-(:func:`longwatch.core.evidence.export.stream_zip`), nothing is assembled in
+(:func:`longwatch.core.evidence.zipstream.stream_zip`), nothing is assembled in
 memory, and every download is also written to the access log. What a link is
 (making, revoking, listing, the live-link lookup and the custody event of a
 download) lives in :mod:`longwatch.core.evidence.shares`; links are made with
@@ -17,8 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, stream_with_context, url_for
 
-from longwatch.core.evidence import export as export_mod
-from longwatch.core.evidence import shares
+from longwatch.core.evidence import shares, zipstream
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.security import client_address, current_user, public, record_access, requires
@@ -42,7 +41,7 @@ def download(token: str) -> Any:
     for pid in packages:
         record_access("export download", pid, detail=f"export {row.export_id}, share link {row.id}")
     name = f"export-{row.export_id}"
-    response = Response(stream_with_context(export_mod.stream_zip(Path(row.path), prefix=name)),
+    response = Response(stream_with_context(zipstream.stream_zip(Path(row.path), prefix=name)),
                         mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
     response.headers["Cache-Control"] = "no-store"

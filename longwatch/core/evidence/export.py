@@ -14,8 +14,8 @@ authority, time-stamped (``openssl ts -verify``).
 This module holds :func:`export` and what it needs: watermarked access
 copies, the copy-and-digest of the originals, the partial folder renamed when
 whole (and what a retried job finds of its killed attempt: :func:`finished`,
-the earlier transfer event) and the streamed ZIP (:func:`stream_zip`, also what
-a share link downloads). What is asked for is :mod:`~longwatch.core.evidence.request`,
+the earlier transfer event); the streamed ZIP is :mod:`~longwatch.core.evidence.zipstream`.
+What is asked for is :mod:`~longwatch.core.evidence.request`,
 what it selects :mod:`~longwatch.core.evidence.selection`, the bag's layout
 :mod:`~longwatch.core.evidence.bag`, and how an export is checked
 :mod:`~longwatch.core.evidence.verify_export`.
@@ -32,8 +32,7 @@ import subprocess
 import tempfile
 import threading
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,6 +62,7 @@ from longwatch.core.evidence.bag import (
 )
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.selection import make_cuts, select
+from longwatch.core.evidence.zipstream import stream_zip
 from longwatch.core.media import ffmpeg, probe
 from longwatch.errors import LongwatchError
 
@@ -557,46 +557,6 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
         raise
     return result
 
-
-
-# -- zip, streamed -------------------------------------------------------------------------------
-class _Sink:
-    """A write-only, non-seekable target: zipfile then writes data descriptors and never seeks back."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        out = b"".join(self.chunks)
-        self.chunks.clear()
-        return out
-
-
-def bag_files(bag: Path) -> list[str]:
-    return sorted(p.relative_to(bag).as_posix() for p in bag.rglob("*") if p.is_file())
-
-
-def stream_zip(bag: Path, prefix: str | None = None, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-    """The bag as a ZIP (stored, ZIP64), yielded in pieces: nothing is assembled in memory."""
-    prefix = prefix if prefix is not None else bag.name
-    sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:  # type: ignore[call-overload]
-        for rel in bag_files(bag):
-            info = zipfile.ZipInfo.from_file(bag / rel, f"{prefix}/{rel}")
-            info.compress_type = zipfile.ZIP_STORED
-            with open(bag / rel, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-                while block := src.read(chunk_size):
-                    dst.write(block)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
 
 
 def remove_partial(path: Path) -> None:
