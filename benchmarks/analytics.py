@@ -167,7 +167,7 @@ def record_cost(archive: Archive, runs: int) -> tuple[list[float], list[float]]:
 def run_backend(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     print(f"\n== {name}: {args.events:,} events, {CAMERAS} cameras, one year; load average {loadavg():.1f}",
           flush=True)
-    archive = Archive.create(workdir / f"archive-{name}", name="bench", timezone="Asia/Seoul")
+    archive = Archive.create(workdir / f"archive-{name}", name="bench", timezone="Asia/Seoul", unencrypted_key=True)
     results: dict[str, Any] = {"backend": name}
     try:
         results["load_s"] = load_events(archive, args.events)

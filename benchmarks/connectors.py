@@ -73,7 +73,7 @@ def bench_rtsp(work: Path, streams: int, seconds: float, segment: float) -> dict
     for i in range(streams):  # the same segments for both runs (archiving deletes what it stored)
         shutil.copytree(work / f"state-{i}", work / f"packed-{i}")
     for mode, pack, prefix in (("per_segment", 0, "state"), ("packed", 3600, "packed")):
-        archive = Archive.create(work / f"archive-{mode}", language="en")
+        archive = Archive.create(work / f"archive-{mode}", language="en", unencrypted_key=True)
         a0 = time.monotonic()
         for i, config in enumerate(configs):
             recorder = RtspRecorder({**config, "pack_seconds": pack}, work / f"{prefix}-{i}")
@@ -102,7 +102,7 @@ def bench_dropfolder(work: Path, files: int) -> dict[str, float]:
     paths = [make_test_clip(bank / f"cam-01_{i}.mp4", seconds=20, size="1280x720", label=f"b{i}",
                             start=datetime(2026, 3, 3, 5, i, tzinfo=UTC), source="testsrc2") for i in range(files)]
     total = sum(p.stat().st_size for p in paths)
-    plain = Archive.create(work / "plain", language="en")
+    plain = Archive.create(work / "plain", language="en", unencrypted_key=True)
     t = time.monotonic()
     for p in paths:
         ingest_mod.ingest(plain, ingest_mod.IngestRequest(path=p, camera="cam-01"))
@@ -110,7 +110,7 @@ def bench_dropfolder(work: Path, files: int) -> dict[str, float]:
     plain.close()
     drop = work / "drop"
     shutil.copytree(bank, drop)
-    archive = Archive.create(work / "watched", language="en")
+    archive = Archive.create(work / "watched", language="en", unencrypted_key=True)
     connector = DropFolderConnector({"path": str(drop), "settle_seconds": 0, "camera": "cam-01"}, work / "state")
     t = time.monotonic()
     outcomes = Watch(archive, connector).run_once()
@@ -144,7 +144,7 @@ def bench_packing(work: Path, count: int) -> dict[str, float]:
 
     timings = {}
     for mode in ("per_segment", "packed"):
-        archive = Archive.create(work / mode, language="en")
+        archive = Archive.create(work / mode, language="en", unencrypted_key=True)
         t = time.monotonic()
         if mode == "packed":
             ids = [ingest_mod.ingest_files(archive, requests(segments))[0].package_id]

@@ -79,7 +79,7 @@ def window_cut(hours: float, scratch: Path, repeats: int) -> list[str]:
     from longwatch.core.preservation import derive, ingest, windows
 
     hour = make_hour(scratch / "hour.mp4", hours, scratch)
-    archive = Archive.create(scratch / "archive", organization="bench", language="en")
+    archive = Archive.create(scratch / "archive", organization="bench", language="en", unencrypted_key=True)
     start = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
     pid = ingest.ingest(archive, ingest.IngestRequest(path=hour, camera="bench", start=start)).package_id
     source = archive.storage().local_path(pid) / "data" / "media" / "hour.mp4"

@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lw-bench-export-", dir=HERE.parent) as tmp_name:
         tmp = Path(tmp_name)
-        archive = Archive.create(tmp / "archive", organization="bench", language="en")
+        archive = Archive.create(tmp / "archive", organization="bench", language="en", unencrypted_key=True)
         archive.close()
         archive = Archive.open(tmp / "archive")
         per_file = max(1, args.size_mib // args.files)

@@ -164,7 +164,7 @@ def main() -> None:
     with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="longwatch-bench-jobs-") as tmp:
         work = Path(tmp)
         os.environ["LONGWATCH_CATALOG_URL"] = url
-        Archive.create(work / "archive", organization="Bench", language="en").close()
+        Archive.create(work / "archive", organization="Bench", language="en", unencrypted_key=True).close()
         archive = Archive.open(work / "archive")
         jobs.apply_schema(archive)
         clip = make_test_clip(work / "clip.mp4", seconds=1, size="160x120", rate=10)

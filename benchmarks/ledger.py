@@ -188,7 +188,7 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        archive = Archive.create(root / "archive", organization="bench", language="en")
+        archive = Archive.create(root / "archive", organization="bench", language="en", unencrypted_key=True)
         n, b = args.entries, args.batch
 
         # 1. one writer, group commit of --batch
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
     # 5. a real ledger of --verify-entries: full verify and a proof file at that size
     if args.verify_entries:
         with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-            archive = Archive.create(Path(tmp) / "archive", organization="bench", language="en")
+            archive = Archive.create(Path(tmp) / "archive", organization="bench", language="en", unencrypted_key=True)
             ledger = Ledger.for_archive(archive)
             start = time.perf_counter()
             for first in range(0, args.verify_entries, 10000):

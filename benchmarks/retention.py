@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        archive = Archive.create(Path(tmp) / "archive", organization="bench", language="en")
+        archive = Archive.create(Path(tmp) / "archive", organization="bench", language="en", unencrypted_key=True)
         t = time.perf_counter()
         generate(archive, args.clips, args.holds)
         print(f"generated {args.clips:,} catalogued clips in {time.perf_counter() - t:.1f} s")

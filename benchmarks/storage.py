@@ -76,7 +76,7 @@ def random_file(path: Path, mib: int) -> Path:
 
 
 def make_archive(root: Path, storage_body: str) -> Archive:
-    archive = Archive.create(root, organization="bench", language="en")
+    archive = Archive.create(root, organization="bench", language="en", unencrypted_key=True)
     archive.close()
     cfg = root / "longwatch.toml"
     text = cfg.read_text()

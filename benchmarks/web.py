@@ -166,7 +166,7 @@ def run(work: Path, args: argparse.Namespace) -> None:
         archive = Archive.open(root)
         print(f"reusing the catalog in {root}")
     else:
-        archive = Archive.create(root, organization="Benchmark", language="en")
+        archive = Archive.create(root, organization="Benchmark", language="en", unencrypted_key=True)
         accounts.add_user(archive.catalog, "operator", PASSWORD, "operator")
         t = time.perf_counter()
         generate_catalog(archive, args.clips)

@@ -6,6 +6,9 @@ port=${2:-8000}
 lw="$(pwd)/.venv/bin/longwatch"
 py="$(pwd)/.venv/bin/python"
 footage="$dir-footage"
+# The signing key is encrypted at rest; a service gets its passphrase from the environment (or a
+# systemd credential). The demo uses a fixed one: set LONGWATCH_KEY_PASSPHRASE to choose your own.
+export LONGWATCH_KEY_PASSPHRASE="${LONGWATCH_KEY_PASSPHRASE:-longwatch demo passphrase}"
 
 if [ ! -f "$dir/longwatch.toml" ]; then
   "$lw" init "$dir" --name "longwatch demo" --organization "Demo City CCTV Control Centre" --language ko
