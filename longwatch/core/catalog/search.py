@@ -225,13 +225,13 @@ def _filters(s: Session, q: Query, text_mode: str = "index") -> list[Any]:
             conds.append(Clip.package_id.in_(select(Package.id).where(*[body.like(f"%{w}%") for w in words])))
         elif dialect == "sqlite":
             # FTS5 rowid = clip id: a few matches are looked up by primary key, no join to packages.
-            match = fulltext.sqlite_match(words)
+            match = fulltext.sqlite_match(q.text)
             hits: Select[Any] = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
                 text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
             conds.append(_narrow(s, Clip.id, hits))
         else:
             doc = text(fulltext.pg_document("packages") + " @@ to_tsquery('simple', :fts_query)").bindparams(
-                fts_query=fulltext.pg_tsquery(words))
+                fts_query=fulltext.pg_tsquery(q.text))
             conds.append(_narrow(s, Clip.package_id, select(Package.id).where(doc)))
     return conds
 
