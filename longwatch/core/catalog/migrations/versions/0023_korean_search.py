@@ -33,6 +33,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     conn = op.get_bind()
     drop_fulltext(conn)
-    with op.batch_alter_table("packages") as batch:
-        batch.drop_column("search_terms")
+    # Not a batch (copy-and-rename) on SQLite: dropping the old packages table would cascade to clips.
+    op.execute("ALTER TABLE packages DROP COLUMN search_terms")
     create_fulltext_v1(conn)
