@@ -91,7 +91,7 @@ def build_old_index(catalog: Catalog) -> None:
     with catalog.engine.begin() as conn:
         conn.execute(text(f"CREATE VIRTUAL TABLE {OLD_TABLE} USING fts5(body, tokenize='unicode61 "
                           "remove_diacritics 2')"))
-        conn.execute(text(f"INSERT INTO {OLD_TABLE}(rowid, body) SELECT c.id, {_old_concat('p')} FROM clips c "  # noqa: S608
+        conn.execute(text(f"INSERT INTO {OLD_TABLE}(rowid, body) SELECT c.id, {_old_concat('p')} FROM clips c "
                           "JOIN packages p ON p.id = c.package_id"))
 
 
@@ -101,11 +101,11 @@ def old_search(catalog: Catalog, query: str) -> set[str]:
     with catalog.engine.connect() as conn:
         if catalog.engine.dialect.name == "sqlite":
             match = " AND ".join('"' + t.replace('"', '""') + '"*' for t in words)
-            rows = conn.execute(text(f"SELECT c.package_id FROM {OLD_TABLE} f JOIN clips c ON c.id = f.rowid "  # noqa: S608
+            rows = conn.execute(text(f"SELECT c.package_id FROM {OLD_TABLE} f JOIN clips c ON c.id = f.rowid "
                                      f"WHERE {OLD_TABLE} MATCH :q"), {"q": match})
         else:
             tsq = " & ".join(f"'{t}':*" for t in words)
-            rows = conn.execute(text(f"SELECT id FROM packages p WHERE to_tsvector('simple', {_old_concat('p')}) "  # noqa: S608
+            rows = conn.execute(text(f"SELECT id FROM packages p WHERE to_tsvector('simple', {_old_concat('p')}) "
                                      "@@ to_tsquery('simple', :q)"), {"q": tsq})
         return {r[0] for r in rows}
 

@@ -152,8 +152,9 @@ def test_migration_indexes_existing_catalogs(catalog_backend: str, tmp_path: Pat
         command.downgrade(cfg, "0022")
     with catalog.engine.connect() as conn:
         dialect = catalog.engine.dialect.name
-        sql = ("SELECT count(*) FROM clips_fts WHERE clips_fts MATCH '\"남대문시장\"*'" if dialect == "sqlite" else
-               "SELECT count(*) FROM packages WHERE to_tsvector('simple', title) @@ to_tsquery('simple', '남대문시장:*')")
+        sql = ("SELECT count(*) FROM clips_fts WHERE clips_fts MATCH '\"남대문시장\"*'" if dialect == "sqlite"
+               else "SELECT count(*) FROM packages "
+               "WHERE to_tsvector('simple', title) @@ to_tsquery('simple', '남대문시장:*')")
         assert conn.execute(text(sql)).scalar() == 1
     catalog.dispose()
 

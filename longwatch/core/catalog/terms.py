@@ -8,10 +8,12 @@ order), so it matches exactly the texts that contain it as a substring; a one-le
 a prefix that matches the pieces starting with it (the last letter covers words ending in it).
 Other words (Latin, digits) keep today's rule: the whole word, matched as a prefix.
 
-Why bigrams and not a morphological analyser (kiwipiepy): measured on the Korean test set in
-``benchmarks/data/korean_search.json`` the analyser leaves compounds such as 횡단보도 and
-교통사고 whole, so it misses 보도 and 사고 as parts; bigrams have no model to ship (kiwipiepy's
-is 105 MB), run the same on both back ends, and their answers follow from the text alone.
+Why bigrams and not a morphological analyser such as kiwipiepy: the analyser leaves compounds
+such as 횡단보도 and 교통사고 whole (checked with kiwipiepy on this project's machines), so
+보도 and 사고 would still be missed as parts; bigrams need no model (kiwipiepy's is 105 MB),
+give the same terms on both back ends, and their answers follow from the text alone. The price
+is precision where a part means something else ("시장" also finds 시장실, the mayor's office);
+``benchmarks/korean_search.py`` measures both on a Korean test set.
 
 The terms are computed here, in Python, once per write (``Package.search_terms``), and both
 back ends index that one column with their plain whitespace tokenizer: SQLite's FTS5
