@@ -34,34 +34,40 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERM = 200
 
 
-def _is_cjk(ch: str) -> bool:
-    """Hangul syllables and Han ideographs: the scripts that write compounds without spaces."""
-    code = ord(ch)
-    return 0xAC00 <= code <= 0xD7A3 or 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
+#: A run of the letters that write compounds without spaces: Hangul syllables and Han ideographs.
+_CJK_RUN = re.compile("[\uac00-\ud7a3\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+#: Latin letters that may carry accents (Latin-1, Extended-A/B, Extended Additional).
+_ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
 
 
-def _fold(ch: str) -> str:
-    """Lower case, and accents off a Latin letter ("é" -> "e"), as FTS5's remove_diacritics would."""
-    if _is_cjk(ch) or ord(ch) < 0x80:
-        return ch.lower()
-    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+def _strip_accent(m: re.Match[str]) -> str:
+    """"é" -> "e"; a letter with no base letter (ł, ß) stays as it is."""
+    return "".join(c for c in unicodedata.normalize("NFKD", m.group()) if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:
-    """The searchable words of a text: NFKC (so decomposed Hangul and full-width letters match), folded."""
-    normal = unicodedata.normalize("NFKC", text or "")
-    return [w[:MAX_TERM] for w in ("".join(_fold(c) for c in m) for m in _WORD.findall(normal)) if w]
+    """The searchable words of a text: NFKC (so decomposed Hangul and full-width letters match), folded.
+
+    One pass of each normalisation over the whole text, the accent pass only where a Latin
+    accent can be: this runs on every write and on every row of a rebuild.
+    """
+    normal = unicodedata.normalize("NFKC", text or "").lower()
+    if not normal.isascii():
+        normal = _ACCENTED.sub(_strip_accent, normal)
+    return [w[:MAX_TERM] for w in _WORD.findall(normal)]
 
 
 def _runs(word: str) -> list[tuple[bool, str]]:
     """The word cut where it changes between CJK and other letters: "3번출구" -> 3 | 번출구."""
     out: list[tuple[bool, str]] = []
-    for ch in word:
-        cjk = _is_cjk(ch)
-        if out and out[-1][0] == cjk:
-            out[-1] = (cjk, out[-1][1] + ch)
-        else:
-            out.append((cjk, ch))
+    at = 0
+    for m in _CJK_RUN.finditer(word):
+        if m.start() > at:
+            out.append((False, word[at:m.start()]))
+        out.append((True, m.group()))
+        at = m.end()
+    if at < len(word):
+        out.append((False, word[at:]))
     return out
 
 
