@@ -46,6 +46,12 @@ def pg_document(alias: str = "packages") -> str:
     return f"{alias}.{PG_COLUMN}"
 
 
+def pg_clips_in_array(param: str) -> str:
+    """Clips of the packages matching the tsquery bound at ``param``, as an array the planner cannot hash."""
+    return (f"clips.package_id = ANY(ARRAY(SELECT packages.id FROM packages WHERE {pg_document('packages')} "
+            f"@@ to_tsquery('simple', {param})))")
+
+
 def create_fulltext(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         body_p = "coalesce(p.search_terms, '')"

@@ -110,18 +110,21 @@ class Clause:
 def query(text: str) -> list[Clause]:
     """The clauses a query needs, all of them required (AND); empty when it holds no word.
 
-    Per word: each CJK run of two or more letters is the phrase of its bigrams, a one-letter
-    run is a prefix (it matches the pieces that start with it), any other run a prefix as today.
+    Per word: a CJK word of two or more letters is the phrase of its bigrams, a one-letter
+    CJK word a prefix (it matches the pieces that start with it), any other word -- Latin,
+    digits, or mixed such as "3번출구" -- the whole word as a prefix, as before. (Mixed words are
+    not cut into runs here: a run "3" as a prefix would match every number starting with 3,
+    costly and useless.)
     """
     clauses: list[Clause] = []
     for word in words(text):
-        for cjk, run in _runs(word):
-            if cjk and len(run) > 1:
-                clause = Clause(tuple(run[i:i + 2] for i in range(len(run) - 1)), prefix=False)
-            else:
-                clause = Clause((run,), prefix=True)
-            if clause not in clauses:
-                clauses.append(clause)
+        runs = _runs(word)
+        if len(runs) == 1 and runs[0][0] and len(word) > 1:
+            clause = Clause(tuple(word[i:i + 2] for i in range(len(word) - 1)), prefix=False)
+        else:
+            clause = Clause((word,), prefix=True)
+        if clause not in clauses:
+            clauses.append(clause)
     return clauses
 
 
