@@ -52,6 +52,12 @@ def pg_clips_in_array(param: str) -> str:
             f"@@ to_tsquery('simple', {param})))")
 
 
+def pg_clip_matches(param: str) -> str:
+    """Whether this clip's package matches the tsquery bound at ``param``, evaluated row by row."""
+    return (f"(SELECT {pg_document('p')} @@ to_tsquery('simple', {param}) FROM packages p "
+            "WHERE p.id = clips.package_id)")
+
+
 def create_fulltext(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         body_p = "coalesce(p.search_terms, '')"
