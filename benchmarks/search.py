@@ -42,7 +42,7 @@ from pathlib import Path
 
 from sqlalchemy import event, insert, text
 
-from longwatch.core.catalog import Catalog
+from longwatch.core.catalog import Catalog, terms
 from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, DetectedEvent, Package, Purpose, Zone
 from longwatch.core.catalog.search import Query, explain, search
 
@@ -96,6 +96,7 @@ def generate(n_clips: int, n_cameras: int, seed: int):
                              "status": "stored", "storage_location": "primary", "tagmanifest_sha256": "0" * 64,
                              "signer_fingerprint": "sha256:bench", "media_ok": True, "description": "",
                              "notes": ""})
+            packages[-1]["search_terms"] = terms.document(title, "", "", cam["address"], cam["id"], cam["zone"])
             clips.append({"id": clip_id, "package_id": pid, "relpath": "data/media/clip.mp4",
                           "original_name": "clip.mp4", "size_bytes": minutes * 30_000_000,
                           "sha256": f"{rng.getrandbits(256):064x}", "sha512": "", "mime_type": "video/mp4",

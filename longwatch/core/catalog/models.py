@@ -33,8 +33,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from longwatch.core.catalog import terms
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -89,9 +93,30 @@ class Package(Base):
     #: Dublin Core description and operator notes: searched as full text with title and place.
     description: Mapped[str | None] = mapped_column(Text, default="")
     notes: Mapped[str | None] = mapped_column(Text, default="")
+    #: The full-text terms of the SEARCHED fields (``terms.document``), set on every ORM write;
+    #: both back ends index this column (``fulltext``). A cache of the fields, like the catalog.
+    search_terms: Mapped[str | None] = mapped_column(Text, default="")
 
     clips: Mapped[list[Clip]] = relationship(back_populates="package", cascade="all, delete-orphan",
                                              order_by="Clip.id")
+
+
+#: The package fields searched as text (Dublin Core title, description, coverage, source; notes).
+SEARCHED = ("title", "description", "notes", "location_name", "camera", "zone")
+
+
+@event.listens_for(Package, "before_insert")
+def _set_search_terms(_mapper: Any, _connection: Any, target: Package) -> None:
+    """Keep the indexed terms in step with the text whoever writes a package through the ORM."""
+    target.search_terms = terms.document(*(getattr(target, f) for f in SEARCHED))
+
+
+@event.listens_for(Package, "before_update")
+def _update_search_terms(_mapper: Any, _connection: Any, target: Package) -> None:
+    """Only when a searched field changed: a status change must not rewrite the full-text rows."""
+    state = inspect(target)
+    if any(state.attrs[f].history.has_changes() for f in SEARCHED):
+        _set_search_terms(_mapper, _connection, target)
 
 
 class Clip(Base):

@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from longwatch.core.catalog.fulltext import create_fulltext
+from longwatch.core.catalog.fulltext import create_fulltext_v1, drop_fulltext
 
 revision = "0002"
 down_revision = "0001"
@@ -144,12 +144,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_case_ranges"),
     )
     op.create_index("ix_case_ranges_case_id", "case_ranges", ["case_id"])
-    create_fulltext(op.get_bind())
+    create_fulltext_v1(op.get_bind())
 
 
 def downgrade() -> None:
-    from longwatch.core.catalog.fulltext import drop_fulltext
-
     drop_fulltext(op.get_bind())
     for table in ("case_ranges", "case_packages", "cases", "events", "camera_positions", "cameras",
                   "purposes", "zones"):
