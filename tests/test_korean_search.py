@@ -131,9 +131,9 @@ def test_the_same_answers_on_both_back_ends(postgres_server, tmp_path: Path) -> 
 
 
 def test_migration_indexes_existing_catalogs(catalog_backend: str, tmp_path: Path) -> None:
-    """A catalog made before revision 0023 finds compound parts once upgraded; downgrading works too."""
+    """A catalog made before revision 0026 finds compound parts once upgraded; downgrading works too."""
     catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend)
-    catalog.upgrade("0022")
+    catalog.upgrade("0025")
     with catalog.engine.begin() as conn:
         conn.execute(text("INSERT INTO packages (id, created_at, camera, zone, title, location_name, time_source, "
                           "size_bytes, file_count, status, storage_location, tagmanifest_sha256, "
@@ -149,7 +149,7 @@ def test_migration_indexes_existing_catalogs(catalog_backend: str, tmp_path: Pat
     with catalog.engine.begin() as connection:  # Catalog has no downgrade: Alembic directly
         cfg = alembic_config(catalog.engine)
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0022")
+        command.downgrade(cfg, "0025")
     with catalog.engine.connect() as conn:
         dialect = catalog.engine.dialect.name
         sql = ("SELECT count(*) FROM clips_fts WHERE clips_fts MATCH '\"남대문시장\"*'" if dialect == "sqlite"

@@ -5,8 +5,8 @@ and Korean runs cut into bigrams), fills it for every existing package, and rebu
 full-text index over that column on both back ends (SQLite's ``clips_fts`` with its triggers,
 PostgreSQL's GIN index). Downgrading restores the index of revision 0002.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from longwatch.core.catalog.fulltext import create_fulltext, create_fulltext_v1, drop_fulltext, refresh_terms
 
-revision = "0023"
-down_revision = "0022"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
