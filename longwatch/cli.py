@@ -490,11 +490,18 @@ def copy_catalog(obj: Context, url: str, switch: bool, as_json: bool) -> None:
 @pass_obj
 def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web UI with gunicorn."""
+    import logging
+
+    from longwatch import logs
     from longwatch.web import serve as run  # Flask and gunicorn load for this command only
 
     archive = obj.archive()
-    click.echo(_("Serving {name} on http://{host}:{port}/").format(name=archive.settings.name, host=host,
-                                                                 port=port), err=True)
+    message = _("Serving {name} on http://{host}:{port}/").format(name=archive.settings.name, host=host, port=port)
+    if logs.json_lines():  # a service's log is read by machines: every line one JSON object
+        logs.configure()
+        logging.getLogger("longwatch.web").info(message)
+    else:
+        click.echo(message, err=True)
     run(archive.root, host=host, port=port, workers=workers, threads=threads)
 
 

@@ -34,7 +34,8 @@ _SECRETS = (
     (re.compile(r"(/s/)[^/?#\s\"']+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1" + REDACTED),
     (re.compile(r"\blwt_[A-Za-z0-9_-]+"), REDACTED),
-    (re.compile(r"(?i)([?&](?:token|password|passwd|secret|key|signature|x-amz-signature)=)[^&\s\"']*"),
+    (re.compile(r"(?i)(\b(?:access_token|token|password|passwd|secret|key|signature|x-amz-signature)=)"
+                r"[^&\s\"']*"),
      r"\1" + REDACTED),
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s\"']+:)[^@\s\"']+(@)"), r"\1" + REDACTED + r"\2"),
 )

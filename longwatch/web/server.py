@@ -21,14 +21,13 @@ Why these settings:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from longwatch import clock, logs
+from longwatch import logs
 
 THREADS = 8
 TIMEOUT = 120
@@ -64,11 +63,10 @@ class ServiceLogger(Logger):
             super().access(resp, req, environ, request_time)
             return
         atoms = self.atoms(resp, req, environ, request_time)
-        entry = {"time": clock.iso_z(clock.now()), "level": "info", "logger": "gunicorn.access",
-                 "client": atoms["h"], "method": atoms["m"], "path": atoms["U"], "query": atoms["q"] or "",
+        entry = {"client": atoms["h"], "method": atoms["m"], "path": atoms["U"], "query": atoms["q"] or "",
                  "status": str(atoms["s"]), "bytes": atoms["B"] or 0, "referer": atoms["f"],
                  "user_agent": atoms["a"], "duration_ms": atoms["M"]}
-        self.access_log.info(json.dumps(entry, ensure_ascii=False))
+        self.access_log.info("%s %s %s", atoms["m"], atoms["U"], atoms["s"], extra={"fields": entry})
 
 
 def run(archive_root: Path, host: str, port: int, workers: int, threads: int = THREADS) -> None:
