@@ -28,7 +28,9 @@ from longwatch.core.evidence import shares
 
 @pytest.fixture
 def served(web_archive, tmp_path):
-    """`longwatch serve` with one worker process of four threads, logging JSON lines to a file."""
+    """`longwatch serve` with one worker process of four threads behind one (trusted) proxy, logging JSON lines."""
+    config = web_archive.root / "longwatch.toml"
+    config.write_text(config.read_text() + "\n[web]\ntrusted_proxies = 1\n")
     port, log = free_port(), tmp_path / "serve.log"
     env = {**os.environ, "LONGWATCH_LOG_FORMAT": "json", "LONGWATCH_LOG_LEVEL": "debug"}
     with log.open("ab") as out:
@@ -81,6 +83,8 @@ def test_share_download_leaves_no_token_in_any_log(served, web_archive, tmp_path
     got = requests.get(f"{base}/s/{token}?token={token}", headers={"Referer": f"{base}/s/{token}"}, timeout=120)
     assert got.status_code == 200 and got.content[:2] == b"PK"
     assert requests.get(f"{base}/s/{token}x", timeout=30).status_code == 404  # a wrong token is not logged either
+    proxied = requests.get(f"{base}/login", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
+    assert proxied.status_code == 200
     time.sleep(0.5)
     text = log.read_text()
     access = (web_archive.root / "logs" / "access.jsonl").read_text()
@@ -90,6 +94,8 @@ def test_share_download_leaves_no_token_in_any_log(served, web_archive, tmp_path
     assert downloads and downloads[0]["path"] == "/s/" + logs.REDACTED
     assert downloads[0]["client"] == "127.0.0.1" and downloads[0]["status"] == "200"
     assert all(logs.REDACTED in e["referer"] for e in downloads[:1])
+    logins = [e for e in lines if e.get("logger") == "gunicorn.access" and e.get("path") == "/login"]
+    assert logins and logins[-1]["client"] == "198.51.100.7"  # the client the proxy reported, not the proxy
 
 
 def test_redact_keeps_the_line_and_drops_the_secrets():
