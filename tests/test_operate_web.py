@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select
 from web_fixtures import PASSWORD, csrf_of
 
+from longwatch import clock
 from longwatch.core import accounts, custody
 from longwatch.core.catalog.models import WebSession
 from longwatch.errors import LongwatchError
@@ -198,3 +199,25 @@ def test_api_tokens_expire_by_default(archive, frozen_clock, lw):
     assert accounts.token_account(archive.catalog, secret) is None
     help_text = lw("token", "create", "--help").output
     assert re.search(rf"default:\s*{accounts.TOKEN_DAYS}", help_text)
+
+
+def test_metrics_show_the_queue_on_postgresql(postgres_server, tmp_path, monkeypatch):
+    from conftest import create_archive
+
+    from longwatch.core.catalog.models import JobFailure
+    from longwatch.core.jobs import queue as jobs
+
+    monkeypatch.setenv("LONGWATCH_CATALOG_URL", postgres_server.create_database())
+    archive = create_archive(tmp_path / "pg-archive")
+    try:
+        for n in range(3):
+            jobs.enqueue(archive, "noop", {"n": n})
+        with archive.catalog.session() as s:
+            s.add(JobFailure(job_id=99, task="noop", code="J007", message="", attempt=5, failed_at=clock.now()))
+        app = create_app(archive.root, {"TESTING": True})
+        samples = metrics_mod.parse(app.test_client().get("/metrics").get_data(as_text=True))
+        app.extensions["longwatch"].close()
+    finally:
+        archive.close()
+    assert ({"state": "queued"}, 3.0) in samples["longwatch_jobs"]
+    assert samples["longwatch_job_failures"] == [({}, 1.0)]
