@@ -221,3 +221,13 @@ def test_metrics_show_the_queue_on_postgresql(postgres_server, tmp_path, monkeyp
         archive.close()
     assert ({"state": "queued"}, 3.0) in samples["longwatch_jobs"]
     assert samples["longwatch_job_failures"] == [({}, 1.0)]
+
+
+@pytest.mark.parametrize("line", ['trusted_proxies = "one"', "trusted_proxies = -1", "session_idle_minutes = true"])
+def test_web_settings_are_checked(archive, line):
+    from longwatch import config
+
+    text = (archive.root / "longwatch.toml").read_text() + f"\n[web]\n{line}\n"
+    with pytest.raises(LongwatchError) as refused:
+        config.load_text(archive.root, text)
+    assert refused.value.code == "A003" and "[web]" in str(refused.value.context)
