@@ -494,15 +494,24 @@ def copy_catalog(obj: Context, url: str, switch: bool, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker process: each serves one request (a long download, a slow client).")
 @pass_obj
-def serve(obj: Context, host: str, port: int, workers: int) -> None:
+def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web UI with gunicorn."""
+    import logging
+
+    from longwatch import logs
     from longwatch.web import serve as run  # Flask and gunicorn load for this command only
 
     archive = obj.archive()
-    click.echo(_("Serving {name} on http://{host}:{port}/").format(name=archive.settings.name, host=host,
-                                                                 port=port), err=True)
-    run(archive.root, host=host, port=port, workers=workers)
+    message = _("Serving {name} on http://{host}:{port}/").format(name=archive.settings.name, host=host, port=port)
+    if logs.json_lines():  # a service's log is read by machines: every line one JSON object
+        logs.configure()
+        logging.getLogger("longwatch.web").info(message)
+    else:
+        click.echo(message, err=True)
+    run(archive.root, host=host, port=port, workers=workers, threads=threads)
 
 
 def main() -> None:

@@ -56,6 +56,12 @@ class Settings:
     #: The archive's public web address ([archive] public_url): exports point recipients to its
     #: /.well-known/longwatch/anchors.json to compare fingerprints and checkpoints outside the export.
     public_url: str = ""
+    #: [web]: how many reverse proxies in front of `longwatch serve` to believe (their X-Forwarded-* headers),
+    #: minutes without a request after which a browser session ends, and the environment variable holding
+    #: the bearer token that opens /metrics to other machines (without it, loopback only).
+    trusted_proxies: int = 0
+    session_idle_minutes: int = 30
+    metrics_token_env: str = "LONGWATCH_METRICS_TOKEN"  # noqa: S105 - a variable name, not a secret
 
     @property
     def tz(self) -> ZoneInfo:
@@ -153,6 +159,14 @@ def load_text(root: Path, text: str) -> Settings:
                                                            f"(minute hour day month weekday) or \"\" for none")
         crons[key] = value.strip()
 
+    web = section("web")
+    numbers: dict[str, int] = {}
+    for name, fallback in (("trusted_proxies", 0), ("session_idle_minutes", 30)):
+        number = web.get(name, fallback)
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 10_000:
+            raise LongwatchError("A003", path=path, detail=f"[web] {name} must be a whole number from 0 to 10000")
+        numbers[name] = number
+
     url = os.environ.get(ENV_CATALOG_URL) or str(catalog.get("url", "sqlite:///catalog.sqlite"))
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = "sqlite:///" + str(root / url[len("sqlite:///") :])
@@ -172,6 +186,9 @@ def load_text(root: Path, text: str) -> Settings:
         passphrase_file=(root / str(signing["passphrase_file"])) if signing.get("passphrase_file") else None,
         key_encrypted=bool(signing.get("encrypted", True)),
         public_url=str(archive.get("public_url", "")).strip().rstrip("/"),
+        metrics_token_env=str(web.get("metrics_token_env", "LONGWATCH_METRICS_TOKEN")),
+        trusted_proxies=numbers["trusted_proxies"],
+        session_idle_minutes=numbers["session_idle_minutes"],
         **crons,
     )
 

@@ -403,6 +403,13 @@ CODES: Mapping[str, str] = {
                "it would reach footage outside those cases; ask an operator"),
     "W041": N_("package {package_id} was destroyed ({status}); only its tombstone remains, no footage can be "
                "played, downloaded or verified"),
+    "W050": N_("the metrics are served to this machine only (loopback) or with the metrics token "
+               "(environment variable {env}); {address} sent neither"),
+    "W051": N_("not ready: the catalog does not answer ({detail})"),
+    "W052": N_("not ready: the primary storage location {location} does not answer ({detail})"),
+    "W053": N_("not ready: the custody ledger's identity does not match the catalog's ({detail}); "
+               "see `longwatch custody verify`"),
+    "W054": N_("this password is among the most common ones and would be guessed first: choose another"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from longwatch import console
+from longwatch import console, logs
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import tasks as preservation_tasks
 from longwatch.hookspecs import hookimpl
@@ -29,6 +29,7 @@ from longwatch.i18n import _
 @click.pass_obj
 def worker(obj: Any, queues: str, concurrency: int, until_empty: bool) -> None:
     """Run queued jobs (ingest, replication, audits, detection) until stopped."""
+    logs.configure()  # LONGWATCH_LOG_LEVEL and LONGWATCH_LOG_FORMAT, secrets redacted (docs/operations.md)
     archive = obj.archive()
     names = [q.strip() for q in queues.split(",") if q.strip()]
     if not obj.quiet:

@@ -201,9 +201,10 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for.")
-@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Expire after this many days.")
+@click.option("--days", type=click.IntRange(1, 3650), default=accounts.TOKEN_DAYS, show_default=True,
+              help="Expire after this many days.")
 @pass_obj
-def create_token(obj: Context, username: str, name: str, days: int | None) -> None:
+def create_token(obj: Context, username: str, name: str, days: int) -> None:
     """Create a token acting as USERNAME; it is printed once and never stored."""
     if obj.account("self").username != username:
         obj.account("users:write")

@@ -112,9 +112,26 @@ def check_role(role: str) -> str:
 
 
 def check_password(password: str) -> str:
+    """Long enough (W004) and not one an attacker tries first (W054).
+
+    Length does most of the work (NIST SP 800-63B: at least 8, no composition
+    rules); the list catches the long passwords that are still guessed at once
+    (``1234567890``, ``qwertyuiop``, ``password123``, the product's own name).
+    """
     if len(password) < MIN_PASSWORD:
         raise LongwatchError("W004", minimum=MIN_PASSWORD)
+    folded = password.casefold().strip()
+    if folded in common_passwords() or len(set(folded)) <= 2:
+        raise LongwatchError("W054")
     return password
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The list shipped in ``profiles/common-passwords.txt`` (one a line, ``#`` comments), case-folded."""
+    text = (Path(__file__).parent.parent / "profiles" / "common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().casefold() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 def hash_password(password: str) -> str:
@@ -277,16 +294,22 @@ def close_session(catalog: Catalog, secret: str) -> None:
 
 # -- API tokens -----------------------------------------------------------------
 TOKEN_PREFIX = "lwt_"  # noqa: S105 - a prefix, not a secret
+TOKEN_DAYS = 90
 
 
 def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None) -> str:
-    """A new bearer token for ``username``; the secret is returned once and never stored."""
+    """A new bearer token for ``username``; the secret is returned once and never stored.
+
+    Every token expires (after ``TOKEN_DAYS`` unless ``days`` says otherwise): a token forgotten in a
+    script or a leaked configuration file stops working by itself.
+    """
+    days = days or TOKEN_DAYS
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     with catalog.session() as s:
         user = _get_user(s, username)
         s.add(ApiToken(user_id=user.id, name=name[:100], token_sha256=sha256_hex(secret), created_at=now,
-                       expires_at=now + timedelta(days=days) if days else None))
+                       expires_at=now + timedelta(days=days)))
     return secret
 
 

@@ -17,6 +17,7 @@ from longwatch.hookspecs import hookimpl
 
 #: Page modules, in the order their blueprints are registered.
 PAGES = (
+    "health",
     "inquiry",
     "analytics",
     "notice",

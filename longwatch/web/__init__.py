@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from longwatch import i18n
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
-from longwatch.web import navigation, numbers, security
+from longwatch.web import health, navigation, numbers, security
 from longwatch.web.security import current_archive as current_archive  # for the pages and page plugins
 
 SECURITY_HEADERS = {
@@ -38,7 +40,7 @@ SECURITY_HEADERS = {
 STATUS = {
     "W001": 401, "W002": 429, "W008": 401, "W009": 403, "W010": 403, "W011": 404, "W013": 412,
     "W014": 409, "W015": 460, "W016": 413, "W017": 422, "W018": 404, "W020": 416, "W023": 422,
-    "W040": 403, "W041": 410,
+    "W040": 403, "W041": 410, "W050": 403, "W051": 503, "W052": 503, "W053": 503,
     "I006": 409, "I008": 404, "S001": 507, "S021": 507,
 }
 
@@ -65,6 +67,14 @@ def _secret_key(root: Path) -> bytes:
     return path.read_bytes()
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over https (directly, or through a trusted
+    proxy's X-Forwarded-Proto), so one configuration serves both a loopback test and the public site."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
 def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     archive = Archive.open(archive_root)
@@ -87,9 +97,15 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         LONGWATCH_NAVIGATION=list(navigation.PAGES),
     )
     app.config.update(config or {})
+    app.session_interface = _SessionInterface()
+    if archive.settings.trusted_proxies:  # believe X-Forwarded-For/Proto/Host/Port of that many proxies only
+        n = archive.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
     @app.before_request
     def authenticate() -> None:
+        if request.path in health.NO_ARCHIVE:
+            return
         security.load_user()
         asked = request.args.get("lang")
         if asked and i18n.normalize(asked):
@@ -152,18 +168,9 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
     return app
 
 
-def serve(archive_root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
-    """Run gunicorn in this process (a production WSGI server, not Flask's development one)."""
-    from gunicorn.app.base import BaseApplication
+def serve(archive_root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
+          threads: int = 8) -> None:
+    """Run gunicorn in this process (longwatch.web.server: threads, timeouts, logs without secrets)."""
+    from longwatch.web import server
 
-    class _App(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 300)  # large upload chunks on slow links
-
-        def load(self) -> Flask:
-            return create_app(archive_root)
-
-    _App().run()
+    server.run(archive_root, host=host, port=port, workers=workers, threads=threads)

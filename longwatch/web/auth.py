@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from longwatch import i18n
+from longwatch import clock, i18n
 from longwatch.core import accounts
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
-from longwatch.web.security import SESSION_KEY, client_address, current_user, public, requires
+from longwatch.web.security import SEEN_KEY, SESSION_KEY, client_address, current_user, public, requires
 
 bp = Blueprint("auth", __name__)
 
@@ -44,6 +44,7 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             session[SESSION_KEY] = accounts.open_session(current_archive().catalog, account, client_address())
+            session[SEEN_KEY] = int(clock.now().timestamp())
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=error), status
 

@@ -29,6 +29,10 @@ from longwatch.errors import LongwatchError
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
+#: When the session last made a request (seconds since the epoch, in the signed cookie): the idle timeout
+#: ([web] session_idle_minutes) needs no write to the catalog per request. Refreshed at most once a minute.
+SEEN_KEY = "seen"
+SEEN_EVERY = 60
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -106,7 +110,17 @@ def load_user() -> None:
         return
     secret = session.get(SESSION_KEY)
     if isinstance(secret, str):
+        now = clock.now().timestamp()
+        seen = session.get(SEEN_KEY)
+        idle = current_archive().settings.session_idle_minutes * 60
+        if idle and isinstance(seen, int | float) and now - seen > idle:
+            accounts.close_session(catalog, secret)  # idle too long: the session ends here, on every process
+            session.pop(SESSION_KEY, None)
+            session.pop(SEEN_KEY, None)
+            return
         g.user = accounts.session_account(catalog, secret)
+        if g.user is not None and (not isinstance(seen, int | float) or now - seen >= SEEN_EVERY):
+            session[SEEN_KEY] = int(now)
 
 
 def csrf_token() -> str:

@@ -1,0 +1,130 @@
+"""Operate and observe (issue 23) against a real `longwatch serve` (gunicorn) on loopback.
+
+- Slow clients: two connections that send half a request and stall do not
+  stop a third client from getting a page within a few seconds.
+- Logs: a share link's download leaves no token in the access log or the app
+  log (JSON lines here, `LONGWATCH_LOG_FORMAT=json`), and every line is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from conftest import LONGWATCH
+from test_export_shares import make_export
+from web_fixtures import free_port
+
+from longwatch import logs
+from longwatch.core.evidence import shares
+
+
+@pytest.fixture
+def served(web_archive, tmp_path):
+    """`longwatch serve` with one worker process of four threads behind one (trusted) proxy, logging JSON lines."""
+    config = web_archive.root / "longwatch.toml"
+    config.write_text(config.read_text() + "\n[web]\ntrusted_proxies = 1\n")
+    port, log = free_port(), tmp_path / "serve.log"
+    env = {**os.environ, "LONGWATCH_LOG_FORMAT": "json", "LONGWATCH_LOG_LEVEL": "debug"}
+    with log.open("ab") as out:
+        proc = subprocess.Popen([*LONGWATCH, "-A", str(web_archive.root), "serve", "--port", str(port),
+                                 "--workers", "1", "--threads", "4"], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180  # gunicorn's start on a loaded machine
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=10).status_code == 200:
+                break
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+    yield base, port, log
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_half_sent_requests_do_not_block_other_clients(served):
+    base, port, log = served
+    stalled = []
+    for _ in range(2):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow")  # and nothing more
+        stalled.append(s)
+    try:
+        time.sleep(0.5)  # both connections are in the server's hands
+        started = time.monotonic()
+        response = requests.get(base + "/login", timeout=15)
+        took = time.monotonic() - started
+        assert response.status_code == 200 and took < 5, (took, log.read_text()[-2000:])
+        ready = requests.get(base + "/readyz", timeout=15)
+        assert ready.status_code == 200, ready.text
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_share_download_leaves_no_token_in_any_log(served, web_archive, tmp_path):
+    base, _port, log = served
+    out = make_export(web_archive, tmp_path)
+    _id, token = shares.create_share(web_archive.archive, out, datetime.now(UTC) + timedelta(days=1))
+    got = requests.get(f"{base}/s/{token}?token={token}", headers={"Referer": f"{base}/s/{token}"}, timeout=120)
+    assert got.status_code == 200 and got.content[:2] == b"PK"
+    assert requests.get(f"{base}/s/{token}x", timeout=30).status_code == 404  # a wrong token is not logged either
+    proxied = requests.get(f"{base}/login", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
+    assert proxied.status_code == 200
+    time.sleep(0.5)
+    text = log.read_text()
+    access = (web_archive.root / "logs" / "access.jsonl").read_text()
+    assert token not in text and token not in access
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line is JSON
+    downloads = [e for e in lines if e.get("logger") == "gunicorn.access" and e.get("path", "").startswith("/s/")]
+    assert downloads and downloads[0]["path"] == "/s/" + logs.REDACTED
+    assert downloads[0]["client"] == "127.0.0.1" and downloads[0]["status"] == "200"
+    assert all(logs.REDACTED in e["referer"] for e in downloads[:1])
+    logins = [e for e in lines if e.get("logger") == "gunicorn.access" and e.get("path") == "/login"]
+    assert logins and logins[-1]["client"] == "198.51.100.7"  # the client the proxy reported, not the proxy
+
+
+def test_redact_keeps_the_line_and_drops_the_secrets():
+    line = ('GET /s/AbC-123_x?lang=ko&token=zzz HTTP/1.1 Authorization: Bearer lwt_abc '
+            'postgresql+psycopg://longwatch:hunter2@db/longwatch')
+    clean = logs.redact(line)
+    for secret in ("AbC-123_x", "zzz", "lwt_abc", "hunter2"):
+        assert secret not in clean
+    assert clean.startswith("GET /s/[redacted]?lang=ko&token=[redacted] HTTP/1.1")
+    assert "longwatch:[redacted]@db/longwatch" in clean
+
+
+def test_text_logs_are_redacted_too(tmp_path, monkeypatch):
+    import io
+    import logging
+
+    monkeypatch.setenv("LONGWATCH_LOG_FORMAT", "text")
+    monkeypatch.setenv("LONGWATCH_LOG_LEVEL", "warning")
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)
+    try:
+        logs.configure(stream)
+        logging.getLogger("longwatch.test").info("quiet %s", "/s/secret-one")
+        logging.getLogger("longwatch.test").warning("download of %s failed", "/s/secret-two")
+    finally:
+        root.setLevel(saved[0])
+        for h in list(root.handlers):
+            if h not in saved[1]:
+                root.removeHandler(h)
+    text = stream.getvalue()
+    assert "secret" not in text and "quiet" not in text and "download of /s/[redacted] failed" in text
