@@ -140,7 +140,8 @@ def test_cameras_ingest_cases_and_reindex(backend_archive: Archive, runner, tmp_
     assert _lw(runner, a, "cases", "attach", "2026-0412", pid[:8]).exit_code == 0  # again: no change
     changes = [e for e in json.loads(_lw(runner, a, "custody", "show", pid, "--json").output)["entries"]
                if e["type"] == "metadata modification"]
-    assert [(e["detail"], e["extra"]) for e in changes] == [("attached to case 2026-0412", {"case": "2026-0412"})]
+    assert [(e["detail"], e["extra"]["case"]) for e in changes] == [("attached to case 2026-0412", "2026-0412")]
+    assert changes[0]["extra"]["tagmanifests"] == {pid: a.catalog.get(pid).tagmanifest_sha256}  # which bytes
 
     before = _answers(a)
     assert [len(x) for x in before] == [3, 2, 3, 2, 1, 1, 1, 2]

@@ -133,7 +133,7 @@ def test_report_pdf_shows_every_file_the_recipient_and_the_custody_timeline(made
         assert value in text, value
     assert "2026-03-03T23:59:50+09:00" in text and "2026-03-04T00:00:00+09:00" in text  # local, across midnight
     assert "2026-03-03T14:59:50Z" in text and "2026-03-03T15:00:10Z" in text  # UTC, and the gap
-    assert f"evidence export {desc['export_id']}" in text and "제3자 제공" in text  # the timeline, in Korean
+    assert f"evidence export {desc['export_id']}" in text and "인계" in text  # the timeline, in Korean
     expires = datetime.fromisoformat(EXPIRES)
     assert datetime.fromisoformat(desc["recipient"]["expires"]) == expires
     assert "2036-03-03T00:00:00" in text and "expires 2036-03-03T00:00:00" in text  # also in the transfer event

@@ -125,7 +125,7 @@ def test_a_retry_records_the_custody_events_a_killed_attempt_left_out(archive, t
     clip = unique_copy(small_clip, tmp_path / "killed.mp4")
     seen = {}
 
-    def killed(arch, package_id, events, agents):
+    def killed(arch, package_id, events, agents, payload=None):
         seen.update(events=list(events), agents={a.identifier: a for a in agents})
         raise RuntimeError("SIGKILL here")
 

@@ -97,4 +97,12 @@ class Document:
         self._pdf.set_creation_date(when)
 
     def output(self) -> bytes:
-        return bytes(self._pdf.output())
+        """The PDF; then the font files are closed (fontTools reads them lazily and would otherwise keep the
+        28 MB collection open until the garbage collector finds it, one handle per document)."""
+        try:
+            return bytes(self._pdf.output())
+        finally:
+            for font in self._pdf.fonts.values():
+                ttfont = getattr(font, "ttfont", None)
+                if ttfont is not None:
+                    ttfont.close()
