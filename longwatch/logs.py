@@ -100,3 +100,6 @@ def configure(stream: Any = None) -> None:
     handler.setFormatter(formatter())
     root.addHandler(handler)
     root.setLevel(level())
+    # Alembic announces each of its plugins at INFO whenever a process checks the schema (every web worker
+    # on start): noise for an operator, so it speaks from WARNING unless asked for DEBUG.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
