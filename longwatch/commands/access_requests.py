@@ -23,7 +23,7 @@ from longwatch.i18n import _, ngettext
 
 def _archive(obj: Context) -> Any:
     archive = obj.archive()
-    archive.catalog.upgrade()
+    archive.open_catalog()  # upgraded when behind (Catalog.ensure_current)
     return archive
 
 

@@ -29,7 +29,7 @@ def analytics() -> None:
 def status(obj: Context, as_json: bool) -> None:
     """Whether counts are read from the rollups (keys: built, in_use, timezone, hourly_rows, ...)."""
     archive = obj.archive()
-    archive.catalog.upgrade()
+    archive.open_catalog()  # upgraded when behind (Catalog.ensure_current)
     state = rollups.rollup_state(archive)
     if as_json:
         emit_json(state)
@@ -47,7 +47,7 @@ def status(obj: Context, as_json: bool) -> None:
 def rebuild(obj: Context, as_json: bool) -> None:
     """Recount the rollups from the events table in the archive's time zone."""
     archive = obj.archive()
-    archive.catalog.upgrade()
+    archive.open_catalog()  # upgraded when behind (Catalog.ensure_current)
     t0 = time.perf_counter()
     events = rollups.rebuild_rollups(archive)
     data: dict[str, Any] = {**rollups.rollup_state(archive), "events": events,

@@ -35,8 +35,7 @@ def _password(from_stdin: bool, confirm: bool = True) -> str:
 
 def _catalog(obj: Context) -> Any:
     archive = obj.archive()
-    archive.catalog.upgrade()
-    return archive.catalog
+    return archive.catalog  # upgraded when behind (Catalog.ensure_current)
 
 
 @click.group()

@@ -79,7 +79,7 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
     app = Flask(__name__)
     archive = Archive.open(archive_root)
     app.extensions["longwatch"] = archive
-    archive.catalog.upgrade()
+    archive.open_catalog()  # upgraded when behind (Catalog.ensure_current): one query when current
     app.config.update(
         SECRET_KEY=_secret_key(archive.root),
         SESSION_COOKIE_HTTPONLY=True,
