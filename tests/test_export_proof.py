@@ -450,11 +450,11 @@ def test_gaps_per_camera_times_in_the_recipient_s_zone_and_a_korean_report(tmp_p
     local = created.astimezone(ZoneInfo("America/New_York")).isoformat(timespec="seconds")
     assert f"{local} ({created.isoformat(timespec='seconds').replace('+00:00', 'Z')})" in html  # local (UTC)
     # Korean throughout: event types and outcomes too
-    assert "생성" in html and "제3자 제공" in html and "성공" in html
+    assert "생성" in html and "인계" in html and "성공" in html
     for english in ("<td>creation</td>", "<td>transfer</td>", "<td>success</td>", "<td>fixity check</td>"):
         assert english not in html, english
     pdf = sh(["pdftotext", "-layout", str(out / "REPORT.pdf"), "-"]).stdout
-    assert "cam-02" in pdf and "2026-03-03T10:00:00-05:00" in pdf and "제3자 제공" in pdf
+    assert "cam-02" in pdf and "2026-03-03T10:00:00-05:00" in pdf and "인계" in pdf
     done = run_longwatch("-A", tmp_path / "archive", "export", "--camera", "cam-01", "--from", z(0), "--to", z(5),
                          "--timezone", "Mars/Olympus", "-o", tmp_path / "bad-zone", *RECIPIENT)
     assert done.returncode == 13 and error_codes(done.stderr) == ["E003"], done.stderr

@@ -357,7 +357,7 @@ KO = {
     "last checked": "마지막 검사",
     "location": "저장 위치",
     "never": "없음",
-    "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, nothing was changed": "패키지 {package_id}: 온전한 사본이 남아 있지 않습니다({detail}). 백업이나 내보내기본에서 복원하십시오. 아무것도 변경하지 않았습니다",
+    "package {package_id}: no good copy is left ({detail}); restore it from a backup or an export, nothing was changed": "패키지 {package_id}: 온전한 사본이 남아 있지 않습니다({detail}). 백업이나 내보내기 자료에서 복원하십시오. 아무것도 변경하지 않았습니다",
     "package {package_id}: the copy on {location!r} does not verify after copying: {detail}": "패키지 {package_id}: {location!r}의 사본이 복사 후 검증되지 않습니다: {detail}",
     "package {package_id}: the copy on {location!r} failed its check and could not be repaired: {detail}": "패키지 {package_id}: {location!r}의 사본이 검사에 실패했고 복구할 수 없었습니다: {detail}",
     "replication is pending: {error}": "복제가 보류되었습니다: {error}",
@@ -823,12 +823,12 @@ KO = {
     'Clips are cut by stream copy (re-encoded only to apply the masks) and carry no sound: speech is personal information too.': '클립은 스트림 복사로 잘랐고(마스킹을 적용할 때만 다시 인코딩), 소리는 넣지 않았습니다. 말소리도 개인정보입니다.',
     # issue 14: deliveries as evidence exports, the notice's retention schedule
     "request {number} cannot be delivered: {detail}": "청구 {number}을(를) 제공할 수 없습니다: {detail}",
-    "Delivered {number} as export {export_id} in {path}": "{number}을(를) 내보내기본 {export_id}(으)로 제공했습니다: {path}",
+    "Delivered {number} as export {export_id} in {path}": "{number}을(를) 내보내기 자료 {export_id}(으)로 제공했습니다: {path}",
     "Share link {id}, valid for {days} days (shown once): {url}":
         "공유 링크 {id}, {days}일간 유효 (한 번만 표시됩니다): {url}",
-    "Delivered export": "제공한 내보내기본",
+    "Delivered export": "제공한 내보내기 자료",
     "Export {export_id}: {files} files, watermarked for {recipient}.":
-        "내보내기본 {export_id}: 파일 {files}개, {recipient} 워터마크 표시.",
+        "내보내기 자료 {export_id}: 파일 {files}개, {recipient} 워터마크 표시.",
     "Download link, shown only now (copy it for the recipient):":
         "내려받기 링크 (지금 한 번만 표시되니 수령인에게 전달할 수 있게 복사하십시오):",
     "valid until": "유효 기한",

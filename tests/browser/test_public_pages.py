@@ -93,7 +93,7 @@ def test_request_received_to_delivered_masked_and_lawful_refusal(korean, web_arc
     steps = page.locator("ol.timeline li").evaluate_all("els => els.map(e => e.dataset.step)")
     assert steps == ["received", "searched", "hold", "masked", "delivered"]
     link = page.locator("#share-link").get_attribute("href")  # the export's link, shown this once
-    assert "/s/" in link and "제공한 반출본" in page.content()
+    assert "/s/" in link and "제공한 내보내기 자료" in page.content()
     page.screenshot(path=str(ARTIFACTS / "public-request-delivered.png"), full_page=True)
     download = page.request.get(link)
     assert download.ok and download.headers["content-type"] == "application/zip"

@@ -8,8 +8,10 @@ feature (evidence export) can share it: Document(title).heading/text/table, then
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from longwatch.errors import LongwatchError
 
@@ -49,6 +51,9 @@ class Document:
             self._pdf.add_font("cjk", fname=str(path))
         self._pdf.add_page()
         self._pdf.set_font("cjk", size=10)
+        # A document dropped unfinished (an export refused after its font was loaded in the background)
+        # still closes the font file, instead of leaving the handle to the garbage collector.
+        weakref.finalize(self, _close_fonts, self._pdf)
 
     def heading(self, text: str) -> None:
         self._pdf.set_font("cjk", size=16)
@@ -102,7 +107,11 @@ class Document:
         try:
             return bytes(self._pdf.output())
         finally:
-            for font in self._pdf.fonts.values():
-                ttfont = getattr(font, "ttfont", None)
-                if ttfont is not None:
-                    ttfont.close()
+            _close_fonts(self._pdf)
+
+
+def _close_fonts(pdf: Any) -> None:
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
