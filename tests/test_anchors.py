@@ -8,14 +8,10 @@ import json
 import subprocess
 
 import pytest
-from sqlalchemy import delete, text
-from test_custody_tamper import codes, ledger, segment  # noqa: F401  (ledger is a fixture)
+from test_custody_tamper import codes, ledger, rewrite_from  # noqa: F401  (ledger is a fixture)
 from web_fixtures import app, client, web_archive  # noqa: F401  (fixtures)
 
 from longwatch.core.aip import signing
-from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
-from longwatch.core.custody.entries import CustodyEvent
-from longwatch.core.custody.ledger import Ledger
 
 
 def test_the_anchors_are_public_and_match_the_archive(client, web_archive):  # noqa: F811
@@ -50,22 +46,7 @@ def test_a_same_key_rewrite_fails_against_published_checkpoints(lw, archive, tmp
     assert lw("custody", "publish", "-o", str(published)).exit_code == 0
     assert [c["tree_size"] for c in json.loads(published.read_text())["checkpoints"]] == [30, 20, 10]
 
-    # the operator, holding the real key: cut at entry 15 and rewrite the rest consistently, same key
-    real = Ledger.for_archive(archive)
-    with archive.catalog.engine.begin() as conn:
-        offset = conn.execute(text("select byte_offset from custody_entries where seq = 15")).scalar()
-        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= 15))
-        conn.execute(delete(CustodyEntry.__table__).where(CustodyEntry.__table__.c.seq >= 15))
-    with segment(real).open("r+b") as fh:
-        fh.truncate(offset)
-    for path in real.checkpoints_dir.iterdir():
-        if int(path.name.split(".")[0]) > 10:
-            path.unlink()
-    (real.dir / "frontier.json").unlink()
-    forger = Ledger(real.dir, archive.catalog.engine, real.origin, real.settings, signer=archive.signer)
-    forger.append([CustodyEvent("fixity check", packages=["pkg-3"], detail="nothing to see") for _ in range(15)],
-                  checkpoint=False)
-    forger.checkpoint()
+    rewrite_from(archive, 15, 15)  # the operator, holding the real key, rewrites from entry 15 on
 
     assert codes(lw) == []  # consistent with itself, signed by the archive's own key...
     assert "L021" in codes(lw, "--checkpoints", str(published))  # ...but not with what the court kept

@@ -43,6 +43,26 @@ def write(ledger: Ledger, new: list[bytes]) -> None:
     segment(ledger).write_bytes(b"".join(new))
 
 
+def rewrite_from(archive, cut: int, new_entries: int) -> None:
+    """What the operator holding the real key can do: cut the ledger at ``cut`` and write ``new_entries`` others
+    after it, consistently (index, chain, tree), with checkpoints re-signed by the archive's own key."""
+    real = Ledger.for_archive(archive)
+    with archive.catalog.engine.begin() as conn:
+        offset = conn.execute(text("select byte_offset from custody_entries where seq = :s"), {"s": cut}).scalar()
+        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= cut))
+        conn.execute(delete(CustodyEntry.__table__).where(CustodyEntry.__table__.c.seq >= cut))
+    with segment(real).open("r+b") as fh:
+        fh.truncate(offset)
+    for path in real.checkpoints_dir.iterdir():
+        if int(path.name.split(".")[0]) > cut:
+            path.unlink()
+    (real.dir / "frontier.json").unlink()
+    forger = Ledger(real.dir, archive.catalog.engine, real.origin, real.settings, signer=archive.signer)
+    forger.append([CustodyEvent("fixity check", packages=["x"], detail="nothing to see")
+                   for _ in range(new_entries)], checkpoint=False)
+    forger.checkpoint()
+
+
 def codes(lw, *args: str) -> list[str]:
     result = lw("custody", "verify", "--json", *args)
     report = json.loads(result.output)

@@ -308,10 +308,7 @@ def _openssl(*args: str) -> None:
 @pytest.fixture(scope="module")
 def ca_tsa(tmp_path_factory: pytest.TempPathFactory):
     """A real TSA whose certificate a (test) root CA issued: ``openssl ts -reply`` behind HTTP on loopback."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from tsa_server import CONFIG, TSA
+    from tsa_server import CONFIG, serving
 
     d = tmp_path_factory.mktemp("ca-tsa")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
@@ -327,30 +324,8 @@ def ca_tsa(tmp_path_factory: pytest.TempPathFactory):
     (d / "chain.pem").write_bytes((d / "tsa.pem").read_bytes() + (d / "ca.pem").read_bytes())
     (d / "serial").write_text("01\n")
     (d / "tsa.cnf").write_text(CONFIG.format(dir=d))
-    holder: dict[str, TSA] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = holder["tsa"].reply(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["tsa"] = TSA(f"http://127.0.0.1:{server.server_address[1]}/tsa", d / "tsa.pem", d, threading.Lock())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield holder["tsa"]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(d, d / "tsa.pem") as running:
+        yield running
 
 
 def test_verify_txt_runs_literally_against_a_ca_issued_tsa(ca_tsa, tmp_path):

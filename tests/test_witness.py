@@ -9,10 +9,8 @@ import struct
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import delete, text
-from test_custody_tamper import codes, ledger, segment  # noqa: F401  (ledger is a fixture)
+from test_custody_tamper import codes, ledger, rewrite_from  # noqa: F401  (ledger is a fixture)
 
-from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
 from longwatch.core.custody.entries import CustodyEvent
 from longwatch.core.custody.ledger import Ledger
 
@@ -82,20 +80,7 @@ def test_a_rewrite_after_a_cosigned_checkpoint_is_exposed(lw, archive, court):
     (home / "cert.pem").write_bytes(archive.settings.cert_path.read_bytes())
     assert cosign().exit_code == 0 and keep(lw, court).exit_code == 0
 
-    real = Ledger.for_archive(archive)  # same key, consistent rewrite from entry 15, as in test_anchors
-    with archive.catalog.engine.begin() as conn:
-        offset = conn.execute(text("select byte_offset from custody_entries where seq = 15")).scalar()
-        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= 15))
-        conn.execute(delete(CustodyEntry.__table__).where(CustodyEntry.__table__.c.seq >= 15))
-    with segment(real).open("r+b") as fh:
-        fh.truncate(offset)
-    for path in real.checkpoints_dir.iterdir():
-        if int(path.name.split(".")[0]) > 10:
-            path.unlink()
-    (real.dir / "frontier.json").unlink()
-    forger = Ledger(real.dir, archive.catalog.engine, real.origin, real.settings, signer=archive.signer)
-    forger.append([CustodyEvent("fixity check", packages=["x"]) for _ in range(15)], checkpoint=False)
-    forger.checkpoint()
+    rewrite_from(archive, 15, 15)  # same key, consistent rewrite from entry 15
 
     assert codes(lw) == []  # on its own word, fine
     assert "L029" in codes(lw, "--witness", vkey)  # against the witness: rewritten

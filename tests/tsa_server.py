@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -67,6 +68,13 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSA]:
     """A running TSA: ``tsa.url`` for ``[custody] tsa_url``, ``tsa.cert`` for ``openssl ts -verify -CAfile``."""
     directory = tmp_path_factory.mktemp("tsa")
     make_tsa_identity(directory)
+    with serving(directory, directory / "tsa.pem") as running:
+        yield running
+
+
+@contextmanager
+def serving(directory: Path, cert: Path) -> Iterator[TSA]:
+    """The TSA of ``directory`` (its openssl config and key) answering on loopback until the block ends."""
     holder: dict[str, TSA] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -83,8 +91,7 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSA]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["tsa"] = TSA(f"http://127.0.0.1:{server.server_address[1]}/tsa", directory / "tsa.pem", directory,
-                        threading.Lock())
+    holder["tsa"] = TSA(f"http://127.0.0.1:{server.server_address[1]}/tsa", cert, directory, threading.Lock())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
