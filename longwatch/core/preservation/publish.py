@@ -14,6 +14,8 @@ stored package itself.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -22,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from longwatch import __version__, clock
 from longwatch.core import custody, faults
@@ -131,15 +134,37 @@ def publish(
 
 
 # -- completing a publication a killed process left half done -------------------------
-#: A pending publication of another host is taken for abandoned after this long.
+#: A pending publication of another host is taken for abandoned after this long (SQLite; on PostgreSQL the
+#: lease below says at once whether its publisher is alive, on any host).
 STALE_AFTER = timedelta(hours=6)
+
+#: package id -> the connection holding that publication's lease (PostgreSQL)
+_LEASES: dict[str, Any] = {}
 
 
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _lease_key(package_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"publish:{package_id}".encode()).digest()[:8], "big", signed=True)
+
+
 def _pending(archive: Archive, package_id: str, location: str) -> None:
+    """Record the publication about to happen; on PostgreSQL, also hold its lease.
+
+    The lease is a session advisory lock on a connection of its own, taken
+    before the row is written and released after the row is deleted: while the
+    row exists without its lock, the publisher is gone (PostgreSQL drops the
+    locks of a connection whose process died, on whatever machine), and any
+    host may complete it at once instead of waiting hours for a silent pid.
+    """
+    engine = archive.catalog.engine
+    if engine.dialect.name == "postgresql":
+        conn = engine.connect()
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lease_key(package_id)})
+        conn.commit()
+        _LEASES[package_id] = conn
     with archive.catalog.session() as s:
         s.add(PendingPublication(package_id=package_id, location=location, owner=_owner(),
                                  started_at=clock.now()))
@@ -148,15 +173,35 @@ def _pending(archive: Archive, package_id: str, location: str) -> None:
 def _published(archive: Archive, package_id: str) -> None:
     with archive.catalog.session() as s:
         s.execute(delete(PendingPublication).where(PendingPublication.package_id == package_id))
+    conn = _LEASES.pop(package_id, None)
+    if conn is not None:
+        with contextlib.suppress(SQLAlchemyError):
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lease_key(package_id)})
+            conn.commit()
+        conn.close()
 
 
-def _abandoned(row: PendingPublication, now: datetime) -> bool:
-    """Its process is gone (a dead pid on this host), or it gave no news for STALE_AFTER (any host).
+def _lease_free(archive: Archive, package_id: str) -> bool:
+    """PostgreSQL: nobody holds the publication's lease (its publisher is gone); takes and drops it to ask."""
+    with archive.catalog.engine.connect() as conn:
+        key = _lease_key(package_id)
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        if got:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        conn.commit()
+        return got
+
+
+def _abandoned(archive: Archive, row: PendingPublication, now: datetime) -> bool:
+    """Its publisher is gone: on PostgreSQL its lease is free (any host, at once); on SQLite (one machine)
+    its pid is dead, or it gave no news for STALE_AFTER.
 
     The row is written after the payload, just before the atomic publish, so
     a live publication holds it for seconds (minutes with slow replicas),
-    never hours: the age test also covers other hosts and a reused pid.
+    never hours: the age test also covers a reused pid.
     """
+    if archive.catalog.engine.dialect.name == "postgresql":
+        return row.package_id not in _LEASES and _lease_free(archive, row.package_id)
     if now - row.started_at > STALE_AFTER:
         return True
     host, _, pid = row.owner.rpartition(":")
@@ -205,7 +250,7 @@ def recover(archive: Archive, now: datetime | None = None) -> list[str]:
     archive.storage().sweep()  # staging a killed writer left (a live writer's survives)
     now = now or clock.now()
     with archive.catalog.session() as s:
-        rows = [r for r in s.scalars(select(PendingPublication)) if _abandoned(r, now)]
+        rows = [r for r in s.scalars(select(PendingPublication)) if _abandoned(archive, r, now)]
         s.expunge_all()
     done = []
     for row in rows:
