@@ -102,6 +102,8 @@ CODES: Mapping[str, str] = {
                "`longwatch dispose approve {disposition_id}`, then `longwatch dispose execute {disposition_id}` "
                "deletes it"),
     "H019": N_("package {package_id} is already in disposition {disposition_id} ({status})"),
+    "H021": N_("the storage-full purge destroys footage, so a second records manager approves it: give their "
+               "token in LONGWATCH_APPROVER_TOKEN ({detail}); nothing was deleted"),
     "H020": N_("the destruction certificate {path} has no valid time-stamp from the trusted authority: {detail}"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),

@@ -213,7 +213,11 @@ def test_disk_full_refuses_writes_and_deletes_nothing(lw, archive, small_clip, t
     assert "nothing was deleted" in result.stderr
     assert all(status(archive, p) == "stored" for p in (old, event, recent, held))
     assert lw("retention", "purge").exit_code == 2  # opt-in only
-    out = lw("retention", "purge", "--emergency", "--json")
+    alone = lw("retention", "purge", "--emergency")
+    assert alone.exit_code != 0 and error_codes(alone.stderr) == ["H021"]  # footage goes only on two accounts' word
+    assert all(status(archive, p) == "stored" for p in (old, event, recent, held))
+    second = sign_in(archive, "bob", "records-manager")
+    out = lw("retention", "purge", "--emergency", "--json", env={"LONGWATCH_APPROVER_TOKEN": second["LONGWATCH_TOKEN"]})
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["removed"] == [old]  # expired, unheld, continuous only
     assert [status(archive, p) for p in (event, recent, held)] == ["stored"] * 3

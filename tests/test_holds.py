@@ -83,7 +83,11 @@ def test_cli_delete_refused_with_exit_status_9(lw, archive, two):
 def test_storage_full_purge_refused(archive, two):
     free, held, _hold = two
     _reserve_everything(archive)
-    removed = purge.emergency_purge(archive, ADMIN, later(60))
+    for runs, approves in ((BOB, BOB), (ADMIN, ALICE)):  # the same account, or not a records manager
+        with pytest.raises(LongwatchError) as refused:
+            purge.emergency_purge(archive, runs, approves, later(60))
+        assert refused.value.code == "H021"
+    removed = purge.emergency_purge(archive, ADMIN, BOB, later(60))
     assert removed == [free]
     assert_kept(archive, held)
 

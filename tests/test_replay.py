@@ -153,7 +153,7 @@ def test_every_deletion_path_still_refuses_a_held_package(lw, archive, held, tmp
         config.write_text(config.read_text().replace("durable = false", f"durable = false\nreserve_bytes = {10**18}"))
         a.close()
         a = Archive.open(a.root)
-        removed = purge.emergency_purge(a, ADMIN, later(400))
+        removed = purge.emergency_purge(a, ADMIN, BOB, later(400))
         assert set(removed).isdisjoint({ids[n] for n in ("package", "case", "camera", "search", "twice")})
         assert ids["free"] in removed and ids["released"] in removed
         config.write_text(config.read_text().replace(f"\nreserve_bytes = {10**18}", ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from rich.table import Table
 from longwatch import clock
 from longwatch.commands.jobs import queue_option, report_queued
 from longwatch.console import Context, emit_json, human_size, local_time, pass_obj, stdout
-from longwatch.core import custody
+from longwatch.core import accounts, custody
 from longwatch.core.aip import signing
 from longwatch.core.archive import Archive
 from longwatch.core.jobs import queue as jobs
@@ -287,10 +288,18 @@ def _propose(obj: Context, classes: tuple[str, ...], as_json: bool, actor: actor
 @pass_obj
 @acting("records:write")
 def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, actor: actors.Actor) -> None:
-    """Storage full: remove expired, unheld continuous footage, oldest first, until the reserve is free."""
+    """Storage full: remove expired, unheld continuous footage, oldest first, until the reserve is free.
+
+    A second records manager approves it with their token in LONGWATCH_APPROVER_TOKEN.
+    """
     if not emergency:
         raise click.UsageError(_("the purge runs only with --emergency"))
-    removed = emergency_purge(obj.archive(), actor, location=location)
+    archive = obj.archive()
+    token = os.environ.get("LONGWATCH_APPROVER_TOKEN", "")
+    second = accounts.token_account(archive.catalog, token) if token else None
+    if second is None:
+        raise LongwatchError("H021", detail="the token opens no account" if token else "it is unset")
+    removed = emergency_purge(archive, actor, actors.Actor(second.username, second.role), location=location)
     if as_json:
         emit_json({"removed": removed})
     elif not obj.quiet:

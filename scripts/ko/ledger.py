@@ -81,4 +81,13 @@ KO = {
         "지켜보는 아카이브의 관리 연속성 체크포인트에 부서명합니다(C2SP cosignature/v1). 아카이브가 필요 없습니다.",
     "the destruction certificate {path} has no valid time-stamp from the trusted authority: {detail}":
         "파기 확인서 {path}에 신뢰하는 타임스탬프 기관의 유효한 타임스탬프가 없습니다: {detail}",
+    "the storage-full purge destroys footage, so a second records manager approves it: give their "
+    "token in LONGWATCH_APPROVER_TOKEN ({detail}); nothing was deleted":
+        "저장 공간 부족 정리는 영상을 파기하므로 다른 기록관리 담당자가 승인해야 합니다. 그 담당자의 토큰을 "
+        "LONGWATCH_APPROVER_TOKEN에 지정하십시오({detail}). 아무것도 지우지 않았습니다",
+    "Storage full: remove expired, unheld continuous footage, oldest first, until the reserve is free.\n\n"
+    "A second records manager approves it with their token in LONGWATCH_APPROVER_TOKEN.":
+        "저장 공간 부족: 보존기간이 지나고 법적 보존 조치가 없는 연속 녹화 영상을 오래된 것부터, 예비 공간이 "
+        "확보될 때까지 지웁니다.\n\n다른 기록관리 담당자가 LONGWATCH_APPROVER_TOKEN에 자기 토큰을 지정하여 "
+        "승인합니다.",
 }

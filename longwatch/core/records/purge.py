@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from longwatch import clock
 from longwatch.core.records import deletion
-from longwatch.core.records.actors import Actor
+from longwatch.core.records.actors import RECORDS_MANAGER, Actor
 from longwatch.core.records.assignment import assign
 from longwatch.core.records.dispositions import Plan, plan
 from longwatch.core.records.schedules import active_schedule
@@ -28,13 +28,20 @@ if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
 
-def emergency_purge(archive: Archive, actor: Actor, now: datetime | None = None,
+def emergency_purge(archive: Archive, actor: Actor, approver: Actor, now: datetime | None = None,
                     location: str | None = None) -> list[str]:
     """Opt-in clean-up: expired, unheld packages of classes marked ``emergency_purge`` (continuous footage).
 
+    It destroys footage, so two people decide, as for a disposition: ``approver``
+    is a records manager other than the account that runs it (else H021).
     Oldest first, until the location has its reserve again; every deletion
-    goes through :func:`deletion.delete_package`, so a hold still wins.
+    goes through :func:`deletion.delete_package`, so a hold still wins, and
+    names both accounts in the ledger.
     """
+    if approver.role != RECORDS_MANAGER:
+        raise LongwatchError("H021", detail=f"{approver.name} is {approver.role}, not a records manager")
+    if approver.name.casefold() == actor.name.casefold():
+        raise LongwatchError("H021", detail=f"{approver.name} cannot approve what they run")
     now = clock.current(now)
     storage = archive.storage(location)
     schedule = active_schedule(archive)
@@ -50,6 +57,7 @@ def emergency_purge(archive: Archive, actor: Actor, now: datetime | None = None,
             pass
         try:
             deletion.delete_package(archive, candidate.package_id, actor, "storage-full purge", now=now,
+                                    approver=approver,
                                     extra={"record_class": candidate.record_class, "schedule": schedule.id})
         except LongwatchError as exc:
             if exc.code not in deletion.KEPT_BY:
