@@ -38,7 +38,7 @@ from longwatch.core import custody
 from longwatch.core.aip import metadata, package, signing
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.aip.package import printable_name
-from longwatch.core.archive import Archive
+from longwatch.core.archive import GENERATED_PASSPHRASE, Archive
 from longwatch.core.evidence.bag import is_export
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
@@ -140,7 +140,8 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
     """
     archive = Archive.create(directory, name=name, organization=organization, timezone=timezone,
                              language=language, key_path=key_path, cert_path=cert_path,
-                             unencrypted_key=unencrypted_key, passphrase_prompt=passphrase_prompt(confirm=True))
+                             unencrypted_key=unencrypted_key, passphrase_prompt=passphrase_prompt(confirm=True),
+                             generate_passphrase=True)
     from longwatch.core.custody import decisions
 
     decisions.drain(archive)  # the first administrator, journaled before the archive existed, reaches the ledger
@@ -149,6 +150,11 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
         click.echo(_("Signing certificate: {path} ({fingerprint})").format(
             path=archive.settings.cert_path, fingerprint=archive.signer.fingerprint))
         click.echo(_("Keep a copy of the key {path} somewhere safe.").format(path=archive.settings.key_path))
+    generated = archive.root / GENERATED_PASSPHRASE
+    if archive.settings.passphrase_file == generated:
+        click.echo(_("WARNING the key is encrypted with a generated passphrase kept in {path}: move it off this "
+                     "disk (LONGWATCH_KEY_PASSPHRASE, a systemd credential or a file elsewhere named by "
+                     "passphrase_file) and delete the file").format(path=generated), err=True)
     announce_first_administrator(archive, obj.quiet)
 
 

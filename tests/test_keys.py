@@ -53,12 +53,19 @@ def test_new_archive_key_is_encrypted_and_certified_by_its_own_ca(archive):
     assert entry.active and entry.fingerprint == signing.fingerprint(cert) and entry.origin == "generated"
 
 
-def test_init_refuses_an_unencrypted_key_unless_asked(tmp_path, lw_bare, monkeypatch, fresh_clip):
+def test_init_never_writes_an_unencrypted_key_unless_asked(tmp_path, lw_bare, monkeypatch, fresh_clip):
+    """Unattended and with no passphrase given, init still encrypts: with a generated passphrase kept apart."""
     monkeypatch.delenv("LONGWATCH_KEY_PASSPHRASE")
-    refused = lw_bare("init", str(tmp_path / "a"))
-    assert refused.exit_code == 5
-    assert error_codes(refused.stderr) == ["K006"]
-    assert not (tmp_path / "a").exists()
+    made = lw_bare("init", str(tmp_path / "a"), "--language", "en")
+    assert made.exit_code == 0, made.output
+    assert b"ENCRYPTED" in (tmp_path / "a" / "keys" / "signing-key.pem").read_bytes()
+    secret = tmp_path / "a" / "keys" / "passphrase"
+    assert secret.stat().st_mode & 0o077 == 0 and "keys/passphrase" in made.stderr
+    assert 'passphrase_file = "keys/passphrase"' in (tmp_path / "a" / "longwatch.toml").read_text()
+    assert lw_bare("-A", str(tmp_path / "a"), "ingest", str(fresh_clip)).exit_code == 0
+    secret.rename(tmp_path / "elsewhere")  # moved off the disk: the key no longer opens
+    refused = lw_bare("-A", str(tmp_path / "a"), "ingest", str(fresh_clip), "--allow-duplicate")
+    assert refused.exit_code != 0 and error_codes(refused.stderr) == ["K004"]
     made = lw_bare("init", str(tmp_path / "b"), "--unencrypted-key", "--language", "en")
     assert made.exit_code == 0, made.output
     assert b"ENCRYPTED" not in (tmp_path / "b" / "keys" / "signing-key.pem").read_bytes()

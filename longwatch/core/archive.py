@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -81,8 +82,16 @@ class Archive:
         pm: pluggy.PluginManager | None = None,
         unencrypted_key: bool = False,
         passphrase_prompt: Callable[[], bytes | None] | None = None,
+        generate_passphrase: bool = False,
     ) -> Archive:
         """``longwatch init``: config, catalog, storage root, the CA and a signing key, all or nothing.
+
+        With no passphrase from the environment, a file or a terminal and
+        ``generate_passphrase`` (an unattended ``init``), the keys are still
+        encrypted, with a random passphrase kept in ``keys/passphrase`` (0600)
+        and named by ``[signing] passphrase_file``, for the operator to move
+        off the archive's disk (docs/keys.md): a copy of the archive's keys
+        folder without it does not give the key away.
 
         The keys are encrypted with the passphrase the settings give (or the
         prompt asks for); K006 without one, unless ``unencrypted_key``.
@@ -103,6 +112,10 @@ class Archive:
             passphrase = settings.key_passphrase()
             if passphrase is None and not unencrypted_key and passphrase_prompt is not None:
                 passphrase = passphrase_prompt()
+            if passphrase is None and not unencrypted_key and generate_passphrase:
+                text, passphrase = _generated_passphrase(root, text)
+                tmp.write_text(text, encoding="utf-8")
+                settings = config.load_text(root, text)
             keys.Keyring(settings).create(organization, None if unencrypted_key else passphrase,
                                           key_path, cert_path)
             archive = cls(settings, pm)
@@ -240,3 +253,20 @@ class Archive:
     def close(self) -> None:
         if "catalog" in self.__dict__:
             self.catalog.dispose()
+
+
+#: where an unattended ``init`` keeps the passphrase it generated (a path, not a secret)
+GENERATED_PASSPHRASE = "keys/passphrase"  # noqa: S105
+
+
+def _generated_passphrase(root: Path, text: str) -> tuple[str, bytes]:
+    """A random passphrase in ``keys/passphrase`` (0600) and the configuration text that names it."""
+    passphrase = secrets.token_urlsafe(32).encode()
+    path = root / GENERATED_PASSPHRASE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(passphrase + b"\n")
+    example = '# passphrase_file = "/etc/longwatch/passphrase"\n'
+    named = text.replace(example, f'{example}passphrase_file = "{GENERATED_PASSPHRASE}"\n')
+    return named, passphrase

@@ -90,4 +90,10 @@ KO = {
         "저장 공간 부족: 보존기간이 지나고 법적 보존 조치가 없는 연속 녹화 영상을 오래된 것부터, 예비 공간이 "
         "확보될 때까지 지웁니다.\n\n다른 기록관리 담당자가 LONGWATCH_APPROVER_TOKEN에 자기 토큰을 지정하여 "
         "승인합니다.",
+    "WARNING the key is encrypted with a generated passphrase kept in {path}: move it off this "
+    "disk (LONGWATCH_KEY_PASSPHRASE, a systemd credential or a file elsewhere named by "
+    "passphrase_file) and delete the file":
+        "경고 서명 키는 자동 생성한 암호문으로 암호화되었고 그 암호문은 {path}에 있습니다. 이 디스크 밖으로 "
+        "옮기고(LONGWATCH_KEY_PASSPHRASE, systemd 자격 증명 또는 passphrase_file이 가리키는 다른 곳의 파일) "
+        "이 파일은 지우십시오",
 }
