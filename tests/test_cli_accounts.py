@@ -215,3 +215,18 @@ def test_reindex_brings_back_the_os_user_mappings(lw_bare, tmp_path, small_clip)
         assert accounts.account_named(archive.catalog, "svc").role == "operator"
     finally:
         archive.close()
+
+
+def test_sharing_a_case_is_for_records_managers(lw, archive):
+    """Sharing a case opens its footage to an investigator: an investigator or an operator cannot do it."""
+    assert lw("cases", "add", "2026-J-1").exit_code == 0  # the administrator the OS user is mapped to
+    sign_in(archive, "ivy", "investigator")
+    for who, role in (("ivy", "investigator"), ("otto", "operator")):
+        refused = lw("cases", "share", "2026-J-1", "ivy", env=sign_in(archive, who, role))
+        assert refused.exit_code != 0 and error_codes(refused.stderr) == ["W009"], refused.output
+    assert json.loads(lw("cases", "--json").output)["cases"][0]["members"] == []
+    done = lw("cases", "share", "2026-J-1", "ivy", env=sign_in(archive, "rita", "records-manager"))
+    assert done.exit_code == 0, done.output
+    assert json.loads(lw("cases", "--json").output)["cases"][0]["members"] == ["ivy"]
+    attach = lw("cases", "add", "2026-J-2", env=sign_in(archive, "ivy", "investigator"))
+    assert error_codes(attach.stderr) == ["W009"]

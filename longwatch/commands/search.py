@@ -266,9 +266,10 @@ def cases(ctx: click.Context, as_json: bool) -> None:
 def cases_share(obj: Context, number: str, username: str) -> None:
     """Share a case with an account: an investigator sees only the cases shared with them, and their footage."""
     archive = obj.archive()
+    granted_by = obj.account("records:write").username  # it opens footage to someone: records managers decide
     if username not in {u.username for u in accounts.users(archive.catalog)}:
         raise LongwatchError("W007", username=username)
-    reference.share_case(archive.catalog, number, username, granted_by=archive.operator)
+    reference.share_case(archive.catalog, number, username, granted_by=granted_by)
     reference.save_snapshot(archive)
     if not obj.quiet:
         click.echo(_("Case {number} is shared with {username}.").format(number=number, username=username))
@@ -281,6 +282,7 @@ def cases_share(obj: Context, number: str, username: str) -> None:
 def cases_unshare(obj: Context, number: str, username: str) -> None:
     """Stop sharing a case with an account."""
     archive = obj.archive()
+    obj.account("records:write")
     reference.unshare_case(archive.catalog, number, username)
     reference.save_snapshot(archive)
     if not obj.quiet:
@@ -296,6 +298,7 @@ def cases_unshare(obj: Context, number: str, username: str) -> None:
 def cases_add(obj: Context, number: str, title: str, requester: str, notes: str) -> None:
     """Open a case."""
     archive = obj.archive()
+    obj.account("requests:write")  # an authenticated account that may handle requests and cases
     reference.add_case(archive.catalog, number, title, requester, notes)
     reference.save_snapshot(archive)
 
@@ -307,6 +310,7 @@ def cases_add(obj: Context, number: str, title: str, requester: str, notes: str)
 def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> None:
     """Attach packages to a case."""
     archive = obj.archive()
+    obj.account("requests:write")  # an authenticated account that may handle requests and cases
     before = _case_packages(archive, number)
     added = reference.attach_packages(archive.catalog, number, [resolve_package(archive, p) for p in package_ids])
     reference.save_snapshot(archive)
@@ -325,6 +329,7 @@ def cases_attach(obj: Context, number: str, package_ids: tuple[str, ...]) -> Non
 def cases_add_range(obj: Context, number: str, start: str, end: str, camera: str) -> None:
     """Record a requested time range and attach every package that overlaps it."""
     archive = obj.archive()
+    obj.account("requests:write")  # an authenticated account that may handle requests and cases
     before = _case_packages(archive, number)
     added = reference.attach_range(archive.catalog, number, parse_time(start), parse_time(end), camera)
     reference.save_snapshot(archive)
