@@ -12,54 +12,64 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
+from click.formatting import HelpFormatter
 
-from longwatch import __version__, clock, i18n, registry
-from longwatch.commands.retention import verify_certificate
-from longwatch.console import (
-    Context,
-    emit_json,
-    human_size,
-    local_time,
-    pass_obj,
-    progress_for,
-    resolve_package,
-    stdout,
-)
-from longwatch.core import custody
-from longwatch.core.aip import metadata, package, signing
-from longwatch.core.aip import verify as verify_mod
-from longwatch.core.aip.package import printable_name
-from longwatch.core.archive import Archive
-from longwatch.core.preservation import ingest as ingest_mod
-from longwatch.core.preservation import publish as publish_mod
-from longwatch.core.records import certificates
-from longwatch.core.storage.copies import copies_report, working_locations
+from longwatch import __version__, commands, config, i18n, registry
+from longwatch.console import Context, emit_json, pass_obj
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
+if TYPE_CHECKING:
+    from longwatch.core.aip import verify as verify_mod
+    from longwatch.core.archive import Archive
+
+# The core verbs below import what they use inside their bodies: `longwatch --help`, `longwatch ingest --help`
+# and every other command then pay only for the modules they run (docs/performance.md, "Start-up").
+
 
 class LongwatchGroup(click.Group):
-    """Loads plugin commands on first use and turns LongwatchError into ``ERROR [CODE] ...``."""
+    """Loads a built-in command's module when it runs, plugin commands on first use, and turns
+    LongwatchError into ``ERROR [CODE] ...``.
+
+    ``--help`` lists the built-in commands from ``longwatch.commands.BUILTIN`` without importing them.
+    """
 
     _plugins_loaded = False
 
     def _load_plugins(self) -> None:
         if not LongwatchGroup._plugins_loaded:
             # Marked loaded only on success: a broken plugin (P003) must fail every run, not only the first.
-            registry.get_plugin_manager().hook.register_commands(cli=self)
+            registry.command_plugins().hook.register_commands(cli=self)
             LongwatchGroup._plugins_loaded = True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugins()
-        return super().list_commands(ctx)
+        return sorted(set(super().list_commands(ctx)) | set(commands.BUILTIN))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load_plugins()
+        if cmd_name not in self.commands:
+            if cmd_name in commands.BUILTIN:
+                commands.load(cmd_name, self)
+            else:
+                self._load_plugins()
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: HelpFormatter) -> None:
+        """As click's, with the built-in commands not yet loaded described from the table (no import)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.commands.get(name)
+            if cmd is None and name in commands.BUILTIN:
+                cmd = click.Command(name, help=commands.BUILTIN[name][1])
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _cmd in rows)
+            with formatter.section("Commands"):  # as click prints it (its own gettext domain, English)
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -100,6 +110,8 @@ def cli(ctx: click.Context, archive_dir: str | None, quiet: bool, debug: bool, l
 def init(obj: Context, directory: Path, name: str, organization: str, timezone: str, language: str,
          key_path: Path | None, cert_path: Path | None) -> None:
     """Create an archive in DIRECTORY: configuration, catalog, storage and a signing key."""
+    from longwatch.core.archive import Archive  # the catalog and the signer: this command only
+
     archive = Archive.create(directory, name=name, organization=organization, timezone=timezone,
                              language=language, key_path=key_path, cert_path=cert_path)
     if not obj.quiet:
@@ -127,6 +139,12 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     Metadata may also come from a JSON sidecar next to each file
     (clip.mp4.json or clip.json); options given here win.
     """
+    from longwatch import clock
+    from longwatch.console import human_size, progress_for
+    from longwatch.core.aip.package import printable_name
+    from longwatch.core.preservation import ingest as ingest_mod  # the pipeline: SQLAlchemy, lxml, cryptography
+    from longwatch.core.preservation import publish as publish_mod
+
     archive = obj.archive()
     lat = lon = None
     if location:
@@ -183,10 +201,19 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
 
     Every problem is listed with its code; the exit status is 1 when any is found.
     """
+    # Each branch imports what it needs: a bare package directory needs no catalog, ledger or records module.
+    from longwatch.console import progress_for
+    from longwatch.core.aip import signing
+    from longwatch.core.aip import verify as verify_mod  # lxml, cryptography, asn1crypto: this command only
+
     if not target and not verify_all:
         raise LongwatchError("C001")
-    if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
+    if target and not verify_all and Path(target).is_file():  # issue 6: a destruction certificate verifies too
+        from longwatch.core.records import certificates  # the records layer: for a certificate only
+
         if certificates.is_certificate(Path(target)):
+            from longwatch.commands.retention import verify_certificate
+
             verify_certificate(obj, Path(target), cert_path, as_json)
             return
     trusted = [signing.load_certificate(cert_path)] if cert_path else None
@@ -196,12 +223,16 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         archive = None
         if trusted is None:
             try:
+                config.find_archive(obj.archive_dir)  # A001 before importing the archive (and its catalog)
                 archive = obj.archive()
                 trusted = [archive.certificate]
             except LongwatchError:
                 archive = None
         jobs.append((str(target), verify_mod.DirectorySource(Path(str(target))), archive))
     else:
+        from longwatch.console import resolve_package
+        from longwatch.core.storage.copies import working_locations  # the catalog: packages of an archive only
+
         archive = obj.archive()
         trusted = trusted or [archive.certificate]
         storage = archive.storage()
@@ -240,6 +271,8 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if not as_json:
             _print_report(report, obj)
     if ledger_results and archive is not None:
+        from longwatch.core import custody  # the ledger: packages of an archive only
+
         custody.record_fixity(archive, ledger_results)
     if as_json:
         emit_json({"ok": all(r.ok for r in reports), "packages": [r.to_dict() for r in reports]})
@@ -251,6 +284,8 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
 
 
 def _print_report(report: verify_mod.Report, obj: Context) -> None:
+    from longwatch.console import human_size
+
     for problem in report.problems:
         click.echo(f"ERROR [{problem.code}] {report.target}: {problem.render()}", err=True)
     if obj.quiet:
@@ -274,6 +309,10 @@ def _print_report(report: verify_mod.Report, obj: Context) -> None:
 @pass_obj
 def list_(obj: Context, limit: int, offset: int, as_json: bool) -> None:
     """List packages, newest recording first."""
+    from rich.table import Table
+
+    from longwatch.console import human_size, local_time, stdout
+
     archive = obj.archive()
     rows = archive.catalog.packages(limit=limit, offset=offset)
     if as_json:
@@ -308,6 +347,12 @@ def _package_dict(p: Any) -> dict[str, Any]:
 @pass_obj
 def show(obj: Context, package_id: str, as_json: bool) -> None:
     """Show one package: what it holds, where, and its PREMIS events."""
+    from rich.table import Table
+
+    from longwatch.console import human_size, local_time, resolve_package, stdout
+    from longwatch.core.aip import metadata, package  # lxml: this command only
+    from longwatch.core.storage.copies import copies_report
+
     archive = obj.archive()
     pid = resolve_package(archive, package_id)
     row = archive.catalog.get(pid)
@@ -364,6 +409,9 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
 
 def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
     """A disposed package: its catalog record, the disposition that destroyed it and the certificate."""
+    from longwatch.console import human_size, local_time
+    from longwatch.core.records import certificates
+
     data = _package_dict(row)
     data["disposition"] = certificates.tombstone(archive, row.id)
     if as_json:
@@ -386,6 +434,10 @@ def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def plugins(as_json: bool) -> None:
     """List loaded plugins with their versions and hooks."""
+    from rich.table import Table
+
+    from longwatch.console import stdout
+
     pm = registry.get_plugin_manager()
     rows = registry.plugin_list(pm)
     if as_json:

