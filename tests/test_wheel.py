@@ -114,10 +114,12 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = work / "lw"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
+    # without PYTHONPATH: pip would take a checkout on it (its egg-info) for longwatch already installed
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True)
+                    "--no-index", str(wheel)], check=True, env=_env(work))
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+                               check=True, capture_output=True, text=True, env=_env(work)).stdout.strip())
+    assert list(site.glob("longwatch-*.dist-info")), "the wheel was not installed"
     link_distributions(dependency_closure(base_requirements(wheel)), work / "deps")
     (site / "zz_test_dependencies.pth").write_text(f"{work / 'deps'}\n")
     return env_dir
@@ -152,7 +154,8 @@ def test_installed_wheel_runs_init_ingest_verify_export_and_every_page(installed
     where = subprocess.run(
         [python, "-c", "import json, sys, longwatch, longwatch.web; "
                        "print(json.dumps({'file': longwatch.__file__, 'path': sys.path}))"],
-        cwd=tmp_path, env=_env(tmp_path), check=True, capture_output=True, text=True)
+        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True)
+    assert where.returncode == 0, where.stderr
     found = json.loads(where.stdout)
     assert Path(found["file"]).resolve().is_relative_to(installed.resolve()), found["file"]
     assert not [p for p in found["path"] if p and Path(p).resolve().is_relative_to(SOURCE)], found["path"]
