@@ -75,6 +75,9 @@ def _import_times(args: list[str], cwd: Path) -> list[tuple[str, float]]:
 def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
     require("ffmpeg", "openssl", "cp")
     os.environ.update(_env())  # run_timed inherits it: this checkout, English
+    # Byte-compiled first, as pip does when it installs the wheel (else every run compiles the sources).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "longwatch")], check=True,
+                   stdout=subprocess.DEVNULL)
     footage = work / "footage"
     footage.mkdir(parents=True, exist_ok=True)
     print(f"generating {human(size)} of H.264 footage in {work} ({filesystem(work)}) ...", flush=True)

@@ -7,6 +7,7 @@ cycle: the group loads the command modules).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,16 +16,32 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from longwatch import i18n
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from longwatch.core.archive import Archive
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    stdout: Console
+    stderr: Console
+
+
+@functools.cache
+def _console(stream: str) -> Console:
+    # rich is imported here: it is a fifth of `longwatch --help`, and only tables and progress bars need it
+    from rich.console import Console
+
+    return Console(stderr=stream == "stderr", highlight=False, soft_wrap=True)
+
+
+def __getattr__(name: str) -> Any:
+    """``stdout`` and ``stderr``: the rich consoles, made when a command first prints a table or a bar."""
+    if name in ("stdout", "stderr"):
+        return _console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -73,6 +90,7 @@ def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int
     if obj.quiet:
         yield lambda n: None
         return
+    stderr = _console("stderr")
     if stderr.is_terminal:
         # imported here: rich's progress module costs every command a tenth of a second
         from rich.progress import (

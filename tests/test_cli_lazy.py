@@ -22,7 +22,7 @@ from longwatch.cli import cli
 #: libraries that cost tens to hundreds of milliseconds each to import
 HEAVY = ("sqlalchemy", "alembic", "flask", "werkzeug", "jinja2", "cryptography", "lxml", "asn1crypto", "numpy",
          "cv2", "onnxruntime", "boto3", "botocore", "procrastinate", "psycopg", "babel", "jsonschema", "fpdf",
-         "argon2", "ffmpeg", "exiftool", "PIL")
+         "argon2", "ffmpeg", "exiftool", "PIL", "rich")
 
 PROBE = """
 import json, sys
