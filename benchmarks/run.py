@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import ingest  # noqa: E402
+from benchmarks import cli_startup, ingest  # noqa: E402
 from benchmarks.util import machine, parse_size  # noqa: E402
 
-TOPICS = {"ingest": ingest}
+TOPICS = {"ingest": ingest, "cli_startup": cli_startup}
 
 
 def main(argv: list[str] | None = None) -> int:

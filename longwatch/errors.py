@@ -334,6 +334,8 @@ CODES: Mapping[str, str] = {
                "the audit went on with the other copies and checks this one again next time"),
     # T: external tools
     "T001": N_("{tool} is not installed; `make demo` installs it (Debian package {package})"),
+    "T002": N_("this needs the Python module {module}, which is not installed; it comes with the extra "
+               "{extra}: `pip install 'longwatch[{extra}]'` (`make demo` and `make test` install every extra)"),
     # V: verification findings (each one is reported, not only the first)
     "V001": N_("{path}: not a BagIt bag: {detail}"),
     "V002": N_("{path}: payload file listed in the manifest is missing"),

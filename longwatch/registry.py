@@ -20,27 +20,15 @@ from longwatch.plugins.connectors.base import check_name
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
     "longwatch.storage_adapters.s3",
-    "longwatch.commands.storage",
+    # every built-in command (storage, connectors, custody, dataset, detect, events, users, search, retention,
+    # export, jobs, access requests, analytics): one plugin that imports a command module when its hook runs
+    "longwatch.commands",
     "longwatch.core.records.locks",  # answers storage's package_record_class and package_protection
     "longwatch.core.records.rebuild",  # answers reindex's replay_ledger: the legal holds
     "longwatch.plugins.connectors.dropfolder",
     "longwatch.plugins.connectors.rtsp",
     "longwatch.plugins.connectors.vendor",
     "longwatch.plugins.detectors.builtin",
-    "longwatch.commands.connectors",
-    "longwatch.commands.custody",
-    "longwatch.commands.witness",  # co-sign another archive's checkpoints (no archive needed)
-    "longwatch.commands.keys",  # issue 21: key history, rotation, PKCS#11
-    "longwatch.commands.dataset",  # issue 11: training-data export
-    "longwatch.commands.detect",
-    "longwatch.commands.events",
-    "longwatch.commands.users",
-    "longwatch.commands.search",
-    "longwatch.commands.retention",  # issue 6
-    "longwatch.commands.export",
-    "longwatch.commands.jobs",
-    "longwatch.commands.access_requests",
-    "longwatch.commands.analytics",
     "longwatch.plugins.analytics",
     "longwatch.plugins.journal",  # decisions in the catalog reach the custody ledger after each commit
     "longwatch.plugins.web",
@@ -62,6 +50,24 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
         pm.register(importlib.import_module(name), name=name)
     if load_entrypoints:
         pm.load_setuptools_entrypoints("longwatch")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise LongwatchError("P003", detail=str(exc)) from exc
+    return pm
+
+
+def command_plugins() -> pluggy.PluginManager:
+    """The third-party plugins only (entry points of group ``longwatch``), for the commands they add.
+
+    ``longwatch`` loads its built-in commands itself, one module per run
+    (``longwatch.commands.BUILTIN``); asking this manager instead of
+    :func:`get_plugin_manager` keeps the built-ins' imports out of a
+    command's start-up. A plugin that fails to load fails every run (P003).
+    """
+    pm = pluggy.PluginManager("longwatch")
+    pm.add_hookspecs(hookspecs)
+    pm.load_setuptools_entrypoints("longwatch")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -41,10 +41,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from longwatch import clock
 from longwatch.errors import LongwatchError
+from longwatch.extras import require
 from longwatch.hookspecs import hookimpl
 from longwatch.storage_adapters.base import (
     ObjectInfo,
@@ -53,6 +52,17 @@ from longwatch.storage_adapters.base import (
     check_key,
     package_prefix,
 )
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ModuleNotFoundError:  # no [s3] extra: the adapter still registers, and opening an S3 location says T002
+
+    class BotoCoreError(Exception):  # type: ignore[no-redef]
+        """Stands in for botocore's, which nothing raises without botocore."""
+
+    class ClientError(Exception):  # type: ignore[no-redef]
+        """Stands in for botocore's, which nothing raises without botocore."""
+
 
 log = logging.getLogger(__name__)
 
@@ -467,7 +477,8 @@ class S3StorageAdapter(StorageAdapter):
         self.grace = float(options.get("sweep_grace_seconds", 86400))
         #: Test seam: called before every part upload attempt; may raise to simulate a failing network.
         self.fail_part: Any = None
-        import boto3  # here, not at import: every command loads the plugin, few open an S3 location
+        # here, not at import: every command loads the plugin, few open an S3 location; T002 without [s3]
+        boto3 = require("boto3", "s3")
         from botocore.config import Config
 
         session = boto3.session.Session(profile_name=options.get("profile") or None,

@@ -30,6 +30,7 @@ from longwatch.core.catalog import journal
 from longwatch.core.catalog.models import Base, Clip, Package
 from longwatch.core.catalog.reference import ensure_zone
 from longwatch.errors import LongwatchError
+from longwatch.extras import require
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -78,6 +79,8 @@ def head_revision() -> str:
 class Catalog:
     def __init__(self, url: str, pm: pluggy.PluginManager | None = None) -> None:
         """Open the catalog at ``url``; ``pm`` (default: every installed plugin) prepares it (``prepare_catalog``)."""
+        if url.startswith("postgresql"):
+            require("psycopg", "postgresql")  # the driver comes with the extra: T002 rather than A004's ImportError
         try:
             self.engine = create_engine(url)
         except (SQLAlchemyError, ValueError, ImportError) as exc:

@@ -45,6 +45,7 @@ from longwatch import clock, config
 from longwatch.core import accounts
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
+from longwatch.extras import require
 from longwatch.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,8 @@ def apply_schema(archive: Archive) -> bool:
     key = str(archive.catalog.engine.url)
     if key in _SCHEMA_SEEN:
         return False
-    import procrastinate
+    require("procrastinate", "postgresql")  # T002 without the extra, not an ImportError
+    import procrastinate  # PostgreSQL only
 
     with archive.catalog.engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(4242013)"))
@@ -342,7 +344,8 @@ def _thread_archive(root: Path) -> Iterator[Archive]:
 def make_app(archive: Archive) -> Any:
     """A procrastinate App over the catalog's PostgreSQL with every task registered."""
     _require_queue(archive)
-    import procrastinate
+    require("procrastinate", "postgresql")  # T002 without the extra, not an ImportError
+    import procrastinate  # PostgreSQL only
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_conninfo(archive)))
     root = archive.root

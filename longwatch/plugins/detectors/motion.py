@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from longwatch.core.media.frames import Frame
+from longwatch.extras import require
 from longwatch.plugins.detectors.base import Box, Detector
 
 
@@ -36,11 +37,11 @@ class MotionDetector(Detector):
         self._mask: np.ndarray | None = None
 
     def library(self) -> str:
-        import cv2  # loaded on first use, not when the plugin registers
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
         return f"opencv {cv2.__version__} BackgroundSubtractorMOG2"
 
     def reset(self) -> None:
-        import cv2  # loaded on first use, not when the plugin registers
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
         self._subtractor = cv2.createBackgroundSubtractorMOG2(
             history=int(self.parameters["history"]), varThreshold=float(self.parameters["var_threshold"]),
             detectShadows=False)
@@ -58,7 +59,7 @@ class MotionDetector(Detector):
         return self._mask
 
     def analyse(self, frame: Frame) -> list[Box]:
-        import cv2  # loaded on first use, not when the plugin registers
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
         if self._subtractor is None:
             self.reset()
         gray = cv2.GaussianBlur(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), (5, 5), 0)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from longwatch.core.media.frames import Frame
+from longwatch.extras import require
 from longwatch.plugins.detectors.base import Box, Detector, ModelFile
 
 
@@ -32,20 +33,20 @@ class PersonDetector(Detector):
 
     @staticmethod
     def _weights() -> np.ndarray:
-        import cv2  # loaded on first use, not when the plugin registers
-        return np.asarray(cv2.HOGDescriptor_getDefaultPeopleDetector(), dtype=np.float32)  # type: ignore[attr-defined]
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
+        return np.asarray(cv2.HOGDescriptor_getDefaultPeopleDetector(), dtype=np.float32)
 
     def model(self) -> list[ModelFile]:
-        import cv2  # loaded on first use, not when the plugin registers
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
         return [ModelFile.of_bytes("HOGDescriptor_getDefaultPeopleDetector.f32", self._weights().tobytes(),
                                    f"opencv {cv2.__version__} (built in)")]
 
     def library(self) -> str:
-        import cv2  # loaded on first use, not when the plugin registers
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
         return f"opencv {cv2.__version__} HOGDescriptor"
 
     def analyse(self, frame: Frame) -> list[Box]:
-        import cv2  # loaded on first use, not when the plugin registers
+        cv2 = require("cv2", "detectors")  # loaded on first use, not when the plugin registers; T002 if absent
         if self._hog is None:
             self._hog = cv2.HOGDescriptor()
             self._hog.setSVMDetector(self._weights())
