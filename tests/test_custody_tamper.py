@@ -199,3 +199,21 @@ def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
     result = lw("custody", "checkpoint")
     assert result.exit_code == 1 and "L019" in result.output
     assert (cps / "000000000011.note.p7s").exists()
+
+
+def test_stripped_and_backdated_time_stamps_fail_with_a_trusted_tsa(lw, archive, tsa, frozen_clock):
+    """Issue 21: with a trusted TSA configured, a checkpoint whose token was removed is L027, and one whose
+    note claims an earlier time than its token attests is L028."""
+    shutil.copy(tsa.cert, archive.root / "tsa.pem")
+    with (archive.root / "longwatch.toml").open("a") as fh:
+        fh.write(f'\n[custody]\ncheckpoint_every = 5\ntsa_url = "{tsa.url}"\ntsa_cert = "tsa.pem"\n')
+    ledger = Ledger.for_archive(archive)
+    ledger.append([CustodyEvent("replication", packages=["p"]) for _ in range(5)])
+    assert codes(lw) == []
+    (ledger.checkpoints_dir / "000000000005.note.p7s.tsr").unlink()
+    assert codes(lw) == ["L027"]  # stripped
+    frozen_clock("2025-01-01T00:00:00Z")  # a checkpoint that says it was made long before its token
+    ledger = Ledger.for_archive(archive)
+    ledger.append([CustodyEvent("replication", packages=["p"]) for _ in range(5)])
+    found = codes(lw)
+    assert "L028" in found and "L027" in found
