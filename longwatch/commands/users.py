@@ -211,13 +211,6 @@ def create_token(obj: Context, username: str, name: str, days: int) -> None:
 
 
 @hookimpl
-def replay_ledger(archive: Any, ledger: Any) -> None:
-    """``longwatch reindex``: the OS-user mappings (and the accounts they name) come back from the ledger,
-    so an archive whose catalog was lost is not left without anyone who may act."""
-    accounts.replay_os_user_mappings(archive.catalog, ledger.entries(mentioning=b'"os user '))
-
-
-@hookimpl
 def register_commands(cli: Any) -> None:
     cli.add_command(users)
     cli.add_command(token)
