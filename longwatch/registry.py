@@ -57,24 +57,6 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     return pm
 
 
-def command_plugins() -> pluggy.PluginManager:
-    """The third-party plugins only (entry points of group ``longwatch``), for the commands they add.
-
-    ``longwatch`` loads its built-in commands itself, one module per run
-    (``longwatch.commands.BUILTIN``); asking this manager instead of
-    :func:`get_plugin_manager` keeps the built-ins' imports out of a
-    command's start-up. A plugin that fails to load fails every run (P003).
-    """
-    pm = pluggy.PluginManager("longwatch")
-    pm.add_hookspecs(hookspecs)
-    pm.load_setuptools_entrypoints("longwatch")
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise LongwatchError("P003", detail=str(exc)) from exc
-    return pm
-
-
 def _by_name(
     pm: pluggy.PluginManager, hook: str, duplicate_code: str, name_of: Callable[[type[Any]], str] | None = None
 ) -> dict[str, type[Any]]:
