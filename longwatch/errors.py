@@ -414,6 +414,17 @@ CODES: Mapping[str, str] = {
     "W053": N_("not ready: the custody ledger's identity does not match the catalog's ({detail}); "
                "see `longwatch custody verify`"),
     "W054": N_("this password is among the most common ones and would be guessed first: choose another"),
+    "W060": N_("{value!r} is not a date and time: use the picker, or type YYYY-MM-DDTHH:MM:SS in {zone} "
+               "(or ISO 8601 with an offset)"),
+    "W061": N_("choose what the hold covers and fill in that field: a package, a case, a camera with a start and an "
+               "end, or a saved search"),
+    "W062": N_("{user} ({role}) cannot decide disposition {disposition_id}: a records manager other than its "
+               "proposer {proposer} must approve or reject it"),
+    "W063": N_("say why: a reason is required and is kept in the custody ledger"),
+    "W064": N_("the end {end} is before the start {start}"),
+    "W065": N_("executing disposition {disposition_id} stopped with an unexpected error ({detail}); what was "
+               "destroyed is shown on its page: execute it again to resume, or run `longwatch dispose execute "
+               "{disposition_id}`"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

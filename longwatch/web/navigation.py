@@ -28,6 +28,9 @@ PAGES: list[tuple[str, str]] = [
     ("analytics.page", N_("Analytics")),
     ("register.page", N_("Operation register")),
     ("notice.edit", N_("Public notice")),
+    ("holds.page", N_("Legal holds")),
+    ("disposition.page", N_("Disposition")),
+    ("schedules.page", N_("Retention schedule")),
     ("upload.page", N_("Upload")),
     ("admin.users", N_("Users")),
 ]

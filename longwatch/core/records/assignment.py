@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from longwatch import clock
 from longwatch.core import custody
@@ -163,6 +163,36 @@ def set_schedule(archive: Archive, path: Path, actor: Actor, now: datetime | Non
     with archive.catalog.session() as s:
         ids = list(s.scalars(select(Package.id).where(Package.status == "stored")))
     return assign(archive, actor, now, ids, schedule=schedule) if ids else []
+
+
+def schedules_in_use(archive: Archive) -> list[dict[str, Any]]:
+    """Every schedule version that governs packages now: its id, how many packages and classes, and when it
+    was first and last used to assign one (one grouped query). A version is named by its id; the ledger keeps
+    the text of each version made active (``retention set``)."""
+    query = (select(RetentionAssignment.schedule_id, RetentionAssignment.record_class, func.count(),
+                    func.min(RetentionAssignment.assigned_at), func.max(RetentionAssignment.assigned_at))
+             .group_by(RetentionAssignment.schedule_id, RetentionAssignment.record_class)
+             .order_by(RetentionAssignment.schedule_id, RetentionAssignment.record_class))
+    out: dict[str, dict[str, Any]] = {}
+    with archive.catalog.session() as s:
+        for schedule_id, record_class, count, first, last in s.execute(query):
+            row = out.setdefault(schedule_id, {"schedule_id": schedule_id, "packages": 0, "classes": {},
+                                               "first": first, "last": last})
+            row["packages"] += count
+            row["classes"][record_class] = count
+            row["first"] = min(row["first"], first) if first and row["first"] else (row["first"] or first)
+            row["last"] = max(row["last"], last) if last and row["last"] else (row["last"] or last)
+    return list(out.values())
+
+
+def unassigned(archive: Archive) -> int:
+    """How many stored packages have no retention class yet (the next :func:`assign`, which every
+    proposal runs first, gives them one); a preview of what is due cannot count them before."""
+    query = (select(func.count()).select_from(Package)
+             .outerjoin(RetentionAssignment, RetentionAssignment.package_id == Package.id)
+             .where(Package.status == "stored", RetentionAssignment.package_id.is_(None)))
+    with archive.catalog.session() as s:
+        return int(s.scalar(query) or 0)
 
 
 def sync_retention(archive: Archive, package_ids: Iterable[str], now: datetime | None = None,

@@ -5,7 +5,7 @@ holds applied in SQL (:func:`plan`; :func:`preview` asks the same of a
 schedule not yet active). A disposition then goes through three steps, each
 a recorded act of a named person: :func:`propose` (everything due, unheld,
 whose action is destroy), :func:`approve` (a records manager who is not the
-proposer) and :func:`execute` (resumable: only items still due and unheld
+proposer; or :func:`reject`, the same person saying no) and :func:`execute` (resumable: only items still due and unheld
 are destroyed, the planning sample is kept first, every deletion goes
 through :func:`longwatch.core.records.deletion.delete_package`, and a signed
 destruction certificate ends it). :func:`result_of` is what an executed
@@ -315,6 +315,20 @@ def list_dispositions(archive: Archive) -> list[Disposition]:
         return list(s.scalars(select(Disposition).order_by(Disposition.proposed_at)))
 
 
+def progress(archive: Archive, disposition_ids: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
+    """``{disposition id: {item status: count}}``: how far each disposition has got, in one grouped query
+    (the items' statuses are the execution's journal, so this is its progress, whoever runs it)."""
+    query = select(DispositionItem.disposition_id, DispositionItem.status, func.count()).group_by(
+        DispositionItem.disposition_id, DispositionItem.status)
+    if disposition_ids is not None:
+        query = query.where(DispositionItem.disposition_id.in_(list(disposition_ids)))
+    out: dict[str, dict[str, int]] = {}
+    with archive.catalog.session() as s:
+        for disposition_id, status, count in s.execute(query):
+            out.setdefault(disposition_id, {})[status] = count
+    return out
+
+
 def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime | None = None,
             then: Callable[[Session], Any] | None = None) -> Disposition:
     """The second person: a records manager who is not the proposer.
@@ -340,6 +354,37 @@ def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime |
     _ledger_disposition(archive, disposition.id, "disposition approved", agents(actor, "authorizer"), now,
                         f"disposition {disposition.id} (proposed by {disposition.proposer}) approved by "
                         f"{actor.name} ({actor.role})")
+    return get_disposition(archive, disposition.id)[0]
+
+
+def reject(archive: Archive, disposition_id: str, actor: Actor, reason: str,
+           now: datetime | None = None) -> Disposition:
+    """The second person says no: a records manager other than the proposer refuses a proposal.
+
+    The same two-person rule as :func:`approve` (W062 otherwise), and a reason
+    is required (W063), because a rejection is a decision someone will later
+    ask about. The items leave the proposal ("rejected"), so the packages can
+    be proposed again by the next run; nothing is destroyed. Recorded in every
+    named package's custody timeline, with the reason.
+    """
+    now = clock.current(now)
+    disposition, _items = get_disposition(archive, disposition_id)
+    if disposition.status != "proposed":
+        raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
+                             expected="proposed")
+    if actor.role != RECORDS_MANAGER or actor.name.casefold() == disposition.proposer.casefold():
+        raise LongwatchError("W062", user=actor.name, role=actor.role, disposition_id=disposition.id[:8],
+                             proposer=disposition.proposer)
+    if not reason.strip():
+        raise LongwatchError("W063", name="reason")
+    with archive.catalog.session() as s:
+        s.execute(update(Disposition).where(Disposition.id == disposition.id, Disposition.status == "proposed")
+                  .values(status="rejected", approver=actor.name, approver_role=actor.role))
+        s.execute(update(DispositionItem).where(DispositionItem.disposition_id == disposition.id,
+                                                DispositionItem.status == "pending").values(status="rejected"))
+    _ledger_disposition(archive, disposition.id, "disposition rejected", agents(actor, "authorizer"), now,
+                        f"disposition {disposition.id} (proposed by {disposition.proposer}) rejected by "
+                        f"{actor.name} ({actor.role}): {reason.strip()}")
     return get_disposition(archive, disposition.id)[0]
 
 
