@@ -268,7 +268,7 @@ def test_navigation_links_exactly_the_pages_each_role_may_use(app, login_as):
         from flask import url_for
 
         urls = {endpoint: url_for(endpoint) for endpoint in pages}
-    assert len(urls) == 10
+    assert len(urls) == 13
     for role in ROLES:
         c = login_as(role)
         allowed = {e for e in pages if security.may_use(role, app.view_functions[e])}
@@ -306,8 +306,9 @@ def test_every_page_a_role_may_open_is_in_the_navigation(app):
     assert set(unlinked) <= SUBPAGES, unlinked
 
 
-#: pages reached from another page: a request from the list of requests, a new request from it, the map's image
-SUBPAGES = {"/requests/view", "/requests/new", "/inquiry/basemap"}
+#: pages reached from another page: a request from the list of requests, a new request from it, the map's image,
+#: a disposition from the list of dispositions
+SUBPAGES = {"/requests/view", "/requests/new", "/inquiry/basemap", "/dispositions/view"}
 
 
 # -- forms keep what was typed and show the error beside the field --------------------------------------

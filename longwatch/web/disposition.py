@@ -103,7 +103,10 @@ def propose() -> Any:
 @bp.get("/dispositions/view")
 @requires("catalog:read", scoped=False)
 def view() -> tuple[str, int]:
-    return _view_page(request.args.get("id", ""))
+    disposition_id = request.args.get("id", "").strip()
+    if not disposition_id:  # an empty prefix would name the only disposition there is
+        raise LongwatchError("H007", disposition_id="-")
+    return _view_page(disposition_id)
 
 
 def _view_page(disposition_id: str, status: int = 200, errors: dict[str, LongwatchError] | None = None,
