@@ -212,11 +212,11 @@ def test_disposition_proposed_by_one_account_is_approved_by_a_second_and_execute
     view = f"/dispositions/view?id={disposition_id}"
     token = csrf_of(first, view)
     response = first.post("/dispositions/approve", data={"csrf_token": token, "id": disposition_id})
-    assert response.status_code == 403  # the proposer cannot approve: the core's code beside the form
+    assert response.status_code == 400  # the proposer cannot approve: the core's code beside the form
     _beside(response.get_data(as_text=True), "approve", "H004")
     admin = login_as("administrator")
     response = admin.post("/dispositions/approve", data={"csrf_token": csrf_of(admin, view), "id": disposition_id})
-    assert response.status_code == 403
+    assert response.status_code == 400
     _beside(response.get_data(as_text=True), "approve", "H005")
     response = first.post("/dispositions/execute", data={"csrf_token": token, "id": disposition_id})
     assert response.status_code == 409  # not approved yet: refused on the page, not later by a worker
@@ -251,7 +251,7 @@ def test_a_second_records_manager_rejects_with_a_reason_and_the_packages_can_be_
     view = f"/dispositions/view?id={disposition_id}"
     response = first.post("/dispositions/reject", data={"csrf_token": csrf_of(first, view), "id": disposition_id,
                                                         "reason": "mine"})
-    assert response.status_code == 403
+    assert response.status_code == 400
     _beside(response.get_data(as_text=True), "reason", "W062")
     second = login_as(second_manager)
     token = csrf_of(second, view)

@@ -48,7 +48,7 @@ WORDS = {
     "deleted": N_("deleted"), "held": N_("held"), "store-locked": N_("store-locked"), "not-due": N_("not due"),
     "kept-as-sample": N_("kept as a planning sample"), "sample-failed": N_("planning sample failed"),
     "queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed"),
-    "cancelled": N_("cancelled"),
+    "cancelled": N_("cancelled"), dispositions.MANUAL: N_("manual deletion"),
 }
 #: Item statuses that mean the package was kept, and why (the certificate says the same).
 KEPT = {"held": N_("a legal hold covers it"), "store-locked": N_("a store still locks a copy"),
@@ -103,10 +103,16 @@ def propose() -> Any:
 @bp.get("/dispositions/view")
 @requires("catalog:read", scoped=False)
 def view() -> tuple[str, int]:
-    disposition_id = request.args.get("id", "").strip()
-    if not disposition_id:  # an empty prefix would name the only disposition there is
+    return _view_page(_disposition_id(request.args))
+
+
+def _disposition_id(values: Any) -> str:
+    """The disposition a page or form names (a unique prefix will do; an empty one, which would name the only
+    disposition there is, is H007)."""
+    disposition_id = str(values.get("id", "")).strip()
+    if not disposition_id:
         raise LongwatchError("H007", disposition_id="-")
-    return _view_page(disposition_id)
+    return disposition_id
 
 
 def _view_page(disposition_id: str, status: int = 200, errors: dict[str, LongwatchError] | None = None,
@@ -151,13 +157,14 @@ def _job_state(archive: Archive, disposition_id: str) -> dict[str, Any] | None:
 @requires("records:write")
 def approve() -> Any:
     archive = current_archive()
-    disposition_id = request.form.get("id", "")
+    disposition_id = _disposition_id(request.form)
     try:
         dispositions.approve(archive, disposition_id, _actor())
     except LongwatchError as exc:  # self-approval (H004), not a records manager (H005), not proposed (H006)
         if exc.code == "H007":
             raise
-        return _view_page(disposition_id, 403 if exc.code in ("H004", "H005") else 400, {"approve": exc})
+        # a refusal by the two-person rule is not a missing permission (403): the role may use this page
+        return _view_page(disposition_id, 400, {"approve": exc})
     return redirect(url_for("disposition.view", id=disposition_id))
 
 
@@ -165,14 +172,14 @@ def approve() -> Any:
 @requires("records:write")
 def reject() -> Any:
     archive = current_archive()
-    disposition_id = request.form.get("id", "")
+    disposition_id = _disposition_id(request.form)
     reason = request.form.get("reason", "")
     try:
         dispositions.reject(archive, disposition_id, _actor(), reason)
     except LongwatchError as exc:
         if exc.code == "H007":
             raise
-        return _view_page(disposition_id, 403 if exc.code == "W062" else 400, {"reason": exc}, {"reason": reason})
+        return _view_page(disposition_id, 400, {"reason": exc}, {"reason": reason})
     return redirect(url_for("disposition.view", id=disposition_id))
 
 
@@ -180,7 +187,7 @@ def reject() -> Any:
 @requires("records:write")
 def execute() -> Any:
     archive = current_archive()
-    disposition_id = request.form.get("id", "")
+    disposition_id = _disposition_id(request.form)
     disposition, _items = dispositions.get_disposition(archive, disposition_id)
     if disposition.status not in ("approved", "executing"):  # refused now, beside the button, not by a worker
         error = LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,

@@ -95,6 +95,7 @@ KO = {
     "running": "실행 중",
     "failed": "실패",
     "cancelled": "취소됨",
+    "manual deletion": "수동 삭제",
     "a legal hold covers it": "법적 보존 조치 대상임",
     "a store still locks a copy": "저장소가 아직 사본을 잠그고 있음",
     "no longer due": "더 이상 보존기간이 끝나지 않음",
