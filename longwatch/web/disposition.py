@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from longwatch.core import accounts
 from longwatch.core.archive import Archive
@@ -61,6 +61,12 @@ _failed: dict[tuple[str, str], LongwatchError] = {}
 _lock = threading.Lock()
 
 
+def _class_names(archive: Archive) -> dict[str, str]:
+    """Record class id -> its name in the reader's language (the schedule's own Korean where it has one)."""
+    korean = g.get("lang") == "ko"
+    return {c.id: (c.name_ko if korean and c.name_ko else c.name) for c in active_schedule(archive).classes.values()}
+
+
 def _actor() -> actors.Actor:
     user = current_user()
     assert user is not None  # requires() let the request through
@@ -83,7 +89,8 @@ def _list_page(status: int = 200, errors: dict[str, LongwatchError] | None = Non
                            progress=dispositions.progress(archive, [d.id for d in rows]),
                            unassigned=assignment.unassigned(archive),
                            schedule=active_schedule(archive), can_write=user.can("records:write"),
-                           errors=errors or {}, tz=archive.settings.tz, words=WORDS), status
+                           errors=errors or {}, tz=archive.settings.tz, words=WORDS,
+                           class_names=_class_names(archive)), status
 
 
 @bp.post("/dispositions/propose")
@@ -133,7 +140,7 @@ def _view_page(disposition_id: str, status: int = 200, errors: dict[str, Longwat
         "disposition.html", d=disposition, items=items, counts=counts, by_class=by_class, done=done,
         total=len(items), kept=KEPT, job=_job_state(archive, disposition.id), can_write=user.can("records:write"),
         errors=errors or {}, values=values or {}, tz=archive.settings.tz, me=user.username, words=WORDS,
-        roles=accounts.ROLES), status
+        roles=accounts.ROLES, class_names=_class_names(archive)), status
 
 
 def _job_state(archive: Archive, disposition_id: str) -> dict[str, Any] | None:
