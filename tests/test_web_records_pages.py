@@ -40,6 +40,10 @@ def _beside(html: str, field: str, code: str) -> None:
     assert "<title>Error" not in html
 
 
+def second_page(client, path: str) -> str:
+    return client.get(path).get_data(as_text=True)
+
+
 def _nav(client) -> set[str]:
     nav = NAV.search(client.get("/me").get_data(as_text=True))
     assert nav
@@ -187,6 +191,10 @@ def test_an_overdue_review_is_highlighted(login_as, web_archive, frozen_clock):
     flagged = {("case-04" in body, bool(cls)) for cls, body in rows}
     assert flagged == {(True, True), (False, False)}
     assert html.count("review overdue") == 1
+    html = c.get("/?lang=en").get_data(as_text=True)  # the dashboard's panel
+    assert "2 active legal holds" in html and "1 past its review date" in html
+    assert "No disposition is waiting." in html
+    assert "holds-panel" not in login_as("investigator").get("/").get_data(as_text=True)
 
 
 # -- disposition ------------------------------------------------------------------------------------------
@@ -210,6 +218,7 @@ def test_disposition_proposed_by_one_account_is_approved_by_a_second_and_execute
     assert 'data-class="continuous"' in html and 'id="unassigned"' not in html  # the preview by class
     disposition_id = _propose(first)
     view = f"/dispositions/view?id={disposition_id}"
+    assert f'href="/dispositions/view?id={disposition_id}"' in second_page(login_as("auditor"), "/")
     token = csrf_of(first, view)
     response = first.post("/dispositions/approve", data={"csrf_token": token, "id": disposition_id})
     assert response.status_code == 400  # the proposer cannot approve: the core's code beside the form

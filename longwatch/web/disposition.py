@@ -34,7 +34,7 @@ from longwatch.core.records import actors, assignment, dispositions
 from longwatch.core.records import tasks as records_tasks
 from longwatch.core.records.schedules import active_schedule
 from longwatch.errors import LongwatchError
-from longwatch.i18n import N_
+from longwatch.i18n import N_, gettext
 from longwatch.web import current_archive
 from longwatch.web.security import current_user, requires
 
@@ -247,5 +247,17 @@ def running_thread(root: Path, disposition_id: str) -> threading.Thread | None:
         return _running.get((str(root), disposition_id))
 
 
+def dashboard_panel(archive: Archive, user: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """Dispositions waiting for a second records manager, or running, on the dashboard."""
+    if not user.can("catalog:read") or user.is_scoped:
+        return None
+    waiting = [d for d in dispositions.list_dispositions(archive) if d.status in ("proposed", "approved", "executing")]
+    return gettext("Disposition"), "_disposition_panel.html", {"open_dispositions": waiting, "words": WORDS,
+                                                               "tz": archive.settings.tz}
+
+
 def blueprints(app: Any) -> list[Blueprint]:
+    panels = app.config["LONGWATCH_DASHBOARD_PANELS"]
+    if dashboard_panel not in panels:
+        panels.append(dashboard_panel)
     return [bp]

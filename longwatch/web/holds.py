@@ -26,6 +26,7 @@ from longwatch import clock
 from longwatch.core.records import actors
 from longwatch.core.records import holds as holds_api
 from longwatch.errors import LongwatchError
+from longwatch.i18n import gettext
 from longwatch.web import current_archive
 from longwatch.web.forms import FORM, errors_for
 from longwatch.web.pickers import parse_local
@@ -155,5 +156,20 @@ def release() -> Any:
     return redirect(url_for("holds.page", released=hold_id[:8]))
 
 
+def dashboard_panel(archive: Any, user: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """Active holds on the dashboard, those past their review date first (for whoever may see the holds)."""
+    if not user.can("catalog:read") or user.is_scoped:
+        return None
+    now = clock.now()
+    rows = [_row(h, now) for h in holds_api.list_holds(archive)]
+    rows.sort(key=lambda r: (not r["overdue"], r["hold"].review_at or datetime.max.replace(tzinfo=now.tzinfo)))
+    return gettext("Legal holds"), "_holds_panel.html", {
+        "hold_rows": rows[:10], "hold_count": len(rows), "overdue_count": sum(1 for r in rows if r["overdue"]),
+        "tz": archive.settings.tz}
+
+
 def blueprints(app: Any) -> list[Blueprint]:
+    panels = app.config["LONGWATCH_DASHBOARD_PANELS"]
+    if dashboard_panel not in panels:
+        panels.append(dashboard_panel)
     return [bp]

@@ -102,6 +102,10 @@ KO = {
     "its sampled minutes are kept for planning": "표본 구간이 계획용으로 보존됨",
     "its planning sample could not be kept yet": "계획 표본을 아직 보존하지 못함",
     "the proposal was rejected": "제안이 반려됨",
+    # dashboard
+    "{count} active legal holds": "유효한 법적 보존 조치 {count}건",
+    "{count} past their review date": "그중 {count}건은 검토일이 지났습니다",
+    "No disposition is waiting.": "기다리는 처분이 없습니다.",
     # schedule
     "the built-in default": "기본 제공 책정표",
     "responsible": "책임자",
