@@ -17,12 +17,13 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import delete
 from web_fixtures import PASSWORD, csrf_of
 
 from longwatch.core import accounts, custody
-from longwatch.core.catalog.models import Package
+from longwatch.core.catalog.models import Package, RetentionScheduleVersion
 from longwatch.core.jobs import queue as jobs
-from longwatch.core.records import actors, assignment, dispositions
+from longwatch.core.records import actors, assignment, dispositions, rebuild, schedules
 from longwatch.core.records import holds as holds_api
 from longwatch.errors import LongwatchError
 from longwatch.web import disposition as disposition_page
@@ -99,6 +100,26 @@ def test_schedule_page_shows_classes_rules_and_versions_in_korean_and_english(lo
     assert "30일" in html
     response = c.post("/schedules", data={"csrf_token": csrf_of(c, "/schedules")})
     assert response.status_code == 405  # read-only
+
+
+def test_schedule_versions_made_active_are_listed_and_rebuilt_from_the_ledger(login_as, web_archive, tmp_path):
+    archive = web_archive.archive
+    c = login_as("operator")
+    assert "the built-in default has governed" in c.get("/schedules?lang=en").get_data(as_text=True)
+    text = schedules.DEFAULT_SCHEDULE.read_text(encoding="utf-8")
+    path = tmp_path / "schedule-2027.toml"
+    path.write_text(text.replace('id = "kr-public-default"', 'id = "jung-gu-2027"', 1), encoding="utf-8")
+    assignment.set_schedule(archive, path, actors.Actor("records-manager", "records-manager"))
+    html = c.get("/schedules?lang=en").get_data(as_text=True)
+    [row] = re.findall(r'<tr data-sha256="(\w+)">(.*?)</tr>', html, re.S)
+    assert "jung-gu-2027" in row[1] and "schedule-2027.toml" in row[1] and "records-manager" in row[1]
+    assert "<strong>active</strong>" in row[1] and "the built-in default" not in html
+    with archive.catalog.session() as s:  # a catalog that lost the history gets it back from the ledger
+        s.execute(delete(RetentionScheduleVersion))
+    rebuild.replay_ledger(archive, custody.Ledger.for_archive(archive))
+    rebuild.replay_ledger(archive, custody.Ledger.for_archive(archive))  # idempotent
+    [version] = assignment.schedule_versions(archive)
+    assert (version.schedule_id, version.sha256, version.activated_by) == ("jung-gu-2027", row[0], "records-manager")
 
 
 # -- holds ------------------------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def page() -> str:
     schedule = schedules.active_schedule(archive)
     builtin = not (archive.root / schedules.ACTIVE_NAME).is_file()
     return render_template("schedules.html", schedule=schedule, builtin=builtin,
-                           versions=assignment.schedules_in_use(archive), triggers=TRIGGERS, actions=ACTIONS,
+                           versions=assignment.schedules_in_use(archive),
+                           history=assignment.schedule_versions(archive), triggers=TRIGGERS, actions=ACTIONS,
                            period_text=period_text, ko=_ko, tz=archive.settings.tz)
 
 

@@ -129,6 +129,11 @@ KO = {
         "사용: 나머지를 파기할 때 매시 {start}분부터 {end}분까지는 분류 {cls}(으)로 보존합니다.",
     "Off.": "사용 안 함.",
     "Schedule versions in use": "사용 중인 책정표 버전",
+    "Schedule versions made active": "적용된 책정표 버전",
+    "made active": "적용 시각",
+    "made active by": "적용한 사람",
+    "None: the built-in default has governed since the archive was made.":
+        "없음: 아카이브를 만든 뒤로 기본 제공 책정표가 적용되어 왔습니다.",
     "classes": "분류",
     "first assigned": "처음 지정",
     "last assigned": "마지막 지정",

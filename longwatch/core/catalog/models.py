@@ -539,6 +539,24 @@ class RetentionAssignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class RetentionScheduleVersion(Base):
+    """Each retention schedule made active, when and by whom (migration 0031): the schedule page's history.
+
+    A projection of the ledger's ``retention set`` entries, which also keep each
+    version's text; ``reindex`` rebuilds it from them
+    (:func:`longwatch.core.records.assignment.replay`).
+    """
+
+    __tablename__ = "retention_schedule_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    activated_by: Mapped[str] = mapped_column(String(200), default="")
+
+
 class LegalHold(Base):
     """A legal hold: one package, a case, a camera over a time range, or a saved search."""
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from longwatch import clock
 from longwatch.core import custody
-from longwatch.core.catalog.models import Package, RetentionAssignment
+from longwatch.core.catalog.models import Package, RetentionAssignment, RetentionScheduleVersion
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.schedules import (
     ACTIVE_NAME,
@@ -160,9 +160,30 @@ def set_schedule(archive: Archive, path: Path, actor: Actor, now: datetime | Non
         detail=f"retention schedule {schedule.id} made active",
         extra={"retention_schedule": {"id": schedule.id, "sha256": schedule.digest, "source": Path(path).name,
                                       "text": text}})])
+    _record_version(archive, schedule.id, schedule.digest, Path(path).name, now, actor.name)
     with archive.catalog.session() as s:
         ids = list(s.scalars(select(Package.id).where(Package.status == "stored")))
     return assign(archive, actor, now, ids, schedule=schedule) if ids else []
+
+
+def _record_version(archive: Archive, schedule_id: str, sha256: str, source: str, at: datetime, by: str) -> bool:
+    """One schedule version made active, in the catalog's history (once: replaying it again adds nothing)."""
+    at = at.replace(microsecond=0)  # as the ledger's entry may give it back
+    with archive.catalog.session() as s:
+        seen = s.scalar(select(RetentionScheduleVersion.id).where(RetentionScheduleVersion.sha256 == sha256,
+                                                                  RetentionScheduleVersion.activated_at == at))
+        if seen is not None:
+            return False
+        s.add(RetentionScheduleVersion(schedule_id=schedule_id, sha256=sha256, source=source[:300], activated_at=at,
+                                       activated_by=by[:200]))
+    return True
+
+
+def schedule_versions(archive: Archive) -> list[RetentionScheduleVersion]:
+    """Every schedule made active (``retention set``), newest first; empty while the built-in one governs."""
+    with archive.catalog.session() as s:
+        return list(s.scalars(select(RetentionScheduleVersion).order_by(RetentionScheduleVersion.activated_at.desc(),
+                                                                        RetentionScheduleVersion.id.desc())))
 
 
 def schedules_in_use(archive: Archive) -> list[dict[str, Any]]:
@@ -245,6 +266,11 @@ def replay(archive: Archive, entries: Iterable[dict[str, Any]]) -> int:
         version = extra.get("retention_schedule")
         if isinstance(version, dict) and version.get("id"):
             last_version = version
+            if isinstance(entry.get("time"), str) and version.get("sha256"):
+                person = next((str(a.get("name", "")) for a in entry.get("agents") or ()
+                               if isinstance(a, dict) and a.get("type") == "person"), "")
+                _record_version(archive, str(version["id"]), str(version["sha256"]), str(version.get("source") or ""),
+                                clock.parse_utc(entry["time"]), person)
             if isinstance(version.get("text"), str):
                 try:
                     kept = schedule_from_bytes(version["text"].encode("utf-8"), str(version.get("source") or ""))
