@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from conftest import ingest_one, unique_copy
 from sqlalchemy import delete
 from web_fixtures import PASSWORD, csrf_of
 
@@ -219,6 +220,22 @@ def test_an_overdue_review_is_highlighted(login_as, web_archive, frozen_clock):
 
 
 # -- disposition ------------------------------------------------------------------------------------------
+def test_the_page_counts_in_sql_what_the_planner_finds(web_archive, small_clip, tmp_path, frozen_clock, login_as):
+    archive = web_archive.archive
+    rm = actors.Actor("records-manager", "records-manager")
+    others = [ingest_one(archive, unique_copy(small_clip, tmp_path / f"c{i}.mp4"), camera="cam-02") for i in range(3)]
+    frozen_clock(LATER)
+    assignment.assign(archive, rm)
+    holds_api.place_hold(archive, rm, owner="court", reason="lawsuit", package_id=others[0])
+    assignment.assign(archive, rm, None, [others[1]], case_id="2026-5", case_closed_at=datetime(2026, 1, 1,
+                                                                                               tzinfo=UTC))
+    plan, due = dispositions.plan(archive), dispositions.due_summary(archive)
+    assert due.destroy == plan.by_class() and due.held == len(plan.held) == 1
+    assert due.review == len(plan.review)
+    html = login_as("auditor").get("/dispositions?lang=en").get_data(as_text=True)
+    assert '<tr data-class="continuous"><td>' in html and "1 due package is under legal hold" in html
+
+
 def _propose(c) -> str:
     response = c.post("/dispositions/propose", data={"csrf_token": csrf_of(c, "/dispositions")})
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -305,6 +322,12 @@ def test_on_postgresql_execution_is_a_queued_job_run_by_a_worker(pg_url, login_a
     jobs.apply_schema(archive)
     frozen_clock(LATER)
     first, second = login_as("records-manager"), login_as(second_manager)
+    rm = actors.Actor("records-manager", "records-manager")
+    assignment.assign(archive, rm)
+    holds_api.place_hold(archive, rm, owner="police", reason="other camera", camera="cam-99",
+                         start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 1, 2, tzinfo=UTC))
+    html = first.get("/dispositions?lang=en").get_data(as_text=True)  # counted in PostgreSQL's SQL too
+    assert '<tr data-class="continuous"><td>' in html and 'id="held"' not in html
     disposition_id = _propose(first)
     view = f"/dispositions/view?id={disposition_id}"
     assert second.post("/dispositions/approve", data={"csrf_token": csrf_of(second, view),

@@ -83,9 +83,9 @@ def _list_page(status: int = 200, errors: dict[str, LongwatchError] | None = Non
     archive = current_archive()
     user = current_user()
     assert user is not None
-    plan = dispositions.plan(archive)
+    due = dispositions.due_summary(archive)  # counted in SQL: the page stays quick with a million due clips
     rows = list(reversed(dispositions.list_dispositions(archive)))
-    return render_template("dispositions.html", plan=plan, by_class=plan.by_class(), rows=rows,
+    return render_template("dispositions.html", due=due, by_class=due.destroy, rows=rows,
                            progress=dispositions.progress(archive, [d.id for d in rows]),
                            unassigned=assignment.unassigned(archive),
                            schedule=active_schedule(archive), can_write=user.can("records:write"),
