@@ -12,6 +12,7 @@ request.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -199,6 +200,24 @@ def test_a_hold_placed_on_the_page_refuses_deletion_until_released_with_a_reason
     assert any(d == "legal hold released: judgment final" for d in details)
     html = c.get("/holds?all=1").get_data(as_text=True)
     assert "judgment final" in html
+
+
+def test_a_saved_search_hold_keeps_its_local_times_in_utc_and_covers_what_it_finds(login_as, web_archive):
+    archive, pid = web_archive.archive, web_archive.package_id
+    c = login_as("administrator")
+    response = c.post("/holds", data={"csrf_token": csrf_of(c, "/holds"), "kind": "search", "search_camera": "cam-01",
+                                      "search_from": "2000-01-01T09:00:00", "search_to": "2099-12-31T09:00:00",
+                                      "owner": "감사원", "reason": "감사 2026-3"})
+    assert response.status_code == 302
+    [hold] = holds_api.list_holds(archive)
+    assert json.loads(hold.search) == {"camera": "cam-01", "from": "2000-01-01T00:00:00Z",
+                                       "to": "2099-12-31T00:00:00Z"}
+    assert [h.id for h in holds_api.holds_on(archive, pid)] == [hold.id]
+    with pytest.raises(LongwatchError) as exc:
+        dispositions.propose_deletion(archive, pid, actors.Actor("records-manager", "records-manager"), "why")
+    assert exc.value.code == "H003"
+    html = c.get("/holds?lang=ko").get_data(as_text=True)
+    assert "저장된 검색" in html and "감사 2026-3" in html
 
 
 def test_an_overdue_review_is_highlighted(login_as, web_archive, frozen_clock):

@@ -127,18 +127,11 @@ def _view_page(disposition_id: str, status: int = 200, errors: dict[str, Longwat
     archive = current_archive()
     user = current_user()
     assert user is not None
-    disposition, items = dispositions.get_disposition(archive, disposition_id)
-    counts: dict[str, int] = {}
-    by_class: dict[str, dict[str, int]] = {}
-    for item in items:
-        counts[item.status] = counts.get(item.status, 0) + 1
-        group = by_class.setdefault(item.record_class, {"count": 0, "size": 0})
-        group["count"] += 1
-        group["size"] += item.size_bytes
+    disposition, counts, by_class = dispositions.summary(archive, disposition_id)  # counted, never loaded
     done = sum(n for s, n in counts.items() if s not in ("pending", "deleting"))
     return render_template(
-        "disposition.html", d=disposition, items=items, counts=counts, by_class=by_class, done=done,
-        total=len(items), kept=KEPT, job=_job_state(archive, disposition.id), can_write=user.can("records:write"),
+        "disposition.html", d=disposition, counts=counts, by_class=by_class, done=done, total=sum(counts.values()),
+        kept=KEPT, job=_job_state(archive, disposition.id), can_write=user.can("records:write"),
         errors=errors or {}, values=values or {}, tz=archive.settings.tz, me=user.username, words=WORDS,
         roles=accounts.ROLES, class_names=_class_names(archive)), status
 
@@ -195,7 +188,7 @@ def reject() -> Any:
 def execute() -> Any:
     archive = current_archive()
     disposition_id = _disposition_id(request.form)
-    disposition, _items = dispositions.get_disposition(archive, disposition_id)
+    disposition, _counts, _classes = dispositions.summary(archive, disposition_id)
     if disposition.status not in ("approved", "executing"):  # refused now, beside the button, not by a worker
         error = LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
                                expected="approved")

@@ -364,6 +364,30 @@ def progress(archive: Archive, disposition_ids: Sequence[str] | None = None) -> 
     return out
 
 
+def summary(archive: Archive, disposition_id: str) -> tuple[Disposition, dict[str, int], dict[str, dict[str, int]]]:
+    """A disposition with its items counted by status and by class (count, bytes), grouped in the database:
+    a page shows a year-end disposition of a million clips without loading its items."""
+    with archive.catalog.session() as s:
+        escaped = disposition_id.replace("%", "")
+        matches = list(s.scalars(select(Disposition).where(Disposition.id.like(escaped + "%")).limit(2)))
+        if len(matches) != 1:
+            raise LongwatchError("H007", disposition_id=disposition_id)
+        found = matches[0]
+        rows = s.execute(select(DispositionItem.record_class, DispositionItem.status, func.count(),
+                                func.sum(DispositionItem.size_bytes))
+                         .where(DispositionItem.disposition_id == found.id)
+                         .group_by(DispositionItem.record_class, DispositionItem.status)
+                         .order_by(DispositionItem.record_class, DispositionItem.status)).all()
+    by_status: dict[str, int] = {}
+    by_class: dict[str, dict[str, int]] = {}
+    for record_class, status, count, size in rows:
+        by_status[status] = by_status.get(status, 0) + count
+        group = by_class.setdefault(record_class, {"count": 0, "size": 0})
+        group["count"] += count
+        group["size"] += int(size or 0)
+    return found, by_status, by_class
+
+
 def approve(archive: Archive, disposition_id: str, actor: Actor, now: datetime | None = None,
             then: Callable[[Session], Any] | None = None) -> Disposition:
     """The second person: a records manager who is not the proposer.
