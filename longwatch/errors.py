@@ -414,6 +414,10 @@ CODES: Mapping[str, str] = {
     "W053": N_("not ready: the custody ledger's identity does not match the catalog's ({detail}); "
                "see `longwatch custody verify`"),
     "W054": N_("this password is among the most common ones and would be guessed first: choose another"),
+    "W070": N_("case {number} is not shared with you, so you may not change it; ask a records manager to share it"),
+    "W071": N_("export {export_id} is not finished ({state}); a link can be made once it is done"),
+    "W072": N_("package {package_id} is destroyed; only its tombstone remains and it cannot be added to a case, "
+               "held or exported"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(
