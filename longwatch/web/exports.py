@@ -38,7 +38,7 @@ FIELDS = ("agency", "officer", "case_number", "legal_basis", "purpose", "expires
           "camera", "start", "end", "language", "days")
 #: Errors whose context names no field, by the field they are about.
 FIELD_OF_CODE = {"E001": "packages", "E002": "case", "E004": "camera", "Q010": "case", "W011": "packages",
-                 "W070": "case", "W072": "packages", "W040": "camera"}
+                 "W070": "case", "W072": "packages"}
 #: Longest a share link may live, in days.
 MAX_LINK_DAYS = 90
 
