@@ -69,7 +69,8 @@ def facet(response, name: str) -> dict[str, int]:
     html = response.get_data(as_text=True)
     section = re.search(rf'data-facet="{name}">(.*?)</section>', html, re.S)
     assert section, name
-    return {k: int(n) for k, n in re.findall(r'>([^<>]+)</a> <span class="count">(\d+)</span>', section.group(1))}
+    pairs = re.findall(r'>([^<>]+)</(?:a|span)> <span class="count">(\d+)</span>', section.group(1))
+    return {k: int(n) for k, n in pairs}
 
 
 def test_each_search_filter_narrows_the_results(footage, login_as) -> None:
