@@ -275,3 +275,23 @@ def test_the_pages_are_in_the_navigation_of_the_roles_that_may_use_them(footage,
             assert f'href="{url}"' in nav, (role, url)
         for url in absent:
             assert f'href="{url}"' not in nav, (role, url)
+
+
+def test_on_postgresql_the_export_is_a_queued_job_that_a_worker_runs(pg_url, footage, web_archive, login_as) -> None:
+    from longwatch.core.jobs import queue as jobs
+
+    manager = login_as("records-manager")
+    csrf = csrf_of(manager, "/exports")
+    asked = manager.post("/exports", data={"csrf_token": csrf, "agency": "Seoul Police", "legal_basis": "basis",
+                                           "purpose": "investigation", "packages": footage["cam-02"]})
+    assert asked.status_code == 303
+    export_id = asked.headers["Location"].rsplit("/", 1)[1]
+    waiting = manager.get(f"/exports/{export_id}").get_data(as_text=True)
+    assert 'data-state="queued"' in waiting and 'http-equiv="refresh"' in waiting  # the request did not run it
+    assert [j.task for j in jobs.list_jobs(web_archive.archive, "queued")] == ["export"]
+    jobs.run_worker(web_archive.archive, [jobs.HEAVY], concurrency=1, wait=False)
+    done = manager.get(f"/exports/{export_id}").get_data(as_text=True)
+    assert 'data-state="done"' in done and footage["cam-02"][:8] in done
+    ledger = custody.Ledger.for_archive(web_archive.archive)
+    transfers = [e for _s, e, _l in ledger.history(footage["cam-02"]) if e["type"] == "transfer"]
+    assert transfers and "records-manager" in str(transfers[-1]["agents"])  # the worker acted for who asked
