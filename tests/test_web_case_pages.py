@@ -157,6 +157,13 @@ def test_an_investigator_cannot_write_in_other_cases(footage, web_archive, login
     assert pulled.status_code == 400 and 'id="package-error"' in pulled.get_data(as_text=True)
     assert inv.post("/cases", data={"csrf_token": csrf, "number": "C-9"}).status_code == 403
     assert not holds.holds_on(web_archive.archive, footage["cam-03"])
+    # from the search page's results, too: only into a case of theirs, only what they may see
+    chose = inv.post("/cases/attach", data={"csrf_token": csrf, "number": "C-2", "chosen": footage["cam-01"]})
+    assert chose.status_code == 403
+    chose = inv.post("/cases/attach", data={"csrf_token": csrf, "number": "C-1", "chosen": footage["cam-03"]})
+    assert chose.status_code == 400
+    unchosen = inv.post("/cases/attach", data={"csrf_token": csrf, "chosen": footage["cam-01"]})
+    assert unchosen.status_code == 400 and "W012" in unchosen.get_data(as_text=True)
     # in their own case they may
     assert inv.post("/cases/C-1/notes", data={"csrf_token": csrf, "note": "seen at the gate"}).status_code == 302
     assert inv.post("/cases/C-1/hold", data={"csrf_token": csrf, "reason": "police request"}).status_code == 302
@@ -174,6 +181,10 @@ def test_a_records_manager_opens_fills_and_shares_a_case(footage, web_archive, l
     assert manager.post("/cases", data={"csrf_token": csrf, "number": "C-3", "title": "Night"}).status_code == 302
     added = manager.post("/cases/C-3/packages", data={"csrf_token": csrf, "package": footage["cam-02"][:12]})
     assert added.status_code == 302
+    results = manager.get("/search?camera=cam-01").get_data(as_text=True)  # results can be ticked into a case
+    assert f'name="chosen" value="{footage["cam-01"]}"' in results and 'id="attach-case"' in results
+    chosen = manager.post("/cases/attach", data={"csrf_token": csrf, "number": "C-2", "chosen": footage["cam-01"]})
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/cases/C-2")
     ranged = manager.post("/cases/C-3/ranges", data={"csrf_token": csrf, "camera": "cam-03",
                                                      "start": "2026-03-03T16:00:00", "end": "2026-03-03T16:30:00"})
     assert ranged.status_code == 302

@@ -156,6 +156,16 @@ def _attached_event(number: str, new: list[str]) -> None:
         custody.Ledger.for_archive(archive).append(events)
 
 
+@bp.post("/cases/attach")
+@requires("inquiry:write")
+def attach_chosen() -> Any:
+    """The search page's "add to a case": the case is chosen in the form, the packages ticked in the results."""
+    number = request.form.get("number", "").strip()
+    if not number:
+        return _render_list({}, {FORM: LongwatchError("W012", name="number", detail="choose a case")})
+    return add_packages(number)
+
+
 @bp.post("/cases/<number>/packages")
 @requires("inquiry:write")
 def add_packages(number: str) -> Any:
@@ -164,7 +174,7 @@ def add_packages(number: str) -> Any:
     user = current_user()
     assert user is not None
     case = _writable_case(number)
-    typed = {"package": request.form.get("package", "")}
+    typed = {"package": " ".join([request.form.get("package", ""), *request.form.getlist("chosen")]).strip()}
     try:
         wanted = [p for p in typed["package"].replace(",", " ").split() if p]
         if not wanted:

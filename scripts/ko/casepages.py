@@ -26,6 +26,9 @@ KO: dict[str, str] = {
     "zones": "구역",
     "Gaps": "녹화 공백",
     "No clips match.": "조건에 맞는 클립이 없습니다.",
+    "choose": "선택",
+    "choose {title}": "{title} 선택",
+    "Add the chosen packages to the case": "선택한 패키지를 사건에 추가",
     # cases
     "Cases": "사건",
     "Case {number}": "사건 {number}",

@@ -1,5 +1,5 @@
-"""A police request walked in Debian's Chromium (issue 22): search, open a package, add it to a case, hold the
-case's footage, export it for the officer, make a link, and download it as the officer without an account.
+"""A police request walked in Debian's Chromium (issue 22): search, open a package, add it to a case from the
+results, hold the case's footage, export it for the officer, make a link, and download it as the officer without an account.
 
 Never a downloaded browser (``executable_path``); screenshots go to tests/artifacts/ as in test_browser.py.
 """
@@ -56,11 +56,12 @@ def test_police_request_from_search_to_the_officers_download(web_archive, tmp_pa
             # open the package
             page.click(f"tr[data-package='{pid}'] >> text=Gate")
             page.wait_for_selector("video")
-            # add it to the case and hold the case's footage
-            page.click("nav >> text=Cases")
-            page.click("text=2026-POL-7")
-            page.fill("#package", pid)
-            page.click("text=Add to the case")
+            # back to the results: tick it and add it to the case, then hold the case's footage
+            page.go_back()
+            page.check(f"tr[data-package='{pid}'] input[name=chosen]")
+            page.select_option("#attach-case", "2026-POL-7")
+            page.click("#attach button[type=submit]")
+            page.wait_for_selector("h1 >> text=2026-POL-7")
             page.wait_for_selector(f"tr[data-package='{pid}']")
             page.fill("#reason", "police request 2026-POL-7")
             page.click("text=Hold the case's footage")
