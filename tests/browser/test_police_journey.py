@@ -1,5 +1,6 @@
 """A police request walked in Debian's Chromium (issue 22): search, open a package, add it to a case from the
-results, hold the case's footage, export it for the officer, make a link, and download it as the officer without an account.
+results, hold the case's footage, export it for the officer, make a link, and download it as the officer
+without an account.
 
 Never a downloaded browser (``executable_path``); screenshots go to tests/artifacts/ as in test_browser.py.
 """
