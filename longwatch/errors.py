@@ -425,6 +425,10 @@ CODES: Mapping[str, str] = {
     "W065": N_("executing disposition {disposition_id} stopped with an unexpected error ({detail}); what was "
                "destroyed is shown on its page: execute it again to resume, or run `longwatch dispose execute "
                "{disposition_id}`"),
+    "W070": N_("case {number} is not shared with you, so you may not change it; ask a records manager to share it"),
+    "W071": N_("export {export_id} is not finished ({state}); a link can be made once it is done"),
+    "W072": N_("package {package_id} is destroyed; only its tombstone remains and it cannot be added to a case, "
+               "held or exported"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

@@ -28,7 +28,10 @@ def make_export(web_archive, tmp_path):
 def test_download_streams_a_verifiable_zip_and_is_a_custody_event(app, client, web_archive, tmp_path, login_as):
     out = make_export(web_archive, tmp_path)
     share_id, token = shares.create_share(web_archive.archive, out, datetime.now(UTC) + timedelta(days=7))
-    response = client.get(f"/s/{token}")
+    landing = client.get(f"/s/{token}")  # what is inside, before any download (not counted as one)
+    assert landing.status_code == 200 and f"/s/{token}/download" in landing.get_data(as_text=True)
+    assert shares.list_shares(web_archive.archive)[0]["downloads"] == 0
+    response = client.get(f"/s/{token}/download")
     assert response.status_code == 200
     assert response.is_streamed and response.mimetype == "application/zip"
     body = response.get_data()
@@ -56,12 +59,15 @@ def test_revoked_expired_and_unknown_links_are_refused(app, client, web_archive,
     assert manager.post(f"/shares/{share_id}/revoke", data={"csrf_token": csrf}).status_code == 302
     refused = client.get(f"/s/{token}")
     assert refused.status_code == 410 and "E022" in refused.get_data(as_text=True)
+    assert client.get(f"/s/{token}/download").status_code == 410
     other_id, other = shares.create_share(archive, out, datetime.now(UTC) + timedelta(days=1))
     with archive.catalog.session() as session:
         session.execute(update(ExportShare).where(ExportShare.id == other_id)
                         .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert client.get(f"/s/{other}").status_code == 410
+    assert client.get(f"/s/{other}/download").status_code == 410
     assert client.get("/s/not-a-token").status_code == 404
+    assert client.get("/s/not-a-token/download").status_code == 404
     assert not shares.list_shares(archive)[0]["active"]
 
 

@@ -80,7 +80,8 @@ def test_share_download_leaves_no_token_in_any_log(served, web_archive, tmp_path
     base, _port, log = served
     out = make_export(web_archive, tmp_path)
     _id, token = shares.create_share(web_archive.archive, out, datetime.now(UTC) + timedelta(days=1))
-    got = requests.get(f"{base}/s/{token}?token={token}", headers={"Referer": f"{base}/s/{token}"}, timeout=120)
+    got = requests.get(f"{base}/s/{token}/download?token={token}", headers={"Referer": f"{base}/s/{token}"},
+                       timeout=120)
     assert got.status_code == 200 and got.content[:2] == b"PK"
     assert requests.get(f"{base}/s/{token}x", timeout=30).status_code == 404  # a wrong token is not logged either
     proxied = requests.get(f"{base}/login", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
@@ -91,7 +92,7 @@ def test_share_download_leaves_no_token_in_any_log(served, web_archive, tmp_path
     assert token not in text and token not in access
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line is JSON
     downloads = [e for e in lines if e.get("logger") == "gunicorn.access" and e.get("path", "").startswith("/s/")]
-    assert downloads and downloads[0]["path"] == "/s/" + logs.REDACTED
+    assert downloads and downloads[0]["path"] == "/s/" + logs.REDACTED + "/download"
     assert downloads[0]["client"] == "127.0.0.1" and downloads[0]["status"] == "200"
     assert all(logs.REDACTED in e["referer"] for e in downloads[:1])
     logins = [e for e in lines if e.get("logger") == "gunicorn.access" and e.get("path") == "/login"]

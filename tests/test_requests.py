@@ -162,7 +162,9 @@ def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, fo
     assert export["export_id"] in shown["steps"][-1]["detail"]
 
     # the link: no sign-in, a ZIP of the very export, a download recorded in the ledger
-    response = app.test_client().get(export["link"])
+    landing = app.test_client().get(export["link"])  # what is inside first, then the download
+    assert landing.status_code == 200 and export["link"] + "/download" in landing.get_data(as_text=True)
+    response = app.test_client().get(export["link"] + "/download")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     zipped = Path(archive.root) / "download.zip"
     zipped.write_bytes(response.get_data())

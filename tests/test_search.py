@@ -146,6 +146,20 @@ def test_facets(catalog: Catalog) -> None:
     assert found["zone"][0] == {"key": "Jung-gu/Market/Gate-1", "count": 12}
 
 
+def test_event_type_facet_and_a_readers_packages(catalog: Catalog) -> None:
+    """Event types are counted like cameras; ``packages`` keeps a scoped reader's page and counts to what they
+    may see (the web's investigators)."""
+    found = facets(catalog, Query(), utc_offset=timedelta(hours=9))
+    assert found["event_type"] == [{"key": "fall", "count": 2}]
+    assert facets(catalog, Query(min_confidence=0.5))["event_type"] == [{"key": "fall", "count": 1}]
+    mine = ["cam-04-20260303T0500", "cam-02-20260303T0500"]
+    assert sorted(_ids(search(catalog, Query(packages=mine)))) == sorted(mine)
+    within = facets(catalog, Query(packages=mine))
+    assert within["total"] == 2 and {f["key"] for f in within["camera"]} == {"cam-02", "cam-04"}
+    assert within["event_type"] == [{"key": "fall", "count": 1}]
+    assert search(catalog, Query(packages=[])).items == [] and facets(catalog, Query(packages=[]))["total"] == 0
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [

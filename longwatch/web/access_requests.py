@@ -116,7 +116,7 @@ def action() -> Response:
         session["delivered_export"] = {
             "number": number, "export_id": export["export_id"], "files": export["files"],
             "recipient": export["recipient"], "expires": export["expires"],
-            "url": url_for("shares.download", token=export["link"].rsplit("/", 1)[-1], _external=True)}
+            "url": url_for("shares.landing", token=export["link"].rsplit("/", 1)[-1], _external=True)}
     elif what == "refuse":
         req_api.refuse(archive, number, f.get("reason", ""), f.get("note", ""), actor=_actor())
     else:

@@ -10,6 +10,7 @@ field says so to screen readers (``aria-invalid``, ``aria-describedby``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 
 from longwatch.clock import parse_time
 from longwatch.errors import LongwatchError
@@ -44,3 +45,26 @@ def time_field(name: str, text: str) -> None:
             parse_time(text.strip())
         except LongwatchError as exc:
             raise LongwatchError("W012", name=name, detail=exc.render()) from exc
+
+
+def local_time(name: str, text: str, zone: tzinfo) -> datetime | None:
+    """A time typed in a picker (``datetime-local``: no zone, so the archive's) or in ISO 8601 with Z or an offset.
+
+    People pick times on the wall clock of the place; the record keeps UTC. A bad time is W012 naming the
+    field, so it shows beside it. Empty is None.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise LongwatchError("W012", name=name, detail=f"not a time: {text[:40]!r}") from exc
+
+
+def picker_value(value: datetime | None, zone: tzinfo) -> str:
+    """The value a ``datetime-local`` picker shows for a time: the wall clock of the archive's zone."""
+    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S") if value is not None else ""

@@ -22,6 +22,9 @@ from longwatch.web.security import current_user, may_use
 PAGES: list[tuple[str, str]] = [
     ("packages.dashboard", N_("Dashboard")),
     ("packages.package_list", N_("Packages")),
+    ("search.page", N_("Search")),
+    ("cases.listing", N_("Cases")),
+    ("exports.listing", N_("Exports")),
     ("inquiry.page", N_("Inquiry")),
     ("requests.listing", N_("Requests")),
     ("shares.shares_page", N_("Share links")),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from longwatch.console import human_size as fmt
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive, queries
+from longwatch.web import current_archive, queries, search
 from longwatch.web.forms import errors_for
 from longwatch.web.security import current_user, requires
 
@@ -42,6 +42,11 @@ def dashboard() -> str:
 @bp.get("/packages")
 @requires("catalog:read")
 def package_list() -> Any:
+    if search.wants_search(request.args):  # ?near=, ?zone=, ... are the search page's: never ignored here
+        args: dict[str, Any] = request.args.to_dict(flat=False)
+        args.pop("limit", None)
+        args.pop("offset", None)
+        return redirect(url_for("search.page", **args))
     archive = current_archive()
     user = current_user()
     assert user is not None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from longwatch.clock import parse_time
 from longwatch.core.accounts import Account
 from longwatch.core.archive import Archive
+from longwatch.core.catalog import reference
 from longwatch.core.catalog.models import Case, CaseMember, CasePackage, Clip, Package, Upload
 from longwatch.errors import LongwatchError
 from longwatch.web import numbers
@@ -174,3 +175,31 @@ def totals(archive: Archive, user: Account) -> dict[str, int]:
         n_packages, size = s.execute(select(func.count(), func.coalesce(func.sum(packages.c.size_bytes), 0))).one()
         clips = s.scalar(select(func.count()).select_from(Clip).where(Clip.package_id.in_(select(packages.c.id))))
     return {"packages": int(n_packages), "bytes": int(size), "clips": int(clips or 0)}
+
+
+def visible_scope(archive: Archive, user: Account) -> list[str] | None:
+    """Every package id a scoped user may see (their uploads, their shared cases' packages); None: all of them.
+
+    Handed to the search engine (``Query.packages``) so that a scoped reader's page and facet counts are
+    both counted within what they may see, never counted over the archive and filtered afterwards.
+    """
+    if not user.is_scoped:
+        return None
+    with archive.catalog.session() as s:
+        return sorted(s.scalars(_scope(select(Package.id), user)))
+
+
+def visible_cases(archive: Archive, user: Account) -> list[dict[str, Any]]:
+    """The cases the user may see (scoped roles: exactly those shared with them), as ``reference.list_cases``."""
+    rows = reference.list_cases(archive.catalog)
+    if user.is_scoped:
+        rows = [c for c in rows if user.username in c["members"]]
+    return rows
+
+
+def package_statuses(archive: Archive, package_ids: list[str]) -> dict[str, str]:
+    """Status of each package (``stored``, ``disposing``, ``disposed``): listings show a tombstone as destroyed."""
+    if not package_ids:
+        return {}
+    with archive.catalog.session() as s:
+        return dict(s.execute(select(Package.id, Package.status).where(Package.id.in_(package_ids))).tuples().all())

@@ -1,13 +1,16 @@
-"""Built-in web plugin: the pages of share links (``/s/<token>`` downloads, ``/shares`` list and revoke).
+"""Built-in web plugin: the pages of share links (``/s/<token>`` landing and download, ``/shares`` list and revoke).
 
-A recipient downloads an evidence export through ``/s/<token>`` without an
-account; the export is streamed as a ZIP
+A recipient opens ``/s/<token>`` without an account and first sees what the
+link holds (the packages, files and sizes, how to verify it, until when it
+works); opening that page is no download and is not counted. The download
+itself is ``/s/<token>/download``: the export is streamed as a ZIP
 (:func:`longwatch.core.evidence.zipstream.stream_zip`), nothing is assembled in
 memory, and every download is also written to the access log. What a link is
 (making, revoking, listing, the live-link lookup and the custody event of a
 download) lives in :mod:`longwatch.core.evidence.shares`; links are made with
-``longwatch share-export`` and listed and revoked here. An investigator lists
-and revokes only the links they made; other links are not found for them.
+``longwatch share-export`` or on an export's page (``longwatch/web/exports.py``)
+and listed and revoked here. An investigator lists and revokes only the links
+they made; other links are not found for them.
 """
 
 from __future__ import annotations
@@ -25,15 +28,46 @@ from longwatch.web.security import client_address, current_user, public, record_
 bp = Blueprint("shares", __name__)
 
 
+def _refused(exc: LongwatchError) -> Any:
+    status = 404 if exc.code == "E021" else 410
+    response = current_app.make_response((render_template("error.html", error=exc, status=status), status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/s/<token>")
+@public
+def landing(token: str) -> Any:
+    """What the link holds, before anything is downloaded: contents, sizes, how to verify, expiry."""
+    archive = current_archive()
+    try:
+        row = shares.find_share(archive, token)
+    except LongwatchError as exc:
+        return _refused(exc)
+    description = shares.export_description(row)
+    if description is None:
+        abort(410)
+    files = description.get("files", []) + description.get("access_copies", [])
+    try:
+        verify = (Path(row.path) / "VERIFY.txt").read_text(encoding="utf-8")
+    except OSError:
+        verify = ""
+    response = current_app.make_response(render_template(
+        "share_landing.html", row=row, export=description, files=files,
+        total=sum(int(f.get("size", 0)) for f in files), verify=verify, token=token, tz=archive.settings.tz))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
+
+
+@bp.get("/s/<token>/download")
 @public
 def download(token: str) -> Any:
     archive = current_archive()
     try:
         row = shares.live_share(archive, token)
     except LongwatchError as exc:
-        status = 404 if exc.code == "E021" else 410
-        return current_app.make_response((render_template("error.html", error=exc, status=status), status))
+        return _refused(exc)
     packages = shares.shared_packages(row)
     if packages is None:
         abort(410)

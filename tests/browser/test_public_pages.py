@@ -95,7 +95,9 @@ def test_request_received_to_delivered_masked_and_lawful_refusal(korean, web_arc
     link = page.locator("#share-link").get_attribute("href")  # the export's link, shown this once
     assert "/s/" in link and "제공한 내보내기 자료" in page.content()
     page.screenshot(path=str(ARTIFACTS / "public-request-delivered.png"), full_page=True)
-    download = page.request.get(link)
+    landing = page.request.get(link)  # the link lands on what is inside, then the download
+    assert landing.ok and "/download" in landing.text()
+    download = page.request.get(link + "/download")
     assert download.ok and download.headers["content-type"] == "application/zip"
 
     number = page.url.split("number=")[1]

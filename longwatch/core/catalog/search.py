@@ -57,6 +57,9 @@ class Query:
     order: str = "desc"
     limit: int = 50
     after: str = ""
+    #: only clips of these packages (None: any). A reader who may see only some packages (an investigator
+    #: sees the cases shared with them) searches within them: the page and the facet counts both.
+    packages: list[str] | None = None
 
 
 @dataclass
@@ -217,6 +220,8 @@ def _filters(s: Session, q: Query, text_mode: str = "index", page: bool = False)
         if q.min_confidence is not None:
             ev = ev.where(DetectedEvent.confidence >= q.min_confidence)
         conds.append(_narrow(s, Clip.package_id, ev) if text_mode == "index" else Clip.package_id.in_(ev))
+    if q.packages is not None:
+        conds.append(Clip.package_id.in_(sorted(set(q.packages))))
     if q.case:
         case_id = s.scalar(select(Case.id).where(Case.number == q.case))
         if case_id is None:
@@ -331,7 +336,9 @@ def explain(catalog: Catalog, q: Query) -> list[str]:
 
 
 def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50) -> dict[str, Any]:
-    """Counts of matching clips by camera, zone and day (days in the given fixed offset, e.g. +09:00)."""
+    """Counts of matching clips by camera, zone and day (days in the given fixed offset, e.g. +09:00), and by
+    event type (``event_type``: matching clips whose package has an event of that type, so one clip with a
+    fall and a fire counts under both)."""
     validate(q)
     with catalog.session() as s:
         conds = _filters(s, q)
@@ -348,4 +355,10 @@ def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top
             query = select(column.label("key"), func.count().label("n")).where(*conds).group_by(column)
             query = query.order_by(order, column).limit(top) if name != "day" else query.order_by(column)
             out[name] = [{"key": k or "", "count": n} for k, n in s.execute(query)]
+        kinds = (select(DetectedEvent.package_id, DetectedEvent.type).where(DetectedEvent.package_id.is_not(None))
+                 .distinct().subquery())
+        by_type = (select(kinds.c.type, func.count().label("n")).select_from(Clip)
+                   .join(kinds, kinds.c.package_id == Clip.package_id).where(*conds)
+                   .group_by(kinds.c.type).order_by(func.count().desc(), kinds.c.type).limit(top))
+        out["event_type"] = [{"key": k or "", "count": n} for k, n in s.execute(by_type)]
     return out

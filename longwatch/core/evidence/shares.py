@@ -74,6 +74,28 @@ def list_shares(archive: Archive) -> list[dict[str, Any]]:
                 for r in rows]
 
 
+def find_share(archive: Archive, token: str) -> ExportShare:
+    """The live link of ``token`` without counting a download (its landing page); E021 none, E022 revoked or
+    expired."""
+    with archive.catalog.session() as session:
+        row = session.scalars(select(ExportShare).where(ExportShare.token_sha256 == token_hash(token))).first()
+        if row is None:
+            raise LongwatchError("E021", share="?")
+        if row.revoked_at is not None or row.expires_at <= clock.now():
+            raise LongwatchError("E022", share=row.id)
+        session.expunge(row)
+        return row
+
+
+def export_description(row: ExportShare) -> dict[str, Any] | None:
+    """The ``export.json`` of the export a link points to (what is inside it); None when gone or unreadable."""
+    try:
+        data: dict[str, Any] = json.loads((Path(row.path) / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
+
+
 def live_share(archive: Archive, token: str) -> ExportShare:
     """The link of ``token``, its download counted; E021 when there is none, E022 when revoked or expired."""
     with archive.catalog.session() as session:

@@ -41,9 +41,10 @@ def register_tasks() -> list[Task]:
 
 
 def enqueue_export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
-                   session: Session | None = None) -> tuple[int | dict[str, Any], str]:
-    """An evidence-export job; returns the job and the export's id."""
-    export_id = str(uuid.uuid4())
+                   session: Session | None = None, export_id: str | None = None) -> tuple[int | dict[str, Any], str]:
+    """An evidence-export job; returns the job and the export's id (``export_id``: one the caller chose,
+    so it can record the order before the job exists)."""
+    export_id = export_id or str(uuid.uuid4())
     job = enqueue(archive, "export", {"export_id": export_id, "out_dir": str(out_dir.resolve()),
                                       "zip_path": str(zip_path.resolve()) if zip_path else None,
                                       "request": request_to_dict(request)},
