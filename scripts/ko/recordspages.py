@@ -86,14 +86,12 @@ KO = {
     "pending": "대기",
     "deleting": "삭제 중",
     "deleted": "삭제됨",
-    "held": "법적 보존 조치로 보존",
     "store-locked": "저장소 잠금으로 보존",
     "not due": "보존기간 미도래",
     "kept as a planning sample": "계획 표본으로 보존",
     "planning sample failed": "계획 표본 보존 실패",
     "queued": "대기열에 있음",
     "running": "실행 중",
-    "failed": "실패",
     "cancelled": "취소됨",
     "manual deletion": "수동 삭제",
     "a legal hold covers it": "법적 보존 조치 대상임",
@@ -122,7 +120,6 @@ KO = {
     "A package gets the class that keeps it longest among the default class and every rule it matches.":
         "패키지는 기본 분류와 해당하는 모든 규칙 가운데 가장 오래 보존하는 분류를 받습니다.",
     "rule": "규칙",
-    "event type": "이벤트 유형",
     "No rules: every package is in the default class.": "규칙이 없습니다: 모든 패키지가 기본 분류입니다.",
     "Planning sample": "계획 표본",
     "On: minutes {start} to {end} of every hour are kept in class {cls} when the rest is destroyed.":
