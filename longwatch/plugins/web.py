@@ -26,6 +26,8 @@ PAGES = (
     "access_requests",
     "shares",
     "events_api",
+    "events_review",
+    "cameras",
     "admin",
     "upload",
     "api",

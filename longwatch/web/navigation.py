@@ -23,6 +23,8 @@ PAGES: list[tuple[str, str]] = [
     ("packages.dashboard", N_("Dashboard")),
     ("packages.package_list", N_("Packages")),
     ("inquiry.page", N_("Inquiry")),
+    ("events_review.queue", N_("Event review")),
+    ("cameras.listing", N_("Cameras")),
     ("requests.listing", N_("Requests")),
     ("shares.shares_page", N_("Share links")),
     ("analytics.page", N_("Analytics")),
