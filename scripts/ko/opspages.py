@@ -30,6 +30,7 @@ KO = {
     "decision": "판정",
     "vendor event id": "제조사 이벤트 ID",
     "no source package": "원본 패키지 없음",
+    "source footage": "원본 영상",
     "preserved window": "보존 구간",
     "no window preserved": "보존 구간 없음",
     "note (optional)": "메모 (선택)",
