@@ -28,8 +28,9 @@ DETECTOR = {"name": "fall-detector", "version": "2.1", "event_types": ["fall"], 
 
 def _event(web_archive, vendor_id: str, detector: dict | None = DETECTOR, seconds: float = 1.0,
            apply_rules: bool = False) -> int:
-    recorded = events.record(web_archive.archive, camera="cam-01", type="fall", start=START + timedelta(seconds=seconds),
-                             end=None, confidence=0.91, source="vms-a" if detector is None else "detector",
+    recorded = events.record(web_archive.archive, camera="cam-01", type="fall",
+                             start=START + timedelta(seconds=seconds), end=None, confidence=0.91,
+                             source="vms-a" if detector is None else "detector",
                              vendor_event_id=vendor_id, package_id=web_archive.package_id, detector=detector,
                              apply_rules=apply_rules)
     return recorded.event.id
@@ -83,6 +84,9 @@ def test_review_confirm_and_false_positive_change_the_report(login_as, web_archi
     html = c.get("/events/review").get_data(as_text=True)
     assert "1 event awaits review" in html and f'id="event-{first}"' not in html
     assert _report_row(html, "fall-detector 2.1")[1:7] == ["2", "2", "1", "1", "0", "50.0%"]
+    # the page's grouped count is the command line's report (longwatch events report --by detector)
+    assert events.detector_report(web_archive.archive) == events.report(events.query(web_archive.archive),
+                                                                        ["detector"])
     done = html.split(f'id="reviewed-{first}"')[1].split("</tr>")[0]
     assert "confirmed" in done and "operator" in done and "a person fell at the gate" in done
     # the decisions are recorded in the catalog and in the custody ledger, naming the reviewer

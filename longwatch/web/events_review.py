@@ -54,15 +54,12 @@ def _page(status: int = 200, errors: dict[int, LongwatchError] | None = None,
     user = current_user()
     assert user is not None
     queue = events.query(archive, status="new", limit=QUEUE_SIZE)
-    everything = events.query(archive)
-    waiting = sum(1 for e in everything if e.status == "new")
-    reviewed = sorted((e for e in everything if e.reviewed_at is not None),
-                      key=lambda e: (e.reviewed_at, e.id), reverse=True)[:20]
+    reviewed = events.recently_reviewed(archive)
     wanted = {e.window_package_id for e in [*queue, *reviewed] if e.window_package_id}
     with archive.catalog.session() as s:
         windows = {w.package_id: w for w in s.scalars(select(EventWindow).where(EventWindow.package_id.in_(wanted)))}
-    return render_template("events_review.html", queue=queue, waiting=waiting, reviewed=reviewed,
-                           windows=windows, report=events.report(everything, ["detector"]),
+    return render_template("events_review.html", queue=queue, waiting=events.waiting_count(archive),
+                           reviewed=reviewed, windows=windows, report=events.detector_report(archive),
                            detector=_detector, decisions=DECISIONS, statuses=STATUS_LABELS,
                            can_review=user.can("inquiry:write"), errors=errors or {}, values=values or {},
                            tz=archive.settings.tz), status
