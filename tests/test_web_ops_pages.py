@@ -63,6 +63,8 @@ def test_review_confirm_and_false_positive_change_the_report(login_as, web_archi
     second = _event(web_archive, "E2", seconds=1.5)
     vendor = _event(web_archive, "V1", detector=None)
     c = login_as("operator")
+    dashboard = c.get("/").get_data(as_text=True)
+    assert "3 events await review" in dashboard.split('id="review-panel"')[1].split("</p>")[0]
     html = c.get("/events/review").get_data(as_text=True)
     assert "3 events await review" in html
     for event_id in (first, second, vendor):
@@ -118,8 +120,9 @@ def test_roles_without_permission_get_403_and_no_link(login_as, web_archive):
     c = login_as("investigator")
     for path in ("/events/review", "/cameras"):
         assert c.get(path).status_code == 403
-    nav = c.get("/").get_data(as_text=True).split('<nav aria-label="Main">')[1].split("</nav>")[0]
-    assert "/events/review" not in nav and "/cameras" not in nav
+    dashboard = c.get("/").get_data(as_text=True)
+    nav = dashboard.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    assert "/events/review" not in nav and "/cameras" not in nav and 'id="review-panel"' not in dashboard
     # an auditor reads the queue and the report but may not decide, nor change cameras
     c = login_as("auditor")
     html = c.get("/events/review").get_data(as_text=True)

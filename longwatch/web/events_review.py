@@ -24,7 +24,7 @@ from sqlalchemy import select
 from longwatch.core.catalog.models import EventWindow
 from longwatch.core.events import record as events
 from longwatch.errors import LongwatchError
-from longwatch.i18n import N_
+from longwatch.i18n import N_, gettext
 from longwatch.web import current_archive
 from longwatch.web.numbers import is_whole
 from longwatch.web.security import current_user, requires
@@ -90,5 +90,15 @@ def review() -> Any:
     return redirect(url_for("events_review.queue") + "#reviewed")
 
 
+def dashboard_panel(archive: Any, user: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """How many events await review, linked to the queue, for the roles that may open it."""
+    if not user.can("catalog:read") or user.is_scoped:
+        return None
+    return gettext("Events awaiting review"), "_review_panel.html", {"waiting": events.waiting_count(archive)}
+
+
 def blueprints(app: Any) -> list[Blueprint]:
+    panels = app.config["LONGWATCH_DASHBOARD_PANELS"]
+    if dashboard_panel not in panels:
+        panels.append(dashboard_panel)
     return [bp]

@@ -22,6 +22,7 @@ KO = {
         "탐지기와 관제센터 시스템이 보낸 이벤트 가운데 사람의 판정을 기다리는 것입니다. 모든 판정은 판정한 사람의 이름과 "
         "함께 관리 연속성 원장에 기록되며, 오탐으로 판정하면 그 보존 구간은 더 짧은 보존 등급으로 옮겨집니다.",
     "{count} events await review": "검토를 기다리는 이벤트 {count}건",
+    "Events awaiting review": "검토를 기다리는 이벤트",
     "oldest {count} shown": "오래된 {count}건 표시",
     "Awaiting review": "검토 대기",
     "awaiting review": "검토 대기",
