@@ -178,6 +178,8 @@ def test_cameras_show_status_and_gaps_and_can_be_added_and_moved(login_as, web_a
     archive = web_archive.archive
     gaps.record(archive, "cam-01", START - timedelta(hours=2), START - timedelta(hours=1), "network down")
     c = login_as("administrator")
+    row = c.get("/cameras").get_data(as_text=True).split('id="camera-cam-01"')[1].split("</tr>")[0]
+    assert "not in the registry" in row and "1 gap" in row  # footage and a gap, yet no registry entry
     token = csrf_of(c, "/cameras")
     form = {"csrf_token": token, "camera_id": "cam-01", "name": "Gate", "zone": "Jung-gu/Market/Gate-1",
             "location": "91,126.9", "address": "Gate 1"}
@@ -191,7 +193,7 @@ def test_cameras_show_status_and_gaps_and_can_be_added_and_moved(login_as, web_a
     html = c.get("/cameras").get_data(as_text=True)
     row = html.split('id="camera-cam-01"')[1].split("</tr>")[0]
     assert "Jung-gu/Market/Gate-1" in row and "37.563600, 126.977000" in row
-    assert "recording" in row and "1 gap" in row
+    assert "recording" in row and "1 gap" in row and "not in the registry" not in row
     frozen_clock(now + timedelta(days=1))
     c = login_as("administrator")  # the session ended while idle
     token = csrf_of(c, "/cameras")

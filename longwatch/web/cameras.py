@@ -62,7 +62,13 @@ def _page(status: int = 200, errors: dict[str, LongwatchError] | None = None,
     now = clock.now()
     footage = gaps.per_camera(archive.catalog)
     rows = []
-    for cam in reference.list_cameras(archive.catalog):
+    registered = reference.list_cameras(archive.catalog)
+    known = {cam["id"] for cam in registered}
+    # cameras whose footage or gaps the archive holds but the registry lacks: listed, to be added
+    unregistered: list[dict[str, Any]] = [
+        {"id": name, "name": "", "zone": "", "address": "", "latitude": None, "longitude": None, "positions": [],
+         "registered": False} for name in sorted(set(footage) - known) if name]
+    for cam in [*({**c, "registered": True} for c in registered), *unregistered]:
         seen = footage.get(cam["id"])
         last = seen.last_footage if seen else None
         rows.append({**cam, "status": _status(last, now), "last_footage": last,

@@ -58,6 +58,7 @@ KO = {
     "recording": "녹화 중",
     "silent": "수신 없음",
     "no footage yet": "아직 영상 없음",
+    "not in the registry": "등록되지 않음",
     "No cameras registered yet.": "아직 등록된 카메라가 없습니다.",
     "Add or update a camera": "카메라 추가 또는 수정",
     "Camera id": "카메라 ID",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from longwatch import clock
 from longwatch.core.catalog.models import (
@@ -261,7 +261,9 @@ def camera_at(catalog: Catalog, cam_id: str, when: datetime | None) -> dict[str,
 
 def list_cameras(catalog: Catalog) -> list[dict[str, Any]]:
     with catalog.session() as s:
-        return [camera_dict(c) for c in s.scalars(select(Camera).order_by(Camera.id))]
+        # positions in one more query, not one per camera (the cameras page lists thousands)
+        return [camera_dict(c) for c in s.scalars(select(Camera).options(selectinload(Camera.positions))
+                                                  .order_by(Camera.id))]
 
 
 def import_cameras_csv(catalog: Catalog, path: Path) -> int:
