@@ -429,6 +429,15 @@ CODES: Mapping[str, str] = {
     "W071": N_("export {export_id} is not finished ({state}); a link can be made once it is done"),
     "W072": N_("package {package_id} is destroyed; only its tombstone remains and it cannot be added to a case, "
                "held or exported"),
+    # issue 22: the operator's and auditor's pages (events review, cameras, accounts)
+    "W080": N_("{username} is the last active administrator: give another account the administrator role "
+               "first, or nobody could manage the accounts any more"),
+    "W081": N_("the current password is not right; nothing was changed"),
+    "W082": N_("the two new passwords differ; type the same one twice"),
+    "W083": N_("a token expires after 1 to {maximum} days, not {days}"),
+    "W084": N_("you have no API token #{token_id}"),
+    "W085": N_("choose a CSV file of cameras to import"),
+    "W086": N_("choose a decision: confirmed, false positive or unsure"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

@@ -53,11 +53,12 @@ def add(obj: Context, username: str, role: str, language: str, password_stdin: b
     """Create an account (the first account of an archive: an administrator, mapped to this OS user)."""
     catalog = _catalog(obj)
     first = not accounts.users(catalog)
+    by = username
     if not first:
-        obj.account("users:write")
+        by = obj.account("users:write").username
     elif role != "administrator":
         raise LongwatchError("W009", role=role, permission="users:write")
-    accounts.add_user(catalog, username, _password(password_stdin), role, language)
+    accounts.add_user(catalog, username, _password(password_stdin), role, language, by=by)
     if first and accounts.os_user():
         accounts.map_os_user(catalog, accounts.os_user(), username, username)
         record_os_user_mapping(obj.archive(), accounts.os_user(), username, username)
@@ -91,9 +92,10 @@ def list_users(obj: Context, as_json: bool) -> None:
 @pass_obj
 def passwd(obj: Context, username: str, password_stdin: bool) -> None:
     """Set a new password (signs the user out everywhere); your own, or anyone's as an administrator."""
-    if obj.account("self").username != username:
+    me = obj.account("self")
+    if me.username != username:
         obj.account("users:write")
-    accounts.set_password(_catalog(obj), username, _password(password_stdin))
+    accounts.set_password(_catalog(obj), username, _password(password_stdin), by=me.username)
     if not obj.quiet:
         click.echo(_("Password changed for {username}.").format(username=username))
 
@@ -104,8 +106,8 @@ def passwd(obj: Context, username: str, password_stdin: bool) -> None:
 @pass_obj
 def role(obj: Context, username: str, role: str) -> None:
     """Give a user another role (signs the user out everywhere)."""
-    obj.account("users:write")
-    accounts.set_role(_catalog(obj), username, role)
+    admin = obj.account("users:write")
+    accounts.set_role(_catalog(obj), username, role, by=admin.username)
     if not obj.quiet:
         click.echo(_("{username} is now {role}.").format(username=username, role=role))
 
@@ -205,9 +207,10 @@ def token() -> None:
 @pass_obj
 def create_token(obj: Context, username: str, name: str, days: int) -> None:
     """Create a token acting as USERNAME; it is printed once and never stored."""
-    if obj.account("self").username != username:
+    me = obj.account("self")
+    if me.username != username:
         obj.account("users:write")
-    click.echo(accounts.create_token(_catalog(obj), username, name, days))
+    click.echo(accounts.create_token(_catalog(obj), username, name, days, by=me.username))
 
 
 @hookimpl

@@ -30,12 +30,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from longwatch import clock
 from longwatch.core.catalog import Catalog
-from longwatch.core.catalog.models import ApiToken, LoginAttempt, OsUserAccount, User, WebSession
+from longwatch.core.catalog.models import AccountChange, ApiToken, LoginAttempt, OsUserAccount, User, WebSession
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_
 
@@ -74,6 +74,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inquiry:write": frozenset({"administrator", "records-manager", "operator", "investigator"}),
     # retention schedules and facts, holds released, dispositions proposed and executed, manual deletions
     "records:write": frozenset({"administrator", "records-manager"}),
+    # the camera registry: add cameras, record moves, import a CSV
+    "cameras:write": frozenset({"administrator", "records-manager"}),
     # any signed-in user: own profile, logout
     "self": frozenset(ROLES),
 }
@@ -166,7 +168,7 @@ def _account(user: User) -> Account:
     return Account(user.id, user.username, user.role, user.language or "")
 
 
-def add_user(catalog: Catalog, username: str, password: str, role: str, language: str = "") -> Account:
+def add_user(catalog: Catalog, username: str, password: str, role: str, language: str = "", by: str = "") -> Account:
     if not _USERNAME.match(username):
         raise LongwatchError("W005", username=username)
     check_role(role)
@@ -178,7 +180,43 @@ def add_user(catalog: Catalog, username: str, password: str, role: str, language
                     active=True, created_at=clock.now())
         s.add(user)
         s.flush()
+        _changed(s, by, username, "created", "", role)
         return _account(user)
+
+
+#: The audit trail's kinds of change -> label (for people).
+CHANGES: dict[str, str] = {
+    "created": N_("account created"), "role": N_("role changed"), "active": N_("enabled or disabled"),
+    "password": N_("password set"), "token created": N_("API token created"),
+    "token revoked": N_("API token revoked"),
+}
+
+
+def _changed(s: Session, by: str, username: str, change: str, old: str = "", new: str = "") -> None:
+    """One line of the accounts' audit trail, in the same transaction as the change it describes."""
+    s.add(AccountChange(at=clock.now(), actor=by[:64], username=username[:64], change=change, old=old[:200],
+                        new=new[:200]))
+
+
+def changes(catalog: Catalog, username: str | None = None, limit: int = 200) -> list[AccountChange]:
+    """The audit trail, newest first: every account created, role changed, enabled or disabled, password
+    set and token made or revoked, with the account that did it."""
+    query = select(AccountChange).order_by(AccountChange.id.desc()).limit(limit)
+    if username is not None:
+        query = query.where(AccountChange.username == username)
+    with catalog.session() as s:
+        return list(s.scalars(query))
+
+
+def _keep_an_administrator(s: Session, user: User, role: str, active: bool) -> None:
+    """W080 when the change would leave no active administrator: nobody could manage accounts any more
+    (only a new archive's first account is made without one)."""
+    if user.role != "administrator" or not user.active or (role == "administrator" and active):
+        return
+    others = s.scalar(select(func.count()).select_from(User).where(
+        User.role == "administrator", User.active.is_(True), User.id != user.id))
+    if not others:
+        raise LongwatchError("W080", username=user.username)
 
 
 def users(catalog: Catalog) -> list[User]:
@@ -193,29 +231,52 @@ def _get_user(s: Session, username: str) -> User:
     return user
 
 
-def set_password(catalog: Catalog, username: str, password: str) -> None:
+def set_password(catalog: Catalog, username: str, password: str, by: str = "") -> None:
     check_password(password)
     with catalog.session() as s:
         user = _get_user(s, username)
         user.password_hash = hash_password(password)
         s.execute(delete(WebSession).where(WebSession.user_id == user.id))  # sign out everywhere
+        _changed(s, by, username, "password")
 
 
-def set_role(catalog: Catalog, username: str, role: str) -> None:
+def change_own_password(catalog: Catalog, username: str, current: str, new: str, confirm: str) -> None:
+    """A person's own new password: the current one first (W081, so a session left open cannot be taken
+    over for good), the new one typed twice (W082). Signs the account out everywhere."""
+    with catalog.session() as s:
+        user = _get_user(s, username)
+        if not password_matches(user.password_hash, current):
+            raise LongwatchError("W081")
+    if new != confirm:
+        raise LongwatchError("W082")
+    set_password(catalog, username, new, by=username)
+
+
+def set_role(catalog: Catalog, username: str, role: str, by: str = "") -> None:
+    """Give ``username`` another role (signs it out everywhere); W080 for the last active administrator."""
     check_role(role)
     with catalog.session() as s:
         user = _get_user(s, username)
-        user.role = role
+        if user.role == role:
+            return
+        _keep_an_administrator(s, user, role, user.active)
+        old, user.role = user.role, role
         s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        _changed(s, by, username, "role", old, role)
 
 
-def set_active(catalog: Catalog, username: str, active: bool) -> None:
+def set_active(catalog: Catalog, username: str, active: bool, by: str = "") -> None:
+    """Enable or disable an account (disabling ends its sessions and tokens); W080 for the last administrator."""
     with catalog.session() as s:
         user = _get_user(s, username)
+        if user.active == active:
+            return
+        _keep_an_administrator(s, user, user.role, active)
         user.active = active
         if not active:
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
             s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        _changed(s, by, username, "active", "yes" if not active else "no", "yes" if active else "no")
 
 
 def set_language(catalog: Catalog, user_id: int, language: str) -> None:
@@ -297,20 +358,47 @@ TOKEN_PREFIX = "lwt_"  # noqa: S105 - a prefix, not a secret
 TOKEN_DAYS = 90
 
 
-def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None) -> str:
+MAX_TOKEN_DAYS = 3650
+
+
+def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None, by: str = "") -> str:
     """A new bearer token for ``username``; the secret is returned once and never stored.
 
     Every token expires (after ``TOKEN_DAYS`` unless ``days`` says otherwise): a token forgotten in a
     script or a leaked configuration file stops working by itself.
     """
     days = days or TOKEN_DAYS
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise LongwatchError("W083", days=days, maximum=MAX_TOKEN_DAYS)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     with catalog.session() as s:
         user = _get_user(s, username)
-        s.add(ApiToken(user_id=user.id, name=name[:100], token_sha256=sha256_hex(secret), created_at=now,
-                       expires_at=now + timedelta(days=days)))
+        token = ApiToken(user_id=user.id, name=name[:100], token_sha256=sha256_hex(secret), created_at=now,
+                         expires_at=now + timedelta(days=days))
+        s.add(token)
+        s.flush()
+        if by:
+            _changed(s, by, username, "token created", "", f"#{token.id} {name[:100]}".strip())
     return secret
+
+
+def tokens(catalog: Catalog, username: str) -> list[ApiToken]:
+    """The account's tokens, newest first (names and dates only: the secrets were never stored)."""
+    with catalog.session() as s:
+        user = _get_user(s, username)
+        return list(s.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token_id(catalog: Catalog, username: str, token_id: int, by: str = "") -> None:
+    """Revoke one of ``username``'s tokens by its number (W084 when it has no such token)."""
+    with catalog.session() as s:
+        user = _get_user(s, username)
+        token = s.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)).first()
+        if token is None:
+            raise LongwatchError("W084", token_id=token_id)
+        _changed(s, by or username, username, "token revoked", f"#{token.id} {token.name}".strip(), "")
+        s.delete(token)
 
 
 def token_account(catalog: Catalog, secret: str) -> Account | None:

@@ -29,6 +29,8 @@ PAGES = (
     "cases",
     "exports",
     "events_api",
+    "events_review",
+    "cameras",
     "admin",
     "holds",
     "disposition",

@@ -17,7 +17,10 @@ from longwatch.errors import LongwatchError
 
 #: The fields an error code is about (the first the form has), where its context does not name one.
 FIELD_OF: dict[str, tuple[str, ...]] = {
-    "W003": ("role",), "W004": ("password",), "W005": ("username",), "W006": ("username",),
+    "W003": ("role",), "W004": ("password", "new_password"), "W005": ("username",), "W006": ("username",),
+    "W054": ("password", "new_password"), "W081": ("current_password",), "W082": ("confirm_password",),
+    "W083": ("days",), "W084": ("tokens",), "W085": ("file",), "W086": ("decision",), "I009": ("camera_id",),
+    "Q002": ("location",), "Q009": ("camera_id",), "Q012": ("file",),
     "U003": ("kind",), "U007": ("identity_method", "contact"), "Q001": ("end", "claimed_end"),
     "I003": ("start", "at"),
 }

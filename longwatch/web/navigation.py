@@ -26,6 +26,8 @@ PAGES: list[tuple[str, str]] = [
     ("cases.listing", N_("Cases")),
     ("exports.listing", N_("Exports")),
     ("inquiry.page", N_("Inquiry")),
+    ("events_review.queue", N_("Event review")),
+    ("cameras.listing", N_("Cameras")),
     ("requests.listing", N_("Requests")),
     ("shares.shares_page", N_("Share links")),
     ("analytics.page", N_("Analytics")),

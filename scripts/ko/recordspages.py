@@ -30,7 +30,6 @@ KO = {
     "until": "까지",
     "Local time ({zone}), to the second.": "현지 시각({zone}), 초 단위까지 입력합니다.",
     "owner (who asked for the hold)": "요청 기관 (보존 조치를 요청한 곳)",
-    "review on": "검토일",
     "choose what the hold covers and fill in that field: a package, a case, a camera with a start and an end, "
     "or a saved search":
         "보존 조치 대상을 고르고 그 칸을 채우십시오: 패키지, 사건, 시작과 끝을 지정한 카메라, 또는 저장된 검색",
@@ -90,8 +89,6 @@ KO = {
     "not due": "보존기간 미도래",
     "kept as a planning sample": "계획 표본으로 보존",
     "planning sample failed": "계획 표본 보존 실패",
-    "queued": "대기열에 있음",
-    "running": "실행 중",
     "cancelled": "취소됨",
     "manual deletion": "수동 삭제",
     "a legal hold covers it": "법적 보존 조치 대상임",

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 JOURNALED: Mapping[str, frozenset[str]] = {
     "users": frozenset({"password_hash"}),
     "api_tokens": frozenset(),
+    "account_changes": frozenset(),
     "cases": frozenset(),
     "case_ranges": frozenset(),
     "case_packages": frozenset(),

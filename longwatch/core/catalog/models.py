@@ -283,6 +283,27 @@ class OsUserAccount(Base):
     mapped_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class AccountChange(Base):
+    """Who changed which account, when, and how (migration 0030): the accounts page's audit trail.
+
+    The ``users`` row itself says only how an account is now, and the ledger
+    entry the catalog journal makes of it names the process, not the person
+    who clicked; so each change also writes one row here, naming the acting
+    account. The table is journaled, so the trail reaches the custody ledger too.
+    """
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    username: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    #: created, role, active, password, token created, token revoked
+    change: Mapped[str] = mapped_column(String(32), nullable=False)
+    old: Mapped[str] = mapped_column(String(200), default="")
+    new: Mapped[str] = mapped_column(String(200), default="")
+
+
 class LoginAttempt(Base):
     """Failed logins per user and address, in the catalog so every server process sees them."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from longwatch import clock
 from longwatch.core.catalog.models import (
@@ -261,7 +261,9 @@ def camera_at(catalog: Catalog, cam_id: str, when: datetime | None) -> dict[str,
 
 def list_cameras(catalog: Catalog) -> list[dict[str, Any]]:
     with catalog.session() as s:
-        return [camera_dict(c) for c in s.scalars(select(Camera).order_by(Camera.id))]
+        # positions in one more query, not one per camera (the cameras page lists thousands)
+        return [camera_dict(c) for c in s.scalars(select(Camera).options(selectinload(Camera.positions))
+                                                  .order_by(Camera.id))]
 
 
 def import_cameras_csv(catalog: Catalog, path: Path) -> int:
@@ -271,9 +273,16 @@ def import_cameras_csv(catalog: Catalog, path: Path) -> int:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise LongwatchError("Q012", path=path, line=0, detail=str(exc)) from exc
+    return import_cameras_text(catalog, text, str(path))
+
+
+def import_cameras_text(catalog: Catalog, text: str, source: str) -> int:
+    """The CSV of :func:`import_cameras_csv` already read (a file uploaded on the cameras page); ``source``
+    names it in errors. One transaction: a bad row (Q012, with its line) imports nothing."""
+    text = text.removeprefix("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise LongwatchError("Q012", path=path, line=1, detail="the header must name at least an 'id' column")
+        raise LongwatchError("Q012", path=source, line=1, detail="the header must name at least an 'id' column")
     count = 0
     with catalog.session() as s:
         for row in reader:
@@ -283,7 +292,7 @@ def import_cameras_csv(catalog: Catalog, path: Path) -> int:
                 try:
                     data["latitude"], data["longitude"] = data["coordinates"].split(",")
                 except ValueError:
-                    raise LongwatchError("Q012", path=path, line=line,
+                    raise LongwatchError("Q012", path=source, line=line,
                                          detail="coordinates must be LAT,LON") from None
             try:
                 for key in ("latitude", "longitude", "clock_offset_s"):
@@ -291,9 +300,9 @@ def import_cameras_csv(catalog: Catalog, path: Path) -> int:
                         float(data[key])
                 upsert_camera(s, data)
             except ValueError as exc:
-                raise LongwatchError("Q012", path=path, line=line, detail=str(exc)) from exc
+                raise LongwatchError("Q012", path=source, line=line, detail=str(exc)) from exc
             except LongwatchError as exc:
-                raise LongwatchError("Q012", path=path, line=line, detail=exc.render()) from exc
+                raise LongwatchError("Q012", path=source, line=line, detail=exc.render()) from exc
             count += 1
     return count
 

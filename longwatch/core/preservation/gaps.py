@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from longwatch import clock
 from longwatch.clock import parse_utc
 from longwatch.core import custody
-from longwatch.core.catalog.models import FootageGap
+from longwatch.core.catalog.models import FootageGap, Package
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
@@ -80,6 +80,30 @@ def overlapping(catalog: Catalog, start: datetime | None = None, end: datetime |
     with catalog.session() as s:
         rows = s.scalars(query.order_by(FootageGap.start_utc, FootageGap.id).limit(limit)).all()
         return [GapRecord(r.camera, r.start_utc, r.end_utc, r.reason, r.source) for r in rows]
+
+
+@dataclass(frozen=True)
+class CameraFootage:
+    """What the cameras page says of one camera: when its footage last ended, and its gaps."""
+
+    camera: str
+    last_footage: datetime | None
+    gaps: int
+    last_gap_start: datetime | None
+
+
+def per_camera(catalog: Catalog) -> dict[str, CameraFootage]:
+    """Per camera: the end of its newest footage and how many gaps it has (two grouped queries, however many
+    packages), so a camera that stopped sending shows as silent without opening any package."""
+    with catalog.session() as s:
+        last = dict(s.execute(select(Package.camera, func.max(Package.end_utc)).group_by(Package.camera)).all())
+        gaps = {row[0]: (row[1], row[2]) for row in s.execute(
+            select(FootageGap.camera, func.count(), func.max(FootageGap.start_utc)).group_by(FootageGap.camera))}
+    out = {}
+    for camera in set(last) | set(gaps):
+        count, latest = gaps.get(camera, (0, None))
+        out[str(camera)] = CameraFootage(str(camera), last.get(camera), int(count), latest)
+    return out
 
 
 def restore_from_ledger(archive: Archive) -> int:

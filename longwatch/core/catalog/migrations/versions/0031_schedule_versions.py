@@ -5,7 +5,7 @@ version's text); ``reindex`` refills it. Existing archives start with an
 empty history until their next ``retention set`` or ``reindex``.
 
 Revision ID: 0031
-Revises: 0026
+Revises: 0030
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0031"
-down_revision = "0026"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,90 @@
+"""An operator's journey in Debian's Chromium: an AI event awaits review, the operator finds it from the
+navigation, sees the detector and model that decided and the window it preserved, marks it a false positive
+with a note, and the per-detector report and the archive both say so. In Korean, as the control centre works.
+
+Screenshots go to tests/artifacts/ as the other browser tests' do.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from web_fixtures import PASSWORD, LiveServer
+
+from longwatch.core.custody import Ledger
+from longwatch.core.events import record as events
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)  # the web archive's clip
+DETECTOR = {"name": "loitering-net", "version": "3.0", "event_types": ["loitering"], "library": "onnxruntime",
+            "models": [{"name": "loitering.onnx", "size": 4096, "sha256": "cd" * 32, "source": "vendor"}],
+            "parameters": {"threshold": 0.7}}
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+
+
+@pytest.fixture
+def browser_page(web_archive):
+    from playwright.sync_api import sync_playwright
+
+    server = LiveServer(web_archive.root)
+    server.start()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ko-KR")
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            yield server, page
+            context.close()
+            browser.close()
+    finally:
+        server.stop()
+
+
+def test_operator_reviews_an_ai_event(browser_page, web_archive):
+    archive = web_archive.archive
+    recorded = events.record(archive, camera="cam-01", type="loitering", start=START + timedelta(seconds=1),
+                             end=None, confidence=0.88, source="detector", vendor_event_id="L-1",
+                             package_id=web_archive.package_id, detector=DETECTOR)
+    assert recorded.window  # the default rule kept a window of footage around it
+    event_id = recorded.event.id
+    server, page = browser_page
+    page.goto(server.url + "/login?lang=ko")
+    page.fill("#username", "operator")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    page.click("nav >> text=이벤트 검토")
+    row = page.locator(f"#event-{event_id}")
+    row.wait_for()
+    assert "검토를 기다리는 이벤트 1건" in page.locator("#waiting").inner_text()
+    text = row.inner_text()
+    assert "loitering-net 3.0" in text and "cd" * 6 in text  # the detector and its model
+    assert page.locator(f"#event-{event_id} a.window").get_attribute("href") == f"/packages/{recorded.window}"
+    page.screenshot(path=str(ARTIFACTS / "event-review-queue.png"), full_page=True)
+
+    page.fill(f"#note-{event_id}", "바람에 흔들린 나뭇가지")
+    row.locator("button[value=false_positive]").click()
+    page.locator(f"#reviewed-{event_id}").wait_for()
+    assert page.locator("text=검토를 기다리는 이벤트가 없습니다.").is_visible()
+    done = page.locator(f"#reviewed-{event_id}").inner_text()
+    assert "오탐" in done and "operator" in done and "바람에 흔들린 나뭇가지" in done
+    report = page.locator("table.detector-report tbody tr", has_text="loitering-net 3.0").inner_text()
+    assert "100.0%" in report
+    page.screenshot(path=str(ARTIFACTS / "event-review-done.png"), full_page=True)
+
+    # the archive holds the decision: the catalog row, and the ledger's validation naming the operator
+    [event] = events.query(archive)
+    assert (event.status, event.reviewer, event.review_note) == ("false_positive", "operator", "바람에 흔들린 나뭇가지")
+    entries = [json.loads(line) for _s, _o, line, ok in Ledger.for_archive(archive).lines() if ok]
+    [decision] = [e for e in entries if e["type"] == "validation" and e["extra"].get("event_id") == event_id]
+    assert decision["extra"]["decision"] == "false_positive"
+    assert {"operator"} <= {a.get("name") for a in decision["agents"]}
