@@ -414,6 +414,10 @@ CODES: Mapping[str, str] = {
     "W053": N_("not ready: the custody ledger's identity does not match the catalog's ({detail}); "
                "see `longwatch custody verify`"),
     "W054": N_("this password is among the most common ones and would be guessed first: choose another"),
+    "W090": N_("this API token's scopes ({scopes}) do not allow this ({permission}): create a token with the "
+               "scope {scope} (`longwatch token create USER --scope {scope}`)"),
+    "W091": N_("there is no token scope {scope!r}; choose among: {scopes}"),
+    "W092": N_("the request body is invalid: {detail}"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

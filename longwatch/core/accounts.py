@@ -16,6 +16,7 @@ with a bare user name.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import getpass
 import hashlib
@@ -77,6 +78,50 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # any signed-in user: own profile, logout
     "self": frozenset(ROLES),
 }
+
+#: API token scope -> the permissions it lends. A token does at most what its scopes AND its owner's role allow
+#: (a ``read`` token of an administrator cannot place a hold). ``self`` (who am I, sign out) needs no scope.
+#: Scopes name jobs a script does, not roles, so a scheduled export of the register asks for ``read`` only.
+SCOPES: dict[str, frozenset[str]] = {
+    "read": frozenset({"catalog:read", "requests:read", "register:read", "users:read"}),
+    "search": frozenset({"catalog:read"}),
+    "footage": frozenset({"footage:read"}),
+    "verify": frozenset({"package:verify"}),
+    "upload": frozenset({"upload:write"}),
+    "cases:write": frozenset({"inquiry:write"}),
+    "records:write": frozenset({"records:write"}),
+    "requests:write": frozenset({"requests:write"}),
+    "notice:write": frozenset({"notice:write"}),
+    "users:write": frozenset({"users:write"}),
+    "all": frozenset(PERMISSIONS),
+}
+#: What a token made without ``--scope`` may do (and every token made before scopes existed): all its role may.
+DEFAULT_SCOPES = ("all",)
+
+
+def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """The scopes, sorted and without repeats; W091 for a name not in :data:`SCOPES`."""
+    found = sorted({s.strip() for s in scopes if s.strip()})
+    for scope in found:
+        if scope not in SCOPES:
+            raise LongwatchError("W091", scope=scope, scopes=", ".join(SCOPES))
+    return tuple(found) or DEFAULT_SCOPES
+
+
+def scope_permissions(scopes: Iterable[str]) -> frozenset[str]:
+    """The permissions a token's scopes lend (unknown scopes lend nothing), always including ``self``."""
+    lent: set[str] = {"self"}
+    for scope in scopes:
+        lent |= SCOPES.get(scope, frozenset())
+    return frozenset(lent)
+
+
+def scope_for(permission: str) -> str:
+    """The narrowest scope that lends ``permission`` (what the OpenAPI document asks of each operation)."""
+    if permission == "self":
+        return ""
+    return min((name for name, lent in SCOPES.items() if permission in lent), key=lambda n: len(SCOPES[n]))
+
 
 #: Roles that see only what they uploaded or what a case shares with them (cases come later).
 SCOPED_ROLES = frozenset({"investigator"})
@@ -153,13 +198,19 @@ class Account:
     username: str
     role: str
     language: str = ""
+    #: the token's scopes when the request came with one (None: a session, which has no scopes)
+    scopes: tuple[str, ...] | None = None
 
     @property
     def is_scoped(self) -> bool:
         return self.role in SCOPED_ROLES
 
     def can(self, permission: str) -> bool:
-        return has_permission(self.role, permission)
+        """The role holds ``permission`` and, for a token, its scopes lend it."""
+        return has_permission(self.role, permission) and self.scope_allows(permission)
+
+    def scope_allows(self, permission: str) -> bool:
+        return self.scopes is None or permission in scope_permissions(self.scopes)
 
 
 def _account(user: User) -> Account:
@@ -297,19 +348,22 @@ TOKEN_PREFIX = "lwt_"  # noqa: S105 - a prefix, not a secret
 TOKEN_DAYS = 90
 
 
-def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None) -> str:
+def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None,
+                 scopes: Iterable[str] = DEFAULT_SCOPES) -> str:
     """A new bearer token for ``username``; the secret is returned once and never stored.
 
     Every token expires (after ``TOKEN_DAYS`` unless ``days`` says otherwise): a token forgotten in a
-    script or a leaked configuration file stops working by itself.
+    script or a leaked configuration file stops working by itself. ``scopes`` (:data:`SCOPES`) narrow what
+    it may do below its owner's role, so a leaked reporting token cannot release a hold.
     """
     days = days or TOKEN_DAYS
+    granted = " ".join(check_scopes(scopes))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     with catalog.session() as s:
         user = _get_user(s, username)
         s.add(ApiToken(user_id=user.id, name=name[:100], token_sha256=sha256_hex(secret), created_at=now,
-                       expires_at=now + timedelta(days=days)))
+                       expires_at=now + timedelta(days=days), scopes=granted))
     return secret
 
 
@@ -320,7 +374,9 @@ def token_account(catalog: Catalog, secret: str) -> Account | None:
         if token is None or (token.expires_at is not None and token.expires_at < now):
             return None
         user = s.get(User, token.user_id)
-        return _account(user) if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return dataclasses.replace(_account(user), scopes=tuple((token.scopes or " ".join(DEFAULT_SCOPES)).split()))
 
 
 def revoke_token(catalog: Catalog, secret: str) -> None:

@@ -3,8 +3,15 @@
 The document is generated from the code: every API view carries its
 operation (``@operation``), and :func:`openapi_document` walks the app's URL
 map, so a route and its description cannot drift apart. Machines send
-``Authorization: Bearer <token>`` (``longwatch token create``); errors are
-JSON objects carrying the error code.
+``Authorization: Bearer <token>`` (``longwatch token create --scope ...``);
+each operation declares the token scope it needs, derived from the permission
+its view requires, so the document and the check cannot disagree either.
+Errors are JSON objects carrying the error code.
+
+This module is the shared base of the API: the schema pieces, the
+``@operation`` decorator, reading a JSON body and the acting account. The
+feature modules (``api_records``, ``api_cases``, ``api_custody``) add their
+routes to the same ``/api/v1`` and call the core, never SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
 from longwatch import __version__, clock
+from longwatch.clock import parse_time
+from longwatch.core import accounts
 from longwatch.core.accounts import PERMISSIONS
+from longwatch.core.records.actors import Actor, actor_of
+from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
 from longwatch.web.package_view import refuse_destroyed, run_verify
 from longwatch.web.security import current_user, public, requires
@@ -50,6 +61,9 @@ PACKAGE = {
         "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
     },
 }
+JOB = {"type": "object", "required": ["queued"], "properties": {
+    "queued": {"type": "boolean", "description": "true: a worker runs it (job_id); false: it ran already (result)"},
+    "job_id": {"type": ["integer", "null"]}, "result": {"type": ["object", "null"]}}}
 SCHEMAS = {
     "Error": {
         "type": "object", "required": ["error"],
@@ -69,7 +83,9 @@ SCHEMAS = {
     },
     "Me": {"type": "object", "required": ["username", "role", "permissions"],
            "properties": {"username": {"type": "string"}, "role": {"type": "string"},
-                          "permissions": {"type": "array", "items": {"type": "string"}}}},
+                          "permissions": {"type": "array", "items": {"type": "string"}},
+                          "scopes": {"type": ["array", "null"], "items": {"type": "string"},
+                                     "description": "the token's scopes; null for a browser session"}}},
     "Verification": {"type": "object", "required": ["package_id", "ok", "problems"],
                      "properties": {"package_id": {"type": "string"}, "ok": {"type": "boolean"},
                                     "files_checked": {"type": "integer"}, "bytes_checked": {"type": "integer"},
@@ -91,16 +107,93 @@ def operation(summary: str, response: dict[str, Any] | None = None, parameters: 
         if response is not None:
             responses[str(status)]["content"] = {"application/json": {"schema": response}}
         responses.update(_error_responses(*errors))
+        more = dict(extra or {})
+        responses.update(more.pop("responses", {}))  # other successes (200 beside 201) are added, not swapped
         op: dict[str, Any] = {"summary": summary, "operationId": view.__name__, "responses": responses}
         if parameters:
             op["parameters"] = parameters
         if not auth:
             op["security"] = []
-        op.update(extra or {})
+        op.update(more)
         view.lw_openapi = op  # type: ignore[attr-defined]
         return view
 
     return wrap
+
+
+def body_of(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    """The ``requestBody`` of an operation taking one JSON object (pass it as ``extra``)."""
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; W092 for anything else (a list, a number, broken JSON)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise LongwatchError("W092", detail="send one JSON object (Content-Type: application/json)")
+    return data
+
+
+def text_of(data: dict[str, Any], name: str, required: bool = False, limit: int = 1000) -> str:
+    """A string field of a JSON body, stripped; W092 when missing (if required), not a string or too long."""
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        raise LongwatchError("W092", detail=f"{name} must be a string of at most {limit} characters")
+    if required and not value.strip():
+        raise LongwatchError("W092", detail=f"{name} is required")
+    return value.strip()
+
+
+def time_of(data: dict[str, Any], name: str, required: bool = False) -> Any:
+    """A date-time field of a JSON body (ISO 8601 with a zone) or None."""
+    text = text_of(data, name, required, 64)
+    if not text:
+        return None
+    try:
+        return parse_time(text)
+    except LongwatchError as exc:
+        raise LongwatchError("W092", detail=f"{name}: {exc.render()}") from exc
+
+
+def list_of(data: dict[str, Any], name: str, limit: int = 500) -> list[str]:
+    """A list of strings from a JSON body."""
+    value = data.get(name) or []
+    if not isinstance(value, list) or len(value) > limit or not all(isinstance(v, str) and len(v) <= 200
+                                                                    for v in value):
+        raise LongwatchError("W092", detail=f"{name} must be a list of at most {limit} strings")
+    return [v.strip() for v in value if v.strip()]
+
+
+def caller() -> accounts.Account:
+    """The signed-in account (every API view but the document requires one)."""
+    user = current_user()
+    if user is None:
+        raise LongwatchError("W008")
+    return user
+
+
+def acting() -> Actor:
+    """The caller as the actor of a records action (named in the custody ledger)."""
+    return actor_of(caller())
+
+
+def job_answer(job: int | dict[str, Any]) -> dict[str, Any]:
+    """A job's answer: queued on PostgreSQL (its id), already run on the embedded catalog (its result)."""
+    if isinstance(job, int):
+        return {"queued": True, "job_id": job, "result": None}
+    return {"queued": False, "job_id": None, "result": jsonable(job)}
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return clock.iso_z(value)
+    return value
 
 
 def _param(name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = "") -> dict[str, Any]:
@@ -182,7 +275,8 @@ def me() -> Any:
     user = current_user()
     assert user is not None
     return jsonify({"username": user.username, "role": user.role,
-                    "permissions": sorted(p for p, roles in PERMISSIONS.items() if user.role in roles)})
+                    "permissions": sorted(p for p in PERMISSIONS if user.can(p)),
+                    "scopes": list(user.scopes) if user.scopes is not None else None})
 
 
 @bp.get("/openapi.json")
@@ -205,6 +299,10 @@ def openapi_document(app: Flask) -> dict[str, Any]:
         if op is None:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        permission = getattr(view, "lw_permission", None)
+        if permission is not None and "security" not in op:
+            scope = accounts.scope_for(permission)
+            op = dict(op, security=[{"bearer": [scope] if scope else []}], **{"x-permission": permission})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}) or sorted(rule.methods or ()):
             paths.setdefault(path, {})[method.lower()] = dict(op, operationId=f"{op['operationId']}_{method.lower()}")
     return {
@@ -214,7 +312,14 @@ def openapi_document(app: Flask) -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {"bearer": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "An API token (`longwatch token create USER --scope SCOPE`). Each "
+                                          "operation lists the scope it needs; a token does at most what its "
+                                          "scopes and its owner's role allow (403 W090 or W009). Scopes: "
+                                          + "; ".join(f"{name}: {', '.join(sorted(lent))}"
+                                                      for name, lent in accounts.SCOPES.items()),
+                           "x-scopes": {name: sorted(lent) for name, lent in accounts.SCOPES.items()}}}},
         "paths": paths,
     }
 

@@ -13,7 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -366,6 +366,22 @@ def share_case(catalog: Catalog, number: str, username: str, granted_by: str = "
             return False
         s.add(CaseMember(case_id=case.id, username=username, granted_by=granted_by, granted_at=now or clock.now()))
         return True
+
+
+def add_case_note(catalog: Catalog, number: str, author: str, text: str, at: datetime | None = None) -> str:
+    """Append a note to a case: one line "ISO-time<TAB>author<TAB>text" (the inquiry's pinned notes, the same form).
+
+    ``at`` is the moment the note is about (the inquiry pins it to footage), else now. Returns the line.
+    """
+    words = " ".join(text.split())
+    if not words:
+        raise LongwatchError("Q015", field="note", value=text[:40], detail="the note is empty")
+    when = (at or clock.now()).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    line = f"{when}\t{author}\t{words}"
+    with catalog.session() as s:
+        case = get_case(s, number)
+        case.notes = (case.notes + "\n" if case.notes else "") + line
+    return line
 
 
 def unshare_case(catalog: Catalog, number: str, username: str) -> bool:
