@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import ingest_one, unique_copy
+from web_fixtures import PASSWORD
 
 from longwatch.core import accounts
 from longwatch.errors import LongwatchError
 from longwatch.web.api import openapi_document
-from conftest import ingest_one, unique_copy
-from web_fixtures import PASSWORD
 
 
 def bearer(token: str) -> dict[str, str]:

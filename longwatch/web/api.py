@@ -93,6 +93,11 @@ SCHEMAS = {
 }
 
 
+#: The errors an operation of the feature modules may answer: bad input, not signed in, not allowed (role,
+#: scope or a scoped role), not found (or not visible to the caller), and a conflict with the record's state.
+ERRORS = (400, 401, 403, 404, 409)
+
+
 def _error_responses(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for c in codes}
 

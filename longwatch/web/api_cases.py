@@ -30,6 +30,7 @@ from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
 from longwatch.web.api import (
     DATE_TIME,
+    ERRORS,
     JOB,
     NULLABLE_TIME,
     _param,
@@ -117,7 +118,7 @@ _NEW_CASE = {"type": "object", "required": ["number"], "properties": {
 
 @bp.post("/cases")
 @requires("requests:write", scoped=False)
-@operation("Open a case", CASE, errors=(400, 401, 403), status=201, extra=body_of(_NEW_CASE))
+@operation("Open a case", CASE, errors=ERRORS, status=201, extra=body_of(_NEW_CASE))
 def create_case() -> Any:
     data = json_body()
     number = text_of(data, "number", True, 64)
@@ -128,7 +129,7 @@ def create_case() -> Any:
 
 @bp.get("/cases/<number>")
 @requires("catalog:read")
-@operation("One case: its packages, ranges, members and notes", CASE, [CASE_NUMBER], errors=(401, 403, 404))
+@operation("One case: its packages, ranges, members and notes", CASE, [CASE_NUMBER], errors=ERRORS)
 def get_case(number: str) -> Any:
     return jsonify(case_dict(_visible_case(number)))
 
@@ -139,7 +140,7 @@ _PACKAGES = {"type": "object", "required": ["package_ids"], "properties": {
 
 @bp.post("/cases/<number>/packages")
 @requires("requests:write", scoped=False)
-@operation("Attach packages to a case", CASE, [CASE_NUMBER], errors=(400, 401, 403, 404),
+@operation("Attach packages to a case", CASE, [CASE_NUMBER], errors=ERRORS,
            extra=body_of(_PACKAGES))
 def attach_packages(number: str) -> Any:
     _visible_case(number)
@@ -157,7 +158,7 @@ _RANGE = {"type": "object", "required": ["start", "end"], "properties": {
 @bp.post("/cases/<number>/ranges")
 @requires("requests:write", scoped=False)
 @operation("Add a time range (optionally one camera) to a case; its packages are attached", CASE,
-           [CASE_NUMBER], errors=(400, 401, 403, 404), extra=body_of(_RANGE))
+           [CASE_NUMBER], errors=ERRORS, extra=body_of(_RANGE))
 def add_range(number: str) -> Any:
     _visible_case(number)
     data = json_body()
@@ -174,7 +175,7 @@ _NOTE = {"type": "object", "required": ["text"], "properties": {
 @bp.post("/cases/<number>/notes")
 @requires("inquiry:write")
 @operation("Add a note to a case (an investigator: only to a case shared with them)", CASE, [CASE_NUMBER],
-           errors=(400, 401, 403, 404), status=201, extra=body_of(_NOTE))
+           errors=ERRORS, status=201, extra=body_of(_NOTE))
 def add_note(number: str) -> Any:
     _visible_case(number)
     data = json_body()
@@ -190,7 +191,7 @@ _MEMBER = {"type": "object", "required": ["username"],
 @bp.post("/cases/<number>/members")
 @requires("records:write")
 @operation("Share a case with a named account (an investigator then sees it and its footage)", CASE,
-           [CASE_NUMBER], errors=(400, 401, 403, 404), extra=body_of(_MEMBER))
+           [CASE_NUMBER], errors=ERRORS, extra=body_of(_MEMBER))
 def share_case(number: str) -> Any:
     _visible_case(number)
     username = text_of(json_body(), "username", True, 64)
@@ -204,7 +205,7 @@ def share_case(number: str) -> Any:
 @requires("records:write")
 @operation("Stop sharing a case with an account", CASE,
            [CASE_NUMBER, _param("username", "path", {"type": "string", "maxLength": 64}, True)],
-           errors=(400, 401, 403, 404))
+           errors=ERRORS)
 def unshare_case(number: str, username: str) -> Any:
     _visible_case(number)
     if not reference.unshare_case(current_archive().catalog, number, username):
@@ -251,7 +252,7 @@ def _export_request(data: dict[str, Any]) -> Request:
 @bp.post("/exports")
 @requires("footage:read")
 @operation("Export packages, a case or cameras over a range for a recipient, as a job", JOB,
-           errors=(400, 401, 403, 404), status=202,
+           errors=ERRORS, status=202,
            extra={**body_of(_EXPORT), "responses": {"200": {
                "description": "ran in-process", "content": {"application/json": {"schema": JOB}}}}})
 def create_export() -> Any:
@@ -276,7 +277,7 @@ def create_export() -> Any:
 @bp.get("/exports/<export>")
 @requires("footage:read")
 @operation("An export's progress: queued, running, done (with its size) or failed", EXPORT_STATUS, [EXPORT_REF],
-           errors=(401, 403, 404))
+           errors=ERRORS)
 def export_status(export: str) -> Any:
     archive = current_archive()
     try:
@@ -310,7 +311,7 @@ LINK = {"type": "object", "required": ["id", "url", "token", "expires"], "proper
 @bp.post("/exports/<export>/links")
 @requires("footage:read")
 @operation("Make an expiring share link to a finished export (its token is shown once)", LINK, [EXPORT_REF],
-           errors=(400, 401, 403, 404), status=201, extra=body_of(_LINK, required=False))
+           errors=ERRORS, status=201, extra=body_of(_LINK, required=False))
 def create_link(export: str) -> Any:
     try:
         ref = str(uuid.UUID(export))
@@ -345,7 +346,7 @@ def list_links() -> Any:
 @operation("Revoke a share link now", {"type": "object", "required": ["id"], "properties": {
     "id": {"type": "integer"}, "revoked": {"type": "boolean"}}},
            [_param("share_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
-           errors=(400, 401, 403, 404))
+           errors=ERRORS)
 def revoke_link(share_id: int) -> Any:
     user = caller()
     if share_id not in {r["id"] for r in _visible_links()}:

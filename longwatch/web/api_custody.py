@@ -25,6 +25,7 @@ from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
 from longwatch.web.api import (
     DATE_TIME,
+    ERRORS,
     NULLABLE_TIME,
     PACKAGE_ID,
     _param,
@@ -84,7 +85,7 @@ _REF = _param("ref", "path", {"type": "string", "minLength": 1, "maxLength": 64}
 
 @bp.get("/custody/entries/<ref>")
 @requires("catalog:read", scoped=False)
-@operation("One custody-ledger entry, by sequence number or event id", ENTRY, [_REF], errors=(401, 403, 404))
+@operation("One custody-ledger entry, by sequence number or event id", ENTRY, [_REF], errors=ERRORS)
 def custody_entry(ref: str) -> Any:
     return jsonify(_entry_dict(*_ledger().entry(ref)))
 
@@ -93,7 +94,7 @@ def custody_entry(ref: str) -> Any:
 @requires("catalog:read", scoped=False)
 @operation("An RFC 9162 inclusion proof of an entry against the first signed checkpoint that covers it",
            {"type": "object", "required": ["leaf_index", "tree_size", "inclusion_path", "checkpoint"]}, [_REF],
-           errors=(401, 403, 404))
+           errors=ERRORS)
 def custody_proof(ref: str) -> Any:
     return jsonify(custody.prove_inclusion(_ledger(), ref))
 
@@ -101,7 +102,7 @@ def custody_proof(ref: str) -> Any:
 @bp.get("/custody/packages/<package_id>")
 @requires("catalog:read")
 @operation("A package's custody history, oldest first", {"type": "array", "items": ENTRY}, [PACKAGE_ID],
-           errors=(401, 403, 404))
+           errors=ERRORS)
 def custody_history(package_id: str) -> Any:
     pkg = queries.visible_package(current_archive(), caller(), package_id)
     return jsonify([_entry_dict(*row) for row in _ledger().history(pkg.id)])
@@ -140,7 +141,7 @@ def _arg_time(name: str) -> Any:
 @bp.get("/events")
 @requires("catalog:read", scoped=False)
 @operation("Detected and imported events, oldest first (the review queue: status=new)",
-           {"type": "array", "items": EVENT}, _EVENT_PARAMS, errors=(400, 401, 403))
+           {"type": "array", "items": EVENT}, _EVENT_PARAMS, errors=ERRORS)
 def list_events() -> Any:
     text = (request.args.get("limit") or "100").strip()
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1000:
@@ -160,7 +161,7 @@ _REVIEW = {"type": "object", "required": ["decision"], "properties": {
 @requires("inquiry:write", scoped=False)
 @operation("Review an event: confirm it or mark it a false positive (recorded in the custody ledger)", EVENT,
            [_param("event_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
-           errors=(400, 401, 403, 404), extra=body_of(_REVIEW))
+           errors=ERRORS, extra=body_of(_REVIEW))
 def review_event(event_id: int) -> Any:
     data = json_body()
     decision = text_of(data, "decision", True, 32)
@@ -189,7 +190,7 @@ def request_dict(req: Any, steps: bool = False) -> dict[str, Any]:
 @operation("Requests for footage (PIPA access, disclosure, police...) with their 10-day clocks, newest first",
            {"type": "array", "items": REQUEST},
            [_param("status", "query", {"type": "string", "maxLength": 16}),
-            _param("kind", "query", {"type": "string", "maxLength": 32})], errors=(400, 401, 403))
+            _param("kind", "query", {"type": "string", "maxLength": 32})], errors=ERRORS)
 def list_requests() -> Any:
     rows = req_api.listing(current_archive(), (request.args.get("status") or "").strip(),
                            (request.args.get("kind") or "").strip())
@@ -200,7 +201,7 @@ def list_requests() -> Any:
 @requires("requests:read")
 @operation("One request with its steps", REQUEST,
            [_param("number", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True)],
-           errors=(401, 403, 404))
+           errors=ERRORS)
 def get_request(number: str) -> Any:
     return jsonify(request_dict(req_api.get(current_archive(), number), steps=True))
 
@@ -212,7 +213,7 @@ def get_request(number: str) -> Any:
            [_param("start", "query", DATE_TIME), _param("end", "query", DATE_TIME),
             {**_param("category", "query", {"type": "array", "items": {"type": "string", "maxLength": 32},
                                             "maxItems": 10}), "explode": True},
-            _param("text", "query", {"type": "string", "maxLength": 200})], errors=(400, 401, 403))
+            _param("text", "query", {"type": "string", "maxLength": 200})], errors=ERRORS)
 def register() -> Any:
     rows = operation_register.build(current_archive(), start=_arg_time("start"), end=_arg_time("end"),
                                     categories=[c for c in request.args.getlist("category") if c.strip()],
@@ -249,7 +250,7 @@ def _number_of(data: dict[str, Any], name: str) -> float | None:
 
 @bp.post("/cameras")
 @requires("records:write")
-@operation("Add a camera, or update the one with this id", CAMERA, errors=(400, 401, 403), status=201,
+@operation("Add a camera, or update the one with this id", CAMERA, errors=ERRORS, status=201,
            extra=body_of(_NEW_CAMERA))
 def add_camera() -> Any:
     data = json_body()
@@ -285,7 +286,7 @@ _NEW_ZONE = {"type": "object", "required": ["path"], "properties": {
 
 @bp.post("/zones")
 @requires("records:write")
-@operation("Add a zone (its parents are added too)", ZONE, errors=(400, 401, 403), status=201,
+@operation("Add a zone (its parents are added too)", ZONE, errors=ERRORS, status=201,
            extra=body_of(_NEW_ZONE))
 def add_zone() -> Any:
     data = json_body()

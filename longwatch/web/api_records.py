@@ -26,6 +26,7 @@ from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
 from longwatch.web.api import (
     DATE_TIME,
+    ERRORS,
     JOB,
     NULLABLE_TIME,
     _param,
@@ -151,7 +152,7 @@ _SEARCH_PARAMS = [
 @bp.get("/search")
 @requires("catalog:read")
 @operation("Search clips by time, camera, zone, purpose, place, event, case, tags and text; keyset pages",
-           SEARCH_PAGE, _SEARCH_PARAMS, errors=(400, 401, 403, 404))
+           SEARCH_PAGE, _SEARCH_PARAMS, errors=ERRORS)
 def search() -> Any:
     user = caller()
     archive = current_archive()
@@ -175,7 +176,7 @@ def search() -> Any:
 @bp.get("/search/facets")
 @requires("catalog:read", scoped=False)
 @operation("Counts of the search's hits by camera, zone and day", {"type": "object"},
-           [p for p in _SEARCH_PARAMS if p["name"] not in ("order", "limit", "after")], errors=(400, 401, 403))
+           [p for p in _SEARCH_PARAMS if p["name"] not in ("order", "limit", "after")], errors=ERRORS)
 def search_facets() -> Any:
     return jsonify(jsonable(search_api.facets(current_archive().catalog, search_query())))
 
@@ -194,7 +195,7 @@ def _may_see_hold(user: Any, hold: dict[str, Any]) -> bool:
 @requires("catalog:read")
 @operation("Legal holds, oldest first (active only unless released=true)", {"type": "array", "items": HOLD},
            [_param("released", "query", {"type": "boolean"}, text="include released holds")],
-           errors=(400, 401, 403))
+           errors=ERRORS)
 def list_holds() -> Any:
     user = caller()
     released = (request.args.get("released") or "false").strip().lower()
@@ -220,7 +221,7 @@ _PLACE = {"type": "object", "required": ["owner", "reason"], "properties": {
 @bp.post("/holds")
 @requires("inquiry:write")
 @operation("Place a legal hold on a package, a case, a camera over a range, or a saved search", HOLD,
-           errors=(400, 401, 403, 404), status=201, extra=body_of(_PLACE))
+           errors=ERRORS, status=201, extra=body_of(_PLACE))
 def place_hold() -> Any:
     user = caller()
     archive = current_archive()
@@ -255,7 +256,7 @@ _RELEASE = {"type": "object", "required": ["reason"],
 @bp.post("/holds/<hold_id>/release")
 @requires("records:write")
 @operation("Release a legal hold (a records manager; recorded in the custody ledger)", HOLD, [HOLD_ID],
-           errors=(400, 401, 403), extra=body_of(_RELEASE))
+           errors=ERRORS, extra=body_of(_RELEASE))
 def release_hold(hold_id: str) -> Any:
     data = json_body()
     hold = holds.release_hold(current_archive(), hold_id, acting(), text_of(data, "reason", True))
@@ -285,7 +286,7 @@ def list_dispositions() -> Any:
 
 @bp.get("/dispositions/<disposition_id>")
 @requires("catalog:read", scoped=False)
-@operation("One disposition with its packages", DISPOSITION, [DISPOSITION_ID], errors=(400, 401, 403))
+@operation("One disposition with its packages", DISPOSITION, [DISPOSITION_ID], errors=ERRORS)
 def get_disposition(disposition_id: str) -> Any:
     d, items = dispositions.get_disposition(current_archive(), disposition_id)
     return jsonify(disposition_dict(d, items))
@@ -302,7 +303,7 @@ _PROPOSED = {"type": "object", "required": ["disposition"], "properties": {
 @bp.post("/dispositions")
 @requires("records:write")
 @operation("Propose the disposition of everything due and unheld (201), or say nothing is due (200)",
-           _PROPOSED, errors=(400, 401, 403), status=201,
+           _PROPOSED, errors=ERRORS, status=201,
            extra={**body_of(_PROPOSE, required=False), "responses": {"200": {
                "description": "nothing is due", "content": {"application/json": {"schema": _PROPOSED}}}}})
 def propose() -> Any:
@@ -317,7 +318,7 @@ def propose() -> Any:
 @bp.post("/dispositions/<disposition_id>/approve")
 @requires("records:write")
 @operation("Approve a proposed disposition: a records manager who did not propose it", DISPOSITION,
-           [DISPOSITION_ID], errors=(400, 401, 403))
+           [DISPOSITION_ID], errors=ERRORS)
 def approve(disposition_id: str) -> Any:
     d = dispositions.approve(current_archive(), disposition_id, acting())
     return jsonify(disposition_dict(d))
@@ -326,7 +327,7 @@ def approve(disposition_id: str) -> Any:
 @bp.post("/dispositions/<disposition_id>/execute")
 @requires("records:write")
 @operation("Execute an approved disposition as a job (202 queued; 200 when it ran in-process)", JOB,
-           [DISPOSITION_ID], errors=(400, 401, 403), status=202,
+           [DISPOSITION_ID], errors=ERRORS, status=202,
            extra={"responses": {"200": {"description": "ran in-process",
                                         "content": {"application/json": {"schema": JOB}}}}})
 def execute(disposition_id: str) -> Any:
