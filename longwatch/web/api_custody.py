@@ -11,6 +11,7 @@ scoped roles neither list nor review them (W040).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -22,7 +23,7 @@ from longwatch.core.events import record as events
 from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import operation_register
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive, queries
+from longwatch.web import current_archive, numbers, queries
 from longwatch.web.api import (
     DATE_TIME,
     ERRORS,
@@ -39,6 +40,7 @@ from longwatch.web.api import (
 from longwatch.web.security import requires
 
 bp = Blueprint("api_custody", __name__, url_prefix="/api/v1")
+_EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -74,6 +76,15 @@ def _ledger() -> custody.Ledger:
     return custody.Ledger.for_archive(current_archive())
 
 
+def _entry_ref(ref: str) -> str | int:
+    """A sequence number (ASCII digits the catalog can hold) or an event id; W012 for anything else."""
+    if numbers.is_whole(ref):
+        return int(ref)
+    if ref.isdigit() or not _EVENT_ID.fullmatch(ref):  # '١٢٣', '²' or 40 digits: neither a number nor an id
+        raise LongwatchError("W012", name="ref", detail="a sequence number or an event id")
+    return ref
+
+
 def _entry_dict(seq: int, entry: dict[str, Any], line: bytes) -> dict[str, Any]:
     return {"seq": seq, "entry": entry, "line": line.decode("utf-8")}
 
@@ -87,7 +98,7 @@ _REF = _param("ref", "path", {"type": "string", "minLength": 1, "maxLength": 64}
 @requires("catalog:read", scoped=False)
 @operation("One custody-ledger entry, by sequence number or event id", ENTRY, [_REF], errors=ERRORS)
 def custody_entry(ref: str) -> Any:
-    return jsonify(_entry_dict(*_ledger().entry(ref)))
+    return jsonify(_entry_dict(*_ledger().entry(_entry_ref(ref))))
 
 
 @bp.get("/custody/entries/<ref>/proof")
@@ -96,7 +107,7 @@ def custody_entry(ref: str) -> Any:
            {"type": "object", "required": ["leaf_index", "tree_size", "inclusion_path", "checkpoint"]}, [_REF],
            errors=ERRORS)
 def custody_proof(ref: str) -> Any:
-    return jsonify(custody.prove_inclusion(_ledger(), ref))
+    return jsonify(custody.prove_inclusion(_ledger(), _entry_ref(ref)))
 
 
 @bp.get("/custody/packages/<package_id>")
