@@ -10,6 +10,7 @@ from conftest import ingest_one, unique_copy
 from web_fixtures import PASSWORD
 
 from longwatch.core import accounts
+from longwatch.core.public import access_requests
 from longwatch.errors import LongwatchError
 from longwatch.web.api import openapi_document
 
@@ -179,3 +180,70 @@ def test_a_disposition_approved_by_a_second_records_manager(client, web_archive,
         assert proof.get_json()["leaf_index"] == history[0]["seq"]
     else:
         assert proof.status_code in (400, 404)
+
+
+# -- events, exports and links, requests and the register, cameras and zones -------------------------
+def test_event_review_through_the_api(client, web_archive):
+    operator = scoped_token(web_archive, "operator")
+    event = {"camera": "cam-01", "time": "2026-03-03T05:00:01Z", "type": "intrusion", "confidence": 0.4,
+             "source_system": "vms-x", "vendor_event_id": "R1"}
+    assert client.post("/api/v1/events", json=event, headers=operator).status_code == 201
+    [queued] = client.get("/api/v1/events?status=new", headers=operator).get_json()
+    path = f"/api/v1/events/{queued['id']}/review"
+    assert code_of(client.post(path, json={"decision": "maybe"}, headers=operator)) == "D017"
+    assert code_of(client.post(path, json={"decision": "false_positive"},
+                               headers=scoped_token(web_archive, "operator", "read"))) == "W090"
+    reviewed = client.post(path, json={"decision": "false_positive", "note": "a cat"}, headers=operator)
+    assert reviewed.status_code == 200
+    assert reviewed.get_json()["status"] == "false_positive" and reviewed.get_json()["reviewer"] == "operator"
+    assert client.get("/api/v1/events?status=new", headers=operator).get_json() == []
+    assert client.post("/api/v1/events/999999/review", json={"decision": "confirmed"},
+                       headers=operator).status_code == 404
+
+
+def test_export_status_share_link_and_revocation(client, web_archive):
+    operator = scoped_token(web_archive, "operator")
+    asked = {"recipient": {"agency": "Seoul Jung Police", "officer": "Kim", "case_number": "2026-17",
+                           "legal_basis": "Criminal Procedure Act art. 215", "purpose": "investigation"},
+             "package_ids": [web_archive.package_id], "language": "en"}
+    made = client.post("/api/v1/exports", json=asked, headers=operator)
+    assert made.status_code == 200, made.get_json()  # the embedded catalog ran the job in-process
+    answer = made.get_json()
+    assert answer["queued"] is False and answer["result"]["files"] >= 1
+    status = client.get(answer["status_url"], headers=operator).get_json()
+    assert status["state"] == "done" and status["export_id"] == answer["export_id"]
+    link = client.post(f"/api/v1/exports/{answer['export']}/links", json={}, headers=operator)
+    assert link.status_code == 201 and "/s/" in link.get_json()["url"]
+    [listed] = client.get("/api/v1/links", headers=operator).get_json()
+    assert listed["id"] == link.get_json()["id"] and listed["active"] is True
+    # an investigator neither sees nor revokes a link someone else made
+    investigator = scoped_token(web_archive, "investigator")
+    assert client.get("/api/v1/links", headers=investigator).get_json() == []
+    assert client.post(f"/api/v1/links/{listed['id']}/revoke", headers=investigator).status_code == 404
+    assert client.post(f"/api/v1/links/{listed['id']}/revoke", headers=operator).status_code == 200
+    assert client.get("/api/v1/links", headers=operator).get_json()[0]["active"] is False
+    assert client.get(f"/s/{link.get_json()['token']}").status_code in (403, 404, 410)
+    assert client.get("/api/v1/exports/00000000-0000-0000-0000-000000000000", headers=operator).status_code == 404
+
+
+def test_requests_register_cameras_and_zones(client, web_archive):
+    req = access_requests.create(web_archive.archive, "pipa-access", requester="Hong Gildong", camera="cam-01",
+                                 identity_method="resident card seen at the desk", actor="operator",
+                                 claimed_start=datetime(2026, 3, 3, 5, tzinfo=UTC))
+    auditor = scoped_token(web_archive, "auditor", "read")
+    [listed] = client.get("/api/v1/requests", headers=auditor).get_json()
+    assert listed["number"] == req.number and listed["clock"]["day"] == 1
+    shown = client.get(f"/api/v1/requests/{req.number}", headers=auditor).get_json()
+    assert shown["steps"] and shown["steps"][0]["step"] == "received"
+    assert client.get("/api/v1/requests/no-such", headers=auditor).status_code == 404
+    assert isinstance(client.get("/api/v1/register", headers=auditor).get_json(), list)
+    rm = scoped_token(web_archive, "records-manager")
+    zone = client.post("/api/v1/zones", json={"path": "seoul/jung/market", "name": "Market"}, headers=rm)
+    assert zone.status_code == 201 and zone.get_json()["path"] == "seoul/jung/market"
+    camera = client.post("/api/v1/cameras", json={"id": "cam-42", "name": "Market gate", "zone": "seoul/jung/market",
+                                                  "latitude": 37.559, "longitude": 126.977}, headers=rm)
+    assert camera.status_code == 201, camera.get_json()
+    cameras = {c["id"]: c for c in client.get("/api/v1/cameras", headers=auditor).get_json()}
+    assert cameras["cam-42"]["zone"] == "seoul/jung/market"
+    assert {"seoul", "seoul/jung"} <= {z["path"] for z in client.get("/api/v1/zones", headers=auditor).get_json()}
+    assert code_of(client.post("/api/v1/cameras", json={"id": "cam-43"}, headers=auditor)) == "W009"
