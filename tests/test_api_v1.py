@@ -10,6 +10,7 @@ from conftest import ingest_one, unique_copy
 from web_fixtures import PASSWORD
 
 from longwatch.core import accounts
+from longwatch.core.jobs import queue as jobs
 from longwatch.core.public import access_requests
 from longwatch.errors import LongwatchError
 from longwatch.web.api import openapi_document
@@ -247,3 +248,28 @@ def test_requests_register_cameras_and_zones(client, web_archive):
     assert cameras["cam-42"]["zone"] == "seoul/jung/market"
     assert {"seoul", "seoul/jung"} <= {z["path"] for z in client.get("/api/v1/zones", headers=auditor).get_json()}
     assert code_of(client.post("/api/v1/cameras", json={"id": "cam-43"}, headers=auditor)) == "W009"
+
+
+def test_on_postgresql_a_disposition_executes_as_a_job_the_api_follows(pg_url, client, web_archive, small_clip,
+                                                                       tmp_path, frozen_clock):
+    archive = web_archive.archive
+    assert jobs.queued(archive)
+    old = ingest_one(archive, unique_copy(small_clip, tmp_path / "old.mp4"), camera="cam-01",
+                     start=datetime(2026, 1, 1, tzinfo=UTC), title="Old")
+    accounts.add_user(archive.catalog, "rm2", PASSWORD, "records-manager")
+    frozen_clock("2026-03-02T00:00:00Z")
+    first = scoped_token(web_archive, "records-manager", "read", "records:write")
+    second = scoped_token(web_archive, "rm2", "read", "records:write")
+    disposition = client.post("/api/v1/dispositions", json={}, headers=first).get_json()["disposition"]
+    path = f"/api/v1/dispositions/{disposition['disposition_id']}"
+    assert client.post(f"{path}/approve", headers=second).status_code == 200
+    queued = client.post(f"{path}/execute", headers=second)
+    assert queued.status_code == 202 and queued.get_json()["queued"] is True
+    job_path = f"/api/v1/jobs/{queued.get_json()['job_id']}"
+    waiting = client.get(job_path, headers=first).get_json()
+    assert (waiting["task"], waiting["state"]) == ("dispose", "queued")
+    assert archive.catalog.get(old).status == "stored"  # nothing destroyed inside the HTTP request
+    jobs.run_worker(archive, [jobs.HEAVY], wait=False)
+    assert client.get(job_path, headers=first).get_json()["state"] == "done"
+    assert client.get(path, headers=first).get_json()["status"] == "executed"
+    assert client.get("/api/v1/jobs/999999", headers=first).status_code == 404

@@ -31,7 +31,7 @@ def _url(app, rule, web_archive):
               "username": "operator", "filename": "longwatch.css", "token": "no-such-share", "share_id": 999999,
               "disposition_id": "00000000-0000-0000-0000-000000000000", "number": "no-such-case",
               "hold_id": "00000000-0000-0000-0000-000000000000", "ref": "999999", "event_id": 999999,
-              "export": "00000000-0000-0000-0000-000000000000"}
+              "export": "00000000-0000-0000-0000-000000000000", "job_id": 999999}
     with app.test_request_context():
         from flask import url_for
 

@@ -20,6 +20,7 @@ from longwatch import clock
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Disposition, DispositionItem
+from longwatch.core.jobs import queue as jobs
 from longwatch.core.records import dispositions, holds
 from longwatch.core.records.tasks import enqueue_disposition
 from longwatch.errors import LongwatchError
@@ -338,6 +339,25 @@ def execute(disposition_id: str) -> Any:
         raise LongwatchError("H006", disposition_id=d.id[:8], status=d.status, expected="approved")
     answer = job_answer(enqueue_disposition(archive, d.id, actor.name, actor.role))
     return jsonify(answer), 202 if answer["queued"] else 200
+
+
+_JOB_ROW = {"type": "object", "required": ["id", "task", "state"], "properties": {
+    "id": {"type": "integer"}, "task": {"type": "string"}, "queue": {"type": "string"},
+    "state": {"type": "string", "description": "queued, running, done, failed or cancelled"},
+    "attempts": {"type": "integer"}, "args": {"type": "object"}, "error_code": {"type": ["string", "null"]},
+    "error": {"type": ["string", "null"]}}}
+
+
+@bp.get("/jobs/<int:job_id>")
+@requires("catalog:read", scoped=False)
+@operation("A queued job's progress (PostgreSQL catalogs; on the embedded catalog jobs run at once)", _JOB_ROW,
+           [_param("job_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
+           errors=ERRORS)
+def job_status(job_id: int) -> Any:
+    row = jobs.job(current_archive(), job_id)
+    if row is None:
+        raise LongwatchError("W011", what=f"job {job_id}")
+    return jsonify(jsonable(row.to_dict()))
 
 
 def blueprints(app: Any) -> list[Blueprint]:
