@@ -92,7 +92,7 @@ def _visible_case(number: str) -> dict[str, Any]:
     archive = current_archive()
     if not queries.may_see_case(archive, user, number):
         raise LongwatchError("W011", what=f"case {number}")
-    found = [c for c in reference.list_cases(archive.catalog) if c["number"] == number]
+    found = reference.list_cases(archive.catalog, number)
     if not found:
         raise LongwatchError("W011", what=f"case {number}")
     return found[0]
