@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ingest_one, unique_copy
+from conftest import error_codes, ingest_one, unique_copy
 from web_fixtures import PASSWORD
 
 from longwatch.core import accounts
@@ -273,3 +273,21 @@ def test_on_postgresql_a_disposition_executes_as_a_job_the_api_follows(pg_url, c
     assert client.get(job_path, headers=first).get_json()["state"] == "done"
     assert client.get(path, headers=first).get_json()["status"] == "executed"
     assert client.get("/api/v1/jobs/999999", headers=first).status_code == 404
+
+
+def test_the_command_line_honours_a_token_scopes(lw, archive, small_clip, tmp_path):
+    """LONGWATCH_TOKEN with fewer scopes: the command line refuses what the scopes do not lend (W090), and an
+    emergency purge's approver token must lend records:write."""
+    pid = ingest_one(archive, unique_copy(small_clip, tmp_path / "a.mp4"), camera="cam-01")
+    accounts.add_user(archive.catalog, "kim", PASSWORD, "records-manager")
+    read_only = {"LONGWATCH_TOKEN": accounts.create_token(archive.catalog, "kim", "ro", scopes=["read"])}
+    assert lw("hold", "list", "--json", env=read_only).exit_code == 0
+    refused = lw("hold", "place", "--package", pid, "--owner", "o", "--reason", "r", env=read_only)
+    assert refused.exit_code != 0 and error_codes(refused.stderr) == ["W090"]
+    writer = {"LONGWATCH_TOKEN": accounts.create_token(archive.catalog, "kim", "rw",
+                                                       scopes=["cases:write", "records:write"])}
+    assert lw("hold", "place", "--package", pid, "--owner", "o", "--reason", "r", env=writer).exit_code == 0
+    accounts.add_user(archive.catalog, "lee", PASSWORD, "records-manager")
+    approver = accounts.create_token(archive.catalog, "lee", "ro", scopes=["read"])
+    purge = lw("retention", "purge", "--emergency", env={**writer, "LONGWATCH_APPROVER_TOKEN": approver})
+    assert purge.exit_code != 0 and error_codes(purge.stderr) == ["W090"]
