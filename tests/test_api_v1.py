@@ -9,7 +9,7 @@ import pytest
 from conftest import error_codes, ingest_one, unique_copy
 from web_fixtures import PASSWORD
 
-from longwatch.core import accounts
+from longwatch.core import accounts, custody
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.public import access_requests
 from longwatch.errors import LongwatchError
@@ -211,6 +211,8 @@ def test_export_status_share_link_and_revocation(client, web_archive):
     assert made.status_code == 200, made.get_json()  # the embedded catalog ran the job in-process
     answer = made.get_json()
     assert answer["queued"] is False and answer["result"]["files"] >= 1
+    _seq, entry, _line = custody.Ledger.for_archive(web_archive.archive).entry(answer["result"]["transfer_seq"])
+    assert any(a.get("name") == "operator" for a in entry["agents"]), entry  # the account that asked
     status = client.get(answer["status_url"], headers=operator).get_json()
     assert status["state"] == "done" and status["export_id"] == answer["export_id"]
     link = client.post(f"/api/v1/exports/{answer['export']}/links", json={}, headers=operator)

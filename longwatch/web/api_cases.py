@@ -268,7 +268,7 @@ def create_export() -> Any:
             queries.visible_package(archive, user, pid)
     selection.select(archive, req)  # a request that cannot be met is refused now, not by a worker
     ref = str(uuid.uuid4())
-    job, export_id = enqueue_export(archive, req, _exports_dir() / ref)
+    job, export_id = enqueue_export(archive, req, _exports_dir() / ref, requested_by=user.username)
     answer = job_answer(job)
     answer.update(export=ref, export_id=export_id, status_url=url_for("api_cases.export_status", export=ref))
     return jsonify(answer), 202 if answer["queued"] else 200
