@@ -66,6 +66,14 @@ def test_token_create_with_scopes_on_the_command_line(lw, archive):
     assert refused.value.code == "W091"
 
 
+def test_every_permission_has_a_narrower_scope_than_all():
+    lent = set().union(*(v for k, v in accounts.SCOPES.items() if k != "all"))
+    assert set(accounts.PERMISSIONS) - {"self"} <= lent, "give the new permission a scope in accounts.SCOPES"
+    assert accounts.SCOPES["all"] == frozenset(accounts.PERMISSIONS)
+    assert {p: accounts.scope_for(p) for p in ("catalog:read", "records:write", "inquiry:write", "self")} == {
+        "catalog:read": "search", "records:write": "records:write", "inquiry:write": "cases:write", "self": ""}
+
+
 def test_the_document_names_each_operation_scope(app):
     doc = openapi_document(app)
     assert doc["paths"]["/holds"]["post"]["security"] == [{"bearer": ["cases:write"]}]
