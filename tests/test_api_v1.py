@@ -105,6 +105,9 @@ def test_search_pages_by_keyset_without_duplicates_or_misses(client, web_archive
         assert seen == [i["clip_id"] for i in (whole["items"] if order == "desc" else whole["items"][::-1])]
     bad = client.get("/api/v1/search?after=not-a-cursor", headers=auth)
     assert bad.status_code == 400 and code_of(bad) == "Q006"
+    for odd in ("１２", "2" * 40, "-1", "1e3"):
+        assert code_of(client.get(f"/api/v1/search?limit={odd}", headers=auth)) in ("W012", "Q014"), odd
+    assert code_of(client.get("/api/v1/search?near=37.5,127&radius=nan", headers=auth)) == "W012"
 
 
 # -- investigators ------------------------------------------------------------------------------

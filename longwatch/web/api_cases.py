@@ -289,7 +289,10 @@ def export_status(export: str) -> Any:
                               "error": None}
     described = out / "export.json"
     if described.is_file():
-        data = json.loads(described.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(described.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LongwatchError("E009", path=out) from exc
         answer.update(state="done", export_id=data.get("export_id"),
                       files=len(data.get("files", [])) if isinstance(data.get("files"), list) else None)
         return jsonify(answer)

@@ -24,7 +24,7 @@ from longwatch.core.jobs import queue as jobs
 from longwatch.core.records import dispositions, holds
 from longwatch.core.records.tasks import enqueue_disposition
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive, queries
+from longwatch.web import current_archive, numbers, queries
 from longwatch.web.api import (
     DATE_TIME,
     ERRORS,
@@ -80,6 +80,10 @@ def _number(name: str, cast: type = float) -> Any:
     text = (request.args.get(name) or "").strip()
     if not text:
         return None
+    if cast is int and not numbers.is_whole(text):  # '１２３' or 40 digits: not a number the catalog holds
+        raise LongwatchError("W012", name=name, detail="not a whole number")
+    if not text.isascii():
+        raise LongwatchError("W012", name=name, detail="not a number")
     try:
         value = cast(text)
     except ValueError as exc:
