@@ -17,6 +17,7 @@ routes to the same ``/api/v1`` and call the core, never SQL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
@@ -192,17 +193,24 @@ def job_answer(job: int | dict[str, Any]) -> dict[str, Any]:
 
 
 def jsonable(value: Any) -> Any:
+    """The core's dicts as JSON: times as UTC ISO 8601 with ``Z`` (as ``--json`` shows them), dates as ISO."""
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
+    if isinstance(value, datetime):
         return clock.iso_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
-def _param(name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = "") -> dict[str, Any]:
+def param(name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = "") -> dict[str, Any]:
+    """One OpenAPI parameter (``where``: path or query)."""
     return {"name": name, "in": where, "required": required, "schema": schema, "description": text}
+
+
+_param = param  # the name web/upload.py imports
 
 
 def clip_dict(c: Any, destroyed: bool = False) -> dict[str, Any]:
@@ -222,20 +230,20 @@ def package_dict(p: Any) -> dict[str, Any]:
             "clips": [clip_dict(c, queries.is_destroyed(p)) for c in p.clips]}
 
 
-PACKAGE_ID = _param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")
+PACKAGE_ID = param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")
 
 
 @bp.get("/packages")
 @requires("catalog:read")
 @operation("Packages the caller may see, newest recording first, one page at a time",
            {"$ref": "#/components/schemas/PackagePage"}, [
-               _param("camera", "query", {"type": "string", "maxLength": 64}, text="camera id"),
-               _param("start", "query", {"type": "string", "format": "date-time"},
+               param("camera", "query", {"type": "string", "maxLength": 64}, text="camera id"),
+               param("start", "query", {"type": "string", "format": "date-time"},
                       text="recordings ending at or after this time (ISO 8601 with zone)"),
-               _param("end", "query", {"type": "string", "format": "date-time"},
+               param("end", "query", {"type": "string", "format": "date-time"},
                       text="recordings starting at or before this time (ISO 8601 with zone)"),
-               _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": queries.MAX_LIMIT}),
-               _param("offset", "query", {"type": "integer", "minimum": 0}),
+               param("limit", "query", {"type": "integer", "minimum": 1, "maximum": queries.MAX_LIMIT}),
+               param("offset", "query", {"type": "integer", "minimum": 0}),
            ], errors=(400, 401, 403))
 def packages() -> Any:
     user = current_user()

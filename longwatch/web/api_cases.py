@@ -33,13 +33,13 @@ from longwatch.web.api import (
     ERRORS,
     JOB,
     NULLABLE_TIME,
-    _param,
     body_of,
     caller,
     job_answer,
     json_body,
     list_of,
     operation,
+    param,
     text_of,
     time_of,
 )
@@ -56,7 +56,7 @@ CASE = {"type": "object", "required": ["number", "title", "packages", "members"]
     "members": {"type": "array", "items": _STR},
     "notes": {"type": "array", "items": {"type": "object", "properties": {
         "at": _STR, "author": _STR, "text": _STR}}}}}
-CASE_NUMBER = _param("number", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True, "case number")
+CASE_NUMBER = param("number", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True, "case number")
 SHARE = {"type": "object", "required": ["id", "export_id", "active"], "properties": {
     "id": {"type": "integer"}, "export_id": _STR, "recipient": _STR, "created_by": _STR,
     "created_at": NULLABLE_TIME, "expires_at": NULLABLE_TIME, "revoked_at": NULLABLE_TIME,
@@ -65,7 +65,7 @@ EXPORT_STATUS = {"type": "object", "required": ["export", "state"], "properties"
     "export": _STR, "state": {"enum": ["queued", "running", "done", "failed", "unknown"]},
     "export_id": {"type": ["string", "null"]}, "files": {"type": ["integer", "null"]},
     "size": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}}}
-EXPORT_REF = _param("export", "path", {"type": "string", "maxLength": 36}, True, "the export's reference")
+EXPORT_REF = param("export", "path", {"type": "string", "maxLength": 36}, True, "the export's reference")
 
 
 def _notes(text: str) -> list[dict[str, str]]:
@@ -204,7 +204,7 @@ def share_case(number: str) -> Any:
 @bp.delete("/cases/<number>/members/<username>")
 @requires("records:write")
 @operation("Stop sharing a case with an account", CASE,
-           [CASE_NUMBER, _param("username", "path", {"type": "string", "maxLength": 64}, True)],
+           [CASE_NUMBER, param("username", "path", {"type": "string", "maxLength": 64}, True)],
            errors=ERRORS)
 def unshare_case(number: str, username: str) -> Any:
     _visible_case(number)
@@ -348,7 +348,7 @@ def list_links() -> Any:
 @requires("footage:read")
 @operation("Revoke a share link now", {"type": "object", "required": ["id"], "properties": {
     "id": {"type": "integer"}, "revoked": {"type": "boolean"}}},
-           [_param("share_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
+           [param("share_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
            errors=ERRORS)
 def revoke_link(share_id: int) -> Any:
     user = caller()

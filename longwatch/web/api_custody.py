@@ -29,12 +29,12 @@ from longwatch.web.api import (
     ERRORS,
     NULLABLE_TIME,
     PACKAGE_ID,
-    _param,
     body_of,
     caller,
     json_body,
     jsonable,
     operation,
+    param,
     text_of,
 )
 from longwatch.web.security import requires
@@ -90,7 +90,7 @@ def _entry_dict(seq: int, entry: dict[str, Any], line: bytes) -> dict[str, Any]:
 
 
 # -- custody -----------------------------------------------------------------------------------
-_REF = _param("ref", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True,
+_REF = param("ref", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True,
               "the entry's sequence number or event id")
 
 
@@ -131,11 +131,11 @@ def custody_checkpoints() -> Any:
 
 # -- events and their review --------------------------------------------------------------------
 _EVENT_PARAMS = [
-    _param("camera", "query", {"type": "string", "maxLength": 64}),
-    _param("type", "query", {"type": "string", "maxLength": 64}),
-    _param("status", "query", {"type": "string", "maxLength": 32}, text="e.g. new, confirmed, false_positive"),
-    _param("start", "query", DATE_TIME), _param("end", "query", DATE_TIME),
-    _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    param("camera", "query", {"type": "string", "maxLength": 64}),
+    param("type", "query", {"type": "string", "maxLength": 64}),
+    param("status", "query", {"type": "string", "maxLength": 32}, text="e.g. new, confirmed, false_positive"),
+    param("start", "query", DATE_TIME), param("end", "query", DATE_TIME),
+    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
 ]
 
 
@@ -171,7 +171,7 @@ _REVIEW = {"type": "object", "required": ["decision"], "properties": {
 @bp.post("/events/<int:event_id>/review")
 @requires("inquiry:write", scoped=False)
 @operation("Review an event: confirm it or mark it a false positive (recorded in the custody ledger)", EVENT,
-           [_param("event_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
+           [param("event_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
            errors=ERRORS, extra=body_of(_REVIEW))
 def review_event(event_id: int) -> Any:
     data = json_body()
@@ -200,8 +200,8 @@ def request_dict(req: Any, steps: bool = False) -> dict[str, Any]:
 @requires("requests:read")
 @operation("Requests for footage (PIPA access, disclosure, police...) with their 10-day clocks, newest first",
            {"type": "array", "items": REQUEST},
-           [_param("status", "query", {"type": "string", "maxLength": 16}),
-            _param("kind", "query", {"type": "string", "maxLength": 32})], errors=ERRORS)
+           [param("status", "query", {"type": "string", "maxLength": 16}),
+            param("kind", "query", {"type": "string", "maxLength": 32})], errors=ERRORS)
 def list_requests() -> Any:
     rows = req_api.listing(current_archive(), (request.args.get("status") or "").strip(),
                            (request.args.get("kind") or "").strip())
@@ -211,7 +211,7 @@ def list_requests() -> Any:
 @bp.get("/requests/<number>")
 @requires("requests:read")
 @operation("One request with its steps", REQUEST,
-           [_param("number", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True)],
+           [param("number", "path", {"type": "string", "minLength": 1, "maxLength": 64}, True)],
            errors=ERRORS)
 def get_request(number: str) -> Any:
     return jsonify(request_dict(req_api.get(current_archive(), number), steps=True))
@@ -221,10 +221,10 @@ def get_request(number: str) -> Any:
 @requires("register:read")
 @operation("The CCTV operation register: recordings, viewings, provisions and destructions, oldest first",
            {"type": "array", "items": {"type": "object"}},
-           [_param("start", "query", DATE_TIME), _param("end", "query", DATE_TIME),
-            {**_param("category", "query", {"type": "array", "items": {"type": "string", "maxLength": 32},
+           [param("start", "query", DATE_TIME), param("end", "query", DATE_TIME),
+            {**param("category", "query", {"type": "array", "items": {"type": "string", "maxLength": 32},
                                             "maxItems": 10}), "explode": True},
-            _param("text", "query", {"type": "string", "maxLength": 200})], errors=ERRORS)
+            param("text", "query", {"type": "string", "maxLength": 200})], errors=ERRORS)
 def register() -> Any:
     rows = operation_register.build(current_archive(), start=_arg_time("start"), end=_arg_time("end"),
                                     categories=[c for c in request.args.getlist("category") if c.strip()],

@@ -30,7 +30,6 @@ from longwatch.web.api import (
     ERRORS,
     JOB,
     NULLABLE_TIME,
-    _param,
     acting,
     body_of,
     caller,
@@ -39,6 +38,7 @@ from longwatch.web.api import (
     jsonable,
     list_of,
     operation,
+    param,
     text_of,
     time_of,
 )
@@ -70,9 +70,9 @@ DISPOSITION = {"type": "object", "required": ["disposition_id", "status", "propo
     "approved_at": NULLABLE_TIME, "executed_at": NULLABLE_TIME, "certificate": _NULLABLE_STR,
     "items": {"type": "array", "items": {"type": "object", "properties": {
         "package_id": _STR, "record_class": _STR, "status": _STR, "size": {"type": ["integer", "null"]}}}}}}
-DISPOSITION_ID = _param("disposition_id", "path", {"type": "string", "maxLength": 36}, True,
+DISPOSITION_ID = param("disposition_id", "path", {"type": "string", "maxLength": 36}, True,
                         "disposition id (or a unique prefix)")
-HOLD_ID = _param("hold_id", "path", {"type": "string", "maxLength": 36}, True, "hold id (or a unique prefix)")
+HOLD_ID = param("hold_id", "path", {"type": "string", "maxLength": 36}, True, "hold id (or a unique prefix)")
 
 
 # -- search -----------------------------------------------------------------------------------
@@ -131,26 +131,26 @@ def search_query() -> search_api.Query:
 
 
 _SEARCH_PARAMS = [
-    _param("start", "query", DATE_TIME, text="footage ending at or after this time (ISO 8601 with zone)"),
-    _param("end", "query", DATE_TIME, text="footage starting before this time"),
-    {**_param("camera", "query", {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 20},
+    param("start", "query", DATE_TIME, text="footage ending at or after this time (ISO 8601 with zone)"),
+    param("end", "query", DATE_TIME, text="footage starting before this time"),
+    {**param("camera", "query", {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 20},
               text="camera ids (repeat)"), "explode": True},
-    _param("zone", "query", {"type": "string", "maxLength": 200}, text="zone path; its sub-zones too"),
-    _param("purpose", "query", {"type": "string", "maxLength": 64}),
-    _param("bbox", "query", {"type": "string", "maxLength": 100}, text="south,west,north,east in degrees"),
-    _param("near", "query", {"type": "string", "maxLength": 60}, text="latitude,longitude (with radius)"),
-    _param("radius", "query", {"type": "number", "exclusiveMinimum": 0, "maximum": search_api.MAX_RADIUS_M},
+    param("zone", "query", {"type": "string", "maxLength": 200}, text="zone path; its sub-zones too"),
+    param("purpose", "query", {"type": "string", "maxLength": 64}),
+    param("bbox", "query", {"type": "string", "maxLength": 100}, text="south,west,north,east in degrees"),
+    param("near", "query", {"type": "string", "maxLength": 60}, text="latitude,longitude (with radius)"),
+    param("radius", "query", {"type": "number", "exclusiveMinimum": 0, "maximum": search_api.MAX_RADIUS_M},
            text="metres around near"),
-    _param("event_type", "query", {"type": "string", "maxLength": 64}),
-    _param("min_confidence", "query", {"type": "number", "minimum": 0, "maximum": 1}),
-    _param("case", "query", {"type": "string", "maxLength": 64},
+    param("event_type", "query", {"type": "string", "maxLength": 64}),
+    param("min_confidence", "query", {"type": "number", "minimum": 0, "maximum": 1}),
+    param("case", "query", {"type": "string", "maxLength": 64},
            text="case number (an investigator must give a case shared with them)"),
-    {**_param("tag", "query", {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 20},
+    {**param("tag", "query", {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 20},
               text="tags (repeat)"), "explode": True},
-    _param("text", "query", {"type": "string", "maxLength": search_api.MAX_TEXT}, text="full text"),
-    _param("order", "query", {"enum": ["desc", "asc"]}),
-    _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": search_api.MAX_LIMIT}),
-    _param("after", "query", {"type": "string", "maxLength": 200}, text="the next cursor of the previous page"),
+    param("text", "query", {"type": "string", "maxLength": search_api.MAX_TEXT}, text="full text"),
+    param("order", "query", {"enum": ["desc", "asc"]}),
+    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": search_api.MAX_LIMIT}),
+    param("after", "query", {"type": "string", "maxLength": 200}, text="the next cursor of the previous page"),
 ]
 
 
@@ -199,7 +199,7 @@ def _may_see_hold(user: Any, hold: dict[str, Any]) -> bool:
 @bp.get("/holds")
 @requires("catalog:read")
 @operation("Legal holds, oldest first (active only unless released=true)", {"type": "array", "items": HOLD},
-           [_param("released", "query", {"type": "boolean"}, text="include released holds")],
+           [param("released", "query", {"type": "boolean"}, text="include released holds")],
            errors=ERRORS)
 def list_holds() -> Any:
     user = caller()
@@ -355,7 +355,7 @@ _JOB_ROW = {"type": "object", "required": ["id", "task", "state"], "properties":
 @bp.get("/jobs/<int:job_id>")
 @requires("catalog:read", scoped=False)
 @operation("A queued job's progress (PostgreSQL catalogs; on the embedded catalog jobs run at once)", _JOB_ROW,
-           [_param("job_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
+           [param("job_id", "path", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, True)],
            errors=ERRORS)
 def job_status(job_id: int) -> Any:
     row = jobs.job(current_archive(), job_id)
