@@ -87,8 +87,10 @@ def test_the_document_names_each_operation_scope(app):
 
 
 # -- search: keyset pages -----------------------------------------------------------------------
-def test_search_pages_by_keyset_without_duplicates_or_misses(client, web_archive, small_clip, tmp_path):
+def test_search_pages_by_keyset_without_duplicates_or_misses(catalog_backend, client, web_archive, small_clip,
+                                                             tmp_path):
     archive = web_archive.archive
+    assert (archive.catalog.engine.dialect.name == "sqlite") == (catalog_backend == "sqlite")
     base = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
     made = {ingest_one(archive, unique_copy(small_clip, tmp_path / f"c{i}.mp4"), camera="cam-07",
                        start=base + timedelta(minutes=i // 2)) for i in range(7)}  # pairs share a start time
