@@ -63,8 +63,11 @@ class Context:
                 raise LongwatchError("W030", os_user=accounts.os_user() or "?")
             self._account = found
             archive.act_as(found.username)
-        if permission is not None and not self._account.can(permission):
+        if permission is not None and not accounts.has_permission(self._account.role, permission):
             raise LongwatchError("W009", role=self._account.role, permission=permission)
+        if permission is not None and not self._account.scope_allows(permission):  # a token with fewer scopes
+            raise LongwatchError("W090", scopes=" ".join(self._account.scopes or ()), permission=permission,
+                                 scope=accounts.scope_for(permission))
         return self._account
 
 

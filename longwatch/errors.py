@@ -438,6 +438,10 @@ CODES: Mapping[str, str] = {
     "W084": N_("you have no API token #{token_id}"),
     "W085": N_("choose a CSV file of cameras to import"),
     "W086": N_("choose a decision: confirmed, false positive or unsure"),
+    "W090": N_("this API token's scopes ({scopes}) do not allow this ({permission}): create a token with the "
+               "scope {scope} (`longwatch token create USER --scope {scope}`)"),
+    "W091": N_("there is no token scope {scope!r}; choose among: {scopes}"),
+    "W092": N_("the request body is invalid: {detail}"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +30,9 @@ def _url(app, rule, web_archive):
     values = {"package_id": web_archive.package_id, "clip_id": web_archive.clip_id, "upload_id": NO_UPLOAD,
               "username": "operator", "filename": "longwatch.css", "token": "no-such-share", "share_id": 999999,
               "disposition_id": "00000000-0000-0000-0000-000000000000", "number": "NO-CASE",
-              "export_id": "00000000-0000-0000-0000-000000000000"}
+              "export_id": "00000000-0000-0000-0000-000000000000",
+              "hold_id": "00000000-0000-0000-0000-000000000000", "ref": "999999", "event_id": 999999,
+              "export": "00000000-0000-0000-0000-000000000000", "job_id": 999999}
     with app.test_request_context():
         from flask import url_for
 
@@ -289,7 +292,7 @@ def test_openapi_document_lists_every_api_route(client, app):
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = rule.rule[len("/api/v1"):].replace("<", "{").replace(">", "}")
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1"):])  # <int:x> is {x}
             for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
                 assert (path, method.lower()) in documented, (path, method)
 

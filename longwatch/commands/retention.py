@@ -299,6 +299,9 @@ def purge(obj: Context, emergency: bool, location: str | None, as_json: bool, ac
     second = accounts.token_account(archive.catalog, token) if token else None
     if second is None:
         raise LongwatchError("H021", detail="the token opens no account" if token else "it is unset")
+    if not second.scope_allows("records:write"):  # the approver's token must be one that may approve
+        raise LongwatchError("W090", scopes=" ".join(second.scopes or ()), permission="records:write",
+                             scope="records:write")
     removed = emergency_purge(archive, actor, actors.Actor(second.username, second.role), location=location)
     if as_json:
         emit_json({"removed": removed})

@@ -204,13 +204,17 @@ def token() -> None:
 @click.option("--name", default="", help="What the token is for.")
 @click.option("--days", type=click.IntRange(1, 3650), default=accounts.TOKEN_DAYS, show_default=True,
               help="Expire after this many days.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(list(accounts.SCOPES)),
+              help="What the token may do (repeat for several; default all): it never does more than "
+                   "USERNAME's role allows.")
 @pass_obj
-def create_token(obj: Context, username: str, name: str, days: int) -> None:
+def create_token(obj: Context, username: str, name: str, days: int, scopes: tuple[str, ...]) -> None:
     """Create a token acting as USERNAME; it is printed once and never stored."""
     me = obj.account("self")
     if me.username != username:
         obj.account("users:write")
-    click.echo(accounts.create_token(_catalog(obj), username, name, days, by=me.username))
+    click.echo(accounts.create_token(_catalog(obj), username, name, days, scopes or accounts.DEFAULT_SCOPES,
+                                     by=me.username))
 
 
 @hookimpl

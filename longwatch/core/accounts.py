@@ -16,6 +16,7 @@ with a bare user name.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import getpass
 import hashlib
@@ -79,6 +80,54 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # any signed-in user: own profile, logout
     "self": frozenset(ROLES),
 }
+
+#: API token scope -> the permissions it lends. A token does at most what its scopes AND its owner's role allow
+#: (a ``read`` token of an administrator cannot place a hold). ``self`` (who am I, sign out) needs no scope.
+#: Scopes name jobs a script does, not roles, so a scheduled export of the register asks for ``read`` only.
+SCOPES: dict[str, frozenset[str]] = {
+    "read": frozenset({"catalog:read", "requests:read", "register:read", "users:read"}),
+    "search": frozenset({"catalog:read"}),
+    "footage": frozenset({"footage:read"}),
+    "verify": frozenset({"package:verify"}),
+    "upload": frozenset({"upload:write"}),
+    "cases:write": frozenset({"inquiry:write"}),
+    "records:write": frozenset({"records:write"}),
+    "requests:write": frozenset({"requests:write"}),
+    "notice:write": frozenset({"notice:write"}),
+    "users:write": frozenset({"users:write"}),
+    "cameras:write": frozenset({"cameras:write"}),
+    "all": frozenset(PERMISSIONS),
+}
+# A new permission needs a scope of its own above (tests/test_api_v1.py fails until it has one); until then only
+# ``all`` lends it.
+#: What a token made without ``--scope`` may do (and every token made before scopes existed): all its role may.
+DEFAULT_SCOPES = ("all",)
+
+
+def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """The scopes, sorted and without repeats; W091 for a name not in :data:`SCOPES`."""
+    found = sorted({s.strip() for s in scopes if s.strip()})
+    for scope in found:
+        if scope not in SCOPES:
+            raise LongwatchError("W091", scope=scope, scopes=", ".join(SCOPES))
+    return tuple(found) or DEFAULT_SCOPES
+
+
+def scope_permissions(scopes: Iterable[str]) -> frozenset[str]:
+    """The permissions a token's scopes lend (unknown scopes lend nothing), always including ``self``."""
+    lent: set[str] = {"self"}
+    for scope in scopes:
+        lent |= SCOPES.get(scope, frozenset())
+    return frozenset(lent)
+
+
+def scope_for(permission: str) -> str:
+    """The narrowest scope that lends ``permission`` (what the OpenAPI document asks of each operation)."""
+    if permission == "self":
+        return ""
+    lending = [name for name, lent in SCOPES.items() if permission in lent] or ["all"]
+    return min(lending, key=lambda n: len(SCOPES.get(n, PERMISSIONS)))
+
 
 #: Roles that see only what they uploaded or what a case shares with them (cases come later).
 SCOPED_ROLES = frozenset({"investigator"})
@@ -155,13 +204,19 @@ class Account:
     username: str
     role: str
     language: str = ""
+    #: the token's scopes when the request came with one (None: a session, which has no scopes)
+    scopes: tuple[str, ...] | None = None
 
     @property
     def is_scoped(self) -> bool:
         return self.role in SCOPED_ROLES
 
     def can(self, permission: str) -> bool:
-        return has_permission(self.role, permission)
+        """The role holds ``permission`` and, for a token, its scopes lend it."""
+        return has_permission(self.role, permission) and self.scope_allows(permission)
+
+    def scope_allows(self, permission: str) -> bool:
+        return self.scopes is None or permission in scope_permissions(self.scopes)
 
 
 def _account(user: User) -> Account:
@@ -361,21 +416,24 @@ TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 3650
 
 
-def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None, by: str = "") -> str:
+def create_token(catalog: Catalog, username: str, name: str = "", days: int | None = None,
+                 scopes: Iterable[str] = DEFAULT_SCOPES, by: str = "") -> str:
     """A new bearer token for ``username``; the secret is returned once and never stored.
 
     Every token expires (after ``TOKEN_DAYS`` unless ``days`` says otherwise): a token forgotten in a
-    script or a leaked configuration file stops working by itself.
+    script or a leaked configuration file stops working by itself. ``scopes`` (:data:`SCOPES`) narrow what
+    it may do below its owner's role, so a leaked reporting token cannot release a hold.
     """
     days = days or TOKEN_DAYS
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise LongwatchError("W083", days=days, maximum=MAX_TOKEN_DAYS)
+    granted = " ".join(check_scopes(scopes))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     with catalog.session() as s:
         user = _get_user(s, username)
         token = ApiToken(user_id=user.id, name=name[:100], token_sha256=sha256_hex(secret), created_at=now,
-                         expires_at=now + timedelta(days=days))
+                         expires_at=now + timedelta(days=days), scopes=granted)
         s.add(token)
         s.flush()
         if by:
@@ -408,7 +466,9 @@ def token_account(catalog: Catalog, secret: str) -> Account | None:
         if token is None or (token.expires_at is not None and token.expires_at < now):
             return None
         user = s.get(User, token.user_id)
-        return _account(user) if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return dataclasses.replace(_account(user), scopes=tuple((token.scopes or " ".join(DEFAULT_SCOPES)).split()))
 
 
 def revoke_token(catalog: Catalog, secret: str) -> None:

@@ -3,19 +3,31 @@
 The document is generated from the code: every API view carries its
 operation (``@operation``), and :func:`openapi_document` walks the app's URL
 map, so a route and its description cannot drift apart. Machines send
-``Authorization: Bearer <token>`` (``longwatch token create``); errors are
-JSON objects carrying the error code.
+``Authorization: Bearer <token>`` (``longwatch token create --scope ...``);
+each operation declares the token scope it needs, derived from the permission
+its view requires, so the document and the check cannot disagree either.
+Errors are JSON objects carrying the error code.
+
+This module is the shared base of the API: the schema pieces, the
+``@operation`` decorator, reading a JSON body and the acting account. The
+feature modules (``api_records``, ``api_cases``, ``api_custody``) add their
+routes to the same ``/api/v1`` and call the core, never SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
 from longwatch import __version__, clock
+from longwatch.clock import parse_time
+from longwatch.core import accounts
 from longwatch.core.accounts import PERMISSIONS
+from longwatch.core.records.actors import Actor, actor_of
+from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
 from longwatch.web.package_view import refuse_destroyed, run_verify
 from longwatch.web.security import current_user, public, requires
@@ -50,6 +62,9 @@ PACKAGE = {
         "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
     },
 }
+JOB = {"type": "object", "required": ["queued"], "properties": {
+    "queued": {"type": "boolean", "description": "true: a worker runs it (job_id); false: it ran already (result)"},
+    "job_id": {"type": ["integer", "null"]}, "result": {"type": ["object", "null"]}}}
 SCHEMAS = {
     "Error": {
         "type": "object", "required": ["error"],
@@ -69,12 +84,19 @@ SCHEMAS = {
     },
     "Me": {"type": "object", "required": ["username", "role", "permissions"],
            "properties": {"username": {"type": "string"}, "role": {"type": "string"},
-                          "permissions": {"type": "array", "items": {"type": "string"}}}},
+                          "permissions": {"type": "array", "items": {"type": "string"}},
+                          "scopes": {"type": ["array", "null"], "items": {"type": "string"},
+                                     "description": "the token's scopes; null for a browser session"}}},
     "Verification": {"type": "object", "required": ["package_id", "ok", "problems"],
                      "properties": {"package_id": {"type": "string"}, "ok": {"type": "boolean"},
                                     "files_checked": {"type": "integer"}, "bytes_checked": {"type": "integer"},
                                     "problems": {"type": "array", "items": {"type": "object"}}}},
 }
+
+
+#: The errors an operation of the feature modules may answer: bad input, not signed in, not allowed (role,
+#: scope or a scoped role), not found (or not visible to the caller), and a conflict with the record's state.
+ERRORS = (400, 401, 403, 404, 409)
 
 
 def _error_responses(*codes: int) -> dict[str, Any]:
@@ -91,20 +113,104 @@ def operation(summary: str, response: dict[str, Any] | None = None, parameters: 
         if response is not None:
             responses[str(status)]["content"] = {"application/json": {"schema": response}}
         responses.update(_error_responses(*errors))
+        more = dict(extra or {})
+        responses.update(more.pop("responses", {}))  # other successes (200 beside 201) are added, not swapped
         op: dict[str, Any] = {"summary": summary, "operationId": view.__name__, "responses": responses}
         if parameters:
             op["parameters"] = parameters
         if not auth:
             op["security"] = []
-        op.update(extra or {})
+        op.update(more)
         view.lw_openapi = op  # type: ignore[attr-defined]
         return view
 
     return wrap
 
 
-def _param(name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = "") -> dict[str, Any]:
+def body_of(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    """The ``requestBody`` of an operation taking one JSON object (pass it as ``extra``)."""
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; W092 for anything else (a list, a number, broken JSON)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise LongwatchError("W092", detail="send one JSON object (Content-Type: application/json)")
+    return data
+
+
+def text_of(data: dict[str, Any], name: str, required: bool = False, limit: int = 1000) -> str:
+    """A string field of a JSON body, stripped; W092 when missing (if required), not a string or too long."""
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        raise LongwatchError("W092", detail=f"{name} must be a string of at most {limit} characters")
+    if required and not value.strip():
+        raise LongwatchError("W092", detail=f"{name} is required")
+    return value.strip()
+
+
+def time_of(data: dict[str, Any], name: str, required: bool = False) -> Any:
+    """A date-time field of a JSON body (ISO 8601 with a zone) or None."""
+    text = text_of(data, name, required, 64)
+    if not text:
+        return None
+    try:
+        return parse_time(text)
+    except LongwatchError as exc:
+        raise LongwatchError("W092", detail=f"{name}: {exc.render()}") from exc
+
+
+def list_of(data: dict[str, Any], name: str, limit: int = 500) -> list[str]:
+    """A list of strings from a JSON body."""
+    value = data.get(name) or []
+    if not isinstance(value, list) or len(value) > limit or not all(isinstance(v, str) and len(v) <= 200
+                                                                    for v in value):
+        raise LongwatchError("W092", detail=f"{name} must be a list of at most {limit} strings")
+    return [v.strip() for v in value if v.strip()]
+
+
+def caller() -> accounts.Account:
+    """The signed-in account (every API view but the document requires one)."""
+    user = current_user()
+    if user is None:
+        raise LongwatchError("W008")
+    return user
+
+
+def acting() -> Actor:
+    """The caller as the actor of a records action (named in the custody ledger)."""
+    return actor_of(caller())
+
+
+def job_answer(job: int | dict[str, Any]) -> dict[str, Any]:
+    """A job's answer: queued on PostgreSQL (its id), already run on the embedded catalog (its result)."""
+    if isinstance(job, int):
+        return {"queued": True, "job_id": job, "result": None}
+    return {"queued": False, "job_id": None, "result": jsonable(job)}
+
+
+def jsonable(value: Any) -> Any:
+    """The core's dicts as JSON: times as UTC ISO 8601 with ``Z`` (as ``--json`` shows them), dates as ISO."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return clock.iso_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def param(name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = "") -> dict[str, Any]:
+    """One OpenAPI parameter (``where``: path or query)."""
     return {"name": name, "in": where, "required": required, "schema": schema, "description": text}
+
+
+_param = param  # the name web/upload.py imports
 
 
 def clip_dict(c: Any, destroyed: bool = False) -> dict[str, Any]:
@@ -124,20 +230,20 @@ def package_dict(p: Any) -> dict[str, Any]:
             "clips": [clip_dict(c, queries.is_destroyed(p)) for c in p.clips]}
 
 
-PACKAGE_ID = _param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")
+PACKAGE_ID = param("package_id", "path", {"type": "string", "maxLength": 36}, True, "package id (UUID)")
 
 
 @bp.get("/packages")
 @requires("catalog:read")
 @operation("Packages the caller may see, newest recording first, one page at a time",
            {"$ref": "#/components/schemas/PackagePage"}, [
-               _param("camera", "query", {"type": "string", "maxLength": 64}, text="camera id"),
-               _param("start", "query", {"type": "string", "format": "date-time"},
+               param("camera", "query", {"type": "string", "maxLength": 64}, text="camera id"),
+               param("start", "query", {"type": "string", "format": "date-time"},
                       text="recordings ending at or after this time (ISO 8601 with zone)"),
-               _param("end", "query", {"type": "string", "format": "date-time"},
+               param("end", "query", {"type": "string", "format": "date-time"},
                       text="recordings starting at or before this time (ISO 8601 with zone)"),
-               _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": queries.MAX_LIMIT}),
-               _param("offset", "query", {"type": "integer", "minimum": 0}),
+               param("limit", "query", {"type": "integer", "minimum": 1, "maximum": queries.MAX_LIMIT}),
+               param("offset", "query", {"type": "integer", "minimum": 0}),
            ], errors=(400, 401, 403))
 def packages() -> Any:
     user = current_user()
@@ -182,7 +288,8 @@ def me() -> Any:
     user = current_user()
     assert user is not None
     return jsonify({"username": user.username, "role": user.role,
-                    "permissions": sorted(p for p, roles in PERMISSIONS.items() if user.role in roles)})
+                    "permissions": sorted(p for p in PERMISSIONS if user.can(p)),
+                    "scopes": list(user.scopes) if user.scopes is not None else None})
 
 
 @bp.get("/openapi.json")
@@ -205,6 +312,10 @@ def openapi_document(app: Flask) -> dict[str, Any]:
         if op is None:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        permission = getattr(view, "lw_permission", None)
+        if permission is not None and "security" not in op:
+            scope = accounts.scope_for(permission)
+            op = dict(op, security=[{"bearer": [scope] if scope else []}], **{"x-permission": permission})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}) or sorted(rule.methods or ()):
             paths.setdefault(path, {})[method.lower()] = dict(op, operationId=f"{op['operationId']}_{method.lower()}")
     return {
@@ -214,7 +325,14 @@ def openapi_document(app: Flask) -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {"bearer": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "An API token (`longwatch token create USER --scope SCOPE`). Each "
+                                          "operation lists the scope it needs; a token does at most what its "
+                                          "scopes and its owner's role allow (403 W090 or W009). Scopes: "
+                                          + "; ".join(f"{name}: {', '.join(sorted(lent))}"
+                                                      for name, lent in accounts.SCOPES.items()),
+                           "x-scopes": {name: sorted(lent) for name, lent in accounts.SCOPES.items()}}}},
         "paths": paths,
     }
 

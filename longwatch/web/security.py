@@ -62,8 +62,11 @@ def requires(permission: str, scoped: bool = True) -> Callable[[F], F]:
             user = current_user()
             if user is None:
                 raise LongwatchError("W008")
-            if not user.can(permission):
+            if not accounts.has_permission(user.role, permission):
                 raise LongwatchError("W009", role=user.role, permission=permission)
+            if not user.scope_allows(permission):  # the role may, the token was not given the scope
+                raise LongwatchError("W090", scopes=" ".join(user.scopes or ()), permission=permission,
+                                     scope=accounts.scope_for(permission))
             if not scoped and user.is_scoped:
                 raise LongwatchError("W040", role=user.role, permission=permission)
             return view(*args, **kwargs)

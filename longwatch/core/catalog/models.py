@@ -265,6 +265,8 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: space-separated scopes (core.accounts.SCOPES; migration 0028): what the token may do within its role
+    scopes: Mapped[str] = mapped_column(String(200), default="all", server_default="all", nullable=False)
 
 
 class OsUserAccount(Base):

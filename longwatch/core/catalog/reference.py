@@ -353,10 +353,14 @@ def attach_range(catalog: Catalog, number: str, start: datetime, end: datetime, 
     return attach_packages(catalog, number, ids)
 
 
-def list_cases(catalog: Catalog) -> list[dict[str, Any]]:
+def list_cases(catalog: Catalog, number: str | None = None) -> list[dict[str, Any]]:
+    """Every case by number, or only the case ``number`` (empty when there is none)."""
     with catalog.session() as s:
         rows = []
-        for c in s.scalars(select(Case).order_by(Case.number)):
+        query = select(Case).order_by(Case.number)
+        if number is not None:
+            query = query.where(Case.number == number)
+        for c in s.scalars(query):
             packages = sorted(s.scalars(select(CasePackage.package_id).where(CasePackage.case_id == c.id)))
             ranges = [{"camera": r.camera, "start": r.start_utc, "end": r.end_utc}
                       for r in s.scalars(select(CaseRange).where(CaseRange.case_id == c.id).order_by(CaseRange.id))]

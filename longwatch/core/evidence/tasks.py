@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from longwatch.core.archive import Archive
 from longwatch.core.evidence import export
 from longwatch.core.evidence.request import Request, request_from_dict, request_to_dict
-from longwatch.core.jobs.queue import HEAVY, Task, enqueue
+from longwatch.core.jobs.queue import HEAVY, REQUESTED_BY, Task, enqueue
 from longwatch.hookspecs import hookimpl
 
 
@@ -41,12 +41,20 @@ def register_tasks() -> list[Task]:
 
 
 def enqueue_export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
-                   session: Session | None = None, export_id: str | None = None) -> tuple[int | dict[str, Any], str]:
-    """An evidence-export job; returns the job and the export's id (``export_id``: one the caller chose,
-    so it can record the order before the job exists)."""
+                   session: Session | None = None, export_id: str | None = None,
+                   requested_by: str = "") -> tuple[int | dict[str, Any], str]:
+    """An evidence-export job; returns the job and the export's id.
+
+    ``export_id`` is one the caller chose, so it can record the order before
+    the job exists. ``requested_by`` names the account that asked (a web
+    request, which cannot make the shared archive act for it): the export, its
+    report and its ledger entry name that account, as for a command's jobs.
+    """
     export_id = export_id or str(uuid.uuid4())
-    job = enqueue(archive, "export", {"export_id": export_id, "out_dir": str(out_dir.resolve()),
-                                      "zip_path": str(zip_path.resolve()) if zip_path else None,
-                                      "request": request_to_dict(request)},
-                  session=session, lock=f"export:{out_dir.resolve()}")
+    args: dict[str, Any] = {"export_id": export_id, "out_dir": str(out_dir.resolve()),
+                            "zip_path": str(zip_path.resolve()) if zip_path else None,
+                            "request": request_to_dict(request)}
+    if requested_by:
+        args[REQUESTED_BY] = requested_by
+    job = enqueue(archive, "export", args, session=session, lock=f"export:{out_dir.resolve()}")
     return job, export_id

@@ -279,6 +279,22 @@ def list_jobs(archive: Archive, state: str | None = None, limit: int = 100) -> l
                    code=r[6] or "", message=r[7] or "") for r in rows]
 
 
+def job(archive: Archive, job_id: int) -> JobRow | None:
+    """One job by id (the REST API follows a job it queued); None on the embedded catalog, where none wait."""
+    if not queued(archive):
+        return None
+    apply_schema(archive)
+    query = text(
+        "SELECT j.id, j.task_name, j.queue_name, j.status::text, j.attempts, j.args, f.code, f.message "
+        "FROM procrastinate_jobs j LEFT JOIN job_failures f ON f.job_id = j.id WHERE j.id = :id")
+    with archive.catalog.engine.connect() as connection:
+        r = connection.execute(query, {"id": job_id}).first()
+    if r is None:
+        return None
+    return JobRow(id=r[0], task=r[1], queue=r[2], state=STATES.get(r[3], str(r[3])), attempts=r[4], args=r[5],
+                  code=r[6] or "", message=r[7] or "")
+
+
 def counts(archive: Archive) -> dict[str, int]:
     if not queued(archive):
         return {}
