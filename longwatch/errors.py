@@ -208,6 +208,15 @@ CODES: Mapping[str, str] = {
     "L030": N_("witness key: {detail}"),
     "L031": N_("this witness co-signed {origin} at {signed} entries (root {root}); it will not co-sign {size} "
                "entries: {detail}"),
+    "L032": N_("the custody ledger's mirror on location {location} has been unreachable since {since} (more "
+               "than {minutes} minutes): nothing was appended, so that entries do not pile up that only the "
+               "database holds; make the location reachable, then `longwatch custody mirror`"),
+    "L033": N_("the custody ledger's mirror on location {location} holds {key} with other bytes than the "
+               "database: the mirror or the database was edited; nothing was overwritten, run `longwatch "
+               "custody verify`"),
+    "L034": N_("the custody ledger's mirror on location {location} holds {mirrored} entries but the database "
+               "only {held}: the catalog is new or was restored from an older backup; nothing was appended. "
+               "Run `longwatch reindex`, which restores the ledger from the mirror"),
     # N: camera connectors (docs/connectors.md)
     "N001": N_("the {connector} connector configuration is invalid: {detail}"),
     "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),
