@@ -92,7 +92,7 @@ def test_checkpoint_signature_and_consistency_with_openssl(lw, archive, tmp_path
     ledger.append([CustodyEvent("transfer", packages=["p2"], extra={"recipient": "Police"}) for _ in range(8)],
                   checkpoint=False)
     second = ledger.checkpoint()
-    note = ledger.checkpoints_dir / f"{second.name}.note"
+    note = archive.storage().root / "custody-ledger" / "checkpoints" / f"{second.name}.note"  # as mirrored
     subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", f"{note}.p7s", "-content",
                     str(note), "-CAfile", str(archive.settings.cert_path), "-purpose", "any", "-out", "/dev/null"],
                    check=True, capture_output=True)

@@ -234,6 +234,7 @@ class Ledger:
         self._checked_at: float | None = None  # monotonic time of the last check() that passed
         self._known_checkpoint: tuple[int, datetime | None] | None = None  # (size, time) of the newest seen
         self._first: datetime | None = None  # time of entry 0 (fixed once written)
+        self.mirrored_to: set[str] = set()  # locations this process knows hold the mirror (mirror.push_tail)
         self._imported = False  # whether a pre-0027 folder was looked for (and imported) in this process
 
     @classmethod

@@ -339,6 +339,13 @@ def reach(conn: Connection, location: str) -> int:
     return int(value or 0)
 
 
+def written_before(conn: Connection, location: str) -> bool:
+    """Whether the mirror on ``location`` was ever written: then a missing identity.json means a failed mount
+    or someone else's storage, never a mirror to start afresh."""
+    row = conn.execute(select(MIRRORS.c.size, MIRRORS.c.synced_at).where(MIRRORS.c.location == location)).first()
+    return row is not None and (row.size > 0 or row.synced_at is not None)
+
+
 def record_reach(conn: Connection, location: str, size: int) -> None:
     """Within ``conn``'s transaction: the mirror on ``location`` holds entries 0..size-1 and was just written."""
     now = clock.now()
@@ -404,12 +411,12 @@ def check(ledger: Ledger, location: str) -> None:
         return
     mine = ledger.catalog_identity()
     with ledger.engine.connect() as conn:
-        reached = reach(conn, location)
+        before = written_before(conn, location)
     if found is None:
-        if reached > 0:
-            raise LongwatchError("L024", path=f"{location}:{PREFIX}", detail=f"the mirror has no identity.json "
-                                 f"although {reached} entries were mirrored there (a failed mount, or not the "
-                                 "archive's storage)")
+        if before:
+            raise LongwatchError("L024", path=f"{location}:{PREFIX}", detail="the mirror has no identity.json "
+                                 "although the ledger was mirrored there (a failed mount, or not the archive's "
+                                 "storage)")
         return
     if mine is not None and found != mine:
         raise LongwatchError("L024", path=f"{location}:{PREFIX}", detail=(
@@ -443,8 +450,17 @@ def push_tail(ledger: Ledger, first: int, lines: list[bytes]) -> None:
     location = archive.settings.primary_location
     try:
         adapter = archive.storage(location)
+        if first == 0:
+            identity = ledger.catalog_identity()
+            assert identity is not None
+            put_once(adapter, IDENTITY_KEY, identity.to_bytes(ledger.origin))
         adapter.put(f"{TAIL}/{first:012d}-{first + len(lines):012d}.jsonl",
                     io.BytesIO(b"".join(line + b"\n" for line in lines)))
+        if location not in ledger.mirrored_to:  # once per process: this location holds the mirror now
+            with ledger.engine.begin() as conn:
+                if not written_before(conn, location):
+                    record_reach(conn, location, reach(conn, location))
+            ledger.mirrored_to.add(location)
     except (LongwatchError, OSError) as exc:
         error = exc if isinstance(exc, LongwatchError) else LongwatchError("S002", location=location,
                                                                              detail=str(exc))
@@ -477,12 +493,13 @@ def _sync_one(ledger: Ledger, adapter: StorageAdapter, location: str, again: boo
         return  # nothing written yet
     with ledger.engine.connect() as conn:
         reached = 0 if again else reach(conn, location)
+        before = written_before(conn, location)
     found = MirrorSource(adapter).identity()
     if found is None:
-        if reached > 0:
-            raise LongwatchError("L024", path=f"{location}:{PREFIX}", detail=f"the mirror has no identity.json "
-                                 f"although {reached} entries were mirrored there (a failed mount, or not the "
-                                 "archive's storage); `longwatch custody mirror --again` writes it anew")
+        if before and not again:
+            raise LongwatchError("L024", path=f"{location}:{PREFIX}", detail="the mirror has no identity.json "
+                                 "although the ledger was mirrored there (a failed mount, or not the archive's "
+                                 "storage); `longwatch custody mirror --again` writes it anew")
         put_once(adapter, IDENTITY_KEY, identity.to_bytes(ledger.origin))
     elif found != identity:
         raise LongwatchError("L024", path=f"{location}:{PREFIX}", detail=(
