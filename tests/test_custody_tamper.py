@@ -133,7 +133,9 @@ def test_reorder_two(lw, ledger, archive):
 
 
 def test_truncate_the_tail(lw, ledger, archive):
-    cut(archive, N - 3)
+    with archive.catalog.engine.begin() as conn:  # the rows go, the signed checkpoints stay
+        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= N - 3))
+        conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= N - 3))
     found = codes(lw)
     assert {"L010", "L034"} <= set(found)
 
