@@ -152,14 +152,14 @@ CODES: Mapping[str, str] = {
         "ledger entry {seq}: its prev hash does not match the entry before it: the chain is broken "
         "(an earlier entry was changed, removed or reordered)"
     ),
-    "L004": N_("ledger entry {seq} differs from what the catalog index recorded when it was written: it was edited"),
+    "L004": N_("ledger entry {seq} does not hash to the leaf hash recorded when it was written: it was edited"),
     "L005": N_(
-        "ledger entries {first}..{last} are in the segments but not in the catalog index: they were not "
-        "written by longwatch (forged), or the catalog was restored from a backup; run `longwatch custody verify`"
+        "ledger entries {first}..{last} are in the database but not in the mirror every append writes to: they "
+        "were not written by longwatch (forged), or the mirror lost them; run `longwatch custody verify`"
     ),
     "L006": N_(
-        "ledger entries {first}..{last} are in the catalog index but missing from the segments: "
-        "they were deleted or the ledger was truncated"
+        "ledger entries {first}..{last} are missing from the database: they were deleted or the ledger was "
+        "truncated"
     ),
     "L007": N_("checkpoint {checkpoint}: the signature does not verify: {detail}"),
     "L008": N_("checkpoint {checkpoint}: signed by {fingerprint}, which is not the trusted certificate"),
@@ -208,6 +208,15 @@ CODES: Mapping[str, str] = {
     "L030": N_("witness key: {detail}"),
     "L031": N_("this witness co-signed {origin} at {signed} entries (root {root}); it will not co-sign {size} "
                "entries: {detail}"),
+    "L032": N_("the custody ledger's mirror on location {location} has been unreachable since {since} (more "
+               "than {minutes} minutes): nothing was appended, so that entries do not pile up that only the "
+               "database holds; make the location reachable, then `longwatch custody mirror`"),
+    "L033": N_("the custody ledger's mirror on location {location} holds {key} with other bytes than the "
+               "database: the mirror or the database was edited; nothing was overwritten, run `longwatch "
+               "custody verify`"),
+    "L034": N_("the custody ledger's mirror on location {location} holds {mirrored} entries but the database "
+               "only {held}: the catalog is new or was restored from an older backup; nothing was appended. "
+               "Run `longwatch reindex`, which restores the ledger from the mirror"),
     # N: camera connectors (docs/connectors.md)
     "N001": N_("the {connector} connector configuration is invalid: {detail}"),
     "N002": N_("cannot reach {device}: {detail}; check the address, the network and that the device is on"),

@@ -1,8 +1,8 @@
-"""The custody ledger with its index in a real PostgreSQL catalog (the `pg` fixture module).
+"""The custody ledger sequenced by a real PostgreSQL catalog (the `pg` fixture module).
 
-The segments stay on the archive's disk; only the index rows move. These tests
-run the append paths (one writer, concurrent processes, the spool), recovery,
-verify, prove, check-proof and reindex against PostgreSQL 15 on loopback.
+These tests run the append path (one writer, concurrent processes under the
+advisory lock), verify, prove, check-proof and the restore from the mirror
+against PostgreSQL 15 on loopback.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import create_archive
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from longwatch.cli import cli
 from longwatch.core import custody
@@ -26,7 +26,9 @@ from longwatch.core.custody.ledger import Ledger
 
 WRITER = """
 import sys
+from datetime import UTC, datetime
 from longwatch.core.archive import Archive
+from longwatch.core.catalog.models import CustodyEntry
 from longwatch.core.custody.entries import CustodyEvent
 from longwatch.core.custody.ledger import Ledger
 ledger = Ledger.for_archive(Archive.open(sys.argv[1]))
@@ -91,7 +93,7 @@ def test_concurrent_writers_keep_one_chain(archive):
     report = custody.verify_ledger(ledger, [archive.certificate])
     assert report.ok, [p.render() for p in report.problems]
     assert report.entries == 4 * 15 * 3 and report.checkpoints >= 2
-    entries = [json.loads(line) for _s, _o, line, _c in ledger.lines()]
+    entries = [json.loads(line) for _seq, line in ledger.lines()]
     assert [e["seq"] for e in entries] == list(range(180))
     for i in range(4):  # each writer's entries in its own order
         assert [e["detail"] for e in entries if e["packages"][0] == f"w{i}"] == [
@@ -99,39 +101,25 @@ def test_concurrent_writers_keep_one_chain(archive):
     assert len(ledger.history("shared")) == 180  # two package rows per entry, all indexed
 
 
-def test_a_spooled_group_is_written_by_the_holder(archive):
-    ledger = Ledger.for_archive(archive)
-    token = ledger._spool(ledger._prepare([CustodyEvent("replication", packages=["spooled"]) for _ in range(3)]))
-    receipts = ledger.append([CustodyEvent("ingestion", packages=["holder"])])
-    assert receipts[0].seq == 3
-    assert json.loads((ledger.spool_dir / f"{token}.done").read_bytes()) == [0, 1, 2]
-    assert [seq for seq, _e, _l in ledger.history("spooled")] == [0, 1, 2]
-    assert custody.verify_ledger(ledger, [archive.certificate]).ok
-
-
-def test_recovery_and_reindex(lw, archive):
+def test_restore_after_the_database_lost_the_ledger(lw, archive):
     ledger = Ledger.for_archive(archive)
     ledger.append([CustodyEvent("ingestion", packages=["p"]) for _ in range(3)])
-    with archive.catalog.engine.begin() as conn:  # the index commit happened, then the power went
-        conn.execute(insert(CustodyEntry.__table__).values(
-            seq=3, time_utc=datetime.now(UTC), event_type="ingestion", event_id="lost", outcome="success",
-            segment="000000000000.jsonl", byte_offset=10 ** 6, length=10, leaf_hash="0" * 64))
-    (segment,) = ledger.segment_paths()
-    with segment.open("ab") as fh:
-        fh.write(b'{"agents":[')  # and a torn tail
-    assert lw("custody", "verify").exit_code == 1
-    Ledger.for_archive(archive).append([CustodyEvent("fixity check", packages=["p"])])
-    types = [json.loads(line)["type"] for _s, _o, line, _c in ledger.lines()]
-    assert types == ["ingestion"] * 3 + ["recovery", "recovery", "fixity check"]
+    ledger.checkpoint()
+    ledger.append([CustodyEvent("fixity check", packages=["p"])])  # after the checkpoint: in the mirror's tail
     assert lw("custody", "verify").exit_code == 0
-    with archive.catalog.engine.begin() as conn:  # the catalog lost the index (restored from an old backup)
+    with archive.catalog.engine.begin() as conn:  # the catalog lost the ledger (restored from an old backup)
         conn.exec_driver_sql("DELETE FROM custody_entry_packages")
         conn.exec_driver_sql("DELETE FROM custody_entries")
-    assert "L005" in lw("custody", "verify").output
-    result = lw("custody", "reindex")
+        conn.exec_driver_sql("DELETE FROM custody_checkpoints")
+        conn.exec_driver_sql("DELETE FROM custody_ledger")
+    result = lw("custody", "checkpoint")
+    assert result.exit_code != 0 and "L034" in result.output
+    result = lw("custody", "restore")
     assert result.exit_code == 0, result.output
     assert lw("custody", "verify").exit_code == 0
-    assert [e["seq"] for e in json.loads(lw("custody", "show", "p", "--json").output)["entries"]] == [0, 1, 2, 5]
+    types = [json.loads(line)["type"] for _seq, line in Ledger.for_archive(archive).lines()]
+    assert types == ["ingestion"] * 3 + ["fixity check", "recovery"]
+    assert [e["seq"] for e in json.loads(lw("custody", "show", "p", "--json").output)["entries"]] == [0, 1, 2, 3]
 
 
 def test_checkpoint_after_t_minutes(archive):

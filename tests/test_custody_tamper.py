@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, insert, select, update
 
 from longwatch.core import custody
 from longwatch.core.aip import signing
-from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage
+from longwatch.core.catalog.models import CustodyCheckpoint, CustodyEntry, CustodyEntryPackage, CustodyMirror
 from longwatch.core.custody.entries import CustodyEvent
 from longwatch.core.custody.ledger import Ledger
 
 N = 30
+ENTRIES = CustodyEntry.__table__
 
 
 @pytest.fixture
@@ -30,34 +32,56 @@ def ledger(archive) -> Ledger:
     return ledger
 
 
-def segment(ledger: Ledger) -> Path:
-    (path,) = ledger.segment_paths()
-    return path
+def lines(archive) -> list[bytes]:
+    with archive.catalog.engine.connect() as conn:
+        return [bytes(line) for line in conn.execute(select(ENTRIES.c.line).order_by(ENTRIES.c.seq)).scalars()]
 
 
-def lines(ledger: Ledger) -> list[bytes]:
-    return segment(ledger).read_bytes().splitlines(keepends=True)
-
-
-def write(ledger: Ledger, new: list[bytes]) -> None:
-    segment(ledger).write_bytes(b"".join(new))
-
-
-def rewrite_from(archive, cut: int, new_entries: int) -> None:
-    """What the operator holding the real key can do: cut the ledger at ``cut`` and write ``new_entries`` others
-    after it, consistently (index, chain, tree), with checkpoints re-signed by the archive's own key."""
-    real = Ledger.for_archive(archive)
+def set_row(archive, seq: int, line: bytes, leaf: str | None = None) -> None:
+    """What an insider with write access to the database does to one entry (``leaf``: the recorded hash too)."""
+    values: dict = {"line": line}
+    if leaf is not None:
+        values["leaf_hash"] = leaf
     with archive.catalog.engine.begin() as conn:
-        offset = conn.execute(text("select byte_offset from custody_entries where seq = :s"), {"s": cut}).scalar()
-        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= cut))
-        conn.execute(delete(CustodyEntry.__table__).where(CustodyEntry.__table__.c.seq >= cut))
-    with segment(real).open("r+b") as fh:
-        fh.truncate(offset)
-    for path in real.checkpoints_dir.iterdir():
-        if int(path.name.split(".")[0]) > cut:
-            path.unlink()
-    (real.dir / "frontier.json").unlink()
-    forger = Ledger(real.dir, archive.catalog.engine, real.origin, real.settings, signer=archive.signer)
+        conn.execute(update(ENTRIES).where(ENTRIES.c.seq == seq).values(**values))
+
+
+def set_token(archive, size: int, tsr: bytes | None) -> None:
+    table = CustodyCheckpoint.__table__
+    with archive.catalog.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.size == size).values(tsr=tsr))
+
+
+def mirror_dir(archive) -> Path:
+    return archive.storage().root / custody.mirror.PREFIX
+
+
+def wipe_mirror(archive) -> None:
+    """The insider also holds the storage's disk (no object lock there): the mirror goes, and its record."""
+    shutil.rmtree(mirror_dir(archive))
+    with archive.catalog.engine.begin() as conn:
+        conn.execute(delete(CustodyMirror.__table__))
+
+
+def cut(archive, at: int) -> None:
+    with archive.catalog.engine.begin() as conn:
+        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= at))
+        conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= at))
+        conn.execute(delete(CustodyCheckpoint.__table__).where(CustodyCheckpoint.__table__.c.size > at))
+
+
+def rewrite_from(archive, at: int, new_entries: int, signer=None) -> None:
+    """What the operator holding the real key (or ``signer``) can do: cut the ledger at ``at`` and write
+    ``new_entries`` others after it, consistently (chain, tree, mirror), with checkpoints re-signed."""
+    real = Ledger.for_archive(archive)
+    cut(archive, at)
+    wipe_mirror(archive)
+    forger = Ledger(archive.catalog.engine, real.origin, real.settings, signer=signer or archive.signer,
+                    archive=archive)
+    if signer is not None:
+        with archive.catalog.engine.begin() as conn:
+            conn.execute(delete(CustodyCheckpoint.__table__))
+        forger.checkpoint()
     forger.append([CustodyEvent("fixity check", packages=["x"], detail="nothing to see")
                    for _ in range(new_entries)], checkpoint=False)
     forger.checkpoint()
@@ -74,52 +98,59 @@ def test_untouched_ledger_verifies(lw, ledger):
     assert codes(lw) == []
 
 
-def test_edit_a_field(lw, ledger):
-    old = lines(ledger)
-    entry = json.loads(old[5])
+def test_edit_a_field(lw, ledger, archive):
+    entry = json.loads(lines(archive)[5])
     entry["outcome"] = "failure"
-    old[5] = custody.entries.canonical(entry) + b"\n"
-    write(ledger, old)
+    set_row(archive, 5, custody.entries.canonical(entry))
     found = codes(lw)
-    assert "L004" in found and "L003" in found and "L009" in found
+    assert {"L004", "L003", "L009", "L033"} <= set(found)
 
 
-def test_delete_an_entry(lw, ledger):
-    old = lines(ledger)
-    del old[5]
-    write(ledger, old)
+def test_edit_a_field_and_its_recorded_hash(lw, ledger, archive):
+    entry = json.loads(lines(archive)[5])
+    entry["outcome"] = "failure"
+    forged = custody.entries.canonical(entry)
+    set_row(archive, 5, forged, custody.leaf_hash(forged).hex())
     found = codes(lw)
-    assert {"L002", "L003", "L006", "L009"} <= set(found)
+    assert {"L003", "L009", "L033"} <= set(found) and "L004" not in found
 
 
-def test_reorder_two(lw, ledger):
-    old = lines(ledger)
-    old[5], old[6] = old[6], old[5]
-    write(ledger, old)
+def test_delete_an_entry(lw, ledger, archive):
+    with archive.catalog.engine.begin() as conn:
+        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq == 5))
+        conn.execute(delete(ENTRIES).where(ENTRIES.c.seq == 5))
     found = codes(lw)
-    assert {"L002", "L003", "L009"} <= set(found)
+    assert {"L003", "L006", "L009", "L033"} <= set(found)
 
 
-def test_truncate_the_tail(lw, ledger):
-    write(ledger, lines(ledger)[:-3])
+def test_reorder_two(lw, ledger, archive):
+    with archive.catalog.engine.connect() as conn:
+        rows = {r.seq: r for r in conn.execute(select(ENTRIES).where(ENTRIES.c.seq.in_([5, 6])))}
+    set_row(archive, 5, rows[6].line, rows[6].leaf_hash)
+    set_row(archive, 6, rows[5].line, rows[5].leaf_hash)
     found = codes(lw)
-    assert "L006" in found and "L010" in found
+    assert {"L002", "L003", "L009", "L033"} <= set(found)
+
+
+def test_truncate_the_tail(lw, ledger, archive):
+    with archive.catalog.engine.begin() as conn:  # the rows go, the signed checkpoints stay
+        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= N - 3))
+        conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= N - 3))
+    found = codes(lw)
+    assert {"L010", "L034"} <= set(found)
 
 
 def test_append_a_forged_entry(lw, ledger, archive):
-    old = lines(ledger)
+    old = lines(archive)
     last = json.loads(old[-1])
-    forged = dict(last, seq=N, prev=custody.leaf_hash(old[-1][:-1]).hex(), event_id="forged",
-                  type="deletion", detail="deleted as scheduled")
-    old.append(custody.entries.canonical(forged) + b"\n")
-    write(ledger, old)
-    assert codes(lw) == ["L005"]
-    # and nobody appends on top of it until someone looks
-    from longwatch.errors import LongwatchError
-
-    with pytest.raises(LongwatchError) as exc:
-        Ledger.for_archive(archive).append([CustodyEvent("ingestion")])
-    assert exc.value.code == "L005"
+    forged = custody.entries.canonical(dict(last, seq=N, prev=custody.leaf_hash(old[-1]).hex(), event_id="forged",
+                                            type="deletion", detail="deleted as scheduled"))
+    with archive.catalog.engine.begin() as conn:
+        conn.execute(insert(ENTRIES).values(seq=N, time_utc=datetime.now(UTC), event_type="deletion",
+                                            event_id="forged", outcome="success", segment="", byte_offset=0,
+                                            length=len(forged), leaf_hash=custody.leaf_hash(forged).hex(),
+                                            line=forged))
+    assert codes(lw) == ["L005"]  # in the database, never written by the append path (which mirrors each group)
 
 
 def test_rewrite_from_a_point_with_another_key(lw, ledger, archive, tmp_path):
@@ -130,41 +161,41 @@ def test_rewrite_from_a_point_with_another_key(lw, ledger, archive, tmp_path):
     shutil.copy(archive.settings.cert_path, original_cert)
 
     # the attacker: cut the log at entry 15, rewrite the rest consistently, re-sign with a key of their own
-    with archive.catalog.engine.begin() as conn:
-        offset = conn.execute(text("select byte_offset from custody_entries where seq = 15")).scalar()
-        conn.execute(delete(CustodyEntryPackage.__table__).where(CustodyEntryPackage.__table__.c.seq >= 15))
-        conn.execute(delete(CustodyEntry.__table__).where(CustodyEntry.__table__.c.seq >= 15))
-    with segment(ledger).open("r+b") as fh:
-        fh.truncate(offset)
-    for path in ledger.checkpoints_dir.iterdir():
-        path.unlink()
-    (ledger.dir / "frontier.json").unlink()
     mallory = signing.generate("Mallory", "longwatch archive")
     signing.save(mallory, archive.settings.key_path, archive.settings.cert_path)
-    forger = Ledger(ledger.dir, archive.catalog.engine, ledger.origin, ledger.settings, signer=mallory)
-    forger.checkpoint()
-    forger.append([CustodyEvent("fixity check", packages=["pkg-3"], detail="nothing to see") for _ in range(15)],
-                  checkpoint=False)
-    forger.checkpoint()
+    rewrite_from(archive, 15, 15, signer=mallory)
     archive.__dict__.pop("certificate", None)
     assert codes(lw) == ["L008", "L008"]  # the key history still names the archive's real key (issue 21)...
     (archive.root / "keys" / "history.json").unlink()  # ...so the attacker removes that too
 
-    assert codes(lw) == []  # consistent with itself and with the replaced certificate...
+    assert codes(lw) == []  # consistent with itself, its new mirror and the replaced certificate...
     found = codes(lw, "--checkpoints", str(saved))  # ...but not with the checkpoints kept elsewhere
     assert "L021" in found
     found = codes(lw, "--cert", str(original_cert))
     assert "L008" in found
 
 
+def test_a_rewrite_that_leaves_the_mirror_is_found_by_the_mirror(lw, ledger, archive):
+    real = Ledger.for_archive(archive)
+    cut(archive, 15)
+    Ledger(archive.catalog.engine, real.origin, real.settings, signer=archive.signer).append(
+        [CustodyEvent("fixity check", packages=["x"], detail="nothing to see") for _ in range(15)],
+        checkpoint=False)
+    found = codes(lw)
+    assert "L033" in found or "L010" in found
+
+
 def test_replace_a_checkpoint_signature(lw, ledger, archive):
-    cps = ledger.checkpoints_dir
-    shutil.copy(cps / "000000000010.note.p7s", cps / "000000000020.note.p7s")
-    assert "L007" in codes(lw)
+    table = CustodyCheckpoint.__table__
+    with archive.catalog.engine.begin() as conn:
+        first = conn.execute(select(table.c.signature).where(table.c.size == 10)).scalar()
+        note = conn.execute(select(table.c.note).where(table.c.size == 20)).scalar()
+        conn.execute(update(table).where(table.c.size == 20).values(signature=first))
+    assert {"L007", "L033"} <= set(codes(lw))
     other = signing.generate("Other", "other")
-    (cps / "000000000020.note.p7s").write_bytes(
-        signing.sign_detached(other, (cps / "000000000020.note").read_bytes()))
-    assert codes(lw) == ["L008"]
+    with archive.catalog.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.size == 20).values(signature=signing.sign_detached(other, note)))
+    assert set(codes(lw)) == {"L008", "L033"}
 
 
 def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
@@ -173,7 +204,7 @@ def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
     ledger = Ledger.for_archive(archive)
     for _ in range(2):
         ledger.append([CustodyEvent("replication", packages=["p"]) for _ in range(5)])
-    cps = ledger.checkpoints_dir
+    cps = mirror_dir(archive) / "checkpoints"  # the mirror: what an outsider is given to check with openssl
     tokens = sorted(cps.glob("*.tsr"))
     assert [t.name for t in tokens] == ["000000000005.note.p7s.tsr", "000000000010.note.p7s.tsr"]
     subprocess.run(["openssl", "ts", "-verify", "-data", str(cps / "000000000010.note.p7s"), "-in", str(tokens[1]),
@@ -187,10 +218,10 @@ def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
                  "--tsa-cert", str(tsa.cert))
     assert checked.exit_code == 0, checked.output
     # a token for other data
-    shutil.copy(tokens[0], tokens[1])
+    set_token(archive, 10, tokens[0].read_bytes())
     assert codes(lw) == ["L012"]
     # a damaged token
-    tokens[1].write_bytes(tokens[0].read_bytes()[:-20])
+    set_token(archive, 10, tokens[0].read_bytes()[:-20])
     assert codes(lw) == ["L011"]
     # on demand, with a TSA that does not answer: signed anyway, L019 said
     ledger.append([CustodyEvent("replication")], checkpoint=False)
@@ -198,7 +229,7 @@ def test_timestamps_from_a_real_tsa(lw, archive, tsa, tmp_path):
     (archive.root / "longwatch.toml").write_text(config)
     result = lw("custody", "checkpoint")
     assert result.exit_code == 1 and "L019" in result.output
-    assert (cps / "000000000011.note.p7s").exists()
+    assert (cps / "000000000011.note.p7s").exists() and not (cps / "000000000011.note.p7s.tsr").exists()
 
 
 def test_stripped_and_backdated_time_stamps_fail_with_a_trusted_tsa(lw, archive, tsa, frozen_clock):
@@ -210,7 +241,7 @@ def test_stripped_and_backdated_time_stamps_fail_with_a_trusted_tsa(lw, archive,
     ledger = Ledger.for_archive(archive)
     ledger.append([CustodyEvent("replication", packages=["p"]) for _ in range(5)])
     assert codes(lw) == []
-    (ledger.checkpoints_dir / "000000000005.note.p7s.tsr").unlink()
+    set_token(archive, 5, None)
     assert codes(lw) == ["L027"]  # stripped
     frozen_clock("2025-01-01T00:00:00Z")  # a checkpoint that says it was made long before its token
     ledger = Ledger.for_archive(archive)

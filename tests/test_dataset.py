@@ -128,7 +128,7 @@ def test_export_is_a_masked_labelled_signed_bag(lw, archive, footage, events_arc
     assert {e["event_id"] for e in description["events"]} == {by_vendor["P1"], 1}
 
     # one custody ledger entry per export
-    entries = [json.loads(line) for _s, _o, line, ok in Ledger.for_archive(archive).lines() if ok]
+    entries = [json.loads(line) for _seq, line in Ledger.for_archive(archive).lines()]
     mine = [e for e in entries if e["type"] == "dissemination"]
     assert len(mine) == 1 and mine[0]["extra"]["dataset_id"] == data["dataset_id"] and pid in mine[0]["packages"]
     assert description["custody"]["ledger_seq"] == data["ledger_seq"] == mine[0]["seq"]

@@ -46,8 +46,7 @@ def test_healthz_answers_without_touching_the_archive(app, client):
 
 def test_readyz_is_ready_then_names_what_is_missing(app, client, web_archive):
     assert client.get("/readyz").get_json() == {"status": "ready"}
-    ledger = custody.Ledger.for_archive(web_archive.archive)
-    identity = ledger.dir / "identity.json"
+    identity = web_archive.root / "storage" / custody.mirror.IDENTITY_KEY
     saved = identity.read_bytes()
     identity.write_bytes(saved.replace(b'"ledger_id": "', b'"ledger_id": "0'))
     response = client.get("/readyz")
@@ -96,7 +95,7 @@ def test_metrics_from_the_catalog(client, web_archive):
     assert samples["longwatch_ledger_entries"] == [({}, float(ledger.size()))]
     assert samples["longwatch_job_failures"] == [({}, 0.0)]
     assert "longwatch_jobs" not in samples  # SQLite: no queue
-    if ledger.checkpoint_paths():
+    if ledger.last_checkpoint() is not None:
         assert samples["longwatch_ledger_checkpoint_age_seconds"][0][1] >= 0
 
 

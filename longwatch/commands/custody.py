@@ -175,10 +175,10 @@ def cosignature(obj: Context, line_file: Path, witness_key: str) -> None:
             witness.verify(key, witness.checkpoint_body(ledger.origin, cp.size, cp.root), line)
         except LongwatchError:
             continue
-        path = witness.store(ledger.dir / "witnesses", cp.size, line)
+        ledger.add_cosignature(cp.size, key.name, line)
         if not obj.quiet:
-            click.echo(_("Kept the cosignature of {witness} for {size} entries: {path}").format(
-                witness=key.name, size=cp.size, path=path))
+            click.echo(_("Kept the cosignature of {witness} for {size} entries").format(witness=key.name,
+                                                                                        size=cp.size))
         return
     raise LongwatchError("L029", witness=key.name, detail=_("it co-signs none of this ledger's checkpoints"))
 
@@ -276,16 +276,45 @@ def export_premis(obj: Context, package_id: str, output: Path | None) -> None:
 
 
 @custody_group.command()
+@click.option("--from", "location", metavar="LOCATION",
+              help="Restore from this location's mirror (default: the longest mirror, the primary's on a tie).")
 @pass_obj
-def reindex(obj: Context) -> None:
-    """Rebuild the catalog's ledger index from the segments (after restoring the catalog from a backup).
+def restore(obj: Context, location: str | None) -> None:
+    """Restore the ledger into the catalog's database from its mirror on storage.
 
-    Refuses when the segments are not one unbroken chain matching every signed checkpoint.
+    For a database that was lost or restored from an older backup (`longwatch
+    reindex` does this itself). Refuses when the mirror is not one unbroken
+    chain matching every signed checkpoint, or differs from what the database
+    still holds.
     """
-    count = _ledger(obj).reindex()
+    ledger = _ledger(obj)
+    source = custody.mirror.MirrorSource(obj.archive().storage(location)) if location else None
+    count = ledger.restore(source)
     if not obj.quiet:
-        click.echo(ngettext("Rebuilt the custody index: {count} entry", "Rebuilt the custody index: {count} entries",
-                            count).format(count=count))
+        click.echo(ngettext("Restored the custody ledger: {count} entry", "Restored the custody ledger: {count} "
+                            "entries", count).format(count=count))
+
+
+@custody_group.command()
+@click.option("--again", is_flag=True,
+              help="Write each location's mirror from entry 0 (objects already there are compared, not rewritten).")
+@click.option("--location", "locations", multiple=True, metavar="LOCATION", help="Only this location (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def mirror(obj: Context, again: bool, locations: tuple[str, ...], as_json: bool) -> None:
+    """Bring the ledger's mirror on every storage location up to the newest checkpoint, and show how far each
+    reaches. Exit status 1 when a location's mirror could not be written."""
+    states = custody.mirror.sync(_ledger(obj), list(locations) or None, again=again)
+    if as_json:
+        emit_json({"mirrors": [s.to_dict() for s in states]})
+    else:
+        table = Table(_("location"), _("entries"), _("written"), _("error"), box=None)
+        for state in states:
+            table.add_row(state.location, str(state.size),
+                          local_time(state.synced_at, obj.archive()) if state.synced_at else "-", state.error or "-")
+        stdout.print(table)
+    if any(s.error for s in states if not locations or s.location in locations):
+        sys.exit(1)
 
 
 @hookimpl

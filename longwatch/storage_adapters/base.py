@@ -177,6 +177,11 @@ class StorageAdapter(ABC):
         """key -> how the store locks it, for each locked object of the package (empty: nothing locked)."""
         return {}
 
+    def hold_object(self, key: str) -> bool:
+        """Put the store's legal hold on one object that is never to change (the custody ledger's mirror,
+        core/custody/mirror.py); False where the store has no object lock, which is not an error."""
+        return False
+
 
 def fsync_dir(path: Path) -> None:
     """Make a rename or a new file in ``path`` durable (the directory entry itself)."""

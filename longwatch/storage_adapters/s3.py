@@ -816,6 +816,17 @@ class S3StorageAdapter(StorageAdapter):
                 changed = True
         return changed
 
+    def hold_object(self, key: str) -> bool:
+        """An indefinite legal hold on the current version of ``key``, where the bucket has object lock."""
+        if not self.has_object_lock():
+            return False
+        try:
+            self.client.put_object_legal_hold(Bucket=self.bucket, Key=self.key(check_key(key)),
+                                              LegalHold={"Status": "ON"})
+        except (ClientError, BotoCoreError) as exc:
+            raise self.error(exc) from exc
+        return True
+
     def set_retention(self, package_id: str, until: datetime, mode: str | None = None) -> bool:
         """Retain every version of every object until ``until`` (GOVERNANCE or COMPLIANCE), never shorter.
 

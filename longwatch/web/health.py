@@ -59,12 +59,9 @@ def readiness() -> LongwatchError | None:
     except Exception as exc:  # as above
         return LongwatchError("W052", location=location, detail=_name(exc))
     try:
-        ledger = custody.Ledger.for_archive(archive)
-        on_disk, in_catalog = ledger.read_identity(), ledger.catalog_identity()
+        custody.Ledger.for_archive(archive).check()
     except LongwatchError as exc:
         return LongwatchError("W053", detail=exc.code)
-    if in_catalog is not None and on_disk != in_catalog:
-        return LongwatchError("W053", detail="missing" if on_disk is None else "different ledger")
     return None
 
 

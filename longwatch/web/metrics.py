@@ -105,9 +105,8 @@ class ArchiveCollector:
         yield GaugeMetricFamily("longwatch_ledger_entries", "Entries in the custody ledger (its index).",
                                 value=0 if top is None else int(top) + 1)
         ledger = custody.Ledger.for_archive(self.archive)
-        paths = ledger.checkpoint_paths()
-        if paths:
-            last = ledger.load_checkpoint(paths[-1])
+        last = ledger.last_checkpoint()
+        if last is not None:
             yield GaugeMetricFamily("longwatch_ledger_checkpoint_size", "Entries covered by the last signed "
                                     "checkpoint.", value=last.size)
             yield GaugeMetricFamily("longwatch_ledger_checkpoint_age_seconds", "Seconds since the last signed "

@@ -155,12 +155,12 @@ KO = {
         "원장 세그먼트 {segment}의 {offset}바이트 위치: 순번 {expected}이어야 할 항목의 순번이 {found}입니다. 항목이 삭제되었거나 순서가 바뀌었거나 끼워 넣어졌습니다",
     "ledger entry {seq}: its prev hash does not match the entry before it: the chain is broken (an earlier entry was changed, removed or reordered)":
         "원장 항목 {seq}: 이전 해시가 앞 항목과 맞지 않아 체인이 끊어졌습니다(앞 항목이 변경·삭제되었거나 순서가 바뀜)",
-    "ledger entry {seq} differs from what the catalog index recorded when it was written: it was edited":
-        "원장 항목 {seq}이(가) 기록 당시 카탈로그 색인에 남긴 내용과 다릅니다: 수정되었습니다",
-    "ledger entries {first}..{last} are in the segments but not in the catalog index: they were not written by longwatch (forged), or the catalog was restored from a backup; run `longwatch custody verify`":
-        "원장 항목 {first}..{last}이(가) 세그먼트에는 있으나 카탈로그 색인에는 없습니다. longwatch가 쓴 것이 아니거나(위조) 카탈로그를 백업에서 복원했습니다. `longwatch custody verify`를 실행하십시오",
-    "ledger entries {first}..{last} are in the catalog index but missing from the segments: they were deleted or the ledger was truncated":
-        "원장 항목 {first}..{last}이(가) 카탈로그 색인에는 있으나 세그먼트에는 없습니다: 삭제되었거나 원장이 잘렸습니다",
+    "ledger entry {seq} does not hash to the leaf hash recorded when it was written: it was edited":
+        "원장 항목 {seq}의 해시가 기록 당시 남긴 리프 해시와 다릅니다: 수정되었습니다",
+    "ledger entries {first}..{last} are in the database but not in the mirror every append writes to: they were not written by longwatch (forged), or the mirror lost them; run `longwatch custody verify`":
+        "원장 항목 {first}..{last}이(가) 데이터베이스에는 있으나 추가할 때마다 기록하는 미러에는 없습니다. longwatch가 쓴 것이 아니거나(위조) 미러에서 사라졌습니다. `longwatch custody verify`를 실행하십시오",
+    "ledger entries {first}..{last} are missing from the database: they were deleted or the ledger was truncated":
+        "원장 항목 {first}..{last}이(가) 데이터베이스에 없습니다: 삭제되었거나 원장이 잘렸습니다",
     "checkpoint {checkpoint}: the signature does not verify: {detail}": "체크포인트 {checkpoint}: 서명 검증에 실패했습니다: {detail}",
     "checkpoint {checkpoint}: signed by {fingerprint}, which is not the trusted certificate":
         "체크포인트 {checkpoint}: 서명자 {fingerprint}은(는) 신뢰하는 인증서가 아닙니다",

@@ -96,4 +96,29 @@ KO = {
         "경고 서명 키는 자동 생성한 암호문으로 암호화되었고 그 암호문은 {path}에 있습니다. 이 디스크 밖으로 "
         "옮기고(LONGWATCH_KEY_PASSPHRASE, systemd 자격 증명 또는 passphrase_file이 가리키는 다른 곳의 파일) "
         "이 파일은 지우십시오",
+    "the custody ledger's mirror on location {location} has been unreachable since {since} (more than "
+    "{minutes} minutes): nothing was appended, so that entries do not pile up that only the database holds; "
+    "make the location reachable, then `longwatch custody mirror`":
+        "저장 위치 {location}의 관리 연속성 원장 미러에 {since}부터({minutes}분 넘게) 접근할 수 없습니다. "
+        "데이터베이스에만 있는 항목이 쌓이지 않도록 아무것도 추가하지 않았습니다. 저장 위치에 접근할 수 있게 한 뒤 "
+        "`longwatch custody mirror`를 실행하십시오",
+    "the custody ledger's mirror on location {location} holds {key} with other bytes than the database: the "
+    "mirror or the database was edited; nothing was overwritten, run `longwatch custody verify`":
+        "저장 위치 {location}의 관리 연속성 원장 미러에 있는 {key}의 내용이 데이터베이스와 다릅니다. 미러나 "
+        "데이터베이스가 수정되었습니다. 아무것도 덮어쓰지 않았습니다. `longwatch custody verify`를 실행하십시오",
+    "the custody ledger's mirror on location {location} holds {mirrored} entries but the database only {held}: "
+    "the catalog is new or was restored from an older backup; nothing was appended. Run `longwatch reindex`, "
+    "which restores the ledger from the mirror":
+        "저장 위치 {location}의 관리 연속성 원장 미러에는 항목이 {mirrored}개 있으나 데이터베이스에는 {held}개뿐입니다. "
+        "카탈로그가 새로 만들어졌거나 더 오래된 백업에서 복원되었습니다. 아무것도 추가하지 않았습니다. 미러에서 원장을 "
+        "복원하는 `longwatch reindex`를 실행하십시오",
+    "Kept the cosignature of {witness} for {size} entries": "{witness}의 {size}개 항목에 대한 공동 서명을 보관했습니다",
+    "Restored the custody ledger: {count} entry": "관리 연속성 원장을 복원했습니다: 항목 {count}개",
+    "Restored the custody ledger: {count} entries": "관리 연속성 원장을 복원했습니다: 항목 {count}개",
+    "Restore from this location's mirror (default: the longest mirror, the primary's on a tie).":
+        "이 저장 위치의 미러에서 복원합니다(기본값: 가장 긴 미러, 같으면 주 저장 위치의 미러).",
+    "Write each location's mirror from entry 0 (objects already there are compared, not rewritten).":
+        "각 저장 위치의 미러를 항목 0부터 씁니다(이미 있는 객체는 다시 쓰지 않고 비교합니다).",
+    "Only this location (repeatable).": "이 저장 위치만(여러 번 지정할 수 있습니다).",
+    "written": "기록 시각",
 }

@@ -28,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -165,11 +166,14 @@ class Clip(Base):
 
 # -- custody ledger index (issue 4) --------------------------------------------
 class CustodyEntry(Base):
-    """Where each custody ledger entry lives in the segment files, so `custody show ID` is a query.
+    """One custody ledger entry: its canonical bytes and what queries need of them (migration 0027).
 
-    The segments on storage are the record; this index is a cross-check that
-    ``custody verify`` compares entry by entry (an entry the index lacks was not
-    written through longwatch's append path).
+    The database sequences the ledger: an entry, its seq and its leaf hash are
+    one row written in the appending transaction (core/custody/ledger.py);
+    closed segments of these lines and the checkpoints are mirrored to storage
+    (core/custody/mirror.py), from where ``reindex`` restores them. ``segment``,
+    ``byte_offset`` and ``length`` are where an entry written before 0027 sat in
+    its folder segment (empty for newer entries).
     """
 
     __tablename__ = "custody_entries"
@@ -183,6 +187,49 @@ class CustodyEntry(Base):
     byte_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
     length: Mapped[int] = mapped_column(Integer, nullable=False)
     leaf_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    line: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class CustodyCheckpoint(Base):
+    """A signed checkpoint of the ledger (migration 0027): the note, its CMS signature, its RFC 3161 token,
+    and the Merkle frontier at that size, from which the next checkpoint's root is computed."""
+
+    __tablename__ = "custody_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    time_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    note: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    tsr: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    frontier: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CustodyCosignature(Base):
+    """A witness's cosignature of one of our checkpoints (C2SP cosignature/v1), kept and mirrored."""
+
+    __tablename__ = "custody_cosignatures"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(200), primary_key=True)
+    line: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CustodyMirror(Base):
+    """How far the ledger's mirror on one storage location reaches (migration 0027; core/custody/mirror.py).
+
+    ``failing_since`` is when writing to it first failed since its last
+    success: past ``[custody] mirror_grace_minutes`` the primary location's
+    mirror being unreachable stops appends (L032) rather than let entries pile
+    up that only the database holds.
+    """
+
+    __tablename__ = "custody_mirrors"
+
+    location: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
 
 class CustodyEntryPackage(Base):
@@ -193,17 +240,18 @@ class CustodyEntryPackage(Base):
     seq: Mapped[int] = mapped_column(ForeignKey("custody_entries.seq", ondelete="CASCADE"), primary_key=True)
     package_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
 class CustodyLedgerIdentity(Base):
-    """The custody ledger's identity (migration 0022): one row, the same id and entry 0's leaf hash as
-    ``ledger/identity.json`` beside the segments. An append refuses (L024) when the two differ or one is
-    missing while the other side has entries, so a ledger folder that is not this archive's (a failed mount,
-    another primary location) is never taken for an empty ledger (docs/custody.md, "Identity")."""
+    """The custody ledger's identity (migration 0022): one row, the id and entry 0's leaf hash that the
+    mirror's ``identity.json`` on each storage location repeats. An append refuses (L024) when the two
+    differ, so a mirror that is another archive's is never written over (docs/custody.md, "Identity").
+    ``directory`` names the folder of a ledger written before migration 0027 until its entries are
+    imported (then it is empty); ``group_start`` is the first seq of the last group appended."""
 
     __tablename__ = "custody_ledger"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     ledger_id: Mapped[str] = mapped_column(String(36), nullable=False)
     first_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    directory: Mapped[str] = mapped_column(Text, nullable=False)  # relative to the archive, or absolute
+    directory: Mapped[str] = mapped_column(Text, nullable=False)  # a pre-0027 folder not yet imported, or ""
     group_start: Mapped[int] = mapped_column(BigInteger, nullable=False)  # first seq of the last group written
 
 

@@ -1,8 +1,9 @@
 """The chain-of-custody ledger (RFC 9162-style): see docs/custody.md.
 
-Every event on every package is an entry in append-only JSON Lines segments,
+Every event on every package is an entry sequenced by the catalog's database,
 hash-chained and a leaf of a Merkle tree whose roots are signed in
-checkpoints (optionally time-stamped by an RFC 3161 authority). This package
+checkpoints (optionally time-stamped by an RFC 3161 authority); closed
+segments and checkpoints are mirrored to every storage location. This package
 re-exports the API; the helpers below are what ingest and verify call.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from longwatch.core.custody import mirror
 from longwatch.core.custody.audit import (
     LedgerReport,
     check_proof,
@@ -40,8 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Checkpoint", "CustodyEvent", "CustodySettings", "Frontier", "Ledger", "LedgerReport", "MerkleTree", "Receipt",
     "check_proof", "export_checkpoints", "host", "leaf_hash", "load_saved_checkpoints", "load_settings",
-    "node_hash", "person_agent", "premis_for_package", "prove_consistency", "prove_inclusion", "record_fixity",
-    "record_package_events", "software_agent", "verify_consistency", "verify_inclusion", "verify_ledger",
+    "mirror", "node_hash", "person_agent", "premis_for_package", "prove_consistency", "prove_inclusion",
+    "record_fixity", "record_package_events", "software_agent", "verify_consistency", "verify_inclusion",
+    "verify_ledger",
 ]
 
 

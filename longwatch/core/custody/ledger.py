@@ -1,57 +1,47 @@
-"""The custody ledger: hash-chained JSON Lines segments, a Merkle tree, signed checkpoints.
+"""The custody ledger: hash-chained entries sequenced by the catalog's database, a Merkle tree, signed checkpoints.
 
-Layout under the primary storage location (a filesystem path)::
+Where it lives (docs/custody.md, "Where the ledger lives")::
 
-    ledger/lock                       flock'd by every appender: one writer at a time
-    ledger/checkpoint.lock            flock'd while a checkpoint is signed (appenders go on meanwhile)
-    ledger/segments/000000000000.jsonl   entries, one canonical JSON object a line;
-                                      a segment is named by the seq of its first entry
-    ledger/checkpoints/000000001000.note  signed checkpoint (tree size, root hash, time)
-    ledger/checkpoints/000000001000.note.p7s   detached CMS by the archive's key
-    ledger/checkpoints/000000001000.note.p7s.tsr  RFC 3161 response over the .p7s (optional)
-    ledger/set-aside/                 torn tails cut off by recovery, kept as evidence
-    ledger/spool/                     groups waiting for the lock holder to write them with its own
-    ledger/frontier.json              cache of the tree's frontier (never trusted blindly)
-    ledger/identity.json              the ledger's id and entry 0's leaf hash, as the catalog records them
+    custody_entries        one row per entry: its canonical JSON bytes, seq and leaf hash
+                           (the previous entry's leaf hash is inside the bytes: the chain)
+    custody_checkpoints    signed checkpoints: note, CMS signature, RFC 3161 token, Merkle frontier
+    custody_cosignatures   witnesses' cosignatures of those checkpoints
+    custody_ledger         the identity: an id and entry 0's leaf hash
+    custody_mirrors        how far the copy on each storage location reaches (mirror.py)
 
-Fail closed (docs/custody.md, "Identity and recovery"): the catalog records the
-ledger's folder (so its place does not follow the primary storage location) and
-its identity; an append refuses (L024) when the folder's identity and the
-catalog's differ, or one is missing while the other side has entries. Recovery
-removes index rows only of the last group written, never at or below the last
-signed checkpoint (L025 otherwise).
+**Appending** is one database transaction: it takes the ledger's write lock
+(PostgreSQL: a transaction-level advisory lock; SQLite: the database's write
+lock, taken by making the transaction's first statement a write), reads the
+head (the last seq and its leaf hash), inserts the group's rows and commits
+durably (``synchronous_commit`` on, ``synchronous=FULL``). There is no
+``flock`` and no folder: every machine that shares the database shares the
+ledger, and a crash leaves the whole group or none of it, so recovery never
+removes anything, let alone anything below a signed checkpoint.
 
-Durability (docs/custody.md): :meth:`Ledger.append` returns only after the
-catalog index rows are committed with a synchronous commit and the entry bytes
-are ``fdatasync``'d. One call appends a whole batch (group commit: one lock, one
-index transaction, one fsync), and the lock holder takes along the groups that
-other processes spooled while they waited. A crash before that leaves at most a torn tail
-or index rows for bytes never written; both are undone on the next append and
-recorded as a "recovery" event. An acknowledged entry is never lost or changed.
+**The mirror**: every checkpoint closes a segment (the entries since the
+previous one) and both are written to every storage location, under object
+lock where the store has it (:mod:`longwatch.core.custody.mirror`). The
+database can then be lost as the catalog can: ``reindex`` restores the ledger
+from the mirror (:meth:`Ledger.restore`), and what only the database held
+(the entries after the last checkpoint) is bounded by ``[custody]
+checkpoint_every`` and ``checkpoint_minutes``.
+
+**Fail closed** (:meth:`Ledger.check`): an append refuses when the mirror
+names another ledger (L024), when the mirror holds entries the database lacks
+(L034: a database restored from an older backup, or a new catalog: run
+``reindex``), or when the primary location's mirror has been unreachable for
+longer than ``[custody] mirror_grace_minutes`` (L032).
 
 What an entry is (:class:`~longwatch.core.custody.entries.CustodyEvent`, its
 agents and bytes) is in ``entries.py``; the checkpoint note's format is in
-``checkpoints.py``; proofs and verification are in ``audit.py``. Here are the
-ledger's settings, its durable writes and the :class:`Ledger` itself.
-
-Why one long module: the append path (group commit and the spool), recovery
-and checkpointing are one protocol over one directory. They share the appender
-lock and the order in which it is taken with the checkpoint lock, the on-disk
-format (segment names, byte offsets, the prev chain, the index rows that must
-agree with them), and the head and frontier that an append leaves behind and
-recovery or a checkpoint picks up. Split across modules, each part would reach
-into the others' private state, and the invariants that make an acknowledged
-entry permanent could no longer be read in one place.
+``checkpoints.py``; proofs and verification are in ``audit.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
-import threading
 import time
 import tomllib
 import uuid
@@ -62,13 +52,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from longwatch import clock
-from longwatch.clock import parse_utc
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.aip.vocabulary import event_type_uri
-from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, CustodyLedgerIdentity, Package
+from longwatch.core.catalog.models import (
+    CustodyCheckpoint,
+    CustodyCosignature,
+    CustodyEntry,
+    CustodyEntryPackage,
+    CustodyLedgerIdentity,
+    CustodyMirror,
+    Package,
+)
+from longwatch.core.custody import mirror
 from longwatch.core.custody.checkpoints import Checkpoint, checkpoint_note, parse_note
 from longwatch.core.custody.entries import (
     FORMAT,
@@ -79,29 +78,25 @@ from longwatch.core.custody.entries import (
     software_agent,
     utc_text,
 )
-from longwatch.core.custody.merkle import Frontier, MerkleTree, leaf_hash
+from longwatch.core.custody.merkle import Frontier, MerkleTree
 from longwatch.errors import LongwatchError
-from longwatch.storage_adapters.base import fsync_dir
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
 ZERO_HASH = "0" * 64
-SPOOL_POLL = 0.001  # seconds between looks for an answer while another process holds the lock
 ENTRIES: Table = CustodyEntry.__table__  # type: ignore[assignment]
 ENTRY_PACKAGES: Table = CustodyEntryPackage.__table__  # type: ignore[assignment]
 IDENTITY: Table = CustodyLedgerIdentity.__table__  # type: ignore[assignment]
+CHECKPOINTS: Table = CustodyCheckpoint.__table__  # type: ignore[assignment]
+COSIGNATURES: Table = CustodyCosignature.__table__  # type: ignore[assignment]
+MIRRORS: Table = CustodyMirror.__table__  # type: ignore[assignment]
 PACKAGES: Table = Package.__table__  # type: ignore[assignment]
-IDENTITY_FILE = "identity.json"
-IDENTITY_FORMAT = "longwatch-custody-ledger/1"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a ledger is: an id and the leaf hash of its entry 0, in the catalog and beside the segments."""
-
-    ledger_id: str
-    first_hash: str
+#: the PostgreSQL advisory lock every appender takes (the first 8 bytes of a SHA-256 of its name)
+LOCK_KEY = int.from_bytes(hashlib.sha256(b"longwatch custody ledger").digest()[:8], "big", signed=True)
+#: how long a process trusts its last look at the mirror's identity before it looks again (seconds)
+CHECK_EVERY = 300.0
+Identity = mirror.Identity
 
 
 @dataclass(frozen=True)
@@ -112,9 +107,10 @@ class CustodySettings:
     checkpoint_minutes: float = 60.0
     tsa_url: str = ""
     tsa_cert: Path | None = None
-    segment_bytes: int = 64 << 20
     #: verifier keys of the witnesses whose cosignatures `custody verify` checks (core/custody/witness.py)
     witnesses: tuple[str, ...] = ()
+    #: how long the primary location's mirror may stay unreachable before appends stop (L032)
+    mirror_grace_minutes: float = 60.0
 
 
 def load_settings(root: Path) -> CustodySettings:
@@ -129,50 +125,22 @@ def load_settings(root: Path) -> CustodySettings:
     try:
         every = int(data.get("checkpoint_every", 1000))
         minutes = float(data.get("checkpoint_minutes", 60))
-        seg = int(data.get("segment_bytes", 64 << 20))
+        grace = float(data.get("mirror_grace_minutes", 60))
     except (TypeError, ValueError) as exc:
         raise LongwatchError("A003", path=path, detail=f"[custody]: {exc}") from exc
-    if every < 1 or minutes <= 0 or seg < 4096:
+    if every < 1 or minutes <= 0 or grace < 0:
         raise LongwatchError("A003", path=path, detail="[custody] checkpoint_every >= 1, checkpoint_minutes > 0, "
-                                                       "segment_bytes >= 4096")
+                                                       "mirror_grace_minutes >= 0")
     cert = data.get("tsa_cert")
     witnesses = data.get("witnesses", [])
     if not isinstance(witnesses, list) or not all(isinstance(w, str) for w in witnesses):
         raise LongwatchError("A003", path=path, detail="[custody] witnesses is a list of verifier keys (text)")
-    return CustodySettings(every, minutes, str(data.get("tsa_url", "")), root / str(cert) if cert else None, seg,
-                           tuple(witnesses))
-
-
-# -- files ---------------------------------------------------------------------
-def _write_durable(path: Path, data: bytes, sync: bool = True, sync_dir: bool = True) -> None:
-    """Whole file or nothing: temp file, fsync, rename, fsync the directory (when asked)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        if sync:
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    if sync and sync_dir:
-        fsync_dir(path.parent)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-@dataclass
-class _Head:
-    segment: Path | None
-    size: int
-    next_seq: int
-    prev: str
+    return CustodySettings(every, minutes, str(data.get("tsa_url", "")), root / str(cert) if cert else None,
+                           tuple(witnesses), grace)
 
 
 _ENTRY_COLUMNS = ("seq", "time_utc", "event_type", "event_id", "outcome", "segment", "byte_offset", "length",
-                  "leaf_hash")
+                  "leaf_hash", "line")
 
 
 def _insert_rows(conn: Any, rows: list[tuple[Any, ...]], pkg_rows: list[tuple[int, str]]) -> None:
@@ -185,12 +153,46 @@ def _insert_rows(conn: Any, rows: list[tuple[Any, ...]], pkg_rows: list[tuple[in
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     if conn.dialect.name != "sqlite":
         rows = [(r[0], datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
-    conn.exec_driver_sql(
-        f"INSERT INTO custody_entries ({', '.join(_ENTRY_COLUMNS)}) VALUES ({', '.join([mark] * 9)})",  # noqa: S608
-        rows)
+    if rows:
+        conn.exec_driver_sql(
+            f"INSERT INTO custody_entries ({', '.join(_ENTRY_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join([mark] * len(_ENTRY_COLUMNS))})", rows)
     if pkg_rows:
         conn.exec_driver_sql(f"INSERT INTO custody_entry_packages (seq, package_id) VALUES ({mark}, {mark})",  # noqa: S608
                              pkg_rows)
+
+
+@contextlib.contextmanager
+def durable_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the ledger's write lock in a transaction whose commit reaches the disk.
+
+    SQLite: the catalog runs with ``synchronous=NORMAL``, so this connection
+    switches to FULL for the commit, and the transaction's first statement is a
+    write (an UPDATE of the identity row, which matches nothing before entry 0):
+    the database's write lock is taken before anything is read, so two
+    appenders never both read the same head (with WAL a deferred reader could
+    not upgrade afterwards anyway). PostgreSQL: a transaction-level advisory
+    lock, released by the commit or by the server when the client dies, and
+    ``synchronous_commit`` on even where the server or role turned it off.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            conn.commit()
+        try:
+            if sqlite:
+                conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=IDENTITY.c.group_start))
+            else:
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
+            yield conn
+            conn.commit()
+        finally:
+            conn.rollback()
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.commit()
 
 
 @dataclass(slots=True)
@@ -219,67 +221,30 @@ def _json(value: Any) -> str:
 
 
 class Ledger:
-    """The archive's custody ledger. Safe to use from many processes at once."""
+    """The archive's custody ledger. Safe to use from many processes and machines at once."""
 
-    def __init__(self, directory: Path, engine: Engine, origin: str, settings: CustodySettings | None = None,
-                 signer: Any = None, archive: Archive | None = None, operator: str = "",
-                 create: bool = True) -> None:
-        self.dir = directory
-        self.segments_dir = directory / "segments"
-        self.checkpoints_dir = directory / "checkpoints"
-        self.set_aside_dir = directory / "set-aside"
+    def __init__(self, engine: Engine, origin: str, settings: CustodySettings | None = None,
+                 signer: Any = None, archive: Archive | None = None, operator: str = "") -> None:
         self.engine = engine
         self.origin = origin
         self.settings = settings or CustodySettings()
         self._signer = signer
         self._archive = archive
         self.operator = operator
-        self._head: _Head | None = None
+        self._checked_at: float | None = None  # monotonic time of the last check() that passed
         self._known_checkpoint: tuple[int, datetime | None] | None = None  # (size, time) of the newest seen
         self._first: datetime | None = None  # time of entry 0 (fixed once written)
-        self._lock_fd: int | None = None
-        self._thread_lock = threading.RLock()
-        self._identity: Identity | None = None
-        self._group_start: int | None = None  # first seq of the last group written (recovery may undo it)
-        if create:  # a folder the catalog records is never created: a missing one is L024, not a new ledger
-            for d in (self.segments_dir, self.checkpoints_dir):
-                d.mkdir(parents=True, exist_ok=True)
+        self.mirrored_to: set[str] = set()  # locations this process knows hold the mirror (mirror.push_tail)
+        self._imported = False  # whether a pre-0027 folder was looked for (and imported) in this process
 
     @classmethod
     def for_archive(cls, archive: Archive) -> Ledger:
-        """The archive's ledger, where the catalog says it is (whichever location is primary now).
+        return cls(archive.catalog.engine, archive.settings.name, load_settings(archive.root), archive=archive,
+                   operator=archive.operator)
 
-        A ledger the catalog does not know yet (a new archive, a catalog rebuilt
-        from storage, a catalog older than migration 0022) is looked for where
-        longwatch has kept ledgers: under the primary location when it is a
-        directory, else under the archive's directory; the first of those that
-        holds a ledger wins, and the place is recorded with its first entry.
-        """
-        with archive.catalog.engine.connect() as conn:
-            recorded = conn.execute(select(IDENTITY.c.directory).where(IDENTITY.c.id == 1)).scalar()
-        if recorded:
-            directory = archive.root / recorded
-        else:
-            root = getattr(archive.storage(), "root", None)
-            candidates = [root / "ledger"] if isinstance(root, Path) else []
-            candidates += [archive.root / "storage" / "ledger", archive.root / "ledger"]
-            directory = next((c for c in candidates if (c / IDENTITY_FILE).exists()
-                              or any((c / "segments").glob("*.jsonl"))), candidates[0])
-        return cls(directory, archive.catalog.engine, archive.settings.name, load_settings(archive.root),
-                   archive=archive, operator=archive.operator, create=not recorded)
-
-    def _open_in_dir(self, name: str) -> int:
-        try:
-            return os.open(self.dir / name, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileNotFoundError as exc:
-            raise LongwatchError("L024", path=self.dir, detail="the folder does not exist") from exc
-
-    def _directory_text(self) -> str:
-        """The folder as the catalog records it: relative to the archive when inside it."""
-        if self._archive is not None:
-            with contextlib.suppress(ValueError):
-                return str(self.dir.relative_to(self._archive.root))
-        return str(self.dir)
+    @property
+    def archive(self) -> Archive | None:
+        return self._archive
 
     @property
     def signer(self) -> signing.Signer:
@@ -288,268 +253,70 @@ class Ledger:
             self._signer = self._archive.signer
         return self._signer
 
-    # -- locking -----------------------------------------------------------------
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """The exclusive appender lock (flock: released by the kernel if the holder dies)."""
-        with self._thread_lock:  # threads sharing this object first, then processes through flock
-            if self._lock_fd is not None:  # re-entrant within this thread
-                yield
-                return
-            fd = self._open_in_dir("lock")
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_fd = fd
-                yield
-            finally:
-                self._lock_fd = None
-                os.close(fd)
-
-    # -- segments ------------------------------------------------------------------
-    def segment_paths(self) -> list[Path]:
-        return sorted(p for p in self.segments_dir.glob("*.jsonl") if p.name[:12].isdigit())
-
-    def _read_last_line(self, path: Path, size: int) -> bytes | None:
-        if size == 0:
-            return None
-        with open(path, "rb") as fh:
-            chunk = 1 << 16
-            pos = size
-            buf = b""
-            while pos > 0:
-                step = min(chunk, pos)
-                pos -= step
-                fh.seek(pos)
-                buf = fh.read(step) + buf
-                idx = buf.rfind(b"\n", 0, len(buf) - 1)
-                if idx >= 0:
-                    return buf[idx + 1 : -1]
-            return buf[:-1]
-
-    @staticmethod
-    def _complete_end(path: Path, size: int) -> int:
-        """The offset just after the last newline: everything beyond it is a torn append."""
-        with open(path, "rb") as fh:
-            pos = size
-            while pos > 0:
-                step = min(1 << 16, pos)
-                pos -= step
-                fh.seek(pos)
-                idx = fh.read(step).rfind(b"\n")
-                if idx >= 0:
-                    return pos + idx + 1
-        return 0
-
-    def _index_max(self) -> int | None:
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
-
-    def _recover(self) -> tuple[_Head, list[CustodyEvent]]:
-        """Under the lock: check the identity, cut a torn tail, drop index rows of the last group for bytes
-        never written; say what was done. Refuses (L024, L025) rather than remove anything else."""
-        repairs: list[CustodyEvent] = []
-        paths = self.segment_paths()
-        self._identity = self._check_identity(paths)
-        segment = paths[-1] if paths else None
-        size = 0
-        if segment is not None:
-            size = segment.stat().st_size
-            keep = self._complete_end(segment, size)
-            if keep != size:
-                repairs.append(self._set_aside(segment, keep, size))
-                size = keep
-        last_line: bytes | None = None
-        for path in reversed(paths):
-            last_line = self._read_last_line(path, size if path == segment else path.stat().st_size)
-            if last_line is not None:
-                break
-        if last_line is None:
-            next_seq, prev = 0, ZERO_HASH
-        else:
-            try:
-                last_seq = int(json.loads(last_line)["seq"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise LongwatchError("L001", segment=segment.name if segment else "-", offset=-1,
-                                     detail=f"the last entry is unreadable: {exc}") from exc
-            next_seq, prev = last_seq + 1, leaf_hash(last_line).hex()
-        with self.engine.connect() as conn:
-            top_row = conn.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq.desc())
-                                   .limit(1)).first()
-        top = -1 if top_row is None else top_row.seq
-        if top > next_seq - 1:
-            cps = self.checkpoint_paths()
-            signed = int(cps[-1].stem) if cps else 0
-            group = self._group_start
-            if group is None or next_seq < group or next_seq < signed:
-                why = (f"the checkpoint of {signed} entries is signed" if next_seq < signed else
-                       "the catalog does not record which group was written last" if group is None else
-                       f"the last group written starts at entry {group}")
-                raise LongwatchError("L025", first=next_seq, last=top, path=self.segments_dir, detail=why)
-            with self.engine.begin() as conn:
-                conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= next_seq))
-                conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= next_seq))
-                conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=next_seq))
-            self._group_start = next_seq
-            repairs.append(CustodyEvent(
-                "recovery", detail=f"custody ledger: index rows for entries {next_seq}..{top} were committed "
-                                   "but their bytes never reached the segment (a crash before acknowledgement); "
-                                   "the rows were removed", agents=[software_agent()],
-                outcome="warning"))
-        elif top < next_seq - 1:
-            raise LongwatchError("L005", first=top + 1, last=next_seq - 1)
-        elif top_row is not None and top_row.leaf_hash != prev:
-            raise LongwatchError("L004", seq=top)
-        return _Head(segment, size, next_seq, prev), repairs
-
-    # -- identity ----------------------------------------------------------------------
-    def read_identity(self) -> Identity | None:
-        """``identity.json`` beside the segments (None when there is none); L024 when it is unreadable."""
-        path = self.dir / IDENTITY_FILE
-        try:
-            data = json.loads(path.read_bytes())
-            return Identity(str(data["ledger_id"]), str(data["first_hash"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise LongwatchError("L024", path=self.dir, detail=f"{IDENTITY_FILE} is unreadable: {exc}") from exc
-
+    # -- identity and fail-closed checks ---------------------------------------------------
     def catalog_identity(self) -> Identity | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(IDENTITY).where(IDENTITY.c.id == 1)).first()
-        return None if row is None else Identity(row.ledger_id, row.first_hash)
-
-    def _write_identity(self, identity: Identity) -> None:
-        _write_durable(self.dir / IDENTITY_FILE, json.dumps(
-            {"format": IDENTITY_FORMAT, "ledger_id": identity.ledger_id, "first_hash": identity.first_hash,
-             "origin": self.origin}, sort_keys=True).encode() + b"\n")
-
-    def _identity_row(self, conn: Any, identity: Identity, group_start: int) -> None:
-        """Within ``conn``'s transaction: the catalog's identity row, replaced."""
-        conn.execute(delete(IDENTITY))
-        conn.execute(insert(IDENTITY).values(id=1, ledger_id=identity.ledger_id, first_hash=identity.first_hash,
-                                             directory=self._directory_text(), group_start=group_start))
-        self._group_start = group_start
-
-    def _first_line(self, paths: list[Path]) -> bytes | None:
-        for path in paths:
-            with open(path, "rb") as fh:
-                line = fh.readline()
-            if line.endswith(b"\n"):
-                return line[:-1]
-            if line:
-                return None  # a torn first line: recovery cuts it, entry 0 is not written yet
-        return None
+        return None if row is None or not row.first_hash else Identity(row.ledger_id, row.first_hash)
 
     def check(self) -> None:
-        """Refuse (L024) unless the folder holds the ledger the catalog records; reads, writes nothing.
+        """Refuse unless appending is safe: reads the database and the primary location's mirror, writes nothing
+        (except, once, importing a ledger kept in a folder before migration 0027).
 
-        For processes that should not start at all on the wrong folder (a worker
-        whose shared mount failed): they find out before their first append.
+        L024: the mirror names another ledger, or lacks its identity where entries were mirrored before (a
+        failed mount, another archive's bucket); L034: the mirror holds entries the database lacks (the
+        database was restored from an older backup, or is a new catalog: ``reindex`` restores them);
+        L032: the primary location's mirror has been unreachable for longer than the configured grace.
+        Workers call it before they take a job, ``/readyz`` before it says ready.
         """
-        self._check_identity(self.segment_paths())
+        self._import_folder()
+        if self._archive is not None:
+            mirror.check(self, self._archive.settings.primary_location)
+        self._checked_at = time.monotonic()
 
-    def _check_identity(self, paths: list[Path]) -> Identity | None:
-        """Under the lock: the folder and the catalog must name the same ledger before anything is written
-        or repaired. Adopts an identity for a ledger older than identities when both sides agree on entry 0."""
-        on_disk = self.read_identity()
-        with self.engine.connect() as conn:
-            row = conn.execute(select(IDENTITY).where(IDENTITY.c.id == 1)).first()
-            first_row = conn.execute(select(ENTRIES.c.leaf_hash).where(ENTRIES.c.seq == 0)).scalar()
-            top = conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
-        in_catalog = None if row is None else Identity(row.ledger_id, row.first_hash)
-        self._group_start = None if row is None else row.group_start
-        first_line = self._first_line(paths)
-        first_leaf = None if first_line is None else leaf_hash(first_line).hex()
-        indexed = 0 if top is None else int(top) + 1
-        has_rows, has_bytes = top is not None, first_line is not None
+    def _check_if_stale(self) -> None:
+        if self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY:
+            self.check()
 
-        def refuse(detail: str) -> LongwatchError:
-            return LongwatchError("L024", path=self.dir, detail=detail)
-
-        if not has_rows and not has_bytes:
-            return in_catalog or on_disk  # nothing written yet (or a first group that never completed)
-        if in_catalog is not None and on_disk is not None:
-            if in_catalog != on_disk:
-                raise refuse(f"its {IDENTITY_FILE} names ledger {on_disk.ledger_id} (entry 0 "
-                             f"{on_disk.first_hash[:16]}), the catalog ledger {in_catalog.ledger_id} (entry 0 "
-                             f"{in_catalog.first_hash[:16]})")
-            for found in (first_row, first_leaf):
-                if found is not None and found != in_catalog.first_hash:
-                    raise refuse(f"its entry 0 has leaf hash {found[:16]}, the ledger's is "
-                                 f"{in_catalog.first_hash[:16]}")
-            return in_catalog
-        if in_catalog is not None:
-            raise refuse(f"the folder has no {IDENTITY_FILE} but the catalog records ledger {in_catalog.ledger_id} "
-                         f"with {indexed} entries (a failed mount, or not the archive's "
-                         "ledger folder)")
-        if not has_rows:
-            return on_disk  # the index is behind the segments: L005 below, `custody reindex`
-        if not has_bytes:
-            raise refuse(f"the catalog index holds {indexed} entries and the folder none (a failed mount, or "
-                         "not the archive's ledger folder)")
-        if first_row is None or first_row != first_leaf or (on_disk is not None and on_disk.first_hash != first_row):
-            raise refuse("the folder's entry 0 is not the one the catalog index records")
-        # both sides hold entries and agree on entry 0: a ledger from before identities, or a catalog restored
-        # from a backup older than its identity. Nothing is known to be pending, so recovery may undo nothing.
-        identity = on_disk or Identity(str(uuid.uuid4()), first_row)
-        if on_disk is None:
-            self._write_identity(identity)
-        with self.engine.begin() as conn:
-            self._identity_row(conn, identity, indexed)
-        return identity
-
-    def _set_aside(self, path: Path, keep: int, size: int) -> CustodyEvent:
-        self.set_aside_dir.mkdir(parents=True, exist_ok=True)
-        with open(path, "rb") as fh:
-            fh.seek(keep)
-            torn = fh.read()
-        kept = self.set_aside_dir / f"{path.stem}.{keep}.torn"
-        _write_durable(kept, torn)
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.ftruncate(fd, keep)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return CustodyEvent("recovery", outcome="warning", agents=[software_agent()],
-                            detail=f"custody ledger: a torn tail of {size - keep} bytes at {path.name} offset "
-                                   f"{keep} (an append that was never acknowledged) was set aside",
-                            extra={"set_aside": f"ledger/set-aside/{kept.name}",
-                                   "sha256": hashlib.sha256(torn).hexdigest()})
-
-    def _current_head(self) -> tuple[_Head, list[CustodyEvent]]:
-        head = self._head
-        if head is not None:
-            paths = self.segment_paths()
-            newest = paths[-1] if paths else None
-            if newest == head.segment and (newest is None or newest.stat().st_size == head.size):
-                return head, []
-        return self._recover()
+    def _refuse_if_mirror_lost(self, conn: Connection) -> None:
+        """Within the append's transaction: L032 when the primary mirror has failed for longer than the grace."""
+        if self._archive is None:
+            return
+        location = self._archive.settings.primary_location
+        since = conn.execute(select(MIRRORS.c.failing_since).where(MIRRORS.c.location == location)).scalar()
+        if since is None:
+            return
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+        if clock.now() - since > timedelta(minutes=self.settings.mirror_grace_minutes):
+            raise LongwatchError("L032", location=location, since=utc_text(since),
+                                 minutes=self.settings.mirror_grace_minutes)
 
     # -- appending -------------------------------------------------------------------
     def append(self, events: Sequence[CustodyEvent], checkpoint: bool = True) -> list[Receipt]:
-        """Append ``events`` in order as one durable group; return once they are on disk.
+        """Append ``events`` in order as one durable group; return once the database has committed them.
 
-        Group commit across processes: a writer that finds the lock taken leaves
-        its prepared entries in ``ledger/spool/`` and waits; whoever holds the lock
-        next writes every waiting group with its own, under one index commit and
-        one fsync, and leaves each waiter the sequence numbers it got. A
-        checkpoint that falls due is signed after the lock is released, so
-        signing and its fsyncs never hold up the next group.
+        The group then goes to the primary location's mirror as a tail object
+        (so losing the database loses no acknowledged entry the store still
+        has). A checkpoint that falls due is signed afterwards, outside the
+        transaction, and then mirrored: signing, the time-stamp authority and
+        the object store never hold up the next group.
         """
         for event in events:
             event.check()
         if not events:
             return []
+        self._check_if_stale()
         self._name_the_bytes(events)
-        prepared = self._prepare(list(events))  # JSON work outside the lock: other writers keep going
-        first = self._append_prepared(prepared)
+        prepared = self._prepare(list(events))  # JSON work outside the transaction: other writers keep going
+        first, lines = self._write(prepared)
+        if self._archive is not None:
+            mirror.push_tail(self, first, lines)
         if checkpoint:
             made: Checkpoint | None = None
             with contextlib.suppress(LongwatchError):  # a missing key must not stop ingest
                 made = self._checkpoint_if_due(first + len(prepared))
-            if made is not None and made.tsr is None and self.settings.tsa_url:
-                self._timestamp(made)
+            if made is not None:
+                self._publish(made)
         return [Receipt(first + i, e.event_id) for i, e in enumerate(events)]
 
     def _name_the_bytes(self, events: Sequence[CustodyEvent]) -> None:
@@ -570,137 +337,6 @@ class Ledger:
                 found = {p: digests[p] for p in event.packages if digests.get(p)}
                 if found:
                     event.extra = {**event.extra, "tagmanifests": found}
-
-    def _append_prepared(self, prepared: list[_Prepared]) -> int:
-        """Write ``prepared`` durably (ourselves or through the lock holder); the seq of its first entry."""
-        with self._thread_lock:
-            nested = self._lock_fd is not None  # called by a method that already holds the lock (reindex)
-            fd = self._lock_fd if nested else self._open_in_dir("lock")
-            assert fd is not None
-            try:
-                token: str | None = None
-                if not nested:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        token = self._spool(prepared)  # someone is writing: let them take ours along
-                        while True:  # until a holder answers, or the lock is ours
-                            seqs = self._collect(token)
-                            if seqs is not None:
-                                return seqs[0]
-                            try:
-                                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                                break
-                            except BlockingIOError:
-                                time.sleep(SPOOL_POLL)
-                    self._lock_fd = fd
-                if token is not None:
-                    seqs = self._collect(token)
-                    if seqs is not None:
-                        return seqs[0]
-                head, repairs = self._current_head()
-                if repairs:
-                    head = self._write(head, self._prepare(repairs))
-                claimed = self._claim()
-                done = self._already_written(claimed)
-                group: list[_Prepared] = []
-                starts: dict[str, int] = {}
-                for name, batch in claimed:
-                    if name not in done:
-                        starts[name] = head.next_seq + len(group)
-                        group.extend(batch)
-                if token is None:
-                    starts[""] = head.next_seq + len(group)
-                    group.extend(prepared)
-                if group:
-                    head = self._write(head, group)
-                self._head = head
-                for name, batch in claimed:
-                    first = done.get(name, starts.get(name, -1))
-                    if name != token:
-                        _write_durable(self.spool_dir / f"{name}.done",
-                                       json.dumps(list(range(first, first + len(batch)))).encode(), sync=False)
-                    (self.spool_dir / f"{name}.pending").unlink(missing_ok=True)
-                return starts[""] if token is None else done.get(token, starts.get(token, -1))
-            finally:
-                if not nested:
-                    self._lock_fd = None
-                    os.close(fd)
-
-    # -- the spool: groups handed to the lock holder ------------------------------------
-    @property
-    def spool_dir(self) -> Path:
-        return self.dir / "spool"
-
-    def _spool(self, prepared: list[_Prepared]) -> str:
-        """One file: a JSON line of each entry's index fields and part lengths, then the parts' raw bytes."""
-        self.spool_dir.mkdir(exist_ok=True)
-        token = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
-        head = json.dumps([[p.stamp, p.type, p.event_id, p.outcome, p.packages, len(p.start), len(p.middle),
-                            len(p.end)] for p in prepared], ensure_ascii=False).encode()
-        body = b"".join(part for p in prepared for part in (p.start, p.middle, p.end))
-        # not fsync'd: nothing is acknowledged until the holder's fsync of the segment
-        _write_durable(self.spool_dir / f"{token}.pending", head + b"\n" + body, sync=False)
-        return token
-
-    @staticmethod
-    def _unspool(data: bytes) -> list[_Prepared]:
-        """ValueError when the file is not what :meth:`_spool` wrote."""
-        cut = data.index(b"\n")
-        items = json.loads(data[:cut])
-        body = memoryview(data)[cut + 1 :]
-        out: list[_Prepared] = []
-        pos = 0
-        for stamp, type_, event_id, outcome, packages, n1, n2, n3 in items:
-            a, b, c = pos + n1, pos + n1 + n2, pos + n1 + n2 + n3
-            out.append(_Prepared(stamp, type_, event_id, outcome, tuple(packages), bytes(body[pos:a]),
-                                 bytes(body[a:b]), bytes(body[b:c])))
-            pos = c
-        if pos != len(body):
-            raise ValueError("the spooled group's parts do not add up")
-        return out
-
-    def _collect(self, token: str) -> list[int] | None:
-        """The seqs a lock holder gave our spooled group, or None when we must write it ourselves."""
-        done = self.spool_dir / f"{token}.done"
-        try:
-            seqs = json.loads(done.read_bytes())
-        except FileNotFoundError:
-            return None
-        done.unlink(missing_ok=True)
-        return [int(s) for s in seqs]
-
-    def _claim(self) -> list[tuple[str, list[_Prepared]]]:
-        if not self.spool_dir.is_dir():
-            return []
-        claimed = []
-        now = time.time()
-        for path in sorted(self.spool_dir.iterdir()):
-            if path.suffix == ".done":
-                with contextlib.suppress(FileNotFoundError):  # its waiter may be collecting it right now
-                    if now - path.stat().st_mtime > 3600:
-                        path.unlink()  # its writer died before collecting
-            if path.suffix != ".pending":
-                continue
-            try:
-                batch = self._unspool(path.read_bytes())
-            except (OSError, ValueError, TypeError):
-                path.unlink(missing_ok=True)  # never acknowledged: its writer will not see a .done and retries
-                continue
-            claimed.append((path.stem, batch))
-        return claimed
-
-    def _already_written(self, claimed: list[tuple[str, list[_Prepared]]]) -> dict[str, int]:
-        """Spooled groups that a holder wrote and then died before answering: name -> first seq."""
-        ids = {batch[0].event_id: name for name, batch in claimed if batch}
-        if not ids:
-            return {}
-        found: dict[str, int] = {}
-        with self.engine.connect() as conn:
-            for event_id, seq in conn.execute(select(ENTRIES.c.event_id, ENTRIES.c.seq)
-                                              .where(ENTRIES.c.event_id.in_(list(ids)))):
-                found[ids[event_id]] = seq
-        return found
 
     def _prepare(self, events: list[CustodyEvent]) -> list[_Prepared]:
         """Each entry's canonical JSON around the two fields only the lock holder knows (prev, seq)."""
@@ -726,91 +362,57 @@ class Ledger:
                                  start.encode(), middle, end.encode()))
         return out
 
-    def _write(self, head: _Head, prepared: list[_Prepared]) -> _Head:
-        lines: list[bytes] = []
-        rows: list[tuple[Any, ...]] = []
-        pkg_rows: list[tuple[int, str]] = []
-        seq, prev = head.next_seq, head.prev
-        segment, offset = head.segment, head.size
-        new_segment = segment is None or offset >= self.settings.segment_bytes
-        if new_segment:
-            segment, offset = self.segments_dir / f"{seq:012d}.jsonl", 0
-        assert segment is not None
-        name = segment.name
-        for p in prepared:
-            line = b"".join((p.start, prev.encode(), p.middle, str(seq).encode(), p.end))
-            leaf = hashlib.sha256(b"\x00" + line).hexdigest()  # leaf_hash(line), inlined: once per entry
-            rows.append((seq, p.stamp, p.type, p.event_id, p.outcome, name, offset, len(line), leaf))
-            if p.packages:
-                pkg_rows.extend((seq, pkg) for pkg in dict.fromkeys(p.packages))
-            lines.append(line)
-            offset += len(line) + 1
-            seq, prev = seq + 1, leaf
-        first_identity: Identity | None = None
-        if head.next_seq == 0:  # entry 0 fixes the identity: beside the segments first, then in the catalog
-            known = self._identity or self.catalog_identity() or self.read_identity()
-            first_identity = Identity(known.ledger_id if known else str(uuid.uuid4()), rows[0][8])
-            self._write_identity(first_identity)
-        # 1. the index, committed durably: a line the index lacks was not written by us
-        with self.engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:  # the catalog runs with synchronous=NORMAL; this commit must reach the disk
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                conn.commit()
-            try:
-                if conn.dialect.name == "postgresql":  # durable even where the server or role turned it off
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
-                _insert_rows(conn, rows, pkg_rows)
-                if first_identity is not None:
-                    self._identity_row(conn, first_identity, head.next_seq)
-                else:
-                    conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=head.next_seq))
-                conn.commit()
-                self._group_start = head.next_seq
-                if first_identity is not None:
-                    self._identity = first_identity
-            finally:
-                conn.rollback()
-                if sqlite:
-                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                    conn.commit()
-        # 2. the bytes, then fdatasync: only now is the group acknowledged
-        try:
-            fd = os.open(segment, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                lines.append(b"")
-                _write_all(fd, b"\n".join(lines))
-                os.fdatasync(fd)
-            finally:
-                os.close(fd)
-            if new_segment:
-                fsync_dir(self.segments_dir)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.truncate(segment, head.size if not new_segment else 0)
-            with self.engine.begin() as conn:
-                conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq >= head.next_seq))
-                conn.execute(delete(ENTRIES).where(ENTRIES.c.seq >= head.next_seq))
-            raise LongwatchError("S002", location="ledger", detail=str(exc)) from exc
-        return _Head(segment, offset, seq, prev)
+    def _write(self, prepared: list[_Prepared]) -> tuple[int, list[bytes]]:
+        """One transaction under the ledger's lock: the head, the group's rows, the identity at entry 0."""
+        with durable_transaction(self.engine) as conn:
+            self._refuse_if_mirror_lost(conn)
+            top = conn.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq.desc())
+                               .limit(1)).first()
+            first, prev = (0, ZERO_HASH) if top is None else (top.seq + 1, top.leaf_hash)
+            rows: list[tuple[Any, ...]] = []
+            pkg_rows: list[tuple[int, str]] = []
+            seq = first
+            for p in prepared:
+                line = b"".join((p.start, prev.encode(), p.middle, str(seq).encode(), p.end))
+                leaf = hashlib.sha256(b"\x00" + line).hexdigest()  # leaf_hash(line), inlined: once per entry
+                rows.append((seq, p.stamp, p.type, p.event_id, p.outcome, "", 0, len(line), leaf, line))
+                if p.packages:
+                    pkg_rows.extend((seq, pkg) for pkg in dict.fromkeys(p.packages))
+                seq, prev = seq + 1, leaf
+            _insert_rows(conn, rows, pkg_rows)
+            if first == 0:  # entry 0 fixes the identity (an id kept from a ledger whose entry 0 never committed)
+                known = conn.execute(select(IDENTITY.c.ledger_id).where(IDENTITY.c.id == 1)).scalar()
+                conn.execute(delete(IDENTITY))
+                conn.execute(insert(IDENTITY).values(id=1, ledger_id=known or str(uuid.uuid4()),
+                                                     first_hash=rows[0][8], directory="", group_start=0))
+            else:
+                conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=first))
+        return first, [row[9] for row in rows]
 
     # -- reading ---------------------------------------------------------------------
-    def lines(self) -> Iterator[tuple[str, int, bytes, bool]]:
-        """Every line as (segment, offset, bytes without newline, complete?) in file order."""
-        for path in self.segment_paths():
-            with open(path, "rb") as fh:
-                offset = 0
-                for raw in fh:
-                    complete = raw.endswith(b"\n")
-                    yield path.name, offset, raw[:-1] if complete else raw, complete
-                    offset += len(raw)
+    def lines(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """(seq, canonical bytes) of entries ``start..stop-1`` in ledger order."""
+        self._import_folder()
+        query = select(ENTRIES.c.seq, ENTRIES.c.line).where(ENTRIES.c.seq >= start).order_by(ENTRIES.c.seq)
+        if stop is not None:
+            query = query.where(ENTRIES.c.seq < stop)
+        with self.engine.connect() as conn:
+            for seq, line in conn.execute(query.execution_options(yield_per=5000)):
+                yield seq, bytes(line) if line is not None else b""
+
+    def rows(self) -> Iterator[tuple[int, str, bytes]]:
+        """(seq, leaf hash recorded at write, canonical bytes) of every entry, for ``custody verify``."""
+        self._import_folder()
+        query = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash, ENTRIES.c.line).order_by(ENTRIES.c.seq)
+        with self.engine.connect() as conn:
+            for seq, leaf, line in conn.execute(query.execution_options(yield_per=5000)):
+                yield seq, leaf, bytes(line) if line is not None else b""
 
     def entries(self, mentioning: bytes = b"") -> Iterator[dict[str, Any]]:
-        """Every complete entry in ledger order, straight from the segments (no index needed: ``reindex``
-        replays them into a catalog that lost its index too). ``mentioning`` skips, before parsing, every
-        line without those bytes; a line that is not JSON is skipped (``custody verify`` reports it)."""
-        for _segment, _offset, line, complete in self.lines():
-            if not complete or (mentioning and mentioning not in line):
+        """Every entry in ledger order. ``mentioning`` skips, before parsing, every entry without those bytes;
+        an entry that is not JSON is skipped (``custody verify`` reports it)."""
+        for _seq, line in self.lines():
+            if mentioning and mentioning not in line:
                 continue
             try:
                 entry = json.loads(line)
@@ -819,57 +421,42 @@ class Ledger:
             if isinstance(entry, dict):
                 yield entry
 
-    def index_behind(self) -> bool:
-        """Whether the segments hold complete entries the catalog's index lacks (the catalog was lost, or
-        restored from a backup older than the ledger): :meth:`reindex` then rebuilds the index."""
-        for path in reversed(self.segment_paths()):
-            line = self._read_last_line(path, self._complete_end(path, path.stat().st_size))
-            if line is None:
-                continue
-            try:
-                last = int(json.loads(line)["seq"])
-            except (ValueError, KeyError, TypeError):
-                return True  # reindex says what is wrong with it
-            top = self._index_max()
-            return top is None or top < last
-        return False
-
-    def read_entry(self, segment: str, offset: int, length: int) -> tuple[dict[str, Any], bytes]:
-        with open(self.segments_dir / segment, "rb") as fh:
-            fh.seek(offset)
-            line = fh.read(length)
-        return json.loads(line), line
+    def of_types(self, types: list[str]) -> list[tuple[int, str, dict[str, Any]]]:
+        """(seq, type, entry) of every entry of these event types, in ledger order (through the type index)."""
+        self._import_folder()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ENTRIES.c.seq, ENTRIES.c.event_type, ENTRIES.c.line)
+                                .where(ENTRIES.c.event_type.in_(types)).order_by(ENTRIES.c.seq)).all()
+        return [(row.seq, row.event_type, json.loads(row.line)) for row in rows]
 
     def size(self) -> int:
-        top = self._index_max()
-        return 0 if top is None else top + 1
+        with self.engine.connect() as conn:
+            top = conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
+        return 0 if top is None else int(top) + 1
 
     def entry(self, ref: str | int) -> tuple[int, dict[str, Any], bytes]:
-        """An entry by seq or event id, located through the index."""
+        """An entry by seq or event id."""
+        self._import_folder()
+        text = str(ref)
+        query = select(ENTRIES.c.seq, ENTRIES.c.line)
+        query = query.where(ENTRIES.c.seq == int(text)) if text.isdigit() else query.where(ENTRIES.c.event_id == text)
         with self.engine.connect() as conn:
-            query = select(ENTRIES.c.seq, ENTRIES.c.segment, ENTRIES.c.byte_offset, ENTRIES.c.length)
-            text = str(ref)
-            query = query.where(ENTRIES.c.seq == int(text)) if text.isdigit() else query.where(
-                ENTRIES.c.event_id == text)
             row = conn.execute(query).first()
         if row is None:
             raise LongwatchError("L017", entry=ref)
-        entry, line = self.read_entry(row.segment, row.byte_offset, row.length)
-        return row.seq, entry, line
+        return row.seq, json.loads(row.line), bytes(row.line)
 
     def history(self, package_id: str) -> list[tuple[int, dict[str, Any], bytes]]:
+        self._import_folder()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(ENTRIES.c.seq, ENTRIES.c.segment, ENTRIES.c.byte_offset, ENTRIES.c.length)
+                select(ENTRIES.c.seq, ENTRIES.c.line)
                 .join(ENTRY_PACKAGES, ENTRY_PACKAGES.c.seq == ENTRIES.c.seq)
                 .where(ENTRY_PACKAGES.c.package_id == package_id).order_by(ENTRIES.c.seq)).all()
-        out = []
-        for row in rows:
-            entry, line = self.read_entry(row.segment, row.byte_offset, row.length)
-            out.append((row.seq, entry, line))
-        return out
+        return [(row.seq, json.loads(row.line), bytes(row.line)) for row in rows]
 
     def indexed_leaves(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """(seq, leaf hash) as recorded when each entry was written."""
         query = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).where(ENTRIES.c.seq >= start).order_by(ENTRIES.c.seq)
         if stop is not None:
             query = query.where(ENTRIES.c.seq < stop)
@@ -878,7 +465,7 @@ class Ledger:
                 yield seq, bytes.fromhex(leaf)
 
     def tree(self, size: int | None = None) -> MerkleTree:
-        """The Merkle tree over the indexed leaves (proofs are checked against signed roots anyway)."""
+        """The Merkle tree over the recorded leaves (proofs are checked against signed roots anyway)."""
         tree = MerkleTree()
         for expected, (seq, leaf) in enumerate(self.indexed_leaves(0, size)):
             if seq != expected:
@@ -887,35 +474,50 @@ class Ledger:
         return tree
 
     # -- checkpoints ----------------------------------------------------------------------
-    def checkpoint_paths(self) -> list[Path]:
-        return sorted(p for p in self.checkpoints_dir.glob("*.note") if p.stem.isdigit())
-
-    def load_checkpoint(self, path: Path) -> Checkpoint:
-        note = path.read_bytes()
-        origin, size, root, when = parse_note(note)
-        sig_path = path.with_name(path.name + ".p7s")
-        tsr_path = path.with_name(path.name + ".p7s.tsr")
-        return Checkpoint(size, root, when, origin, note, sig_path.read_bytes() if sig_path.exists() else b"",
-                          tsr_path.read_bytes() if tsr_path.exists() else None)
+    def _from_row(self, row: Any) -> Checkpoint:
+        note = bytes(row.note)
+        try:
+            origin, size, root, when = parse_note(note)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise LongwatchError("L023", name=f"{row.size} (database)", detail=str(exc)) from exc
+        if size != row.size:
+            raise LongwatchError("L023", name=f"{row.size} (database)", detail=f"the note says {size} entries")
+        return Checkpoint(size, root, when, origin, note, bytes(row.signature),
+                          bytes(row.tsr) if row.tsr is not None else None)
 
     def checkpoints(self) -> list[Checkpoint]:
-        return [self.load_checkpoint(p) for p in self.checkpoint_paths()]
+        self._import_folder()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.size)).all()
+        return [self._from_row(r) for r in rows]
 
     def checkpoint_for(self, size: int) -> Checkpoint:
-        path = self.checkpoints_dir / f"{size:012d}.note"
-        if not path.exists():
+        with self.engine.connect() as conn:
+            row = conn.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.size == size)).first()
+        if row is None:
             raise LongwatchError("L018", checkpoint=size)
-        return self.load_checkpoint(path)
+        return self._from_row(row)
 
-    def _frontier(self, size: int, last: Checkpoint | None) -> Frontier:
-        cache = self.dir / "frontier.json"
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The newest signed checkpoint (None before the first)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.size.desc()).limit(1)).first()
+        last = None if row is None else self._from_row(row)
+        self._known_checkpoint = (last.size, last.time) if last else (0, None)
+        return last
+
+    def _frontier(self, size: int) -> Frontier:
+        """The Merkle frontier at ``size``: from the newest checkpoint's stored frontier when its root agrees."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(CHECKPOINTS.c.size, CHECKPOINTS.c.note, CHECKPOINTS.c.frontier)
+                               .where(CHECKPOINTS.c.size <= size).where(CHECKPOINTS.c.frontier.is_not(None))
+                               .order_by(CHECKPOINTS.c.size.desc()).limit(1)).first()
         frontier = Frontier()
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            data = json.loads(cache.read_text())
-            candidate = Frontier(int(data["size"]), [bytes.fromhex(h) for h in data["hashes"]])
-            trusted = last is not None and candidate.size == last.size and candidate.root() == last.root
-            if candidate.size <= size and trusted:
-                frontier = candidate
+        if row is not None:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                candidate = Frontier(int(row.size), [bytes.fromhex(h) for h in json.loads(row.frontier)])
+                if candidate.root() == parse_note(bytes(row.note))[2]:
+                    frontier = candidate
         for seq, leaf in self.indexed_leaves(frontier.size, size):
             if seq != frontier.size:
                 raise LongwatchError("L006", first=frontier.size, last=seq - 1)
@@ -923,27 +525,6 @@ class Ledger:
         if frontier.size != size:
             raise LongwatchError("L006", first=frontier.size, last=size - 1)
         return frontier
-
-    @contextlib.contextmanager
-    def _checkpoint_lock(self, wait: bool) -> Iterator[bool]:
-        """Whoever signs a checkpoint holds ``ledger/checkpoint.lock``; yields False when it is taken and
-        ``wait`` is false (someone is signing one right now). Taken after the appender lock, never before it."""
-        fd = self._open_in_dir("checkpoint.lock")
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
-
-    def _last_checkpoint(self) -> Checkpoint | None:
-        paths = self.checkpoint_paths()
-        last = self.load_checkpoint(paths[-1]) if paths else None
-        self._known_checkpoint = (last.size, last.time) if last else (0, None)
-        return last
 
     def _is_due(self, size: int, last_size: int, last_time: datetime | None) -> bool:
         if size <= last_size:
@@ -956,23 +537,19 @@ class Ledger:
             minutes=self.settings.checkpoint_minutes)
 
     def _checkpoint_if_due(self, size: int) -> Checkpoint | None:
-        """After an append that made the ledger ``size`` entries long (all durable): sign one if it is due.
+        """After an append that made the ledger ``size`` entries long: sign one if it is due.
 
-        What this process last saw of the checkpoints answers most calls without
-        touching the disk; it can only be older than the truth, so "due" is
-        confirmed under the checkpoint lock before anything is signed. If another
-        process is signing one at this moment, this one does not wait for it.
+        What this process last saw of the checkpoints answers most calls
+        without a query; it can only be older than the truth, so "due" is
+        confirmed against the database before anything is signed.
         """
         known = self._known_checkpoint
         if known is not None and not self._is_due(size, *known):
             return None
-        with self._checkpoint_lock(wait=False) as got:
-            if not got:
-                return None
-            last = self._last_checkpoint()
-            if not self._is_due(size, *(self._known_checkpoint or (0, None))):
-                return None
-            return self._make_checkpoint(size, last)
+        last = self.last_checkpoint()
+        if not self._is_due(size, *(self._known_checkpoint or (0, None))):
+            return None
+        return self._make_checkpoint(size, last)
 
     def _first_time(self) -> datetime | None:
         if self._first is None:
@@ -983,27 +560,27 @@ class Ledger:
         return self._first
 
     def _make_checkpoint(self, size: int, last: Checkpoint | None) -> Checkpoint:
-        """Under the checkpoint lock: sign (size, root, time) over entries 0..size-1, which are durable.
+        """Sign (size, root, time) over entries 0..size-1, which are committed and never change.
 
-        Entries below ``size`` never change once acknowledged, so appenders go on
-        meanwhile; ``last`` is the newest checkpoint, returned when it covers ``size``.
+        Two processes may sign at once; each checkpoint is a row keyed by its
+        size, so the second of the same size finds the first's and uses it.
         """
         if last is not None and last.size >= size:
             return last
-        frontier = self._frontier(size, last)
+        frontier = self._frontier(size)
         root = frontier.root()
         now = clock.now()
         note = checkpoint_note(self.origin, size, root, now)
         signature = signing.sign_detached(self.signer, note)
-        cp = Checkpoint(size, root, now, self.origin, note, signature)
-        path = self.checkpoints_dir / f"{cp.name}.note"
-        _write_durable(path.with_name(path.name + ".p7s"), signature, sync_dir=False)
-        _write_durable(path, note)  # the note last: a checkpoint without its .p7s is never listed
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(CHECKPOINTS).values(
+                    size=size, time_utc=now, note=note, signature=signature, tsr=None,
+                    frontier=json.dumps([h.hex() for h in frontier.hashes])))
+        except IntegrityError:
+            return self.checkpoint_for(size)
         self._known_checkpoint = (size, now)
-        with contextlib.suppress(OSError):  # a cache, checked against the last checkpoint before use
-            _write_durable(self.dir / "frontier.json", json.dumps(
-                {"size": frontier.size, "hashes": [h.hex() for h in frontier.hashes]}).encode(), sync=False)
-        return cp
+        return Checkpoint(size, root, now, self.origin, note, signature)
 
     def _timestamp(self, cp: Checkpoint) -> None:
         try:
@@ -1011,83 +588,136 @@ class Ledger:
         except timestamp.TimestampError as exc:
             cp.tsa_error = str(exc)
             return
-        _write_durable(self.checkpoints_dir / f"{cp.name}.note.p7s.tsr", cp.tsr)
+        with self.engine.begin() as conn:
+            conn.execute(update(CHECKPOINTS).where(CHECKPOINTS.c.size == cp.size).values(tsr=cp.tsr))
+
+    def _publish(self, cp: Checkpoint) -> None:
+        """A new checkpoint's time-stamp, then its mirror: failures are recorded, never raised (the entries
+        are committed); the mirror's state stops appends only past the grace (L032)."""
+        if cp.tsr is None and self.settings.tsa_url:
+            self._timestamp(cp)
+        if self._archive is not None:
+            mirror.sync(self)
 
     def checkpoint(self) -> Checkpoint:
         """On demand (``custody checkpoint``, every export): a signed checkpoint of the ledger as it is now."""
-        with self.locked():
-            head, repairs = self._current_head()
-            if repairs:
-                head = self._write(head, self._prepare(repairs))
-            self._head = head
-            if head.next_seq == 0:
-                raise LongwatchError("L022")
-        with self._checkpoint_lock(wait=True):
-            cp = self._make_checkpoint(head.next_seq, self._last_checkpoint())
-        if cp.tsr is None and self.settings.tsa_url:
-            self._timestamp(cp)
+        self._check_if_stale()
+        size = self.size()
+        if size == 0:
+            raise LongwatchError("L022")
+        cp = self._make_checkpoint(size, self.last_checkpoint())
+        self._publish(cp)
         return cp
 
-    def reindex(self) -> int:
-        """Rebuild the catalog index from the segments, after a catalog was restored from an older backup.
+    # -- witnesses' cosignatures --------------------------------------------------------------
+    def add_cosignature(self, size: int, witness_name: str, line: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(COSIGNATURES).where(COSIGNATURES.c.size == size)
+                         .where(COSIGNATURES.c.witness == witness_name))
+            conn.execute(insert(COSIGNATURES).values(size=size, witness=witness_name, line=line))
+        if self._archive is not None:
+            mirror.sync(self)
 
-        Refuses (with the first problem's code) unless the segments form one
-        unbroken chain whose every signed checkpoint still matches: it must
-        not launder a tampered ledger. The rebuild is itself recorded.
+    def cosignatures(self) -> list[tuple[int, str, str]]:
+        """(tree size, witness name, line) of every cosignature kept."""
+        self._import_folder()
+        with self.engine.connect() as conn:
+            return [(int(r.size), r.witness, r.line) for r in conn.execute(
+                select(COSIGNATURES).order_by(COSIGNATURES.c.size, COSIGNATURES.c.witness))]
+
+    # -- restoring ----------------------------------------------------------------------
+    def restore(self, source: mirror.Source | None = None) -> int:
+        """Rebuild the database's ledger from its mirror (the longest one, or ``source``); the count restored.
+
+        For a catalog that was lost or restored from an older backup
+        (``reindex`` calls it when the mirror is ahead). Refuses, with the first
+        problem's code, unless the mirror is one unbroken chain whose every
+        signed checkpoint matches, and unless every entry the database still
+        holds is the mirror's (L004): it must not launder a tampered ledger.
+        Entries the database holds beyond the mirror are kept when they extend
+        it. The restore is itself recorded.
         """
-        with self.locked():
-            rows: list[dict[str, Any]] = []
-            pkg_rows: list[dict[str, Any]] = []
-            frontier = Frontier()
-            roots: dict[int, bytes] = {}
-            wanted = {cp.size: cp for cp in self.checkpoints()}
-            prev = ZERO_HASH
-            for segment, offset, line, complete in self.lines():
-                try:
-                    entry = json.loads(line)
-                    seq = int(entry["seq"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise LongwatchError("L001", segment=segment, offset=offset, detail=str(exc)) from exc
-                if not complete:
-                    raise LongwatchError("L001", segment=segment, offset=offset, detail="a torn tail")
-                if seq != frontier.size:
-                    raise LongwatchError("L002", segment=segment, offset=offset, found=seq, expected=frontier.size)
-                if entry.get("prev") != prev:
-                    raise LongwatchError("L003", seq=seq)
-                leaf = leaf_hash(line)
-                frontier.append(leaf)
-                if frontier.size in wanted:
-                    roots[frontier.size] = frontier.root()
-                prev = leaf.hex()
-                rows.append({"seq": seq, "time_utc": parse_utc(entry["time"]), "event_type": entry["type"],
-                             "event_id": entry["event_id"], "outcome": entry["outcome"], "segment": segment,
-                             "byte_offset": offset, "length": len(line), "leaf_hash": prev})
-                pkg_rows.extend({"seq": seq, "package_id": p} for p in dict.fromkeys(entry.get("packages", [])))
-            for size, cp in wanted.items():
-                if size > frontier.size:
-                    raise LongwatchError("L010", checkpoint=size, size=size, found=frontier.size)
-                if roots[size] != cp.root:
-                    raise LongwatchError("L009", checkpoint=size, expected=cp.root.hex(), found=roots[size].hex())
-            identity: Identity | None = None
-            if rows:
-                on_disk = self.read_identity()
-                if on_disk is not None and on_disk.first_hash != rows[0]["leaf_hash"]:
-                    raise LongwatchError("L024", path=self.dir, detail=f"its {IDENTITY_FILE} names another entry 0")
-                identity = on_disk or Identity(str(uuid.uuid4()), rows[0]["leaf_hash"])
-                if on_disk is None:
-                    self._write_identity(identity)
-            with self.engine.begin() as conn:
-                conn.execute(delete(ENTRY_PACKAGES))
-                conn.execute(delete(ENTRIES))
-                if identity is not None:
-                    self._identity_row(conn, identity, len(rows))
-                for i in range(0, len(rows), 10000):
-                    conn.execute(insert(ENTRIES), rows[i : i + 10000])
-                for i in range(0, len(pkg_rows), 10000):
-                    conn.execute(insert(ENTRY_PACKAGES), pkg_rows[i : i + 10000])
-            self._head = None
-            self.append([CustodyEvent("recovery", outcome="success", agents=[
-                software_agent(), *([person_agent(self.operator, "authorizer")] if self.operator else [])],
-                detail=f"custody ledger: catalog index rebuilt from the segments ({len(rows)} entries, "
-                       f"{len(wanted)} checkpoints matched)")])
-        return len(rows)
+        source = source or mirror.best_source(self)
+        if source is None:
+            return 0
+        count = self._replace_from(source, keep_tail=True)
+        self.append([CustodyEvent("recovery", outcome="success", agents=[
+            software_agent(), *([person_agent(self.operator, "authorizer")] if self.operator else [])],
+            detail=f"custody ledger: restored into the database from {source.label} ({count} entries, "
+                   f"{len(source.checkpoints())} checkpoints matched)")])
+        return count
+
+    def behind(self) -> mirror.Source | None:
+        """The mirror holding entries the database lacks, if any (``reindex`` then calls :meth:`restore`)."""
+        source = mirror.best_source(self)
+        return source if source is not None and source.size() > self.size() else None
+
+    def _import_folder(self) -> None:
+        """Once, after migration 0027: fill the bytes of entries that a pre-0027 ledger kept in a folder.
+
+        The folder's entries must be exactly the ones the catalog indexed
+        (L004 edited, L005 more than indexed, L006 fewer); its checkpoints and
+        cosignatures come along. The folder itself is left as it was.
+        """
+        if self._imported:
+            return
+        with self.engine.connect() as conn:
+            directory = conn.execute(select(IDENTITY.c.directory).where(IDENTITY.c.id == 1)).scalar()
+            missing = directory is None and conn.execute(
+                select(ENTRIES.c.seq).where(ENTRIES.c.line.is_(None)).limit(1)).first() is not None
+        if not directory and not missing:
+            self._imported = True
+            return
+        root = self._archive.root if self._archive is not None else Path.cwd()
+        path = Path(directory) if directory else mirror.legacy_folder(self._archive)
+        if path is None:
+            raise LongwatchError("L024", path="ledger", detail="the catalog indexes entries written before "
+                                 "migration 0027 but no ledger folder holds them")
+        source = mirror.FolderSource(path if path.is_absolute() else root / path)
+        self._imported = True  # before the import: reading the database back during it must not recurse
+        try:
+            self._replace_from(source, keep_tail=False)
+        except BaseException:
+            self._imported = False
+            raise
+
+    def _replace_from(self, source: mirror.Source, keep_tail: bool) -> int:
+        """Check ``source`` against itself and the database, then make the database's ledger equal to it."""
+        restored = mirror.read_checked(source)  # L001/L002/L003/L009/L010 on a broken source
+        identity = source.identity() or Identity(str(uuid.uuid4()), restored.rows[0][8] if restored.rows else "")
+        if restored.rows and identity.first_hash != restored.rows[0][8]:
+            raise LongwatchError("L024", path=source.label, detail="its identity names another entry 0")
+        with durable_transaction(self.engine) as conn:
+            held = dict(conn.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash)).all())
+            for row in restored.rows:
+                if held.get(row[0], row[8]) != row[8]:
+                    raise LongwatchError("L004", seq=row[0])
+            beyond = sorted(s for s in held if s >= len(restored.rows))
+            if beyond and not keep_tail:
+                raise LongwatchError("L006", first=len(restored.rows), last=beyond[-1])
+            if not keep_tail and len(restored.rows) > len(held):
+                raise LongwatchError("L005", first=len(held), last=len(restored.rows) - 1)
+            conn.execute(delete(ENTRY_PACKAGES).where(ENTRY_PACKAGES.c.seq < len(restored.rows)))
+            conn.execute(delete(ENTRIES).where(ENTRIES.c.seq < len(restored.rows)))
+            for i in range(0, len(restored.rows), 5000):
+                _insert_rows(conn, restored.rows[i:i + 5000], [])
+            for i in range(0, len(restored.packages), 5000):
+                _insert_rows(conn, [], restored.packages[i:i + 5000])
+            known = {int(s) for s in conn.execute(select(CHECKPOINTS.c.size)).scalars()}
+            for cp in restored.checkpoints:
+                if cp.size not in known:
+                    conn.execute(insert(CHECKPOINTS).values(size=cp.size, time_utc=cp.time, note=cp.note,
+                                                            signature=cp.signature, tsr=cp.tsr, frontier=None))
+            have = {(int(r.size), r.witness) for r in conn.execute(select(COSIGNATURES.c.size, COSIGNATURES.c.witness))}
+            for size, name, line in source.cosignatures():
+                if (size, name) not in have:
+                    conn.execute(insert(COSIGNATURES).values(size=size, witness=name, line=line))
+            conn.execute(delete(IDENTITY))
+            if restored.rows:
+                conn.execute(insert(IDENTITY).values(id=1, ledger_id=identity.ledger_id, first_hash=identity.first_hash,
+                                                     directory="", group_start=len(restored.rows)))
+            if source.location is not None:
+                mirror.record_reach(conn, source.location, source.size())
+        self._known_checkpoint = None
+        self._checked_at = None
+        return len(restored.rows)

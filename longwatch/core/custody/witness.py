@@ -15,8 +15,9 @@ any tool that speaks them can check a cosignature without longwatch:
 - the verifier key of C2SP ``signed-note``: ``<name>+<key id hex>+<base64(0x04 || public key)>``,
   the key id being the first 4 bytes of SHA-256(name || "\\n" || 0x04 || public key).
 
-The archive keeps the cosignatures it receives beside its checkpoints
-(``ledger/witnesses/``); ``custody verify --witness VKEY`` checks each one
+The archive keeps the cosignatures it receives beside its checkpoints (in the
+catalog's database and the ledger's mirror, ``custody-ledger/witnesses/``);
+``custody verify --witness VKEY`` checks each one
 against the ledger as it is now: a rewrite or truncation after a co-signed
 checkpoint cannot keep the co-signed root (L029).
 """
@@ -153,21 +154,3 @@ def save_state(path: Path, origin: str, cp: Checkpoint) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
     tmp.replace(path)
-
-
-# -- the archive's side: cosignatures kept beside the checkpoints ---------------------------------
-def store(directory: Path, size: int, line: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    name = line.strip().split(" ")[1]
-    path = directory / f"{size:012d}.{name}.cosig"
-    path.write_text(line, encoding="utf-8")
-    return path
-
-
-def stored(directory: Path) -> list[tuple[int, str, str]]:
-    """(tree size, witness name, line) of every cosignature kept."""
-    out = []
-    for path in sorted(directory.glob("*.cosig")) if directory.is_dir() else []:
-        size_text, name = path.name.split(".", 1)[0], path.name.split(".", 1)[1][: -len(".cosig")]
-        out.append((int(size_text), name, path.read_text(encoding="utf-8")))
-    return out

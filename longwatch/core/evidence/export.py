@@ -355,10 +355,10 @@ def _consistency_from_previous(ledger: custody.Ledger, cp: custody.Checkpoint, t
     (or a witness kept): a recipient holding it checks that the export's
     ledger extends it, which no export remade from scratch can show.
     """
-    earlier = [p for p in ledger.checkpoint_paths() if int(p.stem) < cp.size]
+    earlier = [c for c in ledger.checkpoints() if c.size < cp.size]
     if not earlier:
         return None
-    old = ledger.load_checkpoint(earlier[-1])
+    old = earlier[-1]
     proof = {"format": custody.audit.CONSISTENCY_FORMAT, "algorithm": "RFC 9162 section 2.1.4 (SHA-256)",
              "first": old.size, "second": cp.size,
              "consistency_path": [h.hex() for h in tree.consistency_proof(old.size, cp.size)],

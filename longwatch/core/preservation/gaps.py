@@ -10,7 +10,6 @@ rows from the ledger. Recording the same gap twice is a no-op.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -110,11 +109,8 @@ def restore_from_ledger(archive: Archive) -> int:
     """Rows for every gap event in the custody ledger that the catalog lacks (``reindex``)."""
     ledger = custody.Ledger.for_archive(archive)
     restored = 0
-    for _, _, line, complete in ledger.lines():
-        if not complete or b'"gap"' not in line:
-            continue
+    for entry in ledger.entries(mentioning=b'"gap"'):
         try:
-            entry = json.loads(line)
             gap = (entry.get("extra") or {}).get("gap")
             if entry.get("type") != EVENT_TYPE or not isinstance(gap, dict):
                 continue

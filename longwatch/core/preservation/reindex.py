@@ -55,6 +55,7 @@ class ReindexReport:
     gaps: int = 0
     copies: int = 0
     decisions: int = 0
+    ledger_restored: int = 0
     reference_restored: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -158,10 +159,7 @@ def replay_ledger(archive: Any, report: ReindexReport, copies: storage_rebuild.L
     higher features keep (the retention assignments, the active schedule and
     the legal holds, answered by :mod:`longwatch.core.records.rebuild`) comes
     back through the ``replay_ledger`` hook: each plugin applies the entries in
-    ledger order, so later facts (a release after a placement) win. A catalog that lost its
-    ledger index as well gets it rebuilt from the segments afterwards
-    (:meth:`~longwatch.core.custody.Ledger.reindex`, which refuses a broken
-    chain: then the problem is reported and the replayed rows stay).
+    ledger order, so later facts (a release after a placement) win.
     Every other decision the catalog keeps (cases, events and reviews,
     dispositions, requests, share links, accounts, disposed packages'
     tombstones) comes back from its journal entries
@@ -179,25 +177,38 @@ def replay_ledger(archive: Any, report: ReindexReport, copies: storage_rebuild.L
     report.decisions = replayed.rows
     report.problems += [exc.to_dict() for exc in replayed.skipped]
     archive.pm.hook.replay_ledger(archive=archive, ledger=ledger)
-    if ledger.index_behind():
-        try:
-            ledger.reindex()
-        except LongwatchError as exc:
-            report.problems.append(exc.to_dict())
 
 
 def reindex(archive: Any, progress: Callable[[int], None] | None = None) -> ReindexReport:
     """Empty the catalog and fill it again from storage; the result is what a fresh catalog would hold.
 
-    Decisions still waiting in the catalog's journal reach the ledger first;
-    what reindex then writes back is already in the packages or the ledger, so
-    it is not journaled again.
+    A database that lacks ledger entries its mirror on storage holds (a lost
+    catalog, or one restored from an older backup) gets them back first
+    (:meth:`~longwatch.core.custody.Ledger.restore`, which refuses a broken
+    chain: then the problem is reported and nothing is appended). Decisions
+    still waiting in the catalog's journal reach the ledger next; what reindex
+    then writes back is already in the packages or the ledger, so it is not
+    journaled again.
     """
     catalog = archive.open_catalog(missing_ok=True)
     catalog.upgrade()
-    decisions.drain(archive)
+    restored, problems = _restore_ledger(archive)
+    if not problems:
+        decisions.drain(archive)
     with journal.paused(catalog.session_factory):
-        return _rebuild(archive, catalog, progress)
+        report = _rebuild(archive, catalog, progress)
+    report.ledger_restored = restored
+    report.problems[:0] = problems
+    return report
+
+
+def _restore_ledger(archive: Any) -> tuple[int, list[dict[str, Any]]]:
+    ledger = custody.Ledger.for_archive(archive)
+    try:
+        source = ledger.behind()
+        return (ledger.restore(source) if source is not None else 0), []
+    except LongwatchError as exc:
+        return 0, [exc.to_dict()]
 
 
 def _rebuild(archive: Any, catalog: Any, progress: Callable[[int], None] | None) -> ReindexReport:

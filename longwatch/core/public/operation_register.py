@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from longwatch.clock import parse_utc
-from longwatch.core.catalog.models import CustodyEntry, PublicRequest
+from longwatch.core.catalog.models import PublicRequest
 from longwatch.core.custody import Ledger
 from longwatch.core.evidence import pdf
 from longwatch.i18n import N_, gettext
@@ -72,13 +72,7 @@ def _actor(entry: dict[str, Any]) -> str:
 
 
 def _from_ledger(archive: Archive) -> Iterable[Row]:
-    ledger = Ledger.for_archive(archive)
-    with archive.catalog.session() as s:
-        rows = s.execute(select(CustodyEntry.seq, CustodyEntry.segment, CustodyEntry.byte_offset,
-                                CustodyEntry.length, CustodyEntry.event_type)
-                         .where(CustodyEntry.event_type.in_(EVENT_CATEGORIES)).order_by(CustodyEntry.seq)).all()
-    entries = [(seq, event_type, ledger.read_entry(segment, offset, length)[0])
-               for seq, segment, offset, length, event_type in rows]
+    entries = Ledger.for_archive(archive).of_types(list(EVENT_CATEGORIES))
     # a request's delivery is one provision: its step names the export, whose own transfer is not repeated
     delivered = {str((e.get("extra") or {}).get("export_id")) for _s, t, e in entries
                  if t == "dissemination" and (e.get("extra") or {}).get("request")}
