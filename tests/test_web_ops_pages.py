@@ -37,7 +37,7 @@ def _event(web_archive, vendor_id: str, detector: dict | None = DETECTOR, second
 
 
 def _ledger(archive) -> list[dict]:
-    return [json.loads(line) for _s, _o, line, complete in Ledger.for_archive(archive).lines() if complete]
+    return [json.loads(line) for _seq, line in Ledger.for_archive(archive).lines()]
 
 
 def _report_row(html: str, detector: str) -> list[str]:

@@ -84,7 +84,7 @@ def test_operator_reviews_an_ai_event(browser_page, web_archive):
     # the archive holds the decision: the catalog row, and the ledger's validation naming the operator
     [event] = events.query(archive)
     assert (event.status, event.reviewer, event.review_note) == ("false_positive", "operator", "바람에 흔들린 나뭇가지")
-    entries = [json.loads(line) for _s, _o, line, ok in Ledger.for_archive(archive).lines() if ok]
+    entries = [json.loads(line) for _seq, line in Ledger.for_archive(archive).lines()]
     [decision] = [e for e in entries if e["type"] == "validation" and e["extra"].get("event_id") == event_id]
     assert decision["extra"]["decision"] == "false_positive"
     assert {"operator"} <= {a.get("name") for a in decision["agents"]}
