@@ -185,14 +185,15 @@ CODES: Mapping[str, str] = {
     "L022": N_("the custody ledger is empty: there is nothing to checkpoint or prove yet"),
     "L023": N_("checkpoint file {name}: {detail}"),
     "L024": N_(
-        "the custody ledger at {path} is not the one this catalog records: {detail}; nothing was appended or "
-        "removed. Check that the folder is mounted and is the archive's ledger, or restore it from a backup"
+        "the custody ledger's mirror at {path} is not the one this catalog records: {detail}; nothing was "
+        "appended or removed. Check that the storage location is the archive's own and reachable, or restore "
+        "the mirror from a replica"
     ),
     "L025": N_(
         "the catalog index holds ledger entries {first}..{last} whose bytes are not in {path}, which is more than "
         "the one unacknowledged group a crash can leave ({detail}); nothing was removed: restore the segments, "
         "then run `longwatch custody verify`"
-    ),
+    ),  # retired (issue 20): entries and their bytes are one database row since migration 0027
     "L026": N_(
         "the custody ledger records {table} {key}, but its {parent} {value} is neither stored nor a tombstone, so "
         "that row was not restored; restore the package's copies, then run `longwatch reindex` again"

@@ -142,7 +142,7 @@ def test_unsafe_names_stay_in_data_media_and_original_is_kept(archive, small_cli
         checked = subprocess.run([tool, "-c", "--strict", manifest], cwd=path, capture_output=True, check=False)
         assert checked.returncode == 0, checked.stdout + checked.stderr
     storage_root = archive.storage().root
-    assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging", "ledger"}
+    assert {p.name for p in storage_root.iterdir()} <= {"packages", ".staging", "custody-ledger"}
     assert [p.name for p in folder.iterdir()] == [src.name]  # nothing written beside the source
     technical = json.loads((path / "metadata/technical.json").read_text())
     (probed,) = technical["files"].values()

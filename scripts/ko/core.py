@@ -1,10 +1,11 @@
 """Korean translations of the archive's core messages (see scripts/ko_messages.py for how the files merge)."""
 
 KO = {
-    "the custody ledger at {path} is not the one this catalog records: {detail}; nothing was appended or "
-    "removed. Check that the folder is mounted and is the archive's ledger, or restore it from a backup":
-        "{path}의 관리 연속성 원장은 이 카탈로그가 기록한 원장이 아닙니다: {detail}. 아무것도 추가하거나 지우지 않았습니다. "
-        "폴더가 마운트되어 있고 아카이브의 원장 폴더인지 확인하거나 백업에서 복원하십시오",
+    "the custody ledger's mirror at {path} is not the one this catalog records: {detail}; nothing was "
+    "appended or removed. Check that the storage location is the archive's own and reachable, or restore "
+    "the mirror from a replica":
+        "{path}의 관리 연속성 원장 미러는 이 카탈로그가 기록한 원장이 아닙니다: {detail}. 아무것도 추가하거나 지우지 "
+        "않았습니다. 저장 위치가 이 아카이브의 것이고 접근할 수 있는지 확인하거나, 복제본에서 미러를 복원하십시오",
     "the catalog index holds ledger entries {first}..{last} whose bytes are not in {path}, which is more than "
     "the one unacknowledged group a crash can leave ({detail}); nothing was removed: restore the segments, "
     "then run `longwatch custody verify`":

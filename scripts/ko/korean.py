@@ -253,8 +253,6 @@ HELP = {
     'Read the password from standard input.': '표준 입력에서 비밀번호를 읽습니다.',
     'Rebuild the catalog from storage and the custody ledger (packages, reference data, copies, holds).':
         '저장소와 관리 연속성 원장에서 카탈로그를 다시 만듭니다(패키지, 참조 데이터, 사본, 보존 조치).',
-    "Rebuild the catalog's ledger index from the segments (after restoring the catalog from a backup).\n\nRefuses when the segments are not one unbroken chain matching every signed checkpoint.":
-        '세그먼트에서 카탈로그의 원장 색인을 다시 만듭니다(카탈로그를 백업에서 복원한 뒤).\n\n세그먼트가 서명된 모든 체크포인트와 맞는 끊김 없는 하나의 체인이 아니면 거부합니다.',
     'Received date (default: now).': '접수일(기본값: 지금).',
     'Record a request as received; its 10-day clock starts.': '청구를 접수한 것으로 기록합니다. 10일 처리 기한이 시작됩니다.',
     'Record a requested time range and attach every package that overlaps it.':

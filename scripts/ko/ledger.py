@@ -121,4 +121,17 @@ KO = {
         "각 저장 위치의 미러를 항목 0부터 씁니다(이미 있는 객체는 다시 쓰지 않고 비교합니다).",
     "Only this location (repeatable).": "이 저장 위치만(여러 번 지정할 수 있습니다).",
     "written": "기록 시각",
+    "Bring the ledger's mirror on every storage location up to the newest checkpoint, and show how far each\n"
+    "reaches. Exit status 1 when a location's mirror could not be written.":
+        "모든 저장 위치의 원장 미러를 최신 체크포인트까지 맞추고, 각 미러가 어디까지 닿는지 보여 줍니다.\n"
+        "어느 저장 위치의 미러를 쓰지 못하면 종료 상태는 1입니다.",
+    "Restore the ledger into the catalog's database from its mirror on storage.\n\n"
+    "For a database that was lost or restored from an older backup (`longwatch\n"
+    "reindex` does this itself). Refuses when the mirror is not one unbroken\n"
+    "chain matching every signed checkpoint, or differs from what the database\n"
+    "still holds.":
+        "저장소에 있는 미러에서 카탈로그 데이터베이스로 원장을 복원합니다.\n\n"
+        "데이터베이스를 잃었거나 더 오래된 백업에서 복원했을 때 씁니다(`longwatch reindex`도 이 일을 합니다). "
+        "미러가 서명된 모든 체크포인트와 맞는 끊김 없는 하나의 체인이 아니거나, 데이터베이스에 남아 있는 내용과 "
+        "다르면 거부합니다.",
 }

@@ -1,6 +1,6 @@
 """The custody ledger: hash-chained entries sequenced by the catalog's database, a Merkle tree, signed checkpoints.
 
-Where it lives (docs/custody.md, "Where the ledger lives")::
+Where it lives (docs/custody.md, "Where the entries live")::
 
     custody_entries        one row per entry: its canonical JSON bytes, seq and leaf hash
                            (the previous entry's leaf hash is inside the bytes: the chain)
@@ -35,6 +35,12 @@ longer than ``[custody] mirror_grace_minutes`` (L032).
 What an entry is (:class:`~longwatch.core.custody.entries.CustodyEvent`, its
 agents and bytes) is in ``entries.py``; the checkpoint note's format is in
 ``checkpoints.py``; proofs and verification are in ``audit.py``.
+
+Why one long module: :class:`Ledger` is the one writer of the ledger's
+tables. Appending, checkpointing and restoring all move the same head under
+the same lock and reset the same per-process caches (the last checkpoint
+seen, the last check), so splitting them would spread one invariant over
+several files that each reach into the others' private state.
 """
 
 from __future__ import annotations
