@@ -19,9 +19,11 @@ from the document (``created``), so the same content renders the same bytes.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from longwatch import clock
@@ -31,6 +33,8 @@ from longwatch.errors import LongwatchError
 #: PDF/A-3 level U; WeasyPrint adds the tags (pdf_tags) on request.
 VARIANT = "pdf/a-3u"
 PRODUCER = "longwatch"
+#: the output intent's name: an sRGB profile, the colour space every page is drawn in
+OUTPUT_INTENT = "longwatch-srgb"
 
 PAGE_CSS = """
 @page {{ size: A4 {orientation}; margin: 14mm 12mm 16mm 12mm;
@@ -69,6 +73,15 @@ def load() -> Any:
     return weasyprint
 
 
+def _srgb_profile(weasyprint: Any) -> Any:
+    """WeasyPrint's own sRGB profile for the output intent, read whole: its ``srgb`` shortcut leaves the profile's
+    file open for the garbage collector, one handle per document."""
+    from weasyprint.css import ColorProfile
+
+    data = (resources.files(weasyprint) / "pdf" / "sRGB2014.icc").read_bytes()
+    return ColorProfile(io.BytesIO(data), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+
+
 def _css_family(font: fonts.Font) -> str:
     stack = [font.family, *(f for f in fonts.PREFERRED if f != font.family)]
     return ", ".join('"' + f.replace('"', "") + '"' for f in stack) + ", sans-serif"
@@ -89,7 +102,9 @@ def render(html: str, *, title: str, lang: str, created: datetime | None = None,
     refuse_all = weasyprint.URLFetcher(allowed_protocols=())
     css = weasyprint.CSS(string=PAGE_CSS.format(orientation="landscape" if landscape else "portrait",
                                                 family=family), url_fetcher=refuse_all)
-    rendered = weasyprint.HTML(string=html, url_fetcher=refuse_all).render(stylesheets=[css])
+    rendered = weasyprint.HTML(string=html, url_fetcher=refuse_all).render(stylesheets=[css],
+                                                                            output_intent=OUTPUT_INTENT)
+    rendered.color_profiles[OUTPUT_INTENT] = _srgb_profile(weasyprint)
     meta = rendered.metadata
     meta.title, meta.lang, meta.created, meta.modified, meta.generator = title, lang, stamp, stamp, PRODUCER
     meta.attachments = [
@@ -97,7 +112,8 @@ def render(html: str, *, title: str, lang: str, created: datetime | None = None,
                               created=when, modified=when, relationship=a.relationship, url_fetcher=refuse_all)
         for a in attachments]
     identifier = hashlib.sha256(html.encode("utf-8") + title.encode("utf-8")).digest()[:16]
-    data = rendered.write_pdf(pdf_variant=VARIANT, pdf_tags=True, pdf_identifier=identifier)
+    data = rendered.write_pdf(pdf_variant=VARIANT, pdf_tags=True, pdf_identifier=identifier,
+                              output_intent=OUTPUT_INTENT)
     missing = sorted({chr(c) for f in rendered.fonts.values() for c in getattr(f, "missing", {})})
     if missing:
         raise LongwatchError("U020", document=document, detail="no installed font has " + "".join(missing[:20]),
