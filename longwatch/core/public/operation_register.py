@@ -156,10 +156,11 @@ def to_html(rows: list[Row], tz: Any, title: str, organization: str, printed: da
             r.recipient, r.legal_basis, len(r.packages) or "", r.detail,
             "" if r.ledger_seq is None else r.ledger_seq)) + "</tr>\n" for r in rows)
     when = (printed or clock.now()).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    count = ngettext("{count} row", "{count} rows", len(rows)).format(count=len(rows))
     return f"""<!doctype html>
 <html lang="{e(i18n.current_language())}"><head><meta charset="utf-8"><title>{e(title)}</title></head><body>
 <h1>{e(title)}</h1>
-<p>{e(organization)} · {e(when)} · {e(ngettext("{count} row", "{count} rows", len(rows)).format(count=len(rows)))}</p>
+<p>{e(organization)} · {e(when)} · {e(count)}</p>
 <table>
 <thead><tr>{"".join(f'<th scope="col">{e(h)}</th>' for h in header)}</tr></thead>
 <tbody>
