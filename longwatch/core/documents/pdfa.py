@@ -40,16 +40,16 @@ PAGE_CSS = """
 @page {{ size: A4 {orientation}; margin: 14mm 12mm 16mm 12mm;
   @bottom-center {{ content: counter(page) " / " counter(pages); font-family: {family}; font-size: 8pt; }} }}
 html, body {{ font-family: {family} !important; }}
-body {{ margin: 0 !important; font-size: 9pt; line-height: 1.35; }}
+body {{ margin: 0 !important; font-size: 9pt; line-height: 1.35; word-break: keep-all; }}
 h1 {{ font-size: 15pt; margin: 0 0 6pt; }}
 h2 {{ font-size: 11.5pt; margin: 10pt 0 4pt; break-after: avoid; }}
 table {{ border-collapse: collapse; margin: 4pt 0; }}
 th, td {{ border: 0.5pt solid #777; padding: 2pt 4pt; vertical-align: top; text-align: left;
-          overflow-wrap: anywhere; font-size: 8pt; }}
+          overflow-wrap: break-word; font-size: 8pt; }}
 th {{ background: #e1e6ee; }}
 thead {{ display: table-header-group; }}
 tr {{ break-inside: avoid; }}
-code, .sha {{ font-family: "DejaVu Sans Mono", monospace, {family}; font-size: 7.5pt; overflow-wrap: anywhere; }}
+code, .sha {{ font-family: "DejaVu Sans Mono", monospace, {family}; font-size: 7pt; }}
 """
 
 

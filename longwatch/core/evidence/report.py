@@ -144,11 +144,29 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
     e = html.escape
     zone = t["local"].format(zone=description["timezone"])
 
-    def table(header: list[str], rows: list[tuple[str, ...]]) -> str:
-        head = "".join(f"<th>{e(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
+    def table(header: list[str], rows: list[tuple[str, ...]], nowrap: frozenset[int] = frozenset()) -> str:
+        """``nowrap``: columns of single words, which a printed page must not split between two syllables."""
+        def cell(tag: str, i: int, text: str) -> str:
+            return f'<{tag} class="nw">{e(text)}</{tag}>' if i in nowrap else f"<{tag}>{e(text)}</{tag}>"
+
+        head = "".join(cell("th", i, h) for i, h in enumerate(header))
+        body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>\n" for row in rows)
         return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
+    def stacked(header: list[str], rows: list[tuple[str, ...]],
+                groups: list[tuple[tuple[int, ...], tuple[str, ...]]]) -> str:
+        """A table whose cells stack several values, one per line, so a digest or a path is never split
+        across lines on a printed A4 page (REPORT.pdf)."""
+        head = "".join(f"<th>{e(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(
+            "<td>" + "<br>".join(f'<span class="{kind}">{e(row[i])}</span>' if kind else e(row[i])
+                                 for i, kind in zip(group, classes, strict=False)) + "</td>"
+            for group, classes in groups) + "</tr>\n" for row in rows)
+        return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
+
+    files = stacked([f"{t['path']} / SHA-256", t["camera"], f"{t['utc']} / {zone}"], d["files"],
+                    [((0, 1), ("path", "sha")), ((2,), ("",)), ((3, 4), ("", ""))])
+    access = stacked([f"{t['path']} / SHA-256", ""], d["access"], [((0, 1), ("path", "sha")), ((2,), ("",))])
     gaps = (table([t["camera"], t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
             f"<p>{e(t['no_gaps'] if d['has_range'] else t['no_range'])}</p>")
     lang = i18n.normalize(language) or "ko"
@@ -156,17 +174,18 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
 <html lang="{lang}"><head><meta charset="utf-8"><title>{e(t['title'])}</title>
 <style>body{{font-family:"Noto Sans CJK KR",sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}}code,.sha{{font-family:monospace}}
+.path,.sha,.nw{{white-space:nowrap}}
 </style></head><body>
 <h1>{e(t['title'])}</h1>
 {table(["", ""], d["head"])}
 <h2>{e(t['files'])}</h2>
-{table([t['path'], 'SHA-256', t['camera'], t['utc'], zone], d["files"])}
+{files}
 <h2>{e(t['gaps'])}</h2>
 {gaps}
-{f"<h2>{e(t['access'])}</h2>" + table([t['path'], 'SHA-256', ''], d["access"]) if d["access"] else ""}
+{f"<h2>{e(t['access'])}</h2>" + access if d["access"] else ""}
 <h2>{e(t['custody'])}</h2>
 <p>{e(d['checkpoint'])}</p>
-{table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"])}
+{table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"], frozenset({2, 3}))}
 <p>{e(d['compare'])}</p>
 <p>{e(t['how'])}</p>
 </body></html>

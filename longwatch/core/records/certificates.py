@@ -196,8 +196,9 @@ def render_certificate_pdf(data: bytes, signature: bytes | None = None) -> bytes
         attachments.append(pdfa.Attachment(f"{body['disposition_id']}.json.p7s", signature,
                                            "detached CMS signature of the JSON", "Supplement"))
     executed = clock.parse_utc(str(body["executed_at"])) if body.get("executed_at") else None
+    # landscape: a package id and its tag manifest digest each stay on one line in the table
     return pdfa.render(render_certificate_html(body), title=certificate_title(body), lang="ko", created=executed,
-                       attachments=attachments, document="destruction certificate")
+                       landscape=True, attachments=attachments, document="destruction certificate")
 
 
 def tombstone(archive: Archive, package_id: str) -> dict[str, Any] | None:
