@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from conftest import frozen_longwatch, sign_in
 from pdfa_check import check_pdfa, korean_fonts_embedded, page_texts
 from retention_helpers import ALICE, BOB, add_package, later
 
@@ -93,11 +94,16 @@ def test_the_same_report_renders_the_same_bytes(archive, small_clip, tmp_path):
     assert report.render_pdf(description, [], UTC, "ko") == first
 
 
-def _render_in(env_fonts: Path, tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
-    """Render in a fresh process whose fontconfig sees only ``env_fonts`` (fontconfig reads its setup once)."""
+def fontconfig_with(env_fonts: Path, tmp_path: Path) -> dict[str, str]:
+    """An environment whose fontconfig sees only ``env_fonts`` (fontconfig reads its setup once per process)."""
     config = tmp_path / "fonts.conf"
     config.write_text(f'<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
                       f"<fontconfig><dir>{env_fonts}</dir><cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n")
+    return {"FONTCONFIG_FILE": str(config)}
+
+
+def _render_in(env_fonts: Path, tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Render in a fresh process whose fontconfig sees only ``env_fonts``."""
     script = textwrap.dedent(f"""
         from longwatch.core.documents import pdfa
         from longwatch.errors import LongwatchError
@@ -109,7 +115,7 @@ def _render_in(env_fonts: Path, tmp_path: Path, text: str) -> subprocess.Complet
         else:
             print("rendered")
         """)
-    env = {**os.environ, "FONTCONFIG_FILE": str(config), "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, **fontconfig_with(env_fonts, tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -131,6 +137,28 @@ def test_a_character_no_font_covers_stops_the_document(tmp_path):
     assert done.stdout.startswith("U020 ") and "\U00013000" in done.stdout, done.stdout + done.stderr
 
 
+def test_a_disposition_without_a_korean_font_still_signs_its_certificate(archive, small_clip, tmp_path):
+    """The footage is gone when the certificate is written: no font costs the PDF, never the signed record."""
+    add_package(archive, small_clip, tmp_path, "gone")
+    disposition, _plan = dispositions.propose(archive, ALICE, later(60))
+    assert disposition is not None
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    env = {**sign_in(archive, "bob", "records-manager"), **fontconfig_with(empty, tmp_path)}
+    proc = frozen_longwatch("2026-03-02T00:00:00Z", "-A", archive.root, "dispose", "execute", disposition.id,
+                            "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    record = Path(json.loads(proc.stdout)["certificate"])
+    assert record.is_file() and record.with_name(record.name + ".p7s").is_file()
+    assert record.with_suffix(".html").is_file() and not record.with_suffix(".pdf").exists()
+    package_id = json.loads(record.read_text())["packages"][0]["package_id"]
+    entries = [e for _s, e, _l in Ledger.for_archive(archive).history(package_id)
+               if e["type"] == "digital signature generation"]
+    [entry] = [e for e in entries if (e.get("extra") or {}).get("disposition") == disposition.id]
+    assert "no PDF/A" in entry["note"] and "U020" in entry["note"]
+
+
 def test_no_fetch_while_rendering(tmp_path):
     """A document never reaches the network: an image or stylesheet by URL is refused, the text still renders."""
     html = ('<!doctype html><html lang="en"><head><title>t</title>'
@@ -141,3 +169,23 @@ def test_no_fetch_while_rendering(tmp_path):
     pdf = pikepdf.open(out)
     assert not [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Subtype") == "/Image"]
     assert "offline" in page_texts(out)[0]
+
+
+def test_the_certificate_page_serves_the_pdfa_and_makes_it_again_from_the_record(web_archive, login_as, small_clip,
+                                                                                tmp_path):
+    archive = web_archive.archive
+    package_id = add_package(archive, small_clip, tmp_path, "old")
+    disposition, _plan = dispositions.propose(archive, ALICE, later(60))
+    assert disposition is not None
+    dispositions.approve(archive, disposition.id, BOB, later(60))
+    stored = Path(dispositions.execute(archive, disposition.id, BOB, later(60))["certificate"]).with_suffix(".pdf")
+    c = login_as("operator")
+    page = c.get(f"/packages/{package_id}").get_data(as_text=True)
+    assert f"/certificates/{disposition.id}?format=pdf" in page
+    served = c.get(f"/certificates/{disposition.id}?format=pdf")
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    assert served.data == stored.read_bytes()
+    stored.unlink()  # as if the disposition ran where no Korean font was installed
+    again = c.get(f"/certificates/{disposition.id}?format=pdf")
+    assert again.status_code == 200 and again.data == served.data  # the same record renders the same bytes
+    assert c.get("/certificates/00000000-0000-0000-0000-000000000000?format=pdf").status_code == 404

@@ -102,7 +102,7 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
     try:
         outputs.append((folder / f"{disposition.id}.pdf", render_certificate_pdf(data, signature)))
     except LongwatchError as exc:
-        pdf_error = str(exc)
+        pdf_error = f"[{exc.code}] {exc}"
         LOG.warning("destruction certificate %s without PDF: %s", disposition.id, exc)
     notes = [f"the time-stamp authority failed: {tsa_error}" if tsa_error else "",
              f"no PDF/A: {pdf_error}" if pdf_error else ""]
