@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import frozen_longwatch, sign_in
+from conftest import error_codes, frozen_longwatch, run_longwatch, sign_in
 from pdfa_check import check_pdfa, korean_fonts_embedded, page_texts
 from retention_helpers import ALICE, BOB, add_package, later
 
@@ -157,6 +157,20 @@ def test_a_disposition_without_a_korean_font_still_signs_its_certificate(archive
                if e["type"] == "digital signature generation"]
     [entry] = [e for e in entries if (e.get("extra") or {}).get("disposition") == disposition.id]
     assert "no PDF/A" in entry["note"] and "U020" in entry["note"]
+
+
+def test_an_export_without_a_korean_font_stops_before_it_writes_or_records(archive, small_clip, tmp_path):
+    """E008 before anything: REPORT.pdf could not be made, so no half export and no transfer in the ledger."""
+    package_id = add_package(archive, small_clip, tmp_path, "evidence")
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    before = Ledger.for_archive(archive).size()
+    out = tmp_path / "export"
+    proc = run_longwatch("-A", archive.root, "export", package_id, "-o", out, "--agency", "중부경찰서",
+                         "--legal-basis", "형사소송법 제215조", "--purpose", "수사",
+                         env={**fontconfig_with(empty, tmp_path), "LONGWATCH_LANG": "en"})
+    assert proc.returncode != 0 and error_codes(proc.stderr) == ["E008"], proc.stderr
+    assert not out.exists() and Ledger.for_archive(archive).size() == before
 
 
 def test_no_fetch_while_rendering(tmp_path):
