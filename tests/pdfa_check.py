@@ -79,6 +79,12 @@ def check_pdfa(path: Path, *, lang: str, title: str) -> tuple[pikepdf.Pdf, list[
             assert obj.get("/S") not in FORBIDDEN_ACTIONS or obj.get("/Type") == "/StructElem"
             if obj.get("/Type") == "/Filespec":
                 assert "/EF" in obj and "/URL" != obj.get("/FS")
+    # nothing runs off the page (an identifier kept whole must still fit)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True,
+                           text=True).stdout
+    widths = [float(w) for w in re.findall(r'<page width="([0-9.]+)"', boxes)]
+    right = max(float(x) for x in re.findall(r'xMax="([0-9.]+)"', boxes))
+    assert right <= min(widths), (right, widths)
     # page numbers on every page: "i / n"
     texts = page_texts(path)
     for i, text in enumerate(texts, 1):

@@ -36,11 +36,12 @@ PRODUCER = "longwatch"
 #: the output intent's name: an sRGB profile, the colour space every page is drawn in
 OUTPUT_INTENT = "longwatch-srgb"
 
+#: Identifiers (code, digests) never wrap: a package id or a SHA-256 split at a hyphen cannot be compared.
 PAGE_CSS = """
 @page {{ size: A4 {orientation}; margin: 14mm 12mm 16mm 12mm;
   @bottom-center {{ content: counter(page) " / " counter(pages); font-family: {family}; font-size: 8pt; }} }}
 html, body {{ font-family: {family} !important; }}
-body {{ margin: 0 !important; font-size: 9pt; line-height: 1.35; word-break: keep-all; }}
+body {{ margin: 0 !important; font-size: 9pt; line-height: 1.35; }}
 h1 {{ font-size: 15pt; margin: 0 0 6pt; }}
 h2 {{ font-size: 11.5pt; margin: 10pt 0 4pt; break-after: avoid; }}
 table {{ border-collapse: collapse; margin: 4pt 0; }}
@@ -49,7 +50,7 @@ th, td {{ border: 0.5pt solid #777; padding: 2pt 4pt; vertical-align: top; text-
 th {{ background: #e1e6ee; }}
 thead {{ display: table-header-group; }}
 tr {{ break-inside: avoid; }}
-code, .sha {{ font-family: "DejaVu Sans Mono", monospace, {family}; font-size: 7pt; }}
+code, .sha {{ font-family: "DejaVu Sans Mono", monospace, {family}; font-size: 7pt; white-space: nowrap; }}
 """
 
 
