@@ -46,7 +46,7 @@ h1 {{ font-size: 15pt; margin: 0 0 6pt; }}
 h2 {{ font-size: 11.5pt; margin: 10pt 0 4pt; break-after: avoid; }}
 table {{ border-collapse: collapse; margin: 4pt 0; }}
 th, td {{ border: 0.5pt solid #777; padding: 2pt 4pt; vertical-align: top; text-align: left;
-          overflow-wrap: break-word; font-size: 8pt; }}
+          overflow-wrap: anywhere; font-size: 8pt; }}
 th {{ background: #e1e6ee; }}
 thead {{ display: table-header-group; }}
 tr {{ break-inside: avoid; }}
