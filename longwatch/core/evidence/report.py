@@ -165,7 +165,7 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
         return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
     files = stacked([f"{t['path']} / SHA-256", t["camera"], f"{t['utc']} / {zone}"], d["files"],
-                    [((0, 1), ("path", "sha")), ((2,), ("",)), ((3, 4), ("", ""))])
+                    [((0, 1), ("path", "sha")), ((2,), ("nw",)), ((3, 4), ("", ""))])
     access = stacked([f"{t['path']} / SHA-256", ""], d["access"], [((0, 1), ("path", "sha")), ((2,), ("",))])
     gaps = (table([t["camera"], t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
             f"<p>{e(t['no_gaps'] if d['has_range'] else t['no_range'])}</p>")

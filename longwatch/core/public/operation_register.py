@@ -158,7 +158,8 @@ def to_html(rows: list[Row], tz: Any, title: str, organization: str, printed: da
     when = (printed or clock.now()).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
     count = ngettext("{count} row", "{count} rows", len(rows)).format(count=len(rows))
     return f"""<!doctype html>
-<html lang="{e(i18n.current_language())}"><head><meta charset="utf-8"><title>{e(title)}</title></head><body>
+<html lang="{e(i18n.current_language())}"><head><meta charset="utf-8"><title>{e(title)}</title>
+<style>table{{width:100%}}</style></head><body>
 <h1>{e(title)}</h1>
 <p>{e(organization)} · {e(when)} · {e(count)}</p>
 <table>
