@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk libgl1 libglib2.0-0 \
 	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
-	chromium postgresql poppler-utils softhsm2 gettext
+	chromium postgresql poppler-utils softhsm2 gettext \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
 DEMO_DIR ?= demo-archive
 PORT ?= 8000
 PYTEST_WORKERS ?= auto

@@ -505,6 +505,10 @@ CODES: Mapping[str, str] = {
     "U010": N_("the refusal reasons file {path} is invalid: {detail}"),
     "U011": N_("no CJK font for PDF files at {path}; install the Debian package fonts-noto-cjk"),
     "U012": N_("request {number} cannot be delivered: {detail}"),
+    "U020": N_("cannot make the {document} PDF/A: {detail}; install a font that covers Korean where fontconfig "
+               "finds it (on Debian or Ubuntu the package {package})"),
+    "U021": N_("cannot make PDF/A documents: the layout engine (WeasyPrint with Pango) does not load ({detail}); "
+               "install Pango (on Debian or Ubuntu the package libpango-1.0-0)"),
     # X: XML from outside
     "X001": N_("{path}: refused XML: {detail}"),
     "X002": N_("{path}: not well-formed XML: {detail}"),

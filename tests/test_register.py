@@ -7,6 +7,8 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+from pdfa_check import fonts_embedded
+
 from longwatch.core.custody import CustodyEvent, Ledger, person_agent
 from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import operation_register as register_api
@@ -22,7 +24,7 @@ def _ledger_events(archive, package_id):
     ])
 
 
-def test_register_lists_what_the_ledger_says(archive, lw, clip):
+def test_register_lists_what_the_ledger_says(archive, lw, clip, tmp_path):
     out = lw("ingest", str(clip), "--camera", "cam-01", "--start", "2026-03-03T05:00:00Z", "--json")
     package_id = json.loads(out.output)["packages"][0]["package_id"]
     _ledger_events(archive, package_id)
@@ -66,7 +68,8 @@ def test_register_lists_what_the_ledger_says(archive, lw, clip):
     assert len(parsed) == len(rows) + 1 and "소방서" in text
     # PDF with the embedded CJK font
     pdf = register_api.to_pdf(rows, archive.settings.tz, "영상정보처리기기 운영 관리대장", "시청")
-    assert pdf.startswith(b"%PDF") and b"FontFile" in pdf
+    (tmp_path / "register.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF") and fonts_embedded(tmp_path / "register.pdf")
     # CLI
     data = json.loads(lw("register", "--category", "provision", "--json").output)
     assert [r["recipient"] for r in data["rows"]] == ["소방서", "소방재난본부 김소방"]

@@ -331,15 +331,28 @@ _DISPOSITION_ID = re.compile(r"^[0-9a-f-]{36}$")
 @requires("catalog:read")
 def certificate(disposition_id: str) -> Response:
     """The destruction certificate of a disposition, as the archive signed it (HTML; ``?format=json`` for the
-    signed JSON that ``longwatch verify`` checks)."""
+    signed JSON that ``longwatch verify`` checks; ``?format=pdf`` for the PDF/A to file, made again from the
+    signed JSON if the disposition could not make it)."""
     if not _DISPOSITION_ID.match(disposition_id):
         raise LongwatchError("W011", what=f"certificate {disposition_id[:40]}")
-    as_json = request.args.get("format") == "json"
-    path = current_archive().root / certificates.CERTIFICATES / f"{disposition_id}.{'json' if as_json else 'html'}"
-    if not path.is_file():
+    wanted = request.args.get("format", "html")
+    suffix = wanted if wanted in ("json", "pdf") else "html"
+    folder = current_archive().root / certificates.CERTIFICATES
+    path = folder / f"{disposition_id}.{suffix}"
+    record = folder / f"{disposition_id}.json"
+    if not path.is_file() and not (suffix == "pdf" and record.is_file()):
         raise LongwatchError("W011", what=f"certificate {disposition_id}")
+    if suffix == "pdf":
+        if path.is_file():
+            data = path.read_bytes()
+        else:
+            signature = record.with_name(record.name + ".p7s")
+            data = certificates.render_certificate_pdf(
+                record.read_bytes(), signature.read_bytes() if signature.is_file() else None)
+        return Response(data, mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="destruction-certificate-{disposition_id}.pdf"'})
     # a certificate is a few kilobytes; read whole, so no file is left open for the response
-    return Response(path.read_bytes(), mimetype="application/json" if as_json else "text/html")
+    return Response(path.read_bytes(), mimetype="application/json" if suffix == "json" else "text/html")
 
 
 def blueprints(app: Any) -> list[Blueprint]:

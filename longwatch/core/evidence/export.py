@@ -401,8 +401,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
             raise LongwatchError("E003", detail="--cut needs --from and --to")
         make_cuts(archive, selection, request, export_id or "")
     export_id = export_id or str(uuid.uuid4())
-    report.font_path()  # E008 before anything is written or recorded
-    pdf = report.start_pdf()
+    report.preflight()  # E008 or U021 before anything is written or recorded
     bag = partial_dir(out_dir, export_id)
     if bag.exists():  # a killed attempt of this export: nothing in it was handed over
         shutil.rmtree(bag)
@@ -519,7 +518,7 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                         "signer": archive.signer.fingerprint, "checkpoint_timestamped": cp.tsr is not None},
         }
         (bag / "export.json").write_bytes(json.dumps(description, indent=1, ensure_ascii=False).encode())
-        report.write_reports(bag, description, timeline, ZoneInfo(zone), request.language, pdf.result())
+        report.write_reports(bag, description, timeline, ZoneInfo(zone), request.language)
         earlier = json.loads(consistency)["first_checkpoint"] if consistency is not None else None
         (bag / "VERIFY.txt").write_bytes(report.verify_text(
             tsa=bool(ledger.settings.tsa_url), tsa_chain=(bag / CUSTODY / "tsa-chain.pem").exists(),

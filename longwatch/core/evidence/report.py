@@ -1,8 +1,8 @@
 """REPORT.html, REPORT.pdf and VERIFY.txt of an evidence export: what a judge reads.
 
-PDFs are drawn through ``core/pdf.py``, the one module that imports fpdf2:
-it embeds a CJK OpenType font, which Korean text needs (Debian's
-``fonts-noto-cjk``). The labels go through longwatch's translations, Korean by
+REPORT.pdf is REPORT.html laid out as PDF/A by ``core/documents/pdfa.py``
+(the one module that imports WeasyPrint), with a Korean font found through
+fontconfig and embedded. The labels go through longwatch's translations, Korean by
 default, English on request; VERIFY.txt is always in both languages because
 it travels to people whose language the archive does not know.
 """
@@ -10,13 +10,12 @@ it travels to people whose language the archive does not know.
 from __future__ import annotations
 
 import html
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from longwatch import i18n
-from longwatch.core.evidence import pdf as pdf_doc
+from longwatch.core.documents import fonts, pdfa
 from longwatch.i18n import N_
 
 LABELS = {
@@ -145,11 +144,29 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
     e = html.escape
     zone = t["local"].format(zone=description["timezone"])
 
-    def table(header: list[str], rows: list[tuple[str, ...]]) -> str:
-        head = "".join(f"<th>{e(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
+    def table(header: list[str], rows: list[tuple[str, ...]], nowrap: frozenset[int] = frozenset()) -> str:
+        """``nowrap``: columns of single words, which a printed page must not split between two syllables."""
+        def cell(tag: str, i: int, text: str) -> str:
+            return f'<{tag} class="nw">{e(text)}</{tag}>' if i in nowrap else f"<{tag}>{e(text)}</{tag}>"
+
+        head = "".join(cell("th", i, h) for i, h in enumerate(header))
+        body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>\n" for row in rows)
         return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
+    def stacked(header: list[str], rows: list[tuple[str, ...]],
+                groups: list[tuple[tuple[int, ...], tuple[str, ...]]]) -> str:
+        """A table whose cells stack several values, one per line, so a digest or a path is never split
+        across lines on a printed A4 page (REPORT.pdf)."""
+        head = "".join(f"<th>{e(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(
+            "<td>" + "<br>".join(f'<span class="{kind}">{e(row[i])}</span>' if kind else e(row[i])
+                                 for i, kind in zip(group, classes, strict=False)) + "</td>"
+            for group, classes in groups) + "</tr>\n" for row in rows)
+        return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
+
+    files = stacked([f"{t['path']} / SHA-256", t["camera"], f"{t['utc']} / {zone}"], d["files"],
+                    [((0, 1), ("path", "sha")), ((2,), ("nw",)), ((3, 4), ("", ""))])
+    access = stacked([f"{t['path']} / SHA-256", ""], d["access"], [((0, 1), ("path", "sha")), ((2,), ("",))])
     gaps = (table([t["camera"], t["utc"], zone, ""], d["gaps"]) if d["gaps"] else
             f"<p>{e(t['no_gaps'] if d['has_range'] else t['no_range'])}</p>")
     lang = i18n.normalize(language) or "ko"
@@ -157,17 +174,18 @@ def render_html(description: dict[str, Any], timeline: list[dict[str, Any]], tz:
 <html lang="{lang}"><head><meta charset="utf-8"><title>{e(t['title'])}</title>
 <style>body{{font-family:"Noto Sans CJK KR",sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}}code,.sha{{font-family:monospace}}
+.path,.sha,.nw{{white-space:nowrap}}
 </style></head><body>
 <h1>{e(t['title'])}</h1>
 {table(["", ""], d["head"])}
 <h2>{e(t['files'])}</h2>
-{table([t['path'], 'SHA-256', t['camera'], t['utc'], zone], d["files"])}
+{files}
 <h2>{e(t['gaps'])}</h2>
 {gaps}
-{f"<h2>{e(t['access'])}</h2>" + table([t['path'], 'SHA-256', ''], d["access"]) if d["access"] else ""}
+{f"<h2>{e(t['access'])}</h2>" + access if d["access"] else ""}
 <h2>{e(t['custody'])}</h2>
 <p>{e(d['checkpoint'])}</p>
-{table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"])}
+{table(['#', zone, t['event'], t['outcome'], t['detail']], d["events"], frozenset({2, 3}))}
 <p>{e(d['compare'])}</p>
 <p>{e(t['how'])}</p>
 </body></html>
@@ -175,73 +193,29 @@ td,th{{border:1px solid #999;padding:.3em .5em;font-size:90%;vertical-align:top}
 
 
 def font_path() -> Path:
-    """The embedded font; E008 before an export writes or records anything."""
-    return pdf_doc.font_path("E008")
+    """The font file the access copies' watermark burns in (a Korean-capable one, found through fontconfig)."""
+    return fonts.korean_font("E008").path
 
 
-def new_pdf() -> pdf_doc.Document:
-    """An empty A4 document with the CJK font loaded: seconds of font parsing, so exports start it early."""
-    return pdf_doc.Document("longwatch evidence export", landscape=False, missing_code="E008")
+def preflight() -> None:
+    """E008 (no Korean font) or U021 (no layout engine) before an export writes or records anything."""
+    fonts.korean_font("E008")
+    pdfa.load()
 
 
-def start_pdf() -> Future[Any]:
-    """:func:`new_pdf` in a background thread, so the font loads while the media are being copied."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-font")
-    future = pool.submit(new_pdf)
-    pool.shutdown(wait=False)
-    return future
-
-
-def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str,
-               pdf: Any = None) -> bytes:
-    """The same content as the HTML, with the CJK font embedded (subset) so any PDF reader shows it."""
+def render_pdf(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo, language: str) -> bytes:
+    """REPORT.html laid out as PDF/A (tagged, page numbers, Korean font embedded): the same content, one source."""
     t = _labels(language)
-    d = _rows(description, timeline, tz, t)
-    zone = t["local"].format(zone=description["timezone"])
-    pdf = pdf if pdf is not None else new_pdf()
-    pdf.set_creation_date(datetime.fromisoformat(description["created"].replace("Z", "+00:00")))
-    line = pdf.line
-
-    line(t["title"], 16, 3)
-    for k, v in d["head"]:
-        line(f"{k}: {v}")
-    pdf.gap(3)
-    line(t["files"], 12, 1)
-    for path, sha, camera, utc, local in d["files"]:
-        line(path, 9)
-        line(f"SHA-256 {sha}", 8)
-        line(f"{t['camera']}: {camera}   {t['utc']}: {utc}", 8)
-        line(f"{zone}: {local}", 8, 1.5)
-    line(t["gaps"], 12, 1)
-    if d["gaps"]:
-        for camera, utc, local, secs in d["gaps"]:
-            line(f"{camera}: {local} ({utc}), {secs}")
-    else:
-        line(t["no_gaps"] if d["has_range"] else t["no_range"])
-    if d["access"]:
-        pdf.gap(2)
-        line(t["access"], 12, 1)
-        for path, sha, text in d["access"]:
-            line(path, 9)
-            line(f"SHA-256 {sha}", 8)
-            line(text, 8, 1.5)
-    pdf.gap(2)
-    line(t["custody"], 12, 1)
-    line(d["checkpoint"], 8, 1)
-    for seq, when, kind, outcome, detail in d["events"]:
-        line(f"#{seq} {when} {kind} ({outcome})", 8)
-        if detail:
-            line(detail, 7, 0.5)
-    pdf.gap(2)
-    line(d["compare"])
-    line(t["how"])
-    return pdf.output()
+    created = datetime.fromisoformat(description["created"].replace("Z", "+00:00"))
+    return pdfa.render(render_html(description, timeline, tz, language),
+                       title=f"{t['title']} {description['export_id']}", lang=i18n.normalize(language) or "ko",
+                       created=created, document="REPORT.pdf", missing_code="E008")
 
 
 def write_reports(bag: Path, description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinfo,
-                  language: str, pdf: Any = None) -> None:
+                  language: str) -> None:
     (bag / "REPORT.html").write_text(render_html(description, timeline, tz, language), encoding="utf-8")
-    (bag / "REPORT.pdf").write_bytes(render_pdf(description, timeline, tz, language, pdf))
+    (bag / "REPORT.pdf").write_bytes(render_pdf(description, timeline, tz, language))
 
 
 def keys_place(keys_url: str) -> tuple[str, str]:

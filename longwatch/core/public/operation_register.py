@@ -8,6 +8,7 @@ request) it was read from, so the annual inspection can check the register again
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -16,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from longwatch import clock, i18n
 from longwatch.clock import parse_utc
 from longwatch.core.catalog.models import PublicRequest
 from longwatch.core.custody import Ledger
-from longwatch.core.evidence import pdf
-from longwatch.i18n import N_, gettext
+from longwatch.core.documents import pdfa
+from longwatch.i18n import N_, gettext, ngettext
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
@@ -137,13 +139,34 @@ def to_csv(rows: list[Row], tz: Any) -> str:
     return "\ufeff" + buf.getvalue()
 
 
-def to_pdf(rows: list[Row], tz: Any, title: str, organization: str) -> bytes:
-    doc = pdf.Document(title)
-    doc.heading(title)
-    doc.text(organization)
-    doc.table([gettext("time"), gettext("category"), gettext("request"), gettext("recipient"),
-               gettext("legal_basis"), gettext("detail")],
-              [[r.time.astimezone(tz).strftime("%Y-%m-%d %H:%M"), gettext(CATEGORIES[r.category]), r.request,
-                r.recipient, r.legal_basis, r.detail] for r in rows],
-              widths=[28, 30, 32, 30, 45, 0])
-    return doc.output()
+def to_html(rows: list[Row], tz: Any, title: str, organization: str, printed: datetime | None = None) -> str:
+    """The register as one printable page in the reader's language; ``to_pdf`` files the same page as PDF/A."""
+    e = html.escape
+    header = [gettext("time"), gettext("category"), gettext("request"), gettext("recipient"),
+              gettext("legal_basis"), gettext("packages"), gettext("detail"), gettext("ledger_seq")]
+    body = "".join(
+        "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in (
+            r.time.astimezone(tz).strftime("%Y-%m-%d %H:%M"), gettext(CATEGORIES[r.category]), r.request,
+            r.recipient, r.legal_basis, len(r.packages) or "", r.detail,
+            "" if r.ledger_seq is None else r.ledger_seq)) + "</tr>\n" for r in rows)
+    when = (printed or clock.now()).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    count = ngettext("{count} row", "{count} rows", len(rows)).format(count=len(rows))
+    return f"""<!doctype html>
+<html lang="{e(i18n.current_language())}"><head><meta charset="utf-8"><title>{e(title)}</title>
+<style>table{{width:100%}}</style></head><body>
+<h1>{e(title)}</h1>
+<p>{e(organization)} · {e(when)} · {e(count)}</p>
+<table>
+<thead><tr>{"".join(f'<th scope="col">{e(h)}</th>' for h in header)}</tr></thead>
+<tbody>
+{body}</tbody>
+</table>
+</body></html>
+"""
+
+
+def to_pdf(rows: list[Row], tz: Any, title: str, organization: str, printed: datetime | None = None) -> bytes:
+    """The register as PDF/A (tagged, page numbers, Korean font embedded), landscape for its columns."""
+    when = printed or clock.now()
+    return pdfa.render(to_html(rows, tz, title, organization, when), title=title, lang=i18n.current_language(),
+                       created=when, landscape=True, document="CCTV operation register")

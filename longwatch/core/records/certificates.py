@@ -4,8 +4,10 @@ An executed disposition ends with a certificate (:func:`write_certificate`):
 a JSON record of every package destroyed (class, legal basis, digests, files),
 what was withheld and what was kept as planning samples, who proposed,
 approved and executed it; its detached CMS signature by the archive key (as
-packages are signed); and a printable bilingual HTML page
-(:func:`render_certificate_html`). :func:`verify_certificate` checks one
+packages are signed); a printable bilingual HTML page
+(:func:`render_certificate_html`); and the same page as PDF/A to file
+(:func:`render_certificate_pdf`), which carries the signed JSON and its
+signature inside it. :func:`verify_certificate` checks one
 (``longwatch verify CERTIFICATE.json``), :func:`is_certificate` tells one
 from a package, and :func:`tombstone` is what ``longwatch show`` says of a
 disposed package.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -29,6 +32,7 @@ from longwatch.core import custody
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.catalog.models import Clip, Disposition, DispositionItem, Package
 from longwatch.core.custody.audit import TSA_TOLERANCE
+from longwatch.core.documents import pdfa
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.sampling import planning_samples_of
 from longwatch.core.records.schedules import active_schedule
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
 
 CERTIFICATES = "retention/certificates"
 CERTIFICATE_TYPE = "longwatch-destruction-certificate"
+LOG = logging.getLogger(__name__)
 
 
 def write_certificate(archive: Archive, disposition: Disposition, items: Sequence[DispositionItem], actor: Actor,
@@ -91,6 +96,16 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
                (folder / f"{disposition.id}.html", render_certificate_html(body).encode("utf-8"))]
     if token is not None:
         outputs.append((path.with_name(path.name + ".p7s.tsr"), token))
+    # The footage is gone already: a PDF that cannot be made (no Korean font, no Pango) must not cost the
+    # signed record. The ledger entry says why; the web page renders it again on request.
+    pdf_error = ""
+    try:
+        outputs.append((folder / f"{disposition.id}.pdf", render_certificate_pdf(data, signature)))
+    except LongwatchError as exc:
+        pdf_error = f"[{exc.code}] {exc}"
+        LOG.warning("destruction certificate %s without PDF: %s", disposition.id, exc)
+    notes = [f"the time-stamp authority failed: {tsa_error}" if tsa_error else "",
+             f"no PDF/A: {pdf_error}" if pdf_error else ""]
     for target, content in outputs:
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(content)
@@ -98,7 +113,7 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
     ledger_append(archive, [custody.CustodyEvent(
         type="digital signature generation", packages=[i.package_id for i in deleted][:1000],
         agents=agents(actor), time=now, detail=f"destruction certificate of disposition {disposition.id}",
-        note=f"the time-stamp authority failed: {tsa_error}" if tsa_error else "",
+        note="; ".join(n for n in notes if n),
         extra={"certificate_sha256": hashlib.sha256(data).hexdigest(), "disposition": disposition.id,
                "packages": len(deleted), "timestamped": token is not None})])
     return path
@@ -119,6 +134,10 @@ def _timestamp(archive: Archive, signature: bytes) -> tuple[bytes | None, str]:
         return timestamp.request_token(settings.tsa_url, signature), ""
     except timestamp.TimestampError as exc:
         return None, str(exc)
+
+
+def certificate_title(body: dict[str, Any]) -> str:
+    return f"파기 확인서 Destruction certificate {body['disposition_id']}"
 
 
 def render_certificate_html(body: dict[str, Any]) -> str:
@@ -143,7 +162,7 @@ def render_certificate_html(body: dict[str, Any]) -> str:
         "<th>kind</th><th>camera</th><th>from</th><th>to</th><th>class / 분류</th><th>kept until / 보존 기한</th>"
         f"</tr>{samples}</table>") if samples else ""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Destruction certificate {e(body['disposition_id'])}</title>
+<html lang="ko"><head><meta charset="utf-8"><title>{e(certificate_title(body))}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #999;padding:4px}}</style>
 </head><body>
@@ -163,6 +182,23 @@ td,th{{border:1px solid #999;padding:4px}}</style>
 the record; check them with <code>longwatch verify CERTIFICATE.json</code>.</p>
 </body></html>
 """
+
+
+def render_certificate_pdf(data: bytes, signature: bytes | None = None) -> bytes:
+    """The certificate's page as PDF/A-3, carrying the signed JSON (and its signature) as embedded files.
+
+    A records office files the PDF; the JSON inside it is still the record
+    that ``longwatch verify`` checks, so the filed copy keeps its proof.
+    """
+    body = json.loads(data)
+    attachments = [pdfa.Attachment(f"{body['disposition_id']}.json", data, "signed destruction certificate (JSON)")]
+    if signature is not None:
+        attachments.append(pdfa.Attachment(f"{body['disposition_id']}.json.p7s", signature,
+                                           "detached CMS signature of the JSON", "Supplement"))
+    executed = clock.parse_utc(str(body["executed_at"])) if body.get("executed_at") else None
+    # landscape: a package id and its tag manifest digest each stay on one line in the table
+    return pdfa.render(render_certificate_html(body), title=certificate_title(body), lang="ko", created=executed,
+                       landscape=True, attachments=attachments, document="destruction certificate")
 
 
 def tombstone(archive: Archive, package_id: str) -> dict[str, Any] | None:
