@@ -1,0 +1,119 @@
+"""Issue 23: a command imports what it uses, so that `--help` and `verify --fast DIR` start in a blink.
+
+`longwatch --help` lists the built-in commands from `commands/index.py` (a table generated from the command
+modules) without importing one; running a command imports its own module only; checking a package directory
+outside any archive loads neither the catalog nor the ledger. What stays deferred is checked in modules
+imported, which is steady on a shared machine, where seconds are not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ingest_one
+
+from longwatch.cli import LongwatchGroup, cli
+from longwatch.commands import MODULES
+from longwatch.commands.index import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: libraries no command may pay for before it needs them
+HEAVY = ("sqlalchemy", "alembic", "cryptography", "lxml", "rich", "numpy", "PIL", "flask", "jsonschema", "babel",
+         "procrastinate", "psycopg", "boto3", "cv2", "onnxruntime", "asn1crypto")
+
+
+def modules_after(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    """Run ``longwatch ARGS`` in a fresh interpreter; its exit status and every module it imported."""
+    code = ("import json, sys\nfrom longwatch.cli import cli\n"
+            "try:\n    cli(sys.argv[1:], prog_name='longwatch')\nexcept SystemExit as exc:\n    status = exc.code\n"
+            "print(json.dumps([status, sorted(sys.modules)]), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, "LONGWATCH_LANG": "en", **(env or {})}, timeout=120, check=False)
+    status, modules = json.loads(result.stderr.strip().splitlines()[-1])
+    return status, set(modules)
+
+
+def loaded(modules: set[str], *prefixes: str) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+def command_modules(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.startswith("longwatch.commands.") and m != "longwatch.commands.index")
+
+
+def test_the_index_matches_the_command_modules():
+    """`scripts/gen_command_index.py` rewrites it; a command added, renamed or re-documented without it fails."""
+    generator = runpy.run_path(str(ROOT / "scripts/gen_command_index.py"), run_name="index_check")
+    assert generator["build"]() == COMMANDS, "run scripts/gen_command_index.py (make i18n does)"
+    assert (ROOT / "longwatch/commands/index.py").read_text(encoding="utf-8") == generator["render"](COMMANDS)
+    assert {module for module, _help in COMMANDS.values()} == set(MODULES)
+    assert not set(COMMANDS) & {name for name, c in cli.commands.items() if c.callback
+                                and c.callback.__module__ == "longwatch.cli"}
+
+
+def test_help_imports_no_command_module_and_no_heavy_library(tmp_path):
+    status, modules = modules_after("--help", cwd=tmp_path)
+    assert status == 0
+    assert command_modules(modules) == []
+    assert loaded(modules, *HEAVY) == []
+    assert loaded(modules, "longwatch.core", "longwatch.web", "longwatch.plugins.web") == []
+
+
+def test_korean_help_imports_nothing_more(tmp_path):
+    status, modules = modules_after("--lang", "ko", "--help", cwd=tmp_path)
+    assert status == 0
+    others = [library for library in HEAVY if library != "babel"]  # Babel reads the Korean catalog (i18n.py)
+    assert command_modules(modules) == [] and loaded(modules, "longwatch.core", *others) == []
+
+
+def test_a_command_imports_its_own_module_only(tmp_path):
+    status, modules = modules_after("keys", "--help", cwd=tmp_path)
+    assert status == 0
+    assert command_modules(modules) == ["longwatch.commands.keys"]
+
+
+def test_verify_fast_of_a_package_directory_loads_no_catalog_or_ledger(archive, fresh_clip, tmp_path):
+    package_id = ingest_one(archive, fresh_clip)
+    package_dir = archive.storage().local_path(package_id)
+    elsewhere = tmp_path / "elsewhere"  # no longwatch.toml above: there is no archive to open
+    elsewhere.mkdir()
+    status, modules = modules_after("-q", "verify", "--fast", str(package_dir), cwd=elsewhere,
+                                    env={"LONGWATCH_ARCHIVE": ""})
+    assert status == 0
+    assert loaded(modules, "sqlalchemy", "alembic", "longwatch.core.catalog", "longwatch.core.custody",
+                  "longwatch.core.records", "longwatch.core.archive", "rich", "numpy", "flask") == []
+    assert command_modules(modules) == []
+
+
+def _fresh_group() -> LongwatchGroup:
+    """The `longwatch` group with only its own verbs, as a new process has it."""
+    own = {name: c for name, c in cli.commands.items() if name not in COMMANDS}
+    return LongwatchGroup(name="longwatch", params=cli.params, callback=cli.callback, commands=own,
+                          context_settings=cli.context_settings, help=cli.help)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_help_from_the_index_reads_as_from_the_commands(runner, lang):
+    """The list from the index is the list click makes from the imported commands, in either language."""
+    group = _fresh_group()
+    lazy = runner.invoke(group, ["--lang", lang, "--help"])
+    assert lazy.exit_code == 0, lazy.output
+    assert set(group.commands) <= set(cli.commands)  # nothing was imported to list them
+    assert not set(group.commands) & set(COMMANDS)
+    for name in COMMANDS:
+        assert group.get_command(None, name) is not None
+    full = runner.invoke(group, ["--lang", lang, "--help"])
+    assert lazy.output == full.output
+    assert ("Legal holds" if lang == "en" else "법적 보존 조치") in full.output
+
+
+def test_an_unknown_command_is_still_refused(runner):
+    result = runner.invoke(cli, ["no-such-command"])
+    assert result.exit_code == 2 and "No such command" in result.output
