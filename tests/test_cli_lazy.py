@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ingest_one
+from conftest import ingest_one, run_longwatch
 
 from longwatch.cli import LongwatchGroup, cli
 from longwatch.commands import MODULES
@@ -117,3 +118,34 @@ def test_help_from_the_index_reads_as_from_the_commands(runner, lang):
 def test_an_unknown_command_is_still_refused(runner):
     result = runner.invoke(cli, ["no-such-command"])
     assert result.exit_code == 2 and "No such command" in result.output
+
+
+def _logging_shims(folder: Path, log: Path) -> dict[str, str]:
+    """``ffprobe`` and ``exiftool`` first on PATH: each logs its arguments, then runs the real tool."""
+    folder.mkdir()
+    for tool in ("ffprobe", "exiftool"):
+        real = shutil.which(tool)
+        assert real is not None
+        shim = folder / tool
+        shim.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexec "{real}" "$@"\n')
+        shim.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_ingest_starts_no_process_only_to_ask_a_tool_its_version(archive, fresh_clip, tmp_path):
+    """The versions PREMIS records come from the probes themselves (ffprobe's program_version, the running
+    exiftool's -ver): two process start-ups fewer per ingest command, and the same versions recorded."""
+    log = tmp_path / "tools.log"
+    env = _logging_shims(tmp_path / "shims", log)
+    done = run_longwatch("-A", archive.root, "ingest", fresh_clip, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    assert [c for c in calls if c.startswith("ffprobe ")] and [c for c in calls if c.startswith("exiftool ")]
+    assert not [c for c in calls if c.endswith((" -version", " -ver"))], calls
+    package_id = json.loads(done.stdout)["packages"][0]["package_id"]
+    technical = json.loads((archive.storage().local_path(package_id) / "metadata/technical.json").read_text())
+    asked = {tool: subprocess.run([tool, flag], capture_output=True, text=True, check=True).stdout
+             for tool, flag in (("ffprobe", "-version"), ("exiftool", "-ver"))}
+    assert technical["tools"]["ffprobe"] == asked["ffprobe"].split()[2]
+    assert technical["tools"]["exiftool"] == asked["exiftool"].strip()
+    assert "program_version" not in json.dumps(technical)  # the probe's own record of the file is unchanged
