@@ -120,14 +120,21 @@ def test_an_unknown_command_is_still_refused(runner):
     assert result.exit_code == 2 and "No such command" in result.output
 
 
-def _logging_shims(folder: Path, log: Path) -> dict[str, str]:
-    """``ffprobe`` and ``exiftool`` first on PATH: each logs its arguments, then runs the real tool."""
+def _logging_shims(folder: Path, log: Path, ffprobe_delay: float = 0) -> dict[str, str]:
+    """``ffprobe`` and ``exiftool`` first on PATH: each logs its arguments, then runs the real tool.
+
+    With ``ffprobe_delay``, ffprobe answers that many seconds late and logs ``ffprobe done`` when it has.
+    """
     folder.mkdir()
     for tool in ("ffprobe", "exiftool"):
         real = shutil.which(tool)
         assert real is not None
         shim = folder / tool
-        shim.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexec "{real}" "$@"\n')
+        if tool == "ffprobe" and ffprobe_delay:
+            run = f'sleep {ffprobe_delay}\n"{real}" "$@"\nstatus=$?\necho "ffprobe done" >> "{log}"\nexit $status\n'
+        else:
+            run = f'exec "{real}" "$@"\n'
+        shim.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n{run}')
         shim.chmod(0o755)
     return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
 
@@ -149,3 +156,15 @@ def test_ingest_starts_no_process_only_to_ask_a_tool_its_version(archive, fresh_
     assert technical["tools"]["ffprobe"] == asked["ffprobe"].split()[2]
     assert technical["tools"]["exiftool"] == asked["exiftool"].strip()
     assert "program_version" not in json.dumps(technical)  # the probe's own record of the file is unchanged
+
+
+def test_exiftool_starts_while_ffprobe_reads(archive, fresh_clip, tmp_path):
+    """A clip's two probes run side by side: Perl's start-up no longer waits for ffprobe to finish."""
+    log = tmp_path / "tools.log"
+    env = _logging_shims(tmp_path / "shims", log, ffprobe_delay=1.5)
+    done = run_longwatch("-A", archive.root, "ingest", fresh_clip, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    started = next(i for i, c in enumerate(calls) if c.startswith("exiftool "))
+    assert started < calls.index("ffprobe done"), calls
+    assert json.loads(done.stdout)["packages"][0]["media_ok"] is True

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,18 +121,24 @@ class ProbeResult:
 
 
 def probe(path: Path, exif: bool = True) -> ProbeResult:
-    """ffprobe (and exiftool unless ``exif`` is False: a derived cut of a known file needs no Perl start-up)."""
+    """ffprobe (and exiftool unless ``exif`` is False: a derived cut of a known file needs no Perl start-up).
+
+    The two run side by side (issue 23): both are other processes, and exiftool's Perl start-up is
+    as long as ffprobe's whole run on a short clip.
+    """
     require("ffprobe")
-    try:
-        info = ffmpeg.probe(str(path), cmd="ffprobe", show_program_version=None)
-    except ffmpeg.Error as exc:
-        detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed",
-                           exiftool=_exif(path) if exif else {})
-    _seen_version("ffprobe", (info.pop("program_version", None) or {}).get("version"))  # the file's record stays
-    ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
-    error = "" if ok else "no video stream"
-    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path) if exif else {}, error=error)
+    with ThreadPoolExecutor(1, "longwatch-exif") as background:
+        tags = background.submit(_exif, path) if exif else None
+        try:
+            info = ffmpeg.probe(str(path), cmd="ffprobe", show_program_version=None)
+        except ffmpeg.Error as exc:
+            detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+            return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed",
+                               exiftool=tags.result() if tags else {})
+        _seen_version("ffprobe", (info.pop("program_version", None) or {}).get("version"))  # the record stays
+        ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
+        error = "" if ok else "no video stream"
+        return ProbeResult(ok=ok, ffprobe=info, exiftool=tags.result() if tags else {}, error=error)
 
 
 def _exif(path: Path) -> dict[str, Any]:
