@@ -51,6 +51,7 @@ lint: venv
 i18n: venv
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 --no-location --sort-output \
 		-o longwatch/locale/longwatch.pot . >/dev/null
+	$(BIN)/python scripts/gen_command_index.py
 	$(BIN)/python scripts/extract_help.py
 	cd scripts && ../$(BIN)/python update_catalogs.py
 

@@ -3,14 +3,16 @@
     python benchmarks/cli_startup.py [--size 1G] [--rounds 3]
 
 Measured in one run on one file with a warm page cache: the interpreter
-alone (``python -c pass``), ``longwatch --help``, ``longwatch verify --fast``
+alone (``python -c pass``), ``longwatch --help`` (in English and in Korean,
+which reads the Korean catalog), ``longwatch verify --fast``
 of a package directory (no archive) and of a package id (the archive, its
 catalog and ledger), then ``longwatch ingest`` of a 1 GB file against ``cp``
 and ``openssl dgst -sha512`` of the same file. Start-up commands run ten
 times per round, medians are reported, CPU seconds beside wall seconds
 (what the wall clock follows when the two cores are shared). Where the
 start-up time goes: ``python -X importtime`` of each start-up command, the
-ten slowest top-level imports.
+ten slowest top-level imports; and where ingest's fixed cost goes, phase by
+phase (``benchmarks/ingest_phases.py`` on a 2 MB clip, medians of CPU and wall).
 
 Also a topic of ``benchmarks/run.py`` (``make bench``: ``cli_startup``).
 """
@@ -21,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +47,7 @@ from benchmarks.util import (  # noqa: E402
 #: `python -m longwatch` runs this checkout's code as the installed `longwatch` script runs the installed one
 LONGWATCH = [sys.executable, "-m", "longwatch"]
 STARTUP_REPEAT = 10
+PHASES_REPEAT = 3  # per round
 
 TARGETS = [
     # key, description, comparison, bound
@@ -101,16 +105,25 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
     startup = {
         "python": [sys.executable, "-c", "pass"],
         "help": [*LONGWATCH, "--help"],
+        "help_ko": [*LONGWATCH, "--lang", "ko", "--help"],
         "verify_fast_dir": [*LONGWATCH, "-q", "verify", "--fast", package_dir],
         "verify_fast_id": [*LONGWATCH, "-q", "-A", archive_dir, "verify", "--fast", package_id],
     }
     series = {name: Series(name) for name in [*startup, "cp", "openssl_sha512", "ingest_cli"]}
     kept: list[Path] = []
+    phases: dict[str, list[tuple[float, float]]] = {}
 
     def step_startup() -> None:
         for _ in range(STARTUP_REPEAT):
             for name, cmd in startup.items():
                 series[name].runs.append(run_timed(cmd, cwd=outside))
+
+    def step_phases() -> None:
+        for _ in range(PHASES_REPEAT):
+            out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "ingest_phases.py"), archive_dir, small],
+                                 cwd=outside, check=True, capture_output=True, text=True).stdout
+            for name, (cpu, wall) in json.loads(out.strip().splitlines()[-1]).items():
+                phases.setdefault(name, []).append((cpu, wall))
 
     def step_cp() -> None:
         scratch.mkdir(exist_ok=True)
@@ -130,6 +143,7 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
     warm(src)
     for i in range(rounds):
         step_startup()
+        step_phases()
         for step in steps[i % len(steps):] + steps[: i % len(steps)]:
             step()
         while kept:  # keep the disk from filling; the catalog row stays (never read again)
@@ -141,6 +155,7 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
     floor = max(series["cp"].median, series["openssl_sha512"].median)
     figures = {
         "help_s": series["help"].median,
+        "help_ko_s": series["help_ko"].median,
         "verify_fast_dir_s": series["verify_fast_dir"].median,
         "verify_fast_id_s": series["verify_fast_id"].median,
         "python_s": series["python"].median,
@@ -160,6 +175,9 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
         "series": {name: s.to_dict() for name, s in series.items()},
         "figures": {k: round(v, 3) for k, v in figures.items()},
         "imports_ms": imports,
+        "ingest_phases_ms": {name: [round(1000 * statistics.median(c for c, _w in runs), 1),
+                                    round(1000 * statistics.median(w for _c, w in runs), 1)]
+                             for name, runs in phases.items()},
         "targets_met": checks,
     }
 
@@ -172,6 +190,7 @@ def table(result: dict[str, Any]) -> str:
     labels = {
         "python": "python -c pass (the interpreter)",
         "help": "longwatch --help",
+        "help_ko": "longwatch --lang ko --help",
         "verify_fast_dir": "longwatch verify --fast DIR (no archive)",
         "verify_fast_id": "longwatch -A ARCHIVE verify --fast ID",
         "cp": "cp FILE (same filesystem)",
@@ -192,6 +211,10 @@ def table(result: dict[str, Any]) -> str:
     for name, top in result["imports_ms"].items():
         lines.append(f"slowest imports of {name} (cumulative ms): "
                      + ", ".join(f"{module} {ms:.0f}" for module, ms in top[:6]))
+    lines.append("")
+    lines.append(f"{'where ingest of a 2 MB clip spends its time (medians)':<58}{'CPU ms':>9}{'wall ms':>9}")
+    for name, (cpu, wall) in result["ingest_phases_ms"].items():
+        lines.append(f"  {name:<56}{cpu:>9.1f}{wall:>9.1f}")
     return "\n".join(lines)
 
 

@@ -12,61 +12,74 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from longwatch import __version__, cli_help, clock, i18n, registry
-from longwatch.commands.bagit_check import check_bag, payload_of_bags
-from longwatch.commands.export import check_export
-from longwatch.commands.retention import verify_certificate
-from longwatch.console import (
-    Context,
-    announce_first_administrator,
-    emit_json,
-    human_size,
-    local_time,
-    package_status,
-    pass_obj,
-    passphrase_prompt,
-    progress_for,
-    resolve_package,
-    stdout,
-)
-from longwatch.core import custody
-from longwatch.core.aip import metadata, package, signing
-from longwatch.core.aip import verify as verify_mod
-from longwatch.core.aip.package import printable_name
-from longwatch.core.archive import GENERATED_PASSPHRASE, Archive
-from longwatch.core.evidence.bag import is_export
-from longwatch.core.preservation import ingest as ingest_mod
-from longwatch.core.preservation import publish as publish_mod
-from longwatch.core.records import certificates
-from longwatch.core.storage.copies import copies_report, working_locations
+from longwatch import __version__, cli_help, clock, i18n
+from longwatch.commands.index import COMMANDS
+from longwatch.console import Context, emit_json, human_size, local_time, package_status, pass_obj
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _, ngettext
 
+if TYPE_CHECKING:
+    from longwatch.core.aip import signing
+    from longwatch.core.aip import verify as verify_mod
+    from longwatch.core.archive import Archive
+
+# Every import of the core, of rich and of a command module sits in the command that needs it (issue 23):
+# `longwatch --help` and `longwatch verify --fast DIR` pay for what they use, not for the whole archive.
+
 
 class LongwatchGroup(click.Group):
-    """Loads plugin commands on first use and turns LongwatchError into ``ERROR [CODE] ...``."""
+    """Imports a command's module when that command runs and turns LongwatchError into ``ERROR [CODE] ...``.
+
+    Built-in commands come from ``commands.index.COMMANDS`` (module and help, no import); the entry-point
+    plugins are asked for theirs when the whole list is wanted (``--help``) or a name is not built in.
+    """
 
     _plugins_loaded = False
     context_class = cli_help.HelpContext
 
     def _load_plugins(self) -> None:
         if not LongwatchGroup._plugins_loaded:
+            from longwatch import registry
+
             # Marked loaded only on success: a broken plugin (P003) must fail every run, not only the first.
-            registry.get_plugin_manager().hook.register_commands(cli=self)
+            registry.command_plugins(cli=self)
             LongwatchGroup._plugins_loaded = True
+
+    def _load_builtin(self, name: str) -> None:
+        """Import the module that registers the built-in command NAME (and its sibling commands)."""
+        if name in COMMANDS and name not in self.commands:
+            import importlib
+
+            module = importlib.import_module(f"longwatch.commands.{COMMANDS[name][0]}")
+            module.register_commands(cli=self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugins()
-        return super().list_commands(ctx)
+        return sorted({*self.commands, *COMMANDS})
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load_plugins()
-        return super().get_command(ctx, cmd_name)
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            if cmd_name in COMMANDS:
+                self._load_builtin(cmd_name)
+            else:
+                self._load_plugins()
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, with the built-ins not yet imported shown from their index entry."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or cli_help.translated(click.Command(name, help=COMMANDS[name][1]))
+            if not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _command in rows)
+            with formatter.section("Commands"):  # click's own word: the formatter translates it
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in rows])
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         asked = cli_help.language_option(args)
@@ -138,12 +151,14 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
 
     The key's passphrase comes from LONGWATCH_KEY_PASSPHRASE (or a prompt on a terminal).
     """
+    from longwatch.console import announce_first_administrator, passphrase_prompt
+    from longwatch.core.archive import GENERATED_PASSPHRASE, Archive
+    from longwatch.core.custody import decisions
+
     archive = Archive.create(directory, name=name, organization=organization, timezone=timezone,
                              language=language, key_path=key_path, cert_path=cert_path,
                              unencrypted_key=unencrypted_key, passphrase_prompt=passphrase_prompt(confirm=True),
                              generate_passphrase=True)
-    from longwatch.core.custody import decisions
-
     decisions.drain(archive)  # the first administrator, journaled before the archive existed, reaches the ledger
     if not obj.quiet:
         click.echo(_("Created archive {path}").format(path=archive.root))
@@ -178,6 +193,12 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     Metadata may also come from a JSON sidecar next to each file
     (clip.mp4.json or clip.json); options given here win.
     """
+    from longwatch.commands.bagit_check import payload_of_bags
+    from longwatch.console import progress_for
+    from longwatch.core.aip.package import printable_name
+    from longwatch.core.preservation import ingest as ingest_mod
+    from longwatch.core.preservation import publish as publish_mod
+
     obj.account("upload:write")  # the account that asks is the one recorded
     archive = obj.archive()
     lat = lon = None
@@ -240,18 +261,32 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
 
     Every problem is listed with its code; the exit status is 1 when any is found.
     """
+    from longwatch.core.aip import signing
+    from longwatch.core.aip import verify as verify_mod
+
     if bagit:  # issue 23: a bag from anywhere, checked against BagIt alone
         if verify_all or not target or not Path(target).is_dir():
             raise LongwatchError("C002")
+        from longwatch.commands.bagit_check import check_bag
+
         check_bag(obj, Path(target), cert_paths, as_json)
         return
     if not target and not verify_all:
         raise LongwatchError("C001")
-    if target and not verify_all:  # issue 6: a destruction certificate (JSON + detached CMS) verifies too
+    # Each kind of target imports its own checks: the records and evidence modules load the catalog.
+    if target and not verify_all and Path(target).is_file():  # issue 6: a destruction certificate (JSON + CMS)
+        from longwatch.commands.retention import verify_certificate
+        from longwatch.core.records import certificates
+
         if certificates.is_certificate(Path(target)):
             verify_certificate(obj, Path(target), cert_paths, as_json)
             return
+    if target and not verify_all and (Path(target) / "export.json").is_file():
+        from longwatch.core.evidence.bag import is_export
+
         if is_export(Path(target)):  # issue 21: an evidence export is checked as one, anchored or not
+            from longwatch.commands.export import check_export
+
             check_export(Path(target), list(cert_paths), [], [], None, as_json)
             return
     trusted: list[signing.x509.Certificate | signing.Anchor] | None = (
@@ -260,7 +295,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
     bare_directory = bool(target and Path(target).is_dir() and not verify_all)
     if bare_directory:
         archive = None
-        if trusted is None:
+        if trusted is None and _archive_around(obj):
             try:
                 archive = obj.archive()
                 trusted = list(archive.trusted)
@@ -268,6 +303,9 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
                 archive = None
         jobs.append((str(target), verify_mod.DirectorySource(Path(str(target))), archive))
     else:
+        from longwatch.console import resolve_package
+        from longwatch.core.storage.copies import working_locations
+
         archive = obj.archive()
         trusted = trusted or list(archive.trusted)
         storage = archive.storage()
@@ -293,6 +331,8 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             assert archive is not None
             report.add("V017", package_id=name, location=archive.settings.primary_location)
         else:
+            from longwatch.console import progress_for
+
             with progress_for(obj, _("verifying {name}").format(name=name), 0) as advance:
                 report = verify_mod.verify_package(source, trusted=trusted, fast=fast, progress=advance)
         if archive is not None:
@@ -306,6 +346,8 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if not as_json:
             _print_report(report, obj)
     if ledger_results and archive is not None:
+        from longwatch.core import custody
+
         custody.record_fixity(archive, ledger_results)
     if as_json:
         emit_json({"ok": all(r.ok for r in reports), "packages": [r.to_dict() for r in reports]})
@@ -316,6 +358,17 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             count=len(reports), bad=bad))
     if any(not r.ok for r in reports):
         sys.exit(1)
+
+
+def _archive_around(obj: Context) -> bool:
+    """Whether an archive is named or above the working directory, found without importing the archive."""
+    from longwatch import config
+
+    try:
+        config.find_archive(obj.archive_dir)
+    except LongwatchError:
+        return False
+    return True
 
 
 def _print_report(report: verify_mod.Report, obj: Context) -> None:
@@ -344,6 +397,10 @@ def _print_report(report: verify_mod.Report, obj: Context) -> None:
 @pass_obj
 def list_(obj: Context, limit: int, offset: int, as_json: bool) -> None:
     """List packages, newest recording first."""
+    from rich.table import Table
+
+    from longwatch.console import stdout
+
     archive = obj.archive()
     rows = archive.catalog.packages(limit=limit, offset=offset)
     if as_json:
@@ -379,6 +436,12 @@ def _package_dict(p: Any) -> dict[str, Any]:
 @pass_obj
 def show(obj: Context, package_id: str, as_json: bool) -> None:
     """Show one package: what it holds, where, and its PREMIS events."""
+    from rich.table import Table
+
+    from longwatch.console import resolve_package, stdout
+    from longwatch.core.aip import metadata, package
+    from longwatch.core.storage.copies import copies_report
+
     archive = obj.archive()
     pid = resolve_package(archive, package_id)
     row = archive.catalog.get(pid)
@@ -435,6 +498,8 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
 
 def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
     """A disposed package: its catalog record, the disposition that destroyed it and the certificate."""
+    from longwatch.core.records import certificates
+
     data = _package_dict(row)
     data["disposition"] = certificates.tombstone(archive, row.id)
     if as_json:
@@ -457,6 +522,11 @@ def _show_tombstone(archive: Archive, row: Any, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def plugins(as_json: bool) -> None:
     """List loaded plugins with their versions and hooks."""
+    from rich.table import Table
+
+    from longwatch import registry
+    from longwatch.console import stdout
+
     pm = registry.get_plugin_manager()
     rows = registry.plugin_list(pm)
     if as_json:

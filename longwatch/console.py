@@ -14,19 +14,42 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from longwatch import i18n
-from longwatch.core import accounts, custody
-from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from longwatch.core import accounts
+    from longwatch.core.archive import Archive
+
+    stdout: Console
+    stderr: Console
+
+# The archive (SQLAlchemy, cryptography) is imported when a command first opens it, and rich's consoles are
+# made when a command first prints a table or a bar (issue 23): `--help` and a check of a package directory
+# need neither.
+
+
+def __getattr__(name: str) -> Any:
+    """``stdout`` and ``stderr``: rich consoles, made on first use (PEP 562)."""
+    if name not in ("stdout", "stderr"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    if name not in globals():
+        from rich.console import Console
+
+        globals()[name] = Console(stderr=name == "stderr", highlight=False, soft_wrap=True)
+    console: Console = globals()[name]
+    return console
 
 
 @dataclass
@@ -40,6 +63,8 @@ class Context:
 
     def archive(self) -> Archive:
         if self._archive is None:
+            from longwatch.core.archive import Archive
+
             self._archive = Archive.open(self.archive_dir)
             self._archive.passphrase_prompt = passphrase_prompt()
             if not self.lang:
@@ -56,6 +81,8 @@ class Context:
         account, W009 when its role lacks ``permission``. From here on the
         archive records this account in the ledger, its jobs and its exports.
         """
+        from longwatch.core import accounts
+
         archive = self.archive()
         if self._account is None:
             found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
@@ -120,6 +147,7 @@ def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int
     if obj.quiet:
         yield lambda n: None
         return
+    stderr = _console("stderr")
     if stderr.is_terminal:
         # imported here: rich's progress module costs every command a tenth of a second
         from rich.progress import (
@@ -168,6 +196,8 @@ def record_os_user_mapping(archive: Archive, os_user: str, username: str, by: st
     With the account's role, so that ``longwatch reindex`` can bring the mapping
     (and the account, without a password) back after the catalog is lost.
     """
+    from longwatch.core import accounts, custody
+
     action = "removed" if removed else "mapped"
     found = accounts.account_named(archive.catalog, username)
     custody.Ledger.for_archive(archive).append([custody.CustodyEvent(
@@ -183,6 +213,8 @@ def announce_first_administrator(archive: Archive, quiet: bool) -> None:
     ``Archive.create`` made the account and acts for it (``archive.acting``) when the OS user's name can be
     an account name; otherwise nobody exists yet and the first ``users add`` makes the administrator.
     """
+    from longwatch.core import accounts
+
     os_user = accounts.os_user()
     if archive.acting:
         record_os_user_mapping(archive, os_user, archive.acting, archive.acting)

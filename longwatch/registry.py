@@ -57,6 +57,24 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     return pm
 
 
+def command_plugins(cli: Any) -> None:
+    """The commands of the entry-point plugins (group ``longwatch``), added to ``cli``.
+
+    Only those: the built-in commands are listed by ``commands.index`` and imported when one runs, and the
+    other built-in plugins answer no ``register_commands``, so the command line does not import them
+    (issue 23: they cost a start-up much of the core). A misspelled hook is P003 here as in
+    ``get_plugin_manager``.
+    """
+    pm = pluggy.PluginManager("longwatch")
+    pm.add_hookspecs(hookspecs)
+    pm.load_setuptools_entrypoints("longwatch")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise LongwatchError("P003", detail=str(exc)) from exc
+    pm.hook.register_commands(cli=cli)
+
+
 def _by_name(
     pm: pluggy.PluginManager, hook: str, duplicate_code: str, name_of: Callable[[type[Any]], str] | None = None
 ) -> dict[str, type[Any]]:

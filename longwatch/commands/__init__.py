@@ -1,13 +1,14 @@
 """Built-in command plugins.
 
-Each module here adds its commands through the ``register_commands`` hook,
-exactly as a third-party plugin would; ``cli.py`` keeps only the core verbs.
-This package is the one built-in plugin in ``registry.DEFAULT_PLUGINS`` that
-answers the hook for all of them, so building the plugin manager (which every
-command does) imports none of them.
+Each module here adds its commands through a ``register_commands`` function,
+exactly as a third-party plugin's hook would; ``cli.py`` keeps only the core verbs.
 
-A command line that imports only the running command's module was measured
-(docs/performance.md, "Start-up") but is not in this release.
+The ``longwatch`` group imports a module only when one of its commands runs
+(issue 23: importing them all cost every command, ``--help`` included, most of
+the core): ``index.COMMANDS`` names each command's module and help, so that
+``--help`` lists them without an import. This package also answers the
+``register_commands`` hook for all of them, for a caller that builds a whole
+command tree from the plugin manager.
 """
 
 from __future__ import annotations

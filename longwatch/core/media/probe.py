@@ -15,7 +15,6 @@ and frame decoding in :mod:`longwatch.core.media.frames`
 from __future__ import annotations
 
 import atexit
-import functools
 import json
 import os
 import queue
@@ -23,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,17 +44,30 @@ def require(tool: str) -> str:
     return path
 
 
-@functools.cache
+#: each tool's version, once per process; a probe fills it in as it runs (issue 23: asking a tool its version
+#: costs a process start-up, Perl's for exiftool, on every ingest command)
+_VERSIONS: dict[str, str] = {}
+
+
 def tool_version(tool: str) -> str:
     """'5.1.6-0+deb12u1' for ffprobe, '12.57' for exiftool; recorded as PREMIS agents."""
+    if tool in _VERSIONS:
+        return _VERSIONS[tool]
     require(tool)
     flag = "-ver" if tool == "exiftool" else "-version"
     out = subprocess.run([tool, flag], capture_output=True, text=True, timeout=30, check=False).stdout
     first = out.strip().splitlines()[0] if out.strip() else "unknown"
-    if tool == "exiftool":
-        return first
     parts = first.split()
-    return parts[2] if len(parts) > 2 and parts[1] == "version" else first
+    if tool != "exiftool" and len(parts) > 2 and parts[1] == "version":
+        first = parts[2]
+    return _VERSIONS.setdefault(tool, first)
+
+
+def _seen_version(tool: str, version: Any) -> None:
+    """A version a running tool reported (ffprobe's program_version, exiftool's -ver), the same string
+    ``tool_version`` reads from ``TOOL -version``."""
+    if isinstance(version, str) and version.strip():
+        _VERSIONS.setdefault(tool, version.strip())
 
 
 @dataclass
@@ -109,17 +121,24 @@ class ProbeResult:
 
 
 def probe(path: Path, exif: bool = True) -> ProbeResult:
-    """ffprobe (and exiftool unless ``exif`` is False: a derived cut of a known file needs no Perl start-up)."""
+    """ffprobe (and exiftool unless ``exif`` is False: a derived cut of a known file needs no Perl start-up).
+
+    The two run side by side (issue 23): both are other processes, and exiftool's Perl start-up is
+    as long as ffprobe's whole run on a short clip.
+    """
     require("ffprobe")
-    try:
-        info = ffmpeg.probe(str(path), cmd="ffprobe")
-    except ffmpeg.Error as exc:
-        detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed",
-                           exiftool=_exif(path) if exif else {})
-    ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
-    error = "" if ok else "no video stream"
-    return ProbeResult(ok=ok, ffprobe=info, exiftool=_exif(path) if exif else {}, error=error)
+    with ThreadPoolExecutor(1, "longwatch-exif") as background:
+        tags = background.submit(_exif, path) if exif else None
+        try:
+            info = ffmpeg.probe(str(path), cmd="ffprobe", show_program_version=None)
+        except ffmpeg.Error as exc:
+            detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+            return ProbeResult(ok=False, error=detail[-1] if detail else "ffprobe failed",
+                               exiftool=tags.result() if tags else {})
+        _seen_version("ffprobe", (info.pop("program_version", None) or {}).get("version"))  # the record stays
+        ok = any(s.get("codec_type") == "video" for s in info.get("streams", []))
+        error = "" if ok else "no video stream"
+        return ProbeResult(ok=ok, ffprobe=info, exiftool=tags.result() if tags else {}, error=error)
 
 
 def _exif(path: Path) -> dict[str, Any]:
@@ -142,6 +161,10 @@ def _exif(path: Path) -> dict[str, Any]:
         helper = _take_exiftool()
     except (exiftool.exceptions.ExifToolException, OSError, TimeoutError):
         return {}
+    try:
+        _seen_version("exiftool", helper.version)  # its -ver, asked once when it started
+    except exiftool.exceptions.ExifToolException:
+        pass
     try:
         # absolute, so that a name starting with "-" is never read as an option
         rows = helper.get_metadata(os.path.abspath(path), params=["-G"])

@@ -460,8 +460,9 @@ def _fill_from_registry(archive: Archive, request: IngestRequest, start: datetim
 
 
 def _probe_all(paths: list[Path]) -> list[media.ProbeResult]:
+    probes = [media.probe(p) for p in paths]  # each probe tells its tool's version: no process to ask it
     _tool_versions()  # cached: the PREMIS agents need them later
-    return [media.probe(p) for p in paths]
+    return probes
 
 
 def _start_time(request: IngestRequest, probe: media.ProbeResult, mtime: float) -> tuple[datetime, str]:

@@ -1,0 +1,73 @@
+"""Where `longwatch ingest`'s fixed cost goes, phase by phase, in a fresh interpreter (issue 23).
+
+    python benchmarks/ingest_phases.py ARCHIVE FILE
+
+Does what the ingest command does, in its order, and prints one JSON object:
+each phase's CPU seconds (this process, all threads) and wall seconds. The
+imports are split by library (each phase imports what the earlier ones have
+not), then come the plugin manager, the archive and its catalog, the account
+(the first query), the signing key, the recovery check and the ingest of FILE
+itself (its streaming pass, probes, signing, catalog rows and custody-ledger
+append). ``benchmarks/cli_startup.py`` runs it and reports medians. A child
+process's CPU (ffprobe, exiftool) is not in these figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+PHASES: list[tuple[str, float, float]] = []
+_last = [time.process_time(), time.perf_counter()]
+
+
+def mark(name: str) -> None:
+    cpu, wall = time.process_time(), time.perf_counter()
+    PHASES.append((name, cpu - _last[0], wall - _last[1]))
+    _last[:] = [cpu, wall]
+
+
+def main(archive_dir: str, path: str) -> None:
+    import click  # noqa: F401
+
+    import longwatch.cli
+    mark("click and longwatch.cli")
+    import sqlalchemy.orm  # noqa: F401
+    mark("import SQLAlchemy (engine, ORM)")
+    import longwatch.core.catalog.models
+    mark("import the catalog models")
+    import longwatch.core.aip.signing
+    mark("import cryptography, asn1crypto (signing)")
+    import longwatch.core.archive
+    import longwatch.core.custody  # noqa: F401
+    mark("import the archive, custody ledger")
+    from longwatch.core.preservation import ingest, publish
+    mark("import the ingest pipeline (lxml, media, storage)")
+    from longwatch import registry
+    pm = registry.get_plugin_manager()
+    mark("plugin manager (built-in plugins, entry points)")
+    from longwatch.core.archive import Archive
+    archive = Archive.open(archive_dir, pm)
+    assert archive.catalog is not None
+    mark("open the archive and its catalog")
+    from longwatch.core import accounts
+    account = accounts.cli_account(archive.catalog, archive.root, "")
+    assert account is not None
+    archive.act_as(account.username)
+    mark("the acting account (first query)")
+    assert archive.signer is not None
+    mark("load the signing key")
+    publish.recover(archive)
+    mark("recovery check (staging, pending publications)")
+    request = ingest.IngestRequest(path=Path(path), camera="", zone="", latitude=None, longitude=None,
+                                   location_name="", start=None, title="", allow_duplicate=True,
+                                   follow_symlinks=False)
+    ingest.ingest(archive, request)
+    mark("ingest() of the file")
+    print(json.dumps({name: [cpu, wall] for name, cpu, wall in PHASES}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
