@@ -7,7 +7,9 @@ with ``LONGWATCH_FAULT=<point>`` and check that the next run completes the work
 exactly once. Unset, a point costs one dictionary lookup. Points:
 ``after-publish``, ``after-delete``, ``after-planning-sample``,
 ``before-certificate``, ``export-before-rename``, ``upload-after-last-byte``
-(a tus upload's last byte recorded, its package not yet made).
+(a tus upload's last byte recorded, its package not yet made), and the
+custody ledger's ``ledger-before-commit``, ``ledger-after-commit`` (committed,
+not yet on the mirror) and ``checkpoint-before-mirror``.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from longwatch import clock
+from longwatch.core import faults
 from longwatch.core.aip import signing, timestamp
 from longwatch.core.aip.vocabulary import event_type_uri
 from longwatch.core.catalog.models import (
@@ -276,9 +277,16 @@ class Ledger:
         Workers call it before they take a job, ``/readyz`` before it says ready.
         """
         self._import_folder()
-        if self._archive is not None:
-            mirror.check(self, self._archive.settings.primary_location)
-        self._checked_at = time.monotonic()
+        if self._archive is None:
+            self._checked_at = time.monotonic()
+            return
+        mirror.check(self, self._archive.settings.primary_location)
+        self._checked_at = time.monotonic()  # before the recovery entry below: its append must not check again
+        for first, end in mirror.fill_gaps(self):
+            self.append([CustodyEvent("recovery", outcome="success", agents=[software_agent()], detail=(
+                f"custody ledger: entries {first}..{end - 1} were committed but never reached the mirror on "
+                f"{self._archive.settings.primary_location!r} (a process stopped between its commit and its "
+                "mirror write); they are mirrored now"))])
 
     def _check_if_stale(self) -> None:
         if self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY:
@@ -315,6 +323,7 @@ class Ledger:
         self._name_the_bytes(events)
         prepared = self._prepare(list(events))  # JSON work outside the transaction: other writers keep going
         first, lines = self._write(prepared)
+        faults.fault("ledger-after-commit")  # acknowledged by the database, not yet on the mirror
         if self._archive is not None:
             mirror.push_tail(self, first, lines)
         if checkpoint:
@@ -393,6 +402,7 @@ class Ledger:
                                                      first_hash=rows[0][8], directory="", group_start=0))
             else:
                 conn.execute(update(IDENTITY).where(IDENTITY.c.id == 1).values(group_start=first))
+            faults.fault("ledger-before-commit")
         return first, [row[9] for row in rows]
 
     # -- reading ---------------------------------------------------------------------
@@ -602,6 +612,7 @@ class Ledger:
         are committed); the mirror's state stops appends only past the grace (L032)."""
         if cp.tsr is None and self.settings.tsa_url:
             self._timestamp(cp)
+        faults.fault("checkpoint-before-mirror")  # signed and committed, its segment not yet mirrored
         if self._archive is not None:
             mirror.sync(self)
 

@@ -35,6 +35,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,8 @@ WITNESSES = f"{PREFIX}/witnesses"
 IDENTITY_FORMAT = "longwatch-custody-ledger/1"
 MIRRORS: Table = CustodyMirror.__table__  # type: ignore[assignment]
 ZERO_HASH = "0" * 64
+#: how long a committed group may go without its tail object before fill_gaps takes it as abandoned
+SETTLE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -465,6 +468,59 @@ def push_tail(ledger: Ledger, first: int, lines: list[bytes]) -> None:
         error = exc if isinstance(exc, LongwatchError) else LongwatchError("S002", location=location,
                                                                              detail=str(exc))
         _record_failure(ledger, location, error)
+
+
+def fill_gaps(ledger: Ledger) -> list[tuple[int, int]]:
+    """Mirror entries that a process committed but never wrote to the primary location (killed in between).
+
+    Each append writes its own group as a tail object right after its commit,
+    so a group missing from the tail while later groups are there is one whose
+    writer stopped in between; without this, the mirror would stay short of
+    those entries until the next checkpoint. A gap whose newest entry was
+    recorded less than :data:`SETTLE` ago is left alone: its writer may still
+    be on its way. Returns the (first, end) ranges written; the caller records
+    each as a ``recovery`` entry, so the repair is itself on the record.
+    """
+    archive = ledger.archive
+    assert archive is not None
+    try:
+        adapter = archive.storage(archive.settings.primary_location)
+        source = MirrorSource(adapter)
+        if source.identity() is None:
+            return []
+        closed = source.segments()
+        tails = source.ranges(TAIL)
+    except (LongwatchError, OSError):
+        return []  # unreachable: the failure grace (L032) is what guards this
+    gaps = []
+    cursor = closed[-1][1] if closed else 0
+    for first, end, _key in tails:
+        if first > cursor:
+            gaps.append((cursor, first))
+        cursor = max(cursor, end)
+    held = ledger.size()
+    if cursor < held:
+        gaps.append((cursor, held))
+    filled: list[tuple[int, int]] = []
+    now = clock.now()
+    for first, end in gaps:
+        lines = [line for _seq, line in ledger.lines(first, end)]
+        if not lines or now - _recorded(lines[-1]) < SETTLE:
+            continue
+        try:
+            put_once(adapter, f"{TAIL}/{first:012d}-{end:012d}.jsonl", b"".join(line + b"\n" for line in lines))
+        except OSError:
+            return filled
+        filled.append((first, end))
+    return filled
+
+
+def _recorded(line: bytes) -> datetime:
+    value = json.loads(line).get("recorded", "")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def sync(ledger: Ledger, locations: list[str] | None = None, again: bool = False) -> list[MirrorState]:
