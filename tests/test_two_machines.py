@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from conftest import create_archive, ingest_one
+from conftest import LONGWATCH, create_archive, ingest_one, unique_copy
 from retention_helpers import ALICE, add_package, later
 from web_fixtures import PASSWORD, login
 
+from longwatch import Camera, ClipInfo
 from longwatch.core import accounts
 from longwatch.core.archive import Archive
 from longwatch.core.records import deletion
 from longwatch.core.storage import viewing_cache
+from longwatch.errors import LongwatchError
+from longwatch.plugins.connectors.base import CameraConnector, Option
 from longwatch.web import create_app
 
 pytestmark = pytest.mark.slow
@@ -139,3 +146,84 @@ def test_disposal_on_one_machine_purges_the_views_the_other_made(machines, small
     assert {k.split("/")[2] for k in machines.objects("cache/")} == {kept}
     assert viewing_cache.usage(a).files == 1
     assert result.package_id == gone and not machines.objects(f"cache/posters/{gone}/")
+
+
+class Numbered(CameraConnector):
+    """A source that lists by cursor (clip N after cursor N-1), as NVR exports and vendor APIs do."""
+
+    NAME = "numbered"
+    OPTIONS: ClassVar[dict[str, Option]] = {"folder": Option(str, required=True)}
+
+    def discover(self):
+        return [Camera(id="cam-01")]
+
+    def list_clips(self, cursor):
+        for path in sorted(Path(self.config["folder"]).glob("*.mp4")):
+            n = int(path.stem)
+            if cursor and n <= int(cursor):
+                continue
+            yield ClipInfo(key=f"n{n}", camera="cam-01", name=path.name, cursor=str(n), size=path.stat().st_size,
+                           start=datetime(2026, 3, 3, 9, n, tzinfo=UTC))
+
+    def open_clip(self, clip):
+        return open(Path(self.config["folder"]) / clip.name, "rb")
+
+
+def test_a_cursor_advanced_on_one_machine_is_where_the_other_continues(machines, small_clip, tmp_path):
+    from longwatch.plugins.connectors.watch import Watch, state_dir_for
+
+    a, b = machines.a, machines.b
+    source = tmp_path / "source"
+    for n in (1, 2):
+        unique_copy(small_clip, source / f"{n}.mp4")
+    first = Watch(a, Numbered({"folder": str(source)}, state_dir_for(a, "numbered"))).run_once()
+    assert [(o.key, o.error) for o in first] == [("n1", None), ("n2", None)]
+
+    on_b = Watch(b, Numbered({"folder": str(source)}, state_dir_for(b, "numbered")))
+    assert on_b.state.cursor == "2" and set(on_b.state.done) == {"n1", "n2"}
+    unique_copy(small_clip, source / "3.mp4")
+    listed: list[str | None] = []
+    connector = on_b.connector
+    original = connector.list_clips
+    connector.list_clips = lambda cursor: (listed.append(cursor), original(cursor))[1]  # type: ignore[method-assign]
+    again = on_b.run_once()
+    assert listed == ["2"] and [(o.key, o.already, o.error) for o in again] == [("n3", False, None)]
+    assert len(a.catalog.packages()) == 3  # nothing ingested twice
+    assert Watch(a, Numbered({"folder": str(source)}, state_dir_for(a, "numbered"))).state.cursor == "3"
+    assert not (b.root / "connectors" / "numbered" / "state.json").exists()
+    assert not (a.root / "connectors" / "numbered" / "state.json").exists()
+
+
+def test_two_watchers_of_one_watch_never_both_run(machines, small_clip, tmp_path):
+    """A watcher on A (a real process) holds the watch: B's is refused (N018) until A stops, then continues."""
+    from longwatch.plugins.connectors.dropfolder import DropFolderConnector
+    from longwatch.plugins.connectors.watch import Watch, state_dir_for
+
+    a, b = machines.a, machines.b
+    drop = tmp_path / "drop"
+    unique_copy(small_clip, drop / "a.mp4")
+    config = tmp_path / "drop.toml"
+    config.write_text(f'path = "{drop}"\nsettle_seconds = 0\ncamera = "cam-01"\n', encoding="utf-8")
+    proc = subprocess.Popen([*LONGWATCH, "-A", str(a.root), "watch", "drop-folder", "--config", str(config),
+                             "--interval", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while (drop / "a.mp4").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not (drop / "a.mp4").exists()
+        unique_copy(small_clip, drop / "b.mp4")
+        standby = Watch(b, DropFolderConnector({"path": str(drop), "settle_seconds": 0, "camera": "cam-01"},
+                                               state_dir_for(b, "drop-folder")))
+        with pytest.raises(LongwatchError) as info:
+            standby.run_once()
+        assert info.value.code == "N018" and socket.gethostname() in info.value.render()
+        proc.terminate()
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "2 clips stored," in err  # A took b.mp4 too, in its passes or its last one
+    assert standby.run_once() == []  # B holds the watch now, and finds nothing left to take
+    assert len(a.catalog.packages()) == 2
