@@ -14,22 +14,20 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from conftest import LONGWATCH, create_archive, ingest_one, unique_copy
 from retention_helpers import ALICE, add_package, later
+from test_watch_state import Numbered
 from web_fixtures import PASSWORD, login
 
-from longwatch import Camera, ClipInfo
 from longwatch.core import accounts
 from longwatch.core.archive import Archive
 from longwatch.core.records import deletion
 from longwatch.core.storage import viewing_cache
 from longwatch.errors import LongwatchError
-from longwatch.plugins.connectors.base import CameraConnector, Option
 from longwatch.web import create_app
 
 pytestmark = pytest.mark.slow
@@ -146,27 +144,6 @@ def test_disposal_on_one_machine_purges_the_views_the_other_made(machines, small
     assert {k.split("/")[2] for k in machines.objects("cache/")} == {kept}
     assert viewing_cache.usage(a).files == 1
     assert result.package_id == gone and not machines.objects(f"cache/posters/{gone}/")
-
-
-class Numbered(CameraConnector):
-    """A source that lists by cursor (clip N after cursor N-1), as NVR exports and vendor APIs do."""
-
-    NAME = "numbered"
-    OPTIONS: ClassVar[dict[str, Option]] = {"folder": Option(str, required=True)}
-
-    def discover(self):
-        return [Camera(id="cam-01")]
-
-    def list_clips(self, cursor):
-        for path in sorted(Path(self.config["folder"]).glob("*.mp4")):
-            n = int(path.stem)
-            if cursor and n <= int(cursor):
-                continue
-            yield ClipInfo(key=f"n{n}", camera="cam-01", name=path.name, cursor=str(n), size=path.stat().st_size,
-                           start=datetime(2026, 3, 3, 9, n, tzinfo=UTC))
-
-    def open_clip(self, clip):
-        return open(Path(self.config["folder"]) / clip.name, "rb")
 
 
 def test_a_cursor_advanced_on_one_machine_is_where_the_other_continues(machines, small_clip, tmp_path):

@@ -23,13 +23,14 @@ by SHA-256; :func:`purge` still removes a disposed package's files there
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import select
 
 from longwatch.core.catalog.models import Clip, Package
+from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter, check_key
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ LEGACY_DIR = "cache"
 class CacheUsage:
     files: int = 0
     bytes: int = 0
+    #: keys a purge could not delete (the store refused or failed): left for the next run of the deletion
+    left: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, int]:
         return {"files": self.files, "bytes": self.bytes}
@@ -128,16 +131,24 @@ def usage(archive: Archive) -> CacheUsage:
 
 
 def purge(archive: Archive, package_id: str) -> CacheUsage:
-    """Remove every cached view of a disposed package; what went."""
+    """Remove every cached view of a disposed package; what went, and what the store would not delete.
+
+    A store error on one view never stops the deletion it is part of (the
+    custody event must still be written): the key is reported in ``left`` and
+    running the deletion again retries it.
+    """
     adapter = store(archive)
     gone = CacheUsage()
     for kind in KINDS:
         for key in list(_keys(adapter, f"{CACHE_PREFIX}/{kind}/{package_id}")):
             try:
                 size = adapter.stat(key).size
+                adapter.delete(key)
             except FileNotFoundError:
                 continue
-            adapter.delete(key)
+            except LongwatchError:  # a store that refuses (a bucket's default retention) or fails: say so
+                gone.left.append(key)
+                continue
             gone.files += 1
             gone.bytes += size
     legacy = _purge_legacy(archive, package_id)
