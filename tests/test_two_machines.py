@@ -204,3 +204,31 @@ def test_two_watchers_of_one_watch_never_both_run(machines, small_clip, tmp_path
     assert "2 clips stored," in err  # A took b.mp4 too, in its passes or its last one
     assert standby.run_once() == []  # B holds the watch now, and finds nothing left to take
     assert len(a.catalog.packages()) == 2
+
+
+def test_a_view_the_store_refuses_to_delete_never_stops_the_deletion(archive, s3_server, small_clip, tmp_path):
+    """A bucket whose object lock keeps a view (an operator's default retention, a stray legal hold): the
+    package is still destroyed and recorded, the view is named in the custody event, a rerun purges it."""
+    from conftest import configure_storage
+
+    from longwatch.core import custody
+    from longwatch.web.package_view import poster_view
+
+    options = s3_server.options(object_lock=True)
+    archive = configure_storage(archive, '[storage]\nprimary = "primary"\n\n[storage.locations.primary]\n'
+                                'adapter = "s3"\n' + "".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items()))
+    gone = add_package(archive, small_clip, tmp_path, "locked-view")
+    pkg = archive.catalog.get(gone)
+    view = poster_view(archive, pkg, pkg.clips[0])
+    client = s3_server.client()
+    client.put_object_legal_hold(Bucket=options["bucket"], Key=view.key, LegalHold={"Status": "ON"})
+
+    deletion.delete_package(archive, gone, ALICE, "manual", now=later(3))
+
+    assert archive.catalog.get(gone).status == "disposed"
+    [event] = [json.loads(line) for _seq, line in custody.Ledger.for_archive(archive).lines()
+               if json.loads(line)["type"] == "deletion"]
+    assert event["extra"]["viewing_caches_left"] == [view.key] and event["extra"]["viewing_caches_removed"] == 0
+    client.put_object_legal_hold(Bucket=options["bucket"], Key=view.key, LegalHold={"Status": "OFF"})
+    assert deletion.delete_package(archive, gone, ALICE, "manual", now=later(4)).already
+    assert viewing_cache.find(archive, "posters", gone, view.key.rsplit("/", 1)[1]) is None

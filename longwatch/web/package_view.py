@@ -38,7 +38,7 @@ from longwatch.web.security import current_user, record_footage, requires
 bp = Blueprint("clips", __name__)
 CHUNK = 1 << 20
 #: Containers browsers play natively. Others (the recorder's MPEG-TS segments, vendor formats
-#: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_path.
+#: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_view.
 BROWSER_PLAYABLE = frozenset({"video/mp4", "video/webm", "video/ogg"})
 
 
