@@ -258,6 +258,14 @@ CODES: Mapping[str, str] = {
         "were used and the headers' kept in the sidecar (metadata.embedded); if the name is the wrong one, set "
         "dhav_clock_tolerance_seconds higher"
     ),
+    "N018": N_(
+        "the watch {watch} is already run by {owner}; two watchers of one watch would take the same clips, so "
+        "this one waits (or, with --once, stops): stop the other one, or give this one another name"
+    ),
+    "N019": N_(
+        "the state of the watch {watch} was changed by {owner} while this watcher ran; it stopped before "
+        "taking another clip: run one watcher per watch"
+    ),
     # J: jobs and workers (scale out)
     "J001": N_("this archive runs jobs in-process (its catalog is SQLite); queues and workers need a PostgreSQL "
                "catalog: set [catalog] url in longwatch.toml or LONGWATCH_CATALOG_URL"),

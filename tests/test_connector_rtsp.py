@@ -255,7 +255,7 @@ def test_outage_inside_a_packed_hour_is_a_gap_in_catalog_ledger_and_package(rtsp
     assert [g["reason"] for g in found["gaps"]] == [row.reason]
     # ... and so does the custody ledger, signed with everything else
     ledger = custody.Ledger.for_archive(archive)
-    entries = [json.loads(line) for _, _, line, done in ledger.lines() if done]
+    entries = [json.loads(line) for _seq, line in ledger.lines()]  # (seq, bytes)
     [entry] = [e for e in entries if e["type"] == "capture"]
     assert entry["outcome"] == "failure" and entry["extra"]["gap"]["start"] == gap.to_dict()["start"]
     # one package per camera-hour, each segment its own clip, contiguous except across the outage

@@ -22,7 +22,7 @@ from longwatch.core.aip import package as package_mod
 from longwatch.plugins.connectors import dhav
 from longwatch.plugins.connectors.vendor import VendorExportConnector
 from longwatch.plugins.connectors.watch import Watch
-from longwatch.web.package_view import access_copy_path, needs_access_copy
+from longwatch.web.package_view import access_copy_view, needs_access_copy
 
 LOCAL_START = datetime(2026, 3, 3, 14, 2, 0)  # the recorder's wall clock (Asia/Seoul)
 DAHUA_NAME = "NVR-7_ch3_main_20260303140200_20260303140202.dav"
@@ -104,7 +104,7 @@ def test_dav_is_archived_untouched_with_times_from_its_frames(tmp_path, archive,
 
     # a browser cannot play .dav: the access copy is the same pictures in an MP4 box, no re-encoding
     assert needs_access_copy(row)
-    copy = access_copy_path(archive, pkg, row)
+    copy = access_copy_view(archive, pkg, row).path  # a file under the local primary's folder
     info = ffprobe(copy, "-count_packets", "-show_format", "-show_streams")
     assert "mp4" in info["format"]["format_name"]
     assert int(info["streams"][0]["nb_read_packets"]) == 50

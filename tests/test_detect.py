@@ -135,7 +135,8 @@ def test_register_detectors_hook_and_crash_resume(archive, tmp_path, monkeypatch
     detector = registry.detector(archive.pm, "flaky-motion")
     with pytest.raises(Crash):
         detect_engine.detect_clip(archive, row, clip, detector)
-    state = json.loads(detect_engine.state_path(archive, clip, detector).read_text())
+    state = detect_engine.read_state(archive, detect_engine.state_key(clip, detector))  # in the catalog
+    assert state is not None and not (archive.root / "state").exists()
     assert state["complete"] is False and state["done_until"] > 0
     FlakyMotion.analysed = 0
     resumed = detect_engine.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
@@ -147,6 +148,32 @@ def test_register_detectors_hook_and_crash_resume(archive, tmp_path, monkeypatch
     assert [(d.start, d.end) for d in resumed.detections] == [(d["start"], d["end"]) for d in clean]
     again = detect_engine.detect_clip(archive, row, clip, registry.detector(archive.pm, "flaky-motion"))
     assert again.cached and len(again.detections) == len(clean)
+
+
+def test_a_checkpoint_file_of_an_older_release_is_imported_once(archive, tmp_path):
+    """Before checkpoints moved into the catalog they were files under state/detect/ of the archive."""
+    from detect_footage import moving_shapes
+
+    from longwatch.core.preservation import ingest
+
+    pid = ingest.ingest(archive, ingest.IngestRequest(path=moving_shapes(tmp_path / "m.mp4", seconds=2),
+                                                      camera="cam-09")).package_id
+    row = archive.catalog.get(pid)
+    clip = row.clips[0]
+    detector = registry.detector(archive.pm, "motion")
+    key = detect_engine.state_key(clip, detector)
+    legacy = archive.root / detect_engine.LEGACY_STATE_DIR / f"{key}.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("{not json", encoding="utf-8")
+    with pytest.raises(LongwatchError) as info:
+        detect_engine.detect_clip(archive, row, clip, detector)
+    assert info.value.code == "D011"
+    done = {"package_id": pid, "clip": clip.relpath, "identity": detector.identity(), "done_until": 2.0,
+            "complete": True, "detections": []}
+    legacy.write_text(json.dumps(done), encoding="utf-8")
+    found = detect_engine.detect_clip(archive, row, clip, detector)
+    assert found.cached and found.detections == [] and not legacy.exists()
+    assert detect_engine.read_state(archive, key) == done  # the catalog has it now
 
 
 def test_undecodable_package_is_a_coded_error(lw, tmp_path):

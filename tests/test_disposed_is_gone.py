@@ -10,13 +10,14 @@ from retention_helpers import ALICE, add_package, later
 from longwatch.core.catalog.models import Copy, Package
 from longwatch.core.records import deletion
 from longwatch.core.storage import viewing_cache
-from longwatch.web.package_view import access_copy_path, poster_path
+from longwatch.web.package_view import access_copy_view, poster_view
 
 
 def _views(archive, package_id: str) -> list:
     pkg = archive.catalog.get(package_id)
     clip = pkg.clips[0]
-    return [poster_path(archive, pkg, clip), access_copy_path(archive, pkg, clip)]  # real ffmpeg
+    # real ffmpeg; on a local primary location the views are files under its storage folder
+    return [view.path for view in (poster_view(archive, pkg, clip), access_copy_view(archive, pkg, clip))]
 
 
 def test_disposal_purges_caches_and_copies_and_audit_stays_quiet(archive, small_clip, tmp_path, lw):
@@ -68,8 +69,21 @@ def test_running_the_deletion_again_purges_views_left_by_a_killed_run(archive, s
     deletion.delete_package(archive, gone, ALICE, "manual", now=later(3))
     with archive.catalog.session() as s:
         sha = s.get(Package, gone).clips[0].sha256
-    cache = viewing_cache.cache_root(archive) / "posters"
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / f"{sha}.jpg").write_bytes(b"left by a run killed after the tombstone")
+    left = archive.storage().root / viewing_cache.view_key("posters", gone, f"{sha}.jpg")
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_bytes(b"left by a run killed after the tombstone")
     assert deletion.delete_package(archive, gone, ALICE, "manual", now=later(4)).already
-    assert not (cache / f"{sha}.jpg").exists()
+    assert not left.exists()
+
+
+def test_views_in_the_folder_of_an_older_release_go_with_the_package(archive, small_clip, tmp_path, lw):
+    """Archives before the views moved to the store kept them in <archive>/cache/<kind>/<sha256>.jpg."""
+    gone = add_package(archive, small_clip, tmp_path, "legacy")
+    with archive.catalog.session() as s:
+        sha = s.get(Package, gone).clips[0].sha256
+    old = archive.root / viewing_cache.LEGACY_DIR / "posters" / f"{sha}.jpg"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"\xff\xd8\xff a poster from before")
+    assert json.loads(lw("locations", "--json").stdout)["viewing_caches"]["files"] == 1
+    deletion.delete_package(archive, gone, ALICE, "manual", now=later(3))
+    assert not old.exists()

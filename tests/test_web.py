@@ -213,7 +213,9 @@ def test_poster_is_a_cached_jpeg(login_as, web_archive):
     response = c.get(f"/clips/{web_archive.clip_id}/poster.jpg")
     assert response.status_code == 200
     assert response.data[:3] == b"\xff\xd8\xff"
-    assert list((web_archive.root / "cache" / "posters").glob("*.jpg"))
+    # kept on the primary location (a file under its folder here), never in a folder of the archive
+    assert list((web_archive.root / "storage" / "cache" / "posters" / web_archive.package_id).glob("*.jpg"))
+    assert not (web_archive.root / "cache").exists()
 
 
 def test_auditor_sees_metadata_but_no_player(login_as, web_archive):

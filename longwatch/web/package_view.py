@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, render_template, request
 
 from longwatch.core.aip import metadata, package
 from longwatch.core.aip import verify as verify_mod
@@ -25,7 +26,9 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip
 from longwatch.core.media import ffmpeg
 from longwatch.core.records import certificates
+from longwatch.core.storage import viewing_cache
 from longwatch.core.storage.copies import copies_report
+from longwatch.core.storage.viewing_cache import CachedView
 from longwatch.errors import LongwatchError
 from longwatch.i18n import gettext
 from longwatch.storage_adapters.base import check_key, package_prefix
@@ -35,7 +38,7 @@ from longwatch.web.security import current_user, record_footage, requires
 bp = Blueprint("clips", __name__)
 CHUNK = 1 << 20
 #: Containers browsers play natively. Others (the recorder's MPEG-TS segments, vendor formats
-#: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_path.
+#: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_view.
 BROWSER_PLAYABLE = frozenset({"video/mp4", "video/webm", "video/ogg"})
 
 
@@ -135,47 +138,44 @@ def _quote(name: str) -> str:
 
 
 def _ffmpeg_cached(archive: Archive, pkg: Any, clip: Clip, kind: str, suffix: str,
-                   attempts: list[Callable[[str, str], list[str]]], timeout: int) -> tuple[Path | None, bytes]:
-    """Run ffmpeg over the stored clip into ``<archive>/cache/<kind>/<sha256><suffix>``, once.
+                   attempts: list[Callable[[str, str], list[str]]], timeout: int) -> tuple[CachedView | None, bytes]:
+    """Run ffmpeg over the stored clip into the viewing cache (``cache/<kind>/<package>/<sha256><suffix>``
+    on the primary location), once for every machine that shares the store.
 
     Each attempt gives ffmpeg's command line (from :mod:`longwatch.core.media.ffmpeg`) for a
-    source (the stored clip's path, or a pipe for object storage) and an output; the
-    first that writes a non-empty file wins and is published atomically. Returns the cached file
-    (None if every attempt failed) and the last attempt's stderr.
+    source (the stored clip's path, or a copy in this machine's temporary folder when it is on
+    object storage) and an output in the same temporary folder; the first that writes a non-empty file is stored (the
+    adapter publishes it whole). Returns the cached view (None if every attempt failed)
+    and the last attempt's stderr.
     """
-    cache = archive.root / "cache" / kind
-    target = cache / f"{clip.sha256}{suffix}"
-    if target.is_file():
-        return target, b""
-    cache.mkdir(parents=True, exist_ok=True)
+    name = f"{clip.sha256}{suffix}"
+    found = viewing_cache.find(archive, kind, pkg.id, name)
+    if found is not None:
+        return found, b""
     storage = archive.storage(pkg.storage_location)
     local = storage.local_path(pkg.id)
-    fd, tmp = tempfile.mkstemp(dir=cache, suffix=suffix)
-    os.close(fd)
     stderr = b""
-    try:
+    with tempfile.TemporaryDirectory(prefix="longwatch-view-") as scratch:
+        tmp = str(Path(scratch) / name)
+        if local is not None:
+            source = str(local / clip.relpath)
+        else:  # an object store: one streamed copy here, which ffmpeg can seek in (a pipe cannot)
+            source = str(Path(scratch) / f"source{Path(clip.relpath).suffix}")
+            with storage.open_package_file(pkg.id, clip.relpath) as fh, open(source, "wb") as out:
+                shutil.copyfileobj(fh, out, CHUNK)
         for attempt in attempts:
-            stdin = None if local is not None else storage.open_package_file(pkg.id, clip.relpath)
-            source = str(local / clip.relpath) if local is not None else "pipe:0"
-            result = subprocess.run(attempt(source, tmp), stdin=stdin, capture_output=True, timeout=timeout,
-                                    check=False)
-            if stdin is not None:
-                stdin.close()
+            result = subprocess.run(attempt(source, tmp), stdin=subprocess.DEVNULL, capture_output=True,
+                                    timeout=timeout, check=False)
             stderr = result.stderr
-            if result.returncode == 0 and os.path.getsize(tmp) > 0:
-                os.replace(tmp, target)
-                return target, b""
-        return None, stderr
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            if result.returncode == 0 and os.path.exists(tmp) and os.path.getsize(tmp) > 0:
+                return viewing_cache.keep(archive, kind, pkg.id, name, Path(tmp)), b""
+    return None, stderr
 
 
-def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
+def poster_view(archive: Archive, pkg: Any, clip: Clip) -> CachedView:
     """A JPEG frame near the start, made once with ffmpeg from the stored bytes and cached by SHA-256."""
-    # seeking before -i is fast on a file; a pipe cannot seek, so it starts at the first frame
-    local = archive.storage(pkg.storage_location).local_path(pkg.id) is not None
-    seek = local and (clip.duration or 0) > 1
+    # seeking before -i is fast on a file (the stored one, or the temporary copy of one on object storage)
+    seek = (clip.duration or 0) > 1
     made, _ = _ffmpeg_cached(archive, pkg, clip, "posters", ".jpg",
                              [partial(ffmpeg.poster_frame, seek=seek)], timeout=120)
     if made is None:
@@ -183,13 +183,13 @@ def poster_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
     return made
 
 
-def access_copy_path(archive: Archive, pkg: Any, clip: Clip) -> Path:
+def access_copy_view(archive: Archive, pkg: Any, clip: Clip) -> CachedView:
     """An MP4 the browser can play, remuxed by stream copy from the stored original and cached by SHA-256.
 
     Not a byte of picture or sound is re-encoded: only the container changes. It is a
-    viewing cache (``<archive>/cache/access``), never a package: the original stays the
-    evidence, and downloads always give the original. Sound a MP4 cannot carry is dropped
-    from the copy (never from the original).
+    viewing cache (``cache/access/`` on the primary location), never a package: the original
+    stays the evidence, and downloads always give the original. Sound a MP4 cannot carry is
+    dropped from the copy (never from the original).
     """
     made, stderr = _ffmpeg_cached(archive, pkg, clip, "access", ".mp4",
                                   [partial(ffmpeg.mp4_remux, audio=True), partial(ffmpeg.mp4_remux, audio=False)],
@@ -265,18 +265,46 @@ def playable(clip_id: int) -> Response:
     pkg, clip = footage_clip(archive, user, clip_id)
     if not needs_access_copy(clip):
         return stream_media(archive, pkg, clip)
-    path = access_copy_path(archive, pkg, clip)
-    size = path.stat().st_size
+    view = access_copy_view(archive, pkg, clip)
+    size = view.size
     try:
         wanted = parse_range(request.headers.get("Range"), size)
     except LongwatchError:
-        wanted = (size, size)  # unsatisfiable: send_file answers 416 and no byte is served
+        response = Response(status=416)  # no byte is served, so nothing is recorded
+        response.headers["Content-Range"] = f"bytes */{size}"
+        response.headers["Accept-Ranges"] = "bytes"
+        return response
+    etag = f'"access-{clip.sha256}"'
+    if_range = request.headers.get("If-Range")
+    if wanted is not None and if_range and if_range != etag:
+        wanted = None
     start, end = wanted if wanted is not None else (0, size)
-    if start < size:
-        record_footage("view", pkg.id, clip.relpath, start, end, size, kind="access copy (stream copy to MP4)")
-    response = send_file(path, mimetype="video/mp4", conditional=True, etag=f"access-{clip.sha256}",
-                         max_age=0)
+    record_footage("view", pkg.id, clip.relpath, start, end, size, kind="access copy (stream copy to MP4)")
+    response = _view_response(archive, view, start, end, wanted is not None, "video/mp4", etag)
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _view_response(archive: Archive, view: CachedView, start: int, end: int, ranged: bool, mimetype: str,
+                   etag: str) -> Response:
+    """Bytes ``[start, end)`` of a cached view, read from the store in chunks (a file on a local primary)."""
+
+    def body() -> Iterator[bytes]:
+        with viewing_cache.open_view(archive, view, start, end) as fh:
+            left = end - start
+            while left > 0:
+                chunk = fh.read(min(CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                yield chunk
+
+    response = Response(body(), status=206 if ranged else 200, mimetype=mimetype, direct_passthrough=True)
+    response.headers["Content-Length"] = str(end - start)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = etag
+    if ranged:
+        response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{view.size}"
     return response
 
 
@@ -288,7 +316,9 @@ def poster(clip_id: int) -> Response:
     user = current_user()
     assert user is not None
     pkg, clip = footage_clip(archive, user, clip_id)
-    data = poster_path(archive, pkg, clip).read_bytes()  # a few kB
+    view = poster_view(archive, pkg, clip)
+    with viewing_cache.open_view(archive, view) as fh:
+        data = fh.read()  # a few kB
     record_footage("view", pkg.id, clip.relpath, 0, len(data), len(data), kind="poster frame",
                   restart_at_zero=False)
     response = Response(data, mimetype="image/jpeg")

@@ -816,6 +816,56 @@ class PendingPublication(Base):
     location: Mapped[str] = mapped_column(String(64), nullable=False)
     owner: Mapped[str] = mapped_column(String(255), nullable=False)  # "host:pid" of the publishing process
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+class ConnectorState(Base):
+    """What one watch (a connector feeding the archive) has done so far: its cursor, the gaps it has recorded,
+    and which process runs it (migration 0033).
+
+    In the catalog, not in a file of the archive folder, so that a watcher on
+    another machine sharing only the database continues where this one stopped
+    and never takes a clip twice: ``version`` is compared and set on every
+    save, and ``owner`` says which process holds the watch
+    (``plugins/connectors/state.py``). Operational state, not a decision:
+    ``reindex`` leaves it alone; a lost catalog costs re-listing, never a second
+    copy (ingest knows the bytes it already archived).
+    """
+
+    __tablename__ = "connector_state"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # the watch name
+    cursor: Mapped[str | None] = mapped_column(Text)
+    gaps: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON list of {camera, start, end, reason}
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    owner: Mapped[str] = mapped_column(String(255), nullable=False, default="")  # "host:pid" of the running watch
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConnectorClip(Base):
+    """One clip a watch has dealt with: ``pending`` (its ingest began), ``done`` (stored as ``package_id``) or
+    ``rejected`` (refused for good, with the code). One row per clip, so a save writes what changed only."""
+
+    __tablename__ = "connector_clips"
+
+    watch: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    package_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    code: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+
+
+class DetectorState(Base):
+    """A detection run's checkpoint on one clip for one detector identity (migration 0033).
+
+    In the catalog so that a run interrupted on one worker resumes on any
+    other that shares the database (``core/events/detect.py``).
+    """
+
+    __tablename__ = "detector_state"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # package.clip.detector.fingerprint
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: done_until, complete, detections
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class FootageGap(Base):
     """A time a camera should have recorded and did not (a stream drop, an empty segment).
 

@@ -2,18 +2,19 @@
 
 Used by ``longwatch detect`` (:mod:`longwatch.commands.detect`, the click
 code only) and by the ``detect`` job (:mod:`longwatch.core.events.tasks`).
-Detection is resumable: progress is checkpointed in a small JSON state file
-per clip and detector identity (``state/detect/`` in the archive), written
-atomically at points where no detection is open, so a crashed or
-interrupted run continues where it stopped without losing or doubling a
-detection. Every result passes through :func:`on_detection`, the one place
+Detection is resumable: progress is checkpointed as a small JSON state per
+clip and detector identity, in the catalog's ``detector_state`` table (one
+row, replaced in one transaction at points where no detection is open), so a
+crashed or interrupted run continues where it stopped, on any worker that
+shares the database, without losing or doubling a detection. Archives before
+this release kept it in ``state/detect/`` of the archive folder: such a file
+is imported the first time its run resumes. Every result passes through :func:`on_detection`, the one place
 where the catalog and the custody ledger record detections as events.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,14 +22,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
+from longwatch.core.catalog.models import DetectorState
 from longwatch.core.events import record as events
 from longwatch.core.preservation import derive, windows
 from longwatch.errors import LongwatchError
 from longwatch.plugins.detectors.base import Detection, Detector
 
-STATE_DIR = Path("state") / "detect"
+#: where archives before this release kept the checkpoints (imported once, then removed)
+LEGACY_STATE_DIR = Path("state") / "detect"
 CHECKPOINT_SECONDS = 5.0
 
 
@@ -48,7 +52,7 @@ def on_detection(archive: Archive, package: Package, clip: Clip, identity: dict[
 
     The seam for the catalog's events table and the custody ledger (an event
     carrying the detector's name, version, model hash and parameters). Until
-    they exist, detections live in the state file and in derived packages.
+    they exist, detections live in the run's state and in derived packages.
     """
     # events branch: each detection becomes a catalog event and a ledger entry with the detector's
     # identity; windows stay with `detect --window` here (the rules apply to imported events).
@@ -63,34 +67,57 @@ def on_detection(archive: Archive, package: Package, clip: Clip, identity: dict[
                   apply_rules=False)
 
 
-def state_path(archive: Archive, clip: Clip, detector: Detector) -> Path:
-    return archive.root / STATE_DIR / f"{clip.package_id}.{clip.id}.{detector.NAME}.{detector.fingerprint()}.json"
+def state_key(clip: Clip, detector: Detector) -> str:
+    return f"{clip.package_id}.{clip.id}.{detector.NAME}.{detector.fingerprint()}"
 
 
-def _read_state(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
+def read_state(archive: Archive, key: str) -> dict[str, Any] | None:
+    """The run's checkpoint from the catalog; the first time, from the file an older release wrote (D011 when
+    that is unreadable)."""
+    with archive.catalog.session() as s:
+        row = s.get(DetectorState, key)
+        body = row.body if row is not None else None
+    if body is not None:
+        return _parsed(body, f"detector_state {key}")
+    legacy = archive.root / LEGACY_STATE_DIR / f"{key}.json"
+    if not legacy.exists():
         return None
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        text = legacy.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LongwatchError("D011", path=legacy, detail=str(exc)) from exc
+    state = _parsed(text, legacy)
+    write_state(archive, key, state)
+    legacy.unlink(missing_ok=True)
+    return state
+
+
+def _parsed(text: str, where: Any) -> dict[str, Any]:
+    try:
+        state = json.loads(text)
         if not isinstance(state, dict) or "detections" not in state:
             raise ValueError("not a detection state")
         return state
-    except (OSError, ValueError) as exc:
-        raise LongwatchError("D011", path=path, detail=str(exc)) from exc
+    except ValueError as exc:
+        raise LongwatchError("D011", path=where, detail=str(exc)) from exc
 
 
-def _write_state(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    os.replace(tmp, path)  # a crash leaves the old state or the new one, never half of one
+def write_state(archive: Archive, key: str, state: dict[str, Any]) -> None:
+    """Replace the checkpoint in one transaction: a crash leaves the old state or the new one, never half."""
+    body = json.dumps(state, indent=1)
+    with archive.catalog.session() as s:
+        row = s.get(DetectorState, key)
+        if row is None:
+            s.add(DetectorState(key=key, body=body, updated_at=clock.now()))
+        else:
+            row.body, row.updated_at = body, clock.now()
 
 
 def detect_clip(archive: Archive, package: Package, clip: Clip, detector: Detector,
                 again: bool = False, on_progress: Callable[[float], None] | None = None) -> ClipDetections:
-    """Run ``detector`` over one stored clip, resuming from its state file when one exists."""
-    path = state_path(archive, clip, detector)
-    state = None if again else _read_state(path)
+    """Run ``detector`` over one stored clip, resuming from its checkpoint when one exists."""
+    key = state_key(clip, detector)
+    state = None if again else read_state(archive, key)
     identity = detector.identity()
     if state is not None and state.get("complete"):
         found = [Detection.from_dict(d) for d in state["detections"]]
@@ -110,7 +137,7 @@ def detect_clip(archive: Archive, package: Package, clip: Clip, detector: Detect
             nonlocal last_write
             state["done_until"] = t
             if force or time.monotonic() - last_write >= CHECKPOINT_SECONDS:
-                _write_state(path, state)
+                write_state(archive, key, state)
                 last_write = time.monotonic()
             if on_progress is not None:
                 on_progress(t)
@@ -122,9 +149,9 @@ def detect_clip(archive: Archive, package: Package, clip: Clip, detector: Detect
             state["detections"].append(record)
             seen.add((record["type"], record["start"]))
             on_detection(archive, package, clip, identity, detection)
-            _write_state(path, state)
+            write_state(archive, key, state)
         state["complete"] = True
-        _write_state(path, state)
+        write_state(archive, key, state)
     found = [Detection.from_dict(d) for d in state["detections"]]
     return ClipDetections(package, clip, identity, found, start, False)
 

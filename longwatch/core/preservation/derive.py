@@ -291,10 +291,14 @@ def local_media(archive: Archive, row: Package, clip: Clip, scratch: Path) -> Pa
 
 
 def scratch_dir(archive: Archive, prefix: str) -> tempfile.TemporaryDirectory[str]:
-    """Scratch space beside the archive (same disk as staging), removed afterwards."""
-    root = archive.root / "tmp"
-    root.mkdir(exist_ok=True)
-    return tempfile.TemporaryDirectory(dir=root, prefix=prefix)
+    """Scratch space of this machine alone (the system's temporary folder), removed afterwards.
+
+    Work in progress (a cut, a redaction, a copy of a clip from object storage)
+    is needed by no other machine: what they need is stored through a storage
+    location. So it never goes under the archive folder, which machines that
+    share only the database and the store do not share.
+    """
+    return tempfile.TemporaryDirectory(prefix=f"longwatch-{prefix}")
 
 
 def ffmpeg_agent() -> metadata.AgentRecord:

@@ -111,6 +111,7 @@ def delete_package(archive: Archive, package_id: str, actor: Actor, reason: str,
         detail=f"every stored copy removed ({reason}); tombstone kept in the catalog",
         extra={"reason": reason, "disposition": disposition_id or None, "tagmanifest_sha256": digest,
                "locations": locations, "actor_role": actor.role, "viewing_caches_removed": caches.files,
+               **({"viewing_caches_left": caches.left} if caches.left else {}),
                **(extra or {})})])
     return Deletion(package_id, digest, size, locations)
 

@@ -1,18 +1,19 @@
 """Run a connector into the archive: stage, ingest, verify, then release the original.
 
-The watch keeps its state in one small JSON file per watch
-(``<archive>/connectors/<watch name>/state.json``), replaced atomically
-(write, fsync, rename) after every stored clip. We chose a file over catalog
-tables so that a watch needs no schema change and a crash can never leave the
-catalog and the state half-updated; the catalog stays a cache of packages.
+The watch keeps its state (cursor, the clips it stored, pending or refused,
+the gaps it recorded) in the catalog (:mod:`longwatch.plugins.connectors.state`),
+saved after every stored clip, so that a watcher on any machine sharing the
+database continues it, and only one process runs a watch at a time. The
+connector's own folder (``<archive>/connectors/<watch name>/``: staging, the
+recorder's segments, the gaps log) is this machine's work in progress only.
 
 Order per clip, so that a crash at any point loses nothing and stores nothing twice:
 1. skip a key the state already records as stored (only re-acknowledge it);
-2. stage the bytes (hard link when possible, else a streamed copy) beside a
-   connector sidecar, and ingest; an I006 (same SHA-256 already archived) after a
-   crash means the package exists: its id is taken over;
+2. record the key as pending, stage the bytes (hard link when possible, else a
+   streamed copy) beside a connector sidecar, and ingest; an I006 (same SHA-256
+   already archived) after a crash means the package exists: its id is taken over;
 3. verify the stored package in full;
-4. record key -> package id and the cursor in the state file;
+4. record key -> package id and the cursor in the state;
 5. only then ``acknowledge`` (the drop folder moves or marks the original).
 """
 
@@ -25,7 +26,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ from longwatch.core.storage import policy as storage_policy
 from longwatch.core.storage import replicate as storage_replicate
 from longwatch.errors import LongwatchError
 from longwatch.plugins.connectors.base import CameraConnector, ClipInfo, Gap, iso
+from longwatch.plugins.connectors.state import WatchState
 
-STATE_NAME = "state.json"
 GAPS_NAME = "gaps.jsonl"
 
 
@@ -69,34 +70,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 @dataclass
-class WatchState:
-    path: Path
-    cursor: str | None = None
-    done: dict[str, str] = field(default_factory=dict)
-    gaps: list[dict[str, str]] = field(default_factory=list)
-    #: keys whose ingest began; one still here after a restart may already be stored.
-    pending: list[str] = field(default_factory=list)
-    #: keys refused for good (an empty segment: recorded as a gap), reported once, left in place
-    rejected: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> WatchState:
-        if not path.exists():
-            return cls(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, data.get("cursor"), dict(data.get("done", {})), list(data.get("gaps", [])),
-                       list(data.get("pending", [])), dict(data.get("rejected", {})))
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            raise LongwatchError("N011", path=path, detail=str(exc)) from exc
-
-    def save(self) -> None:
-        body = {"schema": "longwatch-watch-state/1", "cursor": self.cursor, "done": self.done, "gaps": self.gaps,
-                "pending": self.pending, "rejected": self.rejected}
-        write_atomic(self.path, json.dumps(body, indent=1, sort_keys=True).encode("utf-8"))
-
-
-@dataclass
 class Outcome:
     key: str
     name: str
@@ -117,7 +90,7 @@ class Watch:
         self.connector = connector
         self.dir = connector.state_dir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.state = WatchState.load(self.dir / STATE_NAME)
+        self.state = WatchState.load(archive.catalog, connector.device, self.dir)
         self.on_outcome = on_outcome or (lambda o: None)
         self._after_store = after_store  # tests crash here to prove restart safety
         self.stop = threading.Event()
@@ -129,7 +102,17 @@ class Watch:
 
         ``flush`` packs groups whose window is still open: by default only when the
         watch is not running the connector (a single pass, or the last pass after close).
+        A single pass holds the watch for its duration (N018 while another process runs it).
         """
+        if self._running:
+            return self._pass(flush)
+        self.state.claim()
+        try:
+            return self._pass(flush)
+        finally:
+            self.state.release()
+
+    def _pass(self, flush: bool | None) -> list[Outcome]:
         if flush is None:
             flush = not self._running
         self._record_gaps()
@@ -176,8 +159,14 @@ class Watch:
         return outcomes
 
     def run(self, interval: float = 2.0) -> None:
-        """Until ``stop`` is set (SIGTERM): pass, sleep, pass; then close the connector and do a last pass."""
+        """Until ``stop`` is set (SIGTERM): pass, sleep, pass; then close the connector and do a last pass.
+
+        While another process runs the same watch (on this machine or another sharing the database)
+        this one waits, as a standby, and starts the connector only once it holds the watch.
+        """
         publish_mod.recover(self.archive)
+        if not self._wait_for_claim(interval):
+            return
         self.connector.open()
         self._running = True
         try:
@@ -185,7 +174,7 @@ class Watch:
                 try:
                     self.run_once()
                 except LongwatchError as exc:  # a share unmounted for a while: report, retry next time
-                    if exc.code.startswith(("A", "K", "N011")):
+                    if exc.code.startswith(("A", "K", "N011", "N019")):
                         raise
                     self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
                 self.stop.wait(interval)
@@ -197,6 +186,23 @@ class Watch:
                 self.run_once(flush=True)  # what the connector finished on close (the last segment, the open hour)
             except LongwatchError as exc:
                 self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
+            self.state.release()
+
+    def _wait_for_claim(self, interval: float) -> bool:
+        """Hold the watch, waiting while another process does (reported once); False when stopped meanwhile."""
+        reported = False
+        while True:
+            try:
+                self.state.claim()
+                return True
+            except LongwatchError as exc:
+                if exc.code != "N018":
+                    raise
+                if not reported:
+                    self.on_outcome(Outcome(key="", name=self.connector.device, error=exc))
+                    reported = True
+            if self.stop.wait(interval):
+                return False
 
     def _one(self, clip: ClipInfo, advance_cursor: bool = True) -> Outcome:
         return self._store_clips([clip], advance_cursor)[0]
