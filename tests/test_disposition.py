@@ -144,6 +144,8 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     assert {p.name for p in (tmp_path / "out").iterdir()} >= {f"{did}.json", f"{did}.json.p7s", f"{did}.html"}
     assert (tmp_path / "out" / f"{did}.json").read_bytes() == cert.read_bytes()
     assert lw("verify", str(tmp_path / "out" / f"{did}.json")).exit_code == 0
+    stored_ok = lw("verify", report["certificate"])  # the key `show` prints verifies from the store
+    assert stored_ok.exit_code == 0 and "OK destruction certificate" in stored_ok.stdout, stored_ok.output
     # verify --all does not miss the tombstone
     assert lw("verify", "--all", "--fast").exit_code == 0
     # show tells what happened to it and where the proof is

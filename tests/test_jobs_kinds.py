@@ -149,7 +149,7 @@ def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive,
     assert isinstance(result, dict) and sorted(result["deleted"]) == sorted(ids[1:])
     cert = dispositions.get_disposition(archive, disposition.id)[0].certificate
     assert certificates.verify_certificate(stored_file(archive, cert), [archive.certificate])["ok"]
-    assert json.loads(Path(cert).read_text())["executor"]["name"] == records_tasks.SCHEDULER[0]
+    assert json.loads(stored_file(archive, cert).read_text())["executor"]["name"] == records_tasks.SCHEDULER[0]
 
 
 def test_jobs_crons_come_from_longwatch_toml(archive_dir):

@@ -585,6 +585,17 @@ def _print_certificate(where: str, as_json: bool) -> None:
         click.echo(where)
 
 
+def verify_stored_certificate(obj: Context, key: str, cert_paths: Sequence[Path], as_json: bool) -> None:
+    """``longwatch verify certificates/<id>.json``: the key ``show`` prints, checked from a working copy of the
+    store's files (gone afterwards)."""
+    name = key[len(certificates.CERTIFICATES) + 1:]
+    if not name.endswith(".json") or "/" in name:
+        raise LongwatchError("H015", path=key, detail="not a destruction certificate's key")
+    with tempfile.TemporaryDirectory(prefix="longwatch-certificate-") as scratch:
+        fetched = certificates.fetch_certificate(obj.archive(), name[: -len(".json")], Path(scratch))
+        verify_certificate(obj, fetched, cert_paths, as_json)
+
+
 def verify_certificate(obj: Context, path: Path, cert_paths: Sequence[Path], as_json: bool) -> None:
     """Shared by ``dispose certificate --verify`` and ``longwatch verify CERT.json``."""
     trusted: list[Any] | None = None
