@@ -151,3 +151,37 @@ def test_a_certificate_signed_in_a_is_served_and_verified_from_b(two_dirs, small
     proc = run_longwatch("-A", b.root, "verify", out / f"{did}.json")
     assert proc.returncode == 0 and "OK destruction certificate" in proc.stdout, proc.stderr
     _nothing_local(a.root, b.root)
+
+
+def test_a_request_delivered_in_a_is_downloaded_through_its_link_from_b(two_dirs, footage, tmp_path):
+    from datetime import UTC, datetime
+
+    from conftest import ingest_one
+
+    from longwatch.core.public import access_requests as req_api
+
+    a, b = two_dirs
+    ingest_one(a, footage["face"], camera="cam-05", start=datetime(2026, 3, 3, 6, 0, tzinfo=UTC))
+    req = req_api.create(a, "pipa-access", requester="김민수", identity_method="주민등록증 대조 (창구)",
+                         claimed_start=datetime(2026, 3, 3, 6, 0, tzinfo=UTC), camera="cam-05")
+    req_api.search(a, req.number, actor="clerk")
+    req_api.mask(a, req.number, actor="clerk")
+    _req, export = req_api.deliver(a, req.number, expires_days=3)
+    assert export["key"] == f"exports/{export['export_id']}"
+    keys = objects(b).list(export["key"])  # B sees what A delivered
+    assert f"{export['key']}/export.json" in keys
+    app = create_app(b.root, {"TESTING": True})
+    try:
+        got = app.test_client().get(export["link"] + "/download")
+        assert got.status_code == 200 and got.mimetype == "application/zip"
+        data = got.get_data()
+    finally:
+        app.extensions["longwatch"].close()
+    (tmp_path / "delivered.zip").write_bytes(data)
+    assert verify_export(tmp_path / "delivered.zip", [a.certificate]).ok
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert {n.split("/", 1)[1] for n in zf.namelist()} == {k[len(export["key"]) + 1:] for k in keys}
+    events = [e for _s, e, _l in custody.Ledger.for_archive(a).history(export["packages"][0])
+              if e["type"] == "dissemination" and e["extra"].get("share") == export["share"]]
+    assert len(events) == 2  # the delivery step, then the download through the link served by B
+    _nothing_local(a.root, b.root)
