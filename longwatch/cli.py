@@ -281,6 +281,11 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if certificates.is_certificate(Path(target)):
             verify_certificate(obj, Path(target), cert_paths, as_json)
             return
+    if target and not verify_all and target.startswith("certificates/") and not Path(target).exists():
+        from longwatch.commands.retention import verify_stored_certificate  # the key `show` prints
+
+        verify_stored_certificate(obj, target, cert_paths, as_json)
+        return
     if target and not verify_all and (Path(target) / "export.json").is_file():
         from longwatch.core.evidence.bag import is_export
 

@@ -105,6 +105,8 @@ CODES: Mapping[str, str] = {
     "H021": N_("the storage-full purge destroys footage, so a second records manager approves it: give their "
                "token in LONGWATCH_APPROVER_TOKEN ({detail}); nothing was deleted"),
     "H020": N_("the destruction certificate {path} has no valid time-stamp from the trusted authority: {detail}"),
+    "H022": N_("the destruction certificate of disposition {disposition_id} is not in the store ({key} on storage "
+               "location {location}): check the location, or restore it from a replica"),
     # I: input given to ingest
     "I001": N_("{path} is empty (0 bytes): there is nothing to preserve"),
     "I002": N_("{path} does not exist or is not a regular file"),
@@ -500,6 +502,11 @@ CODES: Mapping[str, str] = {
     "E030": N_("the published checkpoint {path} does not anchor this export: {detail}"),
     "E036": N_("package {package_id} is signed by {fingerprint}, which is not a trusted key of this archive "
                "({detail}); nothing was exported and nothing was re-signed"),
+    "E037": N_("{key} is no place for the archive's own objects: packages, the custody ledger's mirror and staging "
+               "keep their prefixes to themselves"),
+    "E038": N_("{key} on storage location {location} already holds other bytes; a record written once is never "
+               "overwritten"),
+    "E039": N_("export {export_id} is not in the store: it is not finished yet, or it was deleted"),
     # U: public-sector use (requests, register, notice, analytics)
     "U001": N_("no request {number!r}; list the requests with `longwatch requests list`"),
     "U002": N_("a request cannot go from {current!r} to {target!r}; allowed next: {allowed}"),

@@ -263,3 +263,9 @@ def verify_json(runner: CliRunner, target: Path | str, *extra: str) -> tuple[int
 
 def codes_of(report: dict) -> set[str]:
     return {p["code"] for pkg in report["packages"] for p in pkg["problems"]}
+
+
+def stored_file(archive: Archive, key: str) -> Path:
+    """The file of an object of the archive's own (an export, a destruction certificate) on a local primary
+    location, where such objects are plain files under the storage folder."""
+    return Path(archive.storage().root) / key  # type: ignore[attr-defined]

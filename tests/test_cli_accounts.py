@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import stat
-from pathlib import Path
 
 import pytest
-from conftest import error_codes, sign_in, unique_copy
+from conftest import error_codes, sign_in, stored_file, unique_copy
 from retention_helpers import add_package, on_storage, status
 
 from longwatch.core import accounts, custody
@@ -164,7 +163,8 @@ def test_manual_delete_needs_a_second_records_manager(lw, archive, small_clip, t
     assert [(a["name"], a["role"]) for a in deleted["agents"][1:]] == [("alice", "implementer"),
                                                                       ("bob", "authorizer")]
     assert deleted["extra"]["reason"] == "manual" and deleted["extra"]["disposition"] == disposition.id
-    cert = json.loads(Path(dispositions.get_disposition(archive, disposition.id)[0].certificate).read_text())
+    key = dispositions.get_disposition(archive, disposition.id)[0].certificate
+    cert = json.loads(stored_file(archive, key).read_text())
     assert (cert["proposer"]["name"], cert["approver"]["name"], cert["executor"]["name"]) == ("alice", "bob",
                                                                                               "alice")
 

@@ -8,12 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import error_codes, frozen_longwatch, run_longwatch, sign_in, unique_copy
+from conftest import error_codes, frozen_longwatch, run_longwatch, sign_in, stored_file, unique_copy
 from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
 
 from longwatch.core import custody
 from longwatch.core.catalog.models import Clip, DispositionItem
 from longwatch.core.records import actors, assignment, certificates, dispositions, holds
+from longwatch.core.storage.objects import objects
 from longwatch.errors import LongwatchError
 
 NOW = "2026-03-01T00:00:00Z"
@@ -121,7 +122,7 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     assert not [e for _s, e, _l in custody.Ledger.for_archive(archive).history(keep)
                 if e["extra"].get("disposition") == did]
     # the certificate: JSON, detached CMS, readable HTML
-    cert = Path(report["certificate"])
+    cert = stored_file(archive, report["certificate"])
     body = json.loads(cert.read_text())
     (entry,) = body["packages"]
     assert entry["package_id"] == gone and entry["record_class"] == "continuous"
@@ -134,18 +135,27 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
     # longwatch verify accepts it, and so does dispose certificate --verify
     ok = lw("verify", str(cert))
     assert ok.exit_code == 0 and "OK destruction certificate" in ok.stdout
-    assert lw("dispose", "certificate", did[:8]).stdout.strip() == str(cert)
+    # in the store, not the archive folder; `dispose certificate ID -o DIR` copies it out
+    assert report["certificate"] == f"certificates/{did}.json" and not (archive.root / "retention").exists()
+    assert lw("dispose", "certificate", did[:8]).stdout.strip() == report["certificate"]
     assert json.loads(lw("dispose", "certificate", did[:8], "--verify", "--json").stdout)["ok"] is True
+    fetched = lw("dispose", "certificate", did[:8], "-o", str(tmp_path / "out"))
+    assert fetched.exit_code == 0 and fetched.stdout.strip() == str(tmp_path / "out" / f"{did}.json")
+    assert {p.name for p in (tmp_path / "out").iterdir()} >= {f"{did}.json", f"{did}.json.p7s", f"{did}.html"}
+    assert (tmp_path / "out" / f"{did}.json").read_bytes() == cert.read_bytes()
+    assert lw("verify", str(tmp_path / "out" / f"{did}.json")).exit_code == 0
+    stored_ok = lw("verify", report["certificate"])  # the key `show` prints verifies from the store
+    assert stored_ok.exit_code == 0 and "OK destruction certificate" in stored_ok.stdout, stored_ok.output
     # verify --all does not miss the tombstone
     assert lw("verify", "--all", "--fast").exit_code == 0
     # show tells what happened to it and where the proof is
     shown = lw("show", gone[:8])
     assert shown.exit_code == 0, shown.output
-    assert did in shown.stdout and str(cert) in shown.stdout and clips[0].sha256 in shown.stdout
+    assert did in shown.stdout and report["certificate"] in shown.stdout and clips[0].sha256 in shown.stdout
     shown = json.loads(lw("show", gone, "--json").stdout)
     assert shown["status"] == "disposed"
     assert shown["disposition"]["disposition"] == did and shown["disposition"]["approver"] == "bob"
-    assert shown["disposition"]["certificate"] == str(cert)
+    assert shown["disposition"]["certificate"] == report["certificate"]
     # one changed byte: the signature no longer verifies
     cert.write_bytes(cert.read_bytes().replace(b'"bob"', b'"bib"'))
     bad = lw("verify", str(cert))
@@ -158,7 +168,7 @@ def test_full_disposition_removes_every_copy_and_signs_a_certificate(lw, archive
 def test_certificate_verifies_away_from_its_archive(lw, archive, small_clip, tmp_path):
     disposition, _ids = proposed(archive, small_clip, tmp_path)
     dispositions.approve(archive, disposition.id, BOB, later(60))
-    cert = Path(dispositions.execute(archive, disposition.id, BOB, later(61))["certificate"])
+    cert = stored_file(archive, dispositions.execute(archive, disposition.id, BOB, later(61))["certificate"])
     away = tmp_path / "mailed"
     away.mkdir()
     for path in cert.parent.iterdir():
@@ -181,7 +191,7 @@ def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, s
         items = {i.package_id: i.status for i in s.query(DispositionItem).all()}
     first = next(p for p, st in items.items() if st == "deleting")  # the intent record says so
     assert status(archive, first) == "disposing" and not on_storage(archive, first)
-    assert not list((archive.root / certificates.CERTIFICATES).glob("*.json"))
+    assert not objects(archive).list(certificates.CERTIFICATES)
     # a hold placed while the run is stopped still wins for the package not yet reached
     other = next(p for p in ids if p != first)
     holds.place_hold(archive, ALICE, owner="court", reason="late subpoena", package_id=other, now=later(60))
@@ -191,7 +201,7 @@ def test_crash_between_deleting_copies_and_the_certificate_is_resumed(archive, s
     result = json.loads(proc.stdout)
     assert result["deleted"] == [first] and result["held"] == [other]
     assert status(archive, first) == "disposed" and on_storage(archive, other)
-    body = json.loads(Path(result["certificate"]).read_text())
+    body = json.loads(stored_file(archive, result["certificate"]).read_text())
     assert [p["package_id"] for p in body["packages"]] == [first]
     deletions = [e for _s, e, _l in custody.Ledger.for_archive(archive).history(first) if e["type"] == "deletion"]
     assert len(deletions) == 1
@@ -252,7 +262,7 @@ def test_certificates_carry_a_time_stamp_when_a_tsa_is_configured(lw, archive, s
         fh.write(f'\n[custody]\ntsa_url = "{tsa.url}"\ntsa_cert = "tsa.pem"\n')
     disposition, _ids = proposed(archive, small_clip, tmp_path, n=2)
     dispositions.approve(archive, disposition.id, BOB, later(60))
-    cert = Path(dispositions.execute(archive, disposition.id, BOB)["certificate"])  # executed now
+    cert = stored_file(archive, dispositions.execute(archive, disposition.id, BOB)["certificate"])  # executed now
     token = cert.with_name(cert.name + ".p7s.tsr")
     assert token.exists()
     checked = json.loads(lw("verify", str(cert), "--json").stdout)
@@ -264,6 +274,6 @@ def test_certificates_carry_a_time_stamp_when_a_tsa_is_configured(lw, archive, s
     # a certificate that claims an earlier execution than its token can attest
     late, _ids = proposed(archive, small_clip, tmp_path / "more", n=1)
     dispositions.approve(archive, late.id, BOB, later(60))
-    backdated = Path(dispositions.execute(archive, late.id, BOB, later(61))["certificate"])
+    backdated = stored_file(archive, dispositions.execute(archive, late.id, BOB, later(61))["certificate"])
     result = lw("verify", str(backdated))
     assert result.exit_code == 1 and error_codes(result.stderr) == ["H020"]

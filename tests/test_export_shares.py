@@ -82,3 +82,30 @@ def test_share_export_command(lw, archive, clip, tmp_path):
     assert made["url"].startswith("https://archive.example/s/")
     assert lw("revoke-share", str(made["id"])).exit_code == 0
     assert lw("share-export", str(out), "--expires", "2000-01-01T00:00:00Z").exit_code == 13
+
+
+def test_a_link_records_the_stored_key_and_an_earlier_releases_local_path_is_still_served(client, web_archive,
+                                                                                         tmp_path):
+    """A link made from a local folder copies the export to the store and records its key; a link of an earlier
+    release naming a local folder still downloads, for one release; revoking deletes nothing."""
+    from longwatch.core.storage.objects import objects
+
+    archive = web_archive.archive
+    out = make_export(web_archive, tmp_path)
+    export_id = json.loads((out / "export.json").read_text())["export_id"]
+    share_id, token = shares.create_share(archive, out, datetime.now(UTC) + timedelta(days=1))
+    with archive.catalog.session() as session:
+        assert session.get(ExportShare, share_id).path == f"exports/{export_id}"
+    stored = objects(archive).list(f"exports/{export_id}")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        k[len(f"exports/{export_id}/"):] for k in stored]
+    assert out.is_dir()  # the user's folder is left as it was
+    with archive.catalog.session() as session:  # as 0.8 recorded it
+        session.execute(update(ExportShare).where(ExportShare.id == share_id).values(path=str(out)))
+    objects(archive).delete_prefix(f"exports/{export_id}")
+    old = client.get(f"/s/{token}/download")
+    assert old.status_code == 200
+    (tmp_path / "old.zip").write_bytes(old.get_data())
+    assert verify_export(tmp_path / "old.zip").ok
+    shares.revoke_share(archive, share_id)
+    assert out.is_dir() and (out / "export.json").is_file()

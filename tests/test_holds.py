@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import stored_file
 from retention_helpers import ADMIN, ALICE, BOB, T0, add_package, later, on_storage, status
 
 import longwatch
@@ -56,7 +57,7 @@ def test_hold_placed_after_approval_wins(archive, small_clip, tmp_path):
     result = dispositions.execute(archive, disposition.id, BOB, later(61))
     assert result["deleted"] == [a] and result["held"] == [b]
     assert_kept(archive, b)
-    cert = json.loads(Path(result["certificate"]).read_text())
+    cert = json.loads(stored_file(archive, result["certificate"]).read_text())
     assert [p["package_id"] for p in cert["packages"]] == [a]
     assert cert["withheld"] == [{"package_id": b, "record_class": "continuous", "status": "held"}]
 

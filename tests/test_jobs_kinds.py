@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import LONGWATCH, START, create_archive
+from conftest import LONGWATCH, START, create_archive, stored_file
 from retention_helpers import ALICE, BOB, add_package, later, on_storage, status
 from sqlalchemy import text
 
@@ -148,8 +148,8 @@ def test_periodic_disposition_executes_only_what_is_approved_and_unheld(archive,
     result = records_tasks.enqueue_disposition(archive, disposition.id)  # a job for an executed one reports it
     assert isinstance(result, dict) and sorted(result["deleted"]) == sorted(ids[1:])
     cert = dispositions.get_disposition(archive, disposition.id)[0].certificate
-    assert certificates.verify_certificate(Path(cert), [archive.certificate])["ok"]
-    assert json.loads(Path(cert).read_text())["executor"]["name"] == records_tasks.SCHEDULER[0]
+    assert certificates.verify_certificate(stored_file(archive, cert), [archive.certificate])["ok"]
+    assert json.loads(stored_file(archive, cert).read_text())["executor"]["name"] == records_tasks.SCHEDULER[0]
 
 
 def test_jobs_crons_come_from_longwatch_toml(archive_dir):
@@ -424,7 +424,8 @@ def test_approve_execute_queues_the_execution_in_the_approvals_transaction(pg_ar
     assert f"Job {job.id} queued" in result.output and status(pg_archive, pid) == "stored"
     jobs.run_worker(pg_archive, [jobs.HEAVY], wait=False)
     assert status(pg_archive, pid) == "disposed"
-    cert = json.loads(Path(dispositions.get_disposition(pg_archive, disposition.id)[0].certificate).read_text())
+    key = dispositions.get_disposition(pg_archive, disposition.id)[0].certificate
+    cert = json.loads(stored_file(pg_archive, key).read_text())
     assert (cert["approver"]["name"], cert["executor"]["name"]) == ("bob", "bob")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from retention_helpers import ADMIN, ALICE, T0, add_package, on_storage, status
@@ -21,6 +20,7 @@ from longwatch.core.records import assignment, deletion, dispositions, holds
 from longwatch.core.storage import audit as storage_audit
 from longwatch.core.storage import copies as storage_copies
 from longwatch.core.storage import locks as storage_locks
+from longwatch.core.storage.objects import objects
 from longwatch.errors import LongwatchError
 
 
@@ -234,7 +234,7 @@ def test_a_disposition_keeps_what_the_store_still_locks(locked, s3_server, small
     result = dispositions.execute(locked, disposition.id, BOB, later(61))
     assert result["deleted"] == [a] and result["store_locked"] == [b]
     assert copies_verify(locked, b)
-    cert = json.loads(Path(result["certificate"]).read_text())
+    cert = json.loads(objects(locked).read_bytes(result["certificate"]))  # the certificate is in the store
     assert cert["withheld"] == [{"package_id": b, "record_class": "continuous", "status": "store-locked"}]
 
 

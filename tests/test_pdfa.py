@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import error_codes, frozen_longwatch, run_longwatch, sign_in
+from conftest import error_codes, frozen_longwatch, run_longwatch, sign_in, stored_file
 from pdfa_check import check_pdfa, korean_fonts_embedded, page_texts
 from retention_helpers import ALICE, BOB, add_package, later
 
@@ -39,7 +39,7 @@ def test_destruction_certificate_is_pdfa_with_its_signed_record_inside(archive, 
     assert disposition is not None
     dispositions.approve(archive, disposition.id, BOB, later(60))
     result = dispositions.execute(archive, disposition.id, BOB, later(60))
-    record = Path(result["certificate"])
+    record = stored_file(archive, result["certificate"])
     path = record.with_suffix(".pdf")
     pdf, texts = check_pdfa(path, lang="ko", title="파기 확인서")
     assert korean_fonts_embedded(pdf)
@@ -149,7 +149,7 @@ def test_a_disposition_without_a_korean_font_still_signs_its_certificate(archive
     proc = frozen_longwatch("2026-03-02T00:00:00Z", "-A", archive.root, "dispose", "execute", disposition.id,
                             "--json", env=env)
     assert proc.returncode == 0, proc.stderr
-    record = Path(json.loads(proc.stdout)["certificate"])
+    record = stored_file(archive, json.loads(proc.stdout)["certificate"])
     assert record.is_file() and record.with_name(record.name + ".p7s").is_file()
     assert record.with_suffix(".html").is_file() and not record.with_suffix(".pdf").exists()
     package_id = json.loads(record.read_text())["packages"][0]["package_id"]
@@ -192,7 +192,8 @@ def test_the_certificate_page_serves_the_pdfa_and_makes_it_again_from_the_record
     disposition, _plan = dispositions.propose(archive, ALICE, later(60))
     assert disposition is not None
     dispositions.approve(archive, disposition.id, BOB, later(60))
-    stored = Path(dispositions.execute(archive, disposition.id, BOB, later(60))["certificate"]).with_suffix(".pdf")
+    key = dispositions.execute(archive, disposition.id, BOB, later(60))["certificate"]
+    stored = stored_file(archive, key).with_suffix(".pdf")
     c = login_as("operator")
     page = c.get(f"/packages/{package_id}").get_data(as_text=True)
     assert f"/certificates/{disposition.id}?format=pdf" in page

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import configure_storage, frozen_longwatch, ingest_one, local_locations, sign_in, unique_copy
+from conftest import configure_storage, frozen_longwatch, ingest_one, local_locations, sign_in, stored_file, unique_copy
 from retention_helpers import ALICE, BOB, on_storage, status
 from sqlalchemy import select
 
@@ -105,10 +105,10 @@ def test_the_sampled_minutes_survive_disposition_as_planning_packages(lw, archiv
     assert [e["extra"]["planning_sample"]["package"] for e in made] == [cut.id]
     assert any(e.get("extra", {}).get("planning_sample") for _s, e, _l in ledger.history(cut.id))
     # the destruction certificate lists what was kept
-    body = json.loads(Path(result["certificate"]).read_text())
+    body = json.loads(stored_file(archive, result["certificate"]).read_text())
     assert {k["package_id"]: k["kind"] for k in body["planning_samples"]} == {whole.id: "kept", cut.id: "cut"}
     assert {i["package_id"]: i["status"] for i in body["withheld"]} == {ids["a"]: "kept-as-sample"}
-    html = (Path(result["certificate"]).with_suffix(".html")).read_text()
+    html = (stored_file(archive, result["certificate"]).with_suffix(".html")).read_text()
     assert "planning samples" in html and cut.id in html
     assert sorted(result["planning_samples"]) == sorted([whole.id, cut.id])
 
@@ -279,7 +279,7 @@ def test_a_sample_that_cannot_be_made_safe_keeps_its_source_and_the_rest_goes_on
     assert result is not None
     assert result["sample_failed"] == [ids["b"]] and status(archive, ids["b"]) == "stored"
     assert result["deleted"] == [ids["c"]]  # nothing of c is sampled: it goes
-    body = json.loads(Path(result["certificate"]).read_text())
+    body = json.loads(stored_file(archive, result["certificate"]).read_text())
     assert {i["package_id"]: i["status"] for i in body["withheld"]}[ids["b"]] == "sample-failed"
     archive.close()
 

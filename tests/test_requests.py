@@ -10,6 +10,7 @@ import pytest
 
 from longwatch.core.custody import Ledger
 from longwatch.core.public import access_requests as req_api
+from longwatch.core.storage.objects import objects
 from longwatch.errors import LongwatchError
 
 SEEN = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
@@ -132,8 +133,10 @@ def test_delivery_is_a_verifiable_masked_export_with_a_link(lw, archive, app, fo
     data = json.loads(result.output)
     export = data["export"]
     assert data["status"] == "delivered" and export["packages"] == masked
-    bag = Path(export["path"])
-    assert bag == req_api.export_dir(archive, req) and bag.is_relative_to(archive.root)
+    # in the object store, not the archive folder: on the local default, a folder under the storage location
+    assert export["path"] == export["key"] == f"exports/{export['export_id']}"
+    bag = archive.storage().root / export["key"]
+    assert bag.is_dir() and not (archive.root / "exports").exists()
 
     verified = lw("verify-export", str(bag), "--cert", str(archive.settings.cert_path), "--json")
     assert verified.exit_code == 0, verified.output
@@ -185,7 +188,7 @@ def test_delivery_refuses_what_is_not_a_masked_copy(archive, lw, clip):
     with pytest.raises(LongwatchError) as err:
         req_api.deliver(archive, req.number)
     assert err.value.code == "U012" and package_id in str(err.value)
-    assert not req_api.export_dir(archive, req).exists()
+    assert not objects(archive).list("exports")
     with pytest.raises(LongwatchError) as err:
         req_api.deliver(archive, req.number, expires_days=0)
     assert err.value.code == "U012"

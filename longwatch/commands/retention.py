@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -540,25 +541,59 @@ def delete(obj: Context, package_id: str, why: str, actor: actors.Actor) -> None
 @click.option("--verify", "check", is_flag=True, help="Verify the signature instead of printing the path.")
 @click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Trusted signer certificate (default: the archive's).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Copy the certificate's files from the store into this folder.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
-def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, as_json: bool) -> None:
-    """The destruction certificate of a disposition (id or certificate file); --verify checks it."""
+def certificate(obj: Context, target: str, check: bool, cert_path: Path | None, out_dir: Path | None,
+                as_json: bool) -> None:
+    """The destruction certificate of a disposition (id or certificate file); --verify checks it, -o copies it."""
     path = Path(target)
-    if not path.is_file():
-        disposition, _items = dispositions.get_disposition(obj.archive(), target)
-        if not disposition.certificate:
-            raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
-                                 expected="executed")
-        path = Path(disposition.certificate)
+    if path.is_file():
+        if check:
+            verify_certificate(obj, path, (cert_path,) if cert_path else (), as_json)
+            return
+        _print_certificate(str(path), as_json)
+        return
+    archive = obj.archive()
+    disposition, _items = dispositions.get_disposition(archive, target)
+    if not disposition.certificate:
+        raise LongwatchError("H006", disposition_id=disposition.id[:8], status=disposition.status,
+                             expected="executed")
+    if out_dir is not None:
+        path = certificates.fetch_certificate(archive, disposition.id, out_dir)
+    elif check:  # a working copy for the check, gone afterwards: the store keeps the record
+        with tempfile.TemporaryDirectory(prefix="longwatch-certificate-") as scratch:
+            fetched = certificates.fetch_certificate(archive, disposition.id, Path(scratch))
+            verify_certificate(obj, fetched, (cert_path,) if cert_path else (), as_json)
+        return
+    else:
+        _print_certificate(disposition.certificate, as_json)
+        return
     if check:
         verify_certificate(obj, path, (cert_path,) if cert_path else (), as_json)
         return
+    _print_certificate(str(path), as_json)
+
+
+def _print_certificate(where: str, as_json: bool) -> None:
+    """A local path, or the certificate's key in the store (``longwatch dispose certificate ID -o DIR``)."""
     if as_json:
-        emit_json({"certificate": str(path), "signature": f"{path}.p7s",
-                   "html": str(path.with_suffix(".html"))})
+        base = where[: -len(".json")] if where.endswith(".json") else where
+        emit_json({"certificate": where, "signature": f"{where}.p7s", "html": f"{base}.html"})
     else:
-        click.echo(str(path))
+        click.echo(where)
+
+
+def verify_stored_certificate(obj: Context, key: str, cert_paths: Sequence[Path], as_json: bool) -> None:
+    """``longwatch verify certificates/<id>.json``: the key ``show`` prints, checked from a working copy of the
+    store's files (gone afterwards)."""
+    name = key[len(certificates.CERTIFICATES) + 1:]
+    if not name.endswith(".json") or "/" in name:
+        raise LongwatchError("H015", path=key, detail="not a destruction certificate's key")
+    with tempfile.TemporaryDirectory(prefix="longwatch-certificate-") as scratch:
+        fetched = certificates.fetch_certificate(obj.archive(), name[: -len(".json")], Path(scratch))
+        verify_certificate(obj, fetched, cert_paths, as_json)
 
 
 def verify_certificate(obj: Context, path: Path, cert_paths: Sequence[Path], as_json: bool) -> None:

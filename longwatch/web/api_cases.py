@@ -5,16 +5,15 @@ another case answers 404 as if it did not exist, and they may add notes and
 holds only there. Opening cases and attaching footage is request handling
 (``requests:write``); sharing a case opens footage to someone, so records
 managers decide (``records:write``), as on the command line. An export runs as
-a job (``core/evidence/tasks.py``) into the archive's ``exports/`` folder; its
-status is read back from the job and from the finished export's ``export.json``.
+a job (``core/evidence/tasks.py``) into the object store (``exports/<export id>/``
+on the primary location, ``core/evidence/stored.py``), whichever machine runs it;
+its status is read back from the job and from the stored export's ``export.json``.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
@@ -22,7 +21,7 @@ from flask import Blueprint, jsonify, request, url_for
 from longwatch import clock
 from longwatch.core import accounts
 from longwatch.core.catalog import reference
-from longwatch.core.evidence import selection, shares
+from longwatch.core.evidence import selection, shares, stored
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.tasks import enqueue_export
 from longwatch.core.jobs import queue as jobs
@@ -227,10 +226,6 @@ _EXPORT = {"type": "object", "required": ["recipient"], "properties": {
     "description": "packages, a case, or cameras over start..end"}
 
 
-def _exports_dir() -> Path:
-    return current_archive().root / "exports"
-
-
 def _export_request(data: dict[str, Any]) -> Request:
     who = data.get("recipient")
     if not isinstance(who, dict):
@@ -268,7 +263,7 @@ def create_export() -> Any:
             queries.visible_package(archive, user, pid)
     selection.select(archive, req)  # a request that cannot be met is refused now, not by a worker
     ref = str(uuid.uuid4())
-    job, export_id = enqueue_export(archive, req, _exports_dir() / ref, requested_by=user.username)
+    job, export_id = enqueue_export(archive, req, None, export_id=ref, requested_by=user.username)
     answer = job_answer(job)
     answer.update(export=ref, export_id=export_id, status_url=url_for("api_cases.export_status", export=ref))
     return jsonify(answer), 202 if answer["queued"] else 200
@@ -284,20 +279,14 @@ def export_status(export: str) -> Any:
         ref = str(uuid.UUID(export))
     except ValueError as exc:
         raise LongwatchError("W011", what=f"export {export}") from exc
-    out = _exports_dir() / ref
     answer: dict[str, Any] = {"export": ref, "state": "unknown", "export_id": None, "files": None, "size": None,
                               "error": None}
-    described = out / "export.json"
-    if described.is_file():
-        try:
-            data = json.loads(described.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise LongwatchError("E009", path=out) from exc
-        answer.update(state="done", export_id=data.get("export_id"),
-                      files=len(data.get("files", [])) if isinstance(data.get("files"), list) else None)
+    done = stored.finished(archive, ref)  # in the object store: whichever machine wrote it
+    if done is not None:
+        answer.update(state="done", export_id=done["export_id"], files=done["files"])
         return jsonify(answer)
     for job in jobs.list_jobs(archive, limit=500):
-        if job.task == "export" and str(job.args.get("out_dir", "")) == str(out.resolve()):
+        if job.task == "export" and job.args.get("export_id") == ref:
             answer.update(state={"queued": "queued", "running": "running", "failed": "failed"}.get(job.state,
                                                                                                   "unknown"),
                           export_id=job.args.get("export_id"), error=job.message or None)
@@ -320,12 +309,12 @@ def create_link(export: str) -> Any:
         ref = str(uuid.UUID(export))
     except ValueError as exc:
         raise LongwatchError("W011", what=f"export {export}") from exc
-    path = _exports_dir() / ref
-    if not (path / "export.json").is_file():
+    archive = current_archive()
+    if stored.finished(archive, ref) is None:
         raise LongwatchError("W011", what=f"export {export}")
     data = json_body() if request.get_data() else {}
     expires = time_of(data, "expires") or clock.now() + timedelta(days=7)
-    share_id, token = shares.create_share(current_archive(), path, expires, created_by=caller().username)
+    share_id, token = shares.create_share(archive, stored.export_key(ref), expires, created_by=caller().username)
     return jsonify({"id": share_id, "url": url_for("shares.download", token=token, _external=True), "token": token,
                     "expires": clock.iso_z(expires)}), 201
 

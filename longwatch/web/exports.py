@@ -17,14 +17,13 @@ only the exports they asked for.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from longwatch import clock
-from longwatch.core.evidence import orders, shares
+from longwatch.core.evidence import orders, shares, stored
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, numbers, queries
@@ -155,12 +154,8 @@ def _render_detail(order: orders.Order, typed: dict[str, Any], errors: dict[str,
 
 
 def orders_contents(order: orders.Order) -> dict[str, Any] | None:
-    """What the finished export holds (its ``export.json``): packages, files and sizes."""
-    try:
-        data: dict[str, Any] = json.loads((order.path / "export.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data
+    """What the finished export holds (its ``export.json`` in the store): packages, files and sizes."""
+    return stored.description(current_archive(), order.path)
 
 
 @bp.post("/exports/<export_id>/links")

@@ -361,28 +361,30 @@ _DISPOSITION_ID = re.compile(r"^[0-9a-f-]{36}$")
 @requires("catalog:read")
 def certificate(disposition_id: str) -> Response:
     """The destruction certificate of a disposition, as the archive signed it (HTML; ``?format=json`` for the
-    signed JSON that ``longwatch verify`` checks; ``?format=pdf`` for the PDF/A to file, made again from the
-    signed JSON if the disposition could not make it)."""
+    signed JSON that ``longwatch verify`` checks, ``?format=p7s`` its signature, ``?format=tsr`` its
+    time-stamp; ``?format=pdf`` for the PDF/A to file, made again from the signed JSON if the disposition
+    could not make it)."""
     if not _DISPOSITION_ID.match(disposition_id):
         raise LongwatchError("W011", what=f"certificate {disposition_id[:40]}")
     wanted = request.args.get("format", "html")
-    suffix = wanted if wanted in ("json", "pdf") else "html"
-    folder = current_archive().root / certificates.CERTIFICATES
-    path = folder / f"{disposition_id}.{suffix}"
-    record = folder / f"{disposition_id}.json"
-    if not path.is_file() and not (suffix == "pdf" and record.is_file()):
-        raise LongwatchError("W011", what=f"certificate {disposition_id}")
-    if suffix == "pdf":
-        if path.is_file():
-            data = path.read_bytes()
-        else:
-            signature = record.with_name(record.name + ".p7s")
+    suffix = {"json": "json", "pdf": "pdf", "p7s": "json.p7s", "tsr": "json.p7s.tsr"}.get(wanted, "html")
+    archive = current_archive()  # from the object store: any machine may have executed the disposition
+    data = certificates.read_certificate_file(archive, disposition_id, suffix)
+    if data is None and suffix == "pdf":  # made again from the signed JSON if the disposition could not make it
+        record = certificates.read_certificate_file(archive, disposition_id)
+        if record is not None:
             data = certificates.render_certificate_pdf(
-                record.read_bytes(), signature.read_bytes() if signature.is_file() else None)
-        return Response(data, mimetype="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="destruction-certificate-{disposition_id}.pdf"'})
-    # a certificate is a few kilobytes; read whole, so no file is left open for the response
-    return Response(path.read_bytes(), mimetype="application/json" if suffix == "json" else "text/html")
+                record, certificates.read_certificate_file(archive, disposition_id, "json.p7s"))
+    if data is None:
+        raise LongwatchError("W011", what=f"certificate {disposition_id}")
+    if suffix in ("pdf", "json.p7s", "json.p7s.tsr"):
+        mimetype = {"pdf": "application/pdf", "json.p7s": "application/pkcs7-signature",
+                    "json.p7s.tsr": "application/timestamp-reply"}[suffix]
+        name = (f"destruction-certificate-{disposition_id}.pdf" if suffix == "pdf"
+                else f"{disposition_id}.{suffix}")
+        return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    # a certificate is a few kilobytes: read whole
+    return Response(data, mimetype="application/json" if suffix == "json" else "text/html")
 
 
 def blueprints(app: Any) -> list[Blueprint]:

@@ -3,9 +3,10 @@
 A recipient opens ``/s/<token>`` without an account and first sees what the
 link holds (the packages, files and sizes, how to verify it, until when it
 works); opening that page is no download and is not counted. The download
-itself is ``/s/<token>/download``: the export is streamed as a ZIP
-(:func:`longwatch.core.evidence.zipstream.stream_zip`), nothing is assembled in
-memory, and every download is also written to the access log. What a link is
+itself is ``/s/<token>/download``: the export is streamed as a ZIP from the
+object store (:func:`longwatch.core.evidence.shares.stream_zip`), so this
+server needs no folder in common with the worker that wrote it; nothing is
+assembled in memory, and every download is also written to the access log. What a link is
 (making, revoking, listing, the live-link lookup and the custody event of a
 download) lives in :mod:`longwatch.core.evidence.shares`; links are made with
 ``longwatch share-export`` or on an export's page (``longwatch/web/exports.py``)
@@ -15,12 +16,11 @@ they made; other links are not found for them.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, stream_with_context, url_for
 
-from longwatch.core.evidence import shares, zipstream
+from longwatch.core.evidence import shares
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.security import client_address, current_user, public, record_access, requires
@@ -44,14 +44,11 @@ def landing(token: str) -> Any:
         row = shares.find_share(archive, token)
     except LongwatchError as exc:
         return _refused(exc)
-    description = shares.export_description(row)
+    description = shares.export_description(archive, row)
     if description is None:
         abort(410)
     files = description.get("files", []) + description.get("access_copies", [])
-    try:
-        verify = (Path(row.path) / "VERIFY.txt").read_text(encoding="utf-8")
-    except OSError:
-        verify = ""
+    verify = shares.verify_text(archive, row)
     response = current_app.make_response(render_template(
         "share_landing.html", row=row, export=description, files=files,
         total=sum(int(f.get("size", 0)) for f in files), verify=verify, token=token, tz=archive.settings.tz))
@@ -68,14 +65,14 @@ def download(token: str) -> Any:
         row = shares.live_share(archive, token)
     except LongwatchError as exc:
         return _refused(exc)
-    packages = shares.shared_packages(row)
+    packages = shares.shared_packages(archive, row)
     if packages is None:
         abort(410)
     shares.record_download(archive, row, packages, client_address())
     for pid in packages:
         record_access("export download", pid, detail=f"export {row.export_id}, share link {row.id}")
     name = f"export-{row.export_id}"
-    response = Response(stream_with_context(zipstream.stream_zip(Path(row.path), prefix=name)),
+    response = Response(stream_with_context(shares.stream_zip(archive, row, name)),
                         mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
     response.headers["Cache-Control"] = "no-store"

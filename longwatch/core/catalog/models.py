@@ -717,6 +717,8 @@ class ExportShare(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     export_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    # the export's key in the object store (exports/<export id>); links of earlier releases hold an absolute
+    # local folder, still read for one release (core/evidence/shares.py)
     path: Mapped[str] = mapped_column(Text, nullable=False)
     recipient: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64), default="")

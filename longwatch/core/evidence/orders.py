@@ -1,38 +1,39 @@
 """Export orders: an evidence export asked for from the web, run as a job, and its progress.
 
 An order is the request (recipient, what to export), who asked and when, and
-the job that writes it. It is kept as a small JSON file beside the exports
-(``exports/orders/<export id>.json`` in the archive), not in the catalog: the
-export itself is the record (its bag, ``export.json`` and the custody
-ledger's transfer event), and the order only lets the page follow it.
+the job that writes it. It is kept as a small JSON object beside the exports
+in the object store (``exports/orders/<export id>.json`` on the primary
+location, so the web server reads what any machine wrote), not in the
+catalog: the export itself is the record (its bag in the store,
+``export.json`` and the custody ledger's transfer event), and the order only
+lets the page follow it.
 
 The export never runs in the request that asked for it. On PostgreSQL the job
 goes to the queue (:func:`longwatch.core.evidence.tasks.enqueue_export`) and a
 worker runs it; on the embedded default (SQLite, one machine) there is no
 worker, so it runs in a thread of the serving process, with an archive of its
 own, acting for the account that asked. Its state is read from what exists:
-the finished bag (:func:`longwatch.core.evidence.export.finished`), the
-partial bag being written, a failure recorded by the thread or the queue.
+the finished export in the store (:func:`longwatch.core.evidence.stored.finished`),
+the partial bag being written on this machine, the queue's job, a failure
+recorded by the thread or the queue.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from longwatch import clock
 from longwatch.core.archive import Archive
-from longwatch.core.evidence import export as export_mod
-from longwatch.core.evidence import selection
+from longwatch.core.evidence import selection, stored
 from longwatch.core.evidence import tasks as evidence_tasks
 from longwatch.core.evidence.request import Request, request_from_dict, request_to_dict
 from longwatch.core.jobs import queue as jobs
+from longwatch.core.storage.objects import objects
 from longwatch.errors import LongwatchError
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class Order:
     files: int
     error_code: str
     error: str
-    path: Path
+    path: str  # the export's key in the object store (exports/<export id>)
 
     def to_dict(self) -> dict[str, Any]:
         return {"export_id": self.export_id, "created_by": self.created_by, "created_at": self.created_at,
@@ -61,24 +62,17 @@ class Order:
                 "error": self.error or None}
 
 
-def exports_dir(archive: Archive) -> Path:
-    return archive.root / "exports"
+ORDERS = f"{stored.EXPORTS}/orders"
 
 
-def _order_path(archive: Archive, export_id: str) -> Path:
-    return exports_dir(archive) / "orders" / f"{export_id}.json"
+def _order_key(export_id: str) -> str:
+    return f"{ORDERS}/{export_id}.json"
 
 
-def export_path(archive: Archive, export_id: str) -> Path:
-    return exports_dir(archive) / export_id
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    """Replace the order file whole (a reader never sees half of it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+def _write(archive: Archive, export_id: str, data: dict[str, Any]) -> None:
+    """Replace the order object whole (a reader never sees half of it)."""
+    objects(archive).put_bytes(_order_key(export_id),
+                               json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def submit(archive: Archive, request: Request, requested_by: str) -> str:
@@ -91,18 +85,17 @@ def submit(archive: Archive, request: Request, requested_by: str) -> str:
     if request.recipient.expires is not None and request.recipient.expires <= clock.now():
         raise LongwatchError("E003", detail="the expiry is in the past")
     export_id = str(uuid.uuid4())
-    out_dir = export_path(archive, export_id)
     order: dict[str, Any] = {"export_id": export_id, "created_by": requested_by,
                              "created_at": clock.iso_z(clock.now()), "request": request_to_dict(request), "job": None}
-    _write(_order_path(archive, export_id), order)
+    _write(archive, export_id, order)
     if jobs.queued(archive):
         before = archive.act_as(requested_by)  # the job carries who asked; the worker acts for them
         try:
-            job, _ = evidence_tasks.enqueue_export(archive, request, out_dir, export_id=export_id)
+            job, _ = evidence_tasks.enqueue_export(archive, request, None, export_id=export_id)
         finally:
             archive.act_as(before)
         order["job"] = job if isinstance(job, int) else None
-        _write(_order_path(archive, export_id), order)
+        _write(archive, export_id, order)
         return export_id
     root = archive.root
 
@@ -110,15 +103,14 @@ def submit(archive: Archive, request: Request, requested_by: str) -> str:
         own = Archive.open(root)  # sessions and adapters are not shared across threads
         own.act_as(requested_by)
         try:
-            evidence_tasks.enqueue_export(own, request, out_dir, export_id=export_id)
+            evidence_tasks.enqueue_export(own, request, None, export_id=export_id)
         except Exception as exc:  # recorded for the page; the partial bag is removed, nothing was handed over
             log.exception("export %s failed", export_id)
             failed = dict(order)
             failed["error_code"] = exc.code if isinstance(exc, LongwatchError) else "J006"
             failed["error"] = (exc.render(translate=False) if isinstance(exc, LongwatchError)
                                else f"{type(exc).__name__}: {exc}")[:2000]
-            _write(_order_path(archive, export_id), failed)
-            export_mod.remove_partial(export_mod.partial_dir(out_dir, export_id))
+            _write(own, export_id, failed)
         finally:
             own.close()
             RUNNING.pop(export_id, None)
@@ -127,18 +119,6 @@ def submit(archive: Archive, request: Request, requested_by: str) -> str:
     RUNNING[export_id] = thread
     thread.start()
     return export_id
-
-
-def _size(folder: Path) -> tuple[int, int]:
-    total = count = 0
-    for base, _dirs, names in os.walk(folder):
-        for name in names:
-            try:
-                total += (Path(base) / name).stat().st_size
-                count += 1
-            except OSError:
-                continue
-    return total, count
 
 
 def _job_failure(archive: Archive, job: int) -> tuple[str, str, str] | None:
@@ -155,24 +135,22 @@ def get(archive: Archive, export_id: str) -> Order:
         export_id = str(uuid.UUID(export_id))
     except ValueError as exc:
         raise LongwatchError("E003", detail=f"export id {export_id[:40]!r} is not a UUID") from exc
-    path = _order_path(archive, export_id)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(objects(archive).read_bytes(_order_key(export_id)))
+    except (FileNotFoundError, ValueError) as exc:
         raise LongwatchError("W011", what=f"export {export_id}") from exc
-    out_dir = export_path(archive, export_id)
     state, written, files = "queued", 0, 0
     code, message = str(data.get("error_code", "")), str(data.get("error", ""))
-    done = export_mod.finished(out_dir, export_id)
+    done = stored.finished(archive, export_id)
     if done is not None:
-        state, written, files = "done", done.size, done.files
+        state, written, files = "done", done["size"], done["files"]
     elif code:
         state = "failed"
     else:
-        partial = export_mod.partial_dir(out_dir, export_id)
-        if partial.is_dir():
+        here = stored.progress(export_id)  # written on this machine: the bytes so far
+        if here is not None:
             state = "running"
-            written, files = _size(partial)
+            written, files = here
         job = data.get("job")
         if isinstance(job, int) and jobs.queued(archive):
             found = _job_failure(archive, job)
@@ -183,16 +161,18 @@ def get(archive: Archive, export_id: str) -> Order:
     return Order(export_id=export_id, created_by=str(data.get("created_by", "")),
                  created_at=str(data.get("created_at", "")), request=request_from_dict(data["request"]),
                  job=data.get("job"), state=state, written=written, files=files, error_code=code, error=message,
-                 path=out_dir)
+                 path=stored.export_key(export_id))
 
 
 def list_orders(archive: Archive, created_by: str | None = None) -> list[Order]:
     """Every order, newest first; ``created_by``: only that account's."""
-    folder = exports_dir(archive) / "orders"
     found = []
-    for path in folder.glob("*.json") if folder.is_dir() else ():
+    for key in objects(archive).list(ORDERS):
+        name = key.rsplit("/", 1)[-1]
+        if not name.endswith(".json"):
+            continue
         try:
-            order = get(archive, path.stem)
+            order = get(archive, name[: -len(".json")])
         except LongwatchError:
             continue
         if created_by is None or order.created_by == created_by:

@@ -7,6 +7,12 @@ stored (table ``export_shares``); the token itself is shown once, when the
 link is made (``longwatch share-export``, or a citizen's request delivered by
 :func:`longwatch.core.public.access_requests.make_export`).
 
+A link records the export's key in the object store (``exports/<export
+id>``, :mod:`longwatch.core.evidence.stored`), so the web server that serves
+it needs no folder in common with the machine that wrote it; links made by
+earlier releases hold an absolute local path and are still read (for one
+release). Revoking or expiring a link never deletes the export.
+
 This module holds what a link is, without Flask: making, revoking and listing
 links, finding the live link of a token, and recording a download. The web
 page that serves ``/s/<token>`` and lists links is ``longwatch/web/shares.py``.
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,8 @@ from longwatch import clock
 from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import ExportShare
+from longwatch.core.evidence import stored, zipstream
+from longwatch.core.storage.objects import is_key, objects
 from longwatch.errors import LongwatchError
 
 
@@ -34,19 +43,34 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_share(archive: Archive, export_path: Path, expires: datetime, created_by: str = "") -> tuple[int, str]:
-    """A new link to the export at ``export_path``; returns (id, token). The token is shown once."""
-    export_path = export_path.resolve()
-    try:
-        description = json.loads((export_path / "export.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LongwatchError("E009", path=export_path) from exc
+def create_share(archive: Archive, export: Path | str, expires: datetime, created_by: str = "") -> tuple[int, str]:
+    """A new link to an export; returns (id, token). The token is shown once.
+
+    ``export`` is a stored export's key (``exports/<export id>``), or a local
+    export folder (``longwatch share-export DIR``), which is first copied to
+    the store under its id, so the link never depends on this machine's disk.
+    """
     if expires <= clock.now():
         raise LongwatchError("E003", detail="the link's expiry is in the past")
+    if isinstance(export, Path):
+        folder = export.resolve()
+        try:
+            description = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+            key = stored.export_key(str(description.get("export_id", "")))
+        except (OSError, ValueError, LongwatchError) as exc:
+            raise LongwatchError("E009", path=folder) from exc
+        if stored.description(archive, key) is None:
+            stored.store(archive, folder, str(description["export_id"]))
+    else:
+        key = export
+        found = stored.description(archive, key)
+        if found is None:
+            raise LongwatchError("E039", export_id=key.rsplit("/", 1)[-1])
+        description = found
     token = secrets.token_urlsafe(32)
     recipient = description.get("recipient", {})
     row = ExportShare(token_sha256=token_hash(token), export_id=str(description.get("export_id", "")),
-                      path=str(export_path), recipient=f"{recipient.get('agency', '')} {recipient.get('officer', '')}"
+                      path=key, recipient=f"{recipient.get('agency', '')} {recipient.get('officer', '')}"
                       .strip(), created_by=created_by or archive.operator, created_at=clock.now(),
                       expires_at=expires, downloads=0)
     with archive.catalog.session() as session:
@@ -87,13 +111,32 @@ def find_share(archive: Archive, token: str) -> ExportShare:
         return row
 
 
-def export_description(row: ExportShare) -> dict[str, Any] | None:
+def export_description(archive: Archive, row: ExportShare) -> dict[str, Any] | None:
     """The ``export.json`` of the export a link points to (what is inside it); None when gone or unreadable."""
-    try:
+    if is_key(row.path):
+        return stored.description(archive, row.path)
+    try:  # a link made by an earlier release: a local folder
         data: dict[str, Any] = json.loads((Path(row.path) / "export.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data
+
+
+def verify_text(archive: Archive, row: ExportShare) -> str:
+    """The export's ``VERIFY.txt`` (how a recipient checks it); empty when absent."""
+    if is_key(row.path):
+        return stored.read_text(archive, row.path, "VERIFY.txt")
+    try:
+        return (Path(row.path) / "VERIFY.txt").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def stream_zip(archive: Archive, row: ExportShare, name: str) -> Iterator[bytes]:
+    """The linked export as a ZIP, streamed from the store (or an earlier release's local folder)."""
+    if is_key(row.path):
+        return zipstream.stream_zip_objects(objects(archive), row.path, prefix=name)
+    return zipstream.stream_zip(Path(row.path), prefix=name)
 
 
 def live_share(archive: Archive, token: str) -> ExportShare:
@@ -110,11 +153,10 @@ def live_share(archive: Archive, token: str) -> ExportShare:
         return row
 
 
-def shared_packages(row: ExportShare) -> list[str] | None:
+def shared_packages(archive: Archive, row: ExportShare) -> list[str] | None:
     """The package ids of the export a link points to; None when the export is gone or unreadable."""
-    try:
-        description = json.loads((Path(row.path) / "export.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    description = export_description(archive, row)
+    if description is None:
         return None
     return [p["id"] for p in description.get("packages", [])]
 

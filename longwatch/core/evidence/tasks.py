@@ -17,15 +17,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from longwatch.core.archive import Archive
-from longwatch.core.evidence import export
+from longwatch.core.evidence import export, stored
 from longwatch.core.evidence.request import Request, request_from_dict, request_to_dict
 from longwatch.core.jobs.queue import HEAVY, REQUESTED_BY, Task, enqueue
 from longwatch.hookspecs import hookimpl
 
 
-def _export(archive: Archive, export_id: str, out_dir: str, request: dict[str, Any], zip_path: str | None = None
-            ) -> dict[str, Any]:
-    """An evidence export into ``out_dir``, written under a partial name and renamed when whole."""
+def _export(archive: Archive, export_id: str, out_dir: str | None, request: dict[str, Any],
+            zip_path: str | None = None, store: bool = False) -> dict[str, Any]:
+    """An evidence export into ``out_dir``, written under a partial name and renamed when whole; with
+    ``store``, into the object store (``exports/<export id>/``) for whichever machine serves it."""
+    if store or out_dir is None:
+        return stored.run_export(archive, request_from_dict(request), export_id)
     result = export.export(archive, request_from_dict(request), Path(out_dir),
                            Path(zip_path) if zip_path else None, export_id=export_id)
     return {"export_id": result.export_id, "path": str(result.path), "files": result.files, "size": result.size,
@@ -40,7 +43,7 @@ def register_tasks() -> list[Task]:
     return list(TASKS)
 
 
-def enqueue_export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | None = None,
+def enqueue_export(archive: Archive, request: Request, out_dir: Path | None, zip_path: Path | None = None,
                    session: Session | None = None, export_id: str | None = None,
                    requested_by: str = "") -> tuple[int | dict[str, Any], str]:
     """An evidence-export job; returns the job and the export's id.
@@ -49,12 +52,18 @@ def enqueue_export(archive: Archive, request: Request, out_dir: Path, zip_path: 
     the job exists. ``requested_by`` names the account that asked (a web
     request, which cannot make the shared archive act for it): the export, its
     report and its ledger entry name that account, as for a command's jobs.
+    ``out_dir`` None: the export goes to the object store
+    (:mod:`longwatch.core.evidence.stored`), as every export made for the
+    web, the API or a request does; a folder is the command line's choice.
     """
     export_id = export_id or str(uuid.uuid4())
-    args: dict[str, Any] = {"export_id": export_id, "out_dir": str(out_dir.resolve()),
+    args: dict[str, Any] = {"export_id": export_id, "out_dir": str(out_dir.resolve()) if out_dir else None,
                             "zip_path": str(zip_path.resolve()) if zip_path else None,
                             "request": request_to_dict(request)}
+    if out_dir is None:
+        args["store"] = True
     if requested_by:
         args[REQUESTED_BY] = requested_by
-    job = enqueue(archive, "export", args, session=session, lock=f"export:{out_dir.resolve()}")
+    lock = f"export:{out_dir.resolve()}" if out_dir is not None else f"export:{export_id}"
+    job = enqueue(archive, "export", args, session=session, lock=lock)
     return job, export_id

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -29,7 +30,7 @@ from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import PublicRequest, RequestStep
 from longwatch.core.custody import CustodyEvent, Ledger, person_agent, software_agent
 from longwatch.core.evidence import export as export_mod
-from longwatch.core.evidence import shares
+from longwatch.core.evidence import shares, stored
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.preservation import derive
 from longwatch.core.records import actors
@@ -325,14 +326,6 @@ def _masked_step(archive: Archive, req: PublicRequest, copies: list[str]) -> boo
     return False
 
 
-EXPORTS = "exports"  # request deliveries live under the archive root, one folder per request
-
-
-def export_dir(archive: Archive, req: PublicRequest) -> Path:
-    """Where a request's delivered export is written: beside the archive, never inside a package."""
-    return archive.root / EXPORTS / req.number
-
-
 def _check_masked(archive: Archive, req: PublicRequest) -> list[str]:
     """The packages to deliver, each a copy the "masked" step recorded in the ledger: an unmasked
     original never leaves through a request."""
@@ -366,28 +359,23 @@ def make_export(archive: Archive, req: PublicRequest, recipient: str, expires_da
     label = KINDS[req.kind][0]
     who = Recipient(agency=recipient, case_number=req.number, legal_basis=req.legal_basis,
                     purpose=f"{label} {req.number}", expires=expires)
-    out = export_dir(archive, req)
-    if out.exists():
-        export_mod.remove_partial(out)  # a delivery that failed half-way left it; nothing in it was sent
-    out.parent.mkdir(parents=True, exist_ok=True)
     request = Request(who, package_ids=packages, language=archive.settings.language or "ko",
                       reason=f"{req.kind} request {req.number}", watermark=True)
-    try:
-        result = export_mod.export(archive, request, out, now=now)
-    except BaseException:
-        export_mod.remove_partial(out)
-        raise
-    share_id, token = shares.create_share(archive, result.path, expires, created_by=actor)
-    watermark = export_mod.watermark_text(who, result.export_id)
+    # written in this machine's scratch, then into the object store: the web server that serves the link
+    # may be another machine (a failure leaves nothing behind, and nothing in it was sent)
+    result = stored.run_export(archive, request, str(uuid.uuid4()), now=now)
+    export_id = str(result["export_id"])
+    share_id, token = shares.create_share(archive, result["key"], expires, created_by=actor)
+    watermark = export_mod.watermark_text(who, export_id)
     export = {"recipient": recipient, "watermark": watermark, "expires": expires.isoformat(),
               "packages": packages, "legal_basis": req.legal_basis, "wired": True,
-              "export_id": result.export_id, "path": str(result.path), "files": result.files,
-              "transfer_seq": result.transfer_seq, "share": share_id, "link": f"/s/{token}"}
+              "export_id": export_id, "path": result["key"], "key": result["key"], "files": result["files"],
+              "transfer_seq": result["transfer_seq"], "share": share_id, "link": f"/s/{token}"}
     _record(archive, req, "delivered",
-            f"export {result.export_id} to {recipient} ({req.legal_basis}), share link {share_id} "
+            f"export {export_id} to {recipient} ({req.legal_basis}), share link {share_id} "
             f"until {expires:%Y-%m-%d}", actor, packages=packages,
             extra={"recipient": recipient, "legal_basis": req.legal_basis, "expires": export["expires"],
-                   "watermark": watermark, "export_id": result.export_id, "transfer_seq": result.transfer_seq,
+                   "watermark": watermark, "export_id": export_id, "transfer_seq": result["transfer_seq"],
                    "share": share_id, "wired": True})
     return export
 

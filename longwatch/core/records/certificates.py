@@ -11,6 +11,16 @@ signature inside it. :func:`verify_certificate` checks one
 (``longwatch verify CERTIFICATE.json``), :func:`is_certificate` tells one
 from a package, and :func:`tombstone` is what ``longwatch show`` says of a
 disposed package.
+
+The certificate's files are objects in the store (``certificates/<disposition
+id>.json``, ``.json.p7s``, ``.json.p7s.tsr``, ``.html``, ``.pdf`` on the primary
+location, :mod:`longwatch.core.storage.objects`), written once and under the
+store's legal hold where it has object lock: the machine that executed the
+disposition is not the one that serves the certificate, and the two share only
+the database and the store. :func:`fetch_certificate` copies one to a local
+folder (``longwatch dispose certificate ID -o DIR``). Certificates written by
+earlier releases under the archive folder (``retention/certificates``) are
+still read, for one release.
 """
 
 from __future__ import annotations
@@ -36,19 +46,25 @@ from longwatch.core.documents import pdfa
 from longwatch.core.records.actors import Actor, agents, ledger_append
 from longwatch.core.records.sampling import planning_samples_of
 from longwatch.core.records.schedules import active_schedule
+from longwatch.core.storage.objects import objects
 from longwatch.errors import LongwatchError
 
 if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
-CERTIFICATES = "retention/certificates"
+CERTIFICATES = "certificates"
+#: Where releases before 0.9 wrote certificates, under the archive folder (still read, for one release).
+OLD_CERTIFICATES = "retention/certificates"
+#: A certificate's files by suffix: the record, its signature and time-stamp, the page, the PDF/A.
+SUFFIXES = ("json", "json.p7s", "json.p7s.tsr", "html", "pdf")
 CERTIFICATE_TYPE = "longwatch-destruction-certificate"
 LOG = logging.getLogger(__name__)
 
 
 def write_certificate(archive: Archive, disposition: Disposition, items: Sequence[DispositionItem], actor: Actor,
-                      now: datetime) -> Path:
-    """JSON (the record), its detached CMS signature by the archive key (as packages are signed), and HTML."""
+                      now: datetime) -> str:
+    """JSON (the record), its detached CMS signature by the archive key (as packages are signed), HTML and PDF/A,
+    into the store; returns the record's key."""
     schedule = active_schedule(archive)
     deleted = [i for i in items if i.status == "deleted"]
     with archive.catalog.session() as s:
@@ -87,36 +103,82 @@ def write_certificate(archive: Archive, disposition: Disposition, items: Sequenc
         "signer": archive.signer.fingerprint,
     }
     data = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8") + b"\n"
-    folder = archive.root / CERTIFICATES
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{disposition.id}.json"
-    signature = signing.sign_detached(archive.signer, data)
-    token, tsa_error = _timestamp(archive, signature)
-    outputs = [(path, data), (path.with_name(path.name + ".p7s"), signature),
-               (folder / f"{disposition.id}.html", render_certificate_html(body).encode("utf-8"))]
-    if token is not None:
-        outputs.append((path.with_name(path.name + ".p7s.tsr"), token))
-    # The footage is gone already: a PDF that cannot be made (no Korean font, no Pango) must not cost the
-    # signed record. The ledger entry says why; the web page renders it again on request.
-    pdf_error = ""
-    try:
-        outputs.append((folder / f"{disposition.id}.pdf", render_certificate_pdf(data, signature)))
-    except LongwatchError as exc:
-        pdf_error = f"[{exc.code}] {exc}"
-        LOG.warning("destruction certificate %s without PDF: %s", disposition.id, exc)
-    notes = [f"the time-stamp authority failed: {tsa_error}" if tsa_error else "",
-             f"no PDF/A: {pdf_error}" if pdf_error else ""]
-    for target, content in outputs:
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, target)
+    store = objects(archive)
+    key = certificate_key(disposition.id)
+    notes: list[str] = []
+    token: bytes | None = None
+    earlier = store.stat(key)
+    if earlier is not None:
+        # an earlier attempt signed and stored it and was killed before the catalog said so: that record stands
+        data = store.read_bytes(key)
+        token = b"" if store.stat(certificate_key(disposition.id, "json.p7s.tsr")) else None
+        notes.append("the certificate an interrupted attempt stored was kept")
+    else:
+        signature = signing.sign_detached(archive.signer, data)
+        token, tsa_error = _timestamp(archive, signature)
+        outputs = [("json.p7s", signature), ("html", render_certificate_html(body).encode("utf-8"))]
+        if token is not None:
+            outputs.append(("json.p7s.tsr", token))
+        # The footage is gone already: a PDF that cannot be made (no Korean font, no Pango) must not cost the
+        # signed record. The ledger entry says why; the web page renders it again on request.
+        pdf_error = ""
+        try:
+            outputs.append(("pdf", render_certificate_pdf(data, signature)))
+        except LongwatchError as exc:
+            pdf_error = f"[{exc.code}] {exc}"
+            LOG.warning("destruction certificate %s without PDF: %s", disposition.id, exc)
+        notes += [f"the time-stamp authority failed: {tsa_error}" if tsa_error else "",
+                  f"no PDF/A: {pdf_error}" if pdf_error else ""]
+        for suffix, content in outputs:  # the record last: a certificate whose JSON is stored is whole
+            part = certificate_key(disposition.id, suffix)
+            store.put_bytes(part, content)
+            store.adapter.hold_object(part)
+        store.put_once(key, data)
     ledger_append(archive, [custody.CustodyEvent(
         type="digital signature generation", packages=[i.package_id for i in deleted][:1000],
         agents=agents(actor), time=now, detail=f"destruction certificate of disposition {disposition.id}",
         note="; ".join(n for n in notes if n),
         extra={"certificate_sha256": hashlib.sha256(data).hexdigest(), "disposition": disposition.id,
                "packages": len(deleted), "timestamped": token is not None})])
-    return path
+    return key
+
+
+def certificate_key(disposition_id: str, suffix: str = "json") -> str:
+    """``certificates/<disposition id>.<suffix>``: where a certificate's file is in the store."""
+    return f"{CERTIFICATES}/{disposition_id}.{suffix}"
+
+
+def read_certificate_file(archive: Archive, disposition_id: str, suffix: str = "json") -> bytes | None:
+    """One file of a disposition's certificate (``suffix`` one of :data:`SUFFIXES`): from the store, else from
+    the archive folder where earlier releases wrote it; None when neither has it."""
+    if suffix not in SUFFIXES:
+        return None
+    try:
+        return objects(archive).read_bytes(certificate_key(disposition_id, suffix))
+    except FileNotFoundError:
+        pass
+    try:
+        return (archive.root / OLD_CERTIFICATES / f"{disposition_id}.{suffix}").read_bytes()
+    except OSError:
+        return None
+
+
+def fetch_certificate(archive: Archive, disposition_id: str, folder: Path) -> Path:
+    """Copy a disposition's certificate files to ``folder``; returns the JSON's local path (what ``longwatch
+    verify`` checks). H022 when the store has no such certificate."""
+    data = read_certificate_file(archive, disposition_id)
+    if data is None:
+        raise LongwatchError("H022", disposition_id=disposition_id, key=certificate_key(disposition_id),
+                             location=archive.settings.primary_location)
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in SUFFIXES:
+        content = data if suffix == "json" else read_certificate_file(archive, disposition_id, suffix)
+        if content is not None:
+            target = folder / f"{disposition_id}.{suffix}"
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(content)
+            os.replace(tmp, target)
+    return folder / f"{disposition_id}.json"
 
 
 def _timestamp(archive: Archive, signature: bytes) -> tuple[bytes | None, str]:
