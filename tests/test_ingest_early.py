@@ -130,3 +130,16 @@ def test_no_pass_where_the_pipeline_would_refuse_before_writing(archive, tmp_pat
     assert early.start(archive.root, tmp_path) is None
     assert early.start(tmp_path / "nowhere", empty) is None
     assert staged(archive) == []
+
+
+@pytest.mark.parametrize("with_early_pass", [False, True])
+def test_progress_reports_each_chunk_once(archive, tmp_path, with_early_pass):
+    """The command's bar adds what it is given: the pipeline reports increments that sum to the file's size,
+    with the early pass (bytes read before the bar existed, then each chunk) as without it."""
+    path = tmp_path / "five.mp4"
+    path.write_bytes(os.urandom(5 << 20) + b"\0" * 123)  # three chunks of the pass; ffprobe warns, it is kept
+    seen: list[int] = []
+    started = early.start(archive.root, path) if with_early_pass else None
+    assert (started is not None) == with_early_pass
+    ingest(archive, IngestRequest(path=path), progress=seen.append, early=started)
+    assert sum(seen) == path.stat().st_size and all(n > 0 for n in seen)

@@ -273,13 +273,9 @@ def _ingest_files(
     package_id = early.package_id if early is not None else (first.package_id or str(uuid.uuid4()))
     warnings: list[str] = [cap_alert] if cap_alert else []
 
-    done = 0
-
     def advance(n: int) -> None:
-        nonlocal done
-        done += n
         if progress is not None:
-            progress(done)
+            progress(n)  # the bytes read since the last call: the command's bar adds them up, as verify's does
 
     staging: AbstractContextManager[PackageWriter] = early if early is not None else storage.begin_package(package_id)
     with staging as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
