@@ -4,7 +4,8 @@
 
 Does what the ingest command does, in its order, and prints one JSON object:
 each phase's CPU seconds (this process, all threads) and wall seconds. The
-imports are split by library (each phase imports what the earlier ones have
+copy-and-digest pass starts first, on threads of its own (its CPU lands in
+whichever phases run beside it); the imports are split by library (each phase imports what the earlier ones have
 not), then come the plugin manager, the archive and its catalog, the account
 (the first query), the signing key, the recovery check and the ingest of FILE
 itself (its streaming pass, probes, signing, catalog rows and custody-ledger
@@ -34,6 +35,10 @@ def main(archive_dir: str, path: str) -> None:
 
     import longwatch.cli
     mark("click and longwatch.cli")
+    from longwatch.core.preservation import early
+
+    started = early.start(archive_dir, Path(path))  # as the command does: the pass runs while the rest loads
+    mark("start the copy-and-digest pass (settings, staging, threads)")
     import sqlalchemy.orm  # noqa: F401
     mark("import SQLAlchemy (engine, ORM)")
     import longwatch.core.catalog.models
@@ -64,8 +69,8 @@ def main(archive_dir: str, path: str) -> None:
     request = ingest.IngestRequest(path=Path(path), camera="", zone="", latitude=None, longitude=None,
                                    location_name="", start=None, title="", allow_duplicate=True,
                                    follow_symlinks=False)
-    ingest.ingest(archive, request)
-    mark("ingest() of the file")
+    ingest.ingest(archive, request, early=started)
+    mark("ingest() of the file (taking the pass over)")
     print(json.dumps({name: [cpu, wall] for name, cpu, wall in PHASES}))
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from longwatch.core.aip import signing
     from longwatch.core.aip import verify as verify_mod
     from longwatch.core.archive import Archive
+    from longwatch.core.preservation import early as early_pass
 
 # Every import of the core, of rich and of a command module sits in the command that needs it (issue 23):
 # `longwatch --help` and `longwatch verify --fast DIR` pay for what they use, not for the whole archive.
@@ -193,6 +194,23 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     Metadata may also come from a JSON sidecar next to each file
     (clip.mp4.json or clip.json); options given here win.
     """
+    # issue 23: the copy-and-digest pass of a single file starts now, before SQLAlchemy, the catalog and the
+    # plugins load (on the second core, beside SHA-512); it writes to staging only, and is discarded unless the
+    # pipeline takes it over after the account and every other check.
+    from longwatch.core.preservation import early as early_pass
+
+    early = early_pass.start(obj.archive_dir, paths[0], follow_symlinks) if len(paths) == 1 else None
+    try:
+        _ingest(obj, paths, camera, zone, location, location_name, start, title, allow_duplicate, follow_symlinks,
+                as_json, early)
+    finally:
+        if early is not None:
+            early.discard()  # a refusal leaves nothing behind; nothing once the package is published
+
+
+def _ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, location: str, location_name: str,
+            start: str, title: str, allow_duplicate: bool, follow_symlinks: bool, as_json: bool,
+            early: early_pass.EarlyPass | None) -> None:
     from longwatch.commands.bagit_check import payload_of_bags
     from longwatch.console import progress_for
     from longwatch.core.aip.package import printable_name
@@ -216,7 +234,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
         try:
             size = path.stat().st_size if path.is_file() else 0
             with progress_for(obj, path.name, size) as advance:
-                result = ingest_mod.ingest(archive, request, progress=advance)
+                result = ingest_mod.ingest(archive, request, progress=advance,
+                                           early=early if len(files) == 1 else None)
         except LongwatchError as exc:
             if len(files) == 1:
                 raise

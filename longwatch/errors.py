@@ -434,6 +434,8 @@ CODES: Mapping[str, str] = {
     "W053": N_("not ready: the custody ledger's identity does not match the catalog's ({detail}); "
                "see `longwatch custody verify`"),
     "W054": N_("this password is among the most common ones and would be guessed first: choose another"),
+    "W055": N_("not ready: storage location {location} is empty where the catalog records packages or the custody "
+               "ledger's mirror (a mount that failed leaves an empty folder): mount the storage, then start again"),
     "W060": N_("{value!r} is not a date and time: use the picker, or type YYYY-MM-DDTHH:MM:SS in {zone} "
                "(or ISO 8601 with an offset)"),
     "W061": N_("choose what the hold covers and fill in that field: a package, a case, a camera with a start and an "

@@ -94,6 +94,29 @@ def storage_adapters(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
     return _by_name(pm, "register_storage_adapters", "P001")
 
 
+#: The built-in storage adapters that import nothing heavy, by NAME: the ingest command's early pass
+#: (core/preservation/early.py) writes through one before the plugin manager is built. S3 is not here: boto3
+#: costs more to import than the pass would gain.
+LIGHT_STORAGE_ADAPTERS = {"local": "longwatch.storage_adapters.local"}
+
+
+def light_storage_adapter(name: str) -> type[Any] | None:
+    """The built-in adapter class NAME if it is one of ``LIGHT_STORAGE_ADAPTERS``, without any other plugin.
+
+    Why: a command may start writing to staging before the plugin manager (every built-in plugin, about 60
+    modules) is built. The plugin manager stays the authority: a plugin claiming the same NAME is P001 when
+    the archive opens its storage, and the command then refuses before anything is published.
+    """
+    module = LIGHT_STORAGE_ADAPTERS.get(name)
+    if module is None:
+        return None
+    for cls in importlib.import_module(module).register_storage_adapters():
+        if cls.NAME == name:
+            found: type[Any] = cls
+            return found
+    return None
+
+
 def camera_connectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
     return _by_name(pm, "register_camera_connectors", "N005", check_name)
 

@@ -18,37 +18,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from longwatch import config, registry
+
+# Kept importable from here: the umask is set wherever an archive is opened (config has it so that the
+# ingest command's early pass can set it before this module's imports).
+from longwatch.config import DEFAULT_UMASK as DEFAULT_UMASK
+from longwatch.config import private_files as private_files
 from longwatch.core import accounts
 from longwatch.core.aip import keys, signing
 from longwatch.core.catalog import Catalog
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
-
-#: What an archive's files are: its owner's alone (0600 files, 0700 folders) unless LONGWATCH_UMASK says more.
-DEFAULT_UMASK = 0o077
-
-
-def private_files() -> int:
-    """Make every file this process creates from now on unreadable to others, whatever the shell's umask.
-
-    Why the process umask rather than a mode per file: the catalog (SQLite and
-    its journals), ledger segments, keys, storage, uploads, exports, caches
-    and what ffmpeg writes are made in many places and by other programs; the
-    umask covers all of them, so no new code path can forget. Footage of
-    people is personal data (PIPA): the default is 0600/0700.
-    ``LONGWATCH_UMASK`` (octal, e.g. ``027`` for a group of operators) may
-    open it to a group; files are never made writable by everyone.
-    """
-    text = os.environ.get("LONGWATCH_UMASK", "").strip()
-    try:
-        mask = int(text, 8) if text else DEFAULT_UMASK
-    except ValueError as exc:
-        raise LongwatchError("A003", path="LONGWATCH_UMASK", detail=f"{text[:20]!r} is not an octal umask") from exc
-    if not text.isascii() or not 0 <= mask <= 0o777:
-        raise LongwatchError("A003", path="LONGWATCH_UMASK", detail=f"{text[:20]!r} is not an octal umask")
-    mask |= 0o002
-    os.umask(mask)
-    return mask
 
 
 class Archive:

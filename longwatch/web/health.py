@@ -4,7 +4,7 @@
 ledger): a proxy or systemd watchdog that restarts a process on a failed
 liveness check must not restart every web process because the database is
 down. ``/readyz`` asks what a request needs (the catalog, the primary storage
-location, the custody ledger's identity) and answers 503 with the coded
+location and that it is not an empty mount point, the custody ledger's identity) and answers 503 with the coded
 reason when one is missing, so a balancer sends no traffic to a process that
 would fail it. Both are public and say nothing about the archive's content.
 
@@ -23,6 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from longwatch.core import custody
+from longwatch.core.storage import mounted
 from longwatch.errors import LongwatchError
 from longwatch.web.security import client_address, current_archive, public
 
@@ -56,6 +57,9 @@ def readiness() -> LongwatchError | None:
         adapter = archive.storage(location)
         adapter.free_bytes()  # a filesystem location that is not mounted fails here
         list(itertools.islice(adapter.package_ids(), 1))  # an object store answers a listing
+        mounted.check_not_emptied(archive, location)  # a mount point that a failed mount left empty answers too
+    except LongwatchError as exc:
+        return exc if exc.code == "W055" else LongwatchError("W052", location=location, detail=exc.code)
     except Exception as exc:  # as above
         return LongwatchError("W052", location=location, detail=_name(exc))
     try:

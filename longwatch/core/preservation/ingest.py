@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from longwatch import __version__, clock
 from longwatch.core.aip import metadata, package
@@ -32,16 +32,19 @@ from longwatch.core.aip.fixity import ALGORITHMS, digest_stream, open_for_readin
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, reference
 from longwatch.core.media import probe as media
+from longwatch.core.preservation import early as early_pass
 from longwatch.core.preservation.publish import NewPackage, publish
+from longwatch.core.preservation.sources import check_source, open_source
 from longwatch.core.storage import caps
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, gettext
+from longwatch.storage_adapters.base import PackageWriter
 
 SIDECAR_SUFFIXES = (".json",)
 MAX_SIDECAR_BYTES = 16 << 20
 _CAMERA_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: Free space kept beyond the file itself, for tag files and the file system's own needs.
-HEADROOM = 64 << 20
+HEADROOM = early_pass.HEADROOM
 
 
 @dataclass
@@ -94,58 +97,6 @@ def check_camera(value: str) -> str:
     if value and not _CAMERA_ID.match(value):
         raise LongwatchError("I009", value=value)
     return value
-
-
-# -- what may be archived ----------------------------------------------------------
-_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISSOCK, "socket"),
-          (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
-
-
-def check_source(path: Path, follow_symlinks: bool = False) -> os.stat_result:
-    """The source's status, if it is a regular file that may be archived; a coded refusal otherwise.
-
-    Why: an archive signs what it receives as evidence, so a link to
-    ``/etc/passwd`` named ``x.mp4`` must not become a signed package, and a FIFO
-    or a device must not hang the command or stream without end. Links are
-    followed only when the operator says so.
-    """
-    try:
-        st = os.stat(path) if follow_symlinks else os.lstat(path)
-    except OSError as exc:
-        raise LongwatchError("I002", path=path) from exc
-    if stat.S_ISLNK(st.st_mode):
-        raise LongwatchError("I051", path=path)
-    if not stat.S_ISREG(st.st_mode):
-        kind = next((name for test, name in _KINDS if test(st.st_mode)), "special file")
-        raise LongwatchError("I052", path=path, kind=kind)
-    return st
-
-
-def open_source(path: Path, checked: os.stat_result, follow_symlinks: bool = False) -> BinaryIO:
-    """Open the file that :func:`check_source` passed, and nothing else.
-
-    ``O_NONBLOCK`` and ``O_NOFOLLOW`` make the open itself safe if the name
-    was swapped for a FIFO or a link after the check; the descriptor must then
-    still be the same regular file (device and inode), or nothing is read.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    if not follow_symlinks:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if not follow_symlinks and os.path.islink(path):
-            raise LongwatchError("I051", path=path) from exc
-        raise LongwatchError("I007", path=path, detail=str(exc)) from exc
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (checked.st_dev, checked.st_ino):
-            raise LongwatchError("I007", path=path, detail="the file was replaced while it was read")
-        os.set_blocking(fd, True)
-        return open_for_reading(fd)
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 # -- sidecars ------------------------------------------------------------------
@@ -219,9 +170,15 @@ def ingest(
     request: IngestRequest,
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    early: early_pass.EarlyPass | None = None,
 ) -> IngestResult:
-    """Archive one file as a signed AIP on the primary location, then catalog it."""
-    return ingest_files(archive, [request], progress=progress, now=now)[0]
+    """Archive one file as a signed AIP on the primary location, then catalog it.
+
+    ``early``: the command's copy-and-digest pass of this file, started before
+    the archive was opened (:mod:`~longwatch.core.preservation.early`); it is
+    taken over when it copies exactly this file, and discarded otherwise.
+    """
+    return ingest_files(archive, [request], progress=progress, now=now, early=early)[0]
 
 
 @dataclass
@@ -246,6 +203,7 @@ def ingest_files(
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
     gaps: list[dict[str, str]] | None = None,
+    early: early_pass.EarlyPass | None = None,
 ) -> list[IngestResult]:
     """Archive several files of one camera as ONE signed AIP (a camera-hour of segments), then catalog them.
 
@@ -255,8 +213,24 @@ def ingest_files(
     the source had no footage) are kept in technical.json. One file is the
     ordinary ``ingest``: the same path with n=1. Everything is checked before
     a byte is copied: an empty or missing member refuses the whole package and
-    nothing is stored.
+    nothing is stored. ``early`` (one file only): see :func:`ingest`; it is
+    discarded whatever happens unless this pipeline took it over.
     """
+    try:
+        return _ingest_files(archive, requests, progress, now, gaps, early)
+    finally:
+        if early is not None:
+            early.discard()  # nothing once taken over: the package is then published, or aborted by its writer
+
+
+def _ingest_files(
+    archive: Archive,
+    requests: list[IngestRequest],
+    progress: Callable[[int], None] | None,
+    now: datetime | None,
+    gaps: list[dict[str, str]] | None,
+    early: early_pass.EarlyPass | None,
+) -> list[IngestResult]:
     if not requests:
         raise LongwatchError("I050", detail="no files given")
     members = []
@@ -279,30 +253,32 @@ def ingest_files(
     total = sum(m.size for m in members)
 
     storage = archive.storage()
-
-    caps.ensure_room(storage, total)  # a location's reserve refuses the write, never deletes
-    free = storage.free_bytes()
-    if free is not None and free < total + HEADROOM:
-        raise LongwatchError("S001", location=storage.location,
-                             detail=f"{free} bytes free, {total} needed")
-    cap_alert = caps.check_room(archive, storage.location, total)  # S001 past the cap
-    assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
-    now = now or clock.now()
-    package_id = first.package_id or str(uuid.uuid4())
-    warnings: list[str] = [cap_alert] if cap_alert else []
     taken: set[str] = set()
     for member in members:
         member.media_path = f"data/media/{_unique_name(package.safe_name(member.request.path.name), taken)}"
+    if early is not None and not (len(members) == 1 and early.location == storage.location and early.fits(
+            first.path, members[0].checked, first.follow_symlinks, members[0].media_path, first.package_id)):
+        early.discard()  # not this file after all (replaced meanwhile): copied below, as without it
+        early = None
 
-    done = 0
+    if early is None:  # else the early pass made these checks before its first byte (they count its bytes now)
+        caps.ensure_room(storage, total)  # a location's reserve refuses the write, never deletes
+        free = storage.free_bytes()
+        if free is not None and free < total + HEADROOM:
+            raise LongwatchError("S001", location=storage.location,
+                                 detail=f"{free} bytes free, {total} needed")
+    cap_alert = caps.check_room(archive, storage.location, total)  # S001 past the cap
+    assert archive.signer is not None  # load the key now: fail on a wrong key before copying gigabytes
+    now = now or clock.now()
+    package_id = early.package_id if early is not None else (first.package_id or str(uuid.uuid4()))
+    warnings: list[str] = [cap_alert] if cap_alert else []
 
     def advance(n: int) -> None:
-        nonlocal done
-        done += n
         if progress is not None:
-            progress(done)
+            progress(n)  # the bytes read since the last call: the command's bar adds them up, as verify's does
 
-    with storage.begin_package(package_id) as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
+    staging: AbstractContextManager[PackageWriter] = early if early is not None else storage.begin_package(package_id)
+    with staging as writer, ThreadPoolExecutor(1, "longwatch-probe") as background:
         # ffprobe and exiftool read only the container's header and index, and they are other
         # processes: they run while the streaming pass is busy, instead of after it.
         probing = background.submit(_probe_all, [m.request.path for m in members])
@@ -311,9 +287,13 @@ def ingest_files(
         for member in members:
             src = member.request.path
             try:
-                with open_source(src, member.checked, member.request.follow_symlinks) as fh, \
-                        writer.open(member.media_path) as out:
-                    member.digests = digest_stream(fh, sinks=[out], progress=advance)
+                if early is not None:  # copied and digested since the command started: wait for its end
+                    early.attach(advance)
+                    member.digests = early.result()
+                else:
+                    with open_source(src, member.checked, member.request.follow_symlinks) as fh, \
+                            writer.open(member.media_path) as out:
+                        member.digests = digest_stream(fh, sinks=[out], progress=advance)
             except OSError as exc:
                 raise LongwatchError("I007", path=src, detail=str(exc)) from exc
             if member.digests.size != member.size:

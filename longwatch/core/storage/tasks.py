@@ -15,7 +15,7 @@ from typing import Any
 from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.jobs.queue import HEAVY, QUICK, Schedule, Task
-from longwatch.core.storage import audit, copies, replicate
+from longwatch.core.storage import audit, copies, mounted, replicate
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 
@@ -77,3 +77,13 @@ TASKS = (
 @hookimpl
 def register_tasks() -> list[Task]:
     return list(TASKS)
+
+
+@hookimpl(tryfirst=True)
+def prepare_worker(archive: Archive) -> None:
+    """Before any other preparation (recovery, the ledger's checks): no worker on an emptied location (W055).
+
+    A worker that started on the empty mount point of a failed mount would fail every job on "missing" and
+    write new packages where nobody looks; it refuses to start instead, and the service manager retries.
+    """
+    mounted.check_not_emptied(archive)

@@ -1,0 +1,180 @@
+"""The ingest command's copy-and-digest pass, started before the catalog, the ORM and the plugins load.
+
+Why (issue 23): SHA-512 over the file on one core is the floor of an ingest,
+and a command's start-up (SQLAlchemy, the catalog's mapped classes, the
+signing libraries, the plugin manager: about half a second of CPU) used to
+run before the first byte was read. The pass needs only the settings, the
+storage writer, the source checks and hashlib, all light, so
+``longwatch ingest FILE`` starts it first, on threads of its own, and
+imports and opens the rest meanwhile, on the second core.
+
+What must not change: nothing is published or recorded before the command
+knows who asks. The pass writes only into the primary location's staging
+area (a folder locked while its writer lives, swept after a crash, never
+visible as a package). The pipeline (:func:`~longwatch.core.preservation.
+ingest.ingest_files`) takes the pass over after its own checks, as if it had
+copied the file itself; a command that refuses first (no account, a role
+without the permission, a wrong key, a lost catalog) discards the pass, and
+the staged bytes go with it.
+
+The checks the pipeline makes before a byte is written (the location's
+reserve and free space) are made here, at the same moment, before the
+writer starts; when one fails, or anything else is unusual (no archive, an
+adapter that is not light, a file that is not a regular one), no pass starts
+and the pipeline does everything, raising its own coded errors as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from longwatch import config, registry
+from longwatch.core.aip import package
+from longwatch.core.aip.fixity import Digests, digest_stream
+from longwatch.core.preservation.sources import check_source, open_source
+from longwatch.errors import LongwatchError
+from longwatch.storage_adapters.base import PackageWriter
+
+log = logging.getLogger(__name__)
+
+#: Free space kept beyond the file itself, for tag files and the file system's own needs.
+HEADROOM = 64 << 20
+
+
+class _Discarded(Exception):
+    """Stops the pass's reading thread: the command refused, or the pipeline copies the file itself."""
+
+
+class EarlyPass:
+    """One file being copied into a package's staging and digested, while the command starts up.
+
+    A context manager for the pipeline: entering hands over the writer (the
+    package's staging); leaving with an error stops the pass and removes what
+    it staged. :meth:`discard` does the same for a command that never handed
+    it over, and nothing once the pipeline has it.
+    """
+
+    def __init__(self, path: Path, checked: os.stat_result, follow_symlinks: bool, writer: PackageWriter,
+                 media_path: str, location: str) -> None:
+        self.path = path
+        self.location = location
+        self.checked = checked
+        self.follow_symlinks = follow_symlinks
+        self.writer = writer
+        self.media_path = media_path
+        self.package_id = writer.package_id
+        self._lock = threading.Lock()
+        self._done = 0
+        self._progress: Callable[[int], None] | None = None
+        self._cancel = threading.Event()
+        self._digests: Digests | None = None
+        self._error: BaseException | None = None
+        self._handed_over = False
+        self._thread = threading.Thread(target=self._run, name="longwatch-early-pass", daemon=True)
+        self._thread.start()
+
+    def _advance(self, n: int) -> None:
+        if self._cancel.is_set():
+            raise _Discarded
+        with self._lock:
+            self._done += n
+            if self._progress is not None:
+                self._progress(n)
+
+    def _run(self) -> None:
+        try:
+            with open_source(self.path, self.checked, self.follow_symlinks) as fh, \
+                    self.writer.open(self.media_path) as out:
+                self._digests = digest_stream(fh, sinks=[out], progress=self._advance)
+        except _Discarded:
+            pass
+        except OSError as exc:  # as the pipeline's own copy reports it
+            self._error = LongwatchError("I007", path=self.path, detail=str(exc))
+        except BaseException as exc:  # S001 (disk full) and the like, raised where the pipeline takes the result
+            self._error = exc
+
+    def fits(self, path: Path, checked: os.stat_result, follow_symlinks: bool, media_path: str,
+             package_id: str) -> bool:
+        """Whether this pass copies exactly the member the pipeline would copy (same file, name and options)."""
+        return (path == self.path and (checked.st_dev, checked.st_ino) == (self.checked.st_dev, self.checked.st_ino)
+                and follow_symlinks == self.follow_symlinks and media_path == self.media_path
+                and package_id in ("", self.package_id))
+
+    def attach(self, progress: Callable[[int], None] | None) -> None:
+        """Report the bytes read so far, and from now on each chunk, to the pipeline's ``progress``."""
+        if progress is None:
+            return
+        with self._lock:
+            self._progress = progress
+            if self._done:
+                progress(self._done)
+
+    def result(self) -> Digests:
+        """Wait for the pass; its digests, or the coded error it met (raised as the pipeline's copy would)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._digests is None:
+            raise LongwatchError("I007", path=self.path, detail="the copy was stopped")
+        return self._digests
+
+    def _stop(self) -> None:
+        self._cancel.set()
+        self._thread.join()
+
+    def discard(self) -> None:
+        """Stop the pass and remove its staging, unless the pipeline took it over (then it is the pipeline's)."""
+        if self._handed_over:
+            return
+        self._handed_over = True
+        self._stop()
+        self.writer.abort()
+        log.debug("early pass of %s discarded", self.path)
+
+    def __enter__(self) -> PackageWriter:
+        self._handed_over = True
+        return self.writer
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is not None:
+            self._stop()
+            self.writer.abort()
+
+
+def start(archive_dir: str | os.PathLike[str] | None, path: Path, follow_symlinks: bool = False) -> EarlyPass | None:
+    """Start copying and digesting ``path`` into the archive's primary location; None to leave it to the pipeline.
+
+    Only for a regular, non-empty file on a location whose adapter is light
+    (``registry.LIGHT_STORAGE_ADAPTERS``) and that has room for it by the
+    pipeline's own rules. Never raises: whatever is wrong, the pipeline finds
+    it again and says so with its code.
+    """
+    try:
+        settings = config.load(config.find_archive(archive_dir))
+        spec = settings.locations.get(settings.primary_location)
+        adapter = registry.light_storage_adapter(spec.adapter) if spec is not None else None
+        if spec is None or adapter is None:
+            return None
+        checked = check_source(path, follow_symlinks)
+        size = checked.st_size
+        if size == 0:
+            return None
+        config.private_files()  # the staged copy is made private, as everything the archive writes
+        storage = adapter(spec.name, spec.options, settings.root)
+        reserve = int(storage.options.get("reserve_bytes", 0) or 0)
+        free = storage.free_bytes()
+        if free is not None and (free - size < max(reserve, 0) or free < size + HEADROOM):
+            return None  # the pipeline refuses with H002 or S001 before writing, as it always did
+        media_path = f"data/media/{package.safe_name(path.name)}"
+        writer = storage.begin_package(str(uuid.uuid4()))
+    except Exception:  # the pipeline reports it with its code; the pass just does not start
+        log.debug("no early pass for %s", path, exc_info=True)
+        return None
+    log.debug("early pass of %s started into %s (package %s)", path, spec.name, writer.package_id)
+    return EarlyPass(path, checked, follow_symlinks, writer, media_path, spec.name)
