@@ -375,6 +375,7 @@ def finish(archive: Archive, upload_id: str, raise_errors: bool = False) -> None
 
 def resume_pending(archive: Archive) -> threading.Thread | None:
     """On start, complete in the background what a dead server left between last byte and package."""
+    staging.sweep_scratch(archive)  # what a server killed mid-ingest had fetched into this machine's scratch
     waiting = uploads.awaiting_package(archive)
     if not waiting:
         return None

@@ -22,9 +22,13 @@ what it finds there), hence ``staged/``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import os
 import shutil
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +40,8 @@ from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import StorageAdapter
 
 PREFIX = "staged"
+#: This machine's scratch folders for staged bytes being ingested (under the archive folder's ``tmp/``).
+SCRATCH_PREFIXES = ("ingest-", "upload-")
 #: Free space kept on a worker's scratch disk beyond the file it fetches.
 SCRATCH_RESERVE = 64 << 20
 
@@ -143,6 +149,51 @@ def fetch(archive: Archive, keys: Iterable[str], target: Path) -> tuple[str, int
                     out.write(data)
                     size += len(data)
     return digest.hexdigest(), size
+
+
+@contextlib.contextmanager
+def scratch(archive: Archive, prefix: str) -> Iterator[Path]:
+    """A scratch folder of this machine's own, held (``flock``) while in use and removed afterwards.
+
+    Why the lock: a worker killed mid-job cannot remove its folder, and a
+    whole copy of a clip would stay; :func:`sweep_scratch` removes the
+    folders no live process holds.
+    """
+    root = archive.root / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=root, prefix=prefix))
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
+def sweep_scratch(archive: Archive) -> list[str]:
+    """Remove the scratch folders that processes killed mid-job left on this machine; their names."""
+    root = archive.root / "tmp"
+    removed: list[str] = []
+    if not root.is_dir():
+        return removed
+    for leftover in root.iterdir():
+        if not leftover.name.startswith(SCRATCH_PREFIXES) or not leftover.is_dir():
+            continue
+        try:
+            fd = os.open(leftover, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live process holds it
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover.name)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def discard(archive: Archive, keys: Iterable[str]) -> None:

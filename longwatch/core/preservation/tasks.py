@@ -75,8 +75,8 @@ def _ingest_staged(archive: Archive, key: str, sha256: str, name: str, camera: s
                    sidecar: dict[str, Any] | None) -> tuple[str, bool]:
     """Fetch the staged object into this worker's scratch folder (under its original name, beside its
     sidecar), check it is what was queued, and ingest it."""
-    with derive.scratch_dir(archive, "ingest-") as scratch:
-        path = Path(scratch) / safe_name(name or "staged.bin", "staged.bin")
+    with staging.scratch(archive, "ingest-") as scratch:
+        path = scratch / safe_name(name or "staged.bin", "staged.bin")
         found, _size = staging.fetch(archive, [key], path)
         if found != sha256:
             raise LongwatchError("I053", key=key, found=found, expected=sha256)
@@ -153,6 +153,7 @@ def prepare_worker(archive: Archive) -> None:
     # it recovers or appends anything, instead of taking an empty folder for a new ledger.
     custody.Ledger.for_archive(archive).check()
     publish.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
+    staging.sweep_scratch(archive)  # and the bytes it had fetched into this machine's scratch folder
 
 
 # -- enqueueing -------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def enqueue_ingest(archive: Archive, path: Path, camera: str = "", zone: str = "
     its JSON sidecar travels in the job. In-process (SQLite, one machine) the
     job reads the file where it is, as before.
     """
-    path = path.resolve()
+    path = path.absolute()  # not resolve(): a symbolic link stays a link, and ingest refuses it (I051)
     if not queued(archive):
         sha256 = file_sha256(path)
         args: dict[str, Any] = {"path": str(path), "sha256": sha256}

@@ -40,9 +40,9 @@ from longwatch.core.aip import package
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Upload, UploadPart, User
 from longwatch.core.jobs import queue as jobs
-from longwatch.core.preservation import derive, staging
 from longwatch.core.preservation import ingest as ingest_mod
 from longwatch.core.preservation import publish as publish_mod
+from longwatch.core.preservation import staging
 from longwatch.errors import LongwatchError
 
 PREFIX = "uploads"
@@ -241,7 +241,7 @@ def _legacy_file(archive: Archive, row: Upload) -> Path | None:
 
 def _archive(archive: Archive, row: Upload) -> None:
     """Fetch the parts, check the whole file's digest, then ingest it under the recorded package id."""
-    with derive.scratch_dir(archive, "upload-") as scratch:
+    with staging.scratch(archive, "upload-") as scratch:
         with archive.catalog.session() as s:
             has_parts = s.scalar(select(UploadPart.id).where(UploadPart.upload_id == row.id).limit(1)) is not None
         legacy = None if has_parts else _legacy_file(archive, row)
@@ -249,7 +249,7 @@ def _archive(archive: Archive, row: Upload) -> None:
             source = legacy
             sha256 = staging.digest_file(legacy)
         else:
-            source = Path(scratch) / package.safe_name(row.filename or "upload.bin", "upload.bin")
+            source = scratch / package.safe_name(row.filename or "upload.bin", "upload.bin")
             sha256, _size = staging.fetch(archive, _keys(archive, row), source)
         if row.expected_sha256 and row.expected_sha256 != sha256:
             raise LongwatchError("W017", found=sha256, expected=row.expected_sha256)
