@@ -216,7 +216,9 @@ def create() -> Response:
         except LongwatchError as exc:
             raise LongwatchError("W022", detail=exc.render()) from exc
     sweep_expired()
-    check_room(upload_dir(), int(text), int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
+    # this server holds one chunk at a time; the parts and the package go to the primary location
+    check_room(upload_dir(), min(int(text), int(current_app.config["LONGWATCH_UPLOAD_CHUNK"])),
+               int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
     storage = staging.primary(current_archive())
     free = storage.free_bytes()
     if free is not None and free < int(text) + ingest_mod.HEADROOM:  # the package must fit too
@@ -311,7 +313,12 @@ def patch(upload_id: str) -> Response:
     expected_chunk = _checksum(request.headers.get("Upload-Checksum"))
     scratch = upload_dir()
     room = row.length - start
-    check_room(scratch, room, int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
+    announced = request.content_length  # the chunk this request brings, when the client says
+    check_room(scratch, min(room, announced) if announced is not None else room,
+               int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
+    free = staging.primary(archive).free_bytes()
+    if free is not None and free < room + int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]):
+        raise LongwatchError("S021", needed=room, free=free, reserve=current_app.config["LONGWATCH_UPLOAD_RESERVE"])
     with tempfile.TemporaryFile(dir=scratch, prefix=f"{upload_id}-") as fh:
         received, disconnected, chunk = _spool(fh, room, expected_chunk is not None)
         if expected_chunk is not None and (disconnected or chunk.digest() != expected_chunk):
