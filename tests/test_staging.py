@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -32,6 +33,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Upload, UploadPart
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import staging, uploads
+from longwatch.storage_adapters.s3 import S3StorageAdapter
 from longwatch.web import create_app
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -248,3 +250,17 @@ def test_staging_refuses_links_and_fifos_on_the_submitting_machine(machines, tmp
         assert result.returncode != 0 and code in result.stdout + result.stderr, (code, result)
     assert not list(staging.primary(a).list(staging.PREFIX))
     assert jobs.counts(a) == {}
+
+
+def test_a_transient_object_goes_with_every_version_without_listing_versions(s3_server, tmp_path):
+    """Staged files and chunks are deleted by version id from HEAD: a listing of versions costs the bucket."""
+    adapter = S3StorageAdapter("primary", s3_server.options(object_lock=True), tmp_path)  # versioned bucket
+    key = staging.staged_key("0" * 64)
+    for _ in range(2):  # two submitters staged the same bytes
+        adapter.put(key, io.BytesIO(b"same bytes"))
+    client = s3_server.client()
+    assert len(client.list_object_versions(Bucket=adapter.bucket)["Versions"]) == 2
+    adapter.delete_transient(key)
+    adapter.delete_transient(key)  # absent: no error
+    listed = client.list_object_versions(Bucket=adapter.bucket)
+    assert not listed.get("Versions") and not listed.get("DeleteMarkers")

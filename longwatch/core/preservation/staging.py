@@ -107,7 +107,7 @@ def stage_file(archive: Archive, path: Path, follow_symlinks: bool = False) -> S
         reader = _Hashing(fh)
         adapter.put(key, reader)  # type: ignore[arg-type]
     if reader.digest.hexdigest() != sha256:
-        adapter.delete(key)
+        adapter.delete_transient(key)
         raise LongwatchError("I007", path=path, detail="the file changed while it was read")
     return Staged(key, sha256, reader.size)
 
@@ -200,4 +200,4 @@ def discard(archive: Archive, keys: Iterable[str]) -> None:
     """Delete staged objects whose package is published (absent ones are no error)."""
     adapter = primary(archive)
     for key in keys:
-        adapter.delete(key)
+        adapter.delete_transient(key)

@@ -116,7 +116,7 @@ def add_part(archive: Archive, upload_id: str, start: int, spooled: BinaryIO, si
             if last and jobs.queued(archive):
                 enqueue(archive, upload_id, session=s)
     except BaseException:
-        adapter.delete(key)
+        adapter.delete_transient(key)
         raise
     return Added(end, last)
 
@@ -147,7 +147,7 @@ def forget(archive: Archive, upload_id: str) -> None:
     with archive.catalog.session() as s:
         keys = list(s.scalars(select(UploadPart.key).where(UploadPart.upload_id == upload_id)))
     for key in {*keys, *adapter.list(part_prefix(upload_id))}:
-        adapter.delete(key)
+        adapter.delete_transient(key)
     with archive.catalog.session() as s:
         s.execute(delete(UploadPart).where(UploadPart.upload_id == upload_id))
     shutil.rmtree(archive.root / LEGACY_FOLDER / upload_id, ignore_errors=True)
