@@ -96,6 +96,8 @@ def add_part(archive: Archive, upload_id: str, start: int, spooled: BinaryIO, si
     the race removes its object again.
     """
     adapter = staging.primary(archive)
+    if jobs.queued(archive):
+        jobs.apply_schema(archive)  # the job may be queued below, before any worker has installed the queue
     key = f"{part_prefix(upload_id)}{start:016d}-{uuid.uuid4().hex[:12]}"
     adapter.put(key, spooled)
     end = start + size
