@@ -186,6 +186,10 @@ def test_no_room_is_507_with_a_code_at_creation_and_while_growing(live_server, t
     live_server.app.config["LONGWATCH_UPLOAD_RESERVE"] = 0
     upload_id = url.rsplit("/", 1)[1]
     assert _stored(web_archive.archive, upload_id) == b"12345"
+    # on a local primary location the chunk is a plain file under the storage folder, not the upload area
+    parts = list((web_archive.root / "storage" / "uploads" / upload_id).iterdir())
+    assert [p.read_bytes() for p in parts] == [b"12345"]
+    assert not any((web_archive.root / "tmp" / "uploads").iterdir())
 
 
 STORAGE = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
