@@ -124,6 +124,10 @@ CODES: Mapping[str, str] = {
     "I051": N_("{path} is a symbolic link; it was not followed and nothing was archived: give the file it points "
                "to, or pass --follow-symlinks"),
     "I052": N_("{path} is a {kind}, not a regular file; nothing was archived: only regular files are preserved"),
+    "I053": N_("the staged object {key} does not hold the bytes it was queued with (SHA-256 {found}, expected "
+               "{expected}); nothing was archived: queue the file again"),
+    "I054": N_("the parts of upload {upload_id} do not cover its {length} bytes ({detail}); nothing was archived: "
+               "start the upload again"),
     # K: keys and signatures
     "K001": N_("the signing key {path} could not be loaded: {detail}"),
     "K002": N_("the certificate {path} does not belong to the signing key"),
@@ -280,6 +284,9 @@ CODES: Mapping[str, str] = {
                "`longwatch jobs retry ID`"),
     "J007": N_("package {package_id} does not have the copies its replication policy asks for yet; the job "
                "will be retried (or run `longwatch replicate {package_id}`)"),
+    "J008": N_("the staged object {key} is not on storage location {location!r} and no package holds its "
+               "bytes; nothing was archived: queue the file again"),
+    "J009": N_("upload {upload_id} could not be archived: {error}"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),

@@ -23,6 +23,7 @@ def test_sqlite_runs_jobs_in_process_and_ingest_is_keyed_by_sha256(archive, tmp_
     again = preservation_tasks.enqueue_ingest(archive, clip, camera="cam-01")  # the same file: found, not stored twice
     assert again == {"package_id": first["package_id"], "stored": False}
     assert len(archive.catalog.all_ids()) == 1
+    assert not (archive.root / "storage" / "staged").exists()  # one machine: read where it is, nothing staged
     result = lw("jobs", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"queued": False, "counts": {}, "jobs": []}
@@ -111,7 +112,7 @@ def test_every_task_keeps_its_name_queue_and_schedule_in_a_fresh_process(archive
                          check=True).stdout
     quick, heavy = [jobs.QUICK, None], [jobs.HEAVY, None]
     assert json.loads(out) == {
-        "ingest": quick, "replicate": quick, "noop": quick, "audit_package": heavy,
+        "ingest": quick, "ingest_upload": quick, "replicate": quick, "noop": quick, "audit_package": heavy,
         "audit": [jobs.HEAVY, "periodic_audit"], "detect": heavy, "window": heavy, "event_window": heavy,
         "redact": heavy, "export": heavy, "dispose": heavy, "dispose_due": [jobs.HEAVY, "periodic_disposition"],
         "request_mask": heavy}

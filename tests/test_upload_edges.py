@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import LONGWATCH, configure_storage
+from sqlalchemy import select
 from web_fixtures import LiveServer, free_port
 
-from longwatch.core.catalog.models import Upload
+from longwatch.core.catalog.models import Upload, UploadPart
+from longwatch.core.preservation import staging, uploads
 from longwatch.web import create_app
 from longwatch.web.upload import sweep_expired
 
@@ -41,6 +43,18 @@ def _patch(url: str, token: str, offset: int, data: bytes) -> requests.Response:
     return requests.patch(url, data=data, timeout=120, headers={
         **TUS, "Authorization": f"Bearer {token}", "Content-Type": "application/offset+octet-stream",
         "Upload-Offset": str(offset)})
+
+
+def _stored(archive, upload_id: str) -> bytes:
+    """The bytes an upload's recorded parts hold on the primary location (not on the web server)."""
+    adapter, out = staging.primary(archive), b""
+    with archive.catalog.session() as s:
+        keys = s.scalars(select(UploadPart.key).where(UploadPart.upload_id == upload_id)
+                         .order_by(UploadPart.start)).all()
+    for key in keys:
+        with adapter.open(key) as fh:
+            out += fh.read()
+    return out
 
 
 def _status(url: str, token: str) -> dict:
@@ -107,7 +121,7 @@ def test_server_killed_after_the_last_byte_completes_on_restart_and_is_never_swe
     with app.app_context():
         assert sweep_expired() == []  # every byte arrived: never swept
     app.extensions["longwatch"].close()
-    assert (web_archive.root / "uploads" / upload_id / "data").stat().st_size == len(data)
+    assert _stored(web_archive.archive, upload_id) == data
 
     server = LiveServer(web_archive.root)
     server.start()  # a restart completes it
@@ -123,7 +137,7 @@ def test_server_killed_after_the_last_byte_completes_on_restart_and_is_never_swe
     assert row is not None and row.clips[0].original_name == "last-byte.mp4"
     assert row.clips[0].size_bytes == len(data)
     assert sum(1 for p in catalog.packages() if p.clips[0].sha256 == row.clips[0].sha256) == 1
-    assert not (web_archive.root / "uploads" / upload_id).exists()
+    assert not list(staging.primary(web_archive.archive).list(uploads.part_prefix(upload_id)))
     done = subprocess.run([*LONGWATCH, "-A", str(web_archive.root), "verify", package_id], capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -171,7 +185,11 @@ def test_no_room_is_507_with_a_code_at_creation_and_while_growing(live_server, t
     assert _status(url, token)["offset"] == 5  # the good bytes stay; the client resumes later
     live_server.app.config["LONGWATCH_UPLOAD_RESERVE"] = 0
     upload_id = url.rsplit("/", 1)[1]
-    assert (web_archive.root / "uploads" / upload_id / "data").read_bytes() == b"12345"
+    assert _stored(web_archive.archive, upload_id) == b"12345"
+    # on a local primary location the chunk is a plain file under the storage folder, not the upload area
+    parts = list((web_archive.root / "storage" / "uploads" / upload_id).iterdir())
+    assert [p.read_bytes() for p in parts] == [b"12345"]
+    assert not any((web_archive.root / "tmp" / "uploads").iterdir())
 
 
 STORAGE = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
@@ -194,7 +212,7 @@ def test_a_full_store_keeps_the_uploaded_bytes_until_the_package_can_be_made(web
         status = _status(url, token)
         assert status["status"] == "archiving" and "S001" in status["error"] and status["package_id"]
         upload_id = url.rsplit("/", 1)[1]
-        assert (web_archive.root / "uploads" / upload_id / "full.mp4").read_bytes() == data  # kept
+        assert _stored(web_archive.archive, upload_id) == data  # kept
         configure_storage(web_archive.archive, STORAGE.format(cap="")).close()  # room again
         server.restart()
         url = f"{server.url}/api/v1/uploads/{upload_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import io
 import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
 from longwatch.core.catalog.models import Upload
+from longwatch.core.preservation import staging, uploads
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -34,6 +36,11 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+def _parts(archive, upload_id: str) -> list[str]:
+    """The objects an upload left on the primary location (its chunks live there, not on the web server)."""
+    return list(staging.primary(archive).list(uploads.part_prefix(upload_id)))
+
+
 def test_tuspy_upload_in_chunks_is_archived(live_server, token_for, fresh_clip, web_archive):
     digest = hashlib.sha256(fresh_clip.read_bytes()).hexdigest()
     with fresh_clip.open("rb") as fh:
@@ -46,7 +53,7 @@ def test_tuspy_upload_in_chunks_is_archived(live_server, token_for, fresh_clip, 
     row = web_archive.archive.catalog.get(status["package_id"])
     assert row.camera == "cam-07" and row.clips[0].sha256 == digest
     assert row.clips[0].original_name == "gate camera.mp4"
-    assert not (web_archive.root / "uploads" / status["upload_id"]).exists()
+    assert not _parts(web_archive.archive, status["upload_id"])
 
 
 def test_resume_after_server_restart(live_server, token_for, fresh_clip, web_archive):
@@ -157,8 +164,9 @@ def test_abandoned_uploads_expire(live_server, token_for, web_archive):
     with web_archive.archive.catalog.session() as s:
         s.get(Upload, upload_id).expires_at = datetime.now(UTC) - timedelta(seconds=1)
     assert requests.head(url, headers={**TUS, "Authorization": f"Bearer {token}"}).status_code == 404
+    assert len(_parts(web_archive.archive, upload_id)) == 1
     _create(live_server, token, 10)  # creating sweeps expired uploads
-    assert not (web_archive.root / "uploads" / upload_id).exists()
+    assert not _parts(web_archive.archive, upload_id)
 
 
 @pytest.mark.parametrize(("headers", "code", "status"), [
@@ -202,18 +210,14 @@ def test_tuspy_reports_refusals(live_server, token_for, tmp_path: Path):
 
 def test_archiving_resumes_after_a_crash_between_last_byte_and_ingest(live_server, token_for, fresh_clip,
                                                                        web_archive):
-    """All bytes arrived and were renamed for ingest, then the server died: the next PATCH archives them."""
+    """All bytes arrived and were recorded, then the server died before archiving: the next PATCH does."""
     token = token_for("operator")
     data = fresh_clip.read_bytes()
     url = _create(live_server, token, len(data), "filename " + _b64("late.mp4"))
     upload_id = url.rsplit("/", 1)[1]
     assert _patch(url, token, 0, data[:-1]).status_code == 204
-    folder = web_archive.root / "uploads" / upload_id
-    with (folder / "data").open("ab") as fh:
-        fh.write(data[-1:])
-    (folder / "data").rename(folder / "late.mp4")
-    with web_archive.archive.catalog.session() as s:
-        s.get(Upload, upload_id).offset = len(data)
+    added = uploads.add_part(web_archive.archive, upload_id, len(data) - 1, io.BytesIO(data[-1:]), 1)
+    assert added.complete and uploads.load(web_archive.archive, upload_id).status == "archiving"
     live_server.restart()
     response = _patch(url, token, len(data), b"")
     assert response.status_code == 204, response.text

@@ -112,6 +112,14 @@ class StorageAdapter(ABC):
     def put(self, key: str, stream: BinaryIO) -> int:
         """Store a whole object from ``stream``; returns its size."""
 
+    def delete_transient(self, key: str) -> None:
+        """Remove an object kept only for a while and never locked (a staged file, an upload's chunk).
+
+        The same as :meth:`delete` here; a store that can do it more cheaply
+        for such objects (no lock lookups, no listing of versions) overrides it.
+        """
+        self.delete(key)
+
     # -- packages ------------------------------------------------------------
     @abstractmethod
     def begin_package(self, package_id: str) -> PackageWriter:

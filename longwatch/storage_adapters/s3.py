@@ -597,6 +597,34 @@ class S3StorageAdapter(StorageAdapter):
         """Remove every version of ``key``; S013 when the store still locks one of them."""
         self.delete_versions(self.key(check_key(key)))
 
+    def delete_transient(self, key: str) -> None:
+        """Every version of an object written for a while and never locked, without listing versions.
+
+        Why: staged files and upload chunks come and go by the thousand, and a
+        listing of versions costs as much as the bucket on some servers (moto
+        copies every version of every object for each). HEAD names the newest
+        version, which is deleted by id, until none is left (a staged file
+        stored twice has two); on a bucket without versioning one DELETE does.
+        """
+        full = self.key(check_key(key))
+        for _ in range(64):
+            try:
+                version = self.client.head_object(Bucket=self.bucket, Key=full).get("VersionId")
+            except ClientError as exc:
+                if _code(exc) in _MISSING:
+                    return
+                raise self.error(exc) from exc
+            args = {"VersionId": version} if version else {}
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=full, **args)
+            except ClientError as exc:
+                if _code(exc) == "AccessDenied":
+                    raise LongwatchError("S013", location=self.location, key=key, lock=_code(exc)) from exc
+                if _code(exc) not in _MISSING:
+                    raise self.error(exc) from exc
+            if not version:
+                return
+
     def forget_staging(self, package_id: str, version_id: str | None = None) -> None:
         """Drop a staging marker: one DELETE of the version written (never locked, so no lock lookups).
 

@@ -1,26 +1,31 @@
 """Built-in web plugin: resumable uploads with tus 1.0 (core, creation, checksum, termination).
 
 Why tus: the protocol is published and has clients for browsers, Python and
-the command line, so nobody has to trust a home-made one. The partial file
-lives under the archive's ``uploads/`` directory; the catalog row keeps the
-offset of the last byte known good, so an upload resumes after a dropped
-connection or a server restart. Bytes are streamed to disk in 4 MiB pieces
-(a few MiB per request whatever the size); a chunk that carries ``Upload-Checksum`` is
-checked before its bytes count, and a bad chunk is cut off again. The running
-SHA-256 of the whole file is kept in memory per process and rebuilt from disk
-when another process (or a restart) took the previous chunk; when the last
-byte arrives the whole-file digest is compared with the one the client
-announced (``Upload-Metadata: sha256``) and only then does the file go through
-``core.ingest``.
+the command line, so nobody has to trust a home-made one. This module speaks
+the protocol; the upload itself lives in the catalog and the object store
+(:mod:`longwatch.core.preservation.uploads`), not on this server: behind a
+load balancer each PATCH may reach another web server, and the package may
+be made by a worker on another machine, with nothing shared but the
+database and the storage locations. The catalog row keeps the offset of the
+last byte known good, so an upload resumes after a dropped connection or a
+server restart, on any server.
+
+Each PATCH is spooled to this machine's scratch folder in 4 MiB pieces (a
+few MiB of memory per request whatever the size); a chunk that carries
+``Upload-Checksum`` is checked before its bytes count, and a bad one never
+reaches the store. Then it is stored as one part object and the offset moves
+on in the catalog, only if no other request got there first.
 
 Nothing is lost at the edges: the row that records the last byte also turns
-the upload to ``archiving`` in the same transaction, and the package id is
-chosen before ingest starts. An upload whose every byte arrived is never
-swept; if the server dies before its package is made, the next process to
-start (or the next PATCH) completes it exactly once, and a package already
-published under that id counts as done. Free space is checked when an
-upload is created and before each chunk (507, S021), never discovered as a
-failed write.
+the upload to ``archiving`` and chooses the package id in the same
+transaction (and on PostgreSQL queues the job that makes the package). On
+SQLite that job runs here, before the last PATCH is answered; on PostgreSQL
+a worker runs it and the client follows the upload's status. An upload whose
+every byte arrived is never swept; if a server dies before its package is
+made, the next server to start (or the next PATCH) completes it exactly
+once, and a package already published under that id counts as done. Free
+space is checked when an upload is created and before each chunk (507,
+S021), never discovered as a failed write.
 """
 
 from __future__ import annotations
@@ -28,32 +33,28 @@ from __future__ import annotations
 import base64
 import binascii
 import errno
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
+import tempfile
 import threading
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import ClientDisconnected
 
 from longwatch import clock
 from longwatch.core.accounts import Account
-from longwatch.core.aip import package
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Upload
 from longwatch.core.faults import fault
 from longwatch.core.preservation import ingest as ingest_mod
-from longwatch.core.preservation import publish as publish_mod
+from longwatch.core.preservation import staging, uploads
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, numbers
 from longwatch.web.api import _param, operation
@@ -68,13 +69,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 #: Free space kept in the upload area beyond what uploads still need, for the catalog and logs.
 RESERVE = 64 << 20
-#: Errors that are the file's own (a wrong digest, a duplicate): its bytes go. Any other keeps them for a retry.
-_FILE_FAULTS = ("I", "W")
 log = logging.getLogger(__name__)
-
-# upload id -> (offset, running sha256) in this process; rebuilt from disk when stale
-_hashers: dict[str, tuple[int, Any]] = {}
-_hashers_lock = threading.Lock()
 
 
 def tus_headers(response: Response) -> Response:
@@ -108,34 +103,19 @@ def parse_metadata(header: str | None) -> dict[str, str]:
 
 
 def upload_dir() -> Path:
+    """This machine's scratch folder for chunks in flight (nothing another machine needs stays here)."""
     path = Path(current_app.config["LONGWATCH_UPLOAD_DIR"])
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _data_path(upload_id: str) -> Path:
-    return upload_dir() / upload_id / "data"
-
-
-def sweep_expired(now: datetime | None = None) -> list[str]:
-    """Forget uploads nobody finished before they expired (their bytes and their row).
+def sweep_expired() -> list[str]:
+    """Forget uploads nobody finished before they expired (their parts go; their row says expired).
 
     Only uploads still missing bytes: one whose last byte arrived is waiting
     for its package and is completed, never swept.
     """
-    now = now or clock.now()
-    gone = []
-    catalog = current_archive().catalog
-    with catalog.session() as s:
-        for row in s.scalars(select(Upload).where(Upload.expires_at < now, Upload.status == "receiving",
-                                                  Upload.offset < Upload.length)):
-            shutil.rmtree(upload_dir() / row.id, ignore_errors=True)
-            row.status = "expired"
-            gone.append(row.id)
-    with _hashers_lock:
-        for upload_id in gone:
-            _hashers.pop(upload_id, None)
-    return gone
+    return uploads.expire(current_archive())
 
 
 def check_room(root: Path, needed: int, reserve: int = RESERVE) -> None:
@@ -236,16 +216,15 @@ def create() -> Response:
         except LongwatchError as exc:
             raise LongwatchError("W022", detail=exc.render()) from exc
     sweep_expired()
-    check_room(upload_dir(), int(text), int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
-    storage = current_archive().storage()
+    # this server holds one chunk at a time; the parts and the package go to the primary location
+    check_room(upload_dir(), min(int(text), int(current_app.config["LONGWATCH_UPLOAD_CHUNK"])),
+               int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
+    storage = staging.primary(current_archive())
     free = storage.free_bytes()
     if free is not None and free < int(text) + ingest_mod.HEADROOM:  # the package must fit too
         raise LongwatchError("S001", location=storage.location, detail=f"{free} bytes free, {text} needed")
     now = clock.now()
     upload_id = uuid.uuid4().hex
-    path = _data_path(upload_id)
-    path.parent.mkdir(parents=True)
-    path.touch()
     row = Upload(
         id=upload_id,
         user_id=user.id,
@@ -299,28 +278,6 @@ def _checksum(header: str | None) -> bytes | None:
     return digest
 
 
-def _update(digests: list[Any], data: bytes) -> None:
-    for digest in digests:
-        digest.update(data)
-
-
-def _running_hash(upload_id: str, path: Path, offset: int) -> Any:
-    with _hashers_lock:
-        cached = _hashers.get(upload_id)
-    if cached is not None and cached[0] == offset:
-        return cached[1].copy()
-    whole = hashlib.sha256()
-    with path.open("rb") as fh:
-        left = offset
-        while left > 0:
-            data = fh.read(min(8 * PIECE, left))
-            if not data:
-                break
-            whole.update(data)
-            left -= len(data)
-    return whole
-
-
 @bp.patch("/api/v1/uploads/<upload_id>")
 @requires("upload:write")
 @operation(
@@ -339,215 +296,101 @@ def patch(upload_id: str) -> Response:
         raise LongwatchError("W021", detail="Content-Type must be application/offset+octet-stream")
     row = _get(upload_id, user)
     given = request.headers.get("Upload-Offset", "")
+    archive = current_archive()
     if row.status == "archiving" or (row.status == "receiving" and row.offset == row.length):
         # every byte arrived but the package is not made yet (a server died, or a retry): make it now
         if given != str(row.length):
             raise LongwatchError("W014", offset=row.offset, given=given[:20])
-        done = complete(current_archive(), upload_dir(), upload_id, raise_errors=True)
-        response = tus_headers(Response(status=204))
-        response.headers["Upload-Offset"] = str(done.offset if done is not None else row.length)
-        return response
+        finish(archive, upload_id, raise_errors=True)
+        return _offset_response(row.length)
     if row.status != "receiving":
         raise LongwatchError("W014", offset=row.offset, given=given[:20])
     if not numbers.is_whole(given):
         raise LongwatchError("W021", detail="Upload-Offset is missing or not a number")
+    start = row.offset
+    if int(given) != start:
+        raise LongwatchError("W014", offset=start, given=given)
     expected_chunk = _checksum(request.headers.get("Upload-Checksum"))
-    path = _data_path(upload_id)
-    with path.open("r+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # one writer per upload, across processes
-        with current_archive().catalog.session() as s:
-            fresh = s.get(Upload, upload_id)
-            assert fresh is not None
-        row = fresh
-        start = row.offset
-        if row.status != "receiving" or start == row.length:  # another request took the last byte meanwhile
-            raise LongwatchError("W014", offset=start, given=given)
-        if int(given) != start:
-            raise LongwatchError("W014", offset=start, given=given)
-        check_room(path.parent, row.length - start, int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
-        fh.truncate(start)  # bytes past the last good offset (a crash mid-chunk) are not trusted
-        fh.seek(start)
-        whole = _running_hash(upload_id, path, start)
-        chunk = hashlib.sha256()
-        received, disconnected = 0, False
-        room = row.length - start
-        digests = [whole] if expected_chunk is None else [whole, chunk]
-        # hashing overlaps with reading the socket and writing the file (hashlib releases the GIL)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[None] | None = None
-            try:
-                while True:
-                    try:
-                        data = request.stream.read(PIECE)
-                    except (ClientDisconnected, OSError):
-                        disconnected = True
-                        break
-                    if not data:
-                        break
-                    if received + len(data) > room:
-                        fh.truncate(start)
-                        raise LongwatchError("W016", limit=row.length)
-                    try:
-                        fh.write(data)
-                    except OSError as exc:  # the disk filled under us: the chunk is not kept
-                        fh.truncate(start)
-                        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                            raise LongwatchError("S021", needed=room, free=0, reserve=0) from exc
-                        raise LongwatchError("W023", detail=str(exc)) from exc
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(_update, digests, data)
-                    received += len(data)
-            finally:
-                if pending is not None:
-                    pending.result()
-        fh.flush()
-        os.fsync(fh.fileno())
+    scratch = upload_dir()
+    room = row.length - start
+    announced = request.content_length  # the chunk this request brings, when the client says
+    check_room(scratch, min(room, announced) if announced is not None else room,
+               int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]))
+    free = staging.primary(archive).free_bytes()
+    if free is not None and free < room + int(current_app.config["LONGWATCH_UPLOAD_RESERVE"]):
+        raise LongwatchError("S021", needed=room, free=free, reserve=current_app.config["LONGWATCH_UPLOAD_RESERVE"])
+    with tempfile.TemporaryFile(dir=scratch, prefix=f"{upload_id}-") as fh:
+        received, disconnected, chunk = _spool(fh, room, expected_chunk is not None)
         if expected_chunk is not None and (disconnected or chunk.digest() != expected_chunk):
-            fh.truncate(start)  # the chunk cannot be checked, or is wrong: forget it
-            with _hashers_lock:
-                _hashers.pop(upload_id, None)
-            raise LongwatchError("W015", algorithm="sha256")
-        offset = start + received
-        with current_archive().catalog.session() as s:
-            stored = s.get(Upload, upload_id)
-            assert stored is not None
-            stored.offset = offset
-            if offset == row.length:  # the last byte and the duty to archive it are recorded together
-                stored.status, stored.package_id = "archiving", str(uuid.uuid4())
-        with _hashers_lock:
-            _hashers[upload_id] = (offset, whole)
-    if offset == row.length:
+            raise LongwatchError("W015", algorithm="sha256")  # the chunk cannot be checked, or is wrong
+        if received == 0:
+            return _offset_response(start)
+        fh.seek(0)
+        added = uploads.add_part(archive, upload_id, start, fh, received)
+    if added.complete:
         fault("upload-after-last-byte")
-        complete(current_archive(), upload_dir(), upload_id, sha256=whole.hexdigest(), raise_errors=True)
-        with _hashers_lock:
-            _hashers.pop(upload_id, None)
+        finish(archive, upload_id, raise_errors=True)
+    return _offset_response(added.offset)
+
+
+def _offset_response(offset: int) -> Response:
     response = tus_headers(Response(status=204))
     response.headers["Upload-Offset"] = str(offset)
     return response
 
 
-def _named_path(root: Path, row: Upload) -> Path:
-    """Where the complete file waits for ingest, under its original (safe) name."""
-    return root / row.id / package.safe_name(row.filename or "upload.bin", "upload.bin")
+def _spool(fh: Any, room: int, checked: bool) -> tuple[int, bool, Any]:
+    """Copy the request's body into ``fh`` (at most ``room`` bytes); the count, a disconnect, its SHA-256."""
+    chunk = hashlib.sha256()
+    received, disconnected = 0, False
+    while True:
+        try:
+            data = request.stream.read(PIECE)
+        except (ClientDisconnected, OSError):
+            disconnected = True
+            break
+        if not data:
+            break
+        if received + len(data) > room:
+            raise LongwatchError("W016", limit=room)
+        try:
+            fh.write(data)
+        except OSError as exc:  # the disk filled under us: the chunk is not kept
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise LongwatchError("S021", needed=room, free=0, reserve=0) from exc
+            raise LongwatchError("W023", detail=str(exc)) from exc
+        if checked:
+            chunk.update(data)
+        received += len(data)
+    fh.flush()
+    return received, disconnected, chunk
 
 
-def _set(archive: Archive, upload_id: str, **values: Any) -> Upload:
-    with archive.catalog.session() as s:
-        stored = s.get(Upload, upload_id)
-        assert stored is not None
-        for key, value in values.items():
-            setattr(stored, key, value)
-        s.flush()
-        s.expunge(stored)
-    return stored
+def finish(archive: Archive, upload_id: str, raise_errors: bool = False) -> None:
+    """Have the package made: here on SQLite (errors answer the PATCH), by a worker on PostgreSQL.
 
-
-def complete(archive: Archive, root: Path, upload_id: str, sha256: str = "",
-             raise_errors: bool = False) -> Upload | None:
-    """Archive an upload whose every byte arrived, exactly once, whichever process gets there first.
-
-    The package id was recorded with the last byte, so a package published
-    before a crash is found, not made twice. An error that is the file's own
-    (I, W: a wrong digest, a duplicate) fails the upload and its bytes go; any
-    other (a full store, a lost catalog) leaves it ``archiving`` with the error
-    recorded and its bytes kept, for the next try. Returns the row as it ends,
-    or None when another process holds it.
+    On PostgreSQL the job was queued with the last byte; asking again queues
+    it only if none waits (after a failed job, or a restart).
     """
-    folder = root / upload_id
     try:
-        lock = (folder / "finish.lock").open("a+b")
-    except FileNotFoundError:  # already archived, or the upload area is not mounted here: touch nothing
-        with archive.catalog.session() as s:
-            row = s.get(Upload, upload_id)
-            if row is not None:
-                s.expunge(row)
-        return row
-    try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | (0 if raise_errors else fcntl.LOCK_NB))
-        except BlockingIOError:
-            return None
-        with archive.catalog.session() as s:
-            row = s.get(Upload, upload_id)
-            if row is not None:
-                s.expunge(row)
-        if row is None or row.offset != row.length or row.status not in ("receiving", "archiving"):
-            return row
-        if not row.package_id:
-            row = _set(archive, upload_id, status="archiving", package_id=str(uuid.uuid4()))
-        if archive.catalog.get(row.package_id) is None:
-            publish_mod.recover(archive)  # a publication the dead process left half done
-        if archive.catalog.get(row.package_id) is not None:
-            row = _set(archive, upload_id, status="archived", error="")
-            shutil.rmtree(folder, ignore_errors=True)
-            return row
-        try:
-            _archive(archive, root, row, sha256)
-        except LongwatchError as exc:
-            text = f"[{exc.code}] {exc.render(translate=False)}"
-            if exc.code[0] in _FILE_FAULTS:
-                _set(archive, upload_id, status="failed", error=text, package_id="")
-                shutil.rmtree(folder, ignore_errors=True)
-            else:
-                _set(archive, upload_id, status="archiving", error=text)
-            if raise_errors:
-                raise
-            log.warning("upload %s: %s", upload_id, text)
-            return None
-        row = _set(archive, upload_id, status="archived", error="")
-        shutil.rmtree(folder, ignore_errors=True)
-        return row
-    finally:
-        lock.close()
+        uploads.enqueue(archive, upload_id)
+    except LongwatchError as exc:
+        if raise_errors:
+            raise
+        log.warning("upload %s: [%s] %s", upload_id, exc.code, exc.render(translate=False))
 
 
-def _archive(archive: Archive, root: Path, row: Upload, sha256: str) -> None:
-    """Check the whole file's digest, then archive it through core.ingest under the recorded package id."""
-    folder = root / row.id
-    named = _named_path(root, row)
-    if (folder / "data").exists():
-        os.replace(folder / "data", named)
-    if not named.exists():
-        raise LongwatchError("W023", detail="the received bytes are gone")
-    if not sha256:
-        sha256 = _running_hash(row.id, named, row.length).hexdigest()
-    if row.expected_sha256 and row.expected_sha256 != sha256:
-        raise LongwatchError("W017", found=sha256, expected=row.expected_sha256)
-    meta = json.loads(row.metadata_json or "{}")
-    req = ingest_mod.IngestRequest(
-        path=named,
-        camera=meta.get("camera", ""),
-        zone=meta.get("zone", "")[:200],
-        title=meta.get("title", "")[:500],
-        start=clock.parse_time(meta["start"]) if meta.get("start") else None,
-        package_id=row.package_id,
-    )
-    try:
-        result = ingest_mod.ingest(archive, req)
-    except OSError as exc:
-        raise LongwatchError("W023", detail=str(exc)) from exc
-    if result.sha256 != sha256:  # the bytes changed between receipt and ingest
-        raise LongwatchError("W017", found=result.sha256, expected=sha256)
-
-
-def awaiting_package(archive: Archive) -> list[str]:
-    """Uploads whose every byte arrived and whose package is not made yet."""
-    with archive.catalog.session() as s:
-        return list(s.scalars(select(Upload.id).where(
-            Upload.status.in_(("receiving", "archiving")), Upload.offset == Upload.length)))
-
-
-def resume_pending(archive: Archive, root: Path) -> threading.Thread | None:
+def resume_pending(archive: Archive) -> threading.Thread | None:
     """On start, complete in the background what a dead server left between last byte and package."""
-    waiting = awaiting_package(archive)
+    staging.sweep_scratch(archive)  # what a server killed mid-ingest had fetched into this machine's scratch
+    waiting = uploads.awaiting_package(archive)
     if not waiting:
         return None
 
     def run() -> None:
         for upload_id in waiting:
             try:
-                complete(archive, root, upload_id)
+                finish(archive, upload_id)
             except Exception:  # a retry comes with the next start or PATCH; the server must still serve
                 log.exception("upload %s could not be completed", upload_id)
 
@@ -567,16 +410,16 @@ def terminate(upload_id: str) -> Response:
     row = _get(upload_id, user)
     if row.status != "receiving":
         raise LongwatchError("W021", detail=f"the upload is {row.status} and cannot be terminated")
-    folder = upload_dir() / row.id
-    with _data_path(row.id).open("r+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        with current_archive().catalog.session() as s:
-            stored = s.get(Upload, row.id)
-            assert stored is not None
+    with current_archive().catalog.session() as s:
+        stored = s.get(Upload, row.id)
+        if stored is None or stored.status != "receiving":
+            raise LongwatchError("W021", detail="the upload is no longer receiving and cannot be terminated")
+        stored.status = "expired"
+    uploads.forget(current_archive(), row.id)
+    with current_archive().catalog.session() as s:
+        stored = s.get(Upload, row.id)
+        if stored is not None:
             s.delete(stored)
-    shutil.rmtree(folder, ignore_errors=True)
-    with _hashers_lock:
-        _hashers.pop(row.id, None)
     return tus_headers(Response(status=204))
 
 
@@ -592,6 +435,5 @@ def page() -> str:
 def blueprints(app: Any) -> list[Blueprint]:
     app.config.setdefault("LONGWATCH_UPLOAD_RESERVE", RESERVE)
     if app.config.setdefault("LONGWATCH_UPLOAD_RESUME", True):
-        app.extensions["longwatch-upload-resume"] = resume_pending(
-            app.extensions["longwatch"], Path(app.config["LONGWATCH_UPLOAD_DIR"]))
+        app.extensions["longwatch-upload-resume"] = resume_pending(app.extensions["longwatch"])
     return [bp]

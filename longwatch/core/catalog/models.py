@@ -382,6 +382,30 @@ class Upload(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class UploadPart(Base):
+    """One received chunk of a tus upload, stored as an object on the primary location (migration 0034).
+
+    Why rows and not a listing of the objects: two PATCHes for the same
+    offset may reach two web servers at once. Each stores its chunk under a
+    key of its own, and only the one whose update moves ``uploads.offset`` on
+    from the offset it started at records its part here, in the same
+    transaction; the loser deletes its object. The parts named here are then
+    exactly the upload's bytes, in order, whatever else a crash left under
+    the upload's prefix.
+    """
+
+    __tablename__ = "upload_parts"
+    __table_args__ = (UniqueConstraint("upload_id", "start", name="uq_upload_parts_upload_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
+    start: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class Copy(Base):
     """One copy of a package on one storage location, with the outcome of its last fixity check.
 

@@ -150,10 +150,12 @@ def run_task(archive: Archive, name: str, args: dict[str, Any]) -> dict[str, Any
         archive.act_as(before)
 
 
-#: Failures that come back the same however often the job runs: bad input, unknown rows, a lost package,
-#: an export or a cut asked wrongly, a disposition not approved.
-PERMANENT = ("I001", "I002", "I008", "R001", "R003", "J", "Q", "C", "A001", "A003", "E001", "E003", "E004",
-             "E006", "E025", "D002", "D007", "D008", "D009", "D012", "D015", "H004", "H005", "H006", "H007")
+#: Failures that come back the same however often the job runs: bad input (a duplicate, staged bytes that are
+#: not what was queued, an upload whose digest is wrong), unknown rows, a lost package, an export or a cut asked
+#: wrongly, a disposition not approved.
+PERMANENT = ("I001", "I002", "I006", "I008", "I053", "I054", "W017", "R001", "R003", "J", "Q", "C", "A001",
+             "A003", "E001", "E003", "E004", "E006", "E025", "D002", "D007", "D008", "D009", "D012", "D015", "H004",
+             "H005", "H006", "H007")
 
 
 #: ...except J007: copies still missing (an off-site store down) may be made on the next attempt.

@@ -1,4 +1,4 @@
-"""Preservation's jobs: ingest a file, cut a window, make a redacted copy; and how each is queued.
+"""Preservation's jobs: ingest a file or an upload, cut a window, make a redacted copy; and how each is queued.
 
 Declared through the ``register_tasks`` hook (the queue itself knows no
 feature, :mod:`longwatch.core.jobs.queue`); ``prepare_worker`` puts right
@@ -6,7 +6,10 @@ what a worker killed mid-ingest left before a new one takes jobs.
 
 Each task is idempotent. Ingest is keyed by the file's SHA-256 and looks in
 the catalog before doing any work (and ingest itself refuses a duplicate with
-I006). A window cut or a redaction gets its package id when it is queued
+I006); a queued ingest names a staged object, not a path on the machine that
+queued it (:mod:`longwatch.core.preservation.staging`). An upload's package
+id is recorded with its last byte (:mod:`longwatch.core.preservation.uploads`),
+and a window cut or a redaction gets its package id when it is queued
 (:func:`enqueue_window`, :func:`enqueue_redaction`), so a retry finds what
 its killed attempt published (completing its catalog row and custody events)
 instead of making a second one.
@@ -15,6 +18,7 @@ instead of making a second one.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,36 +27,77 @@ from sqlalchemy.orm import Session
 
 from longwatch.clock import parse_time
 from longwatch.core import custody
+from longwatch.core.aip.package import safe_name
 from longwatch.core.archive import Archive
-from longwatch.core.jobs.queue import HEAVY, QUICK, Task, enqueue
-from longwatch.core.preservation import derive, ingest, publish, windows
+from longwatch.core.jobs.queue import HEAVY, QUICK, Task, enqueue, queued
+from longwatch.core.preservation import derive, ingest, publish, staging, uploads, windows
 from longwatch.core.storage import replicate as storage_replicate
 from longwatch.core.storage.tasks import require_copies
 from longwatch.errors import LongwatchError
 from longwatch.hookspecs import hookimpl
 
 
-def _ingest(archive: Archive, path: str, sha256: str, camera: str = "", zone: str = "",
-            title: str = "") -> dict[str, Any]:
+def _ingest(archive: Archive, sha256: str, path: str = "", staged: str = "", name: str = "", camera: str = "",
+            zone: str = "", title: str = "", sidecar: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ingest a file: ``staged`` (a key on the primary location, queued from any machine) or a local ``path``
+    (run in-process on SQLite, where the file is on this machine). The staged object goes only once the
+    package is published and copied, so a retry after a kill still finds it."""
     existing = archive.catalog.find_clip(sha256)
     stored = False
     if existing is not None:  # stored before (an earlier attempt of this job, or another): no second package
         package_id = existing.package_id
         _complete_custody(archive, package_id)
+    elif staged:
+        package_id, stored = _ingest_staged(archive, staged, sha256, name, camera, zone, title, sidecar)
     else:
-        request = ingest.IngestRequest(path=Path(path), camera=camera, zone=zone, title=title)
-        try:
-            package_id, stored = ingest.ingest(archive, request).package_id, True
-        except LongwatchError as exc:
-            if exc.code != "I006":
-                raise
-            package_id = str(exc.context.get("package_id", ""))
+        package_id, stored = _ingest_path(archive, Path(path), camera, zone, title)
     # The job is done only when the policy's copies exist: a replica that failed during ingest (or an
     # attempt killed between cataloguing and replicating) fails the job, and its retry completes them.
     storage_replicate.replicate(archive, package_id)
     if not storage_replicate.policy_met(archive, package_id):
         raise LongwatchError("J007", package_id=package_id)
+    if staged:
+        staging.discard(archive, [staged])
     return {"package_id": package_id, "stored": stored}
+
+
+def _ingest_path(archive: Archive, path: Path, camera: str, zone: str, title: str) -> tuple[str, bool]:
+    request = ingest.IngestRequest(path=path, camera=camera, zone=zone, title=title)
+    try:
+        return ingest.ingest(archive, request).package_id, True
+    except LongwatchError as exc:
+        if exc.code != "I006":
+            raise
+        return str(exc.context.get("package_id", "")), False
+
+
+def _ingest_staged(archive: Archive, key: str, sha256: str, name: str, camera: str, zone: str, title: str,
+                   sidecar: dict[str, Any] | None) -> tuple[str, bool]:
+    """Fetch the staged object into this worker's scratch folder (under its original name, beside its
+    sidecar), check it is what was queued, and ingest it."""
+    with staging.scratch(archive, "ingest-") as scratch:
+        path = scratch / safe_name(name or "staged.bin", "staged.bin")
+        found, _size = staging.fetch(archive, [key], path)
+        if found != sha256:
+            raise LongwatchError("I053", key=key, found=found, expected=sha256)
+        if sidecar:
+            path.with_name(path.name + ".json").write_text(json.dumps(sidecar), encoding="utf-8")
+        return _ingest_path(archive, path, camera, zone, title)
+
+
+def _ingest_upload(archive: Archive, upload_id: str) -> dict[str, Any]:
+    """Make the package of a tus upload whose every byte arrived (:mod:`longwatch.core.preservation.uploads`)."""
+    row = uploads.complete(archive, upload_id)
+    if row is None:
+        raise LongwatchError("J009", upload_id=upload_id, error="no such upload")
+    if row.status == "failed":  # an earlier attempt found the file at fault: nothing more to try
+        raise LongwatchError("J009", upload_id=upload_id, error=row.error)
+    if row.status != "archived":
+        raise LongwatchError("J009", upload_id=upload_id, error=f"the upload is {row.status}")
+    storage_replicate.replicate(archive, row.package_id)
+    if not storage_replicate.policy_met(archive, row.package_id):
+        raise LongwatchError("J007", package_id=row.package_id)
+    return {"package_id": row.package_id, "upload_id": upload_id}
 
 
 def _complete_custody(archive: Archive, package_id: str) -> None:
@@ -91,6 +136,7 @@ def _redact(archive: Archive, package_id: str, result_id: str, faces: bool = Tru
 
 TASKS = (
     Task("ingest", _ingest, QUICK),
+    Task("ingest_upload", _ingest_upload, QUICK),
     Task("window", _window, HEAVY),
     Task("redact", _redact, HEAVY),
 )
@@ -107,6 +153,7 @@ def prepare_worker(archive: Archive) -> None:
     # it recovers or appends anything, instead of taking an empty folder for a new ledger.
     custody.Ledger.for_archive(archive).check()
     publish.recover(archive)  # what a worker killed mid-ingest left (a live writer's staging survives)
+    staging.sweep_scratch(archive)  # and the bytes it had fetched into this machine's scratch folder
 
 
 # -- enqueueing -------------------------------------------------------------------------------
@@ -123,12 +170,26 @@ def file_sha256(path: Path) -> str:
 
 def enqueue_ingest(archive: Archive, path: Path, camera: str = "", zone: str = "", title: str = "",
                    session: Session | None = None) -> int | dict[str, Any]:
-    """An ingest job keyed by the file's SHA-256 and path: two jobs for one file never run at once."""
-    path = path.resolve()
-    sha256 = file_sha256(path)
+    """An ingest job keyed by the file's SHA-256 and path: two jobs for one file never run at once.
+
+    Queued (PostgreSQL), the file is staged on the primary location first and
+    the job names the staged object, so a worker on any machine can take it;
+    its JSON sidecar travels in the job. In-process (SQLite, one machine) the
+    job reads the file where it is, as before.
+    """
+    path = path.absolute()  # not resolve(): a symbolic link stays a link, and ingest refuses it (I051)
+    if not queued(archive):
+        sha256 = file_sha256(path)
+        args: dict[str, Any] = {"path": str(path), "sha256": sha256}
+    else:
+        staged = staging.stage_file(archive, path)
+        sha256 = staged.sha256
+        sidecar = ingest.find_sidecar(path)
+        args = {"staged": staged.key, "sha256": sha256, "name": path.name,
+                "sidecar": ingest.read_sidecar(sidecar) if sidecar else None}
     key = f"ingest:{sha256}"
-    return enqueue(archive, "ingest", {"path": str(path), "sha256": sha256, "camera": camera, "zone": zone,
-                                       "title": title}, session=session, lock=key, queueing_lock=f"{key}:{path}")
+    return enqueue(archive, "ingest", {**args, "camera": camera, "zone": zone, "title": title},
+                   session=session, lock=key, queueing_lock=f"{key}:{path}")
 
 
 def enqueue_window(archive: Archive, package_id: str, start: str, end: str, reason: str = "",
