@@ -68,6 +68,15 @@ def postgres_cpu(port: int) -> float:
     return total / TICKS
 
 
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds of these live processes and their reaped children (a worker's ffprobe and exiftool)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(f) for f in fields[11:15])
+    return total / TICKS
+
+
 def self_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_SELF)
     return used.ru_utime + used.ru_stime
@@ -158,8 +167,10 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int,
 
     The workers are up and idle before the jobs arrive, all in one transaction, so
     neither start-up nor a staggered start counts. CPU time is the workers' and their
-    children's (ffprobe, exiftool), from ``getrusage``: it does not depend on what else
-    the machine runs, unlike the wall-clock rate.
+    children's (ffprobe, exiftool), read from /proc between the jobs' arrival and the
+    end of the last (start-up and shutdown left out), with PostgreSQL's and the S3
+    server's over the same interval: it depends less on what else the machine runs
+    than the wall-clock rate does.
     """
     before = last_id(archive)
     copies = []
@@ -167,10 +178,10 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int,
         copy = work / f"{tag}-{i:04d}.mp4"
         copy.write_bytes(clip.read_bytes() + uuid.uuid4().bytes)
         copies.append(copy)
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = start_workers(archive, workers)
     load = os.getloadavg()[0]
-    pg_before, own_before = postgres_cpu(pg_port), self_cpu()
+    pids = [p.pid for p in procs]
+    pg_before, own_before, cpu = postgres_cpu(pg_port), self_cpu(), process_cpu(pids)
     try:
         with archive.catalog.session() as s:
             for i, copy in enumerate(copies):
@@ -181,14 +192,37 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int,
                 break
             time.sleep(0.5)
         pg_used, own_used = postgres_cpu(pg_port) - pg_before, self_cpu() - own_before
+        used = process_cpu(pids) - cpu
     finally:
         stop_workers(procs)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert not counts.get("failed"), counts
-    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
     return {"rate": n / span(archive, "ingest", before), "worker_cpu": used / n,
             "busy": busy(archive, "ingest", before),
             "postgres_cpu": pg_used / n, "s3_cpu": own_used / n, "load": load, "load_after": os.getloadavg()[0]}
+
+
+def profile_jobs(archive: Archive, clip: Path, work: Path, n: int) -> None:
+    """``n`` ingest jobs' task run in this process under cProfile (wall time, so waits on ffprobe, exiftool,
+    PostgreSQL and the S3 server show): where a job's time goes, apart from the queue (the no-op figures)."""
+    import cProfile
+    import pstats
+
+    copies = []
+    for i in range(n):
+        copy = work / f"profile-{i:04d}.mp4"
+        copy.write_bytes(clip.read_bytes() + uuid.uuid4().bytes)
+        copies.append(copy)
+    prof = cProfile.Profile()
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    for i, copy in enumerate(copies):
+        sha = preservation_tasks.file_sha256(copy)
+        prof.runcall(preservation_tasks._ingest, archive, str(copy), sha, camera=f"cam-{i % 8:02d}")
+    print(f"\nprofile: {n} ingest tasks in this process, {(time.perf_counter() - started) / n:.3f} s each "
+          f"(load average {load:.1f} -> {os.getloadavg()[0]:.1f})")
+    stats = pstats.Stats(prof, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(r"longwatch|subprocess|boto|psycopg|hashlib", 40)
+    stats.sort_stats("tottime").print_stats(15)
 
 
 def noop_round(archive: Archive, n: int) -> tuple[float, float]:
@@ -230,6 +264,8 @@ def main() -> None:
     parser.add_argument("--noop", type=int, default=500, help="no-op jobs")
     parser.add_argument("--workers", default="1,2,3", help="worker counts to compare (default 1,2,3)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of each worker count (the median is reported)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also run N ingest tasks in this process under cProfile")
     parser.add_argument("--storage", choices=("s3", "local"), default="s3",
                         help="the primary location: a bucket on a loopback S3 server (default) or local disk")
     args = parser.parse_args()
@@ -268,6 +304,8 @@ def main() -> None:
         print("(vs 1: the rate against the first worker count's; running: jobs running at once on average; "
               "worker/postgres/s3: CPU seconds per job; bound: jobs/s the machine's cores allow at that CPU per job, "
               "were nothing else running; load: 1-minute load average before each round)")
+        if args.profile:
+            profile_jobs(archive, clip, work / "shared", args.profile)
         noop_enqueue, noop = noop_round(archive, args.noop)
         insert, loop = baseline_round(url, args.noop)
         print(f"queue overhead, {args.noop} no-op jobs: enqueue {noop_enqueue:.0f} jobs/s vs INSERT {insert:.0f} "

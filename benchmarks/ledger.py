@@ -244,6 +244,9 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
                             key if writers == 1 and batch == b else "")
             results[key] = each * writers / t
 
+        if args.profile:  # first, on the fresh archive: the steady state of --batch groups, no batch-1 tails to clear
+            profile(archive, n, b)
+
         # the ledger as commands use it (mirror push on), then the append alone, then the baseline,
         # each at 1 and 4 writers, batch --batch and batch 1
         rate("ledger_1w_per_s", WRITER, here, n, b, 1)
@@ -273,9 +276,6 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
         results["ledger_1w_cpu_us_per_entry"] = (CPU["ledger_1w_per_s"] - CPU["ledger_idle"]) / n * 1e6
         results["bare_1w_cpu_us_per_entry"] = (CPU["bare_1w_per_s"] - CPU["bare_idle"]) / n * 1e6
         results["sqlite_1w_cpu_us_per_entry"] = (CPU["sqlite_1w_per_s"] - CPU["sqlite_idle"]) / n * 1e6
-
-        if args.profile:
-            profile(archive, n, b)
 
         # 4. verify the whole ledger written above (chain, index, tree, checkpoints)
         ledger = Ledger.for_archive(archive)
