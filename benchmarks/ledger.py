@@ -48,13 +48,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from pg import running_postgres  # the tests' throwaway PostgreSQL, here with fsync on
 
 WRITER = """
-import sys, time
+import os, sys, time
 from longwatch.core.archive import Archive
 from longwatch.core.custody.entries import CustodyEvent
 from longwatch.core.custody.ledger import Ledger
 from longwatch.core.custody.ledger import load_settings
 root, count, batch, name = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 mode = sys.argv[5] if len(sys.argv) > 5 else "mirror"
+if len(sys.argv) > 6 and sys.argv[6]:  # the append-alone runs keep their own catalog database
+    os.environ["LONGWATCH_CATALOG_URL"] = sys.argv[6]
 archive = Archive.open(root)
 if mode == "mirror":  # as every command appends: the group goes to the primary location after the commit
     ledger = Ledger.for_archive(archive)
@@ -218,15 +220,16 @@ def main() -> None:
                              "full verify and a real proof file on it; the issue's figure is at 1000000")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
-        baseline_url = ""
+        baseline_url = bare_url = ""
         if args.postgres:
             server = stack.enter_context(running_postgres(fsync=True))
             os.environ["LONGWATCH_CATALOG_URL"] = server.create_database()  # the writers inherit it
             baseline_url = pg_baseline_db(server.create_database())
-        run(args, baseline_url)
+            bare_url = server.create_database()
+        run(args, baseline_url, bare_url)
 
 
-def run(args: argparse.Namespace, baseline_url: str) -> None:
+def run(args: argparse.Namespace, baseline_url: str, bare_url: str) -> None:
     results: dict[str, float | int | str] = {"catalog": "postgresql" if baseline_url else "sqlite"}
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -235,6 +238,15 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
         n, b = args.entries, args.batch
         single = max(50, n // 100)
         here = str(archive.root)
+        # The append-alone runs write to an archive (and catalog database) of their own: entries appended with
+        # no mirror push would rightly fail the verify below of the archive whose primary location lacks them.
+        saved = os.environ.get("LONGWATCH_CATALOG_URL")
+        if bare_url:
+            os.environ["LONGWATCH_CATALOG_URL"] = bare_url
+        Archive.create(root / "bare", organization="bench", language="en", unencrypted_key=True).close()
+        if saved is not None:
+            os.environ["LONGWATCH_CATALOG_URL"] = saved
+        bare = str(root / "bare")
 
         def rate(key: str, script: str, target: str, count: int, batch: int, writers: int, *extra: str) -> None:
             """``writers`` processes of ``count // writers`` entries each, batches of ``batch``: entries/s."""
@@ -253,10 +265,10 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
         rate("ledger_4w_per_s", WRITER, here, n, b, 4)
         rate("ledger_1w_batch1_per_s", WRITER, here, single, 1, 1)
         rate("ledger_4w_batch1_per_s", WRITER, here, 4 * single, 1, 4)
-        rate("bare_1w_per_s", WRITER, here, n, b, 1, "bare")
-        rate("bare_4w_per_s", WRITER, here, n, b, 4, "bare")
-        rate("bare_1w_batch1_per_s", WRITER, here, single, 1, 1, "bare")
-        rate("bare_4w_batch1_per_s", WRITER, here, 4 * single, 1, 4, "bare")
+        rate("bare_1w_per_s", WRITER, bare, n, b, 1, "bare", bare_url)
+        rate("bare_4w_per_s", WRITER, bare, n, b, 4, "bare", bare_url)
+        rate("bare_1w_batch1_per_s", WRITER, bare, single, 1, 1, "bare", bare_url)
+        rate("bare_4w_batch1_per_s", WRITER, bare, 4 * single, 1, 4, "bare", bare_url)
 
         # baselines: the same counts into a plain table of the same database engine, same durability and batches
         # (the keys say "sqlite" for either engine; "catalog" says which)
@@ -271,7 +283,7 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
 
         # CPU per entry, less what a writer that appends nothing spends on start-up (imports, connecting)
         run_writers(WRITER, [[here, "0", str(b), "idle"]], "ledger_idle")
-        run_writers(WRITER, [[here, "0", str(b), "idle", "bare"]], "bare_idle")
+        run_writers(WRITER, [[bare, "0", str(b), "idle", "bare", bare_url]], "bare_idle")
         run_writers(script, [[base, "0", str(b), "idle"]], "sqlite_idle")
         results["ledger_1w_cpu_us_per_entry"] = (CPU["ledger_1w_per_s"] - CPU["ledger_idle"]) / n * 1e6
         results["bare_1w_cpu_us_per_entry"] = (CPU["bare_1w_per_s"] - CPU["bare_idle"]) / n * 1e6
@@ -345,10 +357,10 @@ def run(args: argparse.Namespace, baseline_url: str) -> None:
           f"{'ratio':>7}{'ratio alone':>12}  load")
     for w, batch in ((1, args.batch), (4, args.batch), (1, 1), (4, 1)):
         suffix = f"{w}w_per_s" if batch == args.batch else f"{w}w_batch1_per_s"
-        led, bare, plain = (float(results[f"{k}_{suffix}"]) for k in ("ledger", "bare", "sqlite"))
+        led, alone, plain = (float(results[f"{k}_{suffix}"]) for k in ("ledger", "bare", "sqlite"))
         loads = "/".join(f"{LOADS[f'{k}_{suffix}']:.1f}" for k in ("ledger", "bare", "sqlite"))
-        print(f"{f'{w}, {batch}':<16}{led:>16,.0f}{bare:>16,.0f}{plain:>16,.0f}{led / plain:>7.3f}"
-              f"{bare / plain:>12.3f}  {loads}")
+        print(f"{f'{w}, {batch}':<16}{led:>16,.0f}{alone:>16,.0f}{plain:>16,.0f}{led / plain:>7.3f}"
+              f"{alone / plain:>12.3f}  {loads}")
     print(f"ratios are ledger/plain {results['catalog']} inserts in the same run; target 5,000 appends/s; "
           f"load averages (1 min) before the ledger / append-alone / plain runs")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
