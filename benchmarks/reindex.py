@@ -34,6 +34,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -238,11 +239,15 @@ def main() -> None:
         results["baseline_s"], results["baseline_bytes"], results["baseline_objects"] = baseline(archive)
         timings: dict[str, float] = {}
         results["load_before_reindex"] = os.getloadavg()[0]
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         with phases(timings):
             report = reindex_module.reindex(archive)
         results["reindex_s"] = time.perf_counter() - start
         results["load_after"] = os.getloadavg()[0]
+        # the process's peak before and after: reindex keeps every package row in memory until it writes them
+        results["peak_rss_mib_before_reindex"] = rss_before / 1024
+        results["peak_rss_mib_after_reindex"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if report.packages != len(ids):
             raise SystemExit(f"reindex found {report.packages} packages of {len(ids)}: {report.problems[:3]}")
         results["reindex_report"] = {"packages": report.packages, "clips": report.clips, "copies": report.copies,
