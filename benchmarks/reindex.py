@@ -109,12 +109,13 @@ def fill_ledger(archive: Archive, template: str, ids: list[str], total: int) -> 
     """The template's entries for every clone, then fixity checks up to ``total``; (entries, seconds)."""
     ledger = Ledger.for_archive(archive)
     history = [entry for _seq, entry, _line in ledger.history(template)]
+    start_size = ledger.size()  # before the generator runs: the appends below change it
 
     def events() -> Iterator[CustodyEvent]:
         for pid in ids:
             for entry in history:
                 yield as_event(entry, template, pid)
-        n = ledger.size() + len(ids) * len(history)
+        n = start_size + len(ids) * len(history)
         i = 0
         while n < total:
             pid = ids[i % len(ids)]
