@@ -1,17 +1,28 @@
-"""Jobs and workers on PostgreSQL: ingest throughput with 1 and 2 workers, and queue overhead.
+"""Jobs and workers on PostgreSQL + S3: ingest throughput with 1, 2 and 3 workers, and queue overhead.
 
-Run: ``.venv/bin/python benchmarks/jobs.py [--ingest 60] [--noop 500]``. A throwaway
-PostgreSQL (fsync on) and a fresh archive on local disk; the clips are unique
-copies of one small ffmpeg clip on shared storage (a directory). Times come from
-procrastinate's own events (first start to last success), so worker start-up is
-not counted. The queue-overhead baseline, measured in the same run, is a plain
-``INSERT`` of the rows then a ``SELECT ... FOR UPDATE SKIP LOCKED`` + ``UPDATE`` +
-``COMMIT`` loop from one client.
+Run: ``.venv/bin/python benchmarks/jobs.py [--workers 1,2,3] [--ingest 60] [--noop 500] [--storage s3]``.
+A throwaway PostgreSQL (fsync on) holds the catalog, the ledger and the queue;
+the primary storage location is a bucket on a real S3-protocol server on
+loopback (moto's standalone server, as tests/s3.py starts it, here in this
+process); ``--storage local`` puts it on local disk instead. The clips are
+unique copies of one small ffmpeg clip in a directory the workers read. Times
+come from procrastinate's own events (first start to last success), so worker
+start-up is not counted. Where the time goes is measured as CPU seconds per
+job of each party: the workers and their children (ffprobe, exiftool), the S3
+server (this process's own CPU while it only waits for the jobs) and
+PostgreSQL (the postmaster and its backends, from /proc). With two cores, CPU
+per job bounds the rate: 2 / (sum of the parties' CPU per job) jobs/s. The
+queue-overhead baseline, measured in the same run, is a plain ``INSERT`` of the
+rows then a ``SELECT ... FOR UPDATE SKIP LOCKED`` + ``UPDATE`` + ``COMMIT`` loop
+from one client.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import logging
 import os
 import resource
 import signal
@@ -21,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from search import throwaway_postgres  # benchmarks/search.py
@@ -32,6 +44,67 @@ from longwatch.core.media.probe import make_test_clip
 from longwatch.core.preservation import tasks as preservation_tasks
 
 LONGWATCH = [str(Path(sys.executable).parent / "longwatch")]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(port: int) -> float:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster with its reaped children, and the
+    live backends (their parent is the postmaster)."""
+    stats = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        stats[int(pid)] = (int(fields[1]), [int(f) for f in fields[11:15]], cmd)
+    postmaster = next((pid for pid, (_pp, _t, cmd) in stats.items()
+                       if b"postgres" in cmd and f"-p {port}".encode() in cmd.replace(b"\0", b" ")), None)
+    if postmaster is None:
+        return 0.0
+    total = sum(stats[postmaster][1])
+    total += sum(t[0] + t[1] for pp, t, _cmd in stats.values() if pp == postmaster)
+    return total / TICKS
+
+
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds of these live processes and their reaped children (a worker's ffprobe and exiftool)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(f) for f in fields[11:15])
+    return total / TICKS
+
+
+def self_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+@contextlib.contextmanager
+def s3_primary(root: Path) -> Iterator[str]:
+    """moto's S3 server on loopback (tests/s3.py's), and the archive's primary location on a bucket of it."""
+    from moto.server import ThreadedMotoServer
+    from s3 import _ENV, S3Server, free_port  # tests/s3.py
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    os.environ.update(_ENV)  # the workers inherit the dummy credentials
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        s3 = S3Server(endpoint_url=f"http://127.0.0.1:{port}")
+        spec = {"adapter": "s3", **s3.options()}
+        path = root / "longwatch.toml"
+        head, _, rest = path.read_text().partition("[storage]")
+        _, _, tail = rest.partition("[signing]")
+        body = "[storage]\nprimary = \"primary\"\n\n[storage.locations.primary]\n" + "".join(
+            f"{k} = {json.dumps(v)}\n" for k, v in spec.items())
+        path.write_text(head + body + "\n[signing]" + tail + '\n[jobs]\naudit_cron = ""\ndisposition_cron = ""\n')
+        yield s3.endpoint_url
+    finally:
+        server.stop()
 
 
 def span(archive: Archive, task: str, after_id: int) -> float:
@@ -88,14 +161,16 @@ def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
         p.wait()
 
 
-def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int, tag: str
-                 ) -> tuple[float, float, float]:
+def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int, tag: str, pg_port: int
+                 ) -> dict[str, float]:
     """Jobs per second from the first start to the last success, and CPU seconds per job.
 
     The workers are up and idle before the jobs arrive, all in one transaction, so
     neither start-up nor a staggered start counts. CPU time is the workers' and their
-    children's (ffprobe, exiftool), from ``getrusage``: it does not depend on what else
-    the machine runs, unlike the wall-clock rate.
+    children's (ffprobe, exiftool), read from /proc between the jobs' arrival and the
+    end of the last (start-up and shutdown left out), with PostgreSQL's and the S3
+    server's over the same interval: it depends less on what else the machine runs
+    than the wall-clock rate does.
     """
     before = last_id(archive)
     copies = []
@@ -103,8 +178,10 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int,
         copy = work / f"{tag}-{i:04d}.mp4"
         copy.write_bytes(clip.read_bytes() + uuid.uuid4().bytes)
         copies.append(copy)
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = start_workers(archive, workers)
+    load = os.getloadavg()[0]
+    pids = [p.pid for p in procs]
+    pg_before, own_before, cpu = postgres_cpu(pg_port), self_cpu(), process_cpu(pids)
     try:
         with archive.catalog.session() as s:
             for i, copy in enumerate(copies):
@@ -114,12 +191,38 @@ def ingest_round(archive: Archive, clip: Path, work: Path, n: int, workers: int,
             if not counts.get("queued") and not counts.get("running"):
                 break
             time.sleep(0.5)
+        pg_used, own_used = postgres_cpu(pg_port) - pg_before, self_cpu() - own_before
+        used = process_cpu(pids) - cpu
     finally:
         stop_workers(procs)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert not counts.get("failed"), counts
-    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
-    return n / span(archive, "ingest", before), used / n, busy(archive, "ingest", before)
+    return {"rate": n / span(archive, "ingest", before), "worker_cpu": used / n,
+            "busy": busy(archive, "ingest", before),
+            "postgres_cpu": pg_used / n, "s3_cpu": own_used / n, "load": load, "load_after": os.getloadavg()[0]}
+
+
+def profile_jobs(archive: Archive, clip: Path, work: Path, n: int) -> None:
+    """``n`` ingest jobs' task run in this process under cProfile (wall time, so waits on ffprobe, exiftool,
+    PostgreSQL and the S3 server show): where a job's time goes, apart from the queue (the no-op figures)."""
+    import cProfile
+    import pstats
+
+    copies = []
+    for i in range(n):
+        copy = work / f"profile-{i:04d}.mp4"
+        copy.write_bytes(clip.read_bytes() + uuid.uuid4().bytes)
+        copies.append(copy)
+    prof = cProfile.Profile()
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    for i, copy in enumerate(copies):
+        sha = preservation_tasks.file_sha256(copy)
+        prof.runcall(preservation_tasks._ingest, archive, str(copy), sha, camera=f"cam-{i % 8:02d}")
+    print(f"\nprofile: {n} ingest tasks in this process, {(time.perf_counter() - started) / n:.3f} s each "
+          f"(load average {load:.1f} -> {os.getloadavg()[0]:.1f})")
+    stats = pstats.Stats(prof, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(r"longwatch|subprocess|boto|psycopg|hashlib", 40)
+    stats.sort_stats("tottime").print_stats(15)
 
 
 def noop_round(archive: Archive, n: int) -> tuple[float, float]:
@@ -156,36 +259,58 @@ def baseline_round(url: str, n: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ingest", type=int, default=60, help="ingest jobs per round (the issue: 1000)")
     parser.add_argument("--noop", type=int, default=500, help="no-op jobs")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of 1 and 2 workers (the median is reported)")
+    parser.add_argument("--workers", default="1,2,3", help="worker counts to compare (default 1,2,3)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of each worker count (the median is reported)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also run N ingest tasks in this process under cProfile")
+    parser.add_argument("--storage", choices=("s3", "local"), default="s3",
+                        help="the primary location: a bucket on a loopback S3 server (default) or local disk")
     args = parser.parse_args()
-    with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="longwatch-bench-jobs-") as tmp:
+    counts = [int(w) for w in args.workers.split(",")]
+    with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="longwatch-bench-jobs-") as tmp, \
+            contextlib.ExitStack() as stack:
         work = Path(tmp)
+        pg_port = int(url.rsplit(":", 1)[1].split("/")[0])
         os.environ["LONGWATCH_CATALOG_URL"] = url
         Archive.create(work / "archive", organization="Bench", language="en", unencrypted_key=True).close()
+        if args.storage == "s3":
+            stack.enter_context(s3_primary(work / "archive"))
         archive = Archive.open(work / "archive")
         jobs.apply_schema(archive)
         clip = make_test_clip(work / "clip.mp4", seconds=1, size="160x120", rate=10)
         (work / "shared").mkdir()
-        ratios = []
-        for r in range(args.repeat):  # 1 and 2 workers alternate, so a change in load hits both alike
-            load = os.getloadavg()[0]
-            one, cpu_one, _ = ingest_round(archive, clip, work / "shared", args.ingest, 1, f"r{r}-w1")
-            two, cpu_two, overlap = ingest_round(archive, clip, work / "shared", args.ingest, 2, f"r{r}-w2")
-            ratios.append(two / one)
-            print(f"run {r + 1}: ingest, {args.ingest} jobs: 1 worker {one:.2f} jobs/s ({cpu_one:.3f} CPU s/job), "
-                  f"2 workers {two:.2f} jobs/s ({cpu_two:.3f} CPU s/job, {overlap:.2f} jobs running on average), "
-                  f"scaling {two / one:.2f}x "
-                  f"(load average {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
-        print(f"scaling, median of {args.repeat}: {statistics.median(ratios):.2f}x (target >= 1.6x)")
+        rounds: dict[int, list[dict[str, float]]] = {w: [] for w in counts}
+        for r in range(args.repeat):  # the worker counts alternate, so a change in load hits each alike
+            for w in counts:
+                got = ingest_round(archive, clip, work / "shared", args.ingest, w, f"r{r}-w{w}", pg_port)
+                rounds[w].append(got)
+                print(f"run {r + 1}, {w} worker(s), {args.ingest} ingest jobs: {got['rate']:.2f} jobs/s, "
+                      f"{got['busy']:.2f} jobs running on average; CPU s/job: workers {got['worker_cpu']:.3f}, "
+                      f"PostgreSQL {got['postgres_cpu']:.3f}, S3 server {got['s3_cpu']:.3f} "
+                      f"(load average {got['load']:.1f} -> {got['load_after']:.1f})", flush=True)
+        print(f"\nmedians of {args.repeat} rounds, primary location on {args.storage}, catalog on PostgreSQL:")
+        print(f"{'workers':>8}{'jobs/s':>9}{'vs 1':>7}{'running':>9}{'worker':>9}{'postgres':>10}{'s3':>8}"
+              f"{'bound':>8}  load")
+        one = statistics.median(g["rate"] for g in rounds[counts[0]])
+        for w in counts:
+            med = {k: statistics.median(g[k] for g in rounds[w]) for k in rounds[w][0]}
+            bound = (os.cpu_count() or 1) / (med["worker_cpu"] + med["postgres_cpu"] + med["s3_cpu"])
+            loads = ", ".join(f"{g['load']:.1f}" for g in rounds[w])
+            print(f"{w:>8}{med['rate']:>9.2f}{med['rate'] / one:>6.2f}x{med['busy']:>9.2f}{med['worker_cpu']:>9.3f}"
+                  f"{med['postgres_cpu']:>10.3f}{med['s3_cpu']:>8.3f}{bound:>8.2f}  {loads}")
+        print("(vs 1: the rate against the first worker count's; running: jobs running at once on average; "
+              "worker/postgres/s3: CPU seconds per job; bound: jobs/s the machine's cores allow at that CPU per job, "
+              "were nothing else running; load: 1-minute load average before each round)")
+        if args.profile:
+            profile_jobs(archive, clip, work / "shared", args.profile)
         noop_enqueue, noop = noop_round(archive, args.noop)
-        enqueue_rate = noop_enqueue
         insert, loop = baseline_round(url, args.noop)
-        print(f"queue overhead, {args.noop} no-op jobs: enqueue {enqueue_rate:.0f} jobs/s vs INSERT {insert:.0f} "
+        print(f"queue overhead, {args.noop} no-op jobs: enqueue {noop_enqueue:.0f} jobs/s vs INSERT {insert:.0f} "
               f"rows/s; run by one worker {noop:.0f} jobs/s vs SELECT ... FOR UPDATE SKIP LOCKED + UPDATE loop "
-              f"{loop:.0f} rows/s, ratio {noop / loop:.2f}")
+              f"{loop:.0f} rows/s, ratio {noop / loop:.2f} (load average {os.getloadavg()[0]:.1f})")
         archive.close()
 
 

@@ -1,0 +1,286 @@
+"""`reindex` of a large archive against reading the same objects with no parsing (issue 20).
+
+    .venv/bin/python benchmarks/reindex.py [--packages 20000] [--entries 1000000] [--dir DIR] [--profile]
+
+The issue asks for 1,000,000 packages and 10,000,000 ledger entries; two
+shared cores cannot make that in minutes, so this builds a smaller archive the
+same way and extrapolates (the reasoning is printed and is in
+docs/performance.md):
+
+1. one real package: a one-second clip through ``longwatch ingest`` (SQLite
+   catalog, local storage, the ledger with its mirror);
+2. ``--packages`` clones of it on disk under new package ids: every file is a
+   hard link to the real package's (reindex reads the metadata files and only
+   stats the media, so what it parses is exactly a real package's; the page
+   cache holds one copy, which is why both sides below are warm-cache figures);
+3. the ledger entries a real ingest wrote for the template, re-appended for
+   every clone with its id, then fixity-check entries naming the clones up to
+   ``--entries`` (appended through ``Ledger.for_archive`` in groups of 10,000,
+   checkpoints every 1,000 as configured by default, mirror on);
+4. ``reindex`` (the core function ``longwatch reindex`` runs) timed in this
+   process, with the time of its phases (reading packages, the ledger scans,
+   the catalog writes) taken by wrapping the module functions it calls;
+5. the baseline, in the same run: every object reindex reads, read through the
+   same storage adapter (each package's files opened and read, its payload
+   stat'ed) and every ledger row read from the database, with no parsing.
+
+The ratio is reindex time over baseline time. The 1-minute load average is
+printed before each measured step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from longwatch.core.archive import Archive
+from longwatch.core.custody.entries import CustodyEvent
+from longwatch.core.custody.ledger import Ledger
+from longwatch.core.media.probe import make_test_clip
+from longwatch.core.preservation import reindex as reindex_module
+from longwatch.storage_adapters.base import package_prefix
+
+LONGWATCH = str(Path(sys.executable).parent / "longwatch")
+GROUP = 10_000
+#: the files reindex.read_package reads from every package (besides the payload it only stats)
+READ = ("bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt", "tagmanifest-sha256.txt",
+        "metadata/dc.xml", "metadata/premis.xml", "metadata/technical.json")
+
+
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f}"
+
+
+def make_template(archive_root: Path, work: Path) -> str:
+    """One package through the real command; returns its id."""
+    clip = make_test_clip(work / "cam-01_template.mp4", seconds=1, size="160x120", rate=10)
+    out = subprocess.run([LONGWATCH, "-A", str(archive_root), "ingest", "--camera", "cam-01", "--json", str(clip)],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    items = result if isinstance(result, list) else result.get("packages", result.get("results", [result]))
+    found = [i.get("package_id") or i.get("id") for i in items if isinstance(i, dict)]
+    found = [f for f in found if f]
+    if not found:
+        raise SystemExit(f"no package id in the ingest output: {out.stdout[:500]}")
+    return str(found[0])
+
+
+def clone_packages(root: Path, template: str, count: int) -> list[str]:
+    """``count`` packages under new ids, each file a hard link to the template's."""
+    source = root / package_prefix(template)
+    files = [p.relative_to(source) for p in source.rglob("*") if p.is_file()]
+    ids = []
+    for _ in range(count):
+        new = str(uuid.uuid4())
+        target = root / package_prefix(new)
+        for rel in files:
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(source / rel, target / rel)
+        ids.append(new)
+    return ids
+
+
+def as_event(entry: dict[str, Any], template: str, package_id: str) -> CustodyEvent:
+    """The template's ledger entry, about ``package_id`` instead (its tag-manifest digest kept)."""
+    extra = dict(entry.get("extra") or {})
+    if "tagmanifests" in extra:
+        extra["tagmanifests"] = {package_id: next(iter(extra["tagmanifests"].values()))}
+    swap = json.dumps(extra).replace(template, package_id)
+    return CustodyEvent(entry["type"], packages=[package_id if p == template else p for p in entry["packages"]],
+                        outcome=entry["outcome"], detail=entry["detail"].replace(template, package_id),
+                        note=entry["note"], agents=entry["agents"],
+                        objects=[o.replace(template, package_id) for o in entry["objects"]], extra=json.loads(swap))
+
+
+def fill_ledger(archive: Archive, template: str, ids: list[str], total: int) -> tuple[int, float]:
+    """The template's entries for every clone, then fixity checks up to ``total``; (entries, seconds)."""
+    ledger = Ledger.for_archive(archive)
+    history = [entry for _seq, entry, _line in ledger.history(template)]
+    start_size = ledger.size()  # before the generator runs: the appends below change it
+
+    def events() -> Iterator[CustodyEvent]:
+        for pid in ids:
+            for entry in history:
+                yield as_event(entry, template, pid)
+        n = start_size + len(ids) * len(history)
+        i = 0
+        while n < total:
+            pid = ids[i % len(ids)]
+            yield CustodyEvent("fixity check", packages=[pid], detail="scheduled audit: 2 of 2 copies intact",
+                               extra={"tagmanifests": {pid: "0" * 64}})
+            i, n = i + 1, n + 1
+
+    start = time.perf_counter()
+    written = 0
+    group: list[CustodyEvent] = []
+    for event in events():
+        group.append(event)
+        if len(group) == GROUP:
+            ledger.append(group)
+            written, group = written + len(group), []
+    if group:
+        ledger.append(group)
+        written += len(group)
+    return written, time.perf_counter() - start
+
+
+def baseline(archive: Archive) -> tuple[float, int, int]:
+    """Every object reindex reads, read with no parsing: (seconds, bytes, objects).
+
+    With no parsing there is no manifest to name the payload, so each package's
+    files are listed (a directory walk reindex does not do), then the seven
+    files reindex reads are read and the payload stat'ed as reindex does.
+    """
+    start = time.perf_counter()
+    storage = archive.storage()
+    size = objects = 0
+    for package_id in sorted(storage.package_ids()):
+        files = list(storage.package_files(package_id))
+        prefix = package_prefix(package_id)
+        for relpath in files:
+            if relpath.startswith("data/media/"):
+                storage.stat(f"{prefix}/{relpath}")
+            elif relpath in READ:
+                with storage.open_package_file(package_id, relpath) as fh:
+                    size += len(fh.read())
+            objects += 1
+    with archive.catalog.engine.connect() as conn:
+        for (line,) in conn.execute(text("SELECT line FROM custody_entries ORDER BY seq")).yield_per(5000):
+            size += len(line)
+            objects += 1
+    return time.perf_counter() - start, size, objects
+
+
+@contextlib.contextmanager
+def phases(timings: dict[str, float]) -> Iterator[None]:
+    """Time the functions reindex calls by name (wrapping the module attributes for the run)."""
+    from longwatch.core.catalog import fulltext
+    from longwatch.core.custody import ledger as ledger_module
+
+    def timed(name: str, fn: Callable[..., Any], generator: bool = False) -> Callable[..., Any]:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+
+        def gen_wrapper(*a: Any, **k: Any) -> Iterator[Any]:
+            it = fn(*a, **k)
+            while True:
+                start = time.perf_counter()
+                try:
+                    item = next(it)
+                except StopIteration:
+                    timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+                    return
+                timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+                yield item
+
+        return gen_wrapper if generator else wrapper
+
+    saved = [(reindex_module, "read_package"), (reindex_module, "replay_ledger"), (reindex_module, "_restore_ledger"),
+             (fulltext, "rebuild_fulltext"), (ledger_module.Ledger, "entries")]
+    originals = [getattr(obj, name) for obj, name in saved]
+    reindex_module.read_package = timed("reading and parsing packages", reindex_module.read_package)
+    reindex_module.replay_ledger = timed("replaying the ledger (gaps, copies, decisions, holds)",
+                                         reindex_module.replay_ledger)
+    reindex_module._restore_ledger = timed("checking the ledger against its mirror", reindex_module._restore_ledger)
+    fulltext.rebuild_fulltext = timed("rebuilding full text", fulltext.rebuild_fulltext)
+    ledger_module.Ledger.entries = timed("scanning ledger entries (inside the phases above)",  # type: ignore[method-assign]
+                                         ledger_module.Ledger.entries, generator=True)
+    try:
+        yield
+    finally:
+        for (obj, name), original in zip(saved, originals, strict=True):
+            setattr(obj, name, original)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--packages", type=int, default=20_000, help="packages in the archive (default 20000)")
+    parser.add_argument("--entries", type=int, default=1_000_000, help="ledger entries (default 1000000)")
+    parser.add_argument("--dir", type=Path, default=None, help="where to build the archive (default: a temp dir)")
+    parser.add_argument("--profile", action="store_true", help="also run reindex once more under cProfile")
+    args = parser.parse_args()
+    os.environ.pop("LONGWATCH_CATALOG_URL", None)  # SQLite: the catalog file beside the archive
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="longwatch-bench-reindex-") as tmp:
+        work = Path(tmp)
+        root = work / "archive"
+        Archive.create(root, organization="Bench", language="en", unencrypted_key=True).close()
+        template = make_template(root, work)
+        archive = Archive.open(root)
+        storage_root = Path(archive.storage().root)
+        print(f"template package {template}; cloning {args.packages - 1} ({load()})", flush=True)
+        start = time.perf_counter()
+        ids = [template, *clone_packages(storage_root, template, args.packages - 1)]
+        print(f"  cloned in {time.perf_counter() - start:.0f} s", flush=True)
+        print(f"appending ledger entries up to {args.entries:,} ({load()})", flush=True)
+        written, seconds = fill_ledger(archive, template, ids[1:], args.entries)
+        size = Ledger.for_archive(archive).size()
+        print(f"  {written:,} entries in {seconds:.0f} s ({written / seconds:,.0f}/s); ledger size {size:,}",
+              flush=True)
+
+        results: dict[str, Any] = {"packages": len(ids), "ledger_entries": size}
+        baseline(archive)  # once untimed: both sides then read from a warm page cache
+        results["load_before_baseline"] = os.getloadavg()[0]
+        results["baseline_s"], results["baseline_bytes"], results["baseline_objects"] = baseline(archive)
+        timings: dict[str, float] = {}
+        results["load_before_reindex"] = os.getloadavg()[0]
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        with phases(timings):
+            report = reindex_module.reindex(archive)
+        results["reindex_s"] = time.perf_counter() - start
+        results["load_after"] = os.getloadavg()[0]
+        # the process's peak before and after: reindex keeps every package row in memory until it writes them
+        results["peak_rss_mib_before_reindex"] = rss_before / 1024
+        results["peak_rss_mib_after_reindex"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if report.packages != len(ids):
+            raise SystemExit(f"reindex found {report.packages} packages of {len(ids)}: {report.problems[:3]}")
+        results["reindex_report"] = {"packages": report.packages, "clips": report.clips, "copies": report.copies,
+                                     "problems": len(report.problems)}
+        results["phases_s"] = {k: round(v, 2) for k, v in timings.items()}
+        results["baseline_again_s"] = baseline(archive)[0]  # the other side of reindex, for load drift
+        if args.profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.runcall(reindex_module.reindex, archive)
+            pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+        archive.close()
+
+    base = (results["baseline_s"] + results["baseline_again_s"]) / 2
+    ratio = results["reindex_s"] / base
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
+    print(f"reindex {results['reindex_s']:.1f} s; reading the same objects with no parsing {base:.1f} s "
+          f"(two runs, before and after: {results['baseline_s']:.1f} / {results['baseline_again_s']:.1f}); "
+          f"ratio {ratio:.1f} (load average {results['load_before_reindex']:.1f} -> {results['load_after']:.1f})")
+    scan = timings.get("scanning ledger entries (inside the phases above)", 0.0)
+    per_entry = scan / size
+    per_package = (results["reindex_s"] - scan) / len(ids)
+    estimate = per_package * 1_000_000 + per_entry * 10_000_000
+    base_estimate = base / results["baseline_objects"] * (1_000_000 * (results["baseline_objects"] - size) / len(ids)
+                                                          + 10_000_000)
+    print(f"extrapolated to 1,000,000 packages and 10,000,000 entries, linearly (the ledger scans charged per "
+          f"entry, everything else per package): {per_package * 1e3:.2f} ms per package x 1,000,000 + "
+          f"{per_entry * 1e6:.1f} us per entry x 10,000,000 = {estimate / 60:.0f} min; the baseline scaled the "
+          f"same way (per object) {base_estimate / 60:.0f} min; at this load")
+
+
+if __name__ == "__main__":
+    main()
