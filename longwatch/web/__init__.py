@@ -21,7 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from longwatch import i18n
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
-from longwatch.web import health, navigation, numbers, security
+from longwatch.web import health, maps, navigation, numbers, security
 from longwatch.web.security import current_archive as current_archive  # for the pages and page plugins
 
 SECURITY_HEADERS = {
@@ -120,9 +120,12 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         i18n.set_language(g.lang)
         security.check_csrf()
 
+    headers = {**SECURITY_HEADERS,  # the operator's tile server, if on another host, may send map images
+               "Content-Security-Policy": maps.csp(SECURITY_HEADERS["Content-Security-Policy"], archive.settings)}
+
     @app.after_request
     def secure(response: Any) -> Any:
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in headers.items():
             response.headers.setdefault(key, value)
         if security.current_user() is not None or request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
 
 from longwatch import clock
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
+from longwatch.core.catalog.models import Camera
 from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive, queries
+from longwatch.web import current_archive, maps, queries
 from longwatch.web.forms import FORM, local_time, picker_value
 from longwatch.web.security import current_user, requires
 
@@ -148,13 +150,28 @@ def page() -> Any:
     except LongwatchError as exc:  # the form again, as typed, the error beside its field
         errors = {field_of(exc): exc}
     zone = archive.settings.tz
+    visible = queries.cameras(archive, user)
+    hits = {f["key"]: f["count"] for f in found.get("camera", [])}
     body = render_template(
         "search.html", typed=form.typed, items=items, facets=found, gaps=gaps, cursor=cursor, errors=errors,
         cameras=queries.cameras(archive, user), zones=reference.list_zones(archive.catalog),
         cases=queries.visible_cases(archive, user), tz=zone, destroyed=queries.DESTROYED,
         start_value=_picker(form.typed.get("start", ""), zone), end_value=_picker(form.typed.get("end", ""), zone),
-        facet_args=_facet_args)
+        facet_args=_facet_args,
+        map_config=maps.config(archive.settings, archive.root, map_points(archive, user, visible, hits),
+                               mode="search"))
     return (body, 400) if errors else body
+
+
+def map_points(archive: Any, user: Any, visible: list[str], hits: dict[str, int]) -> list[dict[str, Any]]:
+    """The cameras on the search map (a scoped reader's: those of the footage they may see), with the hits of
+    the current search per camera, so the results are seen where they were recorded."""
+    with archive.catalog.session() as s:
+        query = select(Camera).where(Camera.latitude.is_not(None), Camera.longitude.is_not(None))
+        if user.is_scoped:
+            query = query.where(Camera.id.in_(visible))
+        rows = list(s.scalars(query.order_by(Camera.id)))
+        return [p for c in rows if (p := maps.point(c, hits=hits.get(c.id, 0))) is not None]
 
 
 def _picker(text: str, zone: Any) -> str:
