@@ -329,6 +329,21 @@ def approve(disposition_id: str) -> Any:
     return jsonify(disposition_dict(d))
 
 
+_REJECT = {"type": "object", "required": ["reason"],
+           "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}
+
+
+@bp.post("/dispositions/<disposition_id>/reject")
+@requires("records:write")
+@operation("Reject a proposed disposition with a reason: a records manager who did not propose it (nothing is "
+           "destroyed; the packages may be proposed again)", DISPOSITION, [DISPOSITION_ID], errors=ERRORS,
+           extra=body_of(_REJECT))
+def reject(disposition_id: str) -> Any:
+    data = json_body()
+    d = dispositions.reject(current_archive(), disposition_id, acting(), text_of(data, "reason", True))
+    return jsonify(disposition_dict(d))
+
+
 @bp.post("/dispositions/<disposition_id>/execute")
 @requires("records:write")
 @operation("Execute an approved disposition as a job (202 queued; 200 when it ran in-process)", JOB,
