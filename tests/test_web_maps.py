@@ -180,3 +180,75 @@ def test_the_inquiry_map_clusters_five_thousand_cameras(web_archive, login_as) -
     assert len(data["points"]) == 5000 and data["cluster"] is True
     assert len(data["outlines"]) == 20
     assert PASSWORD  # the fixture's accounts signed in
+
+
+# -- saved searches ---------------------------------------------------------------------------------
+def _save(c, name: str, **filters) -> object:
+    from web_fixtures import csrf_of
+
+    token = csrf_of(c, "/search")
+    return c.post("/search/saved", data={"csrf_token": token, "name": name, **filters})
+
+
+def test_saved_searches_are_saved_listed_run_and_deleted_per_account(web_archive, login_as, tmp_path) -> None:
+    from web_fixtures import csrf_of
+
+    pid = _placed_clip(web_archive, tmp_path)
+    operator = login_as("operator")
+    saved = _save(operator, "market gate", bbox="37.56,126.97,37.57,126.98", start="2026-03-03T13:59:00")
+    assert saved.status_code == 302 and "saved=market" in saved.headers["Location"]
+    listed = operator.get("/search/saved").get_data(as_text=True)
+    run = re.search(r'<a class="run" href="([^"]+)">market gate</a>', listed).group(1).replace("&amp;", "&")
+    found = operator.get(run).get_data(as_text=True)
+    assert pid in found and web_archive.package_id not in found  # the box filters: the unplaced clip is out
+    assert 'value="37.56,126.97,37.57,126.98"' in found
+    # saving again under the same name replaces it
+    assert _save(operator, "market gate", zone="jung-gu").status_code == 302
+    assert operator.get("/search/saved").get_data(as_text=True).count('class="run"') == 1
+    # a name is needed: the search page again with the error beside the name, the filters kept
+    refused = _save(operator, "  ", near="37.5665,126.978", radius="200")
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "W093" in text and 'id="save-name"' in text and 'value="37.5665,126.978"' in text
+    # another account sees none of them and cannot delete them
+    other = login_as("auditor")
+    assert "market gate" not in other.get("/search/saved").get_data(as_text=True)
+    search_id = re.search(r'/search/saved/([0-9a-f-]{36})/delete', listed).group(1)
+    gone = other.post(f"/search/saved/{search_id}/delete", data={"csrf_token": csrf_of(other, "/search/saved")})
+    assert gone.status_code == 404
+    deleted = operator.post(f"/search/saved/{search_id}/delete",
+                            data={"csrf_token": csrf_of(operator, "/search/saved")})
+    assert deleted.status_code == 302
+    assert "market gate" not in operator.get("/search/saved").get_data(as_text=True).split("<table", 1)[-1]
+
+
+def test_a_records_manager_holds_what_a_saved_search_finds(web_archive, login_as, tmp_path) -> None:
+    from web_fixtures import csrf_of
+
+    from longwatch.core.records import holds
+
+    pid = _placed_clip(web_archive, tmp_path)
+    rm = login_as("records-manager")
+    assert _save(rm, "gate at two", camera="cam-01", start="2026-03-03T14:00:05",
+                 end="2026-03-03T14:00:20").status_code == 302
+    assert _save(rm, "by place", bbox="37.56,126.97,37.57,126.98").status_code == 302
+    listed = rm.get("/search/saved").get_data(as_text=True)
+    rows = re.findall(r'<tr data-saved="([^"]+)">.*?/search/saved/([0-9a-f-]{36})/hold', listed, re.S)
+    ids = {name: sid for name, sid in rows}
+    token = csrf_of(rm, "/search/saved")
+    missing = rm.post(f"/search/saved/{ids['gate at two']}/hold", data={"csrf_token": token, "owner": "legal"})
+    assert missing.status_code == 400 and "H013" in missing.get_data(as_text=True)
+    placed = rm.post(f"/search/saved/{ids['gate at two']}/hold",
+                     data={"csrf_token": token, "owner": "legal", "reason": "police request 7"})
+    assert placed.status_code == 302
+    on = holds.holds_on(web_archive.archive, pid)
+    assert on and on[0].kind == "search"
+    assert holds.hold_dict(on[0])["search"] == {"camera": "cam-01", "from": "2026-03-03T05:00:05Z",
+                                                "to": "2026-03-03T05:00:20Z"}
+    assert not holds.holds_on(web_archive.archive, web_archive.package_id)  # 05:00:00 to 05:00:02: not found
+    refused = rm.post(f"/search/saved/{ids['by place']}/hold",
+                      data={"csrf_token": token, "owner": "legal", "reason": "r"})
+    assert refused.status_code == 400 and "W096" in refused.get_data(as_text=True)
+    # operators may save but not hold
+    operator = login_as("operator")
+    assert "Hold what it finds" not in operator.get("/search/saved").get_data(as_text=True)

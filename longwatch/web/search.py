@@ -125,6 +125,12 @@ def wants_search(args: Any) -> bool:
 @bp.get("/search")
 @requires("catalog:read")
 def page() -> Any:
+    return render(request.args)
+
+
+def render(args: Any, refused: dict[str, LongwatchError] | None = None) -> Any:
+    """The search page for ``args`` (the query, or a form posted to save it), with ``refused``: the errors of
+    that form, beside their fields (HTTP 400)."""
     archive = current_archive()
     user = current_user()
     assert user is not None
@@ -133,7 +139,7 @@ def page() -> Any:
     found: dict[str, Any] = {"total": 0, "camera": [], "zone": [], "event_type": []}
     gaps: list[Any] = []
     cursor = None
-    form = Form(typed_of(request.args))
+    form = Form(typed_of(args))
     try:
         form = read_form(form.typed, current_app.config["LONGWATCH_PAGE_SIZE"])
         q = form.query
@@ -157,10 +163,12 @@ def page() -> Any:
         cameras=queries.cameras(archive, user), zones=reference.list_zones(archive.catalog),
         cases=queries.visible_cases(archive, user), tz=zone, destroyed=queries.DESTROYED,
         start_value=_picker(form.typed.get("start", ""), zone), end_value=_picker(form.typed.get("end", ""), zone),
-        facet_args=_facet_args,
+        facet_args=_facet_args, save_errors={k: v for k, v in (refused or {}).items() if k not in errors},
+        save_name=(args.get("name") or "")[:100] if refused else "",
+        saved_as=(args.get("saved") or "")[:100],
         map_config=maps.config(archive.settings, archive.root, map_points(archive, user, visible, hits),
                                mode="search"))
-    return (body, 400) if errors else body
+    return (body, 400) if errors or refused else body
 
 
 def map_points(archive: Any, user: Any, visible: list[str], hits: dict[str, int]) -> list[dict[str, Any]]:
