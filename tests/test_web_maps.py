@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import START
 from web_fixtures import PASSWORD, login
 
 from longwatch import config
@@ -23,8 +24,6 @@ from longwatch.core.media.probe import make_test_clip
 from longwatch.core.preservation import ingest
 from longwatch.errors import LongwatchError
 from longwatch.web import create_app
-
-from conftest import START
 
 STATIC = Path(__file__).resolve().parents[1] / "longwatch" / "web" / "static"
 VENDOR = STATIC / "vendor"
