@@ -23,7 +23,8 @@
 
   function draw(el) {
     const data = JSON.parse(document.getElementById(el.dataset.map).textContent);
-    const map = L.map(el, { attributionControl: false, zoomSnap: 0.5, boxZoom: false });
+    // a map without tiles has no zoom range of its own, and the clusters are built for every level of one
+    const map = L.map(el, { attributionControl: false, zoomSnap: 0.5, boxZoom: false, minZoom: 3, maxZoom: 19 });
     if (data.tiles) L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map);
     const bounds = L.latLngBounds([]);
     if (data.basemap) {
@@ -38,35 +39,40 @@
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 60 })
       : L.featureGroup();
     const markers = data.points.map(function (p) { return pointLayer(p, !!p.chosen); });
-    if (data.cluster) group.addLayers(markers); else markers.forEach(function (m) { group.addLayer(m); });
-    group.addTo(map);
     data.points.forEach(function (p) { bounds.extend([p.lat, p.lon]); });
     const state = { map: map, markers: markers, group: group, shape: null };
     if (data.mode === "search") search(map, state, bounds);
     if (data.mode === "inquiry") inquiry(state);
+    // the view first: the clusters are made for the zoom the map has when they are added
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.1), { maxZoom: 17 });
     else map.setView([36.5, 127.8], 7);  // no camera has a place yet: the whole country
+    group.addTo(map);
+    if (data.cluster) group.addLayers(markers); else markers.forEach(function (m) { group.addLayer(m); });
     made.push(state);
   }
 
   // the search page: a click sets the centre of a radius, "draw a box" drags a box; both fill the form
   function search(map, state, bounds) {
     const near = field("near"), radius = field("radius"), bbox = field("bbox"), button = field("map-box");
+    // the box or the circle of the form's fields, drawn; its extent, to show it all when the page opens
     function shape() {
       if (state.shape) { map.removeLayer(state.shape); state.shape = null; }
       const box = (bbox.value || "").split(",").map(parseFloat);
       const at = (near.value || "").split(",").map(parseFloat);
+      let extent = null;
       if (box.length === 4 && box.every(isFinite)) {
-        state.shape = L.rectangle([[box[0], box[1]], [box[2], box[3]]], { className: "search-box", weight: 2 });
+        extent = L.latLngBounds([box[0], box[1]], [box[2], box[3]]);
+        state.shape = L.rectangle(extent, { className: "search-box", weight: 2 });
       } else if (at.length === 2 && at.every(isFinite)) {
         const r = parseFloat(radius.value) || 500;
+        extent = L.latLng(at[0], at[1]).toBounds(2 * r);
         state.shape = L.circle(at, { radius: r, className: "search-radius", weight: 2 });
       }
       if (state.shape) state.shape.addTo(map);
-      return state.shape;
+      return extent;
     }
     const first = shape();
-    if (first) bounds.extend(first.getBounds());
+    if (first) bounds.extend(first);
     radius.addEventListener("input", shape);
     near.addEventListener("change", shape);
     bbox.addEventListener("change", shape);
