@@ -251,3 +251,27 @@ def test_a_records_manager_holds_what_a_saved_search_finds(web_archive, login_as
     # operators may save but not hold
     operator = login_as("operator")
     assert "Hold what it finds" not in operator.get("/search/saved").get_data(as_text=True)
+
+
+def test_saved_searches_in_the_api(client, web_archive) -> None:
+    from longwatch.core import accounts
+
+    def bearer(user: str) -> dict[str, str]:
+        return {"Authorization": "Bearer " + accounts.create_token(web_archive.archive.catalog, user, "t")}
+
+    mine, theirs = bearer("operator"), bearer("auditor")
+    made = client.post("/api/v1/searches", headers=mine, json={
+        "name": "gate", "criteria": {"camera": ["cam-01"], "bbox": "37.56,126.97,37.57,126.98"}})
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert body["criteria"] == {"bbox": "37.56,126.97,37.57,126.98", "camera": ["cam-01"]}
+    assert body["search_url"].startswith("/search?")
+    assert [s["name"] for s in client.get("/api/v1/searches", headers=mine).get_json()] == ["gate"]
+    assert client.get("/api/v1/searches", headers=theirs).get_json() == []
+    for bad in ({"name": "x", "criteria": {"where": "?"}}, {"name": "", "criteria": {}},
+                {"name": "x", "criteria": {"camera": "cam-01"}}, {"name": "x", "criteria": []}):
+        refused = client.post("/api/v1/searches", headers=mine, json=bad)
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] in ("W092", "W093"), bad
+    assert client.delete(f"/api/v1/searches/{body['id']}", headers=theirs).status_code == 404
+    assert client.delete(f"/api/v1/searches/{body['id']}", headers=mine).status_code == 200
+    assert client.get("/api/v1/searches", headers=mine).get_json() == []
