@@ -17,8 +17,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 
 from longwatch import clock
-from longwatch.core.catalog import reference
-from longwatch.core.catalog import saved_searches
+from longwatch.core.catalog import reference, saved_searches
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Disposition, DispositionItem
 from longwatch.core.jobs import queue as jobs
@@ -191,7 +190,8 @@ def search_facets() -> Any:
 _CRITERIA = {"type": "object", "description": "the search page's filters: " + ", ".join(saved_searches.KEYS)
              + " (camera and tag: lists of strings; the others strings)",
              "properties": {k: ({"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 500}
-                                if k in ("camera", "tag") else {"type": "string", "maxLength": saved_searches.MAX_VALUE})
+                                if k in ("camera", "tag")
+                                else {"type": "string", "maxLength": saved_searches.MAX_VALUE})
                             for k in saved_searches.KEYS}, "additionalProperties": False}
 SAVED = {"type": "object", "required": ["id", "name", "criteria"], "properties": {
     "id": _STR, "name": _STR, "owner": _STR, "criteria": _CRITERIA, "created_at": NULLABLE_TIME,

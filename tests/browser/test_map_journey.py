@@ -66,7 +66,7 @@ def browser_on(web_archive):
 
 
 def test_an_investigator_finds_the_clip_on_the_map_and_saves_the_search(browser_on, web_archive, tmp_path) -> None:
-    server, signed_in = browser_on
+    _server, signed_in = browser_on
     archive = web_archive.archive
     with archive.catalog.session() as s:
         reference.upsert_camera(s, {"id": "cam-01", "name": "Market gate", "zone": "jung-gu/market",
