@@ -13,17 +13,42 @@ host is allowed by the page's Content-Security-Policy for images only
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import url_for
+from sqlalchemy import select
 
 from longwatch.config import Settings
+from longwatch.core.catalog.models import Camera
 from longwatch.errors import LongwatchError
 
 #: With more cameras than this the points are grouped into clusters that split as one zooms in: 5,000 single
 #: markers make the page crawl, and a handful drawn one by one are easier to pick.
 CLUSTER_FROM = 200
+
+
+#: How long a process keeps the placed cameras for the search map (the search page is the busiest page; the
+#: registry changes seldom, and a camera added shows on the map within this many seconds).
+CAMERA_CACHE_SECONDS = 60.0
+_placed: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+
+def placed_cameras(archive: Any) -> list[dict[str, Any]]:
+    """Every camera with coordinates as a map point, cached a minute per process (5,000 rows per search
+    page view would otherwise be read and turned into objects on every request)."""
+    key = str(archive.root)
+    cached = _placed.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CAMERA_CACHE_SECONDS:
+        return cached[1]
+    with archive.catalog.session() as s:
+        rows = s.execute(select(Camera.id, Camera.name, Camera.zone, Camera.latitude, Camera.longitude)
+                         .where(Camera.latitude.is_not(None), Camera.longitude.is_not(None)).order_by(Camera.id))
+        found = [{"id": r.id, "name": r.name or r.id, "zone": r.zone or "", "lat": r.latitude, "lon": r.longitude}
+                 for r in rows]
+    _placed[key] = (time.monotonic(), found)
+    return found
 
 
 def tile_origin(settings: Settings) -> str:

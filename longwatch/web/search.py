@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import select
 
 from longwatch import clock
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
-from longwatch.core.catalog.models import Camera
 from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, maps, queries
@@ -174,12 +172,9 @@ def render(args: Any, refused: dict[str, LongwatchError] | None = None) -> Any:
 def map_points(archive: Any, user: Any, visible: list[str], hits: dict[str, int]) -> list[dict[str, Any]]:
     """The cameras on the search map (a scoped reader's: those of the footage they may see), with the hits of
     the current search per camera, so the results are seen where they were recorded."""
-    with archive.catalog.session() as s:
-        query = select(Camera).where(Camera.latitude.is_not(None), Camera.longitude.is_not(None))
-        if user.is_scoped:
-            query = query.where(Camera.id.in_(visible))
-        rows = list(s.scalars(query.order_by(Camera.id)))
-        return [p for c in rows if (p := maps.point(c, hits=hits.get(c.id, 0))) is not None]
+    seen = set(visible) if user.is_scoped else None
+    return [{**p, "hits": hits.get(p["id"], 0)} for p in maps.placed_cameras(archive)
+            if seen is None or p["id"] in seen]
 
 
 def _picker(text: str, zone: Any) -> str:
