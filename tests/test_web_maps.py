@@ -178,6 +178,10 @@ def test_the_inquiry_map_clusters_five_thousand_cameras(web_archive, login_as) -
                                 re.S).group(1))
     assert len(data["points"]) == 5000 and data["cluster"] is True
     assert len(data["outlines"]) == 20
+    # the form lists the chosen cameras only (the map picks more), not 5,000 boxes
+    assert 'type="checkbox" name="camera"' not in response.get_data(as_text=True)
+    chosen = c.get("/inquiry?camera=c0001&camera=c0002").get_data(as_text=True)
+    assert chosen.count('type="checkbox" name="camera"') == 2 and 'id="camera-id"' in chosen
     assert PASSWORD  # the fixture's accounts signed in
 
 

@@ -73,7 +73,8 @@ def map_model(cameras: list[Camera], chosen: list[str]) -> dict[str, Any]:
     outlines = [{"zone": z, "points": [list(xy) for xy in _hull(pts)]}
                 for z, pts in sorted(zones.items()) if len(pts) >= 3]
     placed = {p["id"] for p in points}
-    return {"points": points, "outlines": outlines, "unplaced": [c.id for c in cameras if c.id not in placed]}
+    return {"points": points, "outlines": outlines, "unplaced": [c.id for c in cameras if c.id not in placed],
+            "many": len(cameras) > maps.CLUSTER_FROM}
 
 
 def _span(args: Any) -> tuple[datetime | None, datetime | None]:

@@ -8,6 +8,7 @@ KO = {
     "Map of the cameras": "카메라 지도",
     "Map of the cameras and the clips found": "카메라와 찾은 영상 클립 지도",
     "{count} clips": "클립 {count}개",
+    "or a camera id": "또는 카메라 ID",
     # the built-in purposes of cameras (the public notice names them in the reader's language)
     "Traffic": "교통",
     "Crime prevention": "범죄 예방",

@@ -113,12 +113,22 @@
     });
   }
 
-  // the inquiry: a camera point ticks (or unticks) its box in the form
+  // the inquiry: a camera point ticks (or unticks) its box in the form; with thousands of cameras the
+  // form lists only the chosen ones, so a camera picked on the map gets its box then
   function inquiry(state) {
     state.markers.forEach(function (m) {
       m.on("click", function () {
-        const box = document.querySelector('input[name="camera"][value="' + CSS.escape(m.longwatchCamera) + '"]');
-        if (!box) return;
+        let box = document.querySelector('input[type="checkbox"][name="camera"][value="' +
+                                         CSS.escape(m.longwatchCamera) + '"]');
+        if (!box) {
+          const label = document.createElement("label");
+          box = document.createElement("input");
+          box.type = "checkbox"; box.name = "camera"; box.value = m.longwatchCamera;
+          label.appendChild(box);
+          label.appendChild(document.createTextNode(" " + m.longwatchCamera + " "));
+          const list = document.getElementById("inquiry-cameras");
+          list.insertBefore(label, list.querySelector("label[for='camera-id']"));
+        }
         box.checked = !box.checked;
         m.setStyle({ fillColor: box.checked ? "#d9361e" : "#333" });
         const path = m.getElement();
