@@ -279,3 +279,30 @@ def test_saved_searches_in_the_api(client, web_archive) -> None:
     assert client.delete(f"/api/v1/searches/{body['id']}", headers=theirs).status_code == 404
     assert client.delete(f"/api/v1/searches/{body['id']}", headers=mine).status_code == 200
     assert client.get("/api/v1/searches", headers=mine).get_json() == []
+
+
+def test_saved_searches_keep_the_same_on_both_catalogs(catalog_backend: str, tmp_path: Path) -> None:
+    """The saved searches' table and rules on SQLite and on PostgreSQL (migration 0035 on both)."""
+    from longwatch.core.catalog import Catalog, saved_searches
+
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
+    catalog = Catalog(url)
+    catalog.upgrade()
+    try:
+        made = saved_searches.save(catalog, "kim", "  market   gate ", {"camera": ["cam-01", " "], "q": "시장",
+                                                                         "where": "ignored", "bbox": ""})
+        assert made["name"] == "market gate" and made["criteria"] == {"camera": ["cam-01"], "q": "시장"}
+        again = saved_searches.save(catalog, "kim", "market gate", {"zone": "jung-gu"})
+        assert again["id"] == made["id"] and again["criteria"] == {"zone": "jung-gu"}
+        saved_searches.save(catalog, "lee", "market gate", {"zone": "x"})  # another account, the same name
+        assert [s["name"] for s in saved_searches.listing(catalog, "kim")] == ["market gate"]
+        with pytest.raises(LongwatchError) as caught:
+            saved_searches.get(catalog, "lee", made["id"])
+        assert caught.value.code == "W095"
+        with pytest.raises(LongwatchError) as caught:
+            saved_searches.save(catalog, "kim", "x" * 101, {})
+        assert caught.value.code == "W093"
+        saved_searches.delete(catalog, "kim", made["id"])
+        assert saved_searches.listing(catalog, "kim") == []
+    finally:
+        catalog.dispose()
