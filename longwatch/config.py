@@ -62,6 +62,9 @@ class Settings:
     trusted_proxies: int = 0
     session_idle_minutes: int = 30
     metrics_token_env: str = "LONGWATCH_METRICS_TOKEN"  # noqa: S105 - a variable name, not a secret
+    #: [web] tile_url: the operator's own map tiles, a template with {z}, {x} and {y} (an https URL or a path on
+    #: this server). Empty: the maps draw the cameras (and any basemap/ image) and fetch nothing from elsewhere.
+    tile_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -194,6 +197,11 @@ def load_text(root: Path, text: str) -> Settings:
             raise LongwatchError("A003", path=path, detail=f"[web] {name} must be a whole number from 0 to 10000")
         numbers[name] = number
 
+    tile_url = str(web.get("tile_url", "")).strip()
+    if tile_url and not tile_url_ok(tile_url):
+        raise LongwatchError("A003", path=path, detail="[web] tile_url must be an http(s) URL or a path starting "
+                                                       "with / that holds {z}, {x} and {y}")
+
     url = os.environ.get(ENV_CATALOG_URL) or str(catalog.get("url", "sqlite:///catalog.sqlite"))
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = "sqlite:///" + str(root / url[len("sqlite:///") :])
@@ -216,8 +224,18 @@ def load_text(root: Path, text: str) -> Settings:
         metrics_token_env=str(web.get("metrics_token_env", "LONGWATCH_METRICS_TOKEN")),
         trusted_proxies=numbers["trusted_proxies"],
         session_idle_minutes=numbers["session_idle_minutes"],
+        tile_url=tile_url,
         **crons,
     )
+
+
+def tile_url_ok(template: str) -> bool:
+    """Whether ``template`` is a tile URL the maps may use: http(s) or a local path, with {z}, {x} and {y}.
+
+    Checked when the settings are read, so a typo is an error at start-up rather than a blank map."""
+    if not all(part in template for part in ("{z}", "{x}", "{y}")) or any(c in template for c in "\"' <>"):
+        return False
+    return template.startswith(("https://", "http://")) or (template.startswith("/") and not template.startswith("//"))
 
 
 def set_catalog_url(root: Path, url: str) -> None:

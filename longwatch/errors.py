@@ -471,6 +471,12 @@ CODES: Mapping[str, str] = {
                "scope {scope} (`longwatch token create USER --scope {scope}`)"),
     "W091": N_("there is no token scope {scope!r}; choose among: {scopes}"),
     "W092": N_("the request body is invalid: {detail}"),
+    # issue 22: saved searches
+    "W093": N_("a saved search needs a name of 1 to {limit} characters"),
+    "W094": N_("you have {count} saved searches, the most one account may keep: delete one first"),
+    "W095": N_("you have no saved search {search_id}"),
+    "W096": N_("the saved search {name!r} filters by {filters}, which a legal hold cannot keep (a hold keeps one "
+               "camera, a zone, words and a time range): hold a case or a camera over the range instead"),
     # E: evidence exports
     "E001": N_("no package matches {package_id!r}: give a full id or a unique prefix (see `longwatch list`)"),
     "E002": N_(

@@ -32,7 +32,8 @@ def _url(app, rule, web_archive):
               "disposition_id": "00000000-0000-0000-0000-000000000000", "number": "NO-CASE",
               "export_id": "00000000-0000-0000-0000-000000000000",
               "hold_id": "00000000-0000-0000-0000-000000000000", "ref": "999999", "event_id": 999999,
-              "export": "00000000-0000-0000-0000-000000000000", "job_id": 999999}
+              "export": "00000000-0000-0000-0000-000000000000", "job_id": 999999,
+              "search_id": "00000000-0000-0000-0000-000000000000"}
     with app.test_request_context():
         from flask import url_for
 

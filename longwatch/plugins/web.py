@@ -26,6 +26,7 @@ PAGES = (
     "access_requests",
     "shares",
     "search",
+    "saved_searches",
     "cases",
     "exports",
     "events_api",

@@ -21,7 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from longwatch import i18n
 from longwatch.core.archive import Archive
 from longwatch.errors import LongwatchError
-from longwatch.web import health, navigation, numbers, security
+from longwatch.web import health, maps, navigation, numbers, security
 from longwatch.web.security import current_archive as current_archive  # for the pages and page plugins
 
 SECURITY_HEADERS = {
@@ -41,7 +41,7 @@ STATUS = {
     "W001": 401, "W002": 429, "W008": 401, "W009": 403, "W010": 403, "W011": 404, "W013": 412,
     "W014": 409, "W015": 460, "W016": 413, "W017": 422, "W018": 404, "W020": 416, "W023": 422,
     "W040": 403, "W041": 410, "W050": 403, "W051": 503, "W052": 503, "W053": 503, "W070": 403, "W071": 409,
-    "W072": 410, "W080": 409, "W084": 404, "W090": 403,
+    "W072": 410, "W080": 409, "W084": 404, "W090": 403, "W094": 409, "W095": 404,
     "I006": 409, "I008": 404, "S001": 507, "S021": 507,
     # things the REST API looks up by name: not found is 404 (a disposition, hold, case, request, event, entry)
     "H007": 404, "H008": 404, "Q010": 404, "U001": 404, "D015": 404, "L017": 404, "E021": 404, "Q011": 409,
@@ -120,9 +120,12 @@ def create_app(archive_root: str | Path | None = None, config: dict[str, Any] | 
         i18n.set_language(g.lang)
         security.check_csrf()
 
+    headers = {**SECURITY_HEADERS,  # the operator's tile server, if on another host, may send map images
+               "Content-Security-Policy": maps.csp(SECURITY_HEADERS["Content-Security-Policy"], archive.settings)}
+
     @app.after_request
     def secure(response: Any) -> Any:
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in headers.items():
             response.headers.setdefault(key, value)
         if security.current_user() is not None or request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")

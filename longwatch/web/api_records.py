@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 
 from longwatch import clock
-from longwatch.core.catalog import reference
+from longwatch.core.catalog import reference, saved_searches
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Disposition, DispositionItem
 from longwatch.core.jobs import queue as jobs
@@ -186,6 +186,59 @@ def search_facets() -> Any:
     return jsonify(jsonable(search_api.facets(current_archive().catalog, search_query())))
 
 
+# -- saved searches ----------------------------------------------------------------------------
+_CRITERIA = {"type": "object", "description": "the search page's filters: " + ", ".join(saved_searches.KEYS)
+             + " (camera and tag: lists of strings; the others strings)",
+             "properties": {k: ({"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 500}
+                                if k in ("camera", "tag")
+                                else {"type": "string", "maxLength": saved_searches.MAX_VALUE})
+                            for k in saved_searches.KEYS}, "additionalProperties": False}
+SAVED = {"type": "object", "required": ["id", "name", "criteria"], "properties": {
+    "id": _STR, "name": _STR, "owner": _STR, "criteria": _CRITERIA, "created_at": NULLABLE_TIME,
+    "search_url": {"type": "string", "description": "the search page with these filters"}}}
+_SAVE = {"type": "object", "required": ["name", "criteria"], "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": saved_searches.MAX_NAME}, "criteria": _CRITERIA}}
+SEARCH_ID = param("search_id", "path", {"type": "string", "maxLength": 36}, True, "saved search id")
+
+
+def _saved(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "search_url": url_for("search.page", **row["criteria"])}
+
+
+@bp.get("/searches")
+@requires("catalog:read")
+@operation("The caller's saved searches, by name", {"type": "array", "items": SAVED})
+def list_saved() -> Any:
+    return jsonify([_saved(r) for r in saved_searches.listing(current_archive().catalog, caller().username)])
+
+
+@bp.post("/searches")
+@requires("catalog:read")
+@operation("Save a search's filters under a name (the same name replaces it)", SAVED, errors=ERRORS, status=201,
+           extra=body_of(_SAVE))
+def save_search() -> Any:
+    data = json_body()
+    criteria = data.get("criteria")
+    if not isinstance(criteria, dict) or set(criteria) - set(saved_searches.KEYS):
+        raise LongwatchError("W092", detail=f"criteria must be an object of {', '.join(saved_searches.KEYS)}")
+    for key, value in criteria.items():
+        if key in ("camera", "tag"):
+            list_of(criteria, key)
+        elif not isinstance(value, str) or len(value) > saved_searches.MAX_VALUE:
+            raise LongwatchError("W092", detail=f"criteria.{key} must be a string")
+    row = saved_searches.save(current_archive().catalog, caller().username,
+                              text_of(data, "name", True, saved_searches.MAX_NAME), criteria)
+    return jsonify(_saved(row)), 201
+
+
+@bp.delete("/searches/<search_id>")
+@requires("catalog:read")
+@operation("Delete one of the caller's saved searches", {"type": "object"}, [SEARCH_ID], errors=ERRORS)
+def delete_saved(search_id: str) -> Any:
+    saved_searches.delete(current_archive().catalog, caller().username, search_id)
+    return jsonify({"deleted": search_id[:36]})
+
+
 # -- holds -------------------------------------------------------------------------------------
 def _may_see_hold(user: Any, hold: dict[str, Any]) -> bool:
     archive = current_archive()
@@ -326,6 +379,21 @@ def propose() -> Any:
            [DISPOSITION_ID], errors=ERRORS)
 def approve(disposition_id: str) -> Any:
     d = dispositions.approve(current_archive(), disposition_id, acting())
+    return jsonify(disposition_dict(d))
+
+
+_REJECT = {"type": "object", "required": ["reason"],
+           "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}
+
+
+@bp.post("/dispositions/<disposition_id>/reject")
+@requires("records:write")
+@operation("Reject a proposed disposition with a reason: a records manager who did not propose it (nothing is "
+           "destroyed; the packages may be proposed again)", DISPOSITION, [DISPOSITION_ID], errors=ERRORS,
+           extra=body_of(_REJECT))
+def reject(disposition_id: str) -> Any:
+    data = json_body()
+    d = dispositions.reject(current_archive(), disposition_id, acting(), text_of(data, "reason", True))
     return jsonify(disposition_dict(d))
 
 

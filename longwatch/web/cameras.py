@@ -4,8 +4,8 @@ The page reads and writes through :mod:`longwatch.core.catalog.reference`,
 the same functions as ``longwatch cameras add|move|import``, and saves the
 reference snapshot afterwards (``reindex`` restores the registry from it).
 A CSV import is all or nothing: a bad row is shown beside the file field
-with its line, and no camera of the file is added. No map here: the
-coordinates are shown as numbers.
+with its line, and no camera of the file is added. The registered cameras
+with a place are drawn on a map (:mod:`longwatch.web.maps`) above the table.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from longwatch.core.catalog import reference
 from longwatch.core.preservation import gaps
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_
-from longwatch.web import current_archive
+from longwatch.web import current_archive, maps
 from longwatch.web.forms import FORM, errors_for
 from longwatch.web.security import current_user, requires
 
@@ -75,7 +75,9 @@ def _page(status: int = 200, errors: dict[str, LongwatchError] | None = None,
                      "gaps": seen.gaps if seen else 0, "last_gap": seen.last_gap_start if seen else None})
     return render_template("cameras.html", cameras=rows, zones=reference.list_zones(archive.catalog),
                            statuses=STATUS_LABELS, can_write=user.can("cameras:write"), errors=errors or {},
-                           values=values or {}, imported=imported, tz=archive.settings.tz), status
+                           values=values or {}, imported=imported, tz=archive.settings.tz,
+                           map_config=maps.config(archive.settings, archive.root, [
+                               p for c in registered if (p := maps.point(c)) is not None], mode="cameras")), status
 
 
 @bp.get("/cameras")

@@ -1,10 +1,12 @@
 """Built-in web plugin: the disaster and accident inquiry workspace.
 
-Pick cameras on a map drawn from the catalog (camera points, zone outlines as the hull of their
-cameras) without reaching the internet; an operator may add a base map as files in the archive's
-``basemap/`` folder (``basemap.json`` with the image name and its south, west, north, east).
-The chosen cameras play side by side (2 to 4) on one clock (static/inquiry.js), with detector
-events on a shared timeline and notes pinned to moments, kept in the catalog's case.
+Pick cameras on a map drawn from the catalog (camera points, clustered when there are thousands, and zone
+outlines as the hull of their cameras) without reaching the internet (:mod:`longwatch.web.maps`); an
+operator may add a base map as files in the archive's ``basemap/`` folder (``basemap.json`` with the image
+name and its south, west, north, east) or name their own tile server (``[web] tile_url``). The chosen
+cameras play side by side (2 to 4) on one clock (static/inquiry.js), each player going through every clip
+of its camera in the span, with detector events on a shared timeline and notes pinned to moments, kept in
+the catalog's case.
 
 An investigator works only in the cases shared with them: another case's notes are not found, a note or a
 hold in it is refused as if it did not exist, they cannot open a case, and the footage they play or hold is
@@ -13,8 +15,6 @@ only the footage they may see (:mod:`longwatch.web.queries`).
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +28,14 @@ from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Camera, Case, CaseMember, CasePackage, DetectedEvent
 from longwatch.core.public import access_requests as req_api
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive, queries
+from longwatch.web import current_archive, maps, queries
 from longwatch.web.forms import errors_for, time_field
 from longwatch.web.security import current_user, requires
 
 bp = Blueprint("inquiry", __name__)
 MAX_PLAYERS = 4
-MAP_W, MAP_H, PAD = 640, 420, 30
+#: At most this many clips per camera in one span (a day of one-minute segments is 1,440).
+MAX_CLIPS = 3000
 
 
 def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -59,50 +60,21 @@ def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return lower[:-1] + upper[:-1]
 
 
-def _basemap() -> dict[str, Any] | None:
-    path = current_archive().root / "basemap" / "basemap.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: data[k] for k in ("image", "south", "west", "north", "east")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise LongwatchError("W012", name="basemap.json", detail=str(exc)) from exc
-
-
 def map_model(cameras: list[Camera], chosen: list[str]) -> dict[str, Any]:
-    placed = [c for c in cameras if c.latitude is not None and c.longitude is not None]
-    base = _basemap()
-    if base:
-        south, west, north, east = base["south"], base["west"], base["north"], base["east"]
-    elif placed:
-        south, north = min(c.latitude for c in placed), max(c.latitude for c in placed)  # type: ignore[type-var]
-        west, east = min(c.longitude for c in placed), max(c.longitude for c in placed)  # type: ignore[type-var]
-    else:
-        south, west, north, east = 0.0, 0.0, 1.0, 1.0
-    span_lat, span_lon = max(north - south, 1e-4), max(east - west, 1e-4)
-    kx = math.cos(math.radians((north + south) / 2))
+    """The workspace's map: the placed cameras (the chosen ones marked), zone outlines and the unplaced ids.
 
-    def xy(lat: float, lon: float) -> tuple[float, float]:
-        scale = min((MAP_W - 2 * PAD) / (span_lon * kx), (MAP_H - 2 * PAD) / span_lat)
-        return PAD + (lon - west) * kx * scale, MAP_H - PAD - (lat - south) * scale
-
-    points: list[dict[str, Any]] = [
-        {"id": c.id, "name": c.name or c.id, "zone": c.zone, "xy": xy(c.latitude, c.longitude),  # type: ignore[arg-type]
-         "chosen": c.id in chosen} for c in placed]
+    Drawn by static/maps.js with the served Leaflet; with thousands of cameras the points are clustered
+    (:data:`longwatch.web.maps.CLUSTER_FROM`), so the map stays usable for a whole city."""
+    points = [p for c in cameras if (p := maps.point(c, chosen=c.id in chosen)) is not None]
     zones: dict[str, list[tuple[float, float]]] = {}
     for p in points:
         if p["zone"]:
-            zones.setdefault(p["zone"], []).append(p["xy"])
-    outlines = [{"zone": z, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in _hull(pts))}
+            zones.setdefault(p["zone"], []).append((p["lat"], p["lon"]))
+    outlines = [{"zone": z, "points": [list(xy) for xy in _hull(pts)]}
                 for z, pts in sorted(zones.items()) if len(pts) >= 3]
-    image = None
-    if base:
-        x0, y0 = xy(north, west)
-        x1, y1 = xy(south, east)
-        image = {"x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0}
-    return {"w": MAP_W, "h": MAP_H, "points": points, "outlines": outlines, "image": image,
-            "unplaced": [c.id for c in cameras if c not in placed]}
+    placed = {p["id"] for p in points}
+    return {"points": points, "outlines": outlines, "unplaced": [c.id for c in cameras if c.id not in placed],
+            "many": len(cameras) > maps.CLUSTER_FROM}
 
 
 def _span(args: Any) -> tuple[datetime | None, datetime | None]:
@@ -166,7 +138,10 @@ def _render(args: Any, errors: dict[str, LongwatchError] | None = None, typed: d
                       for e in s.scalars(select(DetectedEvent).where(
                           DetectedEvent.camera.in_(seen), DetectedEvent.start_utc >= lo, DetectedEvent.start_utc < hi)
                           .order_by(DetectedEvent.start_utc))]
-    body = render_template("public/inquiry.html", map=map_model(cameras, chosen), chosen=chosen, players=players,
+    model = map_model(cameras, chosen)
+    map_config = maps.config(archive.settings, archive.root, model["points"], outlines=model["outlines"],
+                             mode="inquiry")
+    body = render_template("public/inquiry.html", map=model, map_config=map_config, chosen=chosen, players=players,
                            events=events, notes=_notes(case), case_number=case_number,
                            start=args.get("start", ""), end=args.get("end", ""),
                            span=(lo.timestamp() if lo else 0, hi.timestamp() if hi else 0),
@@ -176,25 +151,36 @@ def _render(args: Any, errors: dict[str, LongwatchError] | None = None, typed: d
 
 def _players(archive: Any, user: Account, chosen: list[str], lo: datetime | None,
              hi: datetime | None) -> list[dict[str, Any]]:
-    """The first clip of each chosen camera in the span that the user may see."""
+    """Every clip of each chosen camera in the span that the user may see, oldest first: one player per camera,
+    which static/inquiry.js moves from clip to clip as the one clock runs through the span."""
     players: list[dict[str, Any]] = []
     if not (chosen and lo and hi):
         return players
     for camera in chosen:
-        hits = search_api.search(archive.catalog, search_api.Query(
-            start=lo, end=hi, cameras=[camera], order="asc", limit=200 if user.is_scoped else 1)).items
-        visible = set(queries.visible_package_ids(archive, user, [h["package_id"] for h in hits]))
-        hit = next((h for h in hits if h["package_id"] in visible and h["status"] not in queries.DESTROYED), None)
-        if hit is not None:
-            players.append({"camera": camera, "clip_id": hit["clip_id"], "package_id": hit["package_id"],
-                            "start": hit["start"].timestamp(), "duration": hit["duration"] or 0})
+        clips: list[dict[str, Any]] = []
+        after = ""
+        while len(clips) < MAX_CLIPS:
+            page = search_api.search(archive.catalog, search_api.Query(
+                start=lo, end=hi, cameras=[camera], order="asc", limit=search_api.MAX_LIMIT, after=after))
+            visible = set(queries.visible_package_ids(archive, user, [h["package_id"] for h in page.items]))
+            clips += [{"clip_id": h["clip_id"], "package_id": h["package_id"], "start": h["start"].timestamp(),
+                       "duration": h["duration"] or 0, "src": url_for("clips.media", clip_id=h["clip_id"])}
+                      for h in page.items if h["package_id"] in visible and h["status"] not in queries.DESTROYED]
+            if not page.next_cursor:
+                break
+            after = page.next_cursor
+        if clips:
+            first = clips[0]
+            players.append({"camera": camera, "clip_id": first["clip_id"], "package_id": first["package_id"],
+                            "start": first["start"], "duration": first["duration"], "clips": clips[:MAX_CLIPS]})
     return players
 
 
 @bp.get("/inquiry/basemap")
-@requires("footage:read")
+@requires("catalog:read")
 def basemap() -> Response:
-    base = _basemap()
+    """The operator's basemap image: a drawing of the area, not footage, so every map's reader may see it."""
+    base = maps.basemap(current_archive().root)
     if not base:
         raise LongwatchError("W011", what="basemap")
     folder = (current_archive().root / "basemap").resolve()

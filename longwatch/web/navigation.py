@@ -23,6 +23,7 @@ PAGES: list[tuple[str, str]] = [
     ("packages.dashboard", N_("Dashboard")),
     ("packages.package_list", N_("Packages")),
     ("search.page", N_("Search")),
+    ("saved_searches.listing", N_("Saved searches")),
     ("cases.listing", N_("Cases")),
     ("exports.listing", N_("Exports")),
     ("inquiry.page", N_("Inquiry")),

@@ -1,4 +1,7 @@
-"""Built-in web plugin: the public CCTV notice (no sign-in) and its editor for administrators."""
+"""Built-in web plugin: the public CCTV notice (no sign-in) and its editor for administrators.
+
+The notice is written in Markdown and shown as formatted text (:mod:`longwatch.web.markdown`); the
+purposes of the cameras by zone are named in the reader's language."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from longwatch.core.public import notice as notice_api
-from longwatch.web import current_archive, numbers
+from longwatch.web import current_archive, markdown, numbers
 from longwatch.web.security import current_user, public, requires
 
 bp = Blueprint("notice", __name__)
@@ -22,7 +25,8 @@ def page() -> str:
     shown = notice_api.get(archive, int(version)) if numbers.is_whole(version) else notice_api.current(archive)
     published = [v for v in notice_api.versions(archive) if v.published_at]
     return render_template("public/notice.html", notice=shown, published=published,
-                           zones=notice_api.cameras_by_zone(archive), tz=archive.settings.tz,
+                           body=markdown.to_html(shown.body) if shown is not None else "",
+                           zones=notice_api.cameras_by_zone(archive, g.lang), tz=archive.settings.tz,
                            organization=archive.settings.organization,
                            retention=(notice_api.retention_summary(archive, g.lang).splitlines()
                                       if shown is None or not numbers.is_whole(version) else []))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from longwatch.console import human_size as fmt
 from longwatch.errors import LongwatchError
@@ -34,7 +35,7 @@ def dashboard() -> str:
     for panel in current_app.config["LONGWATCH_DASHBOARD_PANELS"]:
         made = panel(archive, user)
         if made:
-            panels.append(made)
+            panels.append((made[0], render_panel(made[1], made[2])))
     return render_template("dashboard.html", archive=archive, totals=totals, recent=recent, free=free,
                            location=storage.location, panels=panels, tz=archive.settings.tz)
 
@@ -62,6 +63,15 @@ def package_list() -> Any:
 
 
 FILTER_FIELDS = ("camera", "start", "end", "limit", "offset")
+
+
+def render_panel(template: str, context: dict[str, Any]) -> Markup:
+    """A dashboard panel rendered with its dict: each key as a name of its own (``open_requests``), and the
+    whole dict as ``context`` (``context.waiting``), the two ways the panels' templates read it.
+
+    An ``{% include %}`` in the dashboard's loop saw only ``context``, so a panel reading its names directly
+    (the open requests and their 10-day clocks) was always empty."""
+    return Markup(render_template(template, **{**context, "context": context}))  # noqa: S704 - a template, autoescaped
 
 
 def human_size(n: int | None) -> str:

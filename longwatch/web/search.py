@@ -25,7 +25,7 @@ from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
 from longwatch.core.preservation import gaps as gaps_mod
 from longwatch.errors import LongwatchError
-from longwatch.web import current_archive, queries
+from longwatch.web import current_archive, maps, queries
 from longwatch.web.forms import FORM, local_time, picker_value
 from longwatch.web.security import current_user, requires
 
@@ -123,6 +123,12 @@ def wants_search(args: Any) -> bool:
 @bp.get("/search")
 @requires("catalog:read")
 def page() -> Any:
+    return render(request.args)
+
+
+def render(args: Any, refused: dict[str, LongwatchError] | None = None) -> Any:
+    """The search page for ``args`` (the query, or a form posted to save it), with ``refused``: the errors of
+    that form, beside their fields (HTTP 400)."""
     archive = current_archive()
     user = current_user()
     assert user is not None
@@ -131,7 +137,7 @@ def page() -> Any:
     found: dict[str, Any] = {"total": 0, "camera": [], "zone": [], "event_type": []}
     gaps: list[Any] = []
     cursor = None
-    form = Form(typed_of(request.args))
+    form = Form(typed_of(args))
     try:
         form = read_form(form.typed, current_app.config["LONGWATCH_PAGE_SIZE"])
         q = form.query
@@ -148,13 +154,27 @@ def page() -> Any:
     except LongwatchError as exc:  # the form again, as typed, the error beside its field
         errors = {field_of(exc): exc}
     zone = archive.settings.tz
+    visible = queries.cameras(archive, user)
+    hits = {f["key"]: f["count"] for f in found.get("camera", [])}
     body = render_template(
         "search.html", typed=form.typed, items=items, facets=found, gaps=gaps, cursor=cursor, errors=errors,
         cameras=queries.cameras(archive, user), zones=reference.list_zones(archive.catalog),
         cases=queries.visible_cases(archive, user), tz=zone, destroyed=queries.DESTROYED,
         start_value=_picker(form.typed.get("start", ""), zone), end_value=_picker(form.typed.get("end", ""), zone),
-        facet_args=_facet_args)
-    return (body, 400) if errors else body
+        facet_args=_facet_args, save_errors={k: v for k, v in (refused or {}).items() if k not in errors},
+        save_name=(args.get("name") or "")[:100] if refused else "",
+        saved_as=(args.get("saved") or "")[:100],
+        map_config=maps.config(archive.settings, archive.root, map_points(archive, user, visible, hits),
+                               mode="search"))
+    return (body, 400) if errors or refused else body
+
+
+def map_points(archive: Any, user: Any, visible: list[str], hits: dict[str, int]) -> list[dict[str, Any]]:
+    """The cameras on the search map (a scoped reader's: those of the footage they may see), with the hits of
+    the current search per camera, so the results are seen where they were recorded."""
+    seen = set(visible) if user.is_scoped else None
+    return [{**p, "hits": hits.get(p["id"], 0)} for p in maps.placed_cameras(archive)
+            if seen is None or p["id"] in seen]
 
 
 def _picker(text: str, zone: Any) -> str:

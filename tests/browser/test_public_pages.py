@@ -172,7 +172,8 @@ def test_two_cameras_play_in_sync(korean, web_archive, tmp_path):
     page.goto(server.url + "/inquiry?camera=cam-a&camera=cam-b&start=2026-03-04T10:00:00%2B09:00"
               "&end=2026-03-04T10:00:06%2B09:00&case=FIRE-2026-3")
     page.wait_for_function("() => [...document.querySelectorAll('video.sync')].every(v => v.readyState >= 1)")
-    assert page.locator("circle.cam").count() == 3 and page.locator("polygon.zone").count() == 1
+    page.wait_for_selector("#inquiry-map-canvas path.cam", state="attached")  # the served Leaflet draws the map
+    assert page.locator("path.cam").count() == 3 and page.locator("path.zone").count() == 1
     spread = []
     t0 = SYNC_START.timestamp()
     for offset in (1.0, 4.5, 2.2, 5.0, 0.5):

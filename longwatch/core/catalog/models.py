@@ -675,6 +675,24 @@ class LegalHold(Base):
     release_reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class SavedSearch(Base):
+    """A search's filters kept under a name by one account (migration 0035), to run again later.
+
+    The filters are the search form's, as typed (``start`` and ``end`` on the archive's wall clock), so a
+    saved search reads back into the form exactly. A preference of the account, not a decision about
+    footage: a legal hold made from one copies its criteria into the hold and the custody ledger.
+    """
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_searches_owner_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    criteria: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class Disposition(Base):
     """A proposed, approved and executed destruction of packages (two people, one certificate)."""
 

@@ -34,6 +34,7 @@ from longwatch.core.catalog.models import (
     Zone,
 )
 from longwatch.errors import LongwatchError
+from longwatch.i18n import N_
 
 if TYPE_CHECKING:
     from longwatch.core.catalog import Catalog  # the catalog package imports this module
@@ -144,9 +145,10 @@ def remove_zone(catalog: Catalog, path: str) -> None:
 
 
 # -- purposes ------------------------------------------------------------------------
+#: The built-in purposes' names, English msgids: shown in the reader's language while the name is unchanged.
 DEFAULT_PURPOSES = {
-    "traffic": "Traffic", "crime-prevention": "Crime prevention", "disaster": "Disaster watch",
-    "facility": "Facility management", "parks": "Parks", "fire": "Fire watch",
+    "traffic": N_("Traffic"), "crime-prevention": N_("Crime prevention"), "disaster": N_("Disaster watch"),
+    "facility": N_("Facility management"), "parks": N_("Parks"), "fire": N_("Fire watch"),
 }
 
 

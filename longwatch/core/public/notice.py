@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from longwatch import clock
-from longwatch.core.catalog.models import Camera, NoticeVersion
+from longwatch.core.catalog.models import Camera, NoticeVersion, Purpose
+from longwatch.core.catalog.reference import DEFAULT_PURPOSES
 from longwatch.core.records import schedules
 from longwatch.errors import LongwatchError
 from longwatch.i18n import N_, current_language, translations
@@ -78,14 +79,24 @@ def get(archive: Archive, version: int) -> NoticeVersion:
     return row
 
 
-def cameras_by_zone(archive: Archive) -> list[tuple[str, int, str]]:
-    """What is recorded where: (zone, cameras, purposes) from the camera registry."""
+def cameras_by_zone(archive: Archive, language: str | None = None) -> list[tuple[str, int, str]]:
+    """What is recorded where: (zone, cameras, purposes) from the camera registry.
+
+    Purposes are named, not coded ("교통" to a Korean reader, never "traffic"): a built-in purpose whose
+    name nobody changed is translated, a purpose the archive named itself keeps its name."""
+    t = translations(language or current_language()).gettext
     with archive.catalog.session() as s:
         rows = s.execute(select(Camera.zone, Camera.purpose)).all()
+        names = {p.code: p.name for p in s.scalars(select(Purpose))}
+
+    def named(code: str) -> str:
+        name = names.get(code) or code
+        return t(name) if name == DEFAULT_PURPOSES.get(code) else name
+
     zones: dict[str, tuple[int, set[str]]] = {}
     for zone, purpose in rows:
         n, purposes = zones.get(zone or "-", (0, set()))
-        zones[zone or "-"] = (n + 1, purposes | ({purpose} if purpose else set()))
+        zones[zone or "-"] = (n + 1, purposes | ({named(purpose)} if purpose else set()))
     return [(z, n, ", ".join(sorted(p))) for z, (n, p) in sorted(zones.items())]
 
 

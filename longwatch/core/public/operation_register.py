@@ -1,7 +1,8 @@
 """The CCTV operation register (PIPA): built from the custody ledger and the requests, never typed by hand.
 
 PIPA expects a public body to log every use beyond the stated purpose, every provision to a third
-party, every access request and every destruction. Each row here points at the ledger entry (or the
+party, every access request and every destruction; a viewing by the body's own staff in the web pages is
+filed as a use within the body, never as a provision. Each row here points at the ledger entry (or the
 request) it was read from, so the annual inspection can check the register against the record.
 """
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from longwatch.core.archive import Archive
 
 CATEGORIES: dict[str, str] = {
+    "use": N_("use within the body (viewing)"),
     "beyond-purpose": N_("use beyond purpose"),
     "provision": N_("provision to a third party"),
     "access-request": N_("access request"),
@@ -44,6 +46,17 @@ EVENT_CATEGORIES: dict[str, str] = {
 }
 #: request kinds whose provision is a use beyond the stated purpose (PIPA art. 18(2))
 BEYOND_PURPOSE_KINDS = frozenset({"police", "court", "insurer"})
+#: what the web records when a signed-in member of staff plays or downloads footage (web/security.py)
+INTERNAL_ACTIONS = frozenset({"view", "download"})
+
+
+def _internal(extra: dict[str, Any]) -> bool:
+    """A viewing by the body's own staff: a web view or download by a signed-in account, handed to no one.
+
+    Footage that leaves through a request, an export or a share link is a provision to a third party; a
+    member of staff watching it in the archive's own pages is a use of it (PIPA art. 18(1))."""
+    return (extra.get("action") in INTERNAL_ACTIONS and "user_role" in extra
+            and not any(extra.get(k) for k in ("request", "export_id", "share", "recipient")))
 
 COLUMNS = ("time", "category", "event_type", "request", "recipient", "legal_basis", "packages", "actor",
            "detail", "ledger_seq")
@@ -83,6 +96,8 @@ def _from_ledger(archive: Archive) -> Iterable[Row]:
         if event_type == "transfer" and str(extra.get("export_id")) in delivered:
             continue
         category = EVENT_CATEGORIES[event_type]
+        if event_type == "dissemination" and _internal(extra):
+            category = "use"
         if extra.get("beyond_purpose") or (category == "provision" and extra.get("request_kind") in
                                            BEYOND_PURPOSE_KINDS):
             category = "beyond-purpose"

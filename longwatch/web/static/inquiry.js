@@ -1,15 +1,10 @@
 // Synchronised playback for the inquiry workspace: one clock (seconds since the epoch, UTC) drives
-// every video; each video shows clock - its clip's start. Seeking moves all of them together.
+// every video; each video is one camera's player and shows, of that camera's clips in the span
+// (data-clips), the one the clock is in, at clock - that clip's start. Seeking moves all of them together,
+// and a player goes on to the camera's next clip when the clock leaves one. (The map is static/maps.js.)
 "use strict";
 (function () {
   const section = document.getElementById("sync");
-  // the map: clicking a camera point ticks its box
-  document.querySelectorAll("circle.cam").forEach(function (dot) {
-    dot.addEventListener("click", function () {
-      const box = document.querySelector('input[name="camera"][value="' + dot.dataset.camera + '"]');
-      if (box) { box.checked = !box.checked; dot.classList.toggle("chosen", box.checked); }
-    });
-  });
   if (!section) return;
   const videos = Array.from(section.querySelectorAll("video.sync"));
   const spanStart = parseFloat(section.dataset.spanStart);
@@ -25,13 +20,49 @@
 
   function offsetOf(v, t) { return t - parseFloat(v.dataset.start); }
 
+  // each player's clips, oldest first; a clip of unknown length lasts until the next one starts
+  videos.forEach(function (v) {
+    const clips = JSON.parse(v.dataset.clips || "[]");
+    clips.forEach(function (c, i) {
+      const next = i + 1 < clips.length ? clips[i + 1].start : Infinity;
+      c.end = c.duration > 0 ? c.start + c.duration : next;
+    });
+    v.longwatchClips = clips;
+    v.dataset.clip = clips.length ? String(clips[0].clip_id) : "";
+  });
+
+  function clipAt(v, t) {
+    const clips = v.longwatchClips;
+    for (let i = 0; i < clips.length; i++) if (t >= clips[i].start && t < clips[i].end) return clips[i];
+    return null;
+  }
+
+  // the player shows clip c: switch its source when the clock has moved into another clip of the camera
+  function showClip(v, c) {
+    if (v.dataset.clip === String(c.clip_id)) return false;
+    v.dataset.clip = String(c.clip_id);
+    v.dataset.start = String(c.start);
+    v.src = c.src;
+    const link = v.parentElement.querySelector("a.package-link");
+    if (link) { link.href = link.href.replace(/[^/]+$/, c.package_id); link.textContent = c.package_id.slice(0, 8); }
+    v.addEventListener("loadedmetadata", function () {
+      const off = offsetOf(v, clock);
+      if (off >= 0) v.currentTime = off;
+      if (playing) v.play().catch(function () {});
+    }, { once: true });
+    return true;
+  }
+
   function place(t) {
     clock = Math.min(Math.max(t, spanStart), spanEnd);
     videos.forEach(function (v) {
+      const c = clipAt(v, clock);
+      if (!c) { v.pause(); v.classList.add("out"); return; }
+      v.classList.remove("out");
+      if (showClip(v, c)) return;  // seeks once the new clip's metadata is in
       const off = offsetOf(v, clock);
       const dur = isFinite(v.duration) ? v.duration : Infinity;
-      if (off >= 0 && off <= dur) { v.currentTime = off; v.classList.remove("out"); }
-      else { v.pause(); v.classList.add("out"); }
+      if (off >= 0 && off <= dur) v.currentTime = off;
     });
     show();
   }
@@ -48,6 +79,11 @@
     clock = clockAtWall + (now - wallStart) / 1000;
     if (clock >= spanEnd) { stop(); return; }
     videos.forEach(function (v) {
+      const c = clipAt(v, clock);
+      if (!c) { v.pause(); v.classList.add("out"); return; }
+      v.classList.remove("out");
+      if (showClip(v, c)) return;  // the camera's next clip: it plays once loaded
+      if (v.readyState < 1) return;
       const off = offsetOf(v, clock);
       if (off < 0 || (isFinite(v.duration) && off > v.duration)) { v.pause(); return; }
       if (v.paused) v.play().catch(function () {});
@@ -85,6 +121,7 @@
     n.addEventListener("click", function () { place(t); });
   });
   // for tests and scripts: the one clock and a seek that moves every player
-  window.longwatchSync = { seek: place, clock: function () { return clock; }, play: start, pause: stop };
+  window.longwatchSync = { seek: place, clock: function () { return clock; }, play: start, pause: stop,
+    clips: function () { return videos.map(function (v) { return v.dataset.clip; }); } };
   place(spanStart);
 })();
