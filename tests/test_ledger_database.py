@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from longwatch.core import custody
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import CustodyEntry, CustodyLedgerIdentity, CustodyMirror
+from longwatch.core.custody import ledger as ledger_module
 from longwatch.core.custody import mirror
 from longwatch.core.custody.entries import CustodyEvent
 from longwatch.core.custody.ledger import Ledger
@@ -66,6 +67,13 @@ def signed(archive: Archive) -> Ledger:
         ledger.append(events(n))
     assert ledger.checkpoint().size == 7
     return ledger
+
+
+def next_process(archive: Archive) -> Archive:
+    """What the next process sees (or this one after ``CHECK_EVERY``): the mirror checked afresh before an append;
+    a process otherwise checks once per database every five minutes, not on every new Ledger."""
+    ledger_module._CHECKED.pop(archive.catalog.engine, None)
+    return archive
 
 
 def code_of(call) -> str:
@@ -153,7 +161,7 @@ def test_losing_the_database_restores_the_ledger_from_the_mirror(archive, signed
 def test_a_new_catalog_refuses_appends_while_the_mirror_holds_the_ledger(archive, signed):
     with archive.catalog.engine.begin() as conn:  # a catalog restored from a backup older than the ledger
         conn.execute(CustodyEntry.__table__.delete().where(CustodyEntry.seq >= 5))
-    assert code_of(lambda: Ledger.for_archive(archive).append(events(1))) == "L034"
+    assert code_of(lambda: Ledger.for_archive(next_process(archive)).append(events(1))) == "L034"
     assert Ledger.for_archive(archive).size() == 5  # nothing appended
     assert Ledger.for_archive(archive).restore() == 7
     Ledger.for_archive(archive).append(events(1))
@@ -180,7 +188,7 @@ def test_a_mirror_of_another_ledger_refuses(archive, signed):
     path = mirror_dir(archive) / "identity.json"
     path.write_text(path.read_text().replace('"ledger_id": "', '"ledger_id": "0'))
     before = Ledger.for_archive(archive).size()
-    assert code_of(lambda: Ledger.for_archive(archive).append(events(1))) == "L024"
+    assert code_of(lambda: Ledger.for_archive(next_process(archive)).append(events(1))) == "L024"
     assert code_of(lambda: archive.pm.hook.prepare_worker(archive=archive)) == "L024"
     assert Ledger.for_archive(archive).size() == before
 
@@ -194,7 +202,7 @@ def test_a_storage_folder_that_is_gone_refuses_and_writes_nothing_there(archive,
     # a worker names an empty mount point first (W055, core/storage/mounted.py), before the ledger's L024
     expected = "W055" if how == "empty mount point" else "L024"
     assert code_of(lambda: archive.pm.hook.prepare_worker(archive=archive)) == expected
-    assert code_of(lambda: Ledger.for_archive(archive).append(events(1))) == "L024"
+    assert code_of(lambda: Ledger.for_archive(next_process(archive)).append(events(1))) == "L024"
     assert not root.exists() or not any(root.iterdir())
     shutil.rmtree(root, ignore_errors=True)
     shutil.move(tmp_path / "elsewhere", root)  # the mount comes back

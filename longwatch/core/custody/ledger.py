@@ -51,6 +51,7 @@ import json
 import time
 import tomllib
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -103,6 +104,8 @@ PACKAGES: Table = Package.__table__  # type: ignore[assignment]
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"longwatch custody ledger").digest()[:8], "big", signed=True)
 #: how long a process trusts its last look at the mirror's identity before it looks again (seconds)
 CHECK_EVERY = 300.0
+#: engine -> monotonic time of the last check() that passed in this process (shared by its Ledger objects)
+_CHECKED: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 Identity = mirror.Identity
 
 
@@ -281,7 +284,7 @@ class Ledger:
             self._checked_at = time.monotonic()
             return
         mirror.check(self, self._archive.settings.primary_location)
-        self._checked_at = time.monotonic()  # before the recovery entry below: its append must not check again
+        self._checked_at = _CHECKED[self.engine] = time.monotonic()  # before the recovery entry: no second check
         for first, end in mirror.fill_gaps(self):
             self.append([CustodyEvent("recovery", outcome="success", agents=[software_agent()], detail=(
                 f"custody ledger: entries {first}..{end - 1} were committed but never reached the mirror on "
@@ -289,7 +292,10 @@ class Ledger:
                 "mirror write); they are mirrored now"))])
 
     def _check_if_stale(self) -> None:
-        if self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY:
+        """Check at most every :data:`CHECK_EVERY` seconds per process and database: commands and jobs make a
+        new :class:`Ledger` for each append, and the check reads the mirror's listing, which grows."""
+        last = max(self._checked_at or 0.0, _CHECKED.get(self.engine, 0.0))
+        if not last or time.monotonic() - last > CHECK_EVERY:
             self.check()
 
     def _refuse_if_mirror_lost(self, conn: Connection) -> None:
@@ -737,4 +743,5 @@ class Ledger:
                 mirror.record_reach(conn, source.location, source.size())
         self._known_checkpoint = None
         self._checked_at = None
+        _CHECKED.pop(self.engine, None)
         return len(restored.rows)
