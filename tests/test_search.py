@@ -160,6 +160,24 @@ def test_event_type_facet_and_a_readers_packages(catalog: Catalog) -> None:
     assert search(catalog, Query(packages=[])).items == [] and facets(catalog, Query(packages=[]))["total"] == 0
 
 
+def test_event_type_facet_counts_each_clip_once_per_type(catalog: Catalog) -> None:
+    """A package with two clips and three events (two of one type) counts two clips under each type, once."""
+    pid = "cam-04-20260303T0500"
+    with catalog.session() as s:
+        s.add(Clip(package_id=pid, relpath="data/media/y.mp4", original_name="y.mp4", size_bytes=1000, sha256="y",
+                   sha512="", start_utc=T0 + timedelta(minutes=10), end_utc=T0 + timedelta(minutes=20),
+                   duration=600.0, camera="cam-04", zone="Mapo-gu/Hapjeong", latitude=37.5499, longitude=126.9137,
+                   span_s=600))
+        for kind in ("fall", "fire"):
+            s.add(DetectedEvent(package_id=pid, camera="cam-04", type=kind, start_utc=T0, confidence=0.95,
+                                source="ai-y"))
+    found = facets(catalog, Query(cameras=["cam-04"]))
+    assert found["total"] == 4
+    assert found["event_type"] == [{"key": "fall", "count": 3}, {"key": "fire", "count": 2}]
+    assert facets(catalog, Query(min_confidence=0.9))["event_type"] == [
+        {"key": "fall", "count": 2}, {"key": "fire", "count": 2}]
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [

@@ -355,10 +355,12 @@ def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top
             query = select(column.label("key"), func.count().label("n")).where(*conds).group_by(column)
             query = query.order_by(order, column).limit(top) if name != "day" else query.order_by(column)
             out[name] = [{"key": k or "", "count": n} for k, n in s.execute(query)]
-        kinds = (select(DetectedEvent.package_id, DetectedEvent.type).where(DetectedEvent.package_id.is_not(None))
-                 .distinct().subquery())
-        by_type = (select(kinds.c.type, func.count().label("n")).select_from(Clip)
-                   .join(kinds, kinds.c.package_id == Clip.package_id).where(*conds)
-                   .group_by(kinds.c.type).order_by(func.count().desc(), kinds.c.type).limit(top))
+        # From the matching clips to their packages' events (the package_id index), each clip once per
+        # type: a DISTINCT of every event in the catalog first cost 120-250 ms at 260,000 clips even
+        # when the search matched a few hundred.
+        n = func.count(func.distinct(Clip.id))
+        by_type = (select(DetectedEvent.type, n.label("n")).select_from(Clip)
+                   .join(DetectedEvent, DetectedEvent.package_id == Clip.package_id).where(*conds)
+                   .group_by(DetectedEvent.type).order_by(n.desc(), DetectedEvent.type).limit(top))
         out["event_type"] = [{"key": k or "", "count": n} for k, n in s.execute(by_type)]
     return out
