@@ -294,15 +294,41 @@ def wrk(work: Path, base: str, paths: list[str], header: tuple[str, str], client
             "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000, "max": worst / 1000, "load": load}
 
 
-def search_under_load(work: Path, base: str, registry: list[dict[str, Any]], cookie: str, token: str,
+def server_cpu_seconds(master: int) -> float:
+    """CPU time so far of the server's worker processes (user + system)."""
+    total = 0
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def settle(master: int, limit: float = 600) -> float:
+    """Wait until the server has drained the requests wrk left queued (its workers idle for a second).
+
+    Otherwise a slow case's backlog would be measured as the next case's latency. Returns seconds waited.
+    """
+    t = time.perf_counter()
+    while time.perf_counter() - t < limit:
+        before = server_cpu_seconds(master)
+        time.sleep(1)
+        if server_cpu_seconds(master) - before < 0.1:
+            break
+    return time.perf_counter() - t
+
+
+def search_under_load(work: Path, base: str, server: int, registry: list[dict[str, Any]], cookie: str, token: str,
                       args: argparse.Namespace) -> None:
     """The search page and the API search under ``--clients`` signed-in clients, one filter mix at a time."""
     people = ("Cookie", cookie)
     machine = ("Authorization", f"Bearer {token}")
     print(f"\nsearch under load: {args.clients} clients (wrk, think time {args.think_ms} ms), "
           f"{args.seconds} s per line, {args.clips:,} packages")
-    print("| request | filter | requests/s | p50 ms | p95 ms | p99 ms | max ms | errors | load |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| request | filter | requests/s | p50 ms | p95 ms | p99 ms | max ms | errors | load | drain s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     every_page: list[str] = []
     every_api: list[str] = []
     for label, page_args, api_args in search_cases(registry):
@@ -315,21 +341,27 @@ def search_under_load(work: Path, base: str, registry: list[dict[str, Any]], coo
                 response = requests.get(base + path, headers=dict([header]), timeout=120)
                 response.raise_for_status()
             r = wrk(work, base, paths, header, args.clients, args.seconds, args.think_ms)
+            drained = settle(server)
             print(f"| {kind} | {label} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
-                  f"{r['max']:.0f} | {r['errors']:.0f} | {r['load']:.1f} |", flush=True)
-    for kind, paths, header in (("page", every_page, people), ("API", every_api, machine)):
-        for think in (args.think_ms, 0):
-            r = wrk(work, base, paths, header, args.clients, args.seconds * 2, think)
-            print(f"| {kind} | all mixes, think {think} ms | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-                  f"{r['p99']:.0f} | {r['max']:.0f} | {r['errors']:.0f} | {r['load']:.1f} |", flush=True)
+                  f"{r['max']:.0f} | {r['errors']:.0f} | {r['load']:.1f} | {drained:.0f} |", flush=True)
+    # Every mix at once, with think time; and the API back to back (its throughput).
+    for kind, paths, header, think in (("page", every_page, people, args.think_ms),
+                                       ("API", every_api, machine, args.think_ms), ("API", every_api, machine, 0)):
+        r = wrk(work, base, paths, header, args.clients, args.seconds * 2, think)
+        drained = settle(server)
+        print(f"| {kind} | all mixes, think {think} ms | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
+              f"{r['p99']:.0f} | {r['max']:.0f} | {r['errors']:.0f} | {r['load']:.1f} | {drained:.0f} |", flush=True)
 
 
 def slow_clients(base: str, port: int, people: requests.Session, args: argparse.Namespace,
-                 path: str = "/search?camera=cam-0042", n: int = 20) -> None:
-    """A normal page timed alone, then while N connections hold half-sent requests (headers never ended)."""
+                 path: str = "/search?camera=cam-0042", n: int = 20, timeout: float = 120) -> None:
+    """A normal page timed alone, then while N connections hold half-sent requests (headers never ended).
+
+    A request that gets no answer within ``timeout`` seconds is reported as hung.
+    """
     url = base + path
     timed(people, url, 3)
-    quiet = timed(people, url, n, timeout=120)
+    quiet = timed(people, url, n, timeout=timeout)
     print(f"\nslow clients: {path} alone p50 {quiet[0]:.1f} ms, p95 {quiet[1]:.1f} ms "
           f"(load average {os.getloadavg()[0]:.1f})")
     for count in (int(c) for c in args.stalled.split(",")):
@@ -341,11 +373,21 @@ def slow_clients(base: str, port: int, people: requests.Session, args: argparse.
         try:
             time.sleep(0.5)  # the server has accepted them and read the first half
             t = time.perf_counter()
-            p50, p95 = timed(people, url, n, timeout=120)
+            try:
+                p50, p95 = timed(people, url, n, timeout=timeout)
+            except requests.Timeout:
+                print(f"  with {count:4d} half-sent requests held: HUNG (no answer in {timeout:.0f} s)", flush=True)
+                continue
             spent = time.perf_counter() - t
             print(f"  with {count:4d} half-sent requests held: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
                   f"ratio (p50) {p50 / quiet[0]:.2f}, {n} requests in {spent:.1f} s "
                   f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+            time.sleep(max(0.0, 8 - spent))  # past gunicorn's 5 s wait for a request's data
+            later = timed(people, url, n, timeout=timeout)
+            print(f"  {'':4}  and after 8 s more:               p50 {later[0]:.1f} ms, p95 {later[1]:.1f} ms, "
+                  f"ratio (p50) {later[0] / quiet[0]:.2f}", flush=True)
+        except requests.Timeout:
+            print(f"  {'':4}  and after 8 s more: HUNG (no answer in {timeout:.0f} s)", flush=True)
         finally:
             for sock in stalled:
                 sock.close()
@@ -444,9 +486,18 @@ def run(work: Path, args: argparse.Namespace) -> None:
                 print(f"{label:32} {p50:8.1f} {p95:8.1f}")
         if "search" in parts:
             cookie = "; ".join(f"{c.name}={c.value}" for c in people.cookies)
-            search_under_load(work, base, registry, cookie, token, args)
+            search_under_load(work, base, server.pid, registry, cookie, token, args)
         if "slow" in parts:
             slow_clients(base, port, people, args)
+            # The same probe against gunicorn's sync workers (2, as before `serve` used threads): one
+            # half-sent request holds a whole worker until gunicorn's timeout.
+            sync_port = free_port()
+            sync = gunicorn(f"longwatch.web:create_app({str(root)!r})", sync_port, {}, workers=2)
+            try:
+                print("sync workers (gunicorn's default worker class, 2 workers), for comparison:")
+                slow_clients(f"http://127.0.0.1:{sync_port}", sync_port, people, args, n=5, timeout=20)
+            finally:
+                stop(sync)
 
         # -- upload -----------------------------------------------------------
         if args.upload_mib <= 0 or "upload" not in parts:
