@@ -1,14 +1,24 @@
-"""Web benchmark: list page and API p95 on a large generated catalog; tus upload vs plain curl.
+"""Web benchmark: list page, search page and API search under load, slow clients; tus upload vs plain curl.
 
-    .venv/bin/python benchmarks/web.py [--clips 1000000] [--upload-mib 1024] [--requests 200]
+    .venv/bin/python benchmarks/web.py [--clips 1000000] [--keep-catalog DIR] [--parts list,search,slow,upload]
+        [--clients 50] [--seconds 15] [--think-ms 1000] [--stalled 2,50] [--upload-mib 1024] [--requests 200]
 
-1. A catalog of ``--clips`` packages (one clip each) is generated straight
-   into the catalog tables (rows only: the list page and the API read the
-   catalog, never the packages). The package list page (HTML) and
-   ``/api/v1/packages`` are timed over loopback against gunicorn (2 workers),
-   unfiltered, by camera and by time range; p50 and p95 are printed.
-2. A file of ``--upload-mib`` MiB of random bytes is sent with ``curl`` to a
-   trivial receiver (a WSGI app under the same gunicorn that writes the body
+The server is ``longwatch serve`` as deploy/ runs it (gunicorn, 4 gthread workers of 8 threads).
+
+1. A catalog of ``--clips`` packages (one clip each; 500 cameras in a zone tree around Seoul with
+   places, titles of Korean and English words with their full-text rows, an event on 5 %) is
+   generated straight into the catalog tables (rows only: the pages and the API read the catalog,
+   never the packages). The package list page (HTML) and ``/api/v1/packages`` are timed over
+   loopback with one client, unfiltered, by camera and by time range; p50 and p95 are printed.
+2. ``search``: the search page (``/search``) and ``/api/v1/search`` with ``--clients`` signed-in
+   clients (``wrk`` with a Lua script carrying the session cookie or the API token), one filter
+   mix at a time (newest, a camera, a zone, a 1 h window, a place radius, an event type, full text
+   in Korean and English, camera and window), then all mixes at once: requests/s and p50/p95/p99.
+   Each client pauses ``--think-ms`` between requests (0: back to back).
+3. ``slow``: a page timed alone, then while N connections hold half-sent requests (``--stalled``),
+   and the same against gunicorn's sync workers for comparison; the ratio to the page alone is printed.
+4. ``upload``: a file of ``--upload-mib`` MiB of random bytes is sent with ``curl`` to a
+   trivial receiver (a WSGI app under gunicorn that writes the body
    to disk in 1 MiB pieces) and then, with the same curl, as one tus PATCH
    to longwatch (which also hashes, fsyncs and checks the chunk). The ratio
    is baseline time / tus time (1.0 = as fast as the trivial receiver).
