@@ -316,7 +316,7 @@ def server_cpu_seconds(master: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def settle(master: int, limit: float = 600) -> float:
+def settle(master: int, limit: float = 180) -> float:
     """Wait until the server has drained the requests wrk left queued (its workers idle for a second).
 
     Otherwise a slow case's backlog would be measured as the next case's latency. Returns seconds waited.
@@ -342,13 +342,15 @@ def search_under_load(work: Path, base: str, server: int, registry: list[dict[st
     every_page: list[str] = []
     every_api: list[str] = []
     for label, page_args, api_args in search_cases(registry):
+        if args.mixes and not any(m in label for m in args.mixes.split(",")):
+            continue
         pages = ["/search" + ("?" + urlencode(a) if a else "") for a in page_args]
         apis = ["/api/v1/search?" + urlencode(a) for a in api_args]
         every_page += pages
         every_api += apis
         for kind, paths, header in (("page", pages, people), ("API", apis, machine)):
             for path in paths[:3]:  # warm, and fail loudly on a wrong query
-                response = requests.get(base + path, headers=dict([header]), timeout=120)
+                response = requests.get(base + path, headers=dict([header]), timeout=600)
                 response.raise_for_status()
             r = wrk(work, base, paths, header, args.clients, args.seconds, args.think_ms)
             drained = settle(server)
@@ -428,6 +430,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="length of each wrk run (search part)")
     parser.add_argument("--think-ms", type=int, default=1000,
                         help="mean pause of each client between requests (0.5x-1.5x); 0: back to back")
+    parser.add_argument("--mixes", default="", help="only the filter mixes whose label contains one of these")
     parser.add_argument("--stalled", default="2,50", help="half-sent requests held open (slow part), comma-separated")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (as deploy/ runs it)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (as deploy/ runs it)")

@@ -178,6 +178,32 @@ def test_event_type_facet_counts_each_clip_once_per_type(catalog: Catalog) -> No
         {"key": "fall", "count": 2}, {"key": "fire", "count": 2}]
 
 
+def test_facets_let_many_candidates_drive_the_counts(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many event, case or text candidates: a page walks the time index (SQLite's ``+column``), but the
+    facets count every match and must start from the candidates (at a million clips the ``+`` made an
+    event type's facets scan every clip: 118 s against 2.7 s)."""
+    if catalog.engine.dialect.name != "sqlite":
+        pytest.skip("the unary + is SQLite's")
+    from sqlalchemy import event
+
+    from longwatch.core.catalog import search as search_module
+
+    expected = facets(catalog, Query(event_type="fall", text="crossing"))
+    monkeypatch.setattr(search_module, "NARROW_CAP", 0)  # every candidate set counts as "many"
+    sent: list[str] = []
+    listener = lambda _c, _cur, statement, _p, _ctx, _m: sent.append(statement)  # noqa: E731
+    event.listen(catalog.engine, "before_cursor_execute", listener)
+    try:
+        found = facets(catalog, Query(event_type="fall", text="crossing"))
+        page = search(catalog, Query(event_type="fall", text="crossing"))
+    finally:
+        event.remove(catalog.engine, "before_cursor_execute", listener)
+    assert found == expected and found["total"] == 2
+    counts = [st for st in sent if "count(" in st]
+    assert counts and not any("+clips." in st for st in counts)
+    assert len(page.items) == 2 and any("+clips." in st and "ORDER BY" in st for st in sent)
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [
