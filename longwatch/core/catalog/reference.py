@@ -124,9 +124,10 @@ def zone_subtree(s: Session, path: str) -> list[str]:
 
 
 def list_zones(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every zone, by path: read as plain rows (the search form lists them all on every page)."""
     with catalog.session() as s:
-        return [{"path": z.path, "name": z.name, "parent": z.parent, "kind": z.kind}
-                for z in s.scalars(select(Zone).order_by(Zone.path))]
+        rows = s.execute(select(Zone.path, Zone.name, Zone.parent, Zone.kind).order_by(Zone.path))
+        return [{"path": path, "name": name, "parent": parent, "kind": kind} for path, name, parent, kind in rows]
 
 
 def add_zone(catalog: Catalog, path: str, name: str = "", kind: str = "") -> None:
