@@ -97,7 +97,7 @@ def test_administrator_and_records_manager_set_up_cameras_schedule_and_notice(we
             assert heading.count() == 1
             assert citizen.locator("li", has_text="범죄 예방 및 수사").count() == 1
             assert citizen.locator("strong", has_text="정보공개 담당").count() == 1
-            assert "## " not in citizen.locator("main").inner_text()  # formatted, not raw Markdown (## is a section: h3)
+            assert "## " not in citizen.locator("main").inner_text()  # formatted: "## " became an h3
             citizen.screenshot(path=str(ARTIFACTS / "setup-notice-ko.png"), full_page=True)
             browser.close()
     finally:
