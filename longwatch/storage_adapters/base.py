@@ -11,8 +11,10 @@ Readers never see a package whose publishing step has not happened.
 from __future__ import annotations
 
 import builtins
+import fcntl
 import os
 import re
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +22,28 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from longwatch.errors import LongwatchError
+
+
+def remove_unless_locked(path: Path) -> bool:
+    """Remove the folder ``path`` unless a live process holds a ``flock`` on it; True when removed.
+
+    A writer keeps its own working folder locked while it works (the kernel
+    drops the lock when the process dies), so a sweep on the same machine
+    removes what killed processes left and never a folder still in use.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
 
 PACKAGE_ROOT = "packages"
 _UNSAFE_KEY = re.compile(r"[\x00-\x1f\x7f\\]")

@@ -28,6 +28,7 @@ from longwatch.storage_adapters.base import (
     check_key,
     fsync_dir,
     package_prefix,
+    remove_unless_locked,
 )
 
 STAGING = ".staging"
@@ -262,18 +263,8 @@ class LocalStorageAdapter(StorageAdapter):
         removed = []
         if staging.is_dir():
             for leftover in staging.iterdir():
-                try:
-                    fd = os.open(leftover, os.O_RDONLY | os.O_DIRECTORY)
-                except OSError:
-                    continue
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # a live writer owns it
-                finally:
-                    os.close(fd)
-                shutil.rmtree(leftover, ignore_errors=True)
-                removed.append(leftover.name)
+                if remove_unless_locked(leftover):  # a live writer keeps its folder locked
+                    removed.append(leftover.name)
         return removed
 
     def local_path(self, package_id: str) -> Path | None:

@@ -37,7 +37,7 @@ from longwatch.core.aip.fixity import digest_stream
 from longwatch.core.archive import Archive
 from longwatch.core.preservation.ingest import HEADROOM, check_source, open_source
 from longwatch.errors import LongwatchError
-from longwatch.storage_adapters.base import StorageAdapter
+from longwatch.storage_adapters.base import StorageAdapter, remove_unless_locked
 
 PREFIX = "staged"
 #: This machine's scratch folders for staged bytes being ingested (under the archive folder's ``tmp/``).
@@ -178,21 +178,8 @@ def sweep_scratch(archive: Archive) -> list[str]:
     if not root.is_dir():
         return removed
     for leftover in root.iterdir():
-        if not leftover.name.startswith(SCRATCH_PREFIXES) or not leftover.is_dir():
-            continue
-        try:
-            fd = os.open(leftover, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # a live process holds it
-        else:
-            shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.name.startswith(SCRATCH_PREFIXES) and leftover.is_dir() and remove_unless_locked(leftover):
             removed.append(leftover.name)
-        finally:
-            os.close(fd)
     return removed
 
 
