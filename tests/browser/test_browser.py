@@ -6,17 +6,11 @@ Never a downloaded browser: ``executable_path`` points at Debian's package
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from web_fixtures import PASSWORD, LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 
 
 @pytest.fixture

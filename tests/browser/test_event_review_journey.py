@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from web_fixtures import PASSWORD, LiveServer
 
 from longwatch.core.custody import Ledger
 from longwatch.core.events import record as events
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 START = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)  # the web archive's clip
 DETECTOR = {"name": "loitering-net", "version": "3.0", "event_types": ["loitering"], "library": "onnxruntime",
             "models": [{"name": "loitering.onnx", "size": 4096, "sha256": "cd" * 32, "source": "vendor"}],
             "parameters": {"threshold": 0.7}}
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from conftest import START
 from web_fixtures import PASSWORD, LiveServer
 
@@ -22,11 +22,7 @@ from longwatch.core.catalog.models import Camera
 from longwatch.core.media.probe import make_test_clip
 from longwatch.core.preservation import ingest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 LAT, LON = 37.5665, 126.9780
 
 

@@ -10,19 +10,14 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from web_fixtures import PASSWORD, LiveServer
 
 from longwatch.core.catalog import reference
 from longwatch.core.evidence.verify_export import verify_export
 from longwatch.core.records import holds
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 
 
 def test_police_request_from_search_to_the_officers_download(web_archive, tmp_path: Path) -> None:

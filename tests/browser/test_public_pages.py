@@ -8,9 +8,9 @@ Screenshots go to tests/artifacts/public-*.png.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from web_fixtures import PASSWORD, LiveServer
 
 from longwatch import registry
@@ -20,11 +20,7 @@ from longwatch.core.preservation import ingest
 from longwatch.core.public import access_requests as req_api
 from longwatch.core.public import operation_register as register_api
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 FACE_START = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
 SYNC_START = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
 

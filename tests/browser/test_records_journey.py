@@ -10,9 +10,8 @@ tests/artifacts/records-*.png.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from conftest import ingest_one, unique_copy
 from web_fixtures import PASSWORD, LiveServer
 
@@ -20,11 +19,7 @@ from longwatch.core import accounts
 from longwatch.core.catalog.models import Package
 from longwatch.web.pickers import picker_value
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 LATER = "2035-01-01T00:00:00Z"  # both clips are due under the default schedule (30 days)
 
 

@@ -7,18 +7,12 @@ Screenshots go to tests/artifacts/setup-*.png.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
 from web_fixtures import PASSWORD, LiveServer
 
 from longwatch.core.catalog.models import User
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")]
+pytestmark = MARKS
 NEW_PASSWORD = "records-2026-seoul"
 GOOD_CSV = ("id,name,zone,latitude,longitude,address\n"
             "jung-001,남대문시장 입구,Jung-gu/Market,37.559,126.977,서울특별시 중구 남대문시장4길 21\n"
