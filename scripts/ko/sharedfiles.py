@@ -9,7 +9,7 @@ KO = {
     "overwritten":
         "저장 위치 {location}의 {key}에 이미 다른 바이트가 있습니다. 한 번 기록한 기록은 덮어쓰지 않습니다",
     "export {export_id} is not in the store: it is not finished yet, or it was deleted":
-        "반출 {export_id}이(가) 저장소에 없습니다: 아직 끝나지 않았거나 삭제되었습니다",
+        "내보내기 {export_id}이(가) 저장소에 없습니다: 아직 끝나지 않았거나 삭제되었습니다",
     "the destruction certificate of disposition {disposition_id} is not in the store ({key} on storage "
     "location {location}): check the location, or restore it from a replica":
         "처분 {disposition_id}의 파기 확인서가 저장소에 없습니다 (저장 위치 {location}의 {key}): 저장 위치를 "
