@@ -7,30 +7,16 @@ Never a downloaded browser: ``executable_path`` points at Debian's package
 from __future__ import annotations
 
 import pytest
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
-from web_fixtures import PASSWORD, LiveServer
+from browser_kit import ARTIFACTS, MARKS, chromium_pages
+from web_fixtures import PASSWORD
 
 pytestmark = MARKS
 
 
 @pytest.fixture
 def browser_page(web_archive):
-    from playwright.sync_api import sync_playwright
-
-    server = LiveServer(web_archive.root, {"LONGWATCH_UPLOAD_CHUNK": 16 * 1024})
-    server.start()
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            yield server, page
-            context.close()
-            browser.close()
-    finally:
-        server.stop()
+    with chromium_pages(web_archive.root, {"LONGWATCH_UPLOAD_CHUNK": 16 * 1024}) as (server, new_page):
+        yield server, new_page(locale="en-US", height=860)
 
 
 def _images_loaded(page):

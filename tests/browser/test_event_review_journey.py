@@ -11,8 +11,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
-from web_fixtures import PASSWORD, LiveServer
+from browser_kit import ARTIFACTS, MARKS, chromium_pages
+from web_fixtures import PASSWORD
 
 from longwatch.core.custody import Ledger
 from longwatch.core.events import record as events
@@ -27,22 +27,8 @@ pytestmark = MARKS
 
 @pytest.fixture
 def browser_page(web_archive):
-    from playwright.sync_api import sync_playwright
-
-    server = LiveServer(web_archive.root)
-    server.start()
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ko-KR")
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            yield server, page
-            context.close()
-            browser.close()
-    finally:
-        server.stop()
+    with chromium_pages(web_archive.root) as (server, new_page):
+        yield server, new_page(locale="ko-KR", height=860)
 
 
 def test_operator_reviews_an_ai_event(browser_page, web_archive):

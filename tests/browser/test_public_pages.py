@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
-from web_fixtures import PASSWORD, LiveServer
+from browser_kit import ARTIFACTS, MARKS, chromium_pages
+from web_fixtures import PASSWORD
 
 from longwatch import registry
 from longwatch.core.catalog.models import Camera
@@ -27,25 +27,8 @@ SYNC_START = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
 
 @pytest.fixture
 def korean(web_archive):
-    from playwright.sync_api import sync_playwright
-
-    server = LiveServer(web_archive.root)
-    server.start()
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-
-            def context():
-                ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
-                page = ctx.new_page()
-                page.set_default_timeout(60_000)
-                return page
-
-            yield server, context
-            browser.close()
-    finally:
-        server.stop()
+    with chromium_pages(web_archive.root) as (server, new_page):
+        yield server, lambda: new_page(timeout=60_000)
 
 
 def _sign_in(page, server, role):
