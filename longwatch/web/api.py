@@ -163,6 +163,17 @@ def time_of(data: dict[str, Any], name: str, required: bool = False) -> Any:
         raise LongwatchError("W092", detail=f"{name}: {exc.render()}") from exc
 
 
+def time_arg(name: str) -> Any:
+    """A date-time query argument (ISO 8601 with a zone) or None; W012 when it is not one."""
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return parse_time(text)
+    except LongwatchError as exc:
+        raise LongwatchError("W012", name=name, detail=exc.render()) from exc
+
+
 def list_of(data: dict[str, Any], name: str, limit: int = 500) -> list[str]:
     """A list of strings from a JSON body."""
     value = data.get(name) or []

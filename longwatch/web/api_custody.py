@@ -36,6 +36,7 @@ from longwatch.web.api import (
     operation,
     param,
     text_of,
+    time_arg,
 )
 from longwatch.web.security import requires
 
@@ -139,15 +140,6 @@ _EVENT_PARAMS = [
 ]
 
 
-def _arg_time(name: str) -> Any:
-    text = (request.args.get(name) or "").strip()
-    if not text:
-        return None
-    try:
-        return clock.parse_time(text)
-    except LongwatchError as exc:
-        raise LongwatchError("W012", name=name, detail=exc.render()) from exc
-
 
 @bp.get("/events")
 @requires("catalog:read", scoped=False)
@@ -158,8 +150,8 @@ def list_events() -> Any:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1000:
         raise LongwatchError("W012", name="limit", detail="a whole number from 1 to 1000")
     rows = events.query(current_archive(), camera=(request.args.get("camera") or "").strip() or None,
-                        type=(request.args.get("type") or "").strip() or None, start=_arg_time("start"),
-                        end=_arg_time("end"), status=(request.args.get("status") or "").strip() or None,
+                        type=(request.args.get("type") or "").strip() or None, start=time_arg("start"),
+                        end=time_arg("end"), status=(request.args.get("status") or "").strip() or None,
                         limit=int(text))
     return jsonify([events.event_dict(e) for e in rows])
 
@@ -226,7 +218,7 @@ def get_request(number: str) -> Any:
                                             "maxItems": 10}), "explode": True},
             param("text", "query", {"type": "string", "maxLength": 200})], errors=ERRORS)
 def register() -> Any:
-    rows = operation_register.build(current_archive(), start=_arg_time("start"), end=_arg_time("end"),
+    rows = operation_register.build(current_archive(), start=time_arg("start"), end=time_arg("end"),
                                     categories=[c for c in request.args.getlist("category") if c.strip()],
                                     text=(request.args.get("text") or "")[:200])
     return jsonify([r.to_dict() for r in rows])

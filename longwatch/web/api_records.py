@@ -40,6 +40,7 @@ from longwatch.web.api import (
     operation,
     param,
     text_of,
+    time_arg,
     time_of,
 )
 from longwatch.web.security import requires
@@ -93,15 +94,6 @@ def _number(name: str, cast: type = float) -> Any:
     return value
 
 
-def _time_arg(name: str) -> Any:
-    text = (request.args.get(name) or "").strip()
-    if not text:
-        return None
-    try:
-        return clock.parse_time(text)
-    except LongwatchError as exc:
-        raise LongwatchError("W012", name=name, detail=exc.render()) from exc
-
 
 def _bbox(text: str) -> tuple[float, float, float, float] | None:
     if not text:
@@ -119,7 +111,7 @@ def search_query() -> search_api.Query:
     near = (args.get("near") or "").strip()
     limit = _number("limit", int)
     return search_api.Query(
-        start=_time_arg("start"), end=_time_arg("end"),
+        start=time_arg("start"), end=time_arg("end"),
         cameras=[c.strip() for c in args.getlist("camera") if c.strip()][: search_api.MAX_LIST + 1],
         zone=(args.get("zone") or "").strip(), purpose=(args.get("purpose") or "").strip(),
         bbox=_bbox((args.get("bbox") or "").strip()),

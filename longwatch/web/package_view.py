@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, render_template, request
 
@@ -37,6 +37,17 @@ from longwatch.web.security import current_user, record_footage, requires
 
 bp = Blueprint("clips", __name__)
 CHUNK = 1 << 20
+
+
+def _chunks(opened: BinaryIO, length: int) -> Iterator[bytes]:
+    """At most ``length`` bytes of an opened object, in pieces of :data:`CHUNK`, closing it at the end."""
+    with opened as fh:
+        while length > 0:
+            chunk = fh.read(min(CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
 #: Containers browsers play natively. Others (the recorder's MPEG-TS segments, vendor formats
 #: ffmpeg can demux) are played through an access copy made by stream copy: see access_copy_view.
 BROWSER_PLAYABLE = frozenset({"video/mp4", "video/webm", "video/ogg"})
@@ -107,18 +118,8 @@ def stream_media(archive: Archive, pkg: Any, clip: Clip, download: bool = False)
         wanted = None
     start, end = wanted if wanted is not None else (0, size)
 
-    def body() -> Iterator[bytes]:
-        with storage.open(key, start, end) as fh:
-            left = end - start
-            while left > 0:
-                chunk = fh.read(min(CHUNK, left))
-                if not chunk:
-                    break
-                left -= len(chunk)
-                yield chunk
-
-    response = Response(body(), status=206 if wanted is not None else 200, mimetype=clip.mime_type or
-                        "application/octet-stream", direct_passthrough=True)
+    response = Response(_chunks(storage.open(key, start, end), end - start), status=206 if wanted is not None else 200,
+                        mimetype=clip.mime_type or "application/octet-stream", direct_passthrough=True)
     response.headers["Content-Length"] = str(end - start)
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["ETag"] = etag
@@ -289,17 +290,8 @@ def _view_response(archive: Archive, view: CachedView, start: int, end: int, ran
                    etag: str) -> Response:
     """Bytes ``[start, end)`` of a cached view, read from the store in chunks (a file on a local primary)."""
 
-    def body() -> Iterator[bytes]:
-        with viewing_cache.open_view(archive, view, start, end) as fh:
-            left = end - start
-            while left > 0:
-                chunk = fh.read(min(CHUNK, left))
-                if not chunk:
-                    break
-                left -= len(chunk)
-                yield chunk
-
-    response = Response(body(), status=206 if ranged else 200, mimetype=mimetype, direct_passthrough=True)
+    response = Response(_chunks(viewing_cache.open_view(archive, view, start, end), end - start),
+                        status=206 if ranged else 200, mimetype=mimetype, direct_passthrough=True)
     response.headers["Content-Length"] = str(end - start)
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["ETag"] = etag
