@@ -37,6 +37,9 @@ def _sign_in(page, server, role):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(server.url + "/")
+    # The dashboard's poster frames are viewings the register records; wait for
+    # them so that a test counting register rows does not race their requests.
+    page.wait_for_load_state("networkidle")
 
 
 def _submit(page, form_id):
