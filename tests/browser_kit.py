@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_fixtures import LiveServer
+from web_fixtures import PASSWORD, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -44,3 +44,15 @@ def chromium_pages(root: Path, config: dict[str, Any] | None = None) -> Iterator
             browser.close()
     finally:
         server.stop()
+
+
+def sign_in(page: Any, url: str, username: str, password: str = PASSWORD, lang: str | None = None) -> None:
+    """Sign in through the form and wait until the dashboard has loaded all it asks for: its poster frames
+    are viewings that the register records, so a test that counts records must not race their requests.
+    Without ``lang`` the page's language follows the browser's locale."""
+    page.goto(f"{url}/login" + (f"?lang={lang}" if lang else ""))
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
+    page.wait_for_load_state("networkidle")

@@ -7,7 +7,7 @@ Never a downloaded browser: ``executable_path`` points at Debian's package
 from __future__ import annotations
 
 import pytest
-from browser_kit import ARTIFACTS, MARKS, chromium_pages
+from browser_kit import ARTIFACTS, MARKS, chromium_pages, sign_in
 from web_fixtures import PASSWORD
 
 pytestmark = MARKS
@@ -23,17 +23,9 @@ def _images_loaded(page):
     page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
 
 
-def _sign_in(page, server, role="operator"):
-    page.goto(server.url + "/")
-    page.fill("#username", role)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
-
-
 def test_sign_in_list_play_and_seek(browser_page, web_archive):
     server, page = browser_page
-    _sign_in(page, server)
+    sign_in(page, server.url, "operator")
     _images_loaded(page)  # poster frames: made by ffmpeg on first request
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     page.click("nav >> text=Packages")
@@ -70,7 +62,7 @@ def test_korean_dashboard(browser_page):
 
 def test_upload_with_interruption_resumes(browser_page, fresh_clip, web_archive):
     server, page = browser_page
-    _sign_in(page, server)
+    sign_in(page, server.url, "operator")
     seen = {"patch": 0, "aborted": 0, "head_after_abort": 0}
 
     def route(route):
@@ -105,7 +97,7 @@ def test_upload_page_reports_a_failed_archive_truthfully(browser_page, clip, web
     """The last PATCH reaches the server (which refuses a duplicate) but its answer is lost: the page
     must say the upload failed, with the code, never "archived as package null"."""
     server, page = browser_page
-    _sign_in(page, server)
+    sign_in(page, server.url, "operator")
     lost = {"answers": 0}
 
     def route(route):

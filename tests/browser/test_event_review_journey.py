@@ -11,8 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_kit import ARTIFACTS, MARKS, chromium_pages
-from web_fixtures import PASSWORD
+from browser_kit import ARTIFACTS, MARKS, chromium_pages, sign_in
 
 from longwatch.core.custody import Ledger
 from longwatch.core.events import record as events
@@ -39,11 +38,7 @@ def test_operator_reviews_an_ai_event(browser_page, web_archive):
     assert recorded.window  # the default rule kept a window of footage around it
     event_id = recorded.event.id
     server, page = browser_page
-    page.goto(server.url + "/login?lang=ko")
-    page.fill("#username", "operator")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
+    sign_in(page, server.url, "operator", lang="ko")
     page.click("nav >> text=이벤트 검토")
     row = page.locator(f"#event-{event_id}")
     row.wait_for()

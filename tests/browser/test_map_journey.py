@@ -13,9 +13,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS, sign_in
 from conftest import START
-from web_fixtures import PASSWORD, LiveServer
+from web_fixtures import LiveServer
 
 from longwatch.core.catalog import reference
 from longwatch.core.catalog.models import Camera
@@ -46,11 +46,7 @@ def browser_on(web_archive):
                 page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
                 page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e: problems.append(str(e)))
-                page.goto(server.url + "/login?lang=" + locale[:2])
-                page.fill("#username", role)
-                page.fill("#password", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(server.url + "/")
+                sign_in(page, server.url, role, lang=locale[:2])
                 return page
 
             yield server, signed_in

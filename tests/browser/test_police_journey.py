@@ -10,8 +10,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
-from web_fixtures import PASSWORD, LiveServer
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS, sign_in
+from web_fixtures import LiveServer
 
 from longwatch.core.catalog import reference
 from longwatch.core.evidence.verify_export import verify_export
@@ -34,11 +34,7 @@ def test_police_request_from_search_to_the_officers_download(web_archive, tmp_pa
             staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
             page = staff.new_page()
             page.set_default_timeout(60_000)
-            page.goto(server.url + "/login?lang=en")
-            page.fill("#username", "records-manager")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(server.url + "/")
+            sign_in(page, server.url, "records-manager", lang="en")
             # search: camera and a time range picked on the archive's clock (14:00 in Seoul)
             page.click("nav >> text=Search")
             page.select_option("#camera", ["cam-01"])

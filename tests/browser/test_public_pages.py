@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from browser_kit import ARTIFACTS, MARKS, chromium_pages
-from web_fixtures import PASSWORD
+from browser_kit import ARTIFACTS, MARKS, chromium_pages, sign_in
 
 from longwatch import registry
 from longwatch.core.catalog.models import Camera
@@ -31,17 +30,6 @@ def korean(web_archive):
         yield server, lambda: new_page(timeout=60_000)
 
 
-def _sign_in(page, server, role):
-    page.goto(server.url + "/login?lang=ko")
-    page.fill("#username", role)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
-    # The dashboard's poster frames are viewings the register records; wait for
-    # them so that a test counting register rows does not race their requests.
-    page.wait_for_load_state("networkidle")
-
-
 def _submit(page, form_id):
     page.click(f"#{form_id} button[type=submit]")
     page.wait_for_load_state("load")
@@ -52,7 +40,7 @@ def test_request_received_to_delivered_masked_and_lawful_refusal(korean, web_arc
     archive = web_archive.archive
     ingest.ingest(archive, ingest.IngestRequest(path=footage["face"], camera="cam-05", start=FACE_START))
     page = new_page()
-    _sign_in(page, server, "operator")
+    sign_in(page, server.url, "operator", lang="ko")
     assert "처리 중인 청구" in page.content()  # the dashboard panel
     page.goto(server.url + "/requests/new")
     page.select_option("#kind", "pipa-access")
@@ -117,7 +105,7 @@ def test_register_lists_the_ledger_and_notice_needs_no_login(korean, web_archive
     req_api.mask(archive, req.number)
     req_api.deliver(archive, req.number)
     admin = new_page()
-    _sign_in(admin, server, "administrator")
+    sign_in(admin, server.url, "administrator", lang="ko")
     admin.goto(server.url + "/register")
     rows = admin.locator("table.register tbody tr")
     expected = register_api.build(archive)
@@ -150,7 +138,7 @@ def test_two_cameras_play_in_sync(korean, web_archive, tmp_path):
         path = make_test_clip(tmp_path / f"{camera}.mp4", seconds=6, label=camera, start=SYNC_START)
         ingest.ingest(archive, ingest.IngestRequest(path=path, camera=camera, start=SYNC_START))
     page = new_page()
-    _sign_in(page, server, "operator")  # an investigator sees only shared cases
+    sign_in(page, server.url, "operator", lang="ko")  # an investigator sees only shared cases
     page.goto(server.url + "/inquiry?camera=cam-a&camera=cam-b&start=2026-03-04T10:00:00%2B09:00"
               "&end=2026-03-04T10:00:06%2B09:00&case=FIRE-2026-3")
     page.wait_for_function("() => [...document.querySelectorAll('video.sync')].every(v => v.readyState >= 1)")

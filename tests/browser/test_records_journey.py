@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS, sign_in
 from conftest import ingest_one, unique_copy
 from web_fixtures import PASSWORD, LiveServer
 
@@ -28,14 +28,6 @@ def _status(archive, package_id: str) -> str:
         package = s.get(Package, package_id)
         assert package is not None
         return package.status
-
-
-def _sign_in(page, url: str, username: str) -> None:
-    page.goto(url + "/login?lang=en")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
 
 
 def test_hold_then_disposition_proposed_approved_by_a_second_manager_and_executed(
@@ -61,7 +53,7 @@ def test_hold_then_disposition_proposed_approved_by_a_second_manager_and_execute
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             first = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR").new_page()
             first.set_default_timeout(30_000)
-            _sign_in(first, server.url, "records-manager")
+            sign_in(first, server.url, "records-manager", lang="en")
             first.click("nav >> text=Legal holds")
             first.select_option("#kind", "camera")
             first.fill("#camera", "cam-01")
@@ -85,7 +77,7 @@ def test_hold_then_disposition_proposed_approved_by_a_second_manager_and_execute
 
             second = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR").new_page()
             second.set_default_timeout(30_000)
-            _sign_in(second, server.url, "rm2")
+            sign_in(second, server.url, "rm2", lang="en")
             second.goto(disposition_url + "&lang=ko")
             second.wait_for_selector("#status[data-status=proposed]")
             second.screenshot(path=str(ARTIFACTS / "records-proposal-ko.png"), full_page=True)

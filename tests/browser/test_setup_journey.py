@@ -7,8 +7,8 @@ Screenshots go to tests/artifacts/setup-*.png.
 
 from __future__ import annotations
 
-from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS
-from web_fixtures import PASSWORD, LiveServer
+from browser_kit import ARGS, ARTIFACTS, CHROMIUM, MARKS, sign_in
+from web_fixtures import LiveServer
 
 from longwatch.core.catalog.models import User
 
@@ -21,14 +21,6 @@ GOOD_CSV = ("id,name,zone,latitude,longitude,address\n"
 BAD_CSV = GOOD_CSV + "jung-004,위도 없음,Jung-gu/Market,not-a-number,126.9,\n"
 NOTICE = ("## 영상정보처리기기 설치 근거 및 목적\n\n- 범죄 예방 및 수사\n- 시설 안전 및 화재 예방\n\n"
           "문의: **정보공개 담당** 02-0000-0000\n")
-
-
-def _sign_in(page, url: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(url + "/login?lang=ko")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
 
 
 def test_administrator_and_records_manager_set_up_cameras_schedule_and_notice(web_archive, tmp_path):
@@ -45,7 +37,7 @@ def test_administrator_and_records_manager_set_up_cameras_schedule_and_notice(we
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             admin = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR").new_page()
             admin.set_default_timeout(30_000)
-            _sign_in(admin, server.url, "administrator")
+            sign_in(admin, server.url, "administrator", lang="ko")
             admin.click("nav a[href$='/admin/users']")
             admin.fill("#new-username", "kim.records")
             admin.fill("#new-password", NEW_PASSWORD)
@@ -56,7 +48,7 @@ def test_administrator_and_records_manager_set_up_cameras_schedule_and_notice(we
 
             manager = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR").new_page()
             manager.set_default_timeout(30_000)
-            _sign_in(manager, server.url, "kim.records", NEW_PASSWORD)
+            sign_in(manager, server.url, "kim.records", NEW_PASSWORD, lang="ko")
             nav = manager.locator("nav").first.inner_text()
             assert "카메라" in nav and "보존기간 책정표" in nav
             assert "사용자" not in nav  # accounts are the administrator's
