@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from longwatch import __version__, cli_help, clock, i18n
+from longwatch import __version__, cli_help, clock, i18n, startup
 from longwatch.commands.index import COMMANDS
 from longwatch.console import Context, emit_json, human_size, local_time, package_status, pass_obj
 from longwatch.errors import LongwatchError
@@ -211,7 +211,6 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
 def _ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, location: str, location_name: str,
             start: str, title: str, allow_duplicate: bool, follow_symlinks: bool, as_json: bool,
             early: early_pass.EarlyPass | None) -> None:
-    from longwatch.commands.bagit_check import payload_of_bags
     from longwatch.console import progress_for
     from longwatch.core.aip.package import printable_name
     from longwatch.core.preservation import ingest as ingest_mod
@@ -226,7 +225,12 @@ def _ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locat
     ingest_mod.check_camera(camera)
     publish_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []
-    files = list(ingest_mod.expand_paths(payload_of_bags(list(paths))))  # issue 23: a bag gives its payload
+    given = list(paths)
+    if any(path.is_dir() for path in given):  # issue 23: a bag gives its payload (its checks load for a folder)
+        from longwatch.commands.bagit_check import payload_of_bags
+
+        given = payload_of_bags(given)
+    files = list(ingest_mod.expand_paths(given))
     for path in files:
         request = ingest_mod.IngestRequest(
             path=path, camera=camera, zone=zone, latitude=lat, longitude=lon, location_name=location_name,
@@ -615,4 +619,7 @@ def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> Non
 
 
 def main() -> None:
+    """The ``longwatch`` program: the command line as its own process (the start-up runs without the
+    garbage collector until the archive is open: ``longwatch/startup.py``)."""
+    startup.pause()
     cli(prog_name="longwatch")

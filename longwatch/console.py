@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from longwatch import i18n
+from longwatch import i18n, startup
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
@@ -62,6 +62,12 @@ class Context:
     _account: accounts.Account | None = None
 
     def archive(self) -> Archive:
+        try:
+            return self._open()
+        finally:
+            startup.resume()  # the start-up is over: the garbage collector runs again (longwatch/startup.py)
+
+    def _open(self) -> Archive:
         if self._archive is None:
             from longwatch.core.archive import Archive
 
@@ -83,13 +89,16 @@ class Context:
         """
         from longwatch.core import accounts
 
-        archive = self.archive()
-        if self._account is None:
-            found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
-            if found is None:
-                raise LongwatchError("W030", os_user=accounts.os_user() or "?")
-            self._account = found
-            archive.act_as(found.username)
+        try:
+            archive = self._open()
+            if self._account is None:  # the first query: SQLAlchemy configures the mapped classes now
+                found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
+                if found is None:
+                    raise LongwatchError("W030", os_user=accounts.os_user() or "?")
+                self._account = found
+                archive.act_as(found.username)
+        finally:
+            startup.resume()
         if permission is not None and not accounts.has_permission(self._account.role, permission):
             raise LongwatchError("W009", role=self._account.role, permission=permission)
         if permission is not None and not self._account.scope_allows(permission):  # a token with fewer scopes
