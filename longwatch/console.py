@@ -150,14 +150,27 @@ def package_status(status: str) -> str:
     return i18n.gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
+def _may_be_terminal(stream: Any) -> bool:
+    """Whether rich could take ``stream`` for a terminal: a tty, or an environment that says it is one
+    (rich's TTY_COMPATIBLE and FORCE_COLOR). When not, a command's progress needs no rich console."""
+    if os.environ.get("TTY_COMPATIBLE", "") == "1" or os.environ.get("FORCE_COLOR") is not None:
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 @contextmanager
 def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A rich bar on a terminal, a few plain lines elsewhere, nothing with --quiet."""
     if obj.quiet:
         yield lambda n: None
         return
-    stderr = _console("stderr")
-    if stderr.is_terminal:
+    # not a terminal (a service, cron, a pipe): rich is not imported at all (issue 23: 30 ms of CPU)
+    stderr = _console("stderr") if _may_be_terminal(sys.stderr) else None
+    if stderr is not None and stderr.is_terminal:
         # imported here: rich's progress module costs every command a tenth of a second
         from rich.progress import (
             BarColumn,

@@ -93,8 +93,7 @@ def _deferred(module: str, hook: str, options: dict[str, bool]) -> Callable[...,
 
     call.__wrapped__ = spec  # type: ignore[attr-defined]  # pluggy takes the argument names from here
     call.__name__ = call.__qualname__ = hook
-    marked: Callable[..., Any] = hookspecs.hookimpl(**options)(call)
-    return marked
+    return hookspecs.hookimpl(call, tryfirst=options.get("tryfirst", False), trylast=options.get("trylast", False))
 
 
 def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
