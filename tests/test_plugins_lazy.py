@@ -129,3 +129,29 @@ def test_pause_and_resume_in_process():
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()  # this test process keeps collecting what earlier tests left
+
+
+#: The modules a finished `longwatch ingest` loaded, among those it has no use for on an SQLite archive.
+LOADED = """
+import json, sys
+from longwatch import cli, registry
+sys.argv = ["longwatch", *sys.argv[1:]]
+status = 0
+try:
+    cli.main()
+except SystemExit as exc:
+    status = exc.code
+unused = [*registry.LAZY_PLUGINS, "sqlalchemy.dialects.postgresql", "rich", "rich.console"]
+print(json.dumps([status, sorted(m for m in unused if m in sys.modules)]), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_an_ingest_loads_no_connector_job_postgresql_dialect_or_rich(archive, fresh_clip, quiet):
+    args = ["-q"] if quiet else []
+    result = subprocess.run([sys.executable, "-c", LOADED, *args, "-A", str(archive.root), "ingest", str(fresh_clip)],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "LONGWATCH_LANG": "en"})
+    status, loaded = json.loads(result.stderr.strip().splitlines()[-1])
+    assert status == 0, result.stderr
+    assert loaded == []  # stderr is a pipe here: progress is plain lines, without rich
