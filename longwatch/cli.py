@@ -160,6 +160,7 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
                              language=language, key_path=key_path, cert_path=cert_path,
                              unencrypted_key=unencrypted_key, passphrase_prompt=passphrase_prompt(confirm=True),
                              generate_passphrase=True)
+    startup.resume()
     decisions.drain(archive)  # the first administrator, journaled before the archive existed, reaches the ledger
     if not obj.quiet:
         click.echo(_("Created archive {path}").format(path=archive.root))
@@ -292,6 +293,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             raise LongwatchError("C002")
         from longwatch.commands.bagit_check import check_bag
 
+        startup.resume()  # a bag may hold thousands of files: the collector runs while they are read
         check_bag(obj, Path(target), cert_paths, as_json)
         return
     if not target and not verify_all:
@@ -315,6 +317,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if is_export(Path(target)):  # issue 21: an evidence export is checked as one, anchored or not
             from longwatch.commands.export import check_export
 
+            startup.resume()
             check_export(Path(target), list(cert_paths), [], [], None, as_json)
             return
     trusted: list[signing.x509.Certificate | signing.Anchor] | None = (
@@ -351,6 +354,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             source = verify_mod.source_for(here, package_id) if present else None
             jobs.append((package_id, source, archive))
 
+    startup.resume()  # a package directory without its archive: the collector runs while its files are read
     reports = []
     ledger_results = []  # custody ledger (issue 4): one "fixity check" event per package in the archive
     for name, source, archive in jobs:

@@ -15,8 +15,9 @@ the acting account known (:class:`longwatch.console.Context`), first moving
 everything made so far into the permanent generation (``gc.freeze``) so
 that no later collection walks it. Reference counting frees objects as
 always; only reference cycles made during start-up wait, and start-up makes
-few. A command that never opens an archive (``--help``, ``verify`` of a
-directory) is short and leaves the collector off until it exits.
+few. The commands that work without opening an archive call :func:`resume`
+themselves where their work begins (``init`` once the archive exists,
+``verify`` of a directory or a bag); ``--help`` ends without it.
 
 Only the process entry point pauses: the command line run in-process (the
 tests' ``CliRunner``, a plugin calling the group) keeps the collector as its

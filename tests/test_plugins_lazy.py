@@ -155,3 +155,13 @@ def test_an_ingest_loads_no_connector_job_postgresql_dialect_or_rich(archive, fr
     status, loaded = json.loads(result.stderr.strip().splitlines()[-1])
     assert status == 0, result.stderr
     assert loaded == []  # stderr is a pipe here: progress is plain lines, without rich
+
+
+@pytest.mark.parametrize("bagit", [False, True])
+def test_verify_of_a_directory_turns_the_collector_back_on(archive, fresh_clip, bagit):
+    done = _entry("-A", str(archive.root), "ingest", "--json", str(fresh_clip))
+    package_id = json.loads(str(done["stdout"]))["packages"][0]["package_id"]
+    folder = next((archive.root / "storage" / "packages").glob(f"*/*/{package_id}"))
+    state = _entry("verify", *(["--bagit"] if bagit else []), str(folder))
+    assert state["status"] == 0
+    assert state["enabled"] and not state["paused"]  # thousands of files may follow: not without the collector
