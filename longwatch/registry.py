@@ -16,7 +16,6 @@ import pluggy
 
 from longwatch import __version__, hookspecs
 from longwatch.errors import LongwatchError
-from longwatch.plugins.connectors.base import check_name
 
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
@@ -172,6 +171,8 @@ def light_storage_adapter(name: str) -> type[Any] | None:
 
 
 def camera_connectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    from longwatch.plugins.connectors.base import check_name  # here: ingest's early pass imports this module
+
     return _by_name(pm, "register_camera_connectors", "N005", check_name)
 
 
