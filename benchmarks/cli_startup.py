@@ -1,6 +1,6 @@
 """What a command costs before it reads a byte, and `longwatch ingest` against the floor (issue 23).
 
-    python benchmarks/cli_startup.py [--size 1G] [--rounds 3]
+    python benchmarks/cli_startup.py [--size 1G] [--rounds 3] [--against OTHER_CHECKOUT]
 
 Measured in one run on one file with a warm page cache: the interpreter
 alone (``python -c pass``), ``longwatch --help`` (in English and in Korean,
@@ -76,12 +76,17 @@ def _import_times(args: list[str], cwd: Path) -> list[tuple[str, float]]:
     return sorted(top, key=lambda item: -item[1])[:10]
 
 
-def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
+def run(work: Path, size: int, rounds: int, against: Path | None = None) -> dict[str, Any]:
+    """``against``: another checkout (the code before a change) whose ingest, of the large file and of a
+    2 MB clip, runs interleaved with this checkout's in every round, on the same archive."""
     require("ffmpeg", "openssl", "cp")
     os.environ.update(_env())  # run_timed inherits it: this checkout, English
     # Byte-compiled first, as pip does when it installs the wheel (else every run compiles the sources).
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "longwatch")], check=True,
-                   stdout=subprocess.DEVNULL)
+    for checkout in filter(None, [ROOT, against]):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "longwatch")], check=True,
+                       stdout=subprocess.DEVNULL)
+    # `python -m` puts the working directory first on the path: both run from a folder with no checkout
+    other = ["env", f"PYTHONPATH={against}", *LONGWATCH] if against is not None else []
     footage = work / "footage"
     footage.mkdir(parents=True, exist_ok=True)
     print(f"generating {human(size)} of H.264 footage in {work} ({filesystem(work)}) ...", flush=True)
@@ -109,7 +114,8 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
         "verify_fast_dir": [*LONGWATCH, "-q", "verify", "--fast", package_dir],
         "verify_fast_id": [*LONGWATCH, "-q", "-A", archive_dir, "verify", "--fast", package_id],
     }
-    series = {name: Series(name) for name in [*startup, "cp", "openssl_sha512", "ingest_cli"]}
+    compared = ["ingest_small", "ingest_against", "ingest_small_against"] if against is not None else []
+    series = {name: Series(name) for name in [*startup, "cp", "openssl_sha512", "ingest_cli", *compared]}
     kept: list[Path] = []
     phases: dict[str, list[tuple[float, float]]] = {}
 
@@ -136,10 +142,20 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
     def step_ingest() -> None:
         before = set((archive_dir / "storage" / "packages").glob("*/*/*"))
         series["ingest_cli"].runs.append(run_timed([*LONGWATCH, "-q", "-A", archive_dir, "ingest",
-                                                    "--allow-duplicate", src]))
+                                                    "--allow-duplicate", src], cwd=outside))
         kept.extend(set((archive_dir / "storage" / "packages").glob("*/*/*")) - before)
 
-    steps = [step_cp, step_sha512, step_ingest]
+    def step_against() -> None:  # the other checkout's ingest, then both on the small clip, in turn
+        before = set((archive_dir / "storage" / "packages").glob("*/*/*"))
+        series["ingest_against"].runs.append(run_timed([*other, "-q", "-A", archive_dir, "ingest",
+                                                        "--allow-duplicate", src], cwd=outside))
+        for i in range(4):
+            for name, cmd in (("ingest_small", LONGWATCH), ("ingest_small_against", other))[:: 1 if i % 2 else -1]:
+                series[name].runs.append(run_timed([*cmd, "-q", "-A", archive_dir, "ingest", "--allow-duplicate",
+                                                    small], cwd=outside))
+        kept.extend(set((archive_dir / "storage" / "packages").glob("*/*/*")) - before)
+
+    steps = [step_cp, step_sha512, step_ingest, *([step_against] if against is not None else [])]
     warm(src)
     for i in range(rounds):
         step_startup()
@@ -162,6 +178,8 @@ def run(work: Path, size: int, rounds: int) -> dict[str, Any]:
         "ingest_vs_floor": series["ingest_cli"].median / floor,
         "ingest_cpu_vs_sha512_cpu": series["ingest_cli"].cpu / series["openssl_sha512"].cpu,
     }
+    if against is not None:
+        figures["ingest_against_vs_floor"] = series["ingest_against"].median / floor
     checks = {key: (figures[key] < bound if op == "<" else figures[key] <= bound) for key, _, op, bound in TARGETS}
     imports = {name: _import_times([str(c) for c in cmd[3:]], outside)
                for name, cmd in startup.items() if name != "python"}
@@ -196,14 +214,21 @@ def table(result: dict[str, Any]) -> str:
         "cp": "cp FILE (same filesystem)",
         "openssl_sha512": "openssl dgst -sha512 FILE",
         "ingest_cli": "longwatch ingest FILE",
+        "ingest_against": "longwatch ingest FILE, the other checkout",
+        "ingest_small": "longwatch ingest of a 2 MB clip",
+        "ingest_small_against": "longwatch ingest of a 2 MB clip, the other",
     }
     for name, label in labels.items():
+        if name not in s:
+            continue
         row = s[name]
         lines.append(f"{label:<46}{row['median_s']:>8.3f}s{row['min_s']:>8.3f}s{row['max_s']:>8.3f}s"
                      f"{row['cpu_median_s']:>8.3f}s")
     lines.append("")
     lines.append(f"ingest / max(cp, openssl sha512): {f['ingest_vs_floor']:.3f}  "
                  f"(CPU: ingest / openssl sha512 {f['ingest_cpu_vs_sha512_cpu']:.3f})")
+    if "ingest_against_vs_floor" in f:
+        lines.append(f"the other checkout's ingest / max(cp, openssl sha512): {f['ingest_against_vs_floor']:.3f}")
     for key, description, _op, _bound in TARGETS:
         mark = "met" if result["targets_met"][key] else "NOT MET"
         lines.append(f"  {description:<44} {f[key]:.3f}  {mark}")

@@ -34,6 +34,9 @@ def main(archive_dir: str, path: str) -> None:
     import click  # noqa: F401
 
     import longwatch.cli
+    from longwatch import startup
+
+    startup.pause()  # as the `longwatch` program does: no cyclic collector until the account is known
     mark("click and longwatch.cli")
     from longwatch.core.preservation import early
 
@@ -52,7 +55,7 @@ def main(archive_dir: str, path: str) -> None:
     mark("import the ingest pipeline (lxml, media, storage)")
     from longwatch import registry
     pm = registry.get_plugin_manager()
-    mark("plugin manager (built-in plugins, entry points)")
+    mark("plugin manager (built-in plugins, entry points; connectors and jobs lazily)")
     from longwatch.core.archive import Archive
     archive = Archive.open(archive_dir, pm)
     assert archive.catalog is not None
@@ -61,6 +64,7 @@ def main(archive_dir: str, path: str) -> None:
     account = accounts.cli_account(archive.catalog, archive.root, "")
     assert account is not None
     archive.act_as(account.username)
+    startup.resume()
     mark("the acting account (first query)")
     assert archive.signer is not None
     mark("load the signing key")

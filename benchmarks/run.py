@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="runs of each command (medians are reported)")
     parser.add_argument("--dir", type=Path, help="work directory on the storage filesystem (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (footage is reused)")
+    parser.add_argument("--against", type=Path,
+                        help="cli_startup: another checkout (e.g. the code before a change) whose ingest runs "
+                             "interleaved with this one's, in the same rounds")
     args = parser.parse_args(argv)
     size = parse_size(args.size)
     rounds = args.rounds or (3 if args.quick else 5)
@@ -46,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in args.topics or list(TOPICS):
             module = TOPICS[name]
-            result = module.run(work / name, size, rounds)
+            extra = {"against": args.against} if args.against is not None and name == "cli_startup" else {}
+            result = module.run(work / name, size, rounds, **extra)
             report["topics"][name] = result
             print()
             print(module.table(result))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from longwatch import __version__, cli_help, clock, i18n
+from longwatch import __version__, cli_help, clock, i18n, startup
 from longwatch.commands.index import COMMANDS
 from longwatch.console import Context, emit_json, human_size, local_time, package_status, pass_obj
 from longwatch.errors import LongwatchError
@@ -160,6 +160,7 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
                              language=language, key_path=key_path, cert_path=cert_path,
                              unencrypted_key=unencrypted_key, passphrase_prompt=passphrase_prompt(confirm=True),
                              generate_passphrase=True)
+    startup.resume()
     decisions.drain(archive)  # the first administrator, journaled before the archive existed, reaches the ledger
     if not obj.quiet:
         click.echo(_("Created archive {path}").format(path=archive.root))
@@ -211,7 +212,6 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
 def _ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, location: str, location_name: str,
             start: str, title: str, allow_duplicate: bool, follow_symlinks: bool, as_json: bool,
             early: early_pass.EarlyPass | None) -> None:
-    from longwatch.commands.bagit_check import payload_of_bags
     from longwatch.console import progress_for
     from longwatch.core.aip.package import printable_name
     from longwatch.core.preservation import ingest as ingest_mod
@@ -226,7 +226,12 @@ def _ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locat
     ingest_mod.check_camera(camera)
     publish_mod.recover(archive)  # staging and half-done publications a killed ingest left
     results, failures = [], []
-    files = list(ingest_mod.expand_paths(payload_of_bags(list(paths))))  # issue 23: a bag gives its payload
+    given = list(paths)
+    if any(path.is_dir() for path in given):  # issue 23: a bag gives its payload (its checks load for a folder)
+        from longwatch.commands.bagit_check import payload_of_bags
+
+        given = payload_of_bags(given)
+    files = list(ingest_mod.expand_paths(given))
     for path in files:
         request = ingest_mod.IngestRequest(
             path=path, camera=camera, zone=zone, latitude=lat, longitude=lon, location_name=location_name,
@@ -288,6 +293,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             raise LongwatchError("C002")
         from longwatch.commands.bagit_check import check_bag
 
+        startup.resume()  # a bag may hold thousands of files: the collector runs while they are read
         check_bag(obj, Path(target), cert_paths, as_json)
         return
     if not target and not verify_all:
@@ -311,6 +317,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
         if is_export(Path(target)):  # issue 21: an evidence export is checked as one, anchored or not
             from longwatch.commands.export import check_export
 
+            startup.resume()
             check_export(Path(target), list(cert_paths), [], [], None, as_json)
             return
     trusted: list[signing.x509.Certificate | signing.Anchor] | None = (
@@ -347,6 +354,7 @@ def verify(obj: Context, target: str | None, verify_all: bool, fast: bool, cert_
             source = verify_mod.source_for(here, package_id) if present else None
             jobs.append((package_id, source, archive))
 
+    startup.resume()  # a package directory without its archive: the collector runs while its files are read
     reports = []
     ledger_results = []  # custody ledger (issue 4): one "fixity check" event per package in the archive
     for name, source, archive in jobs:
@@ -615,4 +623,7 @@ def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> Non
 
 
 def main() -> None:
+    """The ``longwatch`` program: the command line as its own process (the start-up runs without the
+    garbage collector until the archive is open: ``longwatch/startup.py``)."""
+    startup.pause()
     cli(prog_name="longwatch")

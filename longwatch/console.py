@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from longwatch import i18n
+from longwatch import i18n, startup
 from longwatch.errors import LongwatchError
 from longwatch.i18n import _
 
@@ -62,6 +62,12 @@ class Context:
     _account: accounts.Account | None = None
 
     def archive(self) -> Archive:
+        try:
+            return self._open()
+        finally:
+            startup.resume()  # the start-up is over: the garbage collector runs again (longwatch/startup.py)
+
+    def _open(self) -> Archive:
         if self._archive is None:
             from longwatch.core.archive import Archive
 
@@ -83,13 +89,16 @@ class Context:
         """
         from longwatch.core import accounts
 
-        archive = self.archive()
-        if self._account is None:
-            found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
-            if found is None:
-                raise LongwatchError("W030", os_user=accounts.os_user() or "?")
-            self._account = found
-            archive.act_as(found.username)
+        try:
+            archive = self._open()
+            if self._account is None:  # the first query: SQLAlchemy configures the mapped classes now
+                found = accounts.cli_account(archive.catalog, archive.root, os.environ.get("LONGWATCH_TOKEN", ""))
+                if found is None:
+                    raise LongwatchError("W030", os_user=accounts.os_user() or "?")
+                self._account = found
+                archive.act_as(found.username)
+        finally:
+            startup.resume()
         if permission is not None and not accounts.has_permission(self._account.role, permission):
             raise LongwatchError("W009", role=self._account.role, permission=permission)
         if permission is not None and not self._account.scope_allows(permission):  # a token with fewer scopes
@@ -141,14 +150,27 @@ def package_status(status: str) -> str:
     return i18n.gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
+def _may_be_terminal(stream: Any) -> bool:
+    """Whether rich could take ``stream`` for a terminal: a tty, or an environment that says it is one
+    (rich's TTY_COMPATIBLE and FORCE_COLOR). When not, a command's progress needs no rich console."""
+    if os.environ.get("TTY_COMPATIBLE", "") == "1" or os.environ.get("FORCE_COLOR") is not None:
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 @contextmanager
 def progress_for(obj: Context, label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A rich bar on a terminal, a few plain lines elsewhere, nothing with --quiet."""
     if obj.quiet:
         yield lambda n: None
         return
-    stderr = _console("stderr")
-    if stderr.is_terminal:
+    # not a terminal (a service, cron, a pipe): rich is not imported at all (issue 23: 30 ms of CPU)
+    stderr = _console("stderr") if _may_be_terminal(sys.stderr) else None
+    if stderr is not None and stderr.is_terminal:
         # imported here: rich's progress module costs every command a tenth of a second
         from rich.progress import (
             BarColumn,

@@ -8,6 +8,7 @@ that a misspelled hook implementation fails loudly instead of being ignored.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,6 @@ import pluggy
 
 from longwatch import __version__, hookspecs
 from longwatch.errors import LongwatchError
-from longwatch.plugins.connectors.base import check_name
 
 DEFAULT_PLUGINS = (
     "longwatch.storage_adapters.local",
@@ -25,7 +25,7 @@ DEFAULT_PLUGINS = (
     "longwatch.commands",
     "longwatch.core.records.locks",  # answers storage's package_record_class and package_protection
     "longwatch.core.records.rebuild",  # answers reindex's replay_ledger: the legal holds
-    "longwatch.plugins.connectors.dropfolder",
+    "longwatch.plugins.connectors.dropfolder",  # the connectors and the jobs: LAZY_PLUGINS below
     "longwatch.plugins.connectors.rtsp",
     "longwatch.plugins.connectors.vendor",
     "longwatch.plugins.detectors.builtin",
@@ -43,11 +43,64 @@ DEFAULT_PLUGINS = (
 )
 
 
+#: Built-in plugins registered by the hooks they answer, each module imported when one of its hooks first runs
+#: (issue 23): the camera connectors and each feature's jobs are about thirty modules (the ingest pipeline's
+#: derived packages, evidence exports, dispositions, public requests...) that `longwatch ingest` imported only
+#: to build the plugin manager, about 30 ms of CPU beside the digests, for hooks it never calls. Module -> its
+#: hooks -> their hookimpl options; ``tests/test_plugins_lazy.py`` checks each entry against the module itself.
+LAZY_PLUGINS: dict[str, dict[str, dict[str, bool]]] = {
+    "longwatch.plugins.connectors.dropfolder": {"register_camera_connectors": {}},
+    "longwatch.plugins.connectors.rtsp": {"register_camera_connectors": {}},
+    "longwatch.plugins.connectors.vendor": {"register_camera_connectors": {}},
+    "longwatch.core.jobs.queue": {"register_tasks": {}},
+    "longwatch.core.preservation.tasks": {"prepare_worker": {}, "register_tasks": {}},
+    "longwatch.core.storage.tasks": {"prepare_worker": {"tryfirst": True}, "register_tasks": {}},
+    "longwatch.core.events.tasks": {"register_tasks": {}},
+    "longwatch.core.evidence.tasks": {"register_tasks": {}},
+    "longwatch.core.records.tasks": {"register_tasks": {}},
+    "longwatch.core.public.tasks": {"register_tasks": {}},
+}
+
+
+class LazyPlugin:
+    """Stands in the plugin manager for a built-in plugin module until one of its hooks runs.
+
+    Each hook in ``hooks`` is a function with the hook's own arguments (pluggy
+    reads them from the hook's specification, through ``__wrapped__``) that
+    imports the module and calls its implementation with the arguments it
+    takes. The module is registered under its own name, so ``plugins``
+    lists it as before, with the same hooks.
+    """
+
+    def __init__(self, module: str, hooks: dict[str, dict[str, bool]]) -> None:
+        self.module = module
+        for hook, options in hooks.items():
+            setattr(self, hook, _deferred(module, hook, options))
+
+    def __repr__(self) -> str:
+        return f"<LazyPlugin {self.module}>"
+
+
+def _deferred(module: str, hook: str, options: dict[str, bool]) -> Callable[..., Any]:
+    spec = getattr(hookspecs, hook)
+    names = list(inspect.signature(spec).parameters)
+
+    def call(*args: Any) -> Any:
+        implementation = getattr(importlib.import_module(module), hook)
+        given = dict(zip(names, args, strict=True))
+        return implementation(**{name: given[name] for name in inspect.signature(implementation).parameters})
+
+    call.__wrapped__ = spec  # type: ignore[attr-defined]  # pluggy takes the argument names from here
+    call.__name__ = call.__qualname__ = hook
+    return hookspecs.hookimpl(call, tryfirst=options.get("tryfirst", False), trylast=options.get("trylast", False))
+
+
 def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("longwatch")
     pm.add_hookspecs(hookspecs)
     for name in DEFAULT_PLUGINS:
-        pm.register(importlib.import_module(name), name=name)
+        lazy = LAZY_PLUGINS.get(name)
+        pm.register(LazyPlugin(name, lazy) if lazy is not None else importlib.import_module(name), name=name)
     if load_entrypoints:
         pm.load_setuptools_entrypoints("longwatch")
     try:
@@ -118,6 +171,8 @@ def light_storage_adapter(name: str) -> type[Any] | None:
 
 
 def camera_connectors(pm: pluggy.PluginManager) -> dict[str, type[Any]]:
+    from longwatch.plugins.connectors.base import check_name  # here: ingest's early pass imports this module
+
     return _by_name(pm, "register_camera_connectors", "N005", check_name)
 
 
