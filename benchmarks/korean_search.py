@@ -45,7 +45,8 @@ if str(ROOT) not in sys.path:
 from benchmarks import search as scale  # noqa: E402
 from longwatch.core.catalog import Catalog, terms  # noqa: E402
 from longwatch.core.catalog.models import Clip, Package  # noqa: E402
-from longwatch.core.catalog.search import Query, search  # noqa: E402
+from longwatch.core.catalog import search as search_module  # noqa: E402
+from longwatch.core.catalog.search import Query, explain, search  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "korean_search.json"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -192,7 +193,8 @@ def _server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def latency(name: str, url: str, data: dict[str, Any], samples: int) -> dict[str, tuple[float, ...]]:
+def latency(name: str, url: str, data: dict[str, Any], samples: int,
+            explain_plans: bool = False) -> dict[str, tuple[float, ...]]:
     """p50 and p95 wall time per query, and p95 CPU: this process (SQLite: the whole search) plus,
     on PostgreSQL, the server backend that ran it, so the figures survive a loaded machine."""
     catalog = Catalog(url)
@@ -206,18 +208,28 @@ def latency(name: str, url: str, data: dict[str, Any], samples: int) -> dict[str
         with catalog.engine.connect() as conn:  # the pool hands this one connection to every search
             backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar() or 0)
     out = {}
+    walk = search_module._walk_plan
     for q in SCALE_QUERIES:
-        search(catalog, Query(text=q))  # warm the cache and the plan
-        times, cpu, hits = [], [], 0
-        for _ in range(samples):
-            t, c = time.perf_counter(), time.process_time()
-            server = _server_cpu(backend) if backend else 0.0
-            page = search(catalog, Query(text=q))
-            times.append((time.perf_counter() - t) * 1000)
-            server = (_server_cpu(backend) - server) if backend else 0.0
-            cpu.append((time.process_time() - c + server) * 1000)
-            hits = len(page.items)
-        out[q] = (statistics.median(times), scale._p95(times), statistics.median(cpu), scale._p95(cpu), hits)
+        for way in ("before", "after"):
+            # before: the previous paths (the terms beside the time not read); after: the code as it is.
+            search_module._walk_plan = walk if way == "after" else (lambda _s, _q: None)  # type: ignore[assignment]
+            try:
+                search(catalog, Query(text=q))  # warm the cache and the plan
+                times, cpu, hits = [], [], 0
+                for _ in range(samples):
+                    t, c = time.perf_counter(), time.process_time()
+                    server = _server_cpu(backend) if backend else 0.0
+                    page = search(catalog, Query(text=q))
+                    times.append((time.perf_counter() - t) * 1000)
+                    server = (_server_cpu(backend) - server) if backend else 0.0
+                    cpu.append((time.process_time() - c + server) * 1000)
+                    hits = len(page.items)
+            finally:
+                search_module._walk_plan = walk
+            out[f"{q} ({way})"] = (statistics.median(times), scale._p95(times), statistics.median(cpu),
+                                   scale._p95(cpu), hits, os.getloadavg()[0])
+        if explain_plans:
+            print(f"{q}:\n  " + "\n  ".join(explain(catalog, Query(text=q))), flush=True)
     if backend:
         assert catalog.engine.pool.checkedin() == 1, "searches used more than one connection: server CPU incomplete"
     catalog.dispose()
@@ -232,8 +244,10 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quality-only", action="store_true")
+    parser.add_argument("--latency-only", action="store_true", help="skip the quality runs")
+    parser.add_argument("--explain", action="store_true", help="print each query's plan after its samples")
     args = parser.parse_args()
-    for backend in args.backends.split(","):
+    for backend in [] if args.latency_only else args.backends.split(","):
         workdir = Path(tempfile.mkdtemp(prefix="longwatch-bench-ko-"))
         try:
             with backend_url(backend, workdir) as url:
@@ -253,14 +267,14 @@ def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix="longwatch-bench-ko-"))
         try:
             with backend_url(backend, workdir) as url:
-                result = latency(backend, url, data, args.samples)
+                result = latency(backend, url, data, args.samples, args.explain)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         print(f"\n## latency, {backend}: {len(data['clips'])} clips, one page of 50")
-        print("| query | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms | hits/page |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for q, (p50, p95, c50, c95, hits) in result.items():
-            print(f"| {q} | {p50:.1f} | {p95:.1f} | {c50:.1f} | {c95:.1f} | {hits} |", flush=True)
+        print("| query | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms | hits/page | load average |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for q, (p50, p95, c50, c95, hits, load) in result.items():
+            print(f"| {q} | {p50:.1f} | {p95:.1f} | {c50:.1f} | {c95:.1f} | {hits} | {load:.1f} |", flush=True)
         print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
 
 

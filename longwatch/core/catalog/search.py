@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, event, func, literal_column, or_, select, text
+from sqlalchemy import (Select, and_, column, event, exists, func, literal, literal_column, or_, select, table, text,
+                        tuple_)
 from sqlalchemy.orm import Session
 
-from longwatch.core.catalog import Catalog, fulltext
+from longwatch.core.catalog import Catalog, fulltext, term_index, terms
 from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, DetectedEvent, Package, Purpose
 from longwatch.core.catalog.reference import check_coordinates, normalize_tags, zone_subtree
 from longwatch.errors import LongwatchError
@@ -247,7 +248,17 @@ def _filters(s: Session, q: Query, text_mode: str = "index", page: bool = False)
             match = fulltext.sqlite_match(q.text)
             hits: Select[Any] = select(literal_column("rowid")).select_from(text(fulltext.SQLITE_TABLE)).where(
                 text(f"{fulltext.SQLITE_TABLE} MATCH :fts_query").bindparams(fts_query=match))
-            conds.append(_narrow(s, Clip.id, hits, page))
+            few = _few(s, hits) if page else False
+            walk = None if few or not page else _walk_plan(s, q)
+            if walk is not None:
+                s.info["walk"] = walk
+            elif few:
+                s.info["narrowed"] = True
+                conds.append(Clip.id.in_(hits))
+            elif page:  # see _narrow: the time index drives, not the 200,000 matches
+                conds.append(literal_column("+clips.id").in_(hits))
+            else:
+                conds.append(Clip.id.in_(hits))
         else:
             tsquery = fulltext.pg_tsquery(q.text)
             doc = text(fulltext.pg_document("packages") + " @@ to_tsquery('simple', :fts_query)").bindparams(
@@ -259,6 +270,8 @@ def _filters(s: Session, q: Query, text_mode: str = "index", page: bool = False)
                 # matches are underestimated (2,000 matches at 100,000 clips: 150 ms against 3 ms).
                 s.info["narrowed"] = True
                 conds.append(text(fulltext.pg_clips_in_array(":fts_few")).bindparams(fts_few=tsquery))
+            elif page and (walk := _walk_plan(s, q)) is not None:
+                s.info["walk"] = walk
             elif page:
                 # Many packages, one page: check each clip met in time order until the page is full (a
                 # subquery per row that the planner cannot turn into a join). As IN (subquery), PostgreSQL
@@ -269,8 +282,64 @@ def _filters(s: Session, q: Query, text_mode: str = "index", page: bool = False)
     return conds
 
 
+def _walk_plan(s: Session, q: Query) -> term_index.Walk | None:
+    """A Korean text search read from ``clip_terms`` in time order, when text (and time) are its only filters.
+
+    With a camera, zone, place, event or case as well, that filter's own index in time order
+    stays the better walk (one camera in 500 would be met once per 500 term rows).
+    """
+    if (q.cameras or q.zone or q.purpose or q.tags or q.bbox is not None or q.near is not None or q.event_type
+            or q.min_confidence is not None or q.case or q.packages is not None):
+        return None
+    return term_index.plan(s.connection(), q.text)
+
+
+def _walk_select(s: Session, q: Query, walk: term_index.Walk, conds: list[Any]) -> Select[Any]:
+    """One page of a Korean text search: the driving term's rows in time order, joined to their clips.
+
+    Each candidate must hold the query's other terms (primary-key lookups on the same table,
+    same time and clip) and, for a phrase of several bigrams, match the full-text index, which
+    knows the order of the terms. The row's time must still be its clip's (a stale row is skipped).
+    """
+    dialect = s.get_bind().dialect.name
+    ct = table(term_index.TABLE, column("term"), column("t"), column("clip_id")).alias("ct")
+    where: list[Any] = [ct.c.term == walk.drive, *conds]
+    if dialect == "sqlite":
+        where.append(text(f"ct.t = {term_index.sqlite_time('clips.start_utc')}"))
+    else:
+        where.append(ct.c.t == Clip.start_utc)
+    for n, other in enumerate(walk.others):
+        x = table(term_index.TABLE, column("term"), column("t"), column("clip_id")).alias(f"ct{n}")
+        held = select(literal(1)).where(x.c.term == other, x.c.t == ct.c.t, x.c.clip_id == ct.c.clip_id)
+        # OFFSET 0: PostgreSQL then keeps it a lookup per candidate rather than a join of every row of the term.
+        where.append(exists(held.offset(0) if dialect != "sqlite" else held))
+    if walk.exact:
+        if dialect == "sqlite":
+            where.append(text(f"EXISTS (SELECT 1 FROM {fulltext.SQLITE_TABLE} WHERE {fulltext.SQLITE_TABLE} "
+                              "MATCH :fts_exact AND rowid = ct.clip_id)").bindparams(
+                fts_exact=terms.sqlite_match(list(walk.exact))))
+        else:
+            where.append(text(fulltext.pg_clip_matches(":fts_exact")).bindparams(
+                fts_exact=terms.pg_tsquery(list(walk.exact))))
+    if q.end is not None:
+        where.append(ct.c.t < term_index.key_time(dialect, q.end))
+    if q.start is not None:
+        where.append(ct.c.t >= term_index.key_time(dialect, q.start - timedelta(seconds=_longest_clip(s) + 1)))
+    if q.after:
+        at, ident = decode_cursor(q.after)
+        key = tuple_(ct.c.t, ct.c.clip_id)
+        bound = tuple_(literal(term_index.key_time(dialect, at)), literal(ident))
+        where.append(key < bound if q.order == "desc" else key > bound)
+    order = (ct.c.t.desc(), ct.c.clip_id.desc()) if q.order == "desc" else (ct.c.t.asc(), ct.c.clip_id.asc())
+    return (select(Clip.id).select_from(ct).join(Clip, Clip.id == ct.c.clip_id).where(*where)
+            .order_by(*order).limit(q.limit + 1))
+
+
 def _select(s: Session, q: Query, text_mode: str = "index") -> Select[Any]:
     conds = _filters(s, q, text_mode, page=True)
+    walk = s.info.pop("walk", None)
+    if walk is not None:
+        return _walk_select(s, q, walk, conds)
     if q.after:
         at, ident = decode_cursor(q.after)
         if q.order == "desc":
@@ -305,6 +374,7 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
     validate(q)
     with catalog.session() as s:
         s.info.pop("narrowed", None)
+        s.info.pop("walk", None)
         ids = list(s.scalars(_select(s, q, text_mode)))
         more = len(ids) > q.limit
         ids = ids[: q.limit]
