@@ -44,8 +44,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import search as scale  # noqa: E402
 from longwatch.core.catalog import Catalog, terms  # noqa: E402
-from longwatch.core.catalog.models import Clip, Package  # noqa: E402
 from longwatch.core.catalog import search as search_module  # noqa: E402
+from longwatch.core.catalog.models import Clip, Package  # noqa: E402
 from longwatch.core.catalog.search import Query, explain, search  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "korean_search.json"

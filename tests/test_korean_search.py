@@ -245,7 +245,7 @@ def test_terms_beside_the_time_follow_every_write(catalog: Catalog, monkeypatch:
             got = conn.execute(text(f"SELECT term, t, clip_id FROM {term_index.TABLE}")).all()
             clips = {r.id: r.start_utc for r in conn.execute(text("SELECT id, start_utc FROM clips")).all()}
         for term, t, clip in got:  # each row carries its clip's start, in the back end's form
-            start = clips[clip] if dialect == "sqlite" else clips[clip]
+            start = clips[clip]
             want = term_index.key_time(dialect, datetime.fromisoformat(str(start)).replace(tzinfo=UTC))
             assert t == want, (term, t, clip, start)
         return {(term, clip) for term, _t, clip in got}

@@ -21,8 +21,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (Select, and_, column, event, exists, func, literal, literal_column, or_, select, table, text,
-                        tuple_)
+from sqlalchemy import (
+    Select,
+    and_,
+    column,
+    event,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from longwatch.core.catalog import Catalog, fulltext, term_index, terms
@@ -315,8 +328,7 @@ def _walk_select(s: Session, q: Query, walk: term_index.Walk, conds: list[Any]) 
         where.append(exists(held.offset(0) if dialect != "sqlite" else held))
     if walk.exact:
         if dialect == "sqlite":
-            where.append(text(f"EXISTS (SELECT 1 FROM {fulltext.SQLITE_TABLE} WHERE {fulltext.SQLITE_TABLE} "
-                              "MATCH :fts_exact AND rowid = ct.clip_id)").bindparams(
+            where.append(text(fulltext.sqlite_clip_matches(":fts_exact", "ct.clip_id")).bindparams(
                 fts_exact=terms.sqlite_match(list(walk.exact))))
         else:
             where.append(text(fulltext.pg_clip_matches(":fts_exact")).bindparams(

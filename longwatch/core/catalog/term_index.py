@@ -129,7 +129,7 @@ def _create_pg(conn: Connection) -> None:
     conn.execute(text(f"""CREATE FUNCTION lw_clip_terms_ins() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN INSERT INTO {TABLE}(term, t, clip_id) {rows_of.format(clips='new_rows c')} ON CONFLICT DO NOTHING;
         RETURN NULL; END $$"""))
-    conn.execute(text(f"""CREATE TRIGGER clip_terms_ai AFTER INSERT ON clips REFERENCING NEW TABLE AS new_rows
+    conn.execute(text("""CREATE TRIGGER clip_terms_ai AFTER INSERT ON clips REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION lw_clip_terms_ins()"""))
     delete_one = (f"DELETE FROM {TABLE} WHERE clip_id = OLD.id AND t = OLD.start_utc AND term IN "
                   "(SELECT lw_clip_terms(p.search_terms) FROM packages p WHERE p.id = OLD.package_id);")
