@@ -3,6 +3,7 @@
     python benchmarks/korean_search.py                      # quality on both back ends, latency at 1,000,000 clips
     python benchmarks/korean_search.py --clips 100000 --backends sqlite
     python benchmarks/korean_search.py --quality-only
+    python benchmarks/korean_search.py --latency-only --keep DIR   # load once into DIR, then rerun the queries
 
 Quality: the 240 clips and 64 queries of ``benchmarks/data/korean_search.json`` (relevance
 judged by meaning; see ``data/make_korean_search.py``) are filed in a fresh catalog, and every
@@ -178,13 +179,19 @@ def koreanize(data: dict[str, Any], seed: int) -> None:
 
 
 @contextmanager
-def backend_url(name: str, workdir: Path) -> Iterator[str]:
-    """A new SQLite file, or a throwaway PostgreSQL server (durable settings), for one run."""
+def backend_url(name: str, workdir: Path, keep: Path | None = None) -> Iterator[str]:
+    """A new SQLite file, or a throwaway PostgreSQL server (durable settings), for one run; with ``keep``,
+    the catalog of that directory, kept between runs (loaded by the first)."""
     if name == "sqlite":
-        yield f"sqlite:///{workdir / 'bench.sqlite'}"
+        yield f"sqlite:///{(keep or workdir) / 'bench.sqlite'}"
     else:
-        with scale.throwaway_postgres() as url:
+        with scale.throwaway_postgres(keep / "pg" if keep else None) as url:
             yield url
+
+
+def kept(keep: Path | None, name: str) -> bool:
+    """Whether ``keep`` holds a catalog of this back end loaded by an earlier run."""
+    return keep is not None and (keep / f"{name}.loaded").exists()
 
 
 def _server_cpu(pid: int) -> float:
@@ -199,12 +206,16 @@ def latency(name: str, url: str, data: dict[str, Any], samples: int,
     on PostgreSQL, the server backend that ran it, so the figures survive a loaded machine."""
     catalog = Catalog(url)
     catalog.upgrade()
-    t0 = time.perf_counter()
-    scale.load(catalog, data)
-    print(f"{name}: loaded {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+    if data:
+        t0 = time.perf_counter()
+        scale.load(catalog, data)
+        print(f"{name}: loaded {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+        if name != "sqlite":
+            scale.vacuum_postgres(catalog)
+    else:
+        print(f"{name}: the catalog kept from an earlier run", flush=True)
     backend = 0
     if name != "sqlite":
-        scale.vacuum_postgres(catalog)
         with catalog.engine.connect() as conn:  # the pool hands this one connection to every search
             backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar() or 0)
     out = {}
@@ -245,6 +256,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quality-only", action="store_true")
     parser.add_argument("--latency-only", action="store_true", help="skip the quality runs")
+    parser.add_argument("--keep", default="", help="a directory where the loaded catalogs stay for the next run "
+                        "(the first run loads them; --clips, --cameras and --seed must then stay the same)")
     parser.add_argument("--explain", action="store_true", help="print each query's plan after its samples")
     args = parser.parse_args()
     for backend in [] if args.latency_only else args.backends.split(","):
@@ -259,18 +272,25 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.quality_only:
         return
-    t0 = time.perf_counter()
-    data = scale.generate(args.clips, args.cameras, args.seed)
-    koreanize(data, args.seed)
-    print(f"\ngenerated {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+    keep = Path(args.keep) if args.keep else None
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {}
+    if not all(kept(keep, b) for b in args.backends.split(",")):
+        t0 = time.perf_counter()
+        data = scale.generate(args.clips, args.cameras, args.seed)
+        koreanize(data, args.seed)
+        print(f"\ngenerated {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
     for backend in args.backends.split(","):
         workdir = Path(tempfile.mkdtemp(prefix="longwatch-bench-ko-"))
         try:
-            with backend_url(backend, workdir) as url:
-                result = latency(backend, url, data, args.samples, args.explain)
+            with backend_url(backend, workdir, keep) as url:
+                result = latency(backend, url, {} if kept(keep, backend) else data, args.samples, args.explain)
+            if keep is not None:
+                (keep / f"{backend}.loaded").touch()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        print(f"\n## latency, {backend}: {len(data['clips'])} clips, one page of 50")
+        print(f"\n## latency, {backend}: {args.clips} clips, one page of 50")
         print("| query | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms | hits/page | load average |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for q, (p50, p95, c50, c95, hits, load) in result.items():
