@@ -200,44 +200,41 @@ def _walked(catalog: Catalog, query: str) -> list[str]:
 def test_walk_in_time_order_gives_the_full_text_answers(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every query of the test set, both orders, pages of 7, a time window: walked == listed from the index.
 
-    With the cap at 0 every Korean search counts as dense and walks ``clip_terms``; the
-    answers (and their order, and the cursors between pages) must be those of the full-text
-    index alone (the cap at its default: a few hundred matches are listed from FTS5 / GIN).
+    The reference is the search with the walk turned off (``_walk_plan`` answering None: the
+    matches listed from FTS5 / GIN and sorted, as before revision 0036); the answers, their
+    order and the cursors between pages must be the same.
     """
     data = ks.load_set()
     ks.file_items(catalog, data["items"])
     window = (ks.T0 + timedelta(hours=5), ks.T0 + timedelta(hours=30))
+    walk = search_module._walk_plan
     walked = 0
     for item in data["queries"]:
         for order in ("desc", "asc"):
             for start, end in ((None, None), window):
                 q = Query(text=item["text"], limit=7, order=order, start=start, end=end)
+                monkeypatch.setattr(search_module, "_walk_plan", lambda _s, _q: None)
                 listed = _pages(catalog, q)
-                monkeypatch.setattr(search_module, "NARROW_CAP", 0)
+                monkeypatch.setattr(search_module, "_walk_plan", walk)
                 assert _pages(catalog, q) == listed, (item["text"], order, start)
-                monkeypatch.setattr(search_module, "NARROW_CAP", 5000)
-        monkeypatch.setattr(search_module, "NARROW_CAP", 0)
-        walked += any(term_index.TABLE in line or "ct" in line.split() for line in _walked(catalog, item["text"]))
-        monkeypatch.setattr(search_module, "NARROW_CAP", 5000)
+        walked += any(" ct " in f" {line} " for line in _walked(catalog, item["text"]))
     assert walked >= 50  # all but the queries with a Latin word or digits
 
 
-def test_walk_reads_the_terms_index_in_time_order(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_walk_reads_the_terms_index_in_time_order(catalog: Catalog) -> None:
     catalog.add_package(_package("p-1", "남대문시장 소매치기", 0))
-    monkeypatch.setattr(search_module, "NARROW_CAP", 0)
     plan = " / ".join(_walked(catalog, "시장 소매치기"))
     if catalog.engine.dialect.name == "sqlite":
         assert plan.startswith("SEARCH ct USING PRIMARY KEY (term=?)") and "TEMP B-TREE" not in plan, plan
     else:
         # (at this size PostgreSQL may sort the few rows; at a million it reads the key in order: the benchmark)
         assert "on clip_terms ct" in plan and plan.count("SubPlan") >= 3, plan
-    monkeypatch.setattr(search_module, "NARROW_CAP", 5000)
-    assert term_index.TABLE not in " ".join(_walked(catalog, "시장 소매치기"))  # one match: listed, not walked
+    # with a camera, the camera's index drives as before
+    assert " ct " not in " ".join(explain(catalog, Query(text="시장", cameras=["cam-01"])))
 
 
-def test_terms_beside_the_time_follow_every_write(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_terms_beside_the_time_follow_every_write(catalog: Catalog) -> None:
     """Ingest, a title edit, a clip's new start, deletes and a rebuild keep ``clip_terms`` exactly in step."""
-    monkeypatch.setattr(search_module, "NARROW_CAP", 0)
     dialect = catalog.engine.dialect.name
 
     def rows() -> set[tuple[str, int]]:

@@ -241,17 +241,29 @@ def query_terms(text_: str) -> tuple[list[str], list[terms.Clause]] | None:
         elif len(clause.terms) > 1:
             exact.append(clause)
         needed += [t for t in clause.terms if t not in needed]
+    # The longest words' bigrams first: likelier rare, so that the later counts stop early (plan).
+    lengths = {t: max(len(c.terms) for c in terms.query(text_) if t in c.terms) for t in needed}
+    needed.sort(key=lambda t: -lengths[t])
     return (needed, exact) if needed else None
 
 
 def plan(conn: Connection, text_: str) -> Walk | None:
-    """The walk for a query, or None when it has a word this table does not hold (Latin, digits)."""
+    """The walk for a query, or None when it has a word this table does not hold (Latin, digits).
+
+    With several terms each is counted in the index up to COUNT_CAP, and never past the rarest
+    counted so far, to walk the rarest: for "시장 소매치기", walking 소매 meets a match every few
+    rows, walking 시장 one in thirty. One term is walked without counting.
+    """
     found = query_terms(text_)
     if found is None:
         return None
     needed, exact = found
+    rows: dict[str, int] = {}
     if len(needed) > 1:
         count = text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE term = :term LIMIT :cap) AS few")
-        rows = {t: conn.execute(count, {"term": t, "cap": COUNT_CAP}).scalar() or 0 for t in needed}
+        limit = COUNT_CAP
+        for term in needed:
+            rows[term] = conn.execute(count, {"term": term, "cap": limit}).scalar() or 0
+            limit = max(min(limit, rows[term]), 1)
         needed.sort(key=lambda t: rows[t])
     return Walk(needed[0], tuple(needed[1:]), tuple(exact))
