@@ -58,15 +58,6 @@ def pg_clip_matches(param: str) -> str:
             "WHERE p.id = clips.package_id)")
 
 
-def sqlite_clip_matches(param: str, clip: str) -> str:
-    """Whether the clip whose id is the SQL ``clip`` matches the FTS5 expression bound at ``param``.
-
-    FTS5 seeks each term's list to that one rowid, so a check costs microseconds, except for a
-    prefix, which merges every term it matches first (so the callers check phrases only).
-    """
-    return f"EXISTS (SELECT 1 FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH {param} AND rowid = {clip})"
-
-
 def create_fulltext(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         body_p = "coalesce(p.search_terms, '')"
