@@ -202,7 +202,8 @@ def test_walk_in_time_order_gives_the_full_text_answers(catalog: Catalog, monkey
 
     The reference is the search with the walk turned off (``_walk_plan`` answering None: the
     matches listed from FTS5 / GIN and sorted, as before revision 0036); the answers, their
-    order and the cursors between pages must be the same.
+    order and the cursors between pages must be the same, also when the walk's budget runs
+    out and the full-text index finishes the page.
     """
     data = ks.load_set()
     ks.file_items(catalog, data["items"])
@@ -217,6 +218,11 @@ def test_walk_in_time_order_gives_the_full_text_answers(catalog: Catalog, monkey
                 listed = _pages(catalog, q)
                 monkeypatch.setattr(search_module, "_walk_plan", walk)
                 assert _pages(catalog, q) == listed, (item["text"], order, start)
+                # small budgets: some pages (3: nearly all) give way to the full-text index part-way
+                for budget in (3, 20):
+                    monkeypatch.setattr(search_module, "WALK_BUDGET", budget)
+                    assert _pages(catalog, q) == listed, (item["text"], order, start, budget)
+                monkeypatch.setattr(search_module, "WALK_BUDGET", 1000)
         walked += any(" ct " in f" {line} " for line in _walked(catalog, item["text"]))
     assert walked >= 50  # all but the queries with a Latin word or digits
 

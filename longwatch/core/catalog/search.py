@@ -155,6 +155,8 @@ def _longest_clip(s: Session) -> int:
 #: the few matches with LIMIT, instead of walking the time index hoping to meet them. Beyond it
 #: matches are dense and walking the time index (or a camera's or zone's) finds a page soon.
 NARROW_CAP = 5000
+#: Rows of its driving term a Korean text walk reads at most (see _walk_plan).
+WALK_BUDGET = 1000
 
 
 def _few(s: Session, subquery: Select[Any]) -> bool:
@@ -297,10 +299,12 @@ def _walk_plan(s: Session, q: Query) -> term_index.Walk | None:
     58 ms at 100,000 clips, where the walk reads 51 rows).
 
     With a camera, zone, place, event or case as well, that filter's own index in time order
-    stays the better walk (one camera in 500 would be met once per 500 term rows).
+    stays the better walk (one camera in 500 would be met once per 500 term rows). A walk that
+    has read WALK_BUDGET rows of its term without filling the page (two common words rarely
+    together, such as 시장 공원) gives way to the full-text index, which intersects their lists.
     """
-    if (q.cameras or q.zone or q.purpose or q.tags or q.bbox is not None or q.near is not None or q.event_type
-            or q.min_confidence is not None or q.case or q.packages is not None):
+    if (s.info.get("no_walk") or q.cameras or q.zone or q.purpose or q.tags or q.bbox is not None
+            or q.near is not None or q.event_type or q.min_confidence is not None or q.case or q.packages is not None):
         return None
     return term_index.plan(s.connection(), q.text)
 
@@ -334,17 +338,26 @@ def _walk_select(s: Session, q: Query, walk: term_index.Walk, conds: list[Any]) 
         phrases = [position(padded, f" {' '.join(c.terms)} ") > 0 for c in walk.exact]
         package = select(Package.id).where(Package.id == Clip.package_id, *phrases)
         where.append(exists(package.offset(0) if dialect != "sqlite" else package))
+    span: list[Any] = []  # where the walk may go: the time window and the cursor, on the table's key
     if q.end is not None:
-        where.append(ct.c.t < term_index.key_time(dialect, q.end))
+        span.append(ct.c.t < term_index.key_time(dialect, q.end))
     if q.start is not None:
-        where.append(ct.c.t >= term_index.key_time(dialect, q.start - timedelta(seconds=_longest_clip(s) + 1)))
+        span.append(ct.c.t >= term_index.key_time(dialect, q.start - timedelta(seconds=_longest_clip(s) + 1)))
     if q.after:
         at, ident = decode_cursor(q.after)
         key = tuple_(ct.c.t, ct.c.clip_id)
         bound = tuple_(literal(term_index.key_time(dialect, at)), literal(ident))
-        where.append(key < bound if q.order == "desc" else key > bound)
+        span.append(key < bound if q.order == "desc" else key > bound)
     order = (ct.c.t.desc(), ct.c.clip_id.desc()) if q.order == "desc" else (ct.c.t.asc(), ct.c.clip_id.asc())
-    return (select(Clip.id).select_from(ct).join(Clip, Clip.id == ct.c.clip_id).where(*where)
+    # The budget: the time of the WALK_BUDGET-th row of the driving term from where the page starts (an
+    # index range, nothing else read). The walk stops there; a page it could not fill by then is a rare
+    # combination of common terms, which search() then asks the full-text index for (see _walk_plan).
+    last = s.scalar(select(ct.c.t).where(ct.c.term == walk.drive, *span).order_by(*order)
+                    .offset(WALK_BUDGET - 1).limit(1))
+    if last is not None:
+        span.append(ct.c.t >= last if q.order == "desc" else ct.c.t <= last)
+        s.info["walk_cut"] = True
+    return (select(Clip.id).select_from(ct).join(Clip, Clip.id == ct.c.clip_id).where(*where, *span)
             .order_by(*order).limit(q.limit + 1))
 
 
@@ -388,7 +401,13 @@ def search(catalog: Catalog, q: Query, text_mode: str = "index") -> Page:
     with catalog.session() as s:
         s.info.pop("narrowed", None)
         s.info.pop("walk", None)
+        s.info.pop("walk_cut", None)
         ids = list(s.scalars(_select(s, q, text_mode)))
+        if s.info.pop("walk_cut", False) and len(ids) <= q.limit:
+            # The walk's budget ran out before the page was full: the full-text index instead.
+            s.info["no_walk"] = True
+            ids = list(s.scalars(_select(s, q, text_mode)))
+            s.info.pop("no_walk", None)
         more = len(ids) > q.limit
         ids = ids[: q.limit]
         page = select(*_ITEM_COLUMNS).join_from(Clip, Package, Package.id == Clip.package_id).where(Clip.id.in_(ids))
