@@ -209,27 +209,22 @@ def refill(conn: Connection) -> None:
 
 
 # -- reading: one page in time order ---------------------------------------------------------------
-#: Terms counted up to this many rows each to pick the rarest to walk (an index range, no table).
-COUNT_CAP = 20_000
-
-
 @dataclass(frozen=True)
 class Walk:
     """How a Korean text query reads its page from this table.
 
-    ``drive``: the term whose rows are walked in time order (the rarest of the query's);
-    ``others``: the query's other terms, each a primary-key lookup per candidate; ``exact``: the
-    phrases of two or more bigrams, which the terms alone do not prove (their order), checked
-    against the full-text index per candidate. One-bigram and one-letter words need no check.
+    ``needed``: the table's terms the query needs (a clip must hold them all); one of them is
+    walked in time order and the others are primary-key lookups per candidate (the search picks
+    which, see ``search._walk_select``); ``exact``: the phrases of two or more bigrams, which the
+    terms alone do not prove (their order). One-bigram and one-letter words need no check.
     """
 
-    drive: str
-    others: tuple[str, ...]
+    needed: tuple[str, ...]
     exact: tuple[terms.Clause, ...]
 
 
-def query_terms(text_: str) -> tuple[list[str], list[terms.Clause]] | None:
-    """The table's terms a query needs and its phrases to check; None when a word is not Korean only."""
+def plan(text_: str) -> Walk | None:
+    """The walk for a query, or None when it has a word this table does not hold (Latin, digits)."""
     needed: list[str] = []
     exact: list[terms.Clause] = []
     for clause in terms.query(text_):
@@ -241,29 +236,4 @@ def query_terms(text_: str) -> tuple[list[str], list[terms.Clause]] | None:
         elif len(clause.terms) > 1:
             exact.append(clause)
         needed += [t for t in clause.terms if t not in needed]
-    # The longest words' bigrams first: likelier rare, so that the later counts stop early (plan).
-    lengths = {t: max(len(c.terms) for c in terms.query(text_) if t in c.terms) for t in needed}
-    needed.sort(key=lambda t: -lengths[t])
-    return (needed, exact) if needed else None
-
-
-def plan(conn: Connection, text_: str) -> Walk | None:
-    """The walk for a query, or None when it has a word this table does not hold (Latin, digits).
-
-    With several terms each is counted in the index up to COUNT_CAP, and never past the rarest
-    counted so far, to walk the rarest: for "시장 소매치기", walking 소매 meets a match every few
-    rows, walking 시장 one in thirty. One term is walked without counting.
-    """
-    found = query_terms(text_)
-    if found is None:
-        return None
-    needed, exact = found
-    rows: dict[str, int] = {}
-    if len(needed) > 1:
-        count = text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE term = :term LIMIT :cap) AS few")
-        limit = COUNT_CAP
-        for term in needed:
-            rows[term] = conn.execute(count, {"term": term, "cap": limit}).scalar() or 0
-            limit = max(min(limit, rows[term]), 1)
-        needed.sort(key=lambda t: rows[t])
-    return Walk(needed[0], tuple(needed[1:]), tuple(exact))
+    return Walk(tuple(needed), tuple(exact)) if needed else None
