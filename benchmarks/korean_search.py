@@ -3,6 +3,7 @@
     python benchmarks/korean_search.py                      # quality on both back ends, latency at 1,000,000 clips
     python benchmarks/korean_search.py --clips 100000 --backends sqlite
     python benchmarks/korean_search.py --quality-only
+    python benchmarks/korean_search.py --latency-only --keep DIR   # load once into DIR, then rerun the queries
 
 Quality: the 240 clips and 64 queries of ``benchmarks/data/korean_search.json`` (relevance
 judged by meaning; see ``data/make_korean_search.py``) are filed in a fresh catalog, and every
@@ -44,8 +45,9 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import search as scale  # noqa: E402
 from longwatch.core.catalog import Catalog, terms  # noqa: E402
+from longwatch.core.catalog import search as search_module  # noqa: E402
 from longwatch.core.catalog.models import Clip, Package  # noqa: E402
-from longwatch.core.catalog.search import Query, search  # noqa: E402
+from longwatch.core.catalog.search import Query, explain, search  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "korean_search.json"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -160,8 +162,10 @@ def print_quality(name: str, result: dict[str, Any]) -> None:
 
 
 # -- latency at scale -----------------------------------------------------------------------------------
+#: Dense single bigrams, phrases, a one-letter prefix, two words, rare words; last, two common words that
+#: never meet in one title (the walk's budget runs out and the full-text index answers: its worst case).
 SCALE_QUERIES = ["시장", "남대문시장", "사고", "교통사고", "역", "입구", "시장 소매치기", "낙서", "침수 호우",
-                 "열람"]
+                 "열람", "시장 공원"]
 
 
 def koreanize(data: dict[str, Any], seed: int) -> None:
@@ -177,13 +181,19 @@ def koreanize(data: dict[str, Any], seed: int) -> None:
 
 
 @contextmanager
-def backend_url(name: str, workdir: Path) -> Iterator[str]:
-    """A new SQLite file, or a throwaway PostgreSQL server (durable settings), for one run."""
+def backend_url(name: str, workdir: Path, keep: Path | None = None) -> Iterator[str]:
+    """A new SQLite file, or a throwaway PostgreSQL server (durable settings), for one run; with ``keep``,
+    the catalog of that directory, kept between runs (loaded by the first)."""
     if name == "sqlite":
-        yield f"sqlite:///{workdir / 'bench.sqlite'}"
+        yield f"sqlite:///{(keep or workdir) / 'bench.sqlite'}"
     else:
-        with scale.throwaway_postgres() as url:
+        with scale.throwaway_postgres(keep / "pg" if keep else None) as url:
             yield url
+
+
+def kept(keep: Path | None, name: str) -> bool:
+    """Whether ``keep`` holds a catalog of this back end loaded by an earlier run."""
+    return keep is not None and (keep / f"{name}.loaded").exists()
 
 
 def _server_cpu(pid: int) -> float:
@@ -192,32 +202,47 @@ def _server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def latency(name: str, url: str, data: dict[str, Any], samples: int) -> dict[str, tuple[float, ...]]:
+def latency(name: str, url: str, data: dict[str, Any], samples: int,
+            explain_plans: bool = False) -> dict[str, tuple[float, ...]]:
     """p50 and p95 wall time per query, and p95 CPU: this process (SQLite: the whole search) plus,
     on PostgreSQL, the server backend that ran it, so the figures survive a loaded machine."""
     catalog = Catalog(url)
     catalog.upgrade()
-    t0 = time.perf_counter()
-    scale.load(catalog, data)
-    print(f"{name}: loaded {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+    if data:
+        t0 = time.perf_counter()
+        scale.load(catalog, data)
+        print(f"{name}: loaded {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+        if name != "sqlite":
+            scale.vacuum_postgres(catalog)
+    else:
+        print(f"{name}: the catalog kept from an earlier run", flush=True)
     backend = 0
     if name != "sqlite":
-        scale.vacuum_postgres(catalog)
         with catalog.engine.connect() as conn:  # the pool hands this one connection to every search
             backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar() or 0)
     out = {}
+    walk = search_module._walk_plan
     for q in SCALE_QUERIES:
-        search(catalog, Query(text=q))  # warm the cache and the plan
-        times, cpu, hits = [], [], 0
-        for _ in range(samples):
-            t, c = time.perf_counter(), time.process_time()
-            server = _server_cpu(backend) if backend else 0.0
-            page = search(catalog, Query(text=q))
-            times.append((time.perf_counter() - t) * 1000)
-            server = (_server_cpu(backend) - server) if backend else 0.0
-            cpu.append((time.process_time() - c + server) * 1000)
-            hits = len(page.items)
-        out[q] = (statistics.median(times), scale._p95(times), statistics.median(cpu), scale._p95(cpu), hits)
+        for way in ("before", "after"):
+            # before: the previous paths (the terms beside the time not read); after: the code as it is.
+            search_module._walk_plan = walk if way == "after" else (lambda _s, _q: None)  # type: ignore[assignment]
+            try:
+                search(catalog, Query(text=q))  # warm the cache and the plan
+                times, cpu, hits = [], [], 0
+                for _ in range(samples):
+                    t, c = time.perf_counter(), time.process_time()
+                    server = _server_cpu(backend) if backend else 0.0
+                    page = search(catalog, Query(text=q))
+                    times.append((time.perf_counter() - t) * 1000)
+                    server = (_server_cpu(backend) - server) if backend else 0.0
+                    cpu.append((time.process_time() - c + server) * 1000)
+                    hits = len(page.items)
+            finally:
+                search_module._walk_plan = walk
+            out[f"{q} ({way})"] = (statistics.median(times), scale._p95(times), statistics.median(cpu),
+                                   scale._p95(cpu), hits, os.getloadavg()[0])
+        if explain_plans:
+            print(f"{q}:\n  " + "\n  ".join(explain(catalog, Query(text=q))), flush=True)
     if backend:
         assert catalog.engine.pool.checkedin() == 1, "searches used more than one connection: server CPU incomplete"
     catalog.dispose()
@@ -232,8 +257,12 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quality-only", action="store_true")
+    parser.add_argument("--latency-only", action="store_true", help="skip the quality runs")
+    parser.add_argument("--keep", default="", help="a directory where the loaded catalogs stay for the next run "
+                        "(the first run loads them; --clips, --cameras and --seed must then stay the same)")
+    parser.add_argument("--explain", action="store_true", help="print each query's plan after its samples")
     args = parser.parse_args()
-    for backend in args.backends.split(","):
+    for backend in [] if args.latency_only else args.backends.split(","):
         workdir = Path(tempfile.mkdtemp(prefix="longwatch-bench-ko-"))
         try:
             with backend_url(backend, workdir) as url:
@@ -245,22 +274,29 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.quality_only:
         return
-    t0 = time.perf_counter()
-    data = scale.generate(args.clips, args.cameras, args.seed)
-    koreanize(data, args.seed)
-    print(f"\ngenerated {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+    keep = Path(args.keep) if args.keep else None
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {}
+    if not all(kept(keep, b) for b in args.backends.split(",")):
+        t0 = time.perf_counter()
+        data = scale.generate(args.clips, args.cameras, args.seed)
+        koreanize(data, args.seed)
+        print(f"\ngenerated {len(data['clips'])} clips in {time.perf_counter() - t0:.0f} s", flush=True)
     for backend in args.backends.split(","):
         workdir = Path(tempfile.mkdtemp(prefix="longwatch-bench-ko-"))
         try:
-            with backend_url(backend, workdir) as url:
-                result = latency(backend, url, data, args.samples)
+            with backend_url(backend, workdir, keep) as url:
+                result = latency(backend, url, {} if kept(keep, backend) else data, args.samples, args.explain)
+            if keep is not None:
+                (keep / f"{backend}.loaded").touch()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        print(f"\n## latency, {backend}: {len(data['clips'])} clips, one page of 50")
-        print("| query | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms | hits/page |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for q, (p50, p95, c50, c95, hits) in result.items():
-            print(f"| {q} | {p50:.1f} | {p95:.1f} | {c50:.1f} | {c95:.1f} | {hits} |", flush=True)
+        print(f"\n## latency, {backend}: {args.clips} clips, one page of 50")
+        print("| query | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms | hits/page | load average |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for q, (p50, p95, c50, c95, hits, load) in result.items():
+            print(f"| {q} | {p50:.1f} | {p95:.1f} | {c50:.1f} | {c95:.1f} | {hits} | {load:.1f} |", flush=True)
         print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
 
 

@@ -240,16 +240,19 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    workdir = Path(tempfile.mkdtemp(prefix="longwatch-bench-pg-"))
+def throwaway_postgres(keep: Path | None = None) -> Iterator[str]:
+    """A PostgreSQL server for one run; with ``keep``, its files live there and stay for the next run."""
+    workdir = keep or Path(tempfile.mkdtemp(prefix="longwatch-bench-pg-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     os.chmod(workdir, 0o755)
     root = os.geteuid() == 0
     wrap = (lambda a: ["runuser", "-u", "postgres", "--", *a]) if root else (lambda a: a)
     if root:
         shutil.chown(workdir, "postgres", "postgres")
     data, port = workdir / "data", _free_port()
-    subprocess.run(wrap([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "lw", "--encoding=UTF8",
-                         "--locale=C.UTF-8"]), check=True, capture_output=True)
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(wrap([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "lw", "--encoding=UTF8",
+                             "--locale=C.UTF-8"]), check=True, capture_output=True)
     subprocess.run(wrap([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(workdir / "log"), "-w", "-o",
                          f"-k {workdir} -p {port} -c listen_addresses=127.0.0.1 -c shared_buffers=256MB",
                          "start"]), check=True, capture_output=True)
@@ -258,7 +261,8 @@ def throwaway_postgres() -> Iterator[str]:
     finally:
         subprocess.run(wrap([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
                        capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_backend(name: str, url: str, data: dict, args: argparse.Namespace, workdir: Path) -> dict:

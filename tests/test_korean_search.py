@@ -19,9 +19,10 @@ from sqlalchemy import text, update
 
 from benchmarks import korean_search as ks
 from longwatch.core.archive import Archive
-from longwatch.core.catalog import Catalog, alembic_config, fulltext, terms
+from longwatch.core.catalog import Catalog, alembic_config, fulltext, term_index, terms
+from longwatch.core.catalog import search as search_module
 from longwatch.core.catalog.models import Clip, Package
-from longwatch.core.catalog.search import Query, search
+from longwatch.core.catalog.search import Query, explain, search
 
 T0 = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
 #: The floor of micro recall on the test set; the previous tokenizer reaches 0.57 there.
@@ -177,3 +178,130 @@ def test_cli_search_finds_a_compound_part_after_ingest_and_reindex(catalog_backe
             assert lw("reindex", "--json").exit_code == 0  # the second round searches the rebuilt index
     finally:
         archive.close()
+
+
+# -- terms beside the time (revision 0036): a dense Korean search read in time order ---------------------
+def _pages(catalog: Catalog, query: Query) -> list[int]:
+    """Every clip id of a search, following the cursor page by page."""
+    out: list[int] = []
+    while True:
+        page = search(catalog, query)
+        out += [i["clip_id"] for i in page.items]
+        if not page.next_cursor:
+            return out
+        query = Query(**{**query.__dict__, "after": page.next_cursor})
+
+
+def _walked(catalog: Catalog, query: str) -> list[str]:
+    """The plan of a search's main statement; the walk reads ``clip_terms`` by its primary key."""
+    return explain(catalog, Query(text=query))
+
+
+def test_walk_in_time_order_gives_the_full_text_answers(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query of the test set, both orders, pages of 7, a time window: walked == listed from the index.
+
+    The reference is the search with the walk turned off (``_walk_plan`` answering None: the
+    matches listed from FTS5 / GIN and sorted, as before revision 0036); the answers, their
+    order and the cursors between pages must be the same, also when the walk's budget runs
+    out and the full-text index finishes the page.
+    """
+    data = ks.load_set()
+    ks.file_items(catalog, data["items"])
+    window = (ks.T0 + timedelta(hours=5), ks.T0 + timedelta(hours=30))
+    walk = search_module._walk_plan
+    walked = 0
+    for item in data["queries"]:
+        for order in ("desc", "asc"):
+            for start, end in ((None, None), window):
+                q = Query(text=item["text"], limit=7, order=order, start=start, end=end)
+                monkeypatch.setattr(search_module, "_walk_plan", lambda _s, _q: None)
+                listed = _pages(catalog, q)
+                monkeypatch.setattr(search_module, "_walk_plan", walk)
+                assert _pages(catalog, q) == listed, (item["text"], order, start)
+                # small budgets: some pages (3: nearly all) give way to the full-text index part-way
+                for budget in (3, 20):
+                    monkeypatch.setattr(search_module, "WALK_BUDGET", budget)
+                    assert _pages(catalog, q) == listed, (item["text"], order, start, budget)
+                monkeypatch.setattr(search_module, "WALK_BUDGET", 1000)
+        walked += any(" ct " in f" {line} " for line in _walked(catalog, item["text"]))
+    assert walked >= 50  # all but the queries with a Latin word or digits
+
+
+def test_walk_reads_the_terms_index_in_time_order(catalog: Catalog) -> None:
+    catalog.add_package(_package("p-1", "남대문시장 소매치기", 0))
+    plan = " / ".join(_walked(catalog, "시장 소매치기"))
+    if catalog.engine.dialect.name == "sqlite":
+        assert plan.startswith("SEARCH ct USING PRIMARY KEY (term=?)") and "TEMP B-TREE" not in plan, plan
+    else:
+        # (at this size PostgreSQL may sort the few rows; at a million it reads the key in order: the benchmark)
+        assert "on clip_terms ct" in plan and plan.count("SubPlan") >= 3, plan
+    # with a camera, the camera's index drives as before
+    assert " ct " not in " ".join(explain(catalog, Query(text="시장", cameras=["cam-01"])))
+
+
+def test_terms_beside_the_time_follow_every_write(catalog: Catalog) -> None:
+    """Ingest, a title edit, a clip's new start, deletes and a rebuild keep ``clip_terms`` exactly in step."""
+    dialect = catalog.engine.dialect.name
+
+    def rows() -> set[tuple[str, int]]:
+        with catalog.engine.connect() as conn:
+            got = conn.execute(text(f"SELECT term, t, clip_id FROM {term_index.TABLE}")).all()
+            clips = {r.id: r.start_utc for r in conn.execute(text("SELECT id, start_utc FROM clips")).all()}
+        for term, t, clip in got:  # each row carries its clip's start, in the back end's form
+            start = clips[clip]
+            want = term_index.key_time(dialect, datetime.fromisoformat(str(start)).replace(tzinfo=UTC))
+            assert t == want, (term, t, clip, start)
+        return {(term, clip) for term, _t, clip in got}
+
+    catalog.add_package(_package("p-1", "광장시장 화재", 0))
+    catalog.add_package(_package("p-2", "역삼역 입구", 1))
+    assert {term for term, _ in rows()} >= {"광장", "장시", "시장", "화재", "광", "장", "시", "화", "재", "역삼",
+                                           "삼역", "역", "삼", "입구", "입", "구"}
+    assert not any(term.isascii() for term, _ in rows())
+    assert _found(catalog, "시장") == {"p-1"} and _found(catalog, "역") == {"p-2"}
+    with catalog.session() as s:
+        row = s.get(Package, "p-1")
+        assert row is not None
+        row.title = "광장 화재 역전"
+    assert _found(catalog, "시장") == set() and _found(catalog, "역") == {"p-1", "p-2"}
+    assert ("시장", 1) not in rows()
+    with catalog.session() as s:  # a clip re-timed (a corrected clock): its rows move with it
+        clip = s.query(Clip).filter_by(package_id="p-2").one()
+        clip.start_utc = T0 - timedelta(days=1)
+    assert [i["package_id"] for i in search(catalog, Query(text="역")).items] == ["p-1", "p-2"]
+    assert search(catalog, Query(text="역", start=T0 - timedelta(days=2), end=T0 - timedelta(hours=12))).items[0][
+        "package_id"] == "p-2"
+    before = rows()
+    with catalog.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {term_index.TABLE}"))
+        fulltext.rebuild_fulltext(conn)
+    assert rows() == before
+    with catalog.session() as s:
+        s.delete(s.get(Package, "p-1"))
+    assert {clip for _, clip in rows()} == {c for (c,) in _ids(catalog)}
+    with catalog.engine.begin() as conn:
+        conn.execute(text("DELETE FROM clips"))
+    assert rows() == set()
+
+
+def _ids(catalog: Catalog) -> list[tuple[int]]:
+    with catalog.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT id FROM clips")).all()]
+
+
+def test_migration_0036_fills_the_terms_of_existing_clips(catalog_backend: str, tmp_path: Path) -> None:
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend)
+    catalog.upgrade("0035")
+    catalog.add_package(_package("p-1", "남대문시장 입구", 0))
+    catalog.upgrade()
+    with catalog.engine.connect() as conn:
+        terms_of = {r[0] for r in conn.execute(text(f"SELECT term FROM {term_index.TABLE}"))}
+    assert {"남대", "대문", "문시", "시장", "입구", "남", "대", "문", "시", "장", "입", "구"} <= terms_of
+    with catalog.engine.begin() as connection:
+        cfg = alembic_config(catalog.engine)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0035")
+    with catalog.engine.connect() as conn:
+        assert not term_index.exists(conn)
+    catalog.add_package(_package("p-2", "광장시장", 1))  # no trigger left behind
+    catalog.dispose()

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from longwatch.core.catalog import terms
+from longwatch.core.catalog import term_index, terms
 from longwatch.core.catalog.models import SEARCHED
 
 #: The package fields searched as text (Dublin Core title, description, coverage, source; notes).
@@ -126,11 +126,14 @@ def rebuild_fulltext(conn: Connection) -> None:
     """Bring the index up to date with the text (``longwatch reindex``, after a bulk load).
 
     The terms are recomputed (an analyser changed by an upgrade reaches every row), then
-    SQLite's FTS table is refilled; PostgreSQL's index follows the column by itself.
+    SQLite's FTS table is refilled; PostgreSQL's index follows the column by itself. The
+    terms beside the time (``clip_terms``) are refilled on both.
     """
     refresh_terms(conn)
     if conn.dialect.name == "sqlite":
         _refill_sqlite(conn)
+    if term_index.exists(conn):
+        term_index.refill(conn)
 
 
 # -- the index of revisions 0002 to 0022, for those migrations (frozen: never change it) ------------
@@ -182,4 +185,4 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """For alembic's compare_metadata: the full-text objects live outside the models on purpose."""
     if name is None:
         return True
-    return not (name.startswith(SQLITE_TABLE) or name in (PG_INDEX, PG_COLUMN))
+    return not (name.startswith(SQLITE_TABLE) or name in (PG_INDEX, PG_COLUMN, term_index.TABLE))
