@@ -145,9 +145,13 @@ NARROW_CAP = 5000
 
 
 def _few(s: Session, subquery: Select[Any]) -> bool:
-    """Whether the subquery has at most NARROW_CAP rows (counted in the index, at most NARROW_CAP + 1)."""
-    counted = select(func.count()).select_from(subquery.limit(NARROW_CAP + 1).subquery())
-    return (s.scalar(counted) or 0) <= NARROW_CAP
+    """Whether the subquery has at most NARROW_CAP rows (counted in the index, at most NARROW_CAP + 1).
+
+    The session may carry its own bound (``narrow_cap``: the capped facets read up to 10,000 matches, not 50).
+    """
+    cap = int(s.info.get("narrow_cap", NARROW_CAP))
+    counted = select(func.count()).select_from(subquery.limit(cap + 1).subquery())
+    return (s.scalar(counted) or 0) <= cap
 
 
 def _narrow(s: Session, column: Any, subquery: Select[Any], page: bool = True) -> Any:
@@ -347,6 +351,9 @@ def explain(catalog: Catalog, q: Query) -> list[str]:
 #: The facets of the web page and the API count at most this many matches (the newest), as the package list
 #: caps its total: counting every match of a broad search read every clip (0.8-9 s at a million clips).
 FACET_CAP = 10_000
+#: Up to this many event, case or text candidates drive the capped facets (NARROW_CAP is a page's): to find
+#: FACET_CAP matches in time order a walk reads FACET_CAP / density clips, the candidates read themselves.
+FACET_NARROW_CAP = 50_000
 
 
 def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50,
@@ -391,41 +398,73 @@ def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top
 
 
 def _capped_facets(catalog: Catalog, q: Query, utc_offset: timedelta, top: int, cap: int) -> dict[str, Any]:
-    """The facets of the newest ``cap`` matches, counted here from one bounded read.
+    """The facets of the newest ``cap`` matches: aggregates over a LIMIT, never over every match.
 
-    The newest ``cap`` + 1 matches are read as a page is (the same plan: the time index, a camera's or the
-    few candidates drive it, under a LIMIT), five columns each, and counted in Python: one statement whose
-    cost is bounded by ``cap`` whatever the catalog holds, where five GROUP BYs over every match grew with
-    the matches. Then the event types of those clips' packages (the package_id index). Sorted as the
-    uncapped SQL sorts, so below the cap the answer is the same.
+    The newest ``cap`` matches are chosen as a page is (the time index, a camera's, or the candidates of an
+    event, case or text filter drive it, under a LIMIT of ``cap`` + 1), once, and counted by the database in
+    one statement: a GROUP BY (camera, zone, day) whose few groups are summed here, the event types of those
+    clips' packages, and whether a (cap + 1)-th match exists (``total_exact``; it is not counted). Sorted as the uncapped
+    statements sort, so below the cap the answer is the same.
     """
     newest = Query(**{**vars(q), "order": "desc", "after": "", "limit": cap})
+    minutes = int(utc_offset.total_seconds() // 60)
     with catalog.session() as s:
         s.info.pop("narrowed", None)
-        rows = s.execute(_select(s, newest).with_only_columns(Clip.id, Clip.package_id, Clip.camera, Clip.zone,
-                                                                Clip.start_utc)).all()
-        exact = len(rows) <= cap
-        rows = rows[:cap]
-        packages = sorted({r.package_id for r in rows if r.package_id is not None})
-        types: dict[str, set[str]] = {}
-        for chunk in range(0, len(packages), 1000):  # bound parameters per statement (SQLite's limit)
-            found = s.execute(select(DetectedEvent.package_id, DetectedEvent.type).distinct()
-                              .where(DetectedEvent.package_id.in_(packages[chunk:chunk + 1000])))
-            for package_id, kind in found:
-                types.setdefault(package_id, set()).add(kind or "")
+        # Candidates drive the count up to FACET_NARROW_CAP of them (an event type's 10,000 events: reading
+        # them beats walking a million clips in time order to meet 10,000 of them); beyond, walk in time.
+        s.info["narrow_cap"] = FACET_NARROW_CAP
+        base = _select(s, newest)
+        if s.get_bind().dialect.name == "sqlite":
+            day: Any = func.date(Clip.start_utc, f"{minutes:+d} minutes")
+        else:
+            shifted: Any = literal_column("clips.start_utc") + literal_column(f"interval '{minutes:d} minutes'")
+            day = func.to_char(shifted, "YYYY-MM-DD")
+        # MATERIALIZED: the newest cap + 1 matches are found once for every part (SQLite and PostgreSQL alike)
+        sub = base.with_only_columns(Clip.id, Clip.package_id, Clip.camera, Clip.zone, day.label("day"),
+                                     Clip.start_utc.label("at")).limit(cap + 1).cte("newest") \
+            .prefix_with("MATERIALIZED")
+        places = (select(literal_column("'g'").label("part"), sub.c.camera, sub.c.zone, sub.c.day,
+                         func.count().label("n")).group_by(sub.c.camera, sub.c.zone, sub.c.day))
+        # from the newest clips to their packages' events (the package_id index), not from every event of
+        # the catalog to them: SQLite's unary + keeps it from indexing the CTE and scanning the events
+        outer: Any = sub.c.package_id
+        if s.get_bind().dialect.name == "sqlite":
+            outer = literal_column("+newest.package_id")
+        kinds_of = (select(literal_column("'t'").label("part"), DetectedEvent.type, literal_column("NULL"),
+                           literal_column("NULL"), func.count(func.distinct(sub.c.id)))
+                    .join_from(sub, DetectedEvent, DetectedEvent.package_id == outer).group_by(DetectedEvent.type))
+        # the oldest of them: the (cap + 1)-th when there are more, which only says so and is not counted
+        oldest = select(sub.c.package_id, sub.c.camera, sub.c.zone, sub.c.day).order_by(
+            sub.c.at.asc(), sub.c.id.asc()).limit(1).subquery()
+        last = select(literal_column("'o'"), oldest.c.camera, oldest.c.zone, oldest.c.day,
+                      literal_column("NULL"), oldest.c.package_id)
+        rows = s.execute(places.add_columns(literal_column("NULL")).union_all(
+            kinds_of.add_columns(literal_column("NULL")), last)).all()
+        groups = [[r.camera or "", r.zone or "", r.day, r.n] for r in rows if r.part == "g"]
+        by_type = {r.camera or "": r.n for r in rows if r.part == "t"}
+        total = sum(g[3] for g in groups)
+        exact = total <= cap
+        if not exact:
+            o = next(r for r in rows if r.part == "o")
+            for g in groups:
+                if g[:3] == [o.camera or "", o.zone or "", o.day]:
+                    g[3] -= 1
+            for kind in set(s.scalars(select(DetectedEvent.type).where(DetectedEvent.package_id == o[5]))):
+                by_type[kind or ""] -= 1
+            total = cap
     cameras: Counter[str] = Counter()
     zones: Counter[str] = Counter()
     days: Counter[str] = Counter()
-    kinds: Counter[str] = Counter()
-    for r in rows:
-        cameras[r.camera or ""] += 1
-        zones[r.zone or ""] += 1
-        if r.start_utc is not None:
-            days[(r.start_utc.astimezone(UTC) + utc_offset).date().isoformat()] += 1
-        kinds.update(types.get(r.package_id, ()))
+    for camera, zone, day_key, n in groups:
+        cameras[camera] += n
+        zones[zone] += n
+        if day_key is not None:
+            days[day_key] += n
+    kinds: Counter[str] = Counter({k: c for k, c in by_type.items() if c > 0})
 
     def ranked(counts: Counter[str]) -> list[dict[str, Any]]:
-        return [{"key": k, "count": n} for k, n in sorted(counts.items(), key=lambda kn: (-kn[1], kn[0]))[:top]]
+        return [{"key": k, "count": c} for k, c in sorted(counts.items(), key=lambda kc: (-kc[1], kc[0]))[:top]
+                if c > 0]
 
-    return {"total": len(rows), "total_exact": exact, "camera": ranked(cameras), "zone": ranked(zones),
-            "day": [{"key": k, "count": days[k]} for k in sorted(days)], "event_type": ranked(kinds)}
+    return {"total": total, "total_exact": exact, "camera": ranked(cameras), "zone": ranked(zones),
+            "day": [{"key": k, "count": days[k]} for k in sorted(days) if days[k] > 0], "event_type": ranked(kinds)}
