@@ -402,9 +402,10 @@ def _capped_facets(catalog: Catalog, q: Query, utc_offset: timedelta, top: int, 
 
     The newest ``cap`` matches are chosen as a page is (the time index, a camera's, or the candidates of an
     event, case or text filter drive it, under a LIMIT of ``cap`` + 1), once, and counted by the database in
-    one statement: a GROUP BY (camera, zone, day) whose few groups are summed here, the event types of those
-    clips' packages, and whether a (cap + 1)-th match exists (``total_exact``; it is not counted). Sorted as the uncapped
-    statements sort, so below the cap the answer is the same.
+    one statement: a GROUP BY (camera, zone, day) whose few groups are summed here, the event types of
+    those clips' packages, and the oldest of them: the (cap + 1)-th when there are more, which only says so
+    (``total_exact``) and is taken out of the counts. Sorted as the uncapped statements sort, so below the
+    cap the answer is the same.
     """
     newest = Query(**{**vars(q), "order": "desc", "after": "", "limit": cap})
     minutes = int(utc_offset.total_seconds() // 60)
@@ -430,7 +431,7 @@ def _capped_facets(catalog: Catalog, q: Query, utc_offset: timedelta, top: int, 
         outer: Any = sub.c.package_id
         if s.get_bind().dialect.name == "sqlite":
             outer = literal_column("+newest.package_id")
-        kinds_of = (select(literal_column("'t'").label("part"), DetectedEvent.type, literal_column("NULL"),
+        kinds_of: Any = (select(literal_column("'t'").label("part"), DetectedEvent.type, literal_column("NULL"),
                            literal_column("NULL"), func.count(func.distinct(sub.c.id)))
                     .join_from(sub, DetectedEvent, DetectedEvent.package_id == outer).group_by(DetectedEvent.type))
         # the oldest of them: the (cap + 1)-th when there are more, which only says so and is not counted
