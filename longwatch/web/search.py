@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
 
 from longwatch import clock
 from longwatch.core.catalog import reference
@@ -194,7 +195,8 @@ def render(args: Any, refused: dict[str, LongwatchError] | None = None) -> Any:
     body = render_template(
         "search.html", typed=form.typed, items=items, facets=found, deferred=not inline, hits=hits, gaps=gaps,
         cursor=cursor, errors=errors,
-        cameras=visible, zones=reference.list_zones(archive.catalog),
+        camera_options=camera_options(visible, form.typed["camera"]),
+        zone_options=zone_options(reference.list_zones(archive.catalog), form.typed["zone"]),
         cases=queries.visible_cases(archive, user), tz=zone, destroyed=queries.DESTROYED,
         start_value=_picker(form.typed.get("start", ""), zone), end_value=_picker(form.typed.get("end", ""), zone),
         facet_args=_facet_args, save_errors={k: v for k, v in (refused or {}).items() if k not in errors},
@@ -203,6 +205,28 @@ def render(args: Any, refused: dict[str, LongwatchError] | None = None) -> Any:
         map_config=maps.config(archive.settings, archive.root, map_points(archive, user, visible, hits),
                                mode="search"))
     return (body, 400) if errors or refused else body
+
+
+def camera_options(cameras: list[str], chosen: list[str]) -> Markup:
+    """The camera field's options, joined here: 500 cameras through a Jinja loop were a third of the
+    page's CPU under 50 clients (with the zones' options)."""
+    picked = set(chosen)
+    return Markup("".join(f"<option selected>{escape(c)}</option>" if c in picked else f"<option>{escape(c)}</option>"
+                          for c in cameras))
+
+
+INDENT = "\u00a0\u00a0"  # two no-break spaces a level: the zone tree in a plain <select>
+
+
+def zone_options(zones: list[dict[str, Any]], chosen: str) -> Markup:
+    """The zone field's options (indented by depth), joined here for the same reason as the cameras'."""
+    out = []
+    for z in zones:
+        path = z["path"]
+        selected = " selected" if path == chosen else ""
+        indent = INDENT * path.count("/")
+        out.append(f'<option value="{escape(path)}"{selected}>{indent}{escape(z["name"] or path)}</option>')
+    return Markup("".join(out))
 
 
 def map_points(archive: Any, user: Any, visible: list[str], hits: dict[str, int]) -> list[dict[str, Any]]:
