@@ -333,3 +333,14 @@ def test_on_postgresql_the_export_is_a_queued_job_that_a_worker_runs(pg_url, foo
     ledger = custody.Ledger.for_archive(web_archive.archive)
     transfers = [e for _s, e, _l in ledger.history(footage["cam-02"]) if e["type"] == "transfer"]
     assert transfers and "records-manager" in str(transfers[-1]["agents"])  # the worker acted for who asked
+
+
+def test_the_forms_options_are_escaped_and_keep_the_choice() -> None:
+    """The camera and zone options are joined in Python (the page's largest cost as a Jinja loop): escaped."""
+    from longwatch.web.search import camera_options, zone_options
+
+    assert str(camera_options(["a<b", "c"], ["a<b"])) == "<option selected>a&lt;b</option><option>c</option>"
+    zones = [{"path": "Jung-gu", "name": ""}, {"path": "Jung-gu/\"x\"", "name": "<gate>"}]
+    assert str(zone_options(zones, "Jung-gu")) == (
+        '<option value="Jung-gu" selected>Jung-gu</option>'
+        '<option value="Jung-gu/&#34;x&#34;">\u00a0\u00a0&lt;gate&gt;</option>')

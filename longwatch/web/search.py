@@ -211,8 +211,8 @@ def camera_options(cameras: list[str], chosen: list[str]) -> Markup:
     """The camera field's options, joined here: 500 cameras through a Jinja loop were a third of the
     page's CPU under 50 clients (with the zones' options)."""
     picked = set(chosen)
-    return Markup("".join(f"<option selected>{escape(c)}</option>" if c in picked else f"<option>{escape(c)}</option>"
-                          for c in cameras))
+    return Markup("".join(  # noqa: S704 - every value escaped here
+        f"<option selected>{escape(c)}</option>" if c in picked else f"<option>{escape(c)}</option>" for c in cameras))
 
 
 INDENT = "\u00a0\u00a0"  # two no-break spaces a level: the zone tree in a plain <select>
@@ -226,7 +226,7 @@ def zone_options(zones: list[dict[str, Any]], chosen: str) -> Markup:
         selected = " selected" if path == chosen else ""
         indent = INDENT * path.count("/")
         out.append(f'<option value="{escape(path)}"{selected}>{indent}{escape(z["name"] or path)}</option>')
-    return Markup("".join(out))
+    return Markup("".join(out))  # noqa: S704 - every value escaped above
 
 
 def map_points(archive: Any, user: Any, visible: list[str], hits: dict[str, int]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@
       const fresh = made.querySelector("#facets");
       if (!fresh) return;
       panel.replaceWith(fresh);
-      const data = made.querySelector("#facet-hits");
+      const data = fresh.querySelector("#facet-hits");
       const hits = data ? JSON.parse(data.textContent) : {};
       const kinds = document.getElementById("event-types");
       if (kinds && !kinds.options.length) {
