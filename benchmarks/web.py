@@ -341,14 +341,18 @@ def search_under_load(work: Path, base: str, server: int, registry: list[dict[st
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     every_page: list[str] = []
     every_api: list[str] = []
+    every_panel: list[str] = []
     for label, page_args, api_args in search_cases(registry):
         if args.mixes and not any(m in label for m in args.mixes.split(",")):
             continue
         pages = ["/search" + ("?" + urlencode(a) if a else "") for a in page_args]
         apis = ["/api/v1/search?" + urlencode(a) for a in api_args]
+        # the page's facet panel, which its script fetches after the results (bounded: the newest 10,000)
+        panels = ["/search/facets" + ("?" + urlencode(a) if a else "") for a in page_args]
         every_page += pages
         every_api += apis
-        for kind, paths, header in (("page", pages, people), ("API", apis, machine)):
+        every_panel += panels
+        for kind, paths, header in (("page", pages, people), ("facet panel", panels, people), ("API", apis, machine)):
             for path in paths[:3]:  # warm, and fail loudly on a wrong query
                 response = requests.get(base + path, headers=dict([header]), timeout=600)
                 response.raise_for_status()
@@ -358,6 +362,7 @@ def search_under_load(work: Path, base: str, server: int, registry: list[dict[st
                   f"{r['max']:.0f} | {r['errors']:.0f} | {r['load']:.1f} | {drained:.0f} |", flush=True)
     # Every mix at once, with think time; and the API back to back (its throughput).
     for kind, paths, header, think in (("page", every_page, people, args.think_ms),
+                                       ("facet panel", every_panel, people, args.think_ms),
                                        ("API", every_api, machine, args.think_ms), ("API", every_api, machine, 0)):
         r = wrk(work, base, paths, header, args.clients, args.seconds * 2, think)
         drained = settle(server)

@@ -112,6 +112,25 @@ def test_search_pages_by_keyset_without_duplicates_or_misses(catalog_backend, cl
     assert code_of(client.get("/api/v1/search?near=37.5,127&radius=nan", headers=auth)) == "W012"
 
 
+def test_search_facets_are_bounded_and_say_when_there_are_more(client, web_archive, small_clip, tmp_path,
+                                                               monkeypatch):
+    """/api/v1/search/facets counts at most the newest FACET_CAP hits: exact below it, "more than" above."""
+    from longwatch.core.catalog import search as search_api
+
+    archive = web_archive.archive
+    base = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+    for i in range(3):
+        ingest_one(archive, unique_copy(small_clip, tmp_path / f"f{i}.mp4"), camera="cam-08",
+                   start=base + timedelta(minutes=i))
+    auth = scoped_token(web_archive, "operator", "search")
+    exact = client.get("/api/v1/search/facets?camera=cam-08", headers=auth).get_json()
+    assert exact["total"] == 3 and exact["total_exact"] is True and exact["camera"] == [{"key": "cam-08", "count": 3}]
+    monkeypatch.setattr(search_api, "FACET_CAP", 2)
+    more = client.get("/api/v1/search/facets?camera=cam-08", headers=auth).get_json()
+    assert more["total"] == 2 and more["total_exact"] is False and more["camera"] == [{"key": "cam-08", "count": 2}]
+    assert [d["key"] for d in more["day"]] == ["2026-02-01"]
+
+
 # -- investigators ------------------------------------------------------------------------------
 @pytest.fixture
 def two_cases(client, web_archive, small_clip, tmp_path):

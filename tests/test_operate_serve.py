@@ -1,7 +1,8 @@
 """Operate and observe (issue 23) against a real `longwatch serve` (gunicorn) on loopback.
 
-- Slow clients: two connections that send half a request and stall do not
-  stop a third client from getting a page within a few seconds.
+- Slow clients: two, or fifty (more than the server has threads), connections
+  that send half a request and stall do not stop a third client from getting a
+  page within a few seconds; the server drops a stalled one.
 - Logs: a share link's download leaves no token in the access log or the app
   log (JSON lines here, `LONGWATCH_LOG_FORMAT=json`), and every line is JSON.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -71,6 +73,38 @@ def test_half_sent_requests_do_not_block_other_clients(served):
         assert response.status_code == 200 and took < 5, (took, log.read_text()[-2000:])
         ready = requests.get(base + "/readyz", timeout=15)
         assert ready.status_code == 200, ready.text
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_more_half_sent_requests_than_threads_do_not_hang_the_server(served):
+    """50 stalled heads against one worker of four threads: each had a thread blocked reading it, so every
+    page hung (issue 22). A page still answers at once, a signed-in POST with a body too, and the server
+    closes a stalled connection itself (idle for the keepalive time) rather than holding it."""
+    base, port, log = served
+    stalled = []
+    for n in range(50):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow" + b"w" * n)  # and nothing more
+        stalled.append(s)
+    try:
+        time.sleep(1)  # every connection is in the server's hands
+        for _ in range(3):
+            started = time.monotonic()
+            response = requests.get(base + "/login", timeout=30)
+            took = time.monotonic() - started
+            assert response.status_code == 200 and took < 3, (took, log.read_text()[-2000:])
+        person = requests.Session()
+        form = person.get(base + "/login", timeout=30).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        posted = person.post(base + "/login", data={"username": "nobody", "password": "x" * 5000, "csrf_token": csrf},
+                             timeout=30)
+        assert posted.status_code in (200, 400, 401) and 'name="password"' in posted.text  # refused, not hung
+        stalled[0].settimeout(30)
+        started = time.monotonic()
+        assert stalled[0].recv(100) == b""  # closed by the server, no answer to half a request
+        assert time.monotonic() - started < 20
     finally:
         for s in stalled:
             s.close()

@@ -318,3 +318,57 @@ def test_explain_shows_which_side_drives(catalog: Catalog, catalog_backend: str,
     if catalog_backend == "sqlite":
         assert any("ix_clips_start_end" in line for line in dense), dense
     assert dense
+
+
+FACET_QUERIES = [Query(), Query(zone="Jung-gu"), Query(cameras=["cam-04"]), Query(event_type="fall"),
+                 Query(min_confidence=0.5), Query(text="market"), Query(near=(37.5665, 126.9780), radius_m=300),
+                 Query(bbox=(37.54, 126.90, 37.555, 126.92)), Query(start=T0, end=T0 + timedelta(minutes=45)),
+                 Query(packages=["cam-04-20260303T0500", "cam-02-20260303T0500"]), Query(purpose="traffic")]
+
+
+@pytest.mark.parametrize("q", FACET_QUERIES, ids=range(len(FACET_QUERIES)))
+def test_capped_facets_are_exact_below_the_cap(catalog: Catalog, q: Query) -> None:
+    """The web's facets count at most ``cap`` matches; below it they are the uncapped answer, key for key
+    and in the same order (days on Seoul's clock)."""
+    seoul = timedelta(hours=9)
+    assert facets(catalog, q, utc_offset=seoul, cap=1000) == facets(catalog, q, utc_offset=seoul)
+
+
+def test_capped_facets_count_the_newest_matches_and_say_there_are_more(catalog: Catalog) -> None:
+    """Over the cap: ``total`` is the cap, ``total_exact`` false, and each count is that of the newest
+    ``cap`` matches (the first page of that size), never of more rows."""
+    from sqlalchemy import event
+
+    newest = search(catalog, Query(zone="Jung-gu", limit=5)).items
+    sent: list[str] = []
+    listener = lambda _c, _cur, statement, _p, _ctx, _m: sent.append(statement)  # noqa: E731
+    event.listen(catalog.engine, "before_cursor_execute", listener)
+    try:
+        found = facets(catalog, Query(zone="Jung-gu"), utc_offset=timedelta(hours=9), cap=5)
+    finally:
+        event.remove(catalog.engine, "before_cursor_execute", listener)
+    assert found["total"] == 5 and found["total_exact"] is False
+    cameras: dict[str, int] = {}
+    for it in newest:
+        cameras[it["camera"]] = cameras.get(it["camera"], 0) + 1
+    assert {f["key"]: f["count"] for f in found["camera"]} == cameras
+    assert sum(f["count"] for f in found["day"]) == 5
+    # every aggregate over clips is over a LIMIT: never over every match
+    aggregates = [st for st in sent if "GROUP BY" in st]
+    assert aggregates and all("LIMIT" in st for st in aggregates)
+    exact = facets(catalog, Query(zone="Jung-gu"), cap=22)
+    assert exact["total"] == 22 and exact["total_exact"] is True
+
+
+@pytest.mark.parametrize("q", [Query(), Query(min_confidence=0.1), Query(zone="Jung-gu")], ids=range(3))
+def test_capped_facets_are_those_of_the_newest_cap_matches(catalog: Catalog, q: Query) -> None:
+    """For every cap, the capped counts are exactly the uncapped counts of the newest ``cap`` matches (the
+    one beyond, read to know there are more, is never counted: not its camera, day or event type)."""
+    seoul = timedelta(hours=9)
+    everything = search(catalog, Query(**{**vars(q), "limit": 1000})).items
+    for cap in range(1, len(everything) + 1):
+        newest = [it["package_id"] for it in everything[:cap]]
+        expected = facets(catalog, Query(**{**vars(q), "packages": newest}), utc_offset=seoul)
+        found = facets(catalog, q, utc_offset=seoul, cap=cap)
+        assert found["total_exact"] is (cap == len(everything)), cap
+        assert {**found, "total_exact": True} == expected, cap

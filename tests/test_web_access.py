@@ -307,8 +307,8 @@ def test_every_page_a_role_may_open_is_in_the_navigation(app):
 
 
 #: pages reached from another page: a request from the list of requests, a new request from it, the map's image,
-#: a disposition from the list of dispositions
-SUBPAGES = {"/requests/view", "/requests/new", "/inquiry/basemap", "/dispositions/view"}
+#: a disposition from the list of dispositions, the search page's counts (fetched by the page, or its link)
+SUBPAGES = {"/requests/view", "/requests/new", "/inquiry/basemap", "/dispositions/view", "/search/facets"}
 
 
 # -- forms keep what was typed and show the error beside the field --------------------------------------

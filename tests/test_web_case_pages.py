@@ -100,12 +100,13 @@ def test_each_search_filter_narrows_the_results(footage, login_as) -> None:
 
 def test_facet_counts_and_keyset_pages(footage, app, login_as) -> None:
     c = login_as("records-manager")
-    page = c.get("/search")
-    assert facet(page, "camera") == {"cam-01": 1, "cam-02": 1, "cam-03": 1}
-    assert facet(page, "event_type") == {"fall": 1, "fire": 1}
-    assert facet(page, "zone") == {"-": 1, "Jung-gu/Market/Gate-2": 1, "Mapo-gu/Hapjeong": 1}
-    narrowed = c.get("/search?zone=Jung-gu")
-    assert facet(narrowed, "camera") == {"cam-02": 1} and facet(narrowed, "event_type") == {"fire": 1}
+    for page in (c.get("/search?facets=1"), c.get("/search/facets")):  # in the page (no script), or after it
+        assert facet(page, "camera") == {"cam-01": 1, "cam-02": 1, "cam-03": 1}
+        assert facet(page, "event_type") == {"fall": 1, "fire": 1}
+        assert facet(page, "zone") == {"-": 1, "Jung-gu/Market/Gate-2": 1, "Mapo-gu/Hapjeong": 1}
+        assert "3 clips match" in page.get_data(as_text=True)
+    for narrowed in (c.get("/search?zone=Jung-gu&facets=1"), c.get("/search/facets?zone=Jung-gu")):
+        assert facet(narrowed, "camera") == {"cam-02": 1} and facet(narrowed, "event_type") == {"fire": 1}
     app.config["LONGWATCH_PAGE_SIZE"] = 2
     first = c.get("/search")
     html = first.get_data(as_text=True)
@@ -113,6 +114,30 @@ def test_facet_counts_and_keyset_pages(footage, app, login_as) -> None:
     after = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     rest = found(c.get(after))
     assert rest and not rest & found(first) and found(first) | rest == set(footage.values())
+
+
+def test_the_page_answers_with_its_results_and_leaves_the_counts_for_later(footage, login_as,
+                                                                          monkeypatch) -> None:
+    """The results first: the page itself counts nothing (the counts read up to 10,000 matches, a page 50);
+    its panel names /search/facets with the same filters, and a link asks for the counts without a script.
+    Over the cap the panel says "more than" and what its counts are of."""
+    from longwatch.core.catalog import search as search_api
+
+    c = login_as("records-manager")
+    counted: list[object] = []
+    real = search_api.facets
+    monkeypatch.setattr(search_api, "facets", lambda *a, **k: counted.append(k) or real(*a, **k))
+    page = c.get("/search?zone=Jung-gu")
+    html = page.get_data(as_text=True)
+    assert found(page) == {footage["cam-02"]} and counted == []
+    assert 'data-src="/search/facets?zone=Jung-gu"' in html and 'href="/search?facets=1&amp;zone=Jung-gu"' in html
+    assert 'data-facet="camera"' not in html
+    assert facet(c.get("/search/facets?zone=Jung-gu"), "camera") == {"cam-02": 1}
+    assert counted and all(k["cap"] == search_api.FACET_CAP for k in counted)  # type: ignore[index]
+    monkeypatch.setattr(search_api, "FACET_CAP", 2)
+    over = c.get("/search/facets").get_data(as_text=True)
+    assert "More than 2 clips match; the counts below are of the newest 2." in over
+    assert sum(facet(c.get("/search/facets"), "camera").values()) == 2
 
 
 def test_bad_search_input_is_shown_beside_its_field_as_typed(footage, login_as) -> None:
@@ -137,7 +162,9 @@ def test_an_investigator_sees_and_searches_only_shared_cases(footage, login_as) 
     assert "secret lead" not in case
     # search is within what they may see: results and facet counts alike
     page = inv.get("/search")
-    assert found(page) == {footage["cam-01"]} and facet(page, "camera") == {"cam-01": 1}
+    assert found(page) == {footage["cam-01"]} and facet(inv.get("/search?facets=1"), "camera") == {"cam-01": 1}
+    assert facet(inv.get("/search/facets"), "camera") == {"cam-01": 1}
+    assert inv.get("/search/facets?case=C-2").status_code == 400  # another's case: no counts of it either
     assert inv.get("/search?case=C-2").status_code == 400
     manager = login_as("records-manager")
     assert "C-2" in manager.get("/cases").get_data(as_text=True)
@@ -306,3 +333,14 @@ def test_on_postgresql_the_export_is_a_queued_job_that_a_worker_runs(pg_url, foo
     ledger = custody.Ledger.for_archive(web_archive.archive)
     transfers = [e for _s, e, _l in ledger.history(footage["cam-02"]) if e["type"] == "transfer"]
     assert transfers and "records-manager" in str(transfers[-1]["agents"])  # the worker acted for who asked
+
+
+def test_the_forms_options_are_escaped_and_keep_the_choice() -> None:
+    """The camera and zone options are joined in Python (the page's largest cost as a Jinja loop): escaped."""
+    from longwatch.web.search import camera_options, zone_options
+
+    assert str(camera_options(["a<b", "c"], ["a<b"])) == "<option selected>a&lt;b</option><option>c</option>"
+    zones = [{"path": "Jung-gu", "name": ""}, {"path": "Jung-gu/\"x\"", "name": "<gate>"}]
+    assert str(zone_options(zones, "Jung-gu")) == (
+        '<option value="Jung-gu" selected>Jung-gu</option>'
+        '<option value="Jung-gu/&#34;x&#34;">\u00a0\u00a0&lt;gate&gt;</option>')

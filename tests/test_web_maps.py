@@ -138,11 +138,14 @@ def test_the_search_map_fills_place_filters_that_filter(web_archive, login_as, t
     # ?near= on the package list is the search page's, never ignored
     moved = found.get("/packages?near=37.60,126.99&radius=100")
     assert moved.status_code == 302 and "/search?" in moved.headers["Location"]
-    # the map shows the hits where they were recorded
-    text = found.get("/search?bbox=37.56,126.97,37.57,126.98").get_data(as_text=True)
+    # the map shows the hits where they were recorded: in the page when the counts are in it (no script) ...
+    text = found.get("/search?bbox=37.56,126.97,37.57,126.98&facets=1").get_data(as_text=True)
     data = json.loads(re.search(r'id="search-map">(.*?)</script>', text, re.S).group(1))
     assert data["mode"] == "search" and [(p["id"], p["hits"]) for p in data["points"]] == [("cam-01", 1)]
     assert 'id="map-box"' in text
+    # ... and with the counts fetched after the page, which static/search.js hands to the map
+    panel = found.get("/search/facets?bbox=37.56,126.97,37.57,126.98").get_data(as_text=True)
+    assert json.loads(re.search(r'id="facet-hits">(.*?)</script>', panel, re.S).group(1)) == {"cam-01": 1}
     # an investigator's map holds only the cameras of footage they may see: none here
     data = json.loads(re.search(r'id="search-map">(.*?)</script>', c.get("/search").get_data(as_text=True),
                                 re.S).group(1))

@@ -170,12 +170,23 @@ def search() -> Any:
     return jsonify({"items": [jsonable(i) for i in items], "next": page.next_cursor, "next_url": following})
 
 
+_COUNTS = {"type": "array", "items": {"type": "object", "required": ["key", "count"],
+                                      "properties": {"key": {"type": "string"}, "count": {"type": "integer"}}}}
+FACETS = {"type": "object", "required": ["total", "total_exact", "camera", "zone", "day", "event_type"],
+          "properties": {"total": {"type": "integer", "description": f"exact up to {search_api.FACET_CAP}"},
+                         "total_exact": {"type": "boolean", "description": "false: there are more hits than "
+                                         "total, and the counts are those of the newest total hits"},
+                         "camera": _COUNTS, "zone": _COUNTS, "day": _COUNTS, "event_type": _COUNTS}}
+
+
 @bp.get("/search/facets")
 @requires("catalog:read", scoped=False)
-@operation("Counts of the search's hits by camera, zone and day", {"type": "object"},
+@operation(f"Counts of the search's hits by camera, zone, day and event type, of at most the newest "
+           f"{search_api.FACET_CAP:,} hits", FACETS,
            [p for p in _SEARCH_PARAMS if p["name"] not in ("order", "limit", "after")], errors=ERRORS)
 def search_facets() -> Any:
-    return jsonify(jsonable(search_api.facets(current_archive().catalog, search_query())))
+    """Bounded as the web page's counts are: one request reads at most FACET_CAP + 1 clips, whatever matches."""
+    return jsonify(jsonable(search_api.facets(current_archive().catalog, search_query(), cap=search_api.FACET_CAP)))
 
 
 # -- saved searches ----------------------------------------------------------------------------

@@ -42,6 +42,8 @@ def test_police_request_from_search_to_the_officers_download(web_archive, tmp_pa
             page.fill("#end", "2026-03-03T14:01:00")
             page.click("form[role=search] button[type=submit]")
             page.wait_for_selector(f"tr[data-package='{pid}']")
+            # the counts come after the results (static/search.js fills the panel from /search/facets)
+            page.wait_for_selector("section[data-facet=camera] .count")
             assert page.locator("section[data-facet=camera] .count").first.inner_text() == "1"
             page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
             page.screenshot(path=str(ARTIFACTS / "police-search.png"), full_page=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -160,9 +161,13 @@ WALK_BUDGET = 1000
 
 
 def _few(s: Session, subquery: Select[Any]) -> bool:
-    """Whether the subquery has at most NARROW_CAP rows (counted in the index, at most NARROW_CAP + 1)."""
-    counted = select(func.count()).select_from(subquery.limit(NARROW_CAP + 1).subquery())
-    return (s.scalar(counted) or 0) <= NARROW_CAP
+    """Whether the subquery has at most NARROW_CAP rows (counted in the index, at most NARROW_CAP + 1).
+
+    The session may carry its own bound (``narrow_cap``: the capped facets read up to 10,000 matches, not 50).
+    """
+    cap = int(s.info.get("narrow_cap", NARROW_CAP))
+    counted = select(func.count()).select_from(subquery.limit(cap + 1).subquery())
+    return (s.scalar(counted) or 0) <= cap
 
 
 def _narrow(s: Session, column: Any, subquery: Select[Any], page: bool = True) -> Any:
@@ -455,11 +460,28 @@ def explain(catalog: Catalog, q: Query) -> list[str]:
     return [str(r[3] if is_sqlite else r[0]) for r in rows]
 
 
-def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50) -> dict[str, Any]:
+#: The facets of the web page and the API count at most this many matches (the newest), as the package list
+#: caps its total: counting every match of a broad search read every clip (0.8-9 s at a million clips).
+FACET_CAP = 10_000
+#: Up to this many event, case or text candidates drive the capped facets (NARROW_CAP is a page's): to find
+#: FACET_CAP matches in time order a walk reads FACET_CAP / density clips, the candidates read themselves.
+FACET_NARROW_CAP = 50_000
+
+
+def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top: int = 50,
+           cap: int | None = None) -> dict[str, Any]:
     """Counts of matching clips by camera, zone and day (days in the given fixed offset, e.g. +09:00), and by
     event type (``event_type``: matching clips whose package has an event of that type, so one clip with a
-    fall and a fire counts under both)."""
+    fall and a fire counts under both).
+
+    ``cap``: count at most that many matches, the newest, so one request never reads more than ``cap`` + 1
+    clips. ``total_exact`` then says whether the counts are of every match (exact, as without a cap) or of
+    the newest ``cap`` of more (``total`` is then ``cap``: "more than 10,000"). Without a cap (the command
+    line) every match is counted and ``total_exact`` is true.
+    """
     validate(q)
+    if cap is not None:
+        return _capped_facets(catalog, q, utc_offset, top, cap)
     with catalog.session() as s:
         conds = _filters(s, q)
         minutes = int(utc_offset.total_seconds() // 60)
@@ -483,4 +505,79 @@ def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top
                    .join(DetectedEvent, DetectedEvent.package_id == Clip.package_id).where(*conds)
                    .group_by(DetectedEvent.type).order_by(n.desc(), DetectedEvent.type).limit(top))
         out["event_type"] = [{"key": k or "", "count": n} for k, n in s.execute(by_type)]
+    out["total_exact"] = True
     return out
+
+
+def _capped_facets(catalog: Catalog, q: Query, utc_offset: timedelta, top: int, cap: int) -> dict[str, Any]:
+    """The facets of the newest ``cap`` matches: aggregates over a LIMIT, never over every match.
+
+    The newest ``cap`` matches are chosen as a page is (the time index, a camera's, or the candidates of an
+    event, case or text filter drive it, under a LIMIT of ``cap`` + 1), once, and counted by the database in
+    one statement: a GROUP BY (camera, zone, day) whose few groups are summed here, the event types of
+    those clips' packages, and the oldest of them: the (cap + 1)-th when there are more, which only says so
+    (``total_exact``) and is taken out of the counts. Sorted as the uncapped statements sort, so below the
+    cap the answer is the same.
+    """
+    newest = Query(**{**vars(q), "order": "desc", "after": "", "limit": cap})
+    minutes = int(utc_offset.total_seconds() // 60)
+    with catalog.session() as s:
+        s.info.pop("narrowed", None)
+        # Candidates drive the count up to FACET_NARROW_CAP of them (an event type's 10,000 events: reading
+        # them beats walking a million clips in time order to meet 10,000 of them); beyond, walk in time.
+        s.info["narrow_cap"] = FACET_NARROW_CAP
+        base = _select(s, newest)
+        if s.get_bind().dialect.name == "sqlite":
+            day: Any = func.date(Clip.start_utc, f"{minutes:+d} minutes")
+        else:
+            shifted: Any = literal_column("clips.start_utc") + literal_column(f"interval '{minutes:d} minutes'")
+            day = func.to_char(shifted, "YYYY-MM-DD")
+        # MATERIALIZED: the newest cap + 1 matches are found once for every part (SQLite and PostgreSQL alike)
+        sub = base.with_only_columns(Clip.id, Clip.package_id, Clip.camera, Clip.zone, day.label("day"),
+                                     Clip.start_utc.label("at")).limit(cap + 1).cte("newest") \
+            .prefix_with("MATERIALIZED")
+        places = (select(literal_column("'g'").label("part"), sub.c.camera, sub.c.zone, sub.c.day,
+                         func.count().label("n")).group_by(sub.c.camera, sub.c.zone, sub.c.day))
+        # from the newest clips to their packages' events (the package_id index), not from every event of
+        # the catalog to them: SQLite's unary + keeps it from indexing the CTE and scanning the events
+        outer: Any = sub.c.package_id
+        if s.get_bind().dialect.name == "sqlite":
+            outer = literal_column("+newest.package_id")
+        kinds_of: Any = (select(literal_column("'t'").label("part"), DetectedEvent.type, literal_column("NULL"),
+                           literal_column("NULL"), func.count(func.distinct(sub.c.id)))
+                    .join_from(sub, DetectedEvent, DetectedEvent.package_id == outer).group_by(DetectedEvent.type))
+        # the oldest of them: the (cap + 1)-th when there are more, which only says so and is not counted
+        oldest = select(sub.c.package_id, sub.c.camera, sub.c.zone, sub.c.day).order_by(
+            sub.c.at.asc(), sub.c.id.asc()).limit(1).subquery()
+        last = select(literal_column("'o'"), oldest.c.camera, oldest.c.zone, oldest.c.day,
+                      literal_column("NULL"), oldest.c.package_id)
+        rows = s.execute(places.add_columns(literal_column("NULL")).union_all(
+            kinds_of.add_columns(literal_column("NULL")), last)).all()
+        groups = [[r.camera or "", r.zone or "", r.day, r.n] for r in rows if r.part == "g"]
+        by_type = {r.camera or "": r.n for r in rows if r.part == "t"}
+        total = sum(g[3] for g in groups)
+        exact = total <= cap
+        if not exact:
+            o = next(r for r in rows if r.part == "o")
+            for g in groups:
+                if g[:3] == [o.camera or "", o.zone or "", o.day]:
+                    g[3] -= 1
+            for kind in set(s.scalars(select(DetectedEvent.type).where(DetectedEvent.package_id == o[5]))):
+                by_type[kind or ""] -= 1
+            total = cap
+    cameras: Counter[str] = Counter()
+    zones: Counter[str] = Counter()
+    days: Counter[str] = Counter()
+    for camera, zone, day_key, n in groups:
+        cameras[camera] += n
+        zones[zone] += n
+        if day_key is not None:
+            days[day_key] += n
+    kinds: Counter[str] = Counter({k: c for k, c in by_type.items() if c > 0})
+
+    def ranked(counts: Counter[str]) -> list[dict[str, Any]]:
+        return [{"key": k, "count": c} for k, c in sorted(counts.items(), key=lambda kc: (-kc[1], kc[0]))[:top]
+                if c > 0]
+
+    return {"total": total, "total_exact": exact, "camera": ranked(cameras), "zone": ranked(zones),
+            "day": [{"key": k, "count": days[k]} for k in sorted(days) if days[k] > 0], "event_type": ranked(kinds)}

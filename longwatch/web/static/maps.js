@@ -16,6 +16,7 @@
       fillColor: chosen ? "#d9361e" : (p.hits ? "#1f6fb4" : "#333"), fillOpacity: 0.9,
     });
     m.longwatchCamera = p.id;
+    m.longwatchPoint = p;
     m.bindTooltip(p.name + (p.zone ? " (" + p.zone + ")" : "") + (p.hits ? " · " + p.hits : ""));
     m.on("add", function () { const el = m.getElement(); if (el) el.setAttribute("data-camera", p.id); });
     return m;
@@ -41,7 +42,12 @@
     const markers = data.points.map(function (p) { return pointLayer(p, !!p.chosen); });
     data.points.forEach(function (p) { bounds.extend([p.lat, p.lon]); });
     const state = { map: map, markers: markers, group: group, shape: null };
-    if (data.mode === "search") search(map, state, bounds);
+    if (data.mode === "search") {
+      search(map, state, bounds);
+      // the hits per camera come with the facet counts, after the page (static/search.js)
+      if (window.longwatchHits) showHits(state, window.longwatchHits);
+      document.addEventListener("longwatch:hits", function (e) { showHits(state, e.detail); });
+    }
     if (data.mode === "inquiry") inquiry(state);
     // the view first: the clusters are made for the zoom the map has when they are added
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.1), { maxZoom: 17 });
@@ -49,6 +55,20 @@
     group.addTo(map);
     if (data.cluster) group.addLayers(markers); else markers.forEach(function (m) { group.addLayer(m); });
     made.push(state);
+  }
+
+  // the search's hits per camera, once counted: a camera with hits is drawn larger, in blue
+  function showHits(state, hits) {
+    state.markers.forEach(function (m) {
+      const p = m.longwatchPoint, n = hits[p.id] || 0;
+      p.hits = n;
+      if (!p.chosen) m.setStyle({ fillColor: n ? "#1f6fb4" : "#333" });
+      m.setRadius(n ? 9 : 7);
+      m.options.className = "cam" + (p.chosen ? " chosen" : "") + (n ? " hit" : "");  // a marker drawn later
+      m.setTooltipContent(p.name + (p.zone ? " (" + p.zone + ")" : "") + (n ? " · " + n : ""));
+      const el = m.getElement();
+      if (el) el.classList.toggle("hit", !!n);
+    });
   }
 
   // the search page: a click sets the centre of a radius, "draw a box" drags a box; both fill the form
