@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from ports import closed_port
 
 from longwatch.core.aip.metadata import XML_CATALOG
 from longwatch.core.archive import Archive
@@ -105,6 +106,13 @@ def archive(archive_dir: Path) -> Iterator[Archive]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test (tests/ports.py says why it is held)."""
+    with closed_port() as port:
+        yield port
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -57,12 +58,6 @@ signal.signal(signal.SIGTERM, lambda *a: loop.quit())
 print("ready", flush=True)
 loop.run()
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RtspServer:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from rtsp import RtspServer, free_port
+from rtsp import RtspServer
 
 from longwatch.clock import parse_time
 from longwatch.errors import LongwatchError
@@ -130,8 +130,8 @@ class TestRtspContract(CameraConnectorContract):
         return [(start, datetime.fromtimestamp(live[1]["t0"], UTC))]
 
     @pytest.fixture
-    def unreachable_config(self):
-        return {"url": f"rtsp://127.0.0.1:{free_port()}/cam1", "camera": "cam-01", **FAST}
+    def unreachable_config(self, refused_port):
+        return {"url": f"rtsp://127.0.0.1:{refused_port}/cam1", "camera": "cam-01", **FAST}
 
 
 def test_discover_and_bad_credentials(rtsp_auth_server, tmp_path):
@@ -305,8 +305,8 @@ def test_empty_and_truncated_segments_in_a_packed_hour(rtsp_server, archive, tmp
         {o.package_id for o in outcomes.values() if o.package_id})
 
 
-def test_unreachable_record_reports_n002(tmp_path):
-    recorder = RtspRecorder({"url": f"rtsp://127.0.0.1:{free_port()}/x", "camera": "cam-01", **FAST},
+def test_unreachable_record_reports_n002(tmp_path, refused_port):
+    recorder = RtspRecorder({"url": f"rtsp://127.0.0.1:{refused_port}/x", "camera": "cam-01", **FAST},
                             tmp_path / "state")
     recorder.open()
     try:

@@ -238,11 +238,9 @@ def test_a_disposition_keeps_what_the_store_still_locks(locked, s3_server, small
     assert cert["withheld"] == [{"package_id": b, "record_class": "continuous", "status": "store-locked"}]
 
 
-def test_an_unreachable_store_never_loosens_anything(archive, s3_server, small_clip, tmp_path):
+def test_an_unreachable_store_never_loosens_anything(archive, s3_server, small_clip, tmp_path, refused_port):
     """The store cannot be asked: the catalog hold still stands, and disposal is refused, coded, not guessed."""
-    from s3 import free_port
-
-    options = {**s3_server.options(object_lock=True), "endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    options = {**s3_server.options(object_lock=True), "endpoint_url": f"http://127.0.0.1:{refused_port}"}
     a_archive = configure(archive, {
         "primary": {"adapter": "local", "path": str(tmp_path / "store-primary"), "durable": False},
         "offline": {"adapter": "s3", **options},

@@ -8,7 +8,6 @@ process as far as the app's in-memory state goes) on the same archive.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from longwatch.core import accounts
@@ -86,12 +86,6 @@ def login_as(app: Any):
         return c
 
     return make
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:
