@@ -71,6 +71,8 @@ def test_the_lazy_hooks_answer_what_the_modules_answer(archive):
     assert impls[-1] == "longwatch.core.storage.tasks"  # pluggy calls the last one first
 
 
+DEFAULT_SWITCH = sys.getswitchinterval()
+
 #: Runs the `longwatch` program's entry point in a fresh interpreter and reports the collector's state after it.
 ENTRY = """
 import gc, json, sys
@@ -82,7 +84,7 @@ try:
 except SystemExit as exc:
     status = exc.code
 print(json.dumps({"status": status, "enabled": gc.isenabled(), "paused": startup.paused(),
-                  "frozen": gc.get_freeze_count()}), file=sys.stderr)
+                  "frozen": gc.get_freeze_count(), "switch": sys.getswitchinterval()}), file=sys.stderr)
 """
 
 
@@ -100,6 +102,7 @@ def test_ingest_starts_without_the_collector_and_turns_it_back_on(archive, fresh
     assert json.loads(str(state["stdout"]))["packages"][0]["size"] == fresh_clip.stat().st_size
     assert state["enabled"] and not state["paused"]
     assert int(str(state["frozen"])) > 50_000  # the start-up's objects, out of every later collection
+    assert state["switch"] == DEFAULT_SWITCH  # the short switch interval was for the start-up only
 
 
 def test_a_refused_account_turns_the_collector_back_on(archive, fresh_clip):
@@ -122,10 +125,12 @@ def test_pause_and_resume_in_process():
     startup.pause()
     try:
         assert not gc.isenabled() and startup.paused()
+        assert sys.getswitchinterval() == pytest.approx(startup.STARTUP_SWITCH_INTERVAL)
     finally:
         startup.resume()
     try:
         assert gc.isenabled() and not startup.paused()
+        assert sys.getswitchinterval() == DEFAULT_SWITCH
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()  # this test process keeps collecting what earlier tests left
