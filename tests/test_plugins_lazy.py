@@ -73,18 +73,21 @@ def test_the_lazy_hooks_answer_what_the_modules_answer(archive):
 
 DEFAULT_SWITCH = sys.getswitchinterval()
 
-#: Runs the `longwatch` program's entry point in a fresh interpreter and reports the collector's state after it.
+#: Runs the `longwatch` program's entry point in a fresh interpreter and reports, after it, the collector's state
+#: and which modules it loaded among those an ingest on an SQLite archive has no use for.
 ENTRY = """
 import gc, json, sys
-from longwatch import cli, startup
+from longwatch import cli, registry, startup
 sys.argv = ["longwatch", *sys.argv[1:]]
 status = 0
 try:
     cli.main()
 except SystemExit as exc:
     status = exc.code
+unused = [*registry.LAZY_PLUGINS, "sqlalchemy.dialects.postgresql", "rich", "rich.console"]
 print(json.dumps({"status": status, "enabled": gc.isenabled(), "paused": startup.paused(),
-                  "frozen": gc.get_freeze_count(), "switch": sys.getswitchinterval()}), file=sys.stderr)
+                  "frozen": gc.get_freeze_count(), "switch": sys.getswitchinterval(),
+                  "loaded": sorted(m for m in unused if m in sys.modules)}), file=sys.stderr)
 """
 
 
@@ -136,30 +139,11 @@ def test_pause_and_resume_in_process():
         gc.unfreeze()  # this test process keeps collecting what earlier tests left
 
 
-#: The modules a finished `longwatch ingest` loaded, among those it has no use for on an SQLite archive.
-LOADED = """
-import json, sys
-from longwatch import cli, registry
-sys.argv = ["longwatch", *sys.argv[1:]]
-status = 0
-try:
-    cli.main()
-except SystemExit as exc:
-    status = exc.code
-unused = [*registry.LAZY_PLUGINS, "sqlalchemy.dialects.postgresql", "rich", "rich.console"]
-print(json.dumps([status, sorted(m for m in unused if m in sys.modules)]), file=sys.stderr)
-"""
-
-
 @pytest.mark.parametrize("quiet", [True, False])
 def test_an_ingest_loads_no_connector_job_postgresql_dialect_or_rich(archive, fresh_clip, quiet):
-    args = ["-q"] if quiet else []
-    result = subprocess.run([sys.executable, "-c", LOADED, *args, "-A", str(archive.root), "ingest", str(fresh_clip)],
-                            capture_output=True, text=True, timeout=120, check=False,
-                            env={**os.environ, "LONGWATCH_LANG": "en"})
-    status, loaded = json.loads(result.stderr.strip().splitlines()[-1])
-    assert status == 0, result.stderr
-    assert loaded == []  # stderr is a pipe here: progress is plain lines, without rich
+    state = _entry(*(["-q"] if quiet else []), "-A", str(archive.root), "ingest", str(fresh_clip))
+    assert state["status"] == 0
+    assert state["loaded"] == []  # stderr is a pipe here: progress is plain lines, without rich
 
 
 @pytest.mark.parametrize("bagit", [False, True])
