@@ -148,6 +148,9 @@ CODES: Mapping[str, str] = {
     "K012": N_("no key {label!r} in the PKCS#11 token {token!r}"),
     "K013": N_("the signing key {path} is not the key the key history names ({fingerprint}); nothing was "
                "signed: change keys with `longwatch keys rotate` or `keys import`, or restore the key"),
+    "K014": N_("the web session key {path} holds {size} bytes where {needed} random bytes are needed; no session "
+               "was signed with it: copy the key the other web machines use, or delete it to have a new one made "
+               "(everyone signed in signs in again)"),
     # L: custody ledger (each verification finding is reported, not only the first)
     "L001": N_("ledger segment {segment} at byte {offset}: not a readable entry: {detail}"),
     "L002": N_(

@@ -230,3 +230,43 @@ def test_web_settings_are_checked(archive, line):
     with pytest.raises(LongwatchError) as refused:
         config.load_text(archive.root, text)
     assert refused.value.code == "A003" and "[web]" in str(refused.value.context)
+
+
+# -- the session key ------------------------------------------------------------------------------
+def test_a_short_session_key_is_refused_not_used(web_archive):
+    """An empty or truncated key (a disk that filled, a hand edit) must not sign sessions: Flask would
+    then run with no key, and a second web process would reject every cookie the first one set."""
+    key = web_archive.root / "web-secret.key"
+    key.write_bytes(b"")
+    with pytest.raises(LongwatchError) as caught:
+        create_app(web_archive.root, {"TESTING": True})
+    assert caught.value.code == "K014"
+    key.write_bytes(b"x" * 16)
+    with pytest.raises(LongwatchError):
+        create_app(web_archive.root, {"TESTING": True})
+
+
+def _key_after_barrier(root: str, barrier) -> bytes:  # runs in a child process
+    from longwatch.web import _secret_key
+
+    barrier.wait()
+    return _secret_key(root)
+
+
+def test_web_processes_starting_together_agree_on_one_key(tmp_path):
+    """Several `serve` workers start at once on a fresh archive: each must read the one complete key,
+    never an empty file another is still writing (the race that made a second process refuse sessions)."""
+    import multiprocessing
+    from pathlib import Path
+
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(15):
+        root = tmp_path / str(round_)
+        root.mkdir()
+        with ctx.Manager() as manager:
+            barrier = manager.Barrier(6)
+            with ctx.Pool(6) as pool:
+                keys = pool.starmap(_key_after_barrier, [(Path(root), barrier)] * 6)
+        assert len(set(keys)) == 1 and len(keys[0]) == 32
+        assert sorted(p.name for p in root.iterdir()) == ["web-secret.key"]  # no temporary file left
+        assert (root / "web-secret.key").stat().st_mode & 0o777 == 0o600

@@ -9,7 +9,9 @@ carries the security headers below.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +60,34 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+#: Bytes of randomness in the session key; a shorter key file is refused, never used.
+SECRET_KEY_BYTES = 32
+
+
 def _secret_key(root: Path) -> bytes:
-    """One key per archive, shared by every worker; created once, readable by its owner only."""
-    path = root / "web-secret.key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(os.urandom(32))
-    return path.read_bytes()
+    """One key per archive, shared by every web process; created once, readable by its owner only.
+
+    Why a link: processes starting together on a fresh archive race to make the key. The key is written
+    and synced under a temporary name and then linked into place, which fails if another process got
+    there first; so no process ever reads a key that is still being written (an empty key once made a
+    second web process refuse every session the first one signed).
+    """
+    path = Path(root) / "web-secret.key"
+    if not path.exists():
+        fd, temporary = tempfile.mkstemp(prefix=".web-secret.", dir=path.parent)  # 0600
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(SECRET_KEY_BYTES))
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    key = path.read_bytes()
+    if len(key) < SECRET_KEY_BYTES:
+        raise LongwatchError("K014", path=str(path), size=len(key), needed=SECRET_KEY_BYTES)
+    return key
 
 
 class _SessionInterface(SecureCookieSessionInterface):

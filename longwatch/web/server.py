@@ -21,6 +21,9 @@ Why these settings:
   referers are redacted (share links' tokens, tokens in query strings) and
   the client address is the one ProxyFix found (``[web] trusted_proxies``),
   so records behind a proxy name the client, not the proxy.
+- **no control socket**: gunicorn 27 otherwise opens one under the service
+  account's home directory, one path for every ``serve`` on the machine, which
+  longwatch never uses (restarts go through systemd's signals).
 - gunicorn's own X-Forwarded-Proto handling is off: ProxyFix, configured
   with the number of trusted proxies, is the one place that believes them.
 """
@@ -153,7 +156,7 @@ def run(archive_root: Path, host: str, port: int, workers: int, threads: int = T
                 "timeout": TIMEOUT, "graceful_timeout": GRACEFUL_TIMEOUT, "keepalive": KEEPALIVE,
                 "accesslog": "-", "errorlog": "-", "access_log_format": ACCESS_FORMAT,
                 "logger_class": ServiceLogger, "loglevel": logging_level(),
-                "secure_scheme_headers": {},
+                "secure_scheme_headers": {}, "control_socket_disable": True,
             }.items():
                 self.cfg.set(key, value)
 

@@ -39,4 +39,10 @@ KO = {
     "Signing with {fingerprint} from now on": "이제부터 {fingerprint}로 서명합니다",
     "Retired {fingerprint}: what it signed stays valid": "{fingerprint}를 퇴역시켰습니다: 이 키로 서명한 것은 계속 유효합니다",
     "--pkcs11-module needs --pkcs11-token and --pkcs11-key": "--pkcs11-module에는 --pkcs11-token과 --pkcs11-key가 필요합니다",
+    "the web session key {path} holds {size} bytes where {needed} random bytes are needed; no session "
+    "was signed with it: copy the key the other web machines use, or delete it to have a new one made "
+    "(everyone signed in signs in again)":
+        "웹 세션 키 {path}는 {size}바이트입니다. 무작위 {needed}바이트가 필요하므로 이 키로는 어떤 세션도 서명하지 "
+        "않았습니다. 다른 웹 서버가 쓰는 키를 복사하거나, 키를 지우고 새로 만들게 하십시오(로그인한 사용자는 모두 "
+        "다시 로그인합니다)",
 }
