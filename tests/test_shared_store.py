@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cluster_kit import open_cluster_archive, provision, store_on_s3
 from conftest import create_archive, run_longwatch
 from retention_helpers import ALICE, BOB, add_package, later
 from web_fixtures import PASSWORD, login
@@ -29,7 +29,6 @@ from longwatch.core.catalog.models import ExportShare
 from longwatch.core.evidence import orders, shares, stored
 from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.verify_export import verify_export
-from longwatch.core.jobs import queue as jobs
 from longwatch.core.records import dispositions
 from longwatch.core.storage.objects import objects
 from longwatch.web import create_app
@@ -37,30 +36,15 @@ from longwatch.web import create_app
 pytestmark = pytest.mark.slow
 
 
-def _s3_location(name: str, s3_server) -> str:
-    spec = {"adapter": "s3", **s3_server.options()}
-    return f"[storage.locations.{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in spec.items())
-
-
 @pytest.fixture
 def two_dirs(postgres_server, s3_server, tmp_path, monkeypatch):
     """Archive A (PostgreSQL catalog, one S3 location) and folder B holding only A's config and keys."""
     monkeypatch.setenv("LONGWATCH_CATALOG_URL", postgres_server.create_database())
     a_root = tmp_path / "a"
-    a = create_archive(a_root)
-    path = a_root / "longwatch.toml"
-    head, _, rest = path.read_text().partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
-    body = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
-            + _s3_location("primary", s3_server) + "\n")
-    path.write_text(head + body + "\n[signing]" + tail + '\n[jobs]\naudit_cron = ""\ndisposition_cron = ""\n')
-    a.close()
-    b_root = tmp_path / "b"
-    b_root.mkdir()
-    shutil.copy(path, b_root / "longwatch.toml")  # provisioned on each machine: configuration and keys, no more
-    shutil.copytree(a_root / "keys", b_root / "keys")
-    a = Archive.open(a_root)
-    jobs.apply_schema(a)
+    create_archive(a_root).close()
+    store_on_s3(a_root, s3_server)
+    b_root = provision(a_root, tmp_path / "b")  # provisioned on each machine: configuration and keys, no more
+    a = open_cluster_archive(a_root)
     for role in ("operator", "records-manager"):
         accounts.add_user(a.catalog, role, PASSWORD, role)
     b = Archive.open(b_root)

@@ -20,16 +20,15 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from cluster_kit import open_cluster_archive, provision, stop, store_on_s3, wait_for_jobs, worker
 from conftest import LONGWATCH, create_archive, unique_copy
 from sqlalchemy import select, text
 from web_fixtures import PASSWORD
 
 from longwatch.core import accounts
-from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Upload, UploadPart
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import staging, uploads
@@ -40,67 +39,17 @@ TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = 4096
 
 
-def _s3_location(name: str, s3_server) -> str:
-    spec = {"adapter": "s3", **s3_server.options()}
-    return f"[storage.locations.{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in spec.items())
-
-
-def _provision(source: Path, target: Path) -> Path:
-    """A machine's own working directory: the provisioned configuration and keys, nothing else."""
-    target.mkdir(parents=True)
-    shutil.copy2(source / "longwatch.toml", target / "longwatch.toml")
-    shutil.copytree(source / "keys", target / "keys")
-    return target
-
-
 @pytest.fixture
 def machines(postgres_server, s3_server, tmp_path, monkeypatch):
     """Working directories A, B, C of one archive whose catalog is PostgreSQL and whose store is S3."""
     monkeypatch.setenv("LONGWATCH_CATALOG_URL", postgres_server.create_database())
-    a = create_archive(tmp_path / "a")
-    path = a.root / "longwatch.toml"
-    head, _, rest = path.read_text().partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
-    body = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary"]\n\n'
-            + _s3_location("primary", s3_server) + "\n")
-    path.write_text(head + body + "\n[signing]" + tail + '\n[jobs]\naudit_cron = ""\ndisposition_cron = ""\n')
-    a.close()
-    a = Archive.open(tmp_path / "a")
-    jobs.apply_schema(a)
-    b = _provision(a.root, tmp_path / "b")
-    c = _provision(a.root, tmp_path / "c")
+    create_archive(tmp_path / "a").close()
+    store_on_s3(tmp_path / "a", s3_server)
+    a = open_cluster_archive(tmp_path / "a")
+    b = provision(a.root, tmp_path / "b")
+    c = provision(a.root, tmp_path / "c")
     yield a, b, c
     a.close()
-
-
-def _worker(root: Path, log: Path, fault: str = "") -> subprocess.Popen[bytes]:
-    env = os.environ.copy()
-    env.pop("LONGWATCH_FAULT", None)
-    if fault:
-        env["LONGWATCH_FAULT"] = fault
-    with log.open("ab") as out:
-        return subprocess.Popen([*LONGWATCH, "-A", str(root), "-q", "worker"], stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_for_jobs(archive: Archive, done: int, log: Path, timeout: float = 240) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = jobs.counts(archive)
-        if counts.get("done", 0) >= done and not counts.get("queued") and not counts.get("running"):
-            return counts
-        time.sleep(0.5)
-    raise AssertionError(f"jobs not done in time: {jobs.counts(archive)}\n{log.read_text()[-3000:]}")
 
 
 def _b64(value: str) -> str:
@@ -132,7 +81,7 @@ def test_upload_through_two_web_servers_is_archived_by_a_worker_on_a_third_machi
     apps = [create_app(a.root, {"TESTING": True, "LONGWATCH_UPLOAD_RESUME": False}),
             create_app(b_root, {"TESTING": True, "LONGWATCH_UPLOAD_RESUME": False})]
     log = tmp_path / "worker.log"
-    worker = None
+    proc = None
     try:
         web = [app.test_client() for app in apps]
         created = web[0].post("/api/v1/uploads", headers={
@@ -167,13 +116,13 @@ def test_upload_through_two_web_servers_is_archived_by_a_worker_on_a_third_machi
         assert parts[0][0] == 0 and parts[-1][1] == len(data) and len(parts) == turn
         assert all(p[1] == q[0] for p, q in itertools.pairwise(parts))
 
-        worker = _worker(c_root, log)
-        _wait_for_jobs(a, 1, log)
+        proc = worker(c_root, log)
+        wait_for_jobs(a, 1, log)
         status = web[0].get(url, headers=auth).get_json()
         assert status["status"] == "archived", status
     finally:
-        if worker is not None:
-            _stop(worker)
+        if proc is not None:
+            stop(proc)
         for app in apps:
             app.extensions["longwatch"].close()
     row = a.catalog.get(status["package_id"])
@@ -209,18 +158,18 @@ def test_a_file_queued_on_one_machine_is_ingested_on_another_after_a_worker_is_k
     assert adapter.stat(staging.staged_key(digest)).size == submitted.stat().st_size
     shutil.rmtree(tmp_path / "outbox")  # the worker never reads the submitting machine's files
     log = tmp_path / "worker.log"
-    victim = _worker(c_root, log, fault="after-publish")  # killed once the package is stored, before the catalog
+    victim = worker(c_root, log, fault="after-publish")  # killed once the package is stored, before the catalog
     try:
         assert victim.wait(240) == -signal.SIGKILL, log.read_text()[-3000:]
     finally:
-        _stop(victim)
+        stop(victim)
     assert a.catalog.find_clip(digest) is None
     adapter.stat(staging.staged_key(digest))  # still there for the retry
-    worker = _worker(c_root, log)
+    proc = worker(c_root, log)
     try:
-        counts = _wait_for_jobs(a, 1, log, timeout=300)  # the stalled job comes back and completes
+        counts = wait_for_jobs(a, 1, log, timeout=300)  # the stalled job comes back and completes
     finally:
-        _stop(worker)
+        stop(proc)
     assert counts == {"done": 1}, counts
     clip = a.catalog.find_clip(digest)
     assert clip is not None and clip.original_name == "north gate.mp4"

@@ -20,9 +20,10 @@ import time
 import zipfile
 
 import pytest
+from cluster_kit import stop, wait_for_jobs, worker
 from conftest import LONGWATCH, unique_copy
 from sqlalchemy import text
-from test_staging import _local_leftovers, _stop, _wait_for_jobs, _worker, machines  # noqa: F401 (a fixture)
+from test_staging import _local_leftovers, machines  # noqa: F401 (a fixture)
 from web_fixtures import PASSWORD
 
 from longwatch.core import accounts, custody
@@ -65,12 +66,12 @@ def test_a_web_server_and_two_workers_share_only_postgresql_and_the_store(machin
         clip.unlink()  # the submitting machine's file is gone: the job names the staged object, not this path
 
     logs = [tmp_path / "b.log", tmp_path / "c.log"]
-    victim = _worker(b_root, logs[0])
+    victim = worker(b_root, logs[0])
     procs = [victim]
     try:
         _kill_while_holding_a_job(a, victim, logs[0])
-        procs = [_worker(b_root, logs[0]), _worker(c_root, logs[1])]
-        _wait_for_jobs(a, N_CLIPS, logs[0], timeout=600)
+        procs = [worker(b_root, logs[0]), worker(c_root, logs[1])]
+        wait_for_jobs(a, N_CLIPS, logs[0], timeout=600)
         packages = sorted(a.catalog.all_ids())
         assert len(packages) == N_CLIPS
 
@@ -107,10 +108,9 @@ def test_a_web_server_and_two_workers_share_only_postgresql_and_the_store(machin
 
         with a.catalog.session() as s:
             audits = [jobs.enqueue(a, "audit_package", {"package_id": p}, session=s) for p in packages]
-        _wait_for_jobs(a, N_CLIPS + 1 + len(audits), logs[1], timeout=600)
+        wait_for_jobs(a, N_CLIPS + 1 + len(audits), logs[1], timeout=600)
     finally:
-        for proc in procs:
-            _stop(proc)
+        stop(*procs)
 
     deleted = _run(a.root, "dispose", "delete", held, "--reason", "test")
     assert deleted.returncode != 0 and "H00" in deleted.stderr and held in a.catalog.all_ids()  # held: refused

@@ -7,7 +7,6 @@ per session, so the time goes to the queue and ingest, not to ffmpeg).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -16,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LONGWATCH, unique_copy
+from cluster_kit import open_cluster_archive, spawn, stop, store_on_s3, wait_for_jobs, worker
+from conftest import LONGWATCH, create_archive, unique_copy
 from sqlalchemy import text
 
 from longwatch.core import custody
@@ -29,62 +29,15 @@ N_CLIPS = 200
 pytestmark = pytest.mark.slow
 
 
-def _s3_location(name: str, s3_server) -> str:
-    spec = {"adapter": "s3", **s3_server.options()}
-    return f"[storage.locations.{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in spec.items())
-
-
 @pytest.fixture
 def cluster(postgres_server, s3_server, archive_dir, monkeypatch):
     """An archive whose catalog is PostgreSQL and whose two locations are S3 buckets (two copies each)."""
-    from conftest import create_archive
-
     monkeypatch.setenv("LONGWATCH_CATALOG_URL", postgres_server.create_database())
-    a = create_archive(archive_dir)
-    path = a.root / "longwatch.toml"
-    head, _, rest = path.read_text().partition("[storage]")
-    _, _, tail = rest.partition("[signing]")
-    body = ('[storage]\nprimary = "primary"\n\n[storage.replication]\ndefault = ["primary", "offsite"]\n\n'
-            + _s3_location("primary", s3_server) + "\n" + _s3_location("offsite", s3_server) + "\n")
-    # no periodic jobs: a nightly tick during the run would add a job to the counts below
-    path.write_text(head + body + "\n[signing]" + tail + '\n[jobs]\naudit_cron = ""\ndisposition_cron = ""\n')
-    a.close()
-    a = Archive.open(archive_dir)
-    jobs.apply_schema(a)
+    create_archive(archive_dir).close()
+    store_on_s3(archive_dir, s3_server, ("primary", "offsite"))
+    a = open_cluster_archive(archive_dir)
     yield a
     a.close()
-
-
-def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen([*LONGWATCH, *args], stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env=os.environ.copy())
-
-
-def _start_worker(root: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
-    return _spawn(["-A", str(root), "-q", "worker", *args], log)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def _wait_for(archive: Archive, done: int, log: Path, timeout: float = 300) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = jobs.counts(archive)
-        if counts.get("done", 0) >= done and not counts.get("queued") and not counts.get("running"):
-            return counts
-        time.sleep(0.5)
-    raise AssertionError(f"jobs not done in time: {jobs.counts(archive)}\n{log.read_text()[-3000:]}")
 
 
 def _worker_ids(archive: Archive) -> set[int]:
@@ -113,11 +66,11 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
     # the same file queued twice while the first is pending: one job (queueing lock), never two packages
     assert preservation_tasks.enqueue_ingest(cluster, clips[0], camera="cam-00") == ids[0]
     log = tmp_path / "workers.log"
-    victim = _start_worker(cluster.root, log, "--concurrency", "2")
+    victim = worker(cluster.root, log, "--concurrency", "2")
     procs = [victim]
     try:
         victim_id = _register(cluster, victim, log, set())
-        procs += [_start_worker(cluster.root, log, "--concurrency", "2") for _ in range(2)]
+        procs += [worker(cluster.root, log, "--concurrency", "2") for _ in range(2)]
         deadline = time.monotonic() + 600
         held: list[int] = []
         while time.monotonic() < deadline:  # mid-run, and mid-job: the victim holds jobs when it dies
@@ -134,14 +87,14 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
             held = list(c.execute(text("SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = :w"),
                                   {"w": victim_id}).scalars())
         assert held, "the victim held no job when it was killed"
-        counts = _wait_for(cluster, N_CLIPS, log, timeout=1200)
+        counts = wait_for_jobs(cluster, N_CLIPS, log, timeout=1200)
         assert counts == {"done": N_CLIPS}, counts
         packages = cluster.catalog.all_ids()
         with cluster.catalog.session() as s:
             audit_ids = [jobs.enqueue(cluster, "audit_package", {"package_id": p}, session=s) for p in packages]
-        _wait_for(cluster, N_CLIPS + len(audit_ids), log, timeout=1200)
+        wait_for_jobs(cluster, N_CLIPS + len(audit_ids), log, timeout=1200)
     finally:
-        _stop(procs)
+        stop(*procs)
 
     assert len(ids) == len(set(ids)) == N_CLIPS
     with cluster.catalog.engine.connect() as c:
@@ -181,9 +134,9 @@ def test_three_workers_one_killed_every_clip_stored_once_and_audited(cluster, tm
 def test_worker_recovers_after_losing_its_database_connection(cluster, tmp_path, small_clip):
     log = tmp_path / "worker.log"
     first = preservation_tasks.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "one.mp4"))
-    proc = _start_worker(cluster.root, log, "--concurrency", "2")
+    proc = worker(cluster.root, log, "--concurrency", "2")
     try:
-        _wait_for(cluster, 1, log, timeout=120)
+        wait_for_jobs(cluster, 1, log, timeout=120)
         database = cluster.catalog.engine.url.database
         with cluster.catalog.engine.begin() as c:
             killed = c.execute(text(
@@ -192,10 +145,10 @@ def test_worker_recovers_after_losing_its_database_connection(cluster, tmp_path,
         assert killed >= 1
         cluster.catalog.engine.dispose()  # our own pool lost its connections too
         second = preservation_tasks.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "two.mp4"))
-        counts = _wait_for(cluster, 2, log, timeout=180)
+        counts = wait_for_jobs(cluster, 2, log, timeout=180)
         assert proc.poll() is None, log.read_text()[-3000:]
     finally:
-        _stop([proc])
+        stop(proc)
     assert counts == {"done": 2} and first != second
 
 
@@ -208,7 +161,7 @@ def test_two_web_processes_share_a_session(cluster, tmp_path):
     accounts.add_user(cluster.catalog, "auditor", PASSWORD, "auditor")
     ports = [free_port(), free_port()]
     logs = [tmp_path / f"web{i}.log" for i in range(2)]
-    procs = [_spawn(["-A", str(cluster.root), "serve", "--port", str(port), "--workers", "1"], log)
+    procs = [spawn(["-A", str(cluster.root), "serve", "--port", str(port), "--workers", "1"], log)
              for port, log in zip(ports, logs, strict=True)]
     try:
         bases = [f"http://127.0.0.1:{port}" for port in ports]
@@ -233,4 +186,4 @@ def test_two_web_processes_share_a_session(cluster, tmp_path):
         anonymous = requests.get(bases[1] + "/", allow_redirects=False)
         assert anonymous.status_code == 302
     finally:
-        _stop(procs)
+        stop(*procs)
