@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -20,15 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 PG_BIN = Path(os.environ.get("LONGWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "lw"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -78,7 +72,7 @@ def running_postgres(fsync: bool) -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
     data, log = workdir / "data", workdir / "log"
-    port = _free_port()
+    port = free_port()
     subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", USER,
                                  "--encoding=UTF8", "--locale=C.UTF-8"]),
                    check=True, capture_output=True)
