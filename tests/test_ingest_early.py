@@ -143,3 +143,110 @@ def test_progress_reports_each_chunk_once(archive, tmp_path, with_early_pass):
     assert (started is not None) == with_early_pass
     ingest(archive, IngestRequest(path=path), progress=seen.append, early=started)
     assert sum(seen) == path.stat().st_size and all(n > 0 for n in seen)
+
+
+#: The `longwatch` program itself (``cli.main``: its start-up paused, its only thread the main one), in a fresh
+#: interpreter; tells for each early pass whether it ran in a process of its own, that process's id, and
+#: which modules the start-up had loaded when the command went on.
+PROGRAM = """
+import json, os, sys
+from longwatch.core.preservation import early
+started = []
+real_start, real_preload = early.start, early.preload
+def start(*args, **kwargs):
+    found = real_start(*args, **kwargs)
+    child = getattr(found, "_child", None)
+    started.append({"own_process": bool(found and found.own_process), "pid": child.pid if child else None,
+                    "package_id": found.package_id if found is not None else None})
+    return found
+def preload(modules):
+    real_preload(modules)
+    started[-1]["preloaded"] = all(name in sys.modules for name in modules)
+early.start, early.preload = start, preload
+from longwatch.cli import main
+sys.argv = ["longwatch", *sys.argv[1:]]
+status = 0
+try:
+    main()
+except SystemExit as exc:
+    status = exc.code
+print(json.dumps([status, started]), file=sys.stderr)
+"""
+
+
+def run_program(*args: str) -> tuple[int, list[dict], subprocess.CompletedProcess]:
+    result = subprocess.run([sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True, timeout=120,
+                            check=False, env={**os.environ, "LONGWATCH_LANG": "en"})
+    status, started = json.loads(result.stderr.strip().splitlines()[-1])
+    return status, started, result
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_program_runs_the_pass_in_a_process_of_its_own_and_its_package_verifies(archive, fresh_clip):
+    status, started, result = run_program("-A", str(archive.root), "ingest", "--json", str(fresh_clip))
+    assert status == 0, result.stderr
+    assert len(started) == 1 and started[0]["own_process"], started
+    assert started[0]["pid"] != os.getpid() and gone(started[0]["pid"])  # reaped once the pipeline took it over
+    assert started[0]["preloaded"]  # the start-up's imports were made beside it, on the lower-priority thread
+    stored = json.loads(result.stdout)["packages"]
+    assert [p["package_id"] for p in stored] == [started[0]["package_id"]]
+    assert stored[0]["sha256"] == sha256(fresh_clip)
+    report = verify_mod.verify_package(verify_mod.source_for(archive.storage(), stored[0]["package_id"]),
+                                       trusted=list(archive.trusted))
+    assert report.ok, report.problems
+    copy = archive.storage().local_path(stored[0]["package_id"]) / "data" / "media" / fresh_clip.name
+    assert copy.read_bytes() == fresh_clip.read_bytes()
+    assert staged(archive) == []
+
+
+def test_a_refusal_ends_the_pass_process_and_leaves_nothing(lw, archive, fresh_clip):
+    """No account (W030) while the pass runs in its own process: the process is ended, its staging removed."""
+    assert lw("users", "map-os-user", accounts.os_user(), "--remove").exit_code == 0
+    status, started, result = run_program("-A", str(archive.root), "ingest", str(fresh_clip))
+    assert status != 0 and error_codes(result.stderr) == ["W030"], result.stderr
+    assert started[0]["own_process"] and gone(started[0]["pid"])
+    assert staged(archive) == []
+    assert archive.catalog.all_ids() == [] and list(archive.storage().package_ids()) == []
+
+
+#: early.start(own_process=True) as the program calls it, in a fresh interpreter (only one thread may fork):
+#: the digests and progress a finished pass gives, then a discard of one still running (a large sparse file).
+OWN_PROCESS = """
+import json, os, sys
+from pathlib import Path
+from longwatch.core.preservation import early
+root, path, big = sys.argv[1:]
+seen = []
+done = early.start(root, Path(path), own_process=True)
+done.attach(seen.append)
+digests = done.result()
+done.discard()
+running = early.start(root, Path(big), own_process=True)
+pid = running._child.pid
+running.discard()
+print(json.dumps({"own_process": [done.own_process, running.own_process], "size": digests.size,
+                  "seen": sum(seen), "sha256": digests["sha256"], "sha512": digests["sha512"], "pid": pid}))
+"""
+
+
+def test_a_pass_in_its_own_process_gives_the_digests_and_stops_when_discarded(archive, tmp_path):
+    path = tmp_path / "nine.mp4"
+    path.write_bytes(os.urandom(9 << 20) + b"tail")
+    big = tmp_path / "big.mp4"
+    with big.open("wb") as fh:  # sparse: seconds of reading and hashing, no disk
+        fh.truncate(16 << 30)
+    result = subprocess.run([sys.executable, "-c", OWN_PROCESS, str(archive.root), str(path), str(big)],
+                            capture_output=True, text=True, timeout=120, check=True)
+    found = json.loads(result.stdout)
+    assert found["own_process"] == [True, True]
+    assert found["size"] == found["seen"] == path.stat().st_size
+    assert found["sha256"] == sha256(path)
+    assert found["sha512"] == hashlib.sha512(path.read_bytes()).hexdigest()
+    assert gone(found["pid"]) and staged(archive) == []
