@@ -8,12 +8,14 @@ leaves nothing of the pass behind, and the package made through it is the one th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,30 @@ def test_a_pass_in_its_own_process_gives_the_digests_and_stops_when_discarded(ar
     assert found["sha256"] == sha256(path)
     assert found["sha512"] == hashlib.sha512(path.read_bytes()).hexdigest()
     assert gone(found["pid"]) and staged(archive) == []
+
+
+def test_the_pass_process_ends_when_the_program_is_killed(archive, tmp_path):
+    """A killed command leaves no pass running: its process stops at its next chunk, and the staging is swept."""
+    big = tmp_path / "big.mp4"
+    with big.open("wb") as fh:  # sparse: seconds of reading and hashing, no disk
+        fh.truncate(16 << 30)
+    program = subprocess.Popen([sys.executable, "-m", "longwatch", "-q", "-A", str(archive.root), "ingest", str(big)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        children: list[int] = []
+        for _ in range(400):  # the pass's process, once forked
+            with contextlib.suppress(OSError):
+                children = [int(p) for p in Path(f"/proc/{program.pid}/task/{program.pid}/children").read_text().split()]
+            if children and staged(archive):
+                break
+            time.sleep(0.05)
+        assert children and staged(archive)
+    finally:
+        program.kill()
+        program.wait()
+    for _ in range(200):
+        if all(gone(pid) for pid in children):
+            break
+        time.sleep(0.05)
+    assert all(gone(pid) for pid in children)
+    assert archive.storage().sweep() and staged(archive) == []

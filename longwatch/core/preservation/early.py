@@ -159,7 +159,7 @@ class EarlyPass:
             self._child.kill()
         self._thread.join()
         if self._child is not None:
-            self._child.finish()
+            self._child.finish(discarded=True)
 
     def discard(self) -> None:
         """Stop the pass and remove its staging, unless the pipeline took it over (then it is the pipeline's)."""
@@ -246,13 +246,20 @@ class _Child:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # our own child, by its id
 
-    def finish(self) -> None:
-        """Reap the child and close the parent's side of the staging file (the child fsynced it)."""
+    def finish(self, discarded: bool = False) -> None:
+        """Reap the child and close the parent's side of the staging file (the child fsynced it).
+
+        ``discarded``: the staging goes anyway, so closing it may fail without hiding why the pass ended.
+        """
         if not self.exited:
             self.exited = True
             os.waitpid(self.pid, 0)
             self.pipe.close()
-            self.out.close()
+            if discarded:
+                with contextlib.suppress(OSError, LongwatchError):
+                    self.out.close()
+            else:
+                self.out.close()
 
 
 def _send(pipe: int, data: bytes) -> None:
