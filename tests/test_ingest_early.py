@@ -263,9 +263,10 @@ def test_the_pass_process_ends_when_the_program_is_killed(archive, tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         children: list[int] = []
+        listed = Path(f"/proc/{program.pid}/task/{program.pid}/children")
         for _ in range(400):  # the pass's process, once forked
             with contextlib.suppress(OSError):
-                children = [int(p) for p in Path(f"/proc/{program.pid}/task/{program.pid}/children").read_text().split()]
+                children = [int(p) for p in listed.read_text().split()]
             if children and staged(archive):
                 break
             time.sleep(0.05)
