@@ -176,8 +176,10 @@ def init(obj: Context, directory: Path, name: str, organization: str, timezone: 
 
 
 #: What `ingest` imports before its first query, preloaded beside a pass in its own process (early.preload).
-INGEST_START_UP = ("longwatch.core.accounts", "longwatch.core.archive", "longwatch.core.preservation.ingest",
-                   "longwatch.core.preservation.publish")
+#: In the order the command needs them, so that the command can take over between two of them.
+INGEST_START_UP = ("sqlalchemy", "sqlalchemy.orm", "longwatch.core.catalog", "longwatch.core.aip.signing",
+                   "longwatch.core.accounts", "longwatch.core.archive", "longwatch.core.custody",
+                   "longwatch.core.preservation.ingest", "longwatch.core.preservation.publish")
 
 
 @cli.command()
@@ -210,7 +212,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], camera: str, zone: str, locati
     own_process = startup.paused()
     early = early_pass.start(obj.archive_dir, paths[0], follow_symlinks, own_process) if len(paths) == 1 else None
     if early is not None and early.own_process:
-        early_pass.preload(INGEST_START_UP)
+        early_pass.preload(INGEST_START_UP, early)
     try:
         _ingest(obj, paths, camera, zone, location, location_name, start, title, allow_duplicate, follow_symlinks,
                 as_json, early)

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from conftest import error_codes, unique_copy
 
+from longwatch.cli import INGEST_START_UP
 from longwatch.core import accounts
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.preservation import early
@@ -149,7 +152,7 @@ def test_progress_reports_each_chunk_once(archive, tmp_path, with_early_pass):
 
 #: The `longwatch` program itself (``cli.main``: its start-up paused, its only thread the main one), in a fresh
 #: interpreter; tells for each early pass whether it ran in a process of its own, that process's id, and
-#: which modules the start-up had loaded when the command went on.
+#: whether the start-up's imports were preloaded beside it.
 PROGRAM = """
 import json, os, sys
 from longwatch.core.preservation import early
@@ -161,9 +164,9 @@ def start(*args, **kwargs):
     started.append({"own_process": bool(found and found.own_process), "pid": child.pid if child else None,
                     "package_id": found.package_id if found is not None else None})
     return found
-def preload(modules):
-    real_preload(modules)
-    started[-1]["preloaded"] = all(name in sys.modules for name in modules)
+def preload(modules, early=None):
+    started[-1]["preload"] = {"modules": list(modules), "until_the_pass_ends": early is not None}
+    real_preload(modules, early)
 early.start, early.preload = start, preload
 from longwatch.cli import main
 sys.argv = ["longwatch", *sys.argv[1:]]
@@ -196,7 +199,7 @@ def test_the_program_runs_the_pass_in_a_process_of_its_own_and_its_package_verif
     assert status == 0, result.stderr
     assert len(started) == 1 and started[0]["own_process"], started
     assert started[0]["pid"] != os.getpid() and gone(started[0]["pid"])  # reaped once the pipeline took it over
-    assert started[0]["preloaded"]  # the start-up's imports were made beside it, on the lower-priority thread
+    assert started[0]["preload"] == {"modules": list(INGEST_START_UP), "until_the_pass_ends": True}
     stored = json.loads(result.stdout)["packages"]
     assert [p["package_id"] for p in stored] == [started[0]["package_id"]]
     assert stored[0]["sha256"] == sha256(fresh_clip)
@@ -280,3 +283,26 @@ def test_the_pass_process_ends_when_the_program_is_killed(archive, tmp_path):
         time.sleep(0.05)
     assert all(gone(pid) for pid in children)
     assert archive.storage().sweep() and staged(archive) == []
+
+
+def test_preload_imports_on_a_thread_of_lower_priority_until_the_pass_ends(monkeypatch):
+    """The start-up's imports run on a reniced thread of their own; the command's own priority is untouched, and
+    the thread stops between two modules once the pass has ended (the command imports the rest itself)."""
+    seen: list[tuple[str, int, bool]] = []
+    real_import = importlib.import_module
+
+    def watched(name: str):
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen.append((name, nice, threading.current_thread() is threading.main_thread()))
+        return real_import(name)
+
+    class Pass:  # ends after the second module
+        def running(self) -> bool:
+            return len(seen) < 2
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    monkeypatch.setattr(early.importlib, "import_module", watched)
+    early.preload(["json", "csv", "email"], Pass())  # type: ignore[arg-type]
+    assert [name for name, _, _ in seen] == ["json", "csv"]
+    assert all(nice >= early.START_UP_NICE and not on_main for _, nice, on_main in seen)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own

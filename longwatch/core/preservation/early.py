@@ -101,6 +101,10 @@ class EarlyPass:
         self._thread = threading.Thread(target=target, name="longwatch-early-pass", daemon=True)
         self._thread.start()
 
+    def running(self) -> bool:
+        """Whether the pass is still reading (its thread, or its process's pipe, is open)."""
+        return self._thread.is_alive()
+
     @property
     def own_process(self) -> bool:
         """Whether the pass runs in a process of its own (see the module's docstring)."""
@@ -267,27 +271,33 @@ def _send(pipe: int, data: bytes) -> None:
     os.write(pipe, data)
 
 
-def preload(modules: Iterable[str]) -> None:
+def preload(modules: Iterable[str], early: EarlyPass | None = None) -> None:
     """Import the start-up's modules on a thread of lower priority (``START_UP_NICE``), and wait for it.
 
     Beside a pass in its own process, the kernel then gives the pass's threads
     the cores first. Only that thread is reniced (Linux sets nice values per
     thread; an unprivileged process could not lower it again), so the command
-    goes on at its own priority, its imports done. A module that fails to
-    import here is imported again by the command, which reports it.
+    goes on at its own priority. Once ``early`` has ended, the thread stops
+    between two modules and the command imports the rest itself, at its own
+    priority: on a loaded machine the start-up would otherwise trail the pass
+    on one core at low priority. A module that fails to import here is imported
+    again by the command, which reports it.
     """
 
     def run() -> None:
         with contextlib.suppress(OSError, AttributeError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), START_UP_NICE)
         for name in modules:
+            if early is not None and not early.running():
+                return
             try:
                 importlib.import_module(name)
             except Exception:  # the command imports it again and says why
                 log.debug("preloading %s failed", name, exc_info=True)
                 return
-        with contextlib.suppress(Exception):  # what the first query would do, at the same low priority
-            importlib.import_module("sqlalchemy.orm").configure_mappers()
+        if early is None or early.running():
+            with contextlib.suppress(Exception):  # what the first query would do, at the same low priority
+                importlib.import_module("sqlalchemy.orm").configure_mappers()
 
     thread = threading.Thread(target=run, name="longwatch-start-up")
     thread.start()
