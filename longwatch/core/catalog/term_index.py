@@ -1,5 +1,5 @@
 # ruff: noqa: S608 - table, column and function names here are module constants, never user input
-"""The Korean terms of each clip beside its start time: a dense search reads one page in time order.
+"""The terms of each clip beside its start time: a dense search reads one page in time order.
 
 A page of search results is the newest (or oldest) 50 matching clips. The full-text engines
 (FTS5, GIN) answer "which clips match" in clip or row order, not in time order, so a dense
@@ -14,8 +14,9 @@ and the first letter of every token that starts with a CJK letter. A query's phr
 needs each of its bigrams; a one-letter query (a prefix, see :mod:`terms`) matches exactly the
 clips holding a token that starts with that letter, i.e. the clips with that letter here. So
 the table is exact for a one-bigram or one-letter word, and a superset for a longer phrase,
-which is then checked against the full-text index clip by clip. Latin words and digits are not
-here (they keep the full-text engines' prefix search).
+which is then checked against the full-text index clip by clip. Latin words and digits are in
+a sibling table, ``clip_words`` (revision 0037, :data:`WORDS`): whole tokens, since a query word
+is a prefix of a token there ("gate" finds "gates"), read as the range of its few words.
 
 ``t`` is the clip's ``start_utc``: PostgreSQL's own timestamp; on SQLite, whose times are
 text, whole microseconds since 1970 (an integer is a third the size of the text and sorts the
