@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/web.py [--clips 1000000] [--keep-catalog DIR] [--parts list,search,slow,upload]
         [--clients 50] [--seconds 15] [--think-ms 1000] [--stalled 2,50] [--upload-mib 1024] [--requests 200]
+        [--postgres]   # the catalog on a throwaway PostgreSQL server (use its own --keep-catalog DIR)
 
 The server is ``longwatch serve`` as deploy/ runs it (gunicorn, 4 gthread workers of 8 threads).
 
@@ -57,6 +58,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import search as scale  # noqa: E402
 from longwatch.core import accounts  # noqa: E402
 from longwatch.core.archive import Archive  # noqa: E402
 from longwatch.core.catalog import terms  # noqa: E402
@@ -439,10 +441,19 @@ def main() -> None:
     parser.add_argument("--stalled", default="2,50", help="half-sent requests held open (slow part), comma-separated")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (as deploy/ runs it)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (as deploy/ runs it)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the catalog on a throwaway PostgreSQL server (kept in --keep-catalog's pg/ with it)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lw-bench-web-", dir=args.dir))
     try:
-        run(work, args)
+        if args.postgres:
+            # The archive's catalog URL comes from the environment (config.ENV_CATALOG_URL), which the
+            # server and its workers inherit; the server's port is new on each run.
+            with scale.throwaway_postgres(args.keep_catalog / "pg" if args.keep_catalog else None) as url:
+                os.environ["LONGWATCH_CATALOG_URL"] = url
+                run(work, args)
+        else:
+            run(work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -460,6 +471,8 @@ def open_catalog(work: Path, args: argparse.Namespace) -> tuple[Path, list[dict[
     accounts.add_user(archive.catalog, "operator", PASSWORD, "operator")
     t = time.perf_counter()
     registry = generate_catalog(archive, args.clips)
+    if archive.catalog.engine.dialect.name == "postgresql":
+        scale.vacuum_postgres(archive.catalog)
     print(f"generated {args.clips:,} packages/clips in {time.perf_counter() - t:.1f} s "
           f"(load average {os.getloadavg()[0]:.1f})")
     archive.close()

@@ -313,7 +313,9 @@ def test_explain_shows_which_side_drives(catalog: Catalog, catalog_backend: str,
         assert not any("ix_clips_start_end" in line for line in events + words)
     else:  # tiny tables: PostgreSQL scans them, but the few matches are sorted under LIMIT
         assert events[0].startswith("Limit") and any("Sort" in line for line in events), events
-    monkeypatch.setattr(search_mod, "NARROW_CAP", 0)  # many candidates: the time index drives
+    monkeypatch.setattr(search_mod, "NARROW_CAP", 0)  # many candidates: a word's rows beside the time drive
+    assert any("ct" in line.split() for line in explain(catalog, Query(text="market")))
+    monkeypatch.setattr(search_mod, "_walk_plan", lambda _s, _q: None)  # without them: the time index drives
     dense = explain(catalog, Query(text="market"))
     if catalog_backend == "sqlite":
         assert any("ix_clips_start_end" in line for line in dense), dense

@@ -127,13 +127,14 @@ def rebuild_fulltext(conn: Connection) -> None:
 
     The terms are recomputed (an analyser changed by an upgrade reaches every row), then
     SQLite's FTS table is refilled; PostgreSQL's index follows the column by itself. The
-    terms beside the time (``clip_terms``) are refilled on both.
+    terms and words beside the time (``clip_terms``, ``clip_words``) are refilled on both.
     """
     refresh_terms(conn)
     if conn.dialect.name == "sqlite":
         _refill_sqlite(conn)
-    if term_index.exists(conn):
-        term_index.refill(conn)
+    for kind in (term_index.KOREAN, term_index.WORDS):
+        if term_index.exists(conn, kind):
+            term_index.refill(conn, kind)
 
 
 # -- the index of revisions 0002 to 0022, for those migrations (frozen: never change it) ------------
@@ -185,4 +186,5 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """For alembic's compare_metadata: the full-text objects live outside the models on purpose."""
     if name is None:
         return True
-    return not (name.startswith(SQLITE_TABLE) or name in (PG_INDEX, PG_COLUMN, term_index.TABLE))
+    return not (name.startswith(SQLITE_TABLE) or name in (PG_INDEX, PG_COLUMN, term_index.KOREAN.table,
+                                                          term_index.WORDS.table))

@@ -23,23 +23,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Select,
     and_,
-    column,
     event,
-    exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
-    table,
     text,
-    tuple_,
 )
 from sqlalchemy.orm import Session
 
-from longwatch.core.catalog import Catalog, fulltext, term_index
+from longwatch.core.catalog import Catalog, fulltext, walk
 from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, DetectedEvent, Package, Purpose
 from longwatch.core.catalog.reference import check_coordinates, normalize_tags, zone_subtree
 from longwatch.errors import LongwatchError
@@ -156,7 +152,7 @@ def _longest_clip(s: Session) -> int:
 #: the few matches with LIMIT, instead of walking the time index hoping to meet them. Beyond it
 #: matches are dense and walking the time index (or a camera's or zone's) finds a page soon.
 NARROW_CAP = 5000
-#: Rows of its driving term a Korean text walk reads at most (see _walk_plan).
+#: Rows of its driving term (or prefix's words) a text walk reads at most (see _walk_plan).
 WALK_BUDGET = 1000
 
 
@@ -259,9 +255,9 @@ def _filters(s: Session, q: Query, text_mode: str = "index", page: bool = False)
                      else Clip.package_id.in_(members))
     words = fulltext.words(q.text)
     if words:
-        walk = _walk_plan(s, q) if page and text_mode == "index" else None
-        if walk is not None:  # dense Korean words: the page is read from clip_terms in time order (_walk_select)
-            s.info["walk"] = walk
+        plan = _walk_plan(s, q) if page and text_mode == "index" else None
+        if plan is not None:  # the page is read from clip_terms / clip_words in time order (_walk_select)
+            s.info["walk"] = plan
         elif text_mode == "scan":  # the benchmark's baseline: no full-text index at all
             body = func.lower(func.coalesce(Package.title, "") + " " + func.coalesce(Package.description, "")
                               + " " + func.coalesce(Package.location_name, ""))
@@ -293,8 +289,9 @@ def _filters(s: Session, q: Query, text_mode: str = "index", page: bool = False)
     return conds
 
 
-def _walk_plan(s: Session, q: Query) -> term_index.Walk | None:
-    """A Korean text search read from ``clip_terms`` in time order, when text (and time) are its only filters.
+def _walk_plan(s: Session, q: Query) -> walk.Plan | None:
+    """A text search read from ``clip_terms`` and ``clip_words`` in time order, when text (and time) are its
+    only filters.
 
     Dense or rare: the walk reads the rows of the query's locally rarest term, each candidate
     checked by primary-key lookups, and stops at a full page or after WALK_BUDGET rows. It is
@@ -311,76 +308,25 @@ def _walk_plan(s: Session, q: Query) -> term_index.Walk | None:
     if (s.info.get("no_walk") or q.cameras or q.zone or q.purpose or q.tags or q.bbox is not None
             or q.near is not None or q.event_type or q.min_confidence is not None or q.case or q.packages is not None):
         return None
-    return term_index.plan(q.text)
+    plan = walk.plan(s, q.text)
+    if plan is not None and s.info.get("walk_whole") and (len(plan.sources) > 1 or plan.exact):
+        return None  # the facets walk one source to the end, uncut (see _capped_facets)
+    return plan
 
 
-def _walk_select(s: Session, q: Query, walk: term_index.Walk, conds: list[Any]) -> Select[Any]:
-    """One page of a Korean text search: the driving term's rows in time order, joined to their clips.
-
-    Each candidate must hold the query's other terms (primary-key lookups on the same table,
-    same time and clip) and, for a phrase of several bigrams, hold them in order in its package's terms.
-    """
-    dialect = s.get_bind().dialect.name
-    ct = table(term_index.TABLE, column("term"), column("t"), column("clip_id")).alias("ct")
-    span: list[Any] = []  # where the walk may go: the time window and the cursor, on the table's key
-    if q.end is not None:
-        span.append(ct.c.t < term_index.key_time(dialect, q.end))
-    if q.start is not None:
-        span.append(ct.c.t >= term_index.key_time(dialect, q.start - timedelta(seconds=_longest_clip(s) + 1)))
-    if q.after:
-        at, ident = decode_cursor(q.after)
-        key = tuple_(ct.c.t, ct.c.clip_id)
-        bound = tuple_(literal(term_index.key_time(dialect, at)), literal(ident))
-        span.append(key < bound if q.order == "desc" else key > bound)
-    order = (ct.c.t.desc(), ct.c.clip_id.desc()) if q.order == "desc" else (ct.c.t.asc(), ct.c.clip_id.asc())
-    # Which term to walk, and how far: for each term the time of its WALK_BUDGET-th row from where the
-    # page starts (an index range of that many entries, nothing else read). The term whose budget reaches
-    # furthest in time is the rarest there; one with fewer rows left is walked to its end. (Counting each
-    # term's rows up to 20,000 cost 25 ms for "시장 소매치기" at a million clips on PostgreSQL.)
-    drive, last = walk.needed[0], None
-    for term in walk.needed:
-        reach = s.scalar(select(ct.c.t).where(ct.c.term == term, *span).order_by(*order)
-                         .offset(WALK_BUDGET - 1).limit(1))
-        if reach is None:
-            drive, last = term, None
-            break
-        if last is None or (reach < last if q.order == "desc" else reach > last):
-            drive, last = term, reach
-    if last is not None:
-        # The walk stops there; a page it could not fill by then is a rare combination of common terms,
-        # which search() then asks the full-text index for (see _walk_plan).
-        span.append(ct.c.t >= last if q.order == "desc" else ct.c.t <= last)
-        s.info["walk_cut"] = True
-    where: list[Any] = [ct.c.term == drive, *conds, *span]
-    if dialect == "sqlite":
-        # SQLite may give a deleted clip's id to the next clip: a row left by a delete its triggers could
-        # not follow (the package already gone) must not stand for the new clip.
-        where.append(text(f"ct.t = {term_index.sqlite_time('clips.start_utc')}"))
-    # (Not on PostgreSQL, whose ids are never reused: there the planner, estimating the two equalities as
-    # independent, expected one row in all and sorted every match -- 66 ms for 시장 at 100,000 clips.)
-    for n, other in enumerate(t for t in walk.needed if t != drive):
-        x = table(term_index.TABLE, column("term"), column("t"), column("clip_id")).alias(f"ct{n}")
-        held = select(literal(1)).where(x.c.term == other, x.c.t == ct.c.t, x.c.clip_id == ct.c.clip_id)
-        # OFFSET 0: PostgreSQL then keeps it a lookup per candidate rather than a join of every row of the term.
-        where.append(exists(held.offset(0) if dialect != "sqlite" else held))
-    if walk.exact:
-        # The phrase as a run of its terms in the package's space-separated terms: what FTS5's and
-        # PostgreSQL's phrase operators test, read from one row. FTS5 asked per clip (MATCH with
-        # rowid =) parsed the query and sought every term's list each time: 0.3 ms a candidate.
-        padded = literal(" ") + func.coalesce(Package.search_terms, "") + literal(" ")
-        position = func.instr if dialect == "sqlite" else func.strpos
-        phrases = [position(padded, f" {' '.join(c.terms)} ") > 0 for c in walk.exact]
-        package = select(Package.id).where(Package.id == Clip.package_id, *phrases)
-        where.append(exists(package.offset(0) if dialect != "sqlite" else package))
-    return (select(Clip.id).select_from(ct).join(Clip, Clip.id == ct.c.clip_id).where(*where)
-            .order_by(*order).limit(q.limit + 1))
+def _walk_select(s: Session, q: Query, plan: walk.Plan, conds: list[Any]) -> Any:
+    """One page of a text search read in time order from the terms beside the time (see :mod:`walk`)."""
+    budget = 0 if s.info.get("walk_whole") else WALK_BUDGET
+    return walk.page(s, plan, conds, order=q.order, limit=q.limit, budget=budget, window=(q.start, q.end),
+                     longest_s=_longest_clip(s) if q.start is not None else 0,
+                     cursor=decode_cursor(q.after) if q.after else None)
 
 
 def _select(s: Session, q: Query, text_mode: str = "index") -> Select[Any]:
     conds = _filters(s, q, text_mode, page=True)
-    walk = s.info.pop("walk", None)
-    if walk is not None:
-        return _walk_select(s, q, walk, conds)
+    plan = s.info.pop("walk", None)
+    if plan is not None:
+        return _walk_select(s, q, plan, conds)
     if q.after:
         at, ident = decode_cursor(q.after)
         if q.order == "desc":
@@ -444,7 +390,7 @@ def explain(catalog: Catalog, q: Query) -> list[str]:
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if statement.startswith("SELECT clips.id") and "ORDER BY" in statement:
+        if statement.startswith(("SELECT clips.id", "SELECT w0.id")) and "ORDER BY" in statement:
             sent.append((statement, parameters))
 
     event.listen(catalog.engine, "before_cursor_execute", record)
@@ -526,7 +472,15 @@ def _capped_facets(catalog: Catalog, q: Query, utc_offset: timedelta, top: int, 
         # Candidates drive the count up to FACET_NARROW_CAP of them (an event type's 10,000 events: reading
         # them beats walking a million clips in time order to meet 10,000 of them); beyond, walk in time.
         s.info["narrow_cap"] = FACET_NARROW_CAP
+        # A text of one word (or one prefix's words) is walked in time order to its cap + 1-th match, never
+        # cut by WALK_BUDGET: a cut walk would count the matches of its budget as all of them. Several
+        # words, where a walk may read far for few matches, are left to the full-text index.
+        s.info["walk_whole"] = True
         base = _select(s, newest)
+        s.info.pop("walk_whole")
+        if isinstance(base, CompoundSelect):  # a prefix of several words: the merge's ids, then their clips
+            merged = base.subquery("merged")
+            base = select(Clip.id).join_from(Clip, merged, merged.c.id == Clip.id)
         if s.get_bind().dialect.name == "sqlite":
             day: Any = func.date(Clip.start_utc, f"{minutes:+d} minutes")
         else:
