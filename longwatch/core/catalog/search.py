@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -179,7 +180,12 @@ def _narrow(s: Session, column: Any, subquery: Select[Any], page: bool = True) -
     the search is marked as driven by them (see ``_unindexed_start``). Many: on SQLite the term
     is written ``+column`` so that it cannot use an index and the time index drives instead;
     SQLite otherwise starts from, say, 170,000 text matches and sorts them all (200 ms against
-    20 ms at a million clips). PostgreSQL weighs the two plans by its statistics.
+    20 ms at a million clips). On PostgreSQL the term is written ``(column IN (subquery)) IS TRUE``
+    (the same rows: WHERE keeps only true either way), which it cannot turn into a join: it hashes
+    the candidates once and checks each clip met in time order against them, as SQLite's LIST
+    SUBQUERY does. As a plain IN, PostgreSQL made it a semi join probing the events' index once per
+    clip, in three processes (an event type at a million clips: 49,000 buffers, 28 ms of each
+    process alone, 0.7-1.6 s p50/p95 under 50 clients; hashed: 400 buffers, 9-15 ms, one process).
     """
     if not page:
         return column.in_(subquery)
@@ -188,7 +194,7 @@ def _narrow(s: Session, column: Any, subquery: Select[Any], page: bool = True) -
         return column.in_(subquery)
     if s.get_bind().dialect.name == "sqlite":
         return literal_column(f"+{column.table.name}.{column.name}").in_(subquery)
-    return column.in_(subquery)
+    return column.in_(subquery).is_(true())
 
 
 def _unindexed_start(dialect: str) -> Any:
