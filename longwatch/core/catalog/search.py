@@ -26,6 +26,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     and_,
+    any_,
     event,
     func,
     literal_column,
@@ -191,6 +192,11 @@ def _narrow(s: Session, column: Any, subquery: Select[Any], page: bool = True) -
         return column.in_(subquery)
     if _few(s, subquery):
         s.info["narrowed"] = True
+        if s.get_bind().dialect.name == "postgresql":
+            # As an array the candidates drive the clips' (package_id, start_utc) index, one probe each. As
+            # IN (subquery) PostgreSQL hashed them and read every clip: the capped facets of an event type
+            # (10,000 candidates at a million clips) scanned the million in 330-450 ms alone.
+            return column == any_(func.array(subquery.scalar_subquery()))
         return column.in_(subquery)
     if s.get_bind().dialect.name == "sqlite":
         return literal_column(f"+{column.table.name}.{column.name}").in_(subquery)
