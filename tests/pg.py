@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ports import free_port
@@ -106,3 +107,15 @@ def catalog_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LONGWATCH_CATALOG_URL", url)
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture
+def fresh_catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Any]:
+    """An empty catalog at the newest revision on the test's back end: a SQLite file, or the fresh database."""
+    from longwatch.core.catalog import Catalog
+
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
+    catalog = Catalog(url)
+    catalog.upgrade()
+    yield catalog
+    catalog.dispose()

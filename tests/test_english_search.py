@@ -8,7 +8,6 @@ the matches listed from FTS5 / GIN and sorted). Words are prefixes ("gate" finds
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,12 +29,8 @@ QUERIES = ["gate", "gates", "gat", "g", "north gate", "lane 시장", "3번", "3�
 
 
 @pytest.fixture
-def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
-    c = Catalog(url)
-    c.upgrade()
-    yield c
-    c.dispose()
+def catalog(fresh_catalog: Catalog) -> Catalog:
+    return fresh_catalog
 
 
 def _package(pid: str, title: str, start: datetime, description: str = "", span: int = 5) -> Package:

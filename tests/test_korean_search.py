@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,12 +30,8 @@ PRECISION_FLOOR = 0.85
 
 
 @pytest.fixture
-def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
-    c = Catalog(url)
-    c.upgrade()
-    yield c
-    c.dispose()
+def catalog(fresh_catalog: Catalog) -> Catalog:
+    return fresh_catalog
 
 
 def _package(pid: str, title: str, n: int = 0, **fields: str) -> Package:

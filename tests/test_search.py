@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -45,10 +43,8 @@ def _add(catalog: Catalog, cam: tuple, n: int, start: datetime, minutes: int, ti
 
 
 @pytest.fixture
-def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
-    c = Catalog(url)
-    c.upgrade()
+def catalog(fresh_catalog: Catalog) -> Catalog:
+    c = fresh_catalog
     with c.session() as s:
         for cam_id, zone, lat, lon, purpose, tags in CAMERAS:
             reference.upsert_camera(s, {"id": cam_id, "zone": zone, "latitude": lat, "longitude": lon,
@@ -62,8 +58,7 @@ def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
                             source="ai-x"))
         s.add(DetectedEvent(package_id=fall[1], camera="cam-04", type="fall", start_utc=T0, confidence=0.4,
                             source="ai-x"))
-    yield c
-    c.dispose()
+    return c
 
 
 def _ids(page) -> list[str]:

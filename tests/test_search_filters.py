@@ -10,9 +10,7 @@ drive, a top-N sort) and with many (the time index drives), in both orders, in p
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -29,12 +27,10 @@ TYPES = ["fall", "fire", "intrusion"]
 
 
 @pytest.fixture
-def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
+def catalog(fresh_catalog: Catalog) -> Catalog:
     """240 clips on 6 cameras in 5 zones (an area, its two sites, a sibling, another district), ties on
     start across cameras, and events of three types on about half the packages (some twice)."""
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend
-    c = Catalog(url)
-    c.upgrade()
+    c = fresh_catalog
     rng = random.Random(22)
     cams = [(f"cam-{i:02d}", ZONES[i % len(ZONES)]) for i in range(6)]
     with c.session() as s:
@@ -60,11 +56,10 @@ def catalog(catalog_backend: str, tmp_path: Path) -> Iterator[Catalog]:
                        for _ in range(rng.choice([0, 0, 1, 1, 2]))]
     with c.session() as s:
         s.add_all(events)
-    if catalog_backend != "sqlite":
+    if c.engine.dialect.name != "sqlite":
         with c.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-    yield c
-    c.dispose()
+    return c
 
 
 def _expected(catalog: Catalog, q: Query) -> list[tuple[datetime, int]]:
