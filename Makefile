@@ -7,6 +7,8 @@ DEBS := ffmpeg libimage-exiftool-perl openssl fonts-dejavu-core fonts-noto-cjk l
 	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
 	chromium postgresql poppler-utils softhsm2 gettext \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+# what only the benchmarks use (wrk drives the web benchmark's signed-in clients)
+BENCH_DEBS := wrk
 DEMO_DIR ?= demo-archive
 PORT ?= 8000
 PYTEST_WORKERS ?= auto
@@ -41,6 +43,7 @@ test: system-deps venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: system-deps venv
+	@scripts/install-system-deps.sh $(BENCH_DEBS)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: venv
