@@ -20,9 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from conftest import LONGWATCH
+from serve_kit import start_serve
 from test_export_shares import make_export
-from web_fixtures import free_port
 
 from longwatch import logs
 from longwatch.core.evidence import shares
@@ -33,22 +32,10 @@ def served(web_archive, tmp_path):
     """`longwatch serve` with one worker process of four threads behind one (trusted) proxy, logging JSON lines."""
     config = web_archive.root / "longwatch.toml"
     config.write_text(config.read_text() + "\n[web]\ntrusted_proxies = 1\n")
-    port, log = free_port(), tmp_path / "serve.log"
+    log = tmp_path / "serve.log"
     env = {**os.environ, "LONGWATCH_LOG_FORMAT": "json", "LONGWATCH_LOG_LEVEL": "debug"}
-    with log.open("ab") as out:
-        proc = subprocess.Popen([*LONGWATCH, "-A", str(web_archive.root), "serve", "--port", str(port),
-                                 "--workers", "1", "--threads", "4"], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # gunicorn's start on a loaded machine
-    while True:
-        try:
-            if requests.get(base + "/healthz", timeout=10).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.2)
+    proc, base = start_serve(web_archive.root, log, "--workers", "1", "--threads", "4", env=env)
+    port = int(base.rsplit(":", 1)[1])
     yield base, port, log
     proc.send_signal(signal.SIGTERM)
     try:
@@ -163,3 +150,24 @@ def test_text_logs_are_redacted_too(tmp_path, monkeypatch):
                 root.removeHandler(h)
     text = stream.getvalue()
     assert "secret" not in text and "quiet" not in text and "download of /s/[redacted] failed" in text
+
+
+def test_a_port_taken_after_it_was_picked_is_given_up_for_another(web_archive, tmp_path, monkeypatch):
+    """The tests' own guard against the port race (tests/serve_kit.py): gunicorn meets a port that another
+    server took between the pick and the bind, reports it, and the server is started on another port."""
+    import serve_kit
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1], serve_kit.free_port()])
+        monkeypatch.setattr(serve_kit, "free_port", lambda: next(ports))
+        log = tmp_path / "serve.log"
+        proc, base = serve_kit.start_serve(web_archive.root, log, "--workers", "1")
+        try:
+            assert base != f"http://127.0.0.1:{taken.getsockname()[1]}"
+            assert f"Connection in use: ('127.0.0.1', {taken.getsockname()[1]})" in log.read_text()
+            assert requests.get(base + "/healthz", timeout=10).status_code == 200
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)

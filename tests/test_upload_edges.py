@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import LONGWATCH, configure_storage
+from serve_kit import start_serve
 from sqlalchemy import select
 from web_fixtures import LiveServer, free_port
 
@@ -147,11 +148,9 @@ def test_gunicorn_worker_killed_after_the_last_byte_is_completed_by_the_next_wor
         web_archive, token_for, fresh_clip, tmp_path):
     token = token_for("operator")
     data = fresh_clip.read_bytes()
-    port, log = free_port(), tmp_path / "serve.log"
-    proc = _spawn([*LONGWATCH, "-A", str(web_archive.root), "serve", "--port", str(port), "--workers", "1"], log)
-    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LONGWATCH_FAULT": "upload-after-last-byte"}
+    proc, base = start_serve(web_archive.root, tmp_path / "serve.log", "--workers", "1", env=env)
     try:
-        _wait_until_up(base, proc, log)
         url = base + _create(base, token, len(data), "filename " + _b64("worker.mp4")).headers["Location"]
         with pytest.raises(requests.ConnectionError):
             _patch(url, token, 0, data)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cluster_kit import open_cluster_archive, spawn, stop, store_on_s3, wait_for_jobs, worker
+from cluster_kit import open_cluster_archive, stop, store_on_s3, wait_for_jobs, worker
 from conftest import LONGWATCH, create_archive, unique_copy
 from sqlalchemy import text
 
@@ -154,28 +154,15 @@ def test_worker_recovers_after_losing_its_database_connection(cluster, tmp_path,
 
 def test_two_web_processes_share_a_session(cluster, tmp_path):
     import requests
-    from web_fixtures import PASSWORD, free_port
+    from serve_kit import start_serve
+    from web_fixtures import PASSWORD
 
     from longwatch.core import accounts
 
     accounts.add_user(cluster.catalog, "auditor", PASSWORD, "auditor")
-    ports = [free_port(), free_port()]
-    logs = [tmp_path / f"web{i}.log" for i in range(2)]
-    procs = [spawn(["-A", str(cluster.root), "serve", "--port", str(port), "--workers", "1"], log)
-             for port, log in zip(ports, logs, strict=True)]
+    started = [start_serve(cluster.root, tmp_path / f"web{i}.log", "--workers", "1") for i in range(2)]
+    procs, bases = [p for p, _ in started], [b for _, b in started]
     try:
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for base, proc, log in zip(bases, procs, logs, strict=True):
-            deadline = time.monotonic() + 180  # gunicorn's start on a loaded machine: refused, then slow
-            while True:
-                try:
-                    requests.get(base + "/login", timeout=10)
-                    if f"Listening at: {base} " in log.read_text():  # this process, not a server that took the port
-                        break
-                except (requests.ConnectionError, requests.Timeout):
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-                time.sleep(0.2)
         s = requests.Session()
         token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(bases[0] + "/login").text).group(1)
         r = s.post(bases[0] + "/login", data={"username": "auditor", "password": PASSWORD, "csrf_token": token},
