@@ -97,7 +97,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise LongwatchError("W022", detail=f"bad or repeated key {key[:64]!r}")
         try:
             out[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value else ""
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except (binascii.Error, ValueError) as exc:  # ValueError: a character outside ASCII (b64decode's own)
             raise LongwatchError("W022", detail=f"{key}: not base64 of UTF-8 text") from exc
     return out
 
@@ -271,7 +271,7 @@ def _checksum(header: str | None) -> bytes | None:
         raise LongwatchError("W019", algorithm=algorithm[:20])
     try:
         digest = base64.b64decode(value.strip(), validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: a character outside ASCII
         raise LongwatchError("W021", detail="Upload-Checksum is not base64") from exc
     if len(digest) != 32:
         raise LongwatchError("W021", detail="Upload-Checksum is not a SHA-256 digest")
