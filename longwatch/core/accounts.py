@@ -128,6 +128,11 @@ class Account:
     def scope_allows(self, permission: str) -> bool:
         return self.scopes is None or permission in scope_permissions(self.scopes)
 
+    def scope_allows_everything(self) -> bool:
+        """A session, or a token of scope ``all``: what may change the account itself (its password, its
+        tokens), since a narrower token that could mint a token of scope ``all`` would be one."""
+        return self.scopes is None or "all" in self.scopes
+
 
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.role, user.language or "")
