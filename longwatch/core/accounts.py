@@ -178,6 +178,11 @@ def changes(catalog: Catalog, username: str | None = None, limit: int = 200) -> 
         return list(s.scalars(query))
 
 
+#: Taken around every change that could leave no administrator: two transactions demoting two different
+#: administrators at once would each count the other and both commit (on either back end).
+ADMINISTRATORS_LOCK = "accounts:administrators"
+
+
 def _keep_an_administrator(s: Session, user: User, role: str, active: bool) -> None:
     """W080 when the change would leave no active administrator: nobody could manage accounts any more
     (only a new archive's first account is made without one)."""
@@ -225,7 +230,7 @@ def change_own_password(catalog: Catalog, username: str, current: str, new: str,
 def set_role(catalog: Catalog, username: str, role: str, by: str = "") -> None:
     """Give ``username`` another role (signs it out everywhere); W080 for the last active administrator."""
     check_role(role)
-    with catalog.session() as s:
+    with catalog.exclusive(ADMINISTRATORS_LOCK), catalog.session() as s:
         user = _get_user(s, username)
         if user.role == role:
             return
@@ -237,7 +242,7 @@ def set_role(catalog: Catalog, username: str, role: str, by: str = "") -> None:
 
 def set_active(catalog: Catalog, username: str, active: bool, by: str = "") -> None:
     """Enable or disable an account (disabling ends its sessions and tokens); W080 for the last administrator."""
-    with catalog.session() as s:
+    with catalog.exclusive(ADMINISTRATORS_LOCK), catalog.session() as s:
         user = _get_user(s, username)
         if user.active == active:
             return
