@@ -8,9 +8,12 @@ from __future__ import annotations
 import base64
 import re
 
+from retention_helpers import ALICE, add_package, later
+
 from longwatch.core import accounts
 from longwatch.core.catalog import reference
 from longwatch.core.evidence import shares
+from longwatch.core.records import deletion
 
 RECIPIENT = {"agency": "Busan Police", "officer": "Sgt. Lee", "case_number": "BS-77", "legal_basis": "warrant",
              "purpose": "an attack test"}
@@ -95,3 +98,21 @@ def test_tus_headers_with_characters_outside_ascii_are_coded_400s(client, token_
                     name: raw if name == "Upload-Offset" else "sha256 " + raw})
             assert 400 <= response.status_code < 500, (name, value, response.status_code)
             assert response.get_json()["error"]["code"].startswith("W"), (name, value)
+
+
+def test_an_export_naming_a_destroyed_package_is_w041_without_a_server_path(client, web_archive, token_for,
+                                                                              small_clip, tmp_path) -> None:
+    archive = web_archive.archive
+    gone = add_package(archive, small_clip, tmp_path, "gone")
+    deletion.delete_package(archive, gone, ALICE, "manual", now=later(3))
+    admin = _bearer(token_for("administrator"))
+    answer = client.post("/api/v1/exports", json={"package_ids": [gone], "recipient": RECIPIENT}, headers=admin)
+    assert answer.status_code == 410, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["code"] == "W041"
+    assert str(archive.root) not in answer.get_data(as_text=True)
+    # a case keeps its destroyed package attached: its export holds what is left
+    reference.add_case(archive.catalog, "C-7", "partly destroyed")
+    reference.attach_packages(archive.catalog, "C-7", [gone, web_archive.package_id])
+    made = client.post("/api/v1/exports", json={"case": "C-7", "recipient": RECIPIENT}, headers=admin)
+    assert made.status_code in (200, 202), made.get_data(as_text=True)
+    assert made.get_json()["result"]["files"] == 1
