@@ -116,3 +116,20 @@ def test_an_export_naming_a_destroyed_package_is_w041_without_a_server_path(clie
     made = client.post("/api/v1/exports", json={"case": "C-7", "recipient": RECIPIENT}, headers=admin)
     assert made.status_code in (200, 202), made.get_data(as_text=True)
     assert made.get_json()["result"]["files"] == 1
+
+
+def test_an_investigators_upload_cannot_claim_to_be_a_cameras_footage(client, token_for) -> None:
+    def meta(**fields: str) -> str:
+        return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items())
+
+    headers = {**_bearer(token_for("investigator")), "Tus-Resumable": "1.0.0", "Upload-Length": "10"}
+    for claim in ({"camera": "cam-01"}, {"zone": "Jung-gu/Market"}):
+        refused = client.post("/api/v1/uploads", headers={**headers, "Upload-Metadata": meta(filename="a.mp4",
+                                                                                             **claim)})
+        assert refused.status_code == 403, (claim, refused.get_data(as_text=True))
+        assert refused.get_json()["error"]["code"] == "W040"
+    plain = client.post("/api/v1/uploads", headers={**headers, "Upload-Metadata": meta(filename="a.mp4")})
+    assert plain.status_code == 201  # an upload of their own, recorded as theirs, without a camera
+    operator = {**headers, **_bearer(token_for("operator"))}
+    assert client.post("/api/v1/uploads", headers={**operator, "Upload-Metadata": meta(camera="cam-01")}
+                       ).status_code == 201

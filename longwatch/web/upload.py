@@ -205,6 +205,10 @@ def create() -> Response:
     expected = meta.get("sha256", "").strip().lower()
     if expected and not _HEX64.match(expected):
         raise LongwatchError("W022", detail="sha256 must be 64 hexadecimal digits")
+    if user.is_scoped and (meta.get("camera") or meta.get("zone")):
+        # an investigator's file is theirs, not a camera's footage: named so, it would go out in a camera's
+        # exports to court as that camera's recording
+        raise LongwatchError("W040", role=user.role, permission="upload as a camera's footage")
     if meta.get("camera"):
         try:
             ingest_mod.check_camera(meta["camera"])
