@@ -139,15 +139,17 @@ def stream_zip(archive: Archive, row: ExportShare, name: str) -> Iterator[bytes]
     return zipstream.stream_zip(Path(row.path), prefix=name)
 
 
-def live_share(archive: Archive, token: str) -> ExportShare:
-    """The link of ``token``, its download counted; E021 when there is none, E022 when revoked or expired."""
+def live_share(archive: Archive, token: str, count: bool = True) -> ExportShare:
+    """The link of ``token``, its download counted (``count``: a HEAD request sends nothing, so counts
+    nothing); E021 when there is none, E022 when revoked or expired."""
     with archive.catalog.session() as session:
         row = session.scalars(select(ExportShare).where(ExportShare.token_sha256 == token_hash(token))).first()
         if row is None:
             raise LongwatchError("E021", share="?")
         if row.revoked_at is not None or row.expires_at <= clock.now():
             raise LongwatchError("E022", share=row.id)
-        row.downloads += 1
+        if count:
+            row.downloads += 1
         session.flush()
         session.expunge(row)
         return row
