@@ -133,3 +133,13 @@ def test_an_investigators_upload_cannot_claim_to_be_a_cameras_footage(client, to
     operator = {**headers, **_bearer(token_for("operator"))}
     assert client.post("/api/v1/uploads", headers={**operator, "Upload-Metadata": meta(camera="cam-01")}
                        ).status_code == 201
+
+
+def test_deeply_nested_json_is_a_coded_400_on_every_write(client, token_for) -> None:
+    admin = {**_bearer(token_for("administrator")), "Content-Type": "application/json"}
+    deep = ("[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000)
+    for path in ("/api/v1/holds", "/api/v1/cases", "/api/v1/searches", "/api/v1/exports", "/api/v1/events"):
+        for body in deep:
+            response = client.post(path, data=body, headers=admin)
+            assert response.status_code == 400, (path, response.status_code)
+            assert response.get_json()["error"]["code"] in ("W092", "D014"), path
