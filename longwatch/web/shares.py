@@ -72,18 +72,23 @@ def landing(token: str) -> Any:
 def download(token: str) -> Any:
     archive = current_archive()
     try:
-        row = shares.live_share(archive, token, count=request.method != "HEAD")
+        row = shares.live_share(archive, token)
     except LongwatchError as exc:
         return _refused(exc)
     packages = shares.shared_packages(archive, row)
     if packages is None:
         abort(410)
+    try:
+        shares.refuse_destroyed(archive, packages)
+    except LongwatchError as exc:
+        return _refused(exc)
     name = f"export-{row.export_id}"
     if request.method == "HEAD":  # no byte goes out: no download, no transfer in the ledger
         response = Response(mimetype="application/zip")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
         response.headers["Cache-Control"] = "no-store"
         return response
+    shares.count_download(archive, row.id)
     shares.record_download(archive, row, packages, client_address())
     for pid in packages:
         record_access("export download", pid, detail=f"export {row.export_id}, share link {row.id}")
