@@ -143,3 +143,8 @@ def test_deeply_nested_json_is_a_coded_400_on_every_write(client, token_for) -> 
             response = client.post(path, data=body, headers=admin)
             assert response.status_code == 400, (path, response.status_code)
             assert response.get_json()["error"]["code"] in ("W092", "D014"), path
+
+
+def test_the_upload_page_asks_an_investigator_for_no_camera(login_as) -> None:
+    assert 'id="camera"' not in login_as("investigator").get("/upload").get_data(as_text=True)
+    assert 'id="camera"' in login_as("operator").get("/upload").get_data(as_text=True)

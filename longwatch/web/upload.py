@@ -430,9 +430,11 @@ def terminate(upload_id: str) -> Response:
 @bp.get("/upload")
 @requires("upload:write")
 def page() -> str:
+    user = current_user()
     return render_template(
         "upload.html", max_size=current_app.config["LONGWATCH_UPLOAD_MAX"],
         chunk=current_app.config["LONGWATCH_UPLOAD_CHUNK"],
+        camera_field=user is not None and not user.is_scoped,  # an investigator's file names no camera (W040)
     )
 
 
