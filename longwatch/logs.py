@@ -31,7 +31,8 @@ REDACTED = "[redacted]"
 #: What must never reach a log, each with the part kept: share links' tokens (/s/<token>), bearer tokens
 #: and API tokens, token/password/secret query parameters, passwords inside URLs (postgresql://u:PASS@h).
 _SECRETS = (
-    (re.compile(r"(/s/)[^/?#\s\"']+"), r"\1" + REDACTED),
+    # the request line is logged as sent: /%73/TOKEN and /s%2FTOKEN reach the share link too
+    (re.compile(r"(?i)((?:/|%2f)(?:s|%73)(?:/|%2f)+)[^/?#\s\"']+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1" + REDACTED),
     (re.compile(r"\blwt_[A-Za-z0-9_-]+"), REDACTED),
     (re.compile(r"(?i)(\b(?:access_token|token|password|passwd|secret|key|signature|x-amz-signature)=)"

@@ -128,6 +128,11 @@ class Account:
     def scope_allows(self, permission: str) -> bool:
         return self.scopes is None or permission in scope_permissions(self.scopes)
 
+    def scope_allows_everything(self) -> bool:
+        """A session, or a token of scope ``all``: what may change the account itself (its password, its
+        tokens), since a narrower token that could mint a token of scope ``all`` would be one."""
+        return self.scopes is None or "all" in self.scopes
+
 
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.role, user.language or "")
@@ -171,6 +176,11 @@ def changes(catalog: Catalog, username: str | None = None, limit: int = 200) -> 
         query = query.where(AccountChange.username == username)
     with catalog.session() as s:
         return list(s.scalars(query))
+
+
+#: Taken around every change that could leave no administrator: two transactions demoting two different
+#: administrators at once would each count the other and both commit (on either back end).
+ADMINISTRATORS_LOCK = "accounts:administrators"
 
 
 def _keep_an_administrator(s: Session, user: User, role: str, active: bool) -> None:
@@ -220,7 +230,7 @@ def change_own_password(catalog: Catalog, username: str, current: str, new: str,
 def set_role(catalog: Catalog, username: str, role: str, by: str = "") -> None:
     """Give ``username`` another role (signs it out everywhere); W080 for the last active administrator."""
     check_role(role)
-    with catalog.session() as s:
+    with catalog.exclusive(ADMINISTRATORS_LOCK), catalog.session() as s:
         user = _get_user(s, username)
         if user.role == role:
             return
@@ -232,7 +242,7 @@ def set_role(catalog: Catalog, username: str, role: str, by: str = "") -> None:
 
 def set_active(catalog: Catalog, username: str, active: bool, by: str = "") -> None:
     """Enable or disable an account (disabling ends its sessions and tokens); W080 for the last administrator."""
-    with catalog.session() as s:
+    with catalog.exclusive(ADMINISTRATORS_LOCK), catalog.session() as s:
         user = _get_user(s, username)
         if user.active == active:
             return

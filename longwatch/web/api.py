@@ -132,9 +132,18 @@ def body_of(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
+def parsed_json() -> Any:
+    """The request's JSON, or None when it is not JSON: broken, or nested so deep that the parser runs out
+    of stack (``[[[[...]]]]`` a hundred thousand deep), which would otherwise be a 500."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; W092 for anything else (a list, a number, broken JSON)."""
-    data = request.get_json(silent=True)
+    data = parsed_json()
     if not isinstance(data, dict):
         raise LongwatchError("W092", detail="send one JSON object (Content-Type: application/json)")
     return data

@@ -269,6 +269,16 @@ def create_export() -> Any:
     return jsonify(answer), 202 if answer["queued"] else 200
 
 
+def _check_exporter(archive: Any, user: accounts.Account, ref: str) -> None:
+    """W011 unless a scoped role (an investigator) asked for this finished export itself: its footage may lie
+    outside their cases, and a share link to it would hand that footage to anyone (the rule of /exports/<id>)."""
+    if not user.is_scoped:
+        return
+    data = stored.description(archive, stored.export_key(ref)) or {}
+    if data.get("exported_by") != user.username:
+        raise LongwatchError("W011", what=f"export {ref}")
+
+
 @bp.get("/exports/<export>")
 @requires("footage:read")
 @operation("An export's progress: queued, running, done (with its size) or failed", EXPORT_STATUS, [EXPORT_REF],
@@ -281,12 +291,16 @@ def export_status(export: str) -> Any:
         raise LongwatchError("W011", what=f"export {export}") from exc
     answer: dict[str, Any] = {"export": ref, "state": "unknown", "export_id": None, "files": None, "size": None,
                               "error": None}
+    user = caller()
     done = stored.finished(archive, ref)  # in the object store: whichever machine wrote it
     if done is not None:
+        _check_exporter(archive, user, ref)
         answer.update(state="done", export_id=done["export_id"], files=done["files"])
         return jsonify(answer)
     for job in jobs.list_jobs(archive, limit=500):
         if job.task == "export" and job.args.get("export_id") == ref:
+            if user.is_scoped and job.args.get(jobs.REQUESTED_BY) != user.username:
+                raise LongwatchError("W011", what=f"export {export}")
             answer.update(state={"queued": "queued", "running": "running", "failed": "failed"}.get(job.state,
                                                                                                   "unknown"),
                           export_id=job.args.get("export_id"), error=job.message or None)
@@ -312,6 +326,7 @@ def create_link(export: str) -> Any:
     archive = current_archive()
     if stored.finished(archive, ref) is None:
         raise LongwatchError("W011", what=f"export {export}")
+    _check_exporter(archive, caller(), ref)
     data = json_body() if request.get_data() else {}
     expires = time_of(data, "expires") or clock.now() + timedelta(days=7)
     share_id, token = shares.create_share(archive, stored.export_key(ref), expires, created_by=caller().username)

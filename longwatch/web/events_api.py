@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from longwatch.core.events import record as events
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
-from longwatch.web.api import ERROR, operation
+from longwatch.web.api import ERROR, operation, parsed_json
 from longwatch.web.security import requires
 
 bp = Blueprint("events_api", __name__, url_prefix="/api/v1")
@@ -58,7 +58,7 @@ _DOC = {
 @operation("Record events from a control centre's AI CCTV or VMS (idempotent on source and vendor id)",
            extra=_DOC)
 def post_events() -> Any:
-    body = request.get_json(silent=True)
+    body = parsed_json()
     if isinstance(body, dict) and isinstance(body.get("events"), list):
         items = body["events"]
     elif isinstance(body, dict):

@@ -67,6 +67,9 @@ def requires(permission: str, scoped: bool = True) -> Callable[[F], F]:
             if not user.scope_allows(permission):  # the role may, the token was not given the scope
                 raise LongwatchError("W090", scopes=" ".join(user.scopes or ()), permission=permission,
                                      scope=accounts.scope_for(permission))
+            if permission == "self" and g.get("via_token") and request.method in UNSAFE_METHODS \
+                    and not user.scope_allows_everything():  # a read token must not mint an "all" one
+                raise LongwatchError("W090", scopes=" ".join(user.scopes or ()), permission=permission, scope="all")
             if not scoped and user.is_scoped:
                 raise LongwatchError("W040", role=user.role, permission=permission)
             return view(*args, **kwargs)

@@ -18,7 +18,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from longwatch.core.evidence import shares
 from longwatch.errors import LongwatchError
@@ -68,10 +78,20 @@ def download(token: str) -> Any:
     packages = shares.shared_packages(archive, row)
     if packages is None:
         abort(410)
+    try:
+        shares.refuse_destroyed(archive, packages)
+    except LongwatchError as exc:
+        return _refused(exc)
+    name = f"export-{row.export_id}"
+    if request.method == "HEAD":  # no byte goes out: no download, no transfer in the ledger
+        response = Response(mimetype="application/zip")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    shares.count_download(archive, row.id)
     shares.record_download(archive, row, packages, client_address())
     for pid in packages:
         record_access("export download", pid, detail=f"export {row.export_id}, share link {row.id}")
-    name = f"export-{row.export_id}"
     response = Response(stream_with_context(shares.stream_zip(archive, row, name)),
                         mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'

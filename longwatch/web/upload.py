@@ -97,7 +97,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise LongwatchError("W022", detail=f"bad or repeated key {key[:64]!r}")
         try:
             out[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value else ""
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except (binascii.Error, ValueError) as exc:  # ValueError: a character outside ASCII (b64decode's own)
             raise LongwatchError("W022", detail=f"{key}: not base64 of UTF-8 text") from exc
     return out
 
@@ -205,6 +205,10 @@ def create() -> Response:
     expected = meta.get("sha256", "").strip().lower()
     if expected and not _HEX64.match(expected):
         raise LongwatchError("W022", detail="sha256 must be 64 hexadecimal digits")
+    if user.is_scoped and (meta.get("camera") or meta.get("zone")):
+        # an investigator's file is theirs, not a camera's footage: named so, it would go out in a camera's
+        # exports to court as that camera's recording
+        raise LongwatchError("W040", role=user.role, permission="upload as a camera's footage")
     if meta.get("camera"):
         try:
             ingest_mod.check_camera(meta["camera"])
@@ -271,7 +275,7 @@ def _checksum(header: str | None) -> bytes | None:
         raise LongwatchError("W019", algorithm=algorithm[:20])
     try:
         digest = base64.b64decode(value.strip(), validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: a character outside ASCII
         raise LongwatchError("W021", detail="Upload-Checksum is not base64") from exc
     if len(digest) != 32:
         raise LongwatchError("W021", detail="Upload-Checksum is not a SHA-256 digest")
@@ -426,9 +430,11 @@ def terminate(upload_id: str) -> Response:
 @bp.get("/upload")
 @requires("upload:write")
 def page() -> str:
+    user = current_user()
     return render_template(
         "upload.html", max_size=current_app.config["LONGWATCH_UPLOAD_MAX"],
         chunk=current_app.config["LONGWATCH_UPLOAD_CHUNK"],
+        camera_field=user is not None and not user.is_scoped,  # an investigator's file names no camera (W040)
     )
 
 

@@ -63,6 +63,10 @@ def packages_for_case(archive: Archive, case: str) -> list[str]:
     return sorted(chosen)
 
 
+#: Statuses of a destroyed package (its footage is gone, its tombstone stays): never exported.
+DESTROYED = frozenset({"disposing", "disposed"})
+
+
 def _clips_range(row: Package) -> list[tuple[datetime, datetime]]:
     out = []
     for clip in row.clips:
@@ -93,6 +97,7 @@ def select(archive: Archive, request: Request) -> Selection:
         if len(matches) != 1:
             raise LongwatchError("E001", package_id=value)
         ids.append(matches[0])
+    named = set(ids)
     if request.case:
         ids.extend(packages_for_case(archive, request.case))
     gaps: list[tuple[str, datetime, datetime]] = []
@@ -128,6 +133,10 @@ def select(archive: Archive, request: Request) -> Selection:
         row = archive.catalog.get(pid)
         if row is None:
             raise LongwatchError("E001", package_id=pid)
+        if row.status in DESTROYED:  # only a tombstone is left: named, it is refused; in a case, it is gone
+            if pid in named:
+                raise LongwatchError("W041", package_id=pid, status=row.status)
+            continue
         rows_out.append(row)
     if not rows_out:
         raise LongwatchError("E003", detail="nothing to export: give package ids, or cameras with a time range")

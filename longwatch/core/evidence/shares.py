@@ -28,12 +28,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from longwatch import clock
 from longwatch.core import custody
 from longwatch.core.archive import Archive
-from longwatch.core.catalog.models import ExportShare
+from longwatch.core.catalog.models import ExportShare, Package
 from longwatch.core.evidence import stored, zipstream
 from longwatch.core.storage.objects import is_key, objects
 from longwatch.errors import LongwatchError
@@ -140,17 +140,32 @@ def stream_zip(archive: Archive, row: ExportShare, name: str) -> Iterator[bytes]
 
 
 def live_share(archive: Archive, token: str) -> ExportShare:
-    """The link of ``token``, its download counted; E021 when there is none, E022 when revoked or expired."""
+    """The link of ``token``; E021 when there is none, E022 when revoked or expired. Counts nothing: a
+    download counts only when its bytes go out (:func:`count_download`), never a HEAD or a refusal."""
     with archive.catalog.session() as session:
         row = session.scalars(select(ExportShare).where(ExportShare.token_sha256 == token_hash(token))).first()
         if row is None:
             raise LongwatchError("E021", share="?")
         if row.revoked_at is not None or row.expires_at <= clock.now():
             raise LongwatchError("E022", share=row.id)
-        row.downloads += 1
-        session.flush()
         session.expunge(row)
         return row
+
+
+def count_download(archive: Archive, share_id: int) -> None:
+    with archive.catalog.session() as session:
+        session.execute(update(ExportShare).where(ExportShare.id == share_id)
+                        .values(downloads=ExportShare.downloads + 1))
+
+
+def refuse_destroyed(archive: Archive, packages: list[str]) -> None:
+    """W041 when a package of the export was destroyed since: the link must not hand out footage that the
+    archive's own disposal (with its certificate) says no longer exists anywhere it serves."""
+    with archive.catalog.session() as session:
+        gone = session.execute(select(Package.id, Package.status).where(
+            Package.id.in_(packages), Package.status.in_(("disposing", "disposed")))).first()
+    if gone is not None:
+        raise LongwatchError("W041", package_id=gone[0], status=gone[1])
 
 
 def shared_packages(archive: Archive, row: ExportShare) -> list[str] | None:

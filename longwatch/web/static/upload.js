@@ -75,7 +75,7 @@
     const file = document.getElementById("file").files[0];
     if (!file) return;
     const key = "tus:" + file.name + ":" + file.size + ":" + file.lastModified;
-    const meta = { filename: file.name, camera: form.camera.value, title: form.title.value };
+    const meta = { filename: file.name, camera: form.camera ? form.camera.value : "", title: form.title.value };
     let url = localStorage.getItem(key);
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
