@@ -1,6 +1,6 @@
 """Web benchmark: list page, search page and API search under load, slow clients; tus upload vs plain curl.
 
-    .venv/bin/python benchmarks/web.py [--clips 1000000] [--keep-catalog DIR] [--parts list,search,slow,upload]
+    .venv/bin/python benchmarks/web.py [--clips 1000000] [--keep-catalog DIR] [--parts list,alone,search,slow,upload]
         [--clients 50] [--seconds 15] [--think-ms 1000] [--stalled 2,50] [--upload-mib 1024] [--requests 200]
         [--postgres]   # the catalog on a throwaway PostgreSQL server (use its own --keep-catalog DIR)
 
@@ -11,7 +11,9 @@ The server is ``longwatch serve`` as deploy/ runs it (gunicorn, 4 gthread worker
    generated straight into the catalog tables (rows only: the pages and the API read the catalog,
    never the packages). The package list page (HTML) and ``/api/v1/packages`` are timed over
    loopback with one client, unfiltered, by camera and by time range; p50 and p95 are printed.
-2. ``search``: the search page (``/search``) and ``/api/v1/search`` with ``--clients`` signed-in
+2. ``alone``: each filter mix's search page, facet panel and API search with one client (``--requests`` of
+   each, cycling over the mix's values): p50 and p95 with no queue.
+   ``search``: the search page (``/search``) and ``/api/v1/search`` with ``--clients`` signed-in
    clients (``wrk`` with a Lua script carrying the session cookie or the API token), one filter
    mix at a time (newest, a camera, a zone, a 1 h window, a place radius, an event type, full text
    in Korean and English, camera and window), then all mixes at once: requests/s and p50/p95/p99.
@@ -395,6 +397,31 @@ def search_under_load(work: Path, base: str, server: int, registry: list[dict[st
               f"{r['p99']:.0f} | {r['max']:.0f} | {r['errors']:.0f} | {r['load']:.1f} | {drained:.0f} |", flush=True)
 
 
+def alone(base: str, people: requests.Session, machine: requests.Session, registry: list[dict[str, Any]],
+          args: argparse.Namespace) -> None:
+    """Each mix's page, facet panel and API with one client (``--requests`` of each, cycling over its values):
+    what a request costs with no queue, to tell a slow statement from a queue under load."""
+    print(f"\none client: {args.requests} requests of each, cycling over each mix's values, {args.clips:,} packages")
+    print("| request | filter | p50 ms | p95 ms | load |")
+    print("|---|---|---:|---:|---:|")
+    for label, page_args, api_args in search_cases(registry):
+        if args.mixes and not any(m in label for m in args.mixes.split(",")):
+            continue
+        for kind, session, prefix, values in (("page", people, "/search", page_args),
+                                              ("facet panel", people, "/search/facets", page_args),
+                                              ("API", machine, "/api/v1/search", api_args)):
+            paths = [prefix + ("?" + urlencode(a) if a else "") for a in values]
+            load = os.getloadavg()[0]
+            times = []
+            for i in range(args.requests):
+                t = time.perf_counter()
+                session.get(base + paths[i % len(paths)], timeout=600).raise_for_status()
+                times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            print(f"| {kind} | {label} | {statistics.median(times):.0f} | {times[int(0.95 * (len(times) - 1))]:.0f} "
+                  f"| {load:.1f} |", flush=True)
+
+
 def slow_clients(base: str, port: int, people: requests.Session, args: argparse.Namespace,
                  path: str = "/search?camera=cam-0042", n: int = 20, timeout: float = 120) -> None:
     """A normal page timed alone, then while N connections hold half-sent requests (headers never ended).
@@ -455,7 +482,7 @@ def main() -> None:
     parser.add_argument("--keep-catalog", type=Path, default=None,
                         help="build the archive and its generated catalog here once, and reuse it next time")
     parser.add_argument("--parts", default="list,search,slow,upload",
-                        help="which parts to run, comma-separated: list, search, slow, upload")
+                        help="which parts to run, comma-separated: list, alone, search, slow, upload")
     parser.add_argument("--clients", type=int, default=50, help="concurrent signed-in clients (search part)")
     parser.add_argument("--seconds", type=int, default=15, help="length of each wrk run (search part)")
     parser.add_argument("--think-ms", type=int, default=1000,
@@ -538,6 +565,8 @@ def run(work: Path, args: argparse.Namespace) -> None:
                 timed(session, base + path, 3)  # warm
                 p50, p95 = timed(session, base + path, args.requests)
                 print(f"{label:32} {p50:8.1f} {p95:8.1f}")
+        if "alone" in parts:
+            alone(base, people, machine, registry, args)
         if "search" in parts:
             cookie = "; ".join(f"{c.name}={c.value}" for c in people.cookies)
             search_under_load(work, base, server.pid, registry, cookie, token, args)

@@ -155,10 +155,12 @@ class Clip(Base):
 
     __table_args__ = (
         Index("ix_clips_start_end", "start_utc", "end_utc"),
-        # Covers "these packages' clips, by time" without touching the table (event and case searches).
-        Index("ix_clips_package_start", "package_id", "start_utc"),
+        # Covers "these packages' clips, by time" without touching the table (event and case searches), with
+        # what the facets count (revision 0038).
+        Index("ix_clips_package_cover", "package_id", "start_utc", "id", "camera", "zone"),
         Index("ix_clips_camera_start", "camera", "start_utc"),
-        Index("ix_clips_zone_start", "zone", "start_utc"),
+        # Covering (revision 0038): the newest matches of a zone with what the facets count, from the index alone.
+        Index("ix_clips_zone_cover", "zone", "start_utc", "id", "camera", "package_id"),
         Index("ix_clips_lat_lon", "latitude", "longitude"),
         Index("ix_clips_span_s", "span_s"),
     )
@@ -523,7 +525,7 @@ class DetectedEvent(Base):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    package_id: Mapped[str | None] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    package_id: Mapped[str | None] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
     camera: Mapped[str] = mapped_column(String(64), default="")
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     start_utc: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -542,7 +544,9 @@ class DetectedEvent(Base):
     window_package_id: Mapped[str | None] = mapped_column(String(36))
 
     # Covering (revision 0014): "type + minimum confidence" reads its packages from the index alone.
-    __table_args__ = (Index("ix_events_type_confidence_package", "type", "confidence", "package_id"),
+    # Covering (revision 0038): "these packages' event types" (the facets) from the index alone.
+    __table_args__ = (Index("ix_events_package_type", "package_id", "type"),
+                      Index("ix_events_type_confidence_package", "type", "confidence", "package_id"),
                       Index("ix_events_start_utc", "start_utc"),  # time ranges: analytics' edge minutes
                       Index("uq_events_source_vendor", "source", "vendor_event_id", unique=True))
 
