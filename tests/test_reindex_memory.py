@@ -16,10 +16,13 @@ import gc
 import os
 import tracemalloc
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from conftest import create_archive
 from retention_helpers import T0, add_package
 from sqlalchemy import text
 
@@ -87,7 +90,17 @@ def dump(archive: Archive) -> dict[str, list[Any]]:
     return {"packages": packages, "clips": clips}
 
 
-def test_the_rebuilt_catalog_is_the_one_ingest_wrote(archive, small_clip, tmp_path, frozen_clock, monkeypatch):
+@pytest.fixture
+def backend_archive(catalog_backend: str, tmp_path: Path) -> Iterator[Archive]:
+    """An archive whose catalog is on the back end of this run (SQLite, then PostgreSQL)."""
+    a = create_archive(tmp_path / "archive")
+    yield a
+    a.close()
+
+
+def test_the_rebuilt_catalog_is_the_one_ingest_wrote(backend_archive, small_clip, tmp_path, frozen_clock,
+                                                     monkeypatch):
+    archive = backend_archive
     monkeypatch.setattr(reindex, "BATCH", 2, raising=False)  # ingest order must hold across batches
     ids = []
     for i, minutes in enumerate((7, 3, 3, 9, 1)):  # two packages made in the same microsecond: then by id
