@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/reindex.py [--packages 20000] [--entries 1000000] [--dir DIR] [--profile]
                                            [--archive DIR]
+    .venv/bin/python benchmarks/reindex.py --s3-reads 500 [--readers 1,10]
 
 The issue asks for 1,000,000 packages and 10,000,000 ledger entries; two
 shared cores cannot make that in minutes, so this builds a smaller archive the
@@ -254,6 +255,62 @@ def build(root: Path, work: Path, packages: int, entries: int) -> Archive:
     return archive
 
 
+def s3_reads(count: int, readers: list[int], work: Path) -> None:
+    """Reindex's reading pass on an S3 store (moto's server on loopback) with 1 and more reader threads.
+
+    ``count`` copies of one real package are written through the S3 adapter, then
+    read back in order as reindex reads them, once per thread count (alternating
+    twice, so that load drift falls on both). Loopback has no network latency:
+    each request waits only for moto's Python, so this is the least a pool gains.
+    """
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from longwatch.storage_adapters.s3 import S3StorageAdapter
+
+    root = work / "archive"
+    Archive.create(root, organization="Bench", language="en", unencrypted_key=True).close()
+    template = make_template(root, work)
+    source = Path(Archive.open(root).storage().root) / package_prefix(template)
+    files = {str(p.relative_to(source)): p.read_bytes() for p in source.rglob("*") if p.is_file()}
+    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+                       "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        os.environ[key] = value
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="bench")
+        store = S3StorageAdapter("primary", {"bucket": "bench", "endpoint_url": endpoint}, root)
+        start = time.perf_counter()
+        for _ in range(count):
+            writer = store.begin_package(str(uuid.uuid4()))
+            for relpath, data in files.items():
+                writer.write_bytes(relpath, data)
+            writer.commit()
+        print(f"{count} packages written to S3 in {time.perf_counter() - start:.0f} s ({load()})", flush=True)
+        ids = sorted(store.package_ids())
+        for round_ in range(2):
+            for n in readers:
+                before = os.getloadavg()[0]
+                start = time.perf_counter()
+                done = sum(1 for r in reindex_module._read_in_order(store, ids, n) if isinstance(r, dict))
+                seconds = time.perf_counter() - start
+                print(f"round {round_ + 1}: {n} reader(s): {done} packages in {seconds:.1f} s, "
+                      f"{seconds / done * 1e3:.1f} ms a package (load average {before:.1f})", flush=True)
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--packages", type=int, default=20_000, help="packages in the archive (default 20000)")
@@ -262,8 +319,15 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also run reindex once more under cProfile")
     parser.add_argument("--archive", type=Path, default=None,
                         help="build the archive here and keep it; if it exists, reuse it (then only reindex is run)")
+    parser.add_argument("--s3-reads", type=int, default=0, metavar="N",
+                        help="instead: time reindex's reading pass over N packages on S3 (moto on loopback)")
+    parser.add_argument("--readers", default="1,10", help="reader threads to compare with --s3-reads")
     args = parser.parse_args()
     os.environ.pop("LONGWATCH_CATALOG_URL", None)  # SQLite: the catalog file beside the archive
+    if args.s3_reads:
+        with tempfile.TemporaryDirectory(dir=args.dir, prefix="longwatch-bench-reindex-") as tmp:
+            s3_reads(args.s3_reads, [int(n) for n in args.readers.split(",")], Path(tmp))
+        return
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="longwatch-bench-reindex-") as tmp:
         work = Path(tmp)
         root = args.archive or work / "archive"

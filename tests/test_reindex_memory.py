@@ -119,3 +119,8 @@ def test_the_rebuilt_catalog_is_the_one_ingest_wrote(backend_archive, small_clip
     without_id = [{k: v for k, v in c.items() if k != "id"} for c in after["clips"]]
     assert without_id == sorted(({k: v for k, v in c.items() if k != "id"} for c in before["clips"]),
                                 key=lambda c: order.index(c["package_id"]))
+    monkeypatch.setattr(reindex, "READERS", 3, raising=False)  # read by threads (as on S3): the same order
+    assert reindex.reindex(archive).packages == 5
+    again = dump(archive)
+    assert again["packages"] == before["packages"]
+    assert [{k: v for k, v in c.items() if k != "id"} for c in again["clips"]] == without_id
