@@ -9,6 +9,9 @@ the ``replay_ledger`` hook the retention assignments and legal holds) is replaye
 by :func:`replay_ledger` last. The packages are read from the primary location,
 and those a tier move took elsewhere from where the ledger says they are. Reindex opens a catalog whose file is missing
 (``Archive.open_catalog(missing_ok=True)``), which every other command refuses.
+Its memory is bounded by a batch (:data:`BATCH`), not by the archive: each
+package is parsed once and staged on disk (:class:`_Staged`), then written in
+ingest order a batch at a time.
 """
 
 from __future__ import annotations
@@ -200,8 +203,8 @@ class _Staged:
     the rows meanwhile cost about 8.6 KB a package (8 GiB at a million), at the
     moment an operator can least afford an out-of-memory kill. SQLite sorts on
     disk in bounded memory; the file (about 1.3 KB a package, 1.3 GB at a
-    million) is removed when the rebuild ends, also on error. Each package is still read once: on S3
-    every read is a request.
+    million; ``TMPDIR`` says where) is removed when the rebuild ends, also on
+    error. Each package is still read once: on S3 every read is a request.
     """
 
     def __init__(self) -> None:
