@@ -32,8 +32,8 @@ from longwatch.core.storage import rebuild as storage_rebuild
 from longwatch.storage_adapters.base import package_prefix
 
 #: KiB of reindex's peak (as tracemalloc weighs it) per package added. Holding every parsed package as
-#: ORM rows (the code before the batches) cost about 23 KiB a package here; what stays per package now
-#: (its id in the listing and in the set of ids found, its copy while the ledger is replayed) about 1.5.
+#: ORM rows (the code before the batches) cost 22.8 KiB a package in this test; what stays per package
+#: now (its id in the listing and in the set of ids found, its copy while the ledger is replayed) about 1.
 PER_PACKAGE_KIB = 4.0
 
 
