@@ -1,6 +1,8 @@
 """`reindex` of a large archive against reading the same objects with no parsing (issue 20).
 
     .venv/bin/python benchmarks/reindex.py [--packages 20000] [--entries 1000000] [--dir DIR] [--profile]
+                                           [--archive DIR]
+    .venv/bin/python benchmarks/reindex.py --s3-reads 500 [--readers 1,10]
 
 The issue asks for 1,000,000 packages and 10,000,000 ledger entries; two
 shared cores cannot make that in minutes, so this builds a smaller archive the
@@ -25,7 +27,12 @@ docs/performance.md):
    stat'ed) and every ledger row read from the database, with no parsing.
 
 The ratio is reindex time over baseline time. The 1-minute load average is
-printed before each measured step.
+printed before each measured step. Memory: the process's resident peak
+(``VmHWM``, reset just before reindex where Linux allows, else ``ru_maxrss``)
+against its resident size before reindex; with ``--archive DIR`` the archive
+is built once there and kept, and a later run (of this or another version of
+longwatch, for a before/after comparison) reuses it and measures only
+reindex, so the building's memory is not in the peak.
 """
 
 from __future__ import annotations
@@ -58,6 +65,26 @@ GROUP = 10_000
 #: the files reindex.read_package reads from every package (besides the payload it only stats)
 READ = ("bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt", "tagmanifest-sha256.txt",
         "metadata/dc.xml", "metadata/premis.xml", "metadata/technical.json")
+
+
+def rss_kib(field: str) -> int | None:
+    """A field of /proc/self/status in KiB (VmRSS, VmHWM); None where there is no /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Make VmHWM start again from the current resident size (Linux 4.0 and later)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def load() -> str:
@@ -192,10 +219,12 @@ def phases(timings: dict[str, float]) -> Iterator[None]:
 
         return gen_wrapper if generator else wrapper
 
-    saved = [(reindex_module, "read_package"), (reindex_module, "replay_ledger"), (reindex_module, "_restore_ledger"),
+    # read_record since the rows are staged on disk; read_package before (a run of an older longwatch)
+    reader = "read_record" if hasattr(reindex_module, "read_record") else "read_package"
+    saved = [(reindex_module, reader), (reindex_module, "replay_ledger"), (reindex_module, "_restore_ledger"),
              (fulltext, "rebuild_fulltext"), (ledger_module.Ledger, "entries")]
     originals = [getattr(obj, name) for obj, name in saved]
-    reindex_module.read_package = timed("reading and parsing packages", reindex_module.read_package)
+    setattr(reindex_module, reader, timed("reading and parsing packages", getattr(reindex_module, reader)))
     reindex_module.replay_ledger = timed("replaying the ledger (gaps, copies, decisions, holds)",
                                          reindex_module.replay_ledger)
     reindex_module._restore_ledger = timed("checking the ledger against its mirror", reindex_module._restore_ledger)
@@ -209,48 +238,131 @@ def phases(timings: dict[str, float]) -> Iterator[None]:
             setattr(obj, name, original)
 
 
+def build(root: Path, work: Path, packages: int, entries: int) -> Archive:
+    """Steps 1 to 3: the real package, its clones, the ledger; the archive open."""
+    Archive.create(root, organization="Bench", language="en", unencrypted_key=True).close()
+    template = make_template(root, work)
+    archive = Archive.open(root)
+    storage_root = Path(archive.storage().root)
+    print(f"template package {template}; cloning {packages - 1} ({load()})", flush=True)
+    start = time.perf_counter()
+    ids = [template, *clone_packages(storage_root, template, packages - 1)]
+    print(f"  cloned in {time.perf_counter() - start:.0f} s", flush=True)
+    print(f"appending ledger entries up to {entries:,} ({load()})", flush=True)
+    written, seconds = fill_ledger(archive, template, ids[1:], entries)
+    size = Ledger.for_archive(archive).size()
+    print(f"  {written:,} entries in {seconds:.0f} s ({written / seconds:,.0f}/s); ledger size {size:,}", flush=True)
+    return archive
+
+
+def s3_reads(count: int, readers: list[int], work: Path) -> None:
+    """Reindex's reading pass on an S3 store (moto's server on loopback) with 1 and more reader threads.
+
+    ``count`` copies of one real package are written through the S3 adapter, then
+    read back in order as reindex reads them, once per thread count (alternating
+    twice, so that load drift falls on both). Loopback has no network latency:
+    each request waits only for moto's Python, so this is the least a pool gains.
+    """
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from longwatch.storage_adapters.s3 import S3StorageAdapter
+
+    root = work / "archive"
+    Archive.create(root, organization="Bench", language="en", unencrypted_key=True).close()
+    template = make_template(root, work)
+    source = Path(Archive.open(root).storage().root) / package_prefix(template)
+    files = {str(p.relative_to(source)): p.read_bytes() for p in source.rglob("*") if p.is_file()}
+    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+                       "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        os.environ[key] = value
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="bench")
+        store = S3StorageAdapter("primary", {"bucket": "bench", "endpoint_url": endpoint}, root)
+        start = time.perf_counter()
+        for _ in range(count):
+            writer = store.begin_package(str(uuid.uuid4()))
+            for relpath, data in files.items():
+                writer.write_bytes(relpath, data)
+            writer.commit()
+        print(f"{count} packages written to S3 in {time.perf_counter() - start:.0f} s ({load()})", flush=True)
+        ids = sorted(store.package_ids())
+        for round_ in range(2):
+            for n in readers:
+                before = os.getloadavg()[0]
+                start = time.perf_counter()
+                done = sum(1 for r in reindex_module._read_in_order(store, ids, n) if isinstance(r, dict))
+                seconds = time.perf_counter() - start
+                print(f"round {round_ + 1}: {n} reader(s): {done} packages in {seconds:.1f} s, "
+                      f"{seconds / done * 1e3:.1f} ms a package (load average {before:.1f})", flush=True)
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--packages", type=int, default=20_000, help="packages in the archive (default 20000)")
     parser.add_argument("--entries", type=int, default=1_000_000, help="ledger entries (default 1000000)")
     parser.add_argument("--dir", type=Path, default=None, help="where to build the archive (default: a temp dir)")
     parser.add_argument("--profile", action="store_true", help="also run reindex once more under cProfile")
+    parser.add_argument("--archive", type=Path, default=None,
+                        help="build the archive here and keep it; if it exists, reuse it (then only reindex is run)")
+    parser.add_argument("--s3-reads", type=int, default=0, metavar="N",
+                        help="instead: time reindex's reading pass over N packages on S3 (moto on loopback)")
+    parser.add_argument("--readers", default="1,10", help="reader threads to compare with --s3-reads")
     args = parser.parse_args()
     os.environ.pop("LONGWATCH_CATALOG_URL", None)  # SQLite: the catalog file beside the archive
+    if args.s3_reads:
+        with tempfile.TemporaryDirectory(dir=args.dir, prefix="longwatch-bench-reindex-") as tmp:
+            s3_reads(args.s3_reads, [int(n) for n in args.readers.split(",")], Path(tmp))
+        return
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="longwatch-bench-reindex-") as tmp:
         work = Path(tmp)
-        root = work / "archive"
-        Archive.create(root, organization="Bench", language="en", unencrypted_key=True).close()
-        template = make_template(root, work)
-        archive = Archive.open(root)
-        storage_root = Path(archive.storage().root)
-        print(f"template package {template}; cloning {args.packages - 1} ({load()})", flush=True)
-        start = time.perf_counter()
-        ids = [template, *clone_packages(storage_root, template, args.packages - 1)]
-        print(f"  cloned in {time.perf_counter() - start:.0f} s", flush=True)
-        print(f"appending ledger entries up to {args.entries:,} ({load()})", flush=True)
-        written, seconds = fill_ledger(archive, template, ids[1:], args.entries)
+        root = args.archive or work / "archive"
+        if args.archive is not None and (root / "longwatch.toml").exists():
+            archive = Archive.open(root)
+            count = sum(1 for _ in archive.storage().package_ids())
+            print(f"reusing the archive at {root}: {count} packages ({load()})", flush=True)
+        else:
+            archive = build(root, work, args.packages, args.entries)
+            count = args.packages
         size = Ledger.for_archive(archive).size()
-        print(f"  {written:,} entries in {seconds:.0f} s ({written / seconds:,.0f}/s); ledger size {size:,}",
-              flush=True)
-
-        results: dict[str, Any] = {"packages": len(ids), "ledger_entries": size}
+        results: dict[str, Any] = {"packages": count, "ledger_entries": size}
         baseline(archive)  # once untimed: both sides then read from a warm page cache
         results["load_before_baseline"] = os.getloadavg()[0]
         results["baseline_s"], results["baseline_bytes"], results["baseline_objects"] = baseline(archive)
         timings: dict[str, float] = {}
         results["load_before_reindex"] = os.getloadavg()[0]
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        resident_before, peak_reset = rss_kib("VmRSS"), reset_peak()
         start = time.perf_counter()
         with phases(timings):
             report = reindex_module.reindex(archive)
         results["reindex_s"] = time.perf_counter() - start
         results["load_after"] = os.getloadavg()[0]
-        # the process's peak before and after: reindex keeps every package row in memory until it writes them
+        # the process's peak before and after (ru_maxrss: since the process started, building included)
         results["peak_rss_mib_before_reindex"] = rss_before / 1024
         results["peak_rss_mib_after_reindex"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        if report.packages != len(ids):
-            raise SystemExit(f"reindex found {report.packages} packages of {len(ids)}: {report.problems[:3]}")
+        # reindex's own peak: VmHWM reset just before it, against the resident size then
+        peak = rss_kib("VmHWM")
+        if peak_reset and peak is not None and resident_before is not None:
+            results["rss_mib_before_reindex"] = resident_before / 1024
+            results["peak_rss_mib_during_reindex"] = peak / 1024
+            results["reindex_peak_growth_kib_per_package"] = (peak - resident_before) / count
+        if report.packages != count:
+            raise SystemExit(f"reindex found {report.packages} packages of {count}: {report.problems[:3]}")
         results["reindex_report"] = {"packages": report.packages, "clips": report.clips, "copies": report.copies,
                                      "problems": len(report.problems)}
         results["phases_s"] = {k: round(v, 2) for k, v in timings.items()}
@@ -272,9 +384,9 @@ def main() -> None:
           f"ratio {ratio:.1f} (load average {results['load_before_reindex']:.1f} -> {results['load_after']:.1f})")
     scan = timings.get("scanning ledger entries (inside the phases above)", 0.0)
     per_entry = scan / size
-    per_package = (results["reindex_s"] - scan) / len(ids)
+    per_package = (results["reindex_s"] - scan) / count
     estimate = per_package * 1_000_000 + per_entry * 10_000_000
-    base_estimate = base / results["baseline_objects"] * (1_000_000 * (results["baseline_objects"] - size) / len(ids)
+    base_estimate = base / results["baseline_objects"] * (1_000_000 * (results["baseline_objects"] - size) / count
                                                           + 10_000_000)
     print(f"extrapolated to 1,000,000 packages and 10,000,000 entries, linearly (the ledger scans charged per "
           f"entry, everything else per package): {per_package * 1e3:.2f} ms per package x 1,000,000 + "

@@ -32,12 +32,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from longwatch import clock
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Copy, Package
 from longwatch.errors import LongwatchError
+
+#: copy rows per INSERT when reindex writes them back
+COPY_BATCH = 1000
 
 #: the storage events that change a copy (the others, object locks and failed replications, change none)
 COPY_EVENTS = ("replication", "fixity check", "repair", "tier move", "tier restore")
@@ -92,35 +95,60 @@ def read_ledger(entries: Iterable[dict[str, Any]]) -> LedgerCopies:
     return found
 
 
+@dataclass(slots=True)
+class _CopyRow:
+    """A copy row while the ledger is replayed: slots, not a dict, as there is one per copy in the archive."""
+
+    package_id: str
+    location: str
+    created_at: datetime
+    last_access_at: datetime
+    size_bytes: int
+    status: str = "ok"
+    last_checked_at: datetime | None = None
+    last_outcome: str = "ok"
+
+    def __post_init__(self) -> None:
+        if self.last_checked_at is None:
+            self.last_checked_at = self.created_at
+
+    def update(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
 def restore_copies(archive: Archive, recorded: LedgerCopies) -> list[LongwatchError]:
     """Replace the catalog's copies with what the ledger says of the stored packages' copies; R006 for each
     copy that its store lacks (kept, so the audit repairs it). Idempotent."""
+    # (created_at, size_bytes, storage_location) by id: plain tuples, not ORM rows, as reindex keeps its memory
+    # bounded by a batch and not by the archive's size (about 5 KB a package as rows, a few hundred bytes here)
     with archive.catalog.session() as s:
-        packages = {p.id: p for p in s.scalars(select(Package).where(Package.status == "stored"))}
-        s.expunge_all()
-    copies: dict[tuple[str, str], dict[str, Any]] = {}
+        packages = {pid: (created, size, where) for pid, created, size, where in s.execute(
+            select(Package.id, Package.created_at, Package.size_bytes, Package.storage_location)
+            .where(Package.status == "stored"))}
+    copies: dict[tuple[str, str], _CopyRow] = {}
     working: dict[str, str] = {}
 
-    def make(package_id: str, location: str, at: datetime) -> dict[str, Any]:
+    def make(package_id: str, location: str, at: datetime) -> _CopyRow:
         row = copies.get((package_id, location))
         if row is None:
-            row = copies[(package_id, location)] = {
-                "package_id": package_id, "location": location, "created_at": at, "last_access_at": at,
-                "size_bytes": packages[package_id].size_bytes, "status": "ok", "last_checked_at": at,
-                "last_outcome": "ok"}
+            row = copies[(package_id, location)] = _CopyRow(package_id, location, at, at, packages[package_id][1])
         return row
 
-    for package in sorted(packages.values(), key=lambda p: (p.created_at, p.id)):
-        first = recorded.published.get(package.id, package.storage_location)
-        make(package.id, first, package.created_at)
-        working[package.id] = first
+    for package_id, (created, _size, where) in sorted(packages.items(), key=lambda p: (p[1][0], p[0])):
+        first = recorded.published.get(package_id, where)
+        make(package_id, first, created)
+        working[package_id] = first
     for act in recorded.acts:
         if act.package_id not in packages:
             continue  # disposed of (its tombstone is not rebuilt yet), or unreadable (reindex reported it)
         key = (act.package_id, act.location)
         if act.kind == "replication" or act.kind in MOVES:
             # a move onto a location that already has a good copy keeps that copy as it was (tiers.move_package)
-            if act.ok and not (act.kind in MOVES and copies.get(key, {}).get("status") == "ok"):
+            if act.ok and not (act.kind in MOVES and getattr(copies.get(key), "status", "") == "ok"):
                 make(act.package_id, act.location, act.at).update(status="ok", last_checked_at=act.at,
                                                                    last_outcome="ok")
             if act.ok and act.kind in MOVES:
@@ -140,10 +168,11 @@ def restore_copies(archive: Archive, recorded: LedgerCopies) -> list[LongwatchEr
     with archive.catalog.session() as s:
         s.execute(delete(Copy))
         for package_id, location in working.items():
-            if packages[package_id].storage_location != location:
+            if packages[package_id][2] != location:
                 s.get(Package, package_id).storage_location = location  # type: ignore[union-attr]
-        for row in sorted(copies.values(), key=lambda r: (r["created_at"], r["package_id"], r["location"])):
-            s.add(Copy(**row))
+        rows = sorted(copies.values(), key=lambda r: (r.created_at, r.package_id, r.location))
+        for start in range(0, len(rows), COPY_BATCH):  # plain inserts in the same order: the same ids as rows
+            s.execute(insert(Copy), [r.columns() for r in rows[start:start + COPY_BATCH]])
     return missing_copies(archive, copies)
 
 
