@@ -131,8 +131,26 @@ def _value(column: Any, value: Any) -> Any:
     return value
 
 
+#: what replay writes back of a stored package's row (not a tombstone): the confirmation of an upload as a
+#: camera's recording; everything else of it comes from the package itself
+CONFIRMATION = ("camera", "confirmed_by", "confirmed_at")
+
+
+def _confirmation(conn: Connection, table: Table, key: dict[str, Any], data: dict[str, Any]) -> bool:
+    """An upload's confirmation onto the package row reindex read from the package, and onto its clips."""
+    values = {c: _value(table.c[c], data[c]) for c in CONFIRMATION if c in data}
+    done = conn.execute(update(table).where(*_match(table, key), table.c.origin == "upload")
+                        .values(**values)).rowcount
+    if done and "camera" in values:
+        clips = cast(Table, Clip.__table__)
+        conn.execute(update(clips).where(clips.c.package_id == key["id"]).values(camera=values["camera"]))
+    return bool(done)
+
+
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], data: dict[str, Any],
             report: ReplayReport) -> bool:
+    if table.name == "packages" and data.get("status") != "disposed":
+        return _confirmation(conn, table, key, data)
     values = {c.name: _value(c, data[c.name]) for c in table.columns if c.name in data}
     for fk in table.foreign_keys:
         value = values.get(fk.parent.name)

@@ -1,0 +1,136 @@
+"""An upload is recorded as an upload by its account until a role that may do so confirms it (issue 22).
+
+"Uploads are recorded as uploads by that account, never as a camera's
+recording unless a role that may do so confirms it": an operator's file
+naming a camera is stored with origin ``upload``, its uploader and the
+*claimed* camera in bag-info.txt; it is in no camera search or range export
+until a records manager (or an administrator) confirms it, a decision kept in
+the custody ledger that ``reindex`` replays after the catalog is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+from test_export_shares import RECIPIENT
+from test_replay import drop_catalog
+
+from longwatch.core.archive import Archive
+from longwatch.core.evidence import export as export_mod
+from longwatch.core.evidence.request import Request
+from longwatch.core.preservation import reindex
+from longwatch.errors import LongwatchError
+
+TUS = {"Tus-Resumable": "1.0.0"}
+START = "2026-03-03T07:00:00Z"
+RANGE = (datetime(2026, 3, 3, 6, 59, tzinfo=UTC), datetime(2026, 3, 3, 7, 1, tzinfo=UTC))
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _upload(client, token: str, data: bytes, camera: str = "cam-01") -> str:
+    """A whole file through ``/api/v1/uploads`` (tus), as a script would send it; the package id."""
+    auth = {**TUS, "Authorization": f"Bearer {token}"}
+    meta = f"filename {_b64('phone.mp4')},camera {_b64(camera)},start {_b64(START)}"
+    made = client.post("/api/v1/uploads", headers={**auth, "Upload-Length": str(len(data)), "Upload-Metadata": meta})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    url = made.headers["Location"]
+    sent = client.patch(url, data=data, headers={**auth, "Content-Type": "application/offset+octet-stream",
+                                                 "Upload-Offset": "0"})
+    assert sent.status_code == 204, sent.get_data(as_text=True)
+    status = client.get(url, headers=auth).get_json()
+    assert status["status"] == "archived", status
+    return str(status["package_id"])
+
+
+def _range_export(archive: Archive, tmp_path, name: str) -> list[str]:
+    """The package ids a range export of cam-01 around the upload's time holds (none: E004)."""
+    try:
+        result = export_mod.export(archive, Request(RECIPIENT, cameras=["cam-01"], start=RANGE[0], end=RANGE[1]),
+                                   tmp_path / name)
+    except LongwatchError as exc:
+        assert exc.code == "E004", exc
+        return []
+    description = json.loads((result.path / "export.json").read_text(encoding="utf-8"))
+    return [p["id"] for p in description["packages"]]
+
+
+def _bag_info(archive: Archive, package_id: str) -> dict[str, str]:
+    with archive.storage().open_package_file(package_id, "bag-info.txt") as fh:
+        lines = fh.read().decode("utf-8").splitlines()
+    return dict(line.split(": ", 1) for line in lines if ": " in line)
+
+
+def _confirm(client, token: str, package_id: str, camera: str = "cam-01"):
+    return client.post(f"/api/v1/packages/{package_id}/confirm-upload", json={"camera": camera},
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def uploaded(client, web_archive, token_for, fresh_clip) -> str:
+    return _upload(client, token_for("operator"), fresh_clip.read_bytes())
+
+
+def test_an_operators_upload_is_an_upload_by_that_account_not_the_cameras_recording(
+        client, web_archive, token_for, uploaded, tmp_path, login_as) -> None:
+    archive = web_archive.archive
+    info = _bag_info(archive, uploaded)
+    assert info["Longwatch-Origin"] == "upload" and info["Longwatch-Uploaded-By"] == "operator"
+    assert info["Longwatch-Claimed-Camera"] == "cam-01" and info.get("Longwatch-Camera", "") == ""
+    with archive.storage().open_package_file(uploaded, "metadata/premis.xml") as fh:
+        assert b"account:operator" in fh.read()
+    assert _range_export(archive, tmp_path, "before") == []
+    answer = client.get(f"/api/v1/packages/{uploaded}", headers={"Authorization": f"Bearer {token_for('auditor')}"})
+    got = answer.get_json()
+    assert got["camera"] == "" and got["origin"] == "upload" and got["uploaded_by"] == "operator"
+    assert got["claimed_camera"] == "cam-01" and got["confirmed"] is False
+    listed = client.get("/api/v1/packages?camera=cam-01", headers={"Authorization": f"Bearer {token_for('auditor')}"})
+    assert uploaded not in {p["package_id"] for p in listed.get_json()["packages"]}
+    page = login_as("records-manager").get(f"/packages/{uploaded}").get_data(as_text=True)
+    assert "upload by operator, unconfirmed" in page and 'id="confirm-upload"' in page
+
+
+def test_an_operator_may_not_confirm_an_upload(client, web_archive, token_for, uploaded) -> None:
+    refused = _confirm(client, token_for("operator"), uploaded)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "W009"
+    assert client.get(f"/api/v1/packages/{uploaded}",
+                      headers={"Authorization": f"Bearer {token_for('operator')}"}).get_json()["confirmed"] is False
+
+
+def test_a_records_manager_confirms_it_and_it_survives_the_loss_of_the_catalog(
+        client, app, web_archive, token_for, uploaded, tmp_path, lw) -> None:
+    archive = web_archive.archive
+    done = _confirm(client, token_for("records-manager"), uploaded)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    got = done.get_json()
+    assert got["camera"] == "cam-01" and got["confirmed"] is True and got["confirmed_by"] == "records-manager"
+    assert _range_export(archive, tmp_path, "after") == [uploaded]
+    assert _bag_info(archive, uploaded).get("Longwatch-Camera", "") == ""  # the package bytes are never rewritten
+    again = _confirm(client, token_for("administrator"), uploaded)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "W042"
+
+    app.extensions["longwatch"].close()
+    drop_catalog(archive)
+    assert lw("reindex").exit_code == 0
+    reopened = Archive.open(archive.root)
+    try:
+        row = reopened.catalog.get(uploaded)
+        assert row is not None and row.camera == "cam-01" and row.origin == "upload"
+        assert row.uploaded_by == "operator" and row.confirmed_by == "records-manager"
+        assert {c.camera for c in row.clips} == {"cam-01"}
+        assert _range_export(reopened, tmp_path, "rebuilt") == [uploaded]
+    finally:
+        reopened.close()
+
+
+def test_reindex_reads_the_provenance_from_the_package(web_archive, uploaded) -> None:
+    archive = web_archive.archive
+    row = reindex.read_package(archive.storage(), uploaded)
+    assert (row.origin, row.uploaded_by, row.claimed_camera, row.camera) == ("upload", "operator", "cam-01", "")
+    ingested = reindex.read_package(archive.storage(), web_archive.package_id)
+    assert (ingested.origin, ingested.uploaded_by, ingested.camera) == ("camera", "", "cam-01")
