@@ -14,11 +14,17 @@ import base64
 import json
 from datetime import UTC, datetime
 
+import old_catalog
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 from test_export_shares import RECIPIENT
 from test_replay import drop_catalog
 
 from longwatch.core.archive import Archive
+from longwatch.core.catalog import Catalog, alembic_config
+from longwatch.core.catalog.models import Clip, Package
+from longwatch.core.catalog.search import Query, search
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence.request import Request
 from longwatch.core.preservation import reindex
@@ -134,3 +140,31 @@ def test_reindex_reads_the_provenance_from_the_package(web_archive, uploaded) ->
     assert (row.origin, row.uploaded_by, row.claimed_camera, row.camera) == ("upload", "operator", "cam-01", "")
     ingested = reindex.read_package(archive.storage(), web_archive.package_id)
     assert (ingested.origin, ingested.uploaded_by, ingested.camera) == ("camera", "", "cam-01")
+
+
+def test_migration_0038_on_both_back_ends(catalog_backend: str, tmp_path) -> None:
+    """Packages catalogued before 0038 are a camera's; the downgrade drops the columns and keeps the triggers."""
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend)
+    t0 = datetime(2026, 3, 3, 5, tzinfo=UTC)
+
+    def made(pid: str, title: str) -> Package:
+        return Package(id=pid, created_at=t0, title=title, camera="cam-01", start_utc=t0, end_utc=t0,
+                       description="", notes="", location_name="",
+                       clips=[Clip(relpath="data/media/x.mp4", sha256=pid.ljust(64, "0"), sha512="",
+                                   start_utc=t0, end_utc=t0, camera="cam-01", span_s=1)])
+
+    catalog.upgrade("0037")
+    old_catalog.add_package(catalog, made("p-1", "North gate"))
+    catalog.upgrade()
+    row = catalog.get("p-1")
+    assert row is not None and (row.origin, row.uploaded_by, row.confirmed_at) == ("camera", "", None)
+    with catalog.engine.begin() as connection:
+        cfg = alembic_config(catalog.engine)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0037")
+    columns = {c["name"] for c in inspect(catalog.engine).get_columns("packages")}
+    assert not columns & {"origin", "uploaded_by", "claimed_camera", "confirmed_by", "confirmed_at"}
+    old_catalog.add_package(catalog, made("p-2", "South gate"))
+    assert {i["package_id"] for i in search(catalog, Query(text="gate")).items} == {"p-1", "p-2"}
+    catalog.upgrade()
+    catalog.dispose()

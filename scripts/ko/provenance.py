@@ -2,10 +2,21 @@
 
 KO = {
     # a share link whose export holds destroyed footage
-    "Evidence export withdrawn": "증거 반출 철회됨",
+    "Evidence export withdrawn": "증거 내보내기 자료 철회됨",
     "This export is withdrawn: footage in it was lawfully destroyed under the archive's retention rules, so "
     "nothing of it can be shown or downloaded any more.":
-        "이 반출은 철회되었습니다: 들어 있던 영상이 보존 규칙에 따라 적법하게 파기되어 더 이상 아무것도 보여 주거나 "
+        "이 내보내기 자료는 철회되었습니다: 들어 있던 영상이 보존 규칙에 따라 적법하게 파기되어 더 이상 아무것도 보여 주거나 "
         "내려받을 수 없습니다.",
     "an account of the archive is needed to open it": "열려면 이 보관소의 계정이 필요합니다",
+    # uploads: an upload by an account until a records manager confirms it as a camera's recording
+    "origin": "출처",
+    "camera recording": "카메라 녹화 영상",
+    "upload by {account}, unconfirmed": "업로드 (계정 {account}, 확인되지 않음)",
+    "upload by {account}, confirmed": "업로드 (계정 {account}, 확인됨)",
+    "upload by {account}, confirmed as {camera}'s recording by {confirmer}":
+        "업로드 (계정 {account}, {confirmer}이(가) 카메라 {camera}의 녹화 영상으로 확인함)",
+    "it claims to be camera {camera}'s recording": "카메라 {camera}의 녹화 영상이라고 제출되었습니다",
+    "Confirm as this camera's recording": "이 카메라의 녹화 영상으로 업로드 확인",
+    "package {package_id} is not an upload awaiting confirmation as a camera's recording: {state}":
+        "패키지 {package_id}은(는) 카메라 녹화 영상으로 업로드 확인을 기다리는 업로드가 아닙니다: {state}",
 }
