@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 
 import old_catalog
@@ -99,6 +100,25 @@ def test_an_operators_upload_is_an_upload_by_that_account_not_the_cameras_record
     assert uploaded not in {p["package_id"] for p in listed.get_json()["packages"]}
     page = login_as("records-manager").get(f"/packages/{uploaded}").get_data(as_text=True)
     assert "upload by operator, unconfirmed" in page and 'id="confirm-upload"' in page
+    assert 'id="confirm-upload"' not in login_as("operator").get(f"/packages/{uploaded}").get_data(as_text=True)
+    # named by its id, it goes out marked as an upload, never as cam-01's recording
+    result = export_mod.export(archive, Request(RECIPIENT, package_ids=[uploaded]), tmp_path / "by-id")
+    report = next(result.path.rglob("REPORT.html")).read_text(encoding="utf-8")
+    assert "upload by operator, unconfirmed: not a camera" in report
+
+
+def test_the_package_page_confirms_an_upload(web_archive, uploaded, login_as) -> None:
+    browser = login_as("records-manager")
+    page = browser.get(f"/packages/{uploaded}").get_data(as_text=True)
+    token = re.search(r'id="confirm-upload".*?name="csrf_token" value="([^"]+)"', page, re.S)
+    assert token is not None
+    done = browser.post(f"/packages/{uploaded}/confirm-upload", data={"csrf_token": token.group(1),
+                                                                     "camera": "cam-01"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    page = browser.get(f"/packages/{uploaded}").get_data(as_text=True)
+    assert "confirmed as cam-01" in page and "by records-manager" in page and 'id="confirm-upload"' not in page
+    row = web_archive.archive.catalog.get(uploaded)
+    assert row is not None and row.camera == "cam-01" and row.confirmed_by == "records-manager"
 
 
 def test_an_operator_may_not_confirm_an_upload(client, web_archive, token_for, uploaded) -> None:
@@ -116,6 +136,10 @@ def test_a_records_manager_confirms_it_and_it_survives_the_loss_of_the_catalog(
     got = done.get_json()
     assert got["camera"] == "cam-01" and got["confirmed"] is True and got["confirmed_by"] == "records-manager"
     assert _range_export(archive, tmp_path, "after") == [uploaded]
+    said = json.loads((tmp_path / "after" / "export.json").read_text(encoding="utf-8"))["packages"][0]
+    assert (said["origin"], said["uploaded_by"], said["confirmed_by"]) == ("upload", "operator", "records-manager")
+    report = next((tmp_path / "after").rglob("REPORT.html")).read_text(encoding="utf-8")
+    assert "confirmed as the camera&#x27;s recording by records-manager" in report.replace("&#39;", "&#x27;")
     assert _bag_info(archive, uploaded).get("Longwatch-Camera", "") == ""  # the package bytes are never rewritten
     again = _confirm(client, token_for("administrator"), uploaded)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "W042"

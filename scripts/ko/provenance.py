@@ -19,4 +19,9 @@ KO = {
     "Confirm as this camera's recording": "이 카메라의 녹화 영상으로 업로드 확인",
     "package {package_id} is not an upload awaiting confirmation as a camera's recording: {state}":
         "패키지 {package_id}은(는) 카메라 녹화 영상으로 업로드 확인을 기다리는 업로드가 아닙니다: {state}",
+    # in an export's report, beside the camera of an upload's file
+    "upload by {account}, unconfirmed: not a camera's recording":
+        "업로드 (계정 {account}, 확인되지 않음): 카메라 녹화 영상이 아님",
+    "upload by {account}, confirmed as the camera's recording by {confirmer} at {time}":
+        "업로드 (계정 {account}, {confirmer}이(가) {time}에 카메라 녹화 영상으로 확인함)",
 }

@@ -91,6 +91,16 @@ def confirm(archive: Archive, package_id: str, username: str, role: str, camera:
     return found
 
 
+def export_fields(row: Package) -> dict[str, str]:
+    """What an export's description says of a package's origin: nothing more for a camera's recording; an
+    upload names its account and, once confirmed, who confirmed it and when (the report shows both)."""
+    if row.origin != "upload":
+        return {"origin": "camera"}
+    return {"origin": "upload", "uploaded_by": row.uploaded_by, "claimed_camera": row.claimed_camera,
+            "confirmed_by": row.confirmed_by,
+            "confirmed_at": row.confirmed_at.isoformat().replace("+00:00", "Z") if row.confirmed_at else ""}
+
+
 def describe(row: Package, translate: bool = True) -> str:
     """How a package's origin reads to people: an upload says whose, and whether confirmed."""
     def _(text: str) -> str:
