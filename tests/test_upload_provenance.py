@@ -104,7 +104,7 @@ def test_an_operators_upload_is_an_upload_by_that_account_not_the_cameras_record
     # named by its id, it goes out marked as an upload, never as cam-01's recording
     result = export_mod.export(archive, Request(RECIPIENT, package_ids=[uploaded]), tmp_path / "by-id")
     report = next(result.path.rglob("REPORT.html")).read_text(encoding="utf-8")
-    assert "upload by operator, unconfirmed: not a camera" in report
+    assert "업로드 (계정 operator, 확인되지 않음): 카메라 녹화 영상이 아님" in report
 
 
 def test_the_package_page_confirms_an_upload(web_archive, uploaded, login_as) -> None:
@@ -139,7 +139,7 @@ def test_a_records_manager_confirms_it_and_it_survives_the_loss_of_the_catalog(
     said = json.loads((tmp_path / "after" / "export.json").read_text(encoding="utf-8"))["packages"][0]
     assert (said["origin"], said["uploaded_by"], said["confirmed_by"]) == ("upload", "operator", "records-manager")
     report = next((tmp_path / "after").rglob("REPORT.html")).read_text(encoding="utf-8")
-    assert "confirmed as the camera&#x27;s recording by records-manager" in report.replace("&#39;", "&#x27;")
+    assert "records-manager이(가)" in report and "카메라 녹화 영상으로 확인함" in report  # the report is in Korean
     assert _bag_info(archive, uploaded).get("Longwatch-Camera", "") == ""  # the package bytes are never rewritten
     again = _confirm(client, token_for("administrator"), uploaded)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "W042"
@@ -192,3 +192,12 @@ def test_migration_0038_on_both_back_ends(catalog_backend: str, tmp_path) -> Non
     assert {i["package_id"] for i in search(catalog, Query(text="gate")).items} == {"p-1", "p-2"}
     catalog.upgrade()
     catalog.dispose()
+
+
+def test_the_command_line_confirms_an_upload(web_archive, uploaded, lw) -> None:
+    done = lw("uploads", "confirm", uploaded, "--json")
+    assert done.exit_code == 0, done.output
+    said = json.loads(done.output)
+    assert said["camera"] == "cam-01" and said["uploaded_by"] == "operator" and said["confirmed_by"]
+    again = lw("uploads", "confirm", uploaded)
+    assert again.exit_code != 0 and "W042" in again.output

@@ -24,4 +24,14 @@ KO = {
         "업로드 (계정 {account}, 확인되지 않음): 카메라 녹화 영상이 아님",
     "upload by {account}, confirmed as the camera's recording by {confirmer} at {time}":
         "업로드 (계정 {account}, {confirmer}이(가) {time}에 카메라 녹화 영상으로 확인함)",
+    # longwatch uploads confirm
+    "Uploads: confirm one as a camera's recording (until then it is an upload by its account).":
+        "업로드: 카메라 녹화 영상으로 업로드 확인을 합니다 (그때까지는 그 계정의 업로드입니다).",
+    "Confirm the upload PACKAGE_ID as a camera's recording; recorded in the custody ledger (records managers\n"
+    "and administrators).":
+        "업로드 PACKAGE_ID를 카메라 녹화 영상으로 업로드 확인합니다. 관리 연속성 원장에 기록됩니다\n"
+        "(기록관리 담당자와 관리자).",
+    "The camera whose recording it is (default: the camera it claims).":
+        "녹화한 카메라 (기본값: 업로드가 밝힌 카메라).",
+    "{package_id}: {provenance}": "{package_id}: {provenance}",
 }
