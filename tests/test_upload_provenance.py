@@ -201,3 +201,17 @@ def test_the_command_line_confirms_an_upload(web_archive, uploaded, lw) -> None:
     assert said["camera"] == "cam-01" and said["uploaded_by"] == "operator" and said["confirmed_by"]
     again = lw("uploads", "confirm", uploaded)
     assert again.exit_code != 0 and "W042" in again.output
+
+
+def test_db_copy_carries_the_provenance(client, web_archive, token_for, uploaded, lw, postgres_server) -> None:
+    assert _confirm(client, token_for("administrator"), uploaded).status_code == 200
+    url = postgres_server.create_database()
+    copied = lw("db", "copy", "--to", url, "--json")
+    assert copied.exit_code == 0, copied.output
+    target = Catalog(url)
+    try:
+        row = target.get(uploaded)
+        assert row is not None and (row.origin, row.uploaded_by, row.claimed_camera) == ("upload", "operator", "cam-01")
+        assert row.camera == "cam-01" and row.confirmed_by == "administrator" and row.confirmed_at is not None
+    finally:
+        target.dispose()
