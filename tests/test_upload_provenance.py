@@ -215,3 +215,11 @@ def test_db_copy_carries_the_provenance(client, web_archive, token_for, uploaded
         assert row.camera == "cam-01" and row.confirmed_by == "administrator" and row.confirmed_at is not None
     finally:
         target.dispose()
+
+
+def test_list_and_show_say_it_is_an_upload(web_archive, uploaded, lw) -> None:
+    assert "upload by operator, unconfirmed" in lw("--lang", "en", "show", uploaded).output
+    shown = json.loads(lw("show", uploaded, "--json").output)
+    assert (shown["origin"], shown["uploaded_by"], shown["camera"]) == ("upload", "operator", "")
+    listed = lw("--lang", "en", "list", env={"COLUMNS": "200"}).output
+    assert "upload by operator, unconfirmed" in " ".join(listed.split())
