@@ -34,4 +34,9 @@ KO = {
     "The camera whose recording it is (default: the camera it claims).":
         "녹화한 카메라 (기본값: 업로드가 밝힌 카메라).",
     "{package_id}: {provenance}": "{package_id}: {provenance}",
+    # the upload page, beside the camera field
+    "The file is archived as your upload; the camera you name is recorded as claimed until a records manager "
+    "confirms it as that camera's recording.":
+        "파일은 내 업로드로 보존됩니다. 입력한 카메라는 기록관리 담당자가 그 카메라의 녹화 영상으로 업로드 확인을 할 "
+        "때까지 업로드가 밝힌 카메라로만 기록됩니다.",
 }
