@@ -223,3 +223,16 @@ def test_list_and_show_say_it_is_an_upload(web_archive, uploaded, lw) -> None:
     assert (shown["origin"], shown["uploaded_by"], shown["camera"]) == ("upload", "operator", "")
     listed = lw("--lang", "en", "list", env={"COLUMNS": "200"}).output
     assert "upload by operator, unconfirmed" in " ".join(listed.split())
+
+
+def test_search_marks_the_upload_and_a_camera_search_leaves_it_out(client, web_archive, token_for, uploaded,
+                                                                    login_as) -> None:
+    auth = {"Authorization": f"Bearer {token_for('operator')}"}
+    span = "start=2026-03-03T06:59:00Z&end=2026-03-03T07:01:00Z"
+    hits = client.get(f"/api/v1/search?{span}", headers=auth).get_json()["items"]
+    mine = [h for h in hits if h["package_id"] == uploaded]
+    assert mine and mine[0]["origin"] == "upload" and mine[0]["uploaded_by"] == "operator"
+    assert mine[0]["confirmed"] is False and mine[0]["camera"] == ""
+    assert not client.get(f"/api/v1/search?{span}&camera=cam-01", headers=auth).get_json()["items"]
+    page = login_as("operator").get(f"/search?{span}").get_data(as_text=True)
+    assert "upload by operator, unconfirmed" in page

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
 
 from longwatch import clock
 from longwatch.core import permissions
@@ -89,6 +92,23 @@ def confirm(archive: Archive, package_id: str, username: str, role: str, camera:
     found = archive.catalog.get(package_id)
     assert found is not None
     return found
+
+
+def mark_uploads(archive: Archive, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Search hits (dicts with ``package_id``) with their origin: ``upload`` hits also say whose and whether
+    confirmed, so a list never shows an upload as a camera's recording. One query per page of hits."""
+    ids = sorted({str(i["package_id"]) for i in items})
+    with archive.catalog.session() as session:
+        found = {r.id: r for r in session.execute(
+            select(Package.id, Package.uploaded_by, Package.claimed_camera, Package.confirmed_at)
+            .where(Package.id.in_(ids), Package.origin == "upload"))} if ids else {}
+    for item in items:
+        row = found.get(str(item["package_id"]))
+        item["origin"] = "upload" if row is not None else "camera"
+        if row is not None:
+            item.update(uploaded_by=row.uploaded_by, claimed_camera=row.claimed_camera,
+                        confirmed=row.confirmed_at is not None)
+    return items
 
 
 def export_fields(row: Package) -> dict[str, str]:
