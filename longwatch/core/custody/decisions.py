@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import DateTime, Table, delete, insert, select, update
 
-from longwatch.core.catalog import journal
-from longwatch.core.catalog.models import CatalogJournal, Clip
+from longwatch.core.catalog import journal, terms
+from longwatch.core.catalog.models import SEARCHED, CatalogJournal, Clip
 from longwatch.core.custody.entries import CustodyEvent, person_agent, software_agent
 from longwatch.core.custody.ledger import Ledger
 from longwatch.errors import LongwatchError
@@ -144,6 +144,9 @@ def _confirmation(conn: Connection, table: Table, key: dict[str, Any], data: dic
     if done and "camera" in values:
         clips = cast(Table, Clip.__table__)
         conn.execute(update(clips).where(clips.c.package_id == key["id"]).values(camera=values["camera"]))
+        # the camera is a searched field: its terms as the ORM would have kept them (models.SEARCHED)
+        row = conn.execute(select(*(table.c[f] for f in SEARCHED)).where(*_match(table, key))).one()
+        conn.execute(update(table).where(*_match(table, key)).values(search_terms=terms.document(*row)))
     return bool(done)
 
 
