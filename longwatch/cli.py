@@ -453,7 +453,9 @@ def list_(obj: Context, limit: int, offset: int, as_json: bool) -> None:
     table = Table(_("id"), _("camera"), _("start"), _("duration"), _("size"), _("title"), _("status"), box=None)
     for p in rows:
         duration = (p.end_utc - p.start_utc).total_seconds() if p.start_utc and p.end_utc else None
-        table.add_row(p.id[:8], p.camera or "-", local_time(p.start_utc, archive),
+        upload = p.origin == "upload" and p.confirmed_at is None  # an upload by an account, not a camera's (yet)
+        table.add_row(p.id[:8], _("upload by {account}, unconfirmed").format(account=p.uploaded_by) if upload
+                      else p.camera or "-", local_time(p.start_utc, archive),
                       f"{duration:.0f}s" if duration is not None else "-", human_size(p.size_bytes), p.title,
                       package_status(p.status))
     stdout.print(table)
@@ -467,6 +469,8 @@ def _package_dict(p: Any) -> dict[str, Any]:
         "size": p.size_bytes, "files": p.file_count, "status": p.status,
         "location": p.storage_location, "media_ok": p.media_ok, "created": p.created_at,
         "signer_fingerprint": p.signer_fingerprint,
+        "origin": p.origin, "uploaded_by": p.uploaded_by, "claimed_camera": p.claimed_camera,
+        "confirmed_by": p.confirmed_by, "confirmed_at": p.confirmed_at,
         "clips": [{"path": c.relpath, "original_name": c.original_name, "size": c.size_bytes,
                    "sha256": c.sha256, "sha512": c.sha512, "mime_type": c.mime_type, "codec": c.codec,
                    "width": c.width, "height": c.height, "duration": c.duration,
@@ -484,6 +488,7 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
 
     from longwatch.console import resolve_package, stdout
     from longwatch.core.aip import metadata, package
+    from longwatch.core.preservation import provenance
     from longwatch.core.storage.copies import copies_report
 
     archive = obj.archive()
@@ -515,6 +520,7 @@ def show(obj: Context, package_id: str, as_json: bool) -> None:
     for key, label in (("package_id", _("package")), ("title", _("title")), ("camera", _("camera")),
                        ("zone", _("zone")), ("location_name", _("place"))):
         table.add_row(label, str(data[key] or "-"))
+    table.add_row(_("origin"), provenance.describe(row))
     table.add_row(_("recorded"), f"{local_time(row.start_utc, archive)} — {local_time(row.end_utc, archive)}"
                   f" ({row.time_source})")
     if row.latitude is not None:

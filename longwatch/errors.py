@@ -437,6 +437,7 @@ CODES: Mapping[str, str] = {
                "it would reach footage outside those cases; ask an operator"),
     "W041": N_("package {package_id} was destroyed ({status}); only its tombstone remains, no footage can be "
                "played, downloaded or verified"),
+    "W042": N_("package {package_id} is not an upload awaiting confirmation as a camera's recording: {state}"),
     "W050": N_("the metrics are served to this machine only (loopback) or with the metrics token "
                "(environment variable {env}); {address} sent neither"),
     "W051": N_("not ready: the catalog does not answer ({detail})"),

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from retention_helpers import ALICE, add_package, later
+from sqlalchemy import select
 
+from longwatch.core.catalog.models import Clip
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence import shares
 from longwatch.core.evidence.request import Recipient, Request
@@ -45,4 +47,24 @@ def test_a_share_link_to_destroyed_footage_downloads_nothing(client, web_archive
         assert gone.status_code == 410, gone.status_code
         assert gone.mimetype != "application/zip"
     assert "W041" in client.get(f"/s/{token}/download").get_data(as_text=True)
+    assert shares.list_shares(archive)[0]["downloads"] == 0
+
+
+def test_the_landing_page_of_a_withdrawn_export_lists_nothing(client, web_archive, small_clip, tmp_path) -> None:
+    archive = web_archive.archive
+    doomed = add_package(archive, small_clip, tmp_path, "doomed")
+    out = tmp_path / "exp"
+    export_mod.export(archive, Request(RECIPIENT, package_ids=[doomed]), out)
+    _, token = shares.create_share(archive, out, datetime.now(UTC) + timedelta(days=7))
+    before = client.get(f"/s/{token}").get_data(as_text=True)
+    with archive.catalog.session() as session:
+        digest = session.scalars(select(Clip.sha256).where(Clip.package_id == doomed)).one()
+    assert digest[:16] in before
+    deletion.delete_package(archive, doomed, ALICE, "manual", now=later(3))
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 410
+    text = page.get_data(as_text=True)
+    assert "withdrawn" in text and "lawfully destroyed" in text
+    assert digest[:16] not in text and small_clip.name not in text
+    assert 'id="download"' not in text
     assert shares.list_shares(archive)[0]["downloads"] == 0

@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import old_catalog
 import pytest
 from alembic import command
 from sqlalchemy import text
@@ -149,7 +150,7 @@ def test_words_beside_the_time_follow_every_write(catalog: Catalog) -> None:
 def test_migration_0037_fills_the_words_of_existing_clips(catalog_backend: str, tmp_path: Path) -> None:
     catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend)
     catalog.upgrade("0036")
-    catalog.add_package(_package("p-1", "North gate 남대문시장", T0))
+    old_catalog.add_package(catalog, _package("p-1", "North gate 남대문시장", T0))
     catalog.upgrade()
     with catalog.engine.connect() as conn:
         words = {r[0] for r in conn.execute(text(f"SELECT term FROM {term_index.WORDS.table}"))}
@@ -161,7 +162,7 @@ def test_migration_0037_fills_the_words_of_existing_clips(catalog_backend: str, 
         command.downgrade(cfg, "0036")
     with catalog.engine.connect() as conn:
         assert not term_index.exists(conn, term_index.WORDS) and term_index.exists(conn)
-    catalog.add_package(_package("p-2", "South gate", T0 + timedelta(hours=1)))  # no trigger left behind
+    old_catalog.add_package(catalog, _package("p-2", "South gate", T0 + timedelta(hours=1)))  # no trigger left behind
     catalog.dispose()
 
 

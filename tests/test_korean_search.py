@@ -12,6 +12,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import old_catalog
 import pytest
 from alembic import command
 from sqlalchemy import text, update
@@ -287,7 +288,7 @@ def _ids(catalog: Catalog) -> list[tuple[int]]:
 def test_migration_0036_fills_the_terms_of_existing_clips(catalog_backend: str, tmp_path: Path) -> None:
     catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend)
     catalog.upgrade("0035")
-    catalog.add_package(_package("p-1", "남대문시장 입구", 0))
+    old_catalog.add_package(catalog, _package("p-1", "남대문시장 입구", 0))
     catalog.upgrade()
     with catalog.engine.connect() as conn:
         terms_of = {r[0] for r in conn.execute(text(f"SELECT term FROM {term_index.TABLE}"))}
@@ -298,5 +299,5 @@ def test_migration_0036_fills_the_terms_of_existing_clips(catalog_backend: str, 
         command.downgrade(cfg, "0035")
     with catalog.engine.connect() as conn:
         assert not term_index.exists(conn)
-    catalog.add_package(_package("p-2", "광장시장", 1))  # no trigger left behind
+    old_catalog.add_package(catalog, _package("p-2", "광장시장", 1))  # no trigger left behind
     catalog.dispose()

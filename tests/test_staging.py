@@ -126,7 +126,7 @@ def test_upload_through_two_web_servers_is_archived_by_a_worker_on_a_third_machi
         for app in apps:
             app.extensions["longwatch"].close()
     row = a.catalog.get(status["package_id"])
-    assert row is not None and row.camera == "cam-02"
+    assert row is not None and row.camera == "" and row.claimed_camera == "cam-02"  # an upload, until confirmed
     assert row.clips[0].sha256 == digest and row.clips[0].original_name == "gate 2.mp4"
     assert sum(1 for p in a.catalog.packages() if p.clips[0].sha256 == digest) == 1
     # recorded as this account's upload; its parts are gone from the store, nothing stayed on any machine

@@ -51,7 +51,8 @@ def test_tuspy_upload_in_chunks_is_archived(live_server, token_for, fresh_clip, 
     status = requests.get(uploader.url, headers={"Authorization": f"Bearer {token_for('operator')}"}).json()
     assert status["status"] == "archived", status
     row = web_archive.archive.catalog.get(status["package_id"])
-    assert row.camera == "cam-07" and row.clips[0].sha256 == digest
+    assert row.camera == "" and row.claimed_camera == "cam-07" and row.origin == "upload"  # until confirmed
+    assert row.clips[0].sha256 == digest
     assert row.clips[0].original_name == "gate camera.mp4"
     assert not _parts(web_archive.archive, status["upload_id"])
 

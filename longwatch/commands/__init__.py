@@ -20,7 +20,7 @@ from longwatch.hookspecs import hookimpl
 
 #: the modules of this package that register commands
 MODULES = ("access_requests", "analytics", "connectors", "custody", "dataset", "detect", "events", "export", "jobs",
-           "keys", "retention", "search", "storage", "users", "witness")
+           "keys", "retention", "search", "storage", "uploads", "users", "witness")
 
 
 @hookimpl

@@ -58,6 +58,8 @@ COMMANDS = {'analytics': ('analytics', 'Urban-planning counts: the state of thei
                 'unreachable).'),
  'tier': ('storage', 'Move packages between hot and cold locations, keeping their id and fixity.'),
  'token': ('users', 'API tokens for machines (Authorization: Bearer ...).'),
+ 'uploads': ('uploads',
+             "Uploads: confirm one as a camera's recording (until then it is an upload by its account)."),
  'users': ('users', 'Local accounts of the web UI and their roles.'),
  'verify-export': ('export',
                    'Check an evidence export (folder or ZIP) in one go; needs no archive.\n'

@@ -26,6 +26,7 @@ from longwatch import __version__, clock
 from longwatch.clock import parse_time
 from longwatch.core import accounts
 from longwatch.core.accounts import PERMISSIONS
+from longwatch.core.preservation import provenance
 from longwatch.core.records.actors import Actor, actor_of
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, queries
@@ -59,6 +60,13 @@ PACKAGE = {
         "size": {"type": "integer"}, "files": {"type": "integer"}, "status": {"type": "string"},
         "location": {"type": "string"}, "media_ok": {"type": "boolean"}, "created": DATE_TIME,
         "destroyed": {"type": "boolean", "description": "disposed of: a tombstone, no footage"},
+        "origin": {"type": "string", "enum": ["camera", "upload"]},
+        "uploaded_by": {"type": "string", "description": "the account whose upload this is (origin upload)"},
+        "claimed_camera": {"type": "string", "description": "the camera an upload names; camera stays empty "
+                                                             "until a records manager confirms it"},
+        "confirmed": {"type": "boolean", "description": "an upload confirmed as camera's recording"},
+        "confirmed_by": {"type": "string"}, "confirmed_at": NULLABLE_TIME,
+        "provenance": {"type": "string", "description": "origin as people read it, in the caller's language"},
         "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
     },
 }
@@ -247,6 +255,9 @@ def package_dict(p: Any) -> dict[str, Any]:
             "files": p.file_count,
             "status": p.status, "location": p.storage_location, "media_ok": p.media_ok,
             "created": clock.iso_z(p.created_at), "destroyed": queries.is_destroyed(p),
+            "origin": p.origin, "uploaded_by": p.uploaded_by, "claimed_camera": p.claimed_camera,
+            "confirmed": p.origin == "upload" and p.confirmed_at is not None, "confirmed_by": p.confirmed_by,
+            "confirmed_at": clock.iso_z(p.confirmed_at), "provenance": provenance.describe(p),
             "clips": [clip_dict(c, queries.is_destroyed(p)) for c in p.clips]}
 
 
@@ -299,6 +310,24 @@ def verify(package_id: str) -> Any:
     pkg = queries.visible_package(current_archive(), user, package_id)
     refuse_destroyed(pkg)
     return jsonify(run_verify(current_archive(), pkg.id).to_dict())
+
+
+_CONFIRM = {"type": "object", "properties": {"camera": {"type": "string", "maxLength": 64,
+                                                       "description": "default: the camera the upload claims"}}}
+
+
+@bp.post("/packages/<package_id>/confirm-upload")
+@requires(provenance.CONFIRM_PERMISSION)
+@operation("Confirm an upload as a camera's recording (a records manager or administrator; in the custody ledger)",
+           {"$ref": "#/components/schemas/Package"}, [PACKAGE_ID], errors=(400, 401, 403, 404, 409, 410),
+           extra=body_of(_CONFIRM, required=False))
+def confirm_upload(package_id: str) -> Any:
+    user = caller()
+    archive = current_archive()
+    queries.visible_package(archive, user, package_id)
+    data = json_body() if request.content_length else {}
+    row = provenance.confirm(archive, package_id, user.username, user.role, text_of(data, "camera", limit=64))
+    return jsonify(package_dict(row))
 
 
 @bp.get("/me")

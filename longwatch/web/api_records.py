@@ -21,6 +21,7 @@ from longwatch.core.catalog import reference, saved_searches
 from longwatch.core.catalog import search as search_api
 from longwatch.core.catalog.models import Disposition, DispositionItem
 from longwatch.core.jobs import queue as jobs
+from longwatch.core.preservation import provenance
 from longwatch.core.records import dispositions, holds
 from longwatch.core.records.tasks import enqueue_disposition
 from longwatch.errors import LongwatchError
@@ -54,7 +55,9 @@ HIT = {"type": "object", "required": ["clip_id", "package_id", "camera", "start"
     "end": NULLABLE_TIME, "duration": {"type": ["number", "null"]}, "title": _NULLABLE_STR,
     "location_name": _NULLABLE_STR, "latitude": {"type": ["number", "null"]},
     "longitude": {"type": ["number", "null"]}, "path": _STR, "size": {"type": ["integer", "null"]},
-    "sha256": _NULLABLE_STR, "codec": _NULLABLE_STR, "status": _STR}}
+    "sha256": _NULLABLE_STR, "codec": _NULLABLE_STR, "status": _STR,
+    "origin": {"enum": ["camera", "upload"], "description": "an upload is no camera's recording until confirmed"},
+    "uploaded_by": _STR, "claimed_camera": _STR, "confirmed": {"type": "boolean"}}}
 SEARCH_PAGE = {"type": "object", "required": ["items", "next"], "properties": {
     "items": {"type": "array", "items": HIT},
     "next": {"type": ["string", "null"], "description": "the cursor of the next page (pass it as after)"},
@@ -167,6 +170,7 @@ def search() -> Any:
         args: dict[str, Any] = {k: request.args.getlist(k) for k in request.args if k != "after"}
         args["after"] = page.next_cursor
         following = url_for("api_records.search", **args)
+    items = provenance.mark_uploads(archive, [dict(i) for i in items])
     return jsonify({"items": [jsonable(i) for i in items], "next": page.next_cursor, "next_url": following})
 
 

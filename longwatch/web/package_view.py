@@ -18,13 +18,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from longwatch.core.aip import metadata, package
 from longwatch.core.aip import verify as verify_mod
 from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Clip
 from longwatch.core.media import ffmpeg
+from longwatch.core.preservation import provenance
 from longwatch.core.records import certificates
 from longwatch.core.storage import viewing_cache
 from longwatch.core.storage.copies import copies_report
@@ -33,7 +34,7 @@ from longwatch.errors import LongwatchError
 from longwatch.i18n import gettext
 from longwatch.storage_adapters.base import check_key, package_prefix
 from longwatch.web import current_archive, queries
-from longwatch.web.security import current_user, record_footage, requires
+from longwatch.web.security import current_user, record_access, record_footage, requires
 
 bp = Blueprint("clips", __name__)
 CHUNK = 1 << 20
@@ -344,6 +345,19 @@ def verify_now(package_id: str) -> tuple[str, int]:
     pkg = queries.visible_package(archive, user, package_id)
     refuse_destroyed(pkg)
     return _page(archive, pkg, run_verify(archive, pkg.id)), 200
+
+
+@bp.post("/packages/<package_id>/confirm-upload")
+@requires(provenance.CONFIRM_PERMISSION)
+def confirm_upload(package_id: str) -> Any:
+    """A records manager confirms an upload as a camera's recording: a decision in the custody ledger."""
+    archive = current_archive()
+    user = current_user()
+    assert user is not None
+    queries.visible_package(archive, user, package_id)
+    provenance.confirm(archive, package_id, user.username, user.role, request.form.get("camera", "")[:64].strip())
+    record_access("upload confirmed", package_id, detail=f"by {user.username}")
+    return redirect(url_for("clips.package_page", package_id=package_id))
 
 
 _DISPOSITION_ID = re.compile(r"^[0-9a-f-]{36}$")

@@ -25,6 +25,7 @@ from longwatch import clock
 from longwatch.core.catalog import reference
 from longwatch.core.catalog import search as search_api
 from longwatch.core.preservation import gaps as gaps_mod
+from longwatch.core.preservation import provenance
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive, maps, queries
 from longwatch.web.forms import FORM, local_time, picker_value
@@ -182,7 +183,7 @@ def render(args: Any, refused: dict[str, LongwatchError] | None = None) -> Any:
         form = read_form(form.typed, current_app.config["LONGWATCH_PAGE_SIZE"])
         q = _scoped(archive, user, form.query)
         result = search_api.search(archive.catalog, q)
-        items, cursor = result.items, result.next_cursor
+        items, cursor = provenance.mark_uploads(archive, [dict(i) for i in result.items]), result.next_cursor
         if inline:
             found = counted(archive, q)
         if (q.start or q.end) and not user.is_scoped:

@@ -2,7 +2,10 @@
 
 A recipient opens ``/s/<token>`` without an account and first sees what the
 link holds (the packages, files and sizes, how to verify it, until when it
-works); opening that page is no download and is not counted. The download
+works); opening that page is no download and is not counted. Once a package in
+the export was destroyed, the page says only that the export is withdrawn, with
+the destruction certificate's link: the names and digests of destroyed footage
+are not the recipient's to read any more. The download
 itself is ``/s/<token>/download``: the export is streamed as a ZIP from the
 object store (:func:`longwatch.core.evidence.shares.stream_zip`), so this
 server needs no folder in common with the worker that wrote it; nothing is
@@ -31,6 +34,7 @@ from flask import (
 )
 
 from longwatch.core.evidence import shares
+from longwatch.core.records import certificates
 from longwatch.errors import LongwatchError
 from longwatch.web import current_archive
 from longwatch.web.security import client_address, current_user, public, record_access, requires
@@ -57,6 +61,15 @@ def landing(token: str) -> Any:
     description = shares.export_description(archive, row)
     if description is None:
         abort(410)
+    packages = shares.shared_packages(archive, row) or []
+    gone = shares.destroyed_package(archive, packages)
+    if gone is not None:  # nothing of its contents: their names and digests describe destroyed footage
+        response = current_app.make_response((render_template(
+            "share_withdrawn.html", row=row, export=description, tombstone=certificates.tombstone(archive, gone[0]),
+            tz=archive.settings.tz), 410))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
     files = description.get("files", []) + description.get("access_copies", [])
     verify = shares.verify_text(archive, row)
     response = current_app.make_response(render_template(

@@ -18,8 +18,9 @@ Two paths change rows and both are caught: the unit of work
 ORM ``insert``/``update``/``delete(Model)`` statements in ``do_orm_execute``,
 by reading the keys they will touch before and the rows after; nothing else
 in longwatch writes these tables. The packages table is journaled only for
-tombstones (a package whose status became ``disposed``, with its clips): every
-other package row is rebuilt from the package itself.
+tombstones (a package whose status became ``disposed``, with its clips) and for
+uploads confirmed as a camera's recording (replay writes back only the
+confirmation): every other package row is rebuilt from the package itself.
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ def key_of(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _wanted(table: Table, row: Mapping[str, Any]) -> bool:
-    return table.name != "packages" or row.get("status") == "disposed"
+    """Every decision table's rows; of packages only tombstones and uploads confirmed as a camera's recording
+    (a decision made after the package was stored: ``core/preservation/provenance.py``)."""
+    return table.name != "packages" or row.get("status") == "disposed" or (
+        row.get("origin") == "upload" and row.get("confirmed_at") is not None)
 
 
 def _tombstone_clips(session: Session, package_id: str) -> list[dict[str, Any]]:
@@ -132,7 +136,7 @@ def _record(session: Session, items: list[tuple[Table, str, Mapping[str, Any]]])
         if op == "upsert" and not _wanted(table, row):
             continue
         data = snapshot(table, row) if op == "upsert" else None
-        if data is not None and table.name == "packages":
+        if data is not None and table.name == "packages" and row.get("status") == "disposed":
             data["_clips"] = _tombstone_clips(session, str(row["id"]))
         values.append({"table_name": table.name, "op": op, "at": now,
                        "key": json.dumps(key_of(table, row), sort_keys=True, ensure_ascii=False),

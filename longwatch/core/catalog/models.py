@@ -97,6 +97,15 @@ class Package(Base):
     #: The full-text terms of the SEARCHED fields (``terms.document``), set on every ORM write;
     #: both back ends index this column (``fulltext``). A cache of the fields, like the catalog.
     search_terms: Mapped[str | None] = mapped_column(Text, default="")
+    #: Where the footage came from (issue 22): ``camera`` (ingest, watch, connectors) or ``upload`` (a person's
+    #: file through the web or the API). An upload's camera is only ``claimed_camera`` until a records manager
+    #: confirms it (``confirmed_by``, ``confirmed_at``); until then ``camera`` is empty, so no camera search
+    #: or range export takes it for that camera's recording. Read back from bag-info.txt and the ledger.
+    origin: Mapped[str] = mapped_column(String(16), default="camera", server_default="camera")
+    uploaded_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    claimed_camera: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     clips: Mapped[list[Clip]] = relationship(back_populates="package", cascade="all, delete-orphan",
                                              order_by="Clip.id")

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import DateTime, Table, delete, insert, select, update
 
-from longwatch.core.catalog import journal
-from longwatch.core.catalog.models import CatalogJournal, Clip
+from longwatch.core.catalog import journal, terms
+from longwatch.core.catalog.models import SEARCHED, CatalogJournal, Clip
 from longwatch.core.custody.entries import CustodyEvent, person_agent, software_agent
 from longwatch.core.custody.ledger import Ledger
 from longwatch.errors import LongwatchError
@@ -131,8 +131,29 @@ def _value(column: Any, value: Any) -> Any:
     return value
 
 
+#: what replay writes back of a stored package's row (not a tombstone): the confirmation of an upload as a
+#: camera's recording; everything else of it comes from the package itself
+CONFIRMATION = ("camera", "confirmed_by", "confirmed_at")
+
+
+def _confirmation(conn: Connection, table: Table, key: dict[str, Any], data: dict[str, Any]) -> bool:
+    """An upload's confirmation onto the package row reindex read from the package, and onto its clips."""
+    values = {c: _value(table.c[c], data[c]) for c in CONFIRMATION if c in data}
+    done = conn.execute(update(table).where(*_match(table, key), table.c.origin == "upload")
+                        .values(**values)).rowcount
+    if done and "camera" in values:
+        clips = cast(Table, Clip.__table__)
+        conn.execute(update(clips).where(clips.c.package_id == key["id"]).values(camera=values["camera"]))
+        # the camera is a searched field: its terms as the ORM would have kept them (models.SEARCHED)
+        row = conn.execute(select(*(table.c[f] for f in SEARCHED)).where(*_match(table, key))).one()
+        conn.execute(update(table).where(*_match(table, key)).values(search_terms=terms.document(*row)))
+    return bool(done)
+
+
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], data: dict[str, Any],
             report: ReplayReport) -> bool:
+    if table.name == "packages" and data.get("status") != "disposed":
+        return _confirmation(conn, table, key, data)
     values = {c.name: _value(c, data[c.name]) for c in table.columns if c.name in data}
     for fk in table.foreign_keys:
         value = values.get(fk.parent.name)

@@ -64,6 +64,7 @@ from longwatch.core.evidence.request import Recipient, Request
 from longwatch.core.evidence.selection import make_cuts, select
 from longwatch.core.evidence.zipstream import stream_zip
 from longwatch.core.media import ffmpeg, probe
+from longwatch.core.preservation import provenance
 from longwatch.errors import LongwatchError
 
 
@@ -505,7 +506,8 @@ def export(archive: Archive, request: Request, out_dir: Path, zip_path: Path | N
                      for camera, a, b in selection.gaps],
             "packages": [{"id": r.id, "camera": r.camera, "title": r.title, "start": utc_text(r.start_utc)
                           if r.start_utc else "", "end": utc_text(r.end_utc) if r.end_utc else "",
-                          "derived_cut": r.id in selection.cuts} for r in selection.packages],
+                          "derived_cut": r.id in selection.cuts, **provenance.export_fields(r)}
+                         for r in selection.packages],
             "files": [{"path": f.relpath, "sha256": f.sha256, "size": f.size, "package": f.package_id,
                        "camera": f.camera, "start": utc_text(f.start) if f.start else "",
                        "end": utc_text(f.end) if f.end else ""} for f in media],

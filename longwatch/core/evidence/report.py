@@ -34,6 +34,8 @@ LABELS = {
     "files": N_("Files (originals, bit for bit)"),
     "path": N_("Path"),
     "camera": N_("Camera"),
+    "upload": N_("upload by {account}, unconfirmed: not a camera's recording"),
+    "confirmed": N_("upload by {account}, confirmed as the camera's recording by {confirmer} at {time}"),
     "utc": N_("Time range (UTC)"),
     "local": N_("Time range (local time, {zone})"),
     "gaps": N_("Gaps in the requested range"),
@@ -115,7 +117,20 @@ def _rows(description: dict[str, Any], timeline: list[dict[str, Any]], tz: tzinf
     if req["start"]:
         head.append((t["range"], f"{_utc(req['start'])} - {_utc(req['end'])} / "
                                  f"{_local(req['start'], tz)} - {_local(req['end'], tz)}"))
-    files = [(f["path"], f["sha256"], f["camera"] or "-", f"{_utc(f['start'])} - {_utc(f['end'])}",
+    origin = {p["id"]: p for p in description["packages"] if p.get("origin") == "upload"}
+
+    def camera(f: dict[str, Any]) -> str:
+        """An upload says so beside its camera, confirmed (by whom, when) or not (issue 22)."""
+        p = origin.get(f.get("package", ""))
+        if p is None:
+            return str(f["camera"] or "-")
+        account = p.get("uploaded_by", "?")
+        said = t["confirmed"].format(account=account, confirmer=p.get("confirmed_by", "?"),
+                                     time=_both(p["confirmed_at"], tz)) if p.get("confirmed_at") else \
+            t["upload"].format(account=account)
+        return f"{f['camera'] or '-'} ({said})"
+
+    files = [(f["path"], f["sha256"], camera(f), f"{_utc(f['start'])} - {_utc(f['end'])}",
               f"{_local(f['start'], tz)} - {_local(f['end'], tz)}") for f in description["files"]]
     gaps = [(g.get("camera") or "-", f"{_utc(g['start'])} - {_utc(g['end'])}",
              f"{_local(g['start'], tz)} - {_local(g['end'], tz)}", t["seconds"].format(seconds=int(g["seconds"])))

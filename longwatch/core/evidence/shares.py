@@ -158,12 +158,19 @@ def count_download(archive: Archive, share_id: int) -> None:
                         .values(downloads=ExportShare.downloads + 1))
 
 
-def refuse_destroyed(archive: Archive, packages: list[str]) -> None:
-    """W041 when a package of the export was destroyed since: the link must not hand out footage that the
-    archive's own disposal (with its certificate) says no longer exists anywhere it serves."""
+def destroyed_package(archive: Archive, packages: list[str]) -> tuple[str, str] | None:
+    """The first package of ``packages`` destroyed (or being destroyed) since, with its status; None when
+    every one is still kept. The landing page withdraws the whole export on it, as the download does."""
     with archive.catalog.session() as session:
         gone = session.execute(select(Package.id, Package.status).where(
             Package.id.in_(packages), Package.status.in_(("disposing", "disposed")))).first()
+    return None if gone is None else (gone[0], gone[1])
+
+
+def refuse_destroyed(archive: Archive, packages: list[str]) -> None:
+    """W041 when a package of the export was destroyed since: the link must not hand out footage that the
+    archive's own disposal (with its certificate) says no longer exists anywhere it serves."""
+    gone = destroyed_package(archive, packages)
     if gone is not None:
         raise LongwatchError("W041", package_id=gone[0], status=gone[1])
 

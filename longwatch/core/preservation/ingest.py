@@ -33,6 +33,7 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, reference
 from longwatch.core.media import probe as media
 from longwatch.core.preservation import early as early_pass
+from longwatch.core.preservation import provenance
 from longwatch.core.preservation.publish import NewPackage, publish
 from longwatch.core.preservation.sources import check_source, open_source
 from longwatch.core.storage import caps
@@ -67,6 +68,9 @@ class IngestRequest:
     follow_symlinks: bool = False
     #: the package id to use, chosen by a caller that must find the package again after a crash (uploads)
     package_id: str = ""
+    #: the account whose upload this is: the package is then an upload by it, and ``camera`` only claimed
+    #: (``core/preservation/provenance.py``) until a records manager confirms it
+    uploaded_by: str = ""
 
 
 @dataclass
@@ -335,7 +339,8 @@ def _ingest_files(
         start = min(starts) if starts else None
         ends = [t for t in (m.end or m.start for m in members) if t is not None]
         end = max(ends) if ends and (len(members) > 1 or members[0].end is not None) else None
-        _fill_from_registry(archive, first, start)
+        if not first.uploaded_by:  # a claimed camera's registered place is a claim too: not filled in
+            _fill_from_registry(archive, first, start)
         fields: dict[str, Any] = {
             "title": first.title or _default_title(first, first.path, start, archive, len(members)),
             "camera": first.camera, "zone": first.zone, "description": first.description,
@@ -354,9 +359,11 @@ def _ingest_files(
 
         media_records = [_media_record(m) for m in members]
         files = [*media_records, *sidecar_records]
-        agents, events = _provenance(archive, package_id, files, [(m.media_path, m.probe) for m in members], now)
+        agents, events = _provenance(archive, package_id, files, [(m.media_path, m.probe) for m in members], now,
+                                     first.uploaded_by)
+        claimed = str(fields["camera"] or "")
         desc = metadata.Description(
-            package_id=package_id, title=str(fields["title"]), camera=str(fields["camera"] or ""),
+            package_id=package_id, title=str(fields["title"]), camera="" if first.uploaded_by else claimed,
             zone=str(fields["zone"] or ""), location_name=str(fields["location_name"] or ""),
             latitude=fields["latitude"], longitude=fields["longitude"], start=fields["start"],
             end=fields["end"], organization=archive.settings.organization,
@@ -367,7 +374,8 @@ def _ingest_files(
         media_ok = all(m.probe is not None and m.probe.ok for m in members)
         new = NewPackage(package_id=package_id, payload=payload, files=files, agents=agents, events=events,
                          desc=desc, technical=technical, time_source=time_source, clips=clip_rows,
-                         media_ok=media_ok)
+                         media_ok=media_ok,
+                         bag_info=provenance.bag_info(first.uploaded_by, claimed) if first.uploaded_by else [])
         publish(archive, writer, new, now, warnings)
 
     summary = {"path": str(first.path), "size": total, "sha256": members[0].digests["sha256"],
@@ -477,8 +485,10 @@ def _provenance(
     files: list[metadata.FileRecord],
     probes: list[tuple[str, media.ProbeResult | None]],
     now: datetime,
+    uploaded_by: str = "",
 ) -> tuple[list[metadata.AgentRecord], list[metadata.EventRecord]]:
-    """PREMIS agents and the events of this ingest, in the order they happened."""
+    """PREMIS agents and the events of this ingest, in the order they happened; an upload's ingestion names
+    the account that uploaded it, not the process that happened to run the job."""
     versions = _tool_versions()
     agents = [
         metadata.AgentRecord("longwatch", "longwatch", "software", __version__),
@@ -487,12 +497,15 @@ def _provenance(
         metadata.AgentRecord(f"person:{archive.operator}", archive.operator, "person",
                              note="operating-system user who ran the ingest"),
     ]
+    if uploaded_by:
+        agents.append(metadata.AgentRecord(f"account:{uploaded_by}", uploaded_by, "person",
+                                           note="account that uploaded the file (origin: upload)"))
     if archive.settings.organization:
         agents.append(metadata.AgentRecord("organization", archive.settings.organization, "organization"))
     paths = [f.relpath for f in files]
     media_paths = [path for path, _ in probes]
     software = ("longwatch", "executing program")
-    person = (f"person:{archive.operator}", "implementer")
+    person = (f"account:{uploaded_by}", "implementer") if uploaded_by else (f"person:{archive.operator}", "implementer")
 
     def event(kind: str, detail: str, outcome: str, objects: list[str], agents_: list[tuple[str, str]],
               note: str = "") -> metadata.EventRecord:

@@ -34,7 +34,7 @@ from longwatch.core.aip.fixity import digest_bytes
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Clip, Package
 from longwatch.core.catalog.models import CustodyEntry, CustodyEntryPackage, PendingPublication
-from longwatch.core.preservation import reindex
+from longwatch.core.preservation import provenance, reindex
 from longwatch.core.storage import replicate as storage_replicate
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import PackageWriter, StorageAdapter
@@ -120,6 +120,7 @@ def publish(
         storage_location=location,
         tagmanifest_sha256=digest_bytes(signed, ["sha256"])["sha256"], signer_fingerprint=signer.fingerprint,
         media_ok=new.media_ok, clips=new.clips, description=desc.description, notes="",
+        **provenance.columns(dict(new.bag_info)),
     )
     archive.catalog.add_package(row)
     notes = storage_replicate.after_ingest(archive, new.package_id, row.storage_location, row.size_bytes,

@@ -49,7 +49,7 @@ from longwatch.core.catalog.models import (
     Zone,
 )
 from longwatch.core.custody import decisions
-from longwatch.core.preservation import gaps
+from longwatch.core.preservation import gaps, provenance
 from longwatch.core.storage import rebuild as storage_rebuild
 from longwatch.errors import LongwatchError
 from longwatch.storage_adapters.base import package_prefix
@@ -165,6 +165,7 @@ def read_record(storage: Any, package_id: str) -> dict[str, Any]:
         zone=zone, title=(dc.get("title") or [info.get("External-Description", "")])[0],
         location_name=info.get("Longwatch-Location-Name", ""), latitude=lat, longitude=lon,
         start_utc=start, end_utc=end, time_source=info.get("Longwatch-Time-Source", ""),
+        **provenance.columns(info),
         size_bytes=sum(sizes[p] for p in sha256), file_count=len(sha256), status="stored",
         storage_location=storage.location, tagmanifest_sha256=hashlib.sha256(tagmanifest).hexdigest(),
         signer_fingerprint=signer, media_ok=all(c["probe_ok"] for c in clips),

@@ -41,8 +41,8 @@ from longwatch.core.archive import Archive
 from longwatch.core.catalog.models import Upload, UploadPart, User
 from longwatch.core.jobs import queue as jobs
 from longwatch.core.preservation import ingest as ingest_mod
+from longwatch.core.preservation import provenance, staging
 from longwatch.core.preservation import publish as publish_mod
-from longwatch.core.preservation import staging
 from longwatch.errors import LongwatchError
 
 PREFIX = "uploads"
@@ -258,6 +258,11 @@ def _archive(archive: Archive, row: Upload) -> None:
         if row.expected_sha256 and row.expected_sha256 != sha256:
             raise LongwatchError("W017", found=sha256, expected=row.expected_sha256)
         meta = json.loads(row.metadata_json or "{}")
+        with archive.catalog.session() as s:
+            owner = s.execute(select(User.username, User.role).where(User.id == row.user_id)).first()
+        # an upload by an account, whatever camera it names, unless its role files camera recordings directly
+        uploaded_by = "" if owner is not None and owner.role in provenance.DIRECT_ROLES else (
+            owner.username if owner is not None else "?")
         req = ingest_mod.IngestRequest(
             path=source,
             camera=meta.get("camera", ""),
@@ -265,6 +270,7 @@ def _archive(archive: Archive, row: Upload) -> None:
             title=meta.get("title", "")[:500],
             start=clock.parse_time(meta["start"]) if meta.get("start") else None,
             package_id=row.package_id,
+            uploaded_by=uploaded_by,
         )
         try:
             result = ingest_mod.ingest(archive, req)
