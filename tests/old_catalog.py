@@ -2,7 +2,7 @@
 
 A migration test upgrades to an old revision, adds rows, then upgrades. The ORM
 models are the newest revision's: inserting through them names columns an old
-schema lacks (0038 added the upload provenance of packages). This inserts only
+schema lacks (0039 added the upload provenance of packages). This inserts only
 the columns the database has, with the models' Python defaults.
 """
 

@@ -168,8 +168,8 @@ def test_reindex_reads_the_provenance_from_the_package(web_archive, uploaded) ->
     assert (ingested.origin, ingested.uploaded_by, ingested.camera) == ("camera", "", "cam-01")
 
 
-def test_migration_0038_on_both_back_ends(catalog_backend: str, tmp_path) -> None:
-    """Packages catalogued before 0038 are a camera's; the downgrade drops the columns and keeps the triggers."""
+def test_migration_0039_on_both_back_ends(catalog_backend: str, tmp_path) -> None:
+    """Packages catalogued before 0039 are a camera's; the downgrade drops the columns and keeps the triggers."""
     catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}" if catalog_backend == "sqlite" else catalog_backend)
     t0 = datetime(2026, 3, 3, 5, tzinfo=UTC)
 
@@ -179,7 +179,7 @@ def test_migration_0038_on_both_back_ends(catalog_backend: str, tmp_path) -> Non
                        clips=[Clip(relpath="data/media/x.mp4", sha256=pid.ljust(64, "0"), sha512="",
                                    start_utc=t0, end_utc=t0, camera="cam-01", span_s=1)])
 
-    catalog.upgrade("0037")
+    catalog.upgrade("0038")
     old_catalog.add_package(catalog, made("p-1", "North gate"))
     catalog.upgrade()
     row = catalog.get("p-1")
@@ -187,7 +187,7 @@ def test_migration_0038_on_both_back_ends(catalog_backend: str, tmp_path) -> Non
     with catalog.engine.begin() as connection:
         cfg = alembic_config(catalog.engine)
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0037")
+        command.downgrade(cfg, "0038")
     columns = {c["name"] for c in inspect(catalog.engine).get_columns("packages")}
     assert not columns & {"origin", "uploaded_by", "claimed_camera", "confirmed_by", "confirmed_at"}
     old_catalog.add_package(catalog, made("p-2", "South gate"))

@@ -6,16 +6,16 @@ this revision nothing told an upload apart; ``reindex`` reads the truth back fro
 bag-info.txt. The downgrade drops the columns in place (no table rebuild, which would lose the
 full-text and term triggers on ``packages``).
 
-Revision ID: 0038
-Revises: 0037
+Revision ID: 0039
+Revises: 0038
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0038"
-down_revision = "0037"
+revision = "0039"
+down_revision = "0038"
 branch_labels = None
 depends_on = None
 
