@@ -23,12 +23,12 @@ from test_export_shares import RECIPIENT
 from test_replay import drop_catalog
 
 from longwatch.core.archive import Archive
-from longwatch.core.catalog import Catalog, alembic_config
+from longwatch.core.catalog import Catalog, alembic_config, reference
 from longwatch.core.catalog.models import Clip, Package
 from longwatch.core.catalog.search import Query, search
 from longwatch.core.evidence import export as export_mod
 from longwatch.core.evidence.request import Request
-from longwatch.core.preservation import reindex
+from longwatch.core.preservation import provenance, reindex
 from longwatch.errors import LongwatchError
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -89,6 +89,8 @@ def test_an_operators_upload_is_an_upload_by_that_account_not_the_cameras_record
     info = _bag_info(archive, uploaded)
     assert info["Longwatch-Origin"] == "upload" and info["Longwatch-Uploaded-By"] == "operator"
     assert info["Longwatch-Claimed-Camera"] == "cam-01" and info.get("Longwatch-Camera", "") == ""
+    title = archive.catalog.get(uploaded).title  # a claim is no camera name for a text search to find
+    assert "cam-01" not in title and "operator" in title and "phone.mp4" in title, title
     with archive.storage().open_package_file(uploaded, "metadata/premis.xml") as fh:
         assert b"account:operator" in fh.read()
     assert _range_export(archive, tmp_path, "before") == []
@@ -239,3 +241,29 @@ def test_search_marks_the_upload_and_a_camera_search_leaves_it_out(client, web_a
     assert not client.get(f"/api/v1/search?{span}&camera=cam-01", headers=auth).get_json()["items"]
     page = login_as("operator").get(f"/search?{span}").get_data(as_text=True)
     assert "upload by operator, unconfirmed" in page
+
+
+def test_a_camera_hold_covers_an_unconfirmed_upload_that_claims_that_camera(web_archive, uploaded) -> None:
+    """A hold fails closed: an upload claimed to be cam-01's footage may be the very evidence a hold on cam-01
+    over that range is meant to keep, so the hold covers it until a records manager says whose it is."""
+    from longwatch.core.records import deletion, holds
+    from longwatch.core.records.actors import Actor
+
+    archive = web_archive.archive
+    manager = Actor("records-manager", "records-manager")
+    hold = holds.place_hold(archive, manager, owner="Seoul Jung-gu police", reason="theft 2026-17",
+                            camera="cam-01", start=RANGE[0], end=RANGE[1])
+    other = holds.place_hold(archive, manager, owner="o", reason="r", camera="cam-02", start=RANGE[0], end=RANGE[1])
+    assert [h.id for h in holds.holds_on(archive, uploaded)] == [hold.id]
+    assert uploaded in holds.covered_packages(archive, hold)  # the SQL the planner and object lock use
+    assert uploaded not in holds.covered_packages(archive, other)
+    with pytest.raises(LongwatchError) as refused:
+        deletion.delete_package(archive, uploaded, manager, "manual")
+    assert refused.value.code == "H003"
+    assert archive.catalog.get(uploaded).status == "stored"
+    # confirmed as another camera's recording, it is that camera's footage, held by that camera's holds
+    reference.import_cameras_text(archive.catalog, "id,name\ncam-02,North gate\n", "cameras.csv")
+    provenance.confirm(archive, uploaded, "records-manager", "records-manager", camera="cam-02")
+    assert [h.id for h in holds.holds_on(archive, uploaded)] == [other.id]
+    assert uploaded not in holds.covered_packages(archive, hold)
+    assert uploaded in holds.covered_packages(archive, other)

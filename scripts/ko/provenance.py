@@ -12,6 +12,8 @@ KO = {
     "origin": "출처",
     "camera recording": "카메라 녹화 영상",
     "upload by {account}, unconfirmed": "업로드 (계정 {account}, 확인되지 않음)",
+    # an upload's default title: who uploaded it, never the camera it only claims
+    "upload by {account}": "계정 {account}의 업로드",
     "upload by {account}, confirmed": "업로드 (계정 {account}, 확인됨)",
     "upload by {account}, confirmed as {camera}'s recording by {confirmer}":
         "업로드 (계정 {account}, {confirmer}이(가) 카메라 {camera}의 녹화 영상으로 확인함)",

@@ -466,7 +466,10 @@ def _default_title(request: IngestRequest, src: Path, start: datetime | None, ar
                    count: int = 1) -> str:
     when = start.astimezone(archive.settings.tz).strftime("%Y-%m-%d %H:%M:%S %z") if start else ""
     name = package.printable_name(src.name) if count == 1 else gettext(N_("{count} segments")).format(count=count)
-    return " ".join(part for part in (request.camera, when, name) if part)
+    # An upload's camera is only claimed: in its title it would be found by a search for that camera's name.
+    who = (gettext(N_("upload by {account}")).format(account=request.uploaded_by) if request.uploaded_by
+           else request.camera)
+    return " ".join(part for part in (who, when, name) if part)
 
 
 def _tool_versions() -> dict[str, str]:

@@ -2,7 +2,11 @@
 
 The one rule the records package serves: **a hold beats every deletion
 path**. A hold covers one package, every package of a case, a camera over a
-time span (second precision), or the packages a saved search finds. This
+time span (second precision), or the packages a saved search finds. A camera
+hold also covers an upload that *claims* that camera and is not yet confirmed
+as anyone's recording (:func:`hold_camera`): the catalog files it under no
+camera, but it may be the very footage the hold is meant to keep, so the hold
+fails closed and keeps it until a records manager says whose it is. This
 module is the one place that decides which packages a hold covers, in Python
 for one package (:func:`hold_covers`, :class:`HoldIndex`, :func:`holds_on`)
 and in SQL for many (:func:`held_clause`, kept equivalent; tests compare
@@ -45,7 +49,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from longwatch import clock
@@ -212,6 +216,20 @@ def _overlaps(a_start: datetime | None, a_end: datetime | None, b_start: datetim
     return (b_end is None or a_start <= b_end) and (b_start is None or a_end >= b_start)
 
 
+def hold_camera(package: Package) -> str:
+    """The camera a camera hold takes a package for: its own, or, for an upload not yet confirmed as a
+    camera's recording, the camera the uploader claims (see the module's docstring)."""
+    if package.origin == "upload" and package.confirmed_at is None:
+        return package.claimed_camera or ""
+    return package.camera or ""
+
+
+def _hold_camera_sql() -> Any:
+    """:func:`hold_camera` in SQL."""
+    return case((and_(Package.origin == "upload", Package.confirmed_at.is_(None)), Package.claimed_camera),
+                else_=Package.camera)
+
+
 def hold_covers(hold: LegalHold, package: Package, case_id: str) -> bool:
     """Second precision: a camera hold from 14:00:05 to 14:00:09 covers a clip that overlaps those seconds."""
     if hold.kind == "package":
@@ -220,7 +238,7 @@ def hold_covers(hold: LegalHold, package: Package, case_id: str) -> bool:
         return bool(case_id) and hold.case_id == case_id
     start = package.start_utc or package.created_at
     if hold.kind == "camera":
-        return hold.camera == package.camera and _overlaps(start, package.end_utc, hold.start_utc, hold.end_utc)
+        return hold.camera == hold_camera(package) and _overlaps(start, package.end_utc, hold.start_utc, hold.end_utc)
     criteria = _criteria(hold.search)
     if "camera" in criteria and criteria["camera"] != package.camera:
         return False
@@ -272,7 +290,7 @@ class HoldIndex:
             found.append(self.by_package[package.id])
         if case_id and case_id in self.by_case:
             found.append(self.by_case[case_id])
-        for h in self.by_camera.get(package.camera, ()):
+        for h in self.by_camera.get(hold_camera(package), ()):
             if hold_covers(h, package, case_id):
                 found.append(h)
         found += [h for h in self.searches if hold_covers(h, package, case_id)]
@@ -295,7 +313,7 @@ def held_clause(holds: Sequence[LegalHold]) -> Any:
     end = func.coalesce(Package.end_utc, Package.start_utc, Package.created_at)
     for h in holds:
         if h.kind == "camera":
-            conditions.append(and_(Package.camera == h.camera, start <= h.end_utc, end >= h.start_utc))
+            conditions.append(and_(_hold_camera_sql() == h.camera, start <= h.end_utc, end >= h.start_utc))
         elif h.kind == "search":
             criteria = _criteria(h.search)
             parts: list[Any] = []
