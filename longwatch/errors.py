@@ -290,6 +290,8 @@ CODES: Mapping[str, str] = {
     "J008": N_("the staged object {key} is not on storage location {location!r} and no package holds its "
                "bytes; nothing was archived: queue the file again"),
     "J009": N_("upload {upload_id} could not be archived: {error}"),
+    "J010": N_("the worker lost the job queue's database ({error}); it carries on and tries again in "
+               "{seconds} s"),
     # P: plugins
     "P001": N_("two plugins register the storage adapter {name!r}: {first} and {second}"),
     "P002": N_("no storage adapter {name!r} is installed; installed: {available}"),

@@ -154,6 +154,58 @@ def test_worker_recovers_after_losing_its_database_connection(cluster, tmp_path,
     assert counts == {"done": 2} and first != second
 
 
+#: procrastinate's SQL functions a worker calls: its heartbeat, and the fetch of its next job
+CUT = {"heartbeat": ("procrastinate_update_heartbeat_v1", "worker_id bigint", "void"),
+       "fetch": ("procrastinate_fetch_job_v2", "target_queue_names character varying[], p_worker_id bigint",
+                 "procrastinate_jobs")}
+
+
+def _cut_mid_query(archive: Archive, which: str, cut: bool) -> None:
+    """Put (or take away) in place of one of procrastinate's functions one that kills its own connection
+    mid-query: deterministic, where terminating a connection from outside only sometimes lands mid-query."""
+    name, arguments, returns = CUT[which]
+    with archive.catalog.engine.begin() as c:
+        if cut:
+            c.execute(text(f"ALTER FUNCTION {name}({arguments}) RENAME TO {name}_kept"))
+            c.execute(text(f"CREATE FUNCTION {name}({arguments}) RETURNS {returns} LANGUAGE plpgsql AS $$ "
+                           "BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN"
+                           f"{'' if returns == 'void' else ' NULL'}; END; $$"))
+        else:
+            c.execute(text(f"DROP FUNCTION {name}({arguments})"))
+            c.execute(text(f"ALTER FUNCTION {name}_kept({arguments}) RENAME TO {name}"))
+
+
+@pytest.mark.parametrize("which", sorted(CUT))
+def test_a_worker_outlives_a_connection_cut_in_the_middle_of_its_own_query(cluster, tmp_path, small_clip, which):
+    """The connection is cut while the worker's own query runs (PostgreSQL restarted, a failover, a network
+    blip mid-commit). A cut fetch used to end the process; a cut heartbeat left a worker running jobs with a
+    dead heartbeat, whose jobs every worker would take for a dead worker's and run again. Now the worker
+    carries on (J010 in its log), its heartbeat stays fresh, and it takes the next job."""
+    log = tmp_path / "worker.log"
+    preservation_tasks.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "one.mp4"))
+    proc = worker(cluster.root, log, "--concurrency", "2")
+    try:
+        wait_for_jobs(cluster, 1, log, timeout=120)
+        _cut_mid_query(cluster, which, True)
+        try:
+            time.sleep(3 * jobs.HEARTBEAT_SECONDS + 1)  # heartbeats and fetches lost their connections mid-query
+        finally:
+            _cut_mid_query(cluster, which, False)
+        assert proc.poll() is None, log.read_text()[-3000:]
+        preservation_tasks.enqueue_ingest(cluster, unique_copy(small_clip, tmp_path / "two.mp4"))
+        counts = wait_for_jobs(cluster, 2, log, timeout=120)
+        time.sleep(jobs.STALLED_SECONDS)  # a dead heartbeat would be older than this now
+        with cluster.catalog.engine.connect() as c:
+            ages = c.execute(text("SELECT extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers"
+                                  )).scalars().all()
+        assert proc.poll() is None, log.read_text()[-3000:]
+        assert ages and min(ages) < 2 * jobs.HEARTBEAT_SECONDS + 1, (ages, log.read_text()[-3000:])
+    finally:
+        stop(proc)
+    assert counts == {"done": 2}
+    assert "J010" in log.read_text()  # said, with its code, in the worker's log
+
+
 def test_two_web_processes_share_a_session(cluster, tmp_path):
     import requests
     from serve_kit import start_serve

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -430,6 +431,14 @@ def run_worker(archive: Archive, queues: list[str] | None = None, concurrency: i
     """Run jobs until stopped (SIGTERM/SIGINT finish the running jobs first).
 
     ``wait=False`` returns once the queues are empty (tests and benchmarks).
+
+    A worker outlives its database connection being cut (PostgreSQL restarted, a failover, a network blip
+    landing mid-query), which used to end it in one of two ways: procrastinate's fetch raised and the
+    process exited, or its heartbeat task died while jobs went on running, so after ``STALLED_SECONDS``
+    every worker took this one's running jobs for a dead worker's and ran them a second time. Now the
+    heartbeat is kept here (:func:`_keep_heartbeat`), going on through failures, and a worker loop that
+    fails or stops on its own is started again after a back-off (J010 in the log each time), registered
+    anew. A supervisor is still wanted for what kills the process.
     """
     apply_schema(archive)
     archive.pm.hook.prepare_worker(archive=archive)  # e.g. what a worker killed mid-ingest left
@@ -437,16 +446,75 @@ def run_worker(archive: Archive, queues: list[str] | None = None, concurrency: i
     for name in queues or []:
         if name not in QUEUES:
             raise LongwatchError("J004", state=name, known=", ".join(QUEUES))
+    from procrastinate.worker import Worker
+
+    options: dict[str, Any] = {"queues": queues or None, "concurrency": concurrency, "wait": wait,
+                               "fetch_job_polling_interval": 1.0, "install_signal_handlers": False,
+                               "stalled_worker_timeout": STALLED_SECONDS,
+                               # procrastinate's heartbeat task ends at its first failure; ours goes on
+                               "update_heartbeat_interval": 24 * 3600.0}
 
     async def main() -> None:
-        async with app.open_async():
-            rescue = asyncio.create_task(_rescue_stalled(app, STALLED_SECONDS / 2))
+        stopping = asyncio.Event()
+        current: list[Any] = []
+
+        def stop() -> None:
+            stopping.set()
+            for worker in current:
+                worker.stop()
+
+        loop = asyncio.get_running_loop()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop)
+        delay = 1.0
+        while not stopping.is_set():
+            worker = Worker(app=app, **options)
+            current[:] = [worker]
             try:
-                await app.run_worker_async(queues=queues or None, concurrency=concurrency, wait=wait,
-                                           update_heartbeat_interval=HEARTBEAT_SECONDS,
-                                           stalled_worker_timeout=STALLED_SECONDS,
-                                           fetch_job_polling_interval=1.0)
-            finally:
-                rescue.cancel()
+                async with app.open_async():
+                    side = [asyncio.create_task(_rescue_stalled(app, STALLED_SECONDS / 2)),
+                            asyncio.create_task(_keep_heartbeat(app, worker))]
+                    try:
+                        await worker.run()
+                    finally:
+                        for task in side:
+                            task.cancel()
+                delay = 1.0
+                if not wait or stopping.is_set():
+                    return
+                problem = "the worker stopped on its own"
+            except Exception as exc:
+                if not _connection_lost(exc):
+                    raise
+                problem = " ".join(f"{type(exc).__name__}: {exc.__cause__ or exc}".split())
+            log.warning("[J010] %s", LongwatchError("J010", error=problem[:300], seconds=f"{delay:g}").render())
+            try:
+                await asyncio.wait_for(stopping.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 30.0)
 
     asyncio.run(main())
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is the job queue's database going away (retried), not a bug (raised)."""
+    import procrastinate
+    import psycopg
+
+    return isinstance(exc, procrastinate.exceptions.ConnectorException | psycopg.OperationalError | OSError)
+
+
+async def _keep_heartbeat(app: Any, worker: Any) -> None:
+    """The worker's heartbeat every ``HEARTBEAT_SECONDS``, going on through failures (J010 in the log)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        if worker.worker_id is None:
+            continue
+        try:
+            await app.job_manager.update_heartbeat(worker.worker_id)
+        except Exception as exc:
+            if not _connection_lost(exc):
+                raise
+            log.warning("[J010] %s", LongwatchError("J010", error=f"heartbeat: {type(exc).__name__}",
+                                                   seconds=f"{HEARTBEAT_SECONDS:g}").render())
