@@ -16,5 +16,5 @@ KO = {
     "upload {upload_id} could not be archived: {error}":
         "업로드 {upload_id}을(를) 보존하지 못했습니다: {error}",
     "the worker lost the job queue's database ({error}); it carries on and tries again in {seconds} s":
-        "작업자가 작업 대기열 데이터베이스와의 연결을 잃었습니다 ({error}); 작업자는 멈추지 않고 {seconds}초 뒤에 다시 시도합니다",
+        "작업 프로세스가 작업 대기열 데이터베이스와의 연결을 잃었습니다 ({error}); 작업 프로세스는 멈추지 않고 {seconds}초 뒤에 다시 시도합니다",
 }
