@@ -21,12 +21,13 @@ from sqlalchemy import delete, insert, select, text, update
 from longwatch.core.catalog import Catalog, alembic_config, facet_hours, facets_fast
 from longwatch.core.catalog.models import Clip, DetectedEvent, Package
 from longwatch.core.catalog.reference import add_zone
-from longwatch.core.catalog.search import Query, facets
+from longwatch.core.catalog.search import Query, _day, _day_key, _filters, facets
 
 T0 = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
 ZONES = ["d1/a1/s1", "d1/a1/s2", "d1/a2/s3", "d2/b1/s4", "d2/b1"]
 CAMERAS = {f"cam-{i}": ZONES[i % len(ZONES)] for i in range(7)}
 TYPES = ["fall", "fire", "intrusion", "loiter"]
+HOW = facets_fast.Counting(_filters, _day, _day_key)
 OFFSETS = [timedelta(0), timedelta(hours=9), timedelta(hours=-5), timedelta(hours=14)]
 
 
@@ -116,7 +117,7 @@ def _same(fast: dict[str, Any], slow: dict[str, Any]) -> None:
 
 def _table_rows(catalog: Catalog) -> dict[str, set[tuple[Any, ...]]]:
     with catalog.engine.connect() as conn:
-        return {t: set(conn.execute(text(f"SELECT * FROM {t} WHERE clips <> 0")).all())  # noqa: S608
+        return {t: set(conn.execute(text(f"SELECT * FROM {t} WHERE clips <> 0")).all())
                 for t in (facet_hours.HOURS, facet_hours.TYPES)}
 
 
@@ -133,7 +134,7 @@ def test_the_counts_per_hour_answer_as_the_clips_do(fresh_catalog: Catalog, seed
     for q in _queries(rng):
         for offset in OFFSETS:
             with catalog.session() as s:
-                fast = facets_fast.answer(s, q, offset, top=1000)
+                fast = facets_fast.answer(s, q, offset, 1000, HOW)
             assert fast is not None, (q, offset)
             _same(fast, facets(catalog, q, offset, top=1000, fast=False))
 
@@ -147,9 +148,10 @@ def test_the_panel_takes_the_fast_path_and_counts_every_match(fresh_catalog: Cat
     _same(panel, slow)
 
 
-@pytest.mark.parametrize("query", [Query(text="t"), Query(bbox=(37, 126, 38, 127)), Query(near=(37.5, 127.0),
-                                   radius_m=500), Query(min_confidence=0.5, event_type="fire"), Query(purpose="traffic"),
-                                   Query(packages=["p-001"]), Query(tags=["x"]), Query(case="C-1")])
+@pytest.mark.parametrize("query", [
+    Query(text="t"), Query(bbox=(37, 126, 38, 127)), Query(near=(37.5, 127.0), radius_m=500),
+    Query(min_confidence=0.5, event_type="fire"), Query(purpose="traffic"), Query(packages=["p-001"]),
+    Query(tags=["x"]), Query(case="C-1")])
 def test_other_filters_and_offsets_count_from_the_clips(query: Query) -> None:
     assert not facets_fast.eligible(query, timedelta(0))
     assert not facets_fast.eligible(Query(), timedelta(hours=5, minutes=45))
@@ -160,7 +162,7 @@ def test_an_offset_of_part_hours_falls_back_and_still_answers(fresh_catalog: Cat
     _fill(fresh_catalog, 4)
     offset = timedelta(hours=5, minutes=45)
     with fresh_catalog.session() as s:
-        assert facets_fast.answer(s, Query(), offset, 50) is None
+        assert facets_fast.answer(s, Query(), offset, 50, HOW) is None
     assert facets(fresh_catalog, Query(), offset) == facets(fresh_catalog, Query(), offset, fast=False)
 
 
@@ -174,11 +176,11 @@ def test_migration_0040_fills_the_counts_of_existing_clips(catalog_backend: str,
         conn.execute(insert(DetectedEvent), [_event(f"p-{i:03d}", TYPES[i % 3]) for i in range(0, 30, 2)])
     catalog.upgrade()
     with catalog.engine.connect() as conn:
-        n = conn.execute(text(f"SELECT sum(clips) FROM {facet_hours.HOURS}")).scalar()  # noqa: S608
+        n = conn.execute(text(f"SELECT sum(clips) FROM {facet_hours.HOURS}")).scalar()
         assert n == conn.execute(text("SELECT count(*) FROM clips WHERE start_utc IS NOT NULL")).scalar()
     for q in (Query(), Query(event_type="fall"), Query(start=T0 + timedelta(minutes=90))):
         with catalog.session() as s:
-            fast = facets_fast.answer(s, q, timedelta(hours=9), 1000)
+            fast = facets_fast.answer(s, q, timedelta(hours=9), 1000, HOW)
         assert fast is not None
         _same(fast, facets(catalog, q, timedelta(hours=9), top=1000, fast=False))
     with catalog.engine.begin() as connection:

@@ -19,10 +19,11 @@ and ``events`` (insert, delete, change of type or package: the first event of a 
 adds that package's clips under the type, the last one takes them away). A package's deletion
 reaches both through the foreign keys' cascades (SQLite, row by row, whichever goes first: each
 trigger reads the rows as they are when it runs); on PostgreSQL a trigger before the package's
-deletion deletes its clips first, while its events are there to say which types to take away. SQLite's triggers run per row, as each row changes; PostgreSQL's
-are per statement with transition tables (a row trigger there runs after the whole statement
-and would see, say, both events of a type deleted and take the clips away twice), so a bulk load
-of 5,000 clips is one grouped upsert. Every writer (the ORM, bulk SQL, ``reindex``, ``db copy``)
+deletion deletes its clips first, while its events are there to say which types to take away.
+SQLite's triggers run per row, as each row changes; PostgreSQL's are per statement with
+transition tables (a row trigger there runs after the whole statement and would see, say, both
+events of a type deleted and take the clips away twice), so a bulk load of 5,000 clips is one
+grouped upsert. Every writer (the ORM, bulk SQL, ``reindex``, ``db copy``)
 goes through them; :func:`refill` rebuilds both tables from the clips in two grouped INSERTs.
 """
 

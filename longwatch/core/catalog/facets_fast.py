@@ -26,22 +26,34 @@ search's filter (one index probe per event of the type: at a million clips in th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from longwatch.core.catalog import facet_hours, fulltext
-from longwatch.core.catalog import search as catalog_search
 from longwatch.core.catalog.models import Clip, DetectedEvent
 from longwatch.core.catalog.reference import zone_subtree
 
 _EPOCH = date(1970, 1, 1)
 
 
-def eligible(q: catalog_search.Query, utc_offset: timedelta) -> bool:
+class Counting(NamedTuple):
+    """What ``search`` lends to count the clips as it does (passed in: ``search`` imports this module).
+
+    ``filters(session, query)``: its WHERE terms; ``day(session, column, minutes)``: the day of a time
+    column in an offset; ``day_key(value)``: that day as text.
+    """
+
+    filters: Callable[[Session, Any], list[Any]]
+    day: Callable[[Session, str, int], Any]
+    day_key: Callable[[Any], str | None]
+
+
+def eligible(q: Any, utc_offset: timedelta) -> bool:
     """Whether the counts per hour answer ``q`` exactly (see the module's docstring)."""
     if utc_offset % timedelta(hours=1):
         return False
@@ -61,7 +73,7 @@ def _at(hour: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=hour)
 
 
-def answer(s: Session, q: catalog_search.Query, utc_offset: timedelta, top: int) -> dict[str, Any] | None:
+def answer(s: Session, q: Any, utc_offset: timedelta, top: int, how: Counting) -> dict[str, Any] | None:
     """The facets of ``q`` as ``search.facets`` answers them, or None when only the clips can answer."""
     if not eligible(q, utc_offset) or not facet_hours.exists(s.connection()):
         return None
@@ -76,25 +88,25 @@ def answer(s: Session, q: catalog_search.Query, utc_offset: timedelta, top: int)
     if lo is None or hi is None or lo < hi:
         _from_table(s, q, zones, lo, hi, offset_h, groups, kinds)
     # the edges: the clips outside the whole hours that the search's own filter keeps
-    conds = catalog_search._filters(s, q)
+    conds = how.filters(s, q)
     edges = []
     if lo is not None:
         edges.append(Clip.start_utc < _at(lo))
     if hi is not None:
         edges.append(Clip.start_utc >= _at(hi))
     if edges:
-        _from_clips(s, and_(*conds, or_(*edges)), utc_offset, groups, kinds, q.event_type, +1)
+        _from_clips(s, how, and_(*conds, or_(*edges)), utc_offset, groups, kinds, q.event_type, +1)
     if q.start is not None and lo is not None and _at(lo) == q.start and (hi is None or lo < hi):
         # a clip of no length starting at the very start: in the table's first hour, not in the range
-        plain = catalog_search._filters(s, replace(q, start=None, end=None))
+        plain = how.filters(s, replace(q, start=None, end=None))
         empty = and_(*plain, Clip.start_utc == q.start, Clip.end_utc.is_not(None), Clip.end_utc <= q.start)
-        _from_clips(s, empty, utc_offset, groups, kinds, q.event_type, -1)
+        _from_clips(s, how, empty, utc_offset, groups, kinds, q.event_type, -1)
     if q.event_type:
-        kinds = _together(s, q, sum(groups.values()))
+        kinds = _together(s, how, q, sum(groups.values()))
     return _shape(groups, kinds, top)
 
 
-def _from_table(s: Session, q: catalog_search.Query, zones: list[str], lo: int | None, hi: int | None,
+def _from_table(s: Session, q: Any, zones: list[str], lo: int | None, hi: int | None,
                 offset_h: int, groups: Counter[tuple[str, str, str]], kinds: Counter[str]) -> None:
     """The whole hours: grouped by camera, zone and day in the database, a few hundred rows back."""
     where: list[str] = []
@@ -117,7 +129,7 @@ def _from_table(s: Session, q: catalog_search.Query, zones: list[str], lo: int |
         where.append("type = :type")
         params["type"] = q.event_type
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    expanding = [bindparam(k, expanding=True) for k in ("zones", "cameras") if k in params]
+    expanding: list[Any] = [bindparam(k, expanding=True) for k in ("zones", "cameras") if k in params]
     places = text(f"SELECT camera, zone, (hour + :oh) / 24 AS d, sum(clips) AS n FROM {table} {clause} "  # noqa: S608
                   "GROUP BY 1, 2, 3").bindparams(*expanding)
     for camera, zone, day, n in s.execute(places, params):
@@ -130,15 +142,15 @@ def _from_table(s: Session, q: catalog_search.Query, zones: list[str], lo: int |
             kinds[kind] += int(n)
 
 
-def _from_clips(s: Session, where: Any, utc_offset: timedelta, groups: Counter[tuple[str, str, str]],
+def _from_clips(s: Session, how: Counting, where: Any, utc_offset: timedelta, groups: Counter[tuple[str, str, str]],
                 kinds: Counter[str], event_type: str, sign: int) -> None:
     """Clips counted one by one (the edges of a range): added (``sign`` 1) or taken away (-1)."""
     minutes = int(utc_offset.total_seconds() // 60)
-    day = catalog_search._day(s, "clips.start_utc", minutes)
+    day = how.day(s, "clips.start_utc", minutes)
     rows = s.execute(select(Clip.camera, Clip.zone, day, func.count()).where(where)
                      .group_by(Clip.camera, Clip.zone, day))
     for camera, zone, d, n in rows:
-        groups[(camera or "", zone or "", catalog_search._day_key(d) or "")] += sign * n
+        groups[(camera or "", zone or "", how.day_key(d) or "")] += sign * n
     if not event_type:
         n_clips = func.count(func.distinct(Clip.id))
         by_type = (select(DetectedEvent.type, n_clips).select_from(Clip)
@@ -148,14 +160,14 @@ def _from_clips(s: Session, where: Any, utc_offset: timedelta, groups: Counter[t
             kinds[kind or ""] += sign * n
 
 
-def _together(s: Session, q: catalog_search.Query, total: int) -> Counter[str]:
+def _together(s: Session, how: Counting, q: Any, total: int) -> Counter[str]:
     """With an event type: the matching clips by every type of their packages (the type itself: all of them).
 
     From the type's events to the other types of their packages (the events' covering index), then
     only the clips of packages with another type, under the search's filter.
     """
     mine, other = aliased(DetectedEvent), aliased(DetectedEvent)
-    conds = catalog_search._filters(s, replace(q, event_type=""))
+    conds = how.filters(s, replace(q, event_type=""))
     n_clips = func.count(func.distinct(Clip.id))
     rows = s.execute(select(other.type, n_clips).select_from(mine)
                      .join(other, and_(other.package_id == mine.package_id, other.type != mine.type))

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from longwatch.core.catalog import Catalog, fulltext, walk
+from longwatch.core.catalog import Catalog, facets_fast, fulltext, walk
 from longwatch.core.catalog.models import Camera, Case, CasePackage, Clip, DetectedEvent, Package, Purpose
 from longwatch.core.catalog.reference import check_coordinates, normalize_tags, zone_subtree
 from longwatch.errors import LongwatchError
@@ -444,10 +444,8 @@ def facets(catalog: Catalog, q: Query, utc_offset: timedelta = timedelta(0), top
     """
     validate(q)
     if fast:
-        from longwatch.core.catalog import facets_fast  # it builds on this module's filters
-
         with catalog.session() as s:
-            quick = facets_fast.answer(s, q, utc_offset, top)
+            quick = facets_fast.answer(s, q, utc_offset, top, facets_fast.Counting(_filters, _day, _day_key))
         if quick is not None:
             return quick
     if cap is not None:
