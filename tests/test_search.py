@@ -334,7 +334,8 @@ def test_capped_facets_are_exact_below_the_cap(catalog: Catalog, q: Query) -> No
 
 def test_capped_facets_count_the_newest_matches_and_say_there_are_more(catalog: Catalog) -> None:
     """Over the cap (counting from the clips: ``fast=False``, as for a filter the counts per hour cannot answer):
-    ``total`` is the cap, ``total_exact`` false, and each count is that of the newest ``cap`` matches (the first page of that size), never of more rows."""
+    ``total`` is the cap, ``total_exact`` false, and each count is that of the newest ``cap`` matches (the
+    first page of that size), never of more rows."""
     from sqlalchemy import event
 
     newest = search(catalog, Query(zone="Jung-gu", limit=5)).items
