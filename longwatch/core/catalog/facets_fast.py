@@ -75,7 +75,7 @@ def _at(hour: int) -> datetime:
 
 def answer(s: Session, q: Any, utc_offset: timedelta, top: int, how: Counting) -> dict[str, Any] | None:
     """The facets of ``q`` as ``search.facets`` answers them, or None when only the clips can answer."""
-    if not eligible(q, utc_offset) or not facet_hours.exists(s.connection()):
+    if not eligible(q, utc_offset):
         return None
     offset_h = int(utc_offset.total_seconds()) // 3600
     lo = _hour_of(q.start, up=True) if q.start is not None else None
