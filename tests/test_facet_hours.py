@@ -121,6 +121,20 @@ def _table_rows(catalog: Catalog) -> dict[str, set[tuple[Any, ...]]]:
                 for t in (facet_hours.HOURS, facet_hours.TYPES)}
 
 
+def assert_counts_in_step(catalog: Catalog) -> None:
+    """The counts equal a rebuild from the clips (nonzero rows), and the panel answers as the clips do."""
+    kept = _table_rows(catalog)
+    assert kept[facet_hours.HOURS], "no counts at all"
+    with catalog.engine.begin() as conn:
+        facet_hours.refill(conn)
+    assert _table_rows(catalog) == kept
+    for q in (Query(), Query(start=datetime(2026, 3, 3, 5, 30, tzinfo=UTC))):
+        with catalog.session() as s:
+            fast = facets_fast.answer(s, q, timedelta(hours=9), 1000, HOW)
+        assert fast is not None
+        _same(fast, facets(catalog, q, timedelta(hours=9), top=1000, fast=False))
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_counts_per_hour_answer_as_the_clips_do(fresh_catalog: Catalog, seed: int) -> None:
     """Every filter mix the fast path takes, every offset, after every kind of write: equal to the GROUP BY."""
