@@ -128,7 +128,7 @@ def test_search_facets_are_bounded_and_say_when_there_are_more(client, web_archi
     assert exact["total"] == 3 and exact["total_exact"] is True and exact["camera"] == [{"key": "cam-08", "count": 3}]
     monkeypatch.setattr(search_api, "FACET_CAP", 2)
     more = client.get("/api/v1/search/facets?camera=cam-08&text=market", headers=auth).get_json()
-    assert more["total"] == 2 and more["total_exact"] is False and more["camera"] == [{"key": "cam-08", "count": 2}], more
+    assert more["total"] == 2 and more["total_exact"] is False and more["camera"] == [{"key": "cam-08", "count": 2}]
     assert [d["key"] for d in more["day"]] == ["2026-02-01"]
     hours = client.get("/api/v1/search/facets?camera=cam-08", headers=auth).get_json()
     assert hours["total"] == 3 and hours["total_exact"] is True and hours["camera"] == [{"key": "cam-08", "count": 3}]
