@@ -149,7 +149,11 @@ def test_the_counts_per_hour_answer_as_the_clips_do(fresh_catalog: Catalog, seed
         for offset in OFFSETS:
             with catalog.session() as s:
                 fast = facets_fast.answer(s, q, offset, 1000, HOW)
-            assert fast is not None, (q, offset)
+            if fast is None:  # only a range without a whole UTC hour inside is left to the clips
+                assert q.start is not None and q.end is not None and q.end - q.start < timedelta(hours=2), q
+                first_whole = q.start.replace(minute=0) + (timedelta(hours=1) if q.start.minute else timedelta(0))
+                assert first_whole + timedelta(hours=1) > q.end, q
+                continue
             _same(fast, facets(catalog, q, offset, top=1000, fast=False))
 
 
