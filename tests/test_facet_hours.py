@@ -118,7 +118,8 @@ def _same(fast: dict[str, Any], slow: dict[str, Any]) -> None:
 def _table_rows(catalog: Catalog) -> dict[str, set[tuple[Any, ...]]]:
     with catalog.engine.connect() as conn:
         return {t: set(conn.execute(text(f"SELECT * FROM {t} WHERE clips <> 0")).all())
-                for t in (facet_hours.HOURS, facet_hours.TYPES)}
+                for t in (facet_hours.HOURS, facet_hours.TYPES)} | {
+            facet_hours.MIXED: set(conn.execute(text(f"SELECT * FROM {facet_hours.MIXED}")).all())}
 
 
 def assert_counts_in_step(catalog: Catalog) -> None:

@@ -4,11 +4,14 @@
 The facet panel counts the matching clips by camera, zone, day and event type. Counted from
 the clips, a broad search reads every match (a zone's 20,000 clips, an event type's 10,000
 event probes at a million clips): 100-300 ms of CPU a panel, seconds under 50 clients. These
-two tables hold the same counts already grouped, so a panel reads a few hundred rows:
+tables hold the same counts already grouped, so a panel reads a few hundred rows:
 
 - ``clip_hours(zone, hour, camera, clips)``: clips by the UTC hour of their start;
 - ``clip_hour_types(type, zone, hour, camera, clips)``: of those, the clips whose package has at least one
   event of ``type`` (the facet's meaning: a clip with a fall and a fire counts under both).
+
+- ``mixed_packages(package_id)``: the packages with events of two types or more, from which the types
+  occurring together with a searched type are counted (few: most packages have one type or none).
 
 ``hour`` is whole hours since 1970-01-01 00:00 UTC (an integer on both back ends), so a day in any
 offset of whole hours is ``(hour + offset hours) div 24``. A NULL camera or zone is kept as ''.
@@ -34,8 +37,10 @@ from sqlalchemy.engine import Connection
 
 HOURS = "clip_hours"
 TYPES = "clip_hour_types"
+MIXED = "mixed_packages"
 _SQLITE_TRIGGERS = ("clip_hours_ai", "clip_hours_ad", "clip_hours_au", "clip_hours_eai", "clip_hours_ead",
-                    "clip_hours_eau_old", "clip_hours_eau_new")
+                    "clip_hours_eau_old", "clip_hours_eau_new", "mixed_packages_ai", "mixed_packages_ad",
+                    "mixed_packages_au")
 _PG_TRIGGERS = (("clip_hours_ai", "clips"), ("clip_hours_ad", "clips"), ("clip_hours_au", "clips"),
                 ("clip_hours_eai", "events"), ("clip_hours_ead", "events"), ("clip_hours_eau", "events"),
                 ("clip_hours_pd", "packages"))
@@ -103,6 +108,15 @@ def _create_sqlite(conn: Connection) -> None:
     conn.execute(text(f"""CREATE TRIGGER clip_hours_eau_new AFTER UPDATE OF type, package_id ON events
         WHEN {changed} AND new.package_id IS NOT NULL AND {first}
         BEGIN {_package_clips('sqlite', 'new.type', 'new.package_id', '')} END"""))
+    conn.execute(text(f"CREATE TABLE {MIXED} (package_id TEXT PRIMARY KEY) WITHOUT ROWID"))
+    kinds = "(SELECT count(DISTINCT x.type) FROM events x WHERE x.package_id = {row}.package_id)"
+    add = (f"INSERT OR IGNORE INTO {MIXED}(package_id) SELECT new.package_id WHERE new.package_id IS NOT NULL "
+           f"AND {kinds.format(row='new')} >= 2;")
+    remove = f"DELETE FROM {MIXED} WHERE package_id = old.package_id AND {kinds.format(row='old')} < 2;"
+    conn.execute(text(f"CREATE TRIGGER mixed_packages_ai AFTER INSERT ON events BEGIN {add} END"))
+    conn.execute(text(f"CREATE TRIGGER mixed_packages_ad AFTER DELETE ON events BEGIN {remove} END"))
+    conn.execute(text(f"CREATE TRIGGER mixed_packages_au AFTER UPDATE OF type, package_id ON events "
+                      f"BEGIN {remove} {add} END"))
 
 
 # -- PostgreSQL: statement triggers over transition tables --------------------------------------------
@@ -121,6 +135,14 @@ def _pg_pairs(pairs: str, sign: str) -> str:
     return (f"INSERT INTO {TYPES}(type, zone, hour, camera, clips) SELECT f.type, {_key('postgresql', 'c')}, "
             f"{sign}count(*) FROM {pairs} JOIN clips c ON c.package_id = f.package_id "
             f"WHERE c.start_utc IS NOT NULL GROUP BY 1, 2, 3, 4 {_upsert(TYPES)};")
+
+
+def _pg_mixed(rows: str) -> str:
+    """The packages of ``rows`` (events) put in or taken out of ``mixed_packages`` by their types now."""
+    touched = f"SELECT package_id FROM {rows} WHERE package_id IS NOT NULL"
+    return (f"DELETE FROM {MIXED} WHERE package_id IN ({touched}); "
+            f"INSERT INTO {MIXED}(package_id) SELECT e.package_id FROM events e WHERE e.package_id IN ({touched}) "
+            "GROUP BY e.package_id HAVING count(DISTINCT e.type) >= 2 ON CONFLICT DO NOTHING;")
 
 
 def _pg_function(conn: Connection, name: str, body: str) -> None:
@@ -146,9 +168,11 @@ def _create_pg(conn: Connection) -> None:
     lasts = ("(SELECT DISTINCT o.package_id, o.type FROM old_rows o WHERE o.package_id IS NOT NULL AND NOT EXISTS "
              "(SELECT 1 FROM events e WHERE e.package_id = o.package_id AND e.type = o.type)) f")
     was = " AND NOT EXISTS (SELECT 1 FROM old_rows w WHERE w.package_id = n.package_id AND w.type = n.type)"
-    _pg_function(conn, "lw_clip_hours_eins", _pg_pairs(firsts.format(also=""), ""))
-    _pg_function(conn, "lw_clip_hours_edel", _pg_pairs(lasts, "-"))
-    _pg_function(conn, "lw_clip_hours_eupd", _pg_pairs(lasts, "-") + _pg_pairs(firsts.format(also=was), ""))
+    conn.execute(text(f"CREATE TABLE {MIXED} (package_id text PRIMARY KEY)"))
+    _pg_function(conn, "lw_clip_hours_eins", _pg_pairs(firsts.format(also=""), "") + _pg_mixed("new_rows"))
+    _pg_function(conn, "lw_clip_hours_edel", _pg_pairs(lasts, "-") + _pg_mixed("old_rows"))
+    _pg_function(conn, "lw_clip_hours_eupd", _pg_pairs(lasts, "-") + _pg_pairs(firsts.format(also=was), "")
+                 + _pg_mixed("(SELECT package_id FROM old_rows UNION SELECT package_id FROM new_rows) a"))
     # A package deleted: its clips go first, by this statement, while its events are still there. Left to the
     # foreign keys' cascades, both statement triggers ran after both cascades: the clips' found no events and
     # the events' no clips, and the package's event types were never taken away.
@@ -202,6 +226,7 @@ def drop(conn: Connection) -> None:
             conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {table}"))
         for function in _PG_FUNCTIONS:
             conn.execute(text(f"DROP FUNCTION IF EXISTS {function}()"))
+    conn.execute(text(f"DROP TABLE IF EXISTS {MIXED}"))
     conn.execute(text(f"DROP TABLE IF EXISTS {TYPES}"))
     conn.execute(text(f"DROP TABLE IF EXISTS {HOURS}"))
 
@@ -213,6 +238,9 @@ def exists(conn: Connection) -> bool:
 def refill(conn: Connection) -> None:
     """Both tables from the clips and events as they are: one grouped INSERT ... SELECT each."""
     dialect = conn.dialect.name
+    conn.execute(text(f"DELETE FROM {MIXED}"))
+    conn.execute(text(f"INSERT INTO {MIXED}(package_id) SELECT package_id FROM events WHERE package_id IS NOT NULL "
+                      "GROUP BY package_id HAVING count(DISTINCT type) >= 2"))
     conn.execute(text(f"DELETE FROM {TYPES}"))
     conn.execute(text(f"DELETE FROM {HOURS}"))
     conn.execute(text(f"INSERT INTO {HOURS}(zone, hour, camera, clips) SELECT {_key(dialect, 'c')}, count(*) "

@@ -188,5 +188,6 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if name is None:
         return True
     return not (name.startswith(SQLITE_TABLE) or name in (PG_INDEX, PG_COLUMN, term_index.KOREAN.table,
-                                                          term_index.WORDS.table, facet_hours.HOURS, facet_hours.TYPES)
+                                                          term_index.WORDS.table, facet_hours.HOURS, facet_hours.TYPES,
+                                                          facet_hours.MIXED)
                 or name.startswith(("ix_clip_hours_", "ix_clip_hour_types_")))
