@@ -135,8 +135,10 @@ def _from_table(s: Session, q: Any, zones: list[str], lo: int | None, hi: int | 
     expanding: list[Any] = [bindparam(k, expanding=True) for k in ("zones", "cameras") if k in params]
     places = text(f"SELECT camera, zone, (hour + :oh) / 24 AS d, sum(clips) AS n FROM {table} {clause} "  # noqa: S608
                   "GROUP BY 1, 2, 3").bindparams(*expanding)
+    days: dict[int, str] = {}
     for camera, zone, day, n in s.execute(places, params):
-        groups[(camera, zone, (_EPOCH + timedelta(days=int(day))).isoformat())] += int(n)
+        key = days.get(day) or days.setdefault(day, (_EPOCH + timedelta(days=int(day))).isoformat())
+        groups[(camera, zone, key)] += int(n)
     if not q.event_type:
         by_type = text(f"SELECT type, sum(clips) FROM {facet_hours.TYPES} {clause} "  # noqa: S608
                        "GROUP BY type").bindparams(*expanding)
@@ -176,11 +178,12 @@ def _together(s: Session, how: Counting, q: Any, total: int) -> Counter[str]:
     mixed = table(facet_hours.MIXED, column("package_id"))
     conds = how.filters(s, replace(q, event_type=""))
     n_clips = func.count(func.distinct(Clip.id))
-    rows = s.execute(select(other.type, n_clips).select_from(mixed)
-                     .join(mine, and_(mine.package_id == mixed.c.package_id, mine.type == q.event_type))
-                     .join(other, and_(other.package_id == mixed.c.package_id, other.type != q.event_type))
-                     .join(Clip, Clip.package_id == mixed.c.package_id)
-                     .where(*conds).group_by(other.type))
+    # the few packages drive (as IN: joined, SQLite started from the clips and read every one)
+    both = (select(mixed.c.package_id).join(mine, mine.package_id == mixed.c.package_id)
+            .where(mine.type == q.event_type))
+    rows = s.execute(select(other.type, n_clips).select_from(Clip)
+                     .join(other, and_(other.package_id == Clip.package_id, other.type != q.event_type))
+                     .where(Clip.package_id.in_(both), *conds).group_by(other.type))
     kinds: Counter[str] = Counter({k or "": n for k, n in rows})
     if total:
         kinds[q.event_type] = total
