@@ -114,21 +114,24 @@ def test_search_pages_by_keyset_without_duplicates_or_misses(catalog_backend, cl
 
 def test_search_facets_are_bounded_and_say_when_there_are_more(client, web_archive, small_clip, tmp_path,
                                                                monkeypatch):
-    """/api/v1/search/facets counts at most the newest FACET_CAP hits: exact below it, "more than" above."""
+    """/api/v1/search/facets counts at most the newest FACET_CAP hits (a filter the counts per hour cannot
+    answer, here words): exact below it, "more than" above. A camera's are counted from the hours: every hit."""
     from longwatch.core.catalog import search as search_api
 
     archive = web_archive.archive
     base = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
     for i in range(3):
         ingest_one(archive, unique_copy(small_clip, tmp_path / f"f{i}.mp4"), camera="cam-08",
-                   start=base + timedelta(minutes=i))
+                   start=base + timedelta(minutes=i), title="market gate")
     auth = scoped_token(web_archive, "operator", "search")
-    exact = client.get("/api/v1/search/facets?camera=cam-08", headers=auth).get_json()
+    exact = client.get("/api/v1/search/facets?camera=cam-08&text=market", headers=auth).get_json()
     assert exact["total"] == 3 and exact["total_exact"] is True and exact["camera"] == [{"key": "cam-08", "count": 3}]
     monkeypatch.setattr(search_api, "FACET_CAP", 2)
-    more = client.get("/api/v1/search/facets?camera=cam-08", headers=auth).get_json()
+    more = client.get("/api/v1/search/facets?camera=cam-08&text=market", headers=auth).get_json()
     assert more["total"] == 2 and more["total_exact"] is False and more["camera"] == [{"key": "cam-08", "count": 2}]
     assert [d["key"] for d in more["day"]] == ["2026-02-01"]
+    hours = client.get("/api/v1/search/facets?camera=cam-08", headers=auth).get_json()
+    assert hours["total"] == 3 and hours["total_exact"] is True and hours["camera"] == [{"key": "cam-08", "count": 3}]
 
 
 # -- investigators ------------------------------------------------------------------------------

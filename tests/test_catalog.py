@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
+from test_facet_hours import assert_counts_in_step
 
 from longwatch.core.archive import Archive
 from longwatch.core.catalog import Catalog, fulltext, reference
@@ -169,6 +170,7 @@ def test_cameras_ingest_cases_and_reindex(backend_archive: Archive, runner, tmp_
     report = json.loads(result.output)
     assert (report["packages"], report["clips"], report["reference_restored"]) == (3, 3, True)
     assert _answers(a) == before
+    assert_counts_in_step(a.catalog)  # the counts per hour of the facet panel came back with the clips
 
 
 def test_reindex_reports_a_damaged_package(backend_archive: Archive, runner, clip: Path) -> None:

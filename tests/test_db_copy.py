@@ -9,6 +9,7 @@ import pytest
 from conftest import error_codes, ingest_one, unique_copy
 from pg import PostgresServer
 from test_decisions_replay import decided, table_rows  # noqa: F401  (decided is a fixture)
+from test_facet_hours import assert_counts_in_step
 
 from longwatch import config
 from longwatch.core import custody
@@ -34,6 +35,7 @@ def test_a_populated_sqlite_archive_moves_to_postgresql(lw, archive, decided, po
         assert moved.catalog.engine.dialect.name == "postgresql"
         assert table_rows(moved) == before
         assert lw("list", "--json").output == listing
+        assert_counts_in_step(moved.catalog)  # the facet panel's counts per hour, rebuilt by the triggers
         # the ledger continues on the new catalog: a new package, and everything verifies
         ingest_one(moved, unique_copy(small_clip, tmp_path / "after.mp4"), camera="cam-9")
         assert custody.Ledger.for_archive(moved).size() > entries

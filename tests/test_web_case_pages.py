@@ -120,7 +120,8 @@ def test_the_page_answers_with_its_results_and_leaves_the_counts_for_later(foota
                                                                           monkeypatch) -> None:
     """The results first: the page itself counts nothing (the counts read up to 10,000 matches, a page 50);
     its panel names /search/facets with the same filters, and a link asks for the counts without a script.
-    Over the cap the panel says "more than" and what its counts are of."""
+    Over the cap (a filter the counts per hour cannot answer) the panel says "more than" and what its counts
+    are of; from the counts per hour it counts every match."""
     from longwatch.core.catalog import search as search_api
 
     c = login_as("records-manager")
@@ -134,10 +135,14 @@ def test_the_page_answers_with_its_results_and_leaves_the_counts_for_later(foota
     assert 'data-facet="camera"' not in html
     assert facet(c.get("/search/facets?zone=Jung-gu"), "camera") == {"cam-02": 1}
     assert counted and all(k["cap"] == search_api.FACET_CAP for k in counted)  # type: ignore[index]
-    monkeypatch.setattr(search_api, "FACET_CAP", 2)
-    over = c.get("/search/facets").get_data(as_text=True)
-    assert "More than 2 clips match; the counts below are of the newest 2." in over
-    assert sum(facet(c.get("/search/facets"), "camera").values()) == 2
+    monkeypatch.setattr(search_api, "FACET_CAP", 1)
+    box = "/search/facets?bbox=-90,-180,90,180"  # a place (two clips): counted from the clips, the newest FACET_CAP
+    over = c.get(box).get_data(as_text=True)
+    assert "More than 1 clips match; the counts below are of the newest 1." in over
+    assert sum(facet(c.get(box), "camera").values()) == 1
+    every = c.get("/search/facets").get_data(as_text=True)  # no filter: from the counts per hour, every match
+    assert "3 clips match" in every and "More than" not in every
+    assert sum(facet(c.get("/search/facets"), "camera").values()) == 3
 
 
 def test_bad_search_input_is_shown_beside_its_field_as_typed(footage, login_as) -> None:

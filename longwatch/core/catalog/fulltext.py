@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from longwatch.core.catalog import term_index, terms
+from longwatch.core.catalog import facet_hours, term_index, terms
 from longwatch.core.catalog.models import SEARCHED
 
 #: The package fields searched as text (Dublin Core title, description, coverage, source; notes).
@@ -183,8 +183,11 @@ def pg_tsquery(query: str) -> str:
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """For alembic's compare_metadata: the full-text objects live outside the models on purpose."""
+    """For alembic's compare_metadata: the full-text objects, and the facet panel's counts per hour (kept by
+    triggers, never written by the ORM), live outside the models on purpose."""
     if name is None:
         return True
     return not (name.startswith(SQLITE_TABLE) or name in (PG_INDEX, PG_COLUMN, term_index.KOREAN.table,
-                                                          term_index.WORDS.table))
+                                                          term_index.WORDS.table, facet_hours.HOURS, facet_hours.TYPES,
+                                                          facet_hours.MIXED)
+                or name.startswith(("ix_clip_hours_", "ix_clip_hour_types_")))
