@@ -206,6 +206,31 @@ def test_a_worker_outlives_a_connection_cut_in_the_middle_of_its_own_query(clust
     assert "J010" in log.read_text()  # said, with its code, in the worker's log
 
 
+def test_a_run_to_an_empty_queue_reports_a_lost_connection_instead_of_starting_again(cluster):
+    """``wait=False`` (tests, benchmarks, a one-off drain) raises what cut it off rather than looping."""
+    import threading
+
+    import procrastinate
+
+    raised: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            jobs.run_worker(cluster, None, wait=False)
+        except BaseException as exc:
+            raised.append(exc)
+
+    _cut_mid_query(cluster, "fetch", True)
+    try:
+        runner = threading.Thread(target=drain, daemon=True)
+        runner.start()
+        runner.join(60)
+    finally:
+        _cut_mid_query(cluster, "fetch", False)
+    assert not runner.is_alive(), "the run kept starting again"
+    assert raised and isinstance(raised[0], procrastinate.exceptions.ConnectorException), raised
+
+
 def test_two_web_processes_share_a_session(cluster, tmp_path):
     import requests
     from serve_kit import start_serve

@@ -485,7 +485,7 @@ def run_worker(archive: Archive, queues: list[str] | None = None, concurrency: i
                     return
                 problem = "the worker stopped on its own"
             except Exception as exc:
-                if not _connection_lost(exc):
+                if not wait or not _connection_lost(exc):  # a run to an empty queue reports, never loops
                     raise
                 problem = " ".join(f"{type(exc).__name__}: {exc.__cause__ or exc}".split())
             log.warning("[J010] %s", LongwatchError("J010", error=problem[:300], seconds=f"{delay:g}").render())
